@@ -1,0 +1,124 @@
+// GRU (PyTorch gate order r | z | n):
+//   r = σ(a_r + h·W_hrᵀ + b_hr);  z = σ(a_z + h·W_hzᵀ + b_hz);  rn = h·W_hnᵀ + b_hn
+//   n = tanh(a_n + r⊙rn);  h_t = (1 − z)⊙n + z⊙h_{t−1}     (a = x_t·W_ihᵀ + b_ih)
+import { gemm_nn, gemm_tn, fill_rows, col_sums_acc } from "./gemm";
+import { sigmoid_scalar, tanh_scalar, sigmoid_f32x4, tanh_f32x4 } from "./activations";
+import { input_projection, input_backward, is_padded } from "./cell_common";
+
+// Shape: gates [T,B,3H] (r, z, n on exit), rn [T,B,H], hs [T+1,B,H] (hs[0] = h0 on entry),
+//        wihT [I,3H], whhT [H,3H], bih/bhh [3H], mask [T,B] or 0, scratch [B,3H].
+export function gru_forward(
+  T: i32, B: i32, I: i32, H: i32, flags: i32,
+  x: usize, wihT: usize, whhT: usize, bih: usize, bhh: usize, mask: usize,
+  hs: usize, gates: usize, rn: usize, scratch: usize,
+): void {
+  const G = 3 * H;
+  const BH = B * H;
+  const Hb = <usize>H * 4;
+  const Gb = <usize>G * 4;
+  // only b_ih joins the input side: b_hn sits inside r⊙(h·W_hnᵀ + b_hn)
+  input_projection(T * B, I, G, x, flags, wihT, bih, 0, gates);
+  for (let t = 0; t < T; t++) {
+    const gt = gates + <usize>(t * B) * Gb;
+    const hprev = hs + <usize>(t * BH) * 4, hcur = hprev + <usize>BH * 4;
+    const rnt = rn + <usize>(t * BH) * 4;
+    fill_rows(B, G, scratch, bhh);
+    gemm_nn(B, G, H, hprev, H, whhT, G, scratch, G, 1); // R = h_{t−1}·W_hhᵀ + b_hh
+    for (let b = 0; b < B; b++) {
+      const ro = <usize>b * Hb;
+      if (is_padded(mask, t, B, b)) {
+        memory.copy(hcur + ro, hprev + ro, Hb);
+        continue;
+      }
+      gru_row(H, gt + <usize>b * Gb, scratch + <usize>b * Gb, hprev + ro, hcur + ro, rnt + ro);
+    }
+  }
+}
+
+// Shape: one batch row: a [3H] (input side, becomes r,z,n), R [3H], h_{t−1} [H] → h_t [H], rn [H]
+function gru_row(H: i32, a: usize, R: usize, hprev: usize, hcur: usize, rn: usize): void {
+  const Hb = <usize>H * 4;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 4 <= H; j += 4) {
+      const o = <usize>j * 4;
+      const r = sigmoid_f32x4(f32x4.add(v128.load(a + o), v128.load(R + o)));
+      const z = sigmoid_f32x4(f32x4.add(v128.load(a + Hb + o), v128.load(R + Hb + o)));
+      const rnv = v128.load(R + 2 * Hb + o);
+      const n = tanh_f32x4(f32x4.add(v128.load(a + 2 * Hb + o), f32x4.mul(r, rnv)));
+      const hp = v128.load(hprev + o);
+      v128.store(a + o, r); v128.store(a + Hb + o, z); v128.store(a + 2 * Hb + o, n);
+      v128.store(rn + o, rnv);
+      v128.store(hcur + o, f32x4.add(n, f32x4.mul(z, f32x4.sub(hp, n)))); // (1−z)⊙n + z⊙h
+    }
+  }
+  for (; j < H; j++) {
+    const o = <usize>j * 4;
+    const r = sigmoid_scalar(load<f32>(a + o) + load<f32>(R + o));
+    const z = sigmoid_scalar(load<f32>(a + Hb + o) + load<f32>(R + Hb + o));
+    const rnv = load<f32>(R + 2 * Hb + o);
+    const n = tanh_scalar(load<f32>(a + 2 * Hb + o) + r * rnv);
+    const hp = load<f32>(hprev + o);
+    store<f32>(a + o, r); store<f32>(a + Hb + o, z); store<f32>(a + 2 * Hb + o, n);
+    store<f32>(rn + o, rnv);
+    store<f32>(hcur + o, n + z * (hp - n));
+  }
+}
+
+// Shape: gates [T,B,3H]: in, (r, z, n); out, δA = ∂E/∂(input-side pre-activations).
+//        dR [T,B,3H]: out, ∂E/∂R (differs from δA in the n block: δR_n = δA_n ⊙ r).
+//        dhs [T,B,H] in (unchanged); dh [B,H] in ∂E/∂h_T, out ∂E/∂h_0.
+export function gru_backward(
+  T: i32, B: i32, I: i32, H: i32, flags: i32,
+  x: usize, wih: usize, whh: usize, mask: usize, hs: usize, gates: usize, rn: usize,
+  dhs: usize, dR: usize, dh: usize,
+  dwih: usize, dwhh: usize, dbih: usize, dbhh: usize, dx: usize, dhnorm: usize,
+): void {
+  const G = 3 * H;
+  const BH = B * H;
+  const Hb = <usize>H * 4;
+  for (let t = T - 1; t >= 0; t--) {
+    const gt = gates + <usize>(t * B * G) * 4;
+    const rt = dR + <usize>(t * B * G) * 4;
+    const dt = dhs + <usize>(t * BH) * 4;
+    const hprev = hs + <usize>(t * BH) * 4;
+    const rnt = rn + <usize>(t * BH) * 4;
+    let norm2: f64 = 0;
+    for (let b = 0; b < B; b++) {
+      const row = gt + <usize>(b * G) * 4;
+      const rrow = rt + <usize>(b * G) * 4;
+      const ro = <usize>b * Hb;
+      if (is_padded(mask, t, B, b)) {
+        for (let j = 0; j < H; j++) {
+          const o = ro + <usize>j * 4;
+          const g = load<f32>(dt + o) + load<f32>(dh + o);
+          norm2 += <f64>g * <f64>g;
+          store<f32>(dh + o, g);
+        }
+        memory.fill(row, 0, <usize>G * 4);
+        memory.fill(rrow, 0, <usize>G * 4);
+        continue;
+      }
+      for (let j = 0; j < H; j++) {
+        const o = ro + <usize>j * 4;
+        const jo = <usize>j * 4;
+        const r = load<f32>(row + jo), z = load<f32>(row + Hb + jo), n = load<f32>(row + 2 * Hb + jo);
+        const hp = load<f32>(hprev + o);
+        const gh = load<f32>(dt + o) + load<f32>(dh + o);          // ∂E/∂h_t
+        norm2 += <f64>gh * <f64>gh;
+        // inverts h_t = (1 − z)⊙n + z⊙h_{t−1} and n = tanh(a_n + r⊙rn)
+        const dn = gh * (1 - z) * (1 - n * n);
+        const dz = gh * (hp - n) * z * (1 - z);
+        const dr = dn * load<f32>(rnt + o) * r * (1 - r);
+        store<f32>(row + jo, dr); store<f32>(row + Hb + jo, dz); store<f32>(row + 2 * Hb + jo, dn);
+        store<f32>(rrow + jo, dr); store<f32>(rrow + Hb + jo, dz); store<f32>(rrow + 2 * Hb + jo, dn * r);
+        store<f32>(dh + o, gh * z);                                  // the z⊙h_{t−1} path
+      }
+    }
+    if (dhnorm) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(norm2));
+    gemm_nn(B, H, G, rt, G, whh, H, dh, H, 1); // ∂E/∂h_{t−1} += δR_t·W_hh
+  }
+  gemm_tn(G, H, T * B, dR, G, hs, H, dwhh, H, 1); // dW_hh += δRᵀ·h_{t−1}
+  col_sums_acc(T * B, G, dR, dbhh);
+  input_backward(T * B, I, G, x, flags, wih, gates, dwih, dbih, dx);
+}

@@ -1,0 +1,56 @@
+// Losses over R prediction rows (T·B for a head at every step, B for the last step).
+// weights [R] is the 0/1 mask (0 pointer = every row counts); scale is 1/count for a mean,
+// 1 for a sum, chosen by the caller who knows the count. Returns the loss as f64 and, unless
+// the gradient pointer is 0, writes ∂loss/∂prediction.
+import { exp_scalar } from "./activations";
+
+// Shape: logits [R,O], targets [R] (class ids stored as f32), dlogits [R,O]
+//   loss = scale · Σ_r w_r · (logsumexp(logits_r) − logits_r[target_r])
+//   dlogits_r = scale · w_r · (softmax(logits_r) − onehot(target_r))
+export function softmax_xent(R: i32, O: i32, logits: usize, targets: usize, weights: usize, scale: f32, dlogits: usize): f64 {
+  let total: f64 = 0;
+  for (let r = 0; r < R; r++) {
+    const row = logits + <usize>(r * O) * 4;
+    const drow = dlogits + <usize>(r * O) * 4;
+    const w: f32 = weights ? load<f32>(weights + <usize>r * 4) : 1;
+    if (w == 0) {
+      if (dlogits) memory.fill(drow, 0, <usize>O * 4);
+      continue;
+    }
+    let mx = load<f32>(row);
+    for (let o = 1; o < O; o++) mx = max(mx, load<f32>(row + <usize>o * 4));
+    let sum: f32 = 0;
+    for (let o = 0; o < O; o++) sum += exp_scalar(load<f32>(row + <usize>o * 4) - mx);
+    const target = <i32>load<f32>(targets + <usize>r * 4);
+    const lse = <f64>mx + Math.log(<f64>sum);
+    total += <f64>w * (lse - <f64>load<f32>(row + <usize>target * 4));
+    if (dlogits) {
+      const inv: f32 = 1 / sum;
+      const ws: f32 = w * scale;
+      for (let o = 0; o < O; o++) {
+        const p = exp_scalar(load<f32>(row + <usize>o * 4) - mx) * inv;
+        store<f32>(drow + <usize>o * 4, ws * (o == target ? p - 1 : p));
+      }
+    }
+  }
+  return total * <f64>scale;
+}
+
+// Shape: pred, targets, dpred [R,O]
+//   loss = scale · Σ_r w_r · Σ_o (pred − target)²;  dpred = 2 · scale · w_r · (pred − target)
+export function mse(R: i32, O: i32, pred: usize, targets: usize, weights: usize, scale: f32, dpred: usize): f64 {
+  let total: f64 = 0;
+  for (let r = 0; r < R; r++) {
+    const w: f32 = weights ? load<f32>(weights + <usize>r * 4) : 1;
+    const k: f32 = 2 * scale * w;
+    let rowSum: f64 = 0;
+    for (let o = 0; o < O; o++) {
+      const i = <usize>(r * O + o) * 4;
+      const diff = load<f32>(pred + i) - load<f32>(targets + i);
+      rowSum += <f64>diff * <f64>diff;
+      if (dpred) store<f32>(dpred + i, k * diff);
+    }
+    total += <f64>w * rowSum;
+  }
+  return total * <f64>scale;
+}

@@ -1,0 +1,118 @@
+// LSTM (PyTorch gate order i | f | g | o):
+//   [i, f, g, o] = [σ, σ, tanh, σ](x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh)
+//   c_t = f⊙c_{t−1} + i⊙g;  h_t = o⊙tanh(c_t)
+import { gemm_nn, gemm_tn, col_sums_acc } from "./gemm";
+import { sigmoid_inplace, tanh_inplace, tanh_scalar, tanh_f32x4 } from "./activations";
+import { input_projection, input_backward, is_padded } from "./cell_common";
+
+// Shape: gates [T,B,4H] (post-activation i,f,g,o on exit), hs/cs [T+1,B,H] with hs[0]/cs[0] =
+//        h0/c0 on entry, wihT [I,4H], whhT [H,4H], bih/bhh [4H], mask [T,B] or 0.
+export function lstm_forward(
+  T: i32, B: i32, I: i32, H: i32, flags: i32,
+  x: usize, wihT: usize, whhT: usize, bih: usize, bhh: usize, mask: usize,
+  hs: usize, cs: usize, gates: usize,
+): void {
+  const G = 4 * H;
+  const BHb = <usize>(B * H) * 4;
+  const Hb = <usize>H * 4;
+  const Gb = <usize>G * 4;
+  input_projection(T * B, I, G, x, flags, wihT, bih, bhh, gates);
+  for (let t = 0; t < T; t++) {
+    const gt = gates + <usize>t * <usize>B * Gb;
+    const hprev = hs + <usize>t * BHb, hcur = hprev + BHb;
+    const cprev = cs + <usize>t * BHb, ccur = cprev + BHb;
+    gemm_nn(B, G, H, hprev, H, whhT, G, gt, G, 1); // += h_{t−1}·W_hhᵀ
+    for (let b = 0; b < B; b++) {
+      const row = gt + <usize>b * Gb;
+      const ro = <usize>b * Hb;
+      if (is_padded(mask, t, B, b)) {
+        memory.copy(hcur + ro, hprev + ro, Hb);
+        memory.copy(ccur + ro, cprev + ro, Hb);
+        continue;
+      }
+      sigmoid_inplace(2 * H, row);          // i, f
+      tanh_inplace(H, row + 2 * Hb);        // g
+      sigmoid_inplace(H, row + 3 * Hb);     // o
+      lstm_state_update(H, row, cprev + ro, ccur + ro, hcur + ro);
+    }
+  }
+}
+
+// Shape: one batch row: gates [4H] (i,f,g,o), c_{t−1} [H] → c_t [H], h_t [H]
+function lstm_state_update(H: i32, row: usize, cprev: usize, ccur: usize, hcur: usize): void {
+  const Hb = <usize>H * 4;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 4 <= H; j += 4) {
+      const o = <usize>j * 4;
+      const i = v128.load(row + o), f = v128.load(row + Hb + o), g = v128.load(row + 2 * Hb + o), og = v128.load(row + 3 * Hb + o);
+      const c = f32x4.add(f32x4.mul(f, v128.load(cprev + o)), f32x4.mul(i, g)); // c_t = f⊙c_{t−1} + i⊙g
+      v128.store(ccur + o, c);
+      v128.store(hcur + o, f32x4.mul(og, tanh_f32x4(c)));                       // h_t = o⊙tanh(c_t)
+    }
+  }
+  for (; j < H; j++) {
+    const o = <usize>j * 4;
+    const c = load<f32>(row + Hb + o) * load<f32>(cprev + o) + load<f32>(row + o) * load<f32>(row + 2 * Hb + o);
+    store<f32>(ccur + o, c);
+    store<f32>(hcur + o, load<f32>(row + 3 * Hb + o) * tanh_scalar(c));
+  }
+}
+
+// Shape: gates [T,B,4H]: in, post-activations; out, δ(pre-activations) per step.
+//        dhs [T,B,H]: in, ∂E/∂h_t from above (left unchanged).
+//        dh, dc [B,H]: in, ∂E/∂h_T, ∂E/∂c_T from beyond the sequence; out, ∂E/∂h_0, ∂E/∂c_0.
+//        Weight and bias gradients accumulate; dx [T,B,I] written unless 0; dhnorm [T] unless 0.
+export function lstm_backward(
+  T: i32, B: i32, I: i32, H: i32, flags: i32,
+  x: usize, wih: usize, whh: usize, mask: usize, hs: usize, cs: usize, gates: usize,
+  dhs: usize, dh: usize, dc: usize,
+  dwih: usize, dwhh: usize, dbih: usize, dbhh: usize, dx: usize, dhnorm: usize,
+): void {
+  const G = 4 * H;
+  const BH = B * H;
+  const Hb = <usize>H * 4;
+  for (let t = T - 1; t >= 0; t--) {
+    const gt = gates + <usize>(t * B * G) * 4;
+    const dt = dhs + <usize>(t * BH) * 4;
+    const cprev = cs + <usize>(t * BH) * 4, ccur = cprev + <usize>BH * 4;
+    let norm2: f64 = 0;
+    for (let b = 0; b < B; b++) {
+      const row = gt + <usize>(b * G) * 4;
+      const ro = <usize>b * Hb;
+      if (is_padded(mask, t, B, b)) {
+        // (h_t, c_t) = (h_{t−1}, c_{t−1}): both gradients pass straight through
+        for (let j = 0; j < H; j++) {
+          const o = ro + <usize>j * 4;
+          const g = load<f32>(dt + o) + load<f32>(dh + o);
+          norm2 += <f64>g * <f64>g;
+          store<f32>(dh + o, g);
+        }
+        memory.fill(row, 0, <usize>G * 4);
+        continue;
+      }
+      for (let j = 0; j < H; j++) {
+        const o = ro + <usize>j * 4;
+        const jo = <usize>j * 4;
+        const ig = load<f32>(row + jo), fg = load<f32>(row + Hb + jo);
+        const gg = load<f32>(row + 2 * Hb + jo), og = load<f32>(row + 3 * Hb + jo);
+        const tc = tanh_scalar(load<f32>(ccur + o));
+        const gh = load<f32>(dt + o) + load<f32>(dh + o);      // ∂E/∂h_t
+        norm2 += <f64>gh * <f64>gh;
+        const gc = load<f32>(dc + o) + gh * og * (1 - tc * tc); // inverts h_t = o⊙tanh(c_t), plus the carried ∂E/∂c_t
+        // inverts c_t = f⊙c_{t−1} + i⊙g and the gate nonlinearities
+        store<f32>(row + jo, gc * gg * ig * (1 - ig));
+        store<f32>(row + Hb + jo, gc * load<f32>(cprev + o) * fg * (1 - fg));
+        store<f32>(row + 2 * Hb + jo, gc * ig * (1 - gg * gg));
+        store<f32>(row + 3 * Hb + jo, gh * tc * og * (1 - og));
+        store<f32>(dc + o, gc * fg);                           // ∂E/∂c_{t−1}
+        store<f32>(dh + o, 0);
+      }
+    }
+    if (dhnorm) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(norm2));
+    gemm_nn(B, H, G, gt, G, whh, H, dh, H, 1); // ∂E/∂h_{t−1} += δpre_t·W_hh
+  }
+  gemm_tn(G, H, T * B, gates, G, hs, H, dwhh, H, 1); // dW_hh += δpreᵀ·h_{t−1}
+  col_sums_acc(T * B, G, gates, dbhh);
+  input_backward(T * B, I, G, x, flags, wih, gates, dwih, dbih, dx);
+}

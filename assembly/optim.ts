@@ -1,0 +1,118 @@
+// Update kernels over the whole parameter arena: p, g and the optimizer moments are parallel
+// arrays of n floats (PyTorch semantics; the TS layer passes the step-dependent scalars).
+
+// Σ g² in f64 (lanes summed in f32 over blocks of 256, then added in f64): non-finite in,
+// non-finite out, which is how a bad step is detected before anything is updated.
+export function sum_squares(n: i32, g: usize): f64 {
+  let total: f64 = 0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    while (i + 4 <= n) {
+      const end = min(n & ~3, i + 256);
+      let s = f32x4.splat(0);
+      for (; i < end; i += 4) { const v = v128.load(g + <usize>i * 4); s = f32x4.add(s, f32x4.mul(v, v)); }
+      total += <f64>f32x4.extract_lane(s, 0) + <f64>f32x4.extract_lane(s, 1) + <f64>f32x4.extract_lane(s, 2) + <f64>f32x4.extract_lane(s, 3);
+    }
+  }
+  for (; i < n; i++) { const v = <f64>load<f32>(g + <usize>i * 4); total += v * v; }
+  return total;
+}
+
+// g ← g·c
+export function scale_inplace(n: i32, g: usize, c: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const cv = f32x4.splat(c);
+    for (; i + 4 <= n; i += 4) v128.store(g + <usize>i * 4, f32x4.mul(v128.load(g + <usize>i * 4), cv));
+  }
+  for (; i < n; i++) store<f32>(g + <usize>i * 4, load<f32>(g + <usize>i * 4) * c);
+}
+
+// g ← clamp(g, −v, v)
+export function clamp_inplace(n: i32, g: usize, v: f32): void {
+  for (let i = 0; i < n; i++) store<f32>(g + <usize>i * 4, min(max(load<f32>(g + <usize>i * 4), -v), v));
+}
+
+// SGD: g ← g + wd·θ; b ← μ·b + (1 − dampening)·g (b ← g when first); g ← nesterov ? g + μ·b : b;
+//      θ ← θ − lr·g. momentum = 0 skips the buffer (buf may be 0).
+export function sgd_update(
+  n: i32, p: usize, g: usize, buf: usize, lr: f32, momentum: f32, dampening: f32, nesterov: i32, wd: f32, first: i32,
+): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i * 4;
+    const th = load<f32>(p + o);
+    let d = load<f32>(g + o);
+    if (wd != 0) d += wd * th;
+    if (momentum != 0) {
+      const b: f32 = first ? d : momentum * load<f32>(buf + o) + (1 - dampening) * d;
+      store<f32>(buf + o, b);
+      d = nesterov ? d + momentum * b : b;
+    }
+    store<f32>(p + o, th - lr * d);
+  }
+}
+
+// Adam / AdamW (PyTorch's single-tensor form):
+//   AdamW: θ ← θ·(1 − lr·wd); Adam: g ← g + wd·θ
+//   m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²
+//   θ ← θ − stepSize · m / (sqrt(v)/bc2Sqrt + ε),  stepSize = lr/(1 − β1ᵗ), bc2Sqrt = sqrt(1 − β2ᵗ)
+export function adam_update(
+  n: i32, p: usize, g: usize, m: usize, v: usize,
+  lr: f32, b1: f32, b2: f32, eps: f32, stepSize: f32, bc2Sqrt: f32, wd: f32, decoupled: i32,
+): void {
+  let i = 0;
+  const decay: f32 = decoupled ? 1 - lr * wd : 1;
+  const l2: f32 = decoupled ? 0 : wd;
+  if (ASC_FEATURE_SIMD) {
+    const vb1 = f32x4.splat(b1), vb2 = f32x4.splat(b2), va1 = f32x4.splat(1 - b1), va2 = f32x4.splat(1 - b2);
+    const veps = f32x4.splat(eps), vss = f32x4.splat(stepSize), vbc = f32x4.splat(bc2Sqrt);
+    const vdecay = f32x4.splat(decay), vl2 = f32x4.splat(l2);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i * 4;
+      let th = v128.load(p + o);
+      const d = f32x4.add(v128.load(g + o), f32x4.mul(vl2, th));
+      th = f32x4.mul(th, vdecay);
+      const mm = f32x4.add(f32x4.mul(vb1, v128.load(m + o)), f32x4.mul(va1, d));
+      const vv = f32x4.add(f32x4.mul(vb2, v128.load(v + o)), f32x4.mul(va2, f32x4.mul(d, d)));
+      v128.store(m + o, mm);
+      v128.store(v + o, vv);
+      const denom = f32x4.add(f32x4.div(f32x4.sqrt(vv), vbc), veps);
+      v128.store(p + o, f32x4.sub(th, f32x4.mul(vss, f32x4.div(mm, denom))));
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i * 4;
+    let th = load<f32>(p + o);
+    const d = load<f32>(g + o) + l2 * th;
+    th = th * decay;
+    const mm = b1 * load<f32>(m + o) + (1 - b1) * d;
+    const vv = b2 * load<f32>(v + o) + (1 - b2) * d * d;
+    store<f32>(m + o, mm);
+    store<f32>(v + o, vv);
+    store<f32>(p + o, th - stepSize * (mm / (Mathf.sqrt(vv) / bc2Sqrt + eps)));
+  }
+}
+
+// RMSprop: g ← g + wd·θ; v ← α·v + (1 − α)·g²; θ ← θ − lr·g/(sqrt(v) + ε)
+export function rmsprop_update(n: i32, p: usize, g: usize, v: usize, lr: f32, alpha: f32, eps: f32, wd: f32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i * 4;
+    const th = load<f32>(p + o);
+    const d = load<f32>(g + o) + wd * th;
+    const vv = alpha * load<f32>(v + o) + (1 - alpha) * d * d;
+    store<f32>(v + o, vv);
+    store<f32>(p + o, th - lr * d / (Mathf.sqrt(vv) + eps));
+  }
+}
+
+// Adagrad: g ← g + wd·θ; s ← s + g²; θ ← θ − lr·g/(sqrt(s) + ε)
+export function adagrad_update(n: i32, p: usize, g: usize, s: usize, lr: f32, eps: f32, wd: f32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i * 4;
+    const th = load<f32>(p + o);
+    const d = load<f32>(g + o) + wd * th;
+    const ss = load<f32>(s + o) + d * d;
+    store<f32>(s + o, ss);
+    store<f32>(p + o, th - lr * d / (Mathf.sqrt(ss) + eps));
+  }
+}

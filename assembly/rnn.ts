@@ -1,0 +1,73 @@
+// Vanilla RNN: h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh), act = tanh | relu.
+// Forward unroll and BPTT backward side by side; both loops over time live here.
+import { gemm_nn, gemm_tn, col_sums_acc } from "./gemm";
+import { tanh_inplace, relu_inplace } from "./activations";
+import { input_projection, input_backward, is_padded, FLAG_RELU } from "./cell_common";
+
+// Shape: x [T,B,I] (or ids [T,B]), wihT [I,H], whhT [H,H], bih/bhh [H], mask [T,B] or 0,
+//        hs [T+1,B,H] with hs[0] = h0 on entry; hs[1..T] = h_1..h_T on exit.
+// Padded (mask 0) rows carry h_{t−1} unchanged.
+export function rnn_forward(
+  T: i32, B: i32, I: i32, H: i32, flags: i32,
+  x: usize, wihT: usize, whhT: usize, bih: usize, bhh: usize, mask: usize, hs: usize,
+): void {
+  const BHb = <usize>(B * H) * 4;
+  const Hb = <usize>H * 4;
+  // pre_t = x_t·W_ihᵀ + b_ih + b_hh for every t at once, written where h_t will live
+  input_projection(T * B, I, H, x, flags, wihT, bih, bhh, hs + BHb);
+  for (let t = 0; t < T; t++) {
+    const prev = hs + <usize>t * BHb;
+    const cur = prev + BHb;
+    gemm_nn(B, H, H, prev, H, whhT, H, cur, H, 1); // pre_t += h_{t−1}·W_hhᵀ
+    if (flags & FLAG_RELU) relu_inplace(B * H, cur); else tanh_inplace(B * H, cur); // h_t = act(pre_t)
+    if (mask) {
+      for (let b = 0; b < B; b++) {
+        if (is_padded(mask, t, B, b)) memory.copy(cur + <usize>b * Hb, prev + <usize>b * Hb, Hb);
+      }
+    }
+  }
+}
+
+// Shape: dhs [T,B,H]: in, ∂E/∂h_t arriving from above (head or next layer); out, δpre_t.
+//        dh [B,H]: in, ∂E/∂h_T from beyond the sequence (zeros for a full BPTT); out, ∂E/∂h_0.
+//        dW_ih [H,I], dW_hh [H,H], db_ih, db_hh [H] accumulate; dx [T,B,I] written unless 0;
+//        dhnorm [T] receives ‖∂E/∂h_t‖ unless 0.
+export function rnn_backward(
+  T: i32, B: i32, I: i32, H: i32, flags: i32,
+  x: usize, wih: usize, whh: usize, mask: usize, hs: usize,
+  dhs: usize, dh: usize, dwih: usize, dwhh: usize, dbih: usize, dbhh: usize, dx: usize, dhnorm: usize,
+): void {
+  const BH = B * H;
+  const relu = (flags & FLAG_RELU) != 0;
+  for (let t = T - 1; t >= 0; t--) {
+    const cur = hs + <usize>((t + 1) * BH) * 4;
+    const d = dhs + <usize>(t * BH) * 4;
+    let norm2: f64 = 0;
+    for (let b = 0; b < B; b++) {
+      const padded = is_padded(mask, t, B, b);
+      for (let j = 0; j < H; j++) {
+        const o = <usize>(b * H + j) * 4;
+        const g = load<f32>(d + o) + load<f32>(dh + o); // ∂E/∂h_t
+        norm2 += <f64>g * <f64>g;
+        if (padded) {
+          // h_t = h_{t−1}: the gradient passes straight through
+          store<f32>(dh + o, g);
+          store<f32>(d + o, 0);
+        } else {
+          const h = load<f32>(cur + o);
+          // inverts h_t = act(pre_t): tanh' = 1 − h², relu' = [h > 0]
+          const dp: f32 = relu ? (h > 0 ? g : 0) : g * (1 - h * h);
+          store<f32>(d + o, dp);
+          store<f32>(dh + o, 0);
+        }
+      }
+    }
+    if (dhnorm) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(norm2));
+    // inverts pre_t += h_{t−1}·W_hhᵀ:  ∂E/∂h_{t−1} += δpre_t·W_hh
+    gemm_nn(B, H, H, d, H, whh, H, dh, H, 1);
+  }
+  // weights are shared across steps: one product over all T·B rows each
+  gemm_tn(H, H, T * B, dhs, H, hs, H, dwhh, H, 1); // dW_hh += δpreᵀ·h_{t−1}
+  col_sums_acc(T * B, H, dhs, dbhh);
+  input_backward(T * B, I, H, x, flags, wih, dhs, dwih, dbih, dx);
+}

@@ -1,0 +1,378 @@
+// The js backend: plain scalar TypeScript, written as the executable specification of every
+// equation in SPEC.md. It favours clarity over speed (no packing, no blocking) and computes in
+// the precision of its memory: Float32Array rounds at each store, Float64Array is exact enough
+// for finite-difference gradient checks. It never imports the Wasm runtime.
+//
+// Arguments are element offsets into `memory.f` (see kernels.ts for shapes). Forward kernels
+// read the transposed weights (wihT [I,G], whhT [H,G], wT [H,O]) as the interface says;
+// backward kernels read the PyTorch-layout ones.
+import { JsMemory, type Dtype } from '../runtime/memory.js';
+import { FLAG_RELU, FLAG_TOKENS, type Kernels, type Off } from './kernels.js';
+
+const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
+
+export class JsKernels implements Kernels {
+  readonly name = 'js' as const;
+  readonly memory: JsMemory;
+
+  constructor(dtype: Dtype = 'float32') {
+    this.memory = new JsMemory(dtype);
+  }
+
+  private get f() { return this.memory.f; }
+
+  transpose(rows: number, cols: number, src: Off, dst: Off): void {
+    const f = this.f;
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) f[dst + c * rows + r] = f[src + r * cols + c];
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Shared pieces of every cell
+
+  /** (v·Wᵀ)[g] = Σ_k v[k]·W[g,k], with W given transposed as wT [K,G] */
+  private dotT(v: Off, wT: Off, K: number, G: number, g: number): number {
+    const f = this.f;
+    let s = 0;
+    for (let k = 0; k < K; k++) s += f[v + k] * f[wT + k * G + g];
+    return s;
+  }
+
+  /** (x_r·W_ihᵀ)[g] for loss row r = t·B + b: a dot product, or for ids the one-hot's pick */
+  private inputTerm(flags: number, x: Off, wihT: Off, I: number, G: number, r: number, g: number): number {
+    const f = this.f;
+    if (flags & FLAG_TOKENS) return f[wihT + f[x + r] * G + g];
+    return this.dotT(x + r * I, wihT, I, G, g);
+  }
+
+  private padded(mask: Off, t: number, B: number, b: number): boolean {
+    return mask !== 0 && this.f[mask + t * B + b] === 0;
+  }
+
+  /** After the time loop: dW_ih += δAᵀ·X, db_ih += Σ δA, dx = δA·W_ih;  dW_hh += δRᵀ·h_{t−1}, db_hh += Σ δR */
+  private weightGradients(T: number, B: number, I: number, H: number, G: number, flags: number,
+    x: Off, wih: Off, hs: Off, dA: Off, dR: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off): void {
+    const f = this.f;
+    for (let r = 0; r < T * B; r++) {
+      const hprev = hs + r * H; // hs rows are shifted by one step: row r of hs is h_{t−1} for row r of δ
+      for (let g = 0; g < G; g++) {
+        const da = f[dA + r * G + g], dr = f[dR + r * G + g];
+        f[dbih + g] += da;
+        f[dbhh + g] += dr;
+        if (flags & FLAG_TOKENS) f[dwih + g * I + f[x + r]] += da;
+        else for (let k = 0; k < I; k++) f[dwih + g * I + k] += da * f[x + r * I + k];
+        for (let k = 0; k < H; k++) f[dwhh + g * H + k] += dr * f[hprev + k];
+      }
+      if (dx) {
+        for (let k = 0; k < I; k++) {
+          let s = 0;
+          for (let g = 0; g < G; g++) s += f[dA + r * G + g] * f[wih + g * I + k];
+          f[dx + r * I + k] = s;
+        }
+      }
+    }
+  }
+
+  /** ∂E/∂h_{t−1} += δR_t·W_hh for every batch row */
+  private backToPrevious(B: number, H: number, G: number, dRt: Off, whh: Off, dh: Off): void {
+    const f = this.f;
+    for (let b = 0; b < B; b++) {
+      for (let k = 0; k < H; k++) {
+        let s = 0;
+        for (let g = 0; g < G; g++) s += f[dRt + b * G + g] * f[whh + g * H + k];
+        f[dh + b * H + k] += s;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // RNN: h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh)
+
+  rnnForward(T: number, B: number, I: number, H: number, flags: number,
+    x: Off, wihT: Off, whhT: Off, bih: Off, bhh: Off, mask: Off, hs: Off): void {
+    const f = this.f;
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < B; b++) {
+        const prev = hs + (t * B + b) * H, cur = hs + ((t + 1) * B + b) * H;
+        for (let j = 0; j < H; j++) {
+          if (this.padded(mask, t, B, b)) { f[cur + j] = f[prev + j]; continue; }
+          const pre = this.inputTerm(flags, x, wihT, I, H, t * B + b, j) + f[bih + j] + this.dotT(prev, whhT, H, H, j) + f[bhh + j];
+          f[cur + j] = flags & FLAG_RELU ? Math.max(pre, 0) : Math.tanh(pre);
+        }
+      }
+    }
+  }
+
+  rnnBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wih: Off, whh: Off, mask: Off,
+    hs: Off, dhs: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off): void {
+    const f = this.f;
+    for (let t = T - 1; t >= 0; t--) {
+      let norm2 = 0;
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < H; j++) {
+          const i = (t * B + b) * H + j;
+          const g = f[dhs + i] + f[dh + b * H + j]; // ∂E/∂h_t
+          norm2 += g * g;
+          if (this.padded(mask, t, B, b)) { f[dh + b * H + j] = g; f[dhs + i] = 0; continue; }
+          const h = f[hs + B * H + i];
+          f[dhs + i] = flags & FLAG_RELU ? (h > 0 ? g : 0) : g * (1 - h * h); // δpre
+          f[dh + b * H + j] = 0;
+        }
+      }
+      if (dhnorm) f[dhnorm + t] = Math.sqrt(norm2);
+      this.backToPrevious(B, H, H, dhs + t * B * H, whh, dh);
+    }
+    this.weightGradients(T, B, I, H, H, flags, x, wih, hs, dhs, dhs, dwih, dwhh, dbih, dbhh, dx);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // LSTM: i,f,o = σ(·), g = tanh(·); c_t = f⊙c_{t−1} + i⊙g; h_t = o⊙tanh(c_t)
+
+  lstmForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihT: Off, whhT: Off,
+    bih: Off, bhh: Off, mask: Off, hs: Off, cs: Off, gates: Off): void {
+    const f = this.f;
+    const G = 4 * H;
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < B; b++) {
+        const r = t * B + b;
+        const hprev = hs + r * H, hcur = hs + (r + B) * H, cprev = cs + r * H, ccur = cs + (r + B) * H;
+        const row = gates + r * G;
+        for (let g = 0; g < G; g++) {
+          const pre = this.inputTerm(flags, x, wihT, I, G, r, g) + f[bih + g] + this.dotT(hprev, whhT, H, G, g) + f[bhh + g];
+          f[row + g] = g >= 2 * H && g < 3 * H ? Math.tanh(pre) : sigmoid(pre);
+        }
+        for (let j = 0; j < H; j++) {
+          if (this.padded(mask, t, B, b)) { f[hcur + j] = f[hprev + j]; f[ccur + j] = f[cprev + j]; continue; }
+          const c = f[row + H + j] * f[cprev + j] + f[row + j] * f[row + 2 * H + j];
+          f[ccur + j] = c;
+          f[hcur + j] = f[row + 3 * H + j] * Math.tanh(f[ccur + j]);
+        }
+      }
+    }
+  }
+
+  lstmBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wih: Off, whh: Off, mask: Off,
+    hs: Off, cs: Off, gates: Off, dhs: Off, dh: Off, dc: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off,
+    dx: Off, dhnorm: Off): void {
+    const f = this.f;
+    const G = 4 * H;
+    for (let t = T - 1; t >= 0; t--) {
+      let norm2 = 0;
+      for (let b = 0; b < B; b++) {
+        const r = t * B + b;
+        const row = gates + r * G;
+        const pad = this.padded(mask, t, B, b);
+        for (let j = 0; j < H; j++) {
+          const gh = f[dhs + r * H + j] + f[dh + b * H + j]; // ∂E/∂h_t
+          norm2 += gh * gh;
+          if (pad) { f[dh + b * H + j] = gh; continue; }
+          const ig = f[row + j], fg = f[row + H + j], gg = f[row + 2 * H + j], og = f[row + 3 * H + j];
+          const tc = Math.tanh(f[cs + (r + B) * H + j]);
+          const gc = f[dc + b * H + j] + gh * og * (1 - tc * tc); // ∂E/∂c_t
+          f[row + j] = gc * gg * ig * (1 - ig);
+          f[row + H + j] = gc * f[cs + r * H + j] * fg * (1 - fg);
+          f[row + 2 * H + j] = gc * ig * (1 - gg * gg);
+          f[row + 3 * H + j] = gh * tc * og * (1 - og);
+          f[dc + b * H + j] = gc * fg;
+          f[dh + b * H + j] = 0;
+        }
+        if (pad) f.fill(0, row, row + G);
+      }
+      if (dhnorm) f[dhnorm + t] = Math.sqrt(norm2);
+      this.backToPrevious(B, H, G, gates + t * B * G, whh, dh);
+    }
+    this.weightGradients(T, B, I, H, G, flags, x, wih, hs, gates, gates, dwih, dwhh, dbih, dbhh, dx);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // GRU: r, z = σ(·); n = tanh(a_n + r⊙(h·W_hnᵀ + b_hn)); h_t = (1 − z)⊙n + z⊙h_{t−1}
+
+  gruForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihT: Off, whhT: Off,
+    bih: Off, bhh: Off, mask: Off, hs: Off, gates: Off, rn: Off, _scratch: Off): void {
+    const f = this.f;
+    const G = 3 * H;
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < B; b++) {
+        const r = t * B + b;
+        const hprev = hs + r * H, hcur = hs + (r + B) * H, row = gates + r * G;
+        if (this.padded(mask, t, B, b)) {
+          for (let j = 0; j < H; j++) f[hcur + j] = f[hprev + j];
+          continue;
+        }
+        for (let j = 0; j < H; j++) {
+          const a = (g: number) => this.inputTerm(flags, x, wihT, I, G, r, g) + f[bih + g];
+          const R = (g: number) => this.dotT(hprev, whhT, H, G, g) + f[bhh + g];
+          const rg = sigmoid(a(j) + R(j));
+          const zg = sigmoid(a(H + j) + R(H + j));
+          const rnv = R(2 * H + j);
+          const ng = Math.tanh(a(2 * H + j) + rg * rnv);
+          f[row + j] = rg; f[row + H + j] = zg; f[row + 2 * H + j] = ng;
+          f[rn + r * H + j] = rnv;
+          f[hcur + j] = (1 - zg) * ng + zg * f[hprev + j];
+        }
+      }
+    }
+  }
+
+  gruBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wih: Off, whh: Off, mask: Off,
+    hs: Off, gates: Off, rn: Off, dhs: Off, dR: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off,
+    dx: Off, dhnorm: Off): void {
+    const f = this.f;
+    const G = 3 * H;
+    for (let t = T - 1; t >= 0; t--) {
+      let norm2 = 0;
+      for (let b = 0; b < B; b++) {
+        const r = t * B + b;
+        const row = gates + r * G, rrow = dR + r * G;
+        const pad = this.padded(mask, t, B, b);
+        for (let j = 0; j < H; j++) {
+          const gh = f[dhs + r * H + j] + f[dh + b * H + j]; // ∂E/∂h_t
+          norm2 += gh * gh;
+          if (pad) { f[dh + b * H + j] = gh; continue; }
+          const rg = f[row + j], zg = f[row + H + j], ng = f[row + 2 * H + j];
+          const dn = gh * (1 - zg) * (1 - ng * ng);
+          const dz = gh * (f[hs + r * H + j] - ng) * zg * (1 - zg);
+          const dr = dn * f[rn + r * H + j] * rg * (1 - rg);
+          f[row + j] = dr; f[row + H + j] = dz; f[row + 2 * H + j] = dn;
+          f[rrow + j] = dr; f[rrow + H + j] = dz; f[rrow + 2 * H + j] = dn * rg;
+          f[dh + b * H + j] = gh * zg;
+        }
+        if (pad) { f.fill(0, row, row + G); f.fill(0, rrow, rrow + G); }
+      }
+      if (dhnorm) f[dhnorm + t] = Math.sqrt(norm2);
+      this.backToPrevious(B, H, G, dR + t * B * G, whh, dh);
+    }
+    this.weightGradients(T, B, I, H, G, flags, x, wih, hs, gates, dR, dwih, dwhh, dbih, dbhh, dx);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Head and losses
+
+  headForward(R: number, H: number, O: number, h: Off, wT: Off, b: Off, y: Off): void {
+    const f = this.f;
+    // wT is [H,O]: y[r,o] = Σ_k h[r,k]·W[o,k] + b[o] with W[o,k] = wT[k,o]
+    for (let r = 0; r < R; r++) {
+      for (let o = 0; o < O; o++) {
+        let s = f[b + o];
+        for (let k = 0; k < H; k++) s += f[h + r * H + k] * f[wT + k * O + o];
+        f[y + r * O + o] = s;
+      }
+    }
+  }
+
+  headBackward(R: number, H: number, O: number, h: Off, w: Off, dy: Off, dw: Off, db: Off, dh: Off): void {
+    const f = this.f;
+    for (let r = 0; r < R; r++) {
+      for (let o = 0; o < O; o++) {
+        const d = f[dy + r * O + o];
+        f[db + o] += d;
+        for (let k = 0; k < H; k++) f[dw + o * H + k] += d * f[h + r * H + k];
+      }
+      for (let k = 0; k < H; k++) {
+        let s = 0;
+        for (let o = 0; o < O; o++) s += f[dy + r * O + o] * f[w + o * H + k];
+        f[dh + r * H + k] = s;
+      }
+    }
+  }
+
+  softmaxXent(R: number, O: number, logits: Off, targets: Off, weights: Off, scale: number, dlogits: Off): number {
+    const f = this.f;
+    let total = 0;
+    for (let r = 0; r < R; r++) {
+      const w = weights ? f[weights + r] : 1;
+      const row = logits + r * O;
+      if (w === 0) { if (dlogits) f.fill(0, dlogits + r * O, dlogits + (r + 1) * O); continue; }
+      let mx = -Infinity;
+      for (let o = 0; o < O; o++) mx = Math.max(mx, f[row + o]);
+      let sum = 0;
+      for (let o = 0; o < O; o++) sum += Math.exp(f[row + o] - mx);
+      const target = f[targets + r];
+      total += w * (mx + Math.log(sum) - f[row + target]);
+      if (dlogits) {
+        for (let o = 0; o < O; o++) {
+          const prob = Math.exp(f[row + o] - mx) / sum;
+          f[dlogits + r * O + o] = scale * w * (prob - (o === target ? 1 : 0));
+        }
+      }
+    }
+    return total * scale;
+  }
+
+  mse(R: number, O: number, pred: Off, targets: Off, weights: Off, scale: number, dpred: Off): number {
+    const f = this.f;
+    let total = 0;
+    for (let r = 0; r < R; r++) {
+      const w = weights ? f[weights + r] : 1;
+      for (let o = 0; o < O; o++) {
+        const diff = f[pred + r * O + o] - f[targets + r * O + o];
+        total += w * diff * diff;
+        if (dpred) f[dpred + r * O + o] = 2 * scale * w * diff;
+      }
+    }
+    return total * scale;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Norms and optimizer updates over n parallel floats
+
+  sumSquares(n: number, g: Off): number {
+    const f = this.f;
+    let s = 0;
+    for (let i = 0; i < n; i++) s += f[g + i] * f[g + i];
+    return s;
+  }
+
+  scaleInplace(n: number, g: Off, c: number): void {
+    const f = this.f;
+    for (let i = 0; i < n; i++) f[g + i] *= c;
+  }
+
+  clampInplace(n: number, g: Off, v: number): void {
+    const f = this.f;
+    for (let i = 0; i < n; i++) f[g + i] = Math.min(Math.max(f[g + i], -v), v);
+  }
+
+  sgdUpdate(n: number, p: Off, g: Off, buf: Off, lr: number, momentum: number, dampening: number,
+    nesterov: boolean, wd: number, first: boolean): void {
+    const f = this.f;
+    for (let i = 0; i < n; i++) {
+      let d = f[g + i] + wd * f[p + i];
+      if (momentum !== 0) {
+        const b = first ? d : momentum * f[buf + i] + (1 - dampening) * d;
+        f[buf + i] = b;
+        d = nesterov ? d + momentum * b : b;
+      }
+      f[p + i] -= lr * d;
+    }
+  }
+
+  adamUpdate(n: number, p: Off, g: Off, m: Off, v: Off, lr: number, b1: number, b2: number, eps: number,
+    stepSize: number, bc2Sqrt: number, wd: number, decoupled: boolean): void {
+    const f = this.f;
+    for (let i = 0; i < n; i++) {
+      const d = f[g + i] + (decoupled ? 0 : wd * f[p + i]);
+      if (decoupled) f[p + i] *= 1 - lr * wd;
+      f[m + i] = b1 * f[m + i] + (1 - b1) * d;
+      f[v + i] = b2 * f[v + i] + (1 - b2) * d * d;
+      f[p + i] -= stepSize * (f[m + i] / (Math.sqrt(f[v + i]) / bc2Sqrt + eps));
+    }
+  }
+
+  rmspropUpdate(n: number, p: Off, g: Off, v: Off, lr: number, alpha: number, eps: number, wd: number): void {
+    const f = this.f;
+    for (let i = 0; i < n; i++) {
+      const d = f[g + i] + wd * f[p + i];
+      f[v + i] = alpha * f[v + i] + (1 - alpha) * d * d;
+      f[p + i] -= (lr * d) / (Math.sqrt(f[v + i]) + eps);
+    }
+  }
+
+  adagradUpdate(n: number, p: Off, g: Off, s: Off, lr: number, eps: number, wd: number): void {
+    const f = this.f;
+    for (let i = 0; i < n; i++) {
+      const d = f[g + i] + wd * f[p + i];
+      f[s + i] += d * d;
+      f[p + i] -= (lr * d) / (Math.sqrt(f[s + i]) + eps);
+    }
+  }
+}

@@ -1,0 +1,64 @@
+// The one kernel interface. Both backends implement it: wasm.ts forwards to the core, js.ts is
+// the readable reference. Every tensor argument is an element offset into `memory.f`
+// (0 = none); sizes are element counts; matrices are row-major. The shapes of each call are
+// documented once, here, in the fixed vocabulary: T steps, B batch, I input, H hidden,
+// G = gates·H, O head outputs, R loss rows.
+import type { ArenaMemory } from '../runtime/memory.js';
+
+export type Off = number;
+
+/** flags for the cell kernels */
+export const FLAG_TOKENS = 1; // x holds class ids [T,B] instead of dense rows [T,B,I]
+export const FLAG_RELU = 2;   // RNN: relu instead of tanh
+
+export interface Kernels {
+  readonly name: 'wasm' | 'js';
+  readonly memory: ArenaMemory;
+
+  /** dst[cols, rows] = src[rows, cols]ᵀ */
+  transpose(rows: number, cols: number, src: Off, dst: Off): void;
+
+  /** RNN. x [T,B,I] | ids [T,B]; wihT [I,H]; whhT [H,H]; hs [T+1,B,H], hs[0] = h0. */
+  rnnForward(T: number, B: number, I: number, H: number, flags: number,
+    x: Off, wihT: Off, whhT: Off, bih: Off, bhh: Off, mask: Off, hs: Off): void;
+  /** dhs [T,B,H] in: ∂E/∂h_t from above, out: δpre. dh [B,H] in: ∂E/∂h_T, out: ∂E/∂h_0. */
+  rnnBackward(T: number, B: number, I: number, H: number, flags: number,
+    x: Off, wih: Off, whh: Off, mask: Off, hs: Off,
+    dhs: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off): void;
+
+  /** LSTM. gates [T,B,4H] post-activation (i,f,g,o); hs, cs [T+1,B,H] with h0, c0 at index 0. */
+  lstmForward(T: number, B: number, I: number, H: number, flags: number,
+    x: Off, wihT: Off, whhT: Off, bih: Off, bhh: Off, mask: Off, hs: Off, cs: Off, gates: Off): void;
+  /** gates overwritten with δpre; dhs read only; dh, dc [B,H] in: from beyond T, out: ∂E/∂h_0, ∂E/∂c_0. */
+  lstmBackward(T: number, B: number, I: number, H: number, flags: number,
+    x: Off, wih: Off, whh: Off, mask: Off, hs: Off, cs: Off, gates: Off,
+    dhs: Off, dh: Off, dc: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off): void;
+
+  /** GRU. gates [T,B,3H] (r,z,n); rn [T,B,H] = h·W_hnᵀ + b_hn; scratch [B,3H]. */
+  gruForward(T: number, B: number, I: number, H: number, flags: number,
+    x: Off, wihT: Off, whhT: Off, bih: Off, bhh: Off, mask: Off, hs: Off, gates: Off, rn: Off, scratch: Off): void;
+  /** gates overwritten with δA; dR [T,B,3H] receives δR; dh as for the RNN. */
+  gruBackward(T: number, B: number, I: number, H: number, flags: number,
+    x: Off, wih: Off, whh: Off, mask: Off, hs: Off, gates: Off, rn: Off,
+    dhs: Off, dR: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off): void;
+
+  /** y [R,O] = h [R,H]·W [O,H]ᵀ + b, with W packed as wT [H,O]. */
+  headForward(R: number, H: number, O: number, h: Off, wT: Off, b: Off, y: Off): void;
+  /** dW += dyᵀ·h; db += Σ dy; dh [R,H] = dy·W. */
+  headBackward(R: number, H: number, O: number, h: Off, w: Off, dy: Off, dw: Off, db: Off, dh: Off): void;
+
+  /** scale·Σ_r w_r·(logsumexp(logits_r) − logits_r[target_r]); dlogits unless 0. targets are ids. */
+  softmaxXent(R: number, O: number, logits: Off, targets: Off, weights: Off, scale: number, dlogits: Off): number;
+  /** scale·Σ_r w_r·Σ_o (pred − target)²; dpred unless 0. */
+  mse(R: number, O: number, pred: Off, targets: Off, weights: Off, scale: number, dpred: Off): number;
+
+  sumSquares(n: number, g: Off): number;
+  scaleInplace(n: number, g: Off, c: number): void;
+  clampInplace(n: number, g: Off, v: number): void;
+  sgdUpdate(n: number, p: Off, g: Off, buf: Off, lr: number, momentum: number, dampening: number,
+    nesterov: boolean, wd: number, first: boolean): void;
+  adamUpdate(n: number, p: Off, g: Off, m: Off, v: Off, lr: number, b1: number, b2: number, eps: number,
+    stepSize: number, bc2Sqrt: number, wd: number, decoupled: boolean): void;
+  rmspropUpdate(n: number, p: Off, g: Off, v: Off, lr: number, alpha: number, eps: number, wd: number): void;
+  adagradUpdate(n: number, p: Off, g: Off, s: Off, lr: number, eps: number, wd: number): void;
+}

@@ -1,0 +1,81 @@
+// The Wasm backend: element offsets become byte pointers (×4) and go straight to the core.
+import type { Core, CoreExports } from '../runtime/core.js';
+import { WasmMemory } from '../runtime/memory.js';
+import type { Kernels, Off } from './kernels.js';
+
+const p = (o: Off): number => o * 4;
+
+export class WasmKernels implements Kernels {
+  readonly name = 'wasm' as const;
+  readonly memory: WasmMemory;
+  private readonly e: CoreExports;
+
+  constructor(readonly core: Core) {
+    this.e = core.exports;
+    this.memory = new WasmMemory(core.exports);
+  }
+
+  transpose(rows: number, cols: number, src: Off, dst: Off): void { this.e.transpose(rows, cols, p(src), p(dst)); }
+
+  rnnForward(T: number, B: number, I: number, H: number, flags: number,
+    x: Off, wihT: Off, whhT: Off, bih: Off, bhh: Off, mask: Off, hs: Off): void {
+    this.e.rnn_forward(T, B, I, H, flags, p(x), p(wihT), p(whhT), p(bih), p(bhh), p(mask), p(hs));
+  }
+  rnnBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wih: Off, whh: Off, mask: Off,
+    hs: Off, dhs: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off): void {
+    this.e.rnn_backward(T, B, I, H, flags, p(x), p(wih), p(whh), p(mask), p(hs), p(dhs), p(dh),
+      p(dwih), p(dwhh), p(dbih), p(dbhh), p(dx), p(dhnorm));
+  }
+  lstmForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihT: Off, whhT: Off,
+    bih: Off, bhh: Off, mask: Off, hs: Off, cs: Off, gates: Off): void {
+    this.e.lstm_forward(T, B, I, H, flags, p(x), p(wihT), p(whhT), p(bih), p(bhh), p(mask), p(hs), p(cs), p(gates));
+  }
+  lstmBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wih: Off, whh: Off, mask: Off,
+    hs: Off, cs: Off, gates: Off, dhs: Off, dh: Off, dc: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off,
+    dx: Off, dhnorm: Off): void {
+    this.e.lstm_backward(T, B, I, H, flags, p(x), p(wih), p(whh), p(mask), p(hs), p(cs), p(gates), p(dhs),
+      p(dh), p(dc), p(dwih), p(dwhh), p(dbih), p(dbhh), p(dx), p(dhnorm));
+  }
+  gruForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihT: Off, whhT: Off,
+    bih: Off, bhh: Off, mask: Off, hs: Off, gates: Off, rn: Off, scratch: Off): void {
+    this.e.gru_forward(T, B, I, H, flags, p(x), p(wihT), p(whhT), p(bih), p(bhh), p(mask), p(hs), p(gates),
+      p(rn), p(scratch));
+  }
+  gruBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wih: Off, whh: Off, mask: Off,
+    hs: Off, gates: Off, rn: Off, dhs: Off, dR: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off,
+    dx: Off, dhnorm: Off): void {
+    this.e.gru_backward(T, B, I, H, flags, p(x), p(wih), p(whh), p(mask), p(hs), p(gates), p(rn), p(dhs),
+      p(dR), p(dh), p(dwih), p(dwhh), p(dbih), p(dbhh), p(dx), p(dhnorm));
+  }
+
+  headForward(R: number, H: number, O: number, h: Off, wT: Off, b: Off, y: Off): void {
+    this.e.head_forward(R, H, O, p(h), p(wT), p(b), p(y));
+  }
+  headBackward(R: number, H: number, O: number, h: Off, w: Off, dy: Off, dw: Off, db: Off, dh: Off): void {
+    this.e.head_backward(R, H, O, p(h), p(w), p(dy), p(dw), p(db), p(dh));
+  }
+  softmaxXent(R: number, O: number, logits: Off, targets: Off, weights: Off, scale: number, dlogits: Off): number {
+    return this.e.softmax_xent(R, O, p(logits), p(targets), p(weights), scale, p(dlogits));
+  }
+  mse(R: number, O: number, pred: Off, targets: Off, weights: Off, scale: number, dpred: Off): number {
+    return this.e.mse(R, O, p(pred), p(targets), p(weights), scale, p(dpred));
+  }
+
+  sumSquares(n: number, g: Off): number { return this.e.sum_squares(n, p(g)); }
+  scaleInplace(n: number, g: Off, c: number): void { this.e.scale_inplace(n, p(g), c); }
+  clampInplace(n: number, g: Off, v: number): void { this.e.clamp_inplace(n, p(g), v); }
+  sgdUpdate(n: number, pp: Off, g: Off, buf: Off, lr: number, momentum: number, dampening: number,
+    nesterov: boolean, wd: number, first: boolean): void {
+    this.e.sgd_update(n, p(pp), p(g), p(buf), lr, momentum, dampening, nesterov ? 1 : 0, wd, first ? 1 : 0);
+  }
+  adamUpdate(n: number, pp: Off, g: Off, m: Off, v: Off, lr: number, b1: number, b2: number, eps: number,
+    stepSize: number, bc2Sqrt: number, wd: number, decoupled: boolean): void {
+    this.e.adam_update(n, p(pp), p(g), p(m), p(v), lr, b1, b2, eps, stepSize, bc2Sqrt, wd, decoupled ? 1 : 0);
+  }
+  rmspropUpdate(n: number, pp: Off, g: Off, v: Off, lr: number, alpha: number, eps: number, wd: number): void {
+    this.e.rmsprop_update(n, p(pp), p(g), p(v), lr, alpha, eps, wd);
+  }
+  adagradUpdate(n: number, pp: Off, g: Off, s: Off, lr: number, eps: number, wd: number): void {
+    this.e.adagrad_update(n, p(pp), p(g), p(s), lr, eps, wd);
+  }
+}

@@ -1,0 +1,61 @@
+// Making a model on a backend: 'wasm' (default, the core loaded once and shared) or 'js'.
+import { JsKernels } from './backends/js.js';
+import type { Kernels } from './backends/kernels.js';
+import { WasmKernels } from './backends/wasm.js';
+import { ConfigError, describe } from './errors.js';
+import type { ModelConfig } from './model/config.js';
+import type { InitOption } from './model/init.js';
+import { Model } from './model/model.js';
+import type { Core } from './runtime/core.js';
+import { loadCore, type LoadOptions } from './runtime/load.js';
+import type { Dtype } from './runtime/memory.js';
+
+export interface CreateModelOptions extends ModelConfig {
+  /** 'wasm' (default) or 'js' (the pure TypeScript reference). */
+  backend?: 'wasm' | 'js';
+  /** js backend only: 'float64' for gradient checks. Default 'float32'. */
+  dtype?: Dtype;
+  /** How to initialise the weights (default: PyTorch's U(±1/√H)). */
+  init?: InitOption;
+  /** Wasm: which core and where it comes from. */
+  core?: Core | LoadOptions;
+}
+
+const shared = new WeakMap<Core, WasmKernels>();
+
+function wasmKernels(core: Core): WasmKernels {
+  let k = shared.get(core);
+  if (!k) { k = new WasmKernels(core); shared.set(core, k); }
+  return k;
+}
+
+function isCore(c: unknown): c is Core {
+  return typeof c === 'object' && c !== null && 'exports' in c && 'variant' in c;
+}
+
+export async function createModel(options: CreateModelOptions): Promise<Model> {
+  if (options === null || typeof options !== 'object') throw new ConfigError('options', 'an object', describe(options));
+  const backend = options.backend ?? 'wasm';
+  if (backend === 'js') return createModelSync(options);
+  if (backend !== 'wasm') throw new ConfigError('options.backend', '"wasm" or "js"', describe(backend));
+  const core = isCore(options.core) ? options.core : await loadCore(options.core ?? {});
+  return createModelSync({ ...options, core });
+}
+
+/** Synchronous creation: the js backend, or the wasm backend with an already loaded core. */
+export function createModelSync(options: CreateModelOptions): Model {
+  const backend = options.backend ?? 'wasm';
+  let kernels: Kernels;
+  if (backend === 'js') {
+    const dtype = options.dtype ?? 'float32';
+    if (dtype !== 'float32' && dtype !== 'float64') throw new ConfigError('options.dtype', '"float32" or "float64"', describe(dtype));
+    kernels = new JsKernels(dtype);
+  } else if (backend === 'wasm') {
+    if (options.dtype !== undefined && options.dtype !== 'float32') throw new ConfigError('options.dtype', '"float32" (the Wasm core computes in f32)', describe(options.dtype));
+    if (!isCore(options.core)) throw new ConfigError('options.core', 'a loaded core (await loadCore()) for synchronous creation', describe(options.core));
+    kernels = wasmKernels(options.core);
+  } else {
+    throw new ConfigError('options.backend', '"wasm" or "js"', describe(backend));
+  }
+  return new Model(options, kernels);
+}

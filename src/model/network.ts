@@ -1,0 +1,196 @@
+// The network's data flow over one batch, backend-agnostic: batch → work arena → layer
+// unrolls (loops over time inside the kernels) → head → loss → head backward → layer BPTT,
+// top layer first → gradients in the parameter arena. Holds offsets only; the kernels do the math.
+import type { Kernels } from '../backends/kernels.js';
+import { FLAG_RELU, FLAG_TOKENS } from '../backends/kernels.js';
+import type { ResolvedConfig } from './config.js';
+import type { Batch } from './batch.js';
+import type { ResolvedLoss } from './loss.js';
+import { paramArenaSize, pointParams, pointWork, type ParamArena, type WorkArena } from './layout.js';
+
+export class Network {
+  readonly params: ParamArena;
+  private work: WorkArena | null = null;
+  private workBase = 0;
+  private workCapacity = 0;
+  /** the packed transposes no longer match the weights (set by any write to the parameters) */
+  packedDirty = true;
+  /** the last forward pass had a mask */
+  private masked = false;
+
+  constructor(readonly cfg: ResolvedConfig, readonly k: Kernels) {
+    this.params = pointParams(cfg, k.memory.alloc(paramArenaSize(cfg)));
+  }
+
+  get H(): number { return this.cfg.hiddenSize; }
+
+  /** The work arena for T steps of B rows, reallocated only when it must grow. */
+  prepare(T: number, B: number): WorkArena {
+    if (this.work && this.work.T === T && this.work.B === B) return this.work;
+    const need = pointWork(this.cfg, T, B, 0).total;
+    if (need > this.workCapacity) {
+      if (this.workBase) this.k.memory.free(this.workBase);
+      this.workBase = 0;
+      this.workCapacity = 0;
+      this.workBase = this.k.memory.alloc(need);
+      this.workCapacity = need;
+    }
+    this.work = pointWork(this.cfg, T, B, this.workBase);
+    return this.work;
+  }
+
+  /** Writes a checked batch into the work arena: inputs, mask, initial states, targets. */
+  load(w: WorkArena, batch: Batch, withTargets: boolean): void {
+    const f = this.k.memory.f;
+    const { T, B } = w;
+    const H = this.H, L = this.cfg.numLayers;
+    f.set(batch.x, w.x);
+    this.masked = batch.mask !== undefined || batch.lengths !== undefined;
+    if (batch.mask) f.set(batch.mask, w.mask);
+    else if (batch.lengths) {
+      for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) f[w.mask + t * B + b] = t < batch.lengths[b] ? 1 : 0;
+    }
+    for (let l = 0; l < L; l++) {
+      const lw = w.layers[l];
+      if (batch.h0) f.set(subarray(batch.h0, l * B * H, (l + 1) * B * H), lw.hs);
+      else f.fill(0, lw.hs, lw.hs + B * H);
+      if (lw.cs) {
+        if (batch.c0) f.set(subarray(batch.c0, l * B * H, (l + 1) * B * H), lw.cs);
+        else f.fill(0, lw.cs, lw.cs + B * H);
+      }
+    }
+    if (withTargets && batch.y) f.set(batch.y, w.targets);
+  }
+
+  /** Re-packs Wᵀ for every X·Wᵀ of the unroll, once per change of the weights. */
+  pack(): void {
+    if (!this.packedDirty) return;
+    const p = this.params, G = this.params.layers.length ? gatesOf(this.cfg) * this.H : 0;
+    for (const l of p.layers) {
+      this.k.transpose(G, l.inputSize, l.wih, l.wihT);
+      this.k.transpose(G, this.H, l.whh, l.whhT);
+    }
+    this.k.transpose(this.cfg.outputSize, this.H, p.headW, p.headWT);
+    this.packedDirty = false;
+  }
+
+  private layerInput(w: WorkArena, l: number): { x: number; flags: number } {
+    const tokens = l === 0 && this.cfg.input === 'tokens';
+    const relu = this.cfg.cell === 'rnn' && this.cfg.nonlinearity === 'relu';
+    return {
+      x: l === 0 ? w.x : w.layers[l - 1].hs + w.B * this.H,
+      flags: (tokens ? FLAG_TOKENS : 0) | (relu ? FLAG_RELU : 0),
+    };
+  }
+
+  /** Rows the head sees: every step (T·B) or the last (B), and where their hidden states start. */
+  headRows(w: WorkArena, at: 'every' | 'last'): { R: number; h: number } {
+    const top = w.layers[w.layers.length - 1];
+    return at === 'every'
+      ? { R: w.T * w.B, h: top.hs + w.B * this.H }
+      : { R: w.B, h: top.hs + w.T * w.B * this.H };
+  }
+
+  forward(w: WorkArena, at: 'every' | 'last'): void {
+    this.pack();
+    const { T, B } = w;
+    const H = this.H, k = this.k;
+    const mask = this.masked ? w.mask : 0;
+    for (let l = 0; l < this.cfg.numLayers; l++) {
+      const p = this.params.layers[l], lw = w.layers[l];
+      const { x, flags } = this.layerInput(w, l);
+      const I = p.inputSize;
+      switch (this.cfg.cell) {
+        case 'rnn': k.rnnForward(T, B, I, H, flags, x, p.wihT, p.whhT, p.bih, p.bhh, mask, lw.hs); break;
+        case 'lstm': k.lstmForward(T, B, I, H, flags, x, p.wihT, p.whhT, p.bih, p.bhh, mask, lw.hs, lw.cs, lw.gates); break;
+        case 'gru': k.gruForward(T, B, I, H, flags, x, p.wihT, p.whhT, p.bih, p.bhh, mask, lw.hs, lw.gates, lw.rn, w.scratch); break;
+      }
+    }
+    const { R, h } = this.headRows(w, at);
+    k.headForward(R, H, this.cfg.outputSize, h, this.params.headWT, this.params.headB, w.y);
+  }
+
+  /** The loss of the last forward pass; with `grad`, also ∂loss/∂prediction into w.dy. */
+  loss(w: WorkArena, loss: ResolvedLoss, realRows: number, grad: boolean): number {
+    const O = this.cfg.outputSize;
+    const { R } = this.headRows(w, loss.at);
+    const weights = loss.at === 'every' && this.masked ? w.mask : 0;
+    const perRow = loss.loss === 'mse' ? O : 1;
+    const scale = loss.reduction === 'sum' ? 1 : 1 / (realRows * perRow);
+    const dy = grad ? w.dy : 0;
+    return loss.loss === 'cross-entropy'
+      ? this.k.softmaxXent(R, O, w.y, w.targets, weights, scale, dy)
+      : this.k.mse(R, O, w.y, w.targets, weights, scale, dy);
+  }
+
+  /**
+   * Full BPTT of the last forward pass from ∂loss/∂prediction in w.dy: parameter gradients
+   * (overwritten), ∂E/∂h_0 (and ∂E/∂c_0) per layer in w.layers[l].dh / .dc, and with
+   * `diagnostics` ‖∂E/∂h_t‖ per layer and step in w.layers[l].dhnorm.
+   */
+  backward(w: WorkArena, at: 'every' | 'last', diagnostics = false): void {
+    const { T, B } = w;
+    const H = this.H, k = this.k, p = this.params, L = this.cfg.numLayers;
+    const mask = this.masked ? w.mask : 0;
+    k.memory.zero(p.base + p.P, p.P);
+    const dhsOf = (l: number): number => ((L - 1 - l) % 2 === 0 ? w.dhsA : w.dhsB);
+    const top = dhsOf(L - 1);
+    const { R, h } = this.headRows(w, at);
+    if (at === 'last') k.memory.zero(top, (T - 1) * B * H);
+    k.headBackward(R, H, this.cfg.outputSize, h, p.headW, w.dy, p.dheadW, p.dheadB, at === 'every' ? top : top + (T - 1) * B * H);
+    for (let l = L - 1; l >= 0; l--) {
+      const lp = p.layers[l], lw = w.layers[l];
+      const { x, flags } = this.layerInput(w, l);
+      const I = lp.inputSize;
+      const dhs = dhsOf(l), dx = l > 0 ? dhsOf(l - 1) : 0;
+      const dhnorm = diagnostics ? lw.dhnorm : 0;
+      k.memory.zero(lw.dh, B * H);
+      switch (this.cfg.cell) {
+        case 'rnn':
+          k.rnnBackward(T, B, I, H, flags, x, lp.wih, lp.whh, mask, lw.hs, dhs, lw.dh,
+            lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm);
+          break;
+        case 'lstm':
+          k.memory.zero(lw.dc, B * H);
+          k.lstmBackward(T, B, I, H, flags, x, lp.wih, lp.whh, mask, lw.hs, lw.cs, lw.gates, dhs, lw.dh, lw.dc,
+            lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm);
+          break;
+        case 'gru':
+          k.gruBackward(T, B, I, H, flags, x, lp.wih, lp.whh, mask, lw.hs, lw.gates, lw.rn, dhs, lw.dR, lw.dh,
+            lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm);
+          break;
+      }
+    }
+  }
+
+  /** The final states [L,B,H] of the last forward pass, copied out. */
+  finalStates(w: WorkArena): { hN: Float32Array; cN: Float32Array | null } {
+    const f = this.k.memory.f;
+    const { T, B } = w;
+    const H = this.H, L = this.cfg.numLayers;
+    const hN = new Float32Array(L * B * H);
+    const cN = this.cfg.cell === 'lstm' ? new Float32Array(L * B * H) : null;
+    for (let l = 0; l < L; l++) {
+      const lw = w.layers[l];
+      hN.set(f.subarray(lw.hs + T * B * H, lw.hs + (T + 1) * B * H), l * B * H);
+      if (cN) cN.set(f.subarray(lw.cs + T * B * H, lw.cs + (T + 1) * B * H), l * B * H);
+    }
+    return { hN, cN };
+  }
+
+  dispose(): void {
+    if (this.workBase) this.k.memory.free(this.workBase);
+    this.k.memory.free(this.params.base);
+    this.workBase = 0;
+    this.work = null;
+  }
+}
+
+function gatesOf(cfg: ResolvedConfig): number {
+  return cfg.cell === 'lstm' ? 4 : cfg.cell === 'gru' ? 3 : 1;
+}
+
+function subarray(a: ArrayLike<number>, from: number, to: number): ArrayLike<number> {
+  if (ArrayBuffer.isView(a)) return (a as unknown as Float32Array).subarray(from, to);
+  return Array.prototype.slice.call(a, from, to) as number[];
+}

@@ -1,0 +1,4 @@
+// The package's entry point under Node: the universal API, with the core read from disk.
+import './load-node.js';
+
+export * from '../index.js';

@@ -1,0 +1,114 @@
+// The Wasm core: its export signatures (pointers are byte addresses, sizes are element counts),
+// feature detection and instantiation. No Node built-in and no DOM here: bytes come from
+// load.ts (URL / fetch) or from the Node entry (file system).
+import { BackendError } from '../errors.js';
+
+type P = number; // byte pointer into the core's memory
+type N = number;
+
+export interface CoreExports {
+  readonly memory: WebAssembly.Memory;
+  alloc(bytes: N): P;
+  free(ptr: P): void;
+  zero(ptr: P, bytes: N): void;
+  simd_enabled(): number;
+  gemm_nn_f32x4(M: N, Nn: N, K: N, a: P, lda: N, b: P, ldb: N, c: P, ldc: N, acc: N): void;
+  gemm_tn_f32x4(M: N, Nn: N, K: N, a: P, lda: N, b: P, ldb: N, c: P, ldc: N, acc: N): void;
+  gemm_nt_f32x4(M: N, Nn: N, K: N, a: P, lda: N, b: P, ldb: N, c: P, ldc: N, acc: N): void;
+  gemm_nn_scalar(M: N, Nn: N, K: N, a: P, lda: N, b: P, ldb: N, c: P, ldc: N, acc: N): void;
+  gemm_tn_scalar(M: N, Nn: N, K: N, a: P, lda: N, b: P, ldb: N, c: P, ldc: N, acc: N): void;
+  gemm_nt_scalar(M: N, Nn: N, K: N, a: P, lda: N, b: P, ldb: N, c: P, ldc: N, acc: N): void;
+  transpose(rows: N, cols: N, src: P, dst: P): void;
+  fill_rows(M: N, Nn: N, c: P, bias: P): void;
+  fill_rows2(M: N, Nn: N, c: P, b1: P, b2: P): void;
+  col_sums_acc(M: N, Nn: N, a: P, out: P): void;
+  tanh_array_f32x4(n: N, src: P, dst: P): void;
+  sigmoid_array_f32x4(n: N, src: P, dst: P): void;
+  tanh_array_scalar(n: N, src: P, dst: P): void;
+  sigmoid_array_scalar(n: N, src: P, dst: P): void;
+  rnn_forward(T: N, B: N, I: N, H: N, flags: N, x: P, wihT: P, whhT: P, bih: P, bhh: P, mask: P, hs: P): void;
+  rnn_backward(T: N, B: N, I: N, H: N, flags: N, x: P, wih: P, whh: P, mask: P, hs: P,
+    dhs: P, dh: P, dwih: P, dwhh: P, dbih: P, dbhh: P, dx: P, dhnorm: P): void;
+  lstm_forward(T: N, B: N, I: N, H: N, flags: N, x: P, wihT: P, whhT: P, bih: P, bhh: P, mask: P,
+    hs: P, cs: P, gates: P): void;
+  lstm_backward(T: N, B: N, I: N, H: N, flags: N, x: P, wih: P, whh: P, mask: P, hs: P, cs: P, gates: P,
+    dhs: P, dh: P, dc: P, dwih: P, dwhh: P, dbih: P, dbhh: P, dx: P, dhnorm: P): void;
+  gru_forward(T: N, B: N, I: N, H: N, flags: N, x: P, wihT: P, whhT: P, bih: P, bhh: P, mask: P,
+    hs: P, gates: P, rn: P, scratch: P): void;
+  gru_backward(T: N, B: N, I: N, H: N, flags: N, x: P, wih: P, whh: P, mask: P, hs: P, gates: P, rn: P,
+    dhs: P, dR: P, dh: P, dwih: P, dwhh: P, dbih: P, dbhh: P, dx: P, dhnorm: P): void;
+  head_forward(R: N, H: N, O: N, h: P, wT: P, b: P, y: P): void;
+  head_backward(R: N, H: N, O: N, h: P, w: P, dy: P, dw: P, db: P, dh: P): void;
+  softmax_xent(R: N, O: N, logits: P, targets: P, weights: P, scale: number, dlogits: P): number;
+  mse(R: N, O: N, pred: P, targets: P, weights: P, scale: number, dpred: P): number;
+  sum_squares(n: N, g: P): number;
+  scale_inplace(n: N, g: P, c: number): void;
+  clamp_inplace(n: N, g: P, v: number): void;
+  sgd_update(n: N, p: P, g: P, buf: P, lr: number, momentum: number, dampening: number, nesterov: N, wd: number, first: N): void;
+  adam_update(n: N, p: P, g: P, m: P, v: P, lr: number, b1: number, b2: number, eps: number,
+    stepSize: number, bc2Sqrt: number, wd: number, decoupled: N): void;
+  rmsprop_update(n: N, p: P, g: P, v: P, lr: number, alpha: number, eps: number, wd: number): void;
+  adagrad_update(n: N, p: P, g: P, s: P, lr: number, eps: number, wd: number): void;
+}
+
+export type CoreVariant = 'simd' | 'scalar';
+
+export interface Core {
+  readonly exports: CoreExports;
+  readonly variant: CoreVariant;
+}
+
+// The smallest module that uses a v128 instruction: (func (result v128) (v128.const i32x4 0 0 0 0))
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
+]);
+
+/** True when this engine runs Wasm fixed-width SIMD. */
+export function simdSupported(): boolean {
+  try {
+    return WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+export function pickVariant(requested?: CoreVariant | 'auto'): CoreVariant {
+  if (requested === 'scalar') return 'scalar';
+  const simd = simdSupported();
+  if (requested === 'simd' && !simd) throw new BackendError('variant "simd" was requested but this engine has no Wasm SIMD');
+  return simd ? 'simd' : 'scalar';
+}
+
+export const CORE_FILES: Record<CoreVariant, string> = {
+  simd: 'unrolled.simd.wasm',
+  scalar: 'unrolled.scalar.wasm',
+};
+
+const imports = {
+  env: {
+    abort(_msg: number, _file: number, line: number, col: number): never {
+      throw new BackendError(`the Wasm core aborted at ${line}:${col}`);
+    },
+  },
+};
+
+export async function instantiateCore(source: BufferSource | WebAssembly.Module, variant: CoreVariant): Promise<Core> {
+  try {
+    const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
+    const instance = await WebAssembly.instantiate(module, imports);
+    return { exports: instance.exports as unknown as CoreExports, variant };
+  } catch (e) {
+    throw new BackendError(`could not instantiate the ${variant} Wasm core: ${(e as Error).message}`);
+  }
+}
+
+export function instantiateCoreSync(source: BufferSource | WebAssembly.Module, variant: CoreVariant): Core {
+  try {
+    const module = source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source);
+    const instance = new WebAssembly.Instance(module, imports);
+    return { exports: instance.exports as unknown as CoreExports, variant };
+  } catch (e) {
+    throw new BackendError(`could not instantiate the ${variant} Wasm core: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,153 @@
+// Where arenas live. The Wasm backend allocates from the core's linear memory; the js backend
+// from a growable typed array with the same interface, so that model code computes one layout
+// and addresses every tensor by an element offset into `f`, whatever the backend.
+//
+// `f` is a getter: memory.grow (Wasm) or a reallocation (js) replaces the buffer, and every
+// reader must take `f` again after any alloc. Offsets are never 0 (0 means "none" in the ABI).
+import type { CoreExports } from './core.js';
+import { MemoryLimitError } from '../errors.js';
+
+export type Dtype = 'float32' | 'float64';
+
+export interface ArenaMemory {
+  readonly dtype: Dtype;
+  /** The current float view of the whole memory. */
+  readonly f: Float32Array | Float64Array;
+  /** Reserves `count` zeroed floats, 4-aligned; returns the element offset. */
+  alloc(count: number): number;
+  free(offset: number): void;
+  zero(offset: number, count: number): void;
+  /** Floats currently reserved (for leak checks). */
+  readonly reserved: number;
+}
+
+/** 32-bit Wasm memory holds at most 4 GiB; the allocator itself needs a little of it. */
+export const MAX_WASM_FLOATS = Math.floor((4 * 1024 ** 3 - 64 * 1024 ** 2) / 4);
+
+export class WasmMemory implements ArenaMemory {
+  readonly dtype = 'float32' as const;
+  private view: Float32Array;
+  private sizes = new Map<number, number>();
+  private total = 0;
+
+  constructor(private readonly core: CoreExports) {
+    this.view = new Float32Array(core.memory.buffer);
+  }
+
+  get f(): Float32Array {
+    if (this.view.buffer !== this.core.memory.buffer) this.view = new Float32Array(this.core.memory.buffer);
+    return this.view;
+  }
+
+  get reserved(): number { return this.total; }
+
+  alloc(count: number): number {
+    const floats = Math.max(4, Math.ceil(count / 4) * 4);
+    if (!Number.isSafeInteger(floats) || floats + this.total > MAX_WASM_FLOATS) {
+      throw new MemoryLimitError(
+        `cannot reserve ${count} floats (${fmtBytes(count * 4)}): 32-bit Wasm memory holds at most ` +
+        `${fmtBytes(MAX_WASM_FLOATS * 4)} and ${fmtBytes(this.total * 4)} are in use`);
+    }
+    let ptr: number;
+    try {
+      ptr = this.core.alloc(floats * 4) >>> 0;
+    } catch {
+      throw new MemoryLimitError(`the engine refused to grow Wasm memory by ${fmtBytes(floats * 4)}`);
+    }
+    const offset = ptr / 4;
+    this.sizes.set(offset, floats);
+    this.total += floats;
+    return offset;
+  }
+
+  free(offset: number): void {
+    const size = this.sizes.get(offset);
+    if (size === undefined) return;
+    this.sizes.delete(offset);
+    this.total -= size;
+    this.core.free(offset * 4);
+  }
+
+  zero(offset: number, count: number): void {
+    this.core.zero(offset * 4, count * 4);
+  }
+}
+
+/** A growable typed array with a first-fit free list: the js backend's "linear memory". */
+export class JsMemory implements ArenaMemory {
+  private arr: Float32Array | Float64Array;
+  private top = 4; // offset 0 is reserved for "none"
+  private freeList: Array<[number, number]> = [];
+  private sizes = new Map<number, number>();
+  private total = 0;
+
+  constructor(readonly dtype: Dtype = 'float32', initial = 1024) {
+    this.arr = dtype === 'float64' ? new Float64Array(initial) : new Float32Array(initial);
+  }
+
+  get f(): Float32Array | Float64Array { return this.arr; }
+  get reserved(): number { return this.total; }
+
+  alloc(count: number): number {
+    const floats = Math.max(4, Math.ceil(count / 4) * 4);
+    if (!Number.isSafeInteger(floats) || floats > 2 ** 31) {
+      throw new MemoryLimitError(`cannot reserve ${count} floats in the js backend`);
+    }
+    let offset = -1;
+    for (let i = 0; i < this.freeList.length; i++) {
+      const [o, s] = this.freeList[i];
+      if (s >= floats) {
+        offset = o;
+        if (s === floats) this.freeList.splice(i, 1);
+        else this.freeList[i] = [o + floats, s - floats];
+        break;
+      }
+    }
+    if (offset < 0) {
+      offset = this.top;
+      this.top += floats;
+      if (this.top > this.arr.length) this.grow(this.top);
+    }
+    this.arr.fill(0, offset, offset + floats);
+    this.sizes.set(offset, floats);
+    this.total += floats;
+    return offset;
+  }
+
+  free(offset: number): void {
+    const size = this.sizes.get(offset);
+    if (size === undefined) return;
+    this.sizes.delete(offset);
+    this.total -= size;
+    this.freeList.push([offset, size]);
+    this.freeList.sort((a, b) => a[0] - b[0]);
+    const merged: Array<[number, number]> = [];
+    for (const block of this.freeList) {
+      const last = merged[merged.length - 1];
+      if (last && last[0] + last[1] === block[0]) last[1] += block[1];
+      else merged.push([block[0], block[1]]);
+    }
+    const tail = merged[merged.length - 1];
+    if (tail && tail[0] + tail[1] === this.top) { this.top = tail[0]; merged.pop(); }
+    this.freeList = merged;
+  }
+
+  zero(offset: number, count: number): void {
+    this.arr.fill(0, offset, offset + count);
+  }
+
+  private grow(min: number): void {
+    let size = this.arr.length;
+    while (size < min) size *= 2;
+    const next = this.dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
+    next.set(this.arr);
+    this.arr = next;
+  }
+}
+
+export function fmtBytes(n: number): string {
+  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${n} B`;
+}

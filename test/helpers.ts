@@ -1,0 +1,82 @@
+// Shared test helpers: the Node core loader, model construction on either backend, comparisons.
+import '../src/node/load-node.js';
+import { readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createModel, type CreateModelOptions } from '../src/create.js';
+import type { Model } from '../src/model/model.js';
+import { loadCore } from '../src/runtime/load.js';
+import type { Core } from '../src/runtime/core.js';
+
+export const simdCore = (): Promise<Core> => loadCore({ variant: 'simd' });
+export const scalarCore = (): Promise<Core> => loadCore({ variant: 'scalar' });
+
+export type BackendName = 'wasm' | 'wasm-scalar' | 'js' | 'js64';
+export const ALL_BACKENDS: BackendName[] = ['wasm', 'wasm-scalar', 'js'];
+
+export async function makeModel(backend: BackendName, config: CreateModelOptions): Promise<Model> {
+  switch (backend) {
+    case 'wasm': return createModel({ ...config, backend: 'wasm', core: await simdCore() });
+    case 'wasm-scalar': return createModel({ ...config, backend: 'wasm', core: await scalarCore() });
+    case 'js': return createModel({ ...config, backend: 'js' });
+    case 'js64': return createModel({ ...config, backend: 'js', dtype: 'float64' });
+  }
+}
+
+/** max |a − b| / max(max |b|, floor): one relative error per tensor. */
+export function relErr(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-3): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let diff = 0, scale = floor;
+  for (let i = 0; i < a.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return diff / scale;
+}
+
+/** A seeded uniform generator for test data (independent of the library's Rng). */
+export function lcg(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+export function randn(n: number, rand: () => number, scale = 1): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const u = Math.max(rand(), 1e-12), v = rand();
+    out[i] = scale * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+  return out;
+}
+
+export function randInts(n: number, hi: number, rand: () => number): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.floor(rand() * hi);
+  return out;
+}
+
+const FIXTURES = fileURLToPath(new URL('./fixtures/torch/', import.meta.url));
+
+export interface TorchFixture {
+  name: string;
+  config: {
+    cell: 'rnn' | 'lstm' | 'gru'; nonlinearity: 'tanh' | 'relu'; inputSize: number; hiddenSize: number;
+    outputSize: number; numLayers: number; T: number; B: number; input: 'dense' | 'tokens';
+    loss: 'mse' | 'cross-entropy'; at: 'every' | 'last'; reduction: 'mean' | 'sum'; masked: boolean;
+  };
+  params: Record<string, number[]>;
+  x: number[]; y: number[]; mask: number[] | null; lengths: number[] | null;
+  h0: number[]; c0: number[] | null;
+  predictions: number[]; loss: number; hN: number[]; cN: number[] | null;
+  grads: Record<string, number[]>;
+}
+
+export function torchFixtureNames(): string[] {
+  return readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
+}
+
+export function torchFixture(name: string): TorchFixture {
+  return JSON.parse(readFileSync(FIXTURES + name + '.json', 'utf8')) as TorchFixture;
+}

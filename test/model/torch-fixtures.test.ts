@@ -1,0 +1,51 @@
+// Outputs, final states, the loss and every gradient against PyTorch (float64 autograd), for
+// every fixture made by scripts/make_torch_fixtures.py, on every backend.
+import { describe, expect, it } from 'vitest';
+import { ALL_BACKENDS, makeModel, relErr, torchFixture, torchFixtureNames } from '../helpers.js';
+
+const names = torchFixtureNames();
+const TOL = Number(process.env.FIXTURE_TOL ?? 1e-5);
+
+describe('PyTorch fixtures', () => {
+  it('are present (regenerate with scripts/make_torch_fixtures.py)', () => {
+    expect(names.length).toBeGreaterThanOrEqual(40);
+  });
+
+  for (const backend of ALL_BACKENDS) {
+    describe(backend, () => {
+      for (const name of names) {
+        it(name, async () => {
+          const fx = torchFixture(name);
+          const c = fx.config;
+          const model = await makeModel(backend, {
+            cell: c.cell, nonlinearity: c.nonlinearity, inputSize: c.inputSize, hiddenSize: c.hiddenSize,
+            outputSize: c.outputSize, numLayers: c.numLayers, input: c.input,
+          });
+          model.loadStateDict(fx.params);
+          const r = model.lossAndGradients(
+            { x: fx.x, y: fx.y, T: c.T, B: c.B, h0: fx.h0, c0: fx.c0 ?? undefined, lengths: fx.lengths ?? undefined },
+            { loss: c.loss, at: c.at, reduction: c.reduction },
+          );
+          const errors: Record<string, number> = {};
+          // padded rows of an every-step prediction are not outputs (PyTorch pads them with 0)
+          const y = Array.from(r.y);
+          if (c.masked && c.at === 'every') {
+            for (let t = 0; t < c.T; t++) for (let b = 0; b < c.B; b++) {
+              if (t >= fx.lengths![b]) for (let o = 0; o < c.outputSize; o++) y[(t * c.B + b) * c.outputSize + o] = 0;
+            }
+          }
+          errors.predictions = relErr(y, fx.predictions);
+          errors.loss = Math.abs(r.loss - fx.loss) / Math.max(Math.abs(fx.loss), 1e-3);
+          errors.hN = relErr(r.hN, fx.hN);
+          if (fx.cN) errors.cN = relErr(r.cN!, fx.cN);
+          for (const [pname, g] of Object.entries(fx.grads)) {
+            const mine = pname === 'h0' ? r.dh0 : pname === 'c0' ? r.dc0! : r.grads[pname];
+            errors[`grad ${pname}`] = relErr(mine, g);
+          }
+          for (const [what, e] of Object.entries(errors)) expect(e, `${name} ${what}`).toBeLessThan(TOL);
+          model.dispose();
+        });
+      }
+    });
+  }
+});
