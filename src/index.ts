@@ -1,13 +1,14 @@
 // The public API of unrolled. Re-exports only.
 export { createModel, createModelSync, type CreateModelOptions } from './create.js';
-export { Model, type Prediction, type GradientResult, type GenerateOptions, type PredictInput } from './model/model.js';
+export { Model, type Floats, type Prediction, type GradientResult, type GenerateOptions, type PredictInput } from './model/model.js';
 export type { Batch, Numbers } from './model/batch.js';
 export type { ModelConfig, ResolvedConfig, CellKind, Nonlinearity, InputKind } from './model/config.js';
 export type { LossSpec, LossKind, LossAt, Reduction } from './model/loss.js';
 export type { InitOption, InitSpec, WeightScheme } from './model/init.js';
 export { Rng } from './model/rng.js';
-export { Trainer, type TrainerOptions, type StepResult } from './train/trainer.js';
-export type { OptimizerSpec, OptimizerName } from './train/optimizers.js';
+export { Trainer, type TrainerOptions, type StepResult, type StreamChunk, type CarriedState } from './train/trainer.js';
+export { makeSchedule, type ScheduleSpec, type Schedule } from './train/schedules.js';
+export { resolveOptimizer, type OptimizerSpec, type OptimizerName } from './train/optimizers.js';
 export { loadCore, type LoadOptions, type CoreSource } from './runtime/load.js';
 export { simdSupported, type Core, type CoreVariant, type CoreExports } from './runtime/core.js';
 export * from './errors.js';

@@ -19,6 +19,12 @@ export interface Batch {
   mask?: Numbers;
   /** Real steps per sequence [B], each in [1, T]: the same as a prefix mask. */
   lengths?: Numbers;
+  /**
+   * 0/1 per step and sequence [T,B] (loss at 'every' only): rows with 0 add nothing to the loss
+   * but, unlike `mask`, the state runs through them as usual (e.g. the copy task's recall
+   * steps, or the warm-up part of a truncated-BPTT window).
+   */
+  lossMask?: Numbers;
   /** Initial hidden state [L,B,H] (zeros when absent). */
   h0?: Numbers;
   /** Initial cell state [L,B,H], LSTM only. */
@@ -54,6 +60,13 @@ function checkIds(name: string, v: Numbers, n: number): void {
       throw new InvalidArgumentError(`${name}[${i}]`, `an integer id in [0, ${n - 1}]`, describe(a));
     }
   }
+}
+
+/** Row i = t·B + b is a real step (not padding) of the batch. */
+function isReal(batch: Batch, i: number, B: number): boolean {
+  if (batch.mask) return batch.mask[i] === 1;
+  if (batch.lengths) return Math.floor(i / B) < batch.lengths[i % B];
+  return true;
 }
 
 export function checkShape(T: unknown, B: unknown): void {
@@ -118,6 +131,18 @@ export function checkBatch(cfg: ResolvedConfig, batch: Batch, loss: ResolvedLoss
     if (cfg.cell !== 'lstm') throw new InvalidArgumentError('batch.c0', `no c0 for a ${cfg.cell} (only an LSTM has a cell state)`, describe(batch.c0));
     checkLength('batch.c0', batch.c0, L * B * H, `floats [L=${L}, B=${B}, H=${H}]`);
     checkFinite('batch.c0', batch.c0);
+  }
+  if (batch.lossMask !== undefined) {
+    if (!loss || loss.at !== 'every') throw new InvalidArgumentError('batch.lossMask', 'a loss at "every" step (it weights per-step loss rows)', loss ? `at "${loss.at}"` : 'no loss');
+    checkLength('batch.lossMask', batch.lossMask, T * B, `0/1 per step [T=${T}, B=${B}]`);
+    let rows = 0;
+    for (let i = 0; i < T * B; i++) {
+      const m = batch.lossMask[i];
+      if (m !== 0 && m !== 1) throw new InvalidArgumentError(`batch.lossMask[${i}]`, '0 or 1', describe(m));
+      if (m === 1 && isReal(batch, i, B)) rows++;
+    }
+    if (rows === 0) throw new InvalidArgumentError('batch.lossMask', 'at least one real step that counts in the loss', 'none');
+    realSteps = rows;
   }
   if (!loss) return 0;
   const rows = loss.at === 'every' ? T * B : B;

@@ -100,7 +100,8 @@ export interface LayerWork {
 export interface WorkArena {
   base: number; total: number; T: number; B: number;
   x: number;        // [T,B,I] or ids [T,B]
-  mask: number;     // [T,B]
+  mask: number;     // [T,B] state mask (padding)
+  lossw: number;    // [T,B] loss row weights when a lossMask is given: mask ⊙ lossMask
   targets: number;  // up to [T,B,O]
   y: number;        // predictions, up to [T,B,O]
   dy: number;       // up to [T,B,O]
@@ -116,6 +117,7 @@ export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: numbe
   const take = (n: number): number => { const at = o; o += align4(n); return at; };
   const x = take(T * B * (cfg.input === 'tokens' ? 1 : cfg.inputSize));
   const mask = take(T * B);
+  const lossw = take(T * B);
   const targets = take(T * B * O);
   const y = take(T * B * O);
   const dy = take(T * B * O);
@@ -135,5 +137,5 @@ export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: numbe
       dhnorm: take(T),
     });
   }
-  return { base, total: o - base, T, B, x, mask, targets, y, dy, dhsA, dhsB, scratch, layers };
+  return { base, total: o - base, T, B, x, mask, lossw, targets, y, dy, dhsA, dhsB, scratch, layers };
 }

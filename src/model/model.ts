@@ -12,6 +12,9 @@ import { resolveLoss, type LossKind, type LossSpec, type ResolvedLoss } from './
 import { Network } from './network.js';
 import { Rng } from './rng.js';
 
+/** Float32Array, except on the js backend with dtype 'float64' where results are Float64Array. */
+export type Floats = Float32Array | Float64Array;
+
 export interface PredictInput {
   x: Numbers; T: number; B: number;
   mask?: Numbers; lengths?: Numbers; h0?: Numbers; c0?: Numbers;
@@ -19,23 +22,23 @@ export interface PredictInput {
 
 export interface Prediction {
   /** Head outputs [T,B,O] (at 'every') or [B,O] (at 'last'): logits or values. */
-  y: Float32Array;
+  y: Floats;
   /** Final hidden state [L,B,H] (the state at each sequence's last real step). */
-  hN: Float32Array;
+  hN: Floats;
   /** Final cell state [L,B,H], LSTM only. */
-  cN: Float32Array | null;
+  cN: Floats | null;
 }
 
 export interface GradientResult extends Prediction {
   loss: number;
   /** ∂loss/∂parameter by PyTorch state_dict name, shaped like the parameter. */
-  grads: Record<string, Float32Array>;
+  grads: Record<string, Floats>;
   /** ∂loss/∂h0 [L,B,H]. */
-  dh0: Float32Array;
+  dh0: Floats;
   /** ∂loss/∂c0 [L,B,H], LSTM only. */
-  dc0: Float32Array | null;
+  dc0: Floats | null;
   /** With `diagnostics`: ‖∂E/∂h_t‖ over the batch, per layer [L][T]. */
-  gradNormsOverTime?: Float32Array[];
+  gradNormsOverTime?: Floats[];
 }
 
 export interface GenerateOptions {
@@ -88,11 +91,11 @@ export class Model {
   parameterShape(name: string): number[] { return [...this.slot(name).shape]; }
 
   /** A copy of one parameter (row-major, PyTorch layout). */
-  getParameter(name: string): Float32Array {
+  getParameter(name: string): Floats {
     this.alive();
     const s = this.slot(name);
     const at = this.net.params.base + s.offset;
-    return Float32Array.from(this.kernels.memory.f.subarray(at, at + s.size));
+    return this.kernels.memory.f.slice(at, at + s.size);
   }
 
   /** Overwrites one parameter; values must be finite and exactly the parameter's size. */
@@ -111,8 +114,8 @@ export class Model {
   }
 
   /** All parameters by PyTorch state_dict name (copies). */
-  stateDict(): Record<string, Float32Array> {
-    const out: Record<string, Float32Array> = {};
+  stateDict(): Record<string, Floats> {
+    const out: Record<string, Floats> = {};
     for (const s of this.slots) out[s.name] = this.getParameter(s.name);
     return out;
   }
@@ -155,19 +158,19 @@ export class Model {
       const value = this.net.loss(w, spec, realRows, true);
       this.net.backward(w, spec.at, options.diagnostics === true);
       const f = this.kernels.memory.f;
-      const grads: Record<string, Float32Array> = {};
+      const grads: Record<string, Floats> = {};
       const gBase = this.net.params.base + this.net.params.P;
-      for (const s of this.slots) grads[s.name] = Float32Array.from(f.subarray(gBase + s.offset, gBase + s.offset + s.size));
+      for (const s of this.slots) grads[s.name] = f.slice(gBase + s.offset, gBase + s.offset + s.size);
       const { B } = batch, H = this.config.hiddenSize, L = this.config.numLayers;
-      const dh0 = new Float32Array(L * B * H);
-      const dc0 = this.config.cell === 'lstm' ? new Float32Array(L * B * H) : null;
+      const dh0 = newFloats(f, L * B * H);
+      const dc0 = this.config.cell === 'lstm' ? newFloats(f, L * B * H) : null;
       for (let l = 0; l < L; l++) {
         dh0.set(f.subarray(w.layers[l].dh, w.layers[l].dh + B * H), l * B * H);
         if (dc0) dc0.set(f.subarray(w.layers[l].dc, w.layers[l].dc + B * H), l * B * H);
       }
       const result: GradientResult = { ...this.readPrediction(w, spec.at), loss: value, grads, dh0, dc0 };
       if (options.diagnostics) {
-        result.gradNormsOverTime = w.layers.map((lw) => Float32Array.from(f.subarray(lw.dhnorm, lw.dhnorm + batch.T)));
+        result.gradNormsOverTime = w.layers.map((lw) => f.slice(lw.dhnorm, lw.dhnorm + batch.T));
       }
       return result;
     });
@@ -242,9 +245,14 @@ export class Model {
   private readPrediction(w: ReturnType<Network['prepare']>, at: 'every' | 'last'): Prediction {
     const { R } = this.net.headRows(w, at);
     const O = this.config.outputSize;
-    const y = Float32Array.from(this.kernels.memory.f.subarray(w.y, w.y + R * O));
+    const y = this.kernels.memory.f.slice(w.y, w.y + R * O);
     return { y, ...this.net.finalStates(w) };
   }
+}
+
+/** A zeroed array of the memory's float type. */
+export function newFloats(like: Floats, n: number): Floats {
+  return like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
 }
 
 function isNumbers(v: unknown): v is Numbers {

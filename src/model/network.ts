@@ -15,8 +15,10 @@ export class Network {
   private workCapacity = 0;
   /** the packed transposes no longer match the weights (set by any write to the parameters) */
   packedDirty = true;
-  /** the last forward pass had a mask */
+  /** the last batch had a state mask (mask or lengths) */
   private masked = false;
+  /** the last batch had a lossMask */
+  private lossMasked = false;
 
   constructor(readonly cfg: ResolvedConfig, readonly k: Kernels) {
     this.params = pointParams(cfg, k.memory.alloc(paramArenaSize(cfg)));
@@ -58,6 +60,11 @@ export class Network {
         if (batch.c0) f.set(subarray(batch.c0, l * B * H, (l + 1) * B * H), lw.cs);
         else f.fill(0, lw.cs, lw.cs + B * H);
       }
+    }
+    this.lossMasked = withTargets && batch.lossMask !== undefined;
+    if (this.lossMasked) {
+      const lm = batch.lossMask!;
+      for (let i = 0; i < T * B; i++) f[w.lossw + i] = (this.masked ? f[w.mask + i] : 1) * lm[i];
     }
     if (withTargets && batch.y) f.set(batch.y, w.targets);
   }
@@ -114,7 +121,7 @@ export class Network {
   loss(w: WorkArena, loss: ResolvedLoss, realRows: number, grad: boolean): number {
     const O = this.cfg.outputSize;
     const { R } = this.headRows(w, loss.at);
-    const weights = loss.at === 'every' && this.masked ? w.mask : 0;
+    const weights = loss.at !== 'every' ? 0 : this.lossMasked ? w.lossw : this.masked ? w.mask : 0;
     const perRow = loss.loss === 'mse' ? O : 1;
     const scale = loss.reduction === 'sum' ? 1 : 1 / (realRows * perRow);
     const dy = grad ? w.dy : 0;
@@ -164,18 +171,30 @@ export class Network {
   }
 
   /** The final states [L,B,H] of the last forward pass, copied out. */
-  finalStates(w: WorkArena): { hN: Float32Array; cN: Float32Array | null } {
+  finalStates(w: WorkArena): { hN: Float32Array | Float64Array; cN: Float32Array | Float64Array | null } {
     const f = this.k.memory.f;
     const { T, B } = w;
     const H = this.H, L = this.cfg.numLayers;
-    const hN = new Float32Array(L * B * H);
-    const cN = this.cfg.cell === 'lstm' ? new Float32Array(L * B * H) : null;
+    const make = (n: number) => (f instanceof Float64Array ? new Float64Array(n) : new Float32Array(n));
+    const hN = make(L * B * H);
+    const cN = this.cfg.cell === 'lstm' ? make(L * B * H) : null;
     for (let l = 0; l < L; l++) {
       const lw = w.layers[l];
       hN.set(f.subarray(lw.hs + T * B * H, lw.hs + (T + 1) * B * H), l * B * H);
       if (cN) cN.set(f.subarray(lw.cs + T * B * H, lw.cs + (T + 1) * B * H), l * B * H);
     }
     return { hN, cN };
+  }
+
+  /** Copies each layer's state after `j` steps of the last forward pass into h [L,B,H] (and c). */
+  statesAt(w: WorkArena, j: number, h: Float32Array | Float64Array, c: Float32Array | Float64Array | null): void {
+    const f = this.k.memory.f;
+    const BH = w.B * this.H;
+    for (let l = 0; l < this.cfg.numLayers; l++) {
+      const lw = w.layers[l];
+      h.set(f.subarray(lw.hs + j * BH, lw.hs + (j + 1) * BH), l * BH);
+      if (c && lw.cs) c.set(f.subarray(lw.cs + j * BH, lw.cs + (j + 1) * BH), l * BH);
+    }
   }
 
   dispose(): void {

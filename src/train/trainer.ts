@@ -2,23 +2,34 @@
 // A step whose loss or gradient norm is not finite never reaches the weights: parameters,
 // optimizer moments and the step counter stay as they were, and the result says so (or, with
 // onNonFinite: 'throw', a NonFiniteError is thrown).
-import { ConfigError, NonFiniteError, describe } from '../errors.js';
+//
+// Stateful training (stepStateful) carries the hidden state from one chunk of a stream to the
+// next and implements Williams & Peng's TBPTT(k1, k2): every k1 new steps, backpropagate
+// through the last k2 steps (the k2 − k1 older steps are replayed from a history, from the
+// state carried at the window's start, and add nothing to the loss). Gradients never cross the
+// window's start; state values do.
+import { ConfigError, InvalidArgumentError, NonFiniteError, describe } from '../errors.js';
 import type { Batch } from '../model/batch.js';
 import { checkBatch } from '../model/batch.js';
 import { resolveLoss, type LossKind, type LossSpec, type ResolvedLoss } from '../model/loss.js';
-import type { Model } from '../model/model.js';
+import { newFloats, type Floats, type Model } from '../model/model.js';
 import { Optimizer, type OptimizerName, type OptimizerSpec } from './optimizers.js';
+import { makeSchedule, type Schedule, type ScheduleSpec } from './schedules.js';
 
 export interface TrainerOptions {
   loss: LossSpec | LossKind;
   /** Default: Adam with PyTorch's defaults (lr 1e-3). */
   optimizer?: OptimizerSpec | OptimizerName;
+  /** Learning-rate schedule over updates (factor of the optimizer's lr). */
+  schedule?: ScheduleSpec;
   /** Clip the global L2 norm of all gradients to this value (torch.nn.utils.clip_grad_norm_). */
   clipNorm?: number;
   /** Clamp every gradient element to [−v, v] (torch.nn.utils.clip_grad_value_), after clipNorm. */
   clipValue?: number;
   /** What a non-finite loss or gradient norm does: 'skip' the step (default) or 'throw'. */
   onNonFinite?: 'skip' | 'throw';
+  /** Truncated BPTT for stepStateful: k1 new steps per update, backpropagated over k2 ≥ k1 steps. */
+  tbptt?: { k1: number; k2: number };
 }
 
 export interface StepResult {
@@ -35,7 +46,22 @@ export interface StepResult {
   /** Learning rate used. */
   lr: number;
   /** With diagnostics: ‖∂E/∂h_t‖ per layer [L][T]. */
-  gradNormsOverTime?: Float32Array[];
+  gradNormsOverTime?: Floats[];
+}
+
+/** A chunk of a stream for stepStateful: T = k1 new steps; `reset` starts the rows' streams afresh. */
+export interface StreamChunk extends Omit<Batch, 'h0' | 'c0' | 'mask' | 'lengths'> {
+  reset?: boolean;
+}
+
+/** The state stepStateful carries between chunks (for checkpoints). */
+export interface CarriedState {
+  B: number;
+  h: Floats;
+  c: Floats | null;
+  /** inputs of the last (k2 − k1) steps, time-major, and how many steps they hold */
+  history: Floats;
+  historySteps: number;
 }
 
 export class Trainer {
@@ -44,8 +70,12 @@ export class Trainer {
   readonly clipNorm: number;
   readonly clipValue: number;
   readonly onNonFinite: 'skip' | 'throw';
-  /** Learning rate of the next step; change it freely (schedules do). */
-  lr: number;
+  readonly k1: number;
+  readonly k2: number;
+  /** Base learning rate; the rate of a step is baseLr × schedule(step). */
+  baseLr: number;
+  private readonly schedule: Schedule;
+  private carried: CarriedState | null = null;
 
   constructor(readonly model: Model, options: TrainerOptions) {
     if (options === null || typeof options !== 'object') throw new ConfigError('options', 'an object { loss, optimizer?, clipNorm? }', describe(options));
@@ -55,43 +85,133 @@ export class Trainer {
     const onNonFinite = options.onNonFinite ?? 'skip';
     if (onNonFinite !== 'skip' && onNonFinite !== 'throw') throw new ConfigError('options.onNonFinite', '"skip" or "throw"', describe(onNonFinite));
     this.onNonFinite = onNonFinite;
+    this.schedule = makeSchedule(options.schedule);
+    const t = options.tbptt;
+    if (t !== undefined) {
+      if (t === null || typeof t !== 'object') throw new ConfigError('options.tbptt', '{ k1, k2 } with 1 ≤ k1 ≤ k2', describe(t));
+      if (!Number.isInteger(t.k1) || t.k1 < 1) throw new ConfigError('options.tbptt.k1', 'an integer ≥ 1', describe(t.k1));
+      if (!Number.isInteger(t.k2) || t.k2 < t.k1) throw new ConfigError('options.tbptt.k2', `an integer ≥ k1 = ${t.k1}`, describe(t.k2));
+      if (t.k2 > t.k1 && this.loss.at !== 'every') throw new ConfigError('options.tbptt', 'k2 = k1 for a loss at the last step (older steps carry no loss)', `k1 ${t.k1}, k2 ${t.k2}`);
+    }
+    this.k1 = t?.k1 ?? 0;
+    this.k2 = t?.k2 ?? 0;
     this.optimizer = new Optimizer(options.optimizer ?? 'adam', model.kernels, model.net.params.P);
-    this.lr = this.optimizer.spec.lr;
+    this.baseLr = this.optimizer.spec.lr;
   }
 
+  /** Updates applied so far. */
   get steps(): number { return this.optimizer.step; }
 
+  /** Learning rate of the next step. */
+  get lr(): number { return this.baseLr * this.schedule(this.optimizer.step); }
+
+  /** One update on a batch (full BPTT over its T steps). */
   step(batch: Batch, options: { diagnostics?: boolean } = {}): StepResult {
-    const model = this.model;
+    return this.model.guard(() => this.update(batch, options.diagnostics === true, null));
+  }
+
+  /**
+   * One update on the next chunk of a stream, starting from the state the previous chunk left
+   * (zeros at first, after resetState(), when chunk.reset is set or when B changes). With
+   * tbptt { k1, k2 }, chunk.T must be k1 and the update backpropagates over the last k2 steps.
+   */
+  stepStateful(chunk: StreamChunk, options: { diagnostics?: boolean } = {}): StepResult {
+    const model = this.model, cfg = model.config;
+    if (chunk === null || typeof chunk !== 'object') throw new InvalidArgumentError('chunk', 'an object { x, y, T, B }', describe(chunk));
+    for (const key of ['h0', 'c0', 'mask', 'lengths'] as const) {
+      if ((chunk as Batch)[key] !== undefined) throw new InvalidArgumentError(`chunk.${key}`, 'nothing: stateful training carries its own state and has no padding', describe((chunk as Batch)[key]));
+    }
+    if (this.k1 && chunk.T !== this.k1) throw new InvalidArgumentError('chunk.T', `${this.k1} (tbptt.k1)`, describe(chunk.T));
+    checkBatch(cfg, chunk, this.loss);
+    const { T, B } = chunk;
+    const H = cfg.hiddenSize, L = cfg.numLayers;
+    const perStep = B * (cfg.input === 'tokens' ? 1 : cfg.inputSize);
+    const historyMax = Math.max(0, this.k2 - this.k1);
+    const f = model.kernels.memory.f;
+    if (chunk.reset || !this.carried || this.carried.B !== B) {
+      this.carried = {
+        B, h: newFloats(f, L * B * H), c: cfg.cell === 'lstm' ? newFloats(f, L * B * H) : null,
+        history: newFloats(f, historyMax * perStep), historySteps: 0,
+      };
+    }
+    const carried = this.carried;
+    const hist = carried.historySteps;
+    let batch: Batch = { ...chunk, h0: carried.h, c0: carried.c ?? undefined };
+    if (hist > 0) {
+      // the window: replayed history (no loss) followed by the new steps
+      const Tw = hist + T;
+      const x = newFloats(f, Tw * perStep);
+      x.set(carried.history.subarray(0, hist * perStep));
+      x.set(chunk.x, hist * perStep);
+      const rowsPerStep = this.loss.loss === 'mse' ? B * cfg.outputSize : B;
+      const y = newFloats(f, Tw * rowsPerStep);
+      y.set(chunk.y as ArrayLike<number>, hist * rowsPerStep);
+      const lossMask = new Float32Array(Tw * B);
+      if (chunk.lossMask) lossMask.set(chunk.lossMask, hist * B); else lossMask.fill(1, hist * B);
+      batch = { x, y, T: Tw, B, lossMask, h0: carried.h, c0: carried.c ?? undefined };
+    }
     return model.guard(() => {
-      const realRows = checkBatch(model.config, batch, this.loss);
-      const net = model.net, k = model.kernels, p = net.params;
-      const w = model.run(batch, this.loss, this.loss.at);
-      const loss = net.loss(w, this.loss, realRows, true);
-      const lr = this.lr;
-      if (!Number.isFinite(loss)) return this.refuse(loss, NaN, `the loss is ${loss}`);
-      net.backward(w, this.loss.at, options.diagnostics === true);
-      const grads = p.base + p.P;
-      const gradNorm = Math.sqrt(k.sumSquares(p.P, grads));
-      if (!Number.isFinite(gradNorm)) return this.refuse(loss, gradNorm, `the gradient norm is ${gradNorm}`);
-      let clipped = false;
-      if (this.clipNorm !== Infinity) {
-        const c = this.clipNorm / (gradNorm + 1e-6);
-        if (c < 1) { k.scaleInplace(p.P, grads, c); clipped = true; }
-      }
-      if (this.clipValue !== Infinity) {
-        k.clampInplace(p.P, grads, this.clipValue);
-        clipped = clipped || gradNorm > 0;
-      }
-      this.optimizer.update(p.base, grads, lr);
-      net.packedDirty = true;
-      const result: StepResult = { loss, gradNorm, clipped, skipped: false, step: this.optimizer.step, lr };
-      if (options.diagnostics) {
-        const f = k.memory.f;
-        result.gradNormsOverTime = w.layers.map((lw) => Float32Array.from(f.subarray(lw.dhnorm, lw.dhnorm + batch.T)));
-      }
+      const result = this.update(batch, options.diagnostics === true, (w) => {
+        // the next window starts k1 steps later: carry the state there and keep the newest inputs
+        const Tw = batch.T;
+        const nextHist = Math.min(historyMax, Tw);
+        model.net.statesAt(w, Tw - nextHist, carried.h, carried.c);
+        if (nextHist > 0) {
+          const all = batch.x;
+          const from = (Tw - nextHist) * perStep;
+          for (let i = 0; i < nextHist * perStep; i++) carried.history[i] = all[from + i];
+        }
+        carried.historySteps = nextHist;
+      });
       return result;
     });
+  }
+
+  /** Forgets the carried state: the next stepStateful starts from zeros. */
+  resetState(): void {
+    this.carried = null;
+  }
+
+  /** The carried state (copies), for checkpoints; null before the first stateful step. */
+  getCarriedState(): CarriedState | null {
+    const c = this.carried;
+    return c && { B: c.B, h: c.h.slice(), c: c.c?.slice() ?? null, history: c.history.slice(), historySteps: c.historySteps };
+  }
+
+  setCarriedState(state: CarriedState | null): void {
+    this.carried = state && { ...state, h: state.h.slice(), c: state.c?.slice() ?? null, history: state.history.slice() };
+  }
+
+  private update(batch: Batch, diagnostics: boolean, afterForward: ((w: ReturnType<Model['run']>) => void) | null): StepResult {
+    const model = this.model;
+    const realRows = checkBatch(model.config, batch, this.loss);
+    const net = model.net, k = model.kernels, p = net.params;
+    const w = model.run(batch, this.loss, this.loss.at);
+    const loss = net.loss(w, this.loss, realRows, true);
+    const lr = this.lr;
+    if (!Number.isFinite(loss)) return this.refuse(loss, NaN, `the loss is ${loss}`);
+    net.backward(w, this.loss.at, diagnostics);
+    const grads = p.base + p.P;
+    const gradNorm = Math.sqrt(k.sumSquares(p.P, grads));
+    if (!Number.isFinite(gradNorm)) return this.refuse(loss, gradNorm, `the gradient norm is ${gradNorm}`);
+    let clipped = false;
+    if (this.clipNorm !== Infinity) {
+      const c = this.clipNorm / (gradNorm + 1e-6);
+      if (c < 1) { k.scaleInplace(p.P, grads, c); clipped = true; }
+    }
+    if (this.clipValue !== Infinity) {
+      k.clampInplace(p.P, grads, this.clipValue);
+      clipped = clipped || k.sumSquares(p.P, grads) < gradNorm * gradNorm;
+    }
+    afterForward?.(w);
+    this.optimizer.update(p.base, grads, lr);
+    net.packedDirty = true;
+    const result: StepResult = { loss, gradNorm, clipped, skipped: false, step: this.optimizer.step, lr };
+    if (diagnostics) {
+      const f = k.memory.f;
+      result.gradNormsOverTime = w.layers.map((lw) => f.slice(lw.dhnorm, lw.dhnorm + batch.T));
+    }
+    return result;
   }
 
   private refuse(loss: number, gradNorm: number, why: string): StepResult {

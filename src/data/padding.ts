@@ -1,0 +1,144 @@
+// Padding variable-length sequences into one time-major batch, with PyTorch's pad_sequence
+// semantics (sequences stacked along the batch, the shorter ones filled with padValue at the
+// end) except that the result is always time-major [T,B,...] (pad_sequence's default
+// batch_first=False layout) and comes with the lengths, which is what a Batch takes:
+//
+//     const p = padSequences([seqA, seqB], I);          // x [T,B,I], lengths [B]
+//     const t = padTargets([idsA, idsB]);               // y [T,B] class ids
+//     trainer.step({ x: p.x, T: p.T, B: p.B, lengths: p.lengths, y: t.y });
+//
+// Padded steps do not count in the loss and leave the state unchanged (SPEC "masks / lengths"),
+// so the pad value itself never matters for training; it is 0 by default.
+import { InvalidArgumentError, describe } from '../errors.js';
+
+export interface PadOptions {
+  /** Value written into padded positions. Default 0. */
+  padValue?: number;
+  /** Pad to exactly this many steps instead of the longest sequence (none may be longer). */
+  length?: number;
+}
+
+export interface PaddedSequences {
+  /** Dense inputs, time-major [T,B,featureSize]: x[(t·B + b)·F + f]. */
+  x: Float32Array;
+  T: number;
+  B: number;
+  /** Steps of each sequence [B]. */
+  lengths: Int32Array;
+}
+
+export interface PaddedTokens {
+  /** Token ids, time-major [T,B]: x[t·B + b]. */
+  x: Int32Array;
+  T: number;
+  B: number;
+  lengths: Int32Array;
+}
+
+export interface PaddedTargets<Y extends Int32Array | Float32Array> {
+  /** Targets: class ids [T,B] (Int32Array) or values [T,B,featureSize] (Float32Array). */
+  y: Y;
+  T: number;
+  B: number;
+  lengths: Int32Array;
+}
+
+/**
+ * Dense sequences → x [T,B,featureSize]. Sequence b is flat, step-major: its length is
+ * steps·featureSize, step s holding elements s·F … s·F + F − 1. Every sequence needs ≥ 1 step.
+ */
+export function padSequences(seqs: readonly ArrayLike<number>[], featureSize = 1, options: PadOptions = {}): PaddedSequences {
+  const { T, B, lengths, pad } = plan('seqs', seqs, featureSize, options, false);
+  const x = new Float32Array(T * B * featureSize);
+  fill(x, seqs, B, featureSize, lengths, pad);
+  return { x, T, B, lengths };
+}
+
+/** Token-id sequences → x [T,B] ids (for a model with input 'tokens'). */
+export function padTokens(seqs: readonly ArrayLike<number>[], options: PadOptions = {}): PaddedTokens {
+  const { T, B, lengths, pad } = plan('seqs', seqs, 1, options, true);
+  const x = new Int32Array(T * B);
+  fill(x, seqs, B, 1, lengths, pad);
+  return { x, T, B, lengths };
+}
+
+/**
+ * Per-step targets. Without featureSize: class ids for cross-entropy → y [T,B] (Int32Array).
+ * With featureSize O: values for MSE → y [T,B,O] (Float32Array), each sequence flat like
+ * padSequences'.
+ */
+export function padTargets(seqs: readonly ArrayLike<number>[], featureSize?: undefined, options?: PadOptions): PaddedTargets<Int32Array>;
+export function padTargets(seqs: readonly ArrayLike<number>[], featureSize: number, options?: PadOptions): PaddedTargets<Float32Array>;
+export function padTargets(seqs: readonly ArrayLike<number>[], featureSize?: number, options: PadOptions = {}): PaddedTargets<Int32Array | Float32Array> {
+  if (featureSize === undefined) {
+    const { T, B, lengths, pad } = plan('targets', seqs, 1, options, true);
+    const y = new Int32Array(T * B);
+    fill(y, seqs, B, 1, lengths, pad);
+    return { y, T, B, lengths };
+  }
+  const { T, B, lengths, pad } = plan('targets', seqs, featureSize, options, false);
+  const y = new Float32Array(T * B * featureSize);
+  fill(y, seqs, B, featureSize, lengths, pad);
+  return { y, T, B, lengths };
+}
+
+/** A 0/1 mask [T,B] from lengths (1 on each sequence's first lengths[b] steps). */
+export function lengthsToMask(lengths: ArrayLike<number>, T: number): Float32Array {
+  const B = lengths.length;
+  const m = new Float32Array(T * B);
+  for (let b = 0; b < B; b++) for (let t = 0; t < lengths[b] && t < T; t++) m[t * B + b] = 1;
+  return m;
+}
+
+function plan(name: string, seqs: readonly ArrayLike<number>[], F: number, options: PadOptions, ids: boolean) {
+  if (!Array.isArray(seqs)) throw new InvalidArgumentError(name, 'an array of sequences', describe(seqs));
+  if (seqs.length === 0) throw new InvalidArgumentError(name, 'at least one sequence', 'an empty array');
+  if (!Number.isInteger(F) || F < 1) throw new InvalidArgumentError('featureSize', 'an integer ≥ 1', describe(F));
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'an object { padValue?, length? }', describe(options));
+  const pad = options.padValue ?? 0;
+  if (typeof pad !== 'number' || !Number.isFinite(pad) || (ids && !Number.isInteger(pad))) {
+    throw new InvalidArgumentError('options.padValue', ids ? 'an integer id' : 'a finite number', describe(pad));
+  }
+  const B = seqs.length;
+  const lengths = new Int32Array(B);
+  let longest = 0;
+  for (let b = 0; b < B; b++) {
+    const s = seqs[b];
+    if (!isNumbers(s)) throw new InvalidArgumentError(`${name}[${b}]`, 'an array or typed array of numbers', describe(s));
+    if (s.length === 0 || s.length % F !== 0) {
+      throw new InvalidArgumentError(`${name}[${b}]`, `a positive multiple of featureSize ${F} values (≥ 1 step)`, `length ${s.length}`);
+    }
+    for (let i = 0; i < s.length; i++) {
+      const v = s[i];
+      if (typeof v !== 'number' || !Number.isFinite(v) || (ids && (!Number.isInteger(v) || v < 0))) {
+        throw new InvalidArgumentError(`${name}[${b}][${i}]`, ids ? 'an integer id ≥ 0' : 'a finite number', describe(v));
+      }
+    }
+    lengths[b] = s.length / F;
+    longest = Math.max(longest, lengths[b]);
+  }
+  let T = longest;
+  if (options.length !== undefined) {
+    const n = options.length;
+    if (!Number.isInteger(n) || n < longest) {
+      throw new InvalidArgumentError('options.length', `an integer ≥ the longest sequence (${longest} steps)`, describe(n));
+    }
+    T = n;
+  }
+  return { T, B, lengths, pad };
+}
+
+function fill(out: Int32Array | Float32Array, seqs: readonly ArrayLike<number>[], B: number, F: number, lengths: Int32Array, pad: number): void {
+  if (pad !== 0) out.fill(pad);
+  for (let b = 0; b < B; b++) {
+    const s = seqs[b];
+    for (let t = 0; t < lengths[b]; t++) {
+      const o = (t * B + b) * F;
+      for (let f = 0; f < F; f++) out[o + f] = s[t * F + f];
+    }
+  }
+}
+
+function isNumbers(v: unknown): v is ArrayLike<number> {
+  return (ArrayBuffer.isView(v) && !(v instanceof DataView)) || Array.isArray(v);
+}
