@@ -266,6 +266,8 @@ interface Entry { name: string; dtype: SafetensorsDtype; shape: number[]; begin:
 export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer, limits: SafetensorsLimits = {}): DecodedSafetensors {
   if (bytes instanceof ArrayBuffer) bytes = new Uint8Array(bytes);
   if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('bytes', 'a Uint8Array (or ArrayBuffer)', describe(bytes));
+  // a plain view: a subclass such as Node's Buffer has a slice() that shares memory instead of copying
+  if (bytes.constructor !== Uint8Array) bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (limits === null || typeof limits !== 'object') throw new InvalidArgumentError('limits', 'an object', describe(limits));
   const maxHeader = limits.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
   if (!Number.isSafeInteger(maxHeader) || maxHeader < 0) throw new InvalidArgumentError('limits.maxHeaderBytes', 'a non-negative integer', describe(maxHeader));

@@ -1,0 +1,172 @@
+// Models as safetensors files. unrolled writes every parameter as F32 under its PyTorch state_dict
+// name and layout, in parameterNames() order, with its configuration in "__metadata__":
+//
+//   format: "unrolled", unrolled_format_version: "1", unrolled_config: JSON of model.config
+//
+// so a file loads back into unrolled by itself (modelFromSafetensors) and into PyTorch with
+// load_state_dict(strict=True) (torch.nn.LSTM etc. plus a Linear `head`). Files without that
+// metadata (e.g. written by PyTorch) load into a model you create (loadSafetensorsInto).
+import { createModel, type CreateModelOptions } from '../create.js';
+import { CheckpointError, ConfigError, InvalidArgumentError, describe } from '../errors.js';
+import { resolveConfig, type ResolvedConfig } from './config.js';
+import { parameterTable } from './layout.js';
+import type { Model } from './model.js';
+import { decodeSafetensors, encodeSafetensors, type DecodedSafetensors, type SafetensorsLimits, type SafetensorsTensor } from './safetensors.js';
+
+export const FORMAT_NAME = 'unrolled';
+export const FORMAT_VERSION = '1';
+/** Metadata keys unrolled writes itself; extraMetadata cannot use them. */
+export const RESERVED_METADATA_KEYS: readonly string[] = ['format', 'unrolled_format_version', 'unrolled_config'];
+
+export interface LoadModelOptions extends SafetensorsLimits {
+  backend?: CreateModelOptions['backend'];
+  dtype?: CreateModelOptions['dtype'];
+  core?: CreateModelOptions['core'];
+}
+
+/** The model's parameters (F32, parameterNames() order) and configuration as a safetensors file. */
+export function modelToSafetensors(model: Model, extraMetadata: Record<string, string> = {}): Uint8Array {
+  if (extraMetadata === null || typeof extraMetadata !== 'object' || Array.isArray(extraMetadata)) {
+    throw new InvalidArgumentError('extraMetadata', 'an object of string → string', describe(extraMetadata));
+  }
+  for (const [k, v] of Object.entries(extraMetadata)) {
+    if (RESERVED_METADATA_KEYS.includes(k)) throw new InvalidArgumentError(`extraMetadata[${JSON.stringify(k)}]`, `a key other than ${RESERVED_METADATA_KEYS.join(', ')}`, 'a reserved key');
+    if (typeof v !== 'string') throw new InvalidArgumentError(`extraMetadata[${JSON.stringify(k)}]`, 'a string', describe(v));
+  }
+  const tensors = model.parameterNames().map((name) => ({
+    name, dtype: 'F32' as const, shape: model.parameterShape(name), data: model.getParameter(name),
+  }));
+  const metadata: Record<string, string> = {
+    format: FORMAT_NAME,
+    unrolled_format_version: FORMAT_VERSION,
+    unrolled_config: JSON.stringify(model.config),
+  };
+  for (const [k, v] of Object.entries(extraMetadata)) {
+    Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
+  }
+  return encodeSafetensors(tensors, metadata);
+}
+
+/** Reads the configuration stored by modelToSafetensors; CheckpointError if absent or invalid. */
+export function configFromMetadata(metadata: Record<string, string>): ResolvedConfig {
+  if (metadata.format !== FORMAT_NAME || !Object.prototype.hasOwnProperty.call(metadata, 'unrolled_config')) {
+    throw new CheckpointError(
+      `checkpoint: no unrolled metadata (expected "__metadata__" with format "${FORMAT_NAME}" and unrolled_config, ` +
+      `found format ${describe(metadata.format)}); to load weights written elsewhere (e.g. by PyTorch), ` +
+      'create the model yourself and use loadSafetensorsInto(model, bytes)');
+  }
+  const version = metadata.unrolled_format_version;
+  if (version !== FORMAT_VERSION) {
+    throw new CheckpointError(`checkpoint: unrolled_format_version ${describe(version)} is not supported (this version reads "${FORMAT_VERSION}")`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(metadata.unrolled_config);
+  } catch (e) {
+    throw new CheckpointError(`checkpoint: unrolled_config is not valid JSON (${(e as Error).message})`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new CheckpointError(`checkpoint: unrolled_config must be a JSON object, found ${describe(parsed)}`);
+  }
+  let config: ResolvedConfig;
+  try {
+    config = resolveConfig(parsed as ResolvedConfig);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new CheckpointError(`checkpoint: unrolled_config is invalid: ${e.message}`);
+    throw e;
+  }
+  for (const key of Object.keys(parsed)) {
+    if (!Object.prototype.hasOwnProperty.call(config, key)) {
+      throw new CheckpointError(`checkpoint: unrolled_config has the unknown field ${JSON.stringify(key)} (written by a newer version?)`);
+    }
+  }
+  return config;
+}
+
+/**
+ * Checks the tensors against the parameters of `config` (exact names, shapes, F32/F64, values
+ * finite — and representable as f32 when the model computes in f32); returns the state dict.
+ */
+function checkTensors(tensors: Map<string, SafetensorsTensor>, config: ResolvedConfig, f32: boolean): Record<string, Float32Array | Float64Array> {
+  const { slots } = parameterTable(config);
+  const expected = new Map(slots.map((s) => [s.name, s]));
+  for (const name of tensors.keys()) {
+    if (!expected.has(name)) {
+      throw new CheckpointError(`checkpoint: unexpected tensor ${JSON.stringify(name)}; the model's tensors are exactly ${slots.map((s) => s.name).join(', ')}`);
+    }
+  }
+  const dict: Record<string, Float32Array | Float64Array> = {};
+  for (const s of slots) {
+    const t = tensors.get(s.name);
+    if (!t) throw new CheckpointError(`checkpoint: tensor ${JSON.stringify(s.name)} is missing (shape [${s.shape.join(', ')}])`);
+    if (t.dtype !== 'F32' && t.dtype !== 'F64') throw new CheckpointError(`checkpoint: tensor ${JSON.stringify(s.name)} has dtype ${t.dtype}; expected F32 or F64`);
+    if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i])) {
+      throw new CheckpointError(`checkpoint: tensor ${JSON.stringify(s.name)} has shape [${t.shape.join(', ')}]; expected [${s.shape.join(', ')}]`);
+    }
+    const data = t.data as Float32Array | Float64Array;
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i];
+      if (!Number.isFinite(v)) throw new CheckpointError(`checkpoint: tensor ${JSON.stringify(s.name)} element ${i} is ${v} (values must be finite)`);
+      if (f32 && !Number.isFinite(Math.fround(v))) {
+        throw new CheckpointError(`checkpoint: tensor ${JSON.stringify(s.name)} element ${i} is ${v}, which overflows float32 (the model computes in f32)`);
+      }
+    }
+    Object.defineProperty(dict, s.name, { value: data, enumerable: true, writable: true, configurable: true });
+  }
+  return dict;
+}
+
+function decode(bytes: Uint8Array | ArrayBuffer, limits: SafetensorsLimits): DecodedSafetensors {
+  if (!(bytes instanceof Uint8Array) && !(bytes instanceof ArrayBuffer)) {
+    throw new InvalidArgumentError('bytes', 'a Uint8Array (or ArrayBuffer) holding a safetensors file', describe(bytes));
+  }
+  return decodeSafetensors(bytes, limits);
+}
+
+/**
+ * A new model from a file written by modelToSafetensors: its configuration from the metadata, its
+ * weights (F32 or F64) from the tensors. Everything is validated before the model is created.
+ */
+export async function modelFromSafetensors(bytes: Uint8Array | ArrayBuffer, options: LoadModelOptions = {}): Promise<Model> {
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'an object', describe(options));
+  const { tensors, metadata } = decode(bytes, { maxHeaderBytes: options.maxHeaderBytes });
+  const config = configFromMetadata(metadata);
+  const f32 = !(options.backend === 'js' && options.dtype === 'float64');
+  const dict = checkTensors(tensors, config, f32);
+  const model = await createModel({ ...config, backend: options.backend, dtype: options.dtype, core: options.core });
+  try {
+    model.loadStateDict(dict);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return model;
+}
+
+/** Architecture fields that must agree when a file carries unrolled metadata (seed and input kind may differ). */
+const ARCHITECTURE: (keyof ResolvedConfig)[] = ['cell', 'nonlinearity', 'inputSize', 'hiddenSize', 'outputSize', 'numLayers'];
+
+/**
+ * Loads a safetensors file's weights into an existing model: the tensors must be exactly the
+ * model's state_dict names (no extra, none missing) with its shapes, F32 or F64, finite. Works for
+ * files from PyTorch (a state_dict of nn.RNN/LSTM/GRU plus "head.weight", "head.bias") and from
+ * unrolled (whose stored configuration must then describe the same architecture). Nothing is
+ * written unless everything is valid.
+ */
+export function loadSafetensorsInto(model: Model, bytes: Uint8Array | ArrayBuffer, limits: SafetensorsLimits = {}): void {
+  if (model === null || typeof model !== 'object' || typeof model.loadStateDict !== 'function') {
+    throw new InvalidArgumentError('model', 'a Model', describe(model));
+  }
+  if (model.isDisposed) model.loadStateDict({}); // throws the DisposedError
+  const { tensors, metadata } = decode(bytes, limits);
+  if (metadata.format === FORMAT_NAME && Object.prototype.hasOwnProperty.call(metadata, 'unrolled_config')) {
+    const stored = configFromMetadata(metadata);
+    for (const key of ARCHITECTURE) {
+      if (stored[key] !== model.config[key]) {
+        throw new CheckpointError(`checkpoint: the file is for a model with ${key} ${describe(stored[key])}, this model has ${describe(model.config[key])}`);
+      }
+    }
+  }
+  const dict = checkTensors(tensors, model.config, model.kernels.memory.dtype === 'float32');
+  model.loadStateDict(dict);
+}
