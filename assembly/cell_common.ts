@@ -58,3 +58,22 @@ export function input_backward(
 @inline export function is_padded(mask: usize, t: i32, B: i32, b: i32): bool {
   return mask != 0 && load<f32>(mask + <usize>(t * B + b) * 4) == 0;
 }
+
+// Σ (a + b)² over n floats, in f64: ‖∂E/∂h_t‖² for the gradient-flow diagnostics
+// (a = ∂E/∂h_t from above, b = the carried ∂E/∂h_t from step t+1).
+export function sumsq_of_sum(n: i32, a: usize, b: usize): f64 {
+  let total: f64 = 0;
+  for (let i = 0; i < n; i++) {
+    const g = <f64>(load<f32>(a + <usize>i * 4) + load<f32>(b + <usize>i * 4));
+    total += g * g;
+  }
+  return total;
+}
+
+// A padded row passes its gradient straight through: dh ← dh + d (h_t = h_{t−1}).
+export function pass_through(n: i32, d: usize, dh: usize): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i * 4;
+    store<f32>(dh + o, load<f32>(dh + o) + load<f32>(d + o));
+  }
+}

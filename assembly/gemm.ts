@@ -146,8 +146,8 @@ export function gemm_nt_scalar(
   store<f32>(c, s);
 }
 
-// Shape: C[M,N] (+)= a(i,k)·B[K,N] with a(i,k) at A + (i*sai + k*sak)*4
-function gemm_strided_f32x4(
+// Shape: C[M,N] (+)= a(i,k)·B[K,N] for one cache block (K ≤ KC, N ≤ NC)
+function gemm_block_f32x4(
   M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32, b: usize, ldb: i32, c: usize, ldc: i32, acc: i32,
 ): void {
   const sakB = <usize>sak * 4, saiB = <usize>sai * 4, ldbB = <usize>ldb * 4, ldcB = <usize>ldc * 4;
@@ -181,6 +181,30 @@ function gemm_strided_f32x4(
     for (; j < N4; j += 4) block_1x4_f32x4(K, a0, sakB, b + <usize>j * 4, ldbB, crow + <usize>j * 4, acc);
     for (; j < N; j++) block_1x1(K, a0, sakB, b + <usize>j * 4, ldbB, crow + <usize>j * 4, acc);
   }
+}
+
+// Cache blocking: a KC×NC panel of B (256 KiB) stays in L2 while every 4-row strip of A
+// streams past it; C tiles accumulate across K panels.
+const KC: i32 = 256;
+const NC: i32 = 256;
+
+// Shape: C[M,N] (+)= a(i,k)·B[K,N] with a(i,k) at A + (i*sai + k*sak)*4
+function gemm_strided_f32x4(
+  M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32, b: usize, ldb: i32, c: usize, ldc: i32, acc: i32,
+): void {
+  if (K <= 0) { if (!acc) zero_block(M, N, c, ldc); return; }
+  for (let jc = 0; jc < N; jc += NC) {
+    const nb = min(NC, N - jc);
+    for (let kc = 0; kc < K; kc += KC) {
+      const kb = min(KC, K - kc);
+      gemm_block_f32x4(M, nb, kb, a + <usize>(kc * sak) * 4, sai, sak, b + <usize>(kc * ldb + jc) * 4, ldb,
+        c + <usize>jc * 4, ldc, acc | (kc > 0 ? 1 : 0));
+    }
+  }
+}
+
+function zero_block(M: i32, N: i32, c: usize, ldc: i32): void {
+  for (let i = 0; i < M; i++) memory.fill(c + <usize>(i * ldc) * 4, 0, <usize>N * 4);
 }
 
 export function gemm_nn_f32x4(

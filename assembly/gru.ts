@@ -3,7 +3,7 @@
 //   n = tanh(a_n + r⊙rn);  h_t = (1 − z)⊙n + z⊙h_{t−1}     (a = x_t·W_ihᵀ + b_ih)
 import { gemm_nn, gemm_tn, fill_rows, col_sums_acc } from "./gemm";
 import { sigmoid_scalar, tanh_scalar, sigmoid_f32x4, tanh_f32x4 } from "./activations";
-import { input_projection, input_backward, is_padded } from "./cell_common";
+import { input_projection, input_backward, is_padded, sumsq_of_sum, pass_through } from "./cell_common";
 
 // Shape: gates [T,B,3H] (r, z, n on exit), rn [T,B,H], hs [T+1,B,H] (hs[0] = h0 on entry),
 //        wihT [I,3H], whhT [H,3H], bih/bhh [3H], mask [T,B] or 0, scratch [B,3H].
@@ -83,42 +83,55 @@ export function gru_backward(
     const dt = dhs + <usize>(t * BH) * 4;
     const hprev = hs + <usize>(t * BH) * 4;
     const rnt = rn + <usize>(t * BH) * 4;
-    let norm2: f64 = 0;
+    if (dhnorm) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(sumsq_of_sum(BH, dt, dh)));
     for (let b = 0; b < B; b++) {
       const row = gt + <usize>(b * G) * 4;
       const rrow = rt + <usize>(b * G) * 4;
       const ro = <usize>b * Hb;
       if (is_padded(mask, t, B, b)) {
-        for (let j = 0; j < H; j++) {
-          const o = ro + <usize>j * 4;
-          const g = load<f32>(dt + o) + load<f32>(dh + o);
-          norm2 += <f64>g * <f64>g;
-          store<f32>(dh + o, g);
-        }
+        pass_through(H, dt + ro, dh + ro);
         memory.fill(row, 0, <usize>G * 4);
         memory.fill(rrow, 0, <usize>G * 4);
         continue;
       }
-      for (let j = 0; j < H; j++) {
-        const o = ro + <usize>j * 4;
-        const jo = <usize>j * 4;
-        const r = load<f32>(row + jo), z = load<f32>(row + Hb + jo), n = load<f32>(row + 2 * Hb + jo);
-        const hp = load<f32>(hprev + o);
-        const gh = load<f32>(dt + o) + load<f32>(dh + o);          // ∂E/∂h_t
-        norm2 += <f64>gh * <f64>gh;
-        // inverts h_t = (1 − z)⊙n + z⊙h_{t−1} and n = tanh(a_n + r⊙rn)
-        const dn = gh * (1 - z) * (1 - n * n);
-        const dz = gh * (hp - n) * z * (1 - z);
-        const dr = dn * load<f32>(rnt + o) * r * (1 - r);
-        store<f32>(row + jo, dr); store<f32>(row + Hb + jo, dz); store<f32>(row + 2 * Hb + jo, dn);
-        store<f32>(rrow + jo, dr); store<f32>(rrow + Hb + jo, dz); store<f32>(rrow + 2 * Hb + jo, dn * r);
-        store<f32>(dh + o, gh * z);                                  // the z⊙h_{t−1} path
-      }
+      gru_backward_row(H, row, rrow, hprev + ro, rnt + ro, dt + ro, dh + ro);
     }
-    if (dhnorm) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(norm2));
     gemm_nn(B, H, G, rt, G, whh, H, dh, H, 1); // ∂E/∂h_{t−1} += δR_t·W_hh
   }
   gemm_tn(G, H, T * B, dR, G, hs, H, dwhh, H, 1); // dW_hh += δRᵀ·h_{t−1}
   col_sums_acc(T * B, G, dR, dbhh);
   input_backward(T * B, I, G, x, flags, wih, gates, dwih, dbih, dx);
+}
+
+// Shape: one batch row: row [3H] in (r, z, n) out δA; rrow [3H] out δR; h_{t−1}, rn, dt [H];
+// dh [H] in carried ∂E/∂h_t, out the z⊙h_{t−1} path's ∂E/∂h_{t−1}.
+// Inverts h_t = (1 − z)⊙n + z⊙h_{t−1}, n = tanh(a_n + r⊙rn), r, z = σ(·).
+function gru_backward_row(H: i32, row: usize, rrow: usize, hprev: usize, rn: usize, dt: usize, dh: usize): void {
+  const Hb = <usize>H * 4;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const one = f32x4.splat(1);
+    for (; j + 4 <= H; j += 4) {
+      const o = <usize>j * 4;
+      const r = v128.load(row + o), z = v128.load(row + Hb + o), n = v128.load(row + 2 * Hb + o);
+      const gh = f32x4.add(v128.load(dt + o), v128.load(dh + o));
+      const dn = f32x4.mul(f32x4.mul(gh, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(n, n)));
+      const dz = f32x4.mul(f32x4.mul(gh, f32x4.sub(v128.load(hprev + o), n)), f32x4.mul(z, f32x4.sub(one, z)));
+      const dr = f32x4.mul(f32x4.mul(dn, v128.load(rn + o)), f32x4.mul(r, f32x4.sub(one, r)));
+      v128.store(row + o, dr); v128.store(row + Hb + o, dz); v128.store(row + 2 * Hb + o, dn);
+      v128.store(rrow + o, dr); v128.store(rrow + Hb + o, dz); v128.store(rrow + 2 * Hb + o, f32x4.mul(dn, r));
+      v128.store(dh + o, f32x4.mul(gh, z));
+    }
+  }
+  for (; j < H; j++) {
+    const o = <usize>j * 4;
+    const r = load<f32>(row + o), z = load<f32>(row + Hb + o), n = load<f32>(row + 2 * Hb + o);
+    const gh = load<f32>(dt + o) + load<f32>(dh + o);
+    const dn = (gh * (1 - z)) * (1 - n * n);
+    const dz = (gh * (load<f32>(hprev + o) - n)) * (z * (1 - z));
+    const dr = (dn * load<f32>(rn + o)) * (r * (1 - r));
+    store<f32>(row + o, dr); store<f32>(row + Hb + o, dz); store<f32>(row + 2 * Hb + o, dn);
+    store<f32>(rrow + o, dr); store<f32>(rrow + Hb + o, dz); store<f32>(rrow + 2 * Hb + o, dn * r);
+    store<f32>(dh + o, gh * z);
+  }
 }

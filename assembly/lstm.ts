@@ -3,7 +3,7 @@
 //   c_t = f⊙c_{t−1} + i⊙g;  h_t = o⊙tanh(c_t)
 import { gemm_nn, gemm_tn, col_sums_acc } from "./gemm";
 import { sigmoid_inplace, tanh_inplace, tanh_scalar, tanh_f32x4 } from "./activations";
-import { input_projection, input_backward, is_padded } from "./cell_common";
+import { input_projection, input_backward, is_padded, sumsq_of_sum, pass_through } from "./cell_common";
 
 // Shape: gates [T,B,4H] (post-activation i,f,g,o on exit), hs/cs [T+1,B,H] with hs[0]/cs[0] =
 //        h0/c0 on entry, wihT [I,4H], whhT [H,4H], bih/bhh [4H], mask [T,B] or 0.
@@ -76,43 +76,61 @@ export function lstm_backward(
     const gt = gates + <usize>(t * B * G) * 4;
     const dt = dhs + <usize>(t * BH) * 4;
     const cprev = cs + <usize>(t * BH) * 4, ccur = cprev + <usize>BH * 4;
-    let norm2: f64 = 0;
+    if (dhnorm) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(sumsq_of_sum(BH, dt, dh)));
     for (let b = 0; b < B; b++) {
       const row = gt + <usize>(b * G) * 4;
       const ro = <usize>b * Hb;
       if (is_padded(mask, t, B, b)) {
         // (h_t, c_t) = (h_{t−1}, c_{t−1}): both gradients pass straight through
-        for (let j = 0; j < H; j++) {
-          const o = ro + <usize>j * 4;
-          const g = load<f32>(dt + o) + load<f32>(dh + o);
-          norm2 += <f64>g * <f64>g;
-          store<f32>(dh + o, g);
-        }
+        pass_through(H, dt + ro, dh + ro);
         memory.fill(row, 0, <usize>G * 4);
         continue;
       }
-      for (let j = 0; j < H; j++) {
-        const o = ro + <usize>j * 4;
-        const jo = <usize>j * 4;
-        const ig = load<f32>(row + jo), fg = load<f32>(row + Hb + jo);
-        const gg = load<f32>(row + 2 * Hb + jo), og = load<f32>(row + 3 * Hb + jo);
-        const tc = tanh_scalar(load<f32>(ccur + o));
-        const gh = load<f32>(dt + o) + load<f32>(dh + o);      // ∂E/∂h_t
-        norm2 += <f64>gh * <f64>gh;
-        const gc = load<f32>(dc + o) + gh * og * (1 - tc * tc); // inverts h_t = o⊙tanh(c_t), plus the carried ∂E/∂c_t
-        // inverts c_t = f⊙c_{t−1} + i⊙g and the gate nonlinearities
-        store<f32>(row + jo, gc * gg * ig * (1 - ig));
-        store<f32>(row + Hb + jo, gc * load<f32>(cprev + o) * fg * (1 - fg));
-        store<f32>(row + 2 * Hb + jo, gc * ig * (1 - gg * gg));
-        store<f32>(row + 3 * Hb + jo, gh * tc * og * (1 - og));
-        store<f32>(dc + o, gc * fg);                           // ∂E/∂c_{t−1}
-        store<f32>(dh + o, 0);
-      }
+      lstm_backward_row(H, row, cprev + ro, ccur + ro, dt + ro, dh + ro, dc + ro);
     }
-    if (dhnorm) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(norm2));
     gemm_nn(B, H, G, gt, G, whh, H, dh, H, 1); // ∂E/∂h_{t−1} += δpre_t·W_hh
   }
   gemm_tn(G, H, T * B, gates, G, hs, H, dwhh, H, 1); // dW_hh += δpreᵀ·h_{t−1}
   col_sums_acc(T * B, G, gates, dbhh);
   input_backward(T * B, I, G, x, flags, wih, gates, dwih, dbih, dx);
+}
+
+// Shape: one batch row: row [4H] in (i, f, g, o) out δpre; c_{t−1}, c_t, dt (∂E/∂h_t from above)
+// [H]; dh [H] in carried ∂E/∂h_t, out 0; dc [H] in ∂E/∂c_t carried, out ∂E/∂c_{t−1}.
+function lstm_backward_row(H: i32, row: usize, cprev: usize, ccur: usize, dt: usize, dh: usize, dc: usize): void {
+  const Hb = <usize>H * 4;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    const one = f32x4.splat(1), zero = f32x4.splat(0);
+    for (; j + 4 <= H; j += 4) {
+      const o = <usize>j * 4;
+      const ig = v128.load(row + o), fg = v128.load(row + Hb + o);
+      const gg = v128.load(row + 2 * Hb + o), og = v128.load(row + 3 * Hb + o);
+      const tc = tanh_f32x4(v128.load(ccur + o));
+      const gh = f32x4.add(v128.load(dt + o), v128.load(dh + o));             // ∂E/∂h_t
+      // inverts h_t = o⊙tanh(c_t), plus the carried ∂E/∂c_t
+      const gc = f32x4.add(v128.load(dc + o), f32x4.mul(f32x4.mul(gh, og), f32x4.sub(one, f32x4.mul(tc, tc))));
+      // inverts c_t = f⊙c_{t−1} + i⊙g and the gate nonlinearities
+      v128.store(row + o, f32x4.mul(f32x4.mul(gc, gg), f32x4.mul(ig, f32x4.sub(one, ig))));
+      v128.store(row + Hb + o, f32x4.mul(f32x4.mul(gc, v128.load(cprev + o)), f32x4.mul(fg, f32x4.sub(one, fg))));
+      v128.store(row + 2 * Hb + o, f32x4.mul(f32x4.mul(gc, ig), f32x4.sub(one, f32x4.mul(gg, gg))));
+      v128.store(row + 3 * Hb + o, f32x4.mul(f32x4.mul(gh, tc), f32x4.mul(og, f32x4.sub(one, og))));
+      v128.store(dc + o, f32x4.mul(gc, fg));                                   // ∂E/∂c_{t−1}
+      v128.store(dh + o, zero);
+    }
+  }
+  for (; j < H; j++) {
+    const o = <usize>j * 4;
+    const ig = load<f32>(row + o), fg = load<f32>(row + Hb + o);
+    const gg = load<f32>(row + 2 * Hb + o), og = load<f32>(row + 3 * Hb + o);
+    const tc = tanh_scalar(load<f32>(ccur + o));
+    const gh = load<f32>(dt + o) + load<f32>(dh + o);
+    const gc = load<f32>(dc + o) + (gh * og) * (1 - tc * tc);
+    store<f32>(row + o, (gc * gg) * (ig * (1 - ig)));
+    store<f32>(row + Hb + o, (gc * load<f32>(cprev + o)) * (fg * (1 - fg)));
+    store<f32>(row + 2 * Hb + o, (gc * ig) * (1 - gg * gg));
+    store<f32>(row + 3 * Hb + o, (gh * tc) * (og * (1 - og)));
+    store<f32>(dc + o, gc * fg);
+    store<f32>(dh + o, 0);
+  }
 }

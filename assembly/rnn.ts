@@ -2,7 +2,7 @@
 // Forward unroll and BPTT backward side by side; both loops over time live here.
 import { gemm_nn, gemm_tn, col_sums_acc } from "./gemm";
 import { tanh_inplace, relu_inplace } from "./activations";
-import { input_projection, input_backward, is_padded, FLAG_RELU } from "./cell_common";
+import { input_projection, input_backward, is_padded, sumsq_of_sum, pass_through, FLAG_RELU } from "./cell_common";
 
 // Shape: x [T,B,I] (or ids [T,B]), wihT [I,H], whhT [H,H], bih/bhh [H], mask [T,B] or 0,
 //        hs [T+1,B,H] with hs[0] = h0 on entry; hs[1..T] = h_1..h_T on exit.
@@ -42,27 +42,22 @@ export function rnn_backward(
   for (let t = T - 1; t >= 0; t--) {
     const cur = hs + <usize>((t + 1) * BH) * 4;
     const d = dhs + <usize>(t * BH) * 4;
-    let norm2: f64 = 0;
-    for (let b = 0; b < B; b++) {
-      const padded = is_padded(mask, t, B, b);
-      for (let j = 0; j < H; j++) {
-        const o = <usize>(b * H + j) * 4;
-        const g = load<f32>(d + o) + load<f32>(dh + o); // ∂E/∂h_t
-        norm2 += <f64>g * <f64>g;
-        if (padded) {
+    if (dhnorm) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(sumsq_of_sum(BH, d, dh)));
+    if (!mask) {
+      rnn_dpre(BH, relu, d, dh, cur);
+    } else {
+      const Hb = <usize>H * 4;
+      for (let b = 0; b < B; b++) {
+        const o = <usize>b * Hb;
+        if (is_padded(mask, t, B, b)) {
           // h_t = h_{t−1}: the gradient passes straight through
-          store<f32>(dh + o, g);
-          store<f32>(d + o, 0);
+          pass_through(H, d + o, dh + o);
+          memory.fill(d + o, 0, Hb);
         } else {
-          const h = load<f32>(cur + o);
-          // inverts h_t = act(pre_t): tanh' = 1 − h², relu' = [h > 0]
-          const dp: f32 = relu ? (h > 0 ? g : 0) : g * (1 - h * h);
-          store<f32>(d + o, dp);
-          store<f32>(dh + o, 0);
+          rnn_dpre(H, relu, d + o, dh + o, cur + o);
         }
       }
     }
-    if (dhnorm) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(norm2));
     // inverts pre_t += h_{t−1}·W_hhᵀ:  ∂E/∂h_{t−1} += δpre_t·W_hh
     gemm_nn(B, H, H, d, H, whh, H, dh, H, 1);
   }
@@ -70,4 +65,28 @@ export function rnn_backward(
   gemm_tn(H, H, T * B, dhs, H, hs, H, dwhh, H, 1); // dW_hh += δpreᵀ·h_{t−1}
   col_sums_acc(T * B, H, dhs, dbhh);
   input_backward(T * B, I, H, x, flags, wih, dhs, dwih, dbih, dx);
+}
+
+// Shape: n contiguous elements of one step: d (in ∂E/∂h_t from above, out δpre_t), dh (in the
+// carried ∂E/∂h_t, out 0), h = h_t. Inverts h_t = act(pre_t): tanh' = 1 − h², relu' = [h > 0].
+function rnn_dpre(n: i32, relu: bool, d: usize, dh: usize, h: usize): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const one = f32x4.splat(1), zero = f32x4.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i * 4;
+      const g = f32x4.add(v128.load(d + o), v128.load(dh + o));
+      const hv = v128.load(h + o);
+      const dp = relu ? v128.and(g, f32x4.gt(hv, zero)) : f32x4.mul(g, f32x4.sub(one, f32x4.mul(hv, hv)));
+      v128.store(d + o, dp);
+      v128.store(dh + o, zero);
+    }
+  }
+  for (; i < n; i++) {
+    const o = <usize>i * 4;
+    const g = load<f32>(d + o) + load<f32>(dh + o);
+    const hv = load<f32>(h + o);
+    store<f32>(d + o, relu ? (hv > 0 ? g : 0) : g * (1 - hv * hv));
+    store<f32>(dh + o, 0);
+  }
 }

@@ -8,10 +8,20 @@ loss, hN, cN, grads (every parameter, h0, c0).
 
 Usage (from the repository root):  python3 scripts/make_torch_fixtures.py
 Deterministic: fixed per-case seeds, one thread, float64; re-running gives identical files.
+
+Safetensors interchange (a minimal reader/writer below; no `safetensors` package needed):
+  * the default run (and `--safetensors-only`) also writes
+    test/fixtures/torch/safetensors/<cell>.safetensors (a PyTorch state_dict: nn.LSTM / nn.GRU /
+    nn.RNN, 2 layers, plus `head`) and <cell>.json (inputs, h0/c0 and PyTorch's outputs / hN / cN);
+  * `--check-unrolled` reads test/fixtures/unrolled/*.safetensors written BY UNROLLED (see
+    test/model/safetensors.test.ts), loads each into torch modules with load_state_dict(strict=True),
+    runs the inputs stored in the matching .json and compares with unrolled's stored outputs
+    (relative error <= 1e-5); exits 1 if any file fails.
 """
 
 import json
 import os
+import struct
 import sys
 import zlib
 
@@ -223,7 +233,218 @@ def run_case(cfg):
     }
 
 
+# ---------------------------------------------------------------------------------------------
+# safetensors interchange
+
+ST_TORCH_DIR = os.path.join(OUT_DIR, "safetensors")
+ST_UNROLLED_DIR = os.path.join(ROOT, "test", "fixtures", "unrolled")
+ST_DTYPES = {"F32": (torch.float32, 4), "F64": (torch.float64, 8), "I32": (torch.int32, 4),
+             "I64": (torch.int64, 8), "U8": (torch.uint8, 1)}
+ST_NAMES = {v[0]: k for k, v in ST_DTYPES.items()}
+ST_TOL = 1e-5
+
+
+def st_encode(tensors, metadata=None):
+    """Minimal safetensors writer: [(name, tensor)] in order, contiguous, little-endian; the JSON
+    header compact with "__metadata__" first, padded with spaces to a multiple of 8."""
+    header, blobs, offset = {}, [], 0
+    if metadata is not None:
+        header["__metadata__"] = {str(k): str(v) for k, v in metadata.items()}
+    for name, t in tensors:
+        t = t.detach().contiguous().cpu()
+        dtype = ST_NAMES[t.dtype]
+        arr = t.numpy()
+        blob = arr.astype(arr.dtype.newbyteorder("<"), copy=False).tobytes(order="C")
+        header[name] = {"dtype": dtype, "shape": list(t.shape),
+                        "data_offsets": [offset, offset + len(blob)]}
+        blobs.append(blob)
+        offset += len(blob)
+    h = json.dumps(header, separators=(",", ":"), ensure_ascii=True).encode("utf-8")
+    h += b" " * (-len(h) % 8)
+    return struct.pack("<Q", len(h)) + h + b"".join(blobs)
+
+
+def st_decode(data):
+    """Minimal safetensors reader with the format's checks: returns ({name: tensor}, metadata)."""
+    if len(data) < 8:
+        raise ValueError("file shorter than 8 bytes")
+    (n,) = struct.unpack("<Q", data[:8])
+    if n > len(data) - 8:
+        raise ValueError(f"header length {n} beyond the file")
+
+    def no_duplicates(pairs):
+        keys = [k for k, _ in pairs]
+        if len(keys) != len(set(keys)):
+            raise ValueError("duplicate keys in the header")
+        return dict(pairs)
+
+    header = json.loads(data[8:8 + n].decode("utf-8"), object_pairs_hook=no_duplicates)
+    if not isinstance(header, dict):
+        raise ValueError("header is not an object")
+    metadata = header.pop("__metadata__", {})
+    if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
+        raise ValueError("__metadata__ is not an object of strings")
+    buf = data[8 + n:]
+    out, spans = {}, []
+    for name, info in header.items():
+        if set(info) != {"dtype", "shape", "data_offsets"}:
+            raise ValueError(f"{name}: fields {sorted(info)}")
+        dtype, size = ST_DTYPES[info["dtype"]]
+        shape, (b, e) = info["shape"], info["data_offsets"]
+        count = 1
+        for d in shape:
+            count *= d
+        if not 0 <= b <= e <= len(buf) or e - b != count * size:
+            raise ValueError(f"{name}: data_offsets [{b}, {e}] do not hold shape {shape}")
+        spans.append((b, e, name))
+        raw = bytearray(buf[b:e])
+        out[name] = torch.frombuffer(raw, dtype=dtype).reshape(shape).clone() if count else \
+            torch.zeros(shape, dtype=dtype)
+    at = 0
+    for b, e, name in sorted(spans):
+        if b != at:
+            raise ValueError(f"{name}: overlap or gap at byte {at}")
+        at = e
+    if at != len(buf):
+        raise ValueError("trailing bytes in the buffer")
+    return out, metadata
+
+
+def build_rnn(cell, I, H, L, nonlinearity="tanh", O=None):
+    """nn.RNN / LSTM / GRU with the Linear head registered as its submodule `head`, so that its
+    state_dict is exactly unrolled's: weight_ih_l0 … bias_hh_l{L-1}, head.weight, head.bias."""
+    if cell == "rnn":
+        rnn = nn.RNN(I, H, num_layers=L, nonlinearity=nonlinearity, batch_first=False)
+    elif cell == "lstm":
+        rnn = nn.LSTM(I, H, num_layers=L, batch_first=False)
+    else:
+        rnn = nn.GRU(I, H, num_layers=L, batch_first=False)
+    rnn.add_module("head", nn.Linear(H, O))
+    return rnn
+
+
+def run_rnn(rnn, cell, x, h0, c0):
+    out, st = rnn(x, (h0, c0) if cell == "lstm" else h0)
+    hN, cN = (st if cell == "lstm" else (st, None))
+    return rnn.head(out), hN, cN
+
+
+def f32(t):
+    """Rounded to float32 (kept as float64): values both sides can represent exactly."""
+    return t.to(torch.float32).to(torch.float64)
+
+
+# cell, nonlinearity, I, H, O, L, T, B, file dtype (sizes deliberately not multiples of 4)
+ST_TORCH_CASES = [
+    dict(name="lstm", cell="lstm", nonlinearity="tanh", I=5, H=7, O=3, L=2, T=6, B=3, dtype="F32"),
+    dict(name="gru", cell="gru", nonlinearity="tanh", I=6, H=9, O=5, L=2, T=5, B=2, dtype="F64"),
+    dict(name="rnn", cell="rnn", nonlinearity="tanh", I=3, H=11, O=2, L=2, T=7, B=3, dtype="F32"),
+]
+
+
+def write_torch_safetensors():
+    os.makedirs(ST_TORCH_DIR, exist_ok=True)
+    for cfg in ST_TORCH_CASES:
+        name, cell = cfg["name"], cfg["cell"]
+        I, H, O, L, T, B = (cfg[k] for k in ("I", "H", "O", "L", "T", "B"))
+        seed = zlib.crc32(("safetensors_" + name).encode()) & 0x7FFFFFFF
+        torch.manual_seed(seed)
+        g = torch.Generator().manual_seed(seed + 1)
+        rnn = build_rnn(cell, I, H, L, cfg["nonlinearity"], O)
+        with torch.no_grad():
+            for p in rnn.parameters():
+                p.mul_(PARAM_SCALE)
+                if cfg["dtype"] == "F32":
+                    p.copy_(f32(p))
+        x = f32(torch.randn(T, B, I, generator=g))
+        h0 = f32(torch.randn(L, B, H, generator=g) * STATE_STD)
+        c0 = f32(torch.randn(L, B, H, generator=g) * STATE_STD) if cell == "lstm" else None
+        with torch.no_grad():
+            y, hN, cN = run_rnn(rnn, cell, x, h0, c0)
+        file_dtype = ST_DTYPES[cfg["dtype"]][0]
+        sd = [(k, v.to(file_dtype)) for k, v in rnn.state_dict().items()]
+        with open(os.path.join(ST_TORCH_DIR, name + ".safetensors"), "wb") as f:
+            f.write(st_encode(sd, {"format": "pt"}))
+        data = {
+            "name": name,
+            "config": {"cell": cell, "nonlinearity": cfg["nonlinearity"], "inputSize": I,
+                       "hiddenSize": H, "outputSize": O, "numLayers": L, "T": T, "B": B},
+            "dtype": cfg["dtype"],
+            "names": [k for k, _ in sd],
+            "x": flat(x), "h0": flat(h0), "c0": flat(c0) if c0 is not None else None,
+            "y": flat(y), "hN": flat(hN), "cN": flat(cN) if cN is not None else None,
+        }
+        with open(os.path.join(ST_TORCH_DIR, name + ".json"), "w") as f:
+            json.dump(data, f, separators=(",", ":"))
+            f.write("\n")
+    print(f"wrote {len(ST_TORCH_CASES)} safetensors fixtures to "
+          f"{os.path.relpath(ST_TORCH_DIR, ROOT)}", file=sys.stderr)
+
+
+def rel_err(a, b, floor=1e-3):
+    """max |a - b| / max(max |b|, floor), as test/helpers.ts relErr."""
+    a, b = torch.as_tensor(a, dtype=torch.float64).reshape(-1), \
+        torch.as_tensor(b, dtype=torch.float64).reshape(-1)
+    if a.numel() != b.numel():
+        return float("inf")
+    if a.numel() == 0:
+        return 0.0
+    return float((a - b).abs().max() / max(float(b.abs().max()), floor))
+
+
+def check_unrolled_safetensors():
+    """Loads every test/fixtures/unrolled/*.safetensors into torch (strict) and compares outputs."""
+    files = sorted(f for f in os.listdir(ST_UNROLLED_DIR) if f.endswith(".safetensors")) \
+        if os.path.isdir(ST_UNROLLED_DIR) else []
+    if not files:
+        print(f"no .safetensors files in {os.path.relpath(ST_UNROLLED_DIR, ROOT)} "
+              "(write them with UNROLLED_WRITE_FIXTURES=1 npx vitest run "
+              "test/model/safetensors.test.ts)", file=sys.stderr)
+        return 1
+    worst, failed = 0.0, []
+    for fname in files:
+        stem = fname[:-len(".safetensors")]
+        with open(os.path.join(ST_UNROLLED_DIR, fname), "rb") as f:
+            tensors, metadata = st_decode(f.read())
+        with open(os.path.join(ST_UNROLLED_DIR, stem + ".json")) as f:
+            fx = json.load(f)
+        if metadata.get("format") != "unrolled":
+            raise ValueError(f"{fname}: metadata format {metadata.get('format')!r}")
+        cfg = json.loads(metadata["unrolled_config"])
+        cell, L, B, T = cfg["cell"], cfg["numLayers"], fx["B"], fx["T"]
+        I, H, O = cfg["inputSize"], cfg["hiddenSize"], cfg["outputSize"]
+        assert cfg["input"] == "dense", "only dense-input fixtures are checked"
+        rnn = build_rnn(cell, I, H, L, cfg["nonlinearity"], O)
+        rnn.load_state_dict(tensors, strict=True)  # raises on any missing / unexpected name
+        x = torch.tensor(fx["x"]).reshape(T, B, I)
+        h0 = torch.tensor(fx["h0"]).reshape(L, B, H)
+        c0 = torch.tensor(fx["c0"]).reshape(L, B, H) if cell == "lstm" else None
+        with torch.no_grad():
+            y, hN, cN = run_rnn(rnn, cell, x, h0, c0)
+        errs = {"y": rel_err(fx["y"], y), "hN": rel_err(fx["hN"], hN)}
+        if cell == "lstm":
+            errs["cN"] = rel_err(fx["cN"], cN)
+        ok = all(e <= ST_TOL for e in errs.values())
+        worst = max([worst] + list(errs.values()))
+        print(f"{'ok  ' if ok else 'FAIL'} {fname}: " +
+              ", ".join(f"{k} {v:.3e}" for k, v in errs.items()))
+        if not ok:
+            failed.append(fname)
+    print(f"{len(files) - len(failed)}/{len(files)} unrolled safetensors files match PyTorch "
+          f"(max relative error {worst:.3e}, tolerance {ST_TOL:g})")
+    return 1 if failed else 0
+
+
 def main():
+    args = sys.argv[1:]
+    if args == ["--check-unrolled"]:
+        sys.exit(check_unrolled_safetensors())
+    if args == ["--safetensors-only"]:
+        write_torch_safetensors()
+        return
+    if args:
+        print("usage: make_torch_fixtures.py [--safetensors-only | --check-unrolled]", file=sys.stderr)
+        sys.exit(2)
     os.makedirs(OUT_DIR, exist_ok=True)
     cases = build_cases()
     names = [c["name"] for c in cases]
@@ -235,6 +456,7 @@ def main():
             json.dump(data, f, separators=(",", ":"))
             f.write("\n")
     print(f"wrote {len(cases)} fixtures to {os.path.relpath(OUT_DIR, ROOT)}", file=sys.stderr)
+    write_torch_safetensors()
 
 
 if __name__ == "__main__":

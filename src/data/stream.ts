@@ -16,7 +16,7 @@
 //     chunk k: x = steps k·T .. k·T+T−1 of every row, y = the same shifted by one token
 import { InvalidArgumentError, describe } from '../errors.js';
 
-export interface StreamChunk {
+export interface TokenChunk {
   /** Input ids, time-major [T,B]. Reused: overwritten by the next call of next(). */
   readonly x: Int32Array;
   /** Target ids [T,B]: the token following each input. Reused like x. */
@@ -47,7 +47,7 @@ export class TokenStream {
   /** Chunks in one pass over the rows. */
   readonly chunksPerEpoch: number;
   private readonly tokens: Int32Array;
-  private readonly chunk: StreamChunk;
+  private readonly chunk: TokenChunk;
   private _epoch = 0;
   private _position = 0;
 
@@ -104,7 +104,7 @@ export class TokenStream {
    * The next chunk. The returned object and its x and y arrays are the same on every call and
    * are overwritten by the next one (no allocation per step): copy them to keep them.
    */
-  next(): StreamChunk {
+  next(): TokenChunk {
     const { T, B, rowLength: R, tokens } = this;
     const { x, y } = this.chunk;
     const start = this._position * T;
