@@ -12,6 +12,14 @@
 // differs (a(i,k) = A[i*sai + k*sak]), so one kernel serves both. Each SIMD kernel has a
 // scalar twin with the same signature; the twins are the tests' oracle and the non-SIMD build.
 
+// c + a·b, fused (relaxed_madd: one rounding or two, the engine's choice) in the relaxed-SIMD
+// build, an exact multiply then add otherwise (bit-reproducible across engines).
+// @ts-ignore: decorator
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scalar twins
 
@@ -80,10 +88,10 @@ export function gemm_nt_scalar(
     const x1 = f32x4.splat(load<f32>(a1 + ak));
     const x2 = f32x4.splat(load<f32>(a2 + ak));
     const x3 = f32x4.splat(load<f32>(a3 + ak));
-    c00 = f32x4.add(c00, f32x4.mul(x0, b0)); c01 = f32x4.add(c01, f32x4.mul(x0, b1));
-    c10 = f32x4.add(c10, f32x4.mul(x1, b0)); c11 = f32x4.add(c11, f32x4.mul(x1, b1));
-    c20 = f32x4.add(c20, f32x4.mul(x2, b0)); c21 = f32x4.add(c21, f32x4.mul(x2, b1));
-    c30 = f32x4.add(c30, f32x4.mul(x3, b0)); c31 = f32x4.add(c31, f32x4.mul(x3, b1));
+    c00 = madd(x0, b0, c00); c01 = madd(x0, b1, c01);
+    c10 = madd(x1, b0, c10); c11 = madd(x1, b1, c11);
+    c20 = madd(x2, b0, c20); c21 = madd(x2, b1, c21);
+    c30 = madd(x3, b0, c30); c31 = madd(x3, b1, c31);
     bp += ldb;
     ak += sak;
   }
@@ -108,8 +116,8 @@ export function gemm_nt_scalar(
   let ak: usize = 0;
   for (let k = 0; k < K; k++) {
     const x0 = f32x4.splat(load<f32>(a0 + ak));
-    c0 = f32x4.add(c0, f32x4.mul(x0, v128.load(bp)));
-    c1 = f32x4.add(c1, f32x4.mul(x0, v128.load(bp, 16)));
+    c0 = madd(x0, v128.load(bp), c0);
+    c1 = madd(x0, v128.load(bp, 16), c1);
     bp += ldb;
     ak += sak;
   }
@@ -124,7 +132,7 @@ export function gemm_nt_scalar(
   let bp = b;
   let ak: usize = 0;
   for (let k = 0; k < K; k++) {
-    c0 = f32x4.add(c0, f32x4.mul(f32x4.splat(load<f32>(a0 + ak)), v128.load(bp)));
+    c0 = madd(f32x4.splat(load<f32>(a0 + ak)), v128.load(bp), c0);
     bp += ldb;
     ak += sak;
   }
@@ -241,10 +249,10 @@ export function gemm_nt_f32x4(
       for (; k < K4; k += 4) {
         const off = <usize>k * 4;
         const x = v128.load(arow + off);
-        s0 = f32x4.add(s0, f32x4.mul(x, v128.load(b0 + off)));
-        s1 = f32x4.add(s1, f32x4.mul(x, v128.load(b1 + off)));
-        s2 = f32x4.add(s2, f32x4.mul(x, v128.load(b2 + off)));
-        s3 = f32x4.add(s3, f32x4.mul(x, v128.load(b3 + off)));
+        s0 = madd(x, v128.load(b0 + off), s0);
+        s1 = madd(x, v128.load(b1 + off), s1);
+        s2 = madd(x, v128.load(b2 + off), s2);
+        s3 = madd(x, v128.load(b3 + off), s3);
       }
       let t0 = hsum(s0), t1 = hsum(s1), t2 = hsum(s2), t3 = hsum(s3);
       for (; k < K; k++) {
@@ -261,7 +269,7 @@ export function gemm_nt_f32x4(
       const brow = b + <usize>j * ldbB;
       let s = f32x4.splat(0);
       let k = 0;
-      for (; k < K4; k += 4) s = f32x4.add(s, f32x4.mul(v128.load(arow + <usize>k * 4), v128.load(brow + <usize>k * 4)));
+      for (; k < K4; k += 4) s = madd(v128.load(arow + <usize>k * 4), v128.load(brow + <usize>k * 4), s);
       let t = hsum(s);
       for (; k < K; k++) t += load<f32>(arow + <usize>k * 4) * load<f32>(brow + <usize>k * 4);
       const cp = crow + <usize>j * 4;

@@ -14,3 +14,4 @@ export { gru_forward, gru_backward } from "./gru";
 export { head_forward, head_backward } from "./head";
 export { softmax_xent, mse } from "./loss";
 export { sum_squares, scale_inplace, clamp_inplace, sgd_update, adam_update, rmsprop_update, adagrad_update } from "./optim";
+export { peak_mul_add_f32x4 } from "./peak";

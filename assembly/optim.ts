@@ -28,9 +28,17 @@ export function scale_inplace(n: i32, g: usize, c: f32): void {
   for (; i < n; i++) store<f32>(g + <usize>i * 4, load<f32>(g + <usize>i * 4) * c);
 }
 
-// g ← clamp(g, −v, v)
-export function clamp_inplace(n: i32, g: usize, v: f32): void {
-  for (let i = 0; i < n; i++) store<f32>(g + <usize>i * 4, min(max(load<f32>(g + <usize>i * 4), -v), v));
+// g ← clamp(g, −v, v); returns how many elements were changed
+export function clamp_inplace(n: i32, g: usize, v: f32): i32 {
+  let changed = 0;
+  for (let i = 0; i < n; i++) {
+    const x = load<f32>(g + <usize>i * 4);
+    if (x > v || x < -v) {
+      store<f32>(g + <usize>i * 4, x > v ? v : -v);
+      changed++;
+    }
+  }
+  return changed;
 }
 
 // SGD: g ← g + wd·θ; b ← μ·b + (1 − dampening)·g (b ← g when first); g ← nesterov ? g + μ·b : b;

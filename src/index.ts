@@ -10,5 +10,16 @@ export { Trainer, type TrainerOptions, type StepResult, type StreamChunk, type C
 export { makeSchedule, type ScheduleSpec, type Schedule } from './train/schedules.js';
 export { resolveOptimizer, type OptimizerSpec, type OptimizerName } from './train/optimizers.js';
 export { loadCore, type LoadOptions, type CoreSource } from './runtime/load.js';
-export { simdSupported, type Core, type CoreVariant, type CoreExports } from './runtime/core.js';
+export { simdSupported, relaxedSimdSupported, pickVariant, type Core, type CoreVariant, type CoreExports } from './runtime/core.js';
 export * from './errors.js';
+// data
+export { CharVocab, type CharVocabJSON } from './data/vocab.js';
+export { TokenStream, type TokenChunk, type TokenStreamOptions, type StreamPosition } from './data/stream.js';
+export { padSequences, padTokens, padTargets, lengthsToMask, type PadOptions, type PaddedSequences, type PaddedTokens, type PaddedTargets } from './data/padding.js';
+export { CORPUS } from './data/corpus.js';
+export * as tasks from './data/tasks/index.js';
+export {
+  encodeSafetensors, decodeSafetensors, DEFAULT_MAX_HEADER_BYTES,
+  type SafetensorsDtype, type TensorData, type NamedTensor, type SafetensorsTensor, type DecodedSafetensors, type SafetensorsLimits,
+} from './model/safetensors.js';
+export { modelToSafetensors, modelFromSafetensors, loadSafetensorsInto, type LoadModelOptions, type SaveOptions } from './model/serialize.js';

@@ -327,9 +327,13 @@ export class JsKernels implements Kernels {
     for (let i = 0; i < n; i++) f[g + i] *= c;
   }
 
-  clampInplace(n: number, g: Off, v: number): void {
+  clampInplace(n: number, g: Off, v: number): number {
     const f = this.f;
-    for (let i = 0; i < n; i++) f[g + i] = Math.min(Math.max(f[g + i], -v), v);
+    let changed = 0;
+    for (let i = 0; i < n; i++) {
+      if (f[g + i] > v || f[g + i] < -v) { f[g + i] = f[g + i] > v ? v : -v; changed++; }
+    }
+    return changed;
   }
 
   sgdUpdate(n: number, p: Off, g: Off, buf: Off, lr: number, momentum: number, dampening: number,

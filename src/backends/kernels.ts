@@ -54,7 +54,8 @@ export interface Kernels {
 
   sumSquares(n: number, g: Off): number;
   scaleInplace(n: number, g: Off, c: number): void;
-  clampInplace(n: number, g: Off, v: number): void;
+  /** clamps to [−v, v]; returns how many elements changed */
+  clampInplace(n: number, g: Off, v: number): number;
   sgdUpdate(n: number, p: Off, g: Off, buf: Off, lr: number, momentum: number, dampening: number,
     nesterov: boolean, wd: number, first: boolean): void;
   adamUpdate(n: number, p: Off, g: Off, m: Off, v: Off, lr: number, b1: number, b2: number, eps: number,

@@ -63,7 +63,7 @@ export class WasmKernels implements Kernels {
 
   sumSquares(n: number, g: Off): number { return this.e.sum_squares(n, p(g)); }
   scaleInplace(n: number, g: Off, c: number): void { this.e.scale_inplace(n, p(g), c); }
-  clampInplace(n: number, g: Off, v: number): void { this.e.clamp_inplace(n, p(g), v); }
+  clampInplace(n: number, g: Off, v: number): number { return this.e.clamp_inplace(n, p(g), v); }
   sgdUpdate(n: number, pp: Off, g: Off, buf: Off, lr: number, momentum: number, dampening: number,
     nesterov: boolean, wd: number, first: boolean): void {
     this.e.sgd_update(n, p(pp), p(g), p(buf), lr, momentum, dampening, nesterov ? 1 : 0, wd, first ? 1 : 0);

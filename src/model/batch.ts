@@ -44,11 +44,14 @@ function checkLength(name: string, v: unknown, expected: number, what: string): 
   }
 }
 
-function checkFinite(name: string, v: Numbers): void {
+/** The largest finite float32: anything larger becomes Infinity in the arena. */
+export const F32_MAX = 3.4028234663852886e38;
+
+export function checkFinite(name: string, v: Numbers): void {
   for (let i = 0; i < v.length; i++) {
     const a = v[i];
-    if (typeof a !== 'number' || !Number.isFinite(a)) {
-      throw new NonFiniteError(name, `element ${i} is ${describe(a)}; every value must be a finite number`);
+    if (typeof a !== 'number' || !(Math.abs(a) <= F32_MAX)) {
+      throw new NonFiniteError(name, `element ${i} is ${describe(a)}; every value must be a finite number within float32 range (|x| ≤ 3.4e38)`);
     }
   }
 }

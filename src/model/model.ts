@@ -4,13 +4,14 @@
 import type { Kernels } from '../backends/kernels.js';
 import { BusyError, DisposedError, InvalidArgumentError, describe } from '../errors.js';
 import type { Batch, Numbers } from './batch.js';
-import { checkBatch } from './batch.js';
+import { checkBatch, F32_MAX } from './batch.js';
 import { resolveConfig, type ModelConfig, type ResolvedConfig } from './config.js';
 import { initialise, type InitOption } from './init.js';
 import { parameterTable, type TensorSlot } from './layout.js';
 import { resolveLoss, type LossKind, type LossSpec, type ResolvedLoss } from './loss.js';
 import { Network } from './network.js';
 import { Rng } from './rng.js';
+import { loadSafetensorsInto, modelToSafetensors, type SaveOptions } from './serialize.js';
 
 /** Float32Array, except on the js backend with dtype 'float64' where results are Float64Array. */
 export type Floats = Float32Array | Float64Array;
@@ -105,9 +106,7 @@ export class Model {
       if (!isNumbers(values) || values.length !== s.size) {
         throw new InvalidArgumentError(`parameter "${name}"`, `${s.size} values (shape [${s.shape.join(', ')}])`, describe(values));
       }
-      for (let i = 0; i < values.length; i++) {
-        if (!Number.isFinite(values[i])) throw new InvalidArgumentError(`parameter "${name}"[${i}]`, 'a finite number', describe(values[i]));
-      }
+      checkParameterValues(`parameter "${name}"`, values, this.kernels.memory.dtype);
       this.kernels.memory.f.set(values, this.net.params.base + s.offset);
       this.net.packedDirty = true;
     });
@@ -131,11 +130,19 @@ export class Model {
       const v = dict[s.name];
       if (v === undefined) throw new InvalidArgumentError('stateDict', `a value for "${s.name}"`, 'missing');
       if (!isNumbers(v) || v.length !== s.size) throw new InvalidArgumentError(`stateDict["${s.name}"]`, `${s.size} values (shape [${s.shape.join(', ')}])`, describe(v));
-      for (let i = 0; i < v.length; i++) {
-        if (!Number.isFinite(v[i])) throw new InvalidArgumentError(`stateDict["${s.name}"][${i}]`, 'a finite number', describe(v[i]));
-      }
+      checkParameterValues(`stateDict["${s.name}"]`, v, this.kernels.memory.dtype);
     }
     for (const s of this.slots) this.setParameter(s.name, dict[s.name]);
+  }
+
+  /** The parameters and configuration as safetensors bytes (PyTorch names and layouts). */
+  toSafetensors(extraMetadata?: Record<string, string>, options?: SaveOptions): Uint8Array {
+    return modelToSafetensors(this, extraMetadata, options);
+  }
+
+  /** Loads parameters from safetensors bytes (e.g. a PyTorch state_dict); all checked first. */
+  loadSafetensors(bytes: Uint8Array | ArrayBuffer): void {
+    loadSafetensorsInto(this, bytes);
   }
 
   /** Forward pass: the head's outputs and the final states. */
@@ -247,6 +254,16 @@ export class Model {
     const O = this.config.outputSize;
     const y = this.kernels.memory.f.slice(w.y, w.y + R * O);
     return { y, ...this.net.finalStates(w) };
+  }
+}
+
+/** Parameter values must be finite in the model's precision (float32 unless js float64). */
+function checkParameterValues(name: string, v: Numbers, dtype: 'float32' | 'float64'): void {
+  const limit = dtype === 'float64' ? Number.MAX_VALUE : F32_MAX;
+  for (let i = 0; i < v.length; i++) {
+    if (typeof v[i] !== 'number' || !(Math.abs(v[i]) <= limit)) {
+      throw new InvalidArgumentError(`${name}[${i}]`, dtype === 'float64' ? 'a finite number' : 'a finite number within float32 range (|x| ≤ 3.4e38)', describe(v[i]));
+    }
   }
 }
 

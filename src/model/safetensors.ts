@@ -224,7 +224,7 @@ function scanHeader(text: string): void {
     else if (c === 0x2c /* , */) expectKey = stack[stack.length - 1] instanceof Set;
     else if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
       let j = i + 1;
-      while (j < n && /[0-9eE.+-]/.test(text[j])) j++;
+      while (j < n && isNumberChar(text.charCodeAt(j))) j++;
       const literal = text.slice(i, j);
       if (!/^(0|[1-9][0-9]*)$/.test(literal)) fail(`header: the number ${literal} is not a plain non-negative integer (shapes and offsets are unsigned integers)`);
       i = j;
@@ -234,7 +234,12 @@ function scanHeader(text: string): void {
   }
 }
 
-/** Reads `count` little-endian values of `dtype` from bytes[begin, begin + count·size) into a fresh array. */
+/** 0-9 e E . + - : the characters a JSON number literal continues with. */
+function isNumberChar(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || c === 0x65 || c === 0x45 || c === 0x2e || c === 0x2b || c === 0x2d;
+}
+
+/** Reads the little-endian values of `dtype` in bytes[begin, end) into a fresh, aligned array. */
 function readLE(bytes: Uint8Array, begin: number, end: number, dtype: SafetensorsDtype): TensorData {
   if (hostLittleEndian) {
     const copy = bytes.slice(begin, end).buffer; // a new, 0-aligned buffer
@@ -339,14 +344,14 @@ export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer, limits: Safet
     const b = begin as number, e = end as number;
     if (b > e) fail(`${label}: data_offsets begin ${b} is after end ${e}`);
     if (e > bufferLength) fail(`${label}: data_offsets end ${e} is beyond the ${bufferLength}-byte buffer`);
-    // product(shape)·size must equal the byte length; stop multiplying once it exceeds the buffer
+    // product(shape)·size must equal the byte length; the product is checked at every factor so
+    // that it never leaves the safe-integer range (where it could round onto a plausible value)
     const size = DTYPE_SIZE[dtype];
     let bytesNeeded = (shape as number[]).includes(0) ? 0 : size;
-    if (bytesNeeded > 0) {
-      for (const d of shape as number[]) {
-        bytesNeeded *= d;
-        if (bytesNeeded > bufferLength) fail(`${label}: shape ${fmtShape(shape)} of ${dtype} needs more bytes than the ${bufferLength}-byte buffer holds`);
-      }
+    for (const d of shape as number[]) {
+      if (bytesNeeded === 0) break;
+      bytesNeeded *= d;
+      if (bytesNeeded > Number.MAX_SAFE_INTEGER) fail(`${label}: shape ${fmtShape(shape)} of ${dtype} overflows: it needs more than 2^53 bytes`);
     }
     if (bytesNeeded !== e - b) fail(`${label}: shape ${fmtShape(shape)} of ${dtype} needs ${bytesNeeded} bytes, but data_offsets [${b}, ${e}] hold ${e - b}`);
     entries.push({ name, dtype, shape: (shape as number[]).slice(), begin: b, end: e });

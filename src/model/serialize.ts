@@ -24,8 +24,19 @@ export interface LoadModelOptions extends SafetensorsLimits {
   core?: CreateModelOptions['core'];
 }
 
-/** The model's parameters (F32, parameterNames() order) and configuration as a safetensors file. */
-export function modelToSafetensors(model: Model, extraMetadata: Record<string, string> = {}): Uint8Array {
+export interface SaveOptions {
+  /**
+   * 'F32' (default; what PyTorch models usually hold) or 'F64' (keeps every bit of a model on the
+   * js backend with dtype 'float64').
+   */
+  dtype?: 'F32' | 'F64';
+}
+
+/** The model's parameters (parameterNames() order) and configuration as a safetensors file. */
+export function modelToSafetensors(model: Model, extraMetadata: Record<string, string> = {}, options: SaveOptions = {}): Uint8Array {
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'an object', describe(options));
+  const dtype = options.dtype ?? 'F32';
+  if (dtype !== 'F32' && dtype !== 'F64') throw new InvalidArgumentError('options.dtype', '"F32" or "F64"', describe(dtype));
   if (extraMetadata === null || typeof extraMetadata !== 'object' || Array.isArray(extraMetadata)) {
     throw new InvalidArgumentError('extraMetadata', 'an object of string → string', describe(extraMetadata));
   }
@@ -34,7 +45,7 @@ export function modelToSafetensors(model: Model, extraMetadata: Record<string, s
     if (typeof v !== 'string') throw new InvalidArgumentError(`extraMetadata[${JSON.stringify(k)}]`, 'a string', describe(v));
   }
   const tensors = model.parameterNames().map((name) => ({
-    name, dtype: 'F32' as const, shape: model.parameterShape(name), data: model.getParameter(name),
+    name, dtype, shape: model.parameterShape(name), data: model.getParameter(name),
   }));
   const metadata: Record<string, string> = {
     format: FORMAT_NAME,

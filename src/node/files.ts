@@ -8,7 +8,7 @@ import { basename, dirname } from 'node:path';
 import { InvalidArgumentError, describe } from '../errors.js';
 import type { Model } from '../model/model.js';
 import { decodeSafetensors, type DecodedSafetensors, type SafetensorsLimits } from '../model/safetensors.js';
-import { modelFromSafetensors, modelToSafetensors, type LoadModelOptions } from '../model/serialize.js';
+import { modelFromSafetensors, modelToSafetensors, type LoadModelOptions, type SaveOptions } from '../model/serialize.js';
 
 function checkPath(path: unknown): asserts path is string {
   if (typeof path !== 'string' || path.length === 0) throw new InvalidArgumentError('path', 'a non-empty file path', describe(path));
@@ -83,9 +83,9 @@ export async function readSafetensorsFile(path: string, limits: SafetensorsLimit
 }
 
 /** Saves a model (weights and configuration) atomically as a safetensors file. */
-export async function saveModel(model: Model, path: string, extraMetadata?: Record<string, string>): Promise<void> {
+export async function saveModel(model: Model, path: string, extraMetadata?: Record<string, string>, options?: SaveOptions): Promise<void> {
   checkPath(path);
-  await saveSafetensors(path, modelToSafetensors(model, extraMetadata));
+  await saveSafetensors(path, modelToSafetensors(model, extraMetadata, options));
 }
 
 /** Loads a model saved by saveModel (or modelToSafetensors). */

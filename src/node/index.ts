@@ -2,3 +2,4 @@
 import './load-node.js';
 
 export * from '../index.js';
+export { saveSafetensors, readSafetensorsFile, saveModel, loadModel } from './files.js';

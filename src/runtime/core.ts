@@ -43,15 +43,21 @@ export interface CoreExports {
   mse(R: N, O: N, pred: P, targets: P, weights: P, scale: number, dpred: P): number;
   sum_squares(n: N, g: P): number;
   scale_inplace(n: N, g: P, c: number): void;
-  clamp_inplace(n: N, g: P, v: number): void;
+  clamp_inplace(n: N, g: P, v: number): number;
   sgd_update(n: N, p: P, g: P, buf: P, lr: number, momentum: number, dampening: number, nesterov: N, wd: number, first: N): void;
   adam_update(n: N, p: P, g: P, m: P, v: P, lr: number, b1: number, b2: number, eps: number,
     stepSize: number, bc2Sqrt: number, wd: number, decoupled: N): void;
   rmsprop_update(n: N, p: P, g: P, v: P, lr: number, alpha: number, eps: number, wd: number): void;
   adagrad_update(n: N, p: P, g: P, s: P, lr: number, eps: number, wd: number): void;
+  peak_mul_add_f32x4(iters: N, seed: number): number;
 }
 
-export type CoreVariant = 'simd' | 'scalar';
+/**
+ * 'simd': f32x4 kernels with separate multiply and add (bit-reproducible across engines);
+ * 'relaxed': f32x4 with relaxed-SIMD fused multiply-add (fastest; results may differ in the
+ * last bits between engines); 'scalar': no SIMD at all (old engines, wasm2c).
+ */
+export type CoreVariant = 'simd' | 'relaxed' | 'scalar';
 
 export interface Core {
   readonly exports: CoreExports;
@@ -64,24 +70,55 @@ const SIMD_PROBE = new Uint8Array([
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
 ]);
 
-/** True when this engine runs Wasm fixed-width SIMD. */
-export function simdSupported(): boolean {
+// The same with f32x4.relaxed_madd on three zero vectors.
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0,
+  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  253, 133, 2, 11,
+]);
+
+function validates(bytes: Uint8Array<ArrayBuffer>): boolean {
   try {
-    return WebAssembly.validate(SIMD_PROBE);
+    return WebAssembly.validate(bytes);
   } catch {
     return false;
   }
 }
 
-export function pickVariant(requested?: CoreVariant | 'auto'): CoreVariant {
+/** True when this engine runs Wasm fixed-width SIMD. */
+export function simdSupported(): boolean {
+  return validates(SIMD_PROBE);
+}
+
+/** True when this engine runs relaxed SIMD (Chromium; Node only with --experimental-wasm-relaxed-simd). */
+export function relaxedSimdSupported(): boolean {
+  return validates(RELAXED_PROBE);
+}
+
+/**
+ * The variant to load: 'auto' (default) takes the fastest the engine validates — relaxed,
+ * then simd, then scalar — except that `reproducible` rules out relaxed.
+ */
+export function pickVariant(requested: CoreVariant | 'auto' = 'auto', reproducible = false): CoreVariant {
   if (requested === 'scalar') return 'scalar';
   const simd = simdSupported();
+  const relaxed = simd && relaxedSimdSupported();
   if (requested === 'simd' && !simd) throw new BackendError('variant "simd" was requested but this engine has no Wasm SIMD');
+  if (requested === 'relaxed') {
+    if (reproducible) throw new BackendError('variant "relaxed" is not bit-reproducible; drop one of variant "relaxed" and reproducible');
+    if (!relaxed) throw new BackendError('variant "relaxed" was requested but this engine has no relaxed SIMD');
+    return 'relaxed';
+  }
+  if (requested === 'simd') return 'simd';
+  if (relaxed && !reproducible) return 'relaxed';
   return simd ? 'simd' : 'scalar';
 }
 
 export const CORE_FILES: Record<CoreVariant, string> = {
   simd: 'unrolled.simd.wasm',
+  relaxed: 'unrolled.relaxed.wasm',
   scalar: 'unrolled.scalar.wasm',
 };
 

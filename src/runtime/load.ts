@@ -8,17 +8,21 @@ import { instantiateCore, pickVariant, type Core, type CoreVariant } from './cor
 export type CoreSource = BufferSource | WebAssembly.Module | URL | string;
 
 export interface LoadOptions {
-  /** 'auto' (default) picks SIMD when WebAssembly.validate accepts it. */
+  /** 'auto' (default): relaxed SIMD, else SIMD, else scalar, as WebAssembly.validate allows. */
   variant?: CoreVariant | 'auto';
+  /** Rule out the relaxed-SIMD core, whose fused multiply-add may round differently per engine. */
+  reproducible?: boolean;
   /** The module's bytes, a compiled module, or its URL. Default: the file shipped with the package. */
   source?: CoreSource;
 }
 
 export function defaultCoreUrl(variant: CoreVariant): URL {
-  // two literal URLs so that bundlers can see and copy both files
-  return variant === 'simd'
-    ? new URL('../../build/unrolled.simd.wasm', import.meta.url)
-    : new URL('../../build/unrolled.scalar.wasm', import.meta.url);
+  // literal URLs so that bundlers can see and copy every file
+  switch (variant) {
+    case 'simd': return new URL('../../build/unrolled.simd.wasm', import.meta.url);
+    case 'relaxed': return new URL('../../build/unrolled.relaxed.wasm', import.meta.url);
+    case 'scalar': return new URL('../../build/unrolled.scalar.wasm', import.meta.url);
+  }
 }
 
 type Reader = (variant: CoreVariant) => Promise<BufferSource>;
@@ -45,7 +49,7 @@ const cache = new Map<CoreVariant, Promise<Core>>();
 
 /** Loads (once per variant, for the default source) and instantiates the core. */
 export function loadCore(options: LoadOptions = {}): Promise<Core> {
-  const variant = pickVariant(options.variant);
+  const variant = pickVariant(options.variant, options.reproducible);
   const { source } = options;
   if (source !== undefined) {
     if (source instanceof URL || typeof source === 'string') return fetchBytes(source).then((b) => instantiateCore(b, variant));

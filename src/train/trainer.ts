@@ -200,8 +200,7 @@ export class Trainer {
       if (c < 1) { k.scaleInplace(p.P, grads, c); clipped = true; }
     }
     if (this.clipValue !== Infinity) {
-      k.clampInplace(p.P, grads, this.clipValue);
-      clipped = clipped || k.sumSquares(p.P, grads) < gradNorm * gradNorm;
+      if (k.clampInplace(p.P, grads, this.clipValue) > 0) clipped = true;
     }
     afterForward?.(w);
     this.optimizer.update(p.base, grads, lr);

@@ -92,15 +92,17 @@ export function fnv1a32(arrays) {
 }
 
 /**
- * Creates the model on the Wasm backend with the default core, trains it and hashes the weights.
+ * Creates the model on the Wasm backend with the reproducible SIMD core, trains it and hashes the weights.
  * @param {SmokeLib} lib
  * @returns {Promise<SmokeResult>}
  */
 export async function runSmokeTask(lib) {
   const { cell, inputSize, hiddenSize, outputSize, input, seed, lr } = SMOKE;
-  const model = await lib.createModel({ cell, inputSize, hiddenSize, outputSize, input, seed, backend: 'wasm' });
+  // reproducible: the non-relaxed SIMD core (Chromium would otherwise pick relaxed SIMD, whose
+  // fused multiply-add is allowed to round differently from Node's)
+  const model = await lib.createModel({ cell, inputSize, hiddenSize, outputSize, input, seed, backend: 'wasm', core: { reproducible: true } });
   try {
-    const core = await lib.loadCore(); // the cached default core the model was made with
+    const core = await lib.loadCore({ reproducible: true }); // the cached core the model was made with
     const trainer = new lib.Trainer(model, {
       loss: { loss: 'cross-entropy', at: 'every' },
       optimizer: { name: 'adam', lr },

@@ -1,0 +1,57 @@
+// npm run bench:gemm — GFLOP/s of each GEMM kernel of the core (f32x4 and its scalar twin) at
+// 64³ … 512³ and [32×256]·[256×1024] (one LSTM step's recurrent product at H=256, B=32),
+// against the measured ceiling: a tight loop of independent f32x4 multiply-adds.
+// FLOPs = 2·M·N·K per product.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Bench } from 'tinybench';
+import { loadCore } from '../dist/node/index.js';
+
+type Kernel = 'gemm_nn_f32x4' | 'gemm_tn_f32x4' | 'gemm_nt_f32x4' | 'gemm_nn_scalar';
+const KERNELS: Kernel[] = ['gemm_nn_f32x4', 'gemm_tn_f32x4', 'gemm_nt_f32x4', 'gemm_nn_scalar'];
+const SHAPES: Array<[number, number, number]> = [[64, 64, 64], [128, 128, 128], [256, 256, 256], [512, 512, 512], [32, 1024, 256]];
+
+async function main(): Promise<void> {
+  const core = await loadCore({ variant: 'simd' });
+  const e = core.exports;
+  const rows: Array<{ kernel: string; M: number; N: number; K: number; gflops: number; pctPeak: number }> = [];
+
+  // the ceiling: 8 independent chains, 64 flops per iteration
+  const iters = 20_000_000;
+  e.peak_mul_add_f32x4(1000, 1);
+  const t0 = performance.now();
+  e.peak_mul_add_f32x4(iters, 1);
+  const peak = (iters * 64) / ((performance.now() - t0) * 1e6);
+  console.log(`f32x4 mul+add ceiling: ${peak.toFixed(1)} GFLOP/s`);
+
+  for (const [M, N, K] of SHAPES) {
+    const a = e.alloc(M * K * 4), b = e.alloc(K * N * 4), c = e.alloc(M * N * 4);
+    const f = new Float32Array(e.memory.buffer);
+    for (let i = 0; i < M * K; i++) f[a / 4 + i] = Math.sin(i);
+    for (let i = 0; i < K * N; i++) f[b / 4 + i] = Math.cos(i);
+    const bench = new Bench({ time: 400, warmupTime: 100 });
+    for (const kernel of KERNELS) {
+      if (kernel === 'gemm_nn_scalar' && M * N * K > 256 ** 3) continue;
+      // operands shaped for each form: nn A[M,K]·B[K,N]; tn A[K,M]ᵀ·B[K,N]; nt A[M,K]·B[N,K]ᵀ
+      const [lda, ldb] = kernel.startsWith('gemm_tn') ? [M, N] : kernel.startsWith('gemm_nt') ? [K, K] : [K, N];
+      bench.add(`${kernel} ${M}x${N}x${K}`, () => e[kernel](M, N, K, a, lda, b, ldb, c, N, 0));
+    }
+    await bench.run();
+    for (const task of bench.tasks) {
+      const r = task.result as unknown as { latency: { p50?: number; mean: number } };
+      const ms = r.latency.p50 ?? r.latency.mean;
+      const gflops = (2 * M * N * K) / (ms * 1e6);
+      rows.push({ kernel: task.name.split(' ')[0], M, N, K, gflops, pctPeak: (100 * gflops) / peak });
+    }
+    e.free(a); e.free(b); e.free(c);
+  }
+  const lines = ['| kernel | M×N×K | GFLOP/s | % of ceiling |', '|---|---|---|---|'];
+  for (const r of rows) lines.push(`| ${r.kernel} | ${r.M}×${r.N}×${r.K} | ${r.gflops.toFixed(1)} | ${r.pctPeak.toFixed(0)} % |`);
+  const table = lines.join('\n');
+  console.log(table);
+  mkdirSync('bench/results', { recursive: true });
+  const meta = { date: new Date().toISOString(), node: process.version, command: 'npm run bench:gemm', ceilingGflops: peak };
+  writeFileSync('bench/results/gemm.md', `${table}\n\nceiling (f32x4 mul+add): ${peak.toFixed(1)} GFLOP/s · ${meta.command} · Node ${meta.node} · ${meta.date}\n`);
+  writeFileSync('bench/results/gemm.json', JSON.stringify({ ...meta, rows }, null, 2) + '\n');
+}
+
+main().catch((err) => { console.error(err); process.exit(1); });
