@@ -1,41 +1,44 @@
 // The parts every cell shares: the input side of the unroll, done for all T steps at once.
-import { gemm_nn, gemm_tn, fill_rows, fill_rows2, col_sums_acc } from "./gemm";
+import { gemm_packed, pack_panels, fill_rows, fill_rows2, col_sums_acc } from "./gemm";
 
 // flags passed to every cell kernel
 export const FLAG_TOKENS: i32 = 1; // x holds class ids [T,B] (as f32) instead of dense rows [T,B,I]
 export const FLAG_RELU: i32 = 2;   // RNN only: relu instead of tanh
 
-// Shape: out[TB, GH] = X[TB, I]·W_ihᵀ + b1 (+ b2), W_ihᵀ packed as wihT [I, GH].
-// Token input reads row `id` of wihT: the one-hot product without the one-hot matrix.
+// Shape: out[TB, GH] = X[TB, I]·W_ihᵀ + b1 (+ b2), W_ihᵀ [I, GH] packed in panels (wihP).
+// Token input gathers row `id` of W_ihᵀ: the one-hot product without the one-hot matrix.
 export function input_projection(
-  TB: i32, I: i32, GH: i32, x: usize, flags: i32, wihT: usize, b1: usize, b2: usize, out: usize,
+  TB: i32, I: i32, GH: i32, x: usize, flags: i32, wihP: usize, b1: usize, b2: usize, out: usize,
 ): void {
   if (b2) fill_rows2(TB, GH, out, b1, b2);
   else fill_rows(TB, GH, out, b1);
   if (flags & FLAG_TOKENS) {
-    const rowBytes = <usize>GH * 4;
+    const NP = (GH + 7) >> 3;
     for (let r = 0; r < TB; r++) {
       const id = <i32>load<f32>(x + <usize>r * 4);
-      const src = wihT + <usize>id * rowBytes;
-      const dst = out + <usize>r * rowBytes;
-      let j = 0;
-      if (ASC_FEATURE_SIMD) {
-        for (; j + 4 <= GH; j += 4) {
-          const o = <usize>j * 4;
-          v128.store(dst + o, f32x4.add(v128.load(dst + o), v128.load(src + o)));
+      const dst = out + <usize>(r * GH) * 4;
+      for (let p = 0; p < NP; p++) {
+        const src = wihP + <usize>(p * I + id) * 32; // row `id` of panel p: 8 contiguous floats
+        const d = dst + <usize>p * 32;
+        const w = min(8, GH - p * 8);
+        if (ASC_FEATURE_SIMD && w == 8) {
+          v128.store(d, f32x4.add(v128.load(d), v128.load(src)));
+          v128.store(d, f32x4.add(v128.load(d, 16), v128.load(src, 16)), 16);
+        } else {
+          for (let j = 0; j < w; j++) store<f32>(d + <usize>j * 4, load<f32>(d + <usize>j * 4) + load<f32>(src + <usize>j * 4));
         }
       }
-      for (; j < GH; j++) store<f32>(dst + <usize>j * 4, load<f32>(dst + <usize>j * 4) + load<f32>(src + <usize>j * 4));
     }
   } else {
-    gemm_nn(TB, GH, I, x, I, wihT, GH, out, GH, 1);
+    gemm_packed(TB, GH, I, x, I, 1, wihP, out, GH, 1);
   }
 }
 
 // Inverts input_projection given δA[TB, GH] = ∂E/∂(pre-activations, input side):
 //   dW_ih[GH, I] += δAᵀ·X;  db_ih[GH] += Σ_rows δA;  dx[TB, I] = δA·W_ih (skipped when dx = 0)
+// wihB is W_ih [GH, I] packed as a right operand; pack is scratch for TB × ⌈I/8⌉·8 floats.
 export function input_backward(
-  TB: i32, I: i32, GH: i32, x: usize, flags: i32, wih: usize, dA: usize, dwih: usize, dbih: usize, dx: usize,
+  TB: i32, I: i32, GH: i32, x: usize, flags: i32, wihB: usize, dA: usize, dwih: usize, dbih: usize, dx: usize, pack: usize,
 ): void {
   col_sums_acc(TB, GH, dA, dbih);
   if (flags & FLAG_TOKENS) {
@@ -49,9 +52,16 @@ export function input_backward(
       }
     }
   } else {
-    gemm_tn(GH, I, TB, dA, GH, x, I, dwih, I, 1);
+    pack_panels(TB, I, x, I, 1, pack);
+    gemm_packed(GH, I, TB, dA, 1, GH, pack, dwih, I, 1);
   }
-  if (dx) gemm_nn(TB, I, GH, dA, GH, wih, I, dx, I, 0);
+  if (dx) gemm_packed(TB, I, GH, dA, GH, 1, wihB, dx, I, 0);
+}
+
+// dW_hh[GH, H] += δRᵀ·h_{t−1} over all TB rows (hs holds h_0 … h_{T−1} first): one product.
+export function recurrent_weight_grad(TB: i32, H: i32, GH: i32, dR: usize, hs: usize, dwhh: usize, pack: usize): void {
+  pack_panels(TB, H, hs, H, 1, pack);
+  gemm_packed(GH, H, TB, dR, 1, GH, pack, dwhh, H, 1);
 }
 
 // @ts-ignore: decorator

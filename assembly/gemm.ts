@@ -339,3 +339,177 @@ export function col_sums_acc(M: i32, N: i32, a: usize, out: usize): void {
     store<f32>(out + <usize>j * 4, load<f32>(out + <usize>j * 4) + s);
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Packed panels: the right operand B[K,N] stored as ⌈N/8⌉ panels of K×8 floats (column j of
+// panel p is B's column 8p + j, zero beyond N), so that the micro-kernel streams 32 contiguous
+// bytes per k instead of touching a new cache line per k. The weights of a model are packed once
+// per update; activations (for weight gradients) are packed into scratch once per product.
+
+export const PANEL: i32 = 8;
+
+// Floats a packed B[K,N] occupies.
+export function packed_size(K: i32, N: i32): i32 {
+  return K * ((N + 7) & ~7);
+}
+
+// Shape: Bp ← B[K,N] with B(k, j) at src + (k*sk + j*sn)*4
+//   B = Wᵀ of a row-major W[N,K]: sk = 1, sn = K.   B = a row-major W[K,N]: sk = N, sn = 1.
+export function pack_panels(K: i32, N: i32, src: usize, sk: i32, sn: i32, dst: usize): void {
+  const NP = (N + 7) >> 3;
+  for (let p = 0; p < NP; p++) {
+    const panel = dst + <usize>(p * K) * 32;
+    const j0 = p * 8;
+    const w = min(8, N - j0);
+    if (w == 8 && sn == 1) {
+      for (let k = 0; k < K; k++) memory.copy(panel + <usize>k * 32, src + <usize>(k * sk + j0) * 4, 32);
+      continue;
+    }
+    for (let k = 0; k < K; k++) {
+      const row = panel + <usize>k * 32;
+      for (let j = 0; j < 8; j++) {
+        store<f32>(row + <usize>j * 4, j < w ? load<f32>(src + <usize>(k * sk + (j0 + j) * sn) * 4) : 0);
+      }
+    }
+  }
+}
+
+// The scalar twin of gemm_packed: C[M,N] (+)= a(i,k)·Bp, a(i,k) at A + (i*sai + k*sak)*4.
+export function gemm_packed_scalar(
+  M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32, bp: usize, c: usize, ldc: i32, acc: i32,
+): void {
+  for (let i = 0; i < M; i++) {
+    const crow = c + <usize>(i * ldc) * 4;
+    for (let j = 0; j < N; j++) {
+      const col = bp + <usize>((j >> 3) * K * 8 + (j & 7)) * 4;
+      let s: f32 = acc ? load<f32>(crow + <usize>j * 4) : 0;
+      for (let k = 0; k < K; k++) s += load<f32>(a + <usize>(i * sai + k * sak) * 4) * load<f32>(col + <usize>k * 32);
+      store<f32>(crow + <usize>j * 4, s);
+    }
+  }
+}
+
+// a partial tile goes through this buffer: 4 rows × 8 floats
+const TILE: usize = memory.data(4 * 8 * 4, 16);
+
+// Writes the first n columns of one 8-wide tile row (v0 = columns 0–3, v1 = 4–7) to c.
+// @ts-ignore: decorator
+@inline function store_row(c: usize, v0: v128, v1: v128, n: i32, acc: i32): void {
+  if (n == 8) {
+    if (acc) { v0 = f32x4.add(v0, v128.load(c)); v1 = f32x4.add(v1, v128.load(c, 16)); }
+    v128.store(c, v0); v128.store(c, v1, 16);
+    return;
+  }
+  v128.store(TILE, v0); v128.store(TILE, v1, 16);
+  for (let j = 0; j < n; j++) {
+    const o = <usize>j * 4;
+    store<f32>(c + o, acc ? load<f32>(c + o) + load<f32>(TILE + o) : load<f32>(TILE + o));
+  }
+}
+
+// Shape: C[4, n ≤ 8] (+)= a(4 rows, K)·panel[K, 8]
+// @ts-ignore: decorator
+@inline function micro_4x8(
+  K: i32, a0: usize, a1: usize, a2: usize, a3: usize, sak: usize, bp: usize, c: usize, ldc: usize, n: i32, acc: i32,
+): void {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  let ak: usize = 0;
+  let b = bp;
+  for (let k = 0; k < K; k++) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    const x0 = v128.load32_splat(a0 + ak);
+    const x1 = v128.load32_splat(a1 + ak);
+    const x2 = v128.load32_splat(a2 + ak);
+    const x3 = v128.load32_splat(a3 + ak);
+    c00 = madd(x0, b0, c00); c01 = madd(x0, b1, c01);
+    c10 = madd(x1, b0, c10); c11 = madd(x1, b1, c11);
+    c20 = madd(x2, b0, c20); c21 = madd(x2, b1, c21);
+    c30 = madd(x3, b0, c30); c31 = madd(x3, b1, c31);
+    b += 32;
+    ak += sak;
+  }
+  store_row(c, c00, c01, n, acc);
+  store_row(c + ldc, c10, c11, n, acc);
+  store_row(c + 2 * ldc, c20, c21, n, acc);
+  store_row(c + 3 * ldc, c30, c31, n, acc);
+}
+
+// Shape: C[1, n ≤ 8] (+)= a(1 row, K)·panel[K, 8]
+// @ts-ignore: decorator
+@inline function micro_1x8(K: i32, a0: usize, sak: usize, bp: usize, c: usize, n: i32, acc: i32): void {
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0);
+  let ak: usize = 0;
+  let b = bp;
+  for (let k = 0; k < K; k++) {
+    const x0 = v128.load32_splat(a0 + ak);
+    c0 = madd(x0, v128.load(b), c0);
+    c1 = madd(x0, v128.load(b, 16), c1);
+    b += 32;
+    ak += sak;
+  }
+  store_row(c, c0, c1, n, acc);
+}
+
+// Row blocking: MC rows of A (MC·KC floats, 64 KiB) stay in L2 while the panels stream past;
+// each KC×8 panel chunk (8 KiB) stays in L1 while the 4-row strips of the block use it.
+const MC: i32 = 64;
+
+// Shape: C[M,N] (+)= a(i,k)·Bp[K,N], a(i,k) at A + (i*sai + k*sak)*4, Bp packed by pack_panels.
+// Columns [n0, n1) only (n0 a multiple of 8): the unit of work a thread takes.
+export function gemm_packed_cols(
+  M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32, bp: usize, c: usize, ldc: i32, acc: i32, n0: i32, n1: i32,
+): void {
+  if (!ASC_FEATURE_SIMD) {
+    gemm_packed_scalar_cols(M, N, K, a, sai, sak, bp, c, ldc, acc, n0, n1);
+    return;
+  }
+  if (K <= 0) {
+    if (!acc) for (let i = 0; i < M; i++) memory.fill(c + <usize>(i * ldc + n0) * 4, 0, <usize>(n1 - n0) * 4);
+    return;
+  }
+  const sakB = <usize>sak * 4, saiB = <usize>sai * 4, ldcB = <usize>ldc * 4;
+  const M4 = M & ~3;
+  for (let kc = 0; kc < K; kc += KC) {
+    const kb = min(KC, K - kc);
+    const accK = acc | (kc > 0 ? 1 : 0);
+    const ak0 = a + <usize>kc * sakB;
+    for (let ic = 0; ic < M; ic += MC) {
+      const iend = min(M, ic + MC);
+      const i4end = min(M4, iend);
+      for (let j = n0; j < n1; j += 8) {
+        const n = min(8, N - j);
+        const panel = bp + <usize>((j >> 3) * K + kc) * 32;
+        let i = ic;
+        for (; i < i4end; i += 4) {
+          const a0 = ak0 + <usize>i * saiB;
+          micro_4x8(kb, a0, a0 + saiB, a0 + 2 * saiB, a0 + 3 * saiB, sakB, panel, c + <usize>i * ldcB + <usize>j * 4, ldcB, n, accK);
+        }
+        for (; i < iend; i++) micro_1x8(kb, ak0 + <usize>i * saiB, sakB, panel, c + <usize>i * ldcB + <usize>j * 4, n, accK);
+      }
+    }
+  }
+}
+
+function gemm_packed_scalar_cols(
+  M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32, bp: usize, c: usize, ldc: i32, acc: i32, n0: i32, n1: i32,
+): void {
+  const end = min(n1, N);
+  for (let i = 0; i < M; i++) {
+    const crow = c + <usize>(i * ldc) * 4;
+    for (let j = n0; j < end; j++) {
+      const col = bp + <usize>((j >> 3) * K * 8 + (j & 7)) * 4;
+      let s: f32 = acc ? load<f32>(crow + <usize>j * 4) : 0;
+      for (let k = 0; k < K; k++) s += load<f32>(a + <usize>(i * sai + k * sak) * 4) * load<f32>(col + <usize>k * 32);
+      store<f32>(crow + <usize>j * 4, s);
+    }
+  }
+}
+
+// Shape: C[M,N] (+)= a(i,k)·Bp[K,N] — the product every cell, head and weight gradient uses.
+export function gemm_packed(M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32, bp: usize, c: usize, ldc: i32, acc: i32): void {
+  gemm_packed_cols(M, N, K, a, sai, sak, bp, c, ldc, acc, 0, N);
+}

@@ -1,17 +1,20 @@
 // Linear output head y = h·Wᵀ + b over R rows of the top layer's hidden states.
-import { gemm_nn, gemm_tn, fill_rows, col_sums_acc } from "./gemm";
+import { gemm_packed, pack_panels, fill_rows, col_sums_acc } from "./gemm";
 
-// Shape: h [R,H], wT [H,O] (packed Wᵀ), b [O] → y [R,O]
-export function head_forward(R: i32, H: i32, O: i32, h: usize, wT: usize, b: usize, y: usize): void {
+// Shape: h [R,H], wP = Wᵀ [H,O] packed, b [O] → y [R,O]
+export function head_forward(R: i32, H: i32, O: i32, h: usize, wP: usize, b: usize, y: usize): void {
   fill_rows(R, O, y, b);
-  gemm_nn(R, O, H, h, H, wT, O, y, O, 1);
+  gemm_packed(R, O, H, h, H, 1, wP, y, O, 1);
 }
 
 // Inverts y = h·Wᵀ + b given dy [R,O]:  dW [O,H] += dyᵀ·h;  db [O] += Σ_rows dy;  dh [R,H] = dy·W
+// (dh is overwritten; dW and db accumulate). wB = W [O,H] packed as a right operand;
+// pack: scratch of R × ⌈H/8⌉·8 floats.
 export function head_backward(
-  R: i32, H: i32, O: i32, h: usize, w: usize, dy: usize, dw: usize, db: usize, dh: usize,
+  R: i32, H: i32, O: i32, h: usize, wB: usize, dy: usize, dw: usize, db: usize, dh: usize, pack: usize,
 ): void {
-  gemm_tn(O, H, R, dy, O, h, H, dw, H, 1);
+  pack_panels(R, H, h, H, 1, pack);
+  gemm_packed(O, H, R, dy, 1, O, pack, dw, H, 1);
   col_sums_acc(R, O, dy, db);
-  gemm_nn(R, H, O, dy, O, w, H, dh, H, 0);
+  gemm_packed(R, H, O, dy, O, 1, wB, dh, H, 0);
 }

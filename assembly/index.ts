@@ -6,6 +6,7 @@ export { alloc, free, zero, simd_enabled } from "./memory";
 export {
   gemm_nn_f32x4, gemm_tn_f32x4, gemm_nt_f32x4, gemm_nn_scalar, gemm_tn_scalar, gemm_nt_scalar,
   transpose, fill_rows, fill_rows2, col_sums_acc,
+  packed_size, pack_panels, gemm_packed, gemm_packed_cols, gemm_packed_scalar,
 } from "./gemm";
 export { tanh_array_f32x4, sigmoid_array_f32x4, tanh_array_scalar, sigmoid_array_scalar } from "./activations";
 export { rnn_forward, rnn_backward } from "./rnn";

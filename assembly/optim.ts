@@ -60,19 +60,18 @@ export function sgd_update(
   }
 }
 
-// Adam / AdamW (PyTorch's single-tensor form):
-//   AdamW: θ ← θ·(1 − lr·wd); Adam: g ← g + wd·θ
+// Adam / AdamW (PyTorch 1.13's single-tensor form):
+//   AdamW: θ ← θ·decay (decay = 1 − lr·wd);  Adam: g ← g + l2·θ (l2 = wd)
 //   m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²
 //   θ ← θ − stepSize · m / (sqrt(v)/bc2Sqrt + ε),  stepSize = lr/(1 − β1ᵗ), bc2Sqrt = sqrt(1 − β2ᵗ)
+// The host passes 1 − β1 and 1 − β2 rounded from f64, as PyTorch's scalars are.
 export function adam_update(
   n: i32, p: usize, g: usize, m: usize, v: usize,
-  lr: f32, b1: f32, b2: f32, eps: f32, stepSize: f32, bc2Sqrt: f32, wd: f32, decoupled: i32,
+  b1: f32, omb1: f32, b2: f32, omb2: f32, eps: f32, stepSize: f32, bc2Sqrt: f32, l2: f32, decay: f32,
 ): void {
   let i = 0;
-  const decay: f32 = decoupled ? 1 - lr * wd : 1;
-  const l2: f32 = decoupled ? 0 : wd;
   if (ASC_FEATURE_SIMD) {
-    const vb1 = f32x4.splat(b1), vb2 = f32x4.splat(b2), va1 = f32x4.splat(1 - b1), va2 = f32x4.splat(1 - b2);
+    const vb1 = f32x4.splat(b1), vb2 = f32x4.splat(b2), va1 = f32x4.splat(omb1), va2 = f32x4.splat(omb2);
     const veps = f32x4.splat(eps), vss = f32x4.splat(stepSize), vbc = f32x4.splat(bc2Sqrt);
     const vdecay = f32x4.splat(decay), vl2 = f32x4.splat(l2);
     for (; i + 4 <= n; i += 4) {
@@ -93,8 +92,8 @@ export function adam_update(
     let th = load<f32>(p + o);
     const d = load<f32>(g + o) + l2 * th;
     th = th * decay;
-    const mm = b1 * load<f32>(m + o) + (1 - b1) * d;
-    const vv = b2 * load<f32>(v + o) + (1 - b2) * d * d;
+    const mm = b1 * load<f32>(m + o) + omb1 * d;
+    const vv = b2 * load<f32>(v + o) + omb2 * (d * d);
     store<f32>(m + o, mm);
     store<f32>(v + o, vv);
     store<f32>(p + o, th - stepSize * (mm / (Mathf.sqrt(vv) / bc2Sqrt + eps)));

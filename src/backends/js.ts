@@ -3,9 +3,9 @@
 // the precision of its memory: Float32Array rounds at each store, Float64Array is exact enough
 // for finite-difference gradient checks. It never imports the Wasm runtime.
 //
-// Arguments are element offsets into `memory.f` (see kernels.ts for shapes). Forward kernels
-// read the transposed weights (wihT [I,G], whhT [H,G], wT [H,O]) as the interface says;
-// backward kernels read the PyTorch-layout ones.
+// Arguments are element offsets into `memory.f` (see kernels.ts for shapes). This backend's
+// "packed" right operand is simply B[K,N] row-major, so forward kernels read W_ihᵀ [I,G],
+// W_hhᵀ [H,G], Wᵀ [H,O] and backward kernels read W_ih [G,I], W_hh [G,H], W [O,H] directly.
 import { JsMemory, type Dtype } from '../runtime/memory.js';
 import { FLAG_RELU, FLAG_TOKENS, type Kernels, type Off } from './kernels.js';
 
@@ -21,9 +21,12 @@ export class JsKernels implements Kernels {
 
   private get f() { return this.memory.f; }
 
-  transpose(rows: number, cols: number, src: Off, dst: Off): void {
+  packedSize(K: number, N: number): number { return K * N; }
+
+  /** dst[k, j] = B(k, j) = src[k·sk + j·sn]: a strided copy into row-major [K,N]. */
+  packPanels(K: number, N: number, src: Off, sk: number, sn: number, dst: Off): void {
     const f = this.f;
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) f[dst + c * rows + r] = f[src + r * cols + c];
+    for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) f[dst + k * N + j] = f[src + k * sk + j * sn];
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -103,7 +106,7 @@ export class JsKernels implements Kernels {
   }
 
   rnnBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wih: Off, whh: Off, mask: Off,
-    hs: Off, dhs: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off): void {
+    hs: Off, dhs: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, _pack: Off): void {
     const f = this.f;
     for (let t = T - 1; t >= 0; t--) {
       let norm2 = 0;
@@ -152,7 +155,7 @@ export class JsKernels implements Kernels {
 
   lstmBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wih: Off, whh: Off, mask: Off,
     hs: Off, cs: Off, gates: Off, dhs: Off, dh: Off, dc: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off,
-    dx: Off, dhnorm: Off): void {
+    dx: Off, dhnorm: Off, _pack: Off): void {
     const f = this.f;
     const G = 4 * H;
     for (let t = T - 1; t >= 0; t--) {
@@ -215,7 +218,7 @@ export class JsKernels implements Kernels {
 
   gruBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wih: Off, whh: Off, mask: Off,
     hs: Off, gates: Off, rn: Off, dhs: Off, dR: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off,
-    dx: Off, dhnorm: Off): void {
+    dx: Off, dhnorm: Off, _pack: Off): void {
     const f = this.f;
     const G = 3 * H;
     for (let t = T - 1; t >= 0; t--) {
@@ -259,7 +262,7 @@ export class JsKernels implements Kernels {
     }
   }
 
-  headBackward(R: number, H: number, O: number, h: Off, w: Off, dy: Off, dw: Off, db: Off, dh: Off): void {
+  headBackward(R: number, H: number, O: number, h: Off, w: Off, dy: Off, dw: Off, db: Off, dh: Off, _pack: Off): void {
     const f = this.f;
     for (let r = 0; r < R; r++) {
       for (let o = 0; o < O; o++) {
@@ -350,14 +353,14 @@ export class JsKernels implements Kernels {
     }
   }
 
-  adamUpdate(n: number, p: Off, g: Off, m: Off, v: Off, lr: number, b1: number, b2: number, eps: number,
-    stepSize: number, bc2Sqrt: number, wd: number, decoupled: boolean): void {
+  adamUpdate(n: number, p: Off, g: Off, m: Off, v: Off, b1: number, omb1: number, b2: number, omb2: number,
+    eps: number, stepSize: number, bc2Sqrt: number, l2: number, decay: number): void {
     const f = this.f;
     for (let i = 0; i < n; i++) {
-      const d = f[g + i] + (decoupled ? 0 : wd * f[p + i]);
-      if (decoupled) f[p + i] *= 1 - lr * wd;
-      f[m + i] = b1 * f[m + i] + (1 - b1) * d;
-      f[v + i] = b2 * f[v + i] + (1 - b2) * d * d;
+      const d = f[g + i] + l2 * f[p + i];
+      f[p + i] *= decay;
+      f[m + i] = b1 * f[m + i] + omb1 * d;
+      f[v + i] = b2 * f[v + i] + omb2 * d * d;
       f[p + i] -= stepSize * (f[m + i] / (Math.sqrt(f[v + i]) / bc2Sqrt + eps));
     }
   }

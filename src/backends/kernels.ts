@@ -15,37 +15,46 @@ export interface Kernels {
   readonly name: 'wasm' | 'js';
   readonly memory: ArenaMemory;
 
-  /** dst[cols, rows] = src[rows, cols]ᵀ */
-  transpose(rows: number, cols: number, src: Off, dst: Off): void;
+  /** Floats the packed form of a right operand B[K,N] occupies in this backend. */
+  packedSize(K: number, N: number): number;
+  /**
+   * dst ← B[K,N] in this backend's packed form, B(k, j) = src[k·sk + j·sn]: Wᵀ of a row-major
+   * W[N,K] is sk = 1, sn = K; a row-major W[K,N] is sk = N, sn = 1. (Wasm: ⌈N/8⌉ panels of K×8
+   * floats; js: plain row-major [K,N].) Every "…P"/"…B" weight argument below is packed so.
+   */
+  packPanels(K: number, N: number, src: Off, sk: number, sn: number, dst: Off): void;
 
-  /** RNN. x [T,B,I] | ids [T,B]; wihT [I,H]; whhT [H,H]; hs [T+1,B,H], hs[0] = h0. */
+  /** RNN. x [T,B,I] | ids [T,B]; wihP = W_ihᵀ [I,H], whhP = W_hhᵀ [H,H] packed; hs [T+1,B,H], hs[0] = h0. */
   rnnForward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wihT: Off, whhT: Off, bih: Off, bhh: Off, mask: Off, hs: Off): void;
-  /** dhs [T,B,H] in: ∂E/∂h_t from above, out: δpre. dh [B,H] in: ∂E/∂h_T, out: ∂E/∂h_0. */
+    x: Off, wihP: Off, whhP: Off, bih: Off, bhh: Off, mask: Off, hs: Off): void;
+  /**
+   * dhs [T,B,H] in: ∂E/∂h_t from above, out: δpre. dh [B,H] in: ∂E/∂h_T, out: ∂E/∂h_0.
+   * wihB = W_ih [G,I], whhB = W_hh [G,H] packed; pack = scratch of packedSize(T·B, max(I, H)).
+   */
   rnnBackward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wih: Off, whh: Off, mask: Off, hs: Off,
-    dhs: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off): void;
+    x: Off, wihB: Off, whhB: Off, mask: Off, hs: Off,
+    dhs: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, pack: Off): void;
 
   /** LSTM. gates [T,B,4H] post-activation (i,f,g,o); hs, cs [T+1,B,H] with h0, c0 at index 0. */
   lstmForward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wihT: Off, whhT: Off, bih: Off, bhh: Off, mask: Off, hs: Off, cs: Off, gates: Off): void;
+    x: Off, wihP: Off, whhP: Off, bih: Off, bhh: Off, mask: Off, hs: Off, cs: Off, gates: Off): void;
   /** gates overwritten with δpre; dhs read only; dh, dc [B,H] in: from beyond T, out: ∂E/∂h_0, ∂E/∂c_0. */
   lstmBackward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wih: Off, whh: Off, mask: Off, hs: Off, cs: Off, gates: Off,
-    dhs: Off, dh: Off, dc: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off): void;
+    x: Off, wihB: Off, whhB: Off, mask: Off, hs: Off, cs: Off, gates: Off,
+    dhs: Off, dh: Off, dc: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, pack: Off): void;
 
   /** GRU. gates [T,B,3H] (r,z,n); rn [T,B,H] = h·W_hnᵀ + b_hn; scratch [B,3H]. */
   gruForward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wihT: Off, whhT: Off, bih: Off, bhh: Off, mask: Off, hs: Off, gates: Off, rn: Off, scratch: Off): void;
+    x: Off, wihP: Off, whhP: Off, bih: Off, bhh: Off, mask: Off, hs: Off, gates: Off, rn: Off, scratch: Off): void;
   /** gates overwritten with δA; dR [T,B,3H] receives δR; dh as for the RNN. */
   gruBackward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wih: Off, whh: Off, mask: Off, hs: Off, gates: Off, rn: Off,
-    dhs: Off, dR: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off): void;
+    x: Off, wihB: Off, whhB: Off, mask: Off, hs: Off, gates: Off, rn: Off,
+    dhs: Off, dR: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, pack: Off): void;
 
-  /** y [R,O] = h [R,H]·W [O,H]ᵀ + b, with W packed as wT [H,O]. */
-  headForward(R: number, H: number, O: number, h: Off, wT: Off, b: Off, y: Off): void;
-  /** dW += dyᵀ·h; db += Σ dy; dh [R,H] = dy·W. */
-  headBackward(R: number, H: number, O: number, h: Off, w: Off, dy: Off, dw: Off, db: Off, dh: Off): void;
+  /** y [R,O] = h [R,H]·W [O,H]ᵀ + b, with wP = Wᵀ [H,O] packed. */
+  headForward(R: number, H: number, O: number, h: Off, wP: Off, b: Off, y: Off): void;
+  /** dW += dyᵀ·h; db += Σ dy; dh [R,H] = dy·W (overwritten); wB = W [O,H] packed; pack: packedSize(R, H). */
+  headBackward(R: number, H: number, O: number, h: Off, wB: Off, dy: Off, dw: Off, db: Off, dh: Off, pack: Off): void;
 
   /** scale·Σ_r w_r·(logsumexp(logits_r) − logits_r[target_r]); dlogits unless 0. targets are ids. */
   softmaxXent(R: number, O: number, logits: Off, targets: Off, weights: Off, scale: number, dlogits: Off): number;
@@ -58,8 +67,9 @@ export interface Kernels {
   clampInplace(n: number, g: Off, v: number): number;
   sgdUpdate(n: number, p: Off, g: Off, buf: Off, lr: number, momentum: number, dampening: number,
     nesterov: boolean, wd: number, first: boolean): void;
-  adamUpdate(n: number, p: Off, g: Off, m: Off, v: Off, lr: number, b1: number, b2: number, eps: number,
-    stepSize: number, bc2Sqrt: number, wd: number, decoupled: boolean): void;
+  /** PyTorch 1.13 Adam/AdamW: θ·decay, g + l2·θ, moments with β and 1 − β (both given), bias-corrected step. */
+  adamUpdate(n: number, p: Off, g: Off, m: Off, v: Off, b1: number, omb1: number, b2: number, omb2: number, eps: number,
+    stepSize: number, bc2Sqrt: number, l2: number, decay: number): void;
   rmspropUpdate(n: number, p: Off, g: Off, v: Off, lr: number, alpha: number, eps: number, wd: number): void;
   adagradUpdate(n: number, p: Off, g: Off, s: Off, lr: number, eps: number, wd: number): void;
 }

@@ -15,44 +15,47 @@ export class WasmKernels implements Kernels {
     this.memory = new WasmMemory(core.exports);
   }
 
-  transpose(rows: number, cols: number, src: Off, dst: Off): void { this.e.transpose(rows, cols, p(src), p(dst)); }
+  packedSize(K: number, N: number): number { return this.e.packed_size(K, N); }
+  packPanels(K: number, N: number, src: Off, sk: number, sn: number, dst: Off): void {
+    this.e.pack_panels(K, N, p(src), sk, sn, p(dst));
+  }
 
   rnnForward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wihT: Off, whhT: Off, bih: Off, bhh: Off, mask: Off, hs: Off): void {
-    this.e.rnn_forward(T, B, I, H, flags, p(x), p(wihT), p(whhT), p(bih), p(bhh), p(mask), p(hs));
+    x: Off, wihP: Off, whhP: Off, bih: Off, bhh: Off, mask: Off, hs: Off): void {
+    this.e.rnn_forward(T, B, I, H, flags, p(x), p(wihP), p(whhP), p(bih), p(bhh), p(mask), p(hs));
   }
-  rnnBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wih: Off, whh: Off, mask: Off,
-    hs: Off, dhs: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off): void {
-    this.e.rnn_backward(T, B, I, H, flags, p(x), p(wih), p(whh), p(mask), p(hs), p(dhs), p(dh),
-      p(dwih), p(dwhh), p(dbih), p(dbhh), p(dx), p(dhnorm));
+  rnnBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihB: Off, whhB: Off, mask: Off,
+    hs: Off, dhs: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, pack: Off): void {
+    this.e.rnn_backward(T, B, I, H, flags, p(x), p(wihB), p(whhB), p(mask), p(hs), p(dhs), p(dh),
+      p(dwih), p(dwhh), p(dbih), p(dbhh), p(dx), p(dhnorm), p(pack));
   }
-  lstmForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihT: Off, whhT: Off,
+  lstmForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihP: Off, whhP: Off,
     bih: Off, bhh: Off, mask: Off, hs: Off, cs: Off, gates: Off): void {
-    this.e.lstm_forward(T, B, I, H, flags, p(x), p(wihT), p(whhT), p(bih), p(bhh), p(mask), p(hs), p(cs), p(gates));
+    this.e.lstm_forward(T, B, I, H, flags, p(x), p(wihP), p(whhP), p(bih), p(bhh), p(mask), p(hs), p(cs), p(gates));
   }
-  lstmBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wih: Off, whh: Off, mask: Off,
+  lstmBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihB: Off, whhB: Off, mask: Off,
     hs: Off, cs: Off, gates: Off, dhs: Off, dh: Off, dc: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off,
-    dx: Off, dhnorm: Off): void {
-    this.e.lstm_backward(T, B, I, H, flags, p(x), p(wih), p(whh), p(mask), p(hs), p(cs), p(gates), p(dhs),
-      p(dh), p(dc), p(dwih), p(dwhh), p(dbih), p(dbhh), p(dx), p(dhnorm));
+    dx: Off, dhnorm: Off, pack: Off): void {
+    this.e.lstm_backward(T, B, I, H, flags, p(x), p(wihB), p(whhB), p(mask), p(hs), p(cs), p(gates), p(dhs),
+      p(dh), p(dc), p(dwih), p(dwhh), p(dbih), p(dbhh), p(dx), p(dhnorm), p(pack));
   }
-  gruForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihT: Off, whhT: Off,
+  gruForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihP: Off, whhP: Off,
     bih: Off, bhh: Off, mask: Off, hs: Off, gates: Off, rn: Off, scratch: Off): void {
-    this.e.gru_forward(T, B, I, H, flags, p(x), p(wihT), p(whhT), p(bih), p(bhh), p(mask), p(hs), p(gates),
+    this.e.gru_forward(T, B, I, H, flags, p(x), p(wihP), p(whhP), p(bih), p(bhh), p(mask), p(hs), p(gates),
       p(rn), p(scratch));
   }
-  gruBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wih: Off, whh: Off, mask: Off,
+  gruBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihB: Off, whhB: Off, mask: Off,
     hs: Off, gates: Off, rn: Off, dhs: Off, dR: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off,
-    dx: Off, dhnorm: Off): void {
-    this.e.gru_backward(T, B, I, H, flags, p(x), p(wih), p(whh), p(mask), p(hs), p(gates), p(rn), p(dhs),
-      p(dR), p(dh), p(dwih), p(dwhh), p(dbih), p(dbhh), p(dx), p(dhnorm));
+    dx: Off, dhnorm: Off, pack: Off): void {
+    this.e.gru_backward(T, B, I, H, flags, p(x), p(wihB), p(whhB), p(mask), p(hs), p(gates), p(rn), p(dhs),
+      p(dR), p(dh), p(dwih), p(dwhh), p(dbih), p(dbhh), p(dx), p(dhnorm), p(pack));
   }
 
-  headForward(R: number, H: number, O: number, h: Off, wT: Off, b: Off, y: Off): void {
-    this.e.head_forward(R, H, O, p(h), p(wT), p(b), p(y));
+  headForward(R: number, H: number, O: number, h: Off, wP: Off, b: Off, y: Off): void {
+    this.e.head_forward(R, H, O, p(h), p(wP), p(b), p(y));
   }
-  headBackward(R: number, H: number, O: number, h: Off, w: Off, dy: Off, dw: Off, db: Off, dh: Off): void {
-    this.e.head_backward(R, H, O, p(h), p(w), p(dy), p(dw), p(db), p(dh));
+  headBackward(R: number, H: number, O: number, h: Off, wB: Off, dy: Off, dw: Off, db: Off, dh: Off, pack: Off): void {
+    this.e.head_backward(R, H, O, p(h), p(wB), p(dy), p(dw), p(db), p(dh), p(pack));
   }
   softmaxXent(R: number, O: number, logits: Off, targets: Off, weights: Off, scale: number, dlogits: Off): number {
     return this.e.softmax_xent(R, O, p(logits), p(targets), p(weights), scale, p(dlogits));
@@ -68,9 +71,9 @@ export class WasmKernels implements Kernels {
     nesterov: boolean, wd: number, first: boolean): void {
     this.e.sgd_update(n, p(pp), p(g), p(buf), lr, momentum, dampening, nesterov ? 1 : 0, wd, first ? 1 : 0);
   }
-  adamUpdate(n: number, pp: Off, g: Off, m: Off, v: Off, lr: number, b1: number, b2: number, eps: number,
-    stepSize: number, bc2Sqrt: number, wd: number, decoupled: boolean): void {
-    this.e.adam_update(n, p(pp), p(g), p(m), p(v), lr, b1, b2, eps, stepSize, bc2Sqrt, wd, decoupled ? 1 : 0);
+  adamUpdate(n: number, pp: Off, g: Off, m: Off, v: Off, b1: number, omb1: number, b2: number, omb2: number,
+    eps: number, stepSize: number, bc2Sqrt: number, l2: number, decay: number): void {
+    this.e.adam_update(n, p(pp), p(g), p(m), p(v), b1, omb1, b2, omb2, eps, stepSize, bc2Sqrt, l2, decay);
   }
   rmspropUpdate(n: number, pp: Off, g: Off, v: Off, lr: number, alpha: number, eps: number, wd: number): void {
     this.e.rmsprop_update(n, p(pp), p(g), p(v), lr, alpha, eps, wd);

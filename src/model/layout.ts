@@ -39,8 +39,12 @@ export interface LayerParams {
   inputSize: number;
   wih: number; whh: number; bih: number; bhh: number;       // parameters
   dwih: number; dwhh: number; dbih: number; dbhh: number;   // their gradients
-  wihT: number; whhT: number;                                // packed transposes
+  wihF: number; whhF: number;  // packed right operands of the forward: W_ihᵀ [I,G], W_hhᵀ [H,G]
+  wihB: number; whhB: number;  // packed right operands of the backward: W_ih [G,I], W_hh [G,H]
 }
+
+/** Floats of a right operand B[K,N] in the backend's packed form (Kernels.packedSize). */
+export type PackedSize = (K: number, N: number) => number;
 
 export interface ParamArena {
   /** start of the block; params at base, grads at base + P */
@@ -49,39 +53,38 @@ export interface ParamArena {
   P: number;
   total: number;
   layers: LayerParams[];
-  headW: number; headB: number; dheadW: number; dheadB: number; headWT: number;
+  headW: number; headB: number; dheadW: number; dheadB: number;
+  headWF: number; // Wᵀ [H,O] packed (forward)
+  headWB: number; // W [O,H] packed (backward)
 }
 
-export function paramArenaSize(cfg: ResolvedConfig): number {
-  const { total: P } = parameterTable(cfg);
-  const H = cfg.hiddenSize, GH = GATES[cfg.cell] * H;
-  let packed = 0;
-  for (let k = 0; k < cfg.numLayers; k++) packed += align4((k === 0 ? cfg.inputSize : H) * GH) + align4(H * GH);
-  packed += align4(H * cfg.outputSize);
-  return 2 * P + packed;
+export function paramArenaSize(cfg: ResolvedConfig, packedSize: PackedSize): number {
+  return pointParams(cfg, 0, packedSize).total;
 }
 
-export function pointParams(cfg: ResolvedConfig, base: number): ParamArena {
+/** Parameters, gradients (same layout, P floats later), then every packed weight. */
+export function pointParams(cfg: ResolvedConfig, base: number, packedSize: PackedSize): ParamArena {
   const { slots, total: P } = parameterTable(cfg);
   const at = (name: string): number => base + slots.find((s) => s.name === name)!.offset;
   const H = cfg.hiddenSize, GH = GATES[cfg.cell] * H;
   let packed = base + 2 * P;
+  const take = (K: number, N: number): number => { const at = packed; packed += align4(packedSize(K, N)); return at; };
   const layers: LayerParams[] = [];
   for (let k = 0; k < cfg.numLayers; k++) {
     const inputSize = k === 0 ? cfg.inputSize : H;
-    const wihT = packed; packed += align4(inputSize * GH);
-    const whhT = packed; packed += align4(H * GH);
+    const wihF = take(inputSize, GH), whhF = take(H, GH), wihB = take(GH, inputSize), whhB = take(GH, H);
     layers.push({
       inputSize,
       wih: at(`weight_ih_l${k}`), whh: at(`weight_hh_l${k}`), bih: at(`bias_ih_l${k}`), bhh: at(`bias_hh_l${k}`),
       dwih: at(`weight_ih_l${k}`) + P, dwhh: at(`weight_hh_l${k}`) + P, dbih: at(`bias_ih_l${k}`) + P, dbhh: at(`bias_hh_l${k}`) + P,
-      wihT, whhT,
+      wihF, whhF, wihB, whhB,
     });
   }
-  const headWT = packed; packed += align4(H * cfg.outputSize);
+  const headWF = take(H, cfg.outputSize), headWB = take(cfg.outputSize, H);
   return {
     base, P, total: packed - base, layers,
-    headW: at('head.weight'), headB: at('head.bias'), dheadW: at('head.weight') + P, dheadB: at('head.bias') + P, headWT,
+    headW: at('head.weight'), headB: at('head.bias'), dheadW: at('head.weight') + P, dheadB: at('head.bias') + P,
+    headWF, headWB,
   };
 }
 
@@ -107,10 +110,11 @@ export interface WorkArena {
   dy: number;       // up to [T,B,O]
   dhsA: number; dhsB: number; // [T,B,H] ping-pong: ∂E/∂(layer output) for alternating layers
   scratch: number;  // [B,G] GRU
+  pack: number;     // packedSize(T·B, max(I, H)): activations packed for the weight-gradient products
   layers: LayerWork[];
 }
 
-export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: number): WorkArena {
+export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: number, packedSize: PackedSize): WorkArena {
   const H = cfg.hiddenSize, G = GATES[cfg.cell] * H, O = cfg.outputSize;
   const lstm = cfg.cell === 'lstm', gru = cfg.cell === 'gru';
   let o = base;
@@ -124,6 +128,7 @@ export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: numbe
   const dhsA = take(T * B * H);
   const dhsB = take(T * B * H);
   const scratch = gru ? take(B * G) : 0;
+  const pack = take(packedSize(T * B, Math.max(cfg.input === 'tokens' ? 1 : cfg.inputSize, H)));
   const layers: LayerWork[] = [];
   for (let k = 0; k < cfg.numLayers; k++) {
     layers.push({
@@ -137,5 +142,5 @@ export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: numbe
       dhnorm: take(T),
     });
   }
-  return { base, total: o - base, T, B, x, mask, lossw, targets, y, dy, dhsA, dhsB, scratch, layers };
+  return { base, total: o - base, T, B, x, mask, lossw, targets, y, dy, dhsA, dhsB, scratch, pack, layers };
 }

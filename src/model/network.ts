@@ -15,13 +15,16 @@ export class Network {
   private workCapacity = 0;
   /** the packed transposes no longer match the weights (set by any write to the parameters) */
   packedDirty = true;
+  private readonly packedSize: (K: number, N: number) => number;
   /** the last batch had a state mask (mask or lengths) */
   private masked = false;
   /** the last batch had a lossMask */
   private lossMasked = false;
 
   constructor(readonly cfg: ResolvedConfig, readonly k: Kernels) {
-    this.params = pointParams(cfg, k.memory.alloc(paramArenaSize(cfg)));
+    const size = (K: number, N: number): number => k.packedSize(K, N);
+    this.packedSize = size;
+    this.params = pointParams(cfg, k.memory.alloc(paramArenaSize(cfg, size)), size);
   }
 
   get H(): number { return this.cfg.hiddenSize; }
@@ -29,7 +32,7 @@ export class Network {
   /** The work arena for T steps of B rows, reallocated only when it must grow. */
   prepare(T: number, B: number): WorkArena {
     if (this.work && this.work.T === T && this.work.B === B) return this.work;
-    const need = pointWork(this.cfg, T, B, 0).total;
+    const need = pointWork(this.cfg, T, B, 0, this.packedSize).total;
     if (need > this.workCapacity) {
       if (this.workBase) this.k.memory.free(this.workBase);
       this.workBase = 0;
@@ -37,7 +40,7 @@ export class Network {
       this.workBase = this.k.memory.alloc(need);
       this.workCapacity = need;
     }
-    this.work = pointWork(this.cfg, T, B, this.workBase);
+    this.work = pointWork(this.cfg, T, B, this.workBase, this.packedSize);
     return this.work;
   }
 
@@ -69,15 +72,22 @@ export class Network {
     if (withTargets && batch.y) f.set(batch.y, w.targets);
   }
 
-  /** Re-packs Wᵀ for every X·Wᵀ of the unroll, once per change of the weights. */
+  /**
+   * Re-packs every weight as the right operand of its products, once per change of the weights:
+   * Wᵀ for the forward's X·Wᵀ, W for the backward's δ·W.
+   */
   pack(): void {
     if (!this.packedDirty) return;
-    const p = this.params, G = this.params.layers.length ? gatesOf(this.cfg) * this.H : 0;
+    const p = this.params, H = this.H, O = this.cfg.outputSize, G = gatesOf(this.cfg) * H, k = this.k;
     for (const l of p.layers) {
-      this.k.transpose(G, l.inputSize, l.wih, l.wihT);
-      this.k.transpose(G, this.H, l.whh, l.whhT);
+      const I = l.inputSize;
+      k.packPanels(I, G, l.wih, 1, I, l.wihF); // W_ihᵀ [I,G]
+      k.packPanels(H, G, l.whh, 1, H, l.whhF); // W_hhᵀ [H,G]
+      k.packPanels(G, I, l.wih, I, 1, l.wihB); // W_ih [G,I]
+      k.packPanels(G, H, l.whh, H, 1, l.whhB); // W_hh [G,H]
     }
-    this.k.transpose(this.cfg.outputSize, this.H, p.headW, p.headWT);
+    k.packPanels(H, O, p.headW, 1, H, p.headWF);
+    k.packPanels(O, H, p.headW, H, 1, p.headWB);
     this.packedDirty = false;
   }
 
@@ -108,13 +118,13 @@ export class Network {
       const { x, flags } = this.layerInput(w, l);
       const I = p.inputSize;
       switch (this.cfg.cell) {
-        case 'rnn': k.rnnForward(T, B, I, H, flags, x, p.wihT, p.whhT, p.bih, p.bhh, mask, lw.hs); break;
-        case 'lstm': k.lstmForward(T, B, I, H, flags, x, p.wihT, p.whhT, p.bih, p.bhh, mask, lw.hs, lw.cs, lw.gates); break;
-        case 'gru': k.gruForward(T, B, I, H, flags, x, p.wihT, p.whhT, p.bih, p.bhh, mask, lw.hs, lw.gates, lw.rn, w.scratch); break;
+        case 'rnn': k.rnnForward(T, B, I, H, flags, x, p.wihF, p.whhF, p.bih, p.bhh, mask, lw.hs); break;
+        case 'lstm': k.lstmForward(T, B, I, H, flags, x, p.wihF, p.whhF, p.bih, p.bhh, mask, lw.hs, lw.cs, lw.gates); break;
+        case 'gru': k.gruForward(T, B, I, H, flags, x, p.wihF, p.whhF, p.bih, p.bhh, mask, lw.hs, lw.gates, lw.rn, w.scratch); break;
       }
     }
     const { R, h } = this.headRows(w, at);
-    k.headForward(R, H, this.cfg.outputSize, h, this.params.headWT, this.params.headB, w.y);
+    k.headForward(R, H, this.cfg.outputSize, h, this.params.headWF, this.params.headB, w.y);
   }
 
   /** The loss of the last forward pass; with `grad`, also ∂loss/∂prediction into w.dy. */
@@ -144,7 +154,7 @@ export class Network {
     const top = dhsOf(L - 1);
     const { R, h } = this.headRows(w, at);
     if (at === 'last') k.memory.zero(top, (T - 1) * B * H);
-    k.headBackward(R, H, this.cfg.outputSize, h, p.headW, w.dy, p.dheadW, p.dheadB, at === 'every' ? top : top + (T - 1) * B * H);
+    k.headBackward(R, H, this.cfg.outputSize, h, p.headWB, w.dy, p.dheadW, p.dheadB, at === 'every' ? top : top + (T - 1) * B * H, w.pack);
     for (let l = L - 1; l >= 0; l--) {
       const lp = p.layers[l], lw = w.layers[l];
       const { x, flags } = this.layerInput(w, l);
@@ -154,17 +164,17 @@ export class Network {
       k.memory.zero(lw.dh, B * H);
       switch (this.cfg.cell) {
         case 'rnn':
-          k.rnnBackward(T, B, I, H, flags, x, lp.wih, lp.whh, mask, lw.hs, dhs, lw.dh,
-            lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm);
+          k.rnnBackward(T, B, I, H, flags, x, lp.wihB, lp.whhB, mask, lw.hs, dhs, lw.dh,
+            lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm, w.pack);
           break;
         case 'lstm':
           k.memory.zero(lw.dc, B * H);
-          k.lstmBackward(T, B, I, H, flags, x, lp.wih, lp.whh, mask, lw.hs, lw.cs, lw.gates, dhs, lw.dh, lw.dc,
-            lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm);
+          k.lstmBackward(T, B, I, H, flags, x, lp.wihB, lp.whhB, mask, lw.hs, lw.cs, lw.gates, dhs, lw.dh, lw.dc,
+            lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm, w.pack);
           break;
         case 'gru':
-          k.gruBackward(T, B, I, H, flags, x, lp.wih, lp.whh, mask, lw.hs, lw.gates, lw.rn, dhs, lw.dR, lw.dh,
-            lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm);
+          k.gruBackward(T, B, I, H, flags, x, lp.wihB, lp.whhB, mask, lw.hs, lw.gates, lw.rn, dhs, lw.dR, lw.dh,
+            lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm, w.pack);
           break;
       }
     }

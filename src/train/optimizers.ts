@@ -95,8 +95,9 @@ export class Optimizer {
       case 'adam':
       case 'adamw': {
         const bc1 = 1 - s.beta1 ** this.step, bc2 = 1 - s.beta2 ** this.step;
-        k.adamUpdate(P, params, grads, this.moment(0), this.moment(1), lr, s.beta1, s.beta2, s.eps,
-          lr / bc1, Math.sqrt(bc2), s.weightDecay, s.name === 'adamw');
+        const decoupled = s.name === 'adamw';
+        k.adamUpdate(P, params, grads, this.moment(0), this.moment(1), s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.eps,
+          lr / bc1, Math.sqrt(bc2), decoupled ? 0 : s.weightDecay, decoupled ? 1 - lr * s.weightDecay : 1);
         break;
       }
       case 'rmsprop':
