@@ -1,5 +1,6 @@
 // The parts every cell shares: the input side of the unroll, done for all T steps at once.
-import { gemm_packed, pack_panels, fill_rows, fill_rows2, col_sums_acc } from "./gemm";
+import { pack_panels, fill_rows, fill_rows2, col_sums_acc } from "./gemm";
+import { gemm_packed } from "./pool";
 
 // flags passed to every cell kernel
 export const FLAG_TOKENS: i32 = 1; // x holds class ids [T,B] (as f32) instead of dense rows [T,B,I]

@@ -389,22 +389,36 @@ export function gemm_packed_scalar(
   }
 }
 
-// a partial tile goes through this buffer: 4 rows × 8 floats
-const TILE: usize = memory.data(4 * 8 * 4, 16);
-
 // Writes the first n columns of one 8-wide tile row (v0 = columns 0–3, v1 = 4–7) to c.
+// (Lane by lane at the right edge: no shared scratch, so threads may run it concurrently.)
 // @ts-ignore: decorator
 @inline function store_row(c: usize, v0: v128, v1: v128, n: i32, acc: i32): void {
-  if (n == 8) {
-    if (acc) { v0 = f32x4.add(v0, v128.load(c)); v1 = f32x4.add(v1, v128.load(c, 16)); }
-    v128.store(c, v0); v128.store(c, v1, 16);
-    return;
+  if (acc) {
+    if (n == 8) { v0 = f32x4.add(v0, v128.load(c)); v1 = f32x4.add(v1, v128.load(c, 16)); }
+    else { v0 = f32x4.add(v0, load_cols4(c, n)); v1 = f32x4.add(v1, load_cols4(c + 16, n - 4)); }
   }
-  v128.store(TILE, v0); v128.store(TILE, v1, 16);
-  for (let j = 0; j < n; j++) {
-    const o = <usize>j * 4;
-    store<f32>(c + o, acc ? load<f32>(c + o) + load<f32>(TILE + o) : load<f32>(TILE + o));
-  }
+  if (n == 8) { v128.store(c, v0); v128.store(c, v1, 16); return; }
+  store_cols4(c, v0, n);
+  store_cols4(c + 16, v1, n - 4);
+}
+
+// the first n (≤ 4; none when n ≤ 0) floats at c as a vector, zeros after
+// @ts-ignore: decorator
+@inline function load_cols4(c: usize, n: i32): v128 {
+  let v = f32x4.splat(0);
+  if (n > 0) v = f32x4.replace_lane(v, 0, load<f32>(c));
+  if (n > 1) v = f32x4.replace_lane(v, 1, load<f32>(c, 4));
+  if (n > 2) v = f32x4.replace_lane(v, 2, load<f32>(c, 8));
+  if (n > 3) v = f32x4.replace_lane(v, 3, load<f32>(c, 12));
+  return v;
+}
+
+// @ts-ignore: decorator
+@inline function store_cols4(c: usize, v: v128, n: i32): void {
+  if (n > 0) store<f32>(c, f32x4.extract_lane(v, 0));
+  if (n > 1) store<f32>(c, f32x4.extract_lane(v, 1), 4);
+  if (n > 2) store<f32>(c, f32x4.extract_lane(v, 2), 8);
+  if (n > 3) store<f32>(c, f32x4.extract_lane(v, 3), 12);
 }
 
 // Shape: C[4, n ≤ 8] (+)= a(4 rows, K)·panel[K, 8]
@@ -458,28 +472,28 @@ const TILE: usize = memory.data(4 * 8 * 4, 16);
 // each KC×8 panel chunk (8 KiB) stays in L1 while the 4-row strips of the block use it.
 const MC: i32 = 64;
 
-// Shape: C[M,N] (+)= a(i,k)·Bp[K,N], a(i,k) at A + (i*sai + k*sak)*4, Bp packed by pack_panels.
-// Columns [n0, n1) only (n0 a multiple of 8): the unit of work a thread takes.
-export function gemm_packed_cols(
-  M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32, bp: usize, c: usize, ldc: i32, acc: i32, n0: i32, n1: i32,
+// Shape: C[M,N] (+)= a(i,k)·Bp[K,N], a(i,k) at A + (i*sai + k*sak)*4, Bp packed by pack_panels;
+// rows [m0, m1) and columns [n0, n1) only (m0 a multiple of 4, n0 of 8): a thread's share.
+export function gemm_packed_part(
+  M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32, bp: usize, c: usize, ldc: i32, acc: i32,
+  m0: i32, m1: i32, n0: i32, n1: i32,
 ): void {
   if (!ASC_FEATURE_SIMD) {
-    gemm_packed_scalar_cols(M, N, K, a, sai, sak, bp, c, ldc, acc, n0, n1);
+    gemm_packed_scalar_part(N, K, a, sai, sak, bp, c, ldc, acc, m0, m1, n0, n1);
     return;
   }
   if (K <= 0) {
-    if (!acc) for (let i = 0; i < M; i++) memory.fill(c + <usize>(i * ldc + n0) * 4, 0, <usize>(n1 - n0) * 4);
+    if (!acc) for (let i = m0; i < m1; i++) memory.fill(c + <usize>(i * ldc + n0) * 4, 0, <usize>(n1 - n0) * 4);
     return;
   }
   const sakB = <usize>sak * 4, saiB = <usize>sai * 4, ldcB = <usize>ldc * 4;
-  const M4 = M & ~3;
   for (let kc = 0; kc < K; kc += KC) {
     const kb = min(KC, K - kc);
     const accK = acc | (kc > 0 ? 1 : 0);
     const ak0 = a + <usize>kc * sakB;
-    for (let ic = 0; ic < M; ic += MC) {
-      const iend = min(M, ic + MC);
-      const i4end = min(M4, iend);
+    for (let ic = m0; ic < m1; ic += MC) {
+      const iend = min(m1, ic + MC);
+      const i4end = ic + ((iend - ic) & ~3);
       for (let j = n0; j < n1; j += 8) {
         const n = min(8, N - j);
         const panel = bp + <usize>((j >> 3) * K + kc) * 32;
@@ -494,11 +508,11 @@ export function gemm_packed_cols(
   }
 }
 
-function gemm_packed_scalar_cols(
-  M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32, bp: usize, c: usize, ldc: i32, acc: i32, n0: i32, n1: i32,
+function gemm_packed_scalar_part(
+  N: i32, K: i32, a: usize, sai: i32, sak: i32, bp: usize, c: usize, ldc: i32, acc: i32, m0: i32, m1: i32, n0: i32, n1: i32,
 ): void {
   const end = min(n1, N);
-  for (let i = 0; i < M; i++) {
+  for (let i = m0; i < m1; i++) {
     const crow = c + <usize>(i * ldc) * 4;
     for (let j = n0; j < end; j++) {
       const col = bp + <usize>((j >> 3) * K * 8 + (j & 7)) * 4;
@@ -507,9 +521,4 @@ function gemm_packed_scalar_cols(
       store<f32>(crow + <usize>j * 4, s);
     }
   }
-}
-
-// Shape: C[M,N] (+)= a(i,k)·Bp[K,N] — the product every cell, head and weight gradient uses.
-export function gemm_packed(M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32, bp: usize, c: usize, ldc: i32, acc: i32): void {
-  gemm_packed_cols(M, N, K, a, sai, sak, bp, c, ldc, acc, 0, N);
 }

@@ -1,7 +1,8 @@
 // GRU (PyTorch gate order r | z | n):
 //   r = σ(a_r + h·W_hrᵀ + b_hr);  z = σ(a_z + h·W_hzᵀ + b_hz);  rn = h·W_hnᵀ + b_hn
 //   n = tanh(a_n + r⊙rn);  h_t = (1 − z)⊙n + z⊙h_{t−1}     (a = x_t·W_ihᵀ + b_ih)
-import { gemm_packed, fill_rows, col_sums_acc } from "./gemm";
+import { fill_rows, col_sums_acc } from "./gemm";
+import { gemm_packed } from "./pool";
 import { sigmoid_scalar, tanh_scalar, sigmoid_f32x4, tanh_f32x4 } from "./activations";
 import { input_projection, input_backward, recurrent_weight_grad, is_padded, sumsq_of_sum, pass_through } from "./cell_common";
 

@@ -1,5 +1,6 @@
 // Linear output head y = h·Wᵀ + b over R rows of the top layer's hidden states.
-import { gemm_packed, pack_panels, fill_rows, col_sums_acc } from "./gemm";
+import { pack_panels, fill_rows, col_sums_acc } from "./gemm";
+import { gemm_packed } from "./pool";
 
 // Shape: h [R,H], wP = Wᵀ [H,O] packed, b [O] → y [R,O]
 export function head_forward(R: i32, H: i32, O: i32, h: usize, wP: usize, b: usize, y: usize): void {

@@ -1,7 +1,8 @@
 // LSTM (PyTorch gate order i | f | g | o):
 //   [i, f, g, o] = [σ, σ, tanh, σ](x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh)
 //   c_t = f⊙c_{t−1} + i⊙g;  h_t = o⊙tanh(c_t)
-import { gemm_packed, col_sums_acc } from "./gemm";
+import { col_sums_acc } from "./gemm";
+import { gemm_packed } from "./pool";
 import { sigmoid_inplace, tanh_inplace, tanh_scalar, tanh_f32x4 } from "./activations";
 import { input_projection, input_backward, recurrent_weight_grad, is_padded, sumsq_of_sum, pass_through } from "./cell_common";
 

@@ -1,6 +1,7 @@
 // Vanilla RNN: h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh), act = tanh | relu.
 // Forward unroll and BPTT backward side by side; both loops over time live here.
-import { gemm_packed, col_sums_acc } from "./gemm";
+import { col_sums_acc } from "./gemm";
+import { gemm_packed } from "./pool";
 import { tanh_inplace, relu_inplace } from "./activations";
 import { input_projection, input_backward, recurrent_weight_grad, is_padded, sumsq_of_sum, pass_through, FLAG_RELU } from "./cell_common";
 

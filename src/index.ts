@@ -10,6 +10,7 @@ export { Trainer, type TrainerOptions, type StepResult, type StreamChunk, type C
 export { makeSchedule, type ScheduleSpec, type Schedule } from './train/schedules.js';
 export { resolveOptimizer, type OptimizerSpec, type OptimizerName } from './train/optimizers.js';
 export { loadCore, type LoadOptions, type CoreSource } from './runtime/load.js';
+export { threadsSupported } from './runtime/threads.js';
 export { simdSupported, relaxedSimdSupported, pickVariant, type Core, type CoreVariant, type CoreExports } from './runtime/core.js';
 export * from './errors.js';
 // data
@@ -23,3 +24,11 @@ export {
   type SafetensorsDtype, type TensorData, type NamedTensor, type SafetensorsTensor, type DecodedSafetensors, type SafetensorsLimits,
 } from './model/safetensors.js';
 export { modelToSafetensors, modelFromSafetensors, loadSafetensorsInto, type LoadModelOptions, type SaveOptions } from './model/serialize.js';
+// worker
+export { TrainingWorker, TrainingWorkerError, createTrainingWorker, type WorkerEndpoint, type TrainingEvents, type TrainingWorkerState, type GenerateRequest, type BrowserTrainingWorkerOptions } from './worker/client.js';
+export { resolveTrainingConfig, TRAINING_DEFAULTS, VOCAB_METADATA_KEY, type TrainingConfig, type ResolvedTrainingConfig, type RunInfo, type ProgressEvent, type GradientFlowEvent, type SampleEvent, type StateEvent, type DoneEvent } from './worker/protocol.js';
+// training checkpoints (src/train/checkpoint.ts)
+export {
+  checkpointToSafetensors, restoreCheckpoint, checkpointInfo, CHECKPOINT_FORMAT, CHECKPOINT_VERSION,
+  type CheckpointExtra, type DataPosition, type RestoreOptions, type RestoredCheckpoint, type RngState, type JsonValue,
+} from './train/checkpoint.js';

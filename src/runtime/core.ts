@@ -2,6 +2,7 @@
 // feature detection and instantiation. No Node built-in and no DOM here: bytes come from
 // load.ts (URL / fetch) or from the Node entry (file system).
 import { BackendError } from '../errors.js';
+import { startPool } from './threads.js';
 
 type P = number; // byte pointer into the core's memory
 type N = number;
@@ -55,18 +56,26 @@ export interface CoreExports {
   rmsprop_update(n: N, p: P, g: P, v: P, lr: number, alpha: number, eps: number, wd: number): void;
   adagrad_update(n: N, p: P, g: P, s: P, lr: number, eps: number, wd: number): void;
   peak_mul_add_f32x4(iters: N, seed: number): number;
+  pool_init(control: P, nthreads: N, minFlops: number): void;
+  pool_stop(control: P): void;
+  pool_worker(control: P, index: N): void;
 }
 
 /**
  * 'simd': f32x4 kernels with separate multiply and add (bit-reproducible across engines);
  * 'relaxed': f32x4 with relaxed-SIMD fused multiply-add (fastest; results may differ in the
- * last bits between engines); 'scalar': no SIMD at all (old engines, wasm2c).
+ * last bits between engines); 'threads': 'simd' on shared memory with a pool of workers
+ * splitting the large products (bit-identical to 'simd'); 'scalar': no SIMD (old engines, wasm2c).
  */
-export type CoreVariant = 'simd' | 'relaxed' | 'scalar';
+export type CoreVariant = 'simd' | 'relaxed' | 'threads' | 'scalar';
 
 export interface Core {
   readonly exports: CoreExports;
   readonly variant: CoreVariant;
+  /** Threads computing each large product (1 unless variant 'threads'). */
+  readonly threads: number;
+  /** Stops the pool's workers (threads build); the core stays usable on one thread. */
+  dispose(): void;
 }
 
 // The smallest module that uses a v128 instruction: (func (result v128) (v128.const i32x4 0 0 0 0))
@@ -108,6 +117,10 @@ export function relaxedSimdSupported(): boolean {
  */
 export function pickVariant(requested: CoreVariant | 'auto' = 'auto', reproducible = false): CoreVariant {
   if (requested === 'scalar') return 'scalar';
+  if (requested === 'threads') {
+    if (!simdSupported()) throw new BackendError('variant "threads" needs Wasm SIMD, which this engine lacks');
+    return 'threads';
+  }
   const simd = simdSupported();
   const relaxed = simd && relaxedSimdSupported();
   if (requested === 'simd' && !simd) throw new BackendError('variant "simd" was requested but this engine has no Wasm SIMD');
@@ -124,6 +137,7 @@ export function pickVariant(requested: CoreVariant | 'auto' = 'auto', reproducib
 export const CORE_FILES: Record<CoreVariant, string> = {
   simd: 'unrolled.simd.wasm',
   relaxed: 'unrolled.relaxed.wasm',
+  threads: 'unrolled.threads.wasm',
   scalar: 'unrolled.scalar.wasm',
 };
 
@@ -135,22 +149,43 @@ const imports = {
   },
 };
 
-export async function instantiateCore(source: BufferSource | WebAssembly.Module, variant: CoreVariant): Promise<Core> {
+/** Products below this many flops stay on the calling thread (the hand-off costs a few µs). */
+export const POOL_MIN_FLOPS = 1 << 20;
+
+export async function instantiateCore(source: BufferSource | WebAssembly.Module, variant: CoreVariant, threads = 1): Promise<Core> {
+  let module: WebAssembly.Module;
   try {
-    const module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
-    const instance = await WebAssembly.instantiate(module, imports);
-    return { exports: instance.exports as unknown as CoreExports, variant };
+    module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
   } catch (e) {
-    throw new BackendError(`could not instantiate the ${variant} Wasm core: ${(e as Error).message}`);
+    throw new BackendError(`could not compile the ${variant} Wasm core: ${(e as Error).message}`);
   }
+  const core = instantiateModule(module, variant);
+  if (variant !== 'threads' || threads <= 1) return core;
+  const pool = await startPool(core.exports, module, core.memory!, threads, POOL_MIN_FLOPS);
+  return { ...core, threads: pool.threads, dispose: () => pool.stop() };
 }
 
+/** Synchronous instantiation (single-threaded: a pool needs to wait for its workers). */
 export function instantiateCoreSync(source: BufferSource | WebAssembly.Module, variant: CoreVariant): Core {
+  let module: WebAssembly.Module;
   try {
-    const module = source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source);
-    const instance = new WebAssembly.Instance(module, imports);
-    return { exports: instance.exports as unknown as CoreExports, variant };
+    module = source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source);
+  } catch (e) {
+    throw new BackendError(`could not compile the ${variant} Wasm core: ${(e as Error).message}`);
+  }
+  return instantiateModule(module, variant);
+}
+
+function instantiateModule(module: WebAssembly.Module, variant: CoreVariant): Core & { memory?: WebAssembly.Memory } {
+  const shared = variant === 'threads';
+  // the threads build imports its memory: shared, with the 4 GiB maximum declared up front
+  const memory = shared ? new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true }) : undefined;
+  let exports: CoreExports;
+  try {
+    const instance = new WebAssembly.Instance(module, shared ? { env: { ...imports.env, memory: memory! } } : imports);
+    exports = instance.exports as unknown as CoreExports;
   } catch (e) {
     throw new BackendError(`could not instantiate the ${variant} Wasm core: ${(e as Error).message}`);
   }
+  return { exports, variant, threads: 1, memory, dispose: () => {} };
 }

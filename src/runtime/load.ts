@@ -2,7 +2,8 @@
 // next to the package, found relative to this module (new URL(..., import.meta.url)), which
 // browsers fetch and bundlers rewrite; Node's entry point swaps in a file-system reader.
 // Callers may pass the bytes, a compiled module or a URL themselves.
-import { BackendError } from '../errors.js';
+import { BackendError, ConfigError, describe } from '../errors.js';
+import { threadsSupported } from './threads.js';
 import { instantiateCore, pickVariant, type Core, type CoreVariant } from './core.js';
 
 export type CoreSource = BufferSource | WebAssembly.Module | URL | string;
@@ -12,6 +13,12 @@ export interface LoadOptions {
   variant?: CoreVariant | 'auto';
   /** Rule out the relaxed-SIMD core, whose fused multiply-add may round differently per engine. */
   reproducible?: boolean;
+  /**
+   * Threads for the large products (the calling one included). More than 1 loads the threads
+   * build with a pool of workers where the host allows shared memory (Node; cross-origin
+   * isolated pages), and falls back to the single-threaded core elsewhere. Default 1.
+   */
+  threads?: number;
   /** The module's bytes, a compiled module, or its URL. Default: the file shipped with the package. */
   source?: CoreSource;
 }
@@ -21,6 +28,7 @@ export function defaultCoreUrl(variant: CoreVariant): URL {
   switch (variant) {
     case 'simd': return new URL('../../build/unrolled.simd.wasm', import.meta.url);
     case 'relaxed': return new URL('../../build/unrolled.relaxed.wasm', import.meta.url);
+    case 'threads': return new URL('../../build/unrolled.threads.wasm', import.meta.url);
     case 'scalar': return new URL('../../build/unrolled.scalar.wasm', import.meta.url);
   }
 }
@@ -47,14 +55,23 @@ async function fetchBytes(url: URL | string): Promise<ArrayBuffer> {
 
 const cache = new Map<CoreVariant, Promise<Core>>();
 
-/** Loads (once per variant, for the default source) and instantiates the core. */
+/**
+ * Loads and instantiates the core — once per variant for the default source and one thread;
+ * a threaded core is a new instance with its own pool every call (dispose() stops it).
+ */
 export function loadCore(options: LoadOptions = {}): Promise<Core> {
-  const variant = pickVariant(options.variant, options.reproducible);
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 256) {
+    return Promise.reject(new ConfigError('options.threads', 'an integer in [1, 256]', describe(threads)));
+  }
+  const wantThreads = threads > 1 && threadsSupported() && options.variant !== 'scalar' && options.variant !== 'relaxed';
+  const variant = wantThreads ? pickVariant('threads') : pickVariant(options.variant === 'threads' ? 'simd' : options.variant, options.reproducible);
   const { source } = options;
   if (source !== undefined) {
-    if (source instanceof URL || typeof source === 'string') return fetchBytes(source).then((b) => instantiateCore(b, variant));
-    return instantiateCore(source, variant);
+    if (source instanceof URL || typeof source === 'string') return fetchBytes(source).then((b) => instantiateCore(b, variant, threads));
+    return instantiateCore(source, variant, threads);
   }
+  if (variant === 'threads') return defaultReader(variant).then((bytes) => instantiateCore(bytes, variant, threads));
   let core = cache.get(variant);
   if (!core) {
     core = defaultReader(variant).then((bytes) => instantiateCore(bytes, variant));
