@@ -3,3 +3,6 @@ import './load-node.js';
 
 export * from '../index.js';
 export { saveSafetensors, readSafetensorsFile, saveModel, loadModel } from './files.js';
+// training checkpoints on disk (atomic saves)
+export { saveCheckpoint, loadCheckpoint, removeStaleTempFiles } from './checkpoint-files.js';
+export { createNodeTrainingWorker, type NodeTrainingWorkerOptions } from '../worker/node-client.js';

@@ -1,0 +1,342 @@
+// The main thread's handle on a trainer worker: TrainingWorker sends the protocol's commands and
+// turns the worker's messages into typed events and promises. It knows nothing of the host: a
+// WorkerEndpoint wraps a browser Worker (createTrainingWorker, here) or a Node worker_threads
+// Worker (createNodeTrainingWorker, in node-client.ts).
+//
+//   const w = createTrainingWorker();
+//   w.on('progress', (p) => console.log(p.step, p.loss));
+//   await w.start({ cell: 'gru', hidden: 64, steps: 500 });
+//   await w.pause(); await w.resume();
+//   const bytes = await w.getWeights();   // a safetensors file
+//   await w.stop(); await w.terminate();
+import { BackendError, UnrolledError, type ErrorCode } from '../errors.js';
+import {
+  resolveTrainingConfig,
+  type DoneEvent, type ErrorInfo, type FromWorker, type GradientFlowEvent, type ProgressEvent, type RunInfo,
+  type SampleEvent, type StateEvent, type ToWorker, type TrainingConfig,
+} from './protocol.js';
+
+/** How a TrainingWorker talks to its worker, whatever the host. */
+export interface WorkerEndpoint {
+  postMessage(message: ToWorker, transfer?: Transferable[]): void;
+  onMessage(handler: (message: FromWorker) => void): void;
+  /** The worker failed to load, crashed or exited. */
+  onError(handler: (error: Error) => void): void;
+  terminate(): void | Promise<void>;
+}
+
+export interface TrainingEvents {
+  /** The worker loaded and listens. */
+  ready: { protocol: number; host: 'browser' | 'node' };
+  /** The model is built; training begins (or waits, when paused before it started). */
+  started: RunInfo;
+  progress: ProgressEvent;
+  /** ‖∂E/∂h_t‖ per step t (per layer), every `gradientEvery` steps. */
+  gradients: GradientFlowEvent;
+  /** Generated text, every `sampleEvery` steps and at the end. */
+  sample: SampleEvent;
+  /** Paused or running again. */
+  state: StateEvent;
+  done: DoneEvent;
+  /** Anything that went wrong in the worker (a bad configuration, a crash). */
+  error: TrainingWorkerError;
+}
+
+export type TrainingWorkerState = 'idle' | 'starting' | 'running' | 'paused' | 'done' | 'failed' | 'terminated';
+
+/** An error reported by the worker; `code` is the UnrolledError code when it was one. */
+export class TrainingWorkerError extends Error {
+  readonly code: string | undefined;
+  constructor(info: ErrorInfo) {
+    super(info.message);
+    this.name = info.name && info.name !== 'Error' ? info.name : 'TrainingWorkerError';
+    this.code = info.code;
+  }
+}
+
+type Listener<K extends keyof TrainingEvents> = (event: TrainingEvents[K]) => void;
+
+interface Waiter<T> { resolve(value: T): void; reject(error: Error): void }
+
+export interface GenerateRequest {
+  /** Characters to generate, default 200. */
+  length?: number;
+  /** Default 0.8; 0 takes the most likely character every time. */
+  temperature?: number;
+  /** Seed of the sampler, default 0. */
+  seed?: number;
+}
+
+export class TrainingWorker {
+  private readonly listeners = new Map<keyof TrainingEvents, Set<Listener<keyof TrainingEvents>>>();
+  private readonly replies = new Map<number, Waiter<Uint8Array | string>>();
+  private stateWaiters: { want: 'paused' | 'running'; waiter: Waiter<void> }[] = [];
+  private doneWaiters: Waiter<DoneEvent>[] = [];
+  private startWaiter: Waiter<RunInfo> | null = null;
+  private nextId = 1;
+  private _state: TrainingWorkerState = 'idle';
+  private _info: RunInfo | null = null;
+  private _lastDone: DoneEvent | null = null;
+
+  constructor(private readonly endpoint: WorkerEndpoint) {
+    endpoint.onMessage((m) => this.receive(m));
+    endpoint.onError((e) => this.crashed(e));
+  }
+
+  /** Where the run stands, as last reported by the worker. */
+  get state(): TrainingWorkerState { return this._state; }
+
+  /** What the worker built for the current (or last) run. */
+  get info(): RunInfo | null { return this._info; }
+
+  /** Listens to an event; returns a function that stops listening. */
+  on<K extends keyof TrainingEvents>(type: K, listener: Listener<K>): () => void {
+    let set = this.listeners.get(type);
+    if (!set) { set = new Set(); this.listeners.set(type, set); }
+    set.add(listener as Listener<keyof TrainingEvents>);
+    return () => { set!.delete(listener as Listener<keyof TrainingEvents>); };
+  }
+
+  /**
+   * Builds the model in the worker and starts training; resolves with what was built once the
+   * model exists. The configuration is checked here first (a ConfigError rejects at once).
+   */
+  start(config: TrainingConfig = {}): Promise<RunInfo> {
+    try {
+      this.alive();
+      resolveTrainingConfig(config);
+      if (this._state === 'starting' || this._state === 'running' || this._state === 'paused') {
+        throw new UnrolledError('INVALID_CONFIG', `start: a run is already ${this._state}; stop() it first`);
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    this._state = 'starting';
+    this._info = null;
+    this._lastDone = null;
+    return new Promise<RunInfo>((resolve, reject) => {
+      this.startWaiter = { resolve, reject };
+      this.endpoint.postMessage({ type: 'start', config });
+    });
+  }
+
+  /** Pauses after the current step; resolves once the worker has paused (no progress follows). */
+  pause(): Promise<void> { return this.command('pause', 'paused'); }
+
+  /** Resumes a paused run; resolves once the worker runs again. */
+  resume(): Promise<void> { return this.command('resume', 'running'); }
+
+  /** Ends the run early (weights stay available); resolves with the 'done' event (null if nothing ran). */
+  stop(): Promise<DoneEvent | null> {
+    if (this._state === 'terminated' || this._state === 'idle' || this._state === 'failed') return Promise.resolve(null);
+    if (this._state === 'done') return Promise.resolve(this._lastDone);
+    return new Promise<DoneEvent | null>((resolve, reject) => {
+      this.doneWaiters.push({ resolve, reject });
+      this.endpoint.postMessage({ type: 'stop' });
+    });
+  }
+
+  /** Resolves when the current run ends (finished or stopped). */
+  whenDone(): Promise<DoneEvent> {
+    if (this._state === 'done' && this._lastDone) return Promise.resolve(this._lastDone);
+    if (this._state === 'idle' || this._state === 'failed' || this._state === 'terminated') {
+      return Promise.reject(new UnrolledError('INVALID_CONFIG', `whenDone: no run in progress (the worker is ${this._state})`));
+    }
+    return new Promise<DoneEvent>((resolve, reject) => this.doneWaiters.push({ resolve, reject }));
+  }
+
+  /**
+   * The model's weights as a safetensors file (PyTorch names; configuration and vocabulary in
+   * the metadata: unrolled_config, unrolled_vocab). Taken between two steps, also while running.
+   */
+  async getWeights(): Promise<Uint8Array> {
+    return (await this.request({ type: 'getWeights', id: 0 })) as Uint8Array;
+  }
+
+  /** Text generated by the worker's model after `prime` (characters of the training text). */
+  async generate(prime: string, options: GenerateRequest = {}): Promise<string> {
+    const { length = 200, temperature = 0.8, seed = 0 } = options;
+    return (await this.request({ type: 'generate', id: 0, prime, length, temperature, seed })) as string;
+  }
+
+  /** Ends the worker; pending promises reject. */
+  async terminate(): Promise<void> {
+    if (this._state === 'terminated') return;
+    this._state = 'terminated';
+    this.rejectAll(new UnrolledError('DISPOSED', 'the training worker was terminated'));
+    await this.endpoint.terminate();
+  }
+
+  private alive(): void {
+    if (this._state === 'terminated') throw new UnrolledError('DISPOSED', 'the training worker was terminated');
+  }
+
+  private command(type: 'pause' | 'resume', want: 'paused' | 'running'): Promise<void> {
+    if (this._state === 'terminated') return Promise.reject(new UnrolledError('DISPOSED', 'the training worker was terminated'));
+    if (this._state === want || !(this._state === 'starting' || this._state === 'running' || this._state === 'paused')) {
+      return Promise.resolve(); // already so, or nothing to pause / resume
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.stateWaiters.push({ want, waiter: { resolve, reject } });
+      this.endpoint.postMessage({ type });
+    });
+  }
+
+  private request(message: Extract<ToWorker, { id: number }>): Promise<Uint8Array | string> {
+    try { this.alive(); } catch (e) { return Promise.reject(e); }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.replies.set(id, { resolve, reject });
+      this.endpoint.postMessage({ ...message, id });
+    });
+  }
+
+  private emit<K extends keyof TrainingEvents>(type: K, event: TrainingEvents[K]): void {
+    const set = this.listeners.get(type);
+    if (!set) return;
+    for (const fn of [...set]) {
+      try {
+        (fn as Listener<K>)(event);
+      } catch (e) {
+        // a listener's bug must not break the protocol; report it where it can be seen
+        setTimeout(() => { throw e; }, 0);
+      }
+    }
+  }
+
+  private receive(m: FromWorker): void {
+    if (this._state === 'terminated' || m === null || typeof m !== 'object') return;
+    switch (m.type) {
+      case 'ready':
+        this.emit('ready', { protocol: m.protocol, host: m.host });
+        return;
+      case 'started':
+        this._info = m.info;
+        this.startWaiter?.resolve(m.info);
+        this.startWaiter = null;
+        this.emit('started', m.info);
+        return;
+      case 'progress': {
+        const { type: _, ...event } = m;
+        this.emit('progress', event);
+        return;
+      }
+      case 'gradients':
+        this.emit('gradients', { step: m.step, norms: m.norms });
+        return;
+      case 'sample':
+        this.emit('sample', { step: m.step, prime: m.prime, text: m.text, temperature: m.temperature });
+        return;
+      case 'state': {
+        this._state = m.state;
+        const ready = this.stateWaiters.filter((w) => w.want === m.state);
+        this.stateWaiters = this.stateWaiters.filter((w) => w.want !== m.state);
+        for (const w of ready) w.waiter.resolve();
+        this.emit('state', { state: m.state, step: m.step });
+        return;
+      }
+      case 'done': {
+        const { type: _, ...event } = m;
+        this._state = 'done';
+        this._lastDone = event;
+        // pause / resume asked for a run that has ended: nothing left to wait for
+        for (const w of this.stateWaiters) w.waiter.resolve();
+        this.stateWaiters = [];
+        const waiters = this.doneWaiters;
+        this.doneWaiters = [];
+        for (const w of waiters) w.resolve(event);
+        this.emit('done', event);
+        return;
+      }
+      case 'reply': {
+        const w = this.replies.get(m.id);
+        if (!w) return;
+        this.replies.delete(m.id);
+        if (m.ok) w.resolve(m.value);
+        else w.reject(toError(m.error));
+        return;
+      }
+      case 'error': {
+        const error = new TrainingWorkerError(m.error);
+        if (this.startWaiter) {
+          // the run could not start (or a second start was refused while one runs)
+          if (this._state === 'starting') this._state = 'failed';
+          this.startWaiter.reject(toError(m.error));
+          this.startWaiter = null;
+        } else if (this._state === 'running' || this._state === 'paused') {
+          this._state = 'failed';
+        }
+        if (this._state === 'failed') {
+          for (const w of this.stateWaiters) w.waiter.reject(error);
+          this.stateWaiters = [];
+          for (const w of this.doneWaiters) w.reject(error);
+          this.doneWaiters = [];
+        }
+        this.emit('error', error);
+        return;
+      }
+    }
+  }
+
+  private crashed(e: Error): void {
+    if (this._state === 'terminated') return;
+    this._state = 'failed';
+    const error = e instanceof TrainingWorkerError ? e : new TrainingWorkerError({ message: e.message || String(e), name: e.name });
+    this.rejectAll(error);
+    this.emit('error', error);
+  }
+
+  private rejectAll(error: Error): void {
+    this.startWaiter?.reject(error);
+    this.startWaiter = null;
+    for (const w of this.stateWaiters) w.waiter.reject(error);
+    this.stateWaiters = [];
+    for (const w of this.doneWaiters) w.reject(error);
+    this.doneWaiters = [];
+    for (const w of this.replies.values()) w.reject(error);
+    this.replies.clear();
+  }
+}
+
+/** An UnrolledError with the worker's code when it had one, else a TrainingWorkerError. */
+function toError(info: ErrorInfo): Error {
+  if (info.code) {
+    const e = new UnrolledError(info.code as ErrorCode, info.message);
+    if (info.name) e.name = info.name;
+    return e;
+  }
+  return new TrainingWorkerError(info);
+}
+
+export interface BrowserTrainingWorkerOptions {
+  /**
+   * A Worker you created yourself (for bundlers that need the `new Worker(...)` in your code);
+   * default: trainer-worker.js next to this module, as a module worker.
+   */
+  worker?: Worker;
+}
+
+/** A TrainingWorker on a browser module Worker (Web Workers; in Node use createNodeTrainingWorker from 'unrolled/node'). */
+export function createTrainingWorker(options: BrowserTrainingWorkerOptions = {}): TrainingWorker {
+  let worker = options.worker;
+  if (!worker) {
+    if (typeof Worker !== 'function') {
+      throw new BackendError('createTrainingWorker: this environment has no Web Worker; under Node use createNodeTrainingWorker()');
+    }
+    // kept literal so that bundlers (Vite, webpack 5, Parcel) find and bundle the worker
+    worker = new Worker(new URL('./trainer-worker.js', import.meta.url), { type: 'module' });
+  }
+  const w = worker;
+  return new TrainingWorker({
+    postMessage: (m, transfer) => w.postMessage(m, transfer ?? []),
+    onMessage: (handler) => w.addEventListener('message', (e: MessageEvent<FromWorker>) => handler(e.data)),
+    onError: (handler) => {
+      w.addEventListener('error', (e: ErrorEvent) => {
+        e.preventDefault();
+        handler(new Error(e.message || 'the trainer worker could not be loaded or crashed (see the browser console)'));
+      });
+      w.addEventListener('messageerror', () => handler(new Error('a message from the trainer worker could not be read')));
+    },
+    terminate: () => w.terminate(),
+  });
+}

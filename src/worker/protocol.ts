@@ -1,0 +1,264 @@
+// The messages between a TrainingWorker (main thread) and the trainer worker (a browser module
+// Worker or a Node worker_threads Worker): one protocol for both hosts, plain structured-clone
+// data only (numbers, strings, typed arrays), so it also survives postMessage in either host.
+//
+//   main → worker: start {config} | pause | resume | stop | getWeights {id} | generate {id, …}
+//   worker → main: ready | started {info} | progress | gradients | sample | state | done | error
+//                  | reply {id, ok, value | error}   (the answer to getWeights / generate)
+//
+// The worker trains a character model (CharVocab + TokenStream + Trainer.stepStateful) in short
+// slices and yields to its event loop between them, so pause / stop / getWeights are answered
+// between two steps, never in the middle of one.
+import { ConfigError, describe } from '../errors.js';
+import type { CellKind } from '../model/config.js';
+import type { ResolvedConfig } from '../model/config.js';
+import { CORE_FILES, type CoreVariant } from '../runtime/core.js';
+
+export const PROTOCOL_VERSION = 1;
+
+/** What the main thread asks the worker to train. Every field is optional. */
+export interface TrainingConfig {
+  /** The training text; default (or null): the built-in corpus (CORPUS). */
+  text?: string | null;
+  /** 'rnn' (tanh), 'lstm' (default) or 'gru'. */
+  cell?: CellKind;
+  /** Hidden size, default 128. */
+  hidden?: number;
+  /** Stacked layers, default 1. */
+  layers?: number;
+  /** Characters per chunk (the truncation length of stateful TBPTT), default 64. */
+  seq?: number;
+  /** Rows of the stream (the batch size), default 32. */
+  batch?: number;
+  /** Adam's learning rate, default 0.002. */
+  lr?: number;
+  /** Clip the global gradient norm to this value; 0 turns clipping off. Default 5. */
+  clip?: number;
+  /** Updates to run, default 1000. */
+  steps?: number;
+  /** Seed of the weights and the samples, default 0. */
+  seed?: number;
+  /** 'wasm' (default) or 'js' (the reference TypeScript backend). */
+  backend?: 'wasm' | 'js';
+  /** Which Wasm core: 'auto' (default) or a CoreVariant ('simd', 'relaxed', 'scalar', …). */
+  variant?: CoreVariant | 'auto';
+  /** Rule out the relaxed-SIMD core (bit-reproducible results across engines). */
+  reproducible?: boolean;
+  /** At most one progress event per this many milliseconds (the first and last step always report). Default 100. */
+  progressIntervalMs?: number;
+  /** Gradient flow ‖∂E/∂h_t‖ every this many steps (and at step 1); 0: never. Default 10. */
+  gradientEvery?: number;
+  /** A generated sample every this many steps (and at the end); 0: never. Default 100. */
+  sampleEvery?: number;
+  /** Characters per sample, default 200. */
+  sampleLength?: number;
+  /** Sampling temperature, default 0.8 (0: the most likely character). */
+  temperature?: number;
+  /** Longest stretch of training between two looks at the message queue, in ms. Default 20. */
+  sliceMs?: number;
+}
+
+/** The configuration with every default filled in (text excepted: null means the built-in corpus). */
+export interface ResolvedTrainingConfig extends Required<Omit<TrainingConfig, 'text'>> {
+  text: string | null;
+}
+
+export const TRAINING_DEFAULTS: Readonly<Omit<ResolvedTrainingConfig, 'text'>> = Object.freeze({
+  cell: 'lstm',
+  hidden: 128,
+  layers: 1,
+  seq: 64,
+  batch: 32,
+  lr: 0.002,
+  clip: 5,
+  steps: 1000,
+  seed: 0,
+  backend: 'wasm',
+  variant: 'auto',
+  reproducible: false,
+  progressIntervalMs: 100,
+  gradientEvery: 10,
+  sampleEvery: 100,
+  sampleLength: 200,
+  temperature: 0.8,
+  sliceMs: 20,
+});
+
+/** Checks a TrainingConfig and fills in the defaults; a ConfigError names the first bad field. */
+export function resolveTrainingConfig(config: TrainingConfig = {}): ResolvedTrainingConfig {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new ConfigError('config', 'an object', describe(config));
+  const known = new Set<string>(['text', ...Object.keys(TRAINING_DEFAULTS)]);
+  for (const key of Object.keys(config)) {
+    if (!known.has(key)) throw new ConfigError(`config.${key}`, `one of the fields ${[...known].join(', ')}`, 'an unknown field');
+  }
+  const d = TRAINING_DEFAULTS;
+  const text = config.text ?? null;
+  if (text !== null && (typeof text !== 'string' || text.length === 0)) throw new ConfigError('config.text', 'a non-empty string', describe(text));
+  return {
+    text,
+    cell: oneOf('cell', config.cell, ['rnn', 'lstm', 'gru'] as const, d.cell),
+    hidden: int('hidden', config.hidden, d.hidden, 1, 1 << 14),
+    layers: int('layers', config.layers, d.layers, 1, 16),
+    seq: int('seq', config.seq, d.seq, 1, 1 << 16),
+    batch: int('batch', config.batch, d.batch, 1, 1 << 14),
+    lr: num('lr', config.lr, d.lr, 0, 10, true),
+    clip: num('clip', config.clip, d.clip, 0, 1e12, false),
+    steps: int('steps', config.steps, d.steps, 1, 1e9),
+    seed: int('seed', config.seed, d.seed, 0, 0xffffffff),
+    backend: oneOf('backend', config.backend, ['wasm', 'js'] as const, d.backend),
+    variant: oneOf('variant', config.variant, ['auto', ...Object.keys(CORE_FILES) as CoreVariant[]], d.variant),
+    reproducible: bool('reproducible', config.reproducible, d.reproducible),
+    progressIntervalMs: num('progressIntervalMs', config.progressIntervalMs, d.progressIntervalMs, 0, 1e9, false),
+    gradientEvery: int('gradientEvery', config.gradientEvery, d.gradientEvery, 0, 1e9),
+    sampleEvery: int('sampleEvery', config.sampleEvery, d.sampleEvery, 0, 1e9),
+    sampleLength: int('sampleLength', config.sampleLength, d.sampleLength, 1, 100_000),
+    temperature: num('temperature', config.temperature, d.temperature, 0, 100, false),
+    sliceMs: num('sliceMs', config.sliceMs, d.sliceMs, 0, 60_000, false),
+  };
+}
+
+function oneOf<T extends string>(name: string, v: unknown, options: readonly T[], fallback: T): T {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'string' || !options.includes(v as T)) throw new ConfigError(`config.${name}`, `one of ${options.map((o) => `"${o}"`).join(', ')}`, describe(v));
+  return v as T;
+}
+
+function int(name: string, v: unknown, fallback: number, min: number, max: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ConfigError(`config.${name}`, `an integer in [${min}, ${max}]`, describe(v));
+  return v;
+}
+
+function num(name: string, v: unknown, fallback: number, min: number, max: number, minOpen: boolean): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || (minOpen ? v <= min : v < min) || v > max) {
+    throw new ConfigError(`config.${name}`, `a number in ${minOpen ? '(' : '['}${min}, ${max}]`, describe(v));
+  }
+  return v;
+}
+
+function bool(name: string, v: unknown, fallback: boolean): boolean {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'boolean') throw new ConfigError(`config.${name}`, 'true or false', describe(v));
+  return v;
+}
+
+// ---- main thread → worker ------------------------------------------------------------------
+
+export type ToWorker =
+  | { type: 'start'; config: TrainingConfig }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'stop' }
+  | { type: 'getWeights'; id: number }
+  | { type: 'generate'; id: number; prime: string; length: number; temperature: number; seed: number };
+
+// ---- worker → main thread ------------------------------------------------------------------
+
+/** What the worker built, sent once the model exists and before the first step. */
+export interface RunInfo {
+  /** The configuration in force (text: null for the built-in corpus). */
+  config: ResolvedTrainingConfig;
+  /** The model's configuration (inputSize = outputSize = the vocabulary size). */
+  model: ResolvedConfig;
+  parameters: number;
+  /** Characters of the text and distinct characters (the vocabulary). */
+  characters: number;
+  vocabSize: number;
+  /** The vocabulary, characters in id order. */
+  vocab: string[];
+  /** Chunks of seq × batch characters in one pass over the text. */
+  chunksPerEpoch: number;
+  backend: 'wasm' | 'js';
+  /** The Wasm core that runs (null on the js backend). */
+  variant: CoreVariant | null;
+  /** 'browser' (a Web Worker) or 'node' (worker_threads). */
+  host: 'browser' | 'node';
+}
+
+export interface ProgressEvent {
+  /** Updates done so far. */
+  step: number;
+  /** Mean loss (nats per character) over the steps since the previous progress event. */
+  loss: number;
+  /** The loss of the latest step alone. */
+  lastLoss: number;
+  /** Global gradient norm of the latest step, before clipping. */
+  gradNorm: number;
+  clipped: boolean;
+  /** Steps per second since the previous progress event (wall time of the worker, pauses excluded). */
+  stepsPerSec: number;
+  /** Completed passes over the text. */
+  epoch: number;
+  /** Steps refused so far (non-finite loss or gradient). */
+  skipped: number;
+  /** Training time so far, pauses excluded, in ms. */
+  elapsedMs: number;
+}
+
+export interface GradientFlowEvent {
+  step: number;
+  /** ‖∂E/∂h_t‖ for t = 1 … seq, one array per layer (layer 0 first). */
+  norms: Float32Array[];
+}
+
+export interface SampleEvent {
+  step: number;
+  prime: string;
+  /** The generated continuation (without the prime). */
+  text: string;
+  temperature: number;
+}
+
+export interface StateEvent {
+  state: 'running' | 'paused';
+  step: number;
+}
+
+export interface DoneEvent {
+  /** 'finished': all the steps ran; 'stopped': stop() ended the run early. */
+  reason: 'finished' | 'stopped';
+  step: number;
+  /** Training time, pauses excluded. */
+  seconds: number;
+  firstLoss: number;
+  finalLoss: number;
+  skipped: number;
+}
+
+export interface ErrorInfo {
+  message: string;
+  /** The UnrolledError code, when the error is one. */
+  code?: string;
+  name?: string;
+}
+
+export type FromWorker =
+  | { type: 'ready'; protocol: number; host: 'browser' | 'node' }
+  | { type: 'started'; info: RunInfo }
+  | ({ type: 'progress' } & ProgressEvent)
+  | ({ type: 'gradients' } & GradientFlowEvent)
+  | ({ type: 'sample' } & SampleEvent)
+  | ({ type: 'state' } & StateEvent)
+  | ({ type: 'done' } & DoneEvent)
+  | { type: 'error'; error: ErrorInfo }
+  | { type: 'reply'; id: number; ok: true; value: Uint8Array | string }
+  | { type: 'reply'; id: number; ok: false; error: ErrorInfo };
+
+/** The metadata key under which getWeights() stores the vocabulary (JSON of CharVocab.toJSON()). */
+export const VOCAB_METADATA_KEY = 'unrolled_vocab';
+
+/** One side of the channel, as both hosts can provide it. */
+export interface WorkerPort {
+  postMessage(message: FromWorker, transfer?: Transferable[]): void;
+  onMessage(handler: (message: ToWorker) => void): void;
+  readonly host: 'browser' | 'node';
+}
+
+export function errorInfo(e: unknown): ErrorInfo {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    return { message: e.message, name: e.name, ...(typeof code === 'string' ? { code } : {}) };
+  }
+  return { message: String(e) };
+}
