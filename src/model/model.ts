@@ -229,14 +229,24 @@ export class Model {
 
   /** @internal Runs fn with the model marked busy; refuses re-entry and disposed models. */
   guard<T>(fn: () => T): T {
-    this.alive();
-    if (this.busy) throw new BusyError('the model');
-    this.busy = true;
+    this.enter();
     try {
       return fn();
     } finally {
       this.busy = false;
     }
+  }
+
+  /** @internal guard() without a closure, for the training step: enter(), then exit() in a finally. */
+  enter(): void {
+    this.alive();
+    if (this.busy) throw new BusyError('the model');
+    this.busy = true;
+  }
+
+  /** @internal */
+  exit(): void {
+    this.busy = false;
   }
 
   private alive(): void {
@@ -250,7 +260,7 @@ export class Model {
   }
 
   private readPrediction(w: ReturnType<Network['prepare']>, at: 'every' | 'last'): Prediction {
-    const { R } = this.net.headRows(w, at);
+    const R = this.net.headRowCount(w, at);
     const O = this.config.outputSize;
     const y = this.kernels.memory.f.slice(w.y, w.y + R * O);
     return { y, ...this.net.finalStates(w) };

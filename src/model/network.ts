@@ -91,21 +91,33 @@ export class Network {
     this.packedDirty = false;
   }
 
-  private layerInput(w: WorkArena, l: number): { x: number; flags: number } {
-    const tokens = l === 0 && this.cfg.input === 'tokens';
-    const relu = this.cfg.cell === 'rnn' && this.cfg.nonlinearity === 'relu';
-    return {
-      x: l === 0 ? w.x : w.layers[l - 1].hs + w.B * this.H,
-      flags: (tokens ? FLAG_TOKENS : 0) | (relu ? FLAG_RELU : 0),
-    };
+  // (small helpers returning numbers, not objects: a training step allocates nothing in JS)
+
+  /** Where layer l reads its input: the batch, or the hidden states h_1 … h_T of layer l − 1. */
+  private layerX(w: WorkArena, l: number): number {
+    return l === 0 ? w.x : w.layers[l - 1].hs + w.B * this.H;
   }
 
-  /** Rows the head sees: every step (T·B) or the last (B), and where their hidden states start. */
-  headRows(w: WorkArena, at: 'every' | 'last'): { R: number; h: number } {
+  private layerFlags(l: number): number {
+    const tokens = l === 0 && this.cfg.input === 'tokens';
+    const relu = this.cfg.cell === 'rnn' && this.cfg.nonlinearity === 'relu';
+    return (tokens ? FLAG_TOKENS : 0) | (relu ? FLAG_RELU : 0);
+  }
+
+  /** Rows the head sees: every step (T·B) or the last (B). */
+  headRowCount(w: WorkArena, at: 'every' | 'last'): number {
+    return at === 'every' ? w.T * w.B : w.B;
+  }
+
+  /** Where the head's input rows start: h_1 … h_T, or h_T alone, of the top layer. */
+  private headInput(w: WorkArena, at: 'every' | 'last'): number {
     const top = w.layers[w.layers.length - 1];
-    return at === 'every'
-      ? { R: w.T * w.B, h: top.hs + w.B * this.H }
-      : { R: w.B, h: top.hs + w.T * w.B * this.H };
+    return at === 'every' ? top.hs + w.B * this.H : top.hs + w.T * w.B * this.H;
+  }
+
+  /** ∂E/∂(output of layer l) lives in one of two buffers, alternating from the top layer down. */
+  private dhsOf(w: WorkArena, l: number): number {
+    return (this.cfg.numLayers - 1 - l) % 2 === 0 ? w.dhsA : w.dhsB;
   }
 
   forward(w: WorkArena, at: 'every' | 'last'): void {
@@ -115,7 +127,7 @@ export class Network {
     const mask = this.masked ? w.mask : 0;
     for (let l = 0; l < this.cfg.numLayers; l++) {
       const p = this.params.layers[l], lw = w.layers[l];
-      const { x, flags } = this.layerInput(w, l);
+      const x = this.layerX(w, l), flags = this.layerFlags(l);
       const I = p.inputSize;
       switch (this.cfg.cell) {
         case 'rnn': k.rnnForward(T, B, I, H, flags, x, p.wihF, p.whhF, p.bih, p.bhh, mask, lw.hs); break;
@@ -123,14 +135,14 @@ export class Network {
         case 'gru': k.gruForward(T, B, I, H, flags, x, p.wihF, p.whhF, p.bih, p.bhh, mask, lw.hs, lw.gates, lw.rn, w.scratch); break;
       }
     }
-    const { R, h } = this.headRows(w, at);
+    const R = this.headRowCount(w, at), h = this.headInput(w, at);
     k.headForward(R, H, this.cfg.outputSize, h, this.params.headWF, this.params.headB, w.y);
   }
 
   /** The loss of the last forward pass; with `grad`, also ∂loss/∂prediction into w.dy. */
   loss(w: WorkArena, loss: ResolvedLoss, realRows: number, grad: boolean): number {
     const O = this.cfg.outputSize;
-    const { R } = this.headRows(w, loss.at);
+    const R = this.headRowCount(w, loss.at);
     const weights = loss.at !== 'every' ? 0 : this.lossMasked ? w.lossw : this.masked ? w.mask : 0;
     const perRow = loss.loss === 'mse' ? O : 1;
     const scale = loss.reduction === 'sum' ? 1 : 1 / (realRows * perRow);
@@ -150,16 +162,15 @@ export class Network {
     const H = this.H, k = this.k, p = this.params, L = this.cfg.numLayers;
     const mask = this.masked ? w.mask : 0;
     k.memory.zero(p.base + p.P, p.P);
-    const dhsOf = (l: number): number => ((L - 1 - l) % 2 === 0 ? w.dhsA : w.dhsB);
-    const top = dhsOf(L - 1);
-    const { R, h } = this.headRows(w, at);
+    const top = this.dhsOf(w, L - 1);
+    const R = this.headRowCount(w, at), h = this.headInput(w, at);
     if (at === 'last') k.memory.zero(top, (T - 1) * B * H);
     k.headBackward(R, H, this.cfg.outputSize, h, p.headWB, w.dy, p.dheadW, p.dheadB, at === 'every' ? top : top + (T - 1) * B * H, w.pack);
     for (let l = L - 1; l >= 0; l--) {
       const lp = p.layers[l], lw = w.layers[l];
-      const { x, flags } = this.layerInput(w, l);
+      const x = this.layerX(w, l), flags = this.layerFlags(l);
       const I = lp.inputSize;
-      const dhs = dhsOf(l), dx = l > 0 ? dhsOf(l - 1) : 0;
+      const dhs = this.dhsOf(w, l), dx = l > 0 ? this.dhsOf(w, l - 1) : 0;
       const dhnorm = diagnostics ? lw.dhnorm : 0;
       k.memory.zero(lw.dh, B * H);
       switch (this.cfg.cell) {

@@ -75,6 +75,8 @@ export class Trainer {
   /** Base learning rate; the rate of a step is baseLr × schedule(step). */
   baseLr: number;
   private readonly schedule: Schedule;
+  /** The schedule as configured (checkpoints store it). */
+  readonly scheduleSpec: ScheduleSpec | undefined;
   private carried: CarriedState | null = null;
 
   constructor(readonly model: Model, options: TrainerOptions) {
@@ -86,6 +88,7 @@ export class Trainer {
     if (onNonFinite !== 'skip' && onNonFinite !== 'throw') throw new ConfigError('options.onNonFinite', '"skip" or "throw"', describe(onNonFinite));
     this.onNonFinite = onNonFinite;
     this.schedule = makeSchedule(options.schedule);
+    this.scheduleSpec = options.schedule;
     const t = options.tbptt;
     if (t !== undefined) {
       if (t === null || typeof t !== 'object') throw new ConfigError('options.tbptt', '{ k1, k2 } with 1 ≤ k1 ≤ k2', describe(t));
@@ -107,7 +110,20 @@ export class Trainer {
 
   /** One update on a batch (full BPTT over its T steps). */
   step(batch: Batch, options: { diagnostics?: boolean } = {}): StepResult {
-    return this.model.guard(() => this.update(batch, options.diagnostics === true, null));
+    return this.stepInto(batch, newResult(), options.diagnostics === true);
+  }
+
+  /**
+   * step() writing its result into `out` instead of a new object: with it, a warmed-up training
+   * step allocates nothing on the JavaScript heap (see bench/alloc.ts).
+   */
+  stepInto(batch: Batch, out: StepResult, diagnostics = false): StepResult {
+    this.model.enter();
+    try {
+      return this.update(batch, diagnostics, null, out);
+    } finally {
+      this.model.exit();
+    }
   }
 
   /**
@@ -162,7 +178,7 @@ export class Trainer {
           for (let i = 0; i < nextHist * perStep; i++) carried.history[i] = all[from + i];
         }
         carried.historySteps = nextHist;
-      });
+      }, newResult());
       return result;
     });
   }
@@ -179,21 +195,35 @@ export class Trainer {
   }
 
   setCarriedState(state: CarriedState | null): void {
+    if (state) {
+      const cfg = this.model.config;
+      const HB = cfg.numLayers * state.B * cfg.hiddenSize;
+      const hist = Math.max(0, this.k2 - this.k1) * state.B * (cfg.input === 'tokens' ? 1 : cfg.inputSize);
+      if (!Number.isInteger(state.B) || state.B < 1) throw new InvalidArgumentError('state.B', 'an integer ≥ 1', describe(state.B));
+      if (state.h?.length !== HB) throw new InvalidArgumentError('state.h', `${HB} values [L, B, H]`, describe(state.h));
+      if ((cfg.cell === 'lstm') !== (state.c !== null && state.c !== undefined) || (state.c && state.c.length !== HB)) {
+        throw new InvalidArgumentError('state.c', cfg.cell === 'lstm' ? `${HB} values [L, B, H]` : 'null (only an LSTM has a cell state)', describe(state.c));
+      }
+      if (state.history?.length !== hist) throw new InvalidArgumentError('state.history', `${hist} values ((k2 − k1) steps of input)`, describe(state.history));
+      if (!Number.isInteger(state.historySteps) || state.historySteps < 0 || state.historySteps > Math.max(0, this.k2 - this.k1)) {
+        throw new InvalidArgumentError('state.historySteps', `an integer in [0, ${Math.max(0, this.k2 - this.k1)}]`, describe(state.historySteps));
+      }
+    }
     this.carried = state && { ...state, h: state.h.slice(), c: state.c?.slice() ?? null, history: state.history.slice() };
   }
 
-  private update(batch: Batch, diagnostics: boolean, afterForward: ((w: ReturnType<Model['run']>) => void) | null): StepResult {
+  private update(batch: Batch, diagnostics: boolean, afterForward: ((w: ReturnType<Model['run']>) => void) | null, out: StepResult): StepResult {
     const model = this.model;
     const realRows = checkBatch(model.config, batch, this.loss);
     const net = model.net, k = model.kernels, p = net.params;
     const w = model.run(batch, this.loss, this.loss.at);
     const loss = net.loss(w, this.loss, realRows, true);
     const lr = this.lr;
-    if (!Number.isFinite(loss)) return this.refuse(loss, NaN, `the loss is ${loss}`);
+    if (!Number.isFinite(loss)) return this.refuse(out, loss, NaN, `the loss is ${loss}`);
     net.backward(w, this.loss.at, diagnostics);
     const grads = p.base + p.P;
     const gradNorm = Math.sqrt(k.sumSquares(p.P, grads));
-    if (!Number.isFinite(gradNorm)) return this.refuse(loss, gradNorm, `the gradient norm is ${gradNorm}`);
+    if (!Number.isFinite(gradNorm)) return this.refuse(out, loss, gradNorm, `the gradient norm is ${gradNorm}`);
     let clipped = false;
     if (this.clipNorm !== Infinity) {
       const c = this.clipNorm / (gradNorm + 1e-6);
@@ -205,22 +235,31 @@ export class Trainer {
     afterForward?.(w);
     this.optimizer.update(p.base, grads, lr);
     net.packedDirty = true;
-    const result: StepResult = { loss, gradNorm, clipped, skipped: false, step: this.optimizer.step, lr };
+    out.loss = loss; out.gradNorm = gradNorm; out.clipped = clipped; out.skipped = false;
+    out.step = this.optimizer.step; out.lr = lr;
     if (diagnostics) {
       const f = k.memory.f;
-      result.gradNormsOverTime = w.layers.map((lw) => f.slice(lw.dhnorm, lw.dhnorm + batch.T));
+      out.gradNormsOverTime = w.layers.map((lw) => f.slice(lw.dhnorm, lw.dhnorm + batch.T));
+    } else if (out.gradNormsOverTime) {
+      out.gradNormsOverTime = undefined;
     }
-    return result;
+    return out;
   }
 
-  private refuse(loss: number, gradNorm: number, why: string): StepResult {
+  private refuse(out: StepResult, loss: number, gradNorm: number, why: string): StepResult {
     if (this.onNonFinite === 'throw') throw new NonFiniteError('step', `${why}; the step was refused and nothing changed`);
-    return { loss, gradNorm, clipped: false, skipped: true, step: this.optimizer.step, lr: this.lr };
+    out.loss = loss; out.gradNorm = gradNorm; out.clipped = false; out.skipped = true;
+    out.step = this.optimizer.step; out.lr = this.lr; out.gradNormsOverTime = undefined;
+    return out;
   }
 
   dispose(): void {
     this.optimizer.dispose();
   }
+}
+
+function newResult(): StepResult {
+  return { loss: NaN, gradNorm: NaN, clipped: false, skipped: false, step: 0, lr: NaN, gradNormsOverTime: undefined };
 }
 
 function positiveOrInf(name: string, v: unknown): number {

@@ -1,0 +1,292 @@
+// `unrolled train`: trains a model on a task, with checkpoints (--checkpoint, --checkpoint-every),
+// exact resumption (--resume), gradient-norm diagnostics (--diagnose) and progress output.
+import type { Model } from '../model/model.js';
+import { Rng } from '../model/rng.js';
+import type { Trainer } from '../train/trainer.js';
+import { restoreCheckpoint } from '../train/checkpoint.js';
+import { saveCheckpoint } from '../node/checkpoint-files.js';
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { EnvironmentError, Flags, normaliseOptionalValue, parse, type OptionSpec } from './args.js';
+import {
+  CONFIG_OPTIONS, MODEL_HELP, TASK_HELP, TRAINING_HELP, buildFresh, checkConsistent, checkResumeFlags, cliInfo, coreFor, dataForStored,
+  engineName, freshFieldsForComparison, readCliCheckpoint, runConfigFromFlags,
+} from './config.js';
+import { evaluate, evalEvent } from './eval.js';
+import { Reporter, diagnoseEvent, fmt, type CliIO } from './output.js';
+import { makeSource, taskText, type CharData, type RunConfig } from './tasks.js';
+
+export const TRAIN_HELP = `Usage: unrolled train [options]
+
+Trains a recurrent network with backpropagation through time and prints its progress.
+
+${TASK_HELP}
+
+${MODEL_HELP}
+
+${TRAINING_HELP}
+  --steps N              total updates, default 300 (with --resume: up to this total)
+
+Checkpoints:
+  --checkpoint PATH      save the whole training state here (atomically) at the end, and
+                         every --checkpoint-every N steps
+  --checkpoint-every N   how often to save, in steps
+  --resume PATH          continue a run from its checkpoint, bit-identical to never having
+                         stopped; the configuration comes from the checkpoint (flags that
+                         disagree are refused) and saving continues to PATH unless
+                         --checkpoint says otherwise
+  --reproducible         use the Wasm core that gives the same bits on every engine (SIMD,
+                         not relaxed SIMD): the default
+  --relaxed              allow the relaxed-SIMD core (faster on some machines; results may
+                         differ in the last bits between engines)
+
+Output:
+  --every N              a line every N steps, default 10 (and the first and last)
+  --diagnose [N]         every N steps (default: --every) chart ||dE/dh_t|| over t per layer,
+                         on a log scale, with its max/min ratio (vanishing or exploding
+                         gradients show as a steep slope)
+  --json                 one JSON object per line (types header, resume, step, skipped,
+                         diagnose, checkpoint, done, sample, eval)
+  --sample N             char task: characters to generate at the end, default 300 (0: none)
+  --temperature X        sampling temperature, default 0.8
+  -h, --help             this help
+
+On a terminal a progress bar shows steps/s, the loss and the time left; otherwise each line
+shows the step, the mean loss since the previous line, the gradient norm before clipping and
+steps per second. Ctrl-C saves a checkpoint (with --checkpoint) and stops.
+`;
+
+const TRAIN_OPTIONS: OptionSpec = {
+  ...CONFIG_OPTIONS,
+  steps: { type: 'string' },
+  every: { type: 'string' },
+  json: { type: 'boolean' },
+  checkpoint: { type: 'string' },
+  'checkpoint-every': { type: 'string' },
+  resume: { type: 'string' },
+  diagnose: { type: 'string' },
+  reproducible: { type: 'boolean' },
+  relaxed: { type: 'boolean' },
+  sample: { type: 'string' },
+  temperature: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+export async function train(args: string[], io: CliIO): Promise<number> {
+  const p = parse('train', normaliseOptionalValue(args, 'diagnose'), TRAIN_OPTIONS);
+  if (p.values.help) { io.out(TRAIN_HELP); return 0; }
+  const f = new Flags('train', p);
+  const steps = f.int('steps', 300, 1, 1e9);
+  const every = f.int('every', 10, 1, 1e9);
+  const json = f.bool('json');
+  const diagnose = f.has('diagnose') ? (f.int('diagnose', 0, 0, 1e9) || every) : 0;
+  const resumePath = f.file('resume');
+  const checkpointPath = f.file('checkpoint') ?? resumePath;
+  if (f.has('checkpoint-every') && checkpointPath === undefined) f.fail('--checkpoint-every needs --checkpoint PATH');
+  if (f.bool('reproducible') && f.bool('relaxed')) f.fail('--reproducible and --relaxed contradict each other');
+  const relaxed = f.bool('relaxed');
+  const sampleLength = f.int('sample', 300, 0, 1e6);
+  const temperature = f.float('temperature', 0.8, 0, 1e3, false);
+
+  // the configuration and the data first: mistakes fail before anything is loaded
+  let run: RunConfig, data: CharData | null;
+  let resumed: { bytes: Uint8Array; iterations: number; engine: string; every: number | null } | null = null;
+  if (resumePath !== undefined) {
+    const ck = await readCliCheckpoint('train', resumePath);
+    checkResumeFlags(f, ck.info.run, freshFieldsForComparison(f, ck.info.run, steps));
+    run = ck.info.run;
+    data = await dataForStored('train', run, f.file('text'), true);
+    const iterations = (ck.info as { iterations?: unknown }).iterations;
+    resumed = {
+      bytes: ck.bytes, engine: ck.info.engine, every: ck.info.checkpointEvery,
+      iterations: typeof iterations === 'number' && Number.isSafeInteger(iterations) && iterations >= ck.step ? iterations : ck.step,
+    };
+  } else {
+    ({ run, data } = await runConfigFromFlags(f, steps));
+  }
+  if (checkpointPath !== undefined) await checkWritableDir(f, checkpointPath);
+  const checkpointEvery = f.has('checkpoint-every') ? f.int('checkpoint-every', 0, 1, 1e9) : (resumed?.every ?? null);
+  const source = makeSource('train', run, data);
+
+  const core = await coreFor(run.backend, relaxed);
+  const engine = engineName(run.backend, core);
+  let model: Model, trainer: Trainer;
+  if (resumed) {
+    ({ model, trainer } = await restoreCheckpoint(resumed.bytes, { backend: run.backend, core }).then((r) => {
+      try {
+        checkConsistent('train', resumePath!, run, r.model, r.trainer);
+        source.restore(r.extra.data);
+      } catch (e) {
+        r.trainer.dispose();
+        r.model.dispose();
+        throw e;
+      }
+      return r;
+    }));
+    if (resumed.engine !== engine) {
+      io.err(`unrolled: note: the checkpoint was trained on ${resumed.engine} and this run uses ${engine}; the continuation may differ in the last bits from an uninterrupted run`);
+    }
+  } else {
+    ({ model, trainer } = await buildFresh(run, core));
+  }
+
+  const reporter = new Reporter(io, json);
+  let interrupted = false;
+  const onSigint = (): void => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+  };
+  if (io.signals) process.on('SIGINT', onSigint);
+  try {
+    const start = resumed?.iterations ?? 0;
+    header(reporter, run, model, data, steps, engine, core?.variant === 'simd' || core?.variant === 'relaxed', start, resumePath);
+
+    const save = async (s: number): Promise<void> => {
+      let bytes: number;
+      try {
+        bytes = await saveCheckpoint(checkpointPath!, trainer, {
+          data: source.position(),
+          ...(run.schedule ? { schedule: run.schedule } : {}),
+          info: { ...(cliInfo(run, checkpointEvery, engine) as object), iterations: s },
+        });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
+          throw new EnvironmentError(`train: could not save the checkpoint at step ${s} to ${checkpointPath}: ${(e as Error).message.split('\n')[0]} (the previous checkpoint, if any, is intact)`);
+        }
+        throw e;
+      }
+      reporter.emit({ type: 'checkpoint', step: s, path: checkpointPath!, bytes }, `checkpoint: step ${s} saved to ${checkpointPath} (${(bytes / 1024).toFixed(1)} KiB)`);
+    };
+
+    const started = performance.now();
+    let lastTime = started, lastStep = start, sum = 0, count = 0, skipped = 0, lastYield = started;
+    let firstLoss = NaN, finalLoss = NaN, lineLoss = NaN;
+    reporter.startBar(start, steps);
+    let s = start;
+    while (s < steps) {
+      s++;
+      const diag = diagnose > 0 && s % diagnose === 0;
+      const r = source.next(trainer, diag);
+      if (r.skipped) {
+        skipped++;
+        reporter.emit({ type: 'skipped', step: s, loss: r.loss, gradNorm: r.gradNorm }, `step ${s}: skipped (loss ${r.loss}, gradient norm ${r.gradNorm}): nothing changed`);
+      } else {
+        sum += r.loss;
+        count++;
+        if (Number.isNaN(firstLoss)) firstLoss = r.loss;
+        finalLoss = r.loss;
+      }
+      if (diag && r.gradNormsOverTime) {
+        const d = diagnoseEvent(s, r.gradNormsOverTime);
+        reporter.emit(d.obj, d.text);
+      }
+      if (s === start + 1 || s % every === 0 || s === steps) {
+        const now = performance.now();
+        const rate = (s - lastStep) / ((now - lastTime) / 1000);
+        lineLoss = count ? sum / count : NaN;
+        const obj = { type: 'step', step: s, loss: lineLoss, lastLoss: r.loss, gradNorm: r.gradNorm, clipped: r.clipped, lr: r.lr, stepsPerSecond: rate };
+        const text = `step ${String(s).padStart(String(steps).length)}  loss ${fmt(lineLoss)}  grad ${fmt(r.gradNorm, 3)}${r.clipped ? ' (clipped)' : '          '}  ${rate.toFixed(1)} steps/s`;
+        if (reporter.barActive) reporter.updateBar(s, lineLoss, rate);
+        else reporter.emit(obj, text);
+        lastTime = now; lastStep = s; sum = 0; count = 0;
+      } else if (reporter.barActive) {
+        reporter.updateBar(s, lineLoss, NaN);
+      }
+      if (checkpointPath !== undefined && ((checkpointEvery !== null && s % checkpointEvery === 0) || s === steps)) await save(s);
+      if (interrupted) {
+        reporter.stopBar();
+        if (checkpointPath !== undefined && s !== steps && !(checkpointEvery !== null && s % checkpointEvery === 0)) await save(s);
+        reporter.emit({ type: 'interrupted', step: s }, `interrupted at step ${s}${checkpointPath ? ` (resume with --resume ${checkpointPath})` : ''}`);
+        return 130;
+      }
+      const now = performance.now();
+      if (now - lastYield > 100) {
+        // let the progress bar draw and signals arrive
+        await new Promise((resolve) => setImmediate(resolve));
+        lastYield = performance.now();
+      }
+    }
+    reporter.stopBar();
+    const seconds = (performance.now() - started) / 1000;
+    const ran = steps - start;
+    reporter.emit(
+      { type: 'done', steps, from: start, ran, skipped, seconds, stepsPerSecond: ran / seconds, firstLoss, finalLoss },
+      ran === 0
+        ? `done: the checkpoint is already at step ${start} of ${steps} (raise --steps to train on)`
+        : `done: ${ran} steps in ${seconds.toFixed(1)} s (${(ran / seconds).toFixed(1)} steps/s), loss ${fmt(firstLoss)} -> ${fmt(finalLoss)}${skipped ? `, ${skipped} skipped` : ''}`,
+    );
+
+    if (data) {
+      if (sampleLength > 0) sampleAtEnd(reporter, model, data, run.seed, sampleLength, temperature);
+    } else {
+      const result = evaluate(model, trainer.loss, run, { batches: 1, B: 256, seed: (run.seed ^ 0x9e3779b9) >>> 0 });
+      const ev = evalEvent(run, result);
+      reporter.emit(ev.obj, '\n' + ev.text);
+    }
+    return 0;
+  } finally {
+    reporter.stopBar();
+    if (io.signals) process.off('SIGINT', onSigint);
+    trainer.dispose();
+    model.dispose();
+  }
+}
+
+/** The checkpoint's directory must exist, and the path must not be a directory. */
+async function checkWritableDir(f: Flags, path: string): Promise<void> {
+  const dir = dirname(path);
+  const s = await stat(dir).catch(() => null);
+  if (!s || !s.isDirectory()) f.fail(`--checkpoint ${path}: the directory ${dir} does not exist`);
+  const t = await stat(path).catch(() => null);
+  if (t?.isDirectory()) f.fail(`--checkpoint ${path} is a directory (give a file name)`);
+}
+
+function header(reporter: Reporter, run: RunConfig, model: Model, data: CharData | null, steps: number, engine: string, simd: boolean, start: number, resumePath: string | undefined): void {
+  const cellText = run.cell === 'rnn' ? `rnn ${run.nonlinearity}` : run.cell;
+  const tb = run.tbptt && run.tbptt.k2 !== run.tbptt.k1 ? `, TBPTT(${run.tbptt.k1}, ${run.tbptt.k2})` : run.task === 'char' ? ' (stateful truncated BPTT)' : '';
+  const sched = run.schedule ? `, schedule ${JSON.stringify(run.schedule)}` : '';
+  reporter.emit(
+    {
+      type: 'header', task: run.task, cell: run.cell, nonlinearity: run.cell === 'rnn' ? run.nonlinearity : null, init: run.init,
+      hidden: run.hidden, layers: run.layers, batch: run.batch, seq: run.seq, tbptt: run.tbptt, steps,
+      optimizer: run.optimizer, lr: run.lr, schedule: run.schedule, clip: run.clip, clipValue: run.clipValue, seed: run.seed,
+      parameters: model.numParameters, backend: run.backend, engine, simd,
+      ...(data ? { source: run.text ?? 'the built-in corpus', characters: data.ids.length, vocab: data.vocab.size } : {}),
+      resumedFrom: resumePath === undefined ? null : start,
+    },
+    [
+      `unrolled train: ${taskText(run, data?.ids.length)}`,
+      `  model    ${cellText}, ${run.layers} x ${run.hidden} hidden, init ${run.init}, ${model.numParameters.toLocaleString('en-US')} parameters`,
+      `  training ${steps} steps of batch ${run.batch} x ${run.seq}${tb}, ${run.optimizer} lr ${run.lr}${sched}, clip ${run.clip ?? 'off'}${run.clipValue ? `, clip-value ${run.clipValue}` : ''}, seed ${run.seed}`,
+      `  backend  ${run.backend === 'wasm' ? `${engine} (${simd ? 'SIMD' : 'scalar, no SIMD in this engine'})` : 'js (reference TypeScript)'}`,
+      ...(resumePath !== undefined ? [`  resumed  from ${resumePath} at step ${start}`] : []),
+    ].join('\n'),
+  );
+  if (resumePath !== undefined) reporter.emit({ type: 'resume', path: resumePath, step: start }, null);
+}
+
+/** Generates characters after a prime: the start of a seeded, randomly chosen line of the text. */
+function sampleAtEnd(reporter: Reporter, model: Model, data: CharData, seed: number, length: number, temperature: number): void {
+  const { text, vocab } = data;
+  const prime = defaultPrime(text, seed);
+  const out = model.generate({ prime: vocab.encode(prime), length, temperature, seed });
+  const sample = vocab.decode(out);
+  reporter.emit(
+    { type: 'sample', prime, temperature, text: sample },
+    `\nsample (temperature ${temperature}, prime ${JSON.stringify(prime)}):\n\n${prime}${sample}\n`,
+  );
+}
+
+/** The start of a seeded, randomly chosen line of the text (at most 24 characters, cut at a space). */
+export function defaultPrime(text: string, seed: number): string {
+  const rng = new Rng((seed ^ 0x2545f491) >>> 0);
+  const starts: number[] = [];
+  for (let i = 0; i < text.length; i++) if ((i === 0 || text[i - 1] === '\n') && /[A-Za-z]/.test(text[i])) starts.push(i);
+  const at = starts.length ? starts[rng.int(starts.length)] : 0;
+  let prime = [...text.slice(at, at + 40)].slice(0, 24).join('');
+  const cut = prime.lastIndexOf(' ');
+  if (cut > 8) prime = prime.slice(0, cut + 1);
+  return prime;
+}
+
