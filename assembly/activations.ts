@@ -41,7 +41,10 @@ const TANH_SMALL: f32 = 0.5;
   let p = P7;
   p = p * r + P6; p = p * r + P5; p = p * r + P4; p = p * r + P3; p = p * r + P2;
   p = p * r + 1; p = p * r + 1;
-  const scale = reinterpret<f32>((<i32>n + 127) << 23);
+  // NaN stays NaN through p; the guard keeps the conversion from trapping in the scalar build
+  // (built without non-trapping float-to-int, where i32.trunc of NaN traps)
+  const ni: i32 = n != n ? 0 : <i32>n;
+  const scale = reinterpret<f32>((ni + 127) << 23);
   return p * scale;
 }
 
