@@ -9,6 +9,7 @@
 //   npm run bench:peers                        B1–B5, PyTorch on 1 thread
 //   npm run bench:peers -- --configs B1,B3     chosen configurations
 //   npm run bench:peers -- --torch-threads 2   PyTorch on 2 threads
+//   npm run bench:peers -- --threads 1         no row for unrolled's threads build (default: 2 threads)
 //   npm run bench:peers -- --no-js             skip unrolled's (slow) js reference backend
 //   npm run bench:peers -- --quick             tiny sizes (H ≤ 32, T ≤ 8, B ≤ 4), short timing: smoke test
 //   also: --no-tfjs-cpu, --no-torch, --tfjs-clip (adds TF.js rows with a hand-written step that
@@ -45,7 +46,7 @@ function option(name: string): string | undefined {
   if (i < 0) return undefined;
   return args[i].includes('=') ? args[i].split('=').slice(1).join('=') : args[i + 1];
 }
-const known = new Set(['--configs', '--quick', '--torch-threads', '--no-js', '--no-tfjs-cpu', '--no-torch', '--tfjs-clip', '--time']);
+const known = new Set(['--peers', '--configs', '--quick', '--torch-threads', '--threads', '--no-js', '--no-tfjs-cpu', '--no-torch', '--tfjs-clip', '--time']);
 for (const a of args) {
   if (a.startsWith('--') && !known.has(a.split('=')[0])) throw new Error(`unknown option ${a}`);
 }
@@ -54,6 +55,8 @@ const names = (option('--configs') ?? CONFIGS.map((c) => c.name).join(',')).spli
 const torchThreads = Number(option('--torch-threads') ?? '1');
 if (!Number.isInteger(torchThreads) || torchThreads < 1) throw new Error('--torch-threads takes a positive integer');
 const withJs = !args.includes('--no-js');
+// unrolled's threads build as a second row (1 = none): the pool uses worker_threads
+const unrolledThreads = Number(option('--threads') ?? '2');
 const withTfCpu = !args.includes('--no-tfjs-cpu');
 const withTorch = !args.includes('--no-torch');
 const tfClip = args.includes('--tfjs-clip');
@@ -107,13 +110,13 @@ function failed(c: BenchConfig, runner: string, note: string): Row {
 function progress(msg: string): void { process.stderr.write(`${msg}\n`); }
 
 // ---------------------------------------------------------------- runners
-async function unrolledRow(c: BenchConfig, backend: 'wasm' | 'js'): Promise<Row> {
-  const runner = `unrolled-${backend}`;
+async function unrolledRow(c: BenchConfig, backend: 'wasm' | 'js', threads = 1): Promise<Row> {
+  const runner = threads > 1 ? `unrolled-wasm-${threads}t` : `unrolled-${backend}`;
   progress(`${c.name} ${runner} ...`);
+  const core = backend === 'wasm' ? await loadCore({ threads }) : undefined;
   const model = await createModel({
     cell: c.cell, inputSize: c.inputSize, hiddenSize: c.hiddenSize, outputSize: c.outputSize,
-    input: c.tokens ? 'tokens' : 'dense', backend, seed: 1,
-    core: backend === 'wasm' ? await loadCore() : undefined,
+    input: c.tokens ? 'tokens' : 'dense', backend, seed: 1, core,
   });
   const trainer = new Trainer(model, { loss: { loss: c.loss, at: c.at }, optimizer: { name: 'adam', lr: 1e-3 }, clipNorm: 5 });
   const { x, y } = benchBatch(c);
@@ -123,6 +126,7 @@ async function unrolledRow(c: BenchConfig, backend: 'wasm' | 'js'): Promise<Row>
   } finally {
     trainer.dispose();
     model.dispose();
+    if (threads > 1) core?.dispose();
   }
 }
 
@@ -187,6 +191,7 @@ async function main(): Promise<void> {
 
   for (const c of configs) {
     rows.push(await unrolledRow(c, 'wasm'));
+    if (unrolledThreads > 1) rows.push(await unrolledRow(c, 'wasm', unrolledThreads));
     if (withJs) rows.push(await unrolledRow(c, 'js'));
     if (tfm) {
       rows.push(await tfRow(tfm, c, 'wasm', false));
@@ -223,7 +228,7 @@ async function main(): Promise<void> {
   }
 
   // order: per configuration, runners in a fixed order; ratio to unrolled wasm
-  const order = ['unrolled-wasm', 'unrolled-js', 'tfjs-wasm', 'tfjs-wasm+clip', 'tfjs-cpu', 'tfjs-cpu+clip', torchName];
+  const order = ['unrolled-wasm', `unrolled-wasm-${unrolledThreads}t`, 'unrolled-js', 'tfjs-wasm', 'tfjs-wasm+clip', 'tfjs-cpu', 'tfjs-cpu+clip', torchName];
   rows.sort((a, b) => names.indexOf(a.config) - names.indexOf(b.config) || order.indexOf(a.runner) - order.indexOf(b.runner));
   for (const r of rows) {
     const wasm = rows.find((q) => q.config === r.config && q.runner === 'unrolled-wasm');

@@ -7,6 +7,8 @@
 //   npm run bench -- --all        every configuration B1–B5
 //   npm run bench -- B1 B3        chosen configurations
 //   npm run bench -- --no-js      skip the (slow) js backend
+//   npm run bench -- --threads 2  add a row for the threads build (a pool of 2 worker threads)
+//   npm run bench -- --peers …    the full comparison with TF.js and PyTorch (bench/peers.ts)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
 import { createModel, loadCore, Trainer } from '../dist/node/index.js';
@@ -15,15 +17,16 @@ import { CONFIGS, benchBatch, stepFlops, type BenchConfig } from './configs.js';
 interface Row { config: string; runner: string; medianMs: number; minMs: number; samples: number; gflops: number }
 
 const args = process.argv.slice(2);
+const threads = Number(args[args.indexOf('--threads') + 1] ?? 1) || 1;
 const chosen = args.includes('--all') ? CONFIGS.map((c) => c.name) : args.filter((a) => /^B\d$/.test(a));
 const names = chosen.length ? chosen : ['B2'];
 const withJs = !args.includes('--no-js');
 
-async function runner(c: BenchConfig, backend: 'wasm' | 'js'): Promise<() => void> {
+async function runner(c: BenchConfig, backend: 'wasm' | 'js', nthreads = 1): Promise<() => void> {
   const model = await createModel({
     cell: c.cell, inputSize: c.inputSize, hiddenSize: c.hiddenSize, outputSize: c.outputSize,
     input: c.tokens ? 'tokens' : 'dense', backend, seed: 1,
-    core: backend === 'wasm' ? await loadCore() : undefined,
+    core: backend === 'wasm' ? await loadCore({ threads: nthreads }) : undefined,
   });
   const trainer = new Trainer(model, { loss: { loss: c.loss, at: c.at }, optimizer: { name: 'adam', lr: 1e-3 }, clipNorm: 5 });
   const { x, y } = benchBatch(c);
@@ -32,6 +35,11 @@ async function runner(c: BenchConfig, backend: 'wasm' | 'js'): Promise<() => voi
 }
 
 async function main(): Promise<void> {
+  if (args.includes('--peers')) {
+    // the full table lives in bench/peers.ts, which reads the same argv
+    await import('./peers.js');
+    return;
+  }
   const rows: Row[] = [];
   for (const name of names) {
     const c = CONFIGS.find((k) => k.name === name);
@@ -39,6 +47,7 @@ async function main(): Promise<void> {
     const flops = stepFlops(c);
     const bench = new Bench({ time: 2000, iterations: 5, warmupTime: 300, warmupIterations: 2 });
     bench.add(`${name} wasm`, await runner(c, 'wasm'));
+    if (threads > 1) bench.add(`${name} wasm-${threads}t`, await runner(c, 'wasm', threads));
     // the js reference runs at well under a GFLOP/s: give it a few iterations only
     if (withJs) {
       const js = await runner(c, 'js');

@@ -9,10 +9,10 @@
  * [clipped]" on stderr. With PARAMS_OUT.txt it also writes the final weights there, in the
  * same record format.
  *
- * One step is the sequence of docs/abi.md ("One training step"): pack the transposes, the
- * forward unroll, the head at the last step, MSE, the head's backward, BPTT, the global
- * gradient norm, clipping and Adam, the same calls src/model/network.ts and src/train/trainer.ts
- * make on the Wasm backend.
+ * One step is the sequence of docs/abi.md ("One training step"): pack the weights into panels
+ * (W^T for the forward, W for the backward), the forward unroll, the head at the last step, MSE,
+ * the head's backward, BPTT, the global gradient norm, clipping and Adam: the same calls
+ * src/model/network.ts and src/train/trainer.ts make on the Wasm backend.
  *
  * File format: whitespace-separated records "key count value_1 ... value_count"; a token that
  * starts with '#' comments out the rest of its line.
@@ -278,36 +278,61 @@ static int read_example(const char* path, Example* ex) {
 typedef struct {
   uint32_t P;                                    /* parameter floats, each tensor padded to 4 */
   uint32_t param[NUM_SLOTS], grad[NUM_SLOTS];    /* per tensor: value and gradient */
-  uint32_t params, grads, wihT, whhT, headWT;    /* blocks */
+  uint32_t params, grads;                        /* blocks of P floats */
+  uint32_t wihP, whhP, headWP;                   /* packed right operands of the forward: W^T */
+  uint32_t wihB, whhB, headWB;                   /* packed right operands of the backward: W */
   uint32_t m, v;                                 /* Adam moments, P floats each */
-  uint32_t x, targets, y, dy, hs, dhs, dh;       /* work arena */
+  uint32_t x, targets, y, dy, dhs, pack, hs, dh; /* work arena */
 } Arena;
+
+static uint32_t max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
 
 static Arena layout(const Example* ex) {
   const uint32_t I = ex->I, H = ex->H, O = ex->O, T = ex->T, B = ex->B, G = 1 * H; /* RNN: 1 gate */
+  Z_unrolled_instance_t* c = &core;
   Arena a;
   uint32_t off[NUM_SLOTS], P = 0;
   for (int s = 0; s < NUM_SLOTS; s++) off[s] = P, P += UNROLLED_ALIGN4(ex->size[s]);
   a.P = P;
-  /* parameters, then their gradients, then the packed transposes: one block */
-  uint32_t packed = UNROLLED_ALIGN4(I * G) + UNROLLED_ALIGN4(H * G) + UNROLLED_ALIGN4(H * O);
-  uint32_t base = alloc_floats(2 * P + packed);
+  /* parameters, then their gradients, then the packed weights, in network.ts's order: one block.
+   * A packed operand B[K,N] takes packed_size(K, N) = K * ceil(N/8) * 8 floats. */
+  const uint32_t shape[6][2] = {
+      {I, G}, /* W_ih^T [I,G]   (forward) */
+      {H, G}, /* W_hh^T [H,G]   (forward) */
+      {G, I}, /* W_ih [G,I]     (backward) */
+      {G, H}, /* W_hh [G,H]     (backward) */
+      {H, O}, /* head W^T [H,O] (forward) */
+      {O, H}, /* head W [O,H]   (backward) */
+  };
+  uint32_t packed[6], packedTotal = 0;
+  for (int i = 0; i < 6; i++) {
+    packed[i] = Z_unrolledZ_packed_size(c, shape[i][0], shape[i][1]);
+    if (packed[i] != UNROLLED_PACKED_SIZE(shape[i][0], shape[i][1])) {
+      fprintf(stderr, "packed_size(%u, %u) = %u, unrolled.h says %u\n", shape[i][0], shape[i][1], packed[i],
+              UNROLLED_PACKED_SIZE(shape[i][0], shape[i][1]));
+      exit(3);
+    }
+    packedTotal += UNROLLED_ALIGN4(packed[i]);
+  }
+  uint32_t base = alloc_floats(2 * P + packedTotal);
   a.params = base;
   a.grads = base + 4 * P;
   for (int s = 0; s < NUM_SLOTS; s++) a.param[s] = a.params + 4 * off[s], a.grad[s] = a.grads + 4 * off[s];
-  a.wihT = base + 8 * P;
-  a.whhT = a.wihT + 4 * UNROLLED_ALIGN4(I * G);
-  a.headWT = a.whhT + 4 * UNROLLED_ALIGN4(H * G);
+  uint32_t* dstP[6] = {&a.wihP, &a.whhP, &a.wihB, &a.whhB, &a.headWP, &a.headWB};
+  uint32_t q = base + 8 * P;
+  for (int i = 0; i < 6; i++) *dstP[i] = q, q += 4 * UNROLLED_ALIGN4(packed[i]);
   /* Adam's m and v: zero-filled by alloc, as step 1 needs */
   a.m = alloc_floats(2 * P);
   a.v = a.m + 4 * P;
-  /* work arena */
-  uint32_t sizes[7] = {T * B * I, B * O, B * O, B * O, (T + 1) * B * H, T * B * H, B * H};
+  /* work arena; pack: the activations packed for the weight-gradient products of rnn_backward
+   * (h_0..h_{T-1} [T*B,H] and x [T*B,I]) and head_backward (h_T [B,H]) */
+  uint32_t sizes[8] = {T * B * I, B * O, B * O, B * O, T * B * H,
+                       Z_unrolledZ_packed_size(c, T * B, max_u32(I, H)), (T + 1) * B * H, B * H};
   uint32_t total = 0;
-  for (int i = 0; i < 7; i++) total += UNROLLED_ALIGN4(sizes[i]);
+  for (int i = 0; i < 8; i++) total += UNROLLED_ALIGN4(sizes[i]);
   uint32_t w = alloc_floats(total);
-  uint32_t* dst[7] = {&a.x, &a.targets, &a.y, &a.dy, &a.hs, &a.dhs, &a.dh};
-  for (int i = 0; i < 7; i++) *dst[i] = w, w += 4 * UNROLLED_ALIGN4(sizes[i]);
+  uint32_t* dst[8] = {&a.x, &a.targets, &a.y, &a.dy, &a.dhs, &a.pack, &a.hs, &a.dh};
+  for (int i = 0; i < 8; i++) *dst[i] = w, w += 4 * UNROLLED_ALIGN4(sizes[i]);
   return a;
 }
 
@@ -320,12 +345,19 @@ static int train(const Example* ex, const char* params_out) {
 
   const uint32_t hLast = a.hs + 4 * T * B * H;    /* h_T: the rows the head sees (loss at the last step) */
   const uint32_t dhsLast = a.dhs + 4 * (T - 1) * B * H;
+  /* Adam's scalars that do not depend on the step: 1 - beta rounded from double, as PyTorch does */
+  const float b1 = (float)ex->beta1, omb1 = (float)(1.0 - ex->beta1);
+  const float b2 = (float)ex->beta2, omb2 = (float)(1.0 - ex->beta2);
   uint32_t t = 0;                                 /* Adam's step counter */
   for (uint32_t step = 0; step < ex->steps; step++) {
-    /* pack W^T for the forward kernels (after every update of the weights) */
-    Z_unrolledZ_transpose(c, G, I, a.param[SLOT_WIH], a.wihT);
-    Z_unrolledZ_transpose(c, G, H, a.param[SLOT_WHH], a.whhT);
-    Z_unrolledZ_transpose(c, O, H, a.param[SLOT_HEAD_W], a.headWT);
+    /* pack every weight as the right operand of its products (after every update of the
+     * weights): W^T for the forward's X·W^T, W for the backward's delta·W */
+    Z_unrolledZ_pack_panels(c, I, G, a.param[SLOT_WIH], 1, I, a.wihP);    /* W_ih^T [I,G] */
+    Z_unrolledZ_pack_panels(c, H, G, a.param[SLOT_WHH], 1, H, a.whhP);    /* W_hh^T [H,G] */
+    Z_unrolledZ_pack_panels(c, G, I, a.param[SLOT_WIH], I, 1, a.wihB);    /* W_ih [G,I] */
+    Z_unrolledZ_pack_panels(c, G, H, a.param[SLOT_WHH], H, 1, a.whhB);    /* W_hh [G,H] */
+    Z_unrolledZ_pack_panels(c, H, O, a.param[SLOT_HEAD_W], 1, H, a.headWP); /* head W^T [H,O] */
+    Z_unrolledZ_pack_panels(c, O, H, a.param[SLOT_HEAD_W], H, 1, a.headWB); /* head W [O,H] */
 
     /* the batch; h0 = 0 */
     put_f32(a.x, ex->x[step], T * B * I);
@@ -333,8 +365,8 @@ static int train(const Example* ex, const char* params_out) {
     Z_unrolledZ_zero(c, a.hs, 4 * B * H);
 
     /* forward: the unroll, then the head on h_T */
-    Z_unrolledZ_rnn_forward(c, T, B, I, H, flags, a.x, a.wihT, a.whhT, a.param[SLOT_BIH], a.param[SLOT_BHH], 0, a.hs);
-    Z_unrolledZ_head_forward(c, B, H, O, hLast, a.headWT, a.param[SLOT_HEAD_B], a.y);
+    Z_unrolledZ_rnn_forward(c, T, B, I, H, flags, a.x, a.wihP, a.whhP, a.param[SLOT_BIH], a.param[SLOT_BHH], 0, a.hs);
+    Z_unrolledZ_head_forward(c, B, H, O, hLast, a.headWP, a.param[SLOT_HEAD_B], a.y);
 
     /* loss: mean over all B*O elements, and d loss / d y into dy */
     const double loss = Z_unrolledZ_mse(c, B, O, a.y, a.targets, 0, (float)(1.0 / ((double)B * O)), a.dy);
@@ -344,9 +376,10 @@ static int train(const Example* ex, const char* params_out) {
     Z_unrolledZ_zero(c, a.grads, 4 * a.P);
     Z_unrolledZ_zero(c, a.dhs, 4 * (T - 1) * B * H);
     Z_unrolledZ_zero(c, a.dh, 4 * B * H);
-    Z_unrolledZ_head_backward(c, B, H, O, hLast, a.param[SLOT_HEAD_W], a.dy, a.grad[SLOT_HEAD_W], a.grad[SLOT_HEAD_B], dhsLast);
-    Z_unrolledZ_rnn_backward(c, T, B, I, H, flags, a.x, a.param[SLOT_WIH], a.param[SLOT_WHH], 0, a.hs, a.dhs, a.dh,
-                             a.grad[SLOT_WIH], a.grad[SLOT_WHH], a.grad[SLOT_BIH], a.grad[SLOT_BHH], 0, 0);
+    Z_unrolledZ_head_backward(c, B, H, O, hLast, a.headWB, a.dy, a.grad[SLOT_HEAD_W], a.grad[SLOT_HEAD_B], dhsLast,
+                              a.pack);
+    Z_unrolledZ_rnn_backward(c, T, B, I, H, flags, a.x, a.wihB, a.whhB, 0, a.hs, a.dhs, a.dh, a.grad[SLOT_WIH],
+                             a.grad[SLOT_WHH], a.grad[SLOT_BIH], a.grad[SLOT_BHH], 0, 0, a.pack);
 
     /* global norm over the whole gradient block (padding included: it stays 0), clip, Adam */
     const double norm = sqrt(Z_unrolledZ_sum_squares(c, a.P, a.grads));
@@ -361,10 +394,11 @@ static int train(const Example* ex, const char* params_out) {
       if (k < 1) Z_unrolledZ_scale_inplace(c, a.P, a.grads, (float)k), clipped = 1;
     }
     t++;
+    /* Adam (no weight decay: l2 = 0, decay = 1); the step's scalars in double, then f32 */
     const double stepSize = ex->lr / (1 - pow(ex->beta1, t));
     const double bc2Sqrt = sqrt(1 - pow(ex->beta2, t));
-    Z_unrolledZ_adam_update(c, a.P, a.params, a.grads, a.m, a.v, (float)ex->lr, (float)ex->beta1, (float)ex->beta2,
-                            (float)ex->eps, (float)stepSize, (float)bc2Sqrt, 0.0f, 0);
+    Z_unrolledZ_adam_update(c, a.P, a.params, a.grads, a.m, a.v, b1, omb1, b2, omb2, (float)ex->eps, (float)stepSize,
+                            (float)bc2Sqrt, 0.0f, 1.0f);
     fprintf(stderr, "step %u loss %.9g grad_norm %.9g%s\n", step + 1, loss, norm, clipped ? " clipped" : "");
   }
   fflush(stdout);

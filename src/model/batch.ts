@@ -37,10 +37,19 @@ function isNumbers(v: unknown): v is Numbers {
   return (ArrayBuffer.isView(v) && !(v instanceof DataView)) || Array.isArray(v);
 }
 
-function checkLength(name: string, v: unknown, expected: number, what: string): asserts v is Numbers {
-  if (!isNumbers(v)) throw new InvalidArgumentError(name, `an array or typed array of ${what}`, describe(v));
+/**
+ * What an array should hold, as text, built only when a check fails (a training step must not
+ * allocate: no template strings on the happy path). `dims` names the letters of a, b, c.
+ */
+function what(kind: string, dims: string, a: number, b = 0, c = 0): string {
+  const values = [a, b, c];
+  return `${kind} [${dims.split('').map((d, i) => `${d}=${values[i]}`).join(', ')}]`;
+}
+
+function checkLength(name: string, v: unknown, expected: number, kind: string, dims: string, a: number, b = 0, c = 0): asserts v is Numbers {
+  if (!isNumbers(v)) throw new InvalidArgumentError(name, `an array or typed array of ${what(kind, dims, a, b, c)}`, describe(v));
   if ((v as Numbers).length !== expected) {
-    throw new InvalidArgumentError(name, `length ${expected} (${what})`, `length ${(v as Numbers).length}`);
+    throw new InvalidArgumentError(name, `length ${expected} (${what(kind, dims, a, b, c)})`, `length ${(v as Numbers).length}`);
   }
 }
 
@@ -91,10 +100,10 @@ export function checkBatch(cfg: ResolvedConfig, batch: Batch, loss: ResolvedLoss
   checkShape(T, B);
   const L = cfg.numLayers, H = cfg.hiddenSize, O = cfg.outputSize;
   if (cfg.input === 'tokens') {
-    checkLength('batch.x', batch.x, T * B, `token ids [T=${T}, B=${B}]`);
+    checkLength('batch.x', batch.x, T * B, 'token ids', 'TB', T, B);
     checkIds('batch.x', batch.x, cfg.inputSize);
   } else {
-    checkLength('batch.x', batch.x, T * B * cfg.inputSize, `floats [T=${T}, B=${B}, I=${cfg.inputSize}]`);
+    checkLength('batch.x', batch.x, T * B * cfg.inputSize, 'floats', 'TBI', T, B, cfg.inputSize);
     checkFinite('batch.x', batch.x);
   }
   if (batch.mask !== undefined && batch.lengths !== undefined) {
@@ -102,7 +111,7 @@ export function checkBatch(cfg: ResolvedConfig, batch: Batch, loss: ResolvedLoss
   }
   let realSteps = T * B;
   if (batch.mask !== undefined) {
-    checkLength('batch.mask', batch.mask, T * B, `0/1 per step [T=${T}, B=${B}]`);
+    checkLength('batch.mask', batch.mask, T * B, '0/1 per step', 'TB', T, B);
     realSteps = 0;
     for (let i = 0; i < batch.mask.length; i++) {
       const m = batch.mask[i];
@@ -116,7 +125,7 @@ export function checkBatch(cfg: ResolvedConfig, batch: Batch, loss: ResolvedLoss
     }
   }
   if (batch.lengths !== undefined) {
-    checkLength('batch.lengths', batch.lengths, B, `one length per sequence [B=${B}]`);
+    checkLength('batch.lengths', batch.lengths, B, 'one length per sequence', 'B', B);
     realSteps = 0;
     for (let b = 0; b < B; b++) {
       const n = batch.lengths[b];
@@ -127,17 +136,17 @@ export function checkBatch(cfg: ResolvedConfig, batch: Batch, loss: ResolvedLoss
     }
   }
   if (batch.h0 !== undefined) {
-    checkLength('batch.h0', batch.h0, L * B * H, `floats [L=${L}, B=${B}, H=${H}]`);
+    checkLength('batch.h0', batch.h0, L * B * H, 'floats', 'LBH', L, B, H);
     checkFinite('batch.h0', batch.h0);
   }
   if (batch.c0 !== undefined) {
     if (cfg.cell !== 'lstm') throw new InvalidArgumentError('batch.c0', `no c0 for a ${cfg.cell} (only an LSTM has a cell state)`, describe(batch.c0));
-    checkLength('batch.c0', batch.c0, L * B * H, `floats [L=${L}, B=${B}, H=${H}]`);
+    checkLength('batch.c0', batch.c0, L * B * H, 'floats', 'LBH', L, B, H);
     checkFinite('batch.c0', batch.c0);
   }
   if (batch.lossMask !== undefined) {
     if (!loss || loss.at !== 'every') throw new InvalidArgumentError('batch.lossMask', 'a loss at "every" step (it weights per-step loss rows)', loss ? `at "${loss.at}"` : 'no loss');
-    checkLength('batch.lossMask', batch.lossMask, T * B, `0/1 per step [T=${T}, B=${B}]`);
+    checkLength('batch.lossMask', batch.lossMask, T * B, '0/1 per step', 'TB', T, B);
     let rows = 0;
     for (let i = 0; i < T * B; i++) {
       const m = batch.lossMask[i];
@@ -149,13 +158,13 @@ export function checkBatch(cfg: ResolvedConfig, batch: Batch, loss: ResolvedLoss
   }
   if (!loss) return 0;
   const rows = loss.at === 'every' ? T * B : B;
-  const shape = loss.at === 'every' ? `T=${T}, B=${B}` : `B=${B}`;
+  const every = loss.at === 'every';
   if (batch.y === undefined) throw new InvalidArgumentError('batch.y', `targets for the ${loss.loss} loss`, 'undefined');
   if (loss.loss === 'cross-entropy') {
-    checkLength('batch.y', batch.y, rows, `class ids [${shape}]`);
+    checkLength('batch.y', batch.y, rows, 'class ids', every ? 'TB' : 'B', every ? T : B, B);
     checkIds('batch.y', batch.y, O);
   } else {
-    checkLength('batch.y', batch.y, rows * O, `floats [${shape}, O=${O}]`);
+    checkLength('batch.y', batch.y, rows * O, 'floats', every ? 'TBO' : 'BO', every ? T : B, every ? B : O, O);
     checkFinite('batch.y', batch.y);
   }
   return loss.at === 'every' ? realSteps : B;

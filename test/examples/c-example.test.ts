@@ -4,6 +4,9 @@
 // (1e-5 relative), and the Wasm scalar backend's to print precision: the C host makes the same
 // calls as src/model/network.ts and src/train/trainer.ts on the same Wasm code.
 // Needs wasm2c (apt-get install wabt) and gcc; UNROLLED_SKIP_C=1 skips it.
+// Before that, without a compiler: include/unrolled.h declares every export of the scalar build
+// with its exact signature (both parts), docs/abi.md writes out every export's argument list
+// with the export's arity, and the four builds export the same signatures.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,6 +50,123 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   }
   return diff / scale;
 }
+
+type Signature = { params: string[]; results: string[] };
+
+/**
+ * Exported functions of a Wasm binary with their signatures (type, import, function, export
+ * sections), and its imports as "module.field func|memory[ shared]".
+ */
+function wasmModule(bytes: Uint8Array): { exports: Map<string, Signature>; imports: string[] } {
+  const VALTYPE: Record<number, string> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128' };
+  let p = 8;
+  const leb = (): number => {
+    let r = 0, shift = 0, b: number;
+    do { b = bytes[p++]; r += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80);
+    return r;
+  };
+  const vec = <T>(item: () => T): T[] => { const out: T[] = []; for (let n = leb(); n > 0; n--) out.push(item()); return out; };
+  const name = (): string => { const n = leb(); p += n; return new TextDecoder().decode(bytes.subarray(p - n, p)); };
+  const valtype = (): string => VALTYPE[bytes[p++]] ?? '?';
+  const types: Signature[] = [], funcs: number[] = [], out = new Map<string, Signature>(), imports: string[] = [];
+  while (p < bytes.length) {
+    const id = bytes[p++], size = leb(), end = p + size;
+    if (id === 1) {
+      types.push(...vec(() => { p++; return { params: vec(valtype), results: vec(valtype) }; }));
+    } else if (id === 2) {
+      vec(() => {
+        const field = `${name()}.${name()}`;
+        const kind = bytes[p++];
+        if (kind === 0) {
+          funcs.push(leb());
+          imports.push(`${field} func`);
+        } else if (kind === 2) {
+          const flags = bytes[p++];
+          leb();
+          if (flags & 1) leb();
+          imports.push(`${field} memory${flags & 2 ? ' shared' : ''}`);
+        } else {
+          throw new Error(`unexpected import kind ${kind}`);
+        }
+      });
+    } else if (id === 3) {
+      funcs.push(...vec(leb));
+    } else if (id === 7) {
+      vec(() => { const n = name(), kind = bytes[p++], index = leb(); if (kind === 0) out.set(n, types[funcs[index]]); });
+    }
+    p = end;
+  }
+  return { exports: out, imports };
+}
+
+/** The argument lists of every inline-code call `` `name(a, b, …)` `` in a Markdown text, split at top-level commas. */
+function docCalls(docs: string, name: string): string[][] {
+  const calls: string[][] = [];
+  const open = '`' + name + '(';
+  for (let at = docs.indexOf(open); at >= 0; at = docs.indexOf(open, at + 1)) {
+    const args: string[] = [];
+    let depth = 0, arg = '', i = at + open.length;
+    for (; i < docs.length && docs[i] !== '`'; i++) {
+      const ch = docs[i];
+      if (ch === '(') depth++;
+      if (ch === ')' && depth-- === 0) break;
+      if (ch === ',' && depth === 0) { args.push(arg.trim()); arg = ''; } else arg += ch;
+    }
+    if (docs[i] !== ')') throw new Error(`docs/abi.md: unclosed \`${name}(\` at offset ${at}`);
+    if (arg.trim() !== '' || args.length > 0) args.push(arg.trim());
+    calls.push(args);
+  }
+  return calls;
+}
+
+/** Declarations `ret NAME(args);` of a C header whose NAME matches `prefix(\w+)`, as Wasm signatures. */
+function cDeclarations(header: string, prefix: string, dropFirst: boolean): Map<string, Signature> {
+  const C_TYPE: Record<string, string> = { int32_t: 'i32', uint32_t: 'i32', unrolled_ptr: 'i32', float: 'f32', double: 'f64' };
+  const code = header.replace(/\/\*[\s\S]*?\*\//g, ' ');
+  const out = new Map<string, Signature>();
+  for (const m of code.matchAll(new RegExp(`(\\w+)\\s+${prefix}(\\w+)\\)?\\(([^;]*?)\\);`, 'g'))) {
+    const args = m[3].trim() === 'void' ? [] : m[3].split(',').map((a) => a.trim().replace(/\s*\b\w+$/, '').trim());
+    if (dropFirst) args.shift();
+    out.set(m[2], { params: args.map((a) => C_TYPE[a] ?? a), results: m[1] === 'void' ? [] : [C_TYPE[m[1]] ?? m[1]] });
+  }
+  return out;
+}
+
+describe('include/unrolled.h and docs/abi.md cover the ABI', () => {
+  it('declares and documents every export of the scalar build with its signature', () => {
+    if (!existsSync(SCALAR_WASM)) throw new Error(`${SCALAR_WASM} is missing: run \`npm run build:wasm\``);
+    const { exports } = wasmModule(readFileSync(SCALAR_WASM));
+    const header = readFileSync(join(ROOT, 'include/unrolled.h'), 'utf8');
+    const docs = readFileSync(join(ROOT, 'docs/abi.md'), 'utf8');
+    const plain = cDeclarations(header, 'UNROLLED_FN\\(', false);
+    const w2c = cDeclarations(header, 'Z_unrolledZ_', true);
+    plain.delete('env_abort'); // the import
+    w2c.delete('memory');      // the memory accessor
+    expect([...plain.keys()].sort(), 'unrolled_<name> prototypes').toEqual([...exports.keys()].sort());
+    expect([...w2c.keys()].sort(), 'Z_unrolledZ_<name> prototypes').toEqual([...exports.keys()].sort());
+    for (const [name, sig] of exports) {
+      expect(plain.get(name), `unrolled_${name}`).toEqual(sig);
+      expect(w2c.get(name), `Z_unrolledZ_${name}`).toEqual(sig);
+      // docs/abi.md spells out every export's argument list, and every `name(…)` in it has the
+      // export's arity (so that no stale signature survives a change of the ABI)
+      const calls = docCalls(docs, name);
+      expect(calls.length, `docs/abi.md documents \`${name}(…)\``).toBeGreaterThan(0);
+      for (const args of calls) expect(args, `docs/abi.md: \`${name}(${args.join(', ')})\``).toHaveLength(sig.params.length);
+    }
+  });
+
+  it('gives every build the same exports; only the threads build imports its (shared) memory', () => {
+    const scalar = wasmModule(readFileSync(SCALAR_WASM));
+    expect(scalar.imports).toEqual(['env.abort func']);
+    for (const variant of ['simd', 'relaxed', 'threads']) {
+      const file = join(ROOT, `build/unrolled.${variant}.wasm`);
+      if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build:wasm\``);
+      const m = wasmModule(readFileSync(file));
+      expect([...m.exports.entries()], `exports of ${variant}`).toEqual([...scalar.exports.entries()]);
+      expect(m.imports, `imports of ${variant}`).toEqual(variant === 'threads' ? ['env.abort func', 'env.memory memory shared'] : ['env.abort func']);
+    }
+  });
+});
 
 const skip = process.env.UNROLLED_SKIP_C === '1';
 
