@@ -283,7 +283,8 @@ export function gemm_nt_f32x4(
   return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
 }
 
-// Dispatch used by the cells: the SIMD kernel where the build has SIMD, else the scalar twin.
+// The general (unpacked) products, SIMD where the build has it: exported for hosts and tests;
+// the cells use gemm_packed (pool.ts) on operands packed by pack_panels.
 // @ts-ignore: decorator
 @inline export function gemm_nn(
   M: i32, N: i32, K: i32, a: usize, lda: i32, b: usize, ldb: i32, c: usize, ldc: i32, acc: i32,
@@ -494,8 +495,9 @@ export function gemm_packed_part(
     for (let ic = m0; ic < m1; ic += MC) {
       const iend = min(m1, ic + MC);
       const i4end = ic + ((iend - ic) & ~3);
-      for (let j = n0; j < n1; j += 8) {
-        const n = min(8, N - j);
+      const nEnd = min(N, n1);
+      for (let j = n0; j < nEnd; j += 8) {
+        const n = min(8, nEnd - j);
         const panel = bp + <usize>((j >> 3) * K + kc) * 32;
         let i = ic;
         for (; i < i4end; i += 4) {

@@ -23,7 +23,7 @@ export interface CoreExports {
   packed_size(K: N, Nn: N): N;
   pack_panels(K: N, Nn: N, src: P, sk: N, sn: N, dst: P): void;
   gemm_packed(M: N, Nn: N, K: N, a: P, sai: N, sak: N, bp: P, c: P, ldc: N, acc: N): void;
-  gemm_packed_cols(M: N, Nn: N, K: N, a: P, sai: N, sak: N, bp: P, c: P, ldc: N, acc: N, n0: N, n1: N): void;
+  gemm_packed_part(M: N, Nn: N, K: N, a: P, sai: N, sak: N, bp: P, c: P, ldc: N, acc: N, m0: N, m1: N, n0: N, n1: N): void;
   gemm_packed_scalar(M: N, Nn: N, K: N, a: P, sai: N, sak: N, bp: P, c: P, ldc: N, acc: N): void;
   fill_rows(M: N, Nn: N, c: P, bias: P): void;
   fill_rows2(M: N, Nn: N, c: P, b1: P, b2: P): void;
