@@ -217,8 +217,12 @@ export async function dataForStored(command: string, run: RunConfig, textOverrid
   return charData(command, run, text);
 }
 
-/** The core of a wasm run: not relaxed-SIMD unless asked (reproducible across engines and runs). */
-export async function coreFor(backend: 'wasm' | 'js', relaxed: boolean): Promise<Core | undefined> {
+/**
+ * The core of a wasm run: not relaxed-SIMD unless asked (reproducible across engines and runs);
+ * with threads > 1 the threads build (bit-identical to the SIMD one).
+ */
+export async function coreFor(backend: 'wasm' | 'js', relaxed: boolean, threads = 1): Promise<Core | undefined> {
+  if (backend === 'wasm' && threads > 1) return loadCore({ threads });
   if (backend !== 'wasm') return undefined;
   return relaxed ? loadCore() : loadCore({ reproducible: true });
 }

@@ -37,6 +37,8 @@ Checkpoints:
                          --checkpoint says otherwise
   --reproducible         use the Wasm core that gives the same bits on every engine (SIMD,
                          not relaxed SIMD): the default
+  --threads N            threads for the large matrix products (the threads build with a pool
+                         of worker threads; same results bit for bit), default 1
   --relaxed              allow the relaxed-SIMD core (faster on some machines; results may
                          differ in the last bits between engines)
 
@@ -67,6 +69,7 @@ const TRAIN_OPTIONS: OptionSpec = {
   diagnose: { type: 'string' },
   reproducible: { type: 'boolean' },
   relaxed: { type: 'boolean' },
+  threads: { type: 'string' },
   sample: { type: 'string' },
   temperature: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -85,6 +88,8 @@ export async function train(args: string[], io: CliIO): Promise<number> {
   if (f.has('checkpoint-every') && checkpointPath === undefined) f.fail('--checkpoint-every needs --checkpoint PATH');
   if (f.bool('reproducible') && f.bool('relaxed')) f.fail('--reproducible and --relaxed contradict each other');
   const relaxed = f.bool('relaxed');
+  const threads = f.int('threads', 1, 1, 64);
+  if (threads > 1 && relaxed) f.fail('--threads and --relaxed cannot be combined (the threads build is not relaxed)');
   const sampleLength = f.int('sample', 300, 0, 1e6);
   const temperature = f.float('temperature', 0.8, 0, 1e3, false);
 
@@ -108,7 +113,7 @@ export async function train(args: string[], io: CliIO): Promise<number> {
   const checkpointEvery = f.has('checkpoint-every') ? f.int('checkpoint-every', 0, 1, 1e9) : (resumed?.every ?? null);
   const source = makeSource('train', run, data);
 
-  const core = await coreFor(run.backend, relaxed);
+  const core = await coreFor(run.backend, relaxed, threads);
   const engine = engineName(run.backend, core);
   let model: Model, trainer: Trainer;
   if (resumed) {
@@ -230,6 +235,7 @@ export async function train(args: string[], io: CliIO): Promise<number> {
     if (io.signals) process.off('SIGINT', onSigint);
     trainer.dispose();
     model.dispose();
+    if (threads > 1) core?.dispose();
   }
 }
 
