@@ -362,17 +362,45 @@ export function pack_panels(K: i32, N: i32, src: usize, sk: i32, sn: i32, dst: u
     const panel = dst + <usize>(p * K) * 32;
     const j0 = p * 8;
     const w = min(8, N - j0);
-    if (w == 8 && sn == 1) {
-      for (let k = 0; k < K; k++) memory.copy(panel + <usize>k * 32, src + <usize>(k * sk + j0) * 4, 32);
-      continue;
+    let k = 0;
+    if (ASC_FEATURE_SIMD && w == 8) {
+      if (sn == 1) {
+        // rows of B are rows of the source: 32 contiguous bytes per k
+        for (; k < K; k++) {
+          const s0 = src + <usize>(k * sk + j0) * 4, d = panel + <usize>k * 32;
+          v128.store(d, v128.load(s0)); v128.store(d, v128.load(s0, 16), 16);
+        }
+      } else if (sk == 1) {
+        // B = Wᵀ: 8 rows of W, 4 k at a time, transposed in registers (two 4×4 blocks)
+        const rs = <usize>sn * 4;
+        const r0 = src + <usize>j0 * rs;
+        for (; k + 4 <= K; k += 4) {
+          const o = <usize>k * 4;
+          transpose4_store(panel + <usize>k * 32, r0 + o, rs);
+          transpose4_store(panel + <usize>k * 32 + 16, r0 + 4 * rs + o, rs);
+        }
+      }
     }
-    for (let k = 0; k < K; k++) {
+    for (; k < K; k++) {
       const row = panel + <usize>k * 32;
       for (let j = 0; j < 8; j++) {
         store<f32>(row + <usize>j * 4, j < w ? load<f32>(src + <usize>(k * sk + (j0 + j) * sn) * 4) : 0);
       }
     }
   }
+}
+
+// Four source rows (stride rs bytes) × 4 floats from `a`, written transposed as 4 output rows of
+// a panel (32 bytes apart): out[t][i] = row_i[t].
+// @ts-ignore: decorator
+@inline function transpose4_store(out: usize, a: usize, rs: usize): void {
+  const v0 = v128.load(a), v1 = v128.load(a + rs), v2 = v128.load(a + 2 * rs), v3 = v128.load(a + 3 * rs);
+  const t0 = v128.shuffle<f32>(v0, v1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(v0, v1, 2, 6, 3, 7);
+  const t2 = v128.shuffle<f32>(v2, v3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(v2, v3, 2, 6, 3, 7);
+  v128.store(out, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+  v128.store(out + 32, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+  v128.store(out + 64, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+  v128.store(out + 96, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
 }
 
 // The scalar twin of gemm_packed: C[M,N] (+)= a(i,k)·Bp, a(i,k) at A + (i*sai + k*sak)*4.
