@@ -1,18 +1,23 @@
 // Update kernels over the whole parameter arena: p, g and the optimizer moments are parallel
 // arrays of n floats (PyTorch semantics; the TS layer passes the step-dependent scalars).
 
-// Σ g² in f64 (lanes summed in f32 over blocks of 256, then added in f64): non-finite in,
-// non-finite out, which is how a bad step is detected before anything is updated.
+// Σ g² in f64 (each element widened before it is squared: a finite f32 gradient above ~1.8e19
+// would overflow as an f32 square, while its f64 square and the norm are finite, as in the js
+// backend). Non-finite in, non-finite out: that is how a bad step is caught before any update.
 export function sum_squares(n: i32, g: usize): f64 {
   let total: f64 = 0;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    while (i + 4 <= n) {
-      const end = min(n & ~3, i + 256);
-      let s = f32x4.splat(0);
-      for (; i < end; i += 4) { const v = v128.load(g + <usize>i * 4); s = f32x4.add(s, f32x4.mul(v, v)); }
-      total += <f64>f32x4.extract_lane(s, 0) + <f64>f32x4.extract_lane(s, 1) + <f64>f32x4.extract_lane(s, 2) + <f64>f32x4.extract_lane(s, 3);
+    let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const v = v128.load(g + <usize>i * 4);
+      const lo = f64x2.promote_low_f32x4(v);
+      const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+      s0 = f64x2.add(s0, f64x2.mul(lo, lo));
+      s1 = f64x2.add(s1, f64x2.mul(hi, hi));
     }
+    const s = f64x2.add(s0, s1);
+    total = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
   }
   for (; i < n; i++) { const v = <f64>load<f32>(g + <usize>i * 4); total += v * v; }
   return total;

@@ -15,7 +15,8 @@ export class WasmKernels implements Kernels {
     this.memory = new WasmMemory(core.exports);
   }
 
-  packedSize(K: number, N: number): number { return this.e.packed_size(K, N); }
+  /** packed_size computed in doubles: the core's i32 would wrap for absurd sizes (then refused by alloc). */
+  packedSize(K: number, N: number): number { return K * (Math.ceil(N / 8) * 8); }
   packPanels(K: number, N: number, src: Off, sk: number, sn: number, dst: Off): void {
     this.e.pack_panels(K, N, p(src), sk, sn, p(dst));
   }

@@ -78,8 +78,11 @@ export function initialise(cfg: ResolvedConfig, slots: readonly TensorSlot[], ou
     const recurrent = slot.name.startsWith('weight_hh');
     const scheme = recurrent ? spec.recurrent : spec.input;
     const [rows, cols] = slot.shape;
-    // gate blocks are initialised as separate [H, cols] matrices (as Keras and most papers do)
-    const blocks = slot.name === 'head.weight' ? 1 : G;
+    // orthogonal and identity act per gate block (each [H, cols] block orthogonal / an identity,
+    // as SPEC says); the Glorot schemes see the whole tensor's fans, as torch.nn.init.xavier_*_
+    // applied to weight_ih_l{k} [G·H, I] does (fan_out = G·H)
+    const perBlock = scheme === 'orthogonal' || scheme === 'identity';
+    const blocks = slot.name === 'head.weight' || !perBlock ? 1 : G;
     const blockRows = rows / blocks;
     for (let g = 0; g < blocks; g++) {
       const block = v.subarray(g * blockRows * cols, (g + 1) * blockRows * cols);

@@ -34,6 +34,9 @@ export class Network {
     if (this.work && this.work.T === T && this.work.B === B) return this.work;
     const need = pointWork(this.cfg, T, B, 0, this.packedSize).total;
     if (need > this.workCapacity) {
+      // forget the old layout before freeing it: if the new arena is refused, no later call may
+      // reuse offsets into freed memory
+      this.work = null;
       if (this.workBase) this.k.memory.free(this.workBase);
       this.workBase = 0;
       this.workCapacity = 0;

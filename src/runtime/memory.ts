@@ -24,6 +24,16 @@ export interface ArenaMemory {
 /** 32-bit Wasm memory holds at most 4 GiB; the allocator itself needs a little of it. */
 export const MAX_WASM_FLOATS = Math.floor((4 * 1024 ** 3 - 64 * 1024 ** 2) / 4);
 
+/**
+ * The core's allocator (AssemblyScript's TLSF) serves single blocks below 1 GiB only: larger
+ * requests end in env.abort. Blocks of this many bytes or more are refused before the core is
+ * called (a margin of 64 bytes below 1 GiB covers the allocator's block header and alignment).
+ */
+export const MAX_BLOCK_BYTES = 1024 ** 3 - 64;
+
+/** Floats of the largest single block WasmMemory.alloc accepts (a multiple of 4, below MAX_BLOCK_BYTES). */
+export const MAX_BLOCK_FLOATS = Math.floor((MAX_BLOCK_BYTES - 1) / 16) * 4;
+
 export class WasmMemory implements ArenaMemory {
   readonly dtype = 'float32' as const;
   private view: Float32Array;
@@ -43,16 +53,27 @@ export class WasmMemory implements ArenaMemory {
 
   alloc(count: number): number {
     const floats = Math.max(4, Math.ceil(count / 4) * 4);
+    // 1. the whole of 32-bit memory
     if (!Number.isSafeInteger(floats) || floats + this.total > MAX_WASM_FLOATS) {
       throw new MemoryLimitError(
         `cannot reserve ${count} floats (${fmtBytes(count * 4)}): 32-bit Wasm memory holds at most ` +
         `${fmtBytes(MAX_WASM_FLOATS * 4)} and ${fmtBytes(this.total * 4)} are in use`);
     }
+    // 2. one block: refused here, before the core's allocator would abort on it
+    if (floats * 4 >= MAX_BLOCK_BYTES) {
+      throw new MemoryLimitError(
+        `cannot reserve ${count} floats (${fmtBytes(count * 4)}) as one block: the Wasm core allocates single ` +
+        `blocks of less than 1 GiB − 64 bytes (at most ${MAX_BLOCK_FLOATS} floats); use a smaller model or batch`);
+    }
+    // 3. the engine may still refuse to grow memory (a host limit, or memory taken by other models)
     let ptr: number;
     try {
       ptr = this.core.alloc(floats * 4) >>> 0;
-    } catch {
-      throw new MemoryLimitError(`the engine refused to grow Wasm memory by ${fmtBytes(floats * 4)}`);
+    } catch (e) {
+      throw new MemoryLimitError(
+        `the engine refused to grow Wasm memory for ${count} floats (${fmtBytes(floats * 4)}; ` +
+        `${fmtBytes(this.total * 4)} already in use, memory is ${fmtBytes(this.core.memory.buffer.byteLength)}): ` +
+        `${e instanceof Error ? e.message : String(e)}`);
     }
     const offset = ptr / 4;
     this.sizes.set(offset, floats);

@@ -371,6 +371,7 @@ function trainerOf(metadata: Record<string, string>): { options: TrainerOptions;
       const t = record('unrolled_trainer.tbptt', r.tbptt, ['k1', 'k2']);
       tbptt = { k1: count('unrolled_trainer.tbptt.k1', t.k1, 1), k2: count('unrolled_trainer.tbptt.k2', t.k2, 1) };
       if (tbptt.k2 < tbptt.k1) bad(`unrolled_trainer.tbptt needs k2 ≥ k1, found k1 ${tbptt.k1}, k2 ${tbptt.k2}`);
+      if (tbptt.k2 > 1 << 24) bad(`unrolled_trainer.tbptt.k2 must be at most 2^24 (the longest batch), found ${tbptt.k2}`);
     }
     const options: TrainerOptions = {
       loss, optimizer: optimizerSpecOf(optimizer), clipNorm: positive('clipNorm'), clipValue: positive('clipValue'),

@@ -92,8 +92,10 @@ export class Trainer {
     const t = options.tbptt;
     if (t !== undefined) {
       if (t === null || typeof t !== 'object') throw new ConfigError('options.tbptt', '{ k1, k2 } with 1 ≤ k1 ≤ k2', describe(t));
-      if (!Number.isInteger(t.k1) || t.k1 < 1) throw new ConfigError('options.tbptt.k1', 'an integer ≥ 1', describe(t.k1));
-      if (!Number.isInteger(t.k2) || t.k2 < t.k1) throw new ConfigError('options.tbptt.k2', `an integer ≥ k1 = ${t.k1}`, describe(t.k2));
+      if (!Number.isInteger(t.k1) || t.k1 < 1 || t.k1 > MAX_TBPTT) throw new ConfigError('options.tbptt.k1', `an integer in [1, ${MAX_TBPTT}]`, describe(t.k1));
+      if (!Number.isInteger(t.k2) || t.k2 < t.k1 || t.k2 > MAX_TBPTT) {
+        throw new ConfigError('options.tbptt.k2', `an integer in [k1 = ${t.k1}, ${MAX_TBPTT}]`, describe(t.k2));
+      }
       if (t.k2 > t.k1 && this.loss.at !== 'every') throw new ConfigError('options.tbptt', 'k2 = k1 for a loss at the last step (older steps carry no loss)', `k1 ${t.k1}, k2 ${t.k2}`);
     }
     this.k1 = t?.k1 ?? 0;
@@ -223,7 +225,13 @@ export class Trainer {
     net.backward(w, this.loss.at, diagnostics);
     const grads = p.base + p.P;
     const gradNorm = Math.sqrt(k.sumSquares(p.P, grads));
-    if (!Number.isFinite(gradNorm)) return this.refuse(out, loss, gradNorm, `the gradient norm is ${gradNorm}`);
+    // The norm is summed in f64, so it is finite for any finite gradients. In float32, gradients
+    // whose norm (after clipNorm) exceeds √F32_MAX would still overflow g² in the optimizer's
+    // moments and freeze the weights at Infinity: such a step is refused too.
+    const limit = k.memory.dtype === 'float32' ? SQRT_F32_MAX : Number.MAX_VALUE;
+    if (!Number.isFinite(gradNorm) || !(Math.min(gradNorm, this.clipNorm) <= limit)) {
+      return this.refuse(out, loss, gradNorm, `the gradient norm is ${gradNorm}`);
+    }
     let clipped = false;
     if (this.clipNorm !== Infinity) {
       const c = this.clipNorm / (gradNorm + 1e-6);
@@ -257,6 +265,10 @@ export class Trainer {
     this.optimizer.dispose();
   }
 }
+
+/** The longest window a step can run: a batch's T is at most 2^24 steps. */
+const MAX_TBPTT = 1 << 24;
+const SQRT_F32_MAX = Math.sqrt(3.4028234663852886e38);
 
 function newResult(): StepResult {
   return { loss: NaN, gradNorm: NaN, clipped: false, skipped: false, step: 0, lr: NaN, gradNormsOverTime: undefined };
