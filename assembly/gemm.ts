@@ -323,21 +323,19 @@ export function fill_rows2(M: i32, N: i32, c: usize, bias1: usize, bias2: usize)
   for (let i = 1; i < M; i++) memory.copy(c + <usize>i * rowBytes, c, rowBytes);
 }
 
-// Shape: out[N] += Σ_i A[M,N] rows (bias gradients: Σ over T·B of δ)
+// Shape: out[N] += Σ_i A[M,N] rows (bias gradients: Σ over T·B of δ). Row by row, so A is
+// read once front to back while out[N] stays in L1.
 export function col_sums_acc(M: i32, N: i32, a: usize, out: usize): void {
-  let j = 0;
-  if (ASC_FEATURE_SIMD) {
-    const N4 = N & ~3;
-    for (; j < N4; j += 4) {
-      let s = f32x4.splat(0);
-      for (let i = 0; i < M; i++) s = f32x4.add(s, v128.load(a + <usize>(i * N + j) * 4));
-      v128.store(out + <usize>j * 4, f32x4.add(v128.load(out + <usize>j * 4), s));
+  for (let i = 0; i < M; i++) {
+    const row = a + <usize>(i * N) * 4;
+    let j = 0;
+    if (ASC_FEATURE_SIMD) {
+      for (; j + 4 <= N; j += 4) {
+        const o = <usize>j * 4;
+        v128.store(out + o, f32x4.add(v128.load(out + o), v128.load(row + o)));
+      }
     }
-  }
-  for (; j < N; j++) {
-    let s: f32 = 0;
-    for (let i = 0; i < M; i++) s += load<f32>(a + <usize>(i * N + j) * 4);
-    store<f32>(out + <usize>j * 4, load<f32>(out + <usize>j * 4) + s);
+    for (; j < N; j++) store<f32>(out + <usize>j * 4, load<f32>(out + <usize>j * 4) + load<f32>(row + <usize>j * 4));
   }
 }
 

@@ -367,18 +367,18 @@ describe('gemm helpers', () => {
     }
   });
 
-  it('col_sums_acc: out[j] = fround(out[j] + Σ_i A[i,j]) summed in row order, both builds bit-identical; ≈ f64', () => {
+  it('col_sums_acc: out[j] accumulates A[i,j] row by row (fround after each add), both builds bit-identical; ≈ f64', () => {
     const rand = lcg(5);
     let worst = 0;
     for (const [M, N] of [...SHAPES, [9, 3], [100, 5], [2, 4]] as Array<[number, number]>) {
       const A = randF32(M * N, rand), out0 = randF32(N, rand, 3);
-      // exact float32 emulation of the documented order: s = Σ_i A[i,j] from 0, then out + s
+      // exact float32 emulation of the documented order: out[j] += A[i,j] for i = 0, 1, …
       const want = new Float32Array(N);
       const ref = new Float64Array(N);
       for (let j = 0; j < N; j++) {
-        let sum = 0, sum64 = 0;
-        for (let i = 0; i < M; i++) { sum = fr(sum + A[i * N + j]); sum64 += A[i * N + j]; }
-        want[j] = fr(out0[j] + sum);
+        let acc = out0[j], sum64 = 0;
+        for (let i = 0; i < M; i++) { acc = fr(acc + A[i * N + j]); sum64 += A[i * N + j]; }
+        want[j] = acc;
         ref[j] = out0[j] + sum64;
       }
       for (const [name, core] of CORES()) {
