@@ -3,7 +3,7 @@
 // top layer first → gradients in the parameter arena. Holds offsets only; the kernels do the math.
 import type { Kernels } from '../backends/kernels.js';
 import { FLAG_RELU, FLAG_TOKENS } from '../backends/kernels.js';
-import type { ResolvedConfig } from './config.js';
+import { GATES, type ResolvedConfig } from './config.js';
 import type { Batch } from './batch.js';
 import type { ResolvedLoss } from './loss.js';
 import { paramArenaSize, pointParams, pointWork, type ParamArena, type WorkArena } from './layout.js';
@@ -81,7 +81,7 @@ export class Network {
    */
   pack(): void {
     if (!this.packedDirty) return;
-    const p = this.params, H = this.H, O = this.cfg.outputSize, G = gatesOf(this.cfg) * H, k = this.k;
+    const p = this.params, H = this.H, O = this.cfg.outputSize, G = GATES[this.cfg.cell] * H, k = this.k;
     for (const l of p.layers) {
       const I = l.inputSize;
       k.packPanels(I, G, l.wih, 1, I, l.wihF); // W_ihᵀ [I,G]
@@ -229,9 +229,6 @@ export class Network {
   }
 }
 
-function gatesOf(cfg: ResolvedConfig): number {
-  return cfg.cell === 'lstm' ? 4 : cfg.cell === 'gru' ? 3 : 1;
-}
 
 function subarray(a: ArrayLike<number>, from: number, to: number): ArrayLike<number> {
   if (ArrayBuffer.isView(a)) return (a as unknown as Float32Array).subarray(from, to);
