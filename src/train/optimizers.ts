@@ -75,8 +75,17 @@ export class Optimizer {
   readonly state: number;
   readonly moments: string[];
 
+  // Adam's constant scalars, computed once (1 − β in f64, as PyTorch's Python floats): a number
+  // computed anew for every call would be boxed at the JS→Wasm boundary on every step
+  private readonly omb1: number;
+  private readonly omb2: number;
+  private readonly l2: number;
+
   constructor(spec: OptimizerSpec | OptimizerName, private readonly k: Kernels, private readonly P: number) {
     this.spec = resolveOptimizer(spec);
+    this.omb1 = 1 - this.spec.beta1;
+    this.omb2 = 1 - this.spec.beta2;
+    this.l2 = this.spec.name === 'adamw' ? 0 : this.spec.weightDecay;
     this.moments = momentNames(this.spec.name);
     const n = this.spec.name === 'sgd' && this.spec.momentum === 0 ? 0 : this.moments.length;
     this.state = n ? k.memory.alloc(n * P) : 0;
@@ -95,9 +104,8 @@ export class Optimizer {
       case 'adam':
       case 'adamw': {
         const bc1 = 1 - s.beta1 ** this.step, bc2 = 1 - s.beta2 ** this.step;
-        const decoupled = s.name === 'adamw';
-        k.adamUpdate(P, params, grads, this.moment(0), this.moment(1), s.beta1, 1 - s.beta1, s.beta2, 1 - s.beta2, s.eps,
-          lr / bc1, Math.sqrt(bc2), decoupled ? 0 : s.weightDecay, decoupled ? 1 - lr * s.weightDecay : 1);
+        k.adamUpdate(P, params, grads, this.moment(0), this.moment(1), s.beta1, this.omb1, s.beta2, this.omb2, s.eps,
+          lr / bc1, Math.sqrt(bc2), this.l2, s.name === 'adamw' ? 1 - lr * s.weightDecay : 1);
         break;
       }
       case 'rmsprop':
