@@ -9,7 +9,9 @@ export type ErrorCode =
   | 'DISPOSED'         // the model was disposed
   | 'BUSY'             // a call re-entered a model that is in the middle of another call
   | 'BAD_CHECKPOINT'   // a safetensors / checkpoint file that fails validation
-  | 'BACKEND';         // the Wasm core could not be loaded
+  | 'BACKEND'          // the Wasm core could not be loaded
+  | 'FILE'             // a file cannot be read or written (missing, a directory, a loop, no permission, not UTF-8, an input an output would overwrite)
+  | 'TIMEOUT';         // a request to a worker got no answer within its bound
 
 export class UnrolledError extends Error {
   readonly code: ErrorCode;
@@ -63,6 +65,22 @@ export class CheckpointError extends UnrolledError {
 
 export class BackendError extends UnrolledError {
   constructor(message: string) { super('BACKEND', message); }
+}
+
+export class FileError extends UnrolledError {
+  /** The path as the caller gave it. */
+  readonly path: string;
+  /** The system's error code (ENOENT, EISDIR, ELOOP, EACCES, ...) when there was one. */
+  readonly errno: string | undefined;
+  constructor(path: string, detail: string, errno?: string) {
+    super('FILE', `${path}: ${detail}`);
+    this.path = path;
+    this.errno = errno;
+  }
+}
+
+export class TimeoutError extends UnrolledError {
+  constructor(message: string) { super('TIMEOUT', message); }
 }
 
 /** A short description of a value for error messages: type, length, a number's value. */
