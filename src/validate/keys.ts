@@ -1,0 +1,48 @@
+// Unknown keys in an option object are refused: a misspelt `clipnorm` silently ignored would
+// train without clipping. The error names the nearest valid key so the fix is obvious.
+import type { ArgumentErrorClass } from './domain.js';
+import { UnknownKeyError, quoteKey } from './errors.js';
+
+/** Levenshtein distance, case-insensitive (a wrong case is the most common slip: clipnorm). */
+export function editDistance(a: string, b: string): number {
+  a = a.toLowerCase(); b = b.toLowerCase();
+  // option names are short; a huge key is far from all of them, whatever its letters
+  if (a.length > 64 || b.length > 64) return Math.max(a.length, b.length);
+  let prev = new Array<number>(b.length + 1);
+  let cur = new Array<number>(b.length + 1);
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    cur[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    [prev, cur] = [cur, prev];
+  }
+  return prev[b.length];
+}
+
+/** The allowed name closest to `key`, if it is close enough to be a plausible misspelling. */
+export function nearestKey(key: string, allowed: readonly string[]): string | undefined {
+  // snake_case and kebab-case of a camelCase name count as the same name (weight_decay)
+  const squash = (s: string) => s.replace(/[_\-\s]/g, '');
+  let best: string | undefined, bestD = Infinity;
+  for (const a of allowed) {
+    const d = Math.min(editDistance(key, a), editDistance(squash(key), squash(a)));
+    if (d < bestD) { best = a; bestD = d; }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+/**
+ * Refuses any own enumerable string key of `obj` that is not in `allowed`, naming the key and the
+ * nearest valid name: "options: unknown key 'clipnorm' (did you mean 'clipNorm'?)". The error is
+ * an UnknownKeyError (a ConfigError) unless another class is given, e.g. for checkpoints.
+ */
+export function checkKeys(argument: string, obj: object, allowed: readonly string[], ErrorClass?: ArgumentErrorClass): void {
+  for (const key of Object.keys(obj)) {
+    if (allowed.includes(key)) continue;
+    const near = nearestKey(key, allowed);
+    if (ErrorClass === undefined) throw new UnknownKeyError(argument, key, near, allowed);
+    throw new ErrorClass(`${argument}.${key}`, near !== undefined ? `no such key (did you mean '${near}'?)` : `one of the keys ${allowed.join(', ')}`, `unknown key ${quoteKey(key)}`);
+  }
+}
