@@ -2,12 +2,12 @@
 // fsync, rename, directory fsync), so a crash at any moment leaves the previous checkpoint or the
 // new one, never a torn file; temporary files that a killed process left behind are removed by
 // the next save to the same path.
-import { readdir, readFile, unlink } from 'node:fs/promises';
+import { readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InvalidArgumentError, describe } from '../errors.js';
 import { checkpointToSafetensors, restoreCheckpoint, type CheckpointExtra, type RestoredCheckpoint, type RestoreOptions } from '../train/checkpoint.js';
 import type { Trainer } from '../train/trainer.js';
-import { saveSafetensors } from './files.js';
+import { readFileBytes, resolveWriteTarget, saveSafetensors } from './files.js';
 
 function checkPath(path: unknown): asserts path is string {
   if (typeof path !== 'string' || path.length === 0) throw new InvalidArgumentError('path', 'a non-empty file path', describe(path));
@@ -52,11 +52,15 @@ export async function removeStaleTempFiles(path: string): Promise<string[]> {
   return removed;
 }
 
-/** Writes a checkpoint of `trainer` (and `extra`) to `path` atomically. Returns its size in bytes. */
+/**
+ * Writes a checkpoint of `trainer` (and `extra`) to `path` atomically, under saveSafetensors' rules
+ * for existing files and symbolic links. Returns its size in bytes.
+ */
 export async function saveCheckpoint(path: string, trainer: Trainer, extra: CheckpointExtra = {}): Promise<number> {
   checkPath(path);
   const bytes = checkpointToSafetensors(trainer, extra);
-  await removeStaleTempFiles(path);
+  // the temporary files sit next to the file that is replaced (a symbolic link's target)
+  await removeStaleTempFiles((await resolveWriteTarget(path)).target);
   await saveSafetensors(path, bytes);
   return bytes.length;
 }
@@ -64,5 +68,5 @@ export async function saveCheckpoint(path: string, trainer: Trainer, extra: Chec
 /** Reads, validates and restores a checkpoint file (CheckpointError if it is not a valid one). */
 export async function loadCheckpoint(path: string, options: RestoreOptions = {}): Promise<RestoredCheckpoint> {
   checkPath(path);
-  return restoreCheckpoint(await readFile(path), options);
+  return restoreCheckpoint(await readFileBytes(path), options);
 }
