@@ -3,7 +3,12 @@
 // and the kernel another. The Wasm kernels trust ids and lengths, so this copy is the line that
 // keeps a bad id from writing into another model's memory.
 import { InvalidArgumentError, NonFiniteError, describe } from '../errors.js';
-import { copyTypedArray, typedArrayKind, type PlainTypedArray } from './snapshot.js';
+import { typedArrayKind, type PlainTypedArray } from './snapshot.js';
+
+// the intrinsics, not the value's own `length` / `set`: a typed-array subclass may override both
+const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), 'length')!.get! as (this: unknown) => number;
+const typedArraySet = Object.getPrototypeOf(Int8Array.prototype).set as (this: PlainTypedArray, src: ArrayLike<number>) => void;
+const INTEGER_KINDS = new Set(['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array']);
 
 /** The largest finite float32: anything larger becomes Infinity when stored. */
 export const F32_MAX = 3.4028234663852886e38;
@@ -14,7 +19,7 @@ function lengthOf(argument: string, value: unknown, expectedLength: number | und
   let n: unknown;
   if (kind !== undefined) {
     if (kind === 'BigInt64Array' || kind === 'BigUint64Array') throw new InvalidArgumentError(argument, `an array or typed array of ${what}`, kind);
-    n = (value as PlainTypedArray).length;
+    n = typedArrayLength.call(value);
   } else if (Array.isArray(value)) {
     n = (value as unknown[]).length;
   } else {
@@ -31,18 +36,21 @@ function lengthOf(argument: string, value: unknown, expectedLength: number | und
  * `expectedLength` numbers; any length when undefined). Every element is read once and must be a
  * finite number (within float32 range for 'float32'), else NonFiniteError naming the index.
  */
-export function copyFloats(argument: string, value: unknown, expectedLength: number | undefined, dtype: 'float32' | 'float64', what = 'finite numbers'): Float32Array | Float64Array {
+export function copyFloats(argument: string, value: unknown, expectedLength: number | undefined, dtype: 'float32' | 'float64', what = 'finite numbers',
+  out?: Float32Array | Float64Array): Float32Array | Float64Array {
   const n = lengthOf(argument, value, expectedLength, what);
-  const out = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  // `out` is reused when it fits: a training step copies its batch without allocating
+  if (!out || out.length !== n || (dtype === 'float32') !== (out instanceof Float32Array)) {
+    out = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  }
   const limit = dtype === 'float32' ? F32_MAX : Number.MAX_VALUE;
-  const kind = typedArrayKind(value);
-  if (kind !== undefined) {
-    // a genuine typed array: copy through its internal slots, then check the copy
-    const src = copyTypedArray(value as PlainTypedArray, kind);
+  if (typedArrayKind(value) !== undefined) {
+    // a genuine typed array: copied through its internal slots (another thread may still be
+    // writing a shared buffer), then only the copy is checked
+    typedArraySet.call(out, value as PlainTypedArray);
     for (let i = 0; i < n; i++) {
-      const a = src[i];
+      const a = out[i];
       if (!(Math.abs(a) <= limit)) throw nonFinite(argument, i, a, dtype);
-      out[i] = a;
     }
     return out;
   }
@@ -64,11 +72,21 @@ function nonFinite(argument: string, i: number, a: unknown, dtype: string): NonF
  * An owned Int32Array copy of token or class ids: every element read once and checked to be an
  * integer in [0, vocab), else InvalidArgumentError naming `argument[i]`.
  */
-export function copyIds(argument: string, value: unknown, expectedLength: number | undefined, vocab: number): Int32Array {
+export function copyIds(argument: string, value: unknown, expectedLength: number | undefined, vocab: number, out?: Int32Array): Int32Array {
   const n = lengthOf(argument, value, expectedLength, `integer ids in [0, ${vocab - 1}]`);
-  const out = new Int32Array(n);
+  if (!out || out.length !== n) out = new Int32Array(n);
   const kind = typedArrayKind(value);
-  const src: ArrayLike<unknown> = kind !== undefined ? copyTypedArray(value as PlainTypedArray, kind) : value as unknown[];
+  if (kind !== undefined && INTEGER_KINDS.has(kind)) {
+    // integers convert exactly (a Uint32 id ≥ 2^31 wraps to a negative one, refused below)
+    typedArraySet.call(out, value as PlainTypedArray);
+    for (let i = 0; i < n; i++) {
+      const a = out[i];
+      if (a < 0 || a >= vocab) throw new InvalidArgumentError(`${argument}[${i}]`, `an integer id in [0, ${vocab - 1}]`, describe(a));
+    }
+    return out;
+  }
+  // floats would truncate (1.5 → 1, 2^32 + 3 → 3) in an Int32Array: each is checked before it is stored
+  const src = value as ArrayLike<unknown>;
   for (let i = 0; i < n; i++) {
     const a = src[i];
     if (typeof a !== 'number' || !Number.isInteger(a) || a < 0 || a >= vocab) {
