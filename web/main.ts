@@ -5,6 +5,7 @@
 // It uses unrolled as a user would: `import … from 'unrolled'` (the package's exports map), and
 // createTrainingWorker(), whose `new Worker(new URL('./trainer-worker.js', import.meta.url))` the
 // bundler follows, emitting the worker and the Wasm cores it fetches as assets.
+import './locale-guard.js'; // before uPlot, which formats numbers in navigator.language on load
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';

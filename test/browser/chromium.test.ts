@@ -3,19 +3,18 @@
 // run in Node (src/node/index.js, core read from disk) must give bit-identical weights, since the
 // default (non-relaxed) core is plain IEEE f32 arithmetic and the JS around it is deterministic.
 //
-// Needs `npm run build` (dist/ and build/) and Chromium at /usr/bin/chromium (or
-// UNROLLED_CHROMIUM=/path). UNROLLED_SKIP_BROWSER=1 skips it; a missing browser otherwise fails.
+// Needs `npm run build` (dist/ and build/). The browser comes from ./launch.ts (the npm package
+// @sparticuz/chromium, or UNROLLED_CHROMIUM=/path); UNROLLED_SKIP_BROWSER=1 skips the test.
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as unrolled from '../../src/node/index.js';
+import { launchChromium, SKIP_BROWSER } from './launch.js';
 import { startStaticServer, type StaticServer } from './server.js';
 import { runSmokeTask, type SmokeResult } from './smoke-task.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = process.env.UNROLLED_CHROMIUM || '/usr/bin/chromium';
-const SKIP = process.env.UNROLLED_SKIP_BROWSER === '1';
 const SCREENSHOT = fileURLToPath(new URL('../artifacts/browser-smoke.png', import.meta.url));
 const BUILT = ['dist/index.js', 'dist/runtime/load.js', 'build/unrolled.simd.wasm', 'build/unrolled.scalar.wasm'];
 
@@ -23,7 +22,7 @@ declare global {
   interface Window { __result?: SmokeResult; __error?: string }
 }
 
-describe.skipIf(SKIP)('browser smoke (headless Chromium)', () => {
+describe.skipIf(SKIP_BROWSER)('browser smoke (headless Chromium)', () => {
   let server: StaticServer | undefined;
   let browser: Browser | undefined;
   let chromeResult: SmokeResult;
@@ -34,17 +33,7 @@ describe.skipIf(SKIP)('browser smoke (headless Chromium)', () => {
     if (missing.length) {
       throw new Error(`missing ${missing.join(', ')}: run \`npm run build\` first (the browser test loads dist/ and build/)`);
     }
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set ` +
-        `UNROLLED_CHROMIUM=/path/to/chromium; set UNROLLED_SKIP_BROWSER=1 to skip the browser tests`);
-    }
-    server = await startStaticServer(ROOT);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-        '--no-first-run', '--disable-gpu'],
-    });
+    [server, browser] = await Promise.all([startStaticServer(ROOT), launchChromium()]);
     const page = await browser.newPage({ viewport: { width: 1000, height: 420 } });
     page.on('console', (m) => pageLog.push(`[console.${m.type()}] ${m.text()}`));
     page.on('pageerror', (e) => pageLog.push(`[pageerror] ${e.message}`));

@@ -4,18 +4,17 @@
 // the gradient-flow chart has data and that a sample arrived, downloads the weights, stops, and
 // saves a screenshot to test/artifacts/demo.png.
 //
-// Needs `npm run build` and Chromium at /usr/bin/chromium (or UNROLLED_CHROMIUM=/path);
-// UNROLLED_SKIP_BROWSER=1 skips it, a missing browser otherwise fails.
+// Needs `npm run build`. The browser comes from test/browser/launch.ts (the npm package
+// @sparticuz/chromium, or UNROLLED_CHROMIUM=/path); UNROLLED_SKIP_BROWSER=1 skips the test.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, SKIP_BROWSER } from '../browser/launch.js';
 import { startStaticServer } from '../browser/server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const CHROMIUM = process.env.UNROLLED_CHROMIUM || '/usr/bin/chromium';
-const SKIP = process.env.UNROLLED_SKIP_BROWSER === '1';
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url));
 const SCREENSHOT = `${ARTIFACTS}demo.png`;
 
@@ -54,7 +53,7 @@ function startDemoServer(): Promise<{ url: string; child: ChildProcess; log: str
   });
 }
 
-describe.skipIf(SKIP)('demo page (headless Chromium)', () => {
+describe.skipIf(SKIP_BROWSER)('demo page (headless Chromium)', () => {
   let server: { url: string; child: ChildProcess; log: string[] } | undefined;
   let browser: Browser | undefined;
   let page: Page;
@@ -65,19 +64,7 @@ describe.skipIf(SKIP)('demo page (headless Chromium)', () => {
   beforeAll(async () => {
     const missing = ['dist/index.js', 'dist/worker/trainer-worker.js', 'build/unrolled.simd.wasm'].filter((f) => !existsSync(ROOT + f));
     if (missing.length) throw new Error(`missing ${missing.join(', ')}: run \`npm run build\` first (the demo bundles the built package)`);
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set ` +
-        `UNROLLED_CHROMIUM=/path/to/chromium; set UNROLLED_SKIP_BROWSER=1 to skip the browser tests`);
-    }
-    [server, browser] = await Promise.all([
-      startDemoServer(),
-      chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-          '--no-first-run', '--disable-gpu'],
-      }),
-    ]);
+    [server, browser] = await Promise.all([startDemoServer(), launchChromium()]);
     page = await browser.newPage({ viewport: { width: 1360, height: 900 }, deviceScaleFactor: 1, acceptDownloads: true });
     page.on('console', (m) => pageLog.push(`[console.${m.type()}] ${m.text()}`));
     page.on('pageerror', (e) => pageLog.push(`[pageerror] ${e.message}`));
@@ -98,8 +85,14 @@ describe.skipIf(SKIP)('demo page (headless Chromium)', () => {
 
   it('is served cross-origin isolated, with nothing fetched from outside', async () => {
     expect(await page.evaluate(() => crossOriginIsolated), 'COOP/COEP headers').toBe(true);
+    expect(await page.evaluate(() => typeof SharedArrayBuffer), 'SharedArrayBuffer, which threads would need').toBe('function');
     expect(await page.title()).toContain('unrolled');
     expect(pageLog.filter((l) => /external|pageerror|http [45]/.test(l)), context()).toEqual([]);
+    // the browser's own locale reaches the page (no --lang): under LANG=C it is not even a valid tag
+    const language = await page.evaluate(() => navigator.language);
+    expect(await page.evaluate(() => window.__demo !== undefined), `the page's script ran (navigator.language ${language})${context()}`).toBe(true);
+    const repaired = pageLog.find((l) => l.includes('navigator.language'));
+    console.log(`demo: ${await page.evaluate(() => navigator.userAgent)}; navigator.language ${language}${repaired ? ` (${repaired})` : ''}`);
   });
 
   it('trains in the worker: the displayed loss falls, gradient flow is charted, samples appear', async () => {
@@ -110,7 +103,8 @@ describe.skipIf(SKIP)('demo page (headless Chromium)', () => {
     await page.click('#train');
     try {
       await page.waitForFunction(() => {
-        const d = window.__demo!;
+        const d = window.__demo;
+        if (!d) throw new Error("the page's script never ran (no window.__demo)");
         if (d.error) return true;
         const shown = Number(document.getElementById('stat-loss')!.textContent);
         return d.progressEvents > 1 && shown <= d.firstLoss - 0.75 && d.samples >= 2;
