@@ -83,7 +83,7 @@ export class TimeoutError extends UnrolledError {
   constructor(message: string) { super('TIMEOUT', message); }
 }
 
-/** A short description of a value for error messages: type, length, a number's value. */
+/** @internal A short description of a value for error messages: type, length, a number's value. */
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
