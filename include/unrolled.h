@@ -21,9 +21,10 @@
  *      `alloc` and `free` would otherwise clash with libc. Define UNROLLED_NO_PLAIN_API to leave
  *      them out, or define UNROLLED_FN(name) to choose other names.
  *
- *   2. With UNROLLED_WASM2C defined: the symbols that wasm2c 1.0.32 (the Debian/Ubuntu package
- *      wabt 1.0.32-1) generates for
- *          wasm2c build/unrolled.scalar.wasm -n unrolled -o unrolled_w2c.c
+ *   2. With UNROLLED_WASM2C defined: the symbols that the npm package wasm2c (wabt's wasm2c
+ *      1.0.13, run by Node) generates for
+ *          node node_modules/wasm2c/wasm2c.js build/unrolled.scalar.wasm -o unrolled_w2c.c
+ *      compiled with -DWASM_RT_MODULE_PREFIX=unrolled_ (details at that part, below).
  *      The declarations match the generated unrolled_w2c.h, so a C file can include both and the
  *      compiler checks that they agree (examples/c/main.c does).
  *
@@ -362,167 +363,160 @@ void UNROLLED_FN(env_abort)(unrolled_ptr message, unrolled_ptr file, int32_t lin
 #endif /* UNROLLED_NO_PLAIN_API */
 
 /* =============================================================================================
- * wasm2c 1.0.32 (Debian/Ubuntu wabt 1.0.32-1), for
- *     wasm2c build/unrolled.scalar.wasm -n unrolled -o unrolled_w2c.c
- * (`wasm2c --version` prints 1.0.32.) wasm2c 1.0.32 cannot translate the other builds: it
- * crashes on the v128 code of the SIMD and relaxed builds and rejects the threads build's
- * shared memory. Use unrolled.scalar.wasm, single-threaded: its pool_* exports do nothing.
+ * wasm2c from the npm package "wasm2c" (an emscripten build of wabt's wasm2c 1.0.13; it runs
+ * under Node and ships its runtime: wasm-rt.h, wasm-rt-impl.h, wasm-rt-impl.c), for
+ *     node node_modules/wasm2c/wasm2c.js build/unrolled.scalar.wasm -o unrolled_w2c.c
+ * with every C file of the program (the generated one, wasm-rt-impl.c and the host's) compiled
+ * with -DWASM_RT_MODULE_PREFIX=unrolled_ and the package's directory on the include path.
+ * (`node node_modules/wasm2c/wasm2c.js --version` prints 1.0.13.) This wasm2c translates the
+ * scalar build only: it stops at the data-count section of the others ("invalid section code:
+ * 12") and refuses every --enable-* flag ("only default feature flags"). Use
+ * unrolled.scalar.wasm, single-threaded: its pool_* exports do nothing.
  *
- * Naming. Every symbol is "Z_" + mangle(module) [+ "Z_" + mangle(field)], where mangle keeps
- * [A-Za-z0-9_] except 'Z' and writes any other byte as 'Z' + two upper-case hex digits ('Z' →
- * "Z5A", '.' → "Z2E", '-' → "Z2D"). The module name comes from -n; without it, it is the file
- * name: unrolled.scalar.wasm gives Z_unrolledZ2Escalar_..., hence -n unrolled. So:
- *     instance type   Z_unrolled_instance_t      (struct with the memory and the one global)
- *     per process     wasm_rt_init(); Z_unrolled_init_module();
- *     per instance    Z_unrolled_instantiate(&inst, &env); ... Z_unrolled_free(&inst);
- *     export f        Z_unrolledZ_f(&inst, args...)       (every i32 is u32, f32 float, f64 double)
- *     memory          wasm_rt_memory_t *Z_unrolledZ_memory(&inst)  →  ->data, ->size (bytes)
- *     import env.abort  the host defines  struct Z_env_instance_t  (any contents; its address is
- *                     passed to instantiate and handed back to the import) and
- *                     void Z_envZ_abort(struct Z_env_instance_t*, u32 msg, u32 file, u32 line, u32 col)
- *     at exit         wasm_rt_free();
- * Traps (out-of-bounds access, unreachable, or wasm_rt_trap() called from Z_envZ_abort) longjmp
- * to the most recent wasm_rt_impl_try() (wasm-rt-impl.h); without one, the process aborts.
+ * One module per program. The generated C keeps the memory and the globals in static variables:
+ * one instance per process, and nothing to free (the memory lives until exit).
+ *     per process     unrolled_init();   before the first export; allocates the memory and sets
+ *                     the export pointers
+ *     export f        unrolled_Z_<f>Z_<sig>(args...), a function pointer; <sig> is the result's
+ *                     letter, then one per parameter (i i32, j i64, f f32, d f64; v for none):
+ *                     alloc(i32) -> i32 is unrolled_Z_allocZ_ii. Every i32 is u32, f32 float,
+ *                     f64 double. Names keep [A-Za-z0-9_] except 'Z'; any other byte would be
+ *                     'Z' + two upper-case hex digits (no export of the core has one).
+ *     memory          wasm_rt_memory_t *unrolled_Z_memory  ->  ->data, ->size (bytes)
+ *     import env.abort  a function pointer the host defines (imports take no prefix):
+ *                     void (*Z_envZ_abortZ_viiii)(u32 msg, u32 file, u32 line, u32 col) = handler;
+ * The prefix (WASM_RT_MODULE_PREFIX) keeps the generated `init` and Z_... globals from clashing
+ * with anything else linked in; without it every name below loses its "unrolled_".
+ * Traps (out-of-bounds access, unreachable, or wasm_rt_trap() called from the abort handler)
+ * longjmp to the most recent wasm_rt_impl_try() (wasm-rt-impl.h), which the host must have
+ * called before the first export that can trap.
  *
- * Memory. memory->data + address is the byte at `address` on a little-endian host (on a
- * big-endian host wasm2c 1.0.32, compiled with -DWABT_BIG_ENDIAN=1, stores the memory reversed:
- * use data + size - address - 4 for an f32 and copy element by element). With the default
- * runtime on a 64-bit POSIX host (WASM_RT_MEMCHECK_SIGNAL_HANDLER = 1), memory is one 8 GiB
- * mmap reservation and ->data never moves; built with -DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0 it is
- * realloc'ed on growth. Take ->data again after every alloc() either way.
+ * Memory. memory->data + address is the byte at `address`. The generated loads and stores
+ * memcpy in host byte order, so only little-endian hosts read the core's f32 tensors right.
+ * The runtime calloc()s the memory and realloc()s it on growth: ->data moves when alloc() grows
+ * it. Take ->data again after every call that may allocate.
  *
- * Later wabt releases (1.0.33 and up) renamed everything (w2c_unrolled instance type,
- * wasm2c_unrolled_instantiate, w2c_unrolled_alloc, imports as w2c_env_abort(struct w2c_env*,
- * ...)); the declarations below are for 1.0.32 only. Compare with the generated header.
+ * Later wabt releases changed the generated interface more than once (per-instance structs with
+ * Z_<module>_instantiate in 1.0.32, w2c_<module>_<export> from 1.0.33 on); the declarations below
+ * are for the npm package's 1.0.13 only. Compare with the generated header: a C file that
+ * includes both (examples/c/main.c does) fails to compile where they disagree.
  * ============================================================================================= */
 #ifdef UNROLLED_WASM2C
 #include "wasm-rt.h"
 
-struct Z_unrolled_instance_t;
-typedef struct Z_unrolled_instance_t Z_unrolled_instance_t;
-struct Z_env_instance_t; /* defined by the host */
-
-void Z_unrolled_init_module(void);
-void Z_unrolled_instantiate(Z_unrolled_instance_t* inst, struct Z_env_instance_t* env);
-void Z_unrolled_free(Z_unrolled_instance_t* inst);
-wasm_rt_memory_t* Z_unrolledZ_memory(Z_unrolled_instance_t* inst);
+void unrolled_init(void);
+extern wasm_rt_memory_t* unrolled_Z_memory;
 
 /* import 'env' 'abort': defined by the host; must not return (call wasm_rt_trap, exit, ...). */
-void Z_envZ_abort(struct Z_env_instance_t* env, uint32_t message, uint32_t file, uint32_t line,
-                  uint32_t column);
+extern void (*Z_envZ_abortZ_viiii)(uint32_t message, uint32_t file, uint32_t line, uint32_t column);
 
-/* exports: the same arguments as unrolled_<name> above, after the instance pointer */
-uint32_t Z_unrolledZ_alloc(Z_unrolled_instance_t* inst, uint32_t bytes);
-void Z_unrolledZ_free(Z_unrolled_instance_t* inst, uint32_t ptr);
-void Z_unrolledZ_zero(Z_unrolled_instance_t* inst, uint32_t ptr, uint32_t bytes);
-uint32_t Z_unrolledZ_simd_enabled(Z_unrolled_instance_t* inst);
+/* exports: the same arguments as unrolled_<name> above */
+extern uint32_t (*unrolled_Z_allocZ_ii)(uint32_t bytes);
+extern void (*unrolled_Z_freeZ_vi)(uint32_t ptr);
+extern void (*unrolled_Z_zeroZ_vii)(uint32_t ptr, uint32_t bytes);
+extern uint32_t (*unrolled_Z_simd_enabledZ_iv)(void);
 
-void Z_unrolledZ_gemm_nn_f32x4(Z_unrolled_instance_t* inst, uint32_t M, uint32_t N, uint32_t K,
-                               uint32_t a, uint32_t lda, uint32_t b, uint32_t ldb, uint32_t c,
-                               uint32_t ldc, uint32_t acc);
-void Z_unrolledZ_gemm_tn_f32x4(Z_unrolled_instance_t* inst, uint32_t M, uint32_t N, uint32_t K,
-                               uint32_t a, uint32_t lda, uint32_t b, uint32_t ldb, uint32_t c,
-                               uint32_t ldc, uint32_t acc);
-void Z_unrolledZ_gemm_nt_f32x4(Z_unrolled_instance_t* inst, uint32_t M, uint32_t N, uint32_t K,
-                               uint32_t a, uint32_t lda, uint32_t b, uint32_t ldb, uint32_t c,
-                               uint32_t ldc, uint32_t acc);
-void Z_unrolledZ_gemm_nn_scalar(Z_unrolled_instance_t* inst, uint32_t M, uint32_t N, uint32_t K,
-                                uint32_t a, uint32_t lda, uint32_t b, uint32_t ldb, uint32_t c,
-                                uint32_t ldc, uint32_t acc);
-void Z_unrolledZ_gemm_tn_scalar(Z_unrolled_instance_t* inst, uint32_t M, uint32_t N, uint32_t K,
-                                uint32_t a, uint32_t lda, uint32_t b, uint32_t ldb, uint32_t c,
-                                uint32_t ldc, uint32_t acc);
-void Z_unrolledZ_gemm_nt_scalar(Z_unrolled_instance_t* inst, uint32_t M, uint32_t N, uint32_t K,
-                                uint32_t a, uint32_t lda, uint32_t b, uint32_t ldb, uint32_t c,
-                                uint32_t ldc, uint32_t acc);
-void Z_unrolledZ_transpose(Z_unrolled_instance_t* inst, uint32_t rows, uint32_t cols, uint32_t src,
-                           uint32_t dst);
-void Z_unrolledZ_fill_rows(Z_unrolled_instance_t* inst, uint32_t M, uint32_t N, uint32_t c,
-                           uint32_t bias);
-void Z_unrolledZ_fill_rows2(Z_unrolled_instance_t* inst, uint32_t M, uint32_t N, uint32_t c,
-                            uint32_t bias1, uint32_t bias2);
-void Z_unrolledZ_col_sums_acc(Z_unrolled_instance_t* inst, uint32_t M, uint32_t N, uint32_t a,
-                              uint32_t out);
+extern void (*unrolled_Z_gemm_nn_f32x4Z_viiiiiiiiii)(
+    uint32_t M, uint32_t N, uint32_t K, uint32_t a, uint32_t lda, uint32_t b, uint32_t ldb,
+    uint32_t c, uint32_t ldc, uint32_t acc);
+extern void (*unrolled_Z_gemm_tn_f32x4Z_viiiiiiiiii)(
+    uint32_t M, uint32_t N, uint32_t K, uint32_t a, uint32_t lda, uint32_t b, uint32_t ldb,
+    uint32_t c, uint32_t ldc, uint32_t acc);
+extern void (*unrolled_Z_gemm_nt_f32x4Z_viiiiiiiiii)(
+    uint32_t M, uint32_t N, uint32_t K, uint32_t a, uint32_t lda, uint32_t b, uint32_t ldb,
+    uint32_t c, uint32_t ldc, uint32_t acc);
+extern void (*unrolled_Z_gemm_nn_scalarZ_viiiiiiiiii)(
+    uint32_t M, uint32_t N, uint32_t K, uint32_t a, uint32_t lda, uint32_t b, uint32_t ldb,
+    uint32_t c, uint32_t ldc, uint32_t acc);
+extern void (*unrolled_Z_gemm_tn_scalarZ_viiiiiiiiii)(
+    uint32_t M, uint32_t N, uint32_t K, uint32_t a, uint32_t lda, uint32_t b, uint32_t ldb,
+    uint32_t c, uint32_t ldc, uint32_t acc);
+extern void (*unrolled_Z_gemm_nt_scalarZ_viiiiiiiiii)(
+    uint32_t M, uint32_t N, uint32_t K, uint32_t a, uint32_t lda, uint32_t b, uint32_t ldb,
+    uint32_t c, uint32_t ldc, uint32_t acc);
+extern void (*unrolled_Z_transposeZ_viiii)(
+    uint32_t rows, uint32_t cols, uint32_t src, uint32_t dst);
+extern void (*unrolled_Z_fill_rowsZ_viiii)(uint32_t M, uint32_t N, uint32_t c, uint32_t bias);
+extern void (*unrolled_Z_fill_rows2Z_viiiii)(
+    uint32_t M, uint32_t N, uint32_t c, uint32_t bias1, uint32_t bias2);
+extern void (*unrolled_Z_col_sums_accZ_viiii)(uint32_t M, uint32_t N, uint32_t a, uint32_t out);
 
-uint32_t Z_unrolledZ_packed_size(Z_unrolled_instance_t* inst, uint32_t K, uint32_t N);
-void Z_unrolledZ_pack_panels(Z_unrolled_instance_t* inst, uint32_t K, uint32_t N, uint32_t src,
-                             uint32_t sk, uint32_t sn, uint32_t dst);
-void Z_unrolledZ_gemm_packed(Z_unrolled_instance_t* inst, uint32_t M, uint32_t N, uint32_t K,
-                             uint32_t a, uint32_t sai, uint32_t sak, uint32_t bp, uint32_t c,
-                             uint32_t ldc, uint32_t acc);
-void Z_unrolledZ_gemm_packed_part(Z_unrolled_instance_t* inst, uint32_t M, uint32_t N, uint32_t K,
-                                  uint32_t a, uint32_t sai, uint32_t sak, uint32_t bp, uint32_t c,
-                                  uint32_t ldc, uint32_t acc, uint32_t m0, uint32_t m1, uint32_t n0,
-                                  uint32_t n1);
-void Z_unrolledZ_gemm_packed_scalar(Z_unrolled_instance_t* inst, uint32_t M, uint32_t N, uint32_t K,
-                                    uint32_t a, uint32_t sai, uint32_t sak, uint32_t bp, uint32_t c,
-                                    uint32_t ldc, uint32_t acc);
+extern uint32_t (*unrolled_Z_packed_sizeZ_iii)(uint32_t K, uint32_t N);
+extern void (*unrolled_Z_pack_panelsZ_viiiiii)(
+    uint32_t K, uint32_t N, uint32_t src, uint32_t sk, uint32_t sn, uint32_t dst);
+extern void (*unrolled_Z_gemm_packedZ_viiiiiiiiii)(
+    uint32_t M, uint32_t N, uint32_t K, uint32_t a, uint32_t sai, uint32_t sak, uint32_t bp,
+    uint32_t c, uint32_t ldc, uint32_t acc);
+extern void (*unrolled_Z_gemm_packed_partZ_viiiiiiiiiiiiii)(
+    uint32_t M, uint32_t N, uint32_t K, uint32_t a, uint32_t sai, uint32_t sak, uint32_t bp,
+    uint32_t c, uint32_t ldc, uint32_t acc, uint32_t m0, uint32_t m1, uint32_t n0, uint32_t n1);
+extern void (*unrolled_Z_gemm_packed_scalarZ_viiiiiiiiii)(
+    uint32_t M, uint32_t N, uint32_t K, uint32_t a, uint32_t sai, uint32_t sak, uint32_t bp,
+    uint32_t c, uint32_t ldc, uint32_t acc);
 
-void Z_unrolledZ_tanh_array_f32x4(Z_unrolled_instance_t* inst, uint32_t n, uint32_t src, uint32_t dst);
-void Z_unrolledZ_sigmoid_array_f32x4(Z_unrolled_instance_t* inst, uint32_t n, uint32_t src,
-                                     uint32_t dst);
-void Z_unrolledZ_tanh_array_scalar(Z_unrolled_instance_t* inst, uint32_t n, uint32_t src, uint32_t dst);
-void Z_unrolledZ_sigmoid_array_scalar(Z_unrolled_instance_t* inst, uint32_t n, uint32_t src,
-                                      uint32_t dst);
+extern void (*unrolled_Z_tanh_array_f32x4Z_viii)(uint32_t n, uint32_t src, uint32_t dst);
+extern void (*unrolled_Z_sigmoid_array_f32x4Z_viii)(uint32_t n, uint32_t src, uint32_t dst);
+extern void (*unrolled_Z_tanh_array_scalarZ_viii)(uint32_t n, uint32_t src, uint32_t dst);
+extern void (*unrolled_Z_sigmoid_array_scalarZ_viii)(uint32_t n, uint32_t src, uint32_t dst);
 
-void Z_unrolledZ_rnn_forward(Z_unrolled_instance_t* inst, uint32_t T, uint32_t B, uint32_t I,
-                             uint32_t H, uint32_t flags, uint32_t x, uint32_t wihP, uint32_t whhP,
-                             uint32_t bih, uint32_t bhh, uint32_t mask, uint32_t hs);
-void Z_unrolledZ_rnn_backward(Z_unrolled_instance_t* inst, uint32_t T, uint32_t B, uint32_t I,
-                              uint32_t H, uint32_t flags, uint32_t x, uint32_t wihB, uint32_t whhB,
-                              uint32_t mask, uint32_t hs, uint32_t dhs, uint32_t dh, uint32_t dwih,
-                              uint32_t dwhh, uint32_t dbih, uint32_t dbhh, uint32_t dx,
-                              uint32_t dhnorm, uint32_t pack);
-void Z_unrolledZ_lstm_forward(Z_unrolled_instance_t* inst, uint32_t T, uint32_t B, uint32_t I,
-                              uint32_t H, uint32_t flags, uint32_t x, uint32_t wihP, uint32_t whhP,
-                              uint32_t bih, uint32_t bhh, uint32_t mask, uint32_t hs, uint32_t cs,
-                              uint32_t gates);
-void Z_unrolledZ_lstm_backward(Z_unrolled_instance_t* inst, uint32_t T, uint32_t B, uint32_t I,
-                               uint32_t H, uint32_t flags, uint32_t x, uint32_t wihB, uint32_t whhB,
-                               uint32_t mask, uint32_t hs, uint32_t cs, uint32_t gates, uint32_t dhs,
-                               uint32_t dh, uint32_t dc, uint32_t dwih, uint32_t dwhh, uint32_t dbih,
-                               uint32_t dbhh, uint32_t dx, uint32_t dhnorm, uint32_t pack);
-void Z_unrolledZ_gru_forward(Z_unrolled_instance_t* inst, uint32_t T, uint32_t B, uint32_t I,
-                             uint32_t H, uint32_t flags, uint32_t x, uint32_t wihP, uint32_t whhP,
-                             uint32_t bih, uint32_t bhh, uint32_t mask, uint32_t hs, uint32_t gates,
-                             uint32_t rn, uint32_t scratch);
-void Z_unrolledZ_gru_backward(Z_unrolled_instance_t* inst, uint32_t T, uint32_t B, uint32_t I,
-                              uint32_t H, uint32_t flags, uint32_t x, uint32_t wihB, uint32_t whhB,
-                              uint32_t mask, uint32_t hs, uint32_t gates, uint32_t rn, uint32_t dhs,
-                              uint32_t dR, uint32_t dh, uint32_t dwih, uint32_t dwhh, uint32_t dbih,
-                              uint32_t dbhh, uint32_t dx, uint32_t dhnorm, uint32_t pack);
+extern void (*unrolled_Z_rnn_forwardZ_viiiiiiiiiiii)(
+    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x, uint32_t wihP,
+    uint32_t whhP, uint32_t bih, uint32_t bhh, uint32_t mask, uint32_t hs);
+extern void (*unrolled_Z_rnn_backwardZ_viiiiiiiiiiiiiiiiiii)(
+    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x, uint32_t wihB,
+    uint32_t whhB, uint32_t mask, uint32_t hs, uint32_t dhs, uint32_t dh, uint32_t dwih,
+    uint32_t dwhh, uint32_t dbih, uint32_t dbhh, uint32_t dx, uint32_t dhnorm, uint32_t pack);
+extern void (*unrolled_Z_lstm_forwardZ_viiiiiiiiiiiiii)(
+    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x, uint32_t wihP,
+    uint32_t whhP, uint32_t bih, uint32_t bhh, uint32_t mask, uint32_t hs, uint32_t cs,
+    uint32_t gates);
+extern void (*unrolled_Z_lstm_backwardZ_viiiiiiiiiiiiiiiiiiiiii)(
+    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x, uint32_t wihB,
+    uint32_t whhB, uint32_t mask, uint32_t hs, uint32_t cs, uint32_t gates, uint32_t dhs,
+    uint32_t dh, uint32_t dc, uint32_t dwih, uint32_t dwhh, uint32_t dbih, uint32_t dbhh,
+    uint32_t dx, uint32_t dhnorm, uint32_t pack);
+extern void (*unrolled_Z_gru_forwardZ_viiiiiiiiiiiiiii)(
+    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x, uint32_t wihP,
+    uint32_t whhP, uint32_t bih, uint32_t bhh, uint32_t mask, uint32_t hs, uint32_t gates,
+    uint32_t rn, uint32_t scratch);
+extern void (*unrolled_Z_gru_backwardZ_viiiiiiiiiiiiiiiiiiiiii)(
+    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x, uint32_t wihB,
+    uint32_t whhB, uint32_t mask, uint32_t hs, uint32_t gates, uint32_t rn, uint32_t dhs,
+    uint32_t dR, uint32_t dh, uint32_t dwih, uint32_t dwhh, uint32_t dbih, uint32_t dbhh,
+    uint32_t dx, uint32_t dhnorm, uint32_t pack);
 
-void Z_unrolledZ_head_forward(Z_unrolled_instance_t* inst, uint32_t R, uint32_t H, uint32_t O,
-                              uint32_t h, uint32_t wP, uint32_t b, uint32_t y);
-void Z_unrolledZ_head_backward(Z_unrolled_instance_t* inst, uint32_t R, uint32_t H, uint32_t O,
-                               uint32_t h, uint32_t wB, uint32_t dy, uint32_t dw, uint32_t db,
-                               uint32_t dh, uint32_t pack);
+extern void (*unrolled_Z_head_forwardZ_viiiiiii)(
+    uint32_t R, uint32_t H, uint32_t O, uint32_t h, uint32_t wP, uint32_t b, uint32_t y);
+extern void (*unrolled_Z_head_backwardZ_viiiiiiiiii)(
+    uint32_t R, uint32_t H, uint32_t O, uint32_t h, uint32_t wB, uint32_t dy, uint32_t dw,
+    uint32_t db, uint32_t dh, uint32_t pack);
 
-double Z_unrolledZ_softmax_xent(Z_unrolled_instance_t* inst, uint32_t R, uint32_t O, uint32_t logits,
-                                uint32_t targets, uint32_t weights, float scale, uint32_t dlogits);
-double Z_unrolledZ_mse(Z_unrolled_instance_t* inst, uint32_t R, uint32_t O, uint32_t pred,
-                       uint32_t targets, uint32_t weights, float scale, uint32_t dpred);
+extern double (*unrolled_Z_softmax_xentZ_diiiiifi)(
+    uint32_t R, uint32_t O, uint32_t logits, uint32_t targets, uint32_t weights, float scale,
+    uint32_t dlogits);
+extern double (*unrolled_Z_mseZ_diiiiifi)(
+    uint32_t R, uint32_t O, uint32_t pred, uint32_t targets, uint32_t weights, float scale,
+    uint32_t dpred);
 
-double Z_unrolledZ_sum_squares(Z_unrolled_instance_t* inst, uint32_t n, uint32_t g);
-void Z_unrolledZ_scale_inplace(Z_unrolled_instance_t* inst, uint32_t n, uint32_t g, float c);
-uint32_t Z_unrolledZ_clamp_inplace(Z_unrolled_instance_t* inst, uint32_t n, uint32_t g, float v);
-void Z_unrolledZ_sgd_update(Z_unrolled_instance_t* inst, uint32_t n, uint32_t p, uint32_t g,
-                            uint32_t buf, float lr, float momentum, float dampening, uint32_t nesterov,
-                            float wd, uint32_t first);
-void Z_unrolledZ_adam_update(Z_unrolled_instance_t* inst, uint32_t n, uint32_t p, uint32_t g,
-                             uint32_t m, uint32_t v, float b1, float omb1, float b2, float omb2,
-                             float eps, float stepSize, float bc2Sqrt, float l2, float decay);
-void Z_unrolledZ_rmsprop_update(Z_unrolled_instance_t* inst, uint32_t n, uint32_t p, uint32_t g,
-                                uint32_t v, float lr, float alpha, float eps, float wd);
-void Z_unrolledZ_adagrad_update(Z_unrolled_instance_t* inst, uint32_t n, uint32_t p, uint32_t g,
-                                uint32_t s, float lr, float eps, float wd);
+extern double (*unrolled_Z_sum_squaresZ_dii)(uint32_t n, uint32_t g);
+extern void (*unrolled_Z_scale_inplaceZ_viif)(uint32_t n, uint32_t g, float c);
+extern uint32_t (*unrolled_Z_clamp_inplaceZ_iiif)(uint32_t n, uint32_t g, float v);
+extern void (*unrolled_Z_sgd_updateZ_viiiifffifi)(
+    uint32_t n, uint32_t p, uint32_t g, uint32_t buf, float lr, float momentum, float dampening,
+    uint32_t nesterov, float wd, uint32_t first);
+extern void (*unrolled_Z_adam_updateZ_viiiiifffffffff)(
+    uint32_t n, uint32_t p, uint32_t g, uint32_t m, uint32_t v, float b1, float omb1, float b2,
+    float omb2, float eps, float stepSize, float bc2Sqrt, float l2, float decay);
+extern void (*unrolled_Z_rmsprop_updateZ_viiiiffff)(
+    uint32_t n, uint32_t p, uint32_t g, uint32_t v, float lr, float alpha, float eps, float wd);
+extern void (*unrolled_Z_adagrad_updateZ_viiiifff)(
+    uint32_t n, uint32_t p, uint32_t g, uint32_t s, float lr, float eps, float wd);
 
-float Z_unrolledZ_peak_mul_add_f32x4(Z_unrolled_instance_t* inst, uint32_t iters, float seed);
+extern float (*unrolled_Z_peak_mul_add_f32x4Z_fif)(uint32_t iters, float seed);
 
-void Z_unrolledZ_pool_init(Z_unrolled_instance_t* inst, uint32_t control, uint32_t nthreads,
-                           double minFlops);
-void Z_unrolledZ_pool_stop(Z_unrolled_instance_t* inst, uint32_t control);
-void Z_unrolledZ_pool_worker(Z_unrolled_instance_t* inst, uint32_t control, uint32_t index);
+extern void (*unrolled_Z_pool_initZ_viid)(uint32_t control, uint32_t nthreads, double minFlops);
+extern void (*unrolled_Z_pool_stopZ_vi)(uint32_t control);
+extern void (*unrolled_Z_pool_workerZ_vii)(uint32_t control, uint32_t index);
 #endif /* UNROLLED_WASM2C */
 
 #ifdef __cplusplus

@@ -1,12 +1,13 @@
 #!/bin/sh
-# Builds the C example: wasm2c translates the scalar core to C, gcc compiles it with the wasm2c
-# runtime and main.c.
+# Builds the C example: wasm2c (the npm package, run by Node) translates the scalar core to C, and
+# the C compiler `cc` compiles it with the package's wasm2c runtime and main.c.
 #
 #   examples/c/build.sh [OUT_DIR]        (default OUT_DIR: examples/c/build, ignored by git)
 #
 # Environment: WASM (default build/unrolled.scalar.wasm; run `npm run build:wasm` first),
-# CC (default gcc), WASM2C (default wasm2c), WASM_RT_DIR (the directory holding wasm-rt-impl.c;
-# searched for when unset), CFLAGS (added to the compile flags).
+# CC (default cc), NODE (default node), WASM2C_DIR (the wasm2c package's directory, holding
+# wasm2c.js and the runtime; resolved from the repository's node_modules when unset), CFLAGS
+# (added to the compile flags).
 # Produces OUT_DIR/unrolled_w2c.{c,h} (generated, never committed) and OUT_DIR/unrolled-rnn.
 set -eu
 
@@ -14,47 +15,47 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out=${1:-"$here/build"}
 wasm=${WASM:-"$root/build/unrolled.scalar.wasm"}
-cc=${CC:-gcc}
-wasm2c=${WASM2C:-wasm2c}
+cc=${CC:-cc}
+node=${NODE:-node}
 
 die() { echo "build.sh: $*" >&2; exit 1; }
 
-command -v "$wasm2c" >/dev/null 2>&1 || die "wasm2c not found: install wabt (apt-get install wabt)"
-command -v "$cc" >/dev/null 2>&1 || die "$cc not found: install gcc (apt-get install gcc)"
+command -v "$node" >/dev/null 2>&1 || die "$node not found: Node.js runs wasm2c"
+command -v "$cc" >/dev/null 2>&1 || die "no C compiler: \`$cc\` is not on PATH (set CC to use another)"
 [ -f "$wasm" ] || die "$wasm not found: run \`npm run build:wasm\` first"
 
-# The runtime: Debian's wabt package ships wasm-rt.h in /usr/include and the runtime's sources
-# in /usr/share/wabt/wasm2c (also /usr/src/wasm2c); a source build of wabt has them in wasm2c/.
-rt=${WASM_RT_DIR:-}
-if [ -z "$rt" ]; then
-  for d in /usr/share/wabt/wasm2c /usr/src/wasm2c /usr/local/share/wabt/wasm2c /usr/local/src/wasm2c \
-           "$(dirname "$(command -v "$wasm2c")")/../share/wabt/wasm2c"; do
-    if [ -f "$d/wasm-rt-impl.c" ]; then rt=$d; break; fi
-  done
+# Node's own module resolution, from the repository, finds the package wherever npm put it
+# (a hoisted node_modules of a workspace included), which a fixed path would not.
+w2c=${WASM2C_DIR:-}
+if [ -z "$w2c" ]; then
+  pkg=$("$node" -e 'process.stdout.write(require("module").createRequire(process.argv[1]).resolve("wasm2c/package.json"))' \
+    "$root/package.json" 2>/dev/null) || die "the npm package wasm2c is not installed: run \`npm install\` in $root"
+  w2c=$(dirname "$pkg")
 fi
-[ -n "$rt" ] && [ -f "$rt/wasm-rt-impl.c" ] ||
-  die "wasm-rt-impl.c not found (set WASM_RT_DIR to the directory of wabt's wasm2c runtime)"
-# wasm-rt.h: next to the runtime sources (source builds) or on the default include path (Debian)
-inc_rt="-I$rt"
-for d in "$rt" "$rt/../include" /usr/include /usr/local/include; do
-  if [ -f "$d/wasm-rt.h" ]; then inc_rt="$inc_rt -I$d"; break; fi
+for f in wasm2c.js wasm-rt.h wasm-rt-impl.h wasm-rt-impl.c; do
+  [ -f "$w2c/$f" ] || die "$w2c/$f not found (WASM2C_DIR must be the wasm2c npm package's directory)"
 done
 
 mkdir -p "$out"
-echo "wasm2c $("$wasm2c" --version) → $out/unrolled_w2c.c" >&2
-# -n unrolled: the symbols are Z_unrolled... whatever the file is called
-"$wasm2c" "$wasm" -n unrolled -o "$out/unrolled_w2c.c"
+echo "wasm2c $("$node" "$w2c/wasm2c.js" --version) → $out/unrolled_w2c.c" >&2
+# The package is an emscripten build with direct access to the host's file system: plain paths.
+"$node" "$w2c/wasm2c.js" "$wasm" -o "$out/unrolled_w2c.c"
 
+# -DWASM_RT_MODULE_PREFIX=unrolled_: the generated globals would otherwise be `init` and
+# `Z_allocZ_ii`, open to clashes with anything else linked in; include/unrolled.h declares the
+# prefixed names, so every unit must see the same prefix.
 # -ffp-contract=off: no fused multiply-add (Wasm rounds every f32 operation separately).
-# The generated code and wabt's runtime are compiled without -Wextra: they trip it, and they are
-# not ours. main.c must compile without a warning under -Wall -Wextra.
-common="-O2 -ffp-contract=off -fno-strict-aliasing $inc_rt -I$out -I$root/include ${CFLAGS:-}"
+# The generated code and the runtime are compiled without -Wall -Wextra: they trip them, and
+# they are not ours. main.c must compile without a warning under -Wall -Wextra.
+# The flags go through "$@" so that directories with spaces survive; CFLAGS is split on purpose.
+set -- -O2 -ffp-contract=off -fno-strict-aliasing -DWASM_RT_MODULE_PREFIX=unrolled_ \
+  "-I$w2c" "-I$out" "-I$root/include"
 # shellcheck disable=SC2086
-"$cc" $common -c "$out/unrolled_w2c.c" -o "$out/unrolled_w2c.o"
+"$cc" "$@" ${CFLAGS:-} -c "$out/unrolled_w2c.c" -o "$out/unrolled_w2c.o"
 # shellcheck disable=SC2086
-"$cc" $common -c "$rt/wasm-rt-impl.c" -o "$out/wasm-rt-impl.o"
+"$cc" "$@" ${CFLAGS:-} -c "$w2c/wasm-rt-impl.c" -o "$out/wasm-rt-impl.o"
 # shellcheck disable=SC2086
-"$cc" $common -Wall -Wextra -c "$here/main.c" -o "$out/main.o"
+"$cc" "$@" ${CFLAGS:-} -Wall -Wextra -c "$here/main.c" -o "$out/main.o"
 # shellcheck disable=SC2086
-"$cc" -O2 -o "$out/unrolled-rnn" "$out/main.o" "$out/unrolled_w2c.o" "$out/wasm-rt-impl.o" -lm
+"$cc" -O2 ${CFLAGS:-} -o "$out/unrolled-rnn" "$out/main.o" "$out/unrolled_w2c.o" "$out/wasm-rt-impl.o" -lm
 echo "built $out/unrolled-rnn" >&2

@@ -37,23 +37,17 @@
 #define UNROLLED_WASM2C 1
 #include "unrolled.h" /* include/unrolled.h: the same declarations, checked against the generated ones */
 
-#if defined(WABT_BIG_ENDIAN) && WABT_BIG_ENDIAN
+/* The generated loads and stores copy in host byte order, and so does put_f32/get_f32 below. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #error "this example copies f32 arrays straight into linear memory: little-endian hosts only"
 #endif
 
 /* ------------------------------------------------------------------------------------------- */
-/* The core instance and the host side of its one import, env.abort                            */
-
-struct Z_env_instance_t {
-  Z_unrolled_instance_t* core;
-};
-
-static Z_unrolled_instance_t core;
-static struct Z_env_instance_t env = {&core};
+/* The host side of the core's one import, env.abort                                           */
 
 /* An AssemblyScript string: UTF-16LE code units, byte length in the u32 just before `ptr`. */
-static void read_as_string(Z_unrolled_instance_t* inst, uint32_t ptr, char* out, size_t cap) {
-  const wasm_rt_memory_t* mem = Z_unrolledZ_memory(inst);
+static void read_as_string(uint32_t ptr, char* out, size_t cap) {
+  const wasm_rt_memory_t* mem = unrolled_Z_memory;
   size_t n = 0;
   if (ptr >= 4 && ptr <= mem->size) {
     uint32_t bytes;
@@ -68,20 +62,24 @@ static void read_as_string(Z_unrolled_instance_t* inst, uint32_t ptr, char* out,
   out[n] = '\0';
 }
 
-void Z_envZ_abort(struct Z_env_instance_t* e, uint32_t message, uint32_t file, uint32_t line, uint32_t column) {
+static void host_abort(uint32_t message, uint32_t file, uint32_t line, uint32_t column) {
   char msg[256], src[256];
-  read_as_string(e->core, message, msg, sizeof msg);
-  read_as_string(e->core, file, src, sizeof src);
+  read_as_string(message, msg, sizeof msg);
+  read_as_string(file, src, sizeof src);
   fprintf(stderr, "unrolled core: abort(\"%s\") at %s:%u:%u\n", msg, src, line, column);
   wasm_rt_trap(WASM_RT_TRAP_UNREACHABLE); /* does not return: longjmps to wasm_rt_impl_try() */
 }
 
+/* The generated code calls the import through this pointer; set statically, it is in place
+ * before the first call. */
+void (*Z_envZ_abortZ_viiii)(uint32_t, uint32_t, uint32_t, uint32_t) = host_abort;
+
 /* ------------------------------------------------------------------------------------------- */
 /* Linear memory access. The base address is taken afresh on every access because alloc() may  */
-/* grow (and, in some runtime builds, move) the memory.                                          */
+/* grow the memory, and the runtime realloc()s it to grow it.                                  */
 
 static uint8_t* at(uint32_t addr, uint32_t bytes) {
-  wasm_rt_memory_t* mem = Z_unrolledZ_memory(&core);
+  const wasm_rt_memory_t* mem = unrolled_Z_memory;
   if ((uint64_t)addr + bytes > mem->size) {
     fprintf(stderr, "address %u + %u bytes is outside the core's memory (%u bytes)\n", addr, bytes, mem->size);
     exit(3);
@@ -94,7 +92,7 @@ static void get_f32(uint32_t addr, float* dst, uint32_t n) { memcpy(dst, at(addr
 
 /* alloc() in floats, checked for the 16-byte alignment the ABI promises */
 static uint32_t alloc_floats(uint32_t n) {
-  uint32_t p = Z_unrolledZ_alloc(&core, 4 * n);
+  uint32_t p = unrolled_Z_allocZ_ii(4 * n);
   if (p == 0 || p % 16 != 0) {
     fprintf(stderr, "alloc(%u) returned %u (expected a 16-byte aligned address)\n", 4 * n, p);
     exit(3);
@@ -289,7 +287,6 @@ static uint32_t max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
 
 static Arena layout(const Example* ex) {
   const uint32_t I = ex->I, H = ex->H, O = ex->O, T = ex->T, B = ex->B, G = 1 * H; /* RNN: 1 gate */
-  Z_unrolled_instance_t* c = &core;
   Arena a;
   uint32_t off[NUM_SLOTS], P = 0;
   for (int s = 0; s < NUM_SLOTS; s++) off[s] = P, P += UNROLLED_ALIGN4(ex->size[s]);
@@ -306,7 +303,7 @@ static Arena layout(const Example* ex) {
   };
   uint32_t packed[6], packedTotal = 0;
   for (int i = 0; i < 6; i++) {
-    packed[i] = Z_unrolledZ_packed_size(c, shape[i][0], shape[i][1]);
+    packed[i] = unrolled_Z_packed_sizeZ_iii(shape[i][0], shape[i][1]);
     if (packed[i] != UNROLLED_PACKED_SIZE(shape[i][0], shape[i][1])) {
       fprintf(stderr, "packed_size(%u, %u) = %u, unrolled.h says %u\n", shape[i][0], shape[i][1], packed[i],
               UNROLLED_PACKED_SIZE(shape[i][0], shape[i][1]));
@@ -327,7 +324,7 @@ static Arena layout(const Example* ex) {
   /* work arena; pack: the activations packed for the weight-gradient products of rnn_backward
    * (h_0..h_{T-1} [T*B,H] and x [T*B,I]) and head_backward (h_T [B,H]) */
   uint32_t sizes[8] = {T * B * I, B * O, B * O, B * O, T * B * H,
-                       Z_unrolledZ_packed_size(c, T * B, max_u32(I, H)), (T + 1) * B * H, B * H};
+                       unrolled_Z_packed_sizeZ_iii(T * B, max_u32(I, H)), (T + 1) * B * H, B * H};
   uint32_t total = 0;
   for (int i = 0; i < 8; i++) total += UNROLLED_ALIGN4(sizes[i]);
   uint32_t w = alloc_floats(total);
@@ -339,7 +336,6 @@ static Arena layout(const Example* ex) {
 static int train(const Example* ex, const char* params_out) {
   const uint32_t I = ex->I, H = ex->H, O = ex->O, T = ex->T, B = ex->B, G = 1 * H;
   const uint32_t flags = ex->relu ? UNROLLED_FLAG_RELU : 0;
-  Z_unrolled_instance_t* c = &core;
   Arena a = layout(ex);
   for (int s = 0; s < NUM_SLOTS; s++) put_f32(a.param[s], ex->init[s], ex->size[s]);
 
@@ -352,37 +348,39 @@ static int train(const Example* ex, const char* params_out) {
   for (uint32_t step = 0; step < ex->steps; step++) {
     /* pack every weight as the right operand of its products (after every update of the
      * weights): W^T for the forward's X·W^T, W for the backward's delta·W */
-    Z_unrolledZ_pack_panels(c, I, G, a.param[SLOT_WIH], 1, I, a.wihP);    /* W_ih^T [I,G] */
-    Z_unrolledZ_pack_panels(c, H, G, a.param[SLOT_WHH], 1, H, a.whhP);    /* W_hh^T [H,G] */
-    Z_unrolledZ_pack_panels(c, G, I, a.param[SLOT_WIH], I, 1, a.wihB);    /* W_ih [G,I] */
-    Z_unrolledZ_pack_panels(c, G, H, a.param[SLOT_WHH], H, 1, a.whhB);    /* W_hh [G,H] */
-    Z_unrolledZ_pack_panels(c, H, O, a.param[SLOT_HEAD_W], 1, H, a.headWP); /* head W^T [H,O] */
-    Z_unrolledZ_pack_panels(c, O, H, a.param[SLOT_HEAD_W], H, 1, a.headWB); /* head W [O,H] */
+    unrolled_Z_pack_panelsZ_viiiiii(I, G, a.param[SLOT_WIH], 1, I, a.wihP);    /* W_ih^T [I,G] */
+    unrolled_Z_pack_panelsZ_viiiiii(H, G, a.param[SLOT_WHH], 1, H, a.whhP);    /* W_hh^T [H,G] */
+    unrolled_Z_pack_panelsZ_viiiiii(G, I, a.param[SLOT_WIH], I, 1, a.wihB);    /* W_ih [G,I] */
+    unrolled_Z_pack_panelsZ_viiiiii(G, H, a.param[SLOT_WHH], H, 1, a.whhB);    /* W_hh [G,H] */
+    unrolled_Z_pack_panelsZ_viiiiii(H, O, a.param[SLOT_HEAD_W], 1, H, a.headWP); /* head W^T [H,O] */
+    unrolled_Z_pack_panelsZ_viiiiii(O, H, a.param[SLOT_HEAD_W], H, 1, a.headWB); /* head W [O,H] */
 
     /* the batch; h0 = 0 */
     put_f32(a.x, ex->x[step], T * B * I);
     put_f32(a.targets, ex->y[step], B * O);
-    Z_unrolledZ_zero(c, a.hs, 4 * B * H);
+    unrolled_Z_zeroZ_vii(a.hs, 4 * B * H);
 
     /* forward: the unroll, then the head on h_T */
-    Z_unrolledZ_rnn_forward(c, T, B, I, H, flags, a.x, a.wihP, a.whhP, a.param[SLOT_BIH], a.param[SLOT_BHH], 0, a.hs);
-    Z_unrolledZ_head_forward(c, B, H, O, hLast, a.headWP, a.param[SLOT_HEAD_B], a.y);
+    unrolled_Z_rnn_forwardZ_viiiiiiiiiiii(T, B, I, H, flags, a.x, a.wihP, a.whhP, a.param[SLOT_BIH],
+                                          a.param[SLOT_BHH], 0, a.hs);
+    unrolled_Z_head_forwardZ_viiiiiii(B, H, O, hLast, a.headWP, a.param[SLOT_HEAD_B], a.y);
 
     /* loss: mean over all B*O elements, and d loss / d y into dy */
-    const double loss = Z_unrolledZ_mse(c, B, O, a.y, a.targets, 0, (float)(1.0 / ((double)B * O)), a.dy);
+    const double loss = unrolled_Z_mseZ_diiiiifi(B, O, a.y, a.targets, 0, (float)(1.0 / ((double)B * O)), a.dy);
 
     /* backward: the gradients accumulate, so zero them; so does dE/dh_T from beyond the sequence,
      * and dhs where no loss arrives (steps 1..T-1; rnn_backward overwrote it last time) */
-    Z_unrolledZ_zero(c, a.grads, 4 * a.P);
-    Z_unrolledZ_zero(c, a.dhs, 4 * (T - 1) * B * H);
-    Z_unrolledZ_zero(c, a.dh, 4 * B * H);
-    Z_unrolledZ_head_backward(c, B, H, O, hLast, a.headWB, a.dy, a.grad[SLOT_HEAD_W], a.grad[SLOT_HEAD_B], dhsLast,
-                              a.pack);
-    Z_unrolledZ_rnn_backward(c, T, B, I, H, flags, a.x, a.wihB, a.whhB, 0, a.hs, a.dhs, a.dh, a.grad[SLOT_WIH],
-                             a.grad[SLOT_WHH], a.grad[SLOT_BIH], a.grad[SLOT_BHH], 0, 0, a.pack);
+    unrolled_Z_zeroZ_vii(a.grads, 4 * a.P);
+    unrolled_Z_zeroZ_vii(a.dhs, 4 * (T - 1) * B * H);
+    unrolled_Z_zeroZ_vii(a.dh, 4 * B * H);
+    unrolled_Z_head_backwardZ_viiiiiiiiii(B, H, O, hLast, a.headWB, a.dy, a.grad[SLOT_HEAD_W], a.grad[SLOT_HEAD_B],
+                                          dhsLast, a.pack);
+    unrolled_Z_rnn_backwardZ_viiiiiiiiiiiiiiiiiii(T, B, I, H, flags, a.x, a.wihB, a.whhB, 0, a.hs, a.dhs, a.dh,
+                                                  a.grad[SLOT_WIH], a.grad[SLOT_WHH], a.grad[SLOT_BIH],
+                                                  a.grad[SLOT_BHH], 0, 0, a.pack);
 
     /* global norm over the whole gradient block (padding included: it stays 0), clip, Adam */
-    const double norm = sqrt(Z_unrolledZ_sum_squares(c, a.P, a.grads));
+    const double norm = sqrt(unrolled_Z_sum_squaresZ_dii(a.P, a.grads));
     printf("%.9g\n", loss);
     if (!isfinite(loss) || !isfinite(norm)) {
       fprintf(stderr, "step %u loss %.9g grad_norm %.9g refused (not finite)\n", step + 1, loss, norm);
@@ -391,14 +389,14 @@ static int train(const Example* ex, const char* params_out) {
     int clipped = 0;
     if (ex->clip > 0) {
       const double k = ex->clip / (norm + 1e-6);
-      if (k < 1) Z_unrolledZ_scale_inplace(c, a.P, a.grads, (float)k), clipped = 1;
+      if (k < 1) unrolled_Z_scale_inplaceZ_viif(a.P, a.grads, (float)k), clipped = 1;
     }
     t++;
     /* Adam (no weight decay: l2 = 0, decay = 1); the step's scalars in double, then f32 */
     const double stepSize = ex->lr / (1 - pow(ex->beta1, t));
     const double bc2Sqrt = sqrt(1 - pow(ex->beta2, t));
-    Z_unrolledZ_adam_update(c, a.P, a.params, a.grads, a.m, a.v, b1, omb1, b2, omb2, (float)ex->eps, (float)stepSize,
-                            (float)bc2Sqrt, 0.0f, 1.0f);
+    unrolled_Z_adam_updateZ_viiiiifffffffff(a.P, a.params, a.grads, a.m, a.v, b1, omb1, b2, omb2, (float)ex->eps,
+                                            (float)stepSize, (float)bc2Sqrt, 0.0f, 1.0f);
     fprintf(stderr, "step %u loss %.9g grad_norm %.9g%s\n", step + 1, loss, norm, clipped ? " clipped" : "");
   }
   fflush(stdout);
@@ -420,6 +418,20 @@ static int train(const Example* ex, const char* params_out) {
   return 0;
 }
 
+/* wasm-rt.h of wabt 1.0.13 names its trap codes but has no text for them */
+static const char* trap_name(wasm_rt_trap_t trap) {
+  switch (trap) {
+    case WASM_RT_TRAP_OOB: return "out-of-bounds memory access";
+    case WASM_RT_TRAP_INT_OVERFLOW: return "integer overflow";
+    case WASM_RT_TRAP_DIV_BY_ZERO: return "integer divide by zero";
+    case WASM_RT_TRAP_INVALID_CONVERSION: return "invalid conversion to integer";
+    case WASM_RT_TRAP_UNREACHABLE: return "unreachable (or env.abort)";
+    case WASM_RT_TRAP_CALL_INDIRECT: return "invalid indirect call";
+    case WASM_RT_TRAP_EXHAUSTION: return "call stack exhausted";
+    default: return "unknown trap";
+  }
+}
+
 int main(int argc, char** argv) {
   if (argc < 2 || argc > 3) {
     fprintf(stderr, "usage: %s EXAMPLE.txt [PARAMS_OUT.txt]\n", argv[0]);
@@ -431,22 +443,19 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  wasm_rt_init();              /* once per process: the runtime (signal handlers) */
-  Z_unrolled_init_module();    /* once per process: the module's function types */
-  Z_unrolled_instantiate(&core, &env);
-  if (Z_unrolledZ_simd_enabled(&core) != 0) fprintf(stderr, "warning: this is not the scalar build\n");
+  unrolled_init(); /* once per process: allocates the memory and sets the export pointers */
 
   int status;
   const wasm_rt_trap_t trap = wasm_rt_impl_try();
   if (trap != WASM_RT_TRAP_NONE) {
-    fprintf(stderr, "the core trapped: %s\n", wasm_rt_strerror(trap));
+    fprintf(stderr, "the core trapped: %s\n", trap_name(trap));
     status = 3;
   } else {
+    if (unrolled_Z_simd_enabledZ_iv() != 0) fprintf(stderr, "warning: this is not the scalar build\n");
     status = train(&ex, argc == 3 ? argv[2] : NULL);
   }
 
-  Z_unrolled_free(&core);
-  wasm_rt_free();
+  /* The generated module frees nothing: its memory lives until exit. */
   free_example(&ex);
   return status;
 }

@@ -1,14 +1,16 @@
-// The C example (examples/c): wasm2c translates build/unrolled.scalar.wasm to C, gcc compiles it,
-// and the program trains a small RNN for 5 steps from a file this test writes. Its losses,
-// gradient norms and final weights must equal the js backend's for the same weights and data
-// (1e-5 relative), and the Wasm scalar backend's to print precision: the C host makes the same
-// calls as src/model/network.ts and src/train/trainer.ts on the same Wasm code.
-// Needs wasm2c (apt-get install wabt) and gcc; UNROLLED_SKIP_C=1 skips it.
+// The C example (examples/c): wasm2c (the npm package, run by Node) translates
+// build/unrolled.scalar.wasm to C, `cc` compiles it, and the program trains a small RNN for 5
+// steps from a file this test writes. Its losses, gradient norms and final weights must equal the
+// js backend's for the same weights and data (1e-5 relative), and the Wasm scalar backend's to
+// print precision: the C host makes the same calls as src/model/network.ts and
+// src/train/trainer.ts on the same Wasm code. Needs a C compiler named `cc` on PATH: without one
+// the test fails, as it does when wasm2c is not installed.
 // Before that, without a compiler: include/unrolled.h declares every export of the scalar build
 // with its exact signature (both parts), docs/abi.md writes out every export's argument list
 // with the export's arity, and the four builds export the same signatures.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,17 +121,43 @@ function docCalls(docs: string, name: string): string[][] {
   return calls;
 }
 
+const C_TYPE: Record<string, string> = { int32_t: 'i32', uint32_t: 'i32', u32: 'i32', unrolled_ptr: 'i32', float: 'f32', f32: 'f32', double: 'f64', f64: 'f64' };
+const stripComments = (code: string): string => code.replace(/\/\*[\s\S]*?\*\//g, ' ');
+/** C parameter list → Wasm types; a parameter's name, if any, is dropped (`uint32_t n` → i32). */
+const cParams = (list: string): string[] =>
+  list.trim() === 'void' ? [] : list.split(',').map((a) => {
+    const words = a.trim().split(/\s+/);
+    return C_TYPE[words[0]] ?? a.trim();
+  });
+const cResults = (ret: string): string[] => (ret === 'void' ? [] : [C_TYPE[ret] ?? ret]);
+
 /** Declarations `ret NAME(args);` of a C header whose NAME matches `prefix(\w+)`, as Wasm signatures. */
-function cDeclarations(header: string, prefix: string, dropFirst: boolean): Map<string, Signature> {
-  const C_TYPE: Record<string, string> = { int32_t: 'i32', uint32_t: 'i32', unrolled_ptr: 'i32', float: 'f32', double: 'f64' };
-  const code = header.replace(/\/\*[\s\S]*?\*\//g, ' ');
+function cDeclarations(header: string, prefix: string): Map<string, Signature> {
   const out = new Map<string, Signature>();
-  for (const m of code.matchAll(new RegExp(`(\\w+)\\s+${prefix}(\\w+)\\)?\\(([^;]*?)\\);`, 'g'))) {
-    const args = m[3].trim() === 'void' ? [] : m[3].split(',').map((a) => a.trim().replace(/\s*\b\w+$/, '').trim());
-    if (dropFirst) args.shift();
-    out.set(m[2], { params: args.map((a) => C_TYPE[a] ?? a), results: m[1] === 'void' ? [] : [C_TYPE[m[1]] ?? m[1]] });
+  for (const m of stripComments(header).matchAll(new RegExp(`(\\w+)\\s+${prefix}(\\w+)\\)?\\(([^;]*?)\\);`, 'g'))) {
+    out.set(m[2], { params: cParams(m[3]), results: cResults(m[1]) });
   }
   return out;
+}
+
+/**
+ * The function pointers `[extern] ret (*PREFIX<name>Z_<sig>)(args);` that wasm2c 1.0.13 emits
+ * for the exports (and the import), keyed by <name>, with the Wasm signature that the C types
+ * spell and the mangled one (<sig>) that the name carries.
+ */
+function w2cDeclarations(header: string, prefix: string): Map<string, Signature & { mangled: string }> {
+  const out = new Map<string, Signature & { mangled: string }>();
+  for (const m of stripComments(header).matchAll(new RegExp(`(\\w+)\\s+\\(\\*${prefix}(\\w+?)Z_([a-z]+)\\)\\(([^;]*?)\\);`, 'g'))) {
+    out.set(m[2], { params: cParams(m[4]), results: cResults(m[1]), mangled: m[3] });
+  }
+  return out;
+}
+
+/** wasm2c 1.0.13's signature suffix: the result's letter, then the parameters'; "v" for none. */
+function mangle(sig: Signature): string {
+  const LETTER: Record<string, string> = { i32: 'i', i64: 'j', f32: 'f', f64: 'd' };
+  const letters = (types: string[]): string => (types.length === 0 ? 'v' : types.map((t) => LETTER[t] ?? '?').join(''));
+  return letters(sig.results) + letters(sig.params);
 }
 
 describe('include/unrolled.h and docs/abi.md cover the ABI', () => {
@@ -138,15 +166,23 @@ describe('include/unrolled.h and docs/abi.md cover the ABI', () => {
     const { exports } = wasmModule(readFileSync(SCALAR_WASM));
     const header = readFileSync(join(ROOT, 'include/unrolled.h'), 'utf8');
     const docs = readFileSync(join(ROOT, 'docs/abi.md'), 'utf8');
-    const plain = cDeclarations(header, 'UNROLLED_FN\\(', false);
-    const w2c = cDeclarations(header, 'Z_unrolledZ_', true);
+    const plain = cDeclarations(header, 'UNROLLED_FN\\(');
+    const w2c = w2cDeclarations(header, 'unrolled_Z_');
+    const abortSig: Signature = plain.get('env_abort') ?? { params: [], results: [] };
     plain.delete('env_abort'); // the import
-    w2c.delete('memory');      // the memory accessor
+    expect(abortSig, 'unrolled_env_abort').toEqual({ params: ['i32', 'i32', 'i32', 'i32'], results: [] });
     expect([...plain.keys()].sort(), 'unrolled_<name> prototypes').toEqual([...exports.keys()].sort());
-    expect([...w2c.keys()].sort(), 'Z_unrolledZ_<name> prototypes').toEqual([...exports.keys()].sort());
+    expect([...w2c.keys()].sort(), 'unrolled_Z_<name>Z_<sig> function pointers').toEqual([...exports.keys()].sort());
+    // the wasm2c part's import, module initialiser and memory
+    const w2cImport = w2cDeclarations(header, 'Z_envZ_');
+    expect([...w2cImport.entries()], 'Z_envZ_abortZ_viiii').toEqual([['abort', { ...abortSig, mangled: mangle(abortSig) }]]);
+    const code = stripComments(header);
+    expect(code, 'unrolled_init()').toMatch(/\bvoid\s+unrolled_init\(void\);/);
+    expect(code, 'unrolled_Z_memory').toMatch(/\bextern\s+wasm_rt_memory_t\s*\*\s*unrolled_Z_memory;/);
     for (const [name, sig] of exports) {
       expect(plain.get(name), `unrolled_${name}`).toEqual(sig);
-      expect(w2c.get(name), `Z_unrolledZ_${name}`).toEqual(sig);
+      // both the C types and the signature in the name, which is what the linker sees
+      expect(w2c.get(name), `unrolled_Z_${name}Z_…`).toEqual({ ...sig, mangled: mangle(sig) });
       // docs/abi.md spells out every export's argument list, and every `name(…)` in it has the
       // export's arity (so that no stale signature survives a change of the ABI)
       const calls = docCalls(docs, name);
@@ -168,25 +204,38 @@ describe('include/unrolled.h and docs/abi.md cover the ABI', () => {
   });
 });
 
-const skip = process.env.UNROLLED_SKIP_C === '1';
-
-describe.skipIf(skip)('C example (wasm2c + gcc)', () => {
+describe('C example (wasm2c + cc)', () => {
   let dir = '';
   beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'unrolled-c-')); });
   afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
 
   it('trains an RNN for 5 steps with the js backend\'s losses, norms and weights', { timeout: 60_000 }, async () => {
-    if (!onPath('wasm2c')) {
-      throw new Error('wasm2c is not on PATH: install wabt (apt-get install wabt), or set UNROLLED_SKIP_C=1 to skip this test');
-    }
-    if (!onPath('gcc')) {
-      throw new Error('gcc is not on PATH: install it (apt-get install gcc), or set UNROLLED_SKIP_C=1 to skip this test');
+    if (!onPath('cc')) throw new Error('no C compiler: `cc` is not on PATH (the C example compiles the wasm2c output with it)');
+    try {
+      createRequire(join(ROOT, 'package.json')).resolve('wasm2c/package.json');
+    } catch {
+      throw new Error('the npm package wasm2c is not installed: run `npm install`');
     }
     if (!existsSync(SCALAR_WASM)) throw new Error(`${SCALAR_WASM} is missing: run \`npm run build:wasm\``);
 
-    const build = spawnSync('sh', [BUILD_SH, dir], { encoding: 'utf8', timeout: 50_000 });
+    // CC pinned: the test is about `cc`, whatever CC the shell exports; NODE: this very Node runs
+    // wasm2c; no WASM or WASM2C_DIR: it tests the repository's own build and installed package
+    const env: NodeJS.ProcessEnv = { ...process.env, CC: 'cc', NODE: process.execPath };
+    delete env.WASM2C_DIR;
+    delete env.WASM;
+    const build = spawnSync('sh', [BUILD_SH, dir], { encoding: 'utf8', timeout: 50_000, env });
     if (build.status !== 0) throw new Error(`examples/c/build.sh failed (${build.status ?? build.signal}):\n${build.stderr}${build.stdout}`);
     const exe = join(dir, 'unrolled-rnn');
+
+    // include/unrolled.h declares exactly the function pointers wasm2c generated, names and types
+    // (the generated header spells the prefix WASM_RT_ADD_PREFIX(...); build.sh sets unrolled_)
+    const generated = readFileSync(join(dir, 'unrolled_w2c.h'), 'utf8').replace(/WASM_RT_ADD_PREFIX\((\w+)\)/g, 'unrolled_$1');
+    const header = readFileSync(join(ROOT, 'include/unrolled.h'), 'utf8');
+    for (const prefix of ['unrolled_Z_', 'Z_envZ_']) {
+      expect(Object.fromEntries(w2cDeclarations(header, prefix)), `${prefix}… in include/unrolled.h vs unrolled_w2c.h`)
+        .toEqual(Object.fromEntries(w2cDeclarations(generated, prefix)));
+    }
+    expect(w2cDeclarations(generated, 'unrolled_Z_').size, 'exports in unrolled_w2c.h').toBeGreaterThan(40);
 
     // the js backend's run: initial weights, 5 batches, 5 steps
     const model = await createModel({ cell: 'rnn', inputSize: I, hiddenSize: H, outputSize: O, backend: 'js', seed: 1 });
