@@ -7,7 +7,6 @@
 //         → 'done' (finished or stopped); the model stays alive for getWeights / generate
 //           until the next start (or the worker ends).
 import { createModel } from '../create.js';
-import { CORPUS } from '../data/corpus.js';
 import { TokenStream } from '../data/stream.js';
 import { CharVocab } from '../data/vocab.js';
 import { ConfigError } from '../errors.js';
@@ -90,7 +89,10 @@ export function serveTrainer(port: WorkerPort): void {
     stopRequested = false;
     pauseRequested = false;
     const cfg = resolveTrainingConfig(config as TrainingConfig);
-    const text = cfg.text ?? CORPUS;
+    // loaded only when no text is given: a bundler splits the ~32 KB corpus into a chunk of its
+    // own, which a worker that always gets its text never fetches
+    const text = cfg.text ?? (await import('../data/corpus.js')).CORPUS;
+    if (gen !== generation) return; // a newer start took over while the corpus loaded
     const vocab = CharVocab.fromText(text);
     const ids = vocab.encode(text);
     if (ids.length < cfg.batch * cfg.seq + 1) {
