@@ -14,6 +14,8 @@ const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 export class JsKernels implements Kernels {
   readonly name = 'js' as const;
   readonly memory: JsMemory;
+  // each js model owns its memory: nothing above the model can be disposed under it
+  readonly lifetime = null;
 
   constructor(dtype: Dtype = 'float32') {
     this.memory = new JsMemory(dtype);

@@ -3,6 +3,7 @@
 // (0 = none); sizes are element counts; matrices are row-major. The shapes of each call are
 // documented once, here, in the fixed vocabulary: T steps, B batch, I input, H hidden,
 // G = gates·H, O head outputs, R loss rows.
+import type { Lifetime } from '../runtime/lifetime.js';
 import type { ArenaMemory } from '../runtime/memory.js';
 
 export type Off = number;
@@ -14,6 +15,8 @@ export const FLAG_RELU = 2;   // RNN: relu instead of tanh
 export interface Kernels {
   readonly name: 'wasm' | 'js';
   readonly memory: ArenaMemory;
+  /** The core's lifetime (Wasm), which every model on these kernels chains to; null for js. */
+  readonly lifetime: Lifetime | null;
 
   /** Floats the packed form of a right operand B[K,N] occupies in this backend. */
   packedSize(K: number, N: number): number;

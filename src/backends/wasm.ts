@@ -1,5 +1,6 @@
 // The Wasm backend: element offsets become byte pointers (×4) and go straight to the core.
 import type { Core, CoreExports } from '../runtime/core.js';
+import { Lifetime } from '../runtime/lifetime.js';
 import { WasmMemory } from '../runtime/memory.js';
 import type { Kernels, Off } from './kernels.js';
 
@@ -8,10 +9,13 @@ const p = (o: Off): number => o * 4;
 export class WasmKernels implements Kernels {
   readonly name = 'wasm' as const;
   readonly memory: WasmMemory;
+  readonly lifetime: Lifetime;
   private readonly e: CoreExports;
 
   constructor(readonly core: Core) {
     this.e = core.exports;
+    // a core built by hand (not by instantiateCore) has no lifetime of its own to chain to
+    this.lifetime = core.lifetime ?? new Lifetime('the core');
     this.memory = new WasmMemory(core.exports);
   }
 

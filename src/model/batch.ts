@@ -1,8 +1,17 @@
-// A batch as the user gives it, and the checks that run before anything is written to the
-// arena: every problem is reported with the argument's name, the expected and the actual value.
-import { InvalidArgumentError, NonFiniteError, describe } from '../errors.js';
+// A batch as the user gives it, and how it is read: every field once, every array copied into
+// a typed array the model owns, and only then checked. The copy is what the arena receives, so
+// a Proxy or a getter that answers the check with one value and the write with another (an id
+// of 10⁹ that would index another model's weights) never reaches memory. Every problem is
+// reported with the argument's name, the expected and the actual value.
+import { InvalidArgumentError, describe } from '../errors.js';
+import type { Dtype } from '../runtime/memory.js';
+import { copyFloats, copyIds, F32_MAX } from '../validate/arrays.js';
+import { checkNumber } from '../validate/domain.js';
+import { DOMAINS } from '../validate/domains.js';
 import type { ResolvedConfig } from './config.js';
 import type { ResolvedLoss } from './loss.js';
+
+export { F32_MAX };
 
 export type Numbers = ArrayLike<number>;
 
@@ -31,141 +40,159 @@ export interface Batch {
   c0?: Numbers;
 }
 
-const MAX_STEPS = 1 << 24;
+type Floats = Float32Array | Float64Array;
 
-function isNumbers(v: unknown): v is Numbers {
-  return (ArrayBuffer.isView(v) && !(v instanceof DataView)) || Array.isArray(v);
+/** A batch read once into arrays the reader owns; valid until the reader's next read(). */
+export interface OwnedBatch {
+  T: number;
+  B: number;
+  /** Token ids [T,B] (Int32Array) or dense inputs [T,B,I]. */
+  x: Int32Array | Floats;
+  /** Class ids or float targets; null without a loss. */
+  y: Int32Array | Floats | null;
+  /** 0/1 per row [T,B], from `mask` or from `lengths`; null when every step is real. */
+  mask: Floats | null;
+  lossMask: Floats | null;
+  h0: Floats | null;
+  c0: Floats | null;
+  /** Rows (cross-entropy) the loss counts: real steps, or B at 'last'. 0 without a loss. */
+  realRows: number;
+  /** A stream chunk's `reset` flag. */
+  reset: boolean;
+}
+
+// argument names as constants: a training step must not build strings
+const NAMES = {
+  batch: { self: 'batch', T: 'batch.T', B: 'batch.B', x: 'batch.x', y: 'batch.y', mask: 'batch.mask', lengths: 'batch.lengths', lossMask: 'batch.lossMask', h0: 'batch.h0', c0: 'batch.c0' },
+  chunk: { self: 'chunk', T: 'chunk.T', B: 'chunk.B', x: 'chunk.x', y: 'chunk.y', mask: 'chunk.mask', lengths: 'chunk.lengths', lossMask: 'chunk.lossMask', h0: 'chunk.h0', c0: 'chunk.c0' },
+} as const;
+
+/** T and B: integers in [1, 2^24]. */
+export function checkShape(T: unknown, B: unknown, names: { T: string; B: string } = NAMES.batch): void {
+  checkNumber(names.T, T, DOMAINS.T, InvalidArgumentError);
+  checkNumber(names.B, B, DOMAINS.B, InvalidArgumentError);
+}
+
+function zeroOne(argument: string, v: Floats): number {
+  let ones = 0;
+  for (let i = 0; i < v.length; i++) {
+    const m = v[i];
+    if (m !== 0 && m !== 1) throw new InvalidArgumentError(`${argument}[${i}]`, '0 or 1', describe(m));
+    ones += m;
+  }
+  return ones;
 }
 
 /**
- * What an array should hold, as text, built only when a check fails (a training step must not
- * allocate: no template strings on the happy path). `dims` names the letters of a, b, c.
+ * Reads user batches into buffers it keeps between calls: with batches of one shape, reading
+ * allocates nothing after the first call.
  */
-function what(kind: string, dims: string, a: number, b = 0, c = 0): string {
-  const values = [a, b, c];
-  return `${kind} [${dims.split('').map((d, i) => `${d}=${values[i]}`).join(', ')}]`;
-}
+export class BatchReader {
+  private readonly out: OwnedBatch = { T: 0, B: 0, x: new Int32Array(0), y: null, mask: null, lossMask: null, h0: null, c0: null, realRows: 0, reset: false };
+  private xIds: Int32Array | undefined;
+  private xFloats: Floats | undefined;
+  private yIds: Int32Array | undefined;
+  private yFloats: Floats | undefined;
+  private maskBuf: Floats | undefined;
+  private lengthsBuf: Floats | undefined;
+  private lossMaskBuf: Floats | undefined;
+  private h0Buf: Floats | undefined;
+  private c0Buf: Floats | undefined;
 
-function checkLength(name: string, v: unknown, expected: number, kind: string, dims: string, a: number, b = 0, c = 0): asserts v is Numbers {
-  if (!isNumbers(v)) throw new InvalidArgumentError(name, `an array or typed array of ${what(kind, dims, a, b, c)}`, describe(v));
-  if ((v as Numbers).length !== expected) {
-    throw new InvalidArgumentError(name, `length ${expected} (${what(kind, dims, a, b, c)})`, `length ${(v as Numbers).length}`);
-  }
-}
+  constructor(private readonly cfg: ResolvedConfig, private readonly dtype: Dtype) {}
 
-/** The largest finite float32: anything larger becomes Infinity in the arena. */
-export const F32_MAX = 3.4028234663852886e38;
-
-export function checkFinite(name: string, v: Numbers): void {
-  for (let i = 0; i < v.length; i++) {
-    const a = v[i];
-    if (typeof a !== 'number' || !(Math.abs(a) <= F32_MAX)) {
-      throw new NonFiniteError(name, `element ${i} is ${describe(a)}; every value must be a finite number within float32 range (|x| ≤ 3.4e38)`);
+  /**
+   * Reads every field of `batch` exactly once, copies and checks it against the model (and,
+   * with a loss, the targets). `stream` reads a stateful chunk: no h0, c0, mask or lengths, and
+   * its `reset` flag. The result and its arrays are reused by the next read().
+   */
+  read(batch: unknown, loss: ResolvedLoss | null, stream = false): OwnedBatch {
+    const n = stream ? NAMES.chunk : NAMES.batch;
+    if (batch === null || typeof batch !== 'object') throw new InvalidArgumentError(n.self, 'an object { x, T, B, ... }', describe(batch));
+    const src = batch as Record<string, unknown>;
+    const T = src.T, B = src.B, x = src.x, y = src.y, mask = src.mask, lengths = src.lengths;
+    const lossMask = src.lossMask, h0 = src.h0, c0 = src.c0, reset = stream ? src.reset : undefined;
+    if (stream) {
+      if (h0 !== undefined) throw new InvalidArgumentError(n.h0, 'nothing: stateful training carries its own state and has no padding', describe(h0));
+      if (c0 !== undefined) throw new InvalidArgumentError(n.c0, 'nothing: stateful training carries its own state and has no padding', describe(c0));
+      if (mask !== undefined) throw new InvalidArgumentError(n.mask, 'nothing: stateful training carries its own state and has no padding', describe(mask));
+      if (lengths !== undefined) throw new InvalidArgumentError(n.lengths, 'nothing: stateful training carries its own state and has no padding', describe(lengths));
     }
-  }
-}
-
-function checkIds(name: string, v: Numbers, n: number): void {
-  for (let i = 0; i < v.length; i++) {
-    const a = v[i];
-    if (typeof a !== 'number' || !Number.isInteger(a) || a < 0 || a >= n) {
-      throw new InvalidArgumentError(`${name}[${i}]`, `an integer id in [0, ${n - 1}]`, describe(a));
+    checkShape(T, B, n);
+    const t = T as number, b = B as number;
+    const cfg = this.cfg, dtype = this.dtype;
+    const L = cfg.numLayers, H = cfg.hiddenSize, O = cfg.outputSize;
+    const out = this.out;
+    out.T = t; out.B = b;
+    out.reset = reset === true;
+    if (cfg.input === 'tokens') {
+      out.x = this.xIds = copyIds(n.x, x, t * b, cfg.inputSize, this.xIds);
+    } else {
+      out.x = this.xFloats = copyFloats(n.x, x, t * b * cfg.inputSize, dtype, 'floats [T, B, inputSize]', this.xFloats);
     }
-  }
-}
-
-/** Row i = t·B + b is a real step (not padding) of the batch. */
-function isReal(batch: Batch, i: number, B: number): boolean {
-  if (batch.mask) return batch.mask[i] === 1;
-  if (batch.lengths) return Math.floor(i / B) < batch.lengths[i % B];
-  return true;
-}
-
-export function checkShape(T: unknown, B: unknown): void {
-  if (typeof T !== 'number' || !Number.isInteger(T) || T < 1 || T > MAX_STEPS) {
-    throw new InvalidArgumentError('batch.T', `an integer number of steps in [1, ${MAX_STEPS}]`, describe(T));
-  }
-  if (typeof B !== 'number' || !Number.isInteger(B) || B < 1 || B > MAX_STEPS) {
-    throw new InvalidArgumentError('batch.B', `an integer batch size in [1, ${MAX_STEPS}]`, describe(B));
-  }
-}
-
-/**
- * Checks the inputs (and, with a loss, the targets) of a batch against the model.
- * Returns the number of real (unpadded) loss rows.
- */
-export function checkBatch(cfg: ResolvedConfig, batch: Batch, loss: ResolvedLoss | null): number {
-  if (batch === null || typeof batch !== 'object') throw new InvalidArgumentError('batch', 'an object { x, T, B, ... }', describe(batch));
-  const { T, B } = batch;
-  checkShape(T, B);
-  const L = cfg.numLayers, H = cfg.hiddenSize, O = cfg.outputSize;
-  if (cfg.input === 'tokens') {
-    checkLength('batch.x', batch.x, T * B, 'token ids', 'TB', T, B);
-    checkIds('batch.x', batch.x, cfg.inputSize);
-  } else {
-    checkLength('batch.x', batch.x, T * B * cfg.inputSize, 'floats', 'TBI', T, B, cfg.inputSize);
-    checkFinite('batch.x', batch.x);
-  }
-  if (batch.mask !== undefined && batch.lengths !== undefined) {
-    throw new InvalidArgumentError('batch.mask', 'either mask or lengths, not both', 'both');
-  }
-  let realSteps = T * B;
-  if (batch.mask !== undefined) {
-    checkLength('batch.mask', batch.mask, T * B, '0/1 per step', 'TB', T, B);
-    realSteps = 0;
-    for (let i = 0; i < batch.mask.length; i++) {
-      const m = batch.mask[i];
-      if (m !== 0 && m !== 1) throw new InvalidArgumentError(`batch.mask[${i}]`, '0 or 1', describe(m));
-      realSteps += m;
+    if (mask !== undefined && lengths !== undefined) {
+      throw new InvalidArgumentError(n.mask, 'either mask or lengths, not both', 'both');
     }
-    for (let b = 0; b < B; b++) {
-      let any = false;
-      for (let t = 0; t < T && !any; t++) any = batch.mask[t * B + b] === 1;
-      if (!any) throw new InvalidArgumentError('batch.mask', `at least one real step in every sequence`, `none in sequence ${b}`);
-    }
-  }
-  if (batch.lengths !== undefined) {
-    checkLength('batch.lengths', batch.lengths, B, 'one length per sequence', 'B', B);
-    realSteps = 0;
-    for (let b = 0; b < B; b++) {
-      const n = batch.lengths[b];
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > T) {
-        throw new InvalidArgumentError(`batch.lengths[${b}]`, `an integer in [1, ${T}]`, describe(n));
+    let realSteps = t * b;
+    out.mask = null;
+    if (mask !== undefined) {
+      const m = this.maskBuf = copyFloats(n.mask, mask, t * b, dtype, '0/1 per step [T, B]', this.maskBuf);
+      realSteps = zeroOne(n.mask, m);
+      for (let j = 0; j < b; j++) {
+        let any = false;
+        for (let s = 0; s < t && !any; s++) any = m[s * b + j] === 1;
+        if (!any) throw new InvalidArgumentError(n.mask, 'at least one real step in every sequence', `none in sequence ${j}`);
       }
-      realSteps += n;
+      out.mask = m;
     }
-  }
-  if (batch.h0 !== undefined) {
-    checkLength('batch.h0', batch.h0, L * B * H, 'floats', 'LBH', L, B, H);
-    checkFinite('batch.h0', batch.h0);
-  }
-  if (batch.c0 !== undefined) {
-    if (cfg.cell !== 'lstm') throw new InvalidArgumentError('batch.c0', `no c0 for a ${cfg.cell} (only an LSTM has a cell state)`, describe(batch.c0));
-    checkLength('batch.c0', batch.c0, L * B * H, 'floats', 'LBH', L, B, H);
-    checkFinite('batch.c0', batch.c0);
-  }
-  if (batch.lossMask !== undefined) {
-    if (!loss || loss.at !== 'every') throw new InvalidArgumentError('batch.lossMask', 'a loss at "every" step (it weights per-step loss rows)', loss ? `at "${loss.at}"` : 'no loss');
-    checkLength('batch.lossMask', batch.lossMask, T * B, '0/1 per step', 'TB', T, B);
-    let rows = 0;
-    for (let i = 0; i < T * B; i++) {
-      const m = batch.lossMask[i];
-      if (m !== 0 && m !== 1) throw new InvalidArgumentError(`batch.lossMask[${i}]`, '0 or 1', describe(m));
-      if (m === 1 && isReal(batch, i, B)) rows++;
+    if (lengths !== undefined) {
+      // float64, not int32: a length of 2^32 + 3 must be refused, not wrapped to 3
+      const len = this.lengthsBuf = copyFloats(n.lengths, lengths, b, 'float64', 'one length per sequence [B]', this.lengthsBuf);
+      realSteps = 0;
+      for (let j = 0; j < b; j++) {
+        const k = len[j];
+        if (!Number.isInteger(k) || k < 1 || k > t) throw new InvalidArgumentError(`${n.lengths}[${j}]`, `an integer in [1, ${t}]`, describe(k));
+        realSteps += k;
+      }
+      const m = this.maskBuf = fit(this.maskBuf, t * b, dtype);
+      for (let s = 0; s < t; s++) for (let j = 0; j < b; j++) m[s * b + j] = s < len[j] ? 1 : 0;
+      out.mask = m;
     }
-    if (rows === 0) throw new InvalidArgumentError('batch.lossMask', 'at least one real step that counts in the loss', 'none');
-    realSteps = rows;
+    out.h0 = h0 === undefined ? null : (this.h0Buf = copyFloats(n.h0, h0, L * b * H, dtype, 'floats [numLayers, B, hiddenSize]', this.h0Buf));
+    out.c0 = null;
+    if (c0 !== undefined) {
+      if (cfg.cell !== 'lstm') throw new InvalidArgumentError(n.c0, `no c0 for a ${cfg.cell} (only an LSTM has a cell state)`, describe(c0));
+      out.c0 = this.c0Buf = copyFloats(n.c0, c0, L * b * H, dtype, 'floats [numLayers, B, hiddenSize]', this.c0Buf);
+    }
+    out.lossMask = null;
+    if (lossMask !== undefined) {
+      if (!loss || loss.at !== 'every') throw new InvalidArgumentError(n.lossMask, 'a loss at "every" step (it weights per-step loss rows)', loss ? `at "${loss.at}"` : 'no loss');
+      const lm = this.lossMaskBuf = copyFloats(n.lossMask, lossMask, t * b, dtype, '0/1 per step [T, B]', this.lossMaskBuf);
+      zeroOne(n.lossMask, lm);
+      const m = out.mask;
+      let rows = 0;
+      for (let i = 0; i < t * b; i++) if (lm[i] === 1 && (m === null || m[i] === 1)) rows++;
+      if (rows === 0) throw new InvalidArgumentError(n.lossMask, 'at least one real step that counts in the loss', 'none');
+      realSteps = rows;
+      out.lossMask = lm;
+    }
+    out.y = null;
+    out.realRows = 0;
+    if (!loss) return out;
+    const every = loss.at === 'every';
+    const rows = every ? t * b : b;
+    if (y === undefined) throw new InvalidArgumentError(n.y, `targets for the ${loss.loss} loss`, 'undefined');
+    if (loss.loss === 'cross-entropy') {
+      out.y = this.yIds = copyIds(n.y, y, rows, O, this.yIds);
+    } else {
+      out.y = this.yFloats = copyFloats(n.y, y, rows * O, dtype, every ? 'floats [T, B, outputSize]' : 'floats [B, outputSize]', this.yFloats);
+    }
+    out.realRows = every ? realSteps : b;
+    return out;
   }
-  if (!loss) return 0;
-  const rows = loss.at === 'every' ? T * B : B;
-  const every = loss.at === 'every';
-  if (batch.y === undefined) throw new InvalidArgumentError('batch.y', `targets for the ${loss.loss} loss`, 'undefined');
-  if (loss.loss === 'cross-entropy') {
-    checkLength('batch.y', batch.y, rows, 'class ids', every ? 'TB' : 'B', every ? T : B, B);
-    checkIds('batch.y', batch.y, O);
-  } else {
-    checkLength('batch.y', batch.y, rows * O, 'floats', every ? 'TBO' : 'BO', every ? T : B, every ? B : O, O);
-    checkFinite('batch.y', batch.y);
-  }
-  return loss.at === 'every' ? realSteps : B;
+}
+
+function fit(buf: Floats | undefined, n: number, dtype: Dtype): Floats {
+  if (buf && buf.length === n && (dtype === 'float32') === (buf instanceof Float32Array)) return buf;
+  return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
 }

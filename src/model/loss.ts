@@ -19,12 +19,14 @@ export interface ResolvedLoss { loss: LossKind; at: LossAt; reduction: Reduction
 export function resolveLoss(spec: LossSpec | LossKind | undefined, argument = 'loss'): ResolvedLoss {
   const s: LossSpec | undefined = typeof spec === 'string' ? { loss: spec } : spec;
   if (!s || typeof s !== 'object') throw new ConfigError(argument, '{ loss: "mse" | "cross-entropy", at?, reduction? }', describe(spec));
-  if (s.loss !== 'mse' && s.loss !== 'cross-entropy') {
-    throw new ConfigError(`${argument}.loss`, '"mse" or "cross-entropy"', describe(s.loss));
+  // each field read once: a getter must not pass the check with one value and be used with another
+  const loss = s.loss;
+  if (loss !== 'mse' && loss !== 'cross-entropy') {
+    throw new ConfigError(`${argument}.loss`, '"mse" or "cross-entropy"', describe(loss));
   }
   const at = s.at ?? 'every';
   if (at !== 'every' && at !== 'last') throw new ConfigError(`${argument}.at`, '"every" or "last"', describe(at));
   const reduction = s.reduction ?? 'mean';
   if (reduction !== 'mean' && reduction !== 'sum') throw new ConfigError(`${argument}.reduction`, '"mean" or "sum"', describe(reduction));
-  return { loss: s.loss, at, reduction };
+  return { loss, at, reduction };
 }

@@ -1,10 +1,17 @@
 // The model a user holds: configuration, parameters by PyTorch name, forward / loss / gradient
-// calls and generation. Every public call checks its arguments completely before it writes to
-// the arena, and a model refuses re-entrant use and use after dispose().
+// calls and generation. Every public call reads its arguments once into owned copies and checks
+// the copies completely before it writes to the arena; a model refuses re-entrant use, and use
+// after it, or the core it lives on, was disposed.
+//
+// The order inside each call is fixed: assert alive and mark busy; read and copy the user's
+// input (the only point where user code — getters, Proxy traps — can run, and it may dispose
+// anything); assert alive again; only then touch memory.
 import type { Kernels } from '../backends/kernels.js';
-import { BusyError, DisposedError, InvalidArgumentError, describe } from '../errors.js';
-import type { Batch, Numbers } from './batch.js';
-import { checkBatch, F32_MAX } from './batch.js';
+import { BusyError, InvalidArgumentError, describe } from '../errors.js';
+import { Lifetime } from '../runtime/lifetime.js';
+import { copyFloats, copyIds } from '../validate/arrays.js';
+import type { Batch, Numbers, OwnedBatch } from './batch.js';
+import { BatchReader } from './batch.js';
 import { resolveConfig, type ModelConfig, type ResolvedConfig } from './config.js';
 import { initialise, type InitOption } from './init.js';
 import { parameterTable, type TensorSlot } from './layout.js';
@@ -61,16 +68,22 @@ export class Model {
   readonly kernels: Kernels;
   /** The model's sampler (generation); seeded from config.seed. */
   readonly rng: Rng;
+  /** @internal ends with dispose(), or with the core's; trainers on this model chain to it */
+  readonly lifetime: Lifetime;
   private readonly slots: TensorSlot[];
   private readonly slotByName: Map<string, TensorSlot>;
+  private readonly reader: BatchReader;
   private busy = false;
-  private disposed = false;
 
   constructor(config: ModelConfig & { init?: InitOption }, kernels: Kernels) {
+    kernels.lifetime?.assertAlive();
     this.config = resolveConfig(config);
     this.kernels = kernels;
     this.slots = parameterTable(this.config).slots;
     this.slotByName = new Map(this.slots.map((s) => [s.name, s]));
+    this.reader = new BatchReader(this.config, kernels.memory.dtype);
+    // reading the config may have run a getter that disposed the core
+    kernels.lifetime?.assertAlive();
     this.net = new Network(this.config, kernels);
     const initRng = new Rng(this.config.seed);
     try {
@@ -79,6 +92,8 @@ export class Model {
       this.net.dispose();
       throw e;
     }
+    const net = this.net;
+    this.lifetime = new Lifetime('the model', kernels.lifetime, () => net.dispose());
     this.rng = new Rng((this.config.seed ^ 0x5bd1e995) >>> 0);
   }
 
@@ -93,7 +108,7 @@ export class Model {
 
   /** A copy of one parameter (row-major, PyTorch layout). */
   getParameter(name: string): Floats {
-    this.alive();
+    this.lifetime.assertAlive();
     const s = this.slot(name);
     const at = this.net.params.base + s.offset;
     return this.kernels.memory.f.slice(at, at + s.size);
@@ -101,74 +116,92 @@ export class Model {
 
   /** Overwrites one parameter; values must be finite and exactly the parameter's size. */
   setParameter(name: string, values: Numbers): void {
-    this.guard(() => {
+    this.enter();
+    try {
       const s = this.slot(name);
-      if (!isNumbers(values) || values.length !== s.size) {
-        throw new InvalidArgumentError(`parameter "${name}"`, `${s.size} values (shape [${s.shape.join(', ')}])`, describe(values));
-      }
-      checkParameterValues(`parameter "${name}"`, values, this.kernels.memory.dtype);
-      this.kernels.memory.f.set(values, this.net.params.base + s.offset);
+      const copy = this.copyParameter(`parameter "${name}"`, values, s);
+      this.lifetime.assertAlive();
+      this.kernels.memory.f.set(copy, this.net.params.base + s.offset);
       this.net.packedDirty = true;
-    });
+    } finally {
+      this.exit();
+    }
   }
 
   /** All parameters by PyTorch state_dict name (copies). */
   stateDict(): Record<string, Floats> {
+    this.lifetime.assertAlive();
     const out: Record<string, Floats> = {};
     for (const s of this.slots) out[s.name] = this.getParameter(s.name);
     return out;
   }
 
-  /** Loads every parameter by name; all are checked before any is written. */
+  /** Loads every parameter by name; all are read and checked before any is written. */
   loadStateDict(dict: Record<string, Numbers>): void {
-    this.alive();
-    if (dict === null || typeof dict !== 'object') throw new InvalidArgumentError('stateDict', 'an object of name → values', describe(dict));
-    for (const name of Object.keys(dict)) {
-      if (!this.slotByName.has(name)) throw new InvalidArgumentError('stateDict', `only the names ${this.parameterNames().join(', ')}`, `unknown name "${name}"`);
+    this.enter();
+    try {
+      if (dict === null || typeof dict !== 'object') throw new InvalidArgumentError('stateDict', 'an object of name → values', describe(dict));
+      for (const name of Object.keys(dict)) {
+        if (!this.slotByName.has(name)) throw new InvalidArgumentError('stateDict', `only the names ${this.parameterNames().join(', ')}`, `unknown name "${name}"`);
+      }
+      const copies: Floats[] = [];
+      for (const s of this.slots) {
+        const v = dict[s.name];
+        if (v === undefined) throw new InvalidArgumentError('stateDict', `a value for "${s.name}"`, 'missing');
+        copies.push(this.copyParameter(`stateDict["${s.name}"]`, v, s));
+      }
+      this.lifetime.assertAlive();
+      const f = this.kernels.memory.f, base = this.net.params.base;
+      this.slots.forEach((s, i) => f.set(copies[i], base + s.offset));
+      this.net.packedDirty = true;
+    } finally {
+      this.exit();
     }
-    for (const s of this.slots) {
-      const v = dict[s.name];
-      if (v === undefined) throw new InvalidArgumentError('stateDict', `a value for "${s.name}"`, 'missing');
-      if (!isNumbers(v) || v.length !== s.size) throw new InvalidArgumentError(`stateDict["${s.name}"]`, `${s.size} values (shape [${s.shape.join(', ')}])`, describe(v));
-      checkParameterValues(`stateDict["${s.name}"]`, v, this.kernels.memory.dtype);
-    }
-    for (const s of this.slots) this.setParameter(s.name, dict[s.name]);
   }
 
   /** The parameters and configuration as safetensors bytes (PyTorch names and layouts). */
   toSafetensors(extraMetadata?: Record<string, string>, options?: SaveOptions): Uint8Array {
+    this.lifetime.assertAlive();
     return modelToSafetensors(this, extraMetadata, options);
   }
 
   /** Loads parameters from safetensors bytes (e.g. a PyTorch state_dict); all checked first. */
   loadSafetensors(bytes: Uint8Array | ArrayBuffer): void {
+    this.lifetime.assertAlive();
     loadSafetensorsInto(this, bytes);
   }
 
   /** Forward pass: the head's outputs and the final states. */
   predict(input: PredictInput, options: { at?: 'every' | 'last' } = {}): Prediction {
-    const at = options.at ?? 'every';
-    if (at !== 'every' && at !== 'last') throw new InvalidArgumentError('options.at', '"every" or "last"', describe(at));
-    return this.guard(() => {
-      checkBatch(this.config, input, null);
-      const w = this.run(input, null, at);
+    this.enter();
+    try {
+      const at = options === null || typeof options !== 'object' ? options : options.at ?? 'every';
+      if (at !== 'every' && at !== 'last') throw new InvalidArgumentError('options.at', '"every" or "last"', describe(at));
+      const batch = this.reader.read(input, null);
+      this.lifetime.assertAlive();
+      const w = this.run(batch, null, at);
       return this.readPrediction(w, at);
-    });
+    } finally {
+      this.exit();
+    }
   }
 
   /** The loss and every gradient for one batch, without changing any weight. */
   lossAndGradients(batch: Batch, loss: LossSpec | LossKind, options: { diagnostics?: boolean } = {}): GradientResult {
-    const spec = resolveLoss(loss);
-    return this.guard(() => {
-      const realRows = checkBatch(this.config, batch, spec);
-      const w = this.run(batch, spec, spec.at);
-      const value = this.net.loss(w, spec, realRows, true);
-      this.net.backward(w, spec.at, options.diagnostics === true);
+    this.enter();
+    try {
+      const spec = resolveLoss(loss);
+      const diagnostics = options !== null && typeof options === 'object' && options.diagnostics === true;
+      const owned = this.reader.read(batch, spec);
+      this.lifetime.assertAlive();
+      const w = this.run(owned, spec, spec.at);
+      const value = this.net.loss(w, spec, owned.realRows, true);
+      this.net.backward(w, spec.at, diagnostics);
       const f = this.kernels.memory.f;
       const grads: Record<string, Floats> = {};
       const gBase = this.net.params.base + this.net.params.P;
       for (const s of this.slots) grads[s.name] = f.slice(gBase + s.offset, gBase + s.offset + s.size);
-      const { B } = batch, H = this.config.hiddenSize, L = this.config.numLayers;
+      const { T, B } = owned, H = this.config.hiddenSize, L = this.config.numLayers;
       const dh0 = newFloats(f, L * B * H);
       const dc0 = this.config.cell === 'lstm' ? newFloats(f, L * B * H) : null;
       for (let l = 0; l < L; l++) {
@@ -176,27 +209,33 @@ export class Model {
         if (dc0) dc0.set(f.subarray(w.layers[l].dc, w.layers[l].dc + B * H), l * B * H);
       }
       const result: GradientResult = { ...this.readPrediction(w, spec.at), loss: value, grads, dh0, dc0 };
-      if (options.diagnostics) {
-        result.gradNormsOverTime = w.layers.map((lw) => f.slice(lw.dhnorm, lw.dhnorm + batch.T));
+      if (diagnostics) {
+        result.gradNormsOverTime = w.layers.map((lw) => f.slice(lw.dhnorm, lw.dhnorm + T));
       }
       return result;
-    });
+    } finally {
+      this.exit();
+    }
   }
 
   /** Samples ids from a token model whose head predicts the next id (outputSize = inputSize). */
   generate(options: GenerateOptions): Int32Array {
+    this.lifetime.assertAlive();
     const cfg = this.config;
     if (cfg.input !== 'tokens' || cfg.outputSize !== cfg.inputSize) {
       throw new InvalidArgumentError('generate', 'a model with input "tokens" and outputSize = inputSize', `input "${cfg.input}", outputSize ${cfg.outputSize}, inputSize ${cfg.inputSize}`);
     }
-    const { prime, length } = options;
-    const temperature = options.temperature ?? 1;
-    if (!isNumbers(prime) || prime.length < 1) throw new InvalidArgumentError('options.prime', 'at least one token id', describe(prime));
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'an object { prime, length, temperature?, seed? }', describe(options));
+    // every option read once; the prime ids copied and checked before anything runs
+    const { prime: primeIn, length, temperature: t, seed } = options;
+    const temperature = t ?? 1;
+    const prime = copyIds('options.prime', primeIn, undefined, cfg.inputSize);
+    if (prime.length < 1) throw new InvalidArgumentError('options.prime', 'at least one token id', describe(primeIn));
     if (!Number.isInteger(length) || length < 0) throw new InvalidArgumentError('options.length', 'an integer ≥ 0', describe(length));
     if (typeof temperature !== 'number' || !(temperature >= 0) || !Number.isFinite(temperature)) {
       throw new InvalidArgumentError('options.temperature', 'a finite number ≥ 0', describe(temperature));
     }
-    const rng = options.seed === undefined ? this.rng : new Rng(options.seed);
+    const rng = seed === undefined ? this.rng : new Rng(seed);
     const out = new Int32Array(length);
     let state = this.predict({ x: prime, T: prime.length, B: 1 }, { at: 'last' });
     for (let i = 0; i < length; i++) {
@@ -209,37 +248,40 @@ export class Model {
     return out;
   }
 
-  /** Frees the model's memory; any later call throws a DisposedError. */
+  /**
+   * Frees the model's memory and the optimizer state of every trainer on it; any later call of
+   * the model or of those trainers throws a DisposedError. Idempotent.
+   */
   dispose(): void {
-    if (this.disposed) return;
+    if (this.lifetime.isDisposed) return;
     if (this.busy) throw new BusyError('the model');
-    this.disposed = true;
-    this.net.dispose();
+    this.lifetime.end();
   }
 
-  get isDisposed(): boolean { return this.disposed; }
+  /** True once this model, or the core it lives on, was disposed. */
+  get isDisposed(): boolean { return this.lifetime.isDisposed; }
 
-  /** @internal Forward over a checked batch; returns the work arena holding the activations. */
-  run(batch: Batch, loss: ResolvedLoss | null, at: 'every' | 'last') {
+  /** @internal Throws a DisposedError if this model or its core was disposed. */
+  assertAlive(): void {
+    this.lifetime.assertAlive();
+  }
+
+  /** @internal Reads and checks a batch into the model's reusable owned buffers (user code may run). */
+  readBatch(batch: unknown, loss: ResolvedLoss | null, stream = false): OwnedBatch {
+    return this.reader.read(batch, loss, stream);
+  }
+
+  /** @internal Forward over a read batch; returns the work arena holding the activations. */
+  run(batch: OwnedBatch, loss: ResolvedLoss | null, at: 'every' | 'last') {
     const w = this.net.prepare(batch.T, batch.B);
     this.net.load(w, batch, loss !== null);
     this.net.forward(w, at);
     return w;
   }
 
-  /** @internal Runs fn with the model marked busy; refuses re-entry and disposed models. */
-  guard<T>(fn: () => T): T {
-    this.enter();
-    try {
-      return fn();
-    } finally {
-      this.busy = false;
-    }
-  }
-
-  /** @internal guard() without a closure, for the training step: enter(), then exit() in a finally. */
+  /** @internal Marks the model busy (refusing re-entry and disposed models); exit() in a finally. */
   enter(): void {
-    this.alive();
+    this.lifetime.assertAlive();
     if (this.busy) throw new BusyError('the model');
     this.busy = true;
   }
@@ -249,8 +291,9 @@ export class Model {
     this.busy = false;
   }
 
-  private alive(): void {
-    if (this.disposed) throw new DisposedError('the model');
+  /** An owned, checked copy of a parameter's new values. */
+  private copyParameter(argument: string, values: unknown, s: TensorSlot): Floats {
+    return copyFloats(argument, values, s.size, this.kernels.memory.dtype, `${s.size} values (shape [${s.shape.join(', ')}])`);
   }
 
   private slot(name: string): TensorSlot {
@@ -267,23 +310,9 @@ export class Model {
   }
 }
 
-/** Parameter values must be finite in the model's precision (float32 unless js float64). */
-function checkParameterValues(name: string, v: Numbers, dtype: 'float32' | 'float64'): void {
-  const limit = dtype === 'float64' ? Number.MAX_VALUE : F32_MAX;
-  for (let i = 0; i < v.length; i++) {
-    if (typeof v[i] !== 'number' || !(Math.abs(v[i]) <= limit)) {
-      throw new InvalidArgumentError(`${name}[${i}]`, dtype === 'float64' ? 'a finite number' : 'a finite number within float32 range (|x| ≤ 3.4e38)', describe(v[i]));
-    }
-  }
-}
-
 /** A zeroed array of the memory's float type. */
 export function newFloats(like: Floats, n: number): Floats {
   return like instanceof Float64Array ? new Float64Array(n) : new Float32Array(n);
-}
-
-function isNumbers(v: unknown): v is Numbers {
-  return (ArrayBuffer.isView(v) && !(v instanceof DataView)) || Array.isArray(v);
 }
 
 /** Draws an id from softmax(logits / temperature); temperature 0 is argmax. */

@@ -4,7 +4,7 @@
 import type { Kernels } from '../backends/kernels.js';
 import { FLAG_RELU, FLAG_TOKENS } from '../backends/kernels.js';
 import { GATES, type ResolvedConfig } from './config.js';
-import type { Batch } from './batch.js';
+import type { OwnedBatch } from './batch.js';
 import type { ResolvedLoss } from './loss.js';
 import { paramArenaSize, pointParams, pointWork, type ParamArena, type WorkArena } from './layout.js';
 
@@ -47,30 +47,28 @@ export class Network {
     return this.work;
   }
 
-  /** Writes a checked batch into the work arena: inputs, mask, initial states, targets. */
-  load(w: WorkArena, batch: Batch, withTargets: boolean): void {
+  /** Writes a batch that was read and checked (only owned copies) into the work arena. */
+  load(w: WorkArena, batch: OwnedBatch, withTargets: boolean): void {
     const f = this.k.memory.f;
     const { T, B } = w;
-    const H = this.H, L = this.cfg.numLayers;
+    const H = this.H, L = this.cfg.numLayers, BH = B * H;
     f.set(batch.x, w.x);
-    this.masked = batch.mask !== undefined || batch.lengths !== undefined;
-    if (batch.mask) f.set(batch.mask, w.mask);
-    else if (batch.lengths) {
-      for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) f[w.mask + t * B + b] = t < batch.lengths[b] ? 1 : 0;
-    }
+    const mask = batch.mask;
+    this.masked = mask !== null;
+    if (mask) f.set(mask, w.mask);
     for (let l = 0; l < L; l++) {
       const lw = w.layers[l];
-      if (batch.h0) f.set(subarray(batch.h0, l * B * H, (l + 1) * B * H), lw.hs);
-      else f.fill(0, lw.hs, lw.hs + B * H);
+      if (batch.h0) f.set(batch.h0.subarray(l * BH, (l + 1) * BH), lw.hs);
+      else f.fill(0, lw.hs, lw.hs + BH);
       if (lw.cs) {
-        if (batch.c0) f.set(subarray(batch.c0, l * B * H, (l + 1) * B * H), lw.cs);
-        else f.fill(0, lw.cs, lw.cs + B * H);
+        if (batch.c0) f.set(batch.c0.subarray(l * BH, (l + 1) * BH), lw.cs);
+        else f.fill(0, lw.cs, lw.cs + BH);
       }
     }
-    this.lossMasked = withTargets && batch.lossMask !== undefined;
+    this.lossMasked = withTargets && batch.lossMask !== null;
     if (this.lossMasked) {
       const lm = batch.lossMask!;
-      for (let i = 0; i < T * B; i++) f[w.lossw + i] = (this.masked ? f[w.mask + i] : 1) * lm[i];
+      for (let i = 0; i < T * B; i++) f[w.lossw + i] = (mask ? mask[i] : 1) * lm[i];
     }
     if (withTargets && batch.y) f.set(batch.y, w.targets);
   }
@@ -229,8 +227,3 @@ export class Network {
   }
 }
 
-
-function subarray(a: ArrayLike<number>, from: number, to: number): ArrayLike<number> {
-  if (ArrayBuffer.isView(a)) return (a as unknown as Float32Array).subarray(from, to);
-  return Array.prototype.slice.call(a, from, to) as number[];
-}

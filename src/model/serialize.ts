@@ -34,16 +34,20 @@ export interface SaveOptions {
 
 /** The model's parameters (parameterNames() order) and configuration as a safetensors file. */
 export function modelToSafetensors(model: Model, extraMetadata: Record<string, string> = {}, options: SaveOptions = {}): Uint8Array {
+  model.assertAlive();
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'an object', describe(options));
   const dtype = options.dtype ?? 'F32';
   if (dtype !== 'F32' && dtype !== 'F64') throw new InvalidArgumentError('options.dtype', '"F32" or "F64"', describe(dtype));
   if (extraMetadata === null || typeof extraMetadata !== 'object' || Array.isArray(extraMetadata)) {
     throw new InvalidArgumentError('extraMetadata', 'an object of string → string', describe(extraMetadata));
   }
-  for (const [k, v] of Object.entries(extraMetadata)) {
+  // read once: a getter must not pass the check as a string and be written as something else
+  const extra = Object.entries(extraMetadata);
+  for (const [k, v] of extra) {
     if (RESERVED_METADATA_KEYS.includes(k)) throw new InvalidArgumentError(`extraMetadata[${JSON.stringify(k)}]`, `a key other than ${RESERVED_METADATA_KEYS.join(', ')}`, 'a reserved key');
     if (typeof v !== 'string') throw new InvalidArgumentError(`extraMetadata[${JSON.stringify(k)}]`, 'a string', describe(v));
   }
+  model.assertAlive();
   const tensors = model.parameterNames().map((name) => ({
     name, dtype, shape: model.parameterShape(name), data: model.getParameter(name),
   }));
@@ -52,7 +56,7 @@ export function modelToSafetensors(model: Model, extraMetadata: Record<string, s
     unrolled_format_version: FORMAT_VERSION,
     unrolled_config: JSON.stringify(model.config),
   };
-  for (const [k, v] of Object.entries(extraMetadata)) {
+  for (const [k, v] of extra) {
     Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
   return encodeSafetensors(tensors, metadata);
@@ -168,7 +172,7 @@ export function loadSafetensorsInto(model: Model, bytes: Uint8Array | ArrayBuffe
   if (model === null || typeof model !== 'object' || typeof model.loadStateDict !== 'function') {
     throw new InvalidArgumentError('model', 'a Model', describe(model));
   }
-  if (model.isDisposed) model.loadStateDict({}); // throws the DisposedError
+  model.assertAlive();
   const { tensors, metadata } = decode(bytes, limits);
   if (metadata.format === FORMAT_NAME && Object.prototype.hasOwnProperty.call(metadata, 'unrolled_config')) {
     const stored = configFromMetadata(metadata);

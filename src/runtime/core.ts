@@ -2,6 +2,7 @@
 // feature detection and instantiation. No Node built-in and no DOM here: bytes come from
 // load.ts (URL / fetch) or from the Node entry (file system).
 import { BackendError } from '../errors.js';
+import { Lifetime } from './lifetime.js';
 import { startPool } from './threads.js';
 
 type P = number; // byte pointer into the core's memory
@@ -74,8 +75,17 @@ export interface Core {
   readonly variant: CoreVariant;
   /** Threads computing each large product (1 unless variant 'threads'). */
   readonly threads: number;
-  /** Stops the pool's workers (threads build); the core stays usable on one thread. */
+  /**
+   * Ends the core: stops the pool's workers (threads build), frees every model and trainer made
+   * on it, and from then on each of their calls throws a DisposedError (code DISPOSED).
+   * Idempotent. A disposed default core is dropped from loadCore's cache: the next loadCore()
+   * instantiates a fresh one.
+   */
   dispose(): void;
+  /** True once dispose() was called. */
+  readonly isDisposed: boolean;
+  /** @internal the root of the lifetimes of the models on this core */
+  readonly lifetime?: Lifetime;
 }
 
 // The smallest module that uses a v128 instruction: (func (result v128) (v128.const i32x4 0 0 0 0))
@@ -160,9 +170,9 @@ export async function instantiateCore(source: BufferSource | WebAssembly.Module,
     throw new BackendError(`could not compile the ${variant} Wasm core: ${(e as Error).message}`);
   }
   const core = instantiateModule(module, variant);
-  if (variant !== 'threads' || threads <= 1) return core;
+  if (variant !== 'threads' || threads <= 1) return makeCore(core.exports, variant, 1, core.memory, null);
   const pool = await startPool(core.exports, module, core.memory!, threads, POOL_MIN_FLOPS);
-  return { ...core, threads: pool.threads, dispose: () => pool.stop() };
+  return makeCore(core.exports, variant, pool.threads, core.memory, () => pool.stop());
 }
 
 /** Synchronous instantiation (single-threaded: a pool needs to wait for its workers). */
@@ -173,10 +183,22 @@ export function instantiateCoreSync(source: BufferSource | WebAssembly.Module, v
   } catch (e) {
     throw new BackendError(`could not compile the ${variant} Wasm core: ${(e as Error).message}`);
   }
-  return instantiateModule(module, variant);
+  const core = instantiateModule(module, variant);
+  return makeCore(core.exports, variant, 1, core.memory, null);
 }
 
-function instantiateModule(module: WebAssembly.Module, variant: CoreVariant): Core & { memory?: WebAssembly.Memory } {
+/** A core whose dispose() ends the lifetime every model on it chains to. */
+function makeCore(exports: CoreExports, variant: CoreVariant, threads: number, memory: WebAssembly.Memory | undefined,
+  stopPool: (() => void) | null): Core & { memory?: WebAssembly.Memory } {
+  const lifetime = new Lifetime('the core', null, stopPool);
+  return {
+    exports, variant, threads, memory, lifetime,
+    get isDisposed() { return lifetime.isDisposed; },
+    dispose() { lifetime.end(); },
+  };
+}
+
+function instantiateModule(module: WebAssembly.Module, variant: CoreVariant): { exports: CoreExports; memory?: WebAssembly.Memory } {
   const shared = variant === 'threads';
   // the threads build imports its memory: shared, with the 4 GiB maximum declared up front
   const memory = shared ? new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true }) : undefined;
@@ -187,5 +209,5 @@ function instantiateModule(module: WebAssembly.Module, variant: CoreVariant): Co
   } catch (e) {
     throw new BackendError(`could not instantiate the ${variant} Wasm core: ${(e as Error).message}`);
   }
-  return { exports, variant, threads: 1, memory, dispose: () => {} };
+  return { exports, memory };
 }

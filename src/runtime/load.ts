@@ -57,7 +57,8 @@ const cache = new Map<CoreVariant, Promise<Core>>();
 
 /**
  * Loads and instantiates the core — once per variant for the default source and one thread;
- * a threaded core is a new instance with its own pool every call (dispose() stops it).
+ * a threaded core is a new instance with its own pool every call (dispose() stops it). A cached
+ * core that was disposed is replaced by a new one.
  */
 export function loadCore(options: LoadOptions = {}): Promise<Core> {
   const threads = options.threads ?? 1;
@@ -72,11 +73,17 @@ export function loadCore(options: LoadOptions = {}): Promise<Core> {
     return instantiateCore(source, variant, threads);
   }
   if (variant === 'threads') return defaultReader(variant).then((bytes) => instantiateCore(bytes, variant, threads));
-  let core = cache.get(variant);
-  if (!core) {
-    core = defaultReader(variant).then((bytes) => instantiateCore(bytes, variant));
-    core.catch(() => cache.delete(variant));
-    cache.set(variant, core);
+  const cached = cache.get(variant);
+  if (cached) {
+    // a disposed core stays disposed: whoever asks next gets a fresh instance
+    return cached.then((c) => {
+      if (!c.isDisposed) return c;
+      if (cache.get(variant) === cached) cache.delete(variant);
+      return loadCore(options);
+    });
   }
+  const core = defaultReader(variant).then((bytes) => instantiateCore(bytes, variant));
+  core.catch(() => cache.delete(variant));
+  cache.set(variant, core);
   return core;
 }

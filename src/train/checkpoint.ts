@@ -221,7 +221,7 @@ export function checkpointToSafetensors(trainer: Trainer, extra: CheckpointExtra
     if (!['data', 'schedule', 'info'].includes(key)) throw new InvalidArgumentError('extra', 'only the fields data, schedule, info', `the field ${JSON.stringify(key)}`);
   }
   const model = trainer.model;
-  if (model.isDisposed) model.stateDict(); // throws the DisposedError
+  trainer.assertAlive();
   const schedule = checkScheduleMatches(trainer, extra.schedule);
   let data: { stream?: StreamPosition; rng?: (number | null)[] } | null = null;
   if (extra.data !== undefined) {
@@ -236,6 +236,8 @@ export function checkpointToSafetensors(trainer: Trainer, extra: CheckpointExtra
   }
   const info = extra.info === undefined ? undefined : jsonString('extra.info', extra.info);
 
+  // `extra`'s getters may have disposed the trainer: the moments below would be freed memory
+  trainer.assertAlive();
   const cfg = model.config;
   const dtype = model.kernels.memory.dtype === 'float64' ? 'F64' : 'F32';
   const slots = parameterTable(cfg).slots;

@@ -9,8 +9,9 @@
 // state carried at the window's start, and add nothing to the loss). Gradients never cross the
 // window's start; state values do.
 import { ConfigError, InvalidArgumentError, NonFiniteError, describe } from '../errors.js';
-import type { Batch } from '../model/batch.js';
-import { checkBatch } from '../model/batch.js';
+import type { Batch, OwnedBatch } from '../model/batch.js';
+import { Lifetime } from '../runtime/lifetime.js';
+import { copyFloats, copyIds } from '../validate/arrays.js';
 import { resolveLoss, type LossKind, type LossSpec, type ResolvedLoss } from '../model/loss.js';
 import { newFloats, type Floats, type Model } from '../model/model.js';
 import { Optimizer, type OptimizerName, type OptimizerSpec } from './optimizers.js';
@@ -78,8 +79,11 @@ export class Trainer {
   /** The schedule as configured (checkpoints store it). */
   readonly scheduleSpec: ScheduleSpec | undefined;
   private carried: CarriedState | null = null;
+  /** @internal ends with dispose(), the model's or the core's; releases the optimizer state */
+  readonly lifetime: Lifetime;
 
   constructor(readonly model: Model, options: TrainerOptions) {
+    model.assertAlive();
     if (options === null || typeof options !== 'object') throw new ConfigError('options', 'an object { loss, optimizer?, clipNorm? }', describe(options));
     this.loss = resolveLoss(options.loss, 'options.loss');
     this.clipNorm = positiveOrInf('options.clipNorm', options.clipNorm);
@@ -102,6 +106,13 @@ export class Trainer {
     this.k2 = t?.k2 ?? 0;
     this.optimizer = new Optimizer(options.optimizer ?? 'adam', model.kernels, model.net.params.P);
     this.baseLr = this.optimizer.spec.lr;
+    const optimizer = this.optimizer;
+    this.lifetime = new Lifetime('the trainer', model.lifetime, () => optimizer.dispose());
+    if (this.lifetime.isDisposed) {
+      // reading the options ran a getter that disposed the model or its core
+      optimizer.dispose();
+      this.lifetime.assertAlive();
+    }
   }
 
   /** Updates applied so far. */
@@ -112,7 +123,7 @@ export class Trainer {
 
   /** One update on a batch (full BPTT over its T steps). */
   step(batch: Batch, options: { diagnostics?: boolean } = {}): StepResult {
-    return this.stepInto(batch, newResult(), options.diagnostics === true);
+    return this.stepInto(batch, newResult(), diagnosticsOption(options));
   }
 
   /**
@@ -120,11 +131,17 @@ export class Trainer {
    * step allocates nothing on the JavaScript heap (see bench/alloc.ts).
    */
   stepInto(batch: Batch, out: StepResult, diagnostics = false): StepResult {
-    this.model.enter();
+    this.lifetime.assertAlive();
+    if (out === null || typeof out !== 'object') throw new InvalidArgumentError('out', 'a StepResult object to write into', describe(out));
+    const model = this.model;
+    model.enter();
     try {
-      return this.update(batch, diagnostics, null, out);
+      const owned = model.readBatch(batch, this.loss);
+      // reading the batch may have run user code that disposed this trainer, its model or core
+      this.lifetime.assertAlive();
+      return this.update(owned, diagnostics === true, null, out);
     } finally {
-      this.model.exit();
+      model.exit();
     }
   }
 
@@ -134,42 +151,44 @@ export class Trainer {
    * tbptt { k1, k2 }, chunk.T must be k1 and the update backpropagates over the last k2 steps.
    */
   stepStateful(chunk: StreamChunk, options: { diagnostics?: boolean } = {}): StepResult {
+    this.lifetime.assertAlive();
     const model = this.model, cfg = model.config;
-    if (chunk === null || typeof chunk !== 'object') throw new InvalidArgumentError('chunk', 'an object { x, y, T, B }', describe(chunk));
-    for (const key of ['h0', 'c0', 'mask', 'lengths'] as const) {
-      if ((chunk as Batch)[key] !== undefined) throw new InvalidArgumentError(`chunk.${key}`, 'nothing: stateful training carries its own state and has no padding', describe((chunk as Batch)[key]));
-    }
-    if (this.k1 && chunk.T !== this.k1) throw new InvalidArgumentError('chunk.T', `${this.k1} (tbptt.k1)`, describe(chunk.T));
-    checkBatch(cfg, chunk, this.loss);
-    const { T, B } = chunk;
-    const H = cfg.hiddenSize, L = cfg.numLayers;
-    const perStep = B * (cfg.input === 'tokens' ? 1 : cfg.inputSize);
-    const historyMax = Math.max(0, this.k2 - this.k1);
-    const f = model.kernels.memory.f;
-    if (chunk.reset || !this.carried || this.carried.B !== B) {
-      this.carried = {
-        B, h: newFloats(f, L * B * H), c: cfg.cell === 'lstm' ? newFloats(f, L * B * H) : null,
-        history: newFloats(f, historyMax * perStep), historySteps: 0,
-      };
-    }
-    const carried = this.carried;
-    const hist = carried.historySteps;
-    let batch: Batch = { ...chunk, h0: carried.h, c0: carried.c ?? undefined };
-    if (hist > 0) {
-      // the window: replayed history (no loss) followed by the new steps
-      const Tw = hist + T;
-      const x = newFloats(f, Tw * perStep);
-      x.set(carried.history.subarray(0, hist * perStep));
-      x.set(chunk.x, hist * perStep);
-      const rowsPerStep = this.loss.loss === 'mse' ? B * cfg.outputSize : B;
-      const y = newFloats(f, Tw * rowsPerStep);
-      y.set(chunk.y as ArrayLike<number>, hist * rowsPerStep);
-      const lossMask = new Float32Array(Tw * B);
-      if (chunk.lossMask) lossMask.set(chunk.lossMask, hist * B); else lossMask.fill(1, hist * B);
-      batch = { x, y, T: Tw, B, lossMask, h0: carried.h, c0: carried.c ?? undefined };
-    }
-    return model.guard(() => {
-      const result = this.update(batch, options.diagnostics === true, (w) => {
+    model.enter();
+    try {
+      const diagnostics = diagnosticsOption(options);
+      const c = model.readBatch(chunk, this.loss, true);
+      if (this.k1 && c.T !== this.k1) throw new InvalidArgumentError('chunk.T', `${this.k1} (tbptt.k1)`, describe(c.T));
+      this.lifetime.assertAlive();
+      const { T, B } = c;
+      const H = cfg.hiddenSize, L = cfg.numLayers;
+      const perStep = B * (cfg.input === 'tokens' ? 1 : cfg.inputSize);
+      const historyMax = Math.max(0, this.k2 - this.k1);
+      const f = model.kernels.memory.f;
+      if (c.reset || !this.carried || this.carried.B !== B) {
+        this.carried = {
+          B, h: newFloats(f, L * B * H), c: cfg.cell === 'lstm' ? newFloats(f, L * B * H) : null,
+          history: newFloats(f, historyMax * perStep), historySteps: 0,
+        };
+      }
+      const carried = this.carried;
+      const hist = carried.historySteps;
+      let batch: OwnedBatch = c;
+      c.h0 = carried.h;
+      c.c0 = carried.c;
+      if (hist > 0) {
+        // the window: replayed history (no loss) followed by the new steps, all owned copies
+        const Tw = hist + T;
+        const x = newFloats(f, Tw * perStep);
+        x.set(carried.history.subarray(0, hist * perStep));
+        x.set(c.x, hist * perStep);
+        const rowsPerStep = this.loss.loss === 'mse' ? B * cfg.outputSize : B;
+        const y = newFloats(f, Tw * rowsPerStep);
+        y.set(c.y!, hist * rowsPerStep);
+        const lossMask = newFloats(f, Tw * B);
+        if (c.lossMask) lossMask.set(c.lossMask, hist * B); else lossMask.fill(1, hist * B);
+        batch = { x, y, T: Tw, B, mask: null, lossMask, h0: carried.h, c0: carried.c, realRows: c.realRows, reset: false };
+      }
+      return this.update(batch, diagnostics, (w) => {
         // the next window starts k1 steps later: carry the state there and keep the newest inputs
         const Tw = batch.T;
         const nextHist = Math.min(historyMax, Tw);
@@ -181,42 +200,73 @@ export class Trainer {
         }
         carried.historySteps = nextHist;
       }, newResult());
-      return result;
-    });
+    } finally {
+      model.exit();
+    }
   }
 
   /** Forgets the carried state: the next stepStateful starts from zeros. */
   resetState(): void {
+    this.lifetime.assertAlive();
     this.carried = null;
   }
 
   /** The carried state (copies), for checkpoints; null before the first stateful step. */
   getCarriedState(): CarriedState | null {
+    this.lifetime.assertAlive();
     const c = this.carried;
     return c && { B: c.B, h: c.h.slice(), c: c.c?.slice() ?? null, history: c.history.slice(), historySteps: c.historySteps };
   }
 
+  /**
+   * Replaces the carried state (from a checkpoint). Every field is read once and copied; the
+   * copies are checked (finite states, history ids within the vocabulary) before any is kept.
+   */
   setCarriedState(state: CarriedState | null): void {
-    if (state) {
-      const cfg = this.model.config;
-      const HB = cfg.numLayers * state.B * cfg.hiddenSize;
-      const hist = Math.max(0, this.k2 - this.k1) * state.B * (cfg.input === 'tokens' ? 1 : cfg.inputSize);
-      if (!Number.isInteger(state.B) || state.B < 1) throw new InvalidArgumentError('state.B', 'an integer ≥ 1', describe(state.B));
-      if (state.h?.length !== HB) throw new InvalidArgumentError('state.h', `${HB} values [L, B, H]`, describe(state.h));
-      if ((cfg.cell === 'lstm') !== (state.c !== null && state.c !== undefined) || (state.c && state.c.length !== HB)) {
-        throw new InvalidArgumentError('state.c', cfg.cell === 'lstm' ? `${HB} values [L, B, H]` : 'null (only an LSTM has a cell state)', describe(state.c));
-      }
-      if (state.history?.length !== hist) throw new InvalidArgumentError('state.history', `${hist} values ((k2 − k1) steps of input)`, describe(state.history));
-      if (!Number.isInteger(state.historySteps) || state.historySteps < 0 || state.historySteps > Math.max(0, this.k2 - this.k1)) {
-        throw new InvalidArgumentError('state.historySteps', `an integer in [0, ${Math.max(0, this.k2 - this.k1)}]`, describe(state.historySteps));
-      }
+    this.lifetime.assertAlive();
+    if (state === null || state === undefined) {
+      this.carried = null;
+      return;
     }
-    this.carried = state && { ...state, h: state.h.slice(), c: state.c?.slice() ?? null, history: state.history.slice() };
+    if (typeof state !== 'object') throw new InvalidArgumentError('state', 'a CarriedState { B, h, c, history, historySteps } or null', describe(state));
+    const { B, h, c, history, historySteps } = state;
+    const cfg = this.model.config, dtype = this.model.kernels.memory.dtype;
+    if (typeof B !== 'number' || !Number.isInteger(B) || B < 1 || B > MAX_B) throw new InvalidArgumentError('state.B', `an integer in [1, ${MAX_B}]`, describe(B));
+    const HB = cfg.numLayers * B * cfg.hiddenSize;
+    const historyMax = Math.max(0, this.k2 - this.k1);
+    const hist = historyMax * B * (cfg.input === 'tokens' ? 1 : cfg.inputSize);
+    const hCopy = copyFloats('state.h', h, HB, dtype, 'floats [numLayers, B, hiddenSize]');
+    if ((cfg.cell === 'lstm') !== (c !== null && c !== undefined)) {
+      throw new InvalidArgumentError('state.c', cfg.cell === 'lstm' ? `${HB} values [L, B, H]` : 'null (only an LSTM has a cell state)', describe(c));
+    }
+    const cCopy = c === null || c === undefined ? null : copyFloats('state.c', c, HB, dtype, 'floats [numLayers, B, hiddenSize]');
+    let historyCopy: Floats;
+    if (cfg.input === 'tokens') {
+      // replayed into the input gather: ids outside the vocabulary would index beyond W_ih
+      const ids = copyIds('state.history', history, hist, cfg.inputSize);
+      historyCopy = dtype === 'float64' ? new Float64Array(hist) : new Float32Array(hist);
+      historyCopy.set(ids);
+    } else {
+      historyCopy = copyFloats('state.history', history, hist, dtype, '(k2 − k1) steps of input');
+    }
+    if (typeof historySteps !== 'number' || !Number.isInteger(historySteps) || historySteps < 0 || historySteps > historyMax) {
+      throw new InvalidArgumentError('state.historySteps', `an integer in [0, ${historyMax}]`, describe(historySteps));
+    }
+    this.lifetime.assertAlive();
+    this.carried = { B, h: hCopy, c: cCopy, history: historyCopy, historySteps };
   }
 
-  private update(batch: Batch, diagnostics: boolean, afterForward: ((w: ReturnType<Model['run']>) => void) | null, out: StepResult): StepResult {
+  /** True once this trainer, its model or the model's core was disposed. */
+  get isDisposed(): boolean { return this.lifetime.isDisposed; }
+
+  /** @internal Throws a DisposedError if this trainer, its model or its core was disposed. */
+  assertAlive(): void {
+    this.lifetime.assertAlive();
+  }
+
+  private update(batch: OwnedBatch, diagnostics: boolean, afterForward: ((w: ReturnType<Model['run']>) => void) | null, out: StepResult): StepResult {
     const model = this.model;
-    const realRows = checkBatch(model.config, batch, this.loss);
+    const realRows = batch.realRows;
     const net = model.net, k = model.kernels, p = net.params;
     const w = model.run(batch, this.loss, this.loss.at);
     const loss = net.loss(w, this.loss, realRows, true);
@@ -261,9 +311,19 @@ export class Trainer {
     return out;
   }
 
+  /** Frees the optimizer state; any later call throws a DisposedError. Idempotent. */
   dispose(): void {
-    this.optimizer.dispose();
+    this.lifetime.end();
   }
+}
+
+/** B of a carried state: the largest batch a step accepts. */
+const MAX_B = 1 << 24;
+
+function diagnosticsOption(options: unknown): boolean {
+  if (options === undefined) return false;
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'an object { diagnostics? }', describe(options));
+  return (options as { diagnostics?: unknown }).diagnostics === true;
 }
 
 /** The longest window a step can run: a batch's T is at most 2^24 steps. */

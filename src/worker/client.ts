@@ -128,7 +128,8 @@ export class TrainingWorker {
 
   /** Ends the run early (weights stay available); resolves with the 'done' event (null if nothing ran). */
   stop(): Promise<DoneEvent | null> {
-    if (this._state === 'terminated' || this._state === 'idle' || this._state === 'failed') return Promise.resolve(null);
+    if (this._state === 'terminated') return Promise.reject(new UnrolledError('DISPOSED', 'the training worker was terminated'));
+    if (this._state === 'idle' || this._state === 'failed') return Promise.resolve(null);
     if (this._state === 'done') return Promise.resolve(this._lastDone);
     return new Promise<DoneEvent | null>((resolve, reject) => {
       this.doneWaiters.push({ resolve, reject });
@@ -138,8 +139,9 @@ export class TrainingWorker {
 
   /** Resolves when the current run ends (finished or stopped). */
   whenDone(): Promise<DoneEvent> {
+    if (this._state === 'terminated') return Promise.reject(new UnrolledError('DISPOSED', 'the training worker was terminated'));
     if (this._state === 'done' && this._lastDone) return Promise.resolve(this._lastDone);
-    if (this._state === 'idle' || this._state === 'failed' || this._state === 'terminated') {
+    if (this._state === 'idle' || this._state === 'failed') {
       return Promise.reject(new UnrolledError('INVALID_CONFIG', `whenDone: no run in progress (the worker is ${this._state})`));
     }
     return new Promise<DoneEvent>((resolve, reject) => this.doneWaiters.push({ resolve, reject }));
