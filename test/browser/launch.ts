@@ -105,8 +105,9 @@ export async function chromiumExecutable(): Promise<ChromiumExecutable> {
 /** A headless Chromium; on failure the error says which binary failed to start, and why. */
 export async function launchChromium(): Promise<Browser> {
   const exe = await chromiumExecutable();
+  let browser: Browser;
   try {
-    return await chromium.launch({ executablePath: exe.path, headless: true, args: ARGS, timeout: 60_000 });
+    browser = await chromium.launch({ executablePath: exe.path, headless: true, args: ARGS, timeout: 60_000 });
   } catch (e) {
     const hint =
       exe.source === 'UNROLLED_CHROMIUM'
@@ -114,4 +115,10 @@ export async function launchChromium(): Promise<Browser> {
         : `${exe.path} is reused once unpacked: if an earlier run was killed while unpacking it, delete it and run again`;
     throw new Error(`Chromium ${exe.path} (from ${exe.source}) did not start: ${(e as Error).message}\n(${hint})`);
   }
+  // executablePath() reuses whatever binary is at that path, even one another version unpacked
+  const major = exe.source.match(/@(\d+)\./)?.[1];
+  if (major && !browser.version().startsWith(`${major}.`)) {
+    console.warn(`${exe.path} is Chromium ${browser.version()}, not ${major} as ${exe.source} ships; delete it to unpack the pinned one`);
+  }
+  return browser;
 }

@@ -85,7 +85,9 @@ describe.skipIf(SKIP_BROWSER)('demo page (headless Chromium)', () => {
 
   it('is served cross-origin isolated, with nothing fetched from outside', async () => {
     expect(await page.evaluate(() => crossOriginIsolated), 'COOP/COEP headers').toBe(true);
-    expect(await page.evaluate(() => typeof SharedArrayBuffer), 'SharedArrayBuffer, which threads would need').toBe('function');
+    // the threads core needs both: an isolated page (which --single-process never gives) and shared Wasm memory
+    const shared = await page.evaluate(() => new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer);
+    expect(shared, 'shared WebAssembly.Memory backed by a SharedArrayBuffer').toBe(true);
     expect(await page.title()).toContain('unrolled');
     expect(pageLog.filter((l) => /external|pageerror|http [45]/.test(l)), context()).toEqual([]);
     // the browser's own locale reaches the page (no --lang): under LANG=C it is not even a valid tag
