@@ -8,10 +8,11 @@
 // would fail for the wrong reason), and --disable-web-security. No --lang either: the page must
 // see the locale of the environment, so that the tests catch what a user's browser would do to
 // the demo (a C/POSIX locale makes navigator.language "en-US@posix", which Intl rejects).
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rmdir, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 
 /** UNROLLED_SKIP_BROWSER=1 is an explicit opt-out; without it the browser tests always run. */
@@ -29,9 +30,20 @@ const ARGS = [
 
 const PACKAGE = '@sparticuz/chromium';
 
+/** The installed version; its exports map hides package.json, so it is found from the entry up. */
 function packageVersion(): string {
   try {
-    return (createRequire(import.meta.url)(`${PACKAGE}/package.json`) as { version: string }).version;
+    let dir = dirname(createRequire(import.meta.url).resolve(PACKAGE));
+    for (;;) {
+      const file = join(dir, 'package.json');
+      if (existsSync(file)) {
+        const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+        if (pkg.name === PACKAGE && pkg.version) return pkg.version;
+      }
+      const up = dirname(dir);
+      if (up === dir) return '?';
+      dir = up;
+    }
   } catch {
     return '?';
   }
