@@ -3,12 +3,13 @@ import { JsKernels } from './backends/js.js';
 import type { Kernels } from './backends/kernels.js';
 import { WasmKernels } from './backends/wasm.js';
 import { ConfigError, describe } from './errors.js';
-import type { ModelConfig } from './model/config.js';
-import type { InitOption } from './model/init.js';
+import { CREATE_OPTION_KEYS, MODEL_CONFIG_KEYS, type ModelConfig } from './model/config.js';
+import { resolveInit, type InitOption } from './model/init.js';
 import { Model } from './model/model.js';
 import type { Core } from './runtime/core.js';
 import { loadCore, type LoadOptions } from './runtime/load.js';
 import type { Dtype } from './runtime/memory.js';
+import { checkKeys, snapshotObject } from './validate/index.js';
 
 export interface CreateModelOptions extends ModelConfig {
   /** 'wasm' (default) or 'js' (the pure TypeScript reference). */
@@ -33,8 +34,21 @@ function isCore(c: unknown): c is Core {
   return typeof c === 'object' && c !== null && 'exports' in c && 'variant' in c;
 }
 
+/**
+ * The options read once into plain data (the core is the library's own handle and passes
+ * through), with unknown keys refused.
+ */
+function readOptions(options: unknown): CreateModelOptions {
+  if (options === undefined) throw new ConfigError('options', 'an object', describe(options));
+  const plain = snapshotObject('options', options, 'an object { cell, inputSize, hiddenSize, outputSize, ... }', { opaque: ['core'] })!;
+  checkKeys('options', plain, [...MODEL_CONFIG_KEYS, ...CREATE_OPTION_KEYS]);
+  // before any memory is reserved for the model
+  resolveInit(plain.init as InitOption | undefined);
+  return plain as unknown as CreateModelOptions;
+}
+
 export async function createModel(options: CreateModelOptions): Promise<Model> {
-  if (options === null || typeof options !== 'object') throw new ConfigError('options', 'an object', describe(options));
+  options = readOptions(options);
   const backend = options.backend ?? 'wasm';
   if (backend === 'js') return createModelSync(options);
   if (backend !== 'wasm') throw new ConfigError('options.backend', '"wasm" or "js"', describe(backend));
@@ -44,6 +58,7 @@ export async function createModel(options: CreateModelOptions): Promise<Model> {
 
 /** Synchronous creation: the js backend, or the wasm backend with an already loaded core. */
 export function createModelSync(options: CreateModelOptions): Model {
+  options = readOptions(options);
   const backend = options.backend ?? 'wasm';
   let kernels: Kernels;
   if (backend === 'js') {

@@ -1,5 +1,6 @@
 // Model configuration: what the user writes, its validation, and the resolved form.
 import { ConfigError, describe } from '../errors.js';
+import { checkKeys, checkNumber, DOMAINS } from '../validate/index.js';
 
 export type CellKind = 'rnn' | 'lstm' | 'gru';
 export type Nonlinearity = 'tanh' | 'relu';
@@ -36,17 +37,12 @@ export interface ResolvedConfig {
 
 export const GATES: Record<CellKind, number> = { rnn: 1, lstm: 4, gru: 3 };
 
-/** Far beyond what fits 32-bit Wasm memory; a guard against typos like 1e9. */
-const MAX_SIZE = 1 << 20;
+/** The keys of a ModelConfig. */
+export const MODEL_CONFIG_KEYS: readonly string[] = ['cell', 'inputSize', 'hiddenSize', 'outputSize', 'numLayers', 'nonlinearity', 'input', 'seed'];
+/** The keys createModel takes besides the configuration. */
+export const CREATE_OPTION_KEYS: readonly string[] = ['backend', 'dtype', 'init', 'core'];
 
-function positiveInt(name: string, v: unknown, max = MAX_SIZE): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
-    throw new ConfigError(name, `an integer in [1, ${max}]`, describe(v));
-  }
-  return v;
-}
-
-function oneOf<T extends string>(name: string, v: unknown, options: readonly T[], fallback: T): T {
+export function oneOf<T extends string>(name: string, v: unknown, options: readonly T[], fallback: T): T {
   if (v === undefined) return fallback;
   if (typeof v !== 'string' || !options.includes(v as T)) {
     throw new ConfigError(name, `one of ${options.map((o) => `"${o}"`).join(', ')}`, describe(v));
@@ -54,24 +50,26 @@ function oneOf<T extends string>(name: string, v: unknown, options: readonly T[]
   return v as T;
 }
 
+/**
+ * Checks a configuration (or createModel's options, whose extra keys it allows) and fills in the
+ * defaults. Callers hand it a snapshot (plain data read once), so each field is read once here.
+ */
 export function resolveConfig(config: ModelConfig): ResolvedConfig {
   if (config === null || typeof config !== 'object') throw new ConfigError('config', 'an object', describe(config));
+  checkKeys('config', config, [...MODEL_CONFIG_KEYS, ...CREATE_OPTION_KEYS]);
   const cell = oneOf('config.cell', config.cell, ['rnn', 'lstm', 'gru'] as const, 'lstm');
   const nonlinearity = oneOf('config.nonlinearity', config.nonlinearity, ['tanh', 'relu'] as const, 'tanh');
   if (cell !== 'rnn' && nonlinearity !== 'tanh') {
     throw new ConfigError('config.nonlinearity', `"tanh" for a ${cell} (its gates fix the nonlinearities)`, describe(nonlinearity));
   }
-  const seed = config.seed ?? 0;
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new ConfigError('config.seed', 'an integer in [0, 2^32)', describe(seed));
-  }
+  const seed = config.seed === undefined ? 0 : checkNumber('config.seed', config.seed, DOMAINS.seed);
   const input = oneOf('config.input', config.input, ['dense', 'tokens'] as const, 'dense');
   return {
     cell,
-    inputSize: positiveInt('config.inputSize', config.inputSize, input === 'tokens' ? 1 << 24 : MAX_SIZE),
-    hiddenSize: positiveInt('config.hiddenSize', config.hiddenSize),
-    outputSize: positiveInt('config.outputSize', config.outputSize),
-    numLayers: config.numLayers === undefined ? 1 : positiveInt('config.numLayers', config.numLayers, 64),
+    inputSize: checkNumber('config.inputSize', config.inputSize, input === 'tokens' ? DOMAINS.vocabSize : DOMAINS.inputSize),
+    hiddenSize: checkNumber('config.hiddenSize', config.hiddenSize, DOMAINS.hiddenSize),
+    outputSize: checkNumber('config.outputSize', config.outputSize, DOMAINS.outputSize),
+    numLayers: config.numLayers === undefined ? 1 : checkNumber('config.numLayers', config.numLayers, DOMAINS.numLayers),
     nonlinearity,
     input,
     seed,

@@ -1,6 +1,7 @@
-// Initialisers (SPEC "Initialisation"). Every weight is drawn from the model's seeded Rng in
+// Initialisers. Every weight is drawn from the model's seeded Rng in
 // PyTorch's parameter order, so a seed fixes the model exactly on every backend and engine.
 import { ConfigError, describe } from '../errors.js';
+import { checkKeys, checkNumber, DOMAINS, optionalNumber } from '../validate/index.js';
 import type { ResolvedConfig } from './config.js';
 import { GATES } from './config.js';
 import type { TensorSlot } from './layout.js';
@@ -25,6 +26,9 @@ export interface InitSpec {
 /** Named presets: 'irnn' (Le, Jaitly & Hinton 2015) = identity recurrent weights, zero biases. */
 export type InitOption = InitSpec | 'default' | 'irnn' | 'orthogonal' | 'xavier_uniform' | 'xavier_normal';
 
+/** The keys of an InitSpec. */
+export const INIT_KEYS: readonly string[] = ['input', 'recurrent', 'bias', 'forgetBias', 'identityScale'];
+
 const SCHEMES: readonly WeightScheme[] = ['default', 'xavier_uniform', 'xavier_normal', 'orthogonal', 'identity'];
 
 export function resolveInit(init: InitOption | undefined): Required<Omit<InitSpec, 'forgetBias'>> & { forgetBias: number | null } {
@@ -35,20 +39,14 @@ export function resolveInit(init: InitOption | undefined): Required<Omit<InitSpe
   else if (init === 'xavier_uniform' || init === 'xavier_normal') spec = { input: init, recurrent: init };
   else if (typeof init === 'object' && init !== null) spec = init;
   else throw new ConfigError('init', '"default", "irnn", "orthogonal", "xavier_uniform", "xavier_normal" or an object', describe(init));
+  checkKeys('init', spec, INIT_KEYS);
   for (const key of ['input', 'recurrent'] as const) {
     const v = spec[key];
     if (v !== undefined && !SCHEMES.includes(v)) throw new ConfigError(`init.${key}`, `one of ${SCHEMES.join(', ')}`, describe(v));
   }
-  if (spec.bias !== undefined && spec.bias !== 'default' && (typeof spec.bias !== 'number' || !Number.isFinite(spec.bias))) {
-    throw new ConfigError('init.bias', '"default" or a finite number', describe(spec.bias));
-  }
-  if (spec.forgetBias !== undefined && (typeof spec.forgetBias !== 'number' || !Number.isFinite(spec.forgetBias))) {
-    throw new ConfigError('init.forgetBias', 'a finite number', describe(spec.forgetBias));
-  }
-  const identityScale = spec.identityScale ?? 1;
-  if (typeof identityScale !== 'number' || !Number.isFinite(identityScale)) {
-    throw new ConfigError('init.identityScale', 'a finite number', describe(identityScale));
-  }
+  if (spec.bias !== undefined && spec.bias !== 'default') checkNumber('init.bias', spec.bias, DOMAINS.initBias);
+  if (spec.forgetBias !== undefined) checkNumber('init.forgetBias', spec.forgetBias, DOMAINS.forgetBias);
+  const identityScale = optionalNumber('init.identityScale', spec.identityScale, DOMAINS.identityScale, 1);
   return {
     input: spec.input ?? 'default',
     recurrent: spec.recurrent ?? 'default',
@@ -78,8 +76,7 @@ export function initialise(cfg: ResolvedConfig, slots: readonly TensorSlot[], ou
     const recurrent = slot.name.startsWith('weight_hh');
     const scheme = recurrent ? spec.recurrent : spec.input;
     const [rows, cols] = slot.shape;
-    // orthogonal and identity act per gate block (each [H, cols] block orthogonal / an identity,
-    // as SPEC says); the Glorot schemes see the whole tensor's fans, as torch.nn.init.xavier_*_
+    // orthogonal and identity act per gate block (each [H, cols] block orthogonal / an identity); the Glorot schemes see the whole tensor's fans, as torch.nn.init.xavier_*_
     // applied to weight_ih_l{k} [G·H, I] does (fan_out = G·H)
     const perBlock = scheme === 'orthogonal' || scheme === 'identity';
     const blocks = slot.name === 'head.weight' || !perBlock ? 1 : G;

@@ -8,7 +8,7 @@
 // metadata (e.g. written by PyTorch) load into a model you create (loadSafetensorsInto).
 import { createModel, type CreateModelOptions } from '../create.js';
 import { CheckpointError, ConfigError, InvalidArgumentError, describe } from '../errors.js';
-import { resolveConfig, type ResolvedConfig } from './config.js';
+import { MODEL_CONFIG_KEYS, resolveConfig, type ResolvedConfig } from './config.js';
 import { parameterTable } from './layout.js';
 import type { Model } from './model.js';
 import { decodeSafetensors, encodeSafetensors, type DecodedSafetensors, type SafetensorsLimits, type SafetensorsTensor } from './safetensors.js';
@@ -83,17 +83,18 @@ export function configFromMetadata(metadata: Record<string, string>): ResolvedCo
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new CheckpointError(`checkpoint: unrolled_config must be a JSON object, found ${describe(parsed)}`);
   }
+  // unknown fields first: a newer writer's field deserves that message, not a domain error
+  for (const key of Object.keys(parsed)) {
+    if (!MODEL_CONFIG_KEYS.includes(key)) {
+      throw new CheckpointError(`checkpoint: unrolled_config has the unknown field ${JSON.stringify(key)} (written by a newer version?)`);
+    }
+  }
   let config: ResolvedConfig;
   try {
     config = resolveConfig(parsed as ResolvedConfig);
   } catch (e) {
     if (e instanceof ConfigError) throw new CheckpointError(`checkpoint: unrolled_config is invalid: ${e.message}`);
     throw e;
-  }
-  for (const key of Object.keys(parsed)) {
-    if (!Object.prototype.hasOwnProperty.call(config, key)) {
-      throw new CheckpointError(`checkpoint: unrolled_config has the unknown field ${JSON.stringify(key)} (written by a newer version?)`);
-    }
   }
   return config;
 }

@@ -41,7 +41,7 @@
 import type { CreateModelOptions } from '../create.js';
 import { createModel } from '../create.js';
 import { CheckpointError, ConfigError, InvalidArgumentError, UnrolledError, describe } from '../errors.js';
-import { resolveConfig, type ResolvedConfig } from '../model/config.js';
+import { MODEL_CONFIG_KEYS, resolveConfig, type ResolvedConfig } from '../model/config.js';
 import { parameterTable, type TensorSlot } from '../model/layout.js';
 import { resolveLoss, type ResolvedLoss } from '../model/loss.js';
 import { newFloats, type Floats, type Model } from '../model/model.js';
@@ -50,6 +50,7 @@ import type { StreamPosition } from '../data/stream.js';
 import { momentNames, resolveOptimizer, type OptimizerSpec, type ResolvedOptimizer } from './optimizers.js';
 import { makeSchedule, type ScheduleSpec } from './schedules.js';
 import { Trainer, type CarriedState, type TrainerOptions } from './trainer.js';
+import { DOMAINS, inDomain, renderDomain, type NumberDomain } from '../validate/index.js';
 
 export const CHECKPOINT_FORMAT = 'unrolled-checkpoint';
 export const CHECKPOINT_VERSION = '1';
@@ -320,8 +321,9 @@ function record(name: string, v: unknown, keys: readonly string[], optional: rea
   return o;
 }
 
-function count(name: string, v: unknown, min = 0): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) bad(`${name} must be an integer ≥ ${min}, found ${describe(v)}`);
+/** A number of the checkpoint checked against its domain in DOMAINS (the same as the API's). */
+function field(name: string, v: unknown, domain: NumberDomain): number {
+  if (!inDomain(v, domain)) bad(`${name} must be ${renderDomain(domain)}, found ${describe(v)}`);
   return v;
 }
 
@@ -339,15 +341,15 @@ function rngState(name: string, v: unknown): number[] {
 function configOf(metadata: Record<string, string>): ResolvedConfig {
   const parsed = parseJson(metadata, 'unrolled_config', true);
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) bad(`unrolled_config must be a JSON object, found ${describe(parsed)}`);
+  for (const key of Object.keys(parsed as object)) {
+    if (!MODEL_CONFIG_KEYS.includes(key)) bad(`unrolled_config has the unknown field ${JSON.stringify(key)} (written by a newer version?)`);
+  }
   let config: ResolvedConfig;
   try {
     config = resolveConfig(parsed as ResolvedConfig);
   } catch (e) {
     if (e instanceof ConfigError) bad(`unrolled_config is invalid: ${e.message}`);
     throw e;
-  }
-  for (const key of Object.keys(parsed as object)) {
-    if (!Object.prototype.hasOwnProperty.call(config, key)) bad(`unrolled_config has the unknown field ${JSON.stringify(key)} (written by a newer version?)`);
   }
   return config;
 }
@@ -360,26 +362,21 @@ function trainerOf(metadata: Record<string, string>): { options: TrainerOptions;
     const optimizer = resolveOptimizer(r.optimizer as OptimizerSpec);
     const schedule = r.schedule === null ? null : (r.schedule as ScheduleSpec);
     if (schedule !== null) makeSchedule(schedule);
-    if (typeof r.baseLr !== 'number' || !Number.isFinite(r.baseLr) || r.baseLr < 0) bad(`unrolled_trainer.baseLr must be a finite number ≥ 0, found ${describe(r.baseLr)}`);
-    const positive = (k: 'clipNorm' | 'clipValue'): number | undefined => {
-      const v = r[k];
-      if (v === null) return undefined;
-      if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) bad(`unrolled_trainer.${k} must be a number > 0 or null, found ${describe(v)}`);
-      return v;
-    };
+    const baseLr = field('unrolled_trainer.baseLr', r.baseLr, DOMAINS.lr);
+    const positive = (k: 'clipNorm' | 'clipValue'): number | undefined =>
+      r[k] === null ? undefined : field(`unrolled_trainer.${k}`, r[k], { ...DOMAINS[k], finite: true });
     if (r.onNonFinite !== 'skip' && r.onNonFinite !== 'throw') bad(`unrolled_trainer.onNonFinite must be "skip" or "throw", found ${describe(r.onNonFinite)}`);
     let tbptt: { k1: number; k2: number } | undefined;
     if (r.tbptt !== null) {
       const t = record('unrolled_trainer.tbptt', r.tbptt, ['k1', 'k2']);
-      tbptt = { k1: count('unrolled_trainer.tbptt.k1', t.k1, 1), k2: count('unrolled_trainer.tbptt.k2', t.k2, 1) };
+      tbptt = { k1: field('unrolled_trainer.tbptt.k1', t.k1, DOMAINS.k1), k2: field('unrolled_trainer.tbptt.k2', t.k2, DOMAINS.k2) };
       if (tbptt.k2 < tbptt.k1) bad(`unrolled_trainer.tbptt needs k2 ≥ k1, found k1 ${tbptt.k1}, k2 ${tbptt.k2}`);
-      if (tbptt.k2 > 1 << 24) bad(`unrolled_trainer.tbptt.k2 must be at most 2^24 (the longest batch), found ${tbptt.k2}`);
     }
     const options: TrainerOptions = {
       loss, optimizer: optimizerSpecOf(optimizer), clipNorm: positive('clipNorm'), clipValue: positive('clipValue'),
       onNonFinite: r.onNonFinite, tbptt, ...(schedule ? { schedule } : {}),
     };
-    return { options, baseLr: r.baseLr, schedule, optimizer };
+    return { options, baseLr, schedule, optimizer };
   } catch (e) {
     if (e instanceof ConfigError) bad(`unrolled_trainer is invalid: ${e.message}`);
     throw e;
@@ -388,12 +385,12 @@ function trainerOf(metadata: Record<string, string>): { options: TrainerOptions;
 
 function stateOf(metadata: Record<string, string>): { step: number; modelRng: number[]; carried: { B: number; historySteps: number } | null } {
   const r = record('unrolled_state', parseJson(metadata, 'unrolled_state', true), ['step', 'modelRng', 'carried']);
-  const step = count('unrolled_state.step', r.step);
+  const step = field('unrolled_state.step', r.step, DOMAINS.step);
   const modelRng = rngState('unrolled_state.modelRng', r.modelRng);
   let carried: { B: number; historySteps: number } | null = null;
   if (r.carried !== null) {
     const c = record('unrolled_state.carried', r.carried, ['B', 'historySteps']);
-    carried = { B: count('unrolled_state.carried.B', c.B, 1), historySteps: count('unrolled_state.carried.historySteps', c.historySteps) };
+    carried = { B: field('unrolled_state.carried.B', c.B, DOMAINS.B), historySteps: field('unrolled_state.carried.historySteps', c.historySteps, DOMAINS.historySteps) };
   }
   return { step, modelRng, carried };
 }
@@ -405,7 +402,7 @@ function dataOf(metadata: Record<string, string>): DataPosition | null {
   const out: DataPosition = {};
   if (r.stream !== undefined) {
     const s = record('unrolled_data.stream', r.stream, ['epoch', 'position']);
-    out.stream = { epoch: count('unrolled_data.stream.epoch', s.epoch), position: count('unrolled_data.stream.position', s.position) };
+    out.stream = { epoch: field('unrolled_data.stream.epoch', s.epoch, DOMAINS.epoch), position: field('unrolled_data.stream.position', s.position, DOMAINS.position) };
   }
   if (r.rng !== undefined) out.rng = rngState('unrolled_data.rng', r.rng);
   return out;
@@ -477,6 +474,11 @@ export async function restoreCheckpoint(bytes: Uint8Array | ArrayBuffer, options
     if (historyMax > 0) expected.add('state.history');
     if (state.carried.historySteps > historyMax) {
       bad(`unrolled_state.carried.historySteps ${state.carried.historySteps} exceeds k2 − k1 = ${historyMax}`);
+    }
+    // the history buffer is allocated at its full size, (k2 − k1)·B·inputs, whatever the file holds
+    const historyFloats = historyMax * state.carried.B * (config.input === 'tokens' ? 1 : config.inputSize);
+    if (!inDomain(historyFloats, DOMAINS.historyFloats)) {
+      bad(`the TBPTT history of (k2 − k1) = ${historyMax} steps × B = ${state.carried.B} holds ${historyFloats} floats; at most ${renderDomain(DOMAINS.historyFloats)} fit one block`);
     }
   }
   for (const name of tensors.keys()) {

@@ -1,8 +1,9 @@
-// Optimizers with PyTorch's semantics (SPEC "Clipping and optimizers"). Their moments live in
+// Optimizers with PyTorch's semantics. Their moments live in
 // the model's memory as arrays parallel to the parameter block, and each update is one kernel
 // call over the whole block.
 import type { Kernels } from '../backends/kernels.js';
 import { ConfigError, describe } from '../errors.js';
+import { checkKeys, DOMAINS, optionalNumber, type ArgumentErrorClass, type NumberDomain } from '../validate/index.js';
 
 export type OptimizerSpec =
   | { name: 'sgd'; lr: number; momentum?: number; dampening?: number; nesterov?: boolean; weightDecay?: number }
@@ -22,38 +23,45 @@ export interface ResolvedOptimizer {
 
 const NAMES: readonly OptimizerName[] = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'];
 
-function num(name: string, v: unknown, fallback: number, lo: number, hi: number, loOpen = false): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || (loOpen ? v <= lo : v < lo) || v > hi) {
-    throw new ConfigError(name, `a number in ${loOpen ? '(' : '['}${lo}, ${hi}]`, describe(v));
-  }
-  return v;
-}
+/** The keys each optimizer takes: another optimizer's option (Adam's betas for SGD) is refused too. */
+export const OPTIMIZER_KEYS: Readonly<Record<OptimizerName, readonly string[]>> = {
+  sgd: ['name', 'lr', 'momentum', 'dampening', 'nesterov', 'weightDecay'],
+  adam: ['name', 'lr', 'betas', 'eps', 'weightDecay'],
+  adamw: ['name', 'lr', 'betas', 'eps', 'weightDecay'],
+  rmsprop: ['name', 'lr', 'alpha', 'eps', 'weightDecay'],
+  adagrad: ['name', 'lr', 'eps', 'weightDecay'],
+};
 
-export function resolveOptimizer(spec: OptimizerSpec | OptimizerName): ResolvedOptimizer {
+/**
+ * Checks an optimizer spec against DOMAINS and fills in PyTorch's defaults. `argument` prefixes
+ * every error's argument name; `E` is the error class (the checkpoint loader uses its own).
+ */
+export function resolveOptimizer(spec: OptimizerSpec | OptimizerName, argument = 'optimizer', E: ArgumentErrorClass = ConfigError): ResolvedOptimizer {
   const s = (typeof spec === 'string' ? { name: spec } : spec) as Record<string, unknown>;
-  if (!s || typeof s !== 'object') throw new ConfigError('optimizer', 'an optimizer name or { name, lr, ... }', describe(spec));
+  if (!s || typeof s !== 'object' || Array.isArray(s)) throw new E(argument, 'an optimizer name or { name, lr, ... }', describe(spec));
   const name = s.name as OptimizerName;
-  if (!NAMES.includes(name)) throw new ConfigError('optimizer.name', `one of ${NAMES.join(', ')}`, describe(s.name));
+  if (!NAMES.includes(name)) throw new E(`${argument}.name`, `one of ${NAMES.join(', ')}`, describe(s.name));
+  checkKeys(argument, s, OPTIMIZER_KEYS[name], E === ConfigError ? undefined : E);
+  const num = (key: string, v: unknown, domain: NumberDomain, fallback: number) => optionalNumber(`${argument}.${key}`, v, domain, fallback, E);
   const defaultLr = name === 'adam' || name === 'adamw' ? 1e-3 : name === 'sgd' ? NaN : 1e-2;
-  if (name === 'sgd' && s.lr === undefined) throw new ConfigError('optimizer.lr', 'a learning rate for SGD (it has no default)', 'undefined');
-  const lr = num('optimizer.lr', s.lr, defaultLr, 0, 1e6);
+  if (name === 'sgd' && s.lr === undefined) throw new E(`${argument}.lr`, 'a learning rate for SGD (it has no default)', 'undefined');
+  const lr = num('lr', s.lr, DOMAINS.lr, defaultLr);
   const betas = s.betas as unknown;
-  if (betas !== undefined && (!Array.isArray(betas) || betas.length !== 2)) throw new ConfigError('optimizer.betas', '[beta1, beta2]', describe(betas));
-  const momentum = num('optimizer.momentum', s.momentum, 0, 0, 1);
-  const dampening = num('optimizer.dampening', s.dampening, 0, 0, 1);
+  if (betas !== undefined && (!Array.isArray(betas) || betas.length !== 2)) throw new E(`${argument}.betas`, '[beta1, beta2]', describe(betas));
+  const momentum = num('momentum', s.momentum, DOMAINS.momentum, 0);
+  const dampening = num('dampening', s.dampening, DOMAINS.dampening, 0);
   const nesterov = s.nesterov === undefined ? false : s.nesterov;
-  if (typeof nesterov !== 'boolean') throw new ConfigError('optimizer.nesterov', 'true or false', describe(nesterov));
+  if (typeof nesterov !== 'boolean') throw new E(`${argument}.nesterov`, 'true or false', describe(nesterov));
   if (nesterov && (momentum <= 0 || dampening !== 0)) {
-    throw new ConfigError('optimizer.nesterov', 'momentum > 0 and dampening 0 (as PyTorch requires)', `momentum ${momentum}, dampening ${dampening}`);
+    throw new E(`${argument}.nesterov`, 'momentum > 0 and dampening 0 (as PyTorch requires)', `momentum ${momentum}, dampening ${dampening}`);
   }
   return {
     name, lr, momentum, dampening, nesterov,
-    beta1: num('optimizer.betas[0]', (betas as number[] | undefined)?.[0], 0.9, 0, 1),
-    beta2: num('optimizer.betas[1]', (betas as number[] | undefined)?.[1], 0.999, 0, 1),
-    alpha: num('optimizer.alpha', s.alpha, 0.99, 0, 1),
-    eps: num('optimizer.eps', s.eps, name === 'adagrad' ? 1e-10 : 1e-8, 0, 1),
-    weightDecay: num('optimizer.weightDecay', s.weightDecay, name === 'adamw' ? 1e-2 : 0, 0, 1e6),
+    beta1: num('betas[0]', (betas as unknown[] | undefined)?.[0], DOMAINS.beta, 0.9),
+    beta2: num('betas[1]', (betas as unknown[] | undefined)?.[1], DOMAINS.beta, 0.999),
+    alpha: num('alpha', s.alpha, DOMAINS.alpha, 0.99),
+    eps: num('eps', s.eps, DOMAINS.eps, name === 'adagrad' ? 1e-10 : 1e-8),
+    weightDecay: num('weightDecay', s.weightDecay, DOMAINS.weightDecay, name === 'adamw' ? 1e-2 : 0),
   };
 }
 

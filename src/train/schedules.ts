@@ -2,6 +2,7 @@
 // updates already applied (0 for the first step), like torch.optim.lr_scheduler stepped once
 // per update. Linear warm-up multiplies whichever decay is chosen.
 import { ConfigError, describe } from '../errors.js';
+import { checkKeys, checkNumber, DOMAINS, optionalNumber, type ArgumentErrorClass, type NumberDomain } from '../validate/index.js';
 
 export type ScheduleSpec =
   | { kind: 'constant'; warmup?: number }
@@ -14,43 +15,51 @@ export type ScheduleSpec =
 
 export type Schedule = (step: number) => number;
 
-function count(name: string, v: unknown, min: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ConfigError(name, `an integer ≥ ${min}`, describe(v));
-  return v;
-}
+/** The keys each schedule kind takes. */
+export const SCHEDULE_KEYS: Readonly<Record<ScheduleSpec['kind'], readonly string[]>> = {
+  constant: ['kind', 'warmup'],
+  step: ['kind', 'stepSize', 'gamma', 'warmup'],
+  exponential: ['kind', 'gamma', 'warmup'],
+  cosine: ['kind', 'total', 'minFactor', 'warmup'],
+};
 
-function fraction(name: string, v: unknown, fallback: number, lo: number, hi: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !(v >= lo && v <= hi)) throw new ConfigError(name, `a number in [${lo}, ${hi}]`, describe(v));
-  return v;
-}
-
-export function makeSchedule(spec: ScheduleSpec | undefined): Schedule {
+/**
+ * The schedule of a spec checked against DOMAINS (undefined: constant). `argument` prefixes the
+ * error's argument name and `E` is its class (the checkpoint loader uses its own).
+ */
+export function makeSchedule(spec: ScheduleSpec | undefined, argument = 'schedule', E: ArgumentErrorClass = ConfigError): Schedule {
   if (spec === undefined) return () => 1;
-  if (spec === null || typeof spec !== 'object') throw new ConfigError('schedule', 'an object { kind, ... }', describe(spec));
-  const warmup = spec.warmup === undefined ? 0 : count('schedule.warmup', spec.warmup, 0);
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw new E(argument, 'an object { kind, ... }', describe(spec));
+  const kind = spec.kind;
+  if (typeof kind !== 'string' || !Object.prototype.hasOwnProperty.call(SCHEDULE_KEYS, kind)) {
+    throw new E(`${argument}.kind`, '"constant", "step", "exponential" or "cosine"', describe(kind));
+  }
+  checkKeys(argument, spec, SCHEDULE_KEYS[kind], E === ConfigError ? undefined : E);
+  const s = spec as Record<string, unknown>;
+  const need = (key: string, domain: NumberDomain) => checkNumber(`${argument}.${key}`, s[key], domain, E);
+  const opt = (key: string, domain: NumberDomain, fallback: number) => optionalNumber(`${argument}.${key}`, s[key], domain, fallback, E);
+  const warmup = opt('warmup', DOMAINS.warmup, 0);
   let decay: Schedule;
-  switch (spec.kind) {
+  switch (kind) {
     case 'constant': decay = () => 1; break;
     case 'step': {
-      const size = count('schedule.stepSize', spec.stepSize, 1);
-      const gamma = fraction('schedule.gamma', spec.gamma, 0.1, 0, 1);
+      const size = need('stepSize', DOMAINS.stepSize);
+      const gamma = opt('gamma', DOMAINS.gamma, 0.1);
       decay = (s) => gamma ** Math.floor(s / size);
       break;
     }
     case 'exponential': {
-      const gamma = fraction('schedule.gamma', spec.gamma, NaN, 0, 1);
+      // required: there is no sensible default decay per update
+      const gamma = need('gamma', DOMAINS.gamma);
       decay = (s) => gamma ** s;
       break;
     }
     case 'cosine': {
-      const total = count('schedule.total', spec.total, 1);
-      const min = fraction('schedule.minFactor', spec.minFactor, 0, 0, 1);
+      const total = need('total', DOMAINS.total);
+      const min = opt('minFactor', DOMAINS.minFactor, 0);
       decay = (s) => min + (1 - min) * 0.5 * (1 + Math.cos(Math.PI * Math.min(s, total) / total));
       break;
     }
-    default:
-      throw new ConfigError('schedule.kind', '"constant", "step", "exponential" or "cosine"', describe((spec as { kind: unknown }).kind));
   }
   // warm-up: the first update runs at 1/warmup of the rate, reaching the full rate after `warmup` updates
   return warmup > 0 ? (s) => decay(s) * Math.min(1, (s + 1) / warmup) : decay;

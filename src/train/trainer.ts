@@ -8,14 +8,16 @@
 // through the last k2 steps (the k2 − k1 older steps are replayed from a history, from the
 // state carried at the window's start, and add nothing to the loss). Gradients never cross the
 // window's start; state values do.
-import { ConfigError, InvalidArgumentError, NonFiniteError, describe } from '../errors.js';
+import { ConfigError, InvalidArgumentError, MemoryLimitError, NonFiniteError, describe } from '../errors.js';
 import type { Batch, OwnedBatch } from '../model/batch.js';
 import { Lifetime } from '../runtime/lifetime.js';
 import { copyFloats, copyIds } from '../validate/arrays.js';
-import { resolveLoss, type LossKind, type LossSpec, type ResolvedLoss } from '../model/loss.js';
+import type { LossKind, LossSpec, ResolvedLoss } from '../model/loss.js';
 import { newFloats, type Floats, type Model } from '../model/model.js';
 import { Optimizer, type OptimizerName, type OptimizerSpec } from './optimizers.js';
-import { makeSchedule, type Schedule, type ScheduleSpec } from './schedules.js';
+import { resolveTrainerOptions } from './options.js';
+import { DOMAINS } from '../validate/index.js';
+import type { Schedule, ScheduleSpec } from './schedules.js';
 
 export interface TrainerOptions {
   loss: LossSpec | LossKind;
@@ -84,27 +86,16 @@ export class Trainer {
 
   constructor(readonly model: Model, options: TrainerOptions) {
     model.assertAlive();
-    if (options === null || typeof options !== 'object') throw new ConfigError('options', 'an object { loss, optimizer?, clipNorm? }', describe(options));
-    this.loss = resolveLoss(options.loss, 'options.loss');
-    this.clipNorm = positiveOrInf('options.clipNorm', options.clipNorm);
-    this.clipValue = positiveOrInf('options.clipValue', options.clipValue);
-    const onNonFinite = options.onNonFinite ?? 'skip';
-    if (onNonFinite !== 'skip' && onNonFinite !== 'throw') throw new ConfigError('options.onNonFinite', '"skip" or "throw"', describe(onNonFinite));
-    this.onNonFinite = onNonFinite;
-    this.schedule = makeSchedule(options.schedule);
-    this.scheduleSpec = options.schedule;
-    const t = options.tbptt;
-    if (t !== undefined) {
-      if (t === null || typeof t !== 'object') throw new ConfigError('options.tbptt', '{ k1, k2 } with 1 ≤ k1 ≤ k2', describe(t));
-      if (!Number.isInteger(t.k1) || t.k1 < 1 || t.k1 > MAX_TBPTT) throw new ConfigError('options.tbptt.k1', `an integer in [1, ${MAX_TBPTT}]`, describe(t.k1));
-      if (!Number.isInteger(t.k2) || t.k2 < t.k1 || t.k2 > MAX_TBPTT) {
-        throw new ConfigError('options.tbptt.k2', `an integer in [k1 = ${t.k1}, ${MAX_TBPTT}]`, describe(t.k2));
-      }
-      if (t.k2 > t.k1 && this.loss.at !== 'every') throw new ConfigError('options.tbptt', 'k2 = k1 for a loss at the last step (older steps carry no loss)', `k1 ${t.k1}, k2 ${t.k2}`);
-    }
-    this.k1 = t?.k1 ?? 0;
-    this.k2 = t?.k2 ?? 0;
-    this.optimizer = new Optimizer(options.optimizer ?? 'adam', model.kernels, model.net.params.P);
+    const o = resolveTrainerOptions(options, 'options', ConfigError, model.config.input === 'tokens' ? 1 : model.config.inputSize);
+    this.loss = o.loss;
+    this.clipNorm = o.clipNorm;
+    this.clipValue = o.clipValue;
+    this.onNonFinite = o.onNonFinite;
+    this.schedule = o.schedule;
+    this.scheduleSpec = o.scheduleSpec;
+    this.k1 = o.k1;
+    this.k2 = o.k2;
+    this.optimizer = new Optimizer(o.optimizerSpec, model.kernels, model.net.params.P);
     this.baseLr = this.optimizer.spec.lr;
     const optimizer = this.optimizer;
     this.lifetime = new Lifetime('the trainer', model.lifetime, () => optimizer.dispose());
@@ -165,6 +156,9 @@ export class Trainer {
       const historyMax = Math.max(0, this.k2 - this.k1);
       const f = model.kernels.memory.f;
       if (c.reset || !this.carried || this.carried.B !== B) {
+        if (historyMax * perStep > DOMAINS.historyFloats.max!) {
+          throw new MemoryLimitError(`the TBPTT history of ${historyMax} steps × ${perStep} inputs (B = ${B}) would hold ${historyMax * perStep} floats; one block holds at most ${DOMAINS.historyFloats.max}`);
+        }
         this.carried = {
           B, h: newFloats(f, L * B * H), c: cfg.cell === 'lstm' ? newFloats(f, L * B * H) : null,
           history: newFloats(f, historyMax * perStep), historySteps: 0,
@@ -326,16 +320,8 @@ function diagnosticsOption(options: unknown): boolean {
   return (options as { diagnostics?: unknown }).diagnostics === true;
 }
 
-/** The longest window a step can run: a batch's T is at most 2^24 steps. */
-const MAX_TBPTT = 1 << 24;
 const SQRT_F32_MAX = Math.sqrt(3.4028234663852886e38);
 
 function newResult(): StepResult {
   return { loss: NaN, gradNorm: NaN, clipped: false, skipped: false, step: 0, lr: NaN, gradNormsOverTime: undefined };
-}
-
-function positiveOrInf(name: string, v: unknown): number {
-  if (v === undefined) return Infinity;
-  if (typeof v !== 'number' || !(v > 0)) throw new ConfigError(name, 'a number > 0', describe(v));
-  return v;
 }

@@ -13,9 +13,11 @@ import type { NumberDomain } from './domain.js';
 export const MAX_STEPS = 2 ** 24;
 /** A step counter or a schedule length: a count that JS numbers hold exactly. */
 const MAX_COUNT = Number.MAX_SAFE_INTEGER;
-/** Scales of initial weights and biases: far beyond any useful value, and their products with
- * activations of magnitude ≤ 1 summed over ≤ 2^20 inputs stay finite in float32 (2^20·1e30 < 3.4e38). */
-const MAX_INIT = 1e30;
+/**
+ * Initial weight and bias constants: a gate saturates at |x| ≈ 20, so 1e6 is far past any useful
+ * value, while sums of 2^24 such terms times float32 inputs of moderate size stay finite.
+ */
+const MAX_INIT = 1e6;
 
 function d<T extends Record<string, NumberDomain>>(table: T): { readonly [K in keyof T]: Readonly<NumberDomain> } {
   for (const v of Object.values(table)) Object.freeze(v);
@@ -79,6 +81,8 @@ export const DOMAINS = d({
   epoch: { integer: true, min: 0, max: MAX_COUNT, doc: 'passes over a token stream' },
   position: { integer: true, min: 0, max: MAX_COUNT, doc: 'chunk index within an epoch' },
   historySteps: { integer: true, min: 0, max: MAX_STEPS, doc: 'steps of TBPTT history carried (≤ k2 − k1)' },
+  // the history lives in JS memory; one block of it is held to the Wasm core's block limit
+  historyFloats: { integer: true, min: 0, max: 2 ** 28, doc: 'floats of TBPTT history, (k2 − k1)·B·(inputs per step)' },
 });
 
 export type DomainName = keyof typeof DOMAINS;

@@ -20,6 +20,11 @@ export interface SnapshotOptions {
   maxElements?: number;
   /** Error class (default ConfigError). */
   ErrorClass?: ArgumentErrorClass;
+  /**
+   * Keys of the top-level object whose values are taken as they are (read once, not copied):
+   * handles such as a loaded core, which are the library's own objects rather than data.
+   */
+  opaque?: readonly string[];
 }
 
 const TYPED: Record<string, new (n: number) => PlainTypedArray> = {
@@ -56,6 +61,7 @@ export function snapshot(argument: string, value: unknown, options: SnapshotOpti
   const maxDepth = options.maxDepth ?? 16;
   const maxElements = options.maxElements ?? 1 << 24;
   const E = options.ErrorClass ?? ConfigError;
+  const opaque = options.opaque ?? [];
   const seen = new Set<object>();
 
   const copy = (path: string, v: unknown, depth: number): PlainData => {
@@ -91,7 +97,10 @@ export function snapshot(argument: string, value: unknown, options: SnapshotOpti
       const keys = Object.keys(obj);
       if (keys.length > maxElements) throw new E(path, `an object with at most ${maxElements} keys`, `${keys.length} keys`);
       const out: { [key: string]: PlainData } = Object.create(null);
-      for (const key of keys) out[key] = copy(`${path}.${key}`, (obj as Record<string, unknown>)[key], depth + 1);
+      for (const key of keys) {
+        const v = (obj as Record<string, unknown>)[key];
+        out[key] = depth === 0 && opaque.includes(key) ? v as PlainData : copy(`${path}.${key}`, v, depth + 1);
+      }
       // a null-prototype result would surprise callers that spread or print it
       return Object.assign({}, out);
     } finally {

@@ -92,11 +92,8 @@ describe('fuzzing model files and checkpoints', async () => {
     engine.disposeSeeds(set);
   }, 60_000);
 
-  // KNOWN BUG (src/train/checkpoint.ts, trainerOf / restoreCheckpoint): tbptt.k1 and k2 are only
-  // checked to be safe integers, and restoring allocates the history, new Float32Array((k2 − k1)·B·…),
-  // before the trainer is used: k2 = 2^40 throws a RangeError (not an UnrolledError), and k2 = 1e9
-  // makes a 2 KB file allocate about 8 GB (measured: 28 s). Remove `.fails` once the restore refuses
-  // a tbptt beyond the batch limit (T ≤ 2^24) or whose history does not fit memory.
+  // Restoring allocates the TBPTT history, (k2 − k1)·B·inputs floats, before the trainer is used:
+  // without bounds, k2 = 2^40 was a RangeError and k2 = 1e9 made a 2 KB file allocate about 8 GB.
   it('a checkpoint with tbptt.k2 = 2^40 is a CheckpointError', async () => {
     const model = await makeModel('wasm', { cell: 'lstm', input: 'tokens', inputSize: 5, hiddenSize: 3, outputSize: 5, seed: 1 });
     const trainer = new Trainer(model, { loss: 'cross-entropy', tbptt: { k1: 2, k2: 4 } });

@@ -195,8 +195,8 @@ describe('models whose arenas exceed the limits', async () => {
     ['GRU I = H = 3500 (1.10 GiB)', { cell: 'gru', inputSize: 3500, hiddenSize: 3500, outputSize: 10 }, ONE_BLOCK],
     ['RNN I = H = 6000 (1.07 GiB)', { cell: 'rnn', inputSize: 6000, hiddenSize: 6000, outputSize: 10 }, ONE_BLOCK],
     ['2-layer token LSTM H = 2600 (1.23 GiB)', { cell: 'lstm', input: 'tokens', inputSize: 100, hiddenSize: 2600, outputSize: 100, numLayers: 2 }, ONE_BLOCK],
-    ['LSTM hiddenSize 20000 (47.7 GiB: beyond 4 GiB)', { cell: 'lstm', inputSize: 20000, hiddenSize: 20000, outputSize: 10 }, TOTAL],
-    ['GRU hiddenSize 20000, 4 layers', { cell: 'gru', inputSize: 8, hiddenSize: 20000, outputSize: 10, numLayers: 4 }, TOTAL],
+    ['LSTM inputSize 2^20, hiddenSize 8000 (beyond 4 GiB)', { cell: 'lstm', inputSize: 2 ** 20, hiddenSize: 8000, outputSize: 10 }, TOTAL],
+    ['GRU hiddenSize 8000, 4 layers', { cell: 'gru', inputSize: 8, hiddenSize: 8000, outputSize: 10, numLayers: 4 }, TOTAL],
   ];
 
   it.each(paramCases)('%s → MemoryLimitError, nothing allocated, the existing model works', async (_name, config, message) => {
@@ -215,7 +215,7 @@ describe('models whose arenas exceed the limits', async () => {
   });
 
   it('the js backend refuses a model beyond its limit the same way', async () => {
-    const err = await rejection(createModel({ cell: 'lstm', inputSize: 20000, hiddenSize: 20000, outputSize: 10, backend: 'js' }));
+    const err = await rejection(createModel({ cell: 'lstm', inputSize: 2 ** 20, hiddenSize: 8000, outputSize: 10, backend: 'js' }));
     expectMemoryLimit(err, /cannot reserve \d+ floats in the js backend/);
   });
 
@@ -272,10 +272,9 @@ describe('models whose arenas exceed the limits', async () => {
     fresh.dispose();
   });
 
-  // KNOWN BUG (src/model/network.ts, Network.prepare): when the new work arena is refused, the old
-  // one has already been freed but `this.work` still points at it; the next call with the earlier
-  // T and B reuses the freed block and writes activations into whatever was allocated there since
-  // (here: another model's weights). Remove `.fails` once prepare() drops `this.work` before freeing.
+  // When a new work arena is refused, the old one is already freed: the next call with the earlier
+  // T and B must allocate afresh instead of writing into the freed block (here: another model's
+  // weights, allocated since).
   it('after a refused work arena, a call with the earlier shape does not write into freed memory', async () => {
     const own = privateCore(); // the corruption stays on a core of its own
     const a = await createModel({ ...big, core: own });
@@ -289,11 +288,8 @@ describe('models whose arenas exceed the limits', async () => {
   });
 });
 
-// KNOWN BUG (src/backends/wasm.ts:18, WasmKernels.packedSize): the core's packed_size is i32, so
-// the packed form of a weight of 2^31 floats or more wraps (here to −2^31 twice, cancelling the
-// 2·P floats of weights and gradients): the parameter arena is computed as 17 352 floats for a
-// model of 2.1e9 parameters, createModel succeeds and initialise writes far beyond the arena.
-// Remove `.fails` once packedSize is computed in JS: K * (Math.ceil(N / 8) * 8).
+// The packed form of a weight of 2^31 floats or more would wrap in the core's i32 packed_size
+// (once, to −2^31 twice, cancelling the weights and gradients): the arena is sized in JS doubles.
 it('a token LSTM with a vocabulary of 2^24 (packed weights of 2^31 floats) is refused, not under-allocated', async () => {
   const own = privateCore(); // the corruption stays on a core of its own
   const config: ModelConfig = { cell: 'lstm', input: 'tokens', inputSize: 2 ** 24, hiddenSize: 32, outputSize: 2 };
@@ -301,11 +297,8 @@ it('a token LSTM with a vocabulary of 2^24 (packed weights of 2^31 floats) is re
   expect(paramFloats(own, config)).toBeGreaterThan(MAX_WASM_FLOATS);
 });
 
-// KNOWN BUG (src/train/trainer.ts, the Trainer constructor): tbptt.k1 and k2 have no upper bound,
-// though a window is a batch of k2 steps (batch.T ≤ 2^24) and stepStateful allocates the history,
-// new Float32Array((k2 − k1)·B·I), in JS memory: k2 = 2^40 gives a RangeError (not an
-// UnrolledError) at the first stateful step, k2 = 1e9 several GB. Proposed: ConfigError for
-// k2 > 2^24 (MAX_STEPS of src/model/batch.ts). Remove `.fails` then.
+// A window is a batch of k2 steps (batch.T ≤ 2^24) and its history, (k2 − k1)·B·I floats, lives
+// in JS memory: without the bound, k2 = 2^40 was a RangeError at the first stateful step.
 it('a Trainer refuses a tbptt.k2 beyond the longest batch (2^24 steps)', async () => {
   const model = await createModel({ cell: 'gru', input: 'tokens', inputSize: 4, hiddenSize: 3, outputSize: 4, backend: 'js' });
   let err: unknown = null;
