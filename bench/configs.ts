@@ -1,4 +1,4 @@
-// The benchmark configurations of SPEC.md. One step = forward + loss + full BPTT + clip 5 + Adam.
+// The benchmark configurations B1–B5. One step = forward + loss + full BPTT + clip 5 + Adam.
 import type { CellKind } from '../dist/node/index.js';
 
 export interface BenchConfig {
@@ -25,10 +25,10 @@ export const CONFIGS: BenchConfig[] = [
 export const GATE_COUNT: Record<CellKind, number> = { rnn: 1, lstm: 4, gru: 3 };
 
 /**
- * Useful FLOPs of one training step, matmuls only (SPEC): forward = T·2·B·G·H·(I + H) +
+ * Useful FLOPs of one training step, matmuls only (docs/equations.md#cost-of-a-training-step): forward = T·2·B·G·H·(I + H) +
  * S·2·B·H·O with S = T (head at every step) or 1; backward counts twice the forward (one
  * product for the input gradient, one for the weight gradient), so a step is 3 × forward.
- * A one-hot input is counted as a dense I-wide product, as the SPEC's table does.
+ * A one-hot input is counted as a dense I-wide product (its gather multiplies nothing).
  */
 export function stepFlops(c: BenchConfig): number {
   const G = GATE_COUNT[c.cell];

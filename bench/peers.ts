@@ -1,5 +1,5 @@
 // npm run bench:peers — unrolled against its peers, one training step (forward over the whole
-// sequence + loss + full BPTT + clip 5 + Adam 1e-3, float32) of the SPEC's configurations, all in
+// sequence + loss + full BPTT + clip 5 + Adam 1e-3, float32) of the benchmark configurations (bench/configs.ts), all in
 // ONE process and ONE run: unrolled wasm, unrolled js, TF.js 4.22 (wasm and cpu backends, layers
 // model + trainOnBatch: see bench/peers/tfjs.ts) and PyTorch (a /usr/bin/python3 child process:
 // bench/peers/torch_bench.py through bench/peers/torch.ts). Prints median / min ms per step,

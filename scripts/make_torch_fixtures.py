@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate PyTorch reference fixtures for unrolled (see /work/shared/SPEC.md semantics).
+"""Generate PyTorch reference fixtures for unrolled (conventions: docs/equations.md).
 
 Each case builds nn.RNN / nn.LSTM / nn.GRU (batch_first=False) + nn.Linear head `head`,
 runs forward + loss + backward in float64 and writes test/fixtures/torch/<name>.json with

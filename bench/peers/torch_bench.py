@@ -43,7 +43,7 @@ import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-# The SPEC's table (bench/configs.ts): used when no --configs-json is given.
+# The benchmark configurations (bench/configs.ts): used when no --configs-json is given.
 CONFIGS = [
     dict(name='B1', cell='lstm', inputSize=65, tokens=True, hiddenSize=256, T=64, B=32, outputSize=65, at='every', loss='cross-entropy'),
     dict(name='B2', cell='rnn', inputSize=32, tokens=False, hiddenSize=128, T=128, B=16, outputSize=1, at='last', loss='mse'),

@@ -1,5 +1,5 @@
 // The js backend: plain scalar TypeScript, written as the executable specification of every
-// equation in SPEC.md. It favours clarity over speed (no packing, no blocking) and computes in
+// equation in docs/equations.md. It favours clarity over speed (no packing, no blocking) and computes in
 // the precision of its memory: Float32Array rounds at each store, Float64Array is exact enough
 // for finite-difference gradient checks. It never imports the Wasm runtime.
 //

@@ -7,7 +7,7 @@
 //     const t = padTargets([idsA, idsB]);               // y [T,B] class ids
 //     trainer.step({ x: p.x, T: p.T, B: p.B, lengths: p.lengths, y: t.y });
 //
-// Padded steps do not count in the loss and leave the state unchanged (SPEC "masks / lengths"),
+// Padded steps do not count in the loss and leave the state unchanged (docs/equations.md#masks-lengths-and-lossmask),
 // so the pad value itself never matters for training; it is 0 by default.
 import { InvalidArgumentError, describe } from '../errors.js';
 

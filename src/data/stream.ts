@@ -5,7 +5,7 @@
 // time-major: x[t·B + b] = row b's token at the chunk's step t and y[t·B + b] = the token after
 // it. Chunk k of row b therefore continues exactly where chunk k − 1 of the same row stopped, so
 // the final state of row b after one chunk is the right initial state of row b in the next one
-// (stateful TBPTT, SPEC "Truncated BPTT" with k1 = k2 = T).
+// (stateful TBPTT, docs/equations.md#truncated-bptt with k1 = k2 = T).
 //
 // An epoch is floor(R / T) chunks; the tail of each row that does not fill a whole chunk is
 // skipped. After the last chunk the rows wrap to their starts: that chunk's successor has

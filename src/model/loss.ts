@@ -1,4 +1,4 @@
-// What the loss is computed on and how it is reduced (SPEC "Losses").
+// What the loss is computed on and how it is reduced (docs/equations.md#losses).
 import { ConfigError, describe } from '../errors.js';
 
 export type LossKind = 'mse' | 'cross-entropy';

@@ -1,4 +1,4 @@
-// Initialisers (SPEC "Initialisation"): PyTorch's default U(±1/√H), IRNN identity, orthogonal per
+// Initialisers (docs/equations.md#initialisation): PyTorch's default U(±1/√H), IRNN identity, orthogonal per
 // gate block, Glorot/Xavier with the whole tensor's fans (as torch.nn.init.xavier_*_), the LSTM
 // forget-gate bias; seeded and reproducible.
 import { describe, expect, it } from 'vitest';
