@@ -1,109 +1,59 @@
-// The flags that define a model and its training (shared by train, bench and gradcheck), their
-// help text, and checkpoints as the command line writes them (RunConfig in unrolled_info).
-import { readFile } from 'node:fs/promises';
+// The model and training configuration from the flags (shared by train, bench and gradcheck),
+// and the files the command line reads: checkpoints as `unrolled train` writes them (RunConfig in
+// unrolled_info), model files as saveModel writes them, and texts.
 import { createModel } from '../create.js';
+import { FileError, describe } from '../errors.js';
+import type { CellKind, Nonlinearity } from '../model/config.js';
 import type { Model } from '../model/model.js';
+import { decodeSafetensors } from '../model/safetensors.js';
 import type { Core } from '../runtime/core.js';
 import { loadCore } from '../runtime/load.js';
-import { checkpointInfo, type JsonValue } from '../train/checkpoint.js';
+import { checkpointInfo, CHECKPOINT_FORMAT, type JsonValue } from '../train/checkpoint.js';
+import type { OptimizerName } from '../train/optimizers.js';
 import { Trainer, type TrainerOptions } from '../train/trainer.js';
-import { Flags, parseSchedule, parseTbptt, UsageError, type OptionSpec } from './args.js';
+import { fileIdentity, readFileBytes } from '../node/files.js';
+import { FORMAT_NAME } from '../model/serialize.js';
+import { Flags, parseSchedule, parseTbptt, UsageError } from './args.js';
+import { FLAGS, type FlagName } from './flags.js';
 import {
-  DEFAULTS, INITS, MIN_SEQ, OPTIMIZERS, TASKS, charData, lossOf, modelShape, optimizerSpec, readText, textHash,
-  type CharData, type RunConfig,
+  DEFAULTS, MIN_SEQ, TASKS, charData, lossOf, modelShape, optimizerSpec, readText, textHash,
+  type CharData, type InitName, type RunConfig, type TaskName,
 } from './tasks.js';
-
-export const CONFIG_OPTIONS: OptionSpec = {
-  task: { type: 'string' },
-  text: { type: 'string' },
-  cell: { type: 'string' },
-  nonlinearity: { type: 'string' },
-  init: { type: 'string' },
-  hidden: { type: 'string' },
-  layers: { type: 'string' },
-  batch: { type: 'string' },
-  seq: { type: 'string' },
-  tbptt: { type: 'string' },
-  optimizer: { type: 'string' },
-  lr: { type: 'string' },
-  momentum: { type: 'string' },
-  'weight-decay': { type: 'string' },
-  schedule: { type: 'string' },
-  clip: { type: 'string' },
-  'clip-value': { type: 'string' },
-  seed: { type: 'string' },
-  backend: { type: 'string' },
-};
-
-export const TASK_HELP = `Task and data:
-  --task NAME            char (default): next character of a text, stateful truncated BPTT;
-                         adding: sum of two marked values (MSE at the last step; answering 1
-                         always scores about 0.167); copy: repeat 10 symbols after a delay;
-                         reber: next symbol of the embedded Reber grammar; sine: forecast a
-                         noisy sine wave
-  --text FILE            train on this UTF-8 text (the char task) instead of the built-in corpus`;
-
-export const MODEL_HELP = `Model:
-  --cell rnn|lstm|gru    default lstm (rnn for adding)
-  --nonlinearity tanh|relu   rnn only; default tanh
-  --init default|irnn|orthogonal|xavier_uniform|xavier_normal   default: PyTorch's U(+-1/sqrt(H))
-  --hidden N             hidden size, default 128
-  --layers N             stacked layers, default 1`;
-
-export const TRAINING_HELP = `Training:
-  --batch B              sequences per batch, default 32
-  --seq T                steps per sequence: default 64 (char, sine), 150 (adding), 40 (copy:
-                         10 symbols, then a delay of T-20); reber: the longest string, default 50
-  --tbptt K1,K2          char: every K1 new characters, backpropagate through the last K2
-                         (K2 >= K1; default K1 = K2 = --seq)
-  --optimizer NAME       adam (default), adamw, sgd, rmsprop, adagrad
-  --lr X                 learning rate, default 0.002
-  --momentum X           sgd only, default 0
-  --weight-decay X       default 0 (0.01 for adamw)
-  --schedule SPEC        learning-rate schedule: constant, step:size=N[,gamma=G],
-                         exponential:gamma=G, cosine[:total=N,min=F] (total defaults to
-                         --steps, and a resumed run keeps it); add warmup=N to any,
-                         e.g. cosine:warmup=100
-  --clip X               clip the global gradient norm to X, default 5 (0: off)
-  --clip-value X         clamp every gradient element to [-X, X] (after --clip), default off
-  --seed N               seed of the weights and the data, default 0
-  --backend wasm|js      wasm (default) or the js reference`;
 
 /** The RunConfig of a fresh run from the flags (the char task's text is read here). */
 export async function runConfigFromFlags(f: Flags, steps: number): Promise<{ run: RunConfig; data: CharData | null }> {
-  const task = f.choice('task', TASKS, 'char');
+  const task = f.choice<TaskName>('task');
   const text = f.file('text') ?? null;
-  if (text !== null && task !== 'char') f.fail(`--text is for the char task only (got --task ${task})`);
-  const cell = f.choice('cell', ['rnn', 'lstm', 'gru'] as const, DEFAULTS[task].cell);
-  const nonlinearity = f.choice('nonlinearity', ['tanh', 'relu'] as const, 'tanh');
-  if (nonlinearity !== 'tanh' && cell !== 'rnn') f.fail(`--nonlinearity ${nonlinearity} needs --cell rnn (the gates of a ${cell} fix its nonlinearities)`);
+  if (text !== null && task !== 'char') f.fail(`--text is for the char task only (got --task ${task})`, '--text');
+  const cell = f.choice<CellKind>('cell', DEFAULTS[task].cell);
+  const nonlinearity = f.choice<Nonlinearity>('nonlinearity');
+  if (nonlinearity !== 'tanh' && cell !== 'rnn') f.fail(`--nonlinearity ${nonlinearity} needs --cell rnn (the gates of a ${cell} fix its nonlinearities)`, '--nonlinearity');
   const tbptt = parseTbptt(f, 'tbptt');
-  if (tbptt && task !== 'char') f.fail(`--tbptt is for the char task (stateful training over a text); ${task} trains on whole sequences`);
-  let seq = f.int('seq', tbptt?.k1 ?? DEFAULTS[task].seq, MIN_SEQ[task], 1 << 20);
-  if (tbptt && f.has('seq') && seq !== tbptt.k1) f.fail(`--seq ${seq} and --tbptt ${tbptt.k1},${tbptt.k2} disagree (--seq is K1; give one of them)`);
+  if (tbptt && task !== 'char') f.fail(`--tbptt is for the char task (stateful training over a text); ${task} trains on whole sequences`, '--tbptt');
+  let seq = f.int('seq', tbptt?.k1 ?? DEFAULTS[task].seq, { min: MIN_SEQ[task] });
+  if (tbptt && f.has('seq') && seq !== tbptt.k1) f.fail(`--seq ${seq} and --tbptt ${tbptt.k1},${tbptt.k2} disagree (--seq is K1; give one of them)`, '--seq');
   if (tbptt) seq = tbptt.k1;
-  const optimizer = f.choice('optimizer', OPTIMIZERS, 'adam');
-  const momentum = f.float('momentum', 0, 0, 1, false);
-  if (f.has('momentum') && optimizer !== 'sgd') f.fail(`--momentum is for --optimizer sgd (got ${optimizer})`);
-  const clip = f.float('clip', 5, 0, 1e12, false);
-  const clipValue = f.float('clip-value', 0, 0, 1e12, true);
+  const optimizer = f.choice<OptimizerName>('optimizer');
+  const momentum = f.float('momentum');
+  if (f.has('momentum') && optimizer !== 'sgd') f.fail(`--momentum is for --optimizer sgd (got ${optimizer})`, '--momentum');
+  const clip = f.float('clip');
   const run: RunConfig = {
     task, text, textLength: null, textHash: null, vocab: null,
-    cell, nonlinearity, init: f.choice('init', INITS, 'default'),
-    hidden: f.int('hidden', 128, 1, 1 << 16),
-    layers: f.int('layers', 1, 1, 64),
-    batch: f.int('batch', 32, 1, 1 << 16),
+    cell, nonlinearity, init: f.choice<InitName>('init'),
+    hidden: f.int('hidden'),
+    layers: f.int('layers'),
+    batch: f.int('batch'),
     seq,
     tbptt: task === 'char' ? (tbptt ?? { k1: seq, k2: seq }) : null,
     optimizer,
-    lr: f.float('lr', 2e-3, 0, 1e3, true),
+    lr: f.float('lr'),
     momentum,
-    weightDecay: f.has('weight-decay') ? f.float('weight-decay', 0, 0, 1e6, false) : null,
+    weightDecay: f.has('weight-decay') ? f.float('weight-decay') : null,
     schedule: parseSchedule(f, 'schedule', steps) ?? null,
     clip: clip > 0 ? clip : null,
-    clipValue: f.has('clip-value') ? clipValue : null,
-    seed: f.int('seed', 0, 0, 0xffffffff),
-    backend: f.choice('backend', ['wasm', 'js'] as const, 'wasm'),
+    clipValue: f.has('clip-value') ? f.float('clip-value') : null,
+    seed: f.int('seed'),
+    backend: f.choice<'wasm' | 'js'>('backend'),
   };
   let data: CharData | null = null;
   if (task === 'char') {
@@ -116,50 +66,56 @@ export async function runConfigFromFlags(f: Flags, steps: number): Promise<{ run
   return { run, data };
 }
 
-/** Which RunConfig fields a flag sets (for the comparison with a checkpoint on --resume). */
-const FLAG_FIELDS: Record<string, (keyof RunConfig)[]> = {
-  task: ['task'], cell: ['cell'], nonlinearity: ['nonlinearity'], init: ['init'], hidden: ['hidden'], layers: ['layers'],
-  batch: ['batch'], seq: ['seq'], tbptt: ['tbptt'], optimizer: ['optimizer'], lr: ['lr'], momentum: ['momentum'],
-  'weight-decay': ['weightDecay'], schedule: ['schedule'], clip: ['clip'], 'clip-value': ['clipValue'], seed: ['seed'],
-  backend: ['backend'],
-};
-
 /** A flag given on --resume must agree with the checkpoint (except --text, checked by content). */
 export function checkResumeFlags(f: Flags, stored: RunConfig, fresh: Partial<RunConfig>): void {
-  for (const [flag, fields] of Object.entries(FLAG_FIELDS)) {
-    if (!f.has(flag)) continue;
-    for (const field of fields) {
-      const a = JSON.stringify(fresh[field] ?? null), b = JSON.stringify(stored[field] ?? null);
-      if (a !== b) f.fail(`--${flag} ${f.str(flag)} differs from the checkpoint's ${field} ${b} (a resumed run keeps its configuration; drop the flag)`);
-    }
+  for (const [flag, def] of Object.entries(FLAGS) as [FlagName, { field?: keyof RunConfig }][]) {
+    const field = def.field;
+    if (field === undefined || !f.has(flag)) continue;
+    const a = JSON.stringify(fresh[field] ?? null), b = JSON.stringify(stored[field] ?? null);
+    if (a !== b) f.fail(`--${flag} ${f.str(flag)} differs from the checkpoint's ${field} ${b} (a resumed run keeps its configuration; drop the flag)`, `--${flag}`);
   }
 }
 
-/** Flags that only make sense for a fresh run's configuration, read leniently for the comparison on --resume. */
+/** The flags that set a RunConfig field, read for the comparison with a checkpoint on --resume. */
 export function freshFieldsForComparison(f: Flags, stored: RunConfig, steps: number): Partial<RunConfig> {
-  const task = f.choice('task', TASKS, stored.task);
-  const tb = parseTbptt(f, 'tbptt');
-  const out: Partial<RunConfig> = {
+  const task = f.choice<TaskName>('task', stored.task);
+  return {
     task,
-    cell: f.choice('cell', ['rnn', 'lstm', 'gru'] as const, stored.cell),
-    nonlinearity: f.choice('nonlinearity', ['tanh', 'relu'] as const, stored.nonlinearity),
-    init: f.choice('init', INITS, stored.init),
-    hidden: f.int('hidden', stored.hidden, 1, 1 << 16),
-    layers: f.int('layers', stored.layers, 1, 64),
-    batch: f.int('batch', stored.batch, 1, 1 << 16),
-    seq: f.int('seq', stored.seq, MIN_SEQ[task], 1 << 20),
-    tbptt: tb ?? stored.tbptt,
-    optimizer: f.choice('optimizer', OPTIMIZERS, stored.optimizer),
-    lr: f.float('lr', stored.lr, 0, 1e3, true),
-    momentum: f.float('momentum', stored.momentum, 0, 1, false),
-    weightDecay: f.has('weight-decay') ? f.float('weight-decay', 0, 0, 1e6, false) : stored.weightDecay,
+    cell: f.choice('cell', stored.cell),
+    nonlinearity: f.choice('nonlinearity', stored.nonlinearity),
+    init: f.choice('init', stored.init),
+    hidden: f.int('hidden', stored.hidden),
+    layers: f.int('layers', stored.layers),
+    batch: f.int('batch', stored.batch),
+    seq: f.int('seq', stored.seq, { min: MIN_SEQ[task] }),
+    tbptt: parseTbptt(f, 'tbptt') ?? stored.tbptt,
+    optimizer: f.choice('optimizer', stored.optimizer),
+    lr: f.float('lr', stored.lr),
+    momentum: f.float('momentum', stored.momentum),
+    weightDecay: f.has('weight-decay') ? f.float('weight-decay') : stored.weightDecay,
     schedule: f.has('schedule') ? (parseSchedule(f, 'schedule', steps) ?? null) : stored.schedule,
-    clip: f.has('clip') ? (((c) => (c > 0 ? c : null))(f.float('clip', 5, 0, 1e12, false))) : stored.clip,
-    clipValue: f.has('clip-value') ? f.float('clip-value', 0, 0, 1e12, true) : stored.clipValue,
-    seed: f.int('seed', stored.seed, 0, 0xffffffff),
-    backend: f.choice('backend', ['wasm', 'js'] as const, stored.backend),
+    clip: f.has('clip') ? (((c) => (c > 0 ? c : null))(f.float('clip'))) : stored.clip,
+    clipValue: f.has('clip-value') ? f.float('clip-value') : stored.clipValue,
+    seed: f.int('seed', stored.seed),
+    backend: f.choice('backend', stored.backend),
   };
-  return out;
+}
+
+/**
+ * An output file must not be one of the inputs: compared by real path (symbolic links followed)
+ * and by device and inode (hard links), so `--checkpoint` can never overwrite the training text.
+ */
+export async function checkNotAnInput(command: string, output: { flag: string; path: string }, inputs: { flag: string; path: string | null | undefined }[]): Promise<void> {
+  const out = await fileIdentity(output.path);
+  if (!out) return; // a new file cannot be an existing input
+  for (const input of inputs) {
+    if (input.path === null || input.path === undefined) continue;
+    const id = await fileIdentity(input.path);
+    if (id && ((id.dev === out.dev && id.ino === out.ino) || id.real === out.real)) {
+      const how = id.real === out.real && output.path !== input.path ? ` (both are ${out.real})` : '';
+      throw new UsageError(`${command}: ${output.flag} ${output.path} is the input ${input.flag} ${input.path}${how}: refusing to overwrite an input; give another path`, output.flag);
+    }
+  }
 }
 
 /** What `unrolled train` keeps in a checkpoint's unrolled_info. */
@@ -176,24 +132,65 @@ export function cliInfo(run: RunConfig, checkpointEvery: number | null, engine: 
   return JSON.parse(JSON.stringify(info)) as JsonValue;
 }
 
-/** Reads a checkpoint file written by `unrolled train`: its bytes and RunConfig (UsageError otherwise). */
-export async function readCliCheckpoint(command: string, path: string): Promise<{ bytes: Uint8Array; info: CliInfo; step: number }> {
+/** Why these bytes cannot be a safetensors file, in words a user understands; null if they might be one. */
+export function notSafetensors(bytes: Uint8Array): string | null {
+  const n = bytes.length;
+  if (n === 0) return 'it is empty';
+  const looksLikeText = (): boolean => {
+    const head = bytes.subarray(0, 256);
+    return head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b !== 127));
+  };
+  const start = (): string => JSON.stringify(new TextDecoder().decode(bytes.subarray(0, 24))) + (n > 24 ? '…' : '');
+  let bad = n < 10;
+  if (!bad) {
+    const len = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+    bad = len < 2n || len > BigInt(n - 8) || bytes[8] !== 0x7b; // the header is a JSON object
+  }
+  if (!bad) return null;
+  return looksLikeText() ? `it is a text file (it starts with ${start()})` : `it does not start with a safetensors header (${n} bytes)`;
+}
+
+/** A file `sample` or `eval` can read: a training checkpoint of unrolled train, or a model file of saveModel. */
+export type ModelSource =
+  | { kind: 'checkpoint'; bytes: Uint8Array; info: CliInfo; step: number }
+  | { kind: 'model'; bytes: Uint8Array; metadata: Record<string, string> };
+
+const WHAT_WE_READ = 'unrolled reads the safetensors files that unrolled train --checkpoint and saveModel() write';
+
+/** Reads a checkpoint or model file; a UsageError (one line, exit 2) says what else it is. */
+export async function readModelSource(command: string, path: string, flag = ''): Promise<ModelSource> {
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(await readFile(path));
+    bytes = await readFileBytes(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`${command}: ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message.split('\n')[0]}`);
+    if (e instanceof FileError) throw new UsageError(`${command}: ${flag ? `${flag} ` : ''}${e.message}`, flag || path);
+    throw e;
   }
-  const { info, step } = checkpointInfo(bytes); // CheckpointError: reported as one line, exit 2
+  const why = notSafetensors(bytes);
+  if (why) throw new UsageError(`${command}: ${flag ? `${flag} ` : ''}${path} is not a checkpoint or model file: ${why} (${WHAT_WE_READ})`, flag || path);
+  const { metadata } = decodeSafetensors(bytes); // CheckpointError: reported as one line, exit 2
+  if (metadata.format === FORMAT_NAME) return { kind: 'model', bytes, metadata };
+  if (metadata.format !== CHECKPOINT_FORMAT) {
+    throw new UsageError(`${command}: ${path} is a safetensors file, but not a checkpoint or model file of unrolled (its format is ${describe(metadata.format)}; ${WHAT_WE_READ})`, flag || path);
+  }
+  const { info, step } = checkpointInfo(bytes);
   const i = info as Partial<CliInfo> | null;
   if (!i || typeof i !== 'object' || i.unrolled_cli !== 1 || !i.run || typeof i.run !== 'object') {
-    throw new UsageError(`${command}: ${path} is a checkpoint, but not one written by unrolled train (no command-line configuration in it)`);
+    throw new UsageError(`${command}: ${path} is a checkpoint, but not one written by unrolled train (no command-line configuration in it)`, flag || path);
   }
   const run = i.run as RunConfig;
   if (!(TASKS as readonly string[]).includes(run.task)) throw new UsageError(`${command}: ${path}: unknown task ${JSON.stringify(run.task)} in the checkpoint`);
   if (run.task === 'char' && (!Array.isArray(run.vocab) || run.vocab.length === 0)) throw new UsageError(`${command}: ${path}: the checkpoint of a char model has no vocabulary`);
-  return { bytes, info: i as CliInfo, step };
+  return { kind: 'checkpoint', bytes, info: i as CliInfo, step };
+}
+
+/** Reads a checkpoint file written by `unrolled train` (UsageError for anything else). */
+export async function readCliCheckpoint(command: string, path: string, flag = ''): Promise<{ bytes: Uint8Array; info: CliInfo; step: number }> {
+  const src = await readModelSource(command, path, flag);
+  if (src.kind === 'model') {
+    throw new UsageError(`${command}: ${flag ? `${flag} ` : ''}${path} is a model file (weights only, as saveModel writes them), not a training checkpoint: it has no optimizer state to continue from`, flag || path);
+  }
+  return src;
 }
 
 /** The command-line configuration stored with a checkpoint must describe its model and trainer. */

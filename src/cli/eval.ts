@@ -1,40 +1,32 @@
 // `unrolled eval`: the loss of a checkpoint on its task's data (fresh batches of a synthetic task)
-// or on a text (the char task: one pass over the text, state carried from chunk to chunk).
+// or on a text (the char task: one pass over the text, state carried from chunk to chunk); also of
+// a char model file that saveModel() wrote, on a text.
 import { TokenStream } from '../data/stream.js';
 import type { ResolvedLoss } from '../model/loss.js';
 import type { Model } from '../model/model.js';
 import { Rng } from '../model/rng.js';
-import { restoreCheckpoint } from '../train/checkpoint.js';
-import { Flags, parse, type OptionSpec } from './args.js';
-import { checkConsistent, coreFor, dataForStored, readCliCheckpoint } from './config.js';
+import { resolveLoss } from '../model/loss.js';
+import { Flags, parse } from './args.js';
+import { dataForStored, readModelSource } from './config.js';
+import { flagHelp } from './flags.js';
 import { Reporter, fmt, type CliIO, type Event } from './output.js';
-import { batchMaker, copyShape, taskMetrics, type CharData, type RunConfig } from './tasks.js';
+import { modelOf } from './sample.js';
+import { batchMaker, copyShape, lossOf, readText, taskMetrics, type CharData, type RunConfig } from './tasks.js';
 import * as adding from '../data/tasks/adding.js';
 
-export const EVAL_HELP = `Usage: unrolled eval CHECKPOINT [options]
+export const EVAL_HELP = `Usage: unrolled eval FILE [options]
 
 The loss of a checkpoint written by unrolled train on its task: fresh batches of a synthetic
 task, or one pass over a text for the char task (cross-entropy in nats and bits per character).
+FILE may also be a char model file that saveModel() wrote, evaluated on --text (default: the
+built-in corpus) in chunks of 64 characters; its vocabulary comes from its metadata
+(unrolled_vocab) or from that text.
 
-Options:
-  --text FILE            char task: evaluate on this text (default: the training text)
-  --batches N            synthetic tasks: batches to average, default 10
-  --batch B              sequences per batch (default: the training batch)
-  --seed N               seed of the evaluation data, default 12345 (not the training data's)
-  --backend wasm|js      default: the checkpoint's backend
-  --json                 one JSON object
-  -h, --help             this help
+${flagHelp('eval')}
 `;
 
-const EVAL_OPTIONS: OptionSpec = {
-  text: { type: 'string' },
-  batches: { type: 'string' },
-  batch: { type: 'string' },
-  seed: { type: 'string' },
-  backend: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-};
+/** Characters per chunk when a model file (which records no training configuration) is evaluated on a text. */
+const MODEL_FILE_CHUNK = 64;
 
 export interface EvalResult { loss: number; sequences: number; batches: number; metrics: Record<string, number> }
 
@@ -105,48 +97,63 @@ export function evalEvent(run: RunConfig, r: EvalResult): { obj: Event; text: st
 }
 
 export async function evalCommand(args: string[], io: CliIO): Promise<number> {
-  const p = parse('eval', args, EVAL_OPTIONS, 1);
+  const p = parse('eval', args, 1);
   if (p.values.help) { io.out(EVAL_HELP); return 0; }
   const f = new Flags('eval', p);
   const path = p.positionals[0];
-  if (path === undefined) f.fail('which checkpoint? (unrolled eval CHECKPOINT)');
-  const batches = f.int('batches', 10, 1, 1e6);
-  const seed = f.int('seed', 12345, 0, 0xffffffff);
-  const backendFlag = f.has('backend') ? f.choice('backend', ['wasm', 'js'] as const, 'wasm') : undefined;
+  if (path === undefined) f.fail('which checkpoint or model file? (unrolled eval FILE)');
+  const batches = f.int('batches');
+  const seed = f.int('seed');
+  const backendFlag = f.has('backend') ? f.choice<'wasm' | 'js'>('backend') : undefined;
   const text = f.file('text');
-  const ck = await readCliCheckpoint('eval', path);
-  const run = ck.info.run;
-  if (text !== undefined && run.task !== 'char') f.fail(`--text is for char checkpoints (this one is task ${run.task})`);
-  const B = f.int('batch', run.batch, 1, 1 << 16);
-  const data = await dataForStored('eval', run, text, false);
-  const backend = backendFlag ?? run.backend;
-  const core = await coreFor(backend, false);
-  const { model, trainer } = await restoreCheckpoint(ck.bytes, { backend, core });
-  try {
-    checkConsistent('eval', path, run, model, trainer);
-  } catch (e) {
-    trainer.dispose();
-    model.dispose();
-    throw e;
-  }
+  const src = await readModelSource('eval', path);
   const reporter = new Reporter(io, f.bool('json'));
+  if (src.kind === 'model') {
+    if (src.metadata.unrolled_task !== undefined && src.metadata.unrolled_task !== 'char') f.fail(`${path} is a ${src.metadata.unrolled_task} model file; eval reads char model files (and checkpoints of every task)`);
+    const B = f.int('batch', 32);
+    const source = text ?? 'the built-in corpus';
+    const body = await readText('eval', text ?? null);
+    const m = await modelOf(f, path, src, backendFlag);
+    try {
+      const vocab = m.vocab!;
+      let ids;
+      try {
+        ids = vocab.encode(body);
+      } catch {
+        return f.fail(`${source} has characters outside the model's vocabulary of ${vocab.size} (give the text it was trained on with --text)`, '--text');
+      }
+      const r = evaluateText(m.model, resolveLoss(lossOf('char')), { text: body, ids, vocab }, B, MODEL_FILE_CHUNK);
+      reporter.emit(
+        { type: 'eval', task: 'char', step: m.step, source, characters: r.characters, loss: r.loss, bitsPerCharacter: r.loss / Math.LN2, perplexity: Math.exp(r.loss) },
+        `${source}: ${r.characters} characters, cross-entropy ${fmt(r.loss)} nats (${fmt(r.loss / Math.LN2, 3)} bits) per character, perplexity ${fmt(Math.exp(r.loss), 2)} (model file${m.step !== null ? ` at step ${m.step}` : ''})`,
+      );
+      return 0;
+    } finally {
+      m.dispose();
+    }
+  }
+  const run = src.info.run;
+  if (text !== undefined && run.task !== 'char') f.fail(`--text is for char checkpoints (this one is task ${run.task})`, '--text');
+  const B = f.int('batch', run.batch);
+  const data = await dataForStored('eval', run, text, false);
+  const m = await modelOf(f, path, src, backendFlag);
+  const loss = resolveLoss(lossOf(run.task));
   try {
     if (data) {
       const T = run.tbptt?.k1 ?? run.seq;
-      const r = evaluateText(model, trainer.loss, data, B, T);
+      const r = evaluateText(m.model, loss, data, B, T);
       const source = text ?? run.text ?? 'the built-in corpus';
       reporter.emit(
-        { type: 'eval', task: 'char', step: ck.step, source, characters: r.characters, loss: r.loss, bitsPerCharacter: r.loss / Math.LN2, perplexity: Math.exp(r.loss) },
-        `${source}: ${r.characters} characters, cross-entropy ${fmt(r.loss)} nats (${fmt(r.loss / Math.LN2, 3)} bits) per character, perplexity ${fmt(Math.exp(r.loss), 2)} (checkpoint at step ${ck.step})`,
+        { type: 'eval', task: 'char', step: src.step, source, characters: r.characters, loss: r.loss, bitsPerCharacter: r.loss / Math.LN2, perplexity: Math.exp(r.loss) },
+        `${source}: ${r.characters} characters, cross-entropy ${fmt(r.loss)} nats (${fmt(r.loss / Math.LN2, 3)} bits) per character, perplexity ${fmt(Math.exp(r.loss), 2)} (checkpoint at step ${src.step})`,
       );
     } else {
-      const r = evaluate(model, trainer.loss, run, { batches, B, seed });
+      const r = evaluate(m.model, loss, run, { batches, B, seed });
       const ev = evalEvent(run, r);
-      reporter.emit({ ...ev.obj, step: ck.step }, `${ev.text} (checkpoint at step ${ck.step})`);
+      reporter.emit({ ...ev.obj, step: src.step }, `${ev.text} (checkpoint at step ${src.step})`);
     }
     return 0;
   } finally {
-    trainer.dispose();
-    model.dispose();
+    m.dispose();
   }
 }

@@ -4,10 +4,11 @@ import { TokenStream } from '../data/stream.js';
 import type { Batch } from '../model/batch.js';
 import { resolveLoss } from '../model/loss.js';
 import { Rng } from '../model/rng.js';
-import { Flags, parse, type OptionSpec } from './args.js';
-import { CONFIG_OPTIONS, MODEL_HELP, TASK_HELP, modelFor, runConfigFromFlags } from './config.js';
+import { Flags, parse } from './args.js';
+import { modelFor, runConfigFromFlags } from './config.js';
+import { flagHelp } from './flags.js';
 import { Reporter, sci, type CliIO } from './output.js';
-import { batchMaker, dataSeed, lossOf, MIN_SEQ } from './tasks.js';
+import { batchMaker, dataSeed, lossOf, MIN_SEQ, type TaskName } from './tasks.js';
 
 export const GRADCHECK_HELP = `Usage: unrolled gradcheck [options]
 
@@ -17,48 +18,22 @@ of the task, for a sample of the elements of every parameter (always including t
 largest gradient). Prints the largest relative error per parameter (|analytic - numeric| over the
 largest |gradient| of that parameter, at least 1e-3) and PASS or FAIL; exits 1 on FAIL.
 
-${TASK_HELP}
-
-${MODEL_HELP}
-  --seed N               seed of the weights and the data, default 0
-
-Check:
-  --seq T                steps of the batch, default 5 (copy: at least 3, reber: the longest
-                         string, at least 9)
-  --batch B              sequences, default 2
-  --samples N            elements checked per parameter, default 16 (0: all)
-  --eps X                finite-difference step, default 1e-6
-  --tolerance X          largest relative error that passes, default 1e-5
-  --json                 one JSON object per parameter, then a result object
-  -h, --help             this help
+${flagHelp('gradcheck')}
 
 A relu RNN is not differentiable where a pre-activation is 0: a finite difference across such a
 kink can fail although backpropagation is right.
 `;
 
-const GRADCHECK_OPTIONS: OptionSpec = {
-  ...CONFIG_OPTIONS,
-  samples: { type: 'string' },
-  eps: { type: 'string' },
-  tolerance: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-};
-
-/** Flags of train that mean nothing to a gradient check. */
-const NOT_HERE = ['tbptt', 'optimizer', 'lr', 'momentum', 'weight-decay', 'schedule', 'clip', 'clip-value', 'backend'];
-
 export async function gradcheckCommand(args: string[], io: CliIO): Promise<number> {
-  const p = parse('gradcheck', args, GRADCHECK_OPTIONS);
+  const p = parse('gradcheck', args);
   if (p.values.help) { io.out(GRADCHECK_HELP); return 0; }
   const f = new Flags('gradcheck', p);
-  for (const flag of NOT_HERE) if (f.has(flag)) f.fail(`--${flag} does not apply (the check runs on the js backend in float64, without an optimizer)`);
-  const task = f.choice('task', ['char', 'adding', 'copy', 'reber', 'sine'] as const, 'char');
-  const T = f.int('seq', task === 'reber' ? 9 : task === 'copy' ? 5 : 5, MIN_SEQ[task], 4096);
-  const B = f.int('batch', 2, 1, 4096);
-  const samples = f.int('samples', 16, 0, 1e9);
-  const eps = f.float('eps', 1e-6, 0, 1, true);
-  const tolerance = f.float('tolerance', 1e-5, 0, 1e6, true);
+  const task = f.choice<TaskName>('task');
+  const T = f.int('seq', task === 'reber' ? 9 : 5, { min: MIN_SEQ[task] });
+  const B = f.int('batch');
+  const samples = f.int('samples');
+  const eps = f.float('eps');
+  const tolerance = f.float('tolerance');
   const { run, data } = await runConfigFromFlags(f, 1);
   run.seq = T;
   run.batch = B;

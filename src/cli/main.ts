@@ -1,14 +1,16 @@
 // The command line: `unrolled train | sample | eval | bench | gradcheck | help`.
 // A user's mistake (unknown flag, bad value, unreadable or invalid file) prints one line to
-// stderr and returns exit code 2. Anything else is a bug: main prints a note and the stack and
-// returns 70.
+// stderr and returns exit code 2; a failing environment (a full disk) exit code 1; Ctrl-C 130; a
+// reader of stdout that went away (| head) 141, quietly. Anything else is a bug: main prints a
+// note and the stack and returns 70.
 import { UnrolledError } from '../errors.js';
+import { nearestKey } from '../validate/index.js';
 import '../node/load-node.js';
 import { EnvironmentError, UsageError } from './args.js';
 import { BENCH_HELP, benchCommand } from './bench.js';
 import { EVAL_HELP, evalCommand } from './eval.js';
 import { GRADCHECK_HELP, gradcheckCommand } from './gradcheck.js';
-import { processIO, type CliIO } from './output.js';
+import { EXIT_CLOSED, processIO, type CliIO } from './output.js';
 import { SAMPLE_HELP, sampleCommand } from './sample.js';
 import { TRAIN_HELP, train } from './train.js';
 
@@ -18,9 +20,9 @@ const GENERAL_HELP = `unrolled: train recurrent networks (RNN, LSTM, GRU) with b
 on a WebAssembly SIMD core.
 
 Usage:
-  unrolled [train] [options]          train a model (the default command)
-  unrolled sample CHECKPOINT          generate text from a checkpoint
-  unrolled eval CHECKPOINT            the loss of a checkpoint on its task or a text
+  unrolled train [options]            train a model (flags without a command: train)
+  unrolled sample FILE                generate text from a checkpoint or a saved model
+  unrolled eval FILE                  the loss of a checkpoint or saved model on a text or its task
   unrolled bench [options]            time a training step on wasm and js
   unrolled gradcheck [options]        check the gradients against finite differences
   unrolled help [COMMAND]             this help, or a command's (also COMMAND --help)
@@ -45,17 +47,26 @@ const COMMANDS: Record<string, { help: string; run: (args: string[], io: CliIO) 
 
 /** Runs the command line `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: string[], io: CliIO = processIO): Promise<number> {
+  const code = await run(argv, io);
+  return io.closed?.() && (code === 0 || code === 130) ? EXIT_CLOSED : code;
+}
+
+async function run(argv: string[], io: CliIO): Promise<number> {
   try {
-    if (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h')) { io.out(GENERAL_HELP); return 0; }
-    const [command, ...rest] = argv.length === 0 || argv[0].startsWith('-') ? ['train', ...argv] : argv;
+    // a bare `unrolled` is someone finding out what it does, not asking for a 300-step run
+    if (argv.length === 0 || (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h'))) { io.out(GENERAL_HELP); return 0; }
+    const [command, ...rest] = argv[0].startsWith('-') ? ['train', ...argv] : argv;
     if (command === 'help') {
       if (rest.length === 0) { io.out(GENERAL_HELP); return 0; }
       const c = rest.length === 1 ? COMMANDS[rest[0]] : undefined;
       if (c) { io.out(c.help); return 0; }
-      throw new UsageError(`unknown help topic "${rest.join(' ')}" (commands: ${Object.keys(COMMANDS).join(', ')})`);
+      throw new UsageError(`unknown help topic ${JSON.stringify(rest.join(' '))} (commands: ${Object.keys(COMMANDS).join(', ')})`);
     }
     const c = Object.prototype.hasOwnProperty.call(COMMANDS, command) ? COMMANDS[command] : undefined;
-    if (!c) throw new UsageError(`unknown command "${command}" (commands: ${Object.keys(COMMANDS).join(', ')}, help)`);
+    if (!c) {
+      const near = nearestKey(command, [...Object.keys(COMMANDS), 'help']);
+      throw new UsageError(`unknown command ${JSON.stringify(command)} (${near ? `did you mean ${near}? ` : ''}commands: ${Object.keys(COMMANDS).join(', ')}, help)`);
+    }
     return await c.run(rest, io);
   } catch (e) {
     if (e instanceof UsageError) {
@@ -69,7 +80,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
     if (e instanceof UnrolledError) {
       // raised by the library on a value the flags let through (a model too large, a bad checkpoint)
       io.err(`unrolled: ${oneLine(e.message)}`);
-      return ['INVALID_ARGUMENT', 'INVALID_CONFIG', 'OUT_OF_MEMORY', 'BAD_CHECKPOINT'].includes(e.code) ? 2 : 1;
+      return ['INVALID_ARGUMENT', 'INVALID_CONFIG', 'OUT_OF_MEMORY', 'BAD_CHECKPOINT', 'FILE', 'NON_FINITE'].includes(e.code) ? 2 : 1;
     }
     const err = e as Error;
     io.err(`unrolled: internal error (a bug in unrolled, not in how it was called; please report it with the command line):\n${err?.stack ?? String(e)}`);
@@ -77,6 +88,7 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
   }
 }
 
+/** One line that cannot drive the terminal: newlines folded, other control characters escaped. */
 function oneLine(s: string): string {
-  return s.replace(/\s*\n\s*/g, ' ');
+  return s.replace(/\s*\n\s*/g, ' ').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

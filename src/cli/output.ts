@@ -10,17 +10,82 @@ export interface CliIO {
   tty?: boolean;
   /** The terminal stream the progress bar draws on (with tty). */
   stream?: NodeJS.WritableStream;
-  /** Handle SIGINT during training (checkpoint, then exit 130). Default false. */
+  /** Handle SIGINT during train and sample (checkpoint, then exit 130). Default false. */
   signals?: boolean;
+  /** The reader of stdout went away (EPIPE, e.g. `| head`): the command stops quietly. */
+  closed?(): boolean;
+  /** Calls `handler` once stdout is closed; returns a function that stops listening. */
+  onClosed?(handler: () => void): () => void;
+}
+
+/** Exit code of a command whose stdout was closed under it (as for a process ended by SIGPIPE). */
+export const EXIT_CLOSED = 141;
+
+let stdoutClosed = false;
+let watching = false;
+const closedHandlers = new Set<() => void>();
+
+/**
+ * A reader that goes away (`unrolled sample x | head -c 10`) makes writes to stdout fail with
+ * EPIPE, which Node reports as an 'error' event: without a listener that is an uncaught exception
+ * and a stack trace. With this one, output stops quietly and the command is told to stop.
+ */
+function watchStdout(): void {
+  if (watching) return;
+  watching = true;
+  const gone = (e: NodeJS.ErrnoException): void => {
+    if (e?.code !== 'EPIPE' && e?.code !== 'ERR_STREAM_DESTROYED') {
+      process.stderr.write(`unrolled: cannot write the output: ${e?.message ?? String(e)}\n`);
+    }
+    if (stdoutClosed) return;
+    stdoutClosed = true;
+    for (const h of [...closedHandlers]) h();
+  };
+  process.stdout.on('error', gone);
+  process.stderr.on('error', () => { /* nowhere left to report it */ });
 }
 
 export const processIO: CliIO = {
-  out: (line) => { process.stdout.write(line + '\n'); },
-  err: (line) => { process.stderr.write(line + '\n'); },
+  out: (line) => {
+    watchStdout();
+    if (!stdoutClosed) process.stdout.write(line + '\n');
+  },
+  err: (line) => {
+    watchStdout();
+    if (!process.stderr.destroyed) process.stderr.write(line + '\n');
+  },
   get tty() { return process.stdout.isTTY === true && process.env.TERM !== 'dumb'; },
   stream: process.stdout,
   signals: true,
+  closed: () => stdoutClosed,
+  onClosed: (handler) => {
+    watchStdout();
+    closedHandlers.add(handler);
+    return () => { closedHandlers.delete(handler); };
+  },
 };
+
+/**
+ * Why a long command should stop: Ctrl-C (SIGINT, with io.signals) or a closed stdout. `check()`
+ * returns the reason once one came; a second Ctrl-C ends the process at once (exit 130).
+ */
+export function stopSignals(io: CliIO): { readonly reason: 'SIGINT' | 'EPIPE' | null; dispose(): void } {
+  let reason: 'SIGINT' | 'EPIPE' | null = null;
+  const onSigint = (): void => {
+    if (reason === 'SIGINT') process.exit(130);
+    reason = 'SIGINT';
+  };
+  if (io.signals) process.on('SIGINT', onSigint);
+  const offClosed = io.onClosed?.(() => { reason ??= 'EPIPE'; }) ?? (() => {});
+  if (io.closed?.()) reason = 'EPIPE';
+  return {
+    get reason() { return reason; },
+    dispose() {
+      if (io.signals) process.off('SIGINT', onSigint);
+      offClosed();
+    },
+  };
+}
 
 export type Event = Record<string, unknown> & { type: string };
 

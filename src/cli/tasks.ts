@@ -1,6 +1,5 @@
 // The command line's tasks: where the data comes from, the model's input and output sizes, the
 // loss, and a data source whose position can be saved in a checkpoint and restored exactly.
-import { readFile } from 'node:fs/promises';
 import { CORPUS } from '../data/corpus.js';
 import { TokenStream } from '../data/stream.js';
 import * as adding from '../data/tasks/adding.js';
@@ -17,7 +16,9 @@ import type { DataPosition } from '../train/checkpoint.js';
 import type { OptimizerName, OptimizerSpec } from '../train/optimizers.js';
 import type { ScheduleSpec } from '../train/schedules.js';
 import type { StepResult, Trainer } from '../train/trainer.js';
-import { UsageError } from './args.js';
+import { FileError } from '../errors.js';
+import { readUtf8File } from '../node/files.js';
+import { UsageError } from './usage.js';
 
 export const TASKS = ['char', 'adding', 'copy', 'reber', 'sine'] as const;
 export type TaskName = (typeof TASKS)[number];
@@ -100,17 +101,20 @@ export function textHash(text: string): string {
   return h.toString(16).padStart(8, '0');
 }
 
-/** The text of the char task: a file or the built-in corpus. */
-export async function readText(command: string, path: string | null): Promise<string> {
+/**
+ * The text of the char task: a file (which must be UTF-8: a file in another encoding is refused
+ * with the offset of the first bad byte) or the built-in corpus.
+ */
+export async function readText(command: string, path: string | null, flag = '--text'): Promise<string> {
   if (path === null) return CORPUS;
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readUtf8File(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`${command}: --text ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message.split('\n')[0]}`);
+    if (e instanceof FileError) throw new UsageError(`${command}: ${flag} ${e.message}`, flag);
+    throw e;
   }
-  if (text.length === 0) throw new UsageError(`${command}: --text ${path}: the file is empty`);
+  if (text.length === 0) throw new UsageError(`${command}: ${flag} ${path}: the file is empty`, flag);
   return text;
 }
 

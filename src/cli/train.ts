@@ -5,99 +5,54 @@ import { Rng } from '../model/rng.js';
 import type { Trainer } from '../train/trainer.js';
 import { restoreCheckpoint } from '../train/checkpoint.js';
 import { saveCheckpoint } from '../node/checkpoint-files.js';
-import { stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { EnvironmentError, Flags, normaliseOptionalValue, parse, type OptionSpec } from './args.js';
+import { resolveWriteTarget } from '../node/files.js';
+import { FileError } from '../errors.js';
+import { EnvironmentError, Flags, normaliseOptionalValue, parse, UsageError } from './args.js';
 import {
-  CONFIG_OPTIONS, MODEL_HELP, TASK_HELP, TRAINING_HELP, buildFresh, checkConsistent, checkResumeFlags, cliInfo, coreFor, dataForStored,
+  buildFresh, checkConsistent, checkNotAnInput, checkResumeFlags, cliInfo, coreFor, dataForStored,
   engineName, freshFieldsForComparison, readCliCheckpoint, runConfigFromFlags,
 } from './config.js';
 import { evaluate, evalEvent } from './eval.js';
-import { Reporter, diagnoseEvent, fmt, type CliIO } from './output.js';
+import { flagHelp } from './flags.js';
+import { EXIT_CLOSED, Reporter, diagnoseEvent, fmt, stopSignals, type CliIO } from './output.js';
 import { makeSource, taskText, type CharData, type RunConfig } from './tasks.js';
 
 export const TRAIN_HELP = `Usage: unrolled train [options]
 
 Trains a recurrent network with backpropagation through time and prints its progress.
 
-${TASK_HELP}
-
-${MODEL_HELP}
-
-${TRAINING_HELP}
-  --steps N              total updates, default 300 (with --resume: up to this total)
-
-Checkpoints:
-  --checkpoint PATH      save the whole training state here (atomically) at the end, and
-                         every --checkpoint-every N steps
-  --checkpoint-every N   how often to save, in steps
-  --resume PATH          continue a run from its checkpoint, bit-identical to never having
-                         stopped; the configuration comes from the checkpoint (flags that
-                         disagree are refused) and saving continues to PATH unless
-                         --checkpoint says otherwise
-  --reproducible         use the Wasm core that gives the same bits on every engine (SIMD,
-                         not relaxed SIMD): the default
-  --threads N            threads for the large matrix products (the threads build with a pool
-                         of worker threads; same results bit for bit), default 1
-  --relaxed              allow the relaxed-SIMD core (faster on some machines; results may
-                         differ in the last bits between engines)
-
-Output:
-  --every N              a line every N steps, default 10 (and the first and last)
-  --diagnose [N]         every N steps (default: --every) chart ||dE/dh_t|| over t per layer,
-                         on a log scale, with its max/min ratio (vanishing or exploding
-                         gradients show as a steep slope)
-  --json                 one JSON object per line (types header, resume, step, skipped,
-                         diagnose, checkpoint, done, sample, eval)
-  --sample N             char task: characters to generate at the end, default 300 (0: none)
-  --temperature X        sampling temperature, default 0.8
-  -h, --help             this help
+${flagHelp('train')}
 
 On a terminal a progress bar shows steps/s, the loss and the time left; otherwise each line
 shows the step, the mean loss since the previous line, the gradient norm before clipping and
-steps per second. Ctrl-C saves a checkpoint (with --checkpoint) and stops.
+steps per second. Ctrl-C stops after the current step, saves a checkpoint (with --checkpoint)
+and exits with code 130; a second Ctrl-C exits at once. If the reader of the output goes away
+(e.g. | head), training stops the same way, quietly (exit code 141).
 `;
 
-const TRAIN_OPTIONS: OptionSpec = {
-  ...CONFIG_OPTIONS,
-  steps: { type: 'string' },
-  every: { type: 'string' },
-  json: { type: 'boolean' },
-  checkpoint: { type: 'string' },
-  'checkpoint-every': { type: 'string' },
-  resume: { type: 'string' },
-  diagnose: { type: 'string' },
-  reproducible: { type: 'boolean' },
-  relaxed: { type: 'boolean' },
-  threads: { type: 'string' },
-  sample: { type: 'string' },
-  temperature: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-};
-
 export async function train(args: string[], io: CliIO): Promise<number> {
-  const p = parse('train', normaliseOptionalValue(args, 'diagnose'), TRAIN_OPTIONS);
+  const p = parse('train', normaliseOptionalValue(args, 'diagnose'));
   if (p.values.help) { io.out(TRAIN_HELP); return 0; }
   const f = new Flags('train', p);
-  const steps = f.int('steps', 300, 1, 1e9);
-  const every = f.int('every', 10, 1, 1e9);
+  const steps = f.int('steps');
+  const every = f.int('every');
   const json = f.bool('json');
-  const diagnose = f.has('diagnose') ? (f.int('diagnose', 0, 0, 1e9) || every) : 0;
+  const diagnose = f.has('diagnose') ? (f.int('diagnose') || every) : 0;
   const resumePath = f.file('resume');
   const checkpointPath = f.file('checkpoint') ?? resumePath;
-  if (f.has('checkpoint-every') && checkpointPath === undefined) f.fail('--checkpoint-every needs --checkpoint PATH');
-  if (f.bool('reproducible') && f.bool('relaxed')) f.fail('--reproducible and --relaxed contradict each other');
+  if (f.has('checkpoint-every') && checkpointPath === undefined) f.fail('--checkpoint-every needs --checkpoint PATH', '--checkpoint-every');
+  if (f.bool('reproducible') && f.bool('relaxed')) f.fail('--reproducible and --relaxed contradict each other', '--relaxed');
   const relaxed = f.bool('relaxed');
-  const threads = f.int('threads', 1, 1, 64);
-  if (threads > 1 && relaxed) f.fail('--threads and --relaxed cannot be combined (the threads build is not relaxed)');
-  const sampleLength = f.int('sample', 300, 0, 1e6);
-  const temperature = f.float('temperature', 0.8, 0, 1e3, false);
+  const threads = f.int('threads');
+  if (threads > 1 && relaxed) f.fail('--threads and --relaxed cannot be combined (the threads build is not relaxed)', '--threads');
+  const sampleLength = f.int('sample');
+  const temperature = f.float('temperature');
 
   // the configuration and the data first: mistakes fail before anything is loaded
   let run: RunConfig, data: CharData | null;
   let resumed: { bytes: Uint8Array; iterations: number; engine: string; every: number | null } | null = null;
   if (resumePath !== undefined) {
-    const ck = await readCliCheckpoint('train', resumePath);
+    const ck = await readCliCheckpoint('train', resumePath, '--resume');
     checkResumeFlags(f, ck.info.run, freshFieldsForComparison(f, ck.info.run, steps));
     run = ck.info.run;
     data = await dataForStored('train', run, f.file('text'), true);
@@ -109,8 +64,13 @@ export async function train(args: string[], io: CliIO): Promise<number> {
   } else {
     ({ run, data } = await runConfigFromFlags(f, steps));
   }
-  if (checkpointPath !== undefined) await checkWritableDir(f, checkpointPath);
-  const checkpointEvery = f.has('checkpoint-every') ? f.int('checkpoint-every', 0, 1, 1e9) : (resumed?.every ?? null);
+  if (checkpointPath !== undefined) {
+    const flag = f.has('checkpoint') ? '--checkpoint' : '--resume';
+    await checkWritable(f, flag, checkpointPath);
+    // the checkpoint being resumed is meant to be replaced; the text never is
+    await checkNotAnInput('train', { flag, path: checkpointPath }, [{ flag: '--text', path: f.file('text') ?? run.text }]);
+  }
+  const checkpointEvery = f.has('checkpoint-every') ? f.int('checkpoint-every') : (resumed?.every ?? null);
   const source = makeSource('train', run, data);
 
   const core = await coreFor(run.backend, relaxed, threads);
@@ -136,12 +96,7 @@ export async function train(args: string[], io: CliIO): Promise<number> {
   }
 
   const reporter = new Reporter(io, json);
-  let interrupted = false;
-  const onSigint = (): void => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-  };
-  if (io.signals) process.on('SIGINT', onSigint);
+  const stop = stopSignals(io);
   try {
     const start = resumed?.iterations ?? 0;
     header(reporter, run, model, data, steps, engine, core?.variant === 'simd' || core?.variant === 'relaxed', start, resumePath);
@@ -155,9 +110,12 @@ export async function train(args: string[], io: CliIO): Promise<number> {
           info: { ...(cliInfo(run, checkpointEvery, engine) as object), iterations: s },
         });
       } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
-          throw new EnvironmentError(`train: could not save the checkpoint at step ${s} to ${checkpointPath}: ${(e as Error).message.split('\n')[0]} (the previous checkpoint, if any, is intact)`);
+        if (e instanceof FileError) {
+          const why = e.message.startsWith(`${e.path}: `) ? e.message.slice(e.path.length + 2) : e.message;
+          const msg = `train: could not save the checkpoint at step ${s} to ${checkpointPath}: ${e.errno ? `${e.errno}: ` : ''}${why} (the previous checkpoint, if any, is intact)`;
+          // a full or failing disk is the environment's fault (exit 1); a path that cannot be a file is the user's (exit 2)
+          if (['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EMFILE', 'ENOENT', 'EACCES', 'EPERM'].includes(e.errno ?? '')) throw new EnvironmentError(msg);
+          throw new UsageError(msg, '--checkpoint');
         }
         throw e;
       }
@@ -165,7 +123,7 @@ export async function train(args: string[], io: CliIO): Promise<number> {
     };
 
     const started = performance.now();
-    let lastTime = started, lastStep = start, sum = 0, count = 0, skipped = 0, lastYield = started;
+    let lastTime = started, lastStep = start, sum = 0, count = 0, skipped = 0;
     let firstLoss = NaN, finalLoss = NaN, lineLoss = NaN;
     reporter.startBar(start, steps);
     let s = start;
@@ -199,17 +157,15 @@ export async function train(args: string[], io: CliIO): Promise<number> {
         reporter.updateBar(s, lineLoss, NaN);
       }
       if (checkpointPath !== undefined && ((checkpointEvery !== null && s % checkpointEvery === 0) || s === steps)) await save(s);
-      if (interrupted) {
+      // signals and a closed stdout are seen only between steps: look after every one, so that
+      // Ctrl-C stops within one step (a yield costs microseconds; a step, at least tens of them)
+      await new Promise((resolve) => setImmediate(resolve));
+      if (stop.reason !== null && s < steps) {
         reporter.stopBar();
-        if (checkpointPath !== undefined && s !== steps && !(checkpointEvery !== null && s % checkpointEvery === 0)) await save(s);
+        if (checkpointPath !== undefined && !(checkpointEvery !== null && s % checkpointEvery === 0)) await save(s);
+        if (stop.reason === 'EPIPE') return EXIT_CLOSED;
         reporter.emit({ type: 'interrupted', step: s }, `interrupted at step ${s}${checkpointPath ? ` (resume with --resume ${checkpointPath})` : ''}`);
         return 130;
-      }
-      const now = performance.now();
-      if (now - lastYield > 100) {
-        // let the progress bar draw and signals arrive
-        await new Promise((resolve) => setImmediate(resolve));
-        lastYield = performance.now();
       }
     }
     reporter.stopBar();
@@ -232,20 +188,21 @@ export async function train(args: string[], io: CliIO): Promise<number> {
     return 0;
   } finally {
     reporter.stopBar();
-    if (io.signals) process.off('SIGINT', onSigint);
+    stop.dispose();
     trainer.dispose();
     model.dispose();
     if (threads > 1) core?.dispose();
   }
 }
 
-/** The checkpoint's directory must exist, and the path must not be a directory. */
-async function checkWritableDir(f: Flags, path: string): Promise<void> {
-  const dir = dirname(path);
-  const s = await stat(dir).catch(() => null);
-  if (!s || !s.isDirectory()) f.fail(`--checkpoint ${path}: the directory ${dir} does not exist`);
-  const t = await stat(path).catch(() => null);
-  if (t?.isDirectory()) f.fail(`--checkpoint ${path} is a directory (give a file name)`);
+/** The checkpoint path must be one a file can be written to (its directory exists, it is no directory, no dangling link). */
+async function checkWritable(f: Flags, flag: string, path: string): Promise<void> {
+  try {
+    await resolveWriteTarget(path);
+  } catch (e) {
+    if (e instanceof FileError) f.fail(`${flag} ${e.message}`, flag);
+    throw e;
+  }
 }
 
 function header(reporter: Reporter, run: RunConfig, model: Model, data: CharData | null, steps: number, engine: string, simd: boolean, start: number, resumePath: string | undefined): void {

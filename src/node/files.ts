@@ -142,7 +142,8 @@ export async function resolveWriteTarget(path: string): Promise<{ target: string
     try {
       d = await stat(dir);
     } catch (e2) {
-      throw fileError(e2, path, `write (in ${dir})`);
+      if ((e2 as NodeJS.ErrnoException).code === 'ENOENT') throw new FileError(path, `cannot write: the directory ${dir} does not exist (ENOENT)`, 'ENOENT');
+      throw fileError(e2, path, 'write');
     }
     if (!d.isDirectory()) throw new FileError(path, `cannot write: ${dir} is not a directory`, 'ENOTDIR');
     return { target: path, mode: null };

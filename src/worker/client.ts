@@ -9,7 +9,15 @@
 //   await w.pause(); await w.resume();
 //   const bytes = await w.getWeights();   // a safetensors file
 //   await w.stop(); await w.terminate();
-import { BackendError, UnrolledError, type ErrorCode } from '../errors.js';
+//
+// Every command (start, pause, resume, stop, getWeights, generate) is answered or failed within
+// `timeoutMs` (a TimeoutError, code TIMEOUT), so a worker that hangs or never loads cannot leave a
+// promise pending forever. whenDone() is the one wait without a bound: a run may train for hours.
+import {
+  BackendError, BusyError, CheckpointError, ConfigError, DisposedError, FileError, InvalidArgumentError, MemoryLimitError,
+  NonFiniteError, TimeoutError, UnrolledError, type ErrorCode,
+} from '../errors.js';
+import { CheckpointFieldError, DOMAINS, UnknownKeyError, checkNumber } from '../validate/index.js';
 import {
   resolveTrainingConfig,
   type DoneEvent, type ErrorInfo, type FromWorker, type GradientFlowEvent, type ProgressEvent, type RunInfo,
@@ -47,11 +55,25 @@ export type TrainingWorkerState = 'idle' | 'starting' | 'running' | 'paused' | '
 /** An error reported by the worker; `code` is the UnrolledError code when it was one. */
 export class TrainingWorkerError extends Error {
   readonly code: string | undefined;
+  /** The argument the error names, when it was an UnrolledError that names one. */
+  readonly argument: string | undefined;
   constructor(info: ErrorInfo) {
     super(info.message);
     this.name = info.name && info.name !== 'Error' ? info.name : 'TrainingWorkerError';
     this.code = info.code;
+    this.argument = info.argument;
   }
+}
+
+/** How long a command may wait for the worker's answer by default (ms). */
+export const DEFAULT_TIMEOUT_MS = 60_000;
+
+export interface TrainingWorkerOptions {
+  /**
+   * The longest wait for the answer to a command (start, pause, resume, stop, getWeights,
+   * generate), in ms; then the command fails with a TimeoutError (code TIMEOUT). Default 60 000.
+   */
+  timeoutMs?: number;
 }
 
 type Listener<K extends keyof TrainingEvents> = (event: TrainingEvents[K]) => void;
@@ -77,8 +99,11 @@ export class TrainingWorker {
   private _state: TrainingWorkerState = 'idle';
   private _info: RunInfo | null = null;
   private _lastDone: DoneEvent | null = null;
+  private readonly timeoutMs: number;
 
-  constructor(private readonly endpoint: WorkerEndpoint) {
+  constructor(private readonly endpoint: WorkerEndpoint, options: TrainingWorkerOptions = {}) {
+    const t = options?.timeoutMs;
+    this.timeoutMs = t === undefined ? DEFAULT_TIMEOUT_MS : checkNumber('options.timeoutMs', t, TIMEOUT_DOMAIN, InvalidArgumentError);
     endpoint.onMessage((m) => this.receive(m));
     endpoint.onError((e) => this.crashed(e));
   }
@@ -102,21 +127,35 @@ export class TrainingWorker {
    * model exists. The configuration is checked here first (a ConfigError rejects at once).
    */
   start(config: TrainingConfig = {}): Promise<RunInfo> {
+    let resolved: TrainingConfig;
     try {
       this.alive();
-      resolveTrainingConfig(config);
+      // read once into plain data: a Proxy (a reactive store's object) cannot be cloned by
+      // postMessage, and a getter must not answer differently after the check
+      resolved = resolveTrainingConfig(config);
       if (this._state === 'starting' || this._state === 'running' || this._state === 'paused') {
         throw new UnrolledError('INVALID_CONFIG', `start: a run is already ${this._state}; stop() it first`);
       }
     } catch (e) {
       return Promise.reject(e);
     }
+    const previous = { state: this._state, info: this._info, done: this._lastDone };
     this._state = 'starting';
     this._info = null;
     this._lastDone = null;
     return new Promise<RunInfo>((resolve, reject) => {
-      this.startWaiter = { resolve, reject };
-      this.endpoint.postMessage({ type: 'start', config });
+      const timer = this.bound('start', () => {
+        if (this.startWaiter === waiter) this.startWaiter = null;
+        if (this._state === 'starting') this._state = 'failed';
+      }, reject);
+      const waiter: Waiter<RunInfo> = { resolve: (v) => { clearTimeout(timer); resolve(v); }, reject: (e) => { clearTimeout(timer); reject(e); } };
+      this.startWaiter = waiter;
+      if (!this.post({ type: 'start', config: resolved }, waiter)) {
+        this.startWaiter = null;
+        this._state = previous.state;
+        this._info = previous.info;
+        this._lastDone = previous.done;
+      }
     });
   }
 
@@ -132,8 +171,10 @@ export class TrainingWorker {
     if (this._state === 'idle' || this._state === 'failed') return Promise.resolve(null);
     if (this._state === 'done') return Promise.resolve(this._lastDone);
     return new Promise<DoneEvent | null>((resolve, reject) => {
-      this.doneWaiters.push({ resolve, reject });
-      this.endpoint.postMessage({ type: 'stop' });
+      const timer = this.bound('stop', () => { this.doneWaiters = this.doneWaiters.filter((w) => w !== waiter); }, reject);
+      const waiter: Waiter<DoneEvent> = { resolve: (v) => { clearTimeout(timer); resolve(v); }, reject: (e) => { clearTimeout(timer); reject(e); } };
+      this.doneWaiters.push(waiter);
+      if (!this.post({ type: 'stop' }, waiter)) this.doneWaiters = this.doneWaiters.filter((w) => w !== waiter);
     });
   }
 
@@ -157,7 +198,13 @@ export class TrainingWorker {
 
   /** Text generated by the worker's model after `prime` (characters of the training text). */
   async generate(prime: string, options: GenerateRequest = {}): Promise<string> {
-    const { length = 200, temperature = 0.8, seed = 0 } = options;
+    if (typeof prime !== 'string' || prime.length === 0) throw new InvalidArgumentError('prime', 'a non-empty string', typeof prime === 'string' ? 'an empty string' : typeof prime);
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'an object', String(options));
+    // read once, checked here: the worker gets plain numbers it can clone
+    const { length = 200, temperature = 0.8, seed = 0 } = { ...options };
+    checkNumber('options.length', length, DOMAINS.generateSteps, InvalidArgumentError);
+    checkNumber('options.temperature', temperature, DOMAINS.temperature, InvalidArgumentError);
+    checkNumber('options.seed', seed, DOMAINS.seed, InvalidArgumentError);
     return (await this.request({ type: 'generate', id: 0, prime, length, temperature, seed })) as string;
   }
 
@@ -179,8 +226,10 @@ export class TrainingWorker {
       return Promise.resolve(); // already so, or nothing to pause / resume
     }
     return new Promise<void>((resolve, reject) => {
-      this.stateWaiters.push({ want, waiter: { resolve, reject } });
-      this.endpoint.postMessage({ type });
+      const timer = this.bound(type, () => { this.stateWaiters = this.stateWaiters.filter((w) => w.waiter !== waiter); }, reject);
+      const waiter: Waiter<void> = { resolve: () => { clearTimeout(timer); resolve(); }, reject: (e) => { clearTimeout(timer); reject(e); } };
+      this.stateWaiters.push({ want, waiter });
+      if (!this.post({ type }, waiter)) this.stateWaiters = this.stateWaiters.filter((w) => w.waiter !== waiter);
     });
   }
 
@@ -188,9 +237,30 @@ export class TrainingWorker {
     try { this.alive(); } catch (e) { return Promise.reject(e); }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.replies.set(id, { resolve, reject });
-      this.endpoint.postMessage({ ...message, id });
+      const timer = this.bound(message.type, () => { this.replies.delete(id); }, reject);
+      const waiter: Waiter<Uint8Array | string> = { resolve: (v) => { clearTimeout(timer); resolve(v); }, reject: (e) => { clearTimeout(timer); reject(e); } };
+      this.replies.set(id, waiter);
+      if (!this.post({ ...message, id }, waiter)) this.replies.delete(id);
     });
+  }
+
+  /** A timer that fails a command after timeoutMs: `forget` drops its waiter first. */
+  private bound(what: string, forget: () => void, reject: (e: Error) => void): ReturnType<typeof setTimeout> {
+    return setTimeout(() => {
+      forget();
+      reject(new TimeoutError(`${what}: no answer from the training worker within ${this.timeoutMs} ms (is it stuck in a long step, or did it fail to load?)`));
+    }, this.timeoutMs);
+  }
+
+  /** Posts a message; if the host refuses it (e.g. it cannot be cloned), fails `waiter` with a typed error. */
+  private post(message: ToWorker, waiter: { reject(e: Error): void }): boolean {
+    try {
+      this.endpoint.postMessage(message);
+      return true;
+    } catch (e) {
+      waiter.reject(new InvalidArgumentError(message.type, 'a message the worker can receive (plain data)', `one postMessage refused: ${e instanceof Error ? e.message : String(e)}`));
+      return false;
+    }
   }
 
   private emit<K extends keyof TrainingEvents>(type: K, event: TrainingEvents[K]): void {
@@ -255,23 +325,24 @@ export class TrainingWorker {
         if (!w) return;
         this.replies.delete(m.id);
         if (m.ok) w.resolve(m.value);
-        else w.reject(toError(m.error));
+        else w.reject(errorFromInfo(m.error));
         return;
       }
       case 'error': {
         const error = new TrainingWorkerError(m.error);
+        const typed = errorFromInfo(m.error);
         if (this.startWaiter) {
           // the run could not start (or a second start was refused while one runs)
           if (this._state === 'starting') this._state = 'failed';
-          this.startWaiter.reject(toError(m.error));
+          this.startWaiter.reject(typed);
           this.startWaiter = null;
         } else if (this._state === 'running' || this._state === 'paused') {
           this._state = 'failed';
         }
         if (this._state === 'failed') {
-          for (const w of this.stateWaiters) w.waiter.reject(error);
+          for (const w of this.stateWaiters) w.waiter.reject(typed);
           this.stateWaiters = [];
-          for (const w of this.doneWaiters) w.reject(error);
+          for (const w of this.doneWaiters) w.reject(typed);
           this.doneWaiters = [];
         }
         this.emit('error', error);
@@ -300,17 +371,36 @@ export class TrainingWorker {
   }
 }
 
-/** An UnrolledError with the worker's code when it had one, else a TrainingWorkerError. */
-function toError(info: ErrorInfo): Error {
-  if (info.code) {
-    const e = new UnrolledError(info.code as ErrorCode, info.message);
-    if (info.name) e.name = info.name;
-    return e;
+const TIMEOUT_DOMAIN = Object.freeze({ min: 0, minOpen: true, max: 2 ** 31 - 1 });
+
+/** The library's error classes by name, to rebuild an error that crossed the worker boundary. */
+const ERROR_CLASSES: Record<string, abstract new (...args: never[]) => UnrolledError> = {
+  UnrolledError, InvalidArgumentError, ConfigError, NonFiniteError, MemoryLimitError, DisposedError, BusyError,
+  CheckpointError, BackendError, FileError, TimeoutError, UnknownKeyError, CheckpointFieldError,
+};
+
+/**
+ * The error the worker reported, rebuilt as the same class (ConfigError, InvalidArgumentError, ...)
+ * with its code, argument and message, so that `instanceof` and `code` work as in the same thread;
+ * an error with no code (a bug, a crash) is a TrainingWorkerError.
+ */
+export function errorFromInfo(info: ErrorInfo): Error {
+  if (!info || typeof info !== 'object') return new TrainingWorkerError({ message: String(info) });
+  if (typeof info.code !== 'string') return new TrainingWorkerError(info);
+  const name = typeof info.name === 'string' ? info.name : '';
+  const C = Object.prototype.hasOwnProperty.call(ERROR_CLASSES, name) ? ERROR_CLASSES[name] : UnrolledError;
+  // constructs through the base class (its constructor only sets code and message) with the
+  // prototype of the right subclass: the message stays exactly the worker's
+  const e = Reflect.construct(UnrolledError, [info.code as ErrorCode, String(info.message)], C) as UnrolledError;
+  if (C === UnrolledError && name) e.name = name;
+  for (const k of ['argument', 'path', 'errno', 'key', 'suggestion'] as const) {
+    if (typeof info[k] === 'string') Object.defineProperty(e, k, { value: info[k], enumerable: true, writable: false, configurable: true });
   }
-  return new TrainingWorkerError(info);
+  if (C === FileError && info.errno === undefined) Object.defineProperty(e, 'errno', { value: undefined, enumerable: true });
+  return e;
 }
 
-export interface BrowserTrainingWorkerOptions {
+export interface BrowserTrainingWorkerOptions extends TrainingWorkerOptions {
   /**
    * A Worker you created yourself (for bundlers that need the `new Worker(...)` in your code);
    * default: trainer-worker.js next to this module, as a module worker.
@@ -340,5 +430,5 @@ export function createTrainingWorker(options: BrowserTrainingWorkerOptions = {})
       w.addEventListener('messageerror', () => handler(new Error('a message from the trainer worker could not be read')));
     },
     terminate: () => w.terminate(),
-  });
+  }, { timeoutMs: options.timeoutMs });
 }

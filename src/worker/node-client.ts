@@ -1,9 +1,9 @@
 // createNodeTrainingWorker(): a TrainingWorker backed by a Node worker_threads Worker running the
 // same trainer-worker.js as browsers do, with the same protocol.
 import { Worker, type TransferListItem, type WorkerOptions } from 'node:worker_threads';
-import { TrainingWorker } from './client.js';
+import { TrainingWorker, type TrainingWorkerOptions } from './client.js';
 
-export interface NodeTrainingWorkerOptions {
+export interface NodeTrainingWorkerOptions extends TrainingWorkerOptions {
   /** The worker script; default: trainer-worker.js next to this module. */
   url?: URL | string;
   /** Passed to worker_threads' Worker (e.g. resourceLimits). */
@@ -27,5 +27,5 @@ export function createNodeTrainingWorker(options: NodeTrainingWorkerOptions = {}
       worker.on('exit', (code) => { if (!terminating) handler(new Error(`the trainer worker exited (code ${code})`)); });
     },
     terminate: async () => { terminating = true; await worker.terminate(); },
-  });
+  }, { timeoutMs: options.timeoutMs });
 }

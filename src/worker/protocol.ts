@@ -13,6 +13,7 @@ import { ConfigError, describe } from '../errors.js';
 import type { CellKind } from '../model/config.js';
 import type { ResolvedConfig } from '../model/config.js';
 import { CORE_FILES, type CoreVariant } from '../runtime/core.js';
+import { DOMAINS, checkKeys, optionalNumber, snapshotObject, type NumberDomain } from '../validate/index.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -84,36 +85,71 @@ export const TRAINING_DEFAULTS: Readonly<Omit<ResolvedTrainingConfig, 'text'>> =
   sliceMs: 20,
 });
 
-/** Checks a TrainingConfig and fills in the defaults; a ConfigError names the first bad field. */
+/**
+ * The fields a character-model run shares with the command line (`unrolled train`): one domain
+ * each, imported by both, so that the two front ends accept exactly the same values.
+ */
+export const RUN_CHOICES = Object.freeze({
+  cell: Object.freeze(['rnn', 'lstm', 'gru'] as const),
+  backend: Object.freeze(['wasm', 'js'] as const),
+});
+
+export const RUN_DOMAINS = Object.freeze({
+  hidden: DOMAINS.hiddenSize,
+  layers: DOMAINS.numLayers,
+  seq: DOMAINS.T,
+  batch: DOMAINS.B,
+  lr: DOMAINS.lr,
+  /** 0 turns clipping off; any other value is the largest global gradient norm. */
+  clip: Object.freeze({ min: 0, doc: 'largest global gradient norm (0: no clipping)' }) as Readonly<NumberDomain>,
+  steps: Object.freeze({ integer: true, min: 1, max: 1e9, doc: 'updates of a run' }) as Readonly<NumberDomain>,
+  seed: DOMAINS.seed,
+  temperature: DOMAINS.temperature,
+});
+
+/** The worker's own fields (no command-line twin). */
+const WORKER_DOMAINS: Readonly<Record<string, Readonly<NumberDomain>>> = Object.freeze({
+  progressIntervalMs: { min: 0, max: 1e9 },
+  gradientEvery: { integer: true, min: 0, max: 1e9 },
+  sampleEvery: { integer: true, min: 0, max: 1e9 },
+  sampleLength: { integer: true, min: 1, max: 100_000 },
+  sliceMs: { min: 0, max: 60_000 },
+});
+
+/**
+ * Reads a TrainingConfig once into plain data (a reactive Proxy, as Vue or Svelte hand one over,
+ * and getters are read exactly once), checks it and fills in the defaults. The result is plain
+ * data that postMessage can always clone. A ConfigError names the first bad field.
+ */
 export function resolveTrainingConfig(config: TrainingConfig = {}): ResolvedTrainingConfig {
   if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new ConfigError('config', 'an object', describe(config));
-  const known = new Set<string>(['text', ...Object.keys(TRAINING_DEFAULTS)]);
-  for (const key of Object.keys(config)) {
-    if (!known.has(key)) throw new ConfigError(`config.${key}`, `one of the fields ${[...known].join(', ')}`, 'an unknown field');
-  }
+  const c = snapshotObject('config', config, 'an object') as Record<string, unknown>;
+  checkKeys('config', c, ['text', ...Object.keys(TRAINING_DEFAULTS)]);
   const d = TRAINING_DEFAULTS;
-  const text = config.text ?? null;
+  const text = c.text ?? null;
   if (text !== null && (typeof text !== 'string' || text.length === 0)) throw new ConfigError('config.text', 'a non-empty string', describe(text));
+  const n = (name: keyof typeof RUN_DOMAINS): number => optionalNumber(`config.${name}`, c[name], RUN_DOMAINS[name], d[name] as number);
+  const w = (name: string): number => optionalNumber(`config.${name}`, c[name], WORKER_DOMAINS[name], (d as unknown as Record<string, number>)[name]);
   return {
     text,
-    cell: oneOf('cell', config.cell, ['rnn', 'lstm', 'gru'] as const, d.cell),
-    hidden: int('hidden', config.hidden, d.hidden, 1, 1 << 14),
-    layers: int('layers', config.layers, d.layers, 1, 16),
-    seq: int('seq', config.seq, d.seq, 1, 1 << 16),
-    batch: int('batch', config.batch, d.batch, 1, 1 << 14),
-    lr: num('lr', config.lr, d.lr, 0, 10, true),
-    clip: num('clip', config.clip, d.clip, 0, 1e12, false),
-    steps: int('steps', config.steps, d.steps, 1, 1e9),
-    seed: int('seed', config.seed, d.seed, 0, 0xffffffff),
-    backend: oneOf('backend', config.backend, ['wasm', 'js'] as const, d.backend),
-    variant: oneOf('variant', config.variant, ['auto', ...Object.keys(CORE_FILES) as CoreVariant[]], d.variant),
-    reproducible: bool('reproducible', config.reproducible, d.reproducible),
-    progressIntervalMs: num('progressIntervalMs', config.progressIntervalMs, d.progressIntervalMs, 0, 1e9, false),
-    gradientEvery: int('gradientEvery', config.gradientEvery, d.gradientEvery, 0, 1e9),
-    sampleEvery: int('sampleEvery', config.sampleEvery, d.sampleEvery, 0, 1e9),
-    sampleLength: int('sampleLength', config.sampleLength, d.sampleLength, 1, 100_000),
-    temperature: num('temperature', config.temperature, d.temperature, 0, 100, false),
-    sliceMs: num('sliceMs', config.sliceMs, d.sliceMs, 0, 60_000, false),
+    cell: oneOf('cell', c.cell, RUN_CHOICES.cell, d.cell),
+    hidden: n('hidden'),
+    layers: n('layers'),
+    seq: n('seq'),
+    batch: n('batch'),
+    lr: n('lr'),
+    clip: n('clip'),
+    steps: n('steps'),
+    seed: n('seed'),
+    backend: oneOf('backend', c.backend, RUN_CHOICES.backend, d.backend),
+    variant: oneOf('variant', c.variant, ['auto', ...Object.keys(CORE_FILES) as CoreVariant[]], d.variant),
+    reproducible: bool('reproducible', c.reproducible, d.reproducible),
+    progressIntervalMs: w('progressIntervalMs'),
+    gradientEvery: w('gradientEvery'),
+    sampleEvery: w('sampleEvery'),
+    sampleLength: w('sampleLength'),
+    temperature: n('temperature'),
+    sliceMs: w('sliceMs'),
   };
 }
 
@@ -121,20 +157,6 @@ function oneOf<T extends string>(name: string, v: unknown, options: readonly T[]
   if (v === undefined) return fallback;
   if (typeof v !== 'string' || !options.includes(v as T)) throw new ConfigError(`config.${name}`, `one of ${options.map((o) => `"${o}"`).join(', ')}`, describe(v));
   return v as T;
-}
-
-function int(name: string, v: unknown, fallback: number, min: number, max: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new ConfigError(`config.${name}`, `an integer in [${min}, ${max}]`, describe(v));
-  return v;
-}
-
-function num(name: string, v: unknown, fallback: number, min: number, max: number, minOpen: boolean): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || (minOpen ? v <= min : v < min) || v > max) {
-    throw new ConfigError(`config.${name}`, `a number in ${minOpen ? '(' : '['}${min}, ${max}]`, describe(v));
-  }
-  return v;
 }
 
 function bool(name: string, v: unknown, fallback: boolean): boolean {
@@ -230,7 +252,16 @@ export interface ErrorInfo {
   message: string;
   /** The UnrolledError code, when the error is one. */
   code?: string;
+  /** The error's class name (ConfigError, InvalidArgumentError, ...): the client rebuilds that class. */
   name?: string;
+  /** The argument an UnrolledError names (its `argument` field), when it has one. */
+  argument?: string;
+  /** FileError: the path and the system's error code. */
+  path?: string;
+  errno?: string;
+  /** UnknownKeyError: the unknown key and the suggested one. */
+  key?: string;
+  suggestion?: string;
 }
 
 export type FromWorker =
@@ -255,10 +286,15 @@ export interface WorkerPort {
   readonly host: 'browser' | 'node';
 }
 
+/** An error as plain data for postMessage: class name, code, message and the fields that identify it. */
 export function errorInfo(e: unknown): ErrorInfo {
   if (e instanceof Error) {
-    const code = (e as { code?: unknown }).code;
-    return { message: e.message, name: e.name, ...(typeof code === 'string' ? { code } : {}) };
+    const info: ErrorInfo = { message: String(e.message), name: String(e.name) };
+    const f = e as unknown as Record<string, unknown>;
+    for (const k of ['code', 'argument', 'path', 'errno', 'key', 'suggestion'] as const) {
+      if (typeof f[k] === 'string') info[k] = f[k] as string;
+    }
+    return info;
   }
   return { message: String(e) };
 }
