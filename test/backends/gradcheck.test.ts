@@ -37,7 +37,7 @@ const EPS = 1e-6;
 const TOL = 1e-6;
 
 // ---------------------------------------------------------------------------------------------
-// An independent float64 forward (docs/equations.md#cells and #losses), with a hook that adds delta [B,H] to
+// An independent float64 forward (docs/equations.md#cells, docs/equations.md#losses), with a hook that adds delta [B,H] to
 // layer hook.l's hidden state right after step hook.t.
 
 interface Hook { l: number; t: number; delta: Float64Array }

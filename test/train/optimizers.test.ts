@@ -2,7 +2,7 @@
 //
 // Each optimizer runs 3 Trainer steps on a tiny model; before every step the test takes the
 // gradients from model.lossAndGradients (the same batch, so the same gradients the step will
-// use) and applies PyTorch's update formulas (docs/equations.md#optimizers and #gradient-clipping, PyTorch's
+// use) and applies PyTorch's update formulas (docs/equations.md#optimizers, docs/equations.md#gradient-clipping, PyTorch's
 // defaults written out here, not read from the library) in float64. Compared: the update
 // Δθ = θ_after − θ_before of every parameter tensor (relative to its largest element), θ itself,
 // and the optimizer's moment arrays read from the model's memory.
