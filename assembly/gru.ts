@@ -1,4 +1,4 @@
-// GRU (PyTorch gate order r | z | n):
+// GRU (PyTorch gate order r | z | n; forward and BPTT: docs/equations.md#gru-forward):
 //   r = σ(a_r + h·W_hrᵀ + b_hr);  z = σ(a_z + h·W_hzᵀ + b_hz);  rn = h·W_hnᵀ + b_hn
 //   n = tanh(a_n + r⊙rn);  h_t = (1 − z)⊙n + z⊙h_{t−1}     (a = x_t·W_ihᵀ + b_ih)
 import { fill_rows, col_sums_acc } from "./gemm";

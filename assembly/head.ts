@@ -1,4 +1,4 @@
-// Linear output head y = h·Wᵀ + b over R rows of the top layer's hidden states.
+// Linear output head y = h·Wᵀ + b over R rows of the top layer's hidden states (docs/equations.md#head).
 import { pack_panels, fill_rows, col_sums_acc } from "./gemm";
 import { gemm_packed } from "./pool";
 

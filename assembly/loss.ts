@@ -1,4 +1,4 @@
-// Losses over R prediction rows (T·B for a head at every step, B for the last step).
+// Losses over R prediction rows (T·B for a head at every step, B for the last step): docs/equations.md#losses.
 // weights [R] is the 0/1 mask (0 pointer = every row counts); scale is 1/count for a mean,
 // 1 for a sum, chosen by the caller who knows the count. Returns the loss as f64 and, unless
 // the gradient pointer is 0, writes ∂loss/∂prediction.

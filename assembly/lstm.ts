@@ -1,4 +1,4 @@
-// LSTM (PyTorch gate order i | f | g | o):
+// LSTM (PyTorch gate order i | f | g | o; forward and BPTT: docs/equations.md#lstm-forward):
 //   [i, f, g, o] = [σ, σ, tanh, σ](x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh)
 //   c_t = f⊙c_{t−1} + i⊙g;  h_t = o⊙tanh(c_t)
 import { col_sums_acc } from "./gemm";

@@ -1,5 +1,5 @@
 // Update kernels over the whole parameter arena: p, g and the optimizer moments are parallel
-// arrays of n floats (PyTorch semantics; the TS layer passes the step-dependent scalars).
+// arrays of n floats (PyTorch semantics, docs/equations.md#optimizers; the TS layer passes the step-dependent scalars).
 
 // Σ g² in f64 (each element widened before it is squared: a finite f32 gradient above ~1.8e19
 // would overflow as an f32 square, while its f64 square and the norm are finite, as in the js

@@ -1,5 +1,5 @@
 // Vanilla RNN: h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh), act = tanh | relu.
-// Forward unroll and BPTT backward side by side; both loops over time live here.
+// Forward unroll and BPTT backward side by side; both loops over time live here (docs/equations.md#rnn-forward).
 import { col_sums_acc } from "./gemm";
 import { gemm_packed } from "./pool";
 import { tanh_inplace, relu_inplace } from "./activations";
