@@ -64,13 +64,11 @@ export function parseError(e: unknown, command?: Command, names: readonly string
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
       const raw = name ?? '';
       const bare = raw.replace(/^-+/, '').split('=')[0];
-      let hint = '';
+      // a single-dash option is one letter: too short to guess from
+      const near = raw.startsWith('--') && bare.length > 0 ? nearestKey(bare, names) : undefined;
       const elsewhere = command ? otherCommandsWith(bare, command) : [];
-      if (elsewhere.length) hint = ` (it is a flag of ${elsewhere.map((c) => `unrolled ${c}`).join(' and ')}, not of ${command})`;
-      else {
-        const near = bare.length > 0 ? nearestKey(bare, names) : undefined;
-        if (near !== undefined) hint = ` (did you mean --${near}?)`;
-      }
+      const other = elsewhere.length ? `--${bare} is a flag of ${elsewhere.map((c) => `unrolled ${c}`).join(' and ')}, not of ${command}` : '';
+      const hint = near !== undefined ? ` (did you mean --${near}?${other ? ` ${other}` : ''})` : other ? ` (${other.replace(/^--\S+ is/, 'it is')})` : '';
       return `unknown option ${JSON.stringify(raw).slice(1, -1)}${hint}`.trim();
     }
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': return `unexpected argument ${/'([^']*)'/.exec(err.message ?? '')?.[1] ?? ''}`.trim();
