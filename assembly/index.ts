@@ -1,19 +1,102 @@
 // The exported ABI of the unrolled core: every function takes byte pointers into this
 // module's linear memory and plain numbers. Nothing managed crosses the boundary and nothing
-// allocates except alloc(). docs/abi.md lists each export with its shapes and units.
+// allocates except alloc().
+//
+// This file is the one declaration of the ABI. scripts/gen-abi.mjs (run by `npm run build:wasm`)
+// reads the export lists below, the comment above each list (a "# title" line, then the text
+// of that group) and each function's own parameters and leading comment, checks them against
+// the compiled exports, and writes src/runtime/abi.generated.ts, include/unrolled.h and the
+// export table of docs/abi.md from them. Parameter types carry meaning there: usize is a byte
+// address (0 = none where optional), u32 a byte count, i32 a count, flag or 0/1, f32/f64 a value.
 
+// # Memory
+// The core's only allocator (AssemblyScript's TLSF). alloc() may grow the memory: in every
+// host, take the memory's base address again after each alloc(). One block is at most
+// 1 GiB - 4 bytes (larger requests call env.abort); a failed grow traps (unreachable). free()
+// accepts only pointers from alloc(), once each (unchecked: anything else corrupts the heap);
+// free(0) does nothing. In the threads build only the main instance may call alloc() and
+// free() (the allocator's state is per instance, its heap is shared).
 export { alloc, free, zero, simd_enabled } from "./memory";
-export {
-  gemm_nn_f32x4, gemm_tn_f32x4, gemm_nt_f32x4, gemm_nn_scalar, gemm_tn_scalar, gemm_nt_scalar,
-  transpose, fill_rows, fill_rows2, col_sums_acc,
-  packed_size, pack_panels, gemm_packed_part, gemm_packed_scalar,
-} from "./gemm";
+
+// # Bias rows and column sums
+// The helpers around the products that the cells use for biases and their gradients.
+export { fill_rows, fill_rows2, col_sums_acc } from "./gemm";
+
+// # Packed panels
+// The products of every cell, the head and the weight gradients. Bp is a right operand B[K,N]
+// in the packed-panel form: ceil(N/8) panels of K x 8 floats, panel after panel; row k of
+// panel p holds B(k, 8p .. 8p+7), zeros beyond column N-1. A is addressed through two strides:
+// a(i,k) at a + (i*sai + k*sak)*4, so
+//     A row-major [M,K]:              sai = K (its row stride), sak = 1
+//     A^T of a row-major X[K,M]:      sai = 1, sak = M (its row stride)
+// C[M,N] (+)= A·B with row stride ldc; acc = 1: C [acc], acc = 0: C [out]. C must not overlap
+// A or Bp.
+export { packed_size, pack_panels, gemm_packed_part, gemm_packed_scalar } from "./gemm";
+export { gemm_packed } from "./pool";
+
+// # Activations
+// dst[n] [out] = f(src[n]) [in]; dst may equal src. The core's own polynomial exp, sigmoid and
+// tanh (about 3e-7 relative error at worst), the same formulas the cells use. The *_f32x4
+// names run the scalar twin in the scalar build (the export names stay).
 export { tanh_array_f32x4, sigmoid_array_f32x4, tanh_array_scalar, sigmoid_array_scalar } from "./activations";
+
+// # Cells
+// The whole unroll over T steps (forward) and the whole BPTT (backward) in one call each.
+// Common arguments:
+//   T, B, I, H, flags (UNROLLED_FLAG_*; TOKENS only for layer 0, RELU only for the RNN)
+//   x     [in]  [T,B,I] floats, or ids [T,B] with FLAG_TOKENS. Layer k > 0: x = hs of layer k-1
+//               plus B*H*4 bytes (its h_1..h_T), I = H.
+//   wihP  [in]  W_ih^T [I,G] packed: pack_panels(I, G, W_ih, 1, I, wihP)    (forward)
+//   whhP  [in]  W_hh^T [H,G] packed: pack_panels(H, G, W_hh, 1, H, whhP)    (forward)
+//   wihB  [in]  W_ih [G,I] packed:   pack_panels(G, I, W_ih, I, 1, wihB)    (backward)
+//   whhB  [in]  W_hh [G,H] packed:   pack_panels(G, H, W_hh, H, 1, whhB)    (backward)
+//   bih, bhh [in] [G].
+//   mask  [in]  [T,B] f32 0/1, or 0 (= no padding). A row with 0 carries its state unchanged
+//               through that step, forward and backward.
+//   hs    [T+1,B,H]: hs[0] = h0, written by the caller; forward writes hs[1..T] = h_1..h_T.
+//               Backward reads it (and cs, gates, rn): run backward right after its forward,
+//               with packs of the same weights.
+//   dh    [in/out] [B,H]: in, dE/dh_T from beyond the sequence (zero it for full BPTT);
+//               out, dE/dh_0.  dc (LSTM) the same for the cell state.
+//   dwih [G,I], dwhh [G,H], dbih [G], dbhh [G]  [acc]: gradients accumulate (zero them first).
+//   dx    [out] [T,B,I] = dE/dx (the dhs of layer k-1), or 0 to skip (layer 0).
+//   dhnorm [out] [T]: ||dE/dh_t|| over the B*H values of step t, or 0 to skip.
+//   pack  scratch of at least packed_size(T*B, max(I, H)) floats (I counts as 1 with
+//               FLAG_TOKENS), contents meaningless on entry and exit; the library shares one
+//               among all layers and head_backward.
 export { rnn_forward, rnn_backward } from "./rnn";
 export { lstm_forward, lstm_backward } from "./lstm";
 export { gru_forward, gru_backward } from "./gru";
+
+// # Head
+// y = h·W^T + b over R contiguous rows of the top layer's hidden states: h = hs + B*H*4
+// (every step, R = T*B) or h = hs + T*B*H*4 (last step, R = B).
 export { head_forward, head_backward } from "./head";
+
+// # Losses
+// Over R rows. weights [in] [R] 0/1 row weights or 0 (all rows count). scale: 1/count for a
+// mean, 1 for a sum (count = real rows for cross-entropy, real rows * O for MSE). Returns the
+// loss (f64); writes d loss/d prediction unless that pointer is 0.
 export { softmax_xent, mse } from "./loss";
+
+// # Clipping and optimizers
+// Over n floats: p parameters, g gradients and the moments are parallel arrays (the whole
+// parameter block in one call).
 export { sum_squares, scale_inplace, clamp_inplace, sgd_update, adam_update, rmsprop_update, adagrad_update } from "./optim";
-export { peak_mul_add_f32x4 } from "./peak";
-export { gemm_packed, pool_init, pool_stop, pool_worker } from "./pool";
+
+// # The pool
+// Does something only in the threads build (docs/abi.md "The threads build"); elsewhere
+// pool_init and pool_stop leave every product on the calling thread and pool_worker returns at
+// once. The host:
+//   1. instantiates the main instance on a shared memory (env.memory) and allocates the control
+//      block there: control = alloc(UNROLLED_POOL_CONTROL_BYTES) (zeroed; 4-byte alignment is
+//      required, the library aligns it to 64 bytes);
+//   2. starts n - 1 threads; thread `index` (1 .. n-1, each once) instantiates the same module on
+//      the same memory and calls pool_worker(control, index), which blocks until pool_stop;
+//      a worker instance calls nothing else;
+//   3. once the workers run, calls pool_init(control, n, minFlops) on the main instance;
+//   4. to end, calls pool_stop(control) on the main instance, after which every worker returns
+//      and the main instance runs single-threaded. The block keeps its stop flag: zero it (or
+//      allocate a new one) before starting another pool.
+// Only the main instance calls the kernels, from one thread at a time.
+export { pool_init, pool_stop, pool_worker } from "./pool";

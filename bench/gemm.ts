@@ -1,10 +1,21 @@
-// npm run bench:gemm — GFLOP/s of each GEMM kernel of the core (f32x4 and its scalar twin) at
-// 64³ … 512³ and [32×256]·[256×1024] (one LSTM step's recurrent product at H=256, B=32),
-// against the measured ceiling: a tight loop of independent f32x4 multiply-adds.
-// FLOPs = 2·M·N·K per product.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// npm run bench:gemm — GFLOP/s of the core's packed product and of the plain strided products it
+// replaced (f32x4 and a scalar twin) at 64³ … 512³ and [32×256]·[256×1024] (one LSTM step's
+// recurrent product at H=256, B=32), against the measured ceiling: a tight loop of independent
+// f32x4 multiply-adds. FLOPs = 2·M·N·K per product. The strided products and the ceiling are not
+// in the library's modules: they come from the bench build (build-bench/unrolled.bench.wasm,
+// `npm run build:wasm`), the simd build plus assembly/bench.ts.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
-import { loadCore } from '../dist/node/index.js';
+import type { BenchExports } from './abi.generated.js';
+
+async function loadBench(): Promise<BenchExports> {
+  const file = new URL('../build-bench/unrolled.bench.wasm', import.meta.url);
+  const abort = (): never => {
+    throw new Error('the bench build aborted');
+  };
+  const { instance } = await WebAssembly.instantiate(readFileSync(file), { env: { abort } });
+  return instance.exports as unknown as BenchExports;
+}
 
 type Kernel = 'gemm_packed' | 'gemm_packed (tn)' | 'gemm_nn_f32x4' | 'gemm_tn_f32x4' | 'gemm_nt_f32x4' | 'gemm_nn_scalar';
 // gemm_packed is what the cells use (B packed once into K×8 panels; the packing is not timed,
@@ -13,8 +24,7 @@ const KERNELS: Kernel[] = ['gemm_packed', 'gemm_packed (tn)', 'gemm_nn_f32x4', '
 const SHAPES: Array<[number, number, number]> = [[64, 64, 64], [128, 128, 128], [256, 256, 256], [512, 512, 512], [32, 1024, 256]];
 
 async function main(): Promise<void> {
-  const core = await loadCore({ variant: 'simd' });
-  const e = core.exports;
+  const e = await loadBench();
   const rows: Array<{ kernel: string; M: number; N: number; K: number; gflops: number; pctPeak: number }> = [];
 
   // the ceiling: 10 independent multiply-add chains, 80 flops per iteration. Many short calls, best of

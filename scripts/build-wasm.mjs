@@ -3,13 +3,18 @@
 //   build/unrolled.relaxed.wasm f32x4 with fused multiply-add (relaxed SIMD; fastest, not bit-reproducible)
 //   build/unrolled.threads.wasm f32x4 + shared memory: large products split over a pool of workers
 //   build/unrolled.scalar.wasm  the scalar twins only, no SIMD and no bulk memory (old engines, wasm2c)
+// and, outside build/ so that the package never ships it, the bench build:
+//   build-bench/unrolled.bench.wasm  the simd build plus the strided GEMMs and the f32x4 ceiling
+//                                    (assembly/bench.ts) that bench/gemm.ts measures
+// Then scripts/gen-abi.mjs rewrites the ABI's derived files (TypeScript types, include/unrolled.h,
+// the export table of docs/abi.md) from the assembly sources, if they changed.
 //
 // `npm test` and `npm start` build first, so a variant whose output is newer than every input
 // (assembly/, asconfig.json, this script, the compiler's package.json) is not rebuilt; `--force`
-// rebuilds all four.
+// rebuilds all five.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -24,11 +29,19 @@ const inputs = [
 ];
 const newestInput = Math.max(...inputs.map((f) => statSync(f).mtimeMs));
 
-mkdirSync(join(root, 'build'), { recursive: true });
-for (const target of ['simd', 'relaxed', 'threads', 'scalar']) {
-  const out = join(root, `build/unrolled.${target}.wasm`);
-  if (!force && existsSync(out) && statSync(out).mtimeMs > newestInput) continue;
-  const r = spawnSync(process.execPath, [asc, '--config', 'asconfig.json', '--target', target], { cwd: root, stdio: 'inherit' });
+const targets = [
+  ...['simd', 'relaxed', 'threads', 'scalar'].map((target) => ({ target, out: `build/unrolled.${target}.wasm`, entry: [] })),
+  // asconfig.json's entry (assembly/index.ts) plus the bench entry, which re-exports it
+  { target: 'bench', out: 'build-bench/unrolled.bench.wasm', entry: ['assembly/bench.ts'] },
+];
+for (const { target, out, entry } of targets) {
+  const file = join(root, out);
+  if (!force && existsSync(file) && statSync(file).mtimeMs > newestInput) continue;
+  mkdirSync(dirname(file), { recursive: true });
+  const r = spawnSync(process.execPath, [asc, ...entry, '--config', 'asconfig.json', '--target', target], { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
-  console.log(`built build/unrolled.${target}.wasm`);
+  console.log(`built ${out}`);
 }
+
+const gen = spawnSync(process.execPath, [join(root, 'scripts/gen-abi.mjs')], { cwd: root, stdio: 'inherit' });
+if (gen.status !== 0) process.exit(gen.status ?? 1);

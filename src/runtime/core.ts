@@ -1,66 +1,12 @@
-// The Wasm core: its export signatures (pointers are byte addresses, sizes are element counts),
-// feature detection and instantiation. No Node built-in and no DOM here: bytes come from
-// load.ts (URL / fetch) or from the Node entry (file system).
+// The Wasm core: its exports' type, feature detection and instantiation. No Node built-in and
+// no DOM here: bytes come from load.ts (URL / fetch) or from the Node entry (file system).
 import { BackendError } from '../errors.js';
+import type { CoreExports } from './abi.generated.js';
 import { Lifetime } from './lifetime.js';
 import { startPool } from './threads.js';
 
-type P = number; // byte pointer into the core's memory
-type N = number;
-
-export interface CoreExports {
-  readonly memory: WebAssembly.Memory;
-  alloc(bytes: N): P;
-  free(ptr: P): void;
-  zero(ptr: P, bytes: N): void;
-  simd_enabled(): number;
-  gemm_nn_f32x4(M: N, Nn: N, K: N, a: P, lda: N, b: P, ldb: N, c: P, ldc: N, acc: N): void;
-  gemm_tn_f32x4(M: N, Nn: N, K: N, a: P, lda: N, b: P, ldb: N, c: P, ldc: N, acc: N): void;
-  gemm_nt_f32x4(M: N, Nn: N, K: N, a: P, lda: N, b: P, ldb: N, c: P, ldc: N, acc: N): void;
-  gemm_nn_scalar(M: N, Nn: N, K: N, a: P, lda: N, b: P, ldb: N, c: P, ldc: N, acc: N): void;
-  gemm_tn_scalar(M: N, Nn: N, K: N, a: P, lda: N, b: P, ldb: N, c: P, ldc: N, acc: N): void;
-  gemm_nt_scalar(M: N, Nn: N, K: N, a: P, lda: N, b: P, ldb: N, c: P, ldc: N, acc: N): void;
-  transpose(rows: N, cols: N, src: P, dst: P): void;
-  packed_size(K: N, Nn: N): N;
-  pack_panels(K: N, Nn: N, src: P, sk: N, sn: N, dst: P): void;
-  gemm_packed(M: N, Nn: N, K: N, a: P, sai: N, sak: N, bp: P, c: P, ldc: N, acc: N): void;
-  gemm_packed_part(M: N, Nn: N, K: N, a: P, sai: N, sak: N, bp: P, c: P, ldc: N, acc: N, m0: N, m1: N, n0: N, n1: N): void;
-  gemm_packed_scalar(M: N, Nn: N, K: N, a: P, sai: N, sak: N, bp: P, c: P, ldc: N, acc: N): void;
-  fill_rows(M: N, Nn: N, c: P, bias: P): void;
-  fill_rows2(M: N, Nn: N, c: P, b1: P, b2: P): void;
-  col_sums_acc(M: N, Nn: N, a: P, out: P): void;
-  tanh_array_f32x4(n: N, src: P, dst: P): void;
-  sigmoid_array_f32x4(n: N, src: P, dst: P): void;
-  tanh_array_scalar(n: N, src: P, dst: P): void;
-  sigmoid_array_scalar(n: N, src: P, dst: P): void;
-  rnn_forward(T: N, B: N, I: N, H: N, flags: N, x: P, wihT: P, whhT: P, bih: P, bhh: P, mask: P, hs: P): void;
-  rnn_backward(T: N, B: N, I: N, H: N, flags: N, x: P, wihB: P, whhB: P, mask: P, hs: P,
-    dhs: P, dh: P, dwih: P, dwhh: P, dbih: P, dbhh: P, dx: P, dhnorm: P, pack: P): void;
-  lstm_forward(T: N, B: N, I: N, H: N, flags: N, x: P, wihT: P, whhT: P, bih: P, bhh: P, mask: P,
-    hs: P, cs: P, gates: P): void;
-  lstm_backward(T: N, B: N, I: N, H: N, flags: N, x: P, wihB: P, whhB: P, mask: P, hs: P, cs: P, gates: P,
-    dhs: P, dh: P, dc: P, dwih: P, dwhh: P, dbih: P, dbhh: P, dx: P, dhnorm: P, pack: P): void;
-  gru_forward(T: N, B: N, I: N, H: N, flags: N, x: P, wihT: P, whhT: P, bih: P, bhh: P, mask: P,
-    hs: P, gates: P, rn: P, scratch: P): void;
-  gru_backward(T: N, B: N, I: N, H: N, flags: N, x: P, wihB: P, whhB: P, mask: P, hs: P, gates: P, rn: P,
-    dhs: P, dR: P, dh: P, dwih: P, dwhh: P, dbih: P, dbhh: P, dx: P, dhnorm: P, pack: P): void;
-  head_forward(R: N, H: N, O: N, h: P, wP: P, b: P, y: P): void;
-  head_backward(R: N, H: N, O: N, h: P, wB: P, dy: P, dw: P, db: P, dh: P, pack: P): void;
-  softmax_xent(R: N, O: N, logits: P, targets: P, weights: P, scale: number, dlogits: P): number;
-  mse(R: N, O: N, pred: P, targets: P, weights: P, scale: number, dpred: P): number;
-  sum_squares(n: N, g: P): number;
-  scale_inplace(n: N, g: P, c: number): void;
-  clamp_inplace(n: N, g: P, v: number): number;
-  sgd_update(n: N, p: P, g: P, buf: P, lr: number, momentum: number, dampening: number, nesterov: N, wd: number, first: N): void;
-  adam_update(n: N, p: P, g: P, m: P, v: P, b1: number, omb1: number, b2: number, omb2: number, eps: number,
-    stepSize: number, bc2Sqrt: number, l2: number, decay: number): void;
-  rmsprop_update(n: N, p: P, g: P, v: P, lr: number, alpha: number, eps: number, wd: number): void;
-  adagrad_update(n: N, p: P, g: P, s: P, lr: number, eps: number, wd: number): void;
-  peak_mul_add_f32x4(iters: N, seed: number): number;
-  pool_init(control: P, nthreads: N, minFlops: number): void;
-  pool_stop(control: P): void;
-  pool_worker(control: P, index: N): void;
-}
+// The exports' signatures are generated from assembly/index.ts (scripts/gen-abi.mjs).
+export type { CoreExports } from './abi.generated.js';
 
 /**
  * 'simd': f32x4 kernels with separate multiply and add (bit-reproducible across engines);

@@ -1,4 +1,6 @@
-// The GEMM kernels and their helpers, called directly on the Wasm core's exports.
+// The strided GEMM kernels of the bench build (build-bench/unrolled.bench.wasm: the baseline that
+// bench/gemm.ts measures gemm_packed against) and the bias helpers of the core, called directly on
+// the modules' exports.
 //
 // For every shape in SIZES³ (tails of the 4-row, 8-column and 4-column blocks and several SIMD
 // iterations), with tight and with padded leading dimensions and misaligned base pointers:
@@ -12,7 +14,9 @@
 // Plus shapes crossing the KC = NC = 256 cache-blocking panels of the f32x4 nn/tn kernels.
 // (Bit-identity refers to the plain SIMD build: exact multiply then add. A relaxed-SIMD build
 // with fused multiply-add is not loaded by these tests.)
+import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { BenchExports } from '../../bench/abi.generated.js';
 import type { CoreExports } from '../../src/runtime/core.js';
 import { lcg, scalarCore, simdCore } from '../helpers.js';
 
@@ -29,14 +33,23 @@ const fr = Math.fround;
 
 let e: CoreExports; // SIMD core
 let s: CoreExports; // scalar core
+let b: BenchExports; // the bench build (simd): the strided kernels
 // one region per operand, allocated once per core (views are re-made after every alloc)
 let regions: Map<CoreExports, { A: number; B: number; C: number }>;
+
+async function benchCore(): Promise<BenchExports> {
+  const file = new URL('../../build-bench/unrolled.bench.wasm', import.meta.url);
+  const abort = (): never => { throw new Error('the bench build aborted'); };
+  const { instance } = await WebAssembly.instantiate(readFileSync(file), { env: { abort } });
+  return instance.exports as unknown as BenchExports;
+}
 
 beforeAll(async () => {
   e = (await simdCore()).exports;
   s = (await scalarCore()).exports;
+  b = await benchCore();
   regions = new Map();
-  for (const core of [e, s]) {
+  for (const core of [e, s, b]) {
     regions.set(core, { A: core.alloc(CAP * 4), B: core.alloc(CAP * 4), C: core.alloc(CAP * 4) });
   }
 });
@@ -162,9 +175,9 @@ function bitsEqual(a: Float32Array, b: Float32Array): boolean {
 }
 
 const KINDS: Kind[] = ['nn', 'tn', 'nt'];
-const simdFn = (core: CoreExports, kind: Kind): GemmFn =>
+const simdFn = (core: BenchExports, kind: Kind): GemmFn =>
   kind === 'nn' ? core.gemm_nn_f32x4 : kind === 'tn' ? core.gemm_tn_f32x4 : core.gemm_nt_f32x4;
-const scalarFn = (core: CoreExports, kind: Kind): GemmFn =>
+const scalarFn = (core: BenchExports, kind: Kind): GemmFn =>
   kind === 'nn' ? core.gemm_nn_scalar : kind === 'tn' ? core.gemm_tn_scalar : core.gemm_nt_scalar;
 
 // Summation order of the f32x4 kernels against their twins:
@@ -179,7 +192,7 @@ const F64_TOL = 2e-6;
 const BIG_TWIN_TOL = 2e-6;
 const BIG_F64_TOL = 2e-6;
 
-describe('gemm kernels (SIMD core)', () => {
+describe('strided gemm kernels (bench build, SIMD)', () => {
   for (const kind of KINDS) {
     for (const acc of [0, 1]) {
       it(`${kind} acc=${acc}: f32x4 = scalar twin = f32 emulation ≈ f64 for all shapes in ${SIZES.join(',')}³`, () => {
@@ -190,8 +203,8 @@ describe('gemm kernels (SIMD core)', () => {
           for (const M of SIZES) for (const N of SIZES) for (const K of SIZES) {
             const p = makeProblem(kind, M, N, K, acc, padded, rand);
             const tag = `${kind} acc=${acc} M=${M} N=${N} K=${K} lda=${p.lda} ldb=${p.ldb} ldc=${p.ldc}`;
-            const Cv = run(e, simdFn(e, kind), p);
-            const Cs = run(e, scalarFn(e, kind), p);
+            const Cv = run(b, simdFn(b, kind), p);
+            const Cs = run(b, scalarFn(b, kind), p);
             const v = block(p, Cv), sc = block(p, Cs);
             const ref = reference64(p);
             cases++;
@@ -229,7 +242,7 @@ describe('gemm kernels (SIMD core)', () => {
     for (const kind of KINDS) for (const acc of [0, 1]) for (const [M, N, K, padded] of shapes) {
       const p = makeProblem(kind, M, N, K, acc, padded, rand);
       const tag = `${kind} acc=${acc} M=${M} N=${N} K=${K}`;
-      const Cv = run(e, simdFn(e, kind), p), Cs = run(e, scalarFn(e, kind), p);
+      const Cv = run(b, simdFn(b, kind), p), Cs = run(b, scalarFn(b, kind), p);
       const v = block(p, Cv), sc = block(p, Cs), ref = reference64(p);
       if (!bitsEqual(sc, emulateScalar(p))) failures.push(`${tag}: scalar twin differs from its f32 emulation`);
       if (outsideWrites(p, Cv) || outsideWrites(p, Cs)) failures.push(`${tag}: wrote outside the M×N block`);
@@ -246,49 +259,27 @@ describe('gemm kernels (SIMD core)', () => {
 
   it('degenerate shapes: K = 0 writes zeros (acc=0) or leaves C (acc=1); M = 0 or N = 0 writes nothing', () => {
     const rand = lcg(7);
-    for (const kind of KINDS) for (const acc of [0, 1]) for (const fn of [simdFn(e, kind), scalarFn(e, kind)]) {
+    for (const kind of KINDS) for (const acc of [0, 1]) for (const fn of [simdFn(b, kind), scalarFn(b, kind)]) {
       const p = makeProblem(kind, 5, 9, 0, acc, true, rand);
-      const C = run(e, fn, p);
+      const C = run(b, fn, p);
       expect(outsideWrites(p, C)).toBe(0);
       const got = block(p, C);
       const want = acc ? block(p, p.C) : new Float32Array(p.M * p.N);
       expect(bitsEqual(got, want), `${kind} acc=${acc} K=0`).toBe(true);
       for (const [M, N] of [[0, 9], [5, 0]]) {
         const q = makeProblem(kind, 5, 9, 4, acc, true, rand);
-        const r = regions.get(e)!;
-        const f = view(e);
+        const r = regions.get(b)!;
+        const f = view(b);
         f.set(q.A, r.A / 4); f.set(q.B, r.B / 4); f.set(q.C, r.C / 4);
         fn(M, N, 4, r.A + q.offA * 4, q.lda, r.B + q.offB * 4, q.ldb, r.C + q.offC * 4, q.ldc, acc);
-        expect(bitsEqual(view(e).slice(r.C / 4, r.C / 4 + q.cap), q.C), `${kind} M=${M} N=${N}`).toBe(true);
+        expect(bitsEqual(view(b).slice(r.C / 4, r.C / 4 + q.cap), q.C), `${kind} M=${M} N=${N}`).toBe(true);
       }
     }
-  });
-});
-
-describe('gemm kernels (scalar core)', () => {
-  it('every f32x4 entry point of the scalar build is its scalar twin, bit for bit, and equals the SIMD build\'s twin', () => {
-    const rand = lcg(99);
-    let cases = 0;
-    for (const kind of KINDS) for (const acc of [0, 1]) {
-      for (const [M, N, K] of [[1, 1, 1], [5, 9, 13], [17, 33, 7], [4, 8, 16], [33, 3, 17]]) {
-        const p = makeProblem(kind, M, N, K, acc, (M + N) % 2 === 1, rand);
-        const a = block(p, run(s, simdFn(s, kind), p));
-        const b = block(p, run(s, scalarFn(s, kind), p));
-        const c = block(p, run(e, scalarFn(e, kind), p));
-        expect(bitsEqual(a, b), `${kind} acc=${acc} ${M}x${N}x${K}`).toBe(true);
-        expect(bitsEqual(b, c), `${kind} acc=${acc} ${M}x${N}x${K}`).toBe(true);
-        expect(bitsEqual(b, emulateScalar(p))).toBe(true);
-        cases++;
-      }
-    }
-    expect(cases).toBe(30);
-    expect(s.simd_enabled()).toBe(0);
-    expect(e.simd_enabled()).toBe(1);
   });
 });
 
 // ---------------------------------------------------------------------------------------------
-// transpose, fill_rows, fill_rows2, col_sums_acc
+// fill_rows, fill_rows2, col_sums_acc
 
 function withBuffers(core: CoreExports, sizes: number[], body: (ptrs: number[]) => void): void {
   const ptrs = sizes.map((n) => core.alloc((n + 2 * GUARD) * 4) + GUARD * 4);
@@ -326,22 +317,9 @@ const CORES = (): Array<[string, CoreExports]> => [['simd', e], ['scalar', s]];
 const SHAPES: Array<[number, number]> = [[1, 1], [1, 7], [3, 1], [4, 4], [5, 9], [8, 13], [17, 33], [33, 16], [64, 37]];
 
 describe('gemm helpers', () => {
-  it('transpose: dst[c, r] = src[r, c] exactly; nothing else written', () => {
-    const rand = lcg(3);
-    for (const [name, core] of CORES()) for (const [rows, cols] of SHAPES) {
-      const src = randF32(rows * cols, rand);
-      withBuffers(core, [rows * cols, rows * cols], ([ps, pd]) => {
-        put(core, ps, src);
-        put(core, pd, new Float32Array(rows * cols).fill(NaN));
-        core.transpose(rows, cols, ps, pd);
-        const d = get(core, pd, rows * cols);
-        const want = new Float32Array(rows * cols);
-        for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) want[c * rows + r] = src[r * cols + c];
-        expect(bitsEqual(d, want), `${name} ${rows}x${cols}`).toBe(true);
-        expect(bitsEqual(get(core, ps, rows * cols), src)).toBe(true);
-        expect(guardsIntact(core, pd, rows * cols) && guardsIntact(core, ps, rows * cols)).toBe(true);
-      });
-    }
+  it('simd_enabled: 1 in the SIMD build, 0 in the scalar build', () => {
+    expect(e.simd_enabled()).toBe(1);
+    expect(s.simd_enabled()).toBe(0);
   });
 
   it('fill_rows: every row of C[M,N] = bias; fill_rows2: = fround(bias1 + bias2); nothing else written', () => {

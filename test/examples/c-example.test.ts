@@ -235,7 +235,7 @@ describe('C example (wasm2c + cc)', () => {
       expect(Object.fromEntries(w2cDeclarations(header, prefix)), `${prefix}… in include/unrolled.h vs unrolled_w2c.h`)
         .toEqual(Object.fromEntries(w2cDeclarations(generated, prefix)));
     }
-    expect(w2cDeclarations(generated, 'unrolled_Z_').size, 'exports in unrolled_w2c.h').toBeGreaterThan(40);
+    expect(w2cDeclarations(generated, 'unrolled_Z_').size, 'exports in unrolled_w2c.h').toBe(wasmModule(readFileSync(SCALAR_WASM)).exports.size);
 
     // the js backend's run: initial weights, 5 batches, 5 steps
     const model = await createModel({ cell: 'rnn', inputSize: I, hiddenSize: H, outputSize: O, backend: 'js', seed: 1 });
