@@ -13,8 +13,18 @@ export class Network {
   private work: WorkArena | null = null;
   private workBase = 0;
   private workCapacity = 0;
+  private dirty = true;
+  /**
+   * Counts the writes of the weights. Every write must mark the packed copies stale, so counting
+   * those marks tells a Trainer whether anyone else changed the weights since its last update.
+   */
+  weightsVersion = 0;
   /** the packed transposes no longer match the weights (set by any write to the parameters) */
-  packedDirty = true;
+  get packedDirty(): boolean { return this.dirty; }
+  set packedDirty(v: boolean) {
+    if (v) this.weightsVersion++;
+    this.dirty = v;
+  }
   private readonly packedSize: (K: number, N: number) => number;
   /** the last batch had a state mask (mask or lengths) */
   private masked = false;

@@ -527,6 +527,7 @@ export async function restoreCheckpoint(bytes: Uint8Array | ArrayBuffer, options
     momentData.forEach((perSlot, i) => {
       perSlot.forEach((d, j) => { f.set(d, trainer!.optimizer.moment(i) + slots[j].offset); });
     });
+    trainer.optimizer.invalidateBounds();
     if (state.carried && carriedData) {
       const { B, historySteps } = state.carried;
       const perStep = B * (config.input === 'tokens' ? 1 : config.inputSize);

@@ -75,6 +75,10 @@ export function momentNames(name: OptimizerName): string[] {
   }
 }
 
+/** Floats per slice of the exact dry run (a multiple of 4: the kernels' SIMD lanes fall as in the real update). */
+const DRY_RUN_CHUNK = 4096;
+const F32_MAX = 3.4028234663852886e38;
+
 export class Optimizer {
   readonly spec: ResolvedOptimizer;
   /** updates applied so far (PyTorch's `step`) */
@@ -89,6 +93,23 @@ export class Optimizer {
   private readonly omb2: number;
   private readonly l2: number;
 
+  // Upper bounds of |moment| per moment array, carried from update to update so that the check
+  // of a step needs no pass over the moments; NaN when unknown (after the moments were written
+  // from outside, e.g. by a checkpoint restore), which makes the next check measure them.
+  private readonly bounds: Float64Array;
+  private readonly nextBounds: Float64Array;
+  /** eps as the kernels see it (rounded to float32 on float32 memory) */
+  private readonly eps: number;
+  /** largest magnitude a bound may reach: half the dtype's maximum leaves room for rounding */
+  private readonly limit: number;
+  /** the update number that check() approved and computed nextBounds for (−1: none) */
+  private checked = -1;
+  // A bound of |θ| after this optimizer's last update and the weights' version it holds for
+  // (Network.weightsVersion): when nobody else wrote the weights since, no pass over them is needed.
+  private thetaBound = NaN;
+  private nextTheta = NaN;
+  private thetaVersion = -1;
+
   constructor(spec: OptimizerSpec | OptimizerName, private readonly k: Kernels, private readonly P: number) {
     this.spec = resolveOptimizer(spec);
     this.omb1 = 1 - this.spec.beta1;
@@ -97,33 +118,192 @@ export class Optimizer {
     this.moments = momentNames(this.spec.name);
     const n = this.spec.name === 'sgd' && this.spec.momentum === 0 ? 0 : this.moments.length;
     this.state = n ? k.memory.alloc(n * P) : 0;
+    this.bounds = new Float64Array(n);
+    this.nextBounds = new Float64Array(n);
+    const f32 = k.memory.dtype === 'float32';
+    this.eps = f32 ? Math.fround(this.spec.eps) : this.spec.eps;
+    this.limit = (f32 ? F32_MAX : Number.MAX_VALUE) / 2;
   }
 
   moment(i: number): number { return this.state + i * this.P; }
 
-  /** θ ← update(θ, g) over the whole parameter block, at learning rate lr. */
-  update(params: number, grads: number, lr: number): void {
-    const s = this.spec, k = this.k, P = this.P;
-    this.step++;
+  /** The moments were written from outside: the next check measures them instead of trusting its bounds. */
+  invalidateBounds(): void { this.bounds.fill(NaN); }
+
+  /**
+   * Whether update(params, grads, lr) would leave every weight and moment finite. `gMax` bounds
+   * |g| of every gradient element (the clipped gradient norm will do). Returns null when it would,
+   * or why not; nothing is changed either way.
+   *
+   * The usual case costs one pass over the weights (their L2 norm bounds every |θ|): with bounds
+   * of the moments carried from the previous update, a worst-case estimate of the update shows it
+   * stays far from overflow. When the estimate cannot show that, the moments are measured and,
+   * failing that too, the update is run exactly on copies, slice by slice, and its results are
+   * inspected: only an update whose every result is finite is let through.
+   */
+  check(params: number, grads: number, lr: number, gMax: number, weightsVersion = NaN): string | null {
+    this.checked = -1;
+    let measured = false;
+    let theta = this.thetaBound;
+    if (weightsVersion !== this.thetaVersion || Number.isNaN(theta)) { theta = this.magnitude(params, this.P); measured = true; }
+    if (!Number.isFinite(theta)) return 'the weights are not finite';
+    if (this.bounds.some(Number.isNaN)) { this.measureBounds(); measured = true; }
+    this.checked = this.step + 1;
+    if (this.estimate(theta, lr, gMax)) return null;
+    if (!measured) {
+      // the carried bounds may have drifted far above the values: measure them
+      theta = this.magnitude(params, this.P);
+      if (!Number.isFinite(theta)) return 'the weights are not finite';
+      this.measureBounds();
+      if (this.estimate(theta, lr, gMax)) return null;
+    }
+    if (this.dryRun(params, grads, lr)) {
+      // exact, but the estimate could not bound the result: measure next time
+      this.nextBounds.fill(NaN);
+      this.nextTheta = NaN;
+      return null;
+    }
+    this.checked = -1;
+    return `the update (lr ${lr}) would make a weight or an optimizer moment non-finite`;
+  }
+
+  /** Sets nextBounds and returns true when a worst-case estimate keeps every result finite. */
+  private estimate(theta: number, lr: number, gMax: number): boolean {
+    const s = this.spec, L = this.limit, b = this.bounds, nb = this.nextBounds;
+    const t = this.step + 1;
+    let dTheta: number; // bound of |θ′ − θ·decay|
+    let decay = 1;
+    switch (s.name) {
+      case 'sgd': {
+        const D = gMax + s.weightDecay * theta;
+        let dir = D;
+        if (s.momentum !== 0) {
+          const buf = t === 1 ? D : s.momentum * b[0] + (1 - s.dampening) * D;
+          nb[0] = buf;
+          if (!(buf <= L)) return false;
+          dir = s.nesterov ? D + s.momentum * buf : buf;
+        }
+        if (!(D <= L && dir <= L)) return false;
+        dTheta = lr * dir;
+        break;
+      }
+      case 'adam': case 'adamw': {
+        const D = gMax + this.l2 * theta;
+        const m = s.beta1 * b[0] + this.omb1 * D;
+        const v = s.beta2 * b[1] + this.omb2 * D * D;
+        nb[0] = m; nb[1] = v;
+        if (!(D * D <= L && m <= L && v <= L)) return false;
+        decay = Math.abs(s.name === 'adamw' ? 1 - lr * s.weightDecay : 1);
+        // the denominator is at least eps
+        dTheta = (lr / (1 - s.beta1 ** t)) * m / this.eps;
+        break;
+      }
+      case 'rmsprop': {
+        const D = gMax + s.weightDecay * theta;
+        const v = s.alpha * b[0] + (1 - s.alpha) * D * D;
+        nb[0] = v;
+        if (!(D * D <= L && v <= L)) return false;
+        // v′ ≥ (1 − α)·d², so |d|/√v′ ≤ 1/√(1 − α) (with room for rounding)
+        const ratio = s.alpha < 1 ? Math.min(D / this.eps, 1.01 / Math.sqrt(1 - s.alpha)) : D / this.eps;
+        dTheta = lr * ratio;
+        break;
+      }
+      case 'adagrad': {
+        const D = gMax + s.weightDecay * theta;
+        const sum = b[0] + D * D;
+        nb[0] = sum;
+        if (!(D * D <= L && sum <= L)) return false;
+        dTheta = lr * Math.min(D / this.eps, 1.01); // s′ ≥ d²
+        break;
+      }
+    }
+    this.nextTheta = decay * theta + dTheta;
+    return this.nextTheta <= L;
+  }
+
+  /** Bounds of the moments (each measured like the weights). */
+  private measureBounds(): void {
+    for (let i = 0; i < this.bounds.length; i++) this.bounds[i] = this.magnitude(this.moment(i), this.P);
+  }
+
+  /**
+   * A bound of the largest |x| of n floats, NaN if one is not finite: their L2 norm, summed in f64
+   * by the kernel for float32 memory (x² of a float32 cannot overflow f64). float64 memory is
+   * scanned here instead, as its x² could.
+   */
+  private magnitude(at: number, n: number): number {
+    if (this.k.memory.dtype === 'float32') return Math.sqrt(this.k.sumSquares(n, at));
+    const f = this.k.memory.f;
+    let max = 0;
+    for (let i = 0; i < n; i++) {
+      const a = Math.abs(f[at + i]);
+      if (!(a <= max)) { if (!(a < Infinity)) return NaN; max = a; }
+    }
+    return max;
+  }
+
+  /** Runs the update on copies, slice by slice, and returns whether every result is finite. */
+  private dryRun(params: number, grads: number, lr: number): boolean {
+    const m = this.bounds.length, k = this.k, P = this.P;
+    const C = Math.min(DRY_RUN_CHUNK, Math.ceil(P / 4) * 4);
+    const scratch = k.memory.alloc((1 + m) * C);
+    try {
+      for (let i = 0; i < P; i += C) {
+        const n = Math.min(C, P - i);
+        const f = k.memory.f;
+        f.copyWithin(scratch, params + i, params + i + n);
+        for (let j = 0; j < m; j++) f.copyWithin(scratch + (1 + j) * C, this.moment(j) + i, this.moment(j) + i + n);
+        this.apply(n, scratch, grads + i, scratch + C, C, lr, this.step + 1);
+        for (let j = 0; j <= m; j++) if (!Number.isFinite(this.magnitude(scratch + j * C, n))) return false;
+      }
+      return true;
+    } finally {
+      k.memory.free(scratch);
+    }
+  }
+
+  /** The kernel call of update number `t` over n elements; the moment arrays start at `moments`, `stride` apart. */
+  private apply(n: number, params: number, grads: number, moments: number, stride: number, lr: number, t: number): void {
+    const s = this.spec, k = this.k;
     switch (s.name) {
       case 'sgd':
-        k.sgdUpdate(P, params, grads, this.state, lr, s.momentum, s.dampening, s.nesterov, s.weightDecay, this.step === 1);
+        k.sgdUpdate(n, params, grads, moments, lr, s.momentum, s.dampening, s.nesterov, s.weightDecay, t === 1);
         break;
       case 'adam':
       case 'adamw': {
-        const bc1 = 1 - s.beta1 ** this.step, bc2 = 1 - s.beta2 ** this.step;
-        k.adamUpdate(P, params, grads, this.moment(0), this.moment(1), s.beta1, this.omb1, s.beta2, this.omb2, s.eps,
+        const bc1 = 1 - s.beta1 ** t, bc2 = 1 - s.beta2 ** t;
+        k.adamUpdate(n, params, grads, moments, moments + stride, s.beta1, this.omb1, s.beta2, this.omb2, s.eps,
           lr / bc1, Math.sqrt(bc2), this.l2, s.name === 'adamw' ? 1 - lr * s.weightDecay : 1);
         break;
       }
       case 'rmsprop':
-        k.rmspropUpdate(P, params, grads, this.state, lr, s.alpha, s.eps, s.weightDecay);
+        k.rmspropUpdate(n, params, grads, moments, lr, s.alpha, s.eps, s.weightDecay);
         break;
       case 'adagrad':
-        k.adagradUpdate(P, params, grads, this.state, lr, s.eps, s.weightDecay);
+        k.adagradUpdate(n, params, grads, moments, lr, s.eps, s.weightDecay);
         break;
     }
   }
+
+  /**
+   * θ ← update(θ, g) over the whole parameter block, at learning rate lr. The Trainer calls
+   * check() first; the bounds it computed become the moments' bounds.
+   */
+  update(params: number, grads: number, lr: number): void {
+    this.step++;
+    this.apply(this.P, params, grads, this.state, this.P, lr, this.step);
+    if (this.checked === this.step) {
+      this.bounds.set(this.nextBounds);
+      this.thetaBound = this.nextTheta;
+    } else {
+      this.bounds.fill(NaN);
+      this.thetaBound = NaN;
+    }
+    this.checked = -1;
+  }
+
+  /** The weights' version after this optimizer's update wrote them (see check()). */
+  wroteWeights(weightsVersion: number): void { this.thetaVersion = weightsVersion; }
 
   dispose(): void {
     if (this.state) this.k.memory.free(this.state);

@@ -42,8 +42,10 @@ export interface StepResult {
   gradNorm: number;
   /** The gradients were scaled down by clipNorm (or clamped by clipValue). */
   clipped: boolean;
-  /** The step was refused (non-finite loss or gradient norm); nothing changed. */
+  /** The step was refused (non-finite loss or gradient norm, or an update that would overflow); nothing changed. */
   skipped: boolean;
+  /** Why a skipped step was refused (undefined for a step that was taken). */
+  reason?: string;
   /** Updates applied so far, this one included. */
   step: number;
   /** Learning rate used. */
@@ -277,17 +279,25 @@ export class Trainer {
       return this.refuse(out, loss, gradNorm, `the gradient norm is ${gradNorm}`);
     }
     let clipped = false;
+    // bounds every |gradient element| after clipping, for the optimizer's overflow check
+    let gMax = gradNorm;
     if (this.clipNorm !== Infinity) {
       const c = this.clipNorm / (gradNorm + 1e-6);
-      if (c < 1) { k.scaleInplace(p.P, grads, c); clipped = true; }
+      if (c < 1) { k.scaleInplace(p.P, grads, c); clipped = true; gMax = gradNorm * c; }
     }
     if (this.clipValue !== Infinity) {
       if (k.clampInplace(p.P, grads, this.clipValue) > 0) clipped = true;
+      gMax = Math.min(gMax, this.clipValue);
     }
+    // an update that would leave any weight or moment non-finite is refused whole, before the
+    // carried state moves on
+    const why = this.optimizer.check(p.base, grads, lr, gMax, net.weightsVersion);
+    if (why !== null) return this.refuse(out, loss, gradNorm, why);
     afterForward?.(w);
     this.optimizer.update(p.base, grads, lr);
     net.packedDirty = true;
-    out.loss = loss; out.gradNorm = gradNorm; out.clipped = clipped; out.skipped = false;
+    this.optimizer.wroteWeights(net.weightsVersion);
+    out.loss = loss; out.gradNorm = gradNorm; out.clipped = clipped; out.skipped = false; out.reason = undefined;
     out.step = this.optimizer.step; out.lr = lr;
     if (diagnostics) {
       const f = k.memory.f;
@@ -300,7 +310,7 @@ export class Trainer {
 
   private refuse(out: StepResult, loss: number, gradNorm: number, why: string): StepResult {
     if (this.onNonFinite === 'throw') throw new NonFiniteError('step', `${why}; the step was refused and nothing changed`);
-    out.loss = loss; out.gradNorm = gradNorm; out.clipped = false; out.skipped = true;
+    out.loss = loss; out.gradNorm = gradNorm; out.clipped = false; out.skipped = true; out.reason = why;
     out.step = this.optimizer.step; out.lr = this.lr; out.gradNormsOverTime = undefined;
     return out;
   }
@@ -323,5 +333,5 @@ function diagnosticsOption(options: unknown): boolean {
 const SQRT_F32_MAX = Math.sqrt(3.4028234663852886e38);
 
 function newResult(): StepResult {
-  return { loss: NaN, gradNorm: NaN, clipped: false, skipped: false, step: 0, lr: NaN, gradNormsOverTime: undefined };
+  return { loss: NaN, gradNorm: NaN, clipped: false, skipped: false, reason: undefined, step: 0, lr: NaN, gradNormsOverTime: undefined };
 }

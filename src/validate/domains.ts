@@ -46,7 +46,7 @@ export const DOMAINS = d({
   // ── optimizers
   lr: { min: 0, max: 1e6, doc: 'learning rate' },
   beta: { min: 0, max: 1, maxOpen: true, doc: "each of Adam's betas (β = 1 never forgets, and the bias correction divides by 0)" },
-  eps: { min: 0, minOpen: true, max: 1, doc: 'denominator term of Adam, RMSprop and Adagrad' },
+  eps: { min: 1e-38, max: 1, doc: 'denominator term of Adam, RMSprop and Adagrad (≥ 1e-38: it must stay a positive float32)' },
   momentum: { min: 0, max: 1, doc: 'SGD momentum' },
   dampening: { min: 0, max: 1, doc: 'SGD dampening' },
   weightDecay: { min: 0, max: 1e6, doc: 'L2 penalty (decoupled for AdamW)' },
