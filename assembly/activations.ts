@@ -112,14 +112,17 @@ const TANH_SMALL: f32 = 0.5;
 // ---------------------------------------------------------------------------------------------
 // Array forms (exported for the tests and for hosts): dst[n] = f(src[n]); dst may equal src.
 
+// dst = tanh(src), element by element, one lane at a time in every build.
 export function tanh_array_scalar(n: i32, src: usize, dst: usize): void {
   for (let i = 0; i < n; i++) store<f32>(dst + <usize>i * 4, tanh_scalar(load<f32>(src + <usize>i * 4)));
 }
 
+// dst = σ(src) = 1/(1 + exp(−src)), one lane at a time in every build.
 export function sigmoid_array_scalar(n: i32, src: usize, dst: usize): void {
   for (let i = 0; i < n; i++) store<f32>(dst + <usize>i * 4, sigmoid_scalar(load<f32>(src + <usize>i * 4)));
 }
 
+// dst = tanh(src), four lanes at a time where the build has SIMD; bit-identical to the scalar form.
 export function tanh_array_f32x4(n: i32, src: usize, dst: usize): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
@@ -128,6 +131,7 @@ export function tanh_array_f32x4(n: i32, src: usize, dst: usize): void {
   for (; i < n; i++) store<f32>(dst + <usize>i * 4, tanh_scalar(load<f32>(src + <usize>i * 4)));
 }
 
+// dst = σ(src), four lanes at a time where the build has SIMD; bit-identical to the scalar form.
 export function sigmoid_array_f32x4(n: i32, src: usize, dst: usize): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {

@@ -51,13 +51,15 @@ export function col_sums_acc(M: i32, N: i32, a: usize, out: usize): void {
 
 export const PANEL: i32 = 8;
 
-// Floats a packed B[K,N] occupies.
+// Floats a packed B[K,N] occupies: K·⌈N/8⌉·8 (a multiple of 8, so the next tensor stays aligned).
 export function packed_size(K: i32, N: i32): i32 {
   return K * ((N + 7) & ~7);
 }
 
-// Shape: Bp ← B[K,N] with B(k, j) at src + (k*sk + j*sn)*4
-//   B = Wᵀ of a row-major W[N,K]: sk = 1, sn = K.   B = a row-major W[K,N]: sk = N, sn = 1.
+// Shape: dst [out] [packed_size(K,N)] ← B[K,N] packed, B(k, j) [in] at src + (k*sk + j*sn)*4.
+// Every float of dst is written, the zero padding included; src and dst must not overlap.
+//   B = Wᵀ of a row-major W[N,K]: sk = 1, sn = K   (the forward's wihP, whhP, head wP)
+//   B = a row-major W[K,N]:       sk = N, sn = 1   (the backward's wihB, whhB, head wB)
 export function pack_panels(K: i32, N: i32, src: usize, sk: i32, sn: i32, dst: usize): void {
   const NP = (N + 7) >> 3;
   for (let p = 0; p < NP; p++) {
@@ -105,7 +107,8 @@ export function pack_panels(K: i32, N: i32, src: usize, sk: i32, sn: i32, dst: u
   v128.store(out + 96, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
 }
 
-// The scalar twin of gemm_packed: C[M,N] (+)= a(i,k)·Bp, a(i,k) at A + (i*sai + k*sak)*4.
+// The scalar twin of gemm_packed, in every build (the tests' oracle): C[M,N] (+)= a(i,k)·Bp,
+// a(i,k) at A + (i*sai + k*sak)*4, each element summed in k order starting from C (acc) or 0.
 export function gemm_packed_scalar(
   M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32, bp: usize, c: usize, ldc: i32, acc: i32,
 ): void {
@@ -204,7 +207,9 @@ export function gemm_packed_scalar(
 const MC: i32 = 64;
 
 // Shape: C[M,N] (+)= a(i,k)·Bp[K,N], a(i,k) at A + (i*sai + k*sak)*4, Bp packed by pack_panels;
-// rows [m0, m1) and columns [n0, n1) only (m0 a multiple of 4, n0 of 8): a thread's share.
+// rows [m0, m1) and columns [n0, n1) only, on the calling thread: one thread's share of the pool.
+// 0 ≤ m0 ≤ m1 ≤ M; n0 a multiple of 8, n1 a multiple of 8 or N (the SIMD builds write whole
+// 8-column tiles, clipped at N only). The pool passes row bounds that are multiples of 4.
 export function gemm_packed_part(
   M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32, bp: usize, c: usize, ldc: i32, acc: i32,
   m0: i32, m1: i32, n0: i32, n1: i32,

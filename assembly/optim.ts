@@ -23,7 +23,7 @@ export function sum_squares(n: i32, g: usize): f64 {
   return total;
 }
 
-// g ← g·c
+// g ← g·c. Global-norm clipping passes c = max_norm/(norm + 1e-6) when that is < 1.
 export function scale_inplace(n: i32, g: usize, c: f32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {

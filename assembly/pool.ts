@@ -87,8 +87,9 @@ function run_share(control: usize, index: i32): void {
 }
 
 // Shape: C[M,N] (+)= a(i,k)·Bp[K,N], a(i,k) at A + (i*sai + k*sak)*4, Bp packed by pack_panels:
-// the product every cell, head and weight gradient uses; on every thread of the pool when the
-// product is large enough to pay for the hand-off.
+// the product every cell, head and weight gradient uses. In the threads build, after
+// pool_init(), a product of at least minFlops (2·M·N·K) is split over the pool's threads, with
+// results bit-identical to one thread; everywhere else it runs on the calling thread.
 export function gemm_packed(M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32, bp: usize, c: usize, ldc: i32, acc: i32): void {
   if (ASC_FEATURE_THREADS) {
     const parts = threads;

@@ -29,7 +29,8 @@ export function rnn_forward(
   }
 }
 
-// Shape: dhs [T,B,H]: in, ∂E/∂h_t arriving from above (head or next layer); out, δpre_t.
+// Shape: dhs [T,B,H]: in, ∂E/∂h_t arriving from above (head or next layer); out, δpre_t
+//        (overwritten: rebuild it before every backward).
 //        dh [B,H]: in, ∂E/∂h_T from beyond the sequence (zeros for a full BPTT); out, ∂E/∂h_0.
 //        dW_ih [H,I], dW_hh [H,H], db_ih, db_hh [H] accumulate; dx [T,B,I] written unless 0;
 //        dhnorm [T] receives ‖∂E/∂h_t‖ unless 0. wihB = W_ih [H,I], whhB = W_hh [H,H] packed as

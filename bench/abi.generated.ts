@@ -51,17 +51,21 @@ export interface BenchExports {
 
   // Packed panels
   /**
-   * Floats a packed B[K,N] occupies.
+   * Floats a packed B[K,N] occupies: K·⌈N/8⌉·8 (a multiple of 8, so the next tensor stays aligned).
    */
   packed_size(K: I32, N: I32): I32;
   /**
-   * Shape: Bp ← B[K,N] with B(k, j) at src + (k*sk + j*sn)*4
-   *   B = Wᵀ of a row-major W[N,K]: sk = 1, sn = K.   B = a row-major W[K,N]: sk = N, sn = 1.
+   * Shape: dst [out] [packed_size(K,N)] ← B[K,N] packed, B(k, j) [in] at src + (k*sk + j*sn)*4.
+   * Every float of dst is written, the zero padding included; src and dst must not overlap.
+   *   B = Wᵀ of a row-major W[N,K]: sk = 1, sn = K   (the forward's wihP, whhP, head wP)
+   *   B = a row-major W[K,N]:       sk = N, sn = 1   (the backward's wihB, whhB, head wB)
    */
   pack_panels(K: I32, N: I32, src: Ptr, sk: I32, sn: I32, dst: Ptr): void;
   /**
    * Shape: C[M,N] (+)= a(i,k)·Bp[K,N], a(i,k) at A + (i*sai + k*sak)*4, Bp packed by pack_panels;
-   * rows [m0, m1) and columns [n0, n1) only (m0 a multiple of 4, n0 of 8): a thread's share.
+   * rows [m0, m1) and columns [n0, n1) only, on the calling thread: one thread's share of the pool.
+   * 0 ≤ m0 ≤ m1 ≤ M; n0 a multiple of 8, n1 a multiple of 8 or N (the SIMD builds write whole
+   * 8-column tiles, clipped at N only). The pool passes row bounds that are multiples of 4.
    */
   gemm_packed_part(
     M: I32,
@@ -80,20 +84,34 @@ export interface BenchExports {
     n1: I32,
   ): void;
   /**
-   * The scalar twin of gemm_packed: C[M,N] (+)= a(i,k)·Bp, a(i,k) at A + (i*sai + k*sak)*4.
+   * The scalar twin of gemm_packed, in every build (the tests' oracle): C[M,N] (+)= a(i,k)·Bp,
+   * a(i,k) at A + (i*sai + k*sak)*4, each element summed in k order starting from C (acc) or 0.
    */
   gemm_packed_scalar(M: I32, N: I32, K: I32, a: Ptr, sai: I32, sak: I32, bp: Ptr, c: Ptr, ldc: I32, acc: I32): void;
   /**
    * Shape: C[M,N] (+)= a(i,k)·Bp[K,N], a(i,k) at A + (i*sai + k*sak)*4, Bp packed by pack_panels:
-   * the product every cell, head and weight gradient uses; on every thread of the pool when the
-   * product is large enough to pay for the hand-off.
+   * the product every cell, head and weight gradient uses. In the threads build, after
+   * pool_init(), a product of at least minFlops (2·M·N·K) is split over the pool's threads, with
+   * results bit-identical to one thread; everywhere else it runs on the calling thread.
    */
   gemm_packed(M: I32, N: I32, K: I32, a: Ptr, sai: I32, sak: I32, bp: Ptr, c: Ptr, ldc: I32, acc: I32): void;
 
   // Activations
+  /**
+   * dst = tanh(src), four lanes at a time where the build has SIMD; bit-identical to the scalar form.
+   */
   tanh_array_f32x4(n: I32, src: Ptr, dst: Ptr): void;
+  /**
+   * dst = σ(src), four lanes at a time where the build has SIMD; bit-identical to the scalar form.
+   */
   sigmoid_array_f32x4(n: I32, src: Ptr, dst: Ptr): void;
+  /**
+   * dst = tanh(src), element by element, one lane at a time in every build.
+   */
   tanh_array_scalar(n: I32, src: Ptr, dst: Ptr): void;
+  /**
+   * dst = σ(src) = 1/(1 + exp(−src)), one lane at a time in every build.
+   */
   sigmoid_array_scalar(n: I32, src: Ptr, dst: Ptr): void;
 
   // Cells
@@ -104,7 +122,8 @@ export interface BenchExports {
    */
   rnn_forward(T: I32, B: I32, I: I32, H: I32, flags: I32, x: Ptr, wihP: Ptr, whhP: Ptr, bih: Ptr, bhh: Ptr, mask: Ptr, hs: Ptr): void;
   /**
-   * Shape: dhs [T,B,H]: in, ∂E/∂h_t arriving from above (head or next layer); out, δpre_t.
+   * Shape: dhs [T,B,H]: in, ∂E/∂h_t arriving from above (head or next layer); out, δpre_t
+   *        (overwritten: rebuild it before every backward).
    *        dh [B,H]: in, ∂E/∂h_T from beyond the sequence (zeros for a full BPTT); out, ∂E/∂h_0.
    *        dW_ih [H,I], dW_hh [H,H], db_ih, db_hh [H] accumulate; dx [T,B,I] written unless 0;
    *        dhnorm [T] receives ‖∂E/∂h_t‖ unless 0. wihB = W_ih [H,I], whhB = W_hh [H,H] packed as
@@ -267,7 +286,7 @@ export interface BenchExports {
    */
   sum_squares(n: I32, g: Ptr): F64;
   /**
-   * g ← g·c
+   * g ← g·c. Global-norm clipping passes c = max_norm/(norm + 1e-6) when that is < 1.
    */
   scale_inplace(n: I32, g: Ptr, c: F32): void;
   /**

@@ -145,28 +145,34 @@ void UNROLLED_FN(col_sums_acc)(int32_t M, int32_t N, unrolled_ptr a, unrolled_pt
  * A or Bp.
  * --------------------------------------------------------------------------------------------- */
 
-/* Floats a packed B[K,N] occupies. */
+/* Floats a packed B[K,N] occupies: K·⌈N/8⌉·8 (a multiple of 8, so the next tensor stays aligned). */
 int32_t UNROLLED_FN(packed_size)(int32_t K, int32_t N);
 
-/* Shape: Bp ← B[K,N] with B(k, j) at src + (k*sk + j*sn)*4
- *   B = Wᵀ of a row-major W[N,K]: sk = 1, sn = K.   B = a row-major W[K,N]: sk = N, sn = 1. */
+/* Shape: dst [out] [packed_size(K,N)] ← B[K,N] packed, B(k, j) [in] at src + (k*sk + j*sn)*4.
+ * Every float of dst is written, the zero padding included; src and dst must not overlap.
+ *   B = Wᵀ of a row-major W[N,K]: sk = 1, sn = K   (the forward's wihP, whhP, head wP)
+ *   B = a row-major W[K,N]:       sk = N, sn = 1   (the backward's wihB, whhB, head wB) */
 void UNROLLED_FN(pack_panels)(int32_t K, int32_t N, unrolled_ptr src, int32_t sk, int32_t sn,
                               unrolled_ptr dst);
 
 /* Shape: C[M,N] (+)= a(i,k)·Bp[K,N], a(i,k) at A + (i*sai + k*sak)*4, Bp packed by pack_panels;
- * rows [m0, m1) and columns [n0, n1) only (m0 a multiple of 4, n0 of 8): a thread's share. */
+ * rows [m0, m1) and columns [n0, n1) only, on the calling thread: one thread's share of the pool.
+ * 0 ≤ m0 ≤ m1 ≤ M; n0 a multiple of 8, n1 a multiple of 8 or N (the SIMD builds write whole
+ * 8-column tiles, clipped at N only). The pool passes row bounds that are multiples of 4. */
 void UNROLLED_FN(gemm_packed_part)(int32_t M, int32_t N, int32_t K, unrolled_ptr a, int32_t sai,
                                    int32_t sak, unrolled_ptr bp, unrolled_ptr c, int32_t ldc,
                                    int32_t acc, int32_t m0, int32_t m1, int32_t n0, int32_t n1);
 
-/* The scalar twin of gemm_packed: C[M,N] (+)= a(i,k)·Bp, a(i,k) at A + (i*sai + k*sak)*4. */
+/* The scalar twin of gemm_packed, in every build (the tests' oracle): C[M,N] (+)= a(i,k)·Bp,
+ * a(i,k) at A + (i*sai + k*sak)*4, each element summed in k order starting from C (acc) or 0. */
 void UNROLLED_FN(gemm_packed_scalar)(int32_t M, int32_t N, int32_t K, unrolled_ptr a, int32_t sai,
                                      int32_t sak, unrolled_ptr bp, unrolled_ptr c, int32_t ldc,
                                      int32_t acc);
 
 /* Shape: C[M,N] (+)= a(i,k)·Bp[K,N], a(i,k) at A + (i*sai + k*sak)*4, Bp packed by pack_panels:
- * the product every cell, head and weight gradient uses; on every thread of the pool when the
- * product is large enough to pay for the hand-off. */
+ * the product every cell, head and weight gradient uses. In the threads build, after
+ * pool_init(), a product of at least minFlops (2·M·N·K) is split over the pool's threads, with
+ * results bit-identical to one thread; everywhere else it runs on the calling thread. */
 void UNROLLED_FN(gemm_packed)(int32_t M, int32_t N, int32_t K, unrolled_ptr a, int32_t sai,
                               int32_t sak, unrolled_ptr bp, unrolled_ptr c, int32_t ldc,
                               int32_t acc);
@@ -178,12 +184,16 @@ void UNROLLED_FN(gemm_packed)(int32_t M, int32_t N, int32_t K, unrolled_ptr a, i
  * names run the scalar twin in the scalar build (the export names stay).
  * --------------------------------------------------------------------------------------------- */
 
+/* dst = tanh(src), four lanes at a time where the build has SIMD; bit-identical to the scalar form. */
 void UNROLLED_FN(tanh_array_f32x4)(int32_t n, unrolled_ptr src, unrolled_ptr dst);
 
+/* dst = σ(src), four lanes at a time where the build has SIMD; bit-identical to the scalar form. */
 void UNROLLED_FN(sigmoid_array_f32x4)(int32_t n, unrolled_ptr src, unrolled_ptr dst);
 
+/* dst = tanh(src), element by element, one lane at a time in every build. */
 void UNROLLED_FN(tanh_array_scalar)(int32_t n, unrolled_ptr src, unrolled_ptr dst);
 
+/* dst = σ(src) = 1/(1 + exp(−src)), one lane at a time in every build. */
 void UNROLLED_FN(sigmoid_array_scalar)(int32_t n, unrolled_ptr src, unrolled_ptr dst);
 
 /* ---------------------------------------------------------------------------------------------
@@ -221,7 +231,8 @@ void UNROLLED_FN(rnn_forward)(int32_t T, int32_t B, int32_t I, int32_t H, int32_
                               unrolled_ptr bih, unrolled_ptr bhh, unrolled_ptr mask,
                               unrolled_ptr hs);
 
-/* Shape: dhs [T,B,H]: in, ∂E/∂h_t arriving from above (head or next layer); out, δpre_t.
+/* Shape: dhs [T,B,H]: in, ∂E/∂h_t arriving from above (head or next layer); out, δpre_t
+ *        (overwritten: rebuild it before every backward).
  *        dh [B,H]: in, ∂E/∂h_T from beyond the sequence (zeros for a full BPTT); out, ∂E/∂h_0.
  *        dW_ih [H,I], dW_hh [H,H], db_ih, db_hh [H] accumulate; dx [T,B,I] written unless 0;
  *        dhnorm [T] receives ‖∂E/∂h_t‖ unless 0. wihB = W_ih [H,I], whhB = W_hh [H,H] packed as
@@ -319,7 +330,7 @@ double UNROLLED_FN(mse)(int32_t R, int32_t O, unrolled_ptr pred, unrolled_ptr ta
  * backend). Non-finite in, non-finite out: that is how a bad step is caught before any update. */
 double UNROLLED_FN(sum_squares)(int32_t n, unrolled_ptr g);
 
-/* g ← g·c */
+/* g ← g·c. Global-norm clipping passes c = max_norm/(norm + 1e-6) when that is < 1. */
 void UNROLLED_FN(scale_inplace)(int32_t n, unrolled_ptr g, float c);
 
 /* g ← clamp(g, −v, v); returns how many elements were changed */
