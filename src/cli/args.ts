@@ -26,7 +26,7 @@ export function parse(command: Command, args: string[], positionals = 0): Parsed
     const d = FLAGS[n] as { kind: string; short?: string };
     options[n] = { type: d.kind === 'boolean' ? 'boolean' : 'string', ...(d.short ? { short: d.short } : {}) };
   }
-  let result;
+  let result: ReturnType<typeof parseArgs<{ args: string[]; options: typeof options; strict: true; allowPositionals: true; tokens: true }>>;
   try {
     result = parseArgs({ args, options, strict: true, allowPositionals: true, tokens: true });
   } catch (e) {

@@ -116,7 +116,7 @@ export async function evalCommand(args: string[], io: CliIO): Promise<number> {
     const m = await modelOf(f, path, src, backendFlag);
     try {
       const vocab = m.vocab!;
-      let ids;
+      let ids: Int32Array;
       try {
         ids = vocab.encode(body);
       } catch {

@@ -1,10 +1,11 @@
 // Every flag of the command line, declared once: its name, kind, domain, default and help text.
 // Parsing (which flags a command takes, strings or booleans), validation (the domain of each
 // value) and the help pages are all derived from this table, and the domains of the numbers that
-// a character-model run shares with the training worker come from the worker's protocol, so the
-// two front ends accept the same values.
+// a character-model run shares with the training worker (and their defaults, except the number of
+// steps: a command-line run is a quick look, 300) come from the worker's protocol, so the two
+// front ends accept the same values.
 import { DOMAINS, type NumberDomain } from '../validate/index.js';
-import { RUN_CHOICES, RUN_DOMAINS } from '../worker/protocol.js';
+import { RUN_CHOICES, RUN_DOMAINS, TRAINING_DEFAULTS as RUN } from '../worker/protocol.js';
 import { INITS, OPTIMIZERS, TASKS, type RunConfig } from './tasks.js';
 
 export type Command = 'train' | 'sample' | 'eval' | 'bench' | 'gradcheck';
@@ -46,10 +47,10 @@ noisy sine wave` },
   cell: { kind: 'choice', choices: RUN_CHOICES.cell, field: 'cell', help: 'default lstm (rnn for adding)' },
   nonlinearity: { kind: 'choice', choices: ['tanh', 'relu'], default: 'tanh', field: 'nonlinearity', help: 'rnn only; default tanh' },
   init: { kind: 'choice', choices: INITS, default: 'default', field: 'init', help: "default: PyTorch's U(+-1/sqrt(H))" },
-  hidden: { kind: 'int', domain: RUN_DOMAINS.hidden, default: 128, field: 'hidden', help: 'hidden size, default {default}' },
-  layers: { kind: 'int', domain: RUN_DOMAINS.layers, default: 1, field: 'layers', help: 'stacked layers, default {default}' },
+  hidden: { kind: 'int', domain: RUN_DOMAINS.hidden, default: RUN.hidden, field: 'hidden', help: 'hidden size, default {default}' },
+  layers: { kind: 'int', domain: RUN_DOMAINS.layers, default: RUN.layers, field: 'layers', help: 'stacked layers, default {default}' },
   // ── training
-  batch: { kind: 'int', value: 'B', domain: RUN_DOMAINS.batch, default: 32, field: 'batch', help: 'sequences per batch, default {default}',
+  batch: { kind: 'int', value: 'B', domain: RUN_DOMAINS.batch, default: RUN.batch, field: 'batch', help: 'sequences per batch, default {default}',
     per: {
       gradcheck: { help: 'sequences, default {default}', default: 2, domain: int(1, 4096) },
       eval: { help: 'sequences per batch (default: the training batch; a model file: 32)' },
@@ -61,21 +62,21 @@ noisy sine wave` },
   tbptt: { kind: 'text', value: 'K1,K2', field: 'tbptt', help: `char: every K1 new characters, backpropagate through the last K2
 (K2 >= K1; default K1 = K2 = --seq)` },
   optimizer: { kind: 'choice', value: 'NAME', choices: OPTIMIZERS, default: 'adam', field: 'optimizer', help: 'adam (default), adamw, sgd, rmsprop, adagrad' },
-  lr: { kind: 'number', value: 'X', domain: RUN_DOMAINS.lr, default: 0.002, field: 'lr', help: 'learning rate, default {default}' },
+  lr: { kind: 'number', value: 'X', domain: RUN_DOMAINS.lr, default: RUN.lr, field: 'lr', help: 'learning rate, default {default}' },
   momentum: { kind: 'number', value: 'X', domain: DOMAINS.momentum, default: 0, field: 'momentum', help: 'sgd only, default {default}' },
   'weight-decay': { kind: 'number', value: 'X', domain: DOMAINS.weightDecay, field: 'weightDecay', help: 'default 0 (0.01 for adamw)' },
   schedule: { kind: 'text', value: 'SPEC', field: 'schedule', help: `learning-rate schedule: constant, step:size=N[,gamma=G],
 exponential:gamma=G, cosine[:total=N,min=F] (total defaults to
 --steps, and a resumed run keeps it); add warmup=N to any,
 e.g. cosine:warmup=100` },
-  clip: { kind: 'number', value: 'X', domain: RUN_DOMAINS.clip, default: 5, field: 'clip', help: 'clip the global gradient norm to X, default {default} (0: off)' },
+  clip: { kind: 'number', value: 'X', domain: RUN_DOMAINS.clip, default: RUN.clip, field: 'clip', help: 'clip the global gradient norm to X, default {default} (0: off)' },
   'clip-value': { kind: 'number', value: 'X', domain: { ...DOMAINS.clipValue, finite: true }, field: 'clipValue', help: 'clamp every gradient element to [-X, X] (after --clip), default off' },
-  seed: { kind: 'int', domain: RUN_DOMAINS.seed, default: 0, field: 'seed', help: 'seed of the weights and the data, default {default}',
+  seed: { kind: 'int', domain: RUN_DOMAINS.seed, default: RUN.seed, field: 'seed', help: 'seed of the weights and the data, default {default}',
     per: {
       sample: { help: 'seed of the sampler, default {default}' },
       eval: { help: "seed of the evaluation data, default {default} (not the training data's)", default: 12345 },
     } },
-  backend: { kind: 'choice', choices: RUN_CHOICES.backend, default: 'wasm', field: 'backend', help: 'wasm (default) or the js reference',
+  backend: { kind: 'choice', choices: RUN_CHOICES.backend, default: RUN.backend, field: 'backend', help: 'wasm (default) or the js reference',
     per: { sample: { help: "default: the checkpoint's backend (wasm for a model file)" }, eval: { help: "default: the checkpoint's backend (wasm for a model file)" } } },
   steps: { kind: 'int', domain: RUN_DOMAINS.steps, default: 300, help: 'total updates, default {default} (with --resume: up to this total)' },
   // ── checkpoints
@@ -105,7 +106,7 @@ diagnose, checkpoint, done, sample, eval, interrupted)`,
       gradcheck: { help: 'one JSON object per parameter, then a result object' },
     } },
   sample: { kind: 'int', domain: int(0, 1e6), default: 300, help: 'char task: characters to generate at the end, default {default} (0: none)' },
-  temperature: { kind: 'number', value: 'X', domain: RUN_DOMAINS.temperature, default: 0.8, help: 'sampling temperature, default {default} (0: always the most likely)' },
+  temperature: { kind: 'number', value: 'X', domain: RUN_DOMAINS.temperature, default: RUN.temperature, help: 'sampling temperature, default {default} (0: always the most likely)' },
   // ── sample
   length: { kind: 'int', domain: DOMAINS.generateSteps, default: 300, help: 'ids to generate after the prime, default {default}' },
   prime: { kind: 'text', value: 'TEXT', help: 'what the model reads first (default: a newline for text, "B" for reber)' },

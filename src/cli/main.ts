@@ -90,5 +90,10 @@ async function run(argv: string[], io: CliIO): Promise<number> {
 
 /** One line that cannot drive the terminal: newlines folded, other control characters escaped. */
 function oneLine(s: string): string {
-  return s.replace(/\s*\n\s*/g, ' ').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  let out = '';
+  for (const ch of s.replace(/\s*\n\s*/g, ' ')) {
+    const c = ch.codePointAt(0)!;
+    out += c < 0x20 || (c >= 0x7f && c <= 0x9f) ? `\\u${c.toString(16).padStart(4, '0')}` : ch;
+  }
+  return out;
 }

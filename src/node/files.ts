@@ -10,7 +10,8 @@
 //   - anything but a regular file (a directory, a device, a pipe, a socket) is refused.
 // Every failure of the file system is a FileError (code 'FILE') that names the path.
 import { randomBytes } from 'node:crypto';
-import { lstat, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, open, readFile, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FileError, InvalidArgumentError, describe } from '../errors.js';
 import type { Model } from '../model/model.js';
@@ -131,14 +132,14 @@ export async function fileIdentity(path: string): Promise<{ real: string; dev: n
 export async function resolveWriteTarget(path: string): Promise<{ target: string; mode: number | null }> {
   checkPath(path);
   if (basename(path) === '' || path.endsWith('/') || path.endsWith('\\')) throw new FileError(path, 'cannot write: expected a file path, got a directory path', 'EISDIR');
-  let link;
+  let link: Stats;
   try {
     link = await lstat(path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw fileError(e, path, 'write');
     // a new file: its directory must exist and be a directory
     const dir = dirname(path);
-    let d;
+    let d: Stats;
     try {
       d = await stat(dir);
     } catch (e2) {
@@ -180,7 +181,7 @@ export function tempPathFor(path: string): string {
  */
 export async function writeTempFile(path: string, bytes: Uint8Array, mode: number | null = null): Promise<string> {
   const tmp = tempPathFor(path);
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(tmp, 'wx', 0o644); // exclusive: never reuse someone else's file
   } catch (e) {
@@ -216,7 +217,7 @@ export async function commitTempFile(tmp: string, path: string): Promise<void> {
 }
 
 async function syncDirectory(dir: string): Promise<void> {
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(dir, 'r');
   } catch {

@@ -189,7 +189,7 @@ export function serveTrainer(port: WorkerPort): void {
       const t = now();
       if (s === 1 || last || t - r.lastReportAt >= cfg.progressIntervalMs) report(r, t);
       if (cfg.sampleEvery > 0 && (s % cfg.sampleEvery === 0 || last)) postSample(r);
-      if (last) return finish('finished');
+      if (last) { finish('finished'); return; }
     } while (now() - t0 < cfg.sliceMs);
     schedule();
   }

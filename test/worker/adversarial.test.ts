@@ -5,7 +5,7 @@
 // shares with the command line. Most cases run the worker's session in this thread on a channel
 // that clones every message the way postMessage does; the last ones use a real worker thread.
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BackendError, BusyError, CheckpointError, ConfigError, DisposedError, FileError, InvalidArgumentError, MemoryLimitError,
   NonFiniteError, TimeoutError, UnrolledError,
@@ -114,9 +114,9 @@ describe('configurations a reactive store hands over', () => {
       expect(w.state).toBe('idle');
       count.add('6 worker: Proxy configs', 'typed error');
     }
-    const e = await w.start({ ...SMALL, hiden: 1 } as never).catch((x: UnknownKeyError) => x);
+    const e = await w.start({ ...SMALL, hiden: 1 } as never).then(() => null, (x: unknown) => x);
     expect(e).toBeInstanceOf(UnknownKeyError);
-    expect(e.message).toMatch(/did you mean 'hidden'/);
+    expect((e as UnknownKeyError).message).toMatch(/did you mean 'hidden'/);
     await w.start(SMALL);
     await w.stop();
     await w.terminate();
