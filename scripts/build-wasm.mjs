@@ -7,7 +7,8 @@
 //   build-bench/unrolled.bench.wasm  the simd build plus the strided GEMMs and the f32x4 ceiling
 //                                    (assembly/bench.ts) that bench/gemm.ts measures
 // Then scripts/gen-abi.mjs rewrites the ABI's derived files (TypeScript types, include/unrolled.h,
-// the export table of docs/abi.md) from the assembly sources, if they changed.
+// the export table of docs/abi.md) from the assembly sources, if they changed (with CI set in the
+// environment it only checks them, and fails when they differ).
 //
 // `npm test` and `npm start` build first, so a variant whose output is newer than every input
 // (assembly/, asconfig.json, this script, the compiler's package.json) is not rebuilt; `--force`
@@ -43,5 +44,8 @@ for (const { target, out, entry } of targets) {
   console.log(`built ${out}`);
 }
 
-const gen = spawnSync(process.execPath, [join(root, 'scripts/gen-abi.mjs')], { cwd: root, stdio: 'inherit' });
+// Under CI the committed files must already match (a fresh clone would otherwise regenerate them
+// and the drift test would compare the generator with itself): check instead of writing.
+const genArgs = process.env.CI ? ['--check'] : [];
+const gen = spawnSync(process.execPath, [join(root, 'scripts/gen-abi.mjs'), ...genArgs], { cwd: root, stdio: 'inherit' });
 if (gen.status !== 0) process.exit(gen.status ?? 1);
