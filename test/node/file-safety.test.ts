@@ -2,7 +2,8 @@
 // which is replaced atomically; dangling links and loops refused), directories, missing
 // directories, devices, permission bits that must survive a replacement, and text that is not
 // UTF-8. Every failure is a FileError (code FILE) that names the path the caller gave.
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -124,6 +125,54 @@ describe('writing: what is refused, with the path named', () => {
     }
     const other = new TypeError('not a system error');
     expect(fileError(other, '/x', 'read')).toBe(other);
+  });
+});
+
+describe('EACCES, ENOSPC and EROFS for real (root only: another user, a tiny and a read-only file system)', () => {
+  const root = process.platform === 'linux' && process.getuid?.() === 0;
+  const dist = join(process.cwd(), 'dist/node/files.js');
+
+  /** saveSafetensors / readUtf8File run by the user nobody (uid 65534), from dist/. */
+  function asNobody(op: 'save' | 'read', path: string): { name: string; code: string; errno: string; message: string } {
+    const script = `import { saveSafetensors, readUtf8File } from ${JSON.stringify(dist)};
+      try { ${op === 'save' ? `await saveSafetensors(${JSON.stringify(path)}, new Uint8Array(16))` : `await readUtf8File(${JSON.stringify(path)})`}; console.log('{}'); }
+      catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, errno: e.errno, message: e.message })); }`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { uid: 65534, gid: 65534, encoding: 'utf8' });
+    return JSON.parse(r.stdout.trim() || '{}');
+  }
+
+  it.runIf(root)('EACCES: a directory and a file the user may not write or read', () => {
+    if (!existsSync(dist)) throw new Error('dist/node/files.js is missing: run `npm run build:ts` first');
+    chmodSync(dir, 0o755);
+    mkdirSync(p('locked'), { mode: 0o755 });
+    writeFileSync(p('locked/secret.txt'), 'x', { mode: 0o600 });
+    const w = asNobody('save', p('locked/x.safetensors'));
+    expect(w).toMatchObject({ name: 'FileError', code: 'FILE', errno: 'EACCES' });
+    expect(w.message).toBe(`${p('locked/x.safetensors')}: cannot write: permission denied (EACCES)`);
+    const r = asNobody('read', p('locked/secret.txt'));
+    expect(r).toMatchObject({ name: 'FileError', code: 'FILE', errno: 'EACCES' });
+    expect(readdirSync(p('locked'))).toEqual(['secret.txt']);
+    count.add('5 files', 'typed error', 2);
+  });
+
+  const mountPoint = p('tiny');
+  let mounted = false;
+  afterAll(() => { if (mounted) spawnSync('umount', [mountPoint]); });
+
+  it.runIf(root)('ENOSPC on a full file system, then EROFS on a read-only one: the previous file intact, no temporary file left', async () => {
+    mkdirSync(mountPoint);
+    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mountPoint], { encoding: 'utf8' });
+    if (m.status !== 0) return; // no mount in this container: the mapping test above covers the words
+    mounted = true;
+    const path = join(mountPoint, 'm.safetensors');
+    await saveSafetensors(path, fileA);
+    const big = encodeSafetensors([{ name: 'w', dtype: 'F32', shape: [50_000], data: new Float32Array(50_000) }], {});
+    await fileErr(saveSafetensors(path, big), 'ENOSPC', path);
+    expect(new Uint8Array(readFileSync(path))).toEqual(fileA);
+    expect(strays(mountPoint)).toEqual([]);
+    expect(spawnSync('mount', ['-o', 'remount,ro', mountPoint]).status).toBe(0);
+    await fileErr(saveSafetensors(path, fileB), 'EROFS', path);
+    expect(new Uint8Array(readFileSync(path))).toEqual(fileA);
   });
 });
 
