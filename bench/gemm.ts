@@ -4,12 +4,13 @@
 // f32x4 multiply-adds. FLOPs = 2·M·N·K per product. The strided products and the ceiling are not
 // in the library's modules: they come from the bench build (build-bench/unrolled.bench.wasm,
 // `npm run build:wasm`), the simd build plus assembly/bench.ts.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
 import type { BenchExports } from './abi.generated.js';
 
 async function loadBench(): Promise<BenchExports> {
   const file = new URL('../build-bench/unrolled.bench.wasm', import.meta.url);
+  if (!existsSync(file)) throw new Error('build-bench/unrolled.bench.wasm is missing: run `npm run build:wasm` first');
   const abort = (): never => {
     throw new Error('the bench build aborted');
   };
