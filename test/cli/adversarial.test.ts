@@ -8,7 +8,7 @@
 // Every case must end in exit 0 with the right result, or in exactly one line on stderr that
 // starts with "unrolled: " (no stack trace) and exit code 2 (1 for a failing disk or gradcheck's
 // FAIL verdict). The tallies printed at the end count the cases per class and outcome.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -344,13 +344,39 @@ describe('class 5: files that cannot be read or written', () => {
     count.add('5 CLI files: unreadable / unwritable', 'typed error');
   });
 
-  it('EACCES: a read-only directory (skipped as root, where permission bits do not stop a write)', async () => {
-    if (process.getuid?.() === 0) return; // said in the report: not testable as root
-    mkdirSync(tmp.path('ro'));
-    chmodSync(tmp.path('ro'), 0o500);
-    const r = await run(['train', ...TINY, '--steps', '1', '--checkpoint', tmp.path('ro/x.ckpt')]);
-    refused(r, /EACCES/, 1);
+  it('EACCES: a directory the user may not write (as root: the real command line run as the user nobody)', async () => {
+    mkdirSync(tmp.path('ro'), { mode: 0o755 });
+    const argv = ['train', ...TINY, '--steps', '1', '--checkpoint', tmp.path('ro/x.ckpt')];
+    let r: Run;
+    if (process.getuid?.() === 0) {
+      chmodSync(tmp.dir, 0o755);
+      const c = spawnSync(process.execPath, [BIN, ...argv], { uid: 65534, gid: 65534, encoding: 'utf8' });
+      r = { code: c.status ?? -1, out: c.stdout.split('\n'), err: c.stderr.split('\n').filter((l) => l.length > 0), json: [] };
+    } else {
+      chmodSync(tmp.path('ro'), 0o500);
+      r = await run(argv);
+    }
+    // the directory exists, so training runs; the save fails and says why (exit 1: the environment)
+    refused(r, /could not save the checkpoint at step 1 to .*ro\/x.ckpt: EACCES: cannot write: permission denied \(EACCES\)/, 1);
     count.add('5 CLI files: unreadable / unwritable', 'typed error');
+  });
+
+  it('ENOSPC: a checkpoint on a full file system (root: a 16 KiB tmpfs), exit 1, the previous checkpoint intact', async () => {
+    if (process.getuid?.() !== 0) return;
+    const mnt = tmp.path('full');
+    mkdirSync(mnt);
+    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', mnt]).status !== 0) return; // no mount here
+    try {
+      const ck = join(mnt, 'x.ckpt');
+      expect((await run(['train', '--hidden', '2', '--seq', '4', '--batch', '2', '--sample', '0', '--steps', '1', '--checkpoint', ck])).code).toBe(0);
+      const before = sha(ck);
+      const r = await run(['train', '--hidden', '64', '--seq', '4', '--batch', '2', '--sample', '0', '--steps', '1', '--checkpoint', ck]);
+      refused(r, /could not save the checkpoint at step 1 to .*x.ckpt: ENOSPC: cannot write: no space left on the device \(ENOSPC\) \(the previous checkpoint, if any, is intact\)/, 1);
+      expect(sha(ck)).toBe(before);
+      count.add('5 CLI files: unreadable / unwritable', 'typed error');
+    } finally {
+      spawnSync('umount', [mnt]);
+    }
   });
 });
 
