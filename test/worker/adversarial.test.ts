@@ -306,6 +306,34 @@ describe('one set of domains for the worker and the command line', () => {
 });
 
 
+describe("the worker's weights on the command line", () => {
+  it('getWeights() bytes saved to a file: unrolled sample and eval read them (vocabulary from the metadata), same text as the worker', async () => {
+    const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { main } = await import('../../src/cli/main.js');
+    const dir = mkdtempSync(join(tmpdir(), 'unrolled-worker-weights-'));
+    const { w } = inProcessWorker({ timeoutMs: 20_000 });
+    try {
+      await w.start({ ...SMALL, steps: 3 });
+      await w.whenDone();
+      const file = join(dir, 'weights.safetensors');
+      writeFileSync(file, await w.getWeights());
+      const theirs = await w.generate('The ', { length: 30, temperature: 1, seed: 4 });
+      const out: string[] = [], err: string[] = [];
+      const io = { out: (l: string) => { out.push(l); }, err: (l: string) => { err.push(l); } };
+      expect(await main(['sample', file, '--prime', 'The ', '--length', '30', '--temperature', '1', '--seed', '4', '--backend', 'js', '--json'], io), err.join('\n')).toBe(0);
+      expect(JSON.parse(out[0])).toMatchObject({ task: 'char', step: 3, text: theirs });
+      expect(await main(['eval', file, '--backend', 'js', '--json'], io)).toBe(0);
+      expect(JSON.parse(out[1])).toMatchObject({ type: 'eval', task: 'char', step: 3 });
+      count.add('11 CLI: model files', 'correct behaviour', 2);
+    } finally {
+      await w.terminate();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a real worker thread (dist/worker/trainer-worker.js)', () => {
   it('a reactive Proxy config starts; refusals come back as ConfigError / InvalidArgumentError with their argument', async () => {
     const { createNodeTrainingWorker } = await import('../../src/worker/node-client.js');
