@@ -12,11 +12,14 @@
 //
 //   node scripts/gen-abi.mjs           rewrite the files that differ (npm run build:wasm runs it)
 //   node scripts/gen-abi.mjs --check   write nothing; exit 1 naming each file that differs
+//   --root DIR                         work on a copy of the repository at DIR
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+// --root DIR reads and writes a copy of the repository instead (the drift test edits one)
+const rootAt = process.argv.indexOf('--root');
+const root = rootAt > 0 ? resolve(process.argv[rootAt + 1]) : fileURLToPath(new URL('..', import.meta.url));
 const rel = (abs) => relative(root, abs).split('\\').join('/');
 const read = (relPath) => readFileSync(join(root, relPath), 'utf8');
 

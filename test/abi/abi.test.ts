@@ -4,21 +4,95 @@
 // the compiled modules. Each of those files must be exactly what the generator writes now, so an
 // edit of an export (a parameter renamed, added or retyped, a comment changed, an export added or
 // dropped) that was not followed by `npm run build:wasm` fails here, as does a hand edit of a
-// generated file. (test/examples/c-example.test.ts checks the header against the modules and
+// generated file. Scratch copies of the inputs, each changed in one way, show that the check sees
+// each kind of drift. (test/examples/c-example.test.ts checks the header against the modules and
 // against what wasm2c generates.)
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const GEN = fileURLToPath(new URL('../../scripts/gen-abi.mjs', import.meta.url));
+
+// What the generator reads and writes, copied so that a test can change it
+const INPUTS = [
+  'assembly',
+  'build/unrolled.scalar.wasm',
+  'build-bench/unrolled.bench.wasm',
+  'src/runtime/core.ts',
+  'src/runtime/abi.generated.ts',
+  'bench/abi.generated.ts',
+  'include/unrolled.h',
+  'docs/abi.md',
+];
+const scratch: string[] = [];
+afterAll(() => {
+  for (const dir of scratch) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A copy of the generator's inputs and outputs, changed by `edit`, and what `--check` says about it. */
+function checkCopy(edit: (dir: string) => void): { status: number | null; stderr: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'unrolled-abi-'));
+  scratch.push(dir);
+  for (const path of INPUTS) cpSync(join(ROOT, path), join(dir, path), { recursive: true });
+  edit(dir);
+  const r = spawnSync(process.execPath, [GEN, '--check', '--root', dir], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stderr: r.stderr };
+}
+
+function replaceIn(dir: string, file: string, from: string, to: string): void {
+  const text = readFileSync(join(dir, file), 'utf8');
+  expect(text, `${file} contains ${from}`).toContain(from);
+  writeFileSync(join(dir, file), text.replace(from, to));
+}
 
 describe('the ABI declared once', () => {
   it('every generated file equals what scripts/gen-abi.mjs derives from assembly/ and the built modules', () => {
     const r = spawnSync(process.execPath, [GEN, '--check'], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     expect(r.stderr, 'node scripts/gen-abi.mjs --check').toBe('');
     expect(r.status).toBe(0);
+  });
+
+  it('an unchanged copy passes the check (the copy is complete)', () => {
+    expect(checkCopy(() => {})).toEqual({ status: 0, stderr: '' });
+  });
+
+  it('a parameter renamed in assembly/ makes every generated file stale', () => {
+    const r = checkCopy((dir) => replaceIn(dir, 'assembly/lstm.ts', 'dhnorm: usize, pack: usize,', 'dhnorm: usize, scratch: usize,'));
+    expect(r.status).toBe(1);
+    for (const file of ['src/runtime/abi.generated.ts', 'include/unrolled.h', 'docs/abi.md', 'bench/abi.generated.ts']) {
+      expect(r.stderr).toContain(`${file}:`);
+    }
+  });
+
+  it('a comment changed on an export makes the header and the types stale, not the docs table', () => {
+    const r = checkCopy((dir) => replaceIn(dir, 'assembly/optim.ts', '// g ← clamp(g, −v, v)', '// g ← clamp(g, −v, +v)'));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('include/unrolled.h:');
+    expect(r.stderr).toContain('src/runtime/abi.generated.ts:');
+    expect(r.stderr).not.toContain('docs/abi.md:');
+  });
+
+  it('a hand edit of a generated file fails', () => {
+    const r = checkCopy((dir) =>
+      replaceIn(dir, 'include/unrolled.h', 'int32_t UNROLLED_FN(simd_enabled)(void);', 'int UNROLLED_FN(simd_enabled)(void);'),
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('include/unrolled.h:');
+  });
+
+  it('a source that disagrees with the compiled module (type, or an export the module lacks) fails', () => {
+    const retyped = checkCopy((dir) =>
+      replaceIn(dir, 'assembly/memory.ts', 'zero(ptr: usize, bytes: u32)', 'zero(ptr: usize, bytes: f32)'),
+    );
+    expect(retyped.status).toBe(1);
+    expect(retyped.stderr).toMatch(/zero: .*f32.* in assembly\/memory\.ts/);
+    const added = checkCopy((dir) => replaceIn(dir, 'assembly/index.ts', 'sigmoid_array_scalar }', 'sigmoid_array_scalar, relu_inplace }'));
+    expect(added.status).toBe(1);
+    expect(added.stderr).toContain('relu_inplace (assembly/activations.ts) is not exported by build/unrolled.scalar.wasm');
   });
 
   it('docs/abi.md keeps one generated table and its own prose around it', () => {
