@@ -25,7 +25,8 @@ export {
 } from './model/safetensors.js';
 export { modelToSafetensors, modelFromSafetensors, loadSafetensorsInto, type LoadModelOptions, type SaveOptions } from './model/serialize.js';
 // worker
-export { TrainingWorker, TrainingWorkerError, createTrainingWorker, type WorkerEndpoint, type TrainingEvents, type TrainingWorkerState, type GenerateRequest, type BrowserTrainingWorkerOptions } from './worker/client.js';
+// the browser's worker factory is at 'unrolled/worker' (src/worker/browser.ts), so that bundles without it carry no worker chunk
+export { TrainingWorker, TrainingWorkerError, type TrainingWorkerOptions, type WorkerEndpoint, type TrainingEvents, type TrainingWorkerState, type GenerateRequest } from './worker/client.js';
 export { resolveTrainingConfig, TRAINING_DEFAULTS, VOCAB_METADATA_KEY, type TrainingConfig, type ResolvedTrainingConfig, type RunInfo, type ProgressEvent, type GradientFlowEvent, type SampleEvent, type StateEvent, type DoneEvent } from './worker/protocol.js';
 // training checkpoints (src/train/checkpoint.ts)
 export {

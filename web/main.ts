@@ -3,16 +3,17 @@
 // (‖∂E/∂h_t‖ per step t of a chunk) and generated samples, and the weights as a safetensors file.
 //
 // It uses unrolled as a user would: `import … from 'unrolled'` (the package's exports map), and
-// createTrainingWorker(), whose `new Worker(new URL('./trainer-worker.js', import.meta.url))` the
-// bundler follows, emitting the worker and the Wasm cores it fetches as assets.
+// createTrainingWorker() from 'unrolled/worker', whose `new Worker(new URL('./trainer-worker.js',
+// import.meta.url))` the bundler follows, emitting the worker and the Wasm cores it fetches as assets.
 import './locale-guard.js'; // before uPlot, which formats numbers in navigator.language on load
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import {
-  CORPUS, createTrainingWorker, relaxedSimdSupported, simdSupported,
+  CORPUS, relaxedSimdSupported, simdSupported,
   type CellKind, type GradientFlowEvent, type ProgressEvent, type RunInfo, type SampleEvent, type TrainingConfig, type TrainingWorker,
 } from 'unrolled';
+import { createTrainingWorker } from 'unrolled/worker';
 
 // ---- the page's elements --------------------------------------------------------------------
 

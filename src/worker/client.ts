@@ -1,6 +1,6 @@
 // The main thread's handle on a trainer worker: TrainingWorker sends the protocol's commands and
 // turns the worker's messages into typed events and promises. It knows nothing of the host: a
-// WorkerEndpoint wraps a browser Worker (createTrainingWorker, here) or a Node worker_threads
+// WorkerEndpoint wraps a browser Worker (createTrainingWorker, in browser.ts) or a Node worker_threads
 // Worker (createNodeTrainingWorker, in node-client.ts).
 //
 //   const w = createTrainingWorker();
@@ -398,37 +398,4 @@ export function errorFromInfo(info: ErrorInfo): Error {
   }
   if (C === FileError && info.errno === undefined) Object.defineProperty(e, 'errno', { value: undefined, enumerable: true });
   return e;
-}
-
-export interface BrowserTrainingWorkerOptions extends TrainingWorkerOptions {
-  /**
-   * A Worker you created yourself (for bundlers that need the `new Worker(...)` in your code);
-   * default: trainer-worker.js next to this module, as a module worker.
-   */
-  worker?: Worker;
-}
-
-/** A TrainingWorker on a browser module Worker (Web Workers; in Node use createNodeTrainingWorker from 'unrolled/node'). */
-export function createTrainingWorker(options: BrowserTrainingWorkerOptions = {}): TrainingWorker {
-  let worker = options.worker;
-  if (!worker) {
-    if (typeof Worker !== 'function') {
-      throw new BackendError('createTrainingWorker: this environment has no Web Worker; under Node use createNodeTrainingWorker()');
-    }
-    // kept literal so that bundlers (Vite, webpack 5, Parcel) find and bundle the worker
-    worker = new Worker(new URL('./trainer-worker.js', import.meta.url), { type: 'module' });
-  }
-  const w = worker;
-  return new TrainingWorker({
-    postMessage: (m, transfer) => w.postMessage(m, transfer ?? []),
-    onMessage: (handler) => w.addEventListener('message', (e: MessageEvent<FromWorker>) => handler(e.data)),
-    onError: (handler) => {
-      w.addEventListener('error', (e: ErrorEvent) => {
-        e.preventDefault();
-        handler(new Error(e.message || 'the trainer worker could not be loaded or crashed (see the browser console)'));
-      });
-      w.addEventListener('messageerror', () => handler(new Error('a message from the trainer worker could not be read')));
-    },
-    terminate: () => w.terminate(),
-  }, { timeoutMs: options.timeoutMs });
 }

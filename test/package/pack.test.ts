@@ -4,7 +4,7 @@
 // bundlers); a Vite build of a tiny page that trains in headless Chromium; `npx unrolled --help`.
 // The tarball is packed from the current dist/ and build/ (`npm test` builds them first).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,12 +128,16 @@ export async function main(): Promise<number> {
     // bundler resolution: the default condition, without Node-only functions
     writeFileSync(
       join(app, 'web-consumer.ts'),
-      `import { createModel, createTrainingWorker } from 'unrolled';
+      `import { createModel } from 'unrolled';
+import { createTrainingWorker, type TrainingWorker } from 'unrolled/worker';
+// @ts-expect-error the browser's worker factory lives at 'unrolled/worker' only
+import { createTrainingWorker as fromMain } from 'unrolled';
 // @ts-expect-error Node-only: not in the browser entry's types
 import { saveModel } from 'unrolled';
 // @ts-expect-error an internal helper of the error module is not exported
 import { describe } from 'unrolled';
-export const used = [createModel, createTrainingWorker, saveModel, describe];
+export const used = [createModel, createTrainingWorker, saveModel, describe, fromMain];
+export type Handle = TrainingWorker;
 `,
     );
     const base = { strict: true, noEmit: true, target: 'ES2022', lib: ['ES2022', 'DOM'], skipLibCheck: false, typeRoots: [join(ROOT, 'node_modules/@types')], types: ['node'] };
@@ -184,6 +188,9 @@ runSmokeTask(unrolled).then((r) => { window.__result = r; }, (e) => { window.__e
       const node = await runSmokeTask(unrolled);
       expect(chrome.losses[chrome.losses.length - 1]).toBeLessThan(chrome.losses[0]);
       expect(chrome.hash).toBe(node.hash);
+      // an app that never imports 'unrolled/worker' carries no worker chunk (and no corpus with it)
+      const assets = readdirSync(join(web, 'dist/assets'));
+      expect(assets.filter((a) => a.startsWith('trainer-worker')), assets.join(', ')).toEqual([]);
     });
   });
 });
