@@ -2,13 +2,13 @@
 import { JsKernels } from './backends/js.js';
 import type { Kernels } from './backends/kernels.js';
 import { WasmKernels } from './backends/wasm.js';
-import { ConfigError, describe } from './errors.js';
+import { ConfigError, InvalidArgumentError, describe } from './errors.js';
 import { CREATE_OPTION_KEYS, MODEL_CONFIG_KEYS, type ModelConfig } from './model/config.js';
 import { resolveInit, type InitOption } from './model/init.js';
 import { Model } from './model/model.js';
 import type { Core } from './runtime/core.js';
 import { loadCore, type LoadOptions } from './runtime/load.js';
-import type { Dtype } from './runtime/memory.js';
+import { MAX_WASM_FLOATS, WasmMemory, type ArenaMemory, type Dtype } from './runtime/memory.js';
 import { checkKeys, snapshotObject } from './validate/index.js';
 
 export interface CreateModelOptions extends ModelConfig {
@@ -73,4 +73,33 @@ export function createModelSync(options: CreateModelOptions): Model {
     throw new ConfigError('options.backend', '"wasm" or "js"', describe(backend));
   }
   return new Model(options, kernels);
+}
+
+/** How much memory a core (or a js-backend model) holds. */
+export interface MemoryUsage {
+  /** Bytes reserved by the models and trainers that live there (returned when they are disposed). */
+  reservedBytes: number;
+  /**
+   * Bytes of the memory itself. Wasm memory grows when a reservation does not fit and never
+   * shrinks: disposing every model returns its blocks to the core's allocator for reuse, but the
+   * memory keeps its size until the core is dropped.
+   */
+  memoryBytes: number;
+  /** The most the memory can hold: 4 GiB − 64 MiB for the 32-bit Wasm core, 2^31 floats for the js backend. */
+  limitBytes: number;
+}
+
+/** The memory held by a loaded core (all models on it) or by a model's memory (its own on the js backend). */
+export function memoryUsage(of: Core | Model): MemoryUsage {
+  let memory: ArenaMemory;
+  if (of instanceof Model) memory = of.kernels.memory;
+  else if (isCore(of)) memory = wasmKernels(of).memory;
+  else throw new InvalidArgumentError('of', 'a Core (loadCore()) or a Model', describe(of));
+  const f = memory.f;
+  const wasm = memory instanceof WasmMemory;
+  return {
+    reservedBytes: memory.reserved * f.BYTES_PER_ELEMENT,
+    memoryBytes: f.buffer.byteLength,
+    limitBytes: wasm ? MAX_WASM_FLOATS * 4 : 2 ** 31 * f.BYTES_PER_ELEMENT,
+  };
 }

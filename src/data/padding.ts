@@ -9,7 +9,8 @@
 //
 // Padded steps do not count in the loss and leave the state unchanged (docs/equations.md#masks-lengths-and-lossmask),
 // so the pad value itself never matters for training; it is 0 by default.
-import { InvalidArgumentError, describe } from '../errors.js';
+import { InvalidArgumentError, MemoryLimitError, describe } from '../errors.js';
+import { checkKeys, checkNumber, copyFloats, copyIds, DOMAINS, inDomain, snapshotObject } from '../validate/index.js';
 
 export interface PadOptions {
   /** Value written into padded positions. Default 0. */
@@ -48,17 +49,17 @@ export interface PaddedTargets<Y extends Int32Array | Float32Array> {
  * steps·featureSize, step s holding elements s·F … s·F + F − 1. Every sequence needs ≥ 1 step.
  */
 export function padSequences(seqs: readonly ArrayLike<number>[], featureSize = 1, options: PadOptions = {}): PaddedSequences {
-  const { T, B, lengths, pad } = plan('seqs', seqs, featureSize, options, false);
+  const { T, B, lengths, pad, copies } = plan('seqs', seqs, featureSize, options, false);
   const x = new Float32Array(T * B * featureSize);
-  fill(x, seqs, B, featureSize, lengths, pad);
+  fill(x, copies, B, featureSize, lengths, pad);
   return { x, T, B, lengths };
 }
 
 /** Token-id sequences → x [T,B] ids (for a model with input 'tokens'). */
 export function padTokens(seqs: readonly ArrayLike<number>[], options: PadOptions = {}): PaddedTokens {
-  const { T, B, lengths, pad } = plan('seqs', seqs, 1, options, true);
+  const { T, B, lengths, pad, copies } = plan('seqs', seqs, 1, options, true);
   const x = new Int32Array(T * B);
-  fill(x, seqs, B, 1, lengths, pad);
+  fill(x, copies, B, 1, lengths, pad);
   return { x, T, B, lengths };
 }
 
@@ -71,64 +72,72 @@ export function padTargets(seqs: readonly ArrayLike<number>[], featureSize?: und
 export function padTargets(seqs: readonly ArrayLike<number>[], featureSize: number, options?: PadOptions): PaddedTargets<Float32Array>;
 export function padTargets(seqs: readonly ArrayLike<number>[], featureSize?: number, options: PadOptions = {}): PaddedTargets<Int32Array | Float32Array> {
   if (featureSize === undefined) {
-    const { T, B, lengths, pad } = plan('targets', seqs, 1, options, true);
+    const { T, B, lengths, pad, copies } = plan('targets', seqs, 1, options, true);
     const y = new Int32Array(T * B);
-    fill(y, seqs, B, 1, lengths, pad);
+    fill(y, copies, B, 1, lengths, pad);
     return { y, T, B, lengths };
   }
-  const { T, B, lengths, pad } = plan('targets', seqs, featureSize, options, false);
+  const { T, B, lengths, pad, copies } = plan('targets', seqs, featureSize, options, false);
   const y = new Float32Array(T * B * featureSize);
-  fill(y, seqs, B, featureSize, lengths, pad);
+  fill(y, copies, B, featureSize, lengths, pad);
   return { y, T, B, lengths };
 }
 
 /** A 0/1 mask [T,B] from lengths (1 on each sequence's first lengths[b] steps). */
 export function lengthsToMask(lengths: ArrayLike<number>, T: number): Float32Array {
-  const B = lengths.length;
+  checkNumber('T', T, DOMAINS.T, InvalidArgumentError);
+  const L = copyIds('lengths', lengths, undefined, T + 1);
+  const B = checkNumber('lengths.length (B)', L.length, DOMAINS.B, InvalidArgumentError);
+  if (!inDomain(T * B, DOMAINS.batchFloats)) {
+    throw new MemoryLimitError(`a mask of T = ${T}, B = ${B} holds ${T * B} values; one batch array holds at most ${DOMAINS.batchFloats.max}`);
+  }
   const m = new Float32Array(T * B);
-  for (let b = 0; b < B; b++) for (let t = 0; t < lengths[b] && t < T; t++) m[t * B + b] = 1;
+  for (let b = 0; b < B; b++) for (let t = 0; t < L[b]; t++) m[t * B + b] = 1;
   return m;
 }
 
+const PAD_KEYS: readonly string[] = ['padValue', 'length'];
+/** Ids live in Int32Arrays: anything ≥ 2^31 would wrap (2^32 + 3 would become 3). */
+const MAX_ID = 2 ** 31;
+
+/**
+ * Checks the sequences and options and copies every sequence once (a Proxy or getter is read
+ * once, and a check cannot see other values than the ones padded).
+ */
 function plan(name: string, seqs: readonly ArrayLike<number>[], F: number, options: PadOptions, ids: boolean) {
   if (!Array.isArray(seqs)) throw new InvalidArgumentError(name, 'an array of sequences', describe(seqs));
-  if (seqs.length === 0) throw new InvalidArgumentError(name, 'at least one sequence', 'an empty array');
-  if (!Number.isInteger(F) || F < 1) throw new InvalidArgumentError('featureSize', 'an integer ≥ 1', describe(F));
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'an object { padValue?, length? }', describe(options));
-  const pad = options.padValue ?? 0;
-  if (typeof pad !== 'number' || !Number.isFinite(pad) || (ids && !Number.isInteger(pad))) {
-    throw new InvalidArgumentError('options.padValue', ids ? 'an integer id' : 'a finite number', describe(pad));
-  }
   const B = seqs.length;
+  if (B === 0) throw new InvalidArgumentError(name, 'at least one sequence', 'an empty array');
+  checkNumber(name === 'seqs' ? 'seqs.length (B)' : `${name}.length (B)`, B, DOMAINS.B, InvalidArgumentError);
+  checkNumber('featureSize', F, DOMAINS.featureSize, InvalidArgumentError);
+  const o = snapshotObject('options', options, 'an object { padValue?, length? }', { ErrorClass: InvalidArgumentError }) ?? {};
+  checkKeys('options', o, PAD_KEYS, InvalidArgumentError);
+  const pad = o.padValue === undefined ? 0
+    : checkNumber('options.padValue', o.padValue, ids ? { integer: true, min: 0, max: MAX_ID, maxOpen: true } : DOMAINS.padValue, InvalidArgumentError);
   const lengths = new Int32Array(B);
+  const copies: (Float32Array | Int32Array)[] = new Array(B);
   let longest = 0;
   for (let b = 0; b < B; b++) {
-    const s = seqs[b];
-    if (!isNumbers(s)) throw new InvalidArgumentError(`${name}[${b}]`, 'an array or typed array of numbers', describe(s));
+    const s = ids ? copyIds(`${name}[${b}]`, seqs[b], undefined, MAX_ID) : copyFloats(`${name}[${b}]`, seqs[b], undefined, 'float32') as Float32Array;
     if (s.length === 0 || s.length % F !== 0) {
       throw new InvalidArgumentError(`${name}[${b}]`, `a positive multiple of featureSize ${F} values (≥ 1 step)`, `length ${s.length}`);
     }
-    for (let i = 0; i < s.length; i++) {
-      const v = s[i];
-      if (typeof v !== 'number' || !Number.isFinite(v) || (ids && (!Number.isInteger(v) || v < 0))) {
-        throw new InvalidArgumentError(`${name}[${b}][${i}]`, ids ? 'an integer id ≥ 0' : 'a finite number', describe(v));
-      }
-    }
+    copies[b] = s;
     lengths[b] = s.length / F;
     longest = Math.max(longest, lengths[b]);
   }
   let T = longest;
-  if (options.length !== undefined) {
-    const n = options.length;
-    if (!Number.isInteger(n) || n < longest) {
-      throw new InvalidArgumentError('options.length', `an integer ≥ the longest sequence (${longest} steps)`, describe(n));
-    }
-    T = n;
+  if (o.length !== undefined) {
+    T = checkNumber('options.length', o.length, { ...DOMAINS.padLength, min: Math.max(1, longest) }, InvalidArgumentError);
   }
-  return { T, B, lengths, pad };
+  if (!inDomain(T * B * F, DOMAINS.batchFloats)) {
+    throw new MemoryLimitError(`a padded batch of T = ${T}, B = ${B}, ${F} features holds ${T * B * F} values; one batch array holds at most ${DOMAINS.batchFloats.max}`);
+  }
+  return { T, B, lengths, pad, copies };
 }
 
 function fill(out: Int32Array | Float32Array, seqs: readonly ArrayLike<number>[], B: number, F: number, lengths: Int32Array, pad: number): void {
+  // `seqs` are the owned copies made by plan()
   if (pad !== 0) out.fill(pad);
   for (let b = 0; b < B; b++) {
     const s = seqs[b];
@@ -139,6 +148,3 @@ function fill(out: Int32Array | Float32Array, seqs: readonly ArrayLike<number>[]
   }
 }
 
-function isNumbers(v: unknown): v is ArrayLike<number> {
-  return (ArrayBuffer.isView(v) && !(v instanceof DataView)) || Array.isArray(v);
-}

@@ -15,6 +15,7 @@
 //     tokens:  [ row 0 ........ | row 1 ........ | ... | row B−1 ....... | rest ]
 //     chunk k: x = steps k·T .. k·T+T−1 of every row, y = the same shifted by one token
 import { InvalidArgumentError, describe } from '../errors.js';
+import { checkKeys, checkNumber, copyIds, DOMAINS, inDomain, snapshotObject } from '../validate/index.js';
 
 export interface TokenChunk {
   /** Input ids, time-major [T,B]. Reused: overwritten by the next call of next(). */
@@ -52,32 +53,30 @@ export class TokenStream {
   private _position = 0;
 
   /**
-   * `tokens` is copied into an Int32Array unless it already is one (then it is used in place
-   * and must not change while the stream is in use).
+   * `tokens` is copied into an Int32Array the stream owns (each element read once), so later
+   * changes to the caller's array do not reach it.
    */
   constructor(tokens: ArrayLike<number>, options: TokenStreamOptions) {
-    if (!isNumbers(tokens)) throw new InvalidArgumentError('tokens', 'an array or typed array of token ids', describe(tokens));
-    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'an object { T, B }', describe(options));
-    const { T, B, vocabSize } = options;
-    positiveInt('options.T', T);
-    positiveInt('options.B', B);
-    if (vocabSize !== undefined) positiveInt('options.vocabSize', vocabSize);
-    const limit = vocabSize ?? 0x7fffffff;
-    for (let i = 0; i < tokens.length; i++) {
-      const v = tokens[i];
-      if (!Number.isInteger(v) || v < 0 || v >= limit) {
-        throw new InvalidArgumentError(`tokens[${i}]`, `an integer id in [0, ${limit - 1}]`, describe(v));
-      }
+    const o = snapshotObject('options', options, 'an object { T, B, vocabSize? }', { ErrorClass: InvalidArgumentError });
+    if (o === undefined) throw new InvalidArgumentError('options', 'an object { T, B, vocabSize? }', 'undefined');
+    checkKeys('options', o, ['T', 'B', 'vocabSize'], InvalidArgumentError);
+    const T = checkNumber('options.T', o.T, DOMAINS.T, InvalidArgumentError);
+    const B = checkNumber('options.B', o.B, DOMAINS.B, InvalidArgumentError);
+    const vocabSize = o.vocabSize === undefined ? undefined : checkNumber('options.vocabSize', o.vocabSize, DOMAINS.vocabSize, InvalidArgumentError);
+    // ids live in Int32Arrays: without a vocabulary, anything ≥ 2^31 would wrap
+    const owned = copyIds('tokens', tokens, undefined, vocabSize ?? 2 ** 31);
+    if (!inDomain(T * B, DOMAINS.batchFloats)) {
+      throw new InvalidArgumentError('options', `T·B within ${DOMAINS.batchFloats.max} ids per chunk`, `T ${T}, B ${B}`);
     }
-    const rowLength = Math.floor((tokens.length - 1) / B);
+    const rowLength = Math.floor((owned.length - 1) / B);
     if (rowLength < T) {
-      throw new InvalidArgumentError('tokens', `at least B·T + 1 = ${B * T + 1} tokens for B=${B} rows of T=${T} steps`, `${tokens.length} tokens`);
+      throw new InvalidArgumentError('tokens', `at least B·T + 1 = ${B * T + 1} tokens for B=${B} rows of T=${T} steps`, `${owned.length} tokens`);
     }
     this.T = T;
     this.B = B;
     this.rowLength = rowLength;
     this.chunksPerEpoch = Math.floor(rowLength / T);
-    this.tokens = tokens instanceof Int32Array ? tokens : Int32Array.from(tokens);
+    this.tokens = owned;
     this.chunk = { x: new Int32Array(T * B), y: new Int32Array(T * B), T, B, reset: true };
   }
 
@@ -95,7 +94,7 @@ export class TokenStream {
     if (!Number.isInteger(position) || position < 0 || position >= this.chunksPerEpoch) {
       throw new InvalidArgumentError('position', `an integer in [0, ${this.chunksPerEpoch - 1}]`, describe(position));
     }
-    if (!Number.isInteger(epoch) || epoch < 0) throw new InvalidArgumentError('epoch', 'an integer ≥ 0', describe(epoch));
+    checkNumber('epoch', epoch, DOMAINS.epoch, InvalidArgumentError);
     this._position = position;
     this._epoch = epoch;
   }
@@ -123,12 +122,4 @@ export class TokenStream {
     }
     return this.chunk;
   }
-}
-
-function positiveInt(name: string, v: unknown): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new InvalidArgumentError(name, 'an integer ≥ 1', describe(v));
-}
-
-function isNumbers(v: unknown): v is ArrayLike<number> {
-  return (ArrayBuffer.isView(v) && !(v instanceof DataView)) || Array.isArray(v);
 }

@@ -10,6 +10,7 @@ import type { Kernels } from '../backends/kernels.js';
 import { BusyError, InvalidArgumentError, describe } from '../errors.js';
 import { Lifetime } from '../runtime/lifetime.js';
 import { copyFloats, copyIds } from '../validate/arrays.js';
+import { checkKeys, checkNumber, DOMAINS, optionalNumber } from '../validate/index.js';
 import type { Batch, Numbers, OwnedBatch } from './batch.js';
 import { BatchReader } from './batch.js';
 import { resolveConfig, type ModelConfig, type ResolvedConfig } from './config.js';
@@ -59,6 +60,8 @@ export interface GenerateOptions {
   /** Seed of this call's sampler; default: the model's own sampler continues. */
   seed?: number;
 }
+
+const GENERATE_KEYS: readonly string[] = ['prime', 'length', 'temperature', 'seed'];
 
 export class Model {
   readonly config: ResolvedConfig;
@@ -227,14 +230,13 @@ export class Model {
     }
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'an object { prime, length, temperature?, seed? }', describe(options));
     // every option read once; the prime ids copied and checked before anything runs
-    const { prime: primeIn, length, temperature: t, seed } = options;
-    const temperature = t ?? 1;
+    checkKeys('options', options, GENERATE_KEYS, InvalidArgumentError);
+    const { prime: primeIn, length: lengthIn, temperature: t, seed: seedIn } = options;
     const prime = copyIds('options.prime', primeIn, undefined, cfg.inputSize);
     if (prime.length < 1) throw new InvalidArgumentError('options.prime', 'at least one token id', describe(primeIn));
-    if (!Number.isInteger(length) || length < 0) throw new InvalidArgumentError('options.length', 'an integer ≥ 0', describe(length));
-    if (typeof temperature !== 'number' || !(temperature >= 0) || !Number.isFinite(temperature)) {
-      throw new InvalidArgumentError('options.temperature', 'a finite number ≥ 0', describe(temperature));
-    }
+    const length = checkNumber('options.length', lengthIn, DOMAINS.generateSteps, InvalidArgumentError);
+    const temperature = optionalNumber('options.temperature', t, DOMAINS.temperature, 1, InvalidArgumentError);
+    const seed = seedIn === undefined ? undefined : checkNumber('options.seed', seedIn, DOMAINS.seed, InvalidArgumentError);
     const rng = seed === undefined ? this.rng : new Rng(seed);
     const out = new Int32Array(length);
     let state = this.predict({ x: prime, T: prime.length, B: 1 }, { at: 'last' });

@@ -41,6 +41,8 @@ export const DOMAINS = d({
   length: { integer: true, min: 1, max: MAX_STEPS, doc: 'real steps of one sequence (also ≤ T)' },
   padLength: { integer: true, min: 1, max: MAX_STEPS, doc: 'padSequences/padTokens/padTargets length (never wraps modulo 2^32)' },
   padValue: { min: -3.4028234663852886e38, max: 3.4028234663852886e38, doc: 'value written into padded positions (float32 range)' },
+  // one array of a batch (x or y) can never be larger than the work arena's one block
+  batchFloats: { integer: true, min: 0, max: 2 ** 28, doc: 'values of one batch array, e.g. a padded x of T·B·featureSize' },
   featureSize: { integer: true, min: 1, max: 2 ** 24, doc: 'features per step of padded dense sequences' },
 
   // ── optimizers

@@ -25,7 +25,7 @@ describe('padSequences', () => {
     expect(() => padSequences([], 1)).toThrow(InvalidArgumentError);
     expect(() => padSequences([[1], []], 1)).toThrow(/seqs\[1\]/);
     expect(() => padSequences([[1, 2, 3]], 2)).toThrow(/multiple of featureSize 2/);
-    expect(() => padSequences([[1, NaN]], 1)).toThrow(/seqs\[0\]\[1\]/);
+    expect(() => padSequences([[1, NaN]], 1)).toThrow(/seqs\[0\]: element 1 is NaN/);
     expect(() => padSequences([[1]], 0)).toThrow(/featureSize/);
   });
 });

@@ -14,7 +14,7 @@
 // usually does; an IRNN or an LSTM goes to ≈ 0.
 import type { Batch } from '../../model/batch.js';
 import type { LossSpec } from '../../model/loss.js';
-import { intOption, objectOption, toRng, type RngOrSeed } from './common.js';
+import { checkBatchSize, intOption, objectOption, toRng, type RngOrSeed } from './common.js';
 
 export const lossSpec: LossSpec = { loss: 'mse', at: 'last' };
 export const inputSize = 2;
@@ -39,9 +39,10 @@ export interface AddingBatch extends Batch {
 
 /** One batch of the adding problem; pass an Rng to continue a stream of batches, or a seed. */
 export function addingBatch(options: AddingOptions, rng?: RngOrSeed): AddingBatch {
-  objectOption('options', options);
+  options = objectOption('options', options, ['T', 'B']);
   const T = intOption('options.T', options.T, undefined, 2);
   const B = intOption('options.B', options.B, undefined, 1);
+  checkBatchSize(T, B, 2);
   const r = toRng(rng);
   const x = new Float32Array(T * B * 2);
   const y = new Float32Array(B);

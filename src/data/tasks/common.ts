@@ -1,5 +1,6 @@
 // Shared argument handling of the task generators.
-import { InvalidArgumentError, describe } from '../../errors.js';
+import { InvalidArgumentError, MemoryLimitError, describe } from '../../errors.js';
+import { checkKeys, checkNumber, DOMAINS, inDomain, optionalNumber, snapshotObject } from '../../validate/index.js';
 import { Rng } from '../../model/rng.js';
 
 /** A generator's randomness: an Rng (continued, so successive batches differ) or a seed (a fresh Rng). */
@@ -8,32 +9,31 @@ export type RngOrSeed = Rng | number;
 export function toRng(rng: RngOrSeed | undefined, name = 'rng'): Rng {
   if (rng === undefined) return new Rng(0);
   if (rng instanceof Rng) return rng;
-  if (typeof rng !== 'number' || !Number.isInteger(rng) || rng < 0 || rng > 0xffffffff) {
-    throw new InvalidArgumentError(name, 'an Rng or an integer seed in [0, 2^32)', describe(rng));
-  }
+  if (!inDomain(rng, DOMAINS.seed)) throw new InvalidArgumentError(name, 'an Rng or an integer seed in [0, 2^32)', describe(rng));
   return new Rng(rng);
 }
 
 export function intOption(name: string, v: unknown, fallback: number | undefined, min: number, max = 1 << 24): number {
-  if (v === undefined) {
-    if (fallback === undefined) throw new InvalidArgumentError(name, `an integer in [${min}, ${max}]`, 'undefined');
-    return fallback;
-  }
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new InvalidArgumentError(name, `an integer in [${min}, ${max}]`, describe(v));
-  }
-  return v;
+  const domain = { integer: true, min, max };
+  if (v === undefined && fallback !== undefined) return fallback;
+  return checkNumber(name, v, domain, InvalidArgumentError);
 }
 
 export function numberOption(name: string, v: unknown, fallback: number, min: number, max: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) {
-    throw new InvalidArgumentError(name, `a number in [${min}, ${max}]`, describe(v));
-  }
-  return v;
+  return optionalNumber(name, v, { min, max }, fallback, InvalidArgumentError);
 }
 
-export function objectOption<T>(name: string, v: T): T {
-  if (v === null || typeof v !== 'object') throw new InvalidArgumentError(name, 'an object', describe(v));
-  return v;
+/** The options read once into plain data, with unknown keys refused (naming the nearest). */
+export function objectOption<T>(name: string, v: T, keys: readonly string[]): T {
+  const o = snapshotObject(name, v, 'an object', { ErrorClass: InvalidArgumentError });
+  if (o === undefined) throw new InvalidArgumentError(name, 'an object', describe(v));
+  checkKeys(name, o, keys, InvalidArgumentError);
+  return o as T;
+}
+
+/** Refuses a batch whose arrays (T·B·perStep values) could never be allocated or trained on. */
+export function checkBatchSize(T: number, B: number, perStep: number): void {
+  if (!inDomain(T * B * perStep, DOMAINS.batchFloats)) {
+    throw new MemoryLimitError(`a batch of T = ${T}, B = ${B} with ${perStep} values per step holds ${T * B * perStep} values; one batch array holds at most ${DOMAINS.batchFloats.max}`);
+  }
 }

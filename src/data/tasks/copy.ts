@@ -16,7 +16,7 @@
 // Guessing the symbols without memory costs log K per recall step (BASELINE_LOSS(K)).
 import type { Batch } from '../../model/batch.js';
 import type { LossSpec } from '../../model/loss.js';
-import { intOption, objectOption, toRng, type RngOrSeed } from './common.js';
+import { checkBatchSize, intOption, objectOption, toRng, type RngOrSeed } from './common.js';
 
 export const lossSpec: LossSpec = { loss: 'cross-entropy', at: 'every' };
 export const input = 'tokens';
@@ -51,11 +51,12 @@ export function baselineLoss(symbols = 8): number {
 
 /** One batch of the copy task; pass an Rng to continue a stream of batches, or a seed. */
 export function copyBatch(options: CopyOptions, rng?: RngOrSeed): CopyBatch {
-  objectOption('options', options);
+  options = objectOption('options', options, ['B', 'length', 'delay', 'symbols']);
   const B = intOption('options.B', options.B, undefined, 1);
   const { S, D, K } = resolve(options);
   const r = toRng(rng);
   const T = 2 * S + D, BLANK = K, GO = K + 1;
+  checkBatchSize(T, B, 1);
   const x = new Int32Array(T * B).fill(BLANK);
   const y = new Int32Array(T * B).fill(BLANK);
   const lossMask = new Float32Array(T * B);
@@ -73,10 +74,11 @@ export function copyBatch(options: CopyOptions, rng?: RngOrSeed): CopyBatch {
 }
 
 function resolve(options: Omit<CopyOptions, 'B'>): { S: number; D: number; K: number } {
-  objectOption('options', options);
+  options = objectOption('options', options, ['B', 'length', 'delay', 'symbols']);
   return {
-    S: intOption('options.length', options.length, 10, 1),
-    D: intOption('options.delay', options.delay, 20, 1),
-    K: intOption('options.symbols', options.symbols, 8, 1),
+    // T = 2·length + delay steps stays within a batch's 2^24, and the K + 2 ids within a vocabulary's
+    S: intOption('options.length', options.length, 10, 1, 1 << 22),
+    D: intOption('options.delay', options.delay, 20, 1, 1 << 23),
+    K: intOption('options.symbols', options.symbols, 8, 1, (1 << 24) - 2),
   };
 }

@@ -85,7 +85,7 @@ export function embeddedReber(rng: Rng): { ids: number[]; next: number[] } {
 
 /** One batch of embedded Reber strings; pass an Rng to continue a stream of batches, or a seed. */
 export function reberBatch(options: ReberOptions, rng?: RngOrSeed): ReberBatch {
-  objectOption('options', options);
+  options = objectOption('options', options, ['B', 'maxLength']);
   const B = intOption('options.B', options.B, undefined, 1);
   const maxLength = intOption('options.maxLength', options.maxLength, 50, 9);
   const r = toRng(rng);

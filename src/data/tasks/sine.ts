@@ -11,7 +11,7 @@
 // the current value again (persistence) is the naive baseline (persistenceMSE).
 import type { Batch } from '../../model/batch.js';
 import type { LossSpec } from '../../model/loss.js';
-import { intOption, numberOption, objectOption, toRng, type RngOrSeed } from './common.js';
+import { checkBatchSize, intOption, numberOption, objectOption, toRng, type RngOrSeed } from './common.js';
 
 export const lossSpec: LossSpec = { loss: 'mse', at: 'every' };
 export const inputSize = 1;
@@ -39,7 +39,7 @@ export interface SineBatch extends Batch {
 
 /** One batch of noisy sines; pass an Rng to continue a stream of batches, or a seed. */
 export function sineBatch(options: SineOptions, rng?: RngOrSeed): SineBatch {
-  objectOption('options', options);
+  options = objectOption('options', options, ['T', 'B', 'noise', 'minPeriod', 'maxPeriod', 'minAmplitude', 'cleanTargets']);
   const T = intOption('options.T', options.T, undefined, 1);
   const B = intOption('options.B', options.B, undefined, 1);
   const noise = numberOption('options.noise', options.noise, 0.1, 0, 1e6);
@@ -47,6 +47,7 @@ export function sineBatch(options: SineOptions, rng?: RngOrSeed): SineBatch {
   const maxPeriod = numberOption('options.maxPeriod', options.maxPeriod, Math.max(32, minPeriod), minPeriod, 1e9);
   const minAmplitude = numberOption('options.minAmplitude', options.minAmplitude, 0.5, 0, 1);
   const clean = options.cleanTargets === true;
+  checkBatchSize(T, B, 1);
   const r = toRng(rng);
   const x = new Float32Array(T * B);
   const y = new Float32Array(T * B);
