@@ -96,13 +96,17 @@ export function snapshot(argument: string, value: unknown, options: SnapshotOpti
       }
       const keys = Object.keys(obj);
       if (keys.length > maxElements) throw new E(path, `an object with at most ${maxElements} keys`, `${keys.length} keys`);
-      const out: { [key: string]: PlainData } = Object.create(null);
+      const out: { [key: string]: PlainData } = {};
       for (const key of keys) {
         const v = (obj as Record<string, unknown>)[key];
-        out[key] = depth === 0 && opaque.includes(key) ? v as PlainData : copy(`${path}.${key}`, v, depth + 1);
+        // defined, not assigned: a key "__proto__" (JSON.parse makes one) must stay a plain key
+        // instead of replacing the copy's prototype
+        Object.defineProperty(out, key, {
+          value: depth === 0 && opaque.includes(key) ? v as PlainData : copy(`${path}.${key}`, v, depth + 1),
+          enumerable: true, writable: true, configurable: true,
+        });
       }
-      // a null-prototype result would surprise callers that spread or print it
-      return Object.assign({}, out);
+      return out;
     } finally {
       seen.delete(obj);
     }
