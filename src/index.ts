@@ -23,7 +23,8 @@ export {
   encodeSafetensors, decodeSafetensors, DEFAULT_MAX_HEADER_BYTES,
   type SafetensorsDtype, type TensorData, type NamedTensor, type SafetensorsTensor, type DecodedSafetensors, type SafetensorsLimits,
 } from './model/safetensors.js';
-export { modelToSafetensors, modelFromSafetensors, loadSafetensorsInto, type LoadModelOptions, type SaveOptions } from './model/serialize.js';
+export { modelToSafetensors, loadSafetensorsInto, type SaveOptions } from './model/serialize.js';
+export { modelFromSafetensors, type LoadModelOptions } from './model-file.js';
 // worker
 // the browser's worker factory is at 'unrolled/worker' (src/worker/browser.ts), so that bundles without it carry no worker chunk
 export { TrainingWorker, TrainingWorkerError, type TrainingWorkerOptions, type WorkerEndpoint, type TrainingEvents, type TrainingWorkerState, type GenerateRequest } from './worker/client.js';

@@ -7,7 +7,7 @@ import { CharVocab } from '../data/vocab.js';
 import type { Model } from '../model/model.js';
 import { sample } from '../model/model.js';
 import { Rng } from '../model/rng.js';
-import { modelFromSafetensors } from '../model/serialize.js';
+import { modelFromSafetensors } from '../model-file.js';
 import { restoreCheckpoint } from '../train/checkpoint.js';
 import { VOCAB_METADATA_KEY } from '../worker/protocol.js';
 import { Flags, parse, UsageError } from './args.js';

@@ -3,10 +3,11 @@
 //
 //   format: "unrolled", unrolled_format_version: "1", unrolled_config: JSON of model.config
 //
-// so a file loads back into unrolled by itself (modelFromSafetensors) and into PyTorch with
+// so a file loads back into unrolled by itself (modelFromSafetensors in src/model-file.ts, which
+// creates the model from what readModelFile returns) and into PyTorch with
 // load_state_dict(strict=True) (torch.nn.LSTM etc. plus a Linear `head`). Files without that
 // metadata (e.g. written by PyTorch) load into a model you create (loadSafetensorsInto).
-import { createModel, type CreateModelOptions } from '../create.js';
+// Nothing here creates a model: creation depends on the model, so this file stays below it.
 import { CheckpointError, ConfigError, InvalidArgumentError, describe } from '../errors.js';
 import { MODEL_CONFIG_KEYS, resolveConfig, type ResolvedConfig } from './config.js';
 import { parameterTable } from './layout.js';
@@ -17,12 +18,6 @@ export const FORMAT_NAME = 'unrolled';
 export const FORMAT_VERSION = '1';
 /** Metadata keys unrolled writes itself; extraMetadata cannot use them. */
 export const RESERVED_METADATA_KEYS: readonly string[] = ['format', 'unrolled_format_version', 'unrolled_config'];
-
-export interface LoadModelOptions extends SafetensorsLimits {
-  backend?: CreateModelOptions['backend'];
-  dtype?: CreateModelOptions['dtype'];
-  core?: CreateModelOptions['core'];
-}
 
 export interface SaveOptions {
   /**
@@ -74,9 +69,17 @@ export function configFromMetadata(metadata: Record<string, string>): ResolvedCo
   if (version !== FORMAT_VERSION) {
     throw new CheckpointError(`checkpoint: unrolled_format_version ${describe(version)} is not supported (this version reads "${FORMAT_VERSION}")`);
   }
+  return configFromJson(metadata.unrolled_config);
+}
+
+/**
+ * A stored unrolled_config (model files and training checkpoints hold the same JSON) read and
+ * checked; CheckpointError if it is not JSON, not an object, has unknown fields or is invalid.
+ */
+export function configFromJson(json: string): ResolvedConfig {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(metadata.unrolled_config);
+    parsed = JSON.parse(json);
   } catch (e) {
     throw new CheckpointError(`checkpoint: unrolled_config is not valid JSON (${(e as Error).message})`);
   }
@@ -89,14 +92,34 @@ export function configFromMetadata(metadata: Record<string, string>): ResolvedCo
       throw new CheckpointError(`checkpoint: unrolled_config has the unknown field ${JSON.stringify(key)} (written by a newer version?)`);
     }
   }
-  let config: ResolvedConfig;
   try {
-    config = resolveConfig(parsed as ResolvedConfig);
+    return resolveConfig(parsed as ResolvedConfig);
   } catch (e) {
     if (e instanceof ConfigError) throw new CheckpointError(`checkpoint: unrolled_config is invalid: ${e.message}`);
     throw e;
   }
-  return config;
+}
+
+/**
+ * The tensor `name` checked to be F32 or F64 with `shape` and finite values (representable as f32
+ * when the model computes in f32): the same rules for model files and training checkpoints.
+ */
+export function checkedFloatTensor(tensors: Map<string, SafetensorsTensor>, name: string, shape: readonly number[], f32: boolean): Float32Array | Float64Array {
+  const t = tensors.get(name);
+  if (!t) throw new CheckpointError(`checkpoint: tensor ${JSON.stringify(name)} is missing (shape [${shape.join(', ')}])`);
+  if (t.dtype !== 'F32' && t.dtype !== 'F64') throw new CheckpointError(`checkpoint: tensor ${JSON.stringify(name)} has dtype ${t.dtype}; expected F32 or F64`);
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new CheckpointError(`checkpoint: tensor ${JSON.stringify(name)} has shape [${t.shape.join(', ')}]; expected [${shape.join(', ')}]`);
+  }
+  const data = t.data as Float32Array | Float64Array;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (!Number.isFinite(v)) throw new CheckpointError(`checkpoint: tensor ${JSON.stringify(name)} element ${i} is ${v} (values must be finite)`);
+    if (f32 && !Number.isFinite(Math.fround(v))) {
+      throw new CheckpointError(`checkpoint: tensor ${JSON.stringify(name)} element ${i} is ${v}, which overflows float32 (the model computes in f32)`);
+    }
+  }
+  return data;
 }
 
 /**
@@ -113,20 +136,7 @@ function checkTensors(tensors: Map<string, SafetensorsTensor>, config: ResolvedC
   }
   const dict: Record<string, Float32Array | Float64Array> = {};
   for (const s of slots) {
-    const t = tensors.get(s.name);
-    if (!t) throw new CheckpointError(`checkpoint: tensor ${JSON.stringify(s.name)} is missing (shape [${s.shape.join(', ')}])`);
-    if (t.dtype !== 'F32' && t.dtype !== 'F64') throw new CheckpointError(`checkpoint: tensor ${JSON.stringify(s.name)} has dtype ${t.dtype}; expected F32 or F64`);
-    if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i])) {
-      throw new CheckpointError(`checkpoint: tensor ${JSON.stringify(s.name)} has shape [${t.shape.join(', ')}]; expected [${s.shape.join(', ')}]`);
-    }
-    const data = t.data as Float32Array | Float64Array;
-    for (let i = 0; i < data.length; i++) {
-      const v = data[i];
-      if (!Number.isFinite(v)) throw new CheckpointError(`checkpoint: tensor ${JSON.stringify(s.name)} element ${i} is ${v} (values must be finite)`);
-      if (f32 && !Number.isFinite(Math.fround(v))) {
-        throw new CheckpointError(`checkpoint: tensor ${JSON.stringify(s.name)} element ${i} is ${v}, which overflows float32 (the model computes in f32)`);
-      }
-    }
+    const data = checkedFloatTensor(tensors, s.name, s.shape, f32);
     Object.defineProperty(dict, s.name, { value: data, enumerable: true, writable: true, configurable: true });
   }
   return dict;
@@ -140,23 +150,14 @@ function decode(bytes: Uint8Array | ArrayBuffer, limits: SafetensorsLimits): Dec
 }
 
 /**
- * A new model from a file written by modelToSafetensors: its configuration from the metadata, its
- * weights (F32 or F64) from the tensors. Everything is validated before the model is created.
+ * The configuration and weights of a file written by modelToSafetensors, everything validated:
+ * what modelFromSafetensors creates a model from. `f32`: the weights must fit float32 (false only
+ * for a float64 model on the js backend).
  */
-export async function modelFromSafetensors(bytes: Uint8Array | ArrayBuffer, options: LoadModelOptions = {}): Promise<Model> {
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'an object', describe(options));
-  const { tensors, metadata } = decode(bytes, { maxHeaderBytes: options.maxHeaderBytes });
+export function readModelFile(bytes: Uint8Array | ArrayBuffer, limits: SafetensorsLimits, f32: boolean): { config: ResolvedConfig; weights: Record<string, Float32Array | Float64Array> } {
+  const { tensors, metadata } = decode(bytes, limits);
   const config = configFromMetadata(metadata);
-  const f32 = !(options.backend === 'js' && options.dtype === 'float64');
-  const dict = checkTensors(tensors, config, f32);
-  const model = await createModel({ ...config, backend: options.backend, dtype: options.dtype, core: options.core });
-  try {
-    model.loadStateDict(dict);
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
-  return model;
+  return { config, weights: checkTensors(tensors, config, f32) };
 }
 
 /** Architecture fields that must agree when a file carries unrolled metadata (seed and input kind may differ). */

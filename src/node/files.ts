@@ -16,7 +16,8 @@ import { basename, dirname, join } from 'node:path';
 import { FileError, InvalidArgumentError, describe } from '../errors.js';
 import type { Model } from '../model/model.js';
 import { decodeSafetensors, type DecodedSafetensors, type SafetensorsLimits } from '../model/safetensors.js';
-import { modelFromSafetensors, modelToSafetensors, type LoadModelOptions, type SaveOptions } from '../model/serialize.js';
+import { modelToSafetensors, type SaveOptions } from '../model/serialize.js';
+import { modelFromSafetensors, type LoadModelOptions } from '../model-file.js';
 
 function checkPath(path: unknown): asserts path is string {
   if (typeof path !== 'string' || path.length === 0) throw new InvalidArgumentError('path', 'a non-empty file path', describe(path));

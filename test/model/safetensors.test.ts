@@ -13,7 +13,8 @@ import {
   DEFAULT_MAX_HEADER_BYTES, decodeSafetensors, encodeSafetensors, setHostLittleEndianForTesting,
   type NamedTensor,
 } from '../../src/model/safetensors.js';
-import { loadSafetensorsInto, modelFromSafetensors, modelToSafetensors } from '../../src/model/serialize.js';
+import { loadSafetensorsInto, modelToSafetensors } from '../../src/model/serialize.js';
+import { modelFromSafetensors } from '../../src/model-file.js';
 import { ALL_BACKENDS, lcg, makeModel, randn, relErr, scalarCore, simdCore, type BackendName } from '../helpers.js';
 
 const TOL = 1e-5;
