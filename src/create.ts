@@ -5,7 +5,7 @@ import { WasmKernels } from './backends/wasm.js';
 import { ConfigError, InvalidArgumentError, describe } from './errors.js';
 import { CREATE_OPTION_KEYS, MODEL_CONFIG_KEYS, type ModelConfig } from './model/config.js';
 import { resolveInit, type InitOption } from './model/init.js';
-import { Model } from './model/model.js';
+import { Model, type Floats } from './model/model.js';
 import type { Core } from './runtime/core.js';
 import { loadCore, type LoadOptions } from './runtime/load.js';
 import { MAX_WASM_FLOATS, WasmMemory, type ArenaMemory, type Dtype } from './runtime/memory.js';
@@ -47,6 +47,12 @@ function readOptions(options: unknown): CreateModelOptions {
   return plain as unknown as CreateModelOptions;
 }
 
+/** The array type of a model's results, from its options: Float64Array only for `dtype: 'float64'`. */
+export type FloatsOf<O> = O extends { dtype: infer D }
+  ? 'float64' extends D ? ('float32' extends D ? Floats : Float64Array) : Float32Array
+  : Float32Array;
+
+export async function createModel<O extends CreateModelOptions>(options: O): Promise<Model<FloatsOf<O>>>;
 export async function createModel(options: CreateModelOptions): Promise<Model> {
   options = readOptions(options);
   const backend = options.backend ?? 'wasm';
@@ -57,6 +63,7 @@ export async function createModel(options: CreateModelOptions): Promise<Model> {
 }
 
 /** Synchronous creation: the js backend, or the wasm backend with an already loaded core. */
+export function createModelSync<O extends CreateModelOptions>(options: O): Model<FloatsOf<O>>;
 export function createModelSync(options: CreateModelOptions): Model {
   options = readOptions(options);
   const backend = options.backend ?? 'wasm';

@@ -29,25 +29,26 @@ export interface PredictInput {
   mask?: Numbers; lengths?: Numbers; h0?: Numbers; c0?: Numbers;
 }
 
-export interface Prediction {
+/** The arrays a model returns: Float32Array, or Float64Array on the js backend with dtype 'float64'. */
+export interface Prediction<F extends Floats = Floats> {
   /** Head outputs [T,B,O] (at 'every') or [B,O] (at 'last'): logits or values. */
-  y: Floats;
+  y: F;
   /** Final hidden state [L,B,H] (the state at each sequence's last real step). */
-  hN: Floats;
+  hN: F;
   /** Final cell state [L,B,H], LSTM only. */
-  cN: Floats | null;
+  cN: F | null;
 }
 
-export interface GradientResult extends Prediction {
+export interface GradientResult<F extends Floats = Floats> extends Prediction<F> {
   loss: number;
   /** ∂loss/∂parameter by PyTorch state_dict name, shaped like the parameter. */
-  grads: Record<string, Floats>;
+  grads: Record<string, F>;
   /** ∂loss/∂h0 [L,B,H]. */
-  dh0: Floats;
+  dh0: F;
   /** ∂loss/∂c0 [L,B,H], LSTM only. */
-  dc0: Floats | null;
+  dc0: F | null;
   /** With `diagnostics`: ‖∂E/∂h_t‖ over the batch, per layer [L][T]. */
-  gradNormsOverTime?: Floats[];
+  gradNormsOverTime?: F[];
 }
 
 export interface GenerateOptions {
@@ -63,7 +64,11 @@ export interface GenerateOptions {
 
 const GENERATE_KEYS: readonly string[] = ['prime', 'length', 'temperature', 'seed'];
 
-export class Model {
+/**
+ * A recurrent stack with a linear head. `F` is the array type of its results: `createModel`
+ * returns `Model<Float32Array>`, or `Model<Float64Array>` for `{ backend: 'js', dtype: 'float64' }`.
+ */
+export class Model<F extends Floats = Floats> {
   readonly config: ResolvedConfig;
   /** @internal the network's offsets and data flow */
   readonly net: Network;
@@ -110,11 +115,11 @@ export class Model {
   parameterShape(name: string): number[] { return [...this.slot(name).shape]; }
 
   /** A copy of one parameter (row-major, PyTorch layout). */
-  getParameter(name: string): Floats {
+  getParameter(name: string): F {
     this.lifetime.assertAlive();
     const s = this.slot(name);
     const at = this.net.params.base + s.offset;
-    return this.kernels.memory.f.slice(at, at + s.size);
+    return this.kernels.memory.f.slice(at, at + s.size) as F; // F is the arena's array type
   }
 
   /** Overwrites one parameter; values must be finite and exactly the parameter's size. */
@@ -132,11 +137,11 @@ export class Model {
   }
 
   /** All parameters by PyTorch state_dict name (copies). */
-  stateDict(): Record<string, Floats> {
+  stateDict(): Record<string, F> {
     this.lifetime.assertAlive();
     const out: Record<string, Floats> = {};
     for (const s of this.slots) out[s.name] = this.getParameter(s.name);
-    return out;
+    return out as Record<string, F>;
   }
 
   /** Loads every parameter by name; all are read and checked before any is written. */
@@ -175,7 +180,7 @@ export class Model {
   }
 
   /** Forward pass: the head's outputs and the final states. */
-  predict(input: PredictInput, options: { at?: 'every' | 'last' } = {}): Prediction {
+  predict(input: PredictInput, options: { at?: 'every' | 'last' } = {}): Prediction<F> {
     this.enter();
     try {
       const at = options === null || typeof options !== 'object' ? options : options.at ?? 'every';
@@ -183,14 +188,14 @@ export class Model {
       const batch = this.reader.read(input, null);
       this.lifetime.assertAlive();
       const w = this.run(batch, null, at);
-      return this.readPrediction(w, at);
+      return this.readPrediction(w, at) as Prediction<F>;
     } finally {
       this.exit();
     }
   }
 
   /** The loss and every gradient for one batch, without changing any weight. */
-  lossAndGradients(batch: Batch, loss: LossSpec | LossKind, options: { diagnostics?: boolean } = {}): GradientResult {
+  lossAndGradients(batch: Batch, loss: LossSpec | LossKind, options: { diagnostics?: boolean } = {}): GradientResult<F> {
     this.enter();
     try {
       const spec = resolveLoss(loss);
@@ -215,7 +220,7 @@ export class Model {
       if (diagnostics) {
         result.gradNormsOverTime = w.layers.map((lw) => f.slice(lw.dhnorm, lw.dhnorm + T));
       }
-      return result;
+      return result as GradientResult<F>;
     } finally {
       this.exit();
     }

@@ -120,6 +120,12 @@ export async function main(): Promise<number> {
   // @ts-expect-error nor are the kernels
   void model.kernels;
   void [saveModel, saveModel2, loadCheckpoint, createNodeTrainingWorker, trainer];
+  // results are typed by the model's dtype: no casts for the default float32 models
+  const y: Float32Array = model.predict({ x: new Float32Array(8), T: 2, B: 1 }).y;
+  const w: Float32Array = model.getParameter('weight_hh_l0');
+  const f64 = await createModel({ cell: 'rnn', inputSize: 1, hiddenSize: 2, outputSize: 1, backend: 'js', dtype: 'float64' });
+  const g: Float64Array = f64.lossAndGradients({ x: [1], y: [1], T: 1, B: 1 }, 'mse').grads['weight_hh_l0'];
+  void [y, w, g];
   const e: unknown = new Error();
   return e instanceof UnrolledError ? 1 : 0;
 }
