@@ -6,10 +6,12 @@ import { gemm_packed } from "./pool";
 export const FLAG_TOKENS: i32 = 1; // x holds class ids [T,B] (as f32) instead of dense rows [T,B,I]
 export const FLAG_RELU: i32 = 2;   // RNN only: relu instead of tanh
 
-// Shape: out[TB, GH] = X[TB, I]·W_ihᵀ + b1 (+ b2), W_ihᵀ [I, GH] packed in panels (wihP).
+// Shape: out[TB, GH] = X[TB, I]·W_ihᵀ + b1 (+ b2), W_ihᵀ [I, GH] packed in panels
+// (wihTransposedPacked).
 // Token input gathers row `id` of W_ihᵀ: the one-hot product without the one-hot matrix.
 export function input_projection(
-  TB: i32, I: i32, GH: i32, x: usize, flags: i32, wihP: usize, b1: usize, b2: usize, out: usize,
+  TB: i32, I: i32, GH: i32, x: usize, flags: i32, wihTransposedPacked: usize, b1: usize, b2: usize,
+  out: usize,
 ): void {
   if (b2) fill_rows2(TB, GH, out, b1, b2);
   else fill_rows(TB, GH, out, b1);
@@ -19,7 +21,8 @@ export function input_projection(
       const id = <i32>load<f32>(x + <usize>r * 4);
       const dst = out + <usize>(r * GH) * 4;
       for (let p = 0; p < NP; p++) {
-        const src = wihP + <usize>(p * I + id) * 32; // row `id` of panel p: 8 contiguous floats
+        // row `id` of panel p: 8 contiguous floats
+        const src = wihTransposedPacked + <usize>(p * I + id) * 32;
         const d = dst + <usize>p * 32;
         const w = min(8, GH - p * 8);
         if (ASC_FEATURE_SIMD && w == 8) {
@@ -31,15 +34,15 @@ export function input_projection(
       }
     }
   } else {
-    gemm_packed(TB, GH, I, x, I, 1, wihP, out, GH, 1);
+    gemm_packed(TB, GH, I, x, I, 1, wihTransposedPacked, out, GH, 1);
   }
 }
 
 // Inverts input_projection given δA[TB, GH] = ∂E/∂(pre-activations, input side):
 //   dW_ih[GH, I] += δAᵀ·X;  db_ih[GH] += Σ_rows δA;  dx[TB, I] = δA·W_ih (skipped when dx = 0)
-// wihB is W_ih [GH, I] packed as a right operand; pack is scratch for TB × ⌈I/8⌉·8 floats.
+// wihPacked is W_ih [GH, I] packed as a right operand; pack is scratch for TB × ⌈I/8⌉·8 floats.
 export function input_backward(
-  TB: i32, I: i32, GH: i32, x: usize, flags: i32, wihB: usize, dA: usize, dwih: usize, dbih: usize, dx: usize, pack: usize,
+  TB: i32, I: i32, GH: i32, x: usize, flags: i32, wihPacked: usize, dA: usize, dwih: usize, dbih: usize, dx: usize, pack: usize,
 ): void {
   col_sums_acc(TB, GH, dA, dbih);
   if (flags & FLAG_TOKENS) {
@@ -56,7 +59,7 @@ export function input_backward(
     pack_panels(TB, I, x, I, 1, pack);
     gemm_packed(GH, I, TB, dA, 1, GH, pack, dwih, I, 1);
   }
-  if (dx) gemm_packed(TB, I, GH, dA, GH, 1, wihB, dx, I, 0);
+  if (dx) gemm_packed(TB, I, GH, dA, GH, 1, wihPacked, dx, I, 0);
 }
 
 // dW_hh[GH, H] += δRᵀ·h_{t−1} over all TB rows (hs holds h_0 … h_{T−1} first): one product.

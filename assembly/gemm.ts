@@ -58,8 +58,8 @@ export function packed_size(K: i32, N: i32): i32 {
 
 // Shape: dst [out] [packed_size(K,N)] ← B[K,N] packed, B(k, j) [in] at src + (k*sk + j*sn)*4.
 // Every float of dst is written, the zero padding included; src and dst must not overlap.
-//   B = Wᵀ of a row-major W[N,K]: sk = 1, sn = K   (the forward's wihP, whhP, head wP)
-//   B = a row-major W[K,N]:       sk = N, sn = 1   (the backward's wihB, whhB, head wB)
+//   B = Wᵀ of a row-major W[N,K]: sk = 1, sn = K   (the forward's *TransposedPacked operands)
+//   B = a row-major W[K,N]:       sk = N, sn = 1   (the backward's wihPacked, whhPacked, wPacked)
 export function pack_panels(K: i32, N: i32, src: usize, sk: i32, sn: i32, dst: usize): void {
   const NP = (N + 7) >> 3;
   for (let p = 0; p < NP; p++) {

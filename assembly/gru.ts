@@ -7,10 +7,11 @@ import { sigmoid_scalar, tanh_scalar, sigmoid_f32x4, tanh_f32x4 } from "./activa
 import { input_projection, input_backward, recurrent_weight_grad, is_padded, sumsq_of_sum, pass_through } from "./cell_common";
 
 // Shape: gates [T,B,3H] (r, z, n on exit), rn [T,B,H], hs [T+1,B,H] (hs[0] = h0 on entry),
-//        wihP = W_ihᵀ [I,3H] and whhP = W_hhᵀ [H,3H] packed, bih/bhh [3H], mask [T,B] or 0, scratch [B,3H].
+//        wihTransposedPacked = W_ihᵀ [I,3H] and whhTransposedPacked = W_hhᵀ [H,3H] packed, bih/bhh [3H],
+//        mask [T,B] or 0, scratch [B,3H].
 export function gru_forward(
   T: i32, B: i32, I: i32, H: i32, flags: i32,
-  x: usize, wihP: usize, whhP: usize, bih: usize, bhh: usize, mask: usize,
+  x: usize, wihTransposedPacked: usize, whhTransposedPacked: usize, bih: usize, bhh: usize, mask: usize,
   hs: usize, gates: usize, rn: usize, scratch: usize,
 ): void {
   const G = 3 * H;
@@ -18,13 +19,13 @@ export function gru_forward(
   const Hb = <usize>H * 4;
   const Gb = <usize>G * 4;
   // only b_ih joins the input side: b_hn sits inside r⊙(h·W_hnᵀ + b_hn)
-  input_projection(T * B, I, G, x, flags, wihP, bih, 0, gates);
+  input_projection(T * B, I, G, x, flags, wihTransposedPacked, bih, 0, gates);
   for (let t = 0; t < T; t++) {
     const gt = gates + <usize>(t * B) * Gb;
     const hprev = hs + <usize>(t * BH) * 4, hcur = hprev + <usize>BH * 4;
     const rnt = rn + <usize>(t * BH) * 4;
     fill_rows(B, G, scratch, bhh);
-    gemm_packed(B, G, H, hprev, H, 1, whhP, scratch, G, 1); // R = h_{t−1}·W_hhᵀ + b_hh
+    gemm_packed(B, G, H, hprev, H, 1, whhTransposedPacked, scratch, G, 1); // R = h_{t−1}·W_hhᵀ + b_hh
     for (let b = 0; b < B; b++) {
       const ro = <usize>b * Hb;
       if (is_padded(mask, t, B, b)) {
@@ -69,10 +70,10 @@ function gru_row(H: i32, a: usize, R: usize, hprev: usize, hcur: usize, rn: usiz
 // Shape: gates [T,B,3H]: in, (r, z, n); out, δA = ∂E/∂(input-side pre-activations).
 //        dR [T,B,3H]: out, ∂E/∂R (differs from δA in the n block: δR_n = δA_n ⊙ r).
 //        dhs [T,B,H] in (unchanged); dh [B,H] in ∂E/∂h_T, out ∂E/∂h_0.
-//        wihB = W_ih [3H,I], whhB = W_hh [3H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
+//        wihPacked = W_ih [3H,I], whhPacked = W_hh [3H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
 export function gru_backward(
   T: i32, B: i32, I: i32, H: i32, flags: i32,
-  x: usize, wihB: usize, whhB: usize, mask: usize, hs: usize, gates: usize, rn: usize,
+  x: usize, wihPacked: usize, whhPacked: usize, mask: usize, hs: usize, gates: usize, rn: usize,
   dhs: usize, dR: usize, dh: usize,
   dwih: usize, dwhh: usize, dbih: usize, dbhh: usize, dx: usize, dhnorm: usize, pack: usize,
 ): void {
@@ -98,11 +99,11 @@ export function gru_backward(
       }
       gru_backward_row(H, row, rrow, hprev + ro, rnt + ro, dt + ro, dh + ro);
     }
-    gemm_packed(B, H, G, rt, G, 1, whhB, dh, H, 1); // ∂E/∂h_{t−1} += δR_t·W_hh
+    gemm_packed(B, H, G, rt, G, 1, whhPacked, dh, H, 1); // ∂E/∂h_{t−1} += δR_t·W_hh
   }
   recurrent_weight_grad(T * B, H, G, dR, hs, dwhh, pack); // dW_hh += δRᵀ·h_{t−1}
   col_sums_acc(T * B, G, dR, dbhh);
-  input_backward(T * B, I, G, x, flags, wihB, gates, dwih, dbih, dx, pack);
+  input_backward(T * B, I, G, x, flags, wihPacked, gates, dwih, dbih, dx, pack);
 }
 
 // Shape: one batch row: row [3H] in (r, z, n) out δA; rrow [3H] out δR; h_{t−1}, rn, dt [H];

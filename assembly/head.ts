@@ -2,20 +2,20 @@
 import { pack_panels, fill_rows, col_sums_acc } from "./gemm";
 import { gemm_packed } from "./pool";
 
-// Shape: h [R,H], wP = Wᵀ [H,O] packed, b [O] → y [R,O]
-export function head_forward(R: i32, H: i32, O: i32, h: usize, wP: usize, b: usize, y: usize): void {
+// Shape: h [R,H], wTransposedPacked = Wᵀ [H,O] packed, b [O] → y [R,O]
+export function head_forward(R: i32, H: i32, O: i32, h: usize, wTransposedPacked: usize, b: usize, y: usize): void {
   fill_rows(R, O, y, b);
-  gemm_packed(R, O, H, h, H, 1, wP, y, O, 1);
+  gemm_packed(R, O, H, h, H, 1, wTransposedPacked, y, O, 1);
 }
 
 // Inverts y = h·Wᵀ + b given dy [R,O]:  dW [O,H] += dyᵀ·h;  db [O] += Σ_rows dy;  dh [R,H] = dy·W
-// (dh is overwritten; dW and db accumulate). wB = W [O,H] packed as a right operand;
+// (dh is overwritten; dW and db accumulate). wPacked = W [O,H] packed as a right operand;
 // pack: scratch of R × ⌈H/8⌉·8 floats.
 export function head_backward(
-  R: i32, H: i32, O: i32, h: usize, wB: usize, dy: usize, dw: usize, db: usize, dh: usize, pack: usize,
+  R: i32, H: i32, O: i32, h: usize, wPacked: usize, dy: usize, dw: usize, db: usize, dh: usize, pack: usize,
 ): void {
   pack_panels(R, H, h, H, 1, pack);
   gemm_packed(O, H, R, dy, 1, O, pack, dw, H, 1);
   col_sums_acc(R, O, dy, db);
-  gemm_packed(R, H, O, dy, O, 1, wB, dh, H, 0);
+  gemm_packed(R, H, O, dy, O, 1, wPacked, dh, H, 0);
 }

@@ -46,10 +46,10 @@ export { tanh_array_f32x4, sigmoid_array_f32x4, tanh_array_scalar, sigmoid_array
 //   T, B, I, H, flags (UNROLLED_FLAG_*; TOKENS only for layer 0, RELU only for the RNN)
 //   x     [in]  [T,B,I] floats, or ids [T,B] with FLAG_TOKENS. Layer k > 0: x = hs of layer k-1
 //               plus B*H*4 bytes (its h_1..h_T), I = H.
-//   wihP  [in]  W_ih^T [I,G] packed: pack_panels(I, G, W_ih, 1, I, wihP)    (forward)
-//   whhP  [in]  W_hh^T [H,G] packed: pack_panels(H, G, W_hh, 1, H, whhP)    (forward)
-//   wihB  [in]  W_ih [G,I] packed:   pack_panels(G, I, W_ih, I, 1, wihB)    (backward)
-//   whhB  [in]  W_hh [G,H] packed:   pack_panels(G, H, W_hh, H, 1, whhB)    (backward)
+//   wihTransposedPacked [in] W_ih^T [I,G] packed: pack_panels(I, G, W_ih, 1, I, ...)  (forward)
+//   whhTransposedPacked [in] W_hh^T [H,G] packed: pack_panels(H, G, W_hh, 1, H, ...)  (forward)
+//   wihPacked           [in] W_ih [G,I] packed:   pack_panels(G, I, W_ih, I, 1, ...)  (backward)
+//   whhPacked           [in] W_hh [G,H] packed:   pack_panels(G, H, W_hh, H, 1, ...)  (backward)
 //   bih, bhh [in] [G].
 //   mask  [in]  [T,B] f32 0/1, or 0 (= no padding). A row with 0 carries its state unchanged
 //               through that step, forward and backward.

@@ -7,22 +7,23 @@ import { sigmoid_inplace, tanh_inplace, tanh_scalar, tanh_f32x4 } from "./activa
 import { input_projection, input_backward, recurrent_weight_grad, is_padded, sumsq_of_sum, pass_through } from "./cell_common";
 
 // Shape: gates [T,B,4H] (post-activation i,f,g,o on exit), hs/cs [T+1,B,H] with hs[0]/cs[0] =
-//        h0/c0 on entry, wihP = W_ihᵀ [I,4H] and whhP = W_hhᵀ [H,4H] packed, bih/bhh [4H], mask [T,B] or 0.
+//        h0/c0 on entry, wihTransposedPacked = W_ihᵀ [I,4H] and whhTransposedPacked = W_hhᵀ [H,4H]
+//        packed, bih/bhh [4H], mask [T,B] or 0.
 export function lstm_forward(
   T: i32, B: i32, I: i32, H: i32, flags: i32,
-  x: usize, wihP: usize, whhP: usize, bih: usize, bhh: usize, mask: usize,
+  x: usize, wihTransposedPacked: usize, whhTransposedPacked: usize, bih: usize, bhh: usize, mask: usize,
   hs: usize, cs: usize, gates: usize,
 ): void {
   const G = 4 * H;
   const BHb = <usize>(B * H) * 4;
   const Hb = <usize>H * 4;
   const Gb = <usize>G * 4;
-  input_projection(T * B, I, G, x, flags, wihP, bih, bhh, gates);
+  input_projection(T * B, I, G, x, flags, wihTransposedPacked, bih, bhh, gates);
   for (let t = 0; t < T; t++) {
     const gt = gates + <usize>t * <usize>B * Gb;
     const hprev = hs + <usize>t * BHb, hcur = hprev + BHb;
     const cprev = cs + <usize>t * BHb, ccur = cprev + BHb;
-    gemm_packed(B, G, H, hprev, H, 1, whhP, gt, G, 1); // += h_{t−1}·W_hhᵀ
+    gemm_packed(B, G, H, hprev, H, 1, whhTransposedPacked, gt, G, 1); // += h_{t−1}·W_hhᵀ
     for (let b = 0; b < B; b++) {
       const row = gt + <usize>b * Gb;
       const ro = <usize>b * Hb;
@@ -64,10 +65,10 @@ function lstm_state_update(H: i32, row: usize, cprev: usize, ccur: usize, hcur: 
 //        dhs [T,B,H]: in, ∂E/∂h_t from above (left unchanged).
 //        dh, dc [B,H]: in, ∂E/∂h_T, ∂E/∂c_T from beyond the sequence; out, ∂E/∂h_0, ∂E/∂c_0.
 //        Weight and bias gradients accumulate; dx [T,B,I] written unless 0; dhnorm [T] unless 0.
-//        wihB = W_ih [4H,I], whhB = W_hh [4H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
+//        wihPacked = W_ih [4H,I], whhPacked = W_hh [4H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
 export function lstm_backward(
   T: i32, B: i32, I: i32, H: i32, flags: i32,
-  x: usize, wihB: usize, whhB: usize, mask: usize, hs: usize, cs: usize, gates: usize,
+  x: usize, wihPacked: usize, whhPacked: usize, mask: usize, hs: usize, cs: usize, gates: usize,
   dhs: usize, dh: usize, dc: usize,
   dwih: usize, dwhh: usize, dbih: usize, dbhh: usize, dx: usize, dhnorm: usize, pack: usize,
 ): void {
@@ -90,11 +91,11 @@ export function lstm_backward(
       }
       lstm_backward_row(H, row, cprev + ro, ccur + ro, dt + ro, dh + ro, dc + ro);
     }
-    gemm_packed(B, H, G, gt, G, 1, whhB, dh, H, 1); // ∂E/∂h_{t−1} += δpre_t·W_hh
+    gemm_packed(B, H, G, gt, G, 1, whhPacked, dh, H, 1); // ∂E/∂h_{t−1} += δpre_t·W_hh
   }
   recurrent_weight_grad(T * B, H, G, gates, hs, dwhh, pack); // dW_hh += δpreᵀ·h_{t−1}
   col_sums_acc(T * B, G, gates, dbhh);
-  input_backward(T * B, I, G, x, flags, wihB, gates, dwih, dbih, dx, pack);
+  input_backward(T * B, I, G, x, flags, wihPacked, gates, dwih, dbih, dx, pack);
 }
 
 // Shape: one batch row: row [4H] in (i, f, g, o) out δpre; c_{t−1}, c_t, dt (∂E/∂h_t from above)

@@ -5,21 +5,23 @@ import { gemm_packed } from "./pool";
 import { tanh_inplace, relu_inplace } from "./activations";
 import { input_projection, input_backward, recurrent_weight_grad, is_padded, sumsq_of_sum, pass_through, FLAG_RELU } from "./cell_common";
 
-// Shape: x [T,B,I] (or ids [T,B]), wihP = W_ihᵀ [I,H] and whhP = W_hhᵀ [H,H] packed, bih/bhh [H], mask [T,B] or 0,
+// Shape: x [T,B,I] (or ids [T,B]), wihTransposedPacked = W_ihᵀ [I,H] and
+//        whhTransposedPacked = W_hhᵀ [H,H] packed, bih/bhh [H], mask [T,B] or 0,
 //        hs [T+1,B,H] with hs[0] = h0 on entry; hs[1..T] = h_1..h_T on exit.
 // Padded (mask 0) rows carry h_{t−1} unchanged.
 export function rnn_forward(
   T: i32, B: i32, I: i32, H: i32, flags: i32,
-  x: usize, wihP: usize, whhP: usize, bih: usize, bhh: usize, mask: usize, hs: usize,
+  x: usize, wihTransposedPacked: usize, whhTransposedPacked: usize, bih: usize, bhh: usize, mask: usize,
+  hs: usize,
 ): void {
   const BHb = <usize>(B * H) * 4;
   const Hb = <usize>H * 4;
   // pre_t = x_t·W_ihᵀ + b_ih + b_hh for every t at once, written where h_t will live
-  input_projection(T * B, I, H, x, flags, wihP, bih, bhh, hs + BHb);
+  input_projection(T * B, I, H, x, flags, wihTransposedPacked, bih, bhh, hs + BHb);
   for (let t = 0; t < T; t++) {
     const prev = hs + <usize>t * BHb;
     const cur = prev + BHb;
-    gemm_packed(B, H, H, prev, H, 1, whhP, cur, H, 1); // pre_t += h_{t−1}·W_hhᵀ
+    gemm_packed(B, H, H, prev, H, 1, whhTransposedPacked, cur, H, 1); // pre_t += h_{t−1}·W_hhᵀ
     if (flags & FLAG_RELU) relu_inplace(B * H, cur); else tanh_inplace(B * H, cur); // h_t = act(pre_t)
     if (mask) {
       for (let b = 0; b < B; b++) {
@@ -33,11 +35,11 @@ export function rnn_forward(
 //        (overwritten: rebuild it before every backward).
 //        dh [B,H]: in, ∂E/∂h_T from beyond the sequence (zeros for a full BPTT); out, ∂E/∂h_0.
 //        dW_ih [H,I], dW_hh [H,H], db_ih, db_hh [H] accumulate; dx [T,B,I] written unless 0;
-//        dhnorm [T] receives ‖∂E/∂h_t‖ unless 0. wihB = W_ih [H,I], whhB = W_hh [H,H] packed as
-//        right operands; pack: scratch of T·B × ⌈max(I,H)/8⌉·8 floats.
+//        dhnorm [T] receives ‖∂E/∂h_t‖ unless 0. wihPacked = W_ih [H,I], whhPacked = W_hh [H,H]
+//        packed as right operands; pack: scratch of T·B × ⌈max(I,H)/8⌉·8 floats.
 export function rnn_backward(
   T: i32, B: i32, I: i32, H: i32, flags: i32,
-  x: usize, wihB: usize, whhB: usize, mask: usize, hs: usize,
+  x: usize, wihPacked: usize, whhPacked: usize, mask: usize, hs: usize,
   dhs: usize, dh: usize, dwih: usize, dwhh: usize, dbih: usize, dbhh: usize, dx: usize, dhnorm: usize, pack: usize,
 ): void {
   const BH = B * H;
@@ -62,12 +64,12 @@ export function rnn_backward(
       }
     }
     // inverts pre_t += h_{t−1}·W_hhᵀ:  ∂E/∂h_{t−1} += δpre_t·W_hh
-    gemm_packed(B, H, H, d, H, 1, whhB, dh, H, 1);
+    gemm_packed(B, H, H, d, H, 1, whhPacked, dh, H, 1);
   }
   // weights are shared across steps: one product over all T·B rows each
   recurrent_weight_grad(T * B, H, H, dhs, hs, dwhh, pack); // dW_hh += δpreᵀ·h_{t−1}
   col_sums_acc(T * B, H, dhs, dbhh);
-  input_backward(T * B, I, H, x, flags, wihB, dhs, dwih, dbih, dx, pack);
+  input_backward(T * B, I, H, x, flags, wihPacked, dhs, dwih, dbih, dx, pack);
 }
 
 // Shape: n contiguous elements of one step: d (in ∂E/∂h_t from above, out δpre_t), dh (in the

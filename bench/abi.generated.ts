@@ -57,8 +57,8 @@ export interface BenchExports {
   /**
    * Shape: dst [out] [packed_size(K,N)] ← B[K,N] packed, B(k, j) [in] at src + (k*sk + j*sn)*4.
    * Every float of dst is written, the zero padding included; src and dst must not overlap.
-   *   B = Wᵀ of a row-major W[N,K]: sk = 1, sn = K   (the forward's wihP, whhP, head wP)
-   *   B = a row-major W[K,N]:       sk = N, sn = 1   (the backward's wihB, whhB, head wB)
+   *   B = Wᵀ of a row-major W[N,K]: sk = 1, sn = K   (the forward's *TransposedPacked operands)
+   *   B = a row-major W[K,N]:       sk = N, sn = 1   (the backward's wihPacked, whhPacked, wPacked)
    */
   pack_panels(K: I32, N: I32, src: Ptr, sk: I32, sn: I32, dst: Ptr): void;
   /**
@@ -116,18 +116,32 @@ export interface BenchExports {
 
   // Cells
   /**
-   * Shape: x [T,B,I] (or ids [T,B]), wihP = W_ihᵀ [I,H] and whhP = W_hhᵀ [H,H] packed, bih/bhh [H], mask [T,B] or 0,
+   * Shape: x [T,B,I] (or ids [T,B]), wihTransposedPacked = W_ihᵀ [I,H] and
+   *        whhTransposedPacked = W_hhᵀ [H,H] packed, bih/bhh [H], mask [T,B] or 0,
    *        hs [T+1,B,H] with hs[0] = h0 on entry; hs[1..T] = h_1..h_T on exit.
    * Padded (mask 0) rows carry h_{t−1} unchanged.
    */
-  rnn_forward(T: I32, B: I32, I: I32, H: I32, flags: I32, x: Ptr, wihP: Ptr, whhP: Ptr, bih: Ptr, bhh: Ptr, mask: Ptr, hs: Ptr): void;
+  rnn_forward(
+    T: I32,
+    B: I32,
+    I: I32,
+    H: I32,
+    flags: I32,
+    x: Ptr,
+    wihTransposedPacked: Ptr,
+    whhTransposedPacked: Ptr,
+    bih: Ptr,
+    bhh: Ptr,
+    mask: Ptr,
+    hs: Ptr,
+  ): void;
   /**
    * Shape: dhs [T,B,H]: in, ∂E/∂h_t arriving from above (head or next layer); out, δpre_t
    *        (overwritten: rebuild it before every backward).
    *        dh [B,H]: in, ∂E/∂h_T from beyond the sequence (zeros for a full BPTT); out, ∂E/∂h_0.
    *        dW_ih [H,I], dW_hh [H,H], db_ih, db_hh [H] accumulate; dx [T,B,I] written unless 0;
-   *        dhnorm [T] receives ‖∂E/∂h_t‖ unless 0. wihB = W_ih [H,I], whhB = W_hh [H,H] packed as
-   *        right operands; pack: scratch of T·B × ⌈max(I,H)/8⌉·8 floats.
+   *        dhnorm [T] receives ‖∂E/∂h_t‖ unless 0. wihPacked = W_ih [H,I], whhPacked = W_hh [H,H]
+   *        packed as right operands; pack: scratch of T·B × ⌈max(I,H)/8⌉·8 floats.
    */
   rnn_backward(
     T: I32,
@@ -136,8 +150,8 @@ export interface BenchExports {
     H: I32,
     flags: I32,
     x: Ptr,
-    wihB: Ptr,
-    whhB: Ptr,
+    wihPacked: Ptr,
+    whhPacked: Ptr,
     mask: Ptr,
     hs: Ptr,
     dhs: Ptr,
@@ -152,7 +166,8 @@ export interface BenchExports {
   ): void;
   /**
    * Shape: gates [T,B,4H] (post-activation i,f,g,o on exit), hs/cs [T+1,B,H] with hs[0]/cs[0] =
-   *        h0/c0 on entry, wihP = W_ihᵀ [I,4H] and whhP = W_hhᵀ [H,4H] packed, bih/bhh [4H], mask [T,B] or 0.
+   *        h0/c0 on entry, wihTransposedPacked = W_ihᵀ [I,4H] and whhTransposedPacked = W_hhᵀ [H,4H]
+   *        packed, bih/bhh [4H], mask [T,B] or 0.
    */
   lstm_forward(
     T: I32,
@@ -161,8 +176,8 @@ export interface BenchExports {
     H: I32,
     flags: I32,
     x: Ptr,
-    wihP: Ptr,
-    whhP: Ptr,
+    wihTransposedPacked: Ptr,
+    whhTransposedPacked: Ptr,
     bih: Ptr,
     bhh: Ptr,
     mask: Ptr,
@@ -175,7 +190,7 @@ export interface BenchExports {
    *        dhs [T,B,H]: in, ∂E/∂h_t from above (left unchanged).
    *        dh, dc [B,H]: in, ∂E/∂h_T, ∂E/∂c_T from beyond the sequence; out, ∂E/∂h_0, ∂E/∂c_0.
    *        Weight and bias gradients accumulate; dx [T,B,I] written unless 0; dhnorm [T] unless 0.
-   *        wihB = W_ih [4H,I], whhB = W_hh [4H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
+   *        wihPacked = W_ih [4H,I], whhPacked = W_hh [4H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
    */
   lstm_backward(
     T: I32,
@@ -184,8 +199,8 @@ export interface BenchExports {
     H: I32,
     flags: I32,
     x: Ptr,
-    wihB: Ptr,
-    whhB: Ptr,
+    wihPacked: Ptr,
+    whhPacked: Ptr,
     mask: Ptr,
     hs: Ptr,
     cs: Ptr,
@@ -203,7 +218,8 @@ export interface BenchExports {
   ): void;
   /**
    * Shape: gates [T,B,3H] (r, z, n on exit), rn [T,B,H], hs [T+1,B,H] (hs[0] = h0 on entry),
-   *        wihP = W_ihᵀ [I,3H] and whhP = W_hhᵀ [H,3H] packed, bih/bhh [3H], mask [T,B] or 0, scratch [B,3H].
+   *        wihTransposedPacked = W_ihᵀ [I,3H] and whhTransposedPacked = W_hhᵀ [H,3H] packed, bih/bhh [3H],
+   *        mask [T,B] or 0, scratch [B,3H].
    */
   gru_forward(
     T: I32,
@@ -212,8 +228,8 @@ export interface BenchExports {
     H: I32,
     flags: I32,
     x: Ptr,
-    wihP: Ptr,
-    whhP: Ptr,
+    wihTransposedPacked: Ptr,
+    whhTransposedPacked: Ptr,
     bih: Ptr,
     bhh: Ptr,
     mask: Ptr,
@@ -226,7 +242,7 @@ export interface BenchExports {
    * Shape: gates [T,B,3H]: in, (r, z, n); out, δA = ∂E/∂(input-side pre-activations).
    *        dR [T,B,3H]: out, ∂E/∂R (differs from δA in the n block: δR_n = δA_n ⊙ r).
    *        dhs [T,B,H] in (unchanged); dh [B,H] in ∂E/∂h_T, out ∂E/∂h_0.
-   *        wihB = W_ih [3H,I], whhB = W_hh [3H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
+   *        wihPacked = W_ih [3H,I], whhPacked = W_hh [3H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
    */
   gru_backward(
     T: I32,
@@ -235,8 +251,8 @@ export interface BenchExports {
     H: I32,
     flags: I32,
     x: Ptr,
-    wihB: Ptr,
-    whhB: Ptr,
+    wihPacked: Ptr,
+    whhPacked: Ptr,
     mask: Ptr,
     hs: Ptr,
     gates: Ptr,
@@ -255,15 +271,15 @@ export interface BenchExports {
 
   // Head
   /**
-   * Shape: h [R,H], wP = Wᵀ [H,O] packed, b [O] → y [R,O]
+   * Shape: h [R,H], wTransposedPacked = Wᵀ [H,O] packed, b [O] → y [R,O]
    */
-  head_forward(R: I32, H: I32, O: I32, h: Ptr, wP: Ptr, b: Ptr, y: Ptr): void;
+  head_forward(R: I32, H: I32, O: I32, h: Ptr, wTransposedPacked: Ptr, b: Ptr, y: Ptr): void;
   /**
    * Inverts y = h·Wᵀ + b given dy [R,O]:  dW [O,H] += dyᵀ·h;  db [O] += Σ_rows dy;  dh [R,H] = dy·W
-   * (dh is overwritten; dW and db accumulate). wB = W [O,H] packed as a right operand;
+   * (dh is overwritten; dW and db accumulate). wPacked = W [O,H] packed as a right operand;
    * pack: scratch of R × ⌈H/8⌉·8 floats.
    */
-  head_backward(R: I32, H: I32, O: I32, h: Ptr, wB: Ptr, dy: Ptr, dw: Ptr, db: Ptr, dh: Ptr, pack: Ptr): void;
+  head_backward(R: I32, H: I32, O: I32, h: Ptr, wPacked: Ptr, dy: Ptr, dw: Ptr, db: Ptr, dh: Ptr, pack: Ptr): void;
 
   // Losses
   /**

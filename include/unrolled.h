@@ -49,9 +49,10 @@
  *   - Parameters use the PyTorch state_dict layout: W_ih [G,I], W_hh [G,H], b_ih [G], b_hh [G]
  *     (gate blocks LSTM i|f|g|o, GRU r|z|n), head W [O,H], head b [O]. The cell and head kernels
  *     read the weights only in the packed-panel form (below), as the right operand of each
- *     product: forward W_ih^T [I,G], W_hh^T [H,G], head W^T [H,O] ("wihP", "whhP", "wP");
- *     backward W_ih [G,I], W_hh [G,H], head W [O,H] ("wihB", "whhB", "wB"). The host packs
- *     them with pack_panels() after every change of the weights.
+ *     product: forward W_ih^T [I,G], W_hh^T [H,G], head W^T [H,O] ("wihTransposedPacked",
+ *     "whhTransposedPacked", "wTransposedPacked"); backward W_ih [G,I], W_hh [G,H], head W [O,H]
+ *     ("wihPacked", "whhPacked", "wPacked"). The host packs them with pack_panels() after every
+ *     change of the weights.
  *   - Packed panels: a right operand B[K,N] is stored as ceil(N/8) panels of K x 8 floats,
  *     panel after panel; row k of panel p holds B(k, 8p .. 8p+7), zeros beyond column N-1.
  *     packed_size(K, N) = K * ceil(N/8) * 8 floats (UNROLLED_PACKED_SIZE below).
@@ -150,8 +151,8 @@ int32_t UNROLLED_FN(packed_size)(int32_t K, int32_t N);
 
 /* Shape: dst [out] [packed_size(K,N)] ← B[K,N] packed, B(k, j) [in] at src + (k*sk + j*sn)*4.
  * Every float of dst is written, the zero padding included; src and dst must not overlap.
- *   B = Wᵀ of a row-major W[N,K]: sk = 1, sn = K   (the forward's wihP, whhP, head wP)
- *   B = a row-major W[K,N]:       sk = N, sn = 1   (the backward's wihB, whhB, head wB) */
+ *   B = Wᵀ of a row-major W[N,K]: sk = 1, sn = K   (the forward's *TransposedPacked operands)
+ *   B = a row-major W[K,N]:       sk = N, sn = 1   (the backward's wihPacked, whhPacked, wPacked) */
 void UNROLLED_FN(pack_panels)(int32_t K, int32_t N, unrolled_ptr src, int32_t sk, int32_t sn,
                               unrolled_ptr dst);
 
@@ -203,10 +204,10 @@ void UNROLLED_FN(sigmoid_array_scalar)(int32_t n, unrolled_ptr src, unrolled_ptr
  *   T, B, I, H, flags (UNROLLED_FLAG_*; TOKENS only for layer 0, RELU only for the RNN)
  *   x     [in]  [T,B,I] floats, or ids [T,B] with FLAG_TOKENS. Layer k > 0: x = hs of layer k-1
  *               plus B*H*4 bytes (its h_1..h_T), I = H.
- *   wihP  [in]  W_ih^T [I,G] packed: pack_panels(I, G, W_ih, 1, I, wihP)    (forward)
- *   whhP  [in]  W_hh^T [H,G] packed: pack_panels(H, G, W_hh, 1, H, whhP)    (forward)
- *   wihB  [in]  W_ih [G,I] packed:   pack_panels(G, I, W_ih, I, 1, wihB)    (backward)
- *   whhB  [in]  W_hh [G,H] packed:   pack_panels(G, H, W_hh, H, 1, whhB)    (backward)
+ *   wihTransposedPacked [in] W_ih^T [I,G] packed: pack_panels(I, G, W_ih, 1, I, ...)  (forward)
+ *   whhTransposedPacked [in] W_hh^T [H,G] packed: pack_panels(H, G, W_hh, 1, H, ...)  (forward)
+ *   wihPacked           [in] W_ih [G,I] packed:   pack_panels(G, I, W_ih, I, 1, ...)  (backward)
+ *   whhPacked           [in] W_hh [G,H] packed:   pack_panels(G, H, W_hh, H, 1, ...)  (backward)
  *   bih, bhh [in] [G].
  *   mask  [in]  [T,B] f32 0/1, or 0 (= no padding). A row with 0 carries its state unchanged
  *               through that step, forward and backward.
@@ -223,41 +224,44 @@ void UNROLLED_FN(sigmoid_array_scalar)(int32_t n, unrolled_ptr src, unrolled_ptr
  *               among all layers and head_backward.
  * --------------------------------------------------------------------------------------------- */
 
-/* Shape: x [T,B,I] (or ids [T,B]), wihP = W_ihᵀ [I,H] and whhP = W_hhᵀ [H,H] packed, bih/bhh [H], mask [T,B] or 0,
+/* Shape: x [T,B,I] (or ids [T,B]), wihTransposedPacked = W_ihᵀ [I,H] and
+ *        whhTransposedPacked = W_hhᵀ [H,H] packed, bih/bhh [H], mask [T,B] or 0,
  *        hs [T+1,B,H] with hs[0] = h0 on entry; hs[1..T] = h_1..h_T on exit.
  * Padded (mask 0) rows carry h_{t−1} unchanged. */
 void UNROLLED_FN(rnn_forward)(int32_t T, int32_t B, int32_t I, int32_t H, int32_t flags,
-                              unrolled_ptr x, unrolled_ptr wihP, unrolled_ptr whhP,
-                              unrolled_ptr bih, unrolled_ptr bhh, unrolled_ptr mask,
-                              unrolled_ptr hs);
+                              unrolled_ptr x, unrolled_ptr wihTransposedPacked,
+                              unrolled_ptr whhTransposedPacked, unrolled_ptr bih, unrolled_ptr bhh,
+                              unrolled_ptr mask, unrolled_ptr hs);
 
 /* Shape: dhs [T,B,H]: in, ∂E/∂h_t arriving from above (head or next layer); out, δpre_t
  *        (overwritten: rebuild it before every backward).
  *        dh [B,H]: in, ∂E/∂h_T from beyond the sequence (zeros for a full BPTT); out, ∂E/∂h_0.
  *        dW_ih [H,I], dW_hh [H,H], db_ih, db_hh [H] accumulate; dx [T,B,I] written unless 0;
- *        dhnorm [T] receives ‖∂E/∂h_t‖ unless 0. wihB = W_ih [H,I], whhB = W_hh [H,H] packed as
- *        right operands; pack: scratch of T·B × ⌈max(I,H)/8⌉·8 floats. */
+ *        dhnorm [T] receives ‖∂E/∂h_t‖ unless 0. wihPacked = W_ih [H,I], whhPacked = W_hh [H,H]
+ *        packed as right operands; pack: scratch of T·B × ⌈max(I,H)/8⌉·8 floats. */
 void UNROLLED_FN(rnn_backward)(int32_t T, int32_t B, int32_t I, int32_t H, int32_t flags,
-                               unrolled_ptr x, unrolled_ptr wihB, unrolled_ptr whhB,
+                               unrolled_ptr x, unrolled_ptr wihPacked, unrolled_ptr whhPacked,
                                unrolled_ptr mask, unrolled_ptr hs, unrolled_ptr dhs,
                                unrolled_ptr dh, unrolled_ptr dwih, unrolled_ptr dwhh,
                                unrolled_ptr dbih, unrolled_ptr dbhh, unrolled_ptr dx,
                                unrolled_ptr dhnorm, unrolled_ptr pack);
 
 /* Shape: gates [T,B,4H] (post-activation i,f,g,o on exit), hs/cs [T+1,B,H] with hs[0]/cs[0] =
- *        h0/c0 on entry, wihP = W_ihᵀ [I,4H] and whhP = W_hhᵀ [H,4H] packed, bih/bhh [4H], mask [T,B] or 0. */
+ *        h0/c0 on entry, wihTransposedPacked = W_ihᵀ [I,4H] and whhTransposedPacked = W_hhᵀ [H,4H]
+ *        packed, bih/bhh [4H], mask [T,B] or 0. */
 void UNROLLED_FN(lstm_forward)(int32_t T, int32_t B, int32_t I, int32_t H, int32_t flags,
-                               unrolled_ptr x, unrolled_ptr wihP, unrolled_ptr whhP,
-                               unrolled_ptr bih, unrolled_ptr bhh, unrolled_ptr mask,
-                               unrolled_ptr hs, unrolled_ptr cs, unrolled_ptr gates);
+                               unrolled_ptr x, unrolled_ptr wihTransposedPacked,
+                               unrolled_ptr whhTransposedPacked, unrolled_ptr bih, unrolled_ptr bhh,
+                               unrolled_ptr mask, unrolled_ptr hs, unrolled_ptr cs,
+                               unrolled_ptr gates);
 
 /* Shape: gates [T,B,4H]: in, post-activations; out, δ(pre-activations) per step.
  *        dhs [T,B,H]: in, ∂E/∂h_t from above (left unchanged).
  *        dh, dc [B,H]: in, ∂E/∂h_T, ∂E/∂c_T from beyond the sequence; out, ∂E/∂h_0, ∂E/∂c_0.
  *        Weight and bias gradients accumulate; dx [T,B,I] written unless 0; dhnorm [T] unless 0.
- *        wihB = W_ih [4H,I], whhB = W_hh [4H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8. */
+ *        wihPacked = W_ih [4H,I], whhPacked = W_hh [4H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8. */
 void UNROLLED_FN(lstm_backward)(int32_t T, int32_t B, int32_t I, int32_t H, int32_t flags,
-                                unrolled_ptr x, unrolled_ptr wihB, unrolled_ptr whhB,
+                                unrolled_ptr x, unrolled_ptr wihPacked, unrolled_ptr whhPacked,
                                 unrolled_ptr mask, unrolled_ptr hs, unrolled_ptr cs,
                                 unrolled_ptr gates, unrolled_ptr dhs, unrolled_ptr dh,
                                 unrolled_ptr dc, unrolled_ptr dwih, unrolled_ptr dwhh,
@@ -265,19 +269,20 @@ void UNROLLED_FN(lstm_backward)(int32_t T, int32_t B, int32_t I, int32_t H, int3
                                 unrolled_ptr dhnorm, unrolled_ptr pack);
 
 /* Shape: gates [T,B,3H] (r, z, n on exit), rn [T,B,H], hs [T+1,B,H] (hs[0] = h0 on entry),
- *        wihP = W_ihᵀ [I,3H] and whhP = W_hhᵀ [H,3H] packed, bih/bhh [3H], mask [T,B] or 0, scratch [B,3H]. */
+ *        wihTransposedPacked = W_ihᵀ [I,3H] and whhTransposedPacked = W_hhᵀ [H,3H] packed, bih/bhh [3H],
+ *        mask [T,B] or 0, scratch [B,3H]. */
 void UNROLLED_FN(gru_forward)(int32_t T, int32_t B, int32_t I, int32_t H, int32_t flags,
-                              unrolled_ptr x, unrolled_ptr wihP, unrolled_ptr whhP,
-                              unrolled_ptr bih, unrolled_ptr bhh, unrolled_ptr mask,
-                              unrolled_ptr hs, unrolled_ptr gates, unrolled_ptr rn,
-                              unrolled_ptr scratch);
+                              unrolled_ptr x, unrolled_ptr wihTransposedPacked,
+                              unrolled_ptr whhTransposedPacked, unrolled_ptr bih, unrolled_ptr bhh,
+                              unrolled_ptr mask, unrolled_ptr hs, unrolled_ptr gates,
+                              unrolled_ptr rn, unrolled_ptr scratch);
 
 /* Shape: gates [T,B,3H]: in, (r, z, n); out, δA = ∂E/∂(input-side pre-activations).
  *        dR [T,B,3H]: out, ∂E/∂R (differs from δA in the n block: δR_n = δA_n ⊙ r).
  *        dhs [T,B,H] in (unchanged); dh [B,H] in ∂E/∂h_T, out ∂E/∂h_0.
- *        wihB = W_ih [3H,I], whhB = W_hh [3H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8. */
+ *        wihPacked = W_ih [3H,I], whhPacked = W_hh [3H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8. */
 void UNROLLED_FN(gru_backward)(int32_t T, int32_t B, int32_t I, int32_t H, int32_t flags,
-                               unrolled_ptr x, unrolled_ptr wihB, unrolled_ptr whhB,
+                               unrolled_ptr x, unrolled_ptr wihPacked, unrolled_ptr whhPacked,
                                unrolled_ptr mask, unrolled_ptr hs, unrolled_ptr gates,
                                unrolled_ptr rn, unrolled_ptr dhs, unrolled_ptr dR, unrolled_ptr dh,
                                unrolled_ptr dwih, unrolled_ptr dwhh, unrolled_ptr dbih,
@@ -290,16 +295,16 @@ void UNROLLED_FN(gru_backward)(int32_t T, int32_t B, int32_t I, int32_t H, int32
  * (every step, R = T*B) or h = hs + T*B*H*4 (last step, R = B).
  * --------------------------------------------------------------------------------------------- */
 
-/* Shape: h [R,H], wP = Wᵀ [H,O] packed, b [O] → y [R,O] */
-void UNROLLED_FN(head_forward)(int32_t R, int32_t H, int32_t O, unrolled_ptr h, unrolled_ptr wP,
-                               unrolled_ptr b, unrolled_ptr y);
+/* Shape: h [R,H], wTransposedPacked = Wᵀ [H,O] packed, b [O] → y [R,O] */
+void UNROLLED_FN(head_forward)(int32_t R, int32_t H, int32_t O, unrolled_ptr h,
+                               unrolled_ptr wTransposedPacked, unrolled_ptr b, unrolled_ptr y);
 
 /* Inverts y = h·Wᵀ + b given dy [R,O]:  dW [O,H] += dyᵀ·h;  db [O] += Σ_rows dy;  dh [R,H] = dy·W
- * (dh is overwritten; dW and db accumulate). wB = W [O,H] packed as a right operand;
+ * (dh is overwritten; dW and db accumulate). wPacked = W [O,H] packed as a right operand;
  * pack: scratch of R × ⌈H/8⌉·8 floats. */
-void UNROLLED_FN(head_backward)(int32_t R, int32_t H, int32_t O, unrolled_ptr h, unrolled_ptr wB,
-                                unrolled_ptr dy, unrolled_ptr dw, unrolled_ptr db, unrolled_ptr dh,
-                                unrolled_ptr pack);
+void UNROLLED_FN(head_backward)(int32_t R, int32_t H, int32_t O, unrolled_ptr h,
+                                unrolled_ptr wPacked, unrolled_ptr dy, unrolled_ptr dw,
+                                unrolled_ptr db, unrolled_ptr dh, unrolled_ptr pack);
 
 /* ---------------------------------------------------------------------------------------------
  * Losses (assembly/loss.ts).
@@ -478,36 +483,38 @@ extern void (*unrolled_Z_sigmoid_array_scalarZ_viii)(uint32_t n, uint32_t src, u
 
 /* Cells */
 extern void (*unrolled_Z_rnn_forwardZ_viiiiiiiiiiii)(
-    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x, uint32_t wihP,
-    uint32_t whhP, uint32_t bih, uint32_t bhh, uint32_t mask, uint32_t hs);
+    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x,
+    uint32_t wihTransposedPacked, uint32_t whhTransposedPacked, uint32_t bih, uint32_t bhh,
+    uint32_t mask, uint32_t hs);
 extern void (*unrolled_Z_rnn_backwardZ_viiiiiiiiiiiiiiiiiii)(
-    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x, uint32_t wihB,
-    uint32_t whhB, uint32_t mask, uint32_t hs, uint32_t dhs, uint32_t dh, uint32_t dwih,
+    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x, uint32_t wihPacked,
+    uint32_t whhPacked, uint32_t mask, uint32_t hs, uint32_t dhs, uint32_t dh, uint32_t dwih,
     uint32_t dwhh, uint32_t dbih, uint32_t dbhh, uint32_t dx, uint32_t dhnorm, uint32_t pack);
 extern void (*unrolled_Z_lstm_forwardZ_viiiiiiiiiiiiii)(
-    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x, uint32_t wihP,
-    uint32_t whhP, uint32_t bih, uint32_t bhh, uint32_t mask, uint32_t hs, uint32_t cs,
-    uint32_t gates);
+    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x,
+    uint32_t wihTransposedPacked, uint32_t whhTransposedPacked, uint32_t bih, uint32_t bhh,
+    uint32_t mask, uint32_t hs, uint32_t cs, uint32_t gates);
 extern void (*unrolled_Z_lstm_backwardZ_viiiiiiiiiiiiiiiiiiiiii)(
-    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x, uint32_t wihB,
-    uint32_t whhB, uint32_t mask, uint32_t hs, uint32_t cs, uint32_t gates, uint32_t dhs,
+    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x, uint32_t wihPacked,
+    uint32_t whhPacked, uint32_t mask, uint32_t hs, uint32_t cs, uint32_t gates, uint32_t dhs,
     uint32_t dh, uint32_t dc, uint32_t dwih, uint32_t dwhh, uint32_t dbih, uint32_t dbhh,
     uint32_t dx, uint32_t dhnorm, uint32_t pack);
 extern void (*unrolled_Z_gru_forwardZ_viiiiiiiiiiiiiii)(
-    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x, uint32_t wihP,
-    uint32_t whhP, uint32_t bih, uint32_t bhh, uint32_t mask, uint32_t hs, uint32_t gates,
-    uint32_t rn, uint32_t scratch);
+    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x,
+    uint32_t wihTransposedPacked, uint32_t whhTransposedPacked, uint32_t bih, uint32_t bhh,
+    uint32_t mask, uint32_t hs, uint32_t gates, uint32_t rn, uint32_t scratch);
 extern void (*unrolled_Z_gru_backwardZ_viiiiiiiiiiiiiiiiiiiiii)(
-    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x, uint32_t wihB,
-    uint32_t whhB, uint32_t mask, uint32_t hs, uint32_t gates, uint32_t rn, uint32_t dhs,
+    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x, uint32_t wihPacked,
+    uint32_t whhPacked, uint32_t mask, uint32_t hs, uint32_t gates, uint32_t rn, uint32_t dhs,
     uint32_t dR, uint32_t dh, uint32_t dwih, uint32_t dwhh, uint32_t dbih, uint32_t dbhh,
     uint32_t dx, uint32_t dhnorm, uint32_t pack);
 
 /* Head */
 extern void (*unrolled_Z_head_forwardZ_viiiiiii)(
-    uint32_t R, uint32_t H, uint32_t O, uint32_t h, uint32_t wP, uint32_t b, uint32_t y);
+    uint32_t R, uint32_t H, uint32_t O, uint32_t h, uint32_t wTransposedPacked, uint32_t b,
+    uint32_t y);
 extern void (*unrolled_Z_head_backwardZ_viiiiiiiiii)(
-    uint32_t R, uint32_t H, uint32_t O, uint32_t h, uint32_t wB, uint32_t dy, uint32_t dw,
+    uint32_t R, uint32_t H, uint32_t O, uint32_t h, uint32_t wPacked, uint32_t dy, uint32_t dw,
     uint32_t db, uint32_t dh, uint32_t pack);
 
 /* Losses */

@@ -430,9 +430,10 @@ function header(groups, wasm) {
  *   - Parameters use the PyTorch state_dict layout: W_ih [G,I], W_hh [G,H], b_ih [G], b_hh [G]
  *     (gate blocks LSTM i|f|g|o, GRU r|z|n), head W [O,H], head b [O]. The cell and head kernels
  *     read the weights only in the packed-panel form (below), as the right operand of each
- *     product: forward W_ih^T [I,G], W_hh^T [H,G], head W^T [H,O] ("wihP", "whhP", "wP");
- *     backward W_ih [G,I], W_hh [G,H], head W [O,H] ("wihB", "whhB", "wB"). The host packs
- *     them with pack_panels() after every change of the weights.
+ *     product: forward W_ih^T [I,G], W_hh^T [H,G], head W^T [H,O] ("wihTransposedPacked",
+ *     "whhTransposedPacked", "wTransposedPacked"); backward W_ih [G,I], W_hh [G,H], head W [O,H]
+ *     ("wihPacked", "whhPacked", "wPacked"). The host packs them with pack_panels() after every
+ *     change of the weights.
  *   - Packed panels: a right operand B[K,N] is stored as ceil(N/8) panels of K x 8 floats,
  *     panel after panel; row k of panel p holds B(k, 8p .. 8p+7), zeros beyond column N-1.
  *     packed_size(K, N) = K * ceil(N/8) * 8 floats (UNROLLED_PACKED_SIZE below).

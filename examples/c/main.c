@@ -277,8 +277,9 @@ typedef struct {
   uint32_t P;                                    /* parameter floats, each tensor padded to 4 */
   uint32_t param[NUM_SLOTS], grad[NUM_SLOTS];    /* per tensor: value and gradient */
   uint32_t params, grads;                        /* blocks of P floats */
-  uint32_t wihP, whhP, headWP;                   /* packed right operands of the forward: W^T */
-  uint32_t wihB, whhB, headWB;                   /* packed right operands of the backward: W */
+  /* the right operands of the products, packed in panels: W^T for the forward, W for the backward */
+  uint32_t wihTransposedPacked, whhTransposedPacked, headWTransposedPacked;
+  uint32_t wihPacked, whhPacked, headWPacked;
   uint32_t m, v;                                 /* Adam moments, P floats each */
   uint32_t x, targets, y, dy, dhs, pack, hs, dh; /* work arena */
 } Arena;
@@ -315,7 +316,7 @@ static Arena layout(const Example* ex) {
   a.params = base;
   a.grads = base + 4 * P;
   for (int s = 0; s < NUM_SLOTS; s++) a.param[s] = a.params + 4 * off[s], a.grad[s] = a.grads + 4 * off[s];
-  uint32_t* dstP[6] = {&a.wihP, &a.whhP, &a.wihB, &a.whhB, &a.headWP, &a.headWB};
+  uint32_t* dstP[6] = {&a.wihTransposedPacked, &a.whhTransposedPacked, &a.wihPacked, &a.whhPacked, &a.headWTransposedPacked, &a.headWPacked};
   uint32_t q = base + 8 * P;
   for (int i = 0; i < 6; i++) *dstP[i] = q, q += 4 * UNROLLED_ALIGN4(packed[i]);
   /* Adam's m and v: zero-filled by alloc, as step 1 needs */
@@ -348,12 +349,12 @@ static int train(const Example* ex, const char* params_out) {
   for (uint32_t step = 0; step < ex->steps; step++) {
     /* pack every weight as the right operand of its products (after every update of the
      * weights): W^T for the forward's X·W^T, W for the backward's delta·W */
-    unrolled_Z_pack_panelsZ_viiiiii(I, G, a.param[SLOT_WIH], 1, I, a.wihP);    /* W_ih^T [I,G] */
-    unrolled_Z_pack_panelsZ_viiiiii(H, G, a.param[SLOT_WHH], 1, H, a.whhP);    /* W_hh^T [H,G] */
-    unrolled_Z_pack_panelsZ_viiiiii(G, I, a.param[SLOT_WIH], I, 1, a.wihB);    /* W_ih [G,I] */
-    unrolled_Z_pack_panelsZ_viiiiii(G, H, a.param[SLOT_WHH], H, 1, a.whhB);    /* W_hh [G,H] */
-    unrolled_Z_pack_panelsZ_viiiiii(H, O, a.param[SLOT_HEAD_W], 1, H, a.headWP); /* head W^T [H,O] */
-    unrolled_Z_pack_panelsZ_viiiiii(O, H, a.param[SLOT_HEAD_W], H, 1, a.headWB); /* head W [O,H] */
+    unrolled_Z_pack_panelsZ_viiiiii(I, G, a.param[SLOT_WIH], 1, I, a.wihTransposedPacked); /* W_ih^T [I,G] */
+    unrolled_Z_pack_panelsZ_viiiiii(H, G, a.param[SLOT_WHH], 1, H, a.whhTransposedPacked); /* W_hh^T [H,G] */
+    unrolled_Z_pack_panelsZ_viiiiii(G, I, a.param[SLOT_WIH], I, 1, a.wihPacked); /* W_ih [G,I] */
+    unrolled_Z_pack_panelsZ_viiiiii(G, H, a.param[SLOT_WHH], H, 1, a.whhPacked); /* W_hh [G,H] */
+    unrolled_Z_pack_panelsZ_viiiiii(H, O, a.param[SLOT_HEAD_W], 1, H, a.headWTransposedPacked); /* head W^T [H,O] */
+    unrolled_Z_pack_panelsZ_viiiiii(O, H, a.param[SLOT_HEAD_W], H, 1, a.headWPacked); /* head W [O,H] */
 
     /* the batch; h0 = 0 */
     put_f32(a.x, ex->x[step], T * B * I);
@@ -361,9 +362,9 @@ static int train(const Example* ex, const char* params_out) {
     unrolled_Z_zeroZ_vii(a.hs, 4 * B * H);
 
     /* forward: the unroll, then the head on h_T */
-    unrolled_Z_rnn_forwardZ_viiiiiiiiiiii(T, B, I, H, flags, a.x, a.wihP, a.whhP, a.param[SLOT_BIH],
+    unrolled_Z_rnn_forwardZ_viiiiiiiiiiii(T, B, I, H, flags, a.x, a.wihTransposedPacked, a.whhTransposedPacked, a.param[SLOT_BIH],
                                           a.param[SLOT_BHH], 0, a.hs);
-    unrolled_Z_head_forwardZ_viiiiiii(B, H, O, hLast, a.headWP, a.param[SLOT_HEAD_B], a.y);
+    unrolled_Z_head_forwardZ_viiiiiii(B, H, O, hLast, a.headWTransposedPacked, a.param[SLOT_HEAD_B], a.y);
 
     /* loss: mean over all B*O elements, and d loss / d y into dy */
     const double loss = unrolled_Z_mseZ_diiiiifi(B, O, a.y, a.targets, 0, (float)(1.0 / ((double)B * O)), a.dy);
@@ -373,9 +374,9 @@ static int train(const Example* ex, const char* params_out) {
     unrolled_Z_zeroZ_vii(a.grads, 4 * a.P);
     unrolled_Z_zeroZ_vii(a.dhs, 4 * (T - 1) * B * H);
     unrolled_Z_zeroZ_vii(a.dh, 4 * B * H);
-    unrolled_Z_head_backwardZ_viiiiiiiiii(B, H, O, hLast, a.headWB, a.dy, a.grad[SLOT_HEAD_W], a.grad[SLOT_HEAD_B],
+    unrolled_Z_head_backwardZ_viiiiiiiiii(B, H, O, hLast, a.headWPacked, a.dy, a.grad[SLOT_HEAD_W], a.grad[SLOT_HEAD_B],
                                           dhsLast, a.pack);
-    unrolled_Z_rnn_backwardZ_viiiiiiiiiiiiiiiiiii(T, B, I, H, flags, a.x, a.wihB, a.whhB, 0, a.hs, a.dhs, a.dh,
+    unrolled_Z_rnn_backwardZ_viiiiiiiiiiiiiiiiiii(T, B, I, H, flags, a.x, a.wihPacked, a.whhPacked, 0, a.hs, a.dhs, a.dh,
                                                   a.grad[SLOT_WIH], a.grad[SLOT_WHH], a.grad[SLOT_BIH],
                                                   a.grad[SLOT_BHH], 0, 0, a.pack);
 

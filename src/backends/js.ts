@@ -25,7 +25,10 @@ export class JsKernels implements Kernels {
 
   packedSize(K: number, N: number): number { return K * N; }
 
-  /** dst[k, j] = B(k, j) = src[k·sk + j·sn]: a strided copy into row-major [K,N]. */
+  /**
+   * dst[k, j] = B(k, j) = src[k·sk + j·sn]: a strided copy into row-major [K,N]. That is this
+   * backend's packed form, so wihTransposedPacked here is plain W_ihᵀ and wihPacked plain W_ih.
+   */
   packPanels(K: number, N: number, src: Off, sk: number, sn: number, dst: Off): void {
     const f = this.f;
     for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) f[dst + k * N + j] = f[src + k * sk + j * sn];
@@ -43,10 +46,10 @@ export class JsKernels implements Kernels {
   }
 
   /** (x_r·W_ihᵀ)[g] for loss row r = t·B + b: a dot product, or for ids the one-hot's pick */
-  private inputTerm(flags: number, x: Off, wihT: Off, I: number, G: number, r: number, g: number): number {
+  private inputTerm(flags: number, x: Off, wihTransposedPacked: Off, I: number, G: number, r: number, g: number): number {
     const f = this.f;
-    if (flags & FLAG_TOKENS) return f[wihT + f[x + r] * G + g];
-    return this.dotT(x + r * I, wihT, I, G, g);
+    if (flags & FLAG_TOKENS) return f[wihTransposedPacked + f[x + r] * G + g];
+    return this.dotT(x + r * I, wihTransposedPacked, I, G, g);
   }
 
   private padded(mask: Off, t: number, B: number, b: number): boolean {
@@ -55,7 +58,7 @@ export class JsKernels implements Kernels {
 
   /** After the time loop: dW_ih += δAᵀ·X, db_ih += Σ δA, dx = δA·W_ih;  dW_hh += δRᵀ·h_{t−1}, db_hh += Σ δR */
   private weightGradients(T: number, B: number, I: number, H: number, G: number, flags: number,
-    x: Off, wih: Off, hs: Off, dA: Off, dR: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off): void {
+    x: Off, wihPacked: Off, hs: Off, dA: Off, dR: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off): void {
     const f = this.f;
     for (let r = 0; r < T * B; r++) {
       const hprev = hs + r * H; // hs rows are shifted by one step: row r of hs is h_{t−1} for row r of δ
@@ -70,7 +73,7 @@ export class JsKernels implements Kernels {
       if (dx) {
         for (let k = 0; k < I; k++) {
           let s = 0;
-          for (let g = 0; g < G; g++) s += f[dA + r * G + g] * f[wih + g * I + k];
+          for (let g = 0; g < G; g++) s += f[dA + r * G + g] * f[wihPacked + g * I + k];
           f[dx + r * I + k] = s;
         }
       }
@@ -78,12 +81,12 @@ export class JsKernels implements Kernels {
   }
 
   /** ∂E/∂h_{t−1} += δR_t·W_hh for every batch row */
-  private backToPrevious(B: number, H: number, G: number, dRt: Off, whh: Off, dh: Off): void {
+  private backToPrevious(B: number, H: number, G: number, dRt: Off, whhPacked: Off, dh: Off): void {
     const f = this.f;
     for (let b = 0; b < B; b++) {
       for (let k = 0; k < H; k++) {
         let s = 0;
-        for (let g = 0; g < G; g++) s += f[dRt + b * G + g] * f[whh + g * H + k];
+        for (let g = 0; g < G; g++) s += f[dRt + b * G + g] * f[whhPacked + g * H + k];
         f[dh + b * H + k] += s;
       }
     }
@@ -93,21 +96,21 @@ export class JsKernels implements Kernels {
   // RNN: h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh)
 
   rnnForward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wihT: Off, whhT: Off, bih: Off, bhh: Off, mask: Off, hs: Off): void {
+    x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off, bih: Off, bhh: Off, mask: Off, hs: Off): void {
     const f = this.f;
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
         const prev = hs + (t * B + b) * H, cur = hs + ((t + 1) * B + b) * H;
         for (let j = 0; j < H; j++) {
           if (this.padded(mask, t, B, b)) { f[cur + j] = f[prev + j]; continue; }
-          const pre = this.inputTerm(flags, x, wihT, I, H, t * B + b, j) + f[bih + j] + this.dotT(prev, whhT, H, H, j) + f[bhh + j];
+          const pre = this.inputTerm(flags, x, wihTransposedPacked, I, H, t * B + b, j) + f[bih + j] + this.dotT(prev, whhTransposedPacked, H, H, j) + f[bhh + j];
           f[cur + j] = flags & FLAG_RELU ? Math.max(pre, 0) : Math.tanh(pre);
         }
       }
     }
   }
 
-  rnnBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wih: Off, whh: Off, mask: Off,
+  rnnBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihPacked: Off, whhPacked: Off, mask: Off,
     hs: Off, dhs: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, _pack: Off): void {
     const f = this.f;
     for (let t = T - 1; t >= 0; t--) {
@@ -124,15 +127,15 @@ export class JsKernels implements Kernels {
         }
       }
       if (dhnorm) f[dhnorm + t] = Math.sqrt(norm2);
-      this.backToPrevious(B, H, H, dhs + t * B * H, whh, dh);
+      this.backToPrevious(B, H, H, dhs + t * B * H, whhPacked, dh);
     }
-    this.weightGradients(T, B, I, H, H, flags, x, wih, hs, dhs, dhs, dwih, dwhh, dbih, dbhh, dx);
+    this.weightGradients(T, B, I, H, H, flags, x, wihPacked, hs, dhs, dhs, dwih, dwhh, dbih, dbhh, dx);
   }
 
   // ---------------------------------------------------------------------------------------------
   // LSTM: i,f,o = σ(·), g = tanh(·); c_t = f⊙c_{t−1} + i⊙g; h_t = o⊙tanh(c_t)
 
-  lstmForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihT: Off, whhT: Off,
+  lstmForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off,
     bih: Off, bhh: Off, mask: Off, hs: Off, cs: Off, gates: Off): void {
     const f = this.f;
     const G = 4 * H;
@@ -142,7 +145,7 @@ export class JsKernels implements Kernels {
         const hprev = hs + r * H, hcur = hs + (r + B) * H, cprev = cs + r * H, ccur = cs + (r + B) * H;
         const row = gates + r * G;
         for (let g = 0; g < G; g++) {
-          const pre = this.inputTerm(flags, x, wihT, I, G, r, g) + f[bih + g] + this.dotT(hprev, whhT, H, G, g) + f[bhh + g];
+          const pre = this.inputTerm(flags, x, wihTransposedPacked, I, G, r, g) + f[bih + g] + this.dotT(hprev, whhTransposedPacked, H, G, g) + f[bhh + g];
           f[row + g] = g >= 2 * H && g < 3 * H ? Math.tanh(pre) : sigmoid(pre);
         }
         for (let j = 0; j < H; j++) {
@@ -155,7 +158,7 @@ export class JsKernels implements Kernels {
     }
   }
 
-  lstmBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wih: Off, whh: Off, mask: Off,
+  lstmBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihPacked: Off, whhPacked: Off, mask: Off,
     hs: Off, cs: Off, gates: Off, dhs: Off, dh: Off, dc: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off,
     dx: Off, dhnorm: Off, _pack: Off): void {
     const f = this.f;
@@ -183,15 +186,15 @@ export class JsKernels implements Kernels {
         if (pad) f.fill(0, row, row + G);
       }
       if (dhnorm) f[dhnorm + t] = Math.sqrt(norm2);
-      this.backToPrevious(B, H, G, gates + t * B * G, whh, dh);
+      this.backToPrevious(B, H, G, gates + t * B * G, whhPacked, dh);
     }
-    this.weightGradients(T, B, I, H, G, flags, x, wih, hs, gates, gates, dwih, dwhh, dbih, dbhh, dx);
+    this.weightGradients(T, B, I, H, G, flags, x, wihPacked, hs, gates, gates, dwih, dwhh, dbih, dbhh, dx);
   }
 
   // ---------------------------------------------------------------------------------------------
   // GRU: r, z = σ(·); n = tanh(a_n + r⊙(h·W_hnᵀ + b_hn)); h_t = (1 − z)⊙n + z⊙h_{t−1}
 
-  gruForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihT: Off, whhT: Off,
+  gruForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off,
     bih: Off, bhh: Off, mask: Off, hs: Off, gates: Off, rn: Off, _scratch: Off): void {
     const f = this.f;
     const G = 3 * H;
@@ -204,8 +207,8 @@ export class JsKernels implements Kernels {
           continue;
         }
         for (let j = 0; j < H; j++) {
-          const a = (g: number) => this.inputTerm(flags, x, wihT, I, G, r, g) + f[bih + g];
-          const R = (g: number) => this.dotT(hprev, whhT, H, G, g) + f[bhh + g];
+          const a = (g: number) => this.inputTerm(flags, x, wihTransposedPacked, I, G, r, g) + f[bih + g];
+          const R = (g: number) => this.dotT(hprev, whhTransposedPacked, H, G, g) + f[bhh + g];
           const rg = sigmoid(a(j) + R(j));
           const zg = sigmoid(a(H + j) + R(H + j));
           const rnv = R(2 * H + j);
@@ -218,7 +221,7 @@ export class JsKernels implements Kernels {
     }
   }
 
-  gruBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wih: Off, whh: Off, mask: Off,
+  gruBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihPacked: Off, whhPacked: Off, mask: Off,
     hs: Off, gates: Off, rn: Off, dhs: Off, dR: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off,
     dx: Off, dhnorm: Off, _pack: Off): void {
     const f = this.f;
@@ -244,27 +247,27 @@ export class JsKernels implements Kernels {
         if (pad) { f.fill(0, row, row + G); f.fill(0, rrow, rrow + G); }
       }
       if (dhnorm) f[dhnorm + t] = Math.sqrt(norm2);
-      this.backToPrevious(B, H, G, dR + t * B * G, whh, dh);
+      this.backToPrevious(B, H, G, dR + t * B * G, whhPacked, dh);
     }
-    this.weightGradients(T, B, I, H, G, flags, x, wih, hs, gates, dR, dwih, dwhh, dbih, dbhh, dx);
+    this.weightGradients(T, B, I, H, G, flags, x, wihPacked, hs, gates, dR, dwih, dwhh, dbih, dbhh, dx);
   }
 
   // ---------------------------------------------------------------------------------------------
   // Head and losses
 
-  headForward(R: number, H: number, O: number, h: Off, wT: Off, b: Off, y: Off): void {
+  headForward(R: number, H: number, O: number, h: Off, wTransposedPacked: Off, b: Off, y: Off): void {
     const f = this.f;
-    // wT is [H,O]: y[r,o] = Σ_k h[r,k]·W[o,k] + b[o] with W[o,k] = wT[k,o]
+    // wTransposedPacked is [H,O]: y[r,o] = Σ_k h[r,k]·W[o,k] + b[o] with W[o,k] = wTransposedPacked[k,o]
     for (let r = 0; r < R; r++) {
       for (let o = 0; o < O; o++) {
         let s = f[b + o];
-        for (let k = 0; k < H; k++) s += f[h + r * H + k] * f[wT + k * O + o];
+        for (let k = 0; k < H; k++) s += f[h + r * H + k] * f[wTransposedPacked + k * O + o];
         f[y + r * O + o] = s;
       }
     }
   }
 
-  headBackward(R: number, H: number, O: number, h: Off, w: Off, dy: Off, dw: Off, db: Off, dh: Off, _pack: Off): void {
+  headBackward(R: number, H: number, O: number, h: Off, wPacked: Off, dy: Off, dw: Off, db: Off, dh: Off, _pack: Off): void {
     const f = this.f;
     for (let r = 0; r < R; r++) {
       for (let o = 0; o < O; o++) {
@@ -274,7 +277,7 @@ export class JsKernels implements Kernels {
       }
       for (let k = 0; k < H; k++) {
         let s = 0;
-        for (let o = 0; o < O; o++) s += f[dy + r * O + o] * f[w + o * H + k];
+        for (let o = 0; o < O; o++) s += f[dy + r * O + o] * f[wPacked + o * H + k];
         f[dh + r * H + k] = s;
       }
     }

@@ -27,37 +27,37 @@ export interface Kernels {
    */
   packPanels(K: number, N: number, src: Off, sk: number, sn: number, dst: Off): void;
 
-  /** RNN. x [T,B,I] | ids [T,B]; wihP = W_ihᵀ [I,H], whhP = W_hhᵀ [H,H] packed; hs [T+1,B,H], hs[0] = h0. */
+  /** RNN. x [T,B,I] | ids [T,B]; wihTransposedPacked = W_ihᵀ [I,H], whhTransposedPacked = W_hhᵀ [H,H] packed; hs [T+1,B,H], hs[0] = h0. */
   rnnForward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wihP: Off, whhP: Off, bih: Off, bhh: Off, mask: Off, hs: Off): void;
+    x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off, bih: Off, bhh: Off, mask: Off, hs: Off): void;
   /**
    * dhs [T,B,H] in: ∂E/∂h_t from above, out: δpre. dh [B,H] in: ∂E/∂h_T, out: ∂E/∂h_0.
-   * wihB = W_ih [G,I], whhB = W_hh [G,H] packed; pack = scratch of packedSize(T·B, max(I, H)).
+   * wihPacked = W_ih [G,I], whhPacked = W_hh [G,H] packed; pack = scratch of packedSize(T·B, max(I, H)).
    */
   rnnBackward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wihB: Off, whhB: Off, mask: Off, hs: Off,
+    x: Off, wihPacked: Off, whhPacked: Off, mask: Off, hs: Off,
     dhs: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, pack: Off): void;
 
   /** LSTM. gates [T,B,4H] post-activation (i,f,g,o); hs, cs [T+1,B,H] with h0, c0 at index 0. */
   lstmForward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wihP: Off, whhP: Off, bih: Off, bhh: Off, mask: Off, hs: Off, cs: Off, gates: Off): void;
+    x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off, bih: Off, bhh: Off, mask: Off, hs: Off, cs: Off, gates: Off): void;
   /** gates overwritten with δpre; dhs read only; dh, dc [B,H] in: from beyond T, out: ∂E/∂h_0, ∂E/∂c_0. */
   lstmBackward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wihB: Off, whhB: Off, mask: Off, hs: Off, cs: Off, gates: Off,
+    x: Off, wihPacked: Off, whhPacked: Off, mask: Off, hs: Off, cs: Off, gates: Off,
     dhs: Off, dh: Off, dc: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, pack: Off): void;
 
   /** GRU. gates [T,B,3H] (r,z,n); rn [T,B,H] = h·W_hnᵀ + b_hn; scratch [B,3H]. */
   gruForward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wihP: Off, whhP: Off, bih: Off, bhh: Off, mask: Off, hs: Off, gates: Off, rn: Off, scratch: Off): void;
+    x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off, bih: Off, bhh: Off, mask: Off, hs: Off, gates: Off, rn: Off, scratch: Off): void;
   /** gates overwritten with δA; dR [T,B,3H] receives δR; dh as for the RNN. */
   gruBackward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wihB: Off, whhB: Off, mask: Off, hs: Off, gates: Off, rn: Off,
+    x: Off, wihPacked: Off, whhPacked: Off, mask: Off, hs: Off, gates: Off, rn: Off,
     dhs: Off, dR: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, pack: Off): void;
 
-  /** y [R,O] = h [R,H]·W [O,H]ᵀ + b, with wP = Wᵀ [H,O] packed. */
-  headForward(R: number, H: number, O: number, h: Off, wP: Off, b: Off, y: Off): void;
-  /** dW += dyᵀ·h; db += Σ dy; dh [R,H] = dy·W (overwritten); wB = W [O,H] packed; pack: packedSize(R, H). */
-  headBackward(R: number, H: number, O: number, h: Off, wB: Off, dy: Off, dw: Off, db: Off, dh: Off, pack: Off): void;
+  /** y [R,O] = h [R,H]·W [O,H]ᵀ + b, with wTransposedPacked = Wᵀ [H,O] packed. */
+  headForward(R: number, H: number, O: number, h: Off, wTransposedPacked: Off, b: Off, y: Off): void;
+  /** dW += dyᵀ·h; db += Σ dy; dh [R,H] = dy·W (overwritten); wPacked = W [O,H] packed; pack: packedSize(R, H). */
+  headBackward(R: number, H: number, O: number, h: Off, wPacked: Off, dy: Off, dw: Off, db: Off, dh: Off, pack: Off): void;
 
   /** scale·Σ_r w_r·(logsumexp(logits_r) − logits_r[target_r]); dlogits unless 0. targets are ids. */
   softmaxXent(R: number, O: number, logits: Off, targets: Off, weights: Off, scale: number, dlogits: Off): number;

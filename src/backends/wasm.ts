@@ -26,41 +26,41 @@ export class WasmKernels implements Kernels {
   }
 
   rnnForward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wihP: Off, whhP: Off, bih: Off, bhh: Off, mask: Off, hs: Off): void {
-    this.e.rnn_forward(T, B, I, H, flags, p(x), p(wihP), p(whhP), p(bih), p(bhh), p(mask), p(hs));
+    x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off, bih: Off, bhh: Off, mask: Off, hs: Off): void {
+    this.e.rnn_forward(T, B, I, H, flags, p(x), p(wihTransposedPacked), p(whhTransposedPacked), p(bih), p(bhh), p(mask), p(hs));
   }
-  rnnBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihB: Off, whhB: Off, mask: Off,
+  rnnBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihPacked: Off, whhPacked: Off, mask: Off,
     hs: Off, dhs: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, pack: Off): void {
-    this.e.rnn_backward(T, B, I, H, flags, p(x), p(wihB), p(whhB), p(mask), p(hs), p(dhs), p(dh),
+    this.e.rnn_backward(T, B, I, H, flags, p(x), p(wihPacked), p(whhPacked), p(mask), p(hs), p(dhs), p(dh),
       p(dwih), p(dwhh), p(dbih), p(dbhh), p(dx), p(dhnorm), p(pack));
   }
-  lstmForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihP: Off, whhP: Off,
+  lstmForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off,
     bih: Off, bhh: Off, mask: Off, hs: Off, cs: Off, gates: Off): void {
-    this.e.lstm_forward(T, B, I, H, flags, p(x), p(wihP), p(whhP), p(bih), p(bhh), p(mask), p(hs), p(cs), p(gates));
+    this.e.lstm_forward(T, B, I, H, flags, p(x), p(wihTransposedPacked), p(whhTransposedPacked), p(bih), p(bhh), p(mask), p(hs), p(cs), p(gates));
   }
-  lstmBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihB: Off, whhB: Off, mask: Off,
+  lstmBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihPacked: Off, whhPacked: Off, mask: Off,
     hs: Off, cs: Off, gates: Off, dhs: Off, dh: Off, dc: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off,
     dx: Off, dhnorm: Off, pack: Off): void {
-    this.e.lstm_backward(T, B, I, H, flags, p(x), p(wihB), p(whhB), p(mask), p(hs), p(cs), p(gates), p(dhs),
+    this.e.lstm_backward(T, B, I, H, flags, p(x), p(wihPacked), p(whhPacked), p(mask), p(hs), p(cs), p(gates), p(dhs),
       p(dh), p(dc), p(dwih), p(dwhh), p(dbih), p(dbhh), p(dx), p(dhnorm), p(pack));
   }
-  gruForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihP: Off, whhP: Off,
+  gruForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off,
     bih: Off, bhh: Off, mask: Off, hs: Off, gates: Off, rn: Off, scratch: Off): void {
-    this.e.gru_forward(T, B, I, H, flags, p(x), p(wihP), p(whhP), p(bih), p(bhh), p(mask), p(hs), p(gates),
+    this.e.gru_forward(T, B, I, H, flags, p(x), p(wihTransposedPacked), p(whhTransposedPacked), p(bih), p(bhh), p(mask), p(hs), p(gates),
       p(rn), p(scratch));
   }
-  gruBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihB: Off, whhB: Off, mask: Off,
+  gruBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihPacked: Off, whhPacked: Off, mask: Off,
     hs: Off, gates: Off, rn: Off, dhs: Off, dR: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off,
     dx: Off, dhnorm: Off, pack: Off): void {
-    this.e.gru_backward(T, B, I, H, flags, p(x), p(wihB), p(whhB), p(mask), p(hs), p(gates), p(rn), p(dhs),
+    this.e.gru_backward(T, B, I, H, flags, p(x), p(wihPacked), p(whhPacked), p(mask), p(hs), p(gates), p(rn), p(dhs),
       p(dR), p(dh), p(dwih), p(dwhh), p(dbih), p(dbhh), p(dx), p(dhnorm), p(pack));
   }
 
-  headForward(R: number, H: number, O: number, h: Off, wP: Off, b: Off, y: Off): void {
-    this.e.head_forward(R, H, O, p(h), p(wP), p(b), p(y));
+  headForward(R: number, H: number, O: number, h: Off, wTransposedPacked: Off, b: Off, y: Off): void {
+    this.e.head_forward(R, H, O, p(h), p(wTransposedPacked), p(b), p(y));
   }
-  headBackward(R: number, H: number, O: number, h: Off, wB: Off, dy: Off, dw: Off, db: Off, dh: Off, pack: Off): void {
-    this.e.head_backward(R, H, O, p(h), p(wB), p(dy), p(dw), p(db), p(dh), p(pack));
+  headBackward(R: number, H: number, O: number, h: Off, wPacked: Off, dy: Off, dw: Off, db: Off, dh: Off, pack: Off): void {
+    this.e.head_backward(R, H, O, p(h), p(wPacked), p(dy), p(dw), p(db), p(dh), p(pack));
   }
   softmaxXent(R: number, O: number, logits: Off, targets: Off, weights: Off, scale: number, dlogits: Off): number {
     return this.e.softmax_xent(R, O, p(logits), p(targets), p(weights), scale, p(dlogits));

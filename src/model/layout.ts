@@ -39,8 +39,9 @@ export interface LayerParams {
   inputSize: number;
   wih: number; whh: number; bih: number; bhh: number;       // parameters
   dwih: number; dwhh: number; dbih: number; dbhh: number;   // their gradients
-  wihF: number; whhF: number;  // packed right operands of the forward: W_ihᵀ [I,G], W_hhᵀ [H,G]
-  wihB: number; whhB: number;  // packed right operands of the backward: W_ih [G,I], W_hh [G,H]
+  // the right operands of the products in the backend's packed form (Kernels.packPanels)
+  wihTransposedPacked: number; whhTransposedPacked: number;  // the forward's: W_ihᵀ [I,G], W_hhᵀ [H,G]
+  wihPacked: number; whhPacked: number;                      // the backward's: W_ih [G,I], W_hh [G,H]
 }
 
 /** Floats of a right operand B[K,N] in the backend's packed form (Kernels.packedSize). */
@@ -54,8 +55,8 @@ export interface ParamArena {
   total: number;
   layers: LayerParams[];
   headW: number; headB: number; dheadW: number; dheadB: number;
-  headWF: number; // Wᵀ [H,O] packed (forward)
-  headWB: number; // W [O,H] packed (backward)
+  headWTransposedPacked: number; // Wᵀ [H,O] packed (forward)
+  headWPacked: number; // W [O,H] packed (backward)
 }
 
 export function paramArenaSize(cfg: ResolvedConfig, packedSize: PackedSize): number {
@@ -72,19 +73,19 @@ export function pointParams(cfg: ResolvedConfig, base: number, packedSize: Packe
   const layers: LayerParams[] = [];
   for (let k = 0; k < cfg.numLayers; k++) {
     const inputSize = k === 0 ? cfg.inputSize : H;
-    const wihF = take(inputSize, GH), whhF = take(H, GH), wihB = take(GH, inputSize), whhB = take(GH, H);
+    const wihTransposedPacked = take(inputSize, GH), whhTransposedPacked = take(H, GH), wihPacked = take(GH, inputSize), whhPacked = take(GH, H);
     layers.push({
       inputSize,
       wih: at(`weight_ih_l${k}`), whh: at(`weight_hh_l${k}`), bih: at(`bias_ih_l${k}`), bhh: at(`bias_hh_l${k}`),
       dwih: at(`weight_ih_l${k}`) + P, dwhh: at(`weight_hh_l${k}`) + P, dbih: at(`bias_ih_l${k}`) + P, dbhh: at(`bias_hh_l${k}`) + P,
-      wihF, whhF, wihB, whhB,
+      wihTransposedPacked, whhTransposedPacked, wihPacked, whhPacked,
     });
   }
-  const headWF = take(H, cfg.outputSize), headWB = take(cfg.outputSize, H);
+  const headWTransposedPacked = take(H, cfg.outputSize), headWPacked = take(cfg.outputSize, H);
   return {
     base, P, total: packed - base, layers,
     headW: at('head.weight'), headB: at('head.bias'), dheadW: at('head.weight') + P, dheadB: at('head.bias') + P,
-    headWF, headWB,
+    headWTransposedPacked, headWPacked,
   };
 }
 

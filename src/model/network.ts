@@ -92,13 +92,13 @@ export class Network {
     const p = this.params, H = this.H, O = this.cfg.outputSize, G = GATES[this.cfg.cell] * H, k = this.k;
     for (const l of p.layers) {
       const I = l.inputSize;
-      k.packPanels(I, G, l.wih, 1, I, l.wihF); // W_ihᵀ [I,G]
-      k.packPanels(H, G, l.whh, 1, H, l.whhF); // W_hhᵀ [H,G]
-      k.packPanels(G, I, l.wih, I, 1, l.wihB); // W_ih [G,I]
-      k.packPanels(G, H, l.whh, H, 1, l.whhB); // W_hh [G,H]
+      k.packPanels(I, G, l.wih, 1, I, l.wihTransposedPacked); // W_ihᵀ [I,G]
+      k.packPanels(H, G, l.whh, 1, H, l.whhTransposedPacked); // W_hhᵀ [H,G]
+      k.packPanels(G, I, l.wih, I, 1, l.wihPacked); // W_ih [G,I]
+      k.packPanels(G, H, l.whh, H, 1, l.whhPacked); // W_hh [G,H]
     }
-    k.packPanels(H, O, p.headW, 1, H, p.headWF);
-    k.packPanels(O, H, p.headW, H, 1, p.headWB);
+    k.packPanels(H, O, p.headW, 1, H, p.headWTransposedPacked);
+    k.packPanels(O, H, p.headW, H, 1, p.headWPacked);
     this.packedDirty = false;
   }
 
@@ -141,13 +141,13 @@ export class Network {
       const x = this.layerX(w, l), flags = this.layerFlags(l);
       const I = p.inputSize;
       switch (this.cfg.cell) {
-        case 'rnn': k.rnnForward(T, B, I, H, flags, x, p.wihF, p.whhF, p.bih, p.bhh, mask, lw.hs); break;
-        case 'lstm': k.lstmForward(T, B, I, H, flags, x, p.wihF, p.whhF, p.bih, p.bhh, mask, lw.hs, lw.cs, lw.gates); break;
-        case 'gru': k.gruForward(T, B, I, H, flags, x, p.wihF, p.whhF, p.bih, p.bhh, mask, lw.hs, lw.gates, lw.rn, w.scratch); break;
+        case 'rnn': k.rnnForward(T, B, I, H, flags, x, p.wihTransposedPacked, p.whhTransposedPacked, p.bih, p.bhh, mask, lw.hs); break;
+        case 'lstm': k.lstmForward(T, B, I, H, flags, x, p.wihTransposedPacked, p.whhTransposedPacked, p.bih, p.bhh, mask, lw.hs, lw.cs, lw.gates); break;
+        case 'gru': k.gruForward(T, B, I, H, flags, x, p.wihTransposedPacked, p.whhTransposedPacked, p.bih, p.bhh, mask, lw.hs, lw.gates, lw.rn, w.scratch); break;
       }
     }
     const R = this.headRowCount(w, at), h = this.headInput(w, at);
-    k.headForward(R, H, this.cfg.outputSize, h, this.params.headWF, this.params.headB, w.y);
+    k.headForward(R, H, this.cfg.outputSize, h, this.params.headWTransposedPacked, this.params.headB, w.y);
   }
 
   /** The loss of the last forward pass; with `grad`, also ∂loss/∂prediction into w.dy. */
@@ -176,7 +176,7 @@ export class Network {
     const top = this.dhsOf(w, L - 1);
     const R = this.headRowCount(w, at), h = this.headInput(w, at);
     if (at === 'last') k.memory.zero(top, (T - 1) * B * H);
-    k.headBackward(R, H, this.cfg.outputSize, h, p.headWB, w.dy, p.dheadW, p.dheadB, at === 'every' ? top : top + (T - 1) * B * H, w.pack);
+    k.headBackward(R, H, this.cfg.outputSize, h, p.headWPacked, w.dy, p.dheadW, p.dheadB, at === 'every' ? top : top + (T - 1) * B * H, w.pack);
     for (let l = L - 1; l >= 0; l--) {
       const lp = p.layers[l], lw = w.layers[l];
       const x = this.layerX(w, l), flags = this.layerFlags(l);
@@ -186,16 +186,16 @@ export class Network {
       k.memory.zero(lw.dh, B * H);
       switch (this.cfg.cell) {
         case 'rnn':
-          k.rnnBackward(T, B, I, H, flags, x, lp.wihB, lp.whhB, mask, lw.hs, dhs, lw.dh,
+          k.rnnBackward(T, B, I, H, flags, x, lp.wihPacked, lp.whhPacked, mask, lw.hs, dhs, lw.dh,
             lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm, w.pack);
           break;
         case 'lstm':
           k.memory.zero(lw.dc, B * H);
-          k.lstmBackward(T, B, I, H, flags, x, lp.wihB, lp.whhB, mask, lw.hs, lw.cs, lw.gates, dhs, lw.dh, lw.dc,
+          k.lstmBackward(T, B, I, H, flags, x, lp.wihPacked, lp.whhPacked, mask, lw.hs, lw.cs, lw.gates, dhs, lw.dh, lw.dc,
             lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm, w.pack);
           break;
         case 'gru':
-          k.gruBackward(T, B, I, H, flags, x, lp.wihB, lp.whhB, mask, lw.hs, lw.gates, lw.rn, dhs, lw.dR, lw.dh,
+          k.gruBackward(T, B, I, H, flags, x, lp.wihPacked, lp.whhPacked, mask, lw.hs, lw.gates, lw.rn, dhs, lw.dR, lw.dh,
             lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm, w.pack);
           break;
       }
