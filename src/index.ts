@@ -9,6 +9,8 @@ export { Rng } from './model/rng.js';
 export { Trainer, type TrainerOptions, type StepResult, type StreamChunk, type CarriedState } from './train/trainer.js';
 export { makeSchedule, type ScheduleSpec, type Schedule } from './train/schedules.js';
 export { resolveOptimizer, type OptimizerSpec, type OptimizerName } from './train/optimizers.js';
+export { rtrlGradients, RTRL_MAX_SENSITIVITY_FLOATS, type RtrlResult } from './train/rtrl.js';
+export { EvolutionStrategies, centeredRanks, type EvolutionStrategiesOptions, type EsEstimate, type EsStepResult } from './train/es.js';
 export { loadCore, type LoadOptions, type CoreSource } from './runtime/load.js';
 export { threadsSupported } from './runtime/threads.js';
 export { simdSupported, relaxedSimdSupported, pickVariant, type Core, type CoreVariant, type CoreExports } from './runtime/core.js';

@@ -54,6 +54,10 @@ export const DOMAINS = d({
   weightDecay: { min: 0, max: 1e6, doc: 'L2 penalty (decoupled for AdamW)' },
   alpha: { min: 0, max: 1, doc: 'RMSprop smoothing constant' },
 
+  // ── evolution strategies (src/train/es.ts)
+  population: { integer: true, min: 1, max: 2 ** 20, doc: 'antithetic pairs per evolution-strategies step (two loss evaluations each)' },
+  sigma: { min: 0, minOpen: true, max: 1e6, doc: 'standard deviation of the evolution-strategies perturbations' },
+
   // ── clipping (Infinity means no clipping)
   clipNorm: { min: 0, minOpen: true, finite: false, doc: 'largest global L2 norm of the gradients' },
   clipValue: { min: 0, minOpen: true, finite: false, doc: 'largest |gradient element|' },
