@@ -12,10 +12,15 @@ export class UnknownKeyError extends ConfigError {
     super(`${argument}.${key}`, '', '');
     this.key = key;
     this.suggestion = suggestion;
-    this.message = `${argument}: unknown key ${quoteKey(key)} ` + (suggestion !== undefined
-      ? `(did you mean '${suggestion}'?)`
-      : `(valid keys: ${allowed.map((k) => `'${k}'`).join(', ')})`);
+    this.message = unknownKeyMessage(argument, key, suggestion, allowed);
   }
+}
+
+/** "options: unknown key 'clipnorm' (did you mean 'clipNorm'?)", or the valid keys when none is near. */
+export function unknownKeyMessage(argument: string, key: string, suggestion: string | undefined, allowed: readonly string[]): string {
+  return `${argument}: unknown key ${quoteKey(key)} ` + (suggestion !== undefined
+    ? `(did you mean '${suggestion}'?)`
+    : `(valid keys: ${allowed.map((k) => `'${k}'`).join(', ')})`);
 }
 
 /** A field of a checkpoint outside its domain, with the argument/expected/actual shape of ConfigError. */

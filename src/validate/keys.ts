@@ -1,7 +1,7 @@
 // Unknown keys in an option object are refused: a misspelt `clipnorm` silently ignored would
 // train without clipping. The error names the nearest valid key so the fix is obvious.
 import type { ArgumentErrorClass } from './domain.js';
-import { UnknownKeyError, quoteKey } from './errors.js';
+import { UnknownKeyError, quoteKey, unknownKeyMessage } from './errors.js';
 
 /** Levenshtein distance, case-insensitive (a wrong case is the most common slip: clipnorm). */
 export function editDistance(a: string, b: string): number {
@@ -30,7 +30,18 @@ export function nearestKey(key: string, allowed: readonly string[]): string | un
     const d = Math.min(editDistance(key, a), editDistance(squash(key), squash(a)));
     if (d < bestD) { best = a; bestD = d; }
   }
-  return best !== undefined && bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+  if (best !== undefined && bestD <= Math.max(2, Math.floor(key.length / 3))) return best;
+  // an abbreviation or a different ending of a name (len → length, temp → temperature,
+  // reduce → reduction): the longest shared beginning, if it is most of the key
+  let prefixBest: string | undefined, prefixLen = 0;
+  const k = key.toLowerCase();
+  for (const a of allowed) {
+    const l = a.toLowerCase();
+    let n = 0;
+    while (n < k.length && n < l.length && k[n] === l[n]) n++;
+    if (n > prefixLen) { prefixLen = n; prefixBest = a; }
+  }
+  return prefixLen >= 3 && prefixLen * 3 >= key.length * 2 ? prefixBest : undefined;
 }
 
 /**
@@ -43,6 +54,9 @@ export function checkKeys(argument: string, obj: object, allowed: readonly strin
     if (allowed.includes(key)) continue;
     const near = nearestKey(key, allowed);
     if (ErrorClass === undefined) throw new UnknownKeyError(argument, key, near, allowed);
-    throw new ErrorClass(`${argument}.${key}`, near !== undefined ? `no such key (did you mean '${near}'?)` : `one of the keys ${allowed.join(', ')}`, `unknown key ${quoteKey(key)}`);
+    const err = new ErrorClass(`${argument}.${key}`, near !== undefined ? `no such key (did you mean '${near}'?)` : `one of the keys ${allowed.join(', ')}`, `unknown key ${quoteKey(key)}`);
+    // the same words whatever the class, so that a misspelling reads alike everywhere
+    err.message = unknownKeyMessage(argument, key, near, allowed);
+    throw err;
   }
 }
