@@ -36,7 +36,8 @@ export function formatBound(x: number): string {
       if (p > a) break;
     }
   }
-  return String(x);
+  // 3.4028234663852886e+38 → 3.4028234663852886e38: the sign of the exponent adds nothing
+  return String(x).replace('e+', 'e');
 }
 
 /** The domain in words, e.g. "a finite number in (0, 1)" or "an integer in [1, 65536]". */

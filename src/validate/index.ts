@@ -9,3 +9,4 @@ export { copyFloats, copyIds, F32_MAX } from './arrays.js';
 export { DOMAINS, MAX_STEPS } from './domains.js';
 export type { DomainName } from './domains.js';
 export { UnknownKeyError, CheckpointFieldError } from './errors.js';
+export { domainTable } from './table.js';
