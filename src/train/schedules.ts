@@ -23,6 +23,26 @@ export const SCHEDULE_KEYS: Readonly<Record<ScheduleSpec['kind'], readonly strin
   cosine: ['kind', 'total', 'minFactor', 'warmup'],
 };
 
+/** The value of each optional field a kind takes when the spec leaves it out. */
+const SCHEDULE_DEFAULTS: Readonly<Record<ScheduleSpec['kind'], Readonly<Record<string, number>>>> = {
+  constant: { warmup: 0 },
+  step: { gamma: 0.1, warmup: 0 },
+  exponential: { warmup: 0 },
+  cosine: { minFactor: 0, warmup: 0 },
+};
+
+/**
+ * Whether two valid specs describe the same schedule: the same kind and the same value of every
+ * field, a left-out field counting as its default (undefined is the constant schedule).
+ */
+export function sameSchedule(a: ScheduleSpec | undefined, b: ScheduleSpec | undefined): boolean {
+  const x = (a ?? { kind: 'constant' }) as Record<string, unknown>, y = (b ?? { kind: 'constant' }) as Record<string, unknown>;
+  if (x.kind !== y.kind) return false;
+  const kind = x.kind as ScheduleSpec['kind'];
+  const defaults = SCHEDULE_DEFAULTS[kind];
+  return SCHEDULE_KEYS[kind].every((k) => Object.is(x[k] ?? defaults[k], y[k] ?? defaults[k]));
+}
+
 /**
  * The schedule of a spec checked against DOMAINS (undefined: constant). `argument` prefixes the
  * error's argument name and `E` is its class (the checkpoint loader uses its own).
@@ -38,13 +58,14 @@ export function makeSchedule(spec: ScheduleSpec | undefined, argument = 'schedul
   const s = spec as Record<string, unknown>;
   const need = (key: string, domain: NumberDomain) => checkNumber(`${argument}.${key}`, s[key], domain, E);
   const opt = (key: string, domain: NumberDomain, fallback: number) => optionalNumber(`${argument}.${key}`, s[key], domain, fallback, E);
-  const warmup = opt('warmup', DOMAINS.warmup, 0);
+  const defaults = SCHEDULE_DEFAULTS[kind];
+  const warmup = opt('warmup', DOMAINS.warmup, defaults.warmup);
   let decay: Schedule;
   switch (kind) {
     case 'constant': decay = () => 1; break;
     case 'step': {
       const size = need('stepSize', DOMAINS.stepSize);
-      const gamma = opt('gamma', DOMAINS.gamma, 0.1);
+      const gamma = opt('gamma', DOMAINS.gamma, defaults.gamma);
       decay = (s) => gamma ** Math.floor(s / size);
       break;
     }
@@ -56,7 +77,7 @@ export function makeSchedule(spec: ScheduleSpec | undefined, argument = 'schedul
     }
     case 'cosine': {
       const total = need('total', DOMAINS.total);
-      const min = opt('minFactor', DOMAINS.minFactor, 0);
+      const min = opt('minFactor', DOMAINS.minFactor, defaults.minFactor);
       decay = (s) => min + (1 - min) * 0.5 * (1 + Math.cos(Math.PI * Math.min(s, total) / total));
       break;
     }
