@@ -102,6 +102,9 @@ export class Optimizer {
   private readonly eps: number;
   /** largest magnitude a bound may reach: half the dtype's maximum leaves room for rounding */
   private readonly limit: number;
+  /** the exact check's slices: weights, then each moment, `chunk` floats apart */
+  private readonly scratch: number;
+  private readonly chunk: number;
   /** the update number that check() approved and computed nextBounds for (−1: none) */
   private checked = -1;
   // A bound of |θ| after this optimizer's last update and the weights' version it holds for
@@ -118,6 +121,15 @@ export class Optimizer {
     this.moments = momentNames(this.spec.name);
     const n = this.spec.name === 'sgd' && this.spec.momentum === 0 ? 0 : this.moments.length;
     this.state = n ? k.memory.alloc(n * P) : 0;
+    // the exact check's scratch is reserved with the moments, so that a step never allocates:
+    // a lack of memory shows at new Trainer, not in the middle of a step
+    this.chunk = Math.min(DRY_RUN_CHUNK, Math.ceil(P / 4) * 4);
+    try {
+      this.scratch = k.memory.alloc((1 + n) * this.chunk);
+    } catch (e) {
+      if (this.state) k.memory.free(this.state);
+      throw e;
+    }
     this.bounds = new Float64Array(n);
     this.nextBounds = new Float64Array(n);
     const f32 = k.memory.dtype === 'float32';
@@ -244,22 +256,16 @@ export class Optimizer {
 
   /** Runs the update on copies, slice by slice, and returns whether every result is finite. */
   private dryRun(params: number, grads: number, lr: number): boolean {
-    const m = this.bounds.length, k = this.k, P = this.P;
-    const C = Math.min(DRY_RUN_CHUNK, Math.ceil(P / 4) * 4);
-    const scratch = k.memory.alloc((1 + m) * C);
-    try {
-      for (let i = 0; i < P; i += C) {
-        const n = Math.min(C, P - i);
-        const f = k.memory.f;
-        f.copyWithin(scratch, params + i, params + i + n);
-        for (let j = 0; j < m; j++) f.copyWithin(scratch + (1 + j) * C, this.moment(j) + i, this.moment(j) + i + n);
-        this.apply(n, scratch, grads + i, scratch + C, C, lr, this.step + 1);
-        for (let j = 0; j <= m; j++) if (!Number.isFinite(this.magnitude(scratch + j * C, n))) return false;
-      }
-      return true;
-    } finally {
-      k.memory.free(scratch);
+    const m = this.bounds.length, k = this.k, P = this.P, C = this.chunk, scratch = this.scratch;
+    const f = k.memory.f;
+    for (let i = 0; i < P; i += C) {
+      const n = Math.min(C, P - i);
+      f.copyWithin(scratch, params + i, params + i + n);
+      for (let j = 0; j < m; j++) f.copyWithin(scratch + (1 + j) * C, this.moment(j) + i, this.moment(j) + i + n);
+      this.apply(n, scratch, grads + i, scratch + C, C, lr, this.step + 1);
+      for (let j = 0; j <= m; j++) if (!Number.isFinite(this.magnitude(scratch + j * C, n))) return false;
     }
+    return true;
   }
 
   /** The kernel call of update number `t` over n elements; the moment arrays start at `moments`, `stride` apart. */
@@ -307,5 +313,6 @@ export class Optimizer {
 
   dispose(): void {
     if (this.state) this.k.memory.free(this.state);
+    this.k.memory.free(this.scratch);
   }
 }
