@@ -13,20 +13,25 @@ const INTEGER_KINDS = new Set(['Int8Array', 'Uint8Array', 'Uint8ClampedArray', '
 /** The largest finite float32: anything larger becomes Infinity when stored. */
 export const F32_MAX = 3.4028234663852886e38;
 
+/** A number is the vocabulary of ids: their description is built only for an error, never per step. */
+function whatText(what: string | number): string {
+  return typeof what === 'number' ? `integer ids in [0, ${what - 1}]` : what;
+}
+
 /** Reads `value.length` once and checks that it is an array-like of the expected length. */
-function lengthOf(argument: string, value: unknown, expectedLength: number | undefined, what: string): number {
+function lengthOf(argument: string, value: unknown, expectedLength: number | undefined, what: string | number): number {
   const kind = typedArrayKind(value);
   let n: unknown;
   if (kind !== undefined) {
-    if (kind === 'BigInt64Array' || kind === 'BigUint64Array') throw new InvalidArgumentError(argument, `an array or typed array of ${what}`, kind);
+    if (kind === 'BigInt64Array' || kind === 'BigUint64Array') throw new InvalidArgumentError(argument, `an array or typed array of ${whatText(what)}`, kind);
     n = typedArrayLength.call(value);
   } else if (Array.isArray(value)) {
     n = (value as unknown[]).length;
   } else {
-    throw new InvalidArgumentError(argument, `an array or typed array of ${what}`, describe(value));
+    throw new InvalidArgumentError(argument, `an array or typed array of ${whatText(what)}`, describe(value));
   }
   if (expectedLength !== undefined && n !== expectedLength) {
-    throw new InvalidArgumentError(argument, `length ${expectedLength} (${what})`, `length ${describe(n)}`);
+    throw new InvalidArgumentError(argument, `length ${expectedLength} (${whatText(what)})`, `length ${describe(n)}`);
   }
   return n as number;
 }
@@ -73,7 +78,7 @@ function nonFinite(argument: string, i: number, a: unknown, dtype: string): NonF
  * integer in [0, vocab), else InvalidArgumentError naming `argument[i]`.
  */
 export function copyIds(argument: string, value: unknown, expectedLength: number | undefined, vocab: number, out?: Int32Array): Int32Array {
-  const n = lengthOf(argument, value, expectedLength, `integer ids in [0, ${vocab - 1}]`);
+  const n = lengthOf(argument, value, expectedLength, vocab);
   if (!out || out.length !== n) out = new Int32Array(n);
   const kind = typedArrayKind(value);
   if (kind !== undefined && INTEGER_KINDS.has(kind)) {
