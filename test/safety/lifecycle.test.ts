@@ -12,6 +12,8 @@ import { UnrolledError } from '../../src/errors.js';
 import type { Model } from '../../src/model/model.js';
 import { modelToSafetensors, loadSafetensorsInto } from '../../src/model/serialize.js';
 import { CORE_FILES, instantiateCoreSync, type Core } from '../../src/runtime/core.js';
+import '../../src/node/load-node.js';
+import { loadCore } from '../../src/runtime/load.js';
 import { checkpointToSafetensors } from '../../src/train/checkpoint.js';
 import { Trainer, type StepResult } from '../../src/train/trainer.js';
 import { TrainingWorker, type WorkerEndpoint } from '../../src/worker/client.js';
@@ -203,6 +205,40 @@ describe('class 1: random call orders around dispose (Wasm core with bystanders)
     core.dispose();
     expect(() => b.model.predict(batch())).toThrow(expect.objectContaining({ code: 'DISPOSED' }));
     expect(() => newVictim(core)).toThrow(expect.objectContaining({ code: 'DISPOSED' }));
+  });
+
+  it('a disposed default core leaves loadCore\'s cache: the next loadCore() is a fresh, live core', async () => {
+    const first = await loadCore({ variant: 'scalar' });
+    const m = newVictim(first);
+    first.dispose();
+    first.dispose(); // idempotent
+    expect(first.isDisposed).toBe(true);
+    expect(m.isDisposed).toBe(true);
+    const second = await loadCore({ variant: 'scalar' });
+    expect(second).not.toBe(first);
+    expect(second.isDisposed).toBe(false);
+    const m2 = newVictim(second);
+    m2.predict(batch());
+    m2.dispose();
+    let code = 'none';
+    try { m.predict(batch()); } catch (e) { code = (e as UnrolledError).code; }
+    counts.add(code === 'DISPOSED' ? 'UnrolledError DISPOSED' : `UNEXPECTED: ${code}`);
+    expect(code).toBe('DISPOSED');
+  });
+
+  it('the threads build: disposing the core stops its pool and ends its models and trainers', async () => {
+    const core = await loadCore({ variant: 'simd', threads: 2 });
+    const m = newVictim(core);
+    const t = new Trainer(m, { loss: 'cross-entropy' });
+    t.step(batch());
+    core.dispose();
+    for (const call of [() => t.step(batch()), () => m.predict(batch()), () => m.getParameter('head.bias'), () => checkpointToSafetensors(t)]) {
+      let code = 'none';
+      try { call(); } catch (e) { code = (e as UnrolledError).code; }
+      counts.add(code === 'DISPOSED' ? 'UnrolledError DISPOSED' : `UNEXPECTED: ${code}`);
+      expect(code).toBe('DISPOSED');
+    }
+    t.dispose(); m.dispose(); core.dispose();
   });
 
   it('a worker client after terminate(): every command rejects with DISPOSED', async () => {
