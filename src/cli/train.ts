@@ -1,7 +1,7 @@
 // `unrolled train`: trains a model on a task, with checkpoints (--checkpoint, --checkpoint-every),
 // exact resumption (--resume), gradient-norm diagnostics (--diagnose) and progress output.
+import { PrimePicker } from '../data/prime.js';
 import type { Model } from '../model/model.js';
-import { Rng } from '../model/rng.js';
 import type { Trainer } from '../train/trainer.js';
 import { restoreCheckpoint } from '../train/checkpoint.js';
 import { saveCheckpoint } from '../node/checkpoint-files.js';
@@ -243,13 +243,6 @@ function sampleAtEnd(reporter: Reporter, model: Model, data: CharData, seed: num
 
 /** The start of a seeded, randomly chosen line of the text (at most 24 characters, cut at a space). */
 export function defaultPrime(text: string, seed: number): string {
-  const rng = new Rng((seed ^ 0x2545f491) >>> 0);
-  const starts: number[] = [];
-  for (let i = 0; i < text.length; i++) if ((i === 0 || text[i - 1] === '\n') && /[A-Za-z]/.test(text[i])) starts.push(i);
-  const at = starts.length ? starts[rng.int(starts.length)] : 0;
-  let prime = [...text.slice(at, at + 40)].slice(0, 24).join('');
-  const cut = prime.lastIndexOf(' ');
-  if (cut > 8) prime = prime.slice(0, cut + 1);
-  return prime;
+  return new PrimePicker(text, seed).next();
 }
 

@@ -9,9 +9,9 @@
 import { createModel } from '../create.js';
 import { TokenStream } from '../data/stream.js';
 import { CharVocab } from '../data/vocab.js';
+import { PrimePicker } from '../data/prime.js';
 import { ConfigError } from '../errors.js';
 import type { Model } from '../model/model.js';
-import { Rng } from '../model/rng.js';
 import { modelToSafetensors } from '../model/serialize.js';
 import { loadCore } from '../runtime/load.js';
 import { Trainer, type StepResult } from '../train/trainer.js';
@@ -40,13 +40,11 @@ const now = (): number => performance.now();
 
 interface Run {
   cfg: ResolvedTrainingConfig;
-  text: string;
   vocab: CharVocab;
   model: Model;
   trainer: Trainer;
   stream: TokenStream;
-  sampleRng: Rng;
-  sampleStarts: number[];
+  primes: PrimePicker;
   step: number;
   skipped: number;
   firstLoss: number;
@@ -64,108 +62,212 @@ interface Run {
 
 type State = 'idle' | 'starting' | 'running' | 'paused' | 'done';
 
-/** Serves the training protocol on `port` until the worker ends. */
-export function serveTrainer(port: WorkerPort): void {
-  const post = (m: FromWorker, transfer?: Transferable[]): void => port.postMessage(m, transfer);
-  const later = makeYield();
-  let state: State = 'idle';
-  let run: Run | null = null;
-  /** set by stop() while starting (the run is refused as soon as it is built) */
-  let stopRequested = false;
-  let pauseRequested = false;
-  let sliceScheduled = false;
-  /** bumped by every start: a slice of an older run does nothing */
-  let generation = 0;
+/**
+ * The text, vocabulary, stream, model and trainer of a run, or null when `current()` turns false
+ * while something loads (a newer start took over).
+ */
+async function buildRun(cfg: ResolvedTrainingConfig, host: WorkerPort['host'], current: () => boolean): Promise<{ run: Run; info: RunInfo } | null> {
+  // loaded only when no text is given: a bundler splits the ~32 KB corpus into a chunk of its
+  // own, which a worker that always gets its text never fetches
+  const text = cfg.text ?? (await import('../data/corpus.js')).CORPUS;
+  if (!current()) return null;
+  const vocab = CharVocab.fromText(text);
+  const ids = vocab.encode(text);
+  if (ids.length < cfg.batch * cfg.seq + 1) {
+    throw new ConfigError('config.text', `at least batch × seq + 1 = ${cfg.batch * cfg.seq + 1} characters`, `${ids.length} characters`);
+  }
+  const stream = new TokenStream(ids, { T: cfg.seq, B: cfg.batch, vocabSize: vocab.size });
+  const core = cfg.backend === 'wasm' ? await loadCore({ variant: cfg.variant, reproducible: cfg.reproducible }) : undefined;
+  if (!current()) return null;
+  const model = await createModel({
+    backend: cfg.backend,
+    ...(core ? { core } : {}),
+    cell: cfg.cell,
+    numLayers: cfg.layers,
+    hiddenSize: cfg.hidden,
+    input: 'tokens',
+    inputSize: vocab.size,
+    outputSize: vocab.size,
+    seed: cfg.seed,
+  });
+  let trainer: Trainer;
+  try {
+    trainer = new Trainer(model, {
+      loss: { loss: 'cross-entropy', at: 'every' },
+      optimizer: { name: 'adam', lr: cfg.lr },
+      clipNorm: cfg.clip > 0 ? cfg.clip : undefined,
+    });
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  const primes = new PrimePicker(text, cfg.seed);
+  const t = now();
+  const run: Run = {
+    cfg, vocab, model, trainer, stream, primes,
+    step: 0, skipped: 0, firstLoss: NaN, finalLoss: NaN, trainedMs: 0, runningSince: t,
+    lossSum: 0, lossCount: 0, lastReportAt: t, lastReportStep: 0, last: null,
+  };
+  const info: RunInfo = {
+    config: cfg, model: model.config, parameters: model.numParameters,
+    characters: ids.length, vocabSize: vocab.size, vocab: [...vocab.chars], chunksPerEpoch: stream.chunksPerEpoch,
+    backend: cfg.backend, variant: core?.variant ?? null, host,
+  };
+  return { run, info };
+}
 
-  function fail(e: unknown): void {
-    post({ type: 'error', error: errorInfo(e) });
-    state = run ? 'done' : 'idle';
+/** One worker's training: the commands it is sent, the run it trains in slices, the events it posts. */
+class Session {
+  private readonly later = makeYield();
+  private state: State = 'idle';
+  private run: Run | null = null;
+  /** set by stop() while starting (the run is refused as soon as it is built) */
+  private stopRequested = false;
+  private pauseRequested = false;
+  private sliceScheduled = false;
+  /** bumped by every start: a slice of an older run does nothing */
+  private generation = 0;
+
+  constructor(private readonly port: WorkerPort) {}
+
+  post(m: FromWorker, transfer?: Transferable[]): void {
+    this.port.postMessage(m, transfer);
   }
 
-  async function start(config: unknown): Promise<void> {
-    const gen = ++generation;
-    disposeRun();
-    state = 'starting';
-    stopRequested = false;
-    pauseRequested = false;
-    const cfg = resolveTrainingConfig(config as TrainingConfig);
-    // loaded only when no text is given: a bundler splits the ~32 KB corpus into a chunk of its
-    // own, which a worker that always gets its text never fetches
-    const text = cfg.text ?? (await import('../data/corpus.js')).CORPUS;
-    if (gen !== generation) return; // a newer start took over while the corpus loaded
-    const vocab = CharVocab.fromText(text);
-    const ids = vocab.encode(text);
-    if (ids.length < cfg.batch * cfg.seq + 1) {
-      throw new ConfigError('config.text', `at least batch × seq + 1 = ${cfg.batch * cfg.seq + 1} characters`, `${ids.length} characters`);
+  // -------------------------------------------------------------------------------------------
+  // commands
+
+  handle(m: ToWorker): void {
+    if (m === null || typeof m !== 'object') return;
+    switch (m.type) {
+      case 'start': return this.onStart(m.config);
+      case 'pause': return this.onPause();
+      case 'resume': return this.onResume();
+      case 'stop': return this.onStop();
+      case 'getWeights': return this.onGetWeights(m.id);
+      case 'generate': return this.onGenerate(m);
+      default:
+        this.post({ type: 'error', error: { message: `unknown message type ${JSON.stringify((m as { type?: unknown }).type)}` } });
     }
-    const stream = new TokenStream(ids, { T: cfg.seq, B: cfg.batch, vocabSize: vocab.size });
-    const core = cfg.backend === 'wasm' ? await loadCore({ variant: cfg.variant, reproducible: cfg.reproducible }) : undefined;
-    if (gen !== generation) return; // a newer start took over while the core loaded
-    const model = await createModel({
-      backend: cfg.backend,
-      ...(core ? { core } : {}),
-      cell: cfg.cell,
-      numLayers: cfg.layers,
-      hiddenSize: cfg.hidden,
-      input: 'tokens',
-      inputSize: vocab.size,
-      outputSize: vocab.size,
-      seed: cfg.seed,
-    });
-    let trainer: Trainer;
-    try {
-      trainer = new Trainer(model, {
-        loss: { loss: 'cross-entropy', at: 'every' },
-        optimizer: { name: 'adam', lr: cfg.lr },
-        clipNorm: cfg.clip > 0 ? cfg.clip : undefined,
-      });
-    } catch (e) {
-      model.dispose();
-      throw e;
-    }
-    const sampleStarts: number[] = [];
-    for (let i = 0; i < text.length; i++) if ((i === 0 || text[i - 1] === '\n') && /[A-Za-z]/.test(text[i])) sampleStarts.push(i);
-    const t = now();
-    run = {
-      cfg, text, vocab, model, trainer, stream, sampleStarts,
-      sampleRng: new Rng((cfg.seed ^ 0x2545f491) >>> 0),
-      step: 0, skipped: 0, firstLoss: NaN, finalLoss: NaN, trainedMs: 0, runningSince: t,
-      lossSum: 0, lossCount: 0, lastReportAt: t, lastReportStep: 0, last: null,
-    };
-    const info: RunInfo = {
-      config: cfg, model: model.config, parameters: model.numParameters,
-      characters: ids.length, vocabSize: vocab.size, vocab: [...vocab.chars], chunksPerEpoch: stream.chunksPerEpoch,
-      backend: cfg.backend, variant: core?.variant ?? null, host: port.host,
-    };
-    post({ type: 'started', info });
-    if (stopRequested) return finish('stopped');
-    if (pauseRequested) {
-      state = 'paused';
-      run.trainedMs = 0;
-      post({ type: 'state', state: 'paused', step: 0 });
+  }
+
+  private onStart(config: unknown): void {
+    const state = this.state;
+    if (state === 'starting' || state === 'running' || state === 'paused') {
+      this.post({ type: 'error', error: errorInfo(new ConfigError('start', 'no run in progress (stop() the current one first)', `a run that is ${state}`)) });
       return;
     }
-    state = 'running';
-    post({ type: 'state', state: 'running', step: 0 });
-    schedule();
+    this.start(config).catch((e) => this.fail(e));
   }
 
-  function schedule(): void {
-    if (sliceScheduled) return;
-    sliceScheduled = true;
-    const gen = generation;
-    later(() => {
-      sliceScheduled = false;
-      if (gen !== generation || state !== 'running' || !run) return;
+  private onPause(): void {
+    const run = this.run;
+    if (this.state === 'starting') { this.pauseRequested = true; return; }
+    if (this.state === 'paused' && run) { this.post({ type: 'state', state: 'paused', step: run.step }); return; } // already
+    if (this.state !== 'running' || !run) return; // idle or done: the client's waiters resolved on 'done'
+    const t = now();
+    this.report(run, t); // nothing more arrives after 'paused'
+    run.trainedMs += t - run.runningSince;
+    this.state = 'paused';
+    this.post({ type: 'state', state: 'paused', step: run.step });
+  }
+
+  private onResume(): void {
+    const run = this.run;
+    if (this.state === 'starting') { this.pauseRequested = false; return; }
+    if (this.state === 'running' && run) { this.post({ type: 'state', state: 'running', step: run.step }); return; } // already
+    if (this.state !== 'paused' || !run) return;
+    this.state = 'running';
+    run.runningSince = now();
+    run.lastReportAt = run.runningSince; // the pause does not count against steps/s
+    this.post({ type: 'state', state: 'running', step: run.step });
+    this.scheduleSlice();
+  }
+
+  private onStop(): void {
+    const run = this.run;
+    if (this.state === 'starting') { this.stopRequested = true; return; }
+    if (this.state === 'running' || this.state === 'paused') this.finish('stopped');
+    else if (run && this.state === 'done') this.post(doneEvent(run, 'stopped'));
+  }
+
+  private onGetWeights(id: number): void {
+    this.reply(id, () => {
+      const r = this.needRun();
+      return modelToSafetensors(r.model, {
+        [VOCAB_METADATA_KEY]: JSON.stringify(r.vocab.toJSON()),
+        unrolled_task: 'char',
+        unrolled_steps: String(r.step),
+      });
+    });
+  }
+
+  private onGenerate(m: Extract<ToWorker, { type: 'generate' }>): void {
+    this.reply(m.id, () => {
+      const r = this.needRun();
+      const ids = r.model.generate({ prime: r.vocab.encode(m.prime), length: m.length, temperature: m.temperature, seed: m.seed });
+      return r.vocab.decode(ids);
+    });
+  }
+
+  private reply(id: number, fn: () => Uint8Array | string): void {
+    try {
+      const value = fn();
+      this.post({ type: 'reply', id, ok: true, value }, typeof value === 'string' ? [] : [value.buffer as ArrayBuffer]);
+    } catch (e) {
+      this.post({ type: 'reply', id, ok: false, error: errorInfo(e) });
+    }
+  }
+
+  private needRun(): Run {
+    if (!this.run) throw new ConfigError('worker', 'a model: call start() first', this.state === 'starting' ? 'a model still being built' : 'no model');
+    return this.run;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // the run
+
+  private async start(config: unknown): Promise<void> {
+    const gen = ++this.generation;
+    this.disposeRun();
+    this.state = 'starting';
+    this.stopRequested = false;
+    this.pauseRequested = false;
+    const cfg = resolveTrainingConfig(config as TrainingConfig);
+    const built = await buildRun(cfg, this.port.host, () => gen === this.generation);
+    if (!built) return;
+    const run = this.run = built.run;
+    this.post({ type: 'started', info: built.info });
+    if (this.stopRequested) return this.finish('stopped');
+    if (this.pauseRequested) {
+      this.state = 'paused';
+      run.trainedMs = 0;
+      this.post({ type: 'state', state: 'paused', step: 0 });
+      return;
+    }
+    this.state = 'running';
+    this.post({ type: 'state', state: 'running', step: 0 });
+    this.scheduleSlice();
+  }
+
+  /** The next slice, on a later turn of the event loop (commands that arrived meanwhile first). */
+  private scheduleSlice(): void {
+    if (this.sliceScheduled) return;
+    this.sliceScheduled = true;
+    const gen = this.generation;
+    this.later(() => {
+      this.sliceScheduled = false;
+      if (gen !== this.generation || this.state !== 'running' || !this.run) return;
       try {
-        slice(run);
+        this.slice(this.run);
       } catch (e) {
-        fail(e);
+        this.fail(e);
       }
     });
   }
 
-  function slice(r: Run): void {
+  /** Training steps for up to cfg.sliceMs, with the events due after each. */
+  private slice(r: Run): void {
     const cfg = r.cfg;
     const t0 = now();
     do {
@@ -181,23 +283,45 @@ export function serveTrainer(port: WorkerPort): void {
         if (Number.isNaN(r.firstLoss)) r.firstLoss = result.loss;
         r.finalLoss = result.loss;
       }
-      if (diagnostics && result.gradNormsOverTime) {
-        const norms = result.gradNormsOverTime.map((a) => Float32Array.from(a));
-        post({ type: 'gradients', step: s, norms }, norms.map((a) => a.buffer));
-      }
+      if (diagnostics && result.gradNormsOverTime) this.postGradients(s, result.gradNormsOverTime);
       const last = s === cfg.steps;
       const t = now();
-      if (s === 1 || last || t - r.lastReportAt >= cfg.progressIntervalMs) report(r, t);
-      if (cfg.sampleEvery > 0 && (s % cfg.sampleEvery === 0 || last)) postSample(r);
-      if (last) { finish('finished'); return; }
+      if (s === 1 || last || t - r.lastReportAt >= cfg.progressIntervalMs) this.report(r, t);
+      if (cfg.sampleEvery > 0 && (s % cfg.sampleEvery === 0 || last)) this.postSample(r);
+      if (last) { this.finish('finished'); return; }
     } while (now() - t0 < cfg.sliceMs);
-    schedule();
+    this.scheduleSlice();
   }
 
-  function report(r: Run, t: number): void {
+  private finish(reason: 'finished' | 'stopped'): void {
+    const r = this.run!;
+    const t = now();
+    this.report(r, t); // the steps since the last progress event
+    if (this.state === 'running') r.trainedMs += t - r.runningSince;
+    this.state = 'done';
+    this.post(doneEvent(r, reason));
+  }
+
+  private fail(e: unknown): void {
+    this.post({ type: 'error', error: errorInfo(e) });
+    this.state = this.run ? 'done' : 'idle';
+  }
+
+  private disposeRun(): void {
+    if (!this.run) return;
+    this.run.trainer.dispose();
+    this.run.model.dispose();
+    this.run = null;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // events
+
+  /** A progress event for the steps since the last one (none if there are none). */
+  private report(r: Run, t: number): void {
     if (r.step === r.lastReportStep || !r.last) return;
     const elapsed = t - r.lastReportAt;
-    post({
+    this.post({
       type: 'progress',
       step: r.step,
       loss: r.lossCount ? r.lossSum / r.lossCount : NaN,
@@ -207,7 +331,7 @@ export function serveTrainer(port: WorkerPort): void {
       stepsPerSec: elapsed > 0 ? ((r.step - r.lastReportStep) * 1000) / elapsed : 0,
       epoch: r.stream.epoch,
       skipped: r.skipped,
-      elapsedMs: r.trainedMs + (state === 'running' ? t - r.runningSince : 0),
+      elapsedMs: r.trainedMs + (this.state === 'running' ? t - r.runningSince : 0),
     });
     r.lossSum = 0;
     r.lossCount = 0;
@@ -215,113 +339,31 @@ export function serveTrainer(port: WorkerPort): void {
     r.lastReportStep = r.step;
   }
 
-  function primeFor(r: Run): string {
-    const at = r.sampleStarts.length ? r.sampleStarts[r.sampleRng.int(r.sampleStarts.length)] : 0;
-    let prime = [...r.text.slice(at, at + 40)].slice(0, 24).join('');
-    const cut = prime.lastIndexOf(' ');
-    if (cut > 8) prime = prime.slice(0, cut + 1);
-    return prime;
+  private postGradients(step: number, gradNormsOverTime: readonly ArrayLike<number>[]): void {
+    const norms = gradNormsOverTime.map((a) => Float32Array.from(a));
+    this.post({ type: 'gradients', step, norms }, norms.map((a) => a.buffer));
   }
 
-  function postSample(r: Run): void {
-    const prime = primeFor(r);
+  private postSample(r: Run): void {
+    const prime = r.primes.next();
     const out = r.model.generate({
       prime: r.vocab.encode(prime), length: r.cfg.sampleLength, temperature: r.cfg.temperature,
       seed: (r.cfg.seed + r.step) >>> 0,
     });
-    post({ type: 'sample', step: r.step, prime, text: r.vocab.decode(out), temperature: r.cfg.temperature });
+    this.post({ type: 'sample', step: r.step, prime, text: r.vocab.decode(out), temperature: r.cfg.temperature });
   }
+}
 
-  function finish(reason: 'finished' | 'stopped'): void {
-    const r = run!;
-    const t = now();
-    report(r, t); // the steps since the last progress event
-    if (state === 'running') r.trainedMs += t - r.runningSince;
-    state = 'done';
-    post({
-      type: 'done', reason, step: r.step, seconds: r.trainedMs / 1000,
-      firstLoss: r.firstLoss, finalLoss: r.finalLoss, skipped: r.skipped,
-    });
-  }
+function doneEvent(r: Run, reason: 'finished' | 'stopped'): FromWorker {
+  return {
+    type: 'done', reason, step: r.step, seconds: r.trainedMs / 1000,
+    firstLoss: r.firstLoss, finalLoss: r.finalLoss, skipped: r.skipped,
+  };
+}
 
-  function disposeRun(): void {
-    if (!run) return;
-    run.trainer.dispose();
-    run.model.dispose();
-    run = null;
-  }
-
-  function reply(id: number, fn: () => Uint8Array | string): void {
-    try {
-      const value = fn();
-      post({ type: 'reply', id, ok: true, value }, typeof value === 'string' ? [] : [value.buffer as ArrayBuffer]);
-    } catch (e) {
-      post({ type: 'reply', id, ok: false, error: errorInfo(e) });
-    }
-  }
-
-  function needRun(): Run {
-    if (!run) throw new ConfigError('worker', 'a model: call start() first', state === 'starting' ? 'a model still being built' : 'no model');
-    return run;
-  }
-
-  port.onMessage((m: ToWorker) => {
-    if (m === null || typeof m !== 'object') return;
-    switch (m.type) {
-      case 'start':
-        if (state === 'starting' || state === 'running' || state === 'paused') {
-          post({ type: 'error', error: errorInfo(new ConfigError('start', 'no run in progress (stop() the current one first)', `a run that is ${state}`)) });
-          return;
-        }
-        start(m.config).catch((e) => fail(e));
-        return;
-      case 'pause':
-        if (state === 'starting') { pauseRequested = true; return; }
-        if (state === 'paused' && run) { post({ type: 'state', state: 'paused', step: run.step }); return; } // already
-        if (state !== 'running' || !run) return; // idle or done: the client's waiters resolved on 'done'
-        {
-          const t = now();
-          report(run, t); // nothing more arrives after 'paused'
-          run.trainedMs += t - run.runningSince;
-          state = 'paused';
-          post({ type: 'state', state: 'paused', step: run.step });
-        }
-        return;
-      case 'resume':
-        if (state === 'starting') { pauseRequested = false; return; }
-        if (state === 'running' && run) { post({ type: 'state', state: 'running', step: run.step }); return; } // already
-        if (state !== 'paused' || !run) return;
-        state = 'running';
-        run.runningSince = now();
-        run.lastReportAt = run.runningSince; // the pause does not count against steps/s
-        post({ type: 'state', state: 'running', step: run.step });
-        schedule();
-        return;
-      case 'stop':
-        if (state === 'starting') { stopRequested = true; return; }
-        if (state === 'running' || state === 'paused') finish('stopped');
-        else if (run && state === 'done') post({ type: 'done', reason: 'stopped', step: run.step, seconds: run.trainedMs / 1000, firstLoss: run.firstLoss, finalLoss: run.finalLoss, skipped: run.skipped });
-        return;
-      case 'getWeights':
-        reply(m.id, () => {
-          const r = needRun();
-          return modelToSafetensors(r.model, {
-            [VOCAB_METADATA_KEY]: JSON.stringify(r.vocab.toJSON()),
-            unrolled_task: 'char',
-            unrolled_steps: String(r.step),
-          });
-        });
-        return;
-      case 'generate':
-        reply(m.id, () => {
-          const r = needRun();
-          const ids = r.model.generate({ prime: r.vocab.encode(m.prime), length: m.length, temperature: m.temperature, seed: m.seed });
-          return r.vocab.decode(ids);
-        });
-        return;
-      default:
-        post({ type: 'error', error: { message: `unknown message type ${JSON.stringify((m as { type?: unknown }).type)}` } });
-    }
-  });
-  post({ type: 'ready', protocol: PROTOCOL_VERSION, host: port.host });
+/** Serves the training protocol on `port` until the worker ends. */
+export function serveTrainer(port: WorkerPort): void {
+  const session = new Session(port);
+  port.onMessage((m: ToWorker) => session.handle(m));
+  session.post({ type: 'ready', protocol: PROTOCOL_VERSION, host: port.host });
 }
