@@ -11,6 +11,7 @@
 // core keeps its weights and Adam moments, and a failed call leaves the victim's weights and
 // step count as they were.
 import { readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createModelSync } from '../../src/create.js';
@@ -356,6 +357,51 @@ describe('class 2: option objects and call arguments read once', () => {
       expect(code, target.name).toBe('DISPOSED');
       expect(hashMemory(core), target.name).toBe(frozen);
     }
+  });
+});
+
+describe('class 2: ids in shared memory that another thread keeps changing', () => {
+  it('a SharedArrayBuffer batch flipped between valid ids and 10⁹ by a worker thread: each step succeeds or refuses, the bystander never changes', async () => {
+    const core = instantiateCoreSync(module, 'simd');
+    const c = build('wasm', core);
+    const by = c.bystander!.hash();
+    const shared = new Int32Array(new SharedArrayBuffer(4 * (T * B + 2)));
+    shared.set(ids(T * B));
+    // the worker flips every id between its valid value and 10⁹ until told to stop (slot n);
+    // slot n + 1 says it has started
+    const flipper = new Worker(`
+      const { workerData } = require('node:worker_threads');
+      const a = new Int32Array(workerData);
+      const n = a.length - 2;
+      Atomics.store(a, n + 1, 1);
+      for (let k = 0; Atomics.load(a, n) === 0; k++) {
+        for (let i = 0; i < n; i++) Atomics.store(a, i, (k & 1) ? 1e9 : i % ${V});
+      }
+    `, { eval: true, workerData: shared.buffer });
+    const x = shared.subarray(0, T * B);
+    const outcomes = new Map<string, number>();
+    while (Atomics.load(shared, T * B + 1) === 0) await new Promise((r) => setTimeout(r, 1));
+    try {
+      // at least 3000 steps, and on until the flips were seen (a loaded machine may schedule the worker late)
+      for (let i = 0; i < 30000 && (i < 3000 || !outcomes.has('UnrolledError INVALID_ARGUMENT')); i++) {
+        let outcome = 'correct behaviour (success, every value read was valid)';
+        try {
+          c.tokTrainer.step({ x, y: ids(T * B, 1), T, B });
+        } catch (e) {
+          outcome = e instanceof UnrolledError ? `UnrolledError ${e.code}` : `UNEXPECTED ${String(e)}`;
+        }
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+        counts.add(outcome);
+      }
+    } finally {
+      Atomics.store(shared, T * B, 1);
+      await flipper.terminate();
+    }
+    for (const k of outcomes.keys()) expect(k).not.toMatch(/UNEXPECTED/);
+    // both must have happened: steps that saw a torn batch and refused it, and clean ones
+    expect(outcomes.get('UnrolledError INVALID_ARGUMENT') ?? 0).toBeGreaterThan(0);
+    expect(c.bystander!.hash()).toBe(by);
+    core.dispose();
   });
 });
 
