@@ -34,13 +34,40 @@ export const MAX_BLOCK_BYTES = 1024 ** 3 - 64;
 /** Floats of the largest single block WasmMemory.alloc accepts (a multiple of 4, below MAX_BLOCK_BYTES). */
 export const MAX_BLOCK_FLOATS = Math.floor((MAX_BLOCK_BYTES - 1) / 16) * 4;
 
-export class WasmMemory implements ArenaMemory {
+/** Floats a request for `count` takes: at least 4 and a multiple of 4 (16-byte aligned for SIMD). */
+function blockFloats(count: number): number {
+  return Math.max(4, Math.ceil(count / 4) * 4);
+}
+
+/** The blocks a memory has handed out and their sizes: the bookkeeping both memories share. */
+abstract class Blocks {
+  private readonly sizes = new Map<number, number>();
+  protected total = 0;
+
+  get reserved(): number { return this.total; }
+
+  protected record(offset: number, floats: number): number {
+    this.sizes.set(offset, floats);
+    this.total += floats;
+    return offset;
+  }
+
+  /** Forgets the block at `offset` and returns its size; undefined when it is not reserved, so that a second free does nothing. */
+  protected forget(offset: number): number | undefined {
+    const size = this.sizes.get(offset);
+    if (size === undefined) return undefined;
+    this.sizes.delete(offset);
+    this.total -= size;
+    return size;
+  }
+}
+
+export class WasmMemory extends Blocks implements ArenaMemory {
   readonly dtype = 'float32' as const;
   private view: Float32Array;
-  private sizes = new Map<number, number>();
-  private total = 0;
 
   constructor(private readonly core: CoreExports) {
+    super();
     this.view = new Float32Array(core.memory.buffer);
   }
 
@@ -49,10 +76,8 @@ export class WasmMemory implements ArenaMemory {
     return this.view;
   }
 
-  get reserved(): number { return this.total; }
-
   alloc(count: number): number {
-    const floats = Math.max(4, Math.ceil(count / 4) * 4);
+    const floats = blockFloats(count);
     // 1. the whole of 32-bit memory
     if (!Number.isSafeInteger(floats) || floats + this.total > MAX_WASM_FLOATS) {
       throw new MemoryLimitError(
@@ -75,17 +100,11 @@ export class WasmMemory implements ArenaMemory {
         `${fmtBytes(this.total * 4)} already in use, memory is ${fmtBytes(this.core.memory.buffer.byteLength)}): ` +
         `${e instanceof Error ? e.message : String(e)}`);
     }
-    const offset = ptr / 4;
-    this.sizes.set(offset, floats);
-    this.total += floats;
-    return offset;
+    return this.record(ptr / 4, floats);
   }
 
   free(offset: number): void {
-    const size = this.sizes.get(offset);
-    if (size === undefined) return;
-    this.sizes.delete(offset);
-    this.total -= size;
+    if (this.forget(offset) === undefined) return;
     this.core.free(offset * 4);
   }
 
@@ -95,22 +114,20 @@ export class WasmMemory implements ArenaMemory {
 }
 
 /** A growable typed array with a first-fit free list: the js backend's "linear memory". */
-export class JsMemory implements ArenaMemory {
+export class JsMemory extends Blocks implements ArenaMemory {
   private arr: Float32Array | Float64Array;
   private top = 4; // offset 0 is reserved for "none"
   private freeList: Array<[number, number]> = [];
-  private sizes = new Map<number, number>();
-  private total = 0;
 
   constructor(readonly dtype: Dtype = 'float32', initial = 1024) {
+    super();
     this.arr = dtype === 'float64' ? new Float64Array(initial) : new Float32Array(initial);
   }
 
   get f(): Float32Array | Float64Array { return this.arr; }
-  get reserved(): number { return this.total; }
 
   alloc(count: number): number {
-    const floats = Math.max(4, Math.ceil(count / 4) * 4);
+    const floats = blockFloats(count);
     if (!Number.isSafeInteger(floats) || floats > 2 ** 31) {
       throw new MemoryLimitError(`cannot reserve ${count} floats in the js backend`);
     }
@@ -130,16 +147,12 @@ export class JsMemory implements ArenaMemory {
       if (this.top > this.arr.length) this.grow(this.top);
     }
     this.arr.fill(0, offset, offset + floats);
-    this.sizes.set(offset, floats);
-    this.total += floats;
-    return offset;
+    return this.record(offset, floats);
   }
 
   free(offset: number): void {
-    const size = this.sizes.get(offset);
+    const size = this.forget(offset);
     if (size === undefined) return;
-    this.sizes.delete(offset);
-    this.total -= size;
     this.freeList.push([offset, size]);
     this.freeList.sort((a, b) => a[0] - b[0]);
     const merged: Array<[number, number]> = [];

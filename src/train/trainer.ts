@@ -297,14 +297,12 @@ export class Trainer {
     this.optimizer.update(p.base, grads, lr);
     net.packedDirty = true;
     this.optimizer.wroteWeights(net.weightsVersion);
+    // memory is read before `out` is written: a setter on it is user code, which may dispose
+    const f = k.memory.f;
+    const norms = diagnostics ? w.layers.map((lw) => f.slice(lw.dhnorm, lw.dhnorm + batch.T)) : undefined;
     out.loss = loss; out.gradNorm = gradNorm; out.clipped = clipped; out.skipped = false; out.reason = undefined;
     out.step = this.optimizer.step; out.lr = lr;
-    if (diagnostics) {
-      const f = k.memory.f;
-      out.gradNormsOverTime = w.layers.map((lw) => f.slice(lw.dhnorm, lw.dhnorm + batch.T));
-    } else if (out.gradNormsOverTime) {
-      out.gradNormsOverTime = undefined;
-    }
+    if (diagnostics || out.gradNormsOverTime) out.gradNormsOverTime = norms;
     return out;
   }
 
