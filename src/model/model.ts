@@ -102,6 +102,11 @@ export class Model<F extends Floats = Floats> {
     }
     const net = this.net;
     this.lifetime = new Lifetime('the model', kernels.lifetime, () => net.dispose());
+    if (this.lifetime.isDisposed) {
+      // the init option's getters ran user code that disposed the core
+      net.dispose();
+      this.lifetime.assertAlive();
+    }
     this.rng = new Rng((this.config.seed ^ 0x5bd1e995) >>> 0);
   }
 
