@@ -1,13 +1,13 @@
 // Reading a training checkpoint: validate.ts checks the whole file first, then the model and the
 // trainer are built and their state restored, so a bad file never leaves half a model behind.
 import { createModel } from '../../create.js';
-import { ConfigError, describe } from '../../errors.js';
+import { ConfigError } from '../../errors.js';
 import type { ResolvedConfig } from '../../model/config.js';
 import { newFloats, type Floats, type Model } from '../../model/model.js';
 import { decodeSafetensors, type SafetensorsLimits } from '../../model/safetensors.js';
 import { Trainer, type CarriedState } from '../trainer.js';
-import { CHECKPOINT_FORMAT, type JsonValue, type RestoredCheckpoint, type RestoreOptions } from './format.js';
-import { bad, configOf, parseJson, stateOf, validateCheckpoint } from './validate.js';
+import { type JsonValue, type RestoredCheckpoint, type RestoreOptions } from './format.js';
+import { bad, checkFormat, configOf, parseJson, stateOf, validateCheckpoint } from './validate.js';
 
 /**
  * Validates a checkpoint written by checkpointToSafetensors completely (header, metadata, every
@@ -60,7 +60,7 @@ function toFloats(like: Floats, v: Floats): Floats {
 /** Reads only the application info of a checkpoint (validating the file's header), without building anything. */
 export function checkpointInfo(bytes: Uint8Array | ArrayBuffer, limits: SafetensorsLimits = {}): { config: ResolvedConfig; step: number; info: JsonValue | null } {
   const { metadata } = decodeSafetensors(bytes, limits);
-  if (metadata.format !== CHECKPOINT_FORMAT) bad(`not an unrolled checkpoint (expected "__metadata__" format "${CHECKPOINT_FORMAT}", found ${describe(metadata.format)})`);
+  checkFormat(metadata, false);
   const config = configOf(metadata);
   const { step } = stateOf(metadata);
   const info = parseJson(metadata, 'unrolled_info', false) as JsonValue | undefined;

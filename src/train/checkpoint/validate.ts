@@ -136,6 +136,13 @@ function dataOf(metadata: Record<string, string>): DataPosition | null {
   return out;
 }
 
+/** Refuses a file that is not a checkpoint; `hint`: say how to load a model file instead. */
+export function checkFormat(metadata: Record<string, string>, hint: boolean): void {
+  if (metadata.format === CHECKPOINT_FORMAT) return;
+  bad(`not an unrolled checkpoint (expected "__metadata__" format "${CHECKPOINT_FORMAT}", found ${describe(metadata.format)})` +
+    (hint && metadata.format === 'unrolled' ? '; this is a model file: load it with modelFromSafetensors / loadModel' : ''));
+}
+
 /** The moments that must not be negative (a square root is taken of them). */
 const NON_NEGATIVE = new Set(['exp_avg_sq', 'square_avg', 'sum']);
 
@@ -151,10 +158,7 @@ export function validateCheckpoint(bytes: Uint8Array | ArrayBuffer, options: Res
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'an object', describe(options));
   const { tensors, metadata } = decodeSafetensors(bytes, { maxHeaderBytes: options.maxHeaderBytes });
 
-  if (metadata.format !== CHECKPOINT_FORMAT) {
-    bad(`not an unrolled checkpoint (expected "__metadata__" format "${CHECKPOINT_FORMAT}", found ${describe(metadata.format)})` +
-      (metadata.format === 'unrolled' ? '; this is a model file: load it with modelFromSafetensors / loadModel' : ''));
-  }
+  checkFormat(metadata, true);
   if (metadata.unrolled_checkpoint_version !== CHECKPOINT_VERSION) {
     bad(`unrolled_checkpoint_version ${describe(metadata.unrolled_checkpoint_version)} is not supported (this version reads "${CHECKPOINT_VERSION}")`);
   }
