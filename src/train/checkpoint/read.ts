@@ -6,7 +6,7 @@ import type { ResolvedConfig } from '../../model/config.js';
 import { newFloats, type Floats, type Model } from '../../model/model.js';
 import { decodeSafetensors, type SafetensorsLimits } from '../../model/safetensors.js';
 import { Trainer, type CarriedState } from '../trainer.js';
-import { type JsonValue, type RestoredCheckpoint, type RestoreOptions } from './format.js';
+import type { JsonValue, RestoredCheckpoint, RestoreOptions } from './format.js';
 import { bad, checkFormat, configOf, parseJson, stateOf, validateCheckpoint } from './validate.js';
 
 /**
