@@ -109,8 +109,11 @@ export class Optimizer {
   private checked = -1;
   // A bound of |θ| after this optimizer's last update and the weights' version it holds for
   // (Network.weightsVersion): when nobody else wrote the weights since, no pass over them is needed.
-  private thetaBound = NaN;
-  private nextTheta = NaN;
+  // [the bound, the bound after the update being checked], in a typed array so that storing a
+  // double never allocates
+  private readonly theta = new Float64Array([NaN, NaN]);
+  /** [lr, gMax, |θ| bound] of the step being checked (see checkArgs) */
+  readonly args = new Float64Array(3);
   private thetaVersion = -1;
 
   constructor(spec: OptimizerSpec | OptimizerName, private readonly k: Kernels, private readonly P: number) {
@@ -154,34 +157,48 @@ export class Optimizer {
    * inspected: only an update whose every result is finite is let through.
    */
   check(params: number, grads: number, lr: number, gMax: number, weightsVersion = NaN): string | null {
+    this.args[0] = lr; this.args[1] = gMax;
+    return this.checkArgs(params, grads, weightsVersion);
+  }
+
+  /**
+   * check() with lr and gMax in `args` [lr, gMax]: doubles passed as arguments are boxed on the
+   * heap at every call that is not inlined, and a training step is meant to allocate nothing.
+   */
+  checkArgs(params: number, grads: number, weightsVersion: number): string | null {
+    const a = this.args;
     this.checked = -1;
     let measured = false;
-    let theta = this.thetaBound;
+    let theta = this.theta[0];
     if (weightsVersion !== this.thetaVersion || Number.isNaN(theta)) { theta = this.magnitude(params, this.P); measured = true; }
     if (!Number.isFinite(theta)) return 'the weights are not finite';
-    if (this.bounds.some(Number.isNaN)) { this.measureBounds(); measured = true; }
+    let unknown = false;
+    for (let i = 0; i < this.bounds.length; i++) if (this.bounds[i] !== this.bounds[i]) unknown = true;
+    if (unknown) { this.measureBounds(); measured = true; }
     this.checked = this.step + 1;
-    if (this.estimate(theta, lr, gMax)) return null;
+    a[2] = theta;
+    if (this.estimate()) return null;
     if (!measured) {
       // the carried bounds may have drifted far above the values: measure them
-      theta = this.magnitude(params, this.P);
-      if (!Number.isFinite(theta)) return 'the weights are not finite';
+      a[2] = this.magnitude(params, this.P);
+      if (!Number.isFinite(a[2])) return 'the weights are not finite';
       this.measureBounds();
-      if (this.estimate(theta, lr, gMax)) return null;
+      if (this.estimate()) return null;
     }
-    if (this.dryRun(params, grads, lr)) {
+    if (this.dryRun(params, grads, a[0])) {
       // exact, but the estimate could not bound the result: measure next time
       this.nextBounds.fill(NaN);
-      this.nextTheta = NaN;
+      this.theta[1] = NaN;
       return null;
     }
     this.checked = -1;
-    return `the update (lr ${lr}) would make a weight or an optimizer moment non-finite`;
+    return `the update (lr ${a[0]}) would make a weight or an optimizer moment non-finite`;
   }
 
-  /** Sets nextBounds and returns true when a worst-case estimate keeps every result finite. */
-  private estimate(theta: number, lr: number, gMax: number): boolean {
+  /** Sets nextBounds and returns true when a worst-case estimate keeps every result finite (args: lr, gMax, |θ| bound). */
+  private estimate(): boolean {
     const s = this.spec, L = this.limit, b = this.bounds, nb = this.nextBounds;
+    const lr = this.args[0], gMax = this.args[1], theta = this.args[2];
     const t = this.step + 1;
     let dTheta: number; // bound of |θ′ − θ·decay|
     let decay = 1;
@@ -229,8 +246,9 @@ export class Optimizer {
         break;
       }
     }
-    this.nextTheta = decay * theta + dTheta;
-    return this.nextTheta <= L;
+    const next = decay * theta + dTheta;
+    this.theta[1] = next;
+    return next <= L;
   }
 
   /** Bounds of the moments (each measured like the weights). */
@@ -300,10 +318,10 @@ export class Optimizer {
     this.apply(this.P, params, grads, this.state, this.P, lr, this.step);
     if (this.checked === this.step) {
       this.bounds.set(this.nextBounds);
-      this.thetaBound = this.nextTheta;
+      this.theta[0] = this.theta[1];
     } else {
       this.bounds.fill(NaN);
-      this.thetaBound = NaN;
+      this.theta[0] = NaN;
     }
     this.checked = -1;
   }

@@ -291,7 +291,9 @@ export class Trainer {
     }
     // an update that would leave any weight or moment non-finite is refused whole, before the
     // carried state moves on
-    const why = this.optimizer.check(p.base, grads, lr, gMax, net.weightsVersion);
+    const opt = this.optimizer;
+    opt.args[0] = lr; opt.args[1] = gMax;
+    const why = opt.checkArgs(p.base, grads, net.weightsVersion);
     if (why !== null) return this.refuse(out, loss, gradNorm, why);
     afterForward?.(w);
     this.optimizer.update(p.base, grads, lr);
