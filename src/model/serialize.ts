@@ -13,6 +13,7 @@ import { MODEL_CONFIG_KEYS, resolveConfig, type ResolvedConfig } from './config.
 import { parameterTable } from './layout.js';
 import type { Model } from './model.js';
 import { decodeSafetensors, encodeSafetensors, type DecodedSafetensors, type SafetensorsLimits, type SafetensorsTensor } from './safetensors.js';
+import { checkKeys } from '../validate/index.js';
 
 export const FORMAT_NAME = 'unrolled';
 export const FORMAT_VERSION = '1';
@@ -31,6 +32,7 @@ export interface SaveOptions {
 export function modelToSafetensors(model: Model, extraMetadata: Record<string, string> = {}, options: SaveOptions = {}): Uint8Array {
   model.assertAlive();
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'an object', describe(options));
+  checkKeys('options', options, ['dtype'], InvalidArgumentError);
   const dtype = options.dtype ?? 'F32';
   if (dtype !== 'F32' && dtype !== 'F64') throw new InvalidArgumentError('options.dtype', '"F32" or "F64"', describe(dtype));
   if (extraMetadata === null || typeof extraMetadata !== 'object' || Array.isArray(extraMetadata)) {

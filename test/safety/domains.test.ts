@@ -302,6 +302,8 @@ const CLASS4: Case[] = [
   { name: "TokenStream 'vocab'", cls: 4, error: argKeyErr('options', 'vocab', 'vocabSize'), run: () => new TokenStream(ids(20), { T: 2, B: 2, vocab: 5 } as never) },
   { name: "task sine 'nosie'", cls: 4, error: argKeyErr('options', 'nosie', 'noise'), run: () => tasks.sine.sineBatch({ T: 4, B: 1, nosie: 0 } as never) },
   { name: "task copy 'symbol'", cls: 4, error: argKeyErr('options', 'symbol', 'symbols'), run: () => tasks.copy.copyBatch({ B: 1, symbol: 4 } as never) },
+  { name: "restoreCheckpoint 'maxHeaderByte'", cls: 4, error: argKeyErr('options', 'maxHeaderByte', 'maxHeaderBytes'), run: () => restoreCheckpoint(good, { core, maxHeaderByte: 10 } as never) },
+  { name: "modelToSafetensors 'dtyp'", cls: 4, error: argKeyErr('options', 'dtyp', 'dtype'), run: (v) => v.model.toSafetensors({}, { dtyp: 'F64' } as never) },
   { name: 'a key behind a getter is seen and refused (read once)', cls: 4, error: keyErr('options', 'clipnorm', 'clipNorm'),
     run: (v) => { let reads = 0; const o = { loss: 'cross-entropy', get clipnorm() { reads++; return 1; } }; try { return new Trainer(v.model, o as never); } finally { expect(reads).toBe(1); } } },
   { name: 'a reactive Proxy of valid options is accepted and read once', cls: 4,
@@ -316,7 +318,14 @@ const CLASS4: Case[] = [
 ];
 
 // ----- checkpoints (classes 3 and 4) -----------------------------------------------------------
-let good: Uint8Array;
+let good: Uint8Array = (() => {
+  const model = createModelSync({ ...tokConfig, core });
+  const trainer = new Trainer(model, { loss: 'cross-entropy', optimizer: { name: 'adam', lr: 0.01 }, tbptt: { k1: 2, k2: 4 } });
+  trainer.stepStateful({ x: ids(2 * B), y: ids(2 * B, 1), T: 2, B });
+  const bytes = checkpointToSafetensors(trainer);
+  trainer.dispose(); model.dispose();
+  return bytes;
+})();
 function crafted(edit: (trainer: Record<string, unknown>, state: Record<string, unknown>, config: Record<string, unknown>) => void): Uint8Array {
   const d = decodeSafetensors(good);
   const meta = { ...d.metadata };

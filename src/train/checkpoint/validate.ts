@@ -8,7 +8,7 @@ import { resolveLoss, type ResolvedLoss } from '../../model/loss.js';
 import type { Floats } from '../../model/model.js';
 import { decodeSafetensors } from '../../model/safetensors.js';
 import { checkedFloatTensor, configFromJson } from '../../model/serialize.js';
-import { DOMAINS, inDomain, renderDomain, type NumberDomain } from '../../validate/index.js';
+import { checkKeys, DOMAINS, inDomain, renderDomain, type NumberDomain } from '../../validate/index.js';
 import { resolveOptimizer, type OptimizerSpec, type ResolvedOptimizer } from '../optimizers.js';
 import { makeSchedule, type ScheduleSpec } from '../schedules.js';
 import type { TrainerOptions } from '../trainer.js';
@@ -156,6 +156,7 @@ export function validateCheckpoint(bytes: Uint8Array | ArrayBuffer, options: Res
     throw new InvalidArgumentError('bytes', 'a Uint8Array (or ArrayBuffer) holding a checkpoint', describe(bytes));
   }
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'an object', describe(options));
+  checkKeys('options', options, ['backend', 'dtype', 'core', 'maxHeaderBytes'], InvalidArgumentError);
   const { tensors, metadata } = decodeSafetensors(bytes, { maxHeaderBytes: options.maxHeaderBytes });
 
   checkFormat(metadata, true);
