@@ -8,7 +8,7 @@ import { DOMAINS, type NumberDomain } from '../validate/index.js';
 import { RUN_CHOICES, RUN_DOMAINS, TRAINING_DEFAULTS as RUN } from '../worker/protocol.js';
 import { INITS, OPTIMIZERS, TASKS, type RunConfig } from './tasks.js';
 
-export type Command = 'train' | 'sample' | 'eval' | 'bench' | 'gradcheck';
+export type Command = 'train' | 'sample' | 'eval' | 'bench' | 'gradcheck' | 'experiment';
 
 export interface FlagDef {
   /** int / number: a decimal number in `domain`; choice: one of `choices`; file: a non-empty path; text: any string (parsed by the command); boolean: no value. */
@@ -75,10 +75,12 @@ e.g. cosine:warmup=100` },
     per: {
       sample: { help: 'seed of the sampler, default {default}' },
       eval: { help: "seed of the evaluation data, default {default} (not the training data's)", default: 12345 },
+      experiment: { help: 'seed of the weights, data and perturbations, default {default}', default: 1 },
     } },
   backend: { kind: 'choice', choices: RUN_CHOICES.backend, default: RUN.backend, field: 'backend', help: 'wasm (default) or the js reference',
     per: { sample: { help: "default: the checkpoint's backend (wasm for a model file)" }, eval: { help: "default: the checkpoint's backend (wasm for a model file)" } } },
-  steps: { kind: 'int', domain: RUN_DOMAINS.steps, default: 300, help: 'total updates, default {default} (with --resume: up to this total)' },
+  steps: { kind: 'int', domain: RUN_DOMAINS.steps, default: 300, help: 'total updates, default {default} (with --resume: up to this total)',
+    per: { experiment: { help: 'the step budget of each run (each experiment has its own default,\nsee the list above)' } } },
   // ── checkpoints
   checkpoint: { kind: 'file', value: 'PATH', help: `save the whole training state here (atomically) at the end, and
 every --checkpoint-every N steps; never one of the input files` },
@@ -120,6 +122,9 @@ diagnose, checkpoint, done, sample, eval, interrupted)`,
   samples: { kind: 'int', domain: int(0, 1e9), default: 16, help: 'elements checked per parameter, default {default} (0: all)' },
   eps: { kind: 'number', value: 'X', domain: Object.freeze({ min: 0, minOpen: true, max: 1 }), default: 1e-6, help: 'finite-difference step, default 1e-6' },
   tolerance: { kind: 'number', value: 'X', domain: Object.freeze({ min: 0, minOpen: true, max: 1e6 }), default: 1e-5, help: 'largest relative error that passes, default 1e-5' },
+  // ── experiment
+  quick: { kind: 'boolean', help: 'the small version that runs in seconds (what the tests run)' },
+  out: { kind: 'file', value: 'DIR', help: 'write report.md and figure.svg here (default docs/experiments/NAME)' },
   help: { kind: 'boolean', short: 'h', help: 'this help' },
 } as const satisfies Record<string, FlagDef>;
 
@@ -156,6 +161,7 @@ export const COMMAND_FLAGS: Record<Command, CommandFlags> = {
   },
   sample: { sections: [{ title: 'Options', flags: ['length', 'temperature', 'seed', 'prime', 'text', 'backend', 'json', 'help'] }] },
   eval: { sections: [{ title: 'Options', flags: ['text', 'batches', 'batch', 'seed', 'backend', 'json', 'help'] }] },
+  experiment: { sections: [{ title: 'Options', flags: ['quick', 'out', 'seed', 'steps', 'help'] }] },
 };
 
 /** The flags a command accepts (shown and refused ones). */

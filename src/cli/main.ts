@@ -9,6 +9,7 @@ import '../node/load-node.js';
 import { EnvironmentError, UsageError } from './args.js';
 import { BENCH_HELP, benchCommand } from './bench.js';
 import { EVAL_HELP, evalCommand } from './eval.js';
+import { EXPERIMENT_HELP, experimentCommand } from './experiment.js';
 import { GRADCHECK_HELP, gradcheckCommand } from './gradcheck.js';
 import { EXIT_CLOSED, processIO, type CliIO } from './output.js';
 import { SAMPLE_HELP, sampleCommand } from './sample.js';
@@ -25,6 +26,8 @@ Usage:
   unrolled eval FILE                  the loss of a checkpoint or saved model on a text or its task
   unrolled bench [options]            time a training step on wasm and js
   unrolled gradcheck [options]        check the gradients against finite differences
+  unrolled experiment NAME            reproduce a claim about BPTT: a figure and a report
+                                      (vanishing, exploding, truncation, adding, es-vs-bptt)
   unrolled help [COMMAND]             this help, or a command's (also COMMAND --help)
 
 Examples:
@@ -35,6 +38,7 @@ Examples:
   unrolled train --task adding                     the adding problem with a tanh RNN (stays near 0.167)
   unrolled train --task adding --cell lstm --steps 2000 --diagnose 100
   unrolled gradcheck --cell gru --layers 2 --hidden 8
+  unrolled experiment vanishing --quick            ||dE/dh_t|| over t for four cells, in seconds
 `;
 
 const COMMANDS: Record<string, { help: string; run: (args: string[], io: CliIO) => Promise<number> }> = {
@@ -43,6 +47,7 @@ const COMMANDS: Record<string, { help: string; run: (args: string[], io: CliIO) 
   eval: { help: EVAL_HELP, run: evalCommand },
   bench: { help: BENCH_HELP, run: benchCommand },
   gradcheck: { help: GRADCHECK_HELP, run: gradcheckCommand },
+  experiment: { help: EXPERIMENT_HELP, run: experimentCommand },
 };
 
 /** Runs the command line `argv` (without node and the script); resolves to the exit code. */

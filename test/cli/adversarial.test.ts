@@ -397,6 +397,7 @@ describe('class 4/5: random argument lists never end in anything but a result or
     eval: ['--batches', '1'],
     bench: ['--time', '1', '--max-steps', '1', '--hidden', '2', '--batch', '1', '--backends', 'js'],
     gradcheck: ['--hidden', '2', '--samples', '1'],
+    experiment: ['--quick'],
   };
 
   for (const c of COMMANDS) {

@@ -1,0 +1,50 @@
+// `unrolled experiment NAME`: one of BPTT's classic claims reproduced, seeded, with a figure
+// (SVG) and a Markdown report written under docs/experiments/NAME.
+import { join } from 'node:path';
+import { EXPERIMENTS, runExperiment } from '../experiments/registry.js';
+import { Flags, parse } from './args.js';
+import { flagHelp } from './flags.js';
+import type { CliIO } from './output.js';
+import { nearestKey } from '../validate/index.js';
+
+const NAMES = Object.keys(EXPERIMENTS);
+
+export const EXPERIMENT_HELP = `Usage: unrolled experiment NAME [options]
+
+Runs one experiment on one thread of the reproducible Wasm core and writes its figure
+(figure.svg) and report (report.md: the command, the machine, the settings and the numbers) to
+--out. The same seed gives the same numbers; only the timings change.
+
+Experiments:
+${NAMES.map((n) => `  ${n.padEnd(12)} ${EXPERIMENTS[n].summary}${EXPERIMENTS[n].steps ? `\n  ${' '.repeat(12)} --steps: ${EXPERIMENTS[n].steps}` : ''}`).join('\n')}
+
+${flagHelp('experiment')}
+`;
+
+/** The command line as one would type it again (arguments with spaces or quotes quoted). */
+function shellLine(args: string[]): string {
+  return ['unrolled', 'experiment', ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+export async function experimentCommand(args: string[], io: CliIO): Promise<number> {
+  const p = parse('experiment', args, 1);
+  if (p.values.help) {
+    io.out(EXPERIMENT_HELP);
+    return 0;
+  }
+  const f = new Flags('experiment', p);
+  const name = p.positionals[0];
+  if (name === undefined) f.fail(`which experiment? (one of ${NAMES.join(', ')}; see unrolled experiment --help)`);
+  if (!NAMES.includes(name)) {
+    const near = nearestKey(name, NAMES);
+    f.fail(`unknown experiment ${JSON.stringify(name)} (${near ? `did you mean ${near}? ` : ''}experiments: ${NAMES.join(', ')})`);
+  }
+  const steps = f.has('steps') ? f.int('steps') : undefined;
+  if (steps !== undefined && !EXPERIMENTS[name].steps) f.fail(`--steps: the ${name} experiment has no step budget`, '--steps');
+  const quick = f.bool('quick');
+  const out = f.file('out') ?? join('docs', 'experiments', name);
+  io.out(`unrolled experiment ${name}${quick ? ' (quick)' : ''}: writing ${out}`);
+  const r = await runExperiment(name, { quick, seed: f.int('seed'), out, steps, command: shellLine(args), log: (l) => io.out(l) });
+  io.out(`wrote ${r.report} and ${r.figure} (${(r.ms / 1000).toFixed(1)} s)`);
+  return 0;
+}

@@ -1,0 +1,153 @@
+// What every experiment shares: its settings from the command line, the machine it ran on, the
+// Markdown report and the files it writes.
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import type { AddingBatch } from '../data/tasks/adding.js';
+import type { Model } from '../model/model.js';
+import type { Core } from '../runtime/core.js';
+import { loadCore } from '../runtime/load.js';
+import { type Figure, renderFigure } from './svg.js';
+
+export interface ExperimentContext {
+  /** The short version: seconds, for the test suite and a first look. */
+  quick: boolean;
+  seed: number;
+  /** Directory of report.md and figure.svg. */
+  out: string;
+  /** The step budget per run, when the experiment has one and the user gave it. */
+  steps?: number;
+  /** The command line as the user would retype it (for the report). */
+  command: string;
+  /** Progress lines (stdout of the CLI). */
+  log(line: string): void;
+}
+
+export interface ExperimentResult {
+  /** Markdown of the report (without the common header). */
+  report: string;
+  figure: Figure;
+  /** The numbers the test suite checks, by name. */
+  numbers: Record<string, number>;
+}
+
+export interface Experiment {
+  name: string;
+  /** One line for the help. */
+  summary: string;
+  /** Whether --steps means something to it (and what). */
+  steps?: string;
+  run(ctx: ExperimentContext, core: Core): Promise<ExperimentResult>;
+}
+
+/** The core every experiment runs on: one thread, the bit-reproducible SIMD build, so that a seed fixes every number but the timings. */
+export async function experimentCore(): Promise<Core> {
+  return loadCore({ reproducible: true });
+}
+
+export function machine(core: Core): Record<string, string> {
+  const cpus = os.cpus();
+  return {
+    os: `${os.platform()} ${os.release()} ${os.arch()}`,
+    cpu: `${cpus[0]?.model?.trim() ?? 'unknown'} (${cpus.length} logical cores)`,
+    node: process.version,
+    core: `wasm-${core.variant}, ${core.threads} thread${core.threads === 1 ? '' : 's'}`,
+    load: `load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')} at the start`,
+  };
+}
+
+/** A Markdown table; numbers are written by the caller (so each column chooses its precision). */
+export function table(head: string[], rows: (string | number)[][]): string {
+  const cell = (v: string | number): string => String(v).replace(/\|/g, '\\|');
+  return [
+    `| ${head.map(cell).join(' | ')} |`,
+    `|${head.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
+  ].join('\n');
+}
+
+/** A settings list: `- key: value` lines. */
+export function settings(s: Record<string, string | number | boolean>): string {
+  return Object.entries(s)
+    .map(([k, v]) => `- ${k}: ${v}`)
+    .join('\n');
+}
+
+export const sci = (v: number, digits = 2): string => (Number.isFinite(v) ? v.toExponential(digits) : String(v));
+export const fixed = (v: number, digits = 4): string => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
+export const secs = (ms: number): string => (ms / 1000).toFixed(ms < 10_000 ? 2 : 1);
+
+/** Writes report.md and figure.svg into ctx.out (each through a temporary file, so that a stopped run leaves the old pair whole). */
+export async function writeOutputs(
+  ctx: ExperimentContext,
+  name: string,
+  core: Core,
+  r: ExperimentResult,
+  ms: number,
+): Promise<{ report: string; figure: string }> {
+  await mkdir(ctx.out, { recursive: true });
+  const m = machine(core);
+  const md = [
+    `# Experiment: ${name}${ctx.quick ? ' (quick version)' : ''}`,
+    '',
+    '```sh',
+    ctx.command,
+    '```',
+    '',
+    '![figure](figure.svg)',
+    '',
+    '## Machine',
+    '',
+    settings(m),
+    `- wall time of the whole experiment: ${secs(ms)} s`,
+    '',
+    r.report.trim(),
+    '',
+  ].join('\n');
+  const report = join(ctx.out, 'report.md'),
+    figure = join(ctx.out, 'figure.svg');
+  await writeFile(`${report}.tmp`, md);
+  await rename(`${report}.tmp`, report);
+  await writeFile(`${figure}.tmp`, renderFigure(r.figure));
+  await rename(`${figure}.tmp`, figure);
+  return { report, figure };
+}
+
+/** Milliseconds of `fn`, for timing training without the evaluations between its steps. */
+export function timed<T>(fn: () => T): [T, number] {
+  const t0 = performance.now();
+  const v = fn();
+  return [v, performance.now() - t0];
+}
+
+/** Mean of the finite values (NaN when none). */
+export function mean(v: ArrayLike<number>): number {
+  let s = 0,
+    n = 0;
+  for (let i = 0; i < v.length; i++)
+    if (Number.isFinite(v[i])) {
+      s += v[i];
+      n++;
+    }
+  return n ? s / n : NaN;
+}
+
+/** The four networks of the vanishing-gradient claims, as Le, Jaitly & Hinton (2015) compare them. */
+export const CELLS = [
+  { key: 'tanh', label: 'tanh RNN', config: { cell: 'rnn', nonlinearity: 'tanh' }, init: 'default' },
+  { key: 'irnn', label: 'IRNN', config: { cell: 'rnn', nonlinearity: 'relu' }, init: 'irnn' },
+  { key: 'lstm', label: 'LSTM', config: { cell: 'lstm' }, init: 'default' },
+  { key: 'gru', label: 'GRU', config: { cell: 'gru' }, init: 'default' },
+] as const;
+export type CellKey = (typeof CELLS)[number]['key'];
+
+/** MSE of the model's answers at the last step of an adding-problem batch (the test set). */
+export function testMSE(model: Model, test: AddingBatch): number {
+  const { y } = model.predict({ x: test.x, T: test.T, B: test.B }, { at: 'last' });
+  let s = 0;
+  for (let b = 0; b < test.B; b++) s += (y[b] - test.y[b]) ** 2;
+  return s / test.B;
+}

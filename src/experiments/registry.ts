@@ -1,0 +1,37 @@
+// The experiments by name, and running one: its numbers, its report and its figure written.
+import type { Core } from '../runtime/core.js';
+import { adding } from './adding.js';
+import { type Experiment, type ExperimentContext, experimentCore, writeOutputs } from './common.js';
+import { esVsBptt } from './es-vs-bptt.js';
+import { exploding } from './exploding.js';
+import { truncation } from './truncation.js';
+import { vanishing } from './vanishing.js';
+
+export type { Experiment, ExperimentContext } from './common.js';
+
+export const EXPERIMENTS: Readonly<Record<string, Experiment>> = Object.freeze({
+  vanishing,
+  exploding,
+  truncation,
+  adding,
+  'es-vs-bptt': esVsBptt,
+});
+
+export interface ExperimentRun {
+  numbers: Record<string, number>;
+  report: string;
+  figure: string;
+  ms: number;
+}
+
+/** Runs the experiment `name` and writes its report and figure into ctx.out. */
+export async function runExperiment(name: string, ctx: ExperimentContext, core?: Core): Promise<ExperimentRun> {
+  const e = Object.hasOwn(EXPERIMENTS, name) ? EXPERIMENTS[name] : undefined;
+  if (!e) throw new Error(`no experiment named ${JSON.stringify(name)}`);
+  const c = core ?? (await experimentCore());
+  const t0 = performance.now();
+  const r = await e.run(ctx, c);
+  const ms = performance.now() - t0;
+  const files = await writeOutputs(ctx, e.name, c, r, ms);
+  return { numbers: r.numbers, ...files, ms };
+}
