@@ -16,7 +16,7 @@ import type { LossKind, LossSpec, ResolvedLoss } from '../model/loss.js';
 import { newFloats, type Floats, type Model } from '../model/model.js';
 import { Optimizer, type OptimizerName, type OptimizerSpec } from './optimizers.js';
 import { resolveTrainerOptions } from './options.js';
-import { DOMAINS } from '../validate/index.js';
+import { checkNumber, DOMAINS } from '../validate/index.js';
 import type { Schedule, ScheduleSpec } from './schedules.js';
 
 export interface TrainerOptions {
@@ -77,8 +77,10 @@ export class Trainer {
   readonly onNonFinite: 'skip' | 'throw';
   readonly k1: number;
   readonly k2: number;
-  /** Base learning rate; the rate of a step is baseLr × schedule(step). */
-  baseLr: number;
+  private base = 0;
+  /** Base learning rate; the rate of a step is baseLr × schedule(step). Set it within DOMAINS.lr. */
+  get baseLr(): number { return this.base; }
+  set baseLr(lr: number) { this.base = checkNumber('trainer.baseLr', lr, DOMAINS.lr); }
   private readonly schedule: Schedule;
   /** The schedule as configured (checkpoints store it). */
   readonly scheduleSpec: ScheduleSpec | undefined;

@@ -120,6 +120,8 @@ const CLASS3: Case[] = [
     ['tbptt k2 2^40', { tbptt: { k1: 2, k2: 2 ** 40 } }, 'options.tbptt.k2'],
     ['tbptt as a number', { tbptt: 4 }, 'options.tbptt'],
   ] as const).map(([name, options, arg]): Case => ({ name, cls: 3, error: cfgErr(arg), run: (v) => newTrainer(v, options) })),
+  { name: 'trainer.baseLr = NaN', cls: 3, error: cfgErr('trainer.baseLr'), run: (v) => { v.trainer.baseLr = NaN; } },
+  { name: 'trainer.baseLr = 1e39', cls: 3, error: cfgErr('trainer.baseLr'), run: (v) => { v.trainer.baseLr = 1e39; } },
   { name: 'tbptt whose history cannot fit one block (k2 − k1 = 2^9 steps × 2^20 dense inputs)', cls: 3, error: cfgErr('options.tbptt.k2'),
     run: async () => {
       const m = await createModel({ cell: 'rnn', inputSize: 2 ** 20, hiddenSize: 1, outputSize: 1, backend: 'js' });
