@@ -103,7 +103,8 @@ export class JsKernels implements Kernels {
         const prev = hs + (t * B + b) * H, cur = hs + ((t + 1) * B + b) * H;
         for (let j = 0; j < H; j++) {
           if (this.padded(mask, t, B, b)) { f[cur + j] = f[prev + j]; continue; }
-          const pre = this.inputTerm(flags, x, wihTransposedPacked, I, H, t * B + b, j) + f[bih + j] + this.dotT(prev, whhTransposedPacked, H, H, j) + f[bhh + j];
+          const pre = this.inputTerm(flags, x, wihTransposedPacked, I, H, t * B + b, j) + f[bih + j] +
+            this.dotT(prev, whhTransposedPacked, H, H, j) + f[bhh + j];
           f[cur + j] = flags & FLAG_RELU ? Math.max(pre, 0) : Math.tanh(pre);
         }
       }
@@ -145,7 +146,8 @@ export class JsKernels implements Kernels {
         const hprev = hs + r * H, hcur = hs + (r + B) * H, cprev = cs + r * H, ccur = cs + (r + B) * H;
         const row = gates + r * G;
         for (let g = 0; g < G; g++) {
-          const pre = this.inputTerm(flags, x, wihTransposedPacked, I, G, r, g) + f[bih + g] + this.dotT(hprev, whhTransposedPacked, H, G, g) + f[bhh + g];
+          const pre = this.inputTerm(flags, x, wihTransposedPacked, I, G, r, g) + f[bih + g] +
+            this.dotT(hprev, whhTransposedPacked, H, G, g) + f[bhh + g];
           f[row + g] = g >= 2 * H && g < 3 * H ? Math.tanh(pre) : sigmoid(pre);
         }
         for (let j = 0; j < H; j++) {

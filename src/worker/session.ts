@@ -140,12 +140,12 @@ class Session {
   handle(m: ToWorker): void {
     if (m === null || typeof m !== 'object') return;
     switch (m.type) {
-      case 'start': return this.onStart(m.config);
-      case 'pause': return this.onPause();
-      case 'resume': return this.onResume();
-      case 'stop': return this.onStop();
-      case 'getWeights': return this.onGetWeights(m.id);
-      case 'generate': return this.onGenerate(m);
+      case 'start': this.onStart(m.config); break;
+      case 'pause': this.onPause(); break;
+      case 'resume': this.onResume(); break;
+      case 'stop': this.onStop(); break;
+      case 'getWeights': this.onGetWeights(m.id); break;
+      case 'generate': this.onGenerate(m); break;
       default:
         this.post({ type: 'error', error: { message: `unknown message type ${JSON.stringify((m as { type?: unknown }).type)}` } });
     }
@@ -236,9 +236,13 @@ class Session {
     const cfg = resolveTrainingConfig(config as TrainingConfig);
     const built = await buildRun(cfg, this.port.host, () => gen === this.generation);
     if (!built) return;
-    const run = this.run = built.run;
+    const run = built.run;
+    this.run = run;
     this.post({ type: 'started', info: built.info });
-    if (this.stopRequested) return this.finish('stopped');
+    if (this.stopRequested) {
+      this.finish('stopped');
+      return;
+    }
     if (this.pauseRequested) {
       this.state = 'paused';
       run.trainedMs = 0;
@@ -364,6 +368,8 @@ function doneEvent(r: Run, reason: 'finished' | 'stopped'): FromWorker {
 /** Serves the training protocol on `port` until the worker ends. */
 export function serveTrainer(port: WorkerPort): void {
   const session = new Session(port);
-  port.onMessage((m: ToWorker) => session.handle(m));
+  port.onMessage((m: ToWorker) => {
+    session.handle(m);
+  });
   session.post({ type: 'ready', protocol: PROTOCOL_VERSION, host: port.host });
 }
