@@ -149,6 +149,36 @@ describe('Trainer options: accepted exactly in the documented domains', () => {
   }, 120_000);
 });
 
+describe('option objects behind Proxies are read once', () => {
+  /** Wraps every object and array of `v` in a Proxy that counts the reads of each of its keys. */
+  function spy(v: unknown, reads: Map<string, number>, path = 'o'): unknown {
+    if (v === null || typeof v !== 'object') return v;
+    const inner: Record<string, unknown> = Array.isArray(v) ? [] : {};
+    for (const [k, x] of Object.entries(v)) inner[k] = spy(x, reads, `${path}.${k}`);
+    if (Array.isArray(v)) (inner as unknown[]).length = v.length;
+    return new Proxy(inner, {
+      get(t, k, r) {
+        if (typeof k === 'string') reads.set(`${path}.${k}`, (reads.get(`${path}.${k}`) ?? 0) + 1);
+        return Reflect.get(t, k, r);
+      },
+    });
+  }
+  it('property: new Trainer reads every key of every nested option at most once, accepted or refused', async () => {
+    const model = await createModel({ cell: 'gru', inputSize: 3, hiddenSize: 4, outputSize: 2, backend: 'js' });
+    fc.assert(fc.property(options, (o) => {
+      const reads = new Map<string, number>();
+      const expected = trainerOk(o, 3);
+      let trainer: Trainer | null = null;
+      try { trainer = new Trainer(model, spy(o, reads) as never); } catch (e) { expect(e).toBeInstanceOf(UnrolledError); }
+      expect(trainer !== null).toBe(expected);
+      trainer?.dispose();
+      expect(reads.size).toBeGreaterThan(0);
+      for (const [k, n] of reads) expect(n, k).toBeLessThanOrEqual(1);
+    }), { numRuns: 1000, seed: 3 });
+    model.dispose();
+  }, 60_000);
+});
+
 describe('createModel config: accepted exactly in the documented domains', () => {
   const FIELDS = ['cell', 'inputSize', 'hiddenSize', 'outputSize', 'numLayers', 'nonlinearity', 'input', 'seed'];
   const size = fc.oneof(fc.integer({ min: -1, max: 9 }), num);
