@@ -84,6 +84,7 @@ export const DOMAINS = d({
 
   // ── counters and checkpoints
   step: { integer: true, min: 0, max: MAX_COUNT, doc: 'updates applied so far' },
+  rngWord: { integer: true, min: 0, max: 2 ** 32, maxOpen: true, doc: 'each of the four words of an Rng state (not all zero)' },
   epoch: { integer: true, min: 0, max: MAX_COUNT, doc: 'passes over a token stream' },
   position: { integer: true, min: 0, max: MAX_COUNT, doc: 'chunk index within an epoch' },
   historySteps: { integer: true, min: 0, max: MAX_STEPS, doc: 'steps of TBPTT history carried (≤ k2 − k1)' },

@@ -153,9 +153,8 @@ describe('option objects behind Proxies are read once', () => {
   /** Wraps every object and array of `v` in a Proxy that counts the reads of each of its keys. */
   function spy(v: unknown, reads: Map<string, number>, path = 'o'): unknown {
     if (v === null || typeof v !== 'object') return v;
-    const inner: Record<string, unknown> = Array.isArray(v) ? [] : {};
+    const inner = (Array.isArray(v) ? new Array(v.length) : {}) as Record<string, unknown>;
     for (const [k, x] of Object.entries(v)) inner[k] = spy(x, reads, `${path}.${k}`);
-    if (Array.isArray(v)) (inner as unknown[]).length = v.length;
     return new Proxy(inner, {
       get(t, k, r) {
         if (typeof k === 'string') reads.set(`${path}.${k}`, (reads.get(`${path}.${k}`) ?? 0) + 1);

@@ -70,7 +70,7 @@ function rngState(name: string, v: unknown): number[] {
   if (!Array.isArray(v) || v.length !== 5) bad(`${name} must be an Rng state [s0, s1, s2, s3, spare], found ${describe(v)}`);
   for (let i = 0; i < 4; i++) {
     const x = v[i];
-    if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > 0xffffffff) bad(`${name}[${i}] must be a 32-bit unsigned integer, found ${describe(x)}`);
+    if (!inDomain(x, DOMAINS.rngWord)) bad(`${name}[${i}] must be a 32-bit unsigned integer, ${renderDomain(DOMAINS.rngWord)}, found ${describe(x)}`);
   }
   if ((v[0] | v[1] | v[2] | v[3]) === 0) bad(`${name} is all zeros (not a state of xoshiro128**)`);
   if (v[4] !== null && (typeof v[4] !== 'number' || !Number.isFinite(v[4]))) bad(`${name}[4] (the spare normal) must be a finite number or null, found ${describe(v[4])}`);

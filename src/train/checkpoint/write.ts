@@ -6,6 +6,7 @@ import { encodeSafetensors, type NamedTensor } from '../../model/safetensors.js'
 import type { StreamPosition } from '../../data/stream.js';
 import { makeSchedule, sameSchedule, type ScheduleSpec } from '../schedules.js';
 import { Trainer } from '../trainer.js';
+import { checkNumber, DOMAINS, inDomain } from '../../validate/index.js';
 import {
   CHECKPOINT_FORMAT, CHECKPOINT_VERSION, keptMoments, momentTensorName, optimizerSpecOf,
   type CheckpointExtra, type RngState, type StateRecord, type TrainerRecord,
@@ -16,7 +17,7 @@ function normaliseRngState(name: string, state: RngState): (number | null)[] {
   if (!Array.isArray(state) || (state.length !== 4 && state.length !== 5)) err(describe(state));
   for (let i = 0; i < 4; i++) {
     const v = state[i];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) err(`element ${i} = ${describe(v)}`);
+    if (!inDomain(v, DOMAINS.rngWord)) err(`element ${i} = ${describe(v)}`);
   }
   if ((state[0]! | state[1]! | state[2]! | state[3]!) === 0) err('an all-zero state');
   const spare = state.length === 5 ? state[4] : null;
@@ -63,10 +64,10 @@ function jsonString(name: string, v: unknown): string {
 function checkStreamPosition(name: string, p: unknown): StreamPosition {
   if (p === null || typeof p !== 'object') throw new InvalidArgumentError(name, '{ epoch, position } (TokenStream.getPosition())', describe(p));
   const { epoch, position } = p as StreamPosition;
-  for (const [k, v] of [['epoch', epoch], ['position', position]] as const) {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new InvalidArgumentError(`${name}.${k}`, 'an integer ≥ 0', describe(v));
-  }
-  return { epoch, position };
+  return {
+    epoch: checkNumber(`${name}.epoch`, epoch, DOMAINS.epoch, InvalidArgumentError),
+    position: checkNumber(`${name}.position`, position, DOMAINS.position, InvalidArgumentError),
+  };
 }
 
 /**
