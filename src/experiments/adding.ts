@@ -7,7 +7,18 @@ import * as addingTask from '../data/tasks/adding.js';
 import { Rng } from '../model/rng.js';
 import type { Core } from '../runtime/core.js';
 import { Trainer } from '../train/trainer.js';
-import { CELLS, type Experiment, type ExperimentContext, type ExperimentResult, fixed, secs, settings, table, testMSE } from './common.js';
+import {
+  CELLS,
+  type Experiment,
+  type ExperimentContext,
+  type ExperimentResult,
+  fixed,
+  secs,
+  settings,
+  table,
+  testMSE,
+  addingTestSet,
+} from './common.js';
 import { PALETTE, type Panel } from './svg.js';
 
 /** Test MSE below which the problem counts as solved. */
@@ -27,7 +38,7 @@ async function run(ctx: ExperimentContext, core: Core): Promise<ExperimentResult
   const rows: (string | number)[][] = [];
   const numbers: Record<string, number> = {};
   for (const T of lengths) {
-    const test = addingTask.addingBatch({ T, B: testSize }, ctx.seed + 2);
+    const test = addingTestSet(T, testSize, ctx.seed + 2);
     const panel: Panel = {
       title: `T = ${T}`,
       xLabel: 'step',

@@ -3,8 +3,9 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
-import type { AddingBatch } from '../data/tasks/adding.js';
+import { type AddingBatch, addingBatch, constantMSE } from '../data/tasks/adding.js';
 import type { Model } from '../model/model.js';
+import { Rng } from '../model/rng.js';
 import type { Core } from '../runtime/core.js';
 import { loadCore } from '../runtime/load.js';
 import { type Figure, renderFigure } from './svg.js';
@@ -144,10 +145,38 @@ export const CELLS = [
 ] as const;
 export type CellKey = (typeof CELLS)[number]['key'];
 
-/** MSE of the model's answers at the last step of an adding-problem batch (the test set). */
-export function testMSE(model: Model, test: AddingBatch): number {
-  const { y } = model.predict({ x: test.x, T: test.T, B: test.B }, { at: 'last' });
-  let s = 0;
-  for (let b = 0; b < test.B; b++) s += (y[b] - test.y[b]) ** 2;
-  return s / test.B;
+/**
+ * An adding-problem test set as batches of at most ~10,000 steps × sequences each: a model's
+ * work arena grows to the largest batch it has seen, and one batch of 1000 sequences of 400 steps
+ * would need more than the 1 GiB a Wasm block may hold.
+ */
+export function addingTestSet(T: number, size: number, seed: number): AddingBatch[] {
+  const rng = new Rng(seed);
+  const per = Math.max(1, Math.floor(10_000 / T));
+  const out: AddingBatch[] = [];
+  for (let done = 0; done < size; done += per) out.push(addingBatch({ T, B: Math.min(per, size - done) }, rng));
+  return out;
+}
+
+/** MSE of always answering 1 on the test set (its baseline, ≈ 1/6). */
+export function testBaseline(test: AddingBatch[]): number {
+  let s = 0,
+    n = 0;
+  for (const b of test) {
+    s += constantMSE(b.y) * b.B;
+    n += b.B;
+  }
+  return s / n;
+}
+
+/** MSE of the model's answers at the last step over an adding-problem test set. */
+export function testMSE(model: Model, test: AddingBatch[]): number {
+  let s = 0,
+    n = 0;
+  for (const batch of test) {
+    const { y } = model.predict({ x: batch.x, T: batch.T, B: batch.B }, { at: 'last' });
+    for (let b = 0; b < batch.B; b++) s += (y[b] - batch.y[b]) ** 2;
+    n += batch.B;
+  }
+  return s / n;
 }

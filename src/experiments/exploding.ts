@@ -22,6 +22,8 @@ import {
   settings,
   table,
   testMSE,
+  addingTestSet,
+  testBaseline,
 } from './common.js';
 import { PALETTE, type Series } from './svg.js';
 
@@ -63,7 +65,7 @@ async function run(ctx: ExperimentContext, core: Core): Promise<ExperimentResult
     { key: 'value', label: `|g| ≤ ${clipValue} per element (clipValue)`, options: { clipValue } },
     { key: 'hidden', label: `‖∂E/∂h_t‖ ≤ ${clipHidden} per step (clipHiddenNorm)`, options: {}, hidden: clipHidden },
   ];
-  const test = adding.addingBatch({ T, B: testSize }, ctx.seed + 2);
+  const test = addingTestSet(T, testSize, ctx.seed + 2);
   const lossSeries: Series[] = [],
     normSeries: Series[] = [];
   const rows: (string | number)[][] = [];
@@ -158,7 +160,7 @@ ${settings({
   optimizer: `SGD, lr ${lr}, no momentum`,
   steps,
   clipping: `clipNorm ${clipNorm}; clipValue ${clipValue}; clipHiddenNorm ${clipHidden}`,
-  'test set': `${testSize} sequences (always answering 1 scores ${fixed(adding.constantMSE(test.y))})`,
+  'test set': `${testSize} sequences (always answering 1 scores ${fixed(testBaseline(test))})`,
   seed: ctx.seed,
 })}
 

@@ -48,7 +48,7 @@ async function run(ctx: ExperimentContext, core: Core): Promise<ExperimentResult
     B = q ? 16 : 32;
   const T = 2 * S + D,
     k1 = S;
-  const batches = ctx.steps ?? (q ? 1000 : 3000),
+  const batches = ctx.steps ?? (q ? 1000 : 5000),
     evalEvery = q ? 100 : 100,
     testSize = q ? 200 : 1000,
     lr = 1e-2,
@@ -190,6 +190,6 @@ ${table(['training', 'k2 (window)', 'learnable recalls', 'recall accuracy', 'acc
 export const truncation: Experiment = {
   name: 'truncation',
   summary: 'copy task: TBPTT(k1, k2) with windows shorter and longer than the dependency, against full BPTT',
-  steps: 'batches of sequences per setting (default 3000; quick 1000)',
+  steps: 'batches of sequences per setting (default 5000; quick 1000)',
   run,
 };

@@ -20,6 +20,8 @@ import {
   settings,
   table,
   testMSE,
+  addingTestSet,
+  testBaseline,
 } from './common.js';
 import { PALETTE, type Series } from './svg.js';
 
@@ -38,7 +40,7 @@ async function run(ctx: ExperimentContext, core: Core): Promise<ExperimentResult
   const lr = 1e-3,
     clip = 1;
   const probe = adding.addingBatch({ T, B }, ctx.seed + 1);
-  const test = adding.addingBatch({ T, B: testSize }, ctx.seed + 2);
+  const test = addingTestSet(T, testSize, ctx.seed + 2);
   const init: Series[] = [],
     trained: Series[] = [];
   const rows: (string | number)[][] = [];
@@ -108,7 +110,7 @@ ${settings({
   batch: B,
   'probe batch': `${B} sequences (seed ${ctx.seed + 1})`,
   training: `${steps} steps of Adam (lr ${lr}), global-norm clip ${clip}`,
-  'test set': `${testSize} sequences (always answering 1 scores ${fixed(adding.constantMSE(test.y))})`,
+  'test set': `${testSize} sequences (always answering 1 scores ${fixed(testBaseline(test))})`,
   networks: 'tanh RNN (PyTorch default init U(±1/√H)); IRNN (ReLU, identity W_hh, zero biases); LSTM and GRU (PyTorch default init)',
   seed: ctx.seed,
 })}
