@@ -33,12 +33,17 @@ afterAll(() => tmp.remove());
 beforeAll(() => {
   const built = join(ROOT, 'dist/cli/main.js');
   if (!existsSync(built)) throw new Error('dist/cli/main.js is missing: run `npm run build` first (this test runs bin/unrolled.js)');
+  // each source against its own output: an incremental build re-emits only what changed
   const sources = [
-    ...readdirSync(join(ROOT, 'src/cli')).map((f) => join(ROOT, 'src/cli', f)),
-    join(ROOT, 'src/train/checkpoint.ts'), join(ROOT, 'src/node/checkpoint-files.ts'), join(ROOT, 'src/train/trainer.ts'),
-  ];
-  const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
-  if (statSync(built).mtimeMs < newest) throw new Error('dist/ is older than src/cli or src/train: run `npm run build` first (this test runs bin/unrolled.js)');
+    ...readdirSync(join(ROOT, 'src/cli')).map((f) => `cli/${f}`),
+    ...readdirSync(join(ROOT, 'src/train/checkpoint')).map((f) => `train/checkpoint/${f}`),
+    'train/checkpoint.ts', 'node/checkpoint-files.ts', 'train/trainer.ts',
+  ].filter((f) => f.endsWith('.ts'));
+  const stale = sources.filter((f) => {
+    const out = join(ROOT, 'dist', f.replace(/\.ts$/, '.js'));
+    return !existsSync(out) || statSync(out).mtimeMs < statSync(join(ROOT, 'src', f)).mtimeMs;
+  });
+  if (stale.length) throw new Error(`dist/ is older than src/${stale[0]}: run \`npm run build\` first (this test runs bin/unrolled.js)`);
 });
 
 interface Line { type: string; step?: number; lastLoss?: number; gradNorm?: number; [k: string]: unknown }
