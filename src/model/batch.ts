@@ -8,6 +8,7 @@ import type { Dtype } from '../runtime/memory.js';
 import { copyFloats, copyIds, F32_MAX } from '../validate/arrays.js';
 import { checkNumber } from '../validate/domain.js';
 import { DOMAINS } from '../validate/domains.js';
+import { MisspellingGuard } from '../validate/keys.js';
 import type { ResolvedConfig } from './config.js';
 import type { ResolvedLoss } from './loss.js';
 
@@ -67,6 +68,10 @@ const NAMES = {
   chunk: { self: 'chunk', T: 'chunk.T', B: 'chunk.B', x: 'chunk.x', y: 'chunk.y', mask: 'chunk.mask', lengths: 'chunk.lengths', lossMask: 'chunk.lossMask', h0: 'chunk.h0', c0: 'chunk.c0' },
 } as const;
 
+// batches may carry fields of their own (a task generator's `markers`); only near misses are refused
+const BATCH_KEYS = new MisspellingGuard(['x', 'y', 'T', 'B', 'mask', 'lengths', 'lossMask', 'h0', 'c0']);
+const CHUNK_KEYS = new MisspellingGuard(['x', 'y', 'T', 'B', 'mask', 'lengths', 'lossMask', 'h0', 'c0', 'reset']);
+
 /** T and B: integers in [1, 2^24]. */
 export function checkShape(T: unknown, B: unknown, names: { T: string; B: string } = NAMES.batch): void {
   checkNumber(names.T, T, DOMAINS.T, InvalidArgumentError);
@@ -109,6 +114,8 @@ export class BatchReader {
   read(batch: unknown, loss: ResolvedLoss | null, stream = false): OwnedBatch {
     const n = stream ? NAMES.chunk : NAMES.batch;
     if (batch === null || typeof batch !== 'object') throw new InvalidArgumentError(n.self, 'an object { x, T, B, ... }', describe(batch));
+    // a misspelt optional field (`lenghts`) would be ignored: the batch would train on its padding
+    (stream ? CHUNK_KEYS : BATCH_KEYS).check(n.self, batch, InvalidArgumentError);
     const src = batch as Record<string, unknown>;
     const T = src.T, B = src.B, x = src.x, y = src.y, mask = src.mask, lengths = src.lengths;
     const lossMask = src.lossMask, h0 = src.h0, c0 = src.c0, reset = stream ? src.reset : undefined;

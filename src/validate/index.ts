@@ -2,7 +2,7 @@
 // user input that everything behind the public API works on.
 export { checkNumber, optionalNumber, inDomain, renderDomain, formatBound } from './domain.js';
 export type { NumberDomain, ArgumentErrorClass } from './domain.js';
-export { checkKeys, nearestKey, editDistance } from './keys.js';
+export { checkKeys, nearestKey, editDistance, MisspellingGuard } from './keys.js';
 export { snapshot, snapshotObject, typedArrayKind } from './snapshot.js';
 export type { PlainData, PlainTypedArray, SnapshotOptions } from './snapshot.js';
 export { copyFloats, copyIds, F32_MAX } from './arrays.js';

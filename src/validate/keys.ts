@@ -1,5 +1,6 @@
 // Unknown keys in an option object are refused: a misspelt `clipnorm` silently ignored would
 // train without clipping. The error names the nearest valid key so the fix is obvious.
+import { ConfigError, UnrolledError } from '../errors.js';
 import type { ArgumentErrorClass } from './domain.js';
 import { UnknownKeyError, quoteKey, unknownKeyMessage } from './errors.js';
 
@@ -59,4 +60,61 @@ export function checkKeys(argument: string, obj: object, allowed: readonly strin
     err.message = unknownKeyMessage(argument, key, near, allowed);
     throw err;
   }
+}
+
+/**
+ * Guards an object that may carry keys of the caller's own (a batch that is a task generator's
+ * result, with its `markers`): only a key that looks like a misspelling of a known one (the same
+ * name in another case or with `_`/`-`, or, from four letters on, at most two edits away, as
+ * `lenghts`) is refused, since its field would otherwise be silently ignored. Allocation-free
+ * once warm: verdicts on foreign keys are cached, so a training step can call it every time.
+ */
+export class MisspellingGuard {
+  private readonly known: ReadonlySet<string>;
+  private readonly verdicts = new Map<string, string>();
+
+  constructor(private readonly allowed: readonly string[]) {
+    this.known = new Set(allowed);
+  }
+
+  check(argument: string, obj: object, ErrorClass?: ArgumentErrorClass): void {
+    try {
+      this.scan(argument, obj, ErrorClass);
+    } catch (e) {
+      if (e instanceof UnrolledError) throw e;
+      // a Proxy's ownKeys or getOwnPropertyDescriptor trap threw
+      throw new (ErrorClass ?? ConfigError)(argument, 'an object whose keys can be listed', `an error while listing them: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  private scan(argument: string, obj: object, ErrorClass?: ArgumentErrorClass): void {
+    for (const key in obj) {
+      if (this.known.has(key)) continue;
+      let near = this.verdicts.get(key);
+      if (near === undefined) {
+        near = misspelling(key, this.allowed) ?? '';
+        if (this.verdicts.size < 1024) this.verdicts.set(key, near);
+      }
+      if (near !== '') {
+        if (ErrorClass === undefined) throw new UnknownKeyError(argument, key, near, this.allowed);
+        const err = new ErrorClass(`${argument}.${key}`, `no such key (did you mean '${near}'?)`, `unknown key ${quoteKey(key)}`);
+        err.message = unknownKeyMessage(argument, key, near, this.allowed);
+        throw err;
+      }
+    }
+  }
+}
+
+function misspelling(key: string, allowed: readonly string[]): string | undefined {
+  const squash = (s: string) => s.replace(/[_\-\s]/g, '').toLowerCase();
+  const k = squash(key);
+  let best: string | undefined, bestD = 3;
+  for (const a of allowed) {
+    if (squash(a) === k) return a;
+    if (key.length >= 4) {
+      const d = editDistance(key, a);
+      if (d < bestD) { best = a; bestD = d; }
+    }
+  }
+  return best;
 }
