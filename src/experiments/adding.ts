@@ -152,7 +152,7 @@ ${table(['network', 'T', 'steps to solve', 'seconds to solve', 'test MSE at the 
 
 export const adding: Experiment = {
   name: 'adding',
-  summary: 'steps and seconds to solve the adding problem at T = 100, 200, 400 for each cell (H 128, B 32, Adam 1e-3, clip 1)',
+  summary: 'steps and seconds to solve the adding problem, T = 100, 200, 400',
   steps: 'the step budget of each run (default 5000; quick 600)',
   run,
 };

@@ -178,7 +178,7 @@ ${table(['method', 'steps', 'training s', 'ms per step', 'loss at start', 'loss 
 
 export const esVsBptt: Experiment = {
   name: 'es-vs-bptt',
-  summary: 'loss against wall time and steps: BPTT (Adam) and evolution strategies, same model, task, batches and time',
+  summary: 'loss against time and steps: BPTT and evolution strategies',
   steps: 'steps per method (default 3000; quick 150)',
   run,
 };

@@ -190,7 +190,7 @@ ${table(['clipping', `mean training loss, last ${Math.max(1, Math.floor(steps / 
 
 export const exploding: Experiment = {
   name: 'exploding',
-  summary: 'loss curves of a tanh RNN with W_hh = 2 × orthogonal under SGD: no clipping, clipNorm, clipValue, per-step clipping',
+  summary: 'tanh RNN, W_hh = 2 × orthogonal, SGD: no clip, norm, value, per step',
   steps: 'SGD steps per run (default 1000; quick 150)',
   run,
 };

@@ -126,7 +126,10 @@ function renderPanel(p: Panel, x0: number, y0: number, w: number, h: number, col
     `<text class="panel-title" x="${f1(left + plotW / 2)}" y="${f1(y0 + 18)}" text-anchor="middle" font-weight="bold">${esc(p.title)}</text>`,
   );
   out.push(`<rect x="${f1(left)}" y="${f1(top)}" width="${f1(plotW)}" height="${f1(plotH)}" fill="none" stroke="#444"/>`);
-  const xt = xs.log ? logTicks(xs.lo, xs.hi).map((e) => 10 ** e) : linearTicks(xs.lo, xs.hi);
+  let xt = xs.log ? logTicks(xs.lo, xs.hi).map((e) => 10 ** e) : linearTicks(xs.lo, xs.hi);
+  // x that counts things (positions, steps) gets no tick between two counts
+  const counts = p.series.every((s) => s.points.every((q) => Number.isInteger(q[0])));
+  if (counts && xt.filter(Number.isInteger).length >= 2) xt = xt.filter(Number.isInteger);
   const yt = ys.log ? logTicks(ys.lo, ys.hi).map((e) => 10 ** e) : linearTicks(ys.lo, ys.hi);
   for (const v of xt) {
     const X = px(v);

@@ -189,7 +189,7 @@ ${table(['training', 'k2 (window)', 'learnable recalls', 'recall accuracy', 'acc
 
 export const truncation: Experiment = {
   name: 'truncation',
-  summary: 'copy task: TBPTT(k1, k2) with windows shorter and longer than the dependency, against full BPTT',
+  summary: 'copy task: TBPTT windows shorter/longer than the dependency, full BPTT',
   steps: 'batches of sequences per setting (default 5000; quick 1000)',
   run,
 };

@@ -138,7 +138,7 @@ IRNN's identity keeps the norm of the same order over all T steps.
 
 export const vanishing: Experiment = {
   name: 'vanishing',
-  summary: '‖∂E/∂h_t‖ over t for tanh RNN, IRNN, LSTM and GRU, at init and after training (adding, T=100)',
+  summary: '‖∂E/∂h_t‖ over t: tanh RNN, IRNN, LSTM, GRU, at init and trained',
   steps: 'training steps per network (default 2000; quick 300)',
   run,
 };
