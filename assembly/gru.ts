@@ -4,7 +4,8 @@
 import { fill_rows, col_sums_acc } from "./gemm";
 import { gemm_packed } from "./pool";
 import { sigmoid_scalar, tanh_scalar, sigmoid_f32x4, tanh_f32x4 } from "./activations";
-import { input_projection, input_backward, recurrent_weight_grad, is_padded, sumsq_of_sum, pass_through } from "./cell_common";
+import { input_projection, input_backward, recurrent_weight_grad, is_padded, sumsq_of_sum } from "./cell_common";
+import { sumsq_of_sum_f64, clip_factor, pass_through_scaled } from "./hidden_clip";
 
 // Shape: gates [T,B,3H] (r, z, n on exit), rn [T,B,H], hs [T+1,B,H] (hs[0] = h0 on entry),
 //        wihTransposedPacked = W_ihᵀ [I,3H] and whhTransposedPacked = W_hhᵀ [H,3H] packed, bih/bhh [3H],
@@ -70,35 +71,46 @@ function gru_row(H: i32, a: usize, R: usize, hprev: usize, hcur: usize, rn: usiz
 // Shape: gates [T,B,3H]: in, (r, z, n); out, δA = ∂E/∂(input-side pre-activations).
 //        dR [T,B,3H]: out, ∂E/∂R (differs from δA in the n block: δR_n = δA_n ⊙ r).
 //        dhs [T,B,H] in (unchanged); dh [B,H] in ∂E/∂h_T, out ∂E/∂h_0.
+//        clipHiddenNorm θ > 0: each row's ∂E/∂h_t is scaled to norm ≤ θ before it is used; 0 = off.
 //        wihPacked = W_ih [3H,I], whhPacked = W_hh [3H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
 export function gru_backward(
   T: i32, B: i32, I: i32, H: i32, flags: i32,
   x: usize, wihPacked: usize, whhPacked: usize, mask: usize, hs: usize, gates: usize, rn: usize,
   dhs: usize, dR: usize, dh: usize,
   dwih: usize, dwhh: usize, dbih: usize, dbhh: usize, dx: usize, dhnorm: usize, pack: usize,
+  clipHiddenNorm: f64,
 ): void {
   const G = 3 * H;
   const BH = B * H;
   const Hb = <usize>H * 4;
+  const clip = clipHiddenNorm > 0;
   for (let t = T - 1; t >= 0; t--) {
     const gt = gates + <usize>(t * B * G) * 4;
     const rt = dR + <usize>(t * B * G) * 4;
     const dt = dhs + <usize>(t * BH) * 4;
     const hprev = hs + <usize>(t * BH) * 4;
     const rnt = rn + <usize>(t * BH) * 4;
-    if (dhnorm) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(sumsq_of_sum(BH, dt, dh)));
+    if (dhnorm && !clip) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(sumsq_of_sum(BH, dt, dh)));
+    let clipped: f64 = 0; // Σ over rows of the clipped ‖∂E/∂h_t‖², for dhnorm
     for (let b = 0; b < B; b++) {
       const row = gt + <usize>(b * G) * 4;
       const rrow = rt + <usize>(b * G) * 4;
       const ro = <usize>b * Hb;
+      let c: f32 = 1;
+      if (clip) {
+        const s = sumsq_of_sum_f64(H, dt + ro, dh + ro);
+        c = clip_factor(s, clipHiddenNorm);
+        clipped += <f64>c * <f64>c * s;
+      }
       if (is_padded(mask, t, B, b)) {
-        pass_through(H, dt + ro, dh + ro);
+        pass_through_scaled(H, dt + ro, dh + ro, c);
         memory.fill(row, 0, <usize>G * 4);
         memory.fill(rrow, 0, <usize>G * 4);
         continue;
       }
-      gru_backward_row(H, row, rrow, hprev + ro, rnt + ro, dt + ro, dh + ro);
+      gru_backward_row(H, row, rrow, hprev + ro, rnt + ro, dt + ro, dh + ro, c);
     }
+    if (dhnorm && clip) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(clipped));
     gemm_packed(B, H, G, rt, G, 1, whhPacked, dh, H, 1); // ∂E/∂h_{t−1} += δR_t·W_hh
   }
   recurrent_weight_grad(T * B, H, G, dR, hs, dwhh, pack); // dW_hh += δRᵀ·h_{t−1}
@@ -107,17 +119,18 @@ export function gru_backward(
 }
 
 // Shape: one batch row: row [3H] in (r, z, n) out δA; rrow [3H] out δR; h_{t−1}, rn, dt [H];
-// dh [H] in carried ∂E/∂h_t, out the z⊙h_{t−1} path's ∂E/∂h_{t−1}.
+// dh [H] in carried ∂E/∂h_t, out the z⊙h_{t−1} path's ∂E/∂h_{t−1}; c the row's clip factor of
+// ∂E/∂h_t (1: unclipped, bit for bit).
 // Inverts h_t = (1 − z)⊙n + z⊙h_{t−1}, n = tanh(a_n + r⊙rn), r, z = σ(·).
-function gru_backward_row(H: i32, row: usize, rrow: usize, hprev: usize, rn: usize, dt: usize, dh: usize): void {
+function gru_backward_row(H: i32, row: usize, rrow: usize, hprev: usize, rn: usize, dt: usize, dh: usize, c: f32): void {
   const Hb = <usize>H * 4;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const one = f32x4.splat(1);
+    const one = f32x4.splat(1), cv = f32x4.splat(c);
     for (; j + 4 <= H; j += 4) {
       const o = <usize>j * 4;
       const r = v128.load(row + o), z = v128.load(row + Hb + o), n = v128.load(row + 2 * Hb + o);
-      const gh = f32x4.add(v128.load(dt + o), v128.load(dh + o));
+      const gh = f32x4.mul(f32x4.add(v128.load(dt + o), v128.load(dh + o)), cv);
       const dn = f32x4.mul(f32x4.mul(gh, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(n, n)));
       const dz = f32x4.mul(f32x4.mul(gh, f32x4.sub(v128.load(hprev + o), n)), f32x4.mul(z, f32x4.sub(one, z)));
       const dr = f32x4.mul(f32x4.mul(dn, v128.load(rn + o)), f32x4.mul(r, f32x4.sub(one, r)));
@@ -129,7 +142,7 @@ function gru_backward_row(H: i32, row: usize, rrow: usize, hprev: usize, rn: usi
   for (; j < H; j++) {
     const o = <usize>j * 4;
     const r = load<f32>(row + o), z = load<f32>(row + Hb + o), n = load<f32>(row + 2 * Hb + o);
-    const gh = load<f32>(dt + o) + load<f32>(dh + o);
+    const gh = (load<f32>(dt + o) + load<f32>(dh + o)) * c;
     const dn = (gh * (1 - z)) * (1 - n * n);
     const dz = (gh * (load<f32>(hprev + o) - n)) * (z * (1 - z));
     const dr = (dn * load<f32>(rn + o)) * (r * (1 - r));

@@ -60,10 +60,16 @@ export { tanh_array_f32x4, sigmoid_array_f32x4, tanh_array_scalar, sigmoid_array
 //               out, dE/dh_0.  dc (LSTM) the same for the cell state.
 //   dwih [G,I], dwhh [G,H], dbih [G], dbhh [G]  [acc]: gradients accumulate (zero them first).
 //   dx    [out] [T,B,I] = dE/dx (the dhs of layer k-1), or 0 to skip (layer 0).
-//   dhnorm [out] [T]: ||dE/dh_t|| over the B*H values of step t, or 0 to skip.
+//   dhnorm [out] [T]: ||dE/dh_t|| over the B*H values of step t, or 0 to skip (with
+//               clipHiddenNorm > 0, of the clipped dE/dh_t).
 //   pack  scratch of at least packed_size(T*B, max(I, H)) floats (I counts as 1 with
 //               FLAG_TOKENS), contents meaningless on entry and exit; the library shares one
 //               among all layers and head_backward.
+//   clipHiddenNorm [in] f64, the backward's last argument: per-timestep clipping. theta > 0:
+//               before step t uses it, each row's dE/dh_t (from above plus from step t+1; for
+//               the LSTM not dE/dc_t) is scaled by theta/||dE/dh_t|| where that norm exceeds
+//               theta, so the result is no longer the exact gradient. 0 = off (the exact
+//               gradient, unchanged bit for bit).
 export { rnn_forward, rnn_backward } from "./rnn";
 export { lstm_forward, lstm_backward } from "./lstm";
 export { gru_forward, gru_backward } from "./gru";

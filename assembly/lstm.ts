@@ -4,7 +4,8 @@
 import { col_sums_acc } from "./gemm";
 import { gemm_packed } from "./pool";
 import { sigmoid_inplace, tanh_inplace, tanh_scalar, tanh_f32x4 } from "./activations";
-import { input_projection, input_backward, recurrent_weight_grad, is_padded, sumsq_of_sum, pass_through } from "./cell_common";
+import { input_projection, input_backward, recurrent_weight_grad, is_padded, sumsq_of_sum } from "./cell_common";
+import { sumsq_of_sum_f64, clip_factor, pass_through_scaled } from "./hidden_clip";
 
 // Shape: gates [T,B,4H] (post-activation i,f,g,o on exit), hs/cs [T+1,B,H] with hs[0]/cs[0] =
 //        h0/c0 on entry, wihTransposedPacked = W_ihᵀ [I,4H] and whhTransposedPacked = W_hhᵀ [H,4H]
@@ -65,32 +66,43 @@ function lstm_state_update(H: i32, row: usize, cprev: usize, ccur: usize, hcur: 
 //        dhs [T,B,H]: in, ∂E/∂h_t from above (left unchanged).
 //        dh, dc [B,H]: in, ∂E/∂h_T, ∂E/∂c_T from beyond the sequence; out, ∂E/∂h_0, ∂E/∂c_0.
 //        Weight and bias gradients accumulate; dx [T,B,I] written unless 0; dhnorm [T] unless 0.
+//        clipHiddenNorm θ > 0: each row's ∂E/∂h_t (not ∂E/∂c_t) is scaled to norm ≤ θ; 0 = off.
 //        wihPacked = W_ih [4H,I], whhPacked = W_hh [4H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
 export function lstm_backward(
   T: i32, B: i32, I: i32, H: i32, flags: i32,
   x: usize, wihPacked: usize, whhPacked: usize, mask: usize, hs: usize, cs: usize, gates: usize,
   dhs: usize, dh: usize, dc: usize,
   dwih: usize, dwhh: usize, dbih: usize, dbhh: usize, dx: usize, dhnorm: usize, pack: usize,
+  clipHiddenNorm: f64,
 ): void {
   const G = 4 * H;
   const BH = B * H;
   const Hb = <usize>H * 4;
+  const clip = clipHiddenNorm > 0;
   for (let t = T - 1; t >= 0; t--) {
     const gt = gates + <usize>(t * B * G) * 4;
     const dt = dhs + <usize>(t * BH) * 4;
     const cprev = cs + <usize>(t * BH) * 4, ccur = cprev + <usize>BH * 4;
-    if (dhnorm) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(sumsq_of_sum(BH, dt, dh)));
+    if (dhnorm && !clip) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(sumsq_of_sum(BH, dt, dh)));
+    let clipped: f64 = 0; // Σ over rows of the clipped ‖∂E/∂h_t‖², for dhnorm
     for (let b = 0; b < B; b++) {
       const row = gt + <usize>(b * G) * 4;
       const ro = <usize>b * Hb;
+      let c: f32 = 1;
+      if (clip) {
+        const s = sumsq_of_sum_f64(H, dt + ro, dh + ro);
+        c = clip_factor(s, clipHiddenNorm);
+        clipped += <f64>c * <f64>c * s;
+      }
       if (is_padded(mask, t, B, b)) {
         // (h_t, c_t) = (h_{t−1}, c_{t−1}): both gradients pass straight through
-        pass_through(H, dt + ro, dh + ro);
+        pass_through_scaled(H, dt + ro, dh + ro, c);
         memory.fill(row, 0, <usize>G * 4);
         continue;
       }
-      lstm_backward_row(H, row, cprev + ro, ccur + ro, dt + ro, dh + ro, dc + ro);
+      lstm_backward_row(H, row, cprev + ro, ccur + ro, dt + ro, dh + ro, dc + ro, c);
     }
+    if (dhnorm && clip) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(clipped));
     gemm_packed(B, H, G, gt, G, 1, whhPacked, dh, H, 1); // ∂E/∂h_{t−1} += δpre_t·W_hh
   }
   recurrent_weight_grad(T * B, H, G, gates, hs, dwhh, pack); // dW_hh += δpreᵀ·h_{t−1}
@@ -99,18 +111,19 @@ export function lstm_backward(
 }
 
 // Shape: one batch row: row [4H] in (i, f, g, o) out δpre; c_{t−1}, c_t, dt (∂E/∂h_t from above)
-// [H]; dh [H] in carried ∂E/∂h_t, out 0; dc [H] in ∂E/∂c_t carried, out ∂E/∂c_{t−1}.
-function lstm_backward_row(H: i32, row: usize, cprev: usize, ccur: usize, dt: usize, dh: usize, dc: usize): void {
+// [H]; dh [H] in carried ∂E/∂h_t, out 0; dc [H] in ∂E/∂c_t carried, out ∂E/∂c_{t−1};
+// c the row's clip factor of ∂E/∂h_t (1: unclipped, bit for bit).
+function lstm_backward_row(H: i32, row: usize, cprev: usize, ccur: usize, dt: usize, dh: usize, dc: usize, c: f32): void {
   const Hb = <usize>H * 4;
   let j = 0;
   if (ASC_FEATURE_SIMD) {
-    const one = f32x4.splat(1), zero = f32x4.splat(0);
+    const one = f32x4.splat(1), zero = f32x4.splat(0), cv = f32x4.splat(c);
     for (; j + 4 <= H; j += 4) {
       const o = <usize>j * 4;
       const ig = v128.load(row + o), fg = v128.load(row + Hb + o);
       const gg = v128.load(row + 2 * Hb + o), og = v128.load(row + 3 * Hb + o);
       const tc = tanh_f32x4(v128.load(ccur + o));
-      const gh = f32x4.add(v128.load(dt + o), v128.load(dh + o));             // ∂E/∂h_t
+      const gh = f32x4.mul(f32x4.add(v128.load(dt + o), v128.load(dh + o)), cv); // ∂E/∂h_t
       // inverts h_t = o⊙tanh(c_t), plus the carried ∂E/∂c_t
       const gc = f32x4.add(v128.load(dc + o), f32x4.mul(f32x4.mul(gh, og), f32x4.sub(one, f32x4.mul(tc, tc))));
       // inverts c_t = f⊙c_{t−1} + i⊙g and the gate nonlinearities
@@ -127,7 +140,7 @@ function lstm_backward_row(H: i32, row: usize, cprev: usize, ccur: usize, dt: us
     const ig = load<f32>(row + o), fg = load<f32>(row + Hb + o);
     const gg = load<f32>(row + 2 * Hb + o), og = load<f32>(row + 3 * Hb + o);
     const tc = tanh_scalar(load<f32>(ccur + o));
-    const gh = load<f32>(dt + o) + load<f32>(dh + o);
+    const gh = (load<f32>(dt + o) + load<f32>(dh + o)) * c;
     const gc = load<f32>(dc + o) + (gh * og) * (1 - tc * tc);
     store<f32>(row + o, (gc * gg) * (ig * (1 - ig)));
     store<f32>(row + Hb + o, (gc * load<f32>(cprev + o)) * (fg * (1 - fg)));

@@ -3,7 +3,8 @@
 import { col_sums_acc } from "./gemm";
 import { gemm_packed } from "./pool";
 import { tanh_inplace, relu_inplace } from "./activations";
-import { input_projection, input_backward, recurrent_weight_grad, is_padded, sumsq_of_sum, pass_through, FLAG_RELU } from "./cell_common";
+import { input_projection, input_backward, recurrent_weight_grad, is_padded, sumsq_of_sum, FLAG_RELU } from "./cell_common";
+import { sumsq_of_sum_f64, clip_factor, pass_through_scaled } from "./hidden_clip";
 
 // Shape: x [T,B,I] (or ids [T,B]), wihTransposedPacked = W_ihᵀ [I,H] and
 //        whhTransposedPacked = W_hhᵀ [H,H] packed, bih/bhh [H], mask [T,B] or 0,
@@ -35,33 +36,44 @@ export function rnn_forward(
 //        (overwritten: rebuild it before every backward).
 //        dh [B,H]: in, ∂E/∂h_T from beyond the sequence (zeros for a full BPTT); out, ∂E/∂h_0.
 //        dW_ih [H,I], dW_hh [H,H], db_ih, db_hh [H] accumulate; dx [T,B,I] written unless 0;
-//        dhnorm [T] receives ‖∂E/∂h_t‖ unless 0. wihPacked = W_ih [H,I], whhPacked = W_hh [H,H]
-//        packed as right operands; pack: scratch of T·B × ⌈max(I,H)/8⌉·8 floats.
+//        dhnorm [T] receives ‖∂E/∂h_t‖ unless 0 (after clipping). clipHiddenNorm θ > 0: each
+//        row's ∂E/∂h_t is scaled to norm ≤ θ before it is used (0 = off). wihPacked = W_ih [H,I],
+//        whhPacked = W_hh [H,H] packed as right operands; pack: scratch of T·B × ⌈max(I,H)/8⌉·8 floats.
 export function rnn_backward(
   T: i32, B: i32, I: i32, H: i32, flags: i32,
   x: usize, wihPacked: usize, whhPacked: usize, mask: usize, hs: usize,
   dhs: usize, dh: usize, dwih: usize, dwhh: usize, dbih: usize, dbhh: usize, dx: usize, dhnorm: usize, pack: usize,
+  clipHiddenNorm: f64,
 ): void {
   const BH = B * H;
   const relu = (flags & FLAG_RELU) != 0;
+  const clip = clipHiddenNorm > 0;
   for (let t = T - 1; t >= 0; t--) {
     const cur = hs + <usize>((t + 1) * BH) * 4;
     const d = dhs + <usize>(t * BH) * 4;
-    if (dhnorm) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(sumsq_of_sum(BH, d, dh)));
-    if (!mask) {
-      rnn_dpre(BH, relu, d, dh, cur);
+    if (dhnorm && !clip) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(sumsq_of_sum(BH, d, dh)));
+    if (!mask && !clip) {
+      rnn_dpre(BH, relu, d, dh, cur, 1);
     } else {
       const Hb = <usize>H * 4;
+      let clipped: f64 = 0; // Σ over rows of the clipped ‖∂E/∂h_t‖², for dhnorm
       for (let b = 0; b < B; b++) {
         const o = <usize>b * Hb;
+        let c: f32 = 1;
+        if (clip) {
+          const s = sumsq_of_sum_f64(H, d + o, dh + o);
+          c = clip_factor(s, clipHiddenNorm);
+          clipped += <f64>c * <f64>c * s;
+        }
         if (is_padded(mask, t, B, b)) {
           // h_t = h_{t−1}: the gradient passes straight through
-          pass_through(H, d + o, dh + o);
+          pass_through_scaled(H, d + o, dh + o, c);
           memory.fill(d + o, 0, Hb);
         } else {
-          rnn_dpre(H, relu, d + o, dh + o, cur + o);
+          rnn_dpre(H, relu, d + o, dh + o, cur + o, c);
         }
       }
+      if (dhnorm && clip) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(clipped));
     }
     // inverts pre_t += h_{t−1}·W_hhᵀ:  ∂E/∂h_{t−1} += δpre_t·W_hh
     gemm_packed(B, H, H, d, H, 1, whhPacked, dh, H, 1);
@@ -73,14 +85,15 @@ export function rnn_backward(
 }
 
 // Shape: n contiguous elements of one step: d (in ∂E/∂h_t from above, out δpre_t), dh (in the
-// carried ∂E/∂h_t, out 0), h = h_t. Inverts h_t = act(pre_t): tanh' = 1 − h², relu' = [h > 0].
-function rnn_dpre(n: i32, relu: bool, d: usize, dh: usize, h: usize): void {
+// carried ∂E/∂h_t, out 0), h = h_t; c the row's clip factor (1: unclipped, bit for bit).
+// Inverts h_t = act(pre_t): tanh' = 1 − h², relu' = [h > 0].
+function rnn_dpre(n: i32, relu: bool, d: usize, dh: usize, h: usize, c: f32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
-    const one = f32x4.splat(1), zero = f32x4.splat(0);
+    const one = f32x4.splat(1), zero = f32x4.splat(0), cv = f32x4.splat(c);
     for (; i + 4 <= n; i += 4) {
       const o = <usize>i * 4;
-      const g = f32x4.add(v128.load(d + o), v128.load(dh + o));
+      const g = f32x4.mul(f32x4.add(v128.load(d + o), v128.load(dh + o)), cv);
       const hv = v128.load(h + o);
       const dp = relu ? v128.and(g, f32x4.gt(hv, zero)) : f32x4.mul(g, f32x4.sub(one, f32x4.mul(hv, hv)));
       v128.store(d + o, dp);
@@ -89,7 +102,7 @@ function rnn_dpre(n: i32, relu: bool, d: usize, dh: usize, h: usize): void {
   }
   for (; i < n; i++) {
     const o = <usize>i * 4;
-    const g = load<f32>(d + o) + load<f32>(dh + o);
+    const g = (load<f32>(d + o) + load<f32>(dh + o)) * c;
     const hv = load<f32>(h + o);
     store<f32>(d + o, relu ? (hv > 0 ? g : 0) : g * (1 - hv * hv));
     store<f32>(dh + o, 0);

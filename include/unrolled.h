@@ -218,10 +218,16 @@ void UNROLLED_FN(sigmoid_array_scalar)(int32_t n, unrolled_ptr src, unrolled_ptr
  *               out, dE/dh_0.  dc (LSTM) the same for the cell state.
  *   dwih [G,I], dwhh [G,H], dbih [G], dbhh [G]  [acc]: gradients accumulate (zero them first).
  *   dx    [out] [T,B,I] = dE/dx (the dhs of layer k-1), or 0 to skip (layer 0).
- *   dhnorm [out] [T]: ||dE/dh_t|| over the B*H values of step t, or 0 to skip.
+ *   dhnorm [out] [T]: ||dE/dh_t|| over the B*H values of step t, or 0 to skip (with
+ *               clipHiddenNorm > 0, of the clipped dE/dh_t).
  *   pack  scratch of at least packed_size(T*B, max(I, H)) floats (I counts as 1 with
  *               FLAG_TOKENS), contents meaningless on entry and exit; the library shares one
  *               among all layers and head_backward.
+ *   clipHiddenNorm [in] f64, the backward's last argument: per-timestep clipping. theta > 0:
+ *               before step t uses it, each row's dE/dh_t (from above plus from step t+1; for
+ *               the LSTM not dE/dc_t) is scaled by theta/||dE/dh_t|| where that norm exceeds
+ *               theta, so the result is no longer the exact gradient. 0 = off (the exact
+ *               gradient, unchanged bit for bit).
  * --------------------------------------------------------------------------------------------- */
 
 /* Shape: x [T,B,I] (or ids [T,B]), wihTransposedPacked = W_ihᵀ [I,H] and
@@ -237,14 +243,15 @@ void UNROLLED_FN(rnn_forward)(int32_t T, int32_t B, int32_t I, int32_t H, int32_
  *        (overwritten: rebuild it before every backward).
  *        dh [B,H]: in, ∂E/∂h_T from beyond the sequence (zeros for a full BPTT); out, ∂E/∂h_0.
  *        dW_ih [H,I], dW_hh [H,H], db_ih, db_hh [H] accumulate; dx [T,B,I] written unless 0;
- *        dhnorm [T] receives ‖∂E/∂h_t‖ unless 0. wihPacked = W_ih [H,I], whhPacked = W_hh [H,H]
- *        packed as right operands; pack: scratch of T·B × ⌈max(I,H)/8⌉·8 floats. */
+ *        dhnorm [T] receives ‖∂E/∂h_t‖ unless 0 (after clipping). clipHiddenNorm θ > 0: each
+ *        row's ∂E/∂h_t is scaled to norm ≤ θ before it is used (0 = off). wihPacked = W_ih [H,I],
+ *        whhPacked = W_hh [H,H] packed as right operands; pack: scratch of T·B × ⌈max(I,H)/8⌉·8 floats. */
 void UNROLLED_FN(rnn_backward)(int32_t T, int32_t B, int32_t I, int32_t H, int32_t flags,
                                unrolled_ptr x, unrolled_ptr wihPacked, unrolled_ptr whhPacked,
                                unrolled_ptr mask, unrolled_ptr hs, unrolled_ptr dhs,
                                unrolled_ptr dh, unrolled_ptr dwih, unrolled_ptr dwhh,
                                unrolled_ptr dbih, unrolled_ptr dbhh, unrolled_ptr dx,
-                               unrolled_ptr dhnorm, unrolled_ptr pack);
+                               unrolled_ptr dhnorm, unrolled_ptr pack, double clipHiddenNorm);
 
 /* Shape: gates [T,B,4H] (post-activation i,f,g,o on exit), hs/cs [T+1,B,H] with hs[0]/cs[0] =
  *        h0/c0 on entry, wihTransposedPacked = W_ihᵀ [I,4H] and whhTransposedPacked = W_hhᵀ [H,4H]
@@ -259,6 +266,7 @@ void UNROLLED_FN(lstm_forward)(int32_t T, int32_t B, int32_t I, int32_t H, int32
  *        dhs [T,B,H]: in, ∂E/∂h_t from above (left unchanged).
  *        dh, dc [B,H]: in, ∂E/∂h_T, ∂E/∂c_T from beyond the sequence; out, ∂E/∂h_0, ∂E/∂c_0.
  *        Weight and bias gradients accumulate; dx [T,B,I] written unless 0; dhnorm [T] unless 0.
+ *        clipHiddenNorm θ > 0: each row's ∂E/∂h_t (not ∂E/∂c_t) is scaled to norm ≤ θ; 0 = off.
  *        wihPacked = W_ih [4H,I], whhPacked = W_hh [4H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8. */
 void UNROLLED_FN(lstm_backward)(int32_t T, int32_t B, int32_t I, int32_t H, int32_t flags,
                                 unrolled_ptr x, unrolled_ptr wihPacked, unrolled_ptr whhPacked,
@@ -266,7 +274,7 @@ void UNROLLED_FN(lstm_backward)(int32_t T, int32_t B, int32_t I, int32_t H, int3
                                 unrolled_ptr gates, unrolled_ptr dhs, unrolled_ptr dh,
                                 unrolled_ptr dc, unrolled_ptr dwih, unrolled_ptr dwhh,
                                 unrolled_ptr dbih, unrolled_ptr dbhh, unrolled_ptr dx,
-                                unrolled_ptr dhnorm, unrolled_ptr pack);
+                                unrolled_ptr dhnorm, unrolled_ptr pack, double clipHiddenNorm);
 
 /* Shape: gates [T,B,3H] (r, z, n on exit), rn [T,B,H], hs [T+1,B,H] (hs[0] = h0 on entry),
  *        wihTransposedPacked = W_ihᵀ [I,3H] and whhTransposedPacked = W_hhᵀ [H,3H] packed, bih/bhh [3H],
@@ -280,6 +288,7 @@ void UNROLLED_FN(gru_forward)(int32_t T, int32_t B, int32_t I, int32_t H, int32_
 /* Shape: gates [T,B,3H]: in, (r, z, n); out, δA = ∂E/∂(input-side pre-activations).
  *        dR [T,B,3H]: out, ∂E/∂R (differs from δA in the n block: δR_n = δA_n ⊙ r).
  *        dhs [T,B,H] in (unchanged); dh [B,H] in ∂E/∂h_T, out ∂E/∂h_0.
+ *        clipHiddenNorm θ > 0: each row's ∂E/∂h_t is scaled to norm ≤ θ before it is used; 0 = off.
  *        wihPacked = W_ih [3H,I], whhPacked = W_hh [3H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8. */
 void UNROLLED_FN(gru_backward)(int32_t T, int32_t B, int32_t I, int32_t H, int32_t flags,
                                unrolled_ptr x, unrolled_ptr wihPacked, unrolled_ptr whhPacked,
@@ -287,7 +296,7 @@ void UNROLLED_FN(gru_backward)(int32_t T, int32_t B, int32_t I, int32_t H, int32
                                unrolled_ptr rn, unrolled_ptr dhs, unrolled_ptr dR, unrolled_ptr dh,
                                unrolled_ptr dwih, unrolled_ptr dwhh, unrolled_ptr dbih,
                                unrolled_ptr dbhh, unrolled_ptr dx, unrolled_ptr dhnorm,
-                               unrolled_ptr pack);
+                               unrolled_ptr pack, double clipHiddenNorm);
 
 /* ---------------------------------------------------------------------------------------------
  * Head (assembly/head.ts).
@@ -486,28 +495,29 @@ extern void (*unrolled_Z_rnn_forwardZ_viiiiiiiiiiii)(
     uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x,
     uint32_t wihTransposedPacked, uint32_t whhTransposedPacked, uint32_t bih, uint32_t bhh,
     uint32_t mask, uint32_t hs);
-extern void (*unrolled_Z_rnn_backwardZ_viiiiiiiiiiiiiiiiiii)(
+extern void (*unrolled_Z_rnn_backwardZ_viiiiiiiiiiiiiiiiiiid)(
     uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x, uint32_t wihPacked,
     uint32_t whhPacked, uint32_t mask, uint32_t hs, uint32_t dhs, uint32_t dh, uint32_t dwih,
-    uint32_t dwhh, uint32_t dbih, uint32_t dbhh, uint32_t dx, uint32_t dhnorm, uint32_t pack);
+    uint32_t dwhh, uint32_t dbih, uint32_t dbhh, uint32_t dx, uint32_t dhnorm, uint32_t pack,
+    double clipHiddenNorm);
 extern void (*unrolled_Z_lstm_forwardZ_viiiiiiiiiiiiii)(
     uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x,
     uint32_t wihTransposedPacked, uint32_t whhTransposedPacked, uint32_t bih, uint32_t bhh,
     uint32_t mask, uint32_t hs, uint32_t cs, uint32_t gates);
-extern void (*unrolled_Z_lstm_backwardZ_viiiiiiiiiiiiiiiiiiiiii)(
+extern void (*unrolled_Z_lstm_backwardZ_viiiiiiiiiiiiiiiiiiiiiid)(
     uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x, uint32_t wihPacked,
     uint32_t whhPacked, uint32_t mask, uint32_t hs, uint32_t cs, uint32_t gates, uint32_t dhs,
     uint32_t dh, uint32_t dc, uint32_t dwih, uint32_t dwhh, uint32_t dbih, uint32_t dbhh,
-    uint32_t dx, uint32_t dhnorm, uint32_t pack);
+    uint32_t dx, uint32_t dhnorm, uint32_t pack, double clipHiddenNorm);
 extern void (*unrolled_Z_gru_forwardZ_viiiiiiiiiiiiiii)(
     uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x,
     uint32_t wihTransposedPacked, uint32_t whhTransposedPacked, uint32_t bih, uint32_t bhh,
     uint32_t mask, uint32_t hs, uint32_t gates, uint32_t rn, uint32_t scratch);
-extern void (*unrolled_Z_gru_backwardZ_viiiiiiiiiiiiiiiiiiiiii)(
+extern void (*unrolled_Z_gru_backwardZ_viiiiiiiiiiiiiiiiiiiiiid)(
     uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x, uint32_t wihPacked,
     uint32_t whhPacked, uint32_t mask, uint32_t hs, uint32_t gates, uint32_t rn, uint32_t dhs,
     uint32_t dR, uint32_t dh, uint32_t dwih, uint32_t dwhh, uint32_t dbih, uint32_t dbhh,
-    uint32_t dx, uint32_t dhnorm, uint32_t pack);
+    uint32_t dx, uint32_t dhnorm, uint32_t pack, double clipHiddenNorm);
 
 /* Head */
 extern void (*unrolled_Z_head_forwardZ_viiiiiii)(

@@ -376,9 +376,10 @@ static int train(const Example* ex, const char* params_out) {
     unrolled_Z_zeroZ_vii(a.dh, 4 * B * H);
     unrolled_Z_head_backwardZ_viiiiiiiiii(B, H, O, hLast, a.headWPacked, a.dy, a.grad[SLOT_HEAD_W], a.grad[SLOT_HEAD_B],
                                           dhsLast, a.pack);
-    unrolled_Z_rnn_backwardZ_viiiiiiiiiiiiiiiiiii(T, B, I, H, flags, a.x, a.wihPacked, a.whhPacked, 0, a.hs, a.dhs, a.dh,
-                                                  a.grad[SLOT_WIH], a.grad[SLOT_WHH], a.grad[SLOT_BIH],
-                                                  a.grad[SLOT_BHH], 0, 0, a.pack);
+    /* dx 0 (layer 0), dhnorm 0 (no diagnostics), clipHiddenNorm 0 (the exact gradient) */
+    unrolled_Z_rnn_backwardZ_viiiiiiiiiiiiiiiiiiid(T, B, I, H, flags, a.x, a.wihPacked, a.whhPacked, 0, a.hs, a.dhs, a.dh,
+                                                   a.grad[SLOT_WIH], a.grad[SLOT_WHH], a.grad[SLOT_BIH],
+                                                   a.grad[SLOT_BHH], 0, 0, a.pack, 0.0);
 
     /* global norm over the whole gradient block (padding included: it stays 0), clip, Adam */
     const double norm = sqrt(unrolled_Z_sum_squaresZ_dii(a.P, a.grads));

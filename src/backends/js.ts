@@ -80,6 +80,24 @@ export class JsKernels implements Kernels {
     }
   }
 
+  /**
+   * Per-timestep clipping (docs/equations.md#per-timestep-clipping): the factor for one row of
+   * δh_t = u_t + ρ_t, θ/‖δh_t‖ where that norm exceeds θ > 0, else 1 (θ = 0 is off). The caller
+   * multiplies δh_t by it where it forms δh_t, before the step uses it or passes it on. A NaN
+   * norm keeps 1, so a non-finite gradient still reaches the step's finiteness check.
+   */
+  private clipFactor(H: number, u: Off, rho: Off, clip: number): number {
+    if (!(clip > 0)) return 1;
+    const f = this.f;
+    let s = 0;
+    for (let j = 0; j < H; j++) {
+      const g = f[u + j] + f[rho + j];
+      s += g * g;
+    }
+    const norm = Math.sqrt(s);
+    return norm > clip ? clip / norm : 1;
+  }
+
   /** ∂E/∂h_{t−1} += δR_t·W_hh for every batch row */
   private backToPrevious(B: number, H: number, G: number, dRt: Off, whhPacked: Off, dh: Off): void {
     const f = this.f;
@@ -112,14 +130,16 @@ export class JsKernels implements Kernels {
   }
 
   rnnBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihPacked: Off, whhPacked: Off, mask: Off,
-    hs: Off, dhs: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, _pack: Off): void {
+    hs: Off, dhs: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, _pack: Off,
+    clipHiddenNorm: number): void {
     const f = this.f;
     for (let t = T - 1; t >= 0; t--) {
       let norm2 = 0;
       for (let b = 0; b < B; b++) {
+        const c = this.clipFactor(H, dhs + (t * B + b) * H, dh + b * H, clipHiddenNorm);
         for (let j = 0; j < H; j++) {
           const i = (t * B + b) * H + j;
-          const g = f[dhs + i] + f[dh + b * H + j]; // ∂E/∂h_t
+          const g = (f[dhs + i] + f[dh + b * H + j]) * c; // ∂E/∂h_t, clipped
           norm2 += g * g;
           if (this.padded(mask, t, B, b)) { f[dh + b * H + j] = g; f[dhs + i] = 0; continue; }
           const h = f[hs + B * H + i];
@@ -162,7 +182,7 @@ export class JsKernels implements Kernels {
 
   lstmBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihPacked: Off, whhPacked: Off, mask: Off,
     hs: Off, cs: Off, gates: Off, dhs: Off, dh: Off, dc: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off,
-    dx: Off, dhnorm: Off, _pack: Off): void {
+    dx: Off, dhnorm: Off, _pack: Off, clipHiddenNorm: number): void {
     const f = this.f;
     const G = 4 * H;
     for (let t = T - 1; t >= 0; t--) {
@@ -171,8 +191,10 @@ export class JsKernels implements Kernels {
         const r = t * B + b;
         const row = gates + r * G;
         const pad = this.padded(mask, t, B, b);
+        // only δh_t is clipped: the carried ∂E/∂c_t (κ_t) enters below as it is
+        const c = this.clipFactor(H, dhs + r * H, dh + b * H, clipHiddenNorm);
         for (let j = 0; j < H; j++) {
-          const gh = f[dhs + r * H + j] + f[dh + b * H + j]; // ∂E/∂h_t
+          const gh = (f[dhs + r * H + j] + f[dh + b * H + j]) * c; // ∂E/∂h_t, clipped
           norm2 += gh * gh;
           if (pad) { f[dh + b * H + j] = gh; continue; }
           const ig = f[row + j], fg = f[row + H + j], gg = f[row + 2 * H + j], og = f[row + 3 * H + j];
@@ -225,7 +247,7 @@ export class JsKernels implements Kernels {
 
   gruBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihPacked: Off, whhPacked: Off, mask: Off,
     hs: Off, gates: Off, rn: Off, dhs: Off, dR: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off,
-    dx: Off, dhnorm: Off, _pack: Off): void {
+    dx: Off, dhnorm: Off, _pack: Off, clipHiddenNorm: number): void {
     const f = this.f;
     const G = 3 * H;
     for (let t = T - 1; t >= 0; t--) {
@@ -234,8 +256,9 @@ export class JsKernels implements Kernels {
         const r = t * B + b;
         const row = gates + r * G, rrow = dR + r * G;
         const pad = this.padded(mask, t, B, b);
+        const c = this.clipFactor(H, dhs + r * H, dh + b * H, clipHiddenNorm);
         for (let j = 0; j < H; j++) {
-          const gh = f[dhs + r * H + j] + f[dh + b * H + j]; // ∂E/∂h_t
+          const gh = (f[dhs + r * H + j] + f[dh + b * H + j]) * c; // ∂E/∂h_t, clipped
           norm2 += gh * gh;
           if (pad) { f[dh + b * H + j] = gh; continue; }
           const rg = f[row + j], zg = f[row + H + j], ng = f[row + 2 * H + j];

@@ -33,18 +33,23 @@ export interface Kernels {
   /**
    * dhs [T,B,H] in: ∂E/∂h_t from above, out: δpre. dh [B,H] in: ∂E/∂h_T, out: ∂E/∂h_0.
    * wihPacked = W_ih [G,I], whhPacked = W_hh [G,H] packed; pack = scratch of packedSize(T·B, max(I, H)).
+   * dhnorm [T]: ‖∂E/∂h_t‖ over the step's B·H values, after clipping (0 = skip).
+   * clipHiddenNorm θ > 0 scales each row's ∂E/∂h_t to norm ≤ θ before step t uses it (0 = off;
+   * docs/equations.md#per-timestep-clipping). The same two arguments in every cell's backward.
    */
   rnnBackward(T: number, B: number, I: number, H: number, flags: number,
     x: Off, wihPacked: Off, whhPacked: Off, mask: Off, hs: Off,
-    dhs: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, pack: Off): void;
+    dhs: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, pack: Off,
+    clipHiddenNorm: number): void;
 
   /** LSTM. gates [T,B,4H] post-activation (i,f,g,o); hs, cs [T+1,B,H] with h0, c0 at index 0. */
   lstmForward(T: number, B: number, I: number, H: number, flags: number,
     x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off, bih: Off, bhh: Off, mask: Off, hs: Off, cs: Off, gates: Off): void;
-  /** gates overwritten with δpre; dhs read only; dh, dc [B,H] in: from beyond T, out: ∂E/∂h_0, ∂E/∂c_0. */
+  /** gates overwritten with δpre; dhs read only; dh, dc [B,H] in: from beyond T, out: ∂E/∂h_0, ∂E/∂c_0 (δc is never clipped). */
   lstmBackward(T: number, B: number, I: number, H: number, flags: number,
     x: Off, wihPacked: Off, whhPacked: Off, mask: Off, hs: Off, cs: Off, gates: Off,
-    dhs: Off, dh: Off, dc: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, pack: Off): void;
+    dhs: Off, dh: Off, dc: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, pack: Off,
+    clipHiddenNorm: number): void;
 
   /** GRU. gates [T,B,3H] (r,z,n); rn [T,B,H] = h·W_hnᵀ + b_hn; scratch [B,3H]. */
   gruForward(T: number, B: number, I: number, H: number, flags: number,
@@ -52,7 +57,8 @@ export interface Kernels {
   /** gates overwritten with δA; dR [T,B,3H] receives δR; dh as for the RNN. */
   gruBackward(T: number, B: number, I: number, H: number, flags: number,
     x: Off, wihPacked: Off, whhPacked: Off, mask: Off, hs: Off, gates: Off, rn: Off,
-    dhs: Off, dR: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, pack: Off): void;
+    dhs: Off, dR: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, pack: Off,
+    clipHiddenNorm: number): void;
 
   /** y [R,O] = h [R,H]·W [O,H]ᵀ + b, with wTransposedPacked = Wᵀ [H,O] packed. */
   headForward(R: number, H: number, O: number, h: Off, wTransposedPacked: Off, b: Off, y: Off): void;

@@ -30,9 +30,9 @@ export class WasmKernels implements Kernels {
     this.e.rnn_forward(T, B, I, H, flags, ptr(x), ptr(wihTransposedPacked), ptr(whhTransposedPacked), ptr(bih), ptr(bhh), ptr(mask), ptr(hs));
   }
   rnnBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihPacked: Off, whhPacked: Off, mask: Off,
-    hs: Off, dhs: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, pack: Off): void {
+    hs: Off, dhs: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, pack: Off, clipHiddenNorm: number): void {
     this.e.rnn_backward(T, B, I, H, flags, ptr(x), ptr(wihPacked), ptr(whhPacked), ptr(mask), ptr(hs), ptr(dhs), ptr(dh),
-      ptr(dwih), ptr(dwhh), ptr(dbih), ptr(dbhh), ptr(dx), ptr(dhnorm), ptr(pack));
+      ptr(dwih), ptr(dwhh), ptr(dbih), ptr(dbhh), ptr(dx), ptr(dhnorm), ptr(pack), clipHiddenNorm);
   }
   lstmForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off,
     bih: Off, bhh: Off, mask: Off, hs: Off, cs: Off, gates: Off): void {
@@ -41,9 +41,9 @@ export class WasmKernels implements Kernels {
   }
   lstmBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihPacked: Off, whhPacked: Off, mask: Off,
     hs: Off, cs: Off, gates: Off, dhs: Off, dh: Off, dc: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off,
-    dx: Off, dhnorm: Off, pack: Off): void {
+    dx: Off, dhnorm: Off, pack: Off, clipHiddenNorm: number): void {
     this.e.lstm_backward(T, B, I, H, flags, ptr(x), ptr(wihPacked), ptr(whhPacked), ptr(mask), ptr(hs), ptr(cs), ptr(gates), ptr(dhs),
-      ptr(dh), ptr(dc), ptr(dwih), ptr(dwhh), ptr(dbih), ptr(dbhh), ptr(dx), ptr(dhnorm), ptr(pack));
+      ptr(dh), ptr(dc), ptr(dwih), ptr(dwhh), ptr(dbih), ptr(dbhh), ptr(dx), ptr(dhnorm), ptr(pack), clipHiddenNorm);
   }
   gruForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off,
     bih: Off, bhh: Off, mask: Off, hs: Off, gates: Off, rn: Off, scratch: Off): void {
@@ -52,9 +52,9 @@ export class WasmKernels implements Kernels {
   }
   gruBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihPacked: Off, whhPacked: Off, mask: Off,
     hs: Off, gates: Off, rn: Off, dhs: Off, dR: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off,
-    dx: Off, dhnorm: Off, pack: Off): void {
+    dx: Off, dhnorm: Off, pack: Off, clipHiddenNorm: number): void {
     this.e.gru_backward(T, B, I, H, flags, ptr(x), ptr(wihPacked), ptr(whhPacked), ptr(mask), ptr(hs), ptr(gates), ptr(rn), ptr(dhs),
-      ptr(dR), ptr(dh), ptr(dwih), ptr(dwhh), ptr(dbih), ptr(dbhh), ptr(dx), ptr(dhnorm), ptr(pack));
+      ptr(dR), ptr(dh), ptr(dwih), ptr(dwhh), ptr(dbih), ptr(dbhh), ptr(dx), ptr(dhnorm), ptr(pack), clipHiddenNorm);
   }
 
   headForward(R: number, H: number, O: number, h: Off, wTransposedPacked: Off, b: Off, y: Off): void {

@@ -47,8 +47,19 @@ export interface GradientResult<F extends Floats = Floats> extends Prediction<F>
   dh0: F;
   /** ∂loss/∂c0 [L,B,H], LSTM only. */
   dc0: F | null;
-  /** With `diagnostics`: ‖∂E/∂h_t‖ over the batch, per layer [L][T]. */
+  /** With `diagnostics`: ‖∂E/∂h_t‖ over the batch, per layer [L][T] (after any clipHiddenNorm). */
   gradNormsOverTime?: F[];
+}
+
+export interface GradientOptions {
+  /** Also return gradNormsOverTime. */
+  diagnostics?: boolean;
+  /**
+   * Per-timestep clipping, as the Trainer's option of that name: every layer's BPTT loop scales
+   * each sequence's ∂E/∂h_t to norm ≤ this value before step t uses it. The gradients and dh0
+   * are then those of the clipped pass, no longer the exact ones. Default: off.
+   */
+  clipHiddenNorm?: number;
 }
 
 export interface GenerateOptions {
@@ -200,16 +211,19 @@ export class Model<F extends Floats = Floats> {
   }
 
   /** The loss and every gradient for one batch, without changing any weight. */
-  lossAndGradients(batch: Batch, loss: LossSpec | LossKind, options: { diagnostics?: boolean } = {}): GradientResult<F> {
+  lossAndGradients(batch: Batch, loss: LossSpec | LossKind, options: GradientOptions = {}): GradientResult<F> {
     this.enter();
     try {
       const spec = resolveLoss(loss);
-      const diagnostics = options !== null && typeof options === 'object' && options.diagnostics === true;
+      const o = options !== null && typeof options === 'object' ? options : {};
+      const diagnostics = o.diagnostics === true;
+      // the threshold shapes every gradient returned: a bad one is refused, never ignored
+      const clipHiddenNorm = optionalNumber('options.clipHiddenNorm', o.clipHiddenNorm, DOMAINS.clipHiddenNorm, 0, InvalidArgumentError);
       const owned = this.reader.read(batch, spec);
       this.lifetime.assertAlive();
       const w = this.run(owned, spec, spec.at);
       const value = this.net.loss(w, spec, owned.realRows, true);
-      this.net.backward(w, spec.at, diagnostics);
+      this.net.backward(w, spec.at, diagnostics, clipHiddenNorm);
       const f = this.kernels.memory.f;
       const grads: Record<string, Floats> = {};
       const gBase = this.net.params.base + this.net.params.P;

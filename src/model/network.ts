@@ -166,9 +166,11 @@ export class Network {
   /**
    * Full BPTT of the last forward pass from ∂loss/∂prediction in w.dy: parameter gradients
    * (overwritten), ∂E/∂h_0 (and ∂E/∂c_0) per layer in w.layers[l].dh / .dc, and with
-   * `diagnostics` ‖∂E/∂h_t‖ per layer and step in w.layers[l].dhnorm.
+   * `diagnostics` ‖∂E/∂h_t‖ per layer and step in w.layers[l].dhnorm. With clipHiddenNorm θ > 0
+   * every layer's loop clips each row's ∂E/∂h_t to norm θ (docs/equations.md#per-timestep-clipping):
+   * the gradients are then those of that definition, no longer the exact ones.
    */
-  backward(w: WorkArena, at: 'every' | 'last', diagnostics = false): void {
+  backward(w: WorkArena, at: 'every' | 'last', diagnostics = false, clipHiddenNorm = 0): void {
     const { T, B } = w;
     const H = this.H, k = this.k, p = this.params, L = this.cfg.numLayers;
     const mask = this.masked ? w.mask : 0;
@@ -187,16 +189,16 @@ export class Network {
       switch (this.cfg.cell) {
         case 'rnn':
           k.rnnBackward(T, B, I, H, flags, x, lp.wihPacked, lp.whhPacked, mask, lw.hs, dhs, lw.dh,
-            lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm, w.pack);
+            lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm, w.pack, clipHiddenNorm);
           break;
         case 'lstm':
           k.memory.zero(lw.dc, B * H);
           k.lstmBackward(T, B, I, H, flags, x, lp.wihPacked, lp.whhPacked, mask, lw.hs, lw.cs, lw.gates, dhs, lw.dh, lw.dc,
-            lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm, w.pack);
+            lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm, w.pack, clipHiddenNorm);
           break;
         case 'gru':
           k.gruBackward(T, B, I, H, flags, x, lp.wihPacked, lp.whhPacked, mask, lw.hs, lw.gates, lw.rn, dhs, lw.dR, lw.dh,
-            lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm, w.pack);
+            lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm, w.pack, clipHiddenNorm);
           break;
       }
     }

@@ -140,8 +140,9 @@ export interface CoreExports {
    *        (overwritten: rebuild it before every backward).
    *        dh [B,H]: in, ∂E/∂h_T from beyond the sequence (zeros for a full BPTT); out, ∂E/∂h_0.
    *        dW_ih [H,I], dW_hh [H,H], db_ih, db_hh [H] accumulate; dx [T,B,I] written unless 0;
-   *        dhnorm [T] receives ‖∂E/∂h_t‖ unless 0. wihPacked = W_ih [H,I], whhPacked = W_hh [H,H]
-   *        packed as right operands; pack: scratch of T·B × ⌈max(I,H)/8⌉·8 floats.
+   *        dhnorm [T] receives ‖∂E/∂h_t‖ unless 0 (after clipping). clipHiddenNorm θ > 0: each
+   *        row's ∂E/∂h_t is scaled to norm ≤ θ before it is used (0 = off). wihPacked = W_ih [H,I],
+   *        whhPacked = W_hh [H,H] packed as right operands; pack: scratch of T·B × ⌈max(I,H)/8⌉·8 floats.
    */
   rnn_backward(
     T: I32,
@@ -163,6 +164,7 @@ export interface CoreExports {
     dx: Ptr,
     dhnorm: Ptr,
     pack: Ptr,
+    clipHiddenNorm: F64,
   ): void;
   /**
    * Shape: gates [T,B,4H] (post-activation i,f,g,o on exit), hs/cs [T+1,B,H] with hs[0]/cs[0] =
@@ -190,6 +192,7 @@ export interface CoreExports {
    *        dhs [T,B,H]: in, ∂E/∂h_t from above (left unchanged).
    *        dh, dc [B,H]: in, ∂E/∂h_T, ∂E/∂c_T from beyond the sequence; out, ∂E/∂h_0, ∂E/∂c_0.
    *        Weight and bias gradients accumulate; dx [T,B,I] written unless 0; dhnorm [T] unless 0.
+   *        clipHiddenNorm θ > 0: each row's ∂E/∂h_t (not ∂E/∂c_t) is scaled to norm ≤ θ; 0 = off.
    *        wihPacked = W_ih [4H,I], whhPacked = W_hh [4H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
    */
   lstm_backward(
@@ -215,6 +218,7 @@ export interface CoreExports {
     dx: Ptr,
     dhnorm: Ptr,
     pack: Ptr,
+    clipHiddenNorm: F64,
   ): void;
   /**
    * Shape: gates [T,B,3H] (r, z, n on exit), rn [T,B,H], hs [T+1,B,H] (hs[0] = h0 on entry),
@@ -242,6 +246,7 @@ export interface CoreExports {
    * Shape: gates [T,B,3H]: in, (r, z, n); out, δA = ∂E/∂(input-side pre-activations).
    *        dR [T,B,3H]: out, ∂E/∂R (differs from δA in the n block: δR_n = δA_n ⊙ r).
    *        dhs [T,B,H] in (unchanged); dh [B,H] in ∂E/∂h_T, out ∂E/∂h_0.
+   *        clipHiddenNorm θ > 0: each row's ∂E/∂h_t is scaled to norm ≤ θ before it is used; 0 = off.
    *        wihPacked = W_ih [3H,I], whhPacked = W_hh [3H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
    */
   gru_backward(
@@ -267,6 +272,7 @@ export interface CoreExports {
     dx: Ptr,
     dhnorm: Ptr,
     pack: Ptr,
+    clipHiddenNorm: F64,
   ): void;
 
   // Head

@@ -7,7 +7,7 @@ import { resolveOptimizer, type OptimizerName, type OptimizerSpec, type Resolved
 import { makeSchedule, type Schedule, type ScheduleSpec } from './schedules.js';
 import type { TrainerOptions } from './trainer.js';
 
-export const TRAINER_KEYS: readonly string[] = ['loss', 'optimizer', 'schedule', 'clipNorm', 'clipValue', 'onNonFinite', 'tbptt'];
+export const TRAINER_KEYS: readonly string[] = ['loss', 'optimizer', 'schedule', 'clipNorm', 'clipValue', 'clipHiddenNorm', 'onNonFinite', 'tbptt'];
 export const LOSS_KEYS: readonly string[] = ['loss', 'at', 'reduction'];
 
 export interface ResolvedTrainerOptions {
@@ -19,6 +19,8 @@ export interface ResolvedTrainerOptions {
   scheduleSpec: ScheduleSpec | undefined;
   clipNorm: number;
   clipValue: number;
+  /** per-timestep clipping threshold θ; 0 = off */
+  clipHiddenNorm: number;
   onNonFinite: 'skip' | 'throw';
   k1: number;
   k2: number;
@@ -39,6 +41,7 @@ export function resolveTrainerOptions(options: TrainerOptions, argument = 'optio
   const loss = resolveLoss(lossSpec as TrainerOptions['loss'], `${argument}.loss`);
   const clipNorm = optionalNumber(`${argument}.clipNorm`, o.clipNorm, DOMAINS.clipNorm, Infinity, E);
   const clipValue = optionalNumber(`${argument}.clipValue`, o.clipValue, DOMAINS.clipValue, Infinity, E);
+  const clipHiddenNorm = optionalNumber(`${argument}.clipHiddenNorm`, o.clipHiddenNorm, DOMAINS.clipHiddenNorm, 0, E);
   const onNonFinite = o.onNonFinite ?? 'skip';
   if (onNonFinite !== 'skip' && onNonFinite !== 'throw') throw new E(`${argument}.onNonFinite`, '"skip" or "throw"', describe(onNonFinite));
   const scheduleSpec = o.schedule as ScheduleSpec | undefined;
@@ -59,5 +62,5 @@ export function resolveTrainerOptions(options: TrainerOptions, argument = 'optio
   }
   const optimizerSpec = (o.optimizer ?? 'adam') as OptimizerSpec | OptimizerName;
   const optimizer = resolveOptimizer(optimizerSpec, 'optimizer', E);
-  return { loss, optimizer, optimizerSpec, schedule, scheduleSpec, clipNorm, clipValue, onNonFinite, k1, k2 };
+  return { loss, optimizer, optimizerSpec, schedule, scheduleSpec, clipNorm, clipValue, clipHiddenNorm, onNonFinite, k1, k2 };
 }

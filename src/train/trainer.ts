@@ -29,6 +29,14 @@ export interface TrainerOptions {
   clipNorm?: number;
   /** Clamp every gradient element to [−v, v] (torch.nn.utils.clip_grad_value_), after clipNorm. */
   clipValue?: number;
+  /**
+   * Per-timestep clipping: in every layer's BPTT loop, the gradient flowing back into h_t of each
+   * sequence (from above plus from step t+1) is scaled to L2 norm ≤ this value before step t uses
+   * it and passes it on to t − 1 (docs/equations.md#per-timestep-clipping). The step then follows
+   * that clipped gradient, no longer the exact one; clipNorm and clipValue still apply after it.
+   * PyTorch has no such option. Default: off.
+   */
+  clipHiddenNorm?: number;
   /** What a non-finite loss or gradient norm does: 'skip' the step (default) or 'throw'. */
   onNonFinite?: 'skip' | 'throw';
   /** Truncated BPTT for stepStateful: k1 new steps per update, backpropagated over k2 ≥ k1 steps. */
@@ -38,7 +46,7 @@ export interface TrainerOptions {
 export interface StepResult {
   /** The batch's loss before the update. */
   loss: number;
-  /** Global L2 norm of the gradients before clipping. */
+  /** Global L2 norm of the gradients before clipNorm and clipValue (after any clipHiddenNorm). */
   gradNorm: number;
   /** The gradients were scaled down by clipNorm (or clamped by clipValue). */
   clipped: boolean;
@@ -74,6 +82,8 @@ export class Trainer {
   readonly optimizer: Optimizer;
   readonly clipNorm: number;
   readonly clipValue: number;
+  /** Per-timestep clipping threshold; 0 when off. */
+  readonly clipHiddenNorm: number;
   readonly onNonFinite: 'skip' | 'throw';
   readonly k1: number;
   readonly k2: number;
@@ -94,6 +104,7 @@ export class Trainer {
     this.loss = o.loss;
     this.clipNorm = o.clipNorm;
     this.clipValue = o.clipValue;
+    this.clipHiddenNorm = o.clipHiddenNorm;
     this.onNonFinite = o.onNonFinite;
     this.schedule = o.schedule;
     this.scheduleSpec = o.scheduleSpec;
@@ -270,7 +281,7 @@ export class Trainer {
     const loss = net.loss(w, this.loss, realRows, true);
     const lr = this.lr;
     if (!Number.isFinite(loss)) return this.refuse(out, loss, NaN, `the loss is ${loss}`);
-    net.backward(w, this.loss.at, diagnostics);
+    net.backward(w, this.loss.at, diagnostics, this.clipHiddenNorm);
     const grads = p.base + p.P;
     const gradNorm = Math.sqrt(k.sumSquares(p.P, grads));
     // The norm is summed in f64, so it is finite for any finite gradients. In float32, gradients

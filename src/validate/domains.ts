@@ -61,6 +61,8 @@ export const DOMAINS = d({
   // ── clipping (Infinity means no clipping)
   clipNorm: { min: 0, minOpen: true, finite: false, doc: 'largest global L2 norm of the gradients' },
   clipValue: { min: 0, minOpen: true, finite: false, doc: 'largest |gradient element|' },
+  // per-timestep clipping is off unless given; a threshold of Infinity would only cost a norm per row
+  clipHiddenNorm: { min: 0, minOpen: true, doc: 'largest ‖∂E/∂h_t‖ of one sequence at one step, in every layer (per-timestep clipping)' },
 
   // ── learning-rate schedules
   warmup: { integer: true, min: 0, max: MAX_COUNT, doc: 'updates of linear warm-up' },

@@ -27,7 +27,8 @@
 //   unrolled_trainer              { loss: {loss, at, reduction}, optimizer: OptimizerSpec (all
 //                                 fields explicit), baseLr, schedule: ScheduleSpec | null,
 //                                 clipNorm: number | null, clipValue: number | null,
-//                                 onNonFinite, tbptt: {k1, k2} | null }
+//                                 clipHiddenNorm?: number (only when set), onNonFinite,
+//                                 tbptt: {k1, k2} | null }
 //   unrolled_state                { step: updates applied, modelRng: [s0, s1, s2, s3, spare | null]
 //                                 (the model's sampler, Rng.getState()), carried: null |
 //                                 { B, historySteps } }
@@ -100,6 +101,8 @@ export interface TrainerRecord {
   schedule: ScheduleSpec | null;
   clipNorm: number | null;
   clipValue: number | null;
+  /** absent when off, so checkpoints without per-timestep clipping read as they always did */
+  clipHiddenNorm?: number;
   onNonFinite: 'skip' | 'throw';
   tbptt: { k1: number; k2: number } | null;
 }

@@ -84,7 +84,7 @@ export function configOf(metadata: Record<string, string>): ResolvedConfig {
 
 function trainerOf(metadata: Record<string, string>): { options: TrainerOptions; baseLr: number; schedule: ScheduleSpec | null; optimizer: ResolvedOptimizer } {
   const r = record('unrolled_trainer', parseJson(metadata, 'unrolled_trainer', true),
-    ['loss', 'optimizer', 'baseLr', 'schedule', 'clipNorm', 'clipValue', 'onNonFinite', 'tbptt']);
+    ['loss', 'optimizer', 'baseLr', 'schedule', 'clipNorm', 'clipValue', 'onNonFinite', 'tbptt'], ['clipHiddenNorm']);
   try {
     const loss = resolveLoss(r.loss as ResolvedLoss, 'unrolled_trainer.loss');
     const optimizer = resolveOptimizer(r.optimizer as OptimizerSpec);
@@ -93,6 +93,7 @@ function trainerOf(metadata: Record<string, string>): { options: TrainerOptions;
     const baseLr = field('unrolled_trainer.baseLr', r.baseLr, DOMAINS.lr);
     const positive = (k: 'clipNorm' | 'clipValue'): number | undefined =>
       r[k] === null ? undefined : field(`unrolled_trainer.${k}`, r[k], { ...DOMAINS[k], finite: true });
+    const clipHiddenNorm = r.clipHiddenNorm === undefined ? undefined : field('unrolled_trainer.clipHiddenNorm', r.clipHiddenNorm, DOMAINS.clipHiddenNorm);
     if (r.onNonFinite !== 'skip' && r.onNonFinite !== 'throw') bad(`unrolled_trainer.onNonFinite must be "skip" or "throw", found ${describe(r.onNonFinite)}`);
     let tbptt: { k1: number; k2: number } | undefined;
     if (r.tbptt !== null) {
@@ -102,6 +103,7 @@ function trainerOf(metadata: Record<string, string>): { options: TrainerOptions;
     }
     const options: TrainerOptions = {
       loss, optimizer: optimizerSpecOf(optimizer), clipNorm: positive('clipNorm'), clipValue: positive('clipValue'),
+      ...(clipHiddenNorm === undefined ? {} : { clipHiddenNorm }),
       onNonFinite: r.onNonFinite, tbptt, ...(schedule ? { schedule } : {}),
     };
     return { options, baseLr, schedule, optimizer };

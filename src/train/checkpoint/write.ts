@@ -132,6 +132,7 @@ export function checkpointToSafetensors(trainer: Trainer, extra: CheckpointExtra
     schedule,
     clipNorm: trainer.clipNorm === Infinity ? null : trainer.clipNorm,
     clipValue: trainer.clipValue === Infinity ? null : trainer.clipValue,
+    ...(trainer.clipHiddenNorm > 0 ? { clipHiddenNorm: trainer.clipHiddenNorm } : {}),
     onNonFinite: trainer.onNonFinite,
     tbptt: trainer.k1 ? { k1: trainer.k1, k2: trainer.k2 } : null,
   };

@@ -1,0 +1,44 @@
+// Per-timestep clipping of ∂E/∂h_t (docs/equations.md#per-timestep-clipping): every cell's
+// backward loop asks, per sequence and step, for the factor that scales δh_t = u_t + ρ_t to
+// norm ≤ θ, and multiplies by it where it forms δh_t. A factor of exactly 1 leaves every
+// product bit-identical to the unclipped pass.
+
+// Σ (a + b)² over n floats, accumulated in f64: an exploding f32 gradient squared would
+// overflow an f32 sum long before the norm itself is out of range.
+export function sumsq_of_sum_f64(n: i32, a: usize, b: usize): f64 {
+  let total: f64 = 0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    let acc = f64x2.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i * 4;
+      const g = f32x4.add(v128.load(a + o), v128.load(b + o));
+      const lo = f64x2.promote_low_f32x4(g);
+      const hi = f64x2.promote_low_f32x4(i32x4.shuffle(g, g, 2, 3, 0, 1));
+      acc = f64x2.add(acc, f64x2.add(f64x2.mul(lo, lo), f64x2.mul(hi, hi)));
+    }
+    total = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+  }
+  for (; i < n; i++) {
+    const g = <f64>(load<f32>(a + <usize>i * 4) + load<f32>(b + <usize>i * 4));
+    total += g * g;
+  }
+  return total;
+}
+
+// The factor for one row whose Σ (δh_t)² is s: θ/‖δh_t‖ where the norm exceeds θ, else 1.
+// A NaN norm compares false and keeps factor 1, so a non-finite gradient still reaches the
+// step's finiteness check instead of being scaled away.
+// @ts-ignore: decorator
+@inline export function clip_factor(s: f64, clip: f64): f32 {
+  const norm = Math.sqrt(s);
+  return norm > clip ? <f32>(clip / norm) : 1;
+}
+
+// A padded row passes its (clipped) gradient straight through: dh ← (dh + d)·c (h_t = h_{t−1}).
+export function pass_through_scaled(n: i32, d: usize, dh: usize, c: f32): void {
+  for (let i = 0; i < n; i++) {
+    const o = <usize>i * 4;
+    store<f32>(dh + o, (load<f32>(dh + o) + load<f32>(d + o)) * c);
+  }
+}
