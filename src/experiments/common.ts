@@ -46,6 +46,13 @@ export async function experimentCore(): Promise<Core> {
   return loadCore({ reproducible: true });
 }
 
+const loadAverage = (): string =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+/** What the report says about the machine; taken before the experiment runs. */
 export function machine(core: Core): Record<string, string> {
   const cpus = os.cpus();
   return {
@@ -53,10 +60,8 @@ export function machine(core: Core): Record<string, string> {
     cpu: `${cpus[0]?.model?.trim() ?? 'unknown'} (${cpus.length} logical cores)`,
     node: process.version,
     core: `wasm-${core.variant}, ${core.threads} thread${core.threads === 1 ? '' : 's'}`,
-    load: `load average ${os
-      .loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')} at the start`,
+    // other work on the machine slows the timings (never the other numbers)
+    load: `load average ${loadAverage()} (1, 5, 15 min) at the start`,
   };
 }
 
@@ -85,12 +90,11 @@ export const secs = (ms: number): string => (ms / 1000).toFixed(ms < 10_000 ? 2 
 export async function writeOutputs(
   ctx: ExperimentContext,
   name: string,
-  core: Core,
+  m: Record<string, string>,
   r: ExperimentResult,
   ms: number,
 ): Promise<{ report: string; figure: string }> {
   await mkdir(ctx.out, { recursive: true });
-  const m = machine(core);
   const md = [
     `# Experiment: ${name}${ctx.quick ? ' (quick version)' : ''}`,
     '',

@@ -1,7 +1,7 @@
 // The experiments by name, and running one: its numbers, its report and its figure written.
 import type { Core } from '../runtime/core.js';
 import { adding } from './adding.js';
-import { type Experiment, type ExperimentContext, experimentCore, writeOutputs } from './common.js';
+import { type Experiment, type ExperimentContext, experimentCore, machine, writeOutputs } from './common.js';
 import { esVsBptt } from './es-vs-bptt.js';
 import { exploding } from './exploding.js';
 import { truncation } from './truncation.js';
@@ -29,9 +29,10 @@ export async function runExperiment(name: string, ctx: ExperimentContext, core?:
   const e = Object.hasOwn(EXPERIMENTS, name) ? EXPERIMENTS[name] : undefined;
   if (!e) throw new Error(`no experiment named ${JSON.stringify(name)}`);
   const c = core ?? (await experimentCore());
+  const m = machine(c);
   const t0 = performance.now();
   const r = await e.run(ctx, c);
   const ms = performance.now() - t0;
-  const files = await writeOutputs(ctx, e.name, c, r, ms);
+  const files = await writeOutputs(ctx, e.name, m, r, ms);
   return { numbers: r.numbers, ...files, ms };
 }
