@@ -124,6 +124,7 @@ describe('experiments (quick versions)', () => {
     expect(blewUp('none')).toBe(true);
     expect(blewUp('norm')).toBe(false);
     expect(blewUp('value')).toBe(false);
+    if (hidden) expect(blewUp('hidden')).toBe(false);
     expect(n.tail_norm).toBeLessThan(0.5);
     expect(n.tail_value).toBeLessThan(0.5);
   });
