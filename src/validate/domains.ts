@@ -61,8 +61,9 @@ export const DOMAINS = d({
   // ── clipping (Infinity means no clipping)
   clipNorm: { min: 0, minOpen: true, finite: false, doc: 'largest global L2 norm of the gradients' },
   clipValue: { min: 0, minOpen: true, finite: false, doc: 'largest |gradient element|' },
-  // per-timestep clipping is off unless given; a threshold of Infinity would only cost a norm per row
-  clipHiddenNorm: { min: 0, minOpen: true, doc: 'largest ‖∂E/∂h_t‖ of one sequence at one step, in every layer (per-timestep clipping)' },
+  // per-timestep clipping is off unless given, so it needs no Infinity; the bound is float32's
+  // largest value (row norms, summed in f64, can lie above it, so even that bound may clip)
+  clipHiddenNorm: { min: 0, minOpen: true, max: 3.4028234663852886e38, doc: 'largest ‖∂E/∂h_t‖ of one sequence at one step, in every layer (per-timestep clipping)' },
 
   // ── learning-rate schedules
   warmup: { integer: true, min: 0, max: MAX_COUNT, doc: 'updates of linear warm-up' },
@@ -92,6 +93,14 @@ export const DOMAINS = d({
   historySteps: { integer: true, min: 0, max: MAX_STEPS, doc: 'steps of TBPTT history carried (≤ k2 − k1)' },
   // the history lives in JS memory; one block of it is held to the Wasm core's block limit
   historyFloats: { integer: true, min: 0, max: 2 ** 28, doc: 'floats of TBPTT history, (k2 − k1)·B·(inputs per step)' },
+
+  // ── fit (src/train/fit.ts) and data files
+  epochs: { integer: true, min: 1, max: MAX_COUNT, doc: 'passes over the training set of fit' },
+  patience: { integer: true, min: 0, max: MAX_COUNT, doc: 'epochs without improvement before early stopping' },
+  minDelta: { min: 0, doc: 'smallest change of the monitored value that counts as an improvement' },
+  checkpointEvery: { integer: true, min: 1, max: MAX_COUNT, doc: 'updates between checkpoints of fit' },
+  bucketBatches: { integer: true, min: 1, max: MAX_COUNT, doc: 'batches per pool that bucketed batching sorts by length' },
+  chunkBytes: { integer: true, min: 4, max: 2 ** 30, doc: 'bytes read at a time from a streamed text file or Blob' },
 });
 
 export type DomainName = keyof typeof DOMAINS;
