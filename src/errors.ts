@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'BAD_CHECKPOINT'   // a safetensors / checkpoint file that fails validation
   | 'BACKEND'          // the Wasm core could not be loaded
   | 'FILE'             // a file cannot be read or written (missing, a directory, a loop, no permission, not UTF-8, an input an output would overwrite)
-  | 'TIMEOUT';         // a request to a worker got no answer within its bound
+  | 'TIMEOUT'          // a request to a worker got no answer within its bound
+  | 'BAD_DATA';        // a row of a data file (CSV, JSON Lines) that cannot be read as a sequence
 
 export class UnrolledError extends Error {
   readonly code: ErrorCode;
@@ -81,6 +82,21 @@ export class FileError extends UnrolledError {
 
 export class TimeoutError extends UnrolledError {
   constructor(message: string) { super('TIMEOUT', message); }
+}
+
+export class DataError extends UnrolledError {
+  /** The file (or the name the caller gave the data). */
+  readonly source: string;
+  /** 1-based line of the bad row. */
+  readonly line: number;
+  /** 1-based column (CSV field) or undefined when the whole row is at fault. */
+  readonly column: number | undefined;
+  constructor(source: string, line: number, column: number | undefined, detail: string) {
+    super('BAD_DATA', `${source}:${line}${column === undefined ? '' : `:${column}`}: ${detail}`);
+    this.source = source;
+    this.line = line;
+    this.column = column;
+  }
 }
 
 /** @internal A short description of a value for error messages: type, length, a number's value. */
