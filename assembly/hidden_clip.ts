@@ -4,8 +4,10 @@
 // product bit-identical to the unclipped pass.
 
 // Σ (a + b)² over n floats, accumulated in f64: an exploding f32 gradient squared would
-// overflow an f32 sum long before the norm itself is out of range.
-export function sumsq_of_sum_f64(n: i32, a: usize, b: usize): f64 {
+// overflow an f32 sum long before the norm itself is out of range. The SIMD form of
+// sumsq_of_sum, since with clipping on it runs for every row of every step; in the scalar build
+// only its scalar twin (the tail loop) remains.
+export function sumsq_of_sum_f32x4(n: i32, a: usize, b: usize): f64 {
   let total: f64 = 0;
   let i = 0;
   if (ASC_FEATURE_SIMD) {

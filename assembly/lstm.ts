@@ -5,7 +5,7 @@ import { col_sums_acc } from "./gemm";
 import { gemm_packed } from "./pool";
 import { sigmoid_inplace, tanh_inplace, tanh_scalar, tanh_f32x4 } from "./activations";
 import { input_projection, input_backward, recurrent_weight_grad, is_padded, sumsq_of_sum } from "./cell_common";
-import { sumsq_of_sum_f64, clip_factor, pass_through_scaled } from "./hidden_clip";
+import { sumsq_of_sum_f32x4, clip_factor, pass_through_scaled } from "./hidden_clip";
 
 // Shape: gates [T,B,4H] (post-activation i,f,g,o on exit), hs/cs [T+1,B,H] with hs[0]/cs[0] =
 //        h0/c0 on entry, wihTransposedPacked = W_ihᵀ [I,4H] and whhTransposedPacked = W_hhᵀ [H,4H]
@@ -90,7 +90,7 @@ export function lstm_backward(
       const ro = <usize>b * Hb;
       let c: f32 = 1;
       if (clip) {
-        const s = sumsq_of_sum_f64(H, dt + ro, dh + ro);
+        const s = sumsq_of_sum_f32x4(H, dt + ro, dh + ro);
         c = clip_factor(s, clipHiddenNorm);
         clipped += <f64>c * <f64>c * s;
       }

@@ -4,7 +4,7 @@ import { col_sums_acc } from "./gemm";
 import { gemm_packed } from "./pool";
 import { tanh_inplace, relu_inplace } from "./activations";
 import { input_projection, input_backward, recurrent_weight_grad, is_padded, sumsq_of_sum, FLAG_RELU } from "./cell_common";
-import { sumsq_of_sum_f64, clip_factor, pass_through_scaled } from "./hidden_clip";
+import { sumsq_of_sum_f32x4, clip_factor, pass_through_scaled } from "./hidden_clip";
 
 // Shape: x [T,B,I] (or ids [T,B]), wihTransposedPacked = W_ihᵀ [I,H] and
 //        whhTransposedPacked = W_hhᵀ [H,H] packed, bih/bhh [H], mask [T,B] or 0,
@@ -61,7 +61,7 @@ export function rnn_backward(
         const o = <usize>b * Hb;
         let c: f32 = 1;
         if (clip) {
-          const s = sumsq_of_sum_f64(H, d + o, dh + o);
+          const s = sumsq_of_sum_f32x4(H, d + o, dh + o);
           c = clip_factor(s, clipHiddenNorm);
           clipped += <f64>c * <f64>c * s;
         }
