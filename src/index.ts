@@ -8,6 +8,8 @@ export type { InitOption, InitSpec, WeightScheme } from './model/init.js';
 export { Rng } from './model/rng.js';
 export { Trainer, type TrainerOptions, type StepResult, type StreamChunk, type CarriedState } from './train/trainer.js';
 export { makeSchedule, type ScheduleSpec, type Schedule } from './train/schedules.js';
+export { fit, type FitOptions, type History, type EpochLog, type EarlyStoppingOptions, type CheckpointHook, type BatchEndEvent, type ValidationEvent, type EarlyStopEvent } from './train/fit.js';
+export { evaluate, type EvaluateOptions, type EvaluateResult, type MetricName } from './train/metrics.js';
 export { resolveOptimizer, type OptimizerSpec, type OptimizerName } from './train/optimizers.js';
 export { rtrlGradients, RTRL_MAX_SENSITIVITY_FLOATS, type RtrlResult } from './train/rtrl.js';
 export { EvolutionStrategies, centeredRanks, type EvolutionStrategiesOptions, type EsEstimate, type EsStepResult } from './train/es.js';
@@ -20,6 +22,7 @@ export { CharVocab, type CharVocabJSON } from './data/vocab.js';
 export { TokenStream, type TokenChunk, type TokenStreamOptions, type StreamPosition } from './data/stream.js';
 export { padSequences, padTokens, padTargets, lengthsToMask, type PadOptions, type PaddedSequences, type PaddedTokens, type PaddedTargets } from './data/padding.js';
 export { CORPUS } from './data/corpus.js';
+export { SequenceDataset, planBatches, paddingFraction, type SequenceExample, type SequenceDatasetOptions, type DatasetBatch, type BatchPlanOptions, type TargetKind } from './data/dataset.js';
 export * as tasks from './data/tasks/index.js';
 export {
   encodeSafetensors, decodeSafetensors, DEFAULT_MAX_HEADER_BYTES,
