@@ -4,7 +4,7 @@
 // (a scavenge means something was allocated), and the Wasm memory size before and after.
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
-import { createModel, loadCore, Trainer, type StepResult } from '../dist/node/index.js';
+import { createModel, loadCore, memoryUsage, Trainer, type StepResult } from '../dist/node/index.js';
 import { CONFIGS, benchBatch } from './configs.js';
 
 const STEPS = Number(process.argv[2] ?? 1000);
@@ -20,7 +20,7 @@ async function measure(name: string): Promise<void> {
   const { x, y } = benchBatch(c);
   const batch = { x, y, T: c.T, B: c.B };
   const out: StepResult = trainer.step(batch); // first step: arenas are laid out, code warms up
-  const wasmAfterFirst = model.kernels.memory.f.buffer.byteLength;
+  const wasmAfterFirst = memoryUsage(model).memoryBytes;
   for (let i = 0; i < 50; i++) trainer.stepInto(batch, out);
   gc?.();
   let collections = 0;
@@ -33,7 +33,7 @@ async function measure(name: string): Promise<void> {
   const heap1 = getHeapStatistics();
   await new Promise((r) => setTimeout(r, 50)); // let the observer deliver
   obs.disconnect();
-  const wasmEnd = model.kernels.memory.f.buffer.byteLength;
+  const wasmEnd = memoryUsage(model).memoryBytes;
   console.log(`${name}: ${STEPS} steps in ${(ms / 1000).toFixed(1)} s; used heap ${(heap0.used_heap_size / 1024).toFixed(0)} KiB → ${(heap1.used_heap_size / 1024).toFixed(0)} KiB (${heap1.used_heap_size - heap0.used_heap_size >= 0 ? '+' : ''}${heap1.used_heap_size - heap0.used_heap_size} B); garbage collections during the steps: ${collections}; Wasm memory after step 1: ${wasmAfterFirst / 2 ** 20} MiB, after ${STEPS + 51}: ${wasmEnd / 2 ** 20} MiB${wasmEnd === wasmAfterFirst ? ' (no growth)' : ' (GREW)'}`);
   trainer.dispose();
   model.dispose();

@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'OUT_OF_MEMORY'    // the model or batch does not fit 32-bit Wasm memory
   | 'DISPOSED'         // the model was disposed
   | 'BUSY'             // a call re-entered a model that is in the middle of another call
+  | 'NO_FORWARD'       // model.backward with no forward pass to differentiate (none, already used, or stale)
   | 'BAD_CHECKPOINT'   // a safetensors / checkpoint file that fails validation
   | 'BACKEND'          // the Wasm core could not be loaded
   | 'FILE'             // a file cannot be read or written (missing, a directory, a loop, no permission, not UTF-8, an input an output would overwrite)
@@ -58,6 +59,10 @@ export class DisposedError extends UnrolledError {
 
 export class BusyError extends UnrolledError {
   constructor(what: string) { super('BUSY', `${what} is in the middle of another call (re-entrant use is not allowed)`); }
+}
+
+export class NoForwardError extends UnrolledError {
+  constructor(detail: string) { super('NO_FORWARD', `model.backward: ${detail}`); }
 }
 
 export class CheckpointError extends UnrolledError {

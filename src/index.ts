@@ -1,6 +1,6 @@
 // The public API of unrolled. Re-exports only.
 export { createModel, createModelSync, memoryUsage, type CreateModelOptions, type MemoryUsage } from './create.js';
-export { Model, type Floats, type Prediction, type GradientResult, type GradientOptions, type GenerateOptions, type PredictInput } from './model/model.js';
+export { Model, type Floats, type Prediction, type GradientResult, type GradientOptions, type GenerateOptions, type PredictInput, type ForwardOptions, type ForwardResult, type BackwardInput, type BackwardResult } from './model/model.js';
 export type { Batch, Numbers } from './model/batch.js';
 export type { ModelConfig, ResolvedConfig, CellKind, Nonlinearity, InputKind } from './model/config.js';
 export type { LossSpec, LossKind, LossAt, Reduction } from './model/loss.js';

@@ -110,6 +110,7 @@ export interface WorkArena {
   y: number;        // predictions, up to [T,B,O]
   dy: number;       // up to [T,B,O]
   dhsA: number; dhsB: number; // [T,B,H] ping-pong: ∂E/∂(layer output) for alternating layers
+  dx: number;       // [T,B,I] ∂E/∂x of dense input (0 for token input, whose ids have none)
   scratch: number;  // [B,G] GRU
   pack: number;     // packedSize(T·B, max(I, H)): activations packed for the weight-gradient products
   layers: LayerWork[];
@@ -128,6 +129,7 @@ export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: numbe
   const dy = take(T * B * O);
   const dhsA = take(T * B * H);
   const dhsB = take(T * B * H);
+  const dx = cfg.input === 'tokens' ? 0 : take(T * B * cfg.inputSize);
   const scratch = gru ? take(B * G) : 0;
   const pack = take(packedSize(T * B, Math.max(cfg.input === 'tokens' ? 1 : cfg.inputSize, H)));
   const layers: LayerWork[] = [];
@@ -143,5 +145,5 @@ export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: numbe
       dhnorm: take(T),
     });
   }
-  return { base, total: o - base, T, B, x, mask, lossw, targets, y, dy, dhsA, dhsB, scratch, pack, layers };
+  return { base, total: o - base, T, B, x, mask, lossw, targets, y, dy, dhsA, dhsB, dx, scratch, pack, layers };
 }

@@ -7,15 +7,16 @@
 // input (the only point where user code — getters, Proxy traps — can run, and it may dispose
 // anything); assert alive again; only then touch memory.
 import type { Kernels } from '../backends/kernels.js';
-import { BusyError, InvalidArgumentError, describe } from '../errors.js';
+import { BusyError, InvalidArgumentError, NoForwardError, describe } from '../errors.js';
 import { Lifetime } from '../runtime/lifetime.js';
+import type { Dtype } from '../runtime/memory.js';
 import { copyFloats, copyIds } from '../validate/arrays.js';
 import { checkKeys, checkNumber, DOMAINS, optionalNumber } from '../validate/index.js';
 import type { Batch, Numbers, OwnedBatch } from './batch.js';
 import { BatchReader } from './batch.js';
 import { resolveConfig, type ModelConfig, type ResolvedConfig } from './config.js';
 import { initialise, type InitOption } from './init.js';
-import { parameterTable, type TensorSlot } from './layout.js';
+import { parameterTable, type TensorSlot, type WorkArena } from './layout.js';
 import { resolveLoss, type LossKind, type LossSpec, type ResolvedLoss } from './loss.js';
 import { Network } from './network.js';
 import { Rng } from './rng.js';
@@ -47,6 +48,8 @@ export interface GradientResult<F extends Floats = Floats> extends Prediction<F>
   dh0: F;
   /** ∂loss/∂c0 [L,B,H], LSTM only. */
   dc0: F | null;
+  /** ∂loss/∂x [T,B,I] for dense input; null for token input (ids have no gradient). */
+  dx: F | null;
   /** With `diagnostics`: ‖∂E/∂h_t‖ over the batch, per layer [L][T] (after any clipHiddenNorm). */
   gradNormsOverTime?: F[];
 }
@@ -62,6 +65,60 @@ export interface GradientOptions {
   clipHiddenNorm?: number;
 }
 
+export interface ForwardOptions {
+  /** The rows of the built-in head's output `y`: every step [T,B,O] (default) or the last [B,O]. */
+  at?: 'every' | 'last';
+}
+
+/** What model.forward returns: the recurrent stack's outputs, its final states and the head's output. */
+export interface ForwardResult<F extends Floats = Floats> extends Prediction<F> {
+  /**
+   * The top layer's hidden states h_1 … h_T [T,B,H]. Rows that `mask` or `lengths` mark as
+   * padding hold 0, as PyTorch's pad_packed_sequence gives them (inside, the state is carried
+   * through them unchanged: hN is each sequence's state at its last real step).
+   */
+  outputs: F;
+}
+
+/**
+ * ∂E/∂(what forward returned), for model.backward; every field optional, absent = zero. The
+ * parts add up: a loss on both `outputs` and `hN` passes both.
+ */
+export interface BackwardInput {
+  /** ∂E/∂outputs [T,B,H]. Padded rows are ignored: those outputs are the constant 0. */
+  dOutputs?: Numbers;
+  /** ∂E/∂hN [L,B,H]. */
+  dhN?: Numbers;
+  /** ∂E/∂cN [L,B,H], LSTM only. */
+  dcN?: Numbers;
+  /** ∂E/∂y of the built-in head's output, shaped as forward's `y`; the only source of the head's gradients. */
+  dy?: Numbers;
+}
+
+export interface BackwardResult<F extends Floats = Floats> {
+  /** ∂E/∂parameter by PyTorch state_dict name (head.weight and head.bias are 0 without `dy`). */
+  grads: Record<string, F>;
+  /** ∂E/∂x [T,B,I] for dense input; null for token input (ids have no gradient). */
+  dx: F | null;
+  /** ∂E/∂h0 [L,B,H]. */
+  dh0: F;
+  /** ∂E/∂c0 [L,B,H], LSTM only. */
+  dc0: F | null;
+}
+
+/**
+ * @internal The parameter and gradient arena, for this package's optimizer, trainer and
+ * checkpoints: element offsets into `kernels.memory.f` (parameters at `params`, their gradients
+ * at `grads`, P floats each) and the count of weight writes so far.
+ */
+export interface TrainingArena {
+  readonly kernels: Kernels;
+  readonly params: number;
+  readonly grads: number;
+  readonly P: number;
+  readonly weightsVersion: number;
+}
+
 export interface GenerateOptions {
   /** Ids fed before sampling starts (at least one). */
   prime: Numbers;
@@ -74,6 +131,7 @@ export interface GenerateOptions {
 }
 
 const GENERATE_KEYS: readonly string[] = ['prime', 'length', 'temperature', 'seed'];
+const BACKWARD_KEYS: readonly string[] = ['dOutputs', 'dhN', 'dcN', 'dy'];
 
 /**
  * A recurrent stack with a linear head. `F` is the array type of its results: `createModel`
@@ -93,6 +151,15 @@ export class Model<F extends Floats = Floats> {
   private readonly slotByName: Map<string, TensorSlot>;
   private readonly reader: BatchReader;
   private busy = false;
+  /** The work arena of the last forward pass (its activations), null before the first. */
+  private work: WorkArena | null = null;
+  /** Forward passes run so far: a backward checks that its forward is still the last one. */
+  private runs = 0;
+  /** The run that forward() left for backward(); 0 = none (never, or already differentiated). */
+  private forwardRun = 0;
+  private forwardVersion = 0;
+  private forwardAt: 'every' | 'last' = 'every';
+  private trainingArena: TrainingArena | null = null;
 
   constructor(config: ModelConfig & { init?: InitOption }, kernels: Kernels) {
     kernels.lifetime?.assertAlive();
@@ -122,6 +189,9 @@ export class Model<F extends Floats = Floats> {
   }
 
   get backend(): 'wasm' | 'js' { return this.kernels.name; }
+
+  /** The float type of parameters, activations and results. */
+  get dtype(): Dtype { return this.kernels.memory.dtype; }
 
   /** Number of trainable floats. */
   get numParameters(): number { return this.slots.reduce((n, s) => n + s.size, 0); }
@@ -199,8 +269,7 @@ export class Model<F extends Floats = Floats> {
   predict(input: PredictInput, options: { at?: 'every' | 'last' } = {}): Prediction<F> {
     this.enter();
     try {
-      const at = options === null || typeof options !== 'object' ? options : options.at ?? 'every';
-      if (at !== 'every' && at !== 'last') throw new InvalidArgumentError('options.at', '"every" or "last"', describe(at));
+      const at = headRows(options);
       const batch = this.reader.read(input, null);
       this.lifetime.assertAlive();
       const w = this.run(batch, null, at);
@@ -221,28 +290,105 @@ export class Model<F extends Floats = Floats> {
       const clipHiddenNorm = optionalNumber('options.clipHiddenNorm', o.clipHiddenNorm, DOMAINS.clipHiddenNorm, 0, InvalidArgumentError);
       const owned = this.reader.read(batch, spec);
       this.lifetime.assertAlive();
+      // forward + the built-in head and loss (∂loss/∂y into the arena) + backward from ∂loss/∂y:
+      // the same two halves as forward() and backward({ dy }), without copies in between
       const w = this.run(owned, spec, spec.at);
       const value = this.net.loss(w, spec, owned.realRows, true);
-      this.net.backward(w, spec.at, diagnostics, clipHiddenNorm);
-      const f = this.kernels.memory.f;
-      const grads: Record<string, Floats> = {};
-      const gBase = this.net.params.base + this.net.params.P;
-      for (const s of this.slots) grads[s.name] = f.slice(gBase + s.offset, gBase + s.offset + s.size);
-      const { T, B } = owned, H = this.config.hiddenSize, L = this.config.numLayers;
-      const dh0 = newFloats(f, L * B * H);
-      const dc0 = this.config.cell === 'lstm' ? newFloats(f, L * B * H) : null;
-      for (let l = 0; l < L; l++) {
-        dh0.set(f.subarray(w.layers[l].dh, w.layers[l].dh + B * H), l * B * H);
-        if (dc0) dc0.set(f.subarray(w.layers[l].dc, w.layers[l].dc + B * H), l * B * H);
-      }
-      const result: GradientResult = { ...this.readPrediction(w, spec.at), loss: value, grads, dh0, dc0 };
-      if (diagnostics) {
-        result.gradNormsOverTime = w.layers.map((lw) => f.slice(lw.dhnorm, lw.dhnorm + T));
-      }
+      this.net.beginBackward(w, spec.at, true);
+      this.net.backwardLayers(w, diagnostics, clipHiddenNorm, w.dx);
+      const result: GradientResult = { ...this.readPrediction(w, spec.at), loss: value, ...this.readGradients(w) };
+      if (diagnostics) result.gradNormsOverTime = this.gradNormsOverTime();
       return result as GradientResult<F>;
     } finally {
       this.exit();
     }
+  }
+
+  /**
+   * The recurrent stack as a layer, forward: the top layer's hidden sequence, every layer's final
+   * states and the built-in head's output, for a user's own head, loss or surrounding model.
+   * The activations stay in the model for one backward(); any later call that runs the model
+   * (forward, predict, lossAndGradients, generate, a trainer's step) or writes its weights
+   * replaces or invalidates them.
+   */
+  forward(input: PredictInput, options: ForwardOptions = {}): ForwardResult<F> {
+    this.enter();
+    try {
+      const at = headRows(options);
+      const batch = this.reader.read(input, null);
+      this.lifetime.assertAlive();
+      const w = this.run(batch, null, at);
+      this.forwardRun = this.runs;
+      this.forwardVersion = this.net.weightsVersion;
+      this.forwardAt = at;
+      const f = this.kernels.memory.f, { T, B } = w, H = this.config.hiddenSize;
+      const top = this.net.topOutputs(w);
+      const outputs = f.slice(top, top + T * B * H);
+      if (this.net.isMasked) {
+        for (let r = 0; r < T * B; r++) if (f[w.mask + r] === 0) outputs.fill(0, r * H, (r + 1) * H);
+      }
+      return { outputs, ...this.readPrediction(w, at) } as ForwardResult<F>;
+    } finally {
+      this.exit();
+    }
+  }
+
+  /**
+   * The recurrent stack as a layer, backward: from ∂E/∂(what the last forward() returned) to
+   * ∂E/∂(every parameter), ∂E/∂x and ∂E/∂(initial states), by BPTT over the activations that
+   * forward() kept (docs/equations.md). One backward per forward: it consumes them (the LSTM's
+   * and GRU's gate activations are overwritten with their gradients). Refused with a
+   * NoForwardError when there is no forward to differentiate: none yet, already used, replaced
+   * by another call that ran the model, or stale because the weights changed since.
+   */
+  backward(gradients: BackwardInput): BackwardResult<F> {
+    this.enter();
+    try {
+      this.checkForward();
+      const w = this.work!, at = this.forwardAt;
+      if (gradients === null || typeof gradients !== 'object') throw new InvalidArgumentError('gradients', 'an object { dOutputs?, dhN?, dcN?, dy? }', describe(gradients));
+      checkKeys('gradients', gradients, BACKWARD_KEYS, InvalidArgumentError);
+      // every field read once and copied; the copies are checked before anything is written
+      const { dOutputs, dhN, dcN, dy } = gradients;
+      const { T, B } = w, H = this.config.hiddenSize, L = this.config.numLayers, O = this.config.outputSize;
+      const dtype = this.kernels.memory.dtype, R = at === 'every' ? T * B : B;
+      const dOut = dOutputs === undefined ? null : copyFloats('gradients.dOutputs', dOutputs, T * B * H, dtype, `${T * B * H} finite numbers [T, B, H]`);
+      const dhn = dhN === undefined ? null : copyFloats('gradients.dhN', dhN, L * B * H, dtype, `${L * B * H} finite numbers [L, B, H]`);
+      if (dcN !== undefined && this.config.cell !== 'lstm') throw new InvalidArgumentError('gradients.dcN', 'undefined (only an LSTM has a cell state)', describe(dcN));
+      const dcn = dcN === undefined ? null : copyFloats('gradients.dcN', dcN, L * B * H, dtype, `${L * B * H} finite numbers [L, B, H]`);
+      const dY = dy === undefined ? null : copyFloats('gradients.dy', dy, R * O, dtype, `${R * O} finite numbers [${at === 'every' ? 'T, B' : 'B'}, ${O}] (as forward's y)`);
+      this.lifetime.assertAlive();
+      this.checkForward();
+      this.forwardRun = 0;
+      const f = this.kernels.memory.f, BH = B * H;
+      if (dY) f.set(dY, w.dy);
+      this.net.beginBackward(w, at, dY !== null);
+      if (dOut) {
+        const top = this.net.topGrad(w), masked = this.net.isMasked;
+        for (let r = 0; r < T * B; r++) {
+          if (masked && f[w.mask + r] === 0) continue;
+          for (let j = 0; j < H; j++) f[top + r * H + j] += dOut[r * H + j];
+        }
+      }
+      for (let l = 0; l < L; l++) {
+        if (dhn) f.set(dhn.subarray(l * BH, (l + 1) * BH), w.layers[l].dh);
+        if (dcn) f.set(dcn.subarray(l * BH, (l + 1) * BH), w.layers[l].dc);
+      }
+      this.net.backwardLayers(w, false, 0, w.dx);
+      return this.readGradients(w) as BackwardResult<F>;
+    } finally {
+      this.exit();
+    }
+  }
+
+  /**
+   * Tells the model that its weights changed behind its back (today only this package's
+   * optimizers write them directly): the packed copies its kernels multiply with are rebuilt
+   * before the next forward pass, and a pending backward() is refused as stale.
+   */
+  markWeightsChanged(): void {
+    this.lifetime.assertAlive();
+    this.net.packedDirty = true;
   }
 
   /** Samples ids from a token model whose head predicts the next id (outputSize = inputSize). */
@@ -297,12 +443,80 @@ export class Model<F extends Floats = Floats> {
     return this.reader.read(batch, loss, stream);
   }
 
-  /** @internal Forward over a read batch; returns the work arena holding the activations. */
-  run(batch: OwnedBatch, loss: ResolvedLoss | null, at: 'every' | 'last') {
+  /**
+   * @internal forward() with the built-in head and loss over a read batch (the caller holds
+   * enter()): the loss, with ∂loss/∂y kept for backwardLoss(). Allocates nothing.
+   */
+  forwardLoss(batch: OwnedBatch, loss: ResolvedLoss): number {
+    const w = this.run(batch, loss, loss.at);
+    return this.net.loss(w, loss, batch.realRows, true);
+  }
+
+  /**
+   * @internal backward({ dy: ∂loss/∂y }) after forwardLoss(), into the gradient arena
+   * (TrainingArena.grads) instead of copies; ∂E/∂x is not formed. Allocates nothing.
+   */
+  backwardLoss(at: 'every' | 'last', diagnostics: boolean, clipHiddenNorm: number): void {
+    const w = this.work!;
+    this.net.beginBackward(w, at, true);
+    this.net.backwardLayers(w, diagnostics, clipHiddenNorm, 0);
+  }
+
+  /** @internal Copies each layer's state after `j` steps of the last forward pass into h [L,B,H] (and c). */
+  statesAt(j: number, h: Floats, c: Floats | null): void {
+    this.net.statesAt(this.work!, j, h, c);
+  }
+
+  /** @internal ‖∂E/∂h_t‖ per layer [L][T] of the last backward pass run with diagnostics. */
+  gradNormsOverTime(): Floats[] {
+    const w = this.work!, f = this.kernels.memory.f;
+    return w.layers.map((lw) => f.slice(lw.dhnorm, lw.dhnorm + w.T));
+  }
+
+  /** @internal The parameter and gradient arena (one object per model) for the optimizer and checkpoints. */
+  get arena(): TrainingArena {
+    if (!this.trainingArena) {
+      const net = this.net, p = net.params;
+      this.trainingArena = {
+        kernels: this.kernels, params: p.base, grads: p.base + p.P, P: p.P,
+        get weightsVersion() { return net.weightsVersion; },
+      };
+    }
+    return this.trainingArena;
+  }
+
+  /** Forward over a read batch; leaves the activations in the work arena and returns it. */
+  private run(batch: OwnedBatch, loss: ResolvedLoss | null, at: 'every' | 'last'): WorkArena {
+    this.work = null;
+    this.runs++;
     const w = this.net.prepare(batch.T, batch.B);
     this.net.load(w, batch, loss !== null);
     this.net.forward(w, at);
+    this.work = w;
     return w;
+  }
+
+  private checkForward(): void {
+    if (this.forwardRun === 0) throw new NoForwardError('no forward() to differentiate: call forward() first (each forward() allows one backward())');
+    if (this.forwardRun !== this.runs || this.work === null) throw new NoForwardError('the activations of the last forward() were replaced by another call that ran the model; call forward() again');
+    if (this.forwardVersion !== this.net.weightsVersion) throw new NoForwardError('the weights changed since the last forward(); call forward() again');
+  }
+
+  /** The gradients of the last backward pass, copied out. */
+  private readGradients(w: WorkArena): BackwardResult {
+    const f = this.kernels.memory.f;
+    const grads: Record<string, Floats> = {};
+    const gBase = this.net.params.base + this.net.params.P;
+    for (const s of this.slots) grads[s.name] = f.slice(gBase + s.offset, gBase + s.offset + s.size);
+    const { T, B } = w, H = this.config.hiddenSize, L = this.config.numLayers;
+    const dh0 = newFloats(f, L * B * H);
+    const dc0 = this.config.cell === 'lstm' ? newFloats(f, L * B * H) : null;
+    for (let l = 0; l < L; l++) {
+      dh0.set(f.subarray(w.layers[l].dh, w.layers[l].dh + B * H), l * B * H);
+      if (dc0) dc0.set(f.subarray(w.layers[l].dc, w.layers[l].dc + B * H), l * B * H);
+    }
+    const dx = w.dx ? f.slice(w.dx, w.dx + T * B * this.config.inputSize) : null;
+    return { grads, dx, dh0, dc0 };
   }
 
   /** @internal Marks the model busy (refusing re-entry and disposed models); exit() in a finally. */
@@ -328,12 +542,19 @@ export class Model<F extends Floats = Floats> {
     return s;
   }
 
-  private readPrediction(w: ReturnType<Network['prepare']>, at: 'every' | 'last'): Prediction {
+  private readPrediction(w: WorkArena, at: 'every' | 'last'): Prediction {
     const R = this.net.headRowCount(w, at);
     const O = this.config.outputSize;
     const y = this.kernels.memory.f.slice(w.y, w.y + R * O);
     return { y, ...this.net.finalStates(w) };
   }
+}
+
+/** options.at of predict and forward: which rows the head's output holds. */
+function headRows(options: unknown): 'every' | 'last' {
+  const at = options === null || typeof options !== 'object' ? options : (options as ForwardOptions).at ?? 'every';
+  if (at !== 'every' && at !== 'last') throw new InvalidArgumentError('options.at', '"every" or "last"', describe(at));
+  return at;
 }
 
 /** A zeroed array of the memory's float type. */

@@ -171,28 +171,69 @@ export class Network {
    * the gradients are then those of that definition, no longer the exact ones.
    */
   backward(w: WorkArena, at: 'every' | 'last', diagnostics = false, clipHiddenNorm = 0): void {
+    this.beginBackward(w, at, true);
+    this.backwardLayers(w, diagnostics, clipHiddenNorm, 0);
+  }
+
+  /**
+   * The first half of a backward pass: zeroes the parameter gradients and every layer's carried
+   * ∂E/∂h_T (and ∂E/∂c_T), and writes ∂E/∂(top layer's outputs) into topGrad(w): the head's
+   * backward from w.dy with `fromHead`, zeros without. Callers may add to both before
+   * backwardLayers (Model.backward adds the user's ∂E/∂outputs and ∂E/∂(final states)).
+   */
+  beginBackward(w: WorkArena, at: 'every' | 'last', fromHead: boolean): void {
+    const { T, B } = w;
+    const H = this.H, k = this.k, p = this.params, L = this.cfg.numLayers;
+    k.memory.zero(p.base + p.P, p.P);
+    const top = this.dhsOf(w, L - 1);
+    if (fromHead) {
+      const R = this.headRowCount(w, at), h = this.headInput(w, at);
+      if (at === 'last') k.memory.zero(top, (T - 1) * B * H);
+      k.headBackward(R, H, this.cfg.outputSize, h, p.headWPacked, w.dy, p.dheadW, p.dheadB, at === 'every' ? top : top + (T - 1) * B * H, w.pack);
+    } else {
+      k.memory.zero(top, T * B * H);
+    }
+    for (let l = 0; l < L; l++) {
+      const lw = w.layers[l];
+      k.memory.zero(lw.dh, B * H);
+      if (lw.dc) k.memory.zero(lw.dc, B * H);
+    }
+  }
+
+  /** Where ∂E/∂(top layer's outputs) [T,B,H] lives between beginBackward and backwardLayers. */
+  topGrad(w: WorkArena): number {
+    return this.dhsOf(w, this.cfg.numLayers - 1);
+  }
+
+  /** The top layer's outputs h_1 … h_T [T,B,H] of the last forward pass. */
+  topOutputs(w: WorkArena): number {
+    return w.layers[w.layers.length - 1].hs + w.B * this.H;
+  }
+
+  /** The last batch had a state mask; its rows [T,B] are at w.mask. */
+  get isMasked(): boolean { return this.masked; }
+
+  /**
+   * The second half: every layer's BPTT, top layer first, from the seeds beginBackward laid out.
+   * dx0 ≠ 0 receives ∂E/∂x [T,B,I] of layer 0's dense input (δA·W_ih, the transpose of the
+   * forward's input product); 0 skips it.
+   */
+  backwardLayers(w: WorkArena, diagnostics: boolean, clipHiddenNorm: number, dx0: number): void {
     const { T, B } = w;
     const H = this.H, k = this.k, p = this.params, L = this.cfg.numLayers;
     const mask = this.masked ? w.mask : 0;
-    k.memory.zero(p.base + p.P, p.P);
-    const top = this.dhsOf(w, L - 1);
-    const R = this.headRowCount(w, at), h = this.headInput(w, at);
-    if (at === 'last') k.memory.zero(top, (T - 1) * B * H);
-    k.headBackward(R, H, this.cfg.outputSize, h, p.headWPacked, w.dy, p.dheadW, p.dheadB, at === 'every' ? top : top + (T - 1) * B * H, w.pack);
     for (let l = L - 1; l >= 0; l--) {
       const lp = p.layers[l], lw = w.layers[l];
       const x = this.layerX(w, l), flags = this.layerFlags(l);
       const I = lp.inputSize;
-      const dhs = this.dhsOf(w, l), dx = l > 0 ? this.dhsOf(w, l - 1) : 0;
+      const dhs = this.dhsOf(w, l), dx = l > 0 ? this.dhsOf(w, l - 1) : dx0;
       const dhnorm = diagnostics ? lw.dhnorm : 0;
-      k.memory.zero(lw.dh, B * H);
       switch (this.cfg.cell) {
         case 'rnn':
           k.rnnBackward(T, B, I, H, flags, x, lp.wihPacked, lp.whhPacked, mask, lw.hs, dhs, lw.dh,
             lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm, w.pack, clipHiddenNorm);
           break;
         case 'lstm':
-          k.memory.zero(lw.dc, B * H);
           k.lstmBackward(T, B, I, H, flags, x, lp.wihPacked, lp.whhPacked, mask, lw.hs, lw.cs, lw.gates, dhs, lw.dh, lw.dc,
             lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm, w.pack, clipHiddenNorm);
           break;

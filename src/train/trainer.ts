@@ -13,7 +13,8 @@ import type { Batch, OwnedBatch } from '../model/batch.js';
 import { Lifetime } from '../runtime/lifetime.js';
 import { copyFloats, copyIds } from '../validate/arrays.js';
 import type { LossKind, LossSpec, ResolvedLoss } from '../model/loss.js';
-import { newFloats, type Floats, type Model } from '../model/model.js';
+import type { Floats, Model } from '../model/model.js';
+import type { Dtype } from '../runtime/memory.js';
 import { Optimizer, type OptimizerName, type OptimizerSpec } from './optimizers.js';
 import { resolveTrainerOptions } from './options.js';
 import { checkNumber, DOMAINS } from '../validate/index.js';
@@ -110,7 +111,7 @@ export class Trainer {
     this.scheduleSpec = o.scheduleSpec;
     this.k1 = o.k1;
     this.k2 = o.k2;
-    this.optimizer = new Optimizer(o.optimizerSpec, model.kernels, model.net.params.P);
+    this.optimizer = new Optimizer(o.optimizerSpec, model.arena.kernels, model.arena.P);
     this.baseLr = this.optimizer.spec.lr;
     const optimizer = this.optimizer;
     this.lifetime = new Lifetime('the trainer', model.lifetime, () => optimizer.dispose());
@@ -169,14 +170,14 @@ export class Trainer {
       const H = cfg.hiddenSize, L = cfg.numLayers;
       const perStep = B * (cfg.input === 'tokens' ? 1 : cfg.inputSize);
       const historyMax = Math.max(0, this.k2 - this.k1);
-      const f = model.kernels.memory.f;
+      const dtype = model.dtype;
       if (c.reset || !this.carried || this.carried.B !== B) {
         if (historyMax * perStep > DOMAINS.historyFloats.max!) {
           throw new MemoryLimitError(`the TBPTT history of ${historyMax} steps × ${perStep} inputs (B = ${B}) would hold ${historyMax * perStep} floats; one block holds at most ${DOMAINS.historyFloats.max}`);
         }
         this.carried = {
-          B, h: newFloats(f, L * B * H), c: cfg.cell === 'lstm' ? newFloats(f, L * B * H) : null,
-          history: newFloats(f, historyMax * perStep), historySteps: 0,
+          B, h: floats(dtype, L * B * H), c: cfg.cell === 'lstm' ? floats(dtype, L * B * H) : null,
+          history: floats(dtype, historyMax * perStep), historySteps: 0,
         };
       }
       const carried = this.carried;
@@ -187,21 +188,21 @@ export class Trainer {
       if (hist > 0) {
         // the window: replayed history (no loss) followed by the new steps, all owned copies
         const Tw = hist + T;
-        const x = newFloats(f, Tw * perStep);
+        const x = floats(dtype, Tw * perStep);
         x.set(carried.history.subarray(0, hist * perStep));
         x.set(c.x, hist * perStep);
         const rowsPerStep = this.loss.loss === 'mse' ? B * cfg.outputSize : B;
-        const y = newFloats(f, Tw * rowsPerStep);
+        const y = floats(dtype, Tw * rowsPerStep);
         y.set(c.y!, hist * rowsPerStep);
-        const lossMask = newFloats(f, Tw * B);
+        const lossMask = floats(dtype, Tw * B);
         if (c.lossMask) lossMask.set(c.lossMask, hist * B); else lossMask.fill(1, hist * B);
         batch = { x, y, T: Tw, B, mask: null, lossMask, h0: carried.h, c0: carried.c, realRows: c.realRows, reset: false };
       }
-      return this.update(batch, diagnostics, (w) => {
+      return this.update(batch, diagnostics, () => {
         // the next window starts k1 steps later: carry the state there and keep the newest inputs
         const Tw = batch.T;
         const nextHist = Math.min(historyMax, Tw);
-        model.net.statesAt(w, Tw - nextHist, carried.h, carried.c);
+        model.statesAt(Tw - nextHist, carried.h, carried.c);
         if (nextHist > 0) {
           const all = batch.x;
           const from = (Tw - nextHist) * perStep;
@@ -239,7 +240,7 @@ export class Trainer {
     }
     if (typeof state !== 'object') throw new InvalidArgumentError('state', 'a CarriedState { B, h, c, history, historySteps } or null', describe(state));
     const { B, h, c, history, historySteps } = state;
-    const cfg = this.model.config, dtype = this.model.kernels.memory.dtype;
+    const cfg = this.model.config, dtype = this.model.dtype;
     if (typeof B !== 'number' || !Number.isInteger(B) || B < 1 || B > MAX_B) throw new InvalidArgumentError('state.B', `an integer in [1, ${MAX_B}]`, describe(B));
     const HB = cfg.numLayers * B * cfg.hiddenSize;
     const historyMax = Math.max(0, this.k2 - this.k1);
@@ -273,17 +274,17 @@ export class Trainer {
     this.lifetime.assertAlive();
   }
 
-  private update(batch: OwnedBatch, diagnostics: boolean, afterForward: ((w: ReturnType<Model['run']>) => void) | null, out: StepResult): StepResult {
-    const model = this.model;
-    const realRows = batch.realRows;
-    const net = model.net, k = model.kernels, p = net.params;
-    const w = model.run(batch, this.loss, this.loss.at);
-    const loss = net.loss(w, this.loss, realRows, true);
+  // The model's forward and backward from the built-in loss, in their allocation-free forms
+  // (forwardLoss / backwardLoss: forward() and backward({ dy }) writing into the model's arena);
+  // clipping and the update work on that arena (model.arena), nothing else of the model.
+  private update(batch: OwnedBatch, diagnostics: boolean, afterForward: (() => void) | null, out: StepResult): StepResult {
+    const model = this.model, a = model.arena, k = a.kernels, P = a.P;
+    const loss = model.forwardLoss(batch, this.loss);
     const lr = this.lr;
     if (!Number.isFinite(loss)) return this.refuse(out, loss, NaN, `the loss is ${loss}`);
-    net.backward(w, this.loss.at, diagnostics, this.clipHiddenNorm);
-    const grads = p.base + p.P;
-    const gradNorm = Math.sqrt(k.sumSquares(p.P, grads));
+    model.backwardLoss(this.loss.at, diagnostics, this.clipHiddenNorm);
+    const grads = a.grads;
+    const gradNorm = Math.sqrt(k.sumSquares(P, grads));
     // The norm is summed in f64, so it is finite for any finite gradients. In float32, gradients
     // whose norm (after clipNorm) exceeds √F32_MAX would still overflow g² in the optimizer's
     // moments and freeze the weights at Infinity: such a step is refused too.
@@ -296,25 +297,24 @@ export class Trainer {
     let gMax = gradNorm;
     if (this.clipNorm !== Infinity) {
       const c = this.clipNorm / (gradNorm + 1e-6);
-      if (c < 1) { k.scaleInplace(p.P, grads, c); clipped = true; gMax = gradNorm * c; }
+      if (c < 1) { k.scaleInplace(P, grads, c); clipped = true; gMax = gradNorm * c; }
     }
     if (this.clipValue !== Infinity) {
-      if (k.clampInplace(p.P, grads, this.clipValue) > 0) clipped = true;
+      if (k.clampInplace(P, grads, this.clipValue) > 0) clipped = true;
       gMax = Math.min(gMax, this.clipValue);
     }
     // an update that would leave any weight or moment non-finite is refused whole, before the
     // carried state moves on
     const opt = this.optimizer;
     opt.args[0] = lr; opt.args[1] = gMax;
-    const why = opt.checkArgs(p.base, grads, net.weightsVersion);
+    const why = opt.checkArgs(a.params, grads, a.weightsVersion);
     if (why !== null) return this.refuse(out, loss, gradNorm, why);
-    afterForward?.(w);
-    this.optimizer.update(p.base, grads, lr);
-    net.packedDirty = true;
-    this.optimizer.wroteWeights(net.weightsVersion);
+    afterForward?.();
+    this.optimizer.update(a.params, grads, lr);
+    model.markWeightsChanged();
+    this.optimizer.wroteWeights(a.weightsVersion);
     // memory is read before `out` is written: a setter on it is user code, which may dispose
-    const f = k.memory.f;
-    const norms = diagnostics ? w.layers.map((lw) => f.slice(lw.dhnorm, lw.dhnorm + batch.T)) : undefined;
+    const norms = diagnostics ? model.gradNormsOverTime() : undefined;
     out.loss = loss; out.gradNorm = gradNorm; out.clipped = clipped; out.skipped = false; out.reason = undefined;
     out.step = this.optimizer.step; out.lr = lr;
     if (diagnostics || out.gradNormsOverTime) out.gradNormsOverTime = norms;
@@ -344,6 +344,10 @@ function diagnosticsOption(options: unknown): boolean {
 }
 
 const SQRT_F32_MAX = Math.sqrt(3.4028234663852886e38);
+
+function floats(dtype: Dtype, n: number): Floats {
+  return dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+}
 
 function newResult(): StepResult {
   return { loss: NaN, gradNorm: NaN, clipped: false, skipped: false, reason: undefined, step: 0, lr: NaN, gradNormsOverTime: undefined };

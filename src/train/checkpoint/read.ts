@@ -26,7 +26,7 @@ export async function restoreCheckpoint(bytes: Uint8Array | ArrayBuffer, options
     trainer = new Trainer(model, tr.options);
     trainer.baseLr = tr.baseLr;
     trainer.optimizer.step = state.step;
-    const f = model.kernels.memory.f; // after every allocation
+    const f = model.arena.kernels.memory.f; // after every allocation
     moments.forEach((perSlot, i) => {
       perSlot.forEach((d, j) => { f.set(d, trainer!.optimizer.moment(i) + slots[j].offset); });
     });

@@ -100,13 +100,13 @@ export function checkpointToSafetensors(trainer: Trainer, extra: CheckpointExtra
   // `extra`'s getters may have disposed the trainer: the moments below would be freed memory
   trainer.assertAlive();
   const cfg = model.config;
-  const dtype = model.kernels.memory.dtype === 'float64' ? 'F64' : 'F32';
+  const dtype = model.dtype === 'float64' ? 'F64' : 'F32';
   const slots = parameterTable(cfg).slots;
   const opt = trainer.optimizer;
   const moments = keptMoments(opt.spec);
   const tensors: NamedTensor[] = [];
   for (const s of slots) tensors.push({ name: s.name, dtype, shape: s.shape, data: model.getParameter(s.name) });
-  const f = model.kernels.memory.f;
+  const f = model.arena.kernels.memory.f;
   moments.forEach((m, i) => {
     for (const s of slots) {
       const at = opt.moment(i) + s.offset;
