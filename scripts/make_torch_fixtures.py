@@ -4,7 +4,8 @@
 Each case builds nn.RNN / nn.LSTM / nn.GRU (batch_first=False) + nn.Linear head `head`,
 runs forward + loss + backward in float64 and writes test/fixtures/torch/<name>.json with
 flat row-major arrays: config, params, shapes, x, y, mask, lengths, h0, c0, predictions,
-loss, hN, cN, grads (every parameter, h0, c0).
+outputs (the top layer's hidden sequence [T,B,H], padded steps 0 as pad_packed_sequence gives
+them), loss, hN, cN, grads (every parameter, h0, c0, and x [T,B,I] for dense input).
 
 Usage (from the repository root):  python3 scripts/make_torch_fixtures.py
 Deterministic: fixed per-case seeds, one thread, float64; re-running gives identical files.
@@ -81,6 +82,8 @@ def build_cases():
                           loss="cross-entropy", **kw))
         cases.append(case(f"{p}_l2_dense_last_mse_mean", "rnn", L=2, at="last", loss="mse",
                           **kw))
+        cases.append(case(f"{p}_l3_masked_every_mse_mean", "rnn", I=9, H=11, O=3, L=3, T=7,
+                          B=5, at="every", loss="mse", masked=True, **kw))
     cases.append(case("rnn_tanh_large_every_ce_mean", "rnn", I=19, H=37, O=9, T=9, B=5,
                       at="every", loss="cross-entropy"))
 
@@ -105,6 +108,8 @@ def build_cases():
                           loss="cross-entropy"))
         cases.append(case(f"{c}_large_every_ce_mean", c, I=19, H=37, O=9, T=9, B=5,
                           at="every", loss="cross-entropy"))
+        cases.append(case(f"{c}_l3_masked_every_mse_mean", c, I=9, H=11, O=3, L=3, T=7, B=5,
+                          at="every", loss="mse", masked=True))
     return cases
 
 
@@ -139,7 +144,7 @@ def run_case(cfg):
 
     # inputs
     if cfg["input"] == "dense":
-        x_store = torch.randn(T, B, I, generator=g)
+        x_store = torch.randn(T, B, I, generator=g).requires_grad_(True)
         x_in = x_store
     else:
         x_store = torch.randint(0, I, (T, B), generator=g)
@@ -207,6 +212,8 @@ def run_case(cfg):
     grads["h0"] = flat(h0.grad)
     if c0 is not None:
         grads["c0"] = flat(c0.grad)
+    if cfg["input"] == "dense":
+        grads["x"] = flat(x_store.grad)
 
     pred_store = pred.detach()
     if cfg["at"] == "every" and mask is not None:
@@ -226,6 +233,7 @@ def run_case(cfg):
         "h0": flat(h0),
         "c0": flat(c0) if c0 is not None else None,
         "predictions": flat(pred_store),
+        "outputs": flat(out),
         "loss": float(loss.item()),
         "hN": flat(hN),
         "cN": flat(cN) if cN is not None else None,

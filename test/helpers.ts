@@ -70,6 +70,9 @@ export interface TorchFixture {
   x: number[]; y: number[]; mask: number[] | null; lengths: number[] | null;
   h0: number[]; c0: number[] | null;
   predictions: number[]; loss: number; hN: number[]; cN: number[] | null;
+  /** The top layer's hidden sequence [T,B,H], padded steps 0 (pad_packed_sequence). */
+  outputs: number[];
+  /** Every parameter, h0, c0 (LSTM) and x (dense input). */
   grads: Record<string, number[]>;
 }
 
