@@ -23,6 +23,7 @@ export { TokenStream, type TokenChunk, type TokenStreamOptions, type StreamPosit
 export { padSequences, padTokens, padTargets, lengthsToMask, type PadOptions, type PaddedSequences, type PaddedTokens, type PaddedTargets } from './data/padding.js';
 export { CORPUS } from './data/corpus.js';
 export { SequenceDataset, planBatches, paddingFraction, type SequenceExample, type SequenceDatasetOptions, type DatasetBatch, type BatchPlanOptions, type TargetKind } from './data/dataset.js';
+export { parseCsv, parseJsonl, type TableOptions } from './data/tables.js';
 export * as tasks from './data/tasks/index.js';
 export {
   encodeSafetensors, decodeSafetensors, DEFAULT_MAX_HEADER_BYTES,

@@ -6,3 +6,5 @@ export { saveSafetensors, readSafetensorsFile, saveModel, loadModel } from './fi
 // training checkpoints on disk (atomic saves)
 export { saveCheckpoint, loadCheckpoint, removeStaleTempFiles } from './checkpoint-files.js';
 export { createNodeTrainingWorker, type NodeTrainingWorkerOptions } from '../worker/node-client.js';
+// numeric sequence files (CSV, JSON Lines)
+export { readSequenceFile, type SequenceFileOptions } from './data-files.js';
