@@ -1,6 +1,7 @@
 // The few rules that keep the source tree livable, checked on the import graph of src/:
 // no import cycles; the browser-safe folders import no Node built-in; the js reference backend
-// never reaches the Wasm runtime; the public entry re-exports and holds no logic.
+// never reaches the Wasm runtime; src/train reaches no model internals; the public entry re-exports
+// and holds no logic.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -86,6 +87,17 @@ describe('the import graph of src/', () => {
     // runtime/memory.ts is the arena both backends lay out; the loader, the core and the pool are Wasm's
     const wasmOnly = ['runtime/core.ts', 'runtime/load.ts', 'runtime/threads.ts', 'backends/wasm.ts'];
     expect([...reach].filter((f) => wasmOnly.includes(f))).toEqual([]);
+  });
+
+  it('src/train talks to a model through its surface (forward, backward, the @internal arena), never its internals', () => {
+    const internals = /\bmodel\s*\.\s*(?:net|kernels|run)\b|\.net\.|\bpackedDirty\b/;
+    const offenders = files
+      .filter((f) => rel(f).startsWith('train/'))
+      .flatMap((f) => readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').split('\n')
+        .map((line, i) => [line.replace(/\/\/.*$/, ''), i] as const)
+        .filter(([line]) => internals.test(line))
+        .map(([line, i]) => `${rel(f)}:${i + 1}: ${line.trim()}`));
+    expect(offenders).toEqual([]);
   });
 
   it('the public entry only re-exports', () => {

@@ -1,7 +1,8 @@
 // Outputs, final states, the loss and every gradient against PyTorch (float64 autograd), for
 // every fixture made by scripts/make_torch_fixtures.py, on every backend. The layer API is
 // checked too: forward()'s hidden sequence against PyTorch's output sequence, and ∂E/∂x
-// (lossAndGradients' dx, and backward()'s from the same ∂loss/∂y) against x.grad.
+// (lossAndGradients' dx) against x.grad; test/model/layer-api.test.ts shows that
+// forward() + backward({ dy }) gives lossAndGradients' numbers bit for bit.
 import { afterAll, describe, expect, it } from 'vitest';
 import { ALL_BACKENDS, makeModel, relErr, torchFixture, torchFixtureNames } from '../helpers.js';
 
