@@ -24,6 +24,7 @@ export { padSequences, padTokens, padTargets, lengthsToMask, type PadOptions, ty
 export { CORPUS } from './data/corpus.js';
 export { SequenceDataset, planBatches, paddingFraction, type SequenceExample, type SequenceDatasetOptions, type DatasetBatch, type BatchPlanOptions, type TargetKind } from './data/dataset.js';
 export { parseCsv, parseJsonl, type TableOptions } from './data/tables.js';
+export { TextStream, blobSource, type ByteSource, type TextStreamOptions } from './data/text-stream.js';
 export * as tasks from './data/tasks/index.js';
 export {
   encodeSafetensors, decodeSafetensors, DEFAULT_MAX_HEADER_BYTES,

@@ -8,3 +8,5 @@ export { saveCheckpoint, loadCheckpoint, removeStaleTempFiles } from './checkpoi
 export { createNodeTrainingWorker, type NodeTrainingWorkerOptions } from '../worker/node-client.js';
 // numeric sequence files (CSV, JSON Lines)
 export { readSequenceFile, type SequenceFileOptions } from './data-files.js';
+// text corpora of any size, streamed from disk
+export { openTextFile, fileSource } from './text-stream.js';
