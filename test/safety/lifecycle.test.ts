@@ -28,12 +28,12 @@ const OPS = [
   'predict', 'lossAndGradients', 'getParameter', 'setParameter', 'stateDict', 'loadStateDict', 'toSafetensors',
   'loadSafetensors', 'generate', 'step', 'stepInto', 'stepStateful', 'getCarriedState', 'setCarriedState',
   'resetState', 'checkpoint', 'modelDispose', 'trainerDispose', 'coreDispose', 'newTrainer', 'spawnBystander',
-  'newModel',
+  'newModel', 'forward', 'forwardBackward', 'markWeightsChanged',
 ] as const;
 type Op = typeof OPS[number];
 
 /** What the call depends on: a model call fails once the model or the core is gone, etc. */
-const ON_MODEL = new Set<Op>(['predict', 'lossAndGradients', 'getParameter', 'setParameter', 'stateDict', 'loadStateDict', 'toSafetensors', 'loadSafetensors', 'generate', 'newTrainer']);
+const ON_MODEL = new Set<Op>(['forward', 'forwardBackward', 'markWeightsChanged', 'predict', 'lossAndGradients', 'getParameter', 'setParameter', 'stateDict', 'loadStateDict', 'toSafetensors', 'loadSafetensors', 'generate', 'newTrainer']);
 const ON_TRAINER = new Set<Op>(['step', 'stepInto', 'stepStateful', 'getCarriedState', 'setCarriedState', 'resetState', 'checkpoint']);
 const ON_CORE = new Set<Op>(['spawnBystander', 'newModel']);
 
@@ -96,6 +96,9 @@ function run(w: World, op: Op): void {
     case 'toSafetensors': modelToSafetensors(m); return;
     case 'loadSafetensors': loadSafetensorsInto(m, w.weights); return;
     case 'generate': m.generate({ prime: [1, 2], length: 3 }); return;
+    case 'forward': m.forward(batch()); return;
+    case 'forwardBackward': m.forward(batch()); m.backward({ dy: new Float32Array(T * B * V).fill(0.1) }); return;
+    case 'markWeightsChanged': m.markWeightsChanged(); return;
     case 'step': t.step(batch()); return;
     case 'stepInto': t.stepInto(batch(), out); return;
     case 'stepStateful': t.stepStateful(batch()); return;

@@ -105,6 +105,16 @@ const TARGETS: Target[] = [
   { name: 'predict batch.mask', kind: 'mask', model: 'dense', good: () => [1, 1, 1, 1, 0, 1], call: (c, v, f) => c.dense.predict(withField(denseBatch(), 'mask', v, f) as never) },
   { name: 'step batch.lengths', kind: 'lengths', model: 'dense', trainer: 'denseTrainer', good: () => [3, 2], call: (c, v, f) => c.denseTrainer.step(withField(denseBatch(), 'lengths', v, f) as never) },
   { name: 'step batch.lossMask', kind: 'mask', model: 'dense', trainer: 'denseTrainer', good: () => [1, 0, 1, 1, 0, 1], call: (c, v, f) => c.denseTrainer.step(withField(denseBatch(), 'lossMask', v, f) as never) },
+  { name: 'forward batch.x (token ids)', kind: 'ids', model: 'tok', good: () => ids(T * B), call: (c, v, f) => c.tok.forward(withField(tokBatch(), 'x', v, f) as never) },
+  { name: 'forward batch.h0', kind: 'floats', model: 'dense', good: () => floats(L * B * DH), call: (c, v, f) => c.dense.forward(withField(denseBatch(), 'h0', v, f) as never) },
+  {
+    name: 'backward gradients.dOutputs', kind: 'floats', model: 'dense', good: () => floats(T * B * DH),
+    call: (c, v, f) => { c.dense.forward(denseBatch() as never); return c.dense.backward(withField({}, 'dOutputs', v, f) as never); },
+  },
+  {
+    name: 'backward gradients.dy', kind: 'floats', model: 'tok', good: () => floats(T * B * V),
+    call: (c, v, f) => { c.tok.forward(tokBatch() as never); return c.tok.backward(withField({}, 'dy', v, f) as never); },
+  },
   { name: 'setParameter values', kind: 'floats', model: 'dense', noField: true, good: () => floats(O), call: (c, v) => c.dense.setParameter('head.bias', v as number[]) },
   {
     name: 'loadStateDict values', kind: 'floats', model: 'dense', good: () => floats(O),
