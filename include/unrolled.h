@@ -217,7 +217,9 @@ void UNROLLED_FN(sigmoid_array_scalar)(int32_t n, unrolled_ptr src, unrolled_ptr
  *   dh    [in/out] [B,H]: in, dE/dh_T from beyond the sequence (zero it for full BPTT);
  *               out, dE/dh_0.  dc (LSTM) the same for the cell state.
  *   dwih [G,I], dwhh [G,H], dbih [G], dbhh [G]  [acc]: gradients accumulate (zero them first).
- *   dx    [out] [T,B,I] = dE/dx (the dhs of layer k-1), or 0 to skip (layer 0).
+ *   dx    [out] [T,B,I] = dE/dx, or 0 to skip: for layer k > 0 the dhs of layer k-1; for
+ *               layer 0 the gradient w.r.t. dense input (the library forms it only where it is
+ *               returned); pass 0 for layer 0 with FLAG_TOKENS (ids have no gradient).
  *   dhnorm [out] [T]: ||dE/dh_t|| over the B*H values of step t, or 0 to skip (with
  *               clipHiddenNorm > 0, of the clipped dE/dh_t).
  *   pack  scratch of at least packed_size(T*B, max(I, H)) floats (I counts as 1 with
