@@ -8,6 +8,7 @@ import { Rng } from '../model/rng.js';
 import { resolveLoss } from '../model/loss.js';
 import { Flags, parse } from './args.js';
 import { dataForStored, readModelSource } from './config.js';
+import { dataFlags, evalFileCommand } from './fit.js';
 import { flagHelp } from './flags.js';
 import { Reporter, fmt, type CliIO, type Event } from './output.js';
 import { modelOf } from './sample.js';
@@ -20,7 +21,9 @@ The loss of a checkpoint written by unrolled train on its task: fresh batches of
 task, or one pass over a text for the char task (cross-entropy in nats and bits per character).
 FILE may also be a char model file that saveModel() wrote, evaluated on --text (default: the
 built-in corpus) in chunks of 64 characters; its vocabulary comes from its metadata
-(unrolled_vocab) or from that text.
+(unrolled_vocab) or from that text. With --csv or --jsonl, FILE (a model file or any
+checkpoint, e.g. from unrolled fit) is evaluated on those sequences instead: the loss, and
+accuracy and perplexity for classes or the mean absolute error for values.
 
 ${flagHelp('eval')}
 `;
@@ -102,6 +105,8 @@ export async function evalCommand(args: string[], io: CliIO): Promise<number> {
   const f = new Flags('eval', p);
   const path = p.positionals[0];
   if (path === undefined) f.fail('which checkpoint or model file? (unrolled eval FILE)');
+  const file = dataFlags(f);
+  if (file) return evalFileCommand(f, path, file, io);
   const batches = f.int('batches');
   const seed = f.int('seed');
   const backendFlag = f.has('backend') ? f.choice<'wasm' | 'js'>('backend') : undefined;

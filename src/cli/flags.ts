@@ -8,7 +8,7 @@ import { DOMAINS, type NumberDomain } from '../validate/index.js';
 import { RUN_CHOICES, RUN_DOMAINS, TRAINING_DEFAULTS as RUN } from '../worker/protocol.js';
 import { INITS, OPTIMIZERS, TASKS, type RunConfig } from './tasks.js';
 
-export type Command = 'train' | 'sample' | 'eval' | 'bench' | 'gradcheck' | 'experiment';
+export type Command = 'train' | 'sample' | 'eval' | 'bench' | 'gradcheck' | 'experiment' | 'fit';
 
 export interface FlagDef {
   /** int / number: a decimal number in `domain`; choice: one of `choices`; file: a non-empty path; text: any string (parsed by the command); boolean: no value. */
@@ -54,6 +54,7 @@ noisy sine wave` },
     per: {
       gradcheck: { help: 'sequences, default {default}', default: 2, domain: int(1, 4096) },
       eval: { help: 'sequences per batch (default: the training batch; a model file: 32)' },
+      fit: { default: 32 },
     } },
   seq: { kind: 'int', value: 'T', domain: RUN_DOMAINS.seq, field: 'seq',
     help: `steps per sequence: default 64 (char, sine), 150 (adding), 40 (copy:
@@ -114,6 +115,21 @@ diagnose, checkpoint, done, sample, eval, interrupted)`,
   prime: { kind: 'text', value: 'TEXT', help: 'what the model reads first (default: a newline for text, "B" for reber)' },
   // ── eval
   batches: { kind: 'int', domain: int(1, 1e6), default: 10, help: 'synthetic tasks: batches to average, default {default}' },
+  // ── fit (and eval MODEL --csv/--jsonl): numeric sequences from a file
+  csv: { kind: 'file', value: 'FILE', help: 'numeric sequences from a CSV file (layouts above)' },
+  jsonl: { kind: 'file', value: 'FILE', help: 'numeric sequences from a JSON Lines file (layouts above)' },
+  target: { kind: 'choice', choices: ['values', 'classes'], default: 'values', help: 'values (regression, MSE; default) or classes (integer labels,\ncross-entropy)' },
+  at: { kind: 'choice', choices: ['every', 'last'], help: 'a target at every step or one per sequence (default: last for a\nCSV with one sequence per line, else every)' },
+  'group-by': { kind: 'text', value: 'COLUMN', help: 'rows are steps, grouped into sequences by this column (field)' },
+  features: { kind: 'text', value: 'A,B', help: 'with --group-by: the input columns (default: all but the id and\nthe targets; required for JSON Lines)' },
+  targets: { kind: 'text', value: 'A,B', help: 'with --group-by: the target columns (default: the last column)' },
+  label: { kind: 'choice', choices: ['first', 'last'], default: 'first', help: 'CSV with one sequence per line: the label column, default first' },
+  epochs: { kind: 'int', domain: int(1, 1e6), default: 10, help: 'passes over the training sequences, default {default}' },
+  'val-split': { kind: 'number', value: 'F', domain: Object.freeze({ min: 0, max: 1, maxOpen: true }), default: 0.2, help: 'share of the sequences held out for validation, default {default}\n(0: none; the metric is then the training loss)' },
+  patience: { kind: 'int', domain: int(0, 1e6), help: 'stop after N epochs without improvement of the metric and keep\nthe best epoch\'s weights (default: run every epoch)' },
+  'min-delta': { kind: 'number', value: 'X', domain: DOMAINS.minDelta, default: 0, help: 'smallest change that counts as an improvement, default {default}' },
+  metric: { kind: 'choice', choices: ['loss', 'accuracy', 'perplexity', 'mae'], default: 'loss', help: 'the validation metric shown and monitored, default loss\n(accuracy and perplexity for classes, mae for values)' },
+  save: { kind: 'file', value: 'PATH', help: 'write the trained model here (a model file; with --patience, the\nbest epoch\'s weights)' },
   // ── bench
   backends: { kind: 'text', value: 'LIST', help: 'which to time: wasm,js (default both)' },
   time: { kind: 'int', value: 'MS', domain: int(1, 3_600_000), default: 500, help: 'time spent per backend after the warm-up, default {default}' },
@@ -143,6 +159,7 @@ export interface CommandFlags {
 const TASK: Section = { title: 'Task and data', flags: ['task', 'text'] };
 const MODEL: Section = { title: 'Model', flags: ['cell', 'nonlinearity', 'init', 'hidden', 'layers'] };
 const TRAINING: FlagName[] = ['batch', 'seq', 'tbptt', 'optimizer', 'lr', 'momentum', 'weight-decay', 'schedule', 'clip', 'clip-value', 'seed'];
+const FILE_DATA: Section = { title: 'Sequences from a file', flags: ['csv', 'jsonl', 'target', 'at', 'group-by', 'features', 'targets', 'label'] };
 const NOT_IN_GRADCHECK = 'does not apply (the check runs on the js backend in float64, without an optimizer)';
 
 export const COMMAND_FLAGS: Record<Command, CommandFlags> = {
@@ -160,8 +177,14 @@ export const COMMAND_FLAGS: Record<Command, CommandFlags> = {
     refused: Object.fromEntries(['tbptt', 'optimizer', 'lr', 'momentum', 'weight-decay', 'schedule', 'clip', 'clip-value', 'backend'].map((f) => [f, NOT_IN_GRADCHECK])),
   },
   sample: { sections: [{ title: 'Options', flags: ['length', 'temperature', 'seed', 'prime', 'text', 'backend', 'json', 'help'] }] },
-  eval: { sections: [{ title: 'Options', flags: ['text', 'batches', 'batch', 'seed', 'backend', 'json', 'help'] }] },
+  eval: { sections: [{ title: 'Options', flags: ['text', 'batches', 'batch', 'seed', 'backend', 'json', 'help'] }, FILE_DATA] },
   experiment: { sections: [{ title: 'Options', flags: ['quick', 'out', 'seed', 'steps', 'help'] }] },
+  fit: {
+    sections: [{ ...FILE_DATA, flags: [...FILE_DATA.flags, 'val-split'] },
+      { title: 'Model', flags: ['cell', 'nonlinearity', 'hidden', 'layers'] },
+      { title: 'Training', flags: ['epochs', 'batch', 'optimizer', 'lr', 'momentum', 'weight-decay', 'clip', 'clip-value', 'seed', 'backend', 'metric', 'patience', 'min-delta'] },
+      { title: 'Output', flags: ['save', 'checkpoint', 'checkpoint-every', 'json', 'help'] }],
+  },
 };
 
 /** The flags a command accepts (shown and refused ones). */

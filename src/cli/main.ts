@@ -11,6 +11,7 @@ import { BENCH_HELP, benchCommand } from './bench.js';
 import { EVAL_HELP, evalCommand } from './eval.js';
 import { EXPERIMENT_HELP, experimentCommand } from './experiment.js';
 import { GRADCHECK_HELP, gradcheckCommand } from './gradcheck.js';
+import { FIT_HELP, fitCommand } from './fit.js';
 import { EXIT_CLOSED, processIO, type CliIO } from './output.js';
 import { SAMPLE_HELP, sampleCommand } from './sample.js';
 import { TRAIN_HELP, train } from './train.js';
@@ -24,6 +25,9 @@ Usage:
   unrolled train [options]            train a model (flags without a command: train)
   unrolled sample FILE                generate text from a checkpoint or a saved model
   unrolled eval FILE                  the loss of a checkpoint or saved model on a text or its task
+                                      (or on a CSV / JSON Lines file: --csv, --jsonl)
+  unrolled fit --csv FILE             fit a model to numeric sequences (CSV or --jsonl FILE) with
+                                      validation, early stopping and a progress bar
   unrolled bench [options]            time a training step on wasm and js
   unrolled gradcheck [options]        check the gradients against finite differences
   unrolled experiment NAME            reproduce a claim about BPTT: a figure and a report
@@ -38,6 +42,7 @@ Examples:
   unrolled train --task adding                     the adding problem with a tanh RNN (stays near 0.167)
   unrolled train --task adding --cell lstm --steps 2000 --diagnose 100
   unrolled gradcheck --cell gru --layers 2 --hidden 8
+  unrolled fit --csv series.csv --target classes --patience 3 --save series.safetensors
   unrolled experiment vanishing --quick            ||dE/dh_t|| over t for four cells, in seconds
 `;
 
@@ -48,6 +53,7 @@ const COMMANDS: Record<string, { help: string; run: (args: string[], io: CliIO) 
   bench: { help: BENCH_HELP, run: benchCommand },
   gradcheck: { help: GRADCHECK_HELP, run: gradcheckCommand },
   experiment: { help: EXPERIMENT_HELP, run: experimentCommand },
+  fit: { help: FIT_HELP, run: fitCommand },
 };
 
 /** Runs the command line `argv` (without node and the script); resolves to the exit code. */

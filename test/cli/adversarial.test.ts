@@ -30,7 +30,7 @@ const count = tally('test/cli/adversarial.test.ts');
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/unrolled.js');
 
-const COMMANDS: Command[] = ['train', 'sample', 'eval', 'bench', 'gradcheck'];
+const COMMANDS: Command[] = ['train', 'sample', 'eval', 'bench', 'gradcheck', 'fit'];
 const TINY = ['--hidden', '4', '--seq', '4', '--batch', '2', '--sample', '0'];
 
 /** main() with the output collected, nothing parsed (random lists may ask for --json and --help at once). */
@@ -398,6 +398,7 @@ describe('class 4/5: random argument lists never end in anything but a result or
     bench: ['--time', '1', '--max-steps', '1', '--hidden', '2', '--batch', '1', '--backends', 'js'],
     gradcheck: ['--hidden', '2', '--samples', '1'],
     experiment: ['--quick'],
+    fit: ['--epochs', '1', '--hidden', '2'],
   };
 
   for (const c of COMMANDS) {

@@ -1,0 +1,275 @@
+// `unrolled fit`: fit() on numeric sequences from a CSV or JSON Lines file, with a validation
+// split, early stopping, checkpoints and a progress bar (or epoch lines, or --json lines); and
+// `unrolled eval MODEL --csv/--jsonl FILE`, evaluate() of a saved model or checkpoint on such a file.
+import cliProgress from 'cli-progress';
+import { createModel } from '../create.js';
+import { SequenceDataset } from '../data/dataset.js';
+import { DataError, FileError } from '../errors.js';
+import type { Model } from '../model/model.js';
+import { decodeSafetensors } from '../model/safetensors.js';
+import { modelFromSafetensors } from '../model-file.js';
+import { readSequenceFile, type SequenceFileOptions } from '../node/data-files.js';
+import { saveCheckpoint } from '../node/checkpoint-files.js';
+import { readFileBytes, saveModel, saveSafetensors } from '../node/files.js';
+import { CHECKPOINT_FORMAT, restoreCheckpoint } from '../train/checkpoint.js';
+import { fit, type EpochLog } from '../train/fit.js';
+import { evaluate, type MetricName } from '../train/metrics.js';
+import type { OptimizerSpec } from '../train/optimizers.js';
+import { Trainer } from '../train/trainer.js';
+import { Flags, parse, UsageError } from './args.js';
+import { checkNotAnInput, coreFor } from './config.js';
+import { flagHelp } from './flags.js';
+import { EXIT_CLOSED, Reporter, fmt, stopSignals, type CliIO } from './output.js';
+
+const LAYOUTS = `Layouts (one of):
+  CSV, one sequence per line:   label,v1,v2,...   (--label last: v1,...,label);
+                                one target per sequence
+  CSV, rows grouped by an id:   a header line, then one step per row;
+                                --group-by id [--features a,b] [--targets y]
+  JSON Lines, one per line:     {"x": [..], "y": [..]}   x: numbers or one array per
+                                step; y: one per step, or one per sequence (--at last)
+  JSON Lines, grouped:          {"id": .., "a": .., "y": ..} with --group-by id
+                                --features a --targets y
+A row that cannot be read stops with the file, line and column (exit code 2).`;
+
+export const FIT_HELP = `Usage: unrolled fit --csv FILE | --jsonl FILE [options]
+
+Trains a recurrent network on variable-length numeric sequences with fit(): epochs of
+length-bucketed mini-batches, a validation split and metric after every epoch, early
+stopping (--patience) that keeps the best weights, checkpoints and a saved model.
+
+${LAYOUTS}
+
+${flagHelp('fit')}
+
+On a terminal a progress bar shows the epoch, the loss, the validation metric and the time
+left; otherwise a line per epoch; --json prints the same as JSON lines (types header, epoch,
+early-stop, checkpoint, done, interrupted). Ctrl-C stops after the current batch.
+`;
+
+/** The file and how to read it, from the data flags; null when neither --csv nor --jsonl is given. */
+export function dataFlags(f: Flags): { path: string; options: SequenceFileOptions } | null {
+  const csv = f.file('csv'), jsonl = f.file('jsonl');
+  if (csv !== undefined && jsonl !== undefined) f.fail('give --csv or --jsonl, not both', '--jsonl');
+  const path = csv ?? jsonl;
+  const list = (flag: 'features' | 'targets'): string[] | undefined => {
+    const v = f.str(flag);
+    if (v === undefined) return undefined;
+    const names = v.split(',').map((s) => s.trim());
+    if (names.some((n) => n === '')) f.fail(`--${flag}: expected column names separated by commas, got ${JSON.stringify(v)}`, `--${flag}`);
+    return names;
+  };
+  const groupBy = f.str('group-by');
+  if (groupBy !== undefined && groupBy.trim() === '') f.fail('--group-by needs a column name', '--group-by');
+  for (const flag of ['features', 'targets'] as const) if (f.has(flag) && groupBy === undefined) f.fail(`--${flag} needs --group-by (it names the columns of grouped rows)`, `--${flag}`);
+  if (path === undefined) {
+    for (const flag of ['target', 'at', 'group-by', 'features', 'targets', 'label'] as const) if (f.has(flag)) f.fail(`--${flag} describes a --csv or --jsonl file; give one`, `--${flag}`);
+    return null;
+  }
+  const target = f.choice<'values' | 'classes'>('target');
+  const options: SequenceFileOptions = {
+    format: csv !== undefined ? 'csv' : 'jsonl',
+    task: target === 'classes' ? 'classification' : 'regression',
+    ...(f.has('at') ? { at: f.choice<'every' | 'last'>('at') } : {}),
+    ...(groupBy !== undefined ? { groupBy: groupBy.trim() } : {}),
+    ...(list('features') ? { features: list('features') } : {}),
+    ...(list('targets') ? { targets: list('targets') } : {}),
+    ...(f.has('label') ? { label: f.choice<'first' | 'last'>('label') } : {}),
+  };
+  return { path, options };
+}
+
+/** Reads the data file; its mistakes (a bad row, a missing file, a layout the flags contradict) are usage errors. */
+async function readData(command: string, path: string, options: SequenceFileOptions): Promise<SequenceDataset> {
+  try {
+    return await readSequenceFile(path, options);
+  } catch (e) {
+    if (e instanceof DataError || e instanceof FileError) throw new UsageError(`${command}: ${e.message}`);
+    throw e;
+  }
+}
+
+function metricOf(f: Flags, data: SequenceDataset, hasValidation: boolean): MetricName {
+  const m = f.choice<MetricName>('metric');
+  const classes = data.target === 'classes';
+  if (!classes && (m === 'accuracy' || m === 'perplexity')) f.fail(`--metric ${m} needs --target classes (for values: loss or mae)`, '--metric');
+  if (classes && m === 'mae') f.fail('--metric mae needs --target values (for classes: loss, accuracy or perplexity)', '--metric');
+  if (!hasValidation && (m === 'accuracy' || m === 'mae')) f.fail(`--metric ${m} needs a validation set (--val-split > 0)`, '--metric');
+  return m;
+}
+
+export async function fitCommand(args: string[], io: CliIO): Promise<number> {
+  const p = parse('fit', args);
+  if (p.values.help) { io.out(FIT_HELP); return 0; }
+  const f = new Flags('fit', p);
+  // every number first, so that a malformed one is reported as such before any contradiction
+  const epochs = f.int('epochs');
+  const batchSize = f.int('batch');
+  const valSplit = f.float('val-split');
+  const seed = f.int('seed');
+  const lr = f.float('lr');
+  const hidden = f.int('hidden'), layers = f.int('layers'), minDelta = f.float('min-delta'), clip = f.float('clip');
+  const clipValue = f.has('clip-value') ? f.float('clip-value') : undefined, momentum = f.float('momentum');
+  const weightDecay = f.has('weight-decay') ? f.float('weight-decay') : undefined;
+  const patience = f.has('patience') ? f.int('patience') : undefined;
+  const every = f.has('checkpoint-every') ? f.int('checkpoint-every') : undefined;
+  const backend = f.choice<'wasm' | 'js'>('backend');
+  const cell = f.has('cell') ? f.choice<'rnn' | 'lstm' | 'gru'>('cell') : 'lstm';
+  const nonlinearity = f.choice<'tanh' | 'relu'>('nonlinearity');
+  if (f.has('nonlinearity') && cell !== 'rnn') f.fail('--nonlinearity is for --cell rnn', '--nonlinearity');
+  const optimizer = f.choice<OptimizerSpec['name']>('optimizer');
+  if (f.has('momentum') && optimizer !== 'sgd') f.fail('--momentum is for --optimizer sgd', '--momentum');
+  if (f.has('min-delta') && patience === undefined) f.fail('--min-delta needs --patience', '--min-delta');
+  const checkpointPath = f.file('checkpoint');
+  if (every !== undefined && checkpointPath === undefined) f.fail('--checkpoint-every needs --checkpoint PATH', '--checkpoint-every');
+  const savePath = f.file('save');
+  const source = dataFlags(f) ?? f.fail('which data? give --csv FILE or --jsonl FILE (see unrolled fit --help)');
+  for (const [flag, out] of [['--checkpoint', checkpointPath], ['--save', savePath]] as const) {
+    if (out !== undefined) await checkNotAnInput('fit', { flag, path: out }, [{ flag: source.options.format === 'csv' ? '--csv' : '--jsonl', path: source.path }]);
+  }
+  if (checkpointPath !== undefined && checkpointPath === savePath) f.fail('--save and --checkpoint name the same file', '--save');
+
+  const all = await readData('fit', source.path, source.options);
+  let train = all, validation: SequenceDataset | undefined;
+  if (valSplit > 0) {
+    if (all.size < 2) f.fail(`--val-split needs at least two sequences (${source.path} has ${all.size}); give --val-split 0`, '--val-split');
+    [train, validation] = all.split(valSplit, seed);
+  }
+  const metric = metricOf(f, all, validation !== undefined);
+  const reporter = new Reporter(io, f.bool('json'));
+  const core = await coreFor(backend, false);
+  const model = await createModel({
+    backend, ...(core ? { core } : {}), cell, ...(cell === 'rnn' ? { nonlinearity } : {}),
+    hiddenSize: hidden, numLayers: layers, seed,
+    inputSize: all.inputSize, outputSize: all.target === 'classes' ? all.targetSize : all.targetSize, input: 'dense',
+  });
+  const stop = stopSignals(io);
+  let bar: cliProgress.MultiBar | null = null;
+  try {
+    const wd = weightDecay !== undefined ? { weightDecay } : {};
+    const trainer = new Trainer(model, {
+      loss: all.lossSpec(),
+      optimizer: (optimizer === 'sgd' ? { name: 'sgd', lr, momentum, ...wd } : { name: optimizer, lr, ...wd }) as OptimizerSpec,
+      ...(clip > 0 ? { clipNorm: clip } : {}),
+      ...(clipValue !== undefined ? { clipValue } : {}),
+    });
+    const batches = Math.ceil(train.size / batchSize);
+    const total = batches * epochs;
+    const metricName = validation ? `val ${metric}` : metric === 'perplexity' ? 'perplexity' : 'train loss';
+    reporter.emit(
+      { type: 'header', command: 'fit', source: source.path, sequences: all.size, train: train.size, validation: validation?.size ?? 0, inputSize: all.inputSize, target: all.target, targetSize: all.targetSize, at: all.at, cell, hidden: model.config.hiddenSize, layers: model.config.numLayers, epochs, batchSize, batchesPerEpoch: batches, metric: metricName, parameters: model.numParameters },
+      `fit ${cell} on ${source.path}: ${all.size} sequences (${train.size} train, ${validation?.size ?? 0} validation), ${all.inputSize} input${all.inputSize === 1 ? '' : 's'} per step, ${all.target === 'classes' ? `${all.targetSize} classes` : `${all.targetSize} value${all.targetSize === 1 ? '' : 's'}`} at ${all.at === 'every' ? 'every step' : 'the last step'}; ${model.numParameters} parameters`,
+    );
+    let barState = { epoch: '1', loss: '-', val: '-' };
+    if (!f.bool('json') && io.tty && io.stream) {
+      bar = new cliProgress.MultiBar({
+        stream: io.stream, hideCursor: true, clearOnComplete: false, etaBuffer: 50, fps: 10,
+        format: `fit |{bar}| {value}/{total} | epoch {epoch}/${epochs} | loss {loss} | ${metricName} {val} | ETA {eta_formatted}`,
+        barCompleteChar: '\u2588', barIncompleteChar: '\u2591',
+      });
+    }
+    const progress = bar?.create(total, 0, barState) ?? null;
+    const log = (text: string): void => { if (bar) bar.log(text + '\n'); };
+    const ac = new AbortController();
+    const started = performance.now();
+    let lossSum = 0, lossN = 0;
+    const history = await fit(trainer, train, {
+      epochs, batchSize, seed, metric, signal: ac.signal,
+      ...(validation ? { validation } : {}),
+      ...(patience !== undefined ? { earlyStopping: { patience, minDelta } } : {}),
+      ...(checkpointPath !== undefined && every !== undefined ? {
+        checkpoint: {
+          every,
+          save: async (bytes: Uint8Array, at: { step: number; epoch: number }) => {
+            await saveSafetensors(checkpointPath, bytes);
+            const obj = { type: 'checkpoint', path: checkpointPath, step: at.step, epoch: at.epoch, bytes: bytes.length };
+            if (bar) log(`checkpoint ${checkpointPath} at step ${at.step}`);
+            else reporter.emit(obj, `checkpoint ${checkpointPath} at step ${at.step}`);
+          },
+        },
+      } : {}),
+      onBatchEnd: (e) => {
+        if (!e.skipped) { lossSum += e.loss; lossN++; }
+        if (progress) {
+          barState = { ...barState, epoch: String(e.epoch + 1), loss: lossN ? fmt(lossSum / lossN) : '-' };
+          progress.update(e.epoch * batches + e.batch + 1, barState);
+        }
+        if (stop.reason) ac.abort();
+      },
+      onEpochEnd: (l: EpochLog) => {
+        lossSum = 0; lossN = 0;
+        const done = (l.epoch + 1) * batches, elapsed = (performance.now() - started) / 1000;
+        const eta = done >= total ? 0 : elapsed / done * (total - done);
+        const obj = { type: 'epoch', epoch: l.epoch + 1, epochs, step: trainer.steps, total, loss: l.loss, ...(l.valLoss !== undefined ? { valLoss: l.valLoss } : {}), metric: metricName, value: l.metric, lr: l.lr, seconds: l.seconds, eta, paddingFraction: l.paddingFraction, skipped: l.skipped };
+        const text = `epoch ${l.epoch + 1}/${epochs}  loss ${fmt(l.loss)}${l.valLoss !== undefined ? `  val loss ${fmt(l.valLoss)}` : ''}${metricName.endsWith('loss') ? '' : `  ${metricName} ${fmt(l.metric)}`}  lr ${l.lr.toPrecision(3)}  ${l.seconds.toFixed(2)} s  padding ${(100 * l.paddingFraction).toFixed(1)}%`;
+        if (progress) {
+          barState = { ...barState, val: fmt(l.metric) };
+          progress.update(done, barState);
+          log(text);
+        } else reporter.emit(obj, text);
+      },
+      onEarlyStop: (e) => {
+        const text = `early stop after epoch ${e.epoch + 1}: no improvement of ${metricName} for ${patience} epoch${patience === 1 ? '' : 's'}; keeping epoch ${e.bestEpoch + 1} (${fmt(e.best)})`;
+        if (bar) log(text); else reporter.emit({ type: 'early-stop', epoch: e.epoch + 1, bestEpoch: e.bestEpoch + 1, best: e.best }, text);
+      },
+    });
+    if (bar) { bar.update(); bar.stop(); bar = null; }
+    if (checkpointPath !== undefined) await saveCheckpoint(checkpointPath, trainer, { info: { fit: { epochs: history.epochs.length, metric } } });
+    if (savePath !== undefined) await saveModel(model, savePath, { unrolled_fit: JSON.stringify({ source: source.path, target: all.target, at: all.at, epochs: history.epochs.length, bestEpoch: history.bestEpoch + 1 }) });
+    if (history.aborted) {
+      reporter.emit({ type: 'interrupted', reason: stop.reason, step: trainer.steps }, `interrupted at step ${trainer.steps}${checkpointPath ? ` (checkpoint ${checkpointPath})` : ''}`);
+      return stop.reason === 'EPIPE' ? EXIT_CLOSED : 130;
+    }
+    const best = history.epochs[history.bestEpoch];
+    reporter.emit(
+      { type: 'done', epochs: history.epochs.length, steps: history.steps, stoppedEarly: history.stoppedEarly, bestEpoch: history.bestEpoch + 1, metric: metricName, best: best?.metric, ...(savePath ? { saved: savePath } : {}), ...(checkpointPath ? { checkpoint: checkpointPath } : {}) },
+      `done: ${history.epochs.length} epoch${history.epochs.length === 1 ? '' : 's'}, ${history.steps} steps; best ${metricName} ${fmt(best?.metric ?? NaN)} at epoch ${history.bestEpoch + 1}${savePath ? `; model saved to ${savePath}` : ''}`,
+    );
+    return 0;
+  } finally {
+    if (bar) bar.stop();
+    stop.dispose();
+    model.dispose();
+  }
+}
+
+/** `unrolled eval FILE --csv DATA` / `--jsonl DATA`: evaluate() of a model file or any checkpoint. */
+export async function evalFileCommand(f: Flags, modelPath: string, source: { path: string; options: SequenceFileOptions }, io: CliIO): Promise<number> {
+  const backend = f.has('backend') ? f.choice<'wasm' | 'js'>('backend') : 'wasm';
+  const batchSize = f.int('batch', 32);
+  for (const flag of ['text', 'batches', 'seed'] as const) if (f.has(flag)) f.fail(`--${flag} is for a text or a task; the sequences of ${source.path} are evaluated once each`, `--${flag}`);
+  const data = await readData('eval', source.path, source.options);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFileBytes(modelPath);
+  } catch (e) {
+    if (e instanceof FileError) throw new UsageError(`eval: ${e.message}`);
+    throw e;
+  }
+  const core = await coreFor(backend, false);
+  const opts = { backend, ...(core ? { core } : {}) };
+  let model: Model;
+  let step: number | null = null;
+  if (decodeSafetensors(bytes).metadata.format === CHECKPOINT_FORMAT) {
+    const r = await restoreCheckpoint(bytes, opts);
+    r.trainer.dispose();
+    model = r.model;
+    step = r.extra.step;
+  } else {
+    model = await modelFromSafetensors(bytes, opts);
+  }
+  try {
+    const c = model.config;
+    if (c.input !== 'dense' || c.inputSize !== data.inputSize) f.fail(`${modelPath} reads ${c.input === 'dense' ? `${c.inputSize} inputs per step` : 'token ids'}, the data has ${data.inputSize} per step`);
+    if (data.target === 'values' && c.outputSize !== data.targetSize) f.fail(`${modelPath} predicts ${c.outputSize} values, the data has ${data.targetSize} per target`);
+    if (data.target === 'classes' && data.targetSize > c.outputSize) f.fail(`${modelPath} predicts ${c.outputSize} classes, the data has labels up to ${data.targetSize - 1}`);
+    const metrics: MetricName[] = data.target === 'classes' ? ['accuracy', 'perplexity'] : ['mae'];
+    const r = evaluate(model, data, { metrics, batchSize });
+    const reporter = new Reporter(io, f.bool('json'));
+    const shown = data.target === 'classes' ? `cross-entropy ${fmt(r.loss)}, accuracy ${(100 * r.accuracy!).toFixed(2)}%, perplexity ${fmt(r.perplexity!, 3)}` : `MSE ${fmt(r.loss)}, MAE ${fmt(r.mae!)}`;
+    reporter.emit({ type: 'eval', source: source.path, ...(step !== null ? { step } : {}), ...r }, `${source.path}: ${r.sequences} sequences, ${shown}`);
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}
