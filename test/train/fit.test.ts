@@ -108,6 +108,25 @@ describe('fit', () => {
     expect(h.epochs[h.bestEpoch].metric).toBe(Math.max(...h.epochs.map((e) => e.metric)));
   });
 
+  it('token input, a class at every step: predicting the previous token is learnt (perplexity falls towards 1)', async () => {
+    const rng = new Rng(8);
+    const examples: SequenceExample[] = Array.from({ length: 200 }, () => {
+      const x = Array.from({ length: 3 + rng.int(15) }, () => rng.int(5));
+      return { x, y: x.map((_, t) => (t === 0 ? 0 : x[t - 1])) };
+    });
+    const data = new SequenceDataset(examples, { input: 'tokens', inputSize: 5, target: 'classes', targetSize: 5 });
+    const [train, val] = data.split(0.2, 3);
+    const m = await makeModel('wasm', { cell: 'gru', input: 'tokens', inputSize: 5, hiddenSize: 16, outputSize: 5, seed: 2 });
+    const t = new Trainer(m, { loss: data.lossSpec(), optimizer: { name: 'adam', lr: 0.03 } });
+    const before = evaluate(m, val, { metrics: ['perplexity'] }).perplexity!;
+    const h = await fit(t, train, { epochs: 10, batchSize: 16, validation: val, metric: 'perplexity' });
+    const after = evaluate(m, val, { metrics: ['perplexity', 'accuracy'] });
+    expect(before).toBeGreaterThan(4);
+    expect(after.perplexity!).toBeLessThan(1.6);
+    expect(after.accuracy!).toBeGreaterThan(0.85);
+    expect(h.epochs[h.bestEpoch].metric).toBe(Math.min(...h.epochs.map((e) => e.metric)));
+  });
+
   it('evaluate agrees with the loss the model computes for the same batch', async () => {
     for (const data of [sineData(12, 3), signData(12, 3)]) {
       const m = data.target === 'values' ? await sineModel(2) : await signModel(2);
