@@ -22,7 +22,7 @@ try {
   let seed = 1;
   const piece = () => {
     let s = '';
-    while (s.length < 1 << 20) { seed = (seed * 1103515245 + 12345) >>> 0; s += words[seed % words.length] + ' '; }
+    while (s.length < 1 << 20) { seed = (seed * 1103515245 + 12345) >>> 0; s += `${words[seed % words.length]} `; }
     return s;
   };
   const out = createWriteStream(path);

@@ -3,7 +3,7 @@
 // `unrolled eval MODEL --csv/--jsonl FILE`, evaluate() of a saved model or checkpoint on such a file.
 import cliProgress from 'cli-progress';
 import { createModel } from '../create.js';
-import { SequenceDataset } from '../data/dataset.js';
+import type { SequenceDataset } from '../data/dataset.js';
 import { DataError, FileError } from '../errors.js';
 import type { Model } from '../model/model.js';
 import { decodeSafetensors } from '../model/safetensors.js';
@@ -169,7 +169,7 @@ export async function fitCommand(args: string[], io: CliIO): Promise<number> {
       });
     }
     const progress = bar?.create(total, 0, barState) ?? null;
-    const log = (text: string): void => { if (bar) bar.log(text + '\n'); };
+    const log = (text: string): void => { if (bar) bar.log(`${text}\n`); };
     const ac = new AbortController();
     const started = performance.now();
     let lossSum = 0, lossN = 0;

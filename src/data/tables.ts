@@ -106,7 +106,7 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 function parseNumber(text: string, r: Resolved, line: number, column: number | undefined, what: string): number {
   const s = text.trim();
   if (!NUMBER.test(s)) {
-    throw new DataError(r.source, line, column, `${what}: expected a number, got ${s === '' ? 'an empty field' : JSON.stringify(s.length > 30 ? s.slice(0, 30) + '…' : s)}`);
+    throw new DataError(r.source, line, column, `${what}: expected a number, got ${s === '' ? 'an empty field' : JSON.stringify(s.length > 30 ? `${s.slice(0, 30)}…` : s)}`);
   }
   const v = Number(s);
   if (!Number.isFinite(v) || Math.abs(v) > 3.4028234663852886e38) throw new DataError(r.source, line, column, `${what}: ${s} is outside the float32 range`);
@@ -160,9 +160,9 @@ interface Step { id: string; x: number[]; y: number[]; line: number }
 function group(steps: Iterable<Step>, r: Resolved): SequenceDataset {
   const groups = new Map<string, Step[]>();
   for (const s of steps) {
-    let g = groups.get(s.id);
-    if (!g) groups.set(s.id, g = []);
-    g.push(s);
+    const g = groups.get(s.id);
+    if (g) g.push(s);
+    else groups.set(s.id, [s]);
   }
   const examples: SequenceExample[] = [];
   for (const g of groups.values()) {

@@ -8,7 +8,7 @@ import { fileError } from './files.js';
 /** A file as a ByteSource; close() closes its handle. */
 export async function fileSource(path: string): Promise<ByteSource> {
   if (typeof path !== 'string' || path === '' || path.includes('\0')) throw new InvalidArgumentError('path', 'a non-empty file path', describe(path));
-  let handle;
+  let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(path, 'r');
   } catch (e) {

@@ -18,7 +18,7 @@ for (let i = 0; i < 240; i++) {
   lines.push([xs.reduce((a, b) => a + b, 0) > 0 ? 1 : 0, ...xs].join(','));
 }
 const CSV = tmp.path('sign.csv');
-writeFileSync(CSV, lines.join('\n') + '\n');
+writeFileSync(CSV, `${lines.join('\n')}\n`);
 // grouped rows: sine segments, predict the next value at every step
 const GROUPED = tmp.path('sine.csv');
 const rows = ['id,x,y'];

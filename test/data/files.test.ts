@@ -29,7 +29,7 @@ function dataError(f: () => unknown): DataError {
 describe('CSV and JSON Lines', () => {
   it('CSV, one labelled sequence per line with ragged lengths, round-trips into batches', () => {
     const { x, label } = ragged(30, 1);
-    const text = x.map((s, i) => [label[i], ...s].join(',')).join('\r\n') + '\n\n';
+    const text = `${x.map((s, i) => [label[i], ...s].join(',')).join('\r\n')}\n\n`;
     const d = parseCsv(text, { task: 'classification' });
     expect(d.size).toBe(30);
     expect(d.targetSize).toBe(Math.max(...label) + 1);

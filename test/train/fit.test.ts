@@ -168,7 +168,7 @@ describe('fit', () => {
         onBatchEnd: (e) => { lrs.push(e.lr); },
       });
       const want = unit === 'epoch' ? [0, 0, 0, 1, 1, 1, 2, 2, 2].map((k) => 0.1 * 0.5 ** k) : [0, 1, 2, 3, 4, 5, 6, 7, 8].map((k) => 0.1 * 0.5 ** k);
-      lrs.forEach((lr, i) => expect(lr).toBeCloseTo(want[i], 12));
+      lrs.forEach((lr, i) => { expect(lr).toBeCloseTo(want[i], 12); });
       expect(h.epochs.map((e) => e.lr)).toEqual([lrs[0], lrs[3], lrs[6]]);
       expect(t.baseLr).toBe(0.1);
     }
