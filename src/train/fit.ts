@@ -27,11 +27,17 @@ export interface EarlyStoppingOptions {
   restoreBestWeights?: boolean;
 }
 
+/** Where fit stands: `batch` batches of epoch `epoch` are done (what `start` takes to resume). */
+export interface FitPosition { epoch: number; batch: number }
+
 export interface CheckpointHook {
-  /** Updates between checkpoints. */
+  /** Updates between checkpoints (counted by trainer.steps). */
   every: number;
-  /** Receives checkpointToSafetensors(trainer) bytes; awaited before training goes on. */
-  save: (bytes: Uint8Array, at: { step: number; epoch: number; batch: number }) => void | Promise<void>;
+  /**
+   * Receives checkpointToSafetensors(trainer) bytes, whose info holds { fit: { epoch, batch, step } }
+   * (restoreCheckpoint's extra.info); awaited before training goes on.
+   */
+  save: (bytes: Uint8Array, at: FitPosition & { step: number }) => void | Promise<void>;
 }
 
 export interface BatchEndEvent { epoch: number; batch: number; batches: number; step: number; loss: number; lr: number; skipped: boolean }
@@ -82,6 +88,13 @@ export interface FitOptions {
   onEarlyStop?: (e: EarlyStopEvent) => void | Promise<void>;
   /** Stops at the next batch boundary; fit then resolves with aborted: true. */
   signal?: AbortSignal;
+  /**
+   * Resume from a checkpoint's position (its info.fit, or a CheckpointHook's `at`): epochs and
+   * batches before it are skipped, and the batches after it are those an uninterrupted run with
+   * the same seed would draw. Early-stopping state and the losses of the skipped part of the epoch
+   * are not carried over.
+   */
+  start?: FitPosition;
 }
 
 export interface History {
@@ -95,7 +108,7 @@ export interface History {
 }
 
 const KEYS = ['epochs', 'batchSize', 'shuffle', 'bucket', 'bucketBatches', 'seed', 'validation', 'metric', 'earlyStopping',
-  'schedule', 'scheduleUnit', 'checkpoint', 'onBatchEnd', 'onEpochEnd', 'onValidation', 'onEarlyStop', 'signal'];
+  'schedule', 'scheduleUnit', 'checkpoint', 'onBatchEnd', 'onEpochEnd', 'onValidation', 'onEarlyStop', 'signal', 'start'];
 const OPAQUE = ['validation', 'checkpoint', 'onBatchEnd', 'onEpochEnd', 'onValidation', 'onEarlyStop', 'signal'];
 const CALLBACKS = ['onBatchEnd', 'onEpochEnd', 'onValidation', 'onEarlyStop'] as const;
 
@@ -141,8 +154,8 @@ export async function fit(trainer: Trainer, data: SequenceDataset, options: FitO
     throw new ConfigError('options.signal', 'an AbortSignal', describe(signal));
   }
 
+  const start = readStart(o.start, epochs);
   const model = trainer.model;
-  const rng = new Rng(seed);
   const base = trainer.baseLr;
   const maximize = early ? early.mode === 'max' : higherIsBetter(metric);
   const history: History = { epochs: [], stoppedEarly: false, bestEpoch: -1, aborted: false, steps: 0 };
@@ -152,15 +165,19 @@ export async function fit(trainer: Trainer, data: SequenceDataset, options: FitO
   const call = async <E>(f: Callback | undefined, e: E): Promise<void> => { if (f) await (f as (e: E) => void | Promise<void>)(e); };
 
   try {
-    for (let epoch = 0; epoch < epochs; epoch++) {
+    const perEpoch = Math.ceil(data.size / batchSize);
+    for (let epoch = start.epoch; epoch < epochs; epoch++) {
       const started = now();
-      if (schedule) trainer.baseLr = base * schedule(unit === 'epoch' ? epoch : history.steps);
+      const first = epoch === start.epoch ? start.batch : 0;
+      // the steps of the schedule count batches by position, so that a resumed run continues it
+      if (schedule) trainer.baseLr = base * schedule(unit === 'epoch' ? epoch : epoch * perEpoch + first);
       const lr = trainer.lr;
-      const batches = planBatches(data.lengths, batchSize, { shuffle, bucket, bucketBatches, seed: rng });
+      // each epoch's order depends only on (seed, epoch): a run resumed at any epoch draws the same batches
+      const batches = planBatches(data.lengths, batchSize, { shuffle, bucket, bucketBatches, seed: new Rng((seed + Math.imul(epoch, 0x9e3779b9)) >>> 0) });
       let lossSum = 0, rows = 0, skipped = 0;
-      for (let i = 0; i < batches.length; i++) {
+      for (let i = first; i < batches.length; i++) {
         if (signal?.aborted) { history.aborted = true; return history; }
-        if (schedule && unit === 'step') trainer.baseLr = base * schedule(history.steps);
+        if (schedule && unit === 'step') trainer.baseLr = base * schedule(epoch * perEpoch + i);
         const batch = data.batch(batches[i]);
         const r = trainer.step(batch);
         if (r.skipped) skipped++;
@@ -171,8 +188,15 @@ export async function fit(trainer: Trainer, data: SequenceDataset, options: FitO
           lossSum += perRow * batch.lossRows; rows += batch.lossRows;
         }
         await call(callbacks.onBatchEnd, { epoch, batch: i, batches: batches.length, step: trainer.steps, loss: r.loss, lr: r.lr, skipped: r.skipped } satisfies BatchEndEvent);
-        if (checkpoint && !r.skipped && history.steps % checkpoint.every === 0) {
-          await checkpoint.save(checkpointToSafetensors(trainer, { info: { fit: { epoch, batch: i, step: trainer.steps } } }), { step: trainer.steps, epoch, batch: i });
+        if (checkpoint && !r.skipped && trainer.steps % checkpoint.every === 0) {
+          const at = { epoch, batch: i + 1, step: trainer.steps };
+          // the file keeps the trainer's own base rate, not this fit's scheduled one, so that a
+          // resumed fit scales the same base again
+          const scheduled = trainer.baseLr;
+          trainer.baseLr = base;
+          let bytes: Uint8Array;
+          try { bytes = checkpointToSafetensors(trainer, { info: { fit: at } }); } finally { trainer.baseLr = scheduled; }
+          await checkpoint.save(bytes, at);
         }
         await yieldToEventLoop();
       }
@@ -226,6 +250,17 @@ function readEarlyStopping(v: unknown, metric: MetricName): { patience: number; 
   if (mode !== 'min' && mode !== 'max' && mode !== 'auto') throw new ConfigError('options.earlyStopping.mode', '"min", "max" or "auto"', describe(mode));
   const restore = bool('options.earlyStopping.restoreBestWeights', e.restoreBestWeights, true);
   return { patience, minDelta, mode: mode === 'auto' ? (higherIsBetter(metric) ? 'max' : 'min') : mode, restore };
+}
+
+function readStart(v: unknown, epochs: number): FitPosition {
+  if (v === undefined) return { epoch: 0, batch: 0 };
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError('options.start', 'an object { epoch, batch }', describe(v));
+  const s = v as Record<string, unknown>;
+  checkKeys('options.start', s, ['epoch', 'batch', 'step']);
+  const epoch = checkNumber('options.start.epoch', s.epoch, DOMAINS.epoch);
+  const batch = checkNumber('options.start.batch', s.batch, DOMAINS.position);
+  if (epoch >= epochs) throw new ConfigError('options.start.epoch', `an epoch below options.epochs (${epochs})`, String(epoch));
+  return { epoch, batch };
 }
 
 function readCheckpoint(v: unknown): CheckpointHook | null {

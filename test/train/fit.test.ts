@@ -185,10 +185,30 @@ describe('fit', () => {
       onBatchEnd: (e) => { hashes.set(e.step, hash(m)); },
     });
     expect(saved.map((s) => s.step)).toEqual([4, 8, 12]);
-    expect(saved.map((s) => [s.epoch, s.batch])).toEqual([[0, 3], [1, 2], [2, 1]]);
+    expect(saved.map((s) => [s.epoch, s.batch])).toEqual([[0, 4], [1, 3], [2, 2]]); // batches of the epoch done
     const r = await restoreCheckpoint(saved[2].bytes, { backend: 'wasm' });
     expect(r.trainer.steps).toBe(12);
     expect(hash(r.model)).toBe(hashes.get(12));
+  });
+
+  it('resuming from a checkpoint at its position continues exactly as the run that never stopped', async () => {
+    const [train, val] = sineData(50, 6).split(0.2, 1);
+    const options = { epochs: 4, batchSize: 8, validation: val, schedule: { kind: 'exponential', gamma: 0.9 }, scheduleUnit: 'step' } as const;
+    const m = await sineModel();
+    const t = new Trainer(m, { loss: train.lossSpec(), optimizer: { name: 'adam', lr: 0.01 } });
+    const saved: Uint8Array[] = [];
+    const full = await fit(t, train, { ...options, checkpoint: { every: 7, save: (bytes) => { saved.push(bytes); } } });
+    for (const bytes of [saved[0], saved[1]]) {
+      const r = await restoreCheckpoint(bytes, { backend: 'wasm' });
+      const at = (r.extra.info as { fit: { epoch: number; batch: number; step: number } }).fit;
+      const resumed = await fit(r.trainer, train, { ...options, start: at });
+      expect(hash(r.model)).toBe(hash(m));
+      expect(r.trainer.steps).toBe(t.steps);
+      expect(resumed.epochs.at(-1)!.valLoss).toBe(full.epochs.at(-1)!.valLoss);
+      r.trainer.dispose();
+      r.model.dispose();
+    }
+    await expect(fit(t, train, { ...options, start: { epoch: 4, batch: 0 } })).rejects.toThrow(/options.start.epoch/);
   });
 
   it('an AbortSignal stops at the next batch boundary', async () => {
