@@ -8,7 +8,7 @@ export type { InitOption, InitSpec, WeightScheme } from './model/init.js';
 export { Rng } from './model/rng.js';
 export { Trainer, type TrainerOptions, type StepResult, type StreamChunk, type CarriedState } from './train/trainer.js';
 export { makeSchedule, type ScheduleSpec, type Schedule } from './train/schedules.js';
-export { fit, type FitOptions, type History, type EpochLog, type EarlyStoppingOptions, type CheckpointHook, type BatchEndEvent, type ValidationEvent, type EarlyStopEvent } from './train/fit.js';
+export { fit, type FitOptions, type History, type EpochLog, type EarlyStoppingOptions, type CheckpointHook, type BatchEndEvent, type ValidationEvent, type EarlyStopEvent, type FitPosition } from './train/fit.js';
 export { evaluate, type EvaluateOptions, type EvaluateResult, type MetricName } from './train/metrics.js';
 export { resolveOptimizer, type OptimizerSpec, type OptimizerName } from './train/optimizers.js';
 export { rtrlGradients, RTRL_MAX_SENSITIVITY_FLOATS, type RtrlResult } from './train/rtrl.js';
