@@ -97,7 +97,7 @@ export const DOMAINS = d({
   // ── fit (src/train/fit.ts) and data files
   epochs: { integer: true, min: 1, max: MAX_COUNT, doc: 'passes over the training set of fit' },
   patience: { integer: true, min: 0, max: MAX_COUNT, doc: 'epochs without improvement before early stopping' },
-  minDelta: { min: 0, doc: 'smallest change of the monitored value that counts as an improvement' },
+  minDelta: { min: 0, max: 3.4028234663852886e38, doc: 'smallest change of the monitored value that counts as an improvement (float32 range)' },
   checkpointEvery: { integer: true, min: 1, max: MAX_COUNT, doc: 'updates between checkpoints of fit' },
   bucketBatches: { integer: true, min: 1, max: MAX_COUNT, doc: 'batches per pool that bucketed batching sorts by length' },
   chunkBytes: { integer: true, min: 4, max: 2 ** 30, doc: 'bytes read at a time from a streamed text file or Blob' },
