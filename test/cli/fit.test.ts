@@ -66,6 +66,23 @@ describe('unrolled fit', () => {
     expect(e.json[0].mae).toBeGreaterThan(0);
   });
 
+  it('JSON Lines with per-step targets (two features per step), and eval of the result', async () => {
+    const path = tmp.path('pairs.jsonl');
+    const r2 = new Rng(4);
+    writeFileSync(path, Array.from({ length: 80 }, () => {
+      const x = Array.from({ length: 3 + r2.int(8) }, () => [r2.uniform(-1, 1), r2.uniform(-1, 1)]);
+      return JSON.stringify({ x, y: x.map(([a, b]) => a * b) });
+    }).join('\n'));
+    const model = tmp.path('pairs.safetensors');
+    const r = await run(['fit', '--jsonl', path, '--epochs', '3', '--hidden', '8', '--metric', 'mae', '--save', model, '--json']);
+    expect(r.code, r.err.join('\n')).toBe(0);
+    expect(r.json[0]).toMatchObject({ inputSize: 2, target: 'values', targetSize: 1, at: 'every', metric: 'val mae' });
+    expect(r.json.filter((l) => l.type === 'epoch')).toHaveLength(3);
+    const e = await run(['eval', model, '--jsonl', path, '--json']);
+    expect(e.code, e.err.join('\n')).toBe(0);
+    expect(e.json[0]).toMatchObject({ type: 'eval', sequences: 80 });
+  });
+
   it('on a terminal: a progress bar with the epoch, loss, validation metric and ETA', async () => {
     const term = fakeTerminal();
     const r = await run(['fit', '--csv', CSV, '--target', 'classes', '--epochs', '2', '--hidden', '4'], { tty: true, stream: term.stream });
