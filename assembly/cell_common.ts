@@ -1,6 +1,7 @@
 // The parts every cell shares: the input side of the unroll, done for all T steps at once.
 import { pack_panels, fill_rows, fill_rows2, col_sums_acc } from "./gemm";
 import { gemm_packed } from "./pool";
+import { id_ok, refuse_id } from "./status";
 
 // flags passed to every cell kernel
 export const FLAG_TOKENS: i32 = 1; // x holds class ids [T,B] (as f32) instead of dense rows [T,B,I]
@@ -8,7 +9,8 @@ export const FLAG_RELU: i32 = 2;   // RNN only: relu instead of tanh
 
 // Shape: out[TB, GH] = X[TB, I]·W_ihᵀ + b1 (+ b2), W_ihᵀ [I, GH] packed in panels
 // (wihTransposedPacked).
-// Token input gathers row `id` of W_ihᵀ: the one-hot product without the one-hot matrix.
+// Token input gathers row `id` of W_ihᵀ: the one-hot product without the one-hot matrix. An id
+// outside [0, I) would gather from beyond W_ihᵀ: its row keeps the biases alone and is counted.
 export function input_projection(
   TB: i32, I: i32, GH: i32, x: usize, flags: i32, wihTransposedPacked: usize, b1: usize, b2: usize,
   out: usize,
@@ -18,7 +20,9 @@ export function input_projection(
   if (flags & FLAG_TOKENS) {
     const NP = (GH + 7) >> 3;
     for (let r = 0; r < TB; r++) {
-      const id = <i32>load<f32>(x + <usize>r * 4);
+      const v = load<f32>(x + <usize>r * 4);
+      if (!id_ok(v, I)) { refuse_id(); continue; }
+      const id = <i32>v;
       const dst = out + <usize>(r * GH) * 4;
       for (let p = 0; p < NP; p++) {
         // row `id` of panel p: 8 contiguous floats
@@ -46,9 +50,11 @@ export function input_backward(
 ): void {
   col_sums_acc(TB, GH, dA, dbih);
   if (flags & FLAG_TOKENS) {
-    // one-hot: column `id` of dW_ih receives the row of δA
+    // one-hot: column `id` of dW_ih receives the row of δA (a refused id would write beyond it)
     for (let r = 0; r < TB; r++) {
-      const id = <i32>load<f32>(x + <usize>r * 4);
+      const v = load<f32>(x + <usize>r * 4);
+      if (!id_ok(v, I)) { refuse_id(); continue; }
+      const id = <i32>v;
       const drow = dA + <usize>(r * GH) * 4;
       for (let g = 0; g < GH; g++) {
         const p = dwih + <usize>(g * I + id) * 4;

@@ -87,6 +87,15 @@ export { head_forward, head_backward } from "./head";
 // loss (f64); writes d loss/d prediction unless that pointer is 0.
 export { softmax_xent, mse } from "./loss";
 
+// # Refused ids
+// The kernels that index a row by id check each id first: x with FLAG_TOKENS in the cells'
+// forward and backward against [0, I), the targets of softmax_xent against [0, O). A row whose
+// id is not an integer in that range is skipped (nothing is read or written for it: its input
+// projection keeps the biases alone, its dW_ih column gets nothing, its loss row counts as
+// weight 0) and counted. Hosts check the count after those kernels and treat anything but 0 as
+// an error: the results are meaningless, but no memory outside the arguments was touched.
+export { take_id_errors } from "./status";
+
 // # Clipping and optimizers
 // Over n floats: p parameters, g gradients and the moments are parallel arrays (the whole
 // parameter block in one call).

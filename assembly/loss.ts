@@ -3,17 +3,23 @@
 // 1 for a sum, chosen by the caller who knows the count. Returns the loss as f64 and, unless
 // the gradient pointer is 0, writes ∂loss/∂prediction.
 import { exp_scalar } from "./activations";
+import { id_ok, refuse_id } from "./status";
 
 // Shape: logits [R,O], targets [R] (class ids stored as f32), dlogits [R,O]
 //   loss = scale · Σ_r w_r · (logsumexp(logits_r) − logits_r[target_r])
 //   dlogits_r = scale · w_r · (softmax(logits_r) − onehot(target_r))
+// A target outside [0, O) would read beyond its row: the row counts as weight 0 and is counted
+// by take_id_errors().
 export function softmax_xent(R: i32, O: i32, logits: usize, targets: usize, weights: usize, scale: f32, dlogits: usize): f64 {
   let total: f64 = 0;
   for (let r = 0; r < R; r++) {
     const row = logits + <usize>(r * O) * 4;
     const drow = dlogits + <usize>(r * O) * 4;
     const w: f32 = weights ? load<f32>(weights + <usize>r * 4) : 1;
-    if (w == 0) {
+    const t = load<f32>(targets + <usize>r * 4);
+    const bad = w != 0 && !id_ok(t, O);
+    if (bad) refuse_id();
+    if (w == 0 || bad) {
       if (dlogits) memory.fill(drow, 0, <usize>O * 4);
       continue;
     }
@@ -21,7 +27,7 @@ export function softmax_xent(R: i32, O: i32, logits: usize, targets: usize, weig
     for (let o = 1; o < O; o++) mx = max(mx, load<f32>(row + <usize>o * 4));
     let sum: f32 = 0;
     for (let o = 0; o < O; o++) sum += exp_scalar(load<f32>(row + <usize>o * 4) - mx);
-    const target = <i32>load<f32>(targets + <usize>r * 4);
+    const target = <i32>t;
     const lse = <f64>mx + Math.log(<f64>sum);
     total += <f64>w * (lse - <f64>load<f32>(row + <usize>target * 4));
     if (dlogits) {

@@ -326,7 +326,9 @@ void UNROLLED_FN(head_backward)(int32_t R, int32_t H, int32_t O, unrolled_ptr h,
 
 /* Shape: logits [R,O], targets [R] (class ids stored as f32), dlogits [R,O]
  *   loss = scale · Σ_r w_r · (logsumexp(logits_r) − logits_r[target_r])
- *   dlogits_r = scale · w_r · (softmax(logits_r) − onehot(target_r)) */
+ *   dlogits_r = scale · w_r · (softmax(logits_r) − onehot(target_r))
+ * A target outside [0, O) would read beyond its row: the row counts as weight 0 and is counted
+ * by take_id_errors(). */
 double UNROLLED_FN(softmax_xent)(int32_t R, int32_t O, unrolled_ptr logits, unrolled_ptr targets,
                                  unrolled_ptr weights, float scale, unrolled_ptr dlogits);
 
@@ -334,6 +336,23 @@ double UNROLLED_FN(softmax_xent)(int32_t R, int32_t O, unrolled_ptr logits, unro
  *   loss = scale · Σ_r w_r · Σ_o (pred − target)²;  dpred = 2 · scale · w_r · (pred − target) */
 double UNROLLED_FN(mse)(int32_t R, int32_t O, unrolled_ptr pred, unrolled_ptr targets,
                         unrolled_ptr weights, float scale, unrolled_ptr dpred);
+
+/* ---------------------------------------------------------------------------------------------
+ * Refused ids (assembly/status.ts).
+ * The kernels that index a row by id check each id first: x with FLAG_TOKENS in the cells'
+ * forward and backward against [0, I), the targets of softmax_xent against [0, O). A row whose
+ * id is not an integer in that range is skipped (nothing is read or written for it: its input
+ * projection keeps the biases alone, its dW_ih column gets nothing, its loss row counts as
+ * weight 0) and counted. Hosts check the count after those kernels and treat anything but 0 as
+ * an error: the results are meaningless, but no memory outside the arguments was touched.
+ * --------------------------------------------------------------------------------------------- */
+
+/* Returns how many ids the kernels refused since the last call (0 = none), and resets the count:
+ * ids of x with FLAG_TOKENS outside [0, I) in the cells' forward and backward, and targets
+ * outside [0, O) in softmax_xent. Call it after those kernels; any count other than 0 means
+ * their results are meaningless (the rows were skipped), though no memory outside their
+ * arguments was touched. */
+int32_t UNROLLED_FN(take_id_errors)(void);
 
 /* ---------------------------------------------------------------------------------------------
  * Clipping and optimizers (assembly/optim.ts).
@@ -536,6 +555,9 @@ extern double (*unrolled_Z_softmax_xentZ_diiiiifi)(
 extern double (*unrolled_Z_mseZ_diiiiifi)(
     uint32_t R, uint32_t O, uint32_t pred, uint32_t targets, uint32_t weights, float scale,
     uint32_t dpred);
+
+/* Refused ids */
+extern uint32_t (*unrolled_Z_take_id_errorsZ_iv)(void);
 
 /* Clipping and optimizers */
 extern double (*unrolled_Z_sum_squaresZ_dii)(uint32_t n, uint32_t g);

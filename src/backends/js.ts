@@ -11,6 +11,9 @@ import { FLAG_RELU, FLAG_TOKENS, type Kernels, type Off } from './kernels.js';
 
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 
+/** An id stored as a float: an integer in [0, n) (the same test as the Wasm core's). */
+const idOk = (v: number, n: number): boolean => v >= 0 && v < n && Number.isInteger(v);
+
 export class JsKernels implements Kernels {
   readonly name = 'js' as const;
   readonly memory: JsMemory;
@@ -21,7 +24,22 @@ export class JsKernels implements Kernels {
     this.memory = new JsMemory(dtype);
   }
 
+  // ids refused by the gathers, as the Wasm core counts them (takeIdErrors)
+  private refused = 0;
+
   private get f() { return this.memory.f; }
+
+  takeIdErrors(): number {
+    const n = this.refused;
+    this.refused = 0;
+    return n;
+  }
+
+  /** Counts the rows of ids x [R] outside [0, n): each kernel that gathers by id counts once. */
+  private countRefused(x: Off, R: number, n: number): void {
+    const f = this.f;
+    for (let r = 0; r < R; r++) if (!idOk(f[x + r], n)) this.refused++;
+  }
 
   packedSize(K: number, N: number): number { return K * N; }
 
@@ -48,7 +66,10 @@ export class JsKernels implements Kernels {
   /** (x_r·W_ihᵀ)[g] for loss row r = t·B + b: a dot product, or for ids the one-hot's pick */
   private inputTerm(flags: number, x: Off, wihTransposedPacked: Off, I: number, G: number, r: number, g: number): number {
     const f = this.f;
-    if (flags & FLAG_TOKENS) return f[wihTransposedPacked + f[x + r] * G + g];
+    if (flags & FLAG_TOKENS) {
+      const id = f[x + r];
+      return idOk(id, I) ? f[wihTransposedPacked + id * G + g] : 0; // a refused id: the row keeps its biases alone
+    }
     return this.dotT(x + r * I, wihTransposedPacked, I, G, g);
   }
 
@@ -60,13 +81,14 @@ export class JsKernels implements Kernels {
   private weightGradients(T: number, B: number, I: number, H: number, G: number, flags: number,
     x: Off, wihPacked: Off, hs: Off, dA: Off, dR: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off): void {
     const f = this.f;
+    if (flags & FLAG_TOKENS) this.countRefused(x, T * B, I);
     for (let r = 0; r < T * B; r++) {
       const hprev = hs + r * H; // hs rows are shifted by one step: row r of hs is h_{t−1} for row r of δ
       for (let g = 0; g < G; g++) {
         const da = f[dA + r * G + g], dr = f[dR + r * G + g];
         f[dbih + g] += da;
         f[dbhh + g] += dr;
-        if (flags & FLAG_TOKENS) f[dwih + g * I + f[x + r]] += da;
+        if (flags & FLAG_TOKENS) { const id = f[x + r]; if (idOk(id, I)) f[dwih + g * I + id] += da; }
         else for (let k = 0; k < I; k++) f[dwih + g * I + k] += da * f[x + r * I + k];
         for (let k = 0; k < H; k++) f[dwhh + g * H + k] += dr * f[hprev + k];
       }
@@ -116,6 +138,7 @@ export class JsKernels implements Kernels {
   rnnForward(T: number, B: number, I: number, H: number, flags: number,
     x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off, bih: Off, bhh: Off, mask: Off, hs: Off): void {
     const f = this.f;
+    if (flags & FLAG_TOKENS) this.countRefused(x, T * B, I);
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
         const prev = hs + (t * B + b) * H, cur = hs + ((t + 1) * B + b) * H;
@@ -159,6 +182,7 @@ export class JsKernels implements Kernels {
   lstmForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off,
     bih: Off, bhh: Off, mask: Off, hs: Off, cs: Off, gates: Off): void {
     const f = this.f;
+    if (flags & FLAG_TOKENS) this.countRefused(x, T * B, I);
     const G = 4 * H;
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
@@ -221,6 +245,7 @@ export class JsKernels implements Kernels {
   gruForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off,
     bih: Off, bhh: Off, mask: Off, hs: Off, gates: Off, rn: Off, _scratch: Off): void {
     const f = this.f;
+    if (flags & FLAG_TOKENS) this.countRefused(x, T * B, I);
     const G = 3 * H;
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
@@ -314,12 +339,14 @@ export class JsKernels implements Kernels {
     for (let r = 0; r < R; r++) {
       const w = weights ? f[weights + r] : 1;
       const row = logits + r * O;
-      if (w === 0) { if (dlogits) f.fill(0, dlogits + r * O, dlogits + (r + 1) * O); continue; }
+      const target = f[targets + r];
+      const bad = w !== 0 && !idOk(target, O);
+      if (bad) this.refused++;
+      if (w === 0 || bad) { if (dlogits) f.fill(0, dlogits + r * O, dlogits + (r + 1) * O); continue; }
       let mx = -Infinity;
       for (let o = 0; o < O; o++) mx = Math.max(mx, f[row + o]);
       let sum = 0;
       for (let o = 0; o < O; o++) sum += Math.exp(f[row + o] - mx);
-      const target = f[targets + r];
       total += w * (mx + Math.log(sum) - f[row + target]);
       if (dlogits) {
         for (let o = 0; o < O; o++) {

@@ -70,6 +70,14 @@ export interface Kernels {
   /** scale·Σ_r w_r·Σ_o (pred − target)²; dpred unless 0. */
   mse(R: number, O: number, pred: Off, targets: Off, weights: Off, scale: number, dpred: Off): number;
 
+
+  /**
+   * How many ids the kernels refused since the last call, and resets the count: token ids of x
+   * outside [0, I) in the cells' forward and backward, targets outside [0, O) in softmaxXent.
+   * Their rows were skipped (nothing read or written for them). The library checks every id
+   * before a batch reaches memory, so anything but 0 means a copy was corrupted after its check.
+   */
+  takeIdErrors(): number;
   sumSquares(n: number, g: Off): number;
   scaleInplace(n: number, g: Off, c: number): void;
   /** clamps to [−v, v]; returns how many elements changed */

@@ -70,6 +70,7 @@ export class WasmKernels implements Kernels {
     return this.e.mse(R, O, ptr(pred), ptr(targets), ptr(weights), scale, ptr(dpred));
   }
 
+  takeIdErrors(): number { return this.e.take_id_errors(); }
   sumSquares(n: number, g: Off): number { return this.e.sum_squares(n, ptr(g)); }
   scaleInplace(n: number, g: Off, c: number): void { this.e.scale_inplace(n, ptr(g), c); }
   clampInplace(n: number, g: Off, v: number): number { return this.e.clamp_inplace(n, ptr(g), v); }

@@ -2,6 +2,7 @@
 // unrolls (loops over time inside the kernels) → head → loss → head backward → layer BPTT,
 // top layer first → gradients in the parameter arena. Holds offsets only; the kernels do the math.
 import type { Kernels } from '../backends/kernels.js';
+import { InvalidArgumentError } from '../errors.js';
 import { FLAG_RELU, FLAG_TOKENS } from '../backends/kernels.js';
 import { GATES, type ResolvedConfig } from './config.js';
 import type { OwnedBatch } from './batch.js';
@@ -146,6 +147,7 @@ export class Network {
         case 'gru': k.gruForward(T, B, I, H, flags, x, p.wihTransposedPacked, p.whhTransposedPacked, p.bih, p.bhh, mask, lw.hs, lw.gates, lw.rn, w.scratch); break;
       }
     }
+    this.checkIds('batch.x', this.cfg.inputSize);
     const R = this.headRowCount(w, at), h = this.headInput(w, at);
     k.headForward(R, H, this.cfg.outputSize, h, this.params.headWTransposedPacked, this.params.headB, w.y);
   }
@@ -158,9 +160,21 @@ export class Network {
     const perRow = loss.loss === 'mse' ? O : 1;
     const scale = loss.reduction === 'sum' ? 1 : 1 / (realRows * perRow);
     const dy = grad ? w.dy : 0;
-    return loss.loss === 'cross-entropy'
-      ? this.k.softmaxXent(R, O, w.y, w.targets, weights, scale, dy)
-      : this.k.mse(R, O, w.y, w.targets, weights, scale, dy);
+    if (loss.loss === 'mse') return this.k.mse(R, O, w.y, w.targets, weights, scale, dy);
+    const value = this.k.softmaxXent(R, O, w.y, w.targets, weights, scale, dy);
+    this.checkIds('batch.y', O);
+    return value;
+  }
+
+  /**
+   * The kernels' own count of refused ids (the second line of defense behind the batch reader):
+   * nonzero only if an id changed after it was checked, and then no weight may be updated.
+   */
+  private checkIds(argument: string, n: number): void {
+    const refused = this.k.takeIdErrors();
+    if (refused !== 0) {
+      throw new InvalidArgumentError(argument, `integer ids in [0, ${n - 1}]`, `${refused} outside it, refused by the ${this.k.name} kernels (nothing was written for them)`);
+    }
   }
 
   /**
@@ -243,6 +257,7 @@ export class Network {
           break;
       }
     }
+    this.checkIds('batch.x', this.cfg.inputSize);
   }
 
   /** The final states [L,B,H] of the last forward pass, copied out. */

@@ -292,6 +292,8 @@ export interface CoreExports {
    * Shape: logits [R,O], targets [R] (class ids stored as f32), dlogits [R,O]
    *   loss = scale · Σ_r w_r · (logsumexp(logits_r) − logits_r[target_r])
    *   dlogits_r = scale · w_r · (softmax(logits_r) − onehot(target_r))
+   * A target outside [0, O) would read beyond its row: the row counts as weight 0 and is counted
+   * by take_id_errors().
    */
   softmax_xent(R: I32, O: I32, logits: Ptr, targets: Ptr, weights: Ptr, scale: F32, dlogits: Ptr): F64;
   /**
@@ -299,6 +301,16 @@ export interface CoreExports {
    *   loss = scale · Σ_r w_r · Σ_o (pred − target)²;  dpred = 2 · scale · w_r · (pred − target)
    */
   mse(R: I32, O: I32, pred: Ptr, targets: Ptr, weights: Ptr, scale: F32, dpred: Ptr): F64;
+
+  // Refused ids
+  /**
+   * Returns how many ids the kernels refused since the last call (0 = none), and resets the count:
+   * ids of x with FLAG_TOKENS outside [0, I) in the cells' forward and backward, and targets
+   * outside [0, O) in softmax_xent. Call it after those kernels; any count other than 0 means
+   * their results are meaningless (the rows were skipped), though no memory outside their
+   * arguments was touched.
+   */
+  take_id_errors(): I32;
 
   // Clipping and optimizers
   /**
