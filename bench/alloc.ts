@@ -13,8 +13,13 @@ const gc = (globalThis as { gc?: () => void }).gc;
 async function measure(name: string): Promise<void> {
   const c = CONFIGS.find((k) => k.name === name)!;
   const model = await createModel({
-    cell: c.cell, inputSize: c.inputSize, hiddenSize: c.hiddenSize, outputSize: c.outputSize,
-    input: c.tokens ? 'tokens' : 'dense', seed: 1, core: await loadCore({ variant: 'simd' }),
+    cell: c.cell,
+    inputSize: c.inputSize,
+    hiddenSize: c.hiddenSize,
+    outputSize: c.outputSize,
+    input: c.tokens ? 'tokens' : 'dense',
+    seed: 1,
+    core: await loadCore({ variant: 'simd' }),
   });
   const trainer = new Trainer(model, { loss: { loss: c.loss, at: c.at }, optimizer: 'adam', clipNorm: 5 });
   const { x, y } = benchBatch(c);
@@ -24,7 +29,9 @@ async function measure(name: string): Promise<void> {
   for (let i = 0; i < 50; i++) trainer.stepInto(batch, out);
   gc?.();
   let collections = 0;
-  const obs = new PerformanceObserver((list) => { collections += list.getEntries().length; });
+  const obs = new PerformanceObserver((list) => {
+    collections += list.getEntries().length;
+  });
   obs.observe({ entryTypes: ['gc'] });
   const heap0 = getHeapStatistics();
   const t0 = performance.now();
@@ -34,7 +41,9 @@ async function measure(name: string): Promise<void> {
   await new Promise((r) => setTimeout(r, 50)); // let the observer deliver
   obs.disconnect();
   const wasmEnd = memoryUsage(model).memoryBytes;
-  console.log(`${name}: ${STEPS} steps in ${(ms / 1000).toFixed(1)} s; used heap ${(heap0.used_heap_size / 1024).toFixed(0)} KiB → ${(heap1.used_heap_size / 1024).toFixed(0)} KiB (${heap1.used_heap_size - heap0.used_heap_size >= 0 ? '+' : ''}${heap1.used_heap_size - heap0.used_heap_size} B); garbage collections during the steps: ${collections}; Wasm memory after step 1: ${wasmAfterFirst / 2 ** 20} MiB, after ${STEPS + 51}: ${wasmEnd / 2 ** 20} MiB${wasmEnd === wasmAfterFirst ? ' (no growth)' : ' (GREW)'}`);
+  console.log(
+    `${name}: ${STEPS} steps in ${(ms / 1000).toFixed(1)} s; used heap ${(heap0.used_heap_size / 1024).toFixed(0)} KiB → ${(heap1.used_heap_size / 1024).toFixed(0)} KiB (${heap1.used_heap_size - heap0.used_heap_size >= 0 ? '+' : ''}${heap1.used_heap_size - heap0.used_heap_size} B); garbage collections during the steps: ${collections}; Wasm memory after step 1: ${wasmAfterFirst / 2 ** 20} MiB, after ${STEPS + 51}: ${wasmEnd / 2 ** 20} MiB${wasmEnd === wasmAfterFirst ? ' (no growth)' : ' (GREW)'}`,
+  );
   trainer.dispose();
   model.dispose();
 }

@@ -15,11 +15,55 @@ export interface BenchConfig {
 }
 
 export const CONFIGS: BenchConfig[] = [
-  { name: 'B1', cell: 'lstm', inputSize: 65, tokens: true, hiddenSize: 256, T: 64, B: 32, outputSize: 65, at: 'every', loss: 'cross-entropy' },
+  {
+    name: 'B1',
+    cell: 'lstm',
+    inputSize: 65,
+    tokens: true,
+    hiddenSize: 256,
+    T: 64,
+    B: 32,
+    outputSize: 65,
+    at: 'every',
+    loss: 'cross-entropy',
+  },
   { name: 'B2', cell: 'rnn', inputSize: 32, tokens: false, hiddenSize: 128, T: 128, B: 16, outputSize: 1, at: 'last', loss: 'mse' },
-  { name: 'B3', cell: 'gru', inputSize: 64, tokens: false, hiddenSize: 128, T: 32, B: 64, outputSize: 10, at: 'every', loss: 'cross-entropy' },
-  { name: 'B4', cell: 'lstm', inputSize: 65, tokens: true, hiddenSize: 128, T: 25, B: 1, outputSize: 65, at: 'every', loss: 'cross-entropy' },
-  { name: 'B5', cell: 'lstm', inputSize: 128, tokens: false, hiddenSize: 512, T: 32, B: 32, outputSize: 128, at: 'every', loss: 'cross-entropy' },
+  {
+    name: 'B3',
+    cell: 'gru',
+    inputSize: 64,
+    tokens: false,
+    hiddenSize: 128,
+    T: 32,
+    B: 64,
+    outputSize: 10,
+    at: 'every',
+    loss: 'cross-entropy',
+  },
+  {
+    name: 'B4',
+    cell: 'lstm',
+    inputSize: 65,
+    tokens: true,
+    hiddenSize: 128,
+    T: 25,
+    B: 1,
+    outputSize: 65,
+    at: 'every',
+    loss: 'cross-entropy',
+  },
+  {
+    name: 'B5',
+    cell: 'lstm',
+    inputSize: 128,
+    tokens: false,
+    hiddenSize: 512,
+    T: 32,
+    B: 32,
+    outputSize: 128,
+    at: 'every',
+    loss: 'cross-entropy',
+  },
 ];
 
 export const GATE_COUNT: Record<CellKind, number> = { rnn: 1, lstm: 4, gru: 3 };
@@ -40,11 +84,17 @@ export function stepFlops(c: BenchConfig): number {
 /** Deterministic batch data for a configuration (inputs, targets). */
 export function benchBatch(c: BenchConfig, seed = 1): { x: Float32Array | Int32Array; y: Float32Array | Int32Array } {
   let s = seed >>> 0;
-  const rand = (): number => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296; };
-  const x = c.tokens ? Int32Array.from({ length: c.T * c.B }, () => Math.floor(rand() * c.inputSize))
+  const rand = (): number => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+  const x = c.tokens
+    ? Int32Array.from({ length: c.T * c.B }, () => Math.floor(rand() * c.inputSize))
     : Float32Array.from({ length: c.T * c.B * c.inputSize }, () => rand() * 2 - 1);
   const rows = c.at === 'every' ? c.T * c.B : c.B;
-  const y = c.loss === 'cross-entropy' ? Int32Array.from({ length: rows }, () => Math.floor(rand() * c.outputSize))
-    : Float32Array.from({ length: rows * c.outputSize }, () => rand() * 2 - 1);
+  const y =
+    c.loss === 'cross-entropy'
+      ? Int32Array.from({ length: rows }, () => Math.floor(rand() * c.outputSize))
+      : Float32Array.from({ length: rows * c.outputSize }, () => rand() * 2 - 1);
   return { x, y };
 }

@@ -22,7 +22,13 @@ type Kernel = 'gemm_packed' | 'gemm_packed (tn)' | 'gemm_nn_f32x4' | 'gemm_tn_f3
 // gemm_packed is what the cells use (B packed once into K×8 panels; the packing is not timed,
 // as for weights it happens once per update); "(tn)" reads A transposed, as weight gradients do.
 const KERNELS: Kernel[] = ['gemm_packed', 'gemm_packed (tn)', 'gemm_nn_f32x4', 'gemm_tn_f32x4', 'gemm_nt_f32x4', 'gemm_nn_scalar'];
-const SHAPES: Array<[number, number, number]> = [[64, 64, 64], [128, 128, 128], [256, 256, 256], [512, 512, 512], [32, 1024, 256]];
+const SHAPES: Array<[number, number, number]> = [
+  [64, 64, 64],
+  [128, 128, 128],
+  [256, 256, 256],
+  [512, 512, 512],
+  [32, 1024, 256],
+];
 
 async function main(): Promise<void> {
   const e = await loadBench();
@@ -41,7 +47,9 @@ async function main(): Promise<void> {
   console.log(`f32x4 mul+add ceiling: ${peak.toFixed(1)} GFLOP/s`);
 
   for (const [M, N, K] of SHAPES) {
-    const a = e.alloc(M * K * 4), b = e.alloc(K * N * 4), c = e.alloc(M * N * 4);
+    const a = e.alloc(M * K * 4),
+      b = e.alloc(K * N * 4),
+      c = e.alloc(M * N * 4);
     const bp = e.alloc(e.packed_size(K, N) * 4);
     const f = new Float32Array(e.memory.buffer);
     for (let i = 0; i < M * K; i++) f[a / 4 + i] = Math.sin(i);
@@ -50,8 +58,14 @@ async function main(): Promise<void> {
     const bench = new Bench({ time: 400, warmupTime: 100 });
     for (const kernel of KERNELS) {
       if (kernel === 'gemm_nn_scalar' && M * N * K > 256 ** 3) continue;
-      if (kernel === 'gemm_packed') { bench.add(`${kernel} ${M}x${N}x${K}`, () => e.gemm_packed(M, N, K, a, K, 1, bp, c, N, 0)); continue; }
-      if (kernel === 'gemm_packed (tn)') { bench.add(`gemm_packed(tn) ${M}x${N}x${K}`, () => e.gemm_packed(M, N, K, a, 1, M, bp, c, N, 0)); continue; }
+      if (kernel === 'gemm_packed') {
+        bench.add(`${kernel} ${M}x${N}x${K}`, () => e.gemm_packed(M, N, K, a, K, 1, bp, c, N, 0));
+        continue;
+      }
+      if (kernel === 'gemm_packed (tn)') {
+        bench.add(`gemm_packed(tn) ${M}x${N}x${K}`, () => e.gemm_packed(M, N, K, a, 1, M, bp, c, N, 0));
+        continue;
+      }
       // operands shaped for each form: nn A[M,K]·B[K,N]; tn A[K,M]ᵀ·B[K,N]; nt A[M,K]·B[N,K]ᵀ
       const [lda, ldb] = kernel.startsWith('gemm_tn') ? [M, N] : kernel.startsWith('gemm_nt') ? [K, K] : [K, N];
       bench.add(`${kernel} ${M}x${N}x${K}`, () => e[kernel](M, N, K, a, lda, b, ldb, c, N, 0));
@@ -63,7 +77,10 @@ async function main(): Promise<void> {
       const gflops = (2 * M * N * K) / (ms * 1e6);
       rows.push({ kernel: task.name.split(' ')[0], M, N, K, gflops, pctPeak: (100 * gflops) / peak });
     }
-    e.free(a); e.free(b); e.free(c); e.free(bp);
+    e.free(a);
+    e.free(b);
+    e.free(c);
+    e.free(bp);
   }
   const lines = ['| kernel | M×N×K | GFLOP/s | % of ceiling |', '|---|---|---|---|'];
   for (const r of rows) lines.push(`| ${r.kernel} | ${r.M}×${r.N}×${r.K} | ${r.gflops.toFixed(1)} | ${r.pctPeak.toFixed(0)} % |`);
@@ -71,8 +88,14 @@ async function main(): Promise<void> {
   console.log(table);
   mkdirSync('bench/results', { recursive: true });
   const meta = { date: new Date().toISOString(), node: process.version, command: 'npm run bench:gemm', ceilingGflops: peak };
-  writeFileSync('bench/results/gemm.md', `${table}\n\nceiling (f32x4 mul+add): ${peak.toFixed(1)} GFLOP/s · ${meta.command} · Node ${meta.node} · ${meta.date}\n`);
-  writeFileSync('bench/results/gemm.json', JSON.stringify({ ...meta, rows }, null, 2) + '\n');
+  writeFileSync(
+    'bench/results/gemm.md',
+    `${table}\n\nceiling (f32x4 mul+add): ${peak.toFixed(1)} GFLOP/s · ${meta.command} · Node ${meta.node} · ${meta.date}\n`,
+  );
+  writeFileSync('bench/results/gemm.json', `${JSON.stringify({ ...meta, rows }, null, 2)}\n`);
 }
 
-main().catch((err) => { console.error(err); process.exit(1); });
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

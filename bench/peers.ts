@@ -27,7 +27,12 @@ import { createModel, loadCore, Trainer } from '../dist/node/index.js';
 import { CONFIGS, benchBatch, stepFlops, type BenchConfig } from './configs.js';
 import { runTorch, torchUnavailable, type TorchRun } from './peers/torch.js';
 
-interface Budget { warmup: number; minIters: number; maxIters: number; timeMs: number }
+interface Budget {
+  warmup: number;
+  minIters: number;
+  maxIters: number;
+  timeMs: number;
+}
 interface Row {
   config: string;
   runner: string;
@@ -46,12 +51,26 @@ function option(name: string): string | undefined {
   if (i < 0) return undefined;
   return args[i].includes('=') ? args[i].split('=').slice(1).join('=') : args[i + 1];
 }
-const known = new Set(['--peers', '--configs', '--quick', '--torch-threads', '--threads', '--no-js', '--no-tfjs-cpu', '--no-torch', '--tfjs-clip', '--time']);
+const known = new Set([
+  '--peers',
+  '--configs',
+  '--quick',
+  '--torch-threads',
+  '--threads',
+  '--no-js',
+  '--no-tfjs-cpu',
+  '--no-torch',
+  '--tfjs-clip',
+  '--time',
+]);
 for (const a of args) {
   if (a.startsWith('--') && !known.has(a.split('=')[0])) throw new Error(`unknown option ${a}`);
 }
 const quick = args.includes('--quick');
-const names = (option('--configs') ?? CONFIGS.map((c) => c.name).join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+const names = (option('--configs') ?? CONFIGS.map((c) => c.name).join(','))
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const torchThreads = Number(option('--torch-threads') ?? '1');
 if (!Number.isInteger(torchThreads) || torchThreads < 1) throw new Error('--torch-threads takes a positive integer');
 const withJs = !args.includes('--no-js');
@@ -100,14 +119,25 @@ function median(xs: number[]): number {
 
 function row(c: BenchConfig, runner: string, samples: number[], note?: string): Row {
   const medianMs = median(samples);
-  return { config: c.name, runner, medianMs, minMs: Math.min(...samples), samples: samples.length, gflops: stepFlops(c) / (medianMs * 1e6), vsWasm: null, note };
+  return {
+    config: c.name,
+    runner,
+    medianMs,
+    minMs: Math.min(...samples),
+    samples: samples.length,
+    gflops: stepFlops(c) / (medianMs * 1e6),
+    vsWasm: null,
+    note,
+  };
 }
 
 function failed(c: BenchConfig, runner: string, note: string): Row {
   return { config: c.name, runner, medianMs: null, minMs: null, samples: 0, gflops: null, vsWasm: null, note };
 }
 
-function progress(msg: string): void { process.stderr.write(`${msg}\n`); }
+function progress(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
 
 // ---------------------------------------------------------------- runners
 async function unrolledRow(c: BenchConfig, backend: 'wasm' | 'js', threads = 1): Promise<Row> {
@@ -115,14 +145,29 @@ async function unrolledRow(c: BenchConfig, backend: 'wasm' | 'js', threads = 1):
   progress(`${c.name} ${runner} ...`);
   const core = backend === 'wasm' ? await loadCore({ threads }) : undefined;
   const model = await createModel({
-    cell: c.cell, inputSize: c.inputSize, hiddenSize: c.hiddenSize, outputSize: c.outputSize,
-    input: c.tokens ? 'tokens' : 'dense', backend, seed: 1, core,
+    cell: c.cell,
+    inputSize: c.inputSize,
+    hiddenSize: c.hiddenSize,
+    outputSize: c.outputSize,
+    input: c.tokens ? 'tokens' : 'dense',
+    backend,
+    seed: 1,
+    core,
   });
   const trainer = new Trainer(model, { loss: { loss: c.loss, at: c.at }, optimizer: { name: 'adam', lr: 1e-3 }, clipNorm: 5 });
   const { x, y } = benchBatch(c);
   const batch = { x, y, T: c.T, B: c.B };
   try {
-    return row(c, runner, await measure(() => { trainer.step(batch); }, backend === 'wasm' ? FAST : SLOW));
+    return row(
+      c,
+      runner,
+      await measure(
+        () => {
+          trainer.step(batch);
+        },
+        backend === 'wasm' ? FAST : SLOW,
+      ),
+    );
   } finally {
     trainer.dispose();
     model.dispose();
@@ -185,7 +230,9 @@ async function main(): Promise<void> {
     tfm = await import('./peers/tfjs.js');
     tfInfo = await tfm.tfInfo();
   } catch (e) {
-    notes.push(`TF.js skipped: ${(e as Error).message.split('\n')[0]} (npm install -D @tensorflow/tfjs@4.22.0 @tensorflow/tfjs-backend-wasm@4.22.0)`);
+    notes.push(
+      `TF.js skipped: ${(e as Error).message.split('\n')[0]} (npm install -D @tensorflow/tfjs@4.22.0 @tensorflow/tfjs-backend-wasm@4.22.0)`,
+    );
     tfm = null;
   }
 
@@ -217,8 +264,19 @@ async function main(): Promise<void> {
         torchRun = await runTorch(configs, torchThreads, FAST);
         for (const c of configs) {
           const t = torchRun.results.find((r) => r.config === c.name);
-          if (!t) { rows.push(failed(c, torchName, 'no result')); continue; }
-          rows.push({ config: c.name, runner: torchName, medianMs: t.medianMs, minMs: t.minMs, samples: t.samples, gflops: stepFlops(c) / (t.medianMs * 1e6), vsWasm: null });
+          if (!t) {
+            rows.push(failed(c, torchName, 'no result'));
+            continue;
+          }
+          rows.push({
+            config: c.name,
+            runner: torchName,
+            medianMs: t.medianMs,
+            minMs: t.minMs,
+            samples: t.samples,
+            gflops: stepFlops(c) / (t.medianMs * 1e6),
+            vsWasm: null,
+          });
         }
       } catch (e) {
         notes.push(`PyTorch failed: ${(e as Error).message}`);
@@ -228,7 +286,16 @@ async function main(): Promise<void> {
   }
 
   // order: per configuration, runners in a fixed order; ratio to unrolled wasm
-  const order = ['unrolled-wasm', `unrolled-wasm-${unrolledThreads}t`, 'unrolled-js', 'tfjs-wasm', 'tfjs-wasm+clip', 'tfjs-cpu', 'tfjs-cpu+clip', torchName];
+  const order = [
+    'unrolled-wasm',
+    `unrolled-wasm-${unrolledThreads}t`,
+    'unrolled-js',
+    'tfjs-wasm',
+    'tfjs-wasm+clip',
+    'tfjs-cpu',
+    'tfjs-cpu+clip',
+    torchName,
+  ];
   rows.sort((a, b) => names.indexOf(a.config) - names.indexOf(b.config) || order.indexOf(a.runner) - order.indexOf(b.runner));
   for (const r of rows) {
     const wasm = rows.find((q) => q.config === r.config && q.runner === 'unrolled-wasm');
@@ -240,38 +307,65 @@ async function main(): Promise<void> {
     '|---|---|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
-    lines.push(`| ${r.config} | ${r.runner} | ${fmt(r.medianMs)} | ${fmt(r.minMs)} | ${r.samples || '—'} | ${fmt(r.gflops)} | ${fmt(r.vsWasm)}${r.note ? ` (${r.note})` : ''} |`);
+    lines.push(
+      `| ${r.config} | ${r.runner} | ${fmt(r.medianMs)} | ${fmt(r.minMs)} | ${r.samples || '—'} | ${fmt(r.gflops)} | ${fmt(r.vsWasm)}${r.note ? ` (${r.note})` : ''} |`,
+    );
   }
   const table = lines.join('\n');
 
   const machine = { cpu: cpuModel(), node: process.version, v8: process.versions.v8, platform: `${process.platform}-${process.arch}` };
-  const meta = { date: new Date().toISOString(), command: command(), quick, machine, timeBudgetMs: timeMs, budgets: { fast: FAST, slow: SLOW } };
+  const meta = {
+    date: new Date().toISOString(),
+    command: command(),
+    quick,
+    machine,
+    timeBudgetMs: timeMs,
+    budgets: { fast: FAST, slow: SLOW },
+  };
   const foot: string[] = [];
-  foot.push('One step = forward over the whole sequence + loss + full BPTT + clip by global norm 5 + Adam (lr 1e-3), float32, from a zero state; ' +
-    'the time ÷ unrolled-wasm column is the runner\'s median over unrolled-wasm\'s (> 1: slower than unrolled-wasm).');
-  foot.push('GFLOP/s = stepFlops ÷ median, stepFlops = 3 × forward, forward = T·2·B·G·H·(I + H) + S·2·B·H·O (matmuls only; G = 4 LSTM, 3 GRU, 1 RNN; ' +
-    'S = T with a head at every step, 1 at the last step; one-hot input counted as a dense I-wide product): ' +
-    configs.map((c) => `${c.name} ${(stepFlops(c) / 1e9).toFixed(c.name === 'B4' || quick ? 4 : 3)}`).join(', ') + ' GFLOP.');
-  if (quick) foot.push(`QUICK run: sizes shrunk to H ≤ 32, T ≤ 8, B ≤ 4 (${configs.map((c) => `${c.name} H${c.hiddenSize} T${c.T} B${c.B}`).join('; ')}); a smoke test, not a measurement.`);
-  foot.push(`Timing: ≤ ${FAST.warmup} warm-up step(s) (unrolled-js, TF.js cpu: ${SLOW.warmup}), then steps timed one by one (performance.now; PyTorch: time.perf_counter) ` +
-    `until ≥ ${FAST.minIters} samples (unrolled-js, TF.js cpu: ${SLOW.minIters}) and ≥ ${timeMs} ms per runner and configuration; median and min over the samples.`);
+  foot.push(
+    'One step = forward over the whole sequence + loss + full BPTT + clip by global norm 5 + Adam (lr 1e-3), float32, from a zero state; ' +
+      "the time ÷ unrolled-wasm column is the runner's median over unrolled-wasm's (> 1: slower than unrolled-wasm).",
+  );
+  foot.push(
+    'GFLOP/s = stepFlops ÷ median, stepFlops = 3 × forward, forward = T·2·B·G·H·(I + H) + S·2·B·H·O (matmuls only; G = 4 LSTM, 3 GRU, 1 RNN; ' +
+      'S = T with a head at every step, 1 at the last step; one-hot input counted as a dense I-wide product): ' +
+      configs.map((c) => `${c.name} ${(stepFlops(c) / 1e9).toFixed(c.name === 'B4' || quick ? 4 : 3)}`).join(', ') +
+      ' GFLOP.',
+  );
+  if (quick)
+    foot.push(
+      `QUICK run: sizes shrunk to H ≤ 32, T ≤ 8, B ≤ 4 (${configs.map((c) => `${c.name} H${c.hiddenSize} T${c.T} B${c.B}`).join('; ')}); a smoke test, not a measurement.`,
+    );
+  foot.push(
+    `Timing: ≤ ${FAST.warmup} warm-up step(s) (unrolled-js, TF.js cpu: ${SLOW.warmup}), then steps timed one by one (performance.now; PyTorch: time.perf_counter) ` +
+      `until ≥ ${FAST.minIters} samples (unrolled-js, TF.js cpu: ${SLOW.minIters}) and ≥ ${timeMs} ms per runner and configuration; median and min over the samples.`,
+  );
   if (tfInfo) {
-    foot.push(`TF.js ${tfInfo.version}: layers model (lstm/gru/simpleRNN + dense), timed step = model.trainOnBatch, ` +
-      'which does NOT clip gradients (TF.js has no clipnorm on its optimizers or in compile)' +
-      (tfClip ? '; the "+clip" rows time a hand-written step instead: optimizer.computeGradients + global-norm clip at 5 + applyGradients' : '') +
-      '. Batch-major [B, T, I] input; one-hot inputs (B1, B4) fed as one-hot float tensors built once outside the step; ' +
-      'cross-entropy = tf.losses.softmaxCrossEntropy on logits with one-hot targets; recurrentActivation sigmoid; GRU is TF.js\'s reset-before variant (same FLOPs). ' +
-      `wasm backend: SIMD ${tfInfo.wasmSimd ? 'yes' : 'no'}, threads ${tfInfo.wasmThreads ? `yes (${tfInfo.wasmThreadCount})` : 'no (single-threaded: TF.js disables wasm threads under Node)'}, binary ${tfInfo.wasmBinary}; cpu backend: plain JS, single-threaded.`);
+    foot.push(
+      `TF.js ${tfInfo.version}: layers model (lstm/gru/simpleRNN + dense), timed step = model.trainOnBatch, ` +
+        'which does NOT clip gradients (TF.js has no clipnorm on its optimizers or in compile)' +
+        (tfClip
+          ? '; the "+clip" rows time a hand-written step instead: optimizer.computeGradients + global-norm clip at 5 + applyGradients'
+          : '') +
+        '. Batch-major [B, T, I] input; one-hot inputs (B1, B4) fed as one-hot float tensors built once outside the step; ' +
+        "cross-entropy = tf.losses.softmaxCrossEntropy on logits with one-hot targets; recurrentActivation sigmoid; GRU is TF.js's reset-before variant (same FLOPs). " +
+        `wasm backend: SIMD ${tfInfo.wasmSimd ? 'yes' : 'no'}, threads ${tfInfo.wasmThreads ? `yes (${tfInfo.wasmThreadCount})` : 'no (single-threaded: TF.js disables wasm threads under Node)'}, binary ${tfInfo.wasmBinary}; cpu backend: plain JS, single-threaded.`,
+    );
   }
   if (torchRun) {
     const b = torchRun.blas;
-    foot.push(`PyTorch ${torchRun.torch} (Python ${torchRun.python}, /usr/bin/python3): ${torchRun.threads} intra-op thread(s), ${torchRun.interopThreads} inter-op; ` +
-      `BLAS: build BLAS_INFO=${b.build.BLAS_INFO ?? '?'}, libblas.so.3 → ${b.libblas ?? '?'}` +
-      `${b.mapped.length ? ` (mapped: ${b.mapped.map((p) => p.split('/').pop()).join(', ')})` : ''}; CPU capability ${b.cpuCapability ?? '?'}. ` +
-      'nn.LSTM/GRU/RNN (time-major) + nn.Linear, one-hot via F.one_hot precomputed, F.cross_entropy / F.mse_loss, clip_grad_norm_(5), Adam(1e-3).');
+    foot.push(
+      `PyTorch ${torchRun.torch} (Python ${torchRun.python}, /usr/bin/python3): ${torchRun.threads} intra-op thread(s), ${torchRun.interopThreads} inter-op; ` +
+        `BLAS: build BLAS_INFO=${b.build.BLAS_INFO ?? '?'}, libblas.so.3 → ${b.libblas ?? '?'}` +
+        `${b.mapped.length ? ` (mapped: ${b.mapped.map((p) => p.split('/').pop()).join(', ')})` : ''}; CPU capability ${b.cpuCapability ?? '?'}. ` +
+        'nn.LSTM/GRU/RNN (time-major) + nn.Linear, one-hot via F.one_hot precomputed, F.cross_entropy / F.mse_loss, clip_grad_norm_(5), Adam(1e-3).',
+    );
   }
   foot.push(`unrolled: Trainer.step (clipNorm 5, Adam 1e-3); unrolled-js is the reference js backend.`);
-  foot.push(`Machine: ${machine.cpu}; Node ${machine.node} (V8 ${machine.v8}), ${machine.platform}. Other processes may share the machine.`);
+  foot.push(
+    `Machine: ${machine.cpu}; Node ${machine.node} (V8 ${machine.v8}), ${machine.platform}. Other processes may share the machine.`,
+  );
   foot.push(...notes);
   foot.push(`Command: \`${meta.command}\` · ${meta.date}`);
 
@@ -282,8 +376,14 @@ async function main(): Promise<void> {
   mkdirSync('bench/results', { recursive: true });
   const base = quick ? 'bench/results/peers-quick' : 'bench/results/peers';
   writeFileSync(`${base}.md`, `${table}\n\n${foot.map((f) => `- ${f}`).join('\n')}\n`);
-  writeFileSync(`${base}.json`, JSON.stringify({ ...meta, tfjs: tfInfo, torch: torchRun && { ...torchRun, results: undefined }, notes, rows }, null, 2) + '\n');
+  writeFileSync(
+    `${base}.json`,
+    `${JSON.stringify({ ...meta, tfjs: tfInfo, torch: torchRun && { ...torchRun, results: undefined }, notes, rows }, null, 2)}\n`,
+  );
   progress(`wrote ${base}.md and ${base}.json`);
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -78,7 +78,7 @@ async function main(): Promise<void> {
       samples: Record<string, number> = {};
     for (const task of bench.tasks) {
       const r = task.result;
-      if (!r || r.state !== 'completed') throw new Error(`${task.name} at H ${H}: ${r ? r.state : 'no result'}`);
+      if (r?.state !== 'completed') throw new Error(`${task.name} at H ${H}: ${r ? r.state : 'no result'}`);
       ms[task.name] = r.latency.p50 ?? r.latency.mean;
       samples[task.name] = r.latency.samplesCount ?? 0;
     }

@@ -14,7 +14,14 @@ import { Bench } from 'tinybench';
 import { createModel, loadCore, Trainer } from '../dist/node/index.js';
 import { CONFIGS, benchBatch, stepFlops, type BenchConfig } from './configs.js';
 
-interface Row { config: string; runner: string; medianMs: number; minMs: number; samples: number; gflops: number }
+interface Row {
+  config: string;
+  runner: string;
+  medianMs: number;
+  minMs: number;
+  samples: number;
+  gflops: number;
+}
 
 const args = process.argv.slice(2);
 const threads = Number(args[args.indexOf('--threads') + 1] ?? 1) || 1;
@@ -24,14 +31,21 @@ const withJs = !args.includes('--no-js');
 
 async function runner(c: BenchConfig, backend: 'wasm' | 'js', nthreads = 1): Promise<() => void> {
   const model = await createModel({
-    cell: c.cell, inputSize: c.inputSize, hiddenSize: c.hiddenSize, outputSize: c.outputSize,
-    input: c.tokens ? 'tokens' : 'dense', backend, seed: 1,
+    cell: c.cell,
+    inputSize: c.inputSize,
+    hiddenSize: c.hiddenSize,
+    outputSize: c.outputSize,
+    input: c.tokens ? 'tokens' : 'dense',
+    backend,
+    seed: 1,
     core: backend === 'wasm' ? await loadCore({ threads: nthreads }) : undefined,
   });
   const trainer = new Trainer(model, { loss: { loss: c.loss, at: c.at }, optimizer: { name: 'adam', lr: 1e-3 }, clipNorm: 5 });
   const { x, y } = benchBatch(c);
   const batch = { x, y, T: c.T, B: c.B };
-  return () => { trainer.step(batch); };
+  return () => {
+    trainer.step(batch);
+  };
 }
 
 async function main(): Promise<void> {
@@ -56,23 +70,35 @@ async function main(): Promise<void> {
     await bench.run();
     for (const task of bench.tasks) {
       const r = task.result;
-      if (!r || r.state !== 'completed') throw new Error(`${task.name}: ${r ? r.state : 'no result'}`);
+      if (r?.state !== 'completed') throw new Error(`${task.name}: ${r ? r.state : 'no result'}`);
       const medianMs = r.latency.p50 ?? r.latency.mean;
       const minMs = r.latency.min;
-      rows.push({ config: name, runner: task.name.split(' ')[1], medianMs, minMs, samples: r.latency.samplesCount ?? 0, gflops: flops / (medianMs * 1e6) });
+      rows.push({
+        config: name,
+        runner: task.name.split(' ')[1],
+        medianMs,
+        minMs,
+        samples: r.latency.samplesCount ?? 0,
+        gflops: flops / (medianMs * 1e6),
+      });
     }
   }
   const lines = ['| config | runner | median ms/step | min ms/step | GFLOP/s | × wasm |', '|---|---|---|---|---|---|'];
   for (const r of rows) {
     const wasm = rows.find((q) => q.config === r.config && q.runner === 'wasm')!;
-    lines.push(`| ${r.config} | ${r.runner} | ${r.medianMs.toFixed(2)} | ${r.minMs.toFixed(2)} | ${r.gflops.toFixed(2)} | ${(r.medianMs / wasm.medianMs).toFixed(1)} |`);
+    lines.push(
+      `| ${r.config} | ${r.runner} | ${r.medianMs.toFixed(2)} | ${r.minMs.toFixed(2)} | ${r.gflops.toFixed(2)} | ${(r.medianMs / wasm.medianMs).toFixed(1)} |`,
+    );
   }
   const table = lines.join('\n');
   console.log(table);
   mkdirSync('bench/results', { recursive: true });
   const meta = { date: new Date().toISOString(), node: process.version, command: `npm run bench -- ${args.join(' ')}`.trim() };
   writeFileSync('bench/results/step.md', `${table}\n\n${meta.command} · Node ${meta.node} · ${meta.date}\n`);
-  writeFileSync('bench/results/step.json', JSON.stringify({ ...meta, rows }, null, 2) + '\n');
+  writeFileSync('bench/results/step.json', `${JSON.stringify({ ...meta, rows }, null, 2)}\n`);
 }
 
-main().catch((e) => { console.error(e); process.exit(1); });
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

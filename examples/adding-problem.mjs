@@ -76,17 +76,35 @@ export const PRESETS = {
  * @param {object} [o.core] a loaded core (default: lib.loadCore({ reproducible: true }))
  */
 export async function trainAdding(o) {
-  const lib = o.lib ?? await import('../dist/node/index.js');
-  const { createModel, loadCore, Trainer, Rng, tasks: { adding } } = lib;
+  const lib = o.lib ?? (await import('../dist/node/index.js'));
+  const {
+    createModel,
+    loadCore,
+    Trainer,
+    Rng,
+    tasks: { adding },
+  } = lib;
   const preset = PRESETS[o.preset];
   if (!preset) throw new Error(`unknown preset "${o.preset}" (${Object.keys(PRESETS).join(', ')})`);
-  const T = o.T ?? 150, H = o.hidden ?? 100, B = o.batch ?? 16, seed = o.seed ?? 1;
-  const steps = o.steps ?? preset.steps, evalEvery = o.evalEvery ?? 250, testSize = o.testSize ?? 1000;
+  const T = o.T ?? 150,
+    H = o.hidden ?? 100,
+    B = o.batch ?? 16,
+    seed = o.seed ?? 1;
+  const steps = o.steps ?? preset.steps,
+    evalEvery = o.evalEvery ?? 250,
+    testSize = o.testSize ?? 1000;
   // the reproducible core (no relaxed-SIMD fused multiply-adds): the same numbers on every engine
-  const core = o.core ?? await loadCore({ reproducible: true });
+  const core = o.core ?? (await loadCore({ reproducible: true }));
 
-  const model = await createModel({ ...preset.model, inputSize: adding.inputSize, hiddenSize: H,
-    outputSize: adding.outputSize, seed, init: preset.init, core });
+  const model = await createModel({
+    ...preset.model,
+    inputSize: adding.inputSize,
+    hiddenSize: H,
+    outputSize: adding.outputSize,
+    seed,
+    init: preset.init,
+    core,
+  });
   if (preset.chrono) chronoInit(model, T, new Rng(seed + 1000));
   const trainer = new Trainer(model, { loss: adding.lossSpec, optimizer: preset.optimizer, clipNorm: preset.clipNorm });
   const test = adding.addingBatch({ T, B: testSize }, seed + 2000);
@@ -94,7 +112,11 @@ export async function trainAdding(o) {
   const data = new Rng(seed + 3000);
 
   const curve = [];
-  let sum = 0, counted = 0, skipped = 0, clipped = 0, maxLoss = 0;
+  let sum = 0,
+    counted = 0,
+    skipped = 0,
+    clipped = 0,
+    maxLoss = 0;
   const t0 = performance.now();
   const record = (step) => {
     const point = {
@@ -107,14 +129,20 @@ export async function trainAdding(o) {
     };
     curve.push(point);
     o.onEval?.(point);
-    sum = 0; counted = 0; maxLoss = 0;
+    sum = 0;
+    counted = 0;
+    maxLoss = 0;
   };
   try {
     record(0);
     for (let s = 1; s <= steps; s++) {
       const r = trainer.step(adding.addingBatch({ T, B }, data));
       if (r.skipped) skipped++;
-      else { sum += r.loss; counted++; maxLoss = Math.max(maxLoss, r.loss); }
+      else {
+        sum += r.loss;
+        counted++;
+        maxLoss = Math.max(maxLoss, r.loss);
+      }
       if (r.clipped) clipped++;
       if (s % evalEvery === 0 || s === steps) record(s);
     }
@@ -123,14 +151,27 @@ export async function trainAdding(o) {
     model.dispose();
   }
   return {
-    preset: o.preset, label: preset.label,
-    settings: { T, hidden: H, batch: B, steps, evalEvery, testSize, seed, model: preset.model,
+    preset: o.preset,
+    label: preset.label,
+    settings: {
+      T,
+      hidden: H,
+      batch: B,
+      steps,
+      evalEvery,
+      testSize,
+      seed,
+      model: preset.model,
       init: preset.chrono ? 'chrono (forget ~ log U(1, T−1), input = −forget)' : preset.init,
-      optimizer: preset.optimizer, clipNorm: preset.clipNorm, core: core.variant },
+      optimizer: preset.optimizer,
+      clipNorm: preset.clipNorm,
+      core: core.variant,
+    },
     baselineMSE,
     finalTestMSE: curve[curve.length - 1].testMSE,
     bestTestMSE: Math.min(...curve.map((p) => p.testMSE)),
-    skippedSteps: skipped, clippedSteps: clipped,
+    skippedSteps: skipped,
+    clippedSteps: clipped,
     wallSeconds: (performance.now() - t0) / 1000,
     curve,
   };
@@ -149,8 +190,8 @@ export function chronoInit(model, T, rng) {
     for (const name of [`bias_ih_l${l}`, `bias_hh_l${l}`]) {
       const b = model.getParameter(name);
       for (let j = 0; j < H; j++) {
-        b[j] = -bf[j] / 2;        // input gate
-        b[H + j] = bf[j] / 2;     // forget gate
+        b[j] = -bf[j] / 2; // input gate
+        b[H + j] = bf[j] / 2; // forget gate
       }
       model.setParameter(name, b);
     }
@@ -175,8 +216,15 @@ export function testMSE(model, test, outputSize = 1, chunk = 250) {
 
 function parseArgs(argv) {
   const out = { preset: 'irnn' };
-  const names = { '--T': 'T', '--hidden': 'hidden', '--batch': 'batch', '--steps': 'steps',
-    '--eval-every': 'evalEvery', '--test-size': 'testSize', '--seed': 'seed' };
+  const names = {
+    '--T': 'T',
+    '--hidden': 'hidden',
+    '--batch': 'batch',
+    '--steps': 'steps',
+    '--eval-every': 'evalEvery',
+    '--test-size': 'testSize',
+    '--seed': 'seed',
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a in PRESETS) out.preset = a;
@@ -184,25 +232,38 @@ function parseArgs(argv) {
       const v = Number(argv[++i]);
       if (!Number.isInteger(v) || v < 0) throw new Error(`${a} needs an integer ≥ 0`);
       out[names[a]] = v;
-    } else throw new Error(`unknown argument "${a}" (presets: ${Object.keys(PRESETS).join(', ')}; options: ${Object.keys(names).join(', ')})`);
+    } else
+      throw new Error(`unknown argument "${a}" (presets: ${Object.keys(PRESETS).join(', ')}; options: ${Object.keys(names).join(', ')})`);
   }
   return out;
 }
 
 async function main() {
   let args;
-  try { args = parseArgs(process.argv.slice(2)); } catch (e) { console.error(e.message); process.exit(2); }
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(e.message);
+    process.exit(2);
+  }
   const p = PRESETS[args.preset];
-  console.log(`${p.label} on the adding problem: T ${args.T ?? 150}, hidden ${args.hidden ?? 100}, batch ${args.batch ?? 16}, ` +
-    `${p.optimizer.name} lr ${p.optimizer.lr}, clip ${p.clipNorm}`);
-  const fmt = (v) => v === null ? '—' : v.toExponential(2);
+  console.log(
+    `${p.label} on the adding problem: T ${args.T ?? 150}, hidden ${args.hidden ?? 100}, batch ${args.batch ?? 16}, ` +
+      `${p.optimizer.name} lr ${p.optimizer.lr}, clip ${p.clipNorm}`,
+  );
+  const fmt = (v) => (v === null ? '—' : v.toExponential(2));
   const r = await trainAdding({
     ...args,
-    onEval: (pt) => console.log(`step ${String(pt.step).padStart(6)}  test MSE ${fmt(pt.testMSE)}  train MSE ${fmt(pt.trainMSE)}` +
-      `  (max ${fmt(pt.maxTrainLoss)})  ${pt.seconds.toFixed(1)} s`),
+    onEval: (pt) =>
+      console.log(
+        `step ${String(pt.step).padStart(6)}  test MSE ${fmt(pt.testMSE)}  train MSE ${fmt(pt.trainMSE)}` +
+          `  (max ${fmt(pt.maxTrainLoss)})  ${pt.seconds.toFixed(1)} s`,
+      ),
   });
-  console.log(`baseline (always 1) ${r.baselineMSE.toFixed(4)}; final test MSE ${r.finalTestMSE.toExponential(2)} ` +
-    `after ${r.settings.steps} steps, ${r.wallSeconds.toFixed(1)} s (${r.clippedSteps} steps clipped, ${r.skippedSteps} skipped)`);
+  console.log(
+    `baseline (always 1) ${r.baselineMSE.toFixed(4)}; final test MSE ${r.finalTestMSE.toExponential(2)} ` +
+      `after ${r.settings.steps} steps, ${r.wallSeconds.toFixed(1)} s (${r.clippedSteps} steps clipped, ${r.skippedSteps} skipped)`,
+  );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) await main();

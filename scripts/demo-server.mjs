@@ -51,14 +51,22 @@ function newest(dir, skip = new Set()) {
   if (!st.isDirectory()) return st.mtimeMs;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) { if (!skip.has(p)) t = Math.max(t, newest(p, skip)); } else t = Math.max(t, statSync(p).mtimeMs);
+    if (e.isDirectory()) {
+      if (!skip.has(p)) t = Math.max(t, newest(p, skip));
+    } else t = Math.max(t, statSync(p).mtimeMs);
   }
   return t;
 }
 
 /** The package's build that the page imports; throws a helpful error when it is missing. */
 function checkPackageBuilt() {
-  const need = ['dist/index.js', 'dist/worker/trainer-worker.js', 'build/unrolled.simd.wasm', 'build/unrolled.scalar.wasm', 'build/unrolled.relaxed.wasm'];
+  const need = [
+    'dist/index.js',
+    'dist/worker/trainer-worker.js',
+    'build/unrolled.simd.wasm',
+    'build/unrolled.scalar.wasm',
+    'build/unrolled.relaxed.wasm',
+  ];
   const missing = need.filter((f) => !existsSync(join(ROOT, f)));
   if (missing.length) throw new Error(`missing ${missing.join(', ')}: run \`npm run build\` first (the demo bundles the built package)`);
 }
@@ -98,15 +106,22 @@ export async function serveDir(dir, port = 0) {
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
       let pathname;
-      try { pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname); } catch { return send(res, 400, 'bad request'); }
+      try {
+        pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+      } catch {
+        return send(res, 400, 'bad request');
+      }
       if (pathname.includes('\0') || pathname.includes('\\')) return send(res, 400, 'bad request');
-      let file = resolve(root, '.' + pathname);
+      let file = resolve(root, `.${pathname}`);
       if (!within(file)) return send(res, 403, 'forbidden');
       try {
         file = await realpath(file);
         if (!within(file)) return send(res, 403, 'forbidden');
         let st = await stat(file);
-        if (st.isDirectory()) { file = join(file, 'index.html'); st = await stat(file); }
+        if (st.isDirectory()) {
+          file = join(file, 'index.html');
+          st = await stat(file);
+        }
         if (!st.isFile()) return send(res, 404, 'not found');
         const ext = extname(file).toLowerCase();
         res.writeHead(200, {
@@ -118,23 +133,33 @@ export async function serveDir(dir, port = 0) {
           ...ISOLATION_HEADERS,
         });
         if (req.method === 'HEAD') return void res.end();
-        createReadStream(file).on('error', () => res.destroy()).pipe(res);
+        createReadStream(file)
+          .on('error', () => res.destroy())
+          .pipe(res);
       } catch {
         send(res, 404, 'not found');
       }
     } catch {
-      if (!res.headersSent) send(res, 500, 'internal error'); else res.destroy();
+      if (!res.headersSent) send(res, 500, 'internal error');
+      else res.destroy();
     }
   });
   await new Promise((ok, fail) => {
     server.once('error', fail);
-    server.listen(port, '127.0.0.1', () => { server.off('error', fail); ok(); });
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', fail);
+      ok();
+    });
   });
   const { port: actual } = server.address();
   return {
     url: `http://127.0.0.1:${actual}/`,
     port: actual,
-    close: () => new Promise((ok, fail) => { server.close((e) => (e ? fail(e) : ok())); server.closeAllConnections(); }),
+    close: () =>
+      new Promise((ok, fail) => {
+        server.close((e) => (e ? fail(e) : ok()));
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -182,12 +207,16 @@ async function main() {
   }
   console.log(`demo: serving ${out}`);
   console.log(`demo: open ${server.url}   (Ctrl+C to stop)`);
-  const shutdown = () => { server.close().finally(() => process.exit(0)); };
+  const shutdown = () => {
+    server.close().finally(() => process.exit(0));
+  };
   process.once('SIGINT', shutdown);
   process.once('SIGTERM', shutdown);
   return null; // keep serving
 }
 
 if (process.argv[1] && pathToFileURL(resolve(process.argv[1])).href === import.meta.url) {
-  main().then((code) => { if (code !== null) process.exitCode = code; });
+  main().then((code) => {
+    if (code !== null) process.exitCode = code;
+  });
 }

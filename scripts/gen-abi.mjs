@@ -28,7 +28,7 @@ const read = (relPath) => readFileSync(join(root, relPath), 'utf8');
 
 /** @returns {{ exports: Map<string, { params: string[], results: string[] }>, imports: Map<string, { params: string[], results: string[] }> }} */
 export function wasmSignatures(bytes) {
-  const VALTYPE = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128' };
+  const VALTYPE = { 127: 'i32', 126: 'i64', 125: 'f32', 124: 'f64', 123: 'v128' };
   let p = 8;
   const leb = () => {
     let r = 0,

@@ -27,24 +27,48 @@ const TANH_FLOOR = 0.1;
 const SOLVED = 0.01;
 
 function parseArgs(argv) {
-  const o = { T: 150, hidden: 100, batch: 16, steps: undefined, evalEvery: 250, testSize: 1000, seed: 1,
-    tableEvery: 1000, models: ['tanh', 'irnn', 'lstm'], out: join(ROOT, 'docs/results') };
-  const ints = { '--T': 'T', '--hidden': 'hidden', '--batch': 'batch', '--steps': 'steps',
-    '--eval-every': 'evalEvery', '--table-every': 'tableEvery', '--test-size': 'testSize', '--seed': 'seed' };
+  const o = {
+    T: 150,
+    hidden: 100,
+    batch: 16,
+    steps: undefined,
+    evalEvery: 250,
+    testSize: 1000,
+    seed: 1,
+    tableEvery: 1000,
+    models: ['tanh', 'irnn', 'lstm'],
+    out: join(ROOT, 'docs/results'),
+  };
+  const ints = {
+    '--T': 'T',
+    '--hidden': 'hidden',
+    '--batch': 'batch',
+    '--steps': 'steps',
+    '--eval-every': 'evalEvery',
+    '--table-every': 'tableEvery',
+    '--test-size': 'testSize',
+    '--seed': 'seed',
+  };
   for (let i = 0; i < argv.length; i++) {
-    const a = argv[i], v = argv[i + 1];
+    const a = argv[i],
+      v = argv[i + 1];
     if (a in ints) {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) throw new Error(`${a} needs an integer ≥ 1, not ${v}`);
-      o[ints[a]] = n; i++;
+      o[ints[a]] = n;
+      i++;
     } else if (a === '--models') {
-      const m = String(v ?? '').split(',').filter(Boolean);
+      const m = String(v ?? '')
+        .split(',')
+        .filter(Boolean);
       const bad = m.filter((x) => !(x in PRESETS));
       if (m.length === 0 || bad.length) throw new Error(`--models takes a list of ${Object.keys(PRESETS).join(', ')}`);
-      o.models = m; i++;
+      o.models = m;
+      i++;
     } else if (a === '--out') {
       if (!v) throw new Error('--out needs a directory');
-      o.out = resolve(v); i++;
+      o.out = resolve(v);
+      i++;
     } else {
       throw new Error(`unknown argument "${a}"`);
     }
@@ -70,8 +94,17 @@ function hardware(coreVariant) {
 
 function gitDescribe() {
   try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    const dirty =
+      execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }).trim() !== '';
     return dirty ? `${head} (with uncommitted changes)` : head;
   } catch {
     return 'unknown';
@@ -82,7 +115,8 @@ function gitDescribe() {
 function curveTable(results, every) {
   const last = new Set(results.map((r) => r.curve[r.curve.length - 1].step));
   const steps = [...new Set(results.flatMap((r) => r.curve.map((p) => p.step)))]
-    .filter((s) => s % every === 0 || last.has(s)).sort((a, b) => a - b);
+    .filter((s) => s % every === 0 || last.has(s))
+    .sort((a, b) => a - b);
   const at = results.map((r) => new Map(r.curve.map((p) => [p.step, p.testMSE])));
   return { header: ['step', ...results.map((r) => r.label)], rows: steps.map((s) => [String(s), ...at.map((m) => exp(m.get(s)))]) };
 }
@@ -94,7 +128,8 @@ function markdownTable(header, rows) {
 function verdict(results) {
   const by = Object.fromEntries(results.map((r) => [r.preset, r]));
   const checks = [];
-  if (by.tanh) checks.push({ what: `tanh RNN stays near the baseline (final test MSE > ${TANH_FLOOR})`, ok: by.tanh.finalTestMSE > TANH_FLOOR });
+  if (by.tanh)
+    checks.push({ what: `tanh RNN stays near the baseline (final test MSE > ${TANH_FLOOR})`, ok: by.tanh.finalTestMSE > TANH_FLOOR });
   for (const k of ['irnn', 'lstm']) {
     if (by[k]) checks.push({ what: `${by[k].label} final test MSE < ${SOLVED}`, ok: by[k].finalTestMSE < SOLVED });
   }
@@ -189,9 +224,18 @@ async function main() {
     return;
   }
   let o;
-  try { o = parseArgs(process.argv.slice(2)); } catch (e) { console.error(`reproduce-adding: ${e.message}`); process.exit(2); }
+  try {
+    o = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(`reproduce-adding: ${e.message}`);
+    process.exit(2);
+  }
   const core = await loadCore({ reproducible: true });
-  const command = ['node', relative(process.cwd(), fileURLToPath(import.meta.url)) || 'scripts/reproduce-adding.mjs', ...process.argv.slice(2)].join(' ');
+  const command = [
+    'node',
+    relative(process.cwd(), fileURLToPath(import.meta.url)) || 'scripts/reproduce-adding.mjs',
+    ...process.argv.slice(2),
+  ].join(' ');
   const loadStart = os.loadavg();
   const t0 = performance.now();
   console.log(`adding problem, T ${o.T}, hidden ${o.hidden}, batch ${o.batch}, test ${o.testSize}, seed ${o.seed}, core ${core.variant}`);
@@ -200,10 +244,20 @@ async function main() {
     const p = PRESETS[name];
     console.log(`\n${p.label}: ${p.optimizer.name} lr ${p.optimizer.lr}, clip ${p.clipNorm}, ${o.steps ?? p.steps} steps`);
     const r = await trainAdding({
-      preset: name, T: o.T, hidden: o.hidden, batch: o.batch, steps: o.steps, evalEvery: o.evalEvery,
-      testSize: o.testSize, seed: o.seed, core,
-      onEval: (pt) => console.log(`  step ${String(pt.step).padStart(6)}  test ${exp(pt.testMSE)}  train ${exp(pt.trainMSE)}` +
-        `  max ${exp(pt.maxTrainLoss)}  ${pt.seconds.toFixed(0).padStart(4)} s`),
+      preset: name,
+      T: o.T,
+      hidden: o.hidden,
+      batch: o.batch,
+      steps: o.steps,
+      evalEvery: o.evalEvery,
+      testSize: o.testSize,
+      seed: o.seed,
+      core,
+      onEval: (pt) =>
+        console.log(
+          `  step ${String(pt.step).padStart(6)}  test ${exp(pt.testMSE)}  train ${exp(pt.trainMSE)}` +
+            `  max ${exp(pt.maxTrainLoss)}  ${pt.seconds.toFixed(0).padStart(4)} s`,
+        ),
     });
     results.push(r);
   }
@@ -215,7 +269,15 @@ async function main() {
     git: gitDescribe(),
     hardware: hardware(core.variant),
     loadAverage: { start: loadStart, end: os.loadavg() },
-    settings: { T: o.T, hidden: o.hidden, batch: o.batch, evalEvery: o.evalEvery, tableEvery: o.tableEvery, testSize: o.testSize, seed: o.seed },
+    settings: {
+      T: o.T,
+      hidden: o.hidden,
+      batch: o.batch,
+      evalEvery: o.evalEvery,
+      tableEvery: o.tableEvery,
+      testSize: o.testSize,
+      seed: o.seed,
+    },
     baselineMSE: results[0]?.baselineMSE ?? null,
     wallSeconds,
     verdict: verdict(results),
@@ -230,7 +292,7 @@ async function main() {
   console.log(`total ${wallSeconds.toFixed(0)} s; shape ${report.verdict.reproduced ? 'reproduced' : 'NOT reproduced'}`);
 
   mkdirSync(o.out, { recursive: true });
-  writeFileSync(join(o.out, 'adding.json'), JSON.stringify(report, null, 1) + '\n');
+  writeFileSync(join(o.out, 'adding.json'), `${JSON.stringify(report, null, 1)}\n`);
   writeFileSync(join(o.out, 'adding.md'), markdown(report));
   console.log(`wrote ${relative(process.cwd(), join(o.out, 'adding.md'))} and adding.json`);
   process.exitCode = report.verdict.reproduced ? 0 : 1;

@@ -32,16 +32,24 @@ const MiB = 2 ** 20;
 const deadline = performance.now() + opt.minutes * 60_000;
 
 function measure() {
-  if (gc) { gc(); gc(); }
+  if (gc) {
+    gc();
+    gc();
+  }
   return process.memoryUsage();
 }
 
 /** Least-squares slope of ys over xs. */
 function slope(xs, ys) {
   const n = xs.length;
-  const mx = xs.reduce((a, b) => a + b, 0) / n, my = ys.reduce((a, b) => a + b, 0) / n;
-  let num = 0, den = 0;
-  for (let i = 0; i < n; i++) { num += (xs[i] - mx) * (ys[i] - my); den += (xs[i] - mx) ** 2; }
+  const mx = xs.reduce((a, b) => a + b, 0) / n,
+    my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0,
+    den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i] - mx) * (ys[i] - my);
+    den += (xs[i] - mx) ** 2;
+  }
   return den ? num / den : 0;
 }
 
@@ -61,25 +69,42 @@ const stream = new TokenStream(ids, { T: 16, B: 8 });
 const memory = model.kernels.memory;
 const other = { x: ids.slice(0, 8 * 4), y: ids.slice(1, 8 * 4 + 1), T: 8, B: 4 };
 
-console.log(`soak: LSTM tokens V=${V} H=${opt.hidden}, TBPTT(16, 24), B=8, adam + clipNorm; ${opt.steps} steps, sample every ${opt.every}; ` +
-  `${gc ? 'heap after global.gc()' : 'WITHOUT --expose-gc: heap numbers include garbage'}; budget ${opt.minutes} min`);
+console.log(
+  `soak: LSTM tokens V=${V} H=${opt.hidden}, TBPTT(16, 24), B=8, adam + clipNorm; ${opt.steps} steps, sample every ${opt.every}; ` +
+    `${gc ? 'heap after global.gc()' : 'WITHOUT --expose-gc: heap numbers include garbage'}; budget ${opt.minutes} min`,
+);
 const samples = [];
 const header = `${'step'.padStart(8)} ${'s'.padStart(7)} ${'steps/s'.padStart(8)} ${'loss'.padStart(7)} ${'heapUsed MiB'.padStart(13)} ${'rss MiB'.padStart(9)} ${'arrayBuf MiB'.padStart(13)} ${'wasm MiB'.padStart(9)} ${'reserved'.padStart(9)}`;
 console.log(header);
-let lossSum = 0, lossN = 0, skipped = 0;
+let lossSum = 0,
+  lossN = 0,
+  skipped = 0;
 const t0 = performance.now();
-let tLast = t0, stepLast = 0;
+let tLast = t0,
+  stepLast = 0;
 
 function sample(step) {
   const m = measure();
   const now = performance.now();
   const s = {
-    step, seconds: (now - t0) / 1000, rate: (step - stepLast) / ((now - tLast) / 1000 || 1), loss: lossN ? lossSum / lossN : NaN,
-    heap: m.heapUsed, rss: m.rss, arrayBuffers: m.arrayBuffers, wasm: memory.f.buffer.byteLength, reserved: memory.reserved,
+    step,
+    seconds: (now - t0) / 1000,
+    rate: (step - stepLast) / ((now - tLast) / 1000 || 1),
+    loss: lossN ? lossSum / lossN : NaN,
+    heap: m.heapUsed,
+    rss: m.rss,
+    arrayBuffers: m.arrayBuffers,
+    wasm: memory.f.buffer.byteLength,
+    reserved: memory.reserved,
   };
   samples.push(s);
-  console.log(`${String(step).padStart(8)} ${s.seconds.toFixed(1).padStart(7)} ${s.rate.toFixed(0).padStart(8)} ${s.loss.toFixed(3).padStart(7)} ${fmt(s.heap).padStart(13)} ${fmt(s.rss)} ${fmt(s.arrayBuffers).padStart(13)} ${fmt(s.wasm)} ${String(s.reserved).padStart(9)}`);
-  lossSum = 0; lossN = 0; tLast = now; stepLast = step;
+  console.log(
+    `${String(step).padStart(8)} ${s.seconds.toFixed(1).padStart(7)} ${s.rate.toFixed(0).padStart(8)} ${s.loss.toFixed(3).padStart(7)} ${fmt(s.heap).padStart(13)} ${fmt(s.rss)} ${fmt(s.arrayBuffers).padStart(13)} ${fmt(s.wasm)} ${String(s.reserved).padStart(9)}`,
+  );
+  lossSum = 0;
+  lossN = 0;
+  tLast = now;
+  stepLast = step;
 }
 
 let step = 0;
@@ -97,13 +122,21 @@ while (step < opt.steps) {
   }
   const r = trainer.stepStateful(stream.next());
   step++;
-  if (r.skipped) skipped++; else { lossSum += r.loss; lossN++; }
+  if (r.skipped) skipped++;
+  else {
+    lossSum += r.loss;
+    lossN++;
+  }
   if (step % 1000 === 0) {
     model.generate({ prime: [ids[0]], length: 20, seed: step });
     model.lossAndGradients(other, 'cross-entropy'); // another shape through the same work arena
   }
   if (step % opt.every === 0 || step === opt.steps) sample(step);
-  if (step % 500 === 0 && performance.now() > deadline) { stoppedEarly = true; if (step % opt.every) sample(step); break; }
+  if (step % 500 === 0 && performance.now() > deadline) {
+    stoppedEarly = true;
+    if (step % opt.every) sample(step);
+    break;
+  }
 }
 const trainSeconds = (performance.now() - t0) / 1000;
 trainer.dispose();
@@ -123,7 +156,10 @@ for (let c = 1; c <= opt.cycles; c++) {
   t.step(other);
   t.dispose();
   m.dispose();
-  if (memory.reserved !== reserved0) { console.log(`cycle ${c}: ${memory.reserved - reserved0} floats still reserved after dispose`); break; }
+  if (memory.reserved !== reserved0) {
+    console.log(`cycle ${c}: ${memory.reserved - reserved0} floats still reserved after dispose`);
+    break;
+  }
   if (c % Math.max(1, Math.floor(opt.cycles / 10)) === 0 || c === opt.cycles) {
     const m2 = measure();
     cycleSamples.push({ cycle: c, heap: m2.heapUsed, wasm: memory.f.buffer.byteLength, reserved: memory.reserved });
@@ -132,7 +168,8 @@ for (let c = 1; c <= opt.cycles; c++) {
 const cycleSeconds = (performance.now() - c0) / 1000;
 console.log(`\ncreate/dispose: ${opt.cycles} cycles of LSTM H ∈ {${sizes.join(', ')}} + Adam + one step, ${cycleSeconds.toFixed(1)} s`);
 console.log(`${'cycle'.padStart(8)} ${'heapUsed MiB'.padStart(13)} ${'wasm MiB'.padStart(9)} ${'reserved'.padStart(9)}`);
-for (const s of cycleSamples) console.log(`${String(s.cycle).padStart(8)} ${fmt(s.heap).padStart(13)} ${fmt(s.wasm)} ${String(s.reserved).padStart(9)}`);
+for (const s of cycleSamples)
+  console.log(`${String(s.cycle).padStart(8)} ${fmt(s.heap).padStart(13)} ${fmt(s.wasm)} ${String(s.reserved).padStart(9)}`);
 
 // ------------------------------------------------------------------------------------------------
 // verdict
@@ -143,29 +180,48 @@ const warmStart = step > 10_000 ? Math.max(10_001, step / 5) : step / 5;
 const warm = samples.filter((s) => s.step >= warmStart && s.step > 0);
 const problems = [];
 if (warm.length >= 2) {
-  const first = warm[0], last = warm[warm.length - 1];
+  const first = warm[0],
+    last = warm[warm.length - 1];
   if (last.wasm !== first.wasm) problems.push(`Wasm memory grew after warm-up: ${fmt(first.wasm).trim()} → ${fmt(last.wasm).trim()} MiB`);
-  if (new Set(warm.map((s) => s.reserved)).size !== 1) problems.push(`reserved floats changed after warm-up: ${[...new Set(warm.map((s) => s.reserved))].join(', ')}`);
-  const perStep = slope(warm.map((s) => s.step), warm.map((s) => s.heap));
+  if (new Set(warm.map((s) => s.reserved)).size !== 1)
+    problems.push(`reserved floats changed after warm-up: ${[...new Set(warm.map((s) => s.reserved))].join(', ')}`);
+  const perStep = slope(
+    warm.map((s) => s.step),
+    warm.map((s) => s.heap),
+  );
   const trend = perStep * (last.step - first.step);
   const bound = gc ? Math.max(2 * MiB, 0.05 * first.heap) : Math.max(16 * MiB, 0.5 * first.heap);
-  console.log(`\nafter warm-up (step ${first.step} → ${last.step}): heap trend ${(trend / MiB).toFixed(2)} MiB (${perStep.toFixed(2)} B/step; bound ${(bound / MiB).toFixed(1)} MiB), ` +
-    `heap ${fmt(first.heap).trim()} → ${fmt(last.heap).trim()} MiB, Wasm ${fmt(first.wasm).trim()} → ${fmt(last.wasm).trim()} MiB, reserved ${first.reserved} → ${last.reserved}`);
+  console.log(
+    `\nafter warm-up (step ${first.step} → ${last.step}): heap trend ${(trend / MiB).toFixed(2)} MiB (${perStep.toFixed(2)} B/step; bound ${(bound / MiB).toFixed(1)} MiB), ` +
+      `heap ${fmt(first.heap).trim()} → ${fmt(last.heap).trim()} MiB, Wasm ${fmt(first.wasm).trim()} → ${fmt(last.wasm).trim()} MiB, reserved ${first.reserved} → ${last.reserved}`,
+  );
   if (trend > bound) problems.push(`the heap trends upward by ${(trend / MiB).toFixed(2)} MiB over ${last.step - first.step} steps`);
 } else {
   problems.push('too few samples after warm-up for a verdict (raise --steps or lower --every)');
 }
 if (cycleSamples.length >= 2) {
   const half = cycleSamples.slice(Math.floor(cycleSamples.length / 2));
-  if (half[half.length - 1].wasm !== half[0].wasm) problems.push(`Wasm memory still grows over create/dispose cycles: ${fmt(half[0].wasm).trim()} → ${fmt(half[half.length - 1].wasm).trim()} MiB`);
+  if (half[half.length - 1].wasm !== half[0].wasm)
+    problems.push(
+      `Wasm memory still grows over create/dispose cycles: ${fmt(half[0].wasm).trim()} → ${fmt(half[half.length - 1].wasm).trim()} MiB`,
+    );
   if (cycleSamples.some((s) => s.reserved !== reserved0)) problems.push('reserved floats did not return to their start after dispose');
   const heapTrend = half[half.length - 1].heap - half[0].heap;
   if (gc && heapTrend > 2 * MiB) problems.push(`the heap grows over create/dispose cycles by ${(heapTrend / MiB).toFixed(2)} MiB`);
 }
-const first = samples[0], last = samples[samples.length - 1];
-console.log(`\n${step} steps in ${trainSeconds.toFixed(1)} s (${(step / trainSeconds).toFixed(0)} steps/s)${stoppedEarly ? `, stopped at the ${opt.minutes}-minute budget before ${opt.steps}` : ''}; ${skipped} skipped; ` +
-  `loss ${samples[1]?.loss.toFixed(3)} → ${last.loss.toFixed(3)}`);
-console.log(`before/after: heapUsed ${fmt(first.heap).trim()} → ${fmt(last.heap).trim()} MiB, rss ${fmt(first.rss).trim()} → ${fmt(last.rss).trim()} MiB, ` +
-  `Wasm ${fmt(first.wasm).trim()} → ${fmt(last.wasm).trim()} MiB, reserved ${first.reserved} → ${last.reserved} floats`);
-console.log(problems.length ? `verdict: NOT FLAT\n  - ${problems.join('\n  - ')}` : 'verdict: flat after warm-up (Wasm memory and reserved floats constant, no upward heap trend; create/dispose returns all memory)');
+const first = samples[0],
+  last = samples[samples.length - 1];
+console.log(
+  `\n${step} steps in ${trainSeconds.toFixed(1)} s (${(step / trainSeconds).toFixed(0)} steps/s)${stoppedEarly ? `, stopped at the ${opt.minutes}-minute budget before ${opt.steps}` : ''}; ${skipped} skipped; ` +
+    `loss ${samples[1]?.loss.toFixed(3)} → ${last.loss.toFixed(3)}`,
+);
+console.log(
+  `before/after: heapUsed ${fmt(first.heap).trim()} → ${fmt(last.heap).trim()} MiB, rss ${fmt(first.rss).trim()} → ${fmt(last.rss).trim()} MiB, ` +
+    `Wasm ${fmt(first.wasm).trim()} → ${fmt(last.wasm).trim()} MiB, reserved ${first.reserved} → ${last.reserved} floats`,
+);
+console.log(
+  problems.length
+    ? `verdict: NOT FLAT\n  - ${problems.join('\n  - ')}`
+    : 'verdict: flat after warm-up (Wasm memory and reserved floats constant, no upward heap trend; create/dispose returns all memory)',
+);
 process.exit(problems.length ? 1 : 0);

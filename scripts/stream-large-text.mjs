@@ -9,11 +9,15 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { openTextFile } from '../dist/node/index.js';
 
-const sizeMB = Number(process.argv[2] ?? 200), B = Number(process.argv[3] ?? 64), T = Number(process.argv[4] ?? 256);
+const sizeMB = Number(process.argv[2] ?? 200),
+  B = Number(process.argv[3] ?? 64),
+  T = Number(process.argv[4] ?? 256);
 const dir = mkdtempSync(join(tmpdir(), 'unrolled-big-text-'));
 const path = join(dir, 'big.txt');
 let peak = 0;
-const sample = () => { peak = Math.max(peak, process.memoryUsage().rss); };
+const sample = () => {
+  peak = Math.max(peak, process.memoryUsage().rss);
+};
 const timer = setInterval(sample, 50);
 
 try {
@@ -22,7 +26,10 @@ try {
   let seed = 1;
   const piece = () => {
     let s = '';
-    while (s.length < 1 << 20) { seed = (seed * 1103515245 + 12345) >>> 0; s += `${words[seed % words.length]} `; }
+    while (s.length < 1 << 20) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      s += `${words[seed % words.length]} `;
+    }
     return s;
   };
   const out = createWriteStream(path);
@@ -41,12 +48,19 @@ try {
   let t0 = performance.now();
   const stream = await openTextFile(path, { T, B });
   const openS = (performance.now() - t0) / 1000;
-  console.log(`vocabulary pass: ${stream.tokens} characters, ${stream.vocabSize} distinct, ${openS.toFixed(1)} s (${(written / 2 ** 20 / openS).toFixed(0)} MiB/s)`);
+  console.log(
+    `vocabulary pass: ${stream.tokens} characters, ${stream.vocabSize} distinct, ${openS.toFixed(1)} s (${(written / 2 ** 20 / openS).toFixed(0)} MiB/s)`,
+  );
   t0 = performance.now();
   let sum = 0;
-  for (let k = 0; k < stream.chunksPerEpoch; k++) { const c = await stream.next(); sum += c.x[0]; }
+  for (let k = 0; k < stream.chunksPerEpoch; k++) {
+    const c = await stream.next();
+    sum += c.x[0];
+  }
   const epochS = (performance.now() - t0) / 1000;
-  console.log(`one epoch: ${stream.chunksPerEpoch} chunks of [${T}, ${B}] in ${epochS.toFixed(1)} s (${(written / 2 ** 20 / epochS).toFixed(0)} MiB/s); checksum ${sum}`);
+  console.log(
+    `one epoch: ${stream.chunksPerEpoch} chunks of [${T}, ${B}] in ${epochS.toFixed(1)} s (${(written / 2 ** 20 / epochS).toFixed(0)} MiB/s); checksum ${sum}`,
+  );
   await stream.close();
   sample();
   console.log(`peak rss while streaming ${(peak / 2 ** 20).toFixed(0)} MiB (the file is ${(written / 2 ** 20).toFixed(0)} MiB)`);

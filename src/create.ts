@@ -26,7 +26,10 @@ const shared = new WeakMap<Core, WasmKernels>();
 
 function wasmKernels(core: Core): WasmKernels {
   let k = shared.get(core);
-  if (!k) { k = new WasmKernels(core); shared.set(core, k); }
+  if (!k) {
+    k = new WasmKernels(core);
+    shared.set(core, k);
+  }
   return k;
 }
 
@@ -49,7 +52,11 @@ function readOptions(options: unknown): CreateModelOptions {
 
 /** The array type of a model's results, from its options: Float64Array only for `dtype: 'float64'`. */
 export type FloatsOf<O> = O extends { dtype: infer D }
-  ? 'float64' extends D ? ('float32' extends D ? Floats : Float64Array) : Float32Array
+  ? 'float64' extends D
+    ? 'float32' extends D
+      ? Floats
+      : Float64Array
+    : Float32Array
   : Float32Array;
 
 export async function createModel<O extends CreateModelOptions>(options: O): Promise<Model<FloatsOf<O>>>;
@@ -73,8 +80,10 @@ export function createModelSync(options: CreateModelOptions): Model {
     if (dtype !== 'float32' && dtype !== 'float64') throw new ConfigError('options.dtype', '"float32" or "float64"', describe(dtype));
     kernels = new JsKernels(dtype);
   } else if (backend === 'wasm') {
-    if (options.dtype !== undefined && options.dtype !== 'float32') throw new ConfigError('options.dtype', '"float32" (the Wasm core computes in f32)', describe(options.dtype));
-    if (!isCore(options.core)) throw new ConfigError('options.core', 'a loaded core (await loadCore()) for synchronous creation', describe(options.core));
+    if (options.dtype !== undefined && options.dtype !== 'float32')
+      throw new ConfigError('options.dtype', '"float32" (the Wasm core computes in f32)', describe(options.dtype));
+    if (!isCore(options.core))
+      throw new ConfigError('options.core', 'a loaded core (await loadCore()) for synchronous creation', describe(options.core));
     kernels = wasmKernels(options.core);
   } else {
     throw new ConfigError('options.backend', '"wasm" or "js"', describe(backend));

@@ -3,17 +3,17 @@
 
 export type ErrorCode =
   | 'INVALID_ARGUMENT' // wrong type, shape, length or value of an argument
-  | 'INVALID_CONFIG'   // a model / trainer / optimizer configuration that cannot work
-  | 'NON_FINITE'       // NaN or Infinity in inputs, targets, or a step's loss / gradient norm
-  | 'OUT_OF_MEMORY'    // the model or batch does not fit 32-bit Wasm memory
-  | 'DISPOSED'         // the model was disposed
-  | 'BUSY'             // a call re-entered a model that is in the middle of another call
-  | 'NO_FORWARD'       // model.backward with no forward pass to differentiate (none, already used, or stale)
-  | 'BAD_CHECKPOINT'   // a safetensors / checkpoint file that fails validation
-  | 'BACKEND'          // the Wasm core could not be loaded
-  | 'FILE'             // a file cannot be read or written (missing, a directory, a loop, no permission, not UTF-8, an input an output would overwrite)
-  | 'TIMEOUT'          // a request to a worker got no answer within its bound
-  | 'BAD_DATA';        // a row of a data file (CSV, JSON Lines) that cannot be read as a sequence
+  | 'INVALID_CONFIG' // a model / trainer / optimizer configuration that cannot work
+  | 'NON_FINITE' // NaN or Infinity in inputs, targets, or a step's loss / gradient norm
+  | 'OUT_OF_MEMORY' // the model or batch does not fit 32-bit Wasm memory
+  | 'DISPOSED' // the model was disposed
+  | 'BUSY' // a call re-entered a model that is in the middle of another call
+  | 'NO_FORWARD' // model.backward with no forward pass to differentiate (none, already used, or stale)
+  | 'BAD_CHECKPOINT' // a safetensors / checkpoint file that fails validation
+  | 'BACKEND' // the Wasm core could not be loaded
+  | 'FILE' // a file cannot be read or written (missing, a directory, a loop, no permission, not UTF-8, an input an output would overwrite)
+  | 'TIMEOUT' // a request to a worker got no answer within its bound
+  | 'BAD_DATA'; // a row of a data file (CSV, JSON Lines) that cannot be read as a sequence
 
 export class UnrolledError extends Error {
   readonly code: ErrorCode;
@@ -50,27 +50,39 @@ export class NonFiniteError extends UnrolledError {
 }
 
 export class MemoryLimitError extends UnrolledError {
-  constructor(message: string) { super('OUT_OF_MEMORY', message); }
+  constructor(message: string) {
+    super('OUT_OF_MEMORY', message);
+  }
 }
 
 export class DisposedError extends UnrolledError {
-  constructor(what: string) { super('DISPOSED', `${what} was disposed and cannot be used`); }
+  constructor(what: string) {
+    super('DISPOSED', `${what} was disposed and cannot be used`);
+  }
 }
 
 export class BusyError extends UnrolledError {
-  constructor(what: string) { super('BUSY', `${what} is in the middle of another call (re-entrant use is not allowed)`); }
+  constructor(what: string) {
+    super('BUSY', `${what} is in the middle of another call (re-entrant use is not allowed)`);
+  }
 }
 
 export class NoForwardError extends UnrolledError {
-  constructor(detail: string) { super('NO_FORWARD', `model.backward: ${detail}`); }
+  constructor(detail: string) {
+    super('NO_FORWARD', `model.backward: ${detail}`);
+  }
 }
 
 export class CheckpointError extends UnrolledError {
-  constructor(message: string) { super('BAD_CHECKPOINT', message); }
+  constructor(message: string) {
+    super('BAD_CHECKPOINT', message);
+  }
 }
 
 export class BackendError extends UnrolledError {
-  constructor(message: string) { super('BACKEND', message); }
+  constructor(message: string) {
+    super('BACKEND', message);
+  }
 }
 
 export class FileError extends UnrolledError {
@@ -86,7 +98,9 @@ export class FileError extends UnrolledError {
 }
 
 export class TimeoutError extends UnrolledError {
-  constructor(message: string) { super('TIMEOUT', message); }
+  constructor(message: string) {
+    super('TIMEOUT', message);
+  }
 }
 
 export class DataError extends UnrolledError {
@@ -109,7 +123,7 @@ export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   if (typeof value === 'number') return Number.isNaN(value) ? 'NaN' : String(value);
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? value.slice(0, 40) + '…' : value);
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
   if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as ArrayLike<number>).length})`;
   if (Array.isArray(value)) return `Array(${value.length})`;
   return typeof value;

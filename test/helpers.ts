@@ -15,17 +15,22 @@ export const ALL_BACKENDS: BackendName[] = ['wasm', 'wasm-scalar', 'js'];
 
 export async function makeModel(backend: BackendName, config: CreateModelOptions): Promise<Model> {
   switch (backend) {
-    case 'wasm': return createModel({ ...config, backend: 'wasm', core: await simdCore() });
-    case 'wasm-scalar': return createModel({ ...config, backend: 'wasm', core: await scalarCore() });
-    case 'js': return createModel({ ...config, backend: 'js' });
-    case 'js64': return createModel({ ...config, backend: 'js', dtype: 'float64' });
+    case 'wasm':
+      return createModel({ ...config, backend: 'wasm', core: await simdCore() });
+    case 'wasm-scalar':
+      return createModel({ ...config, backend: 'wasm', core: await scalarCore() });
+    case 'js':
+      return createModel({ ...config, backend: 'js' });
+    case 'js64':
+      return createModel({ ...config, backend: 'js', dtype: 'float64' });
   }
 }
 
 /** max |a − b| / max(max |b|, floor): one relative error per tensor. */
 export function relErr(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-3): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let diff = 0, scale = floor;
+  let diff = 0,
+    scale = floor;
   for (let i = 0; i < a.length; i++) {
     diff = Math.max(diff, Math.abs(a[i] - b[i]));
     scale = Math.max(scale, Math.abs(b[i]));
@@ -45,7 +50,8 @@ export function lcg(seed: number): () => number {
 export function randn(n: number, rand: () => number, scale = 1): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    const u = Math.max(rand(), 1e-12), v = rand();
+    const u = Math.max(rand(), 1e-12),
+      v = rand();
     out[i] = scale * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
   return out;
@@ -62,14 +68,31 @@ const FIXTURES = fileURLToPath(new URL('./fixtures/torch/', import.meta.url));
 export interface TorchFixture {
   name: string;
   config: {
-    cell: 'rnn' | 'lstm' | 'gru'; nonlinearity: 'tanh' | 'relu'; inputSize: number; hiddenSize: number;
-    outputSize: number; numLayers: number; T: number; B: number; input: 'dense' | 'tokens';
-    loss: 'mse' | 'cross-entropy'; at: 'every' | 'last'; reduction: 'mean' | 'sum'; masked: boolean;
+    cell: 'rnn' | 'lstm' | 'gru';
+    nonlinearity: 'tanh' | 'relu';
+    inputSize: number;
+    hiddenSize: number;
+    outputSize: number;
+    numLayers: number;
+    T: number;
+    B: number;
+    input: 'dense' | 'tokens';
+    loss: 'mse' | 'cross-entropy';
+    at: 'every' | 'last';
+    reduction: 'mean' | 'sum';
+    masked: boolean;
   };
   params: Record<string, number[]>;
-  x: number[]; y: number[]; mask: number[] | null; lengths: number[] | null;
-  h0: number[]; c0: number[] | null;
-  predictions: number[]; loss: number; hN: number[]; cN: number[] | null;
+  x: number[];
+  y: number[];
+  mask: number[] | null;
+  lengths: number[] | null;
+  h0: number[];
+  c0: number[] | null;
+  predictions: number[];
+  loss: number;
+  hN: number[];
+  cN: number[] | null;
   /** The top layer's hidden sequence [T,B,H], padded steps 0 (pad_packed_sequence). */
   outputs: number[];
   /** Every parameter, h0, c0 (LSTM) and x (dense input). */
@@ -77,9 +100,12 @@ export interface TorchFixture {
 }
 
 export function torchFixtureNames(): string[] {
-  return readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort();
+  return readdirSync(FIXTURES)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.replace(/\.json$/, ''))
+    .sort();
 }
 
 export function torchFixture(name: string): TorchFixture {
-  return JSON.parse(readFileSync(FIXTURES + name + '.json', 'utf8')) as TorchFixture;
+  return JSON.parse(readFileSync(`${FIXTURES + name}.json`, 'utf8')) as TorchFixture;
 }

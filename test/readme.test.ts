@@ -6,8 +6,18 @@ import { runBlock, tsBlocks } from './docs/code-blocks.js';
 it('the README API example runs', async () => {
   const [block] = tsBlocks('README.md');
   expect(block, 'a ```ts block in README.md').toBeDefined();
-  const { result } = (await runBlock(block, '\nexport const result = { loss, gradNorm, clipped, grads, dh0, logits, hN, cN, ids, bytes };\n')) as {
-    result: Record<string, any>;
+  const { result } = (await runBlock(
+    block,
+    '\nexport const result = { loss, gradNorm, clipped, grads, dh0, logits, hN, cN, ids, bytes };\n',
+  )) as {
+    result: {
+      loss: number;
+      gradNorm: number;
+      grads: Record<string, unknown>;
+      logits: ArrayLike<number>;
+      ids: ArrayLike<number>;
+      bytes: Uint8Array;
+    };
   };
   expect(Number.isFinite(result.loss)).toBe(true);
   expect(result.gradNorm).toBeGreaterThan(0);

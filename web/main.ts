@@ -10,8 +10,16 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import {
-  CORPUS, relaxedSimdSupported, simdSupported,
-  type CellKind, type GradientFlowEvent, type ProgressEvent, type RunInfo, type SampleEvent, type TrainingConfig, type TrainingWorker,
+  CORPUS,
+  relaxedSimdSupported,
+  simdSupported,
+  type CellKind,
+  type GradientFlowEvent,
+  type ProgressEvent,
+  type RunInfo,
+  type SampleEvent,
+  type TrainingConfig,
+  type TrainingWorker,
 } from 'unrolled';
 import { createTrainingWorker } from 'unrolled/worker';
 
@@ -41,7 +49,11 @@ const gradEl = $<HTMLDivElement>('grad-chart');
 const gradStep = $<HTMLSpanElement>('grad-step');
 const lossSummary = $<HTMLSpanElement>('loss-summary');
 const stat = {
-  step: $('stat-step'), loss: $('stat-loss'), speed: $('stat-speed'), grad: $('stat-grad'), params: $('stat-params'),
+  step: $('stat-step'),
+  loss: $('stat-loss'),
+  speed: $('stat-speed'),
+  grad: $('stat-grad'),
+  params: $('stat-params'),
 };
 
 const COLORS = ['#4f46e5', '#0ea5e9', '#10b981'];
@@ -57,12 +69,14 @@ function badges(extra: [string, boolean][] = []): void {
     [crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated', crossOriginIsolated],
     ...extra,
   ];
-  env.replaceChildren(...items.map(([text, ok]) => {
-    const b = document.createElement('span');
-    b.className = `badge ${ok ? 'ok' : 'warn'}`;
-    b.textContent = text;
-    return b;
-  }));
+  env.replaceChildren(
+    ...items.map(([text, ok]) => {
+      const b = document.createElement('span');
+      b.className = `badge ${ok ? 'ok' : 'warn'}`;
+      b.textContent = text;
+      return b;
+    }),
+  );
 }
 badges();
 
@@ -100,8 +114,14 @@ updateSource();
 // ---- charts (uPlot) -----------------------------------------------------------------------------
 
 const axis = (label: string, extra: Partial<uPlot.Axis> = {}): uPlot.Axis => ({
-  label, labelSize: 22, labelFont: '500 12px system-ui, sans-serif', font: '12px system-ui, sans-serif',
-  stroke: '#667085', grid: { stroke: '#eef0f3', width: 1 }, ticks: { stroke: '#e4e7ec', width: 1, size: 5 }, ...extra,
+  label,
+  labelSize: 22,
+  labelFont: '500 12px system-ui, sans-serif',
+  font: '12px system-ui, sans-serif',
+  stroke: '#667085',
+  grid: { stroke: '#eef0f3', width: 1 },
+  ticks: { stroke: '#e4e7ec', width: 1, size: 5 },
+  ...extra,
 });
 
 const chartHeight = 240;
@@ -124,18 +144,37 @@ function makeLossChart(info: RunInfo): uPlot {
   lossEl.replaceChildren();
   lossEl.style.height = 'auto';
   const ln = Math.log(info.vocabSize);
-  return new uPlot({
-    width: lossEl.clientWidth, height: chartHeight,
-    scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(ln * 1.08, max * 1.04)] } },
-    axes: [axis('step'), axis('nats per character', { size: 46, values: (_u, ticks) => ticks.map((t) => t.toFixed(1)) })],
-    cursor: { drag: { x: false, y: false } },
-    legend: { live: true },
-    series: [
-      { label: 'step', value: (_u, v) => (v == null ? '' : String(v)) },
-      { label: 'loss', stroke: COLORS[0], width: 2, fill: 'rgba(79, 70, 229, 0.07)', points: { show: false }, value: (_u, v) => (v == null ? '' : v.toFixed(3)) },
-      { label: `uniform guess, ln ${info.vocabSize}`, stroke: '#98a2b3', width: 1.25, dash: [5, 5], points: { show: false }, value: () => ln.toFixed(3) },
-    ],
-  }, [[], [], []], lossEl);
+  return new uPlot(
+    {
+      width: lossEl.clientWidth,
+      height: chartHeight,
+      scales: { x: { time: false }, y: { range: (_u, _min, max) => [0, Math.max(ln * 1.08, max * 1.04)] } },
+      axes: [axis('step'), axis('nats per character', { size: 46, values: (_u, ticks) => ticks.map((t) => t.toFixed(1)) })],
+      cursor: { drag: { x: false, y: false } },
+      legend: { live: true },
+      series: [
+        { label: 'step', value: (_u, v) => (v == null ? '' : String(v)) },
+        {
+          label: 'loss',
+          stroke: COLORS[0],
+          width: 2,
+          fill: 'rgba(79, 70, 229, 0.07)',
+          points: { show: false },
+          value: (_u, v) => (v == null ? '' : v.toFixed(3)),
+        },
+        {
+          label: `uniform guess, ln ${info.vocabSize}`,
+          stroke: '#98a2b3',
+          width: 1.25,
+          dash: [5, 5],
+          points: { show: false },
+          value: () => ln.toFixed(3),
+        },
+      ],
+    },
+    [[], [], []],
+    lossEl,
+  );
 }
 
 function makeGradChart(info: RunInfo): uPlot {
@@ -145,18 +184,36 @@ function makeGradChart(info: RunInfo): uPlot {
   const series: uPlot.Series[] = [{ label: 't', value: (_u, v) => (v == null ? '' : String(v)) }];
   for (let l = 0; l < L; l++) {
     series.push({
-      label: L > 1 ? `layer ${l + 1}` : 'latest', stroke: COLORS[l % COLORS.length], width: 2, points: { show: info.config.seq <= 32, size: 4 },
+      label: L > 1 ? `layer ${l + 1}` : 'latest',
+      stroke: COLORS[l % COLORS.length],
+      width: 2,
+      points: { show: info.config.seq <= 32, size: 4 },
       value: (_u, v) => (v == null ? '' : v.toExponential(2)),
     });
   }
-  series.push({ label: L > 1 ? 'layer 1 at step 1' : 'at step 1', stroke: '#98a2b3', width: 1.25, dash: [5, 5], points: { show: false }, value: (_u, v) => (v == null ? '' : v.toExponential(2)) });
-  return new uPlot({
-    width: gradEl.clientWidth, height: chartHeight,
-    scales: { x: { time: false }, y: { distr: 3, log: 10 } },
-    axes: [axis('step t within the chunk'), axis('‖∂E/∂hₜ‖', { size: 58, values: (_u, ticks) => ticks.map((t) => (t == null ? '' : fmtSci(t))) })],
-    cursor: { drag: { x: false, y: false } },
-    series,
-  }, [[], ...series.slice(1).map(() => [])], gradEl);
+  series.push({
+    label: L > 1 ? 'layer 1 at step 1' : 'at step 1',
+    stroke: '#98a2b3',
+    width: 1.25,
+    dash: [5, 5],
+    points: { show: false },
+    value: (_u, v) => (v == null ? '' : v.toExponential(2)),
+  });
+  return new uPlot(
+    {
+      width: gradEl.clientWidth,
+      height: chartHeight,
+      scales: { x: { time: false }, y: { distr: 3, log: 10 } },
+      axes: [
+        axis('step t within the chunk'),
+        axis('‖∂E/∂hₜ‖', { size: 58, values: (_u, ticks) => ticks.map((t) => (t == null ? '' : fmtSci(t))) }),
+      ],
+      cursor: { drag: { x: false, y: false } },
+      series,
+    },
+    [[], ...series.slice(1).map(() => [])],
+    gradEl,
+  );
 }
 
 function fmtSci(v: number): string {
@@ -183,7 +240,11 @@ function redraw(): void {
     if (gradDirty && gradChart && gradLast) {
       const T = gradLast.norms[0].length;
       const xs = Array.from({ length: T }, (_, t) => t + 1);
-      const data: uPlot.AlignedData = [xs, ...gradLast.norms.map((a) => Array.from(a, positive)), gradFirst ? Array.from(gradFirst.norms[0], positive) : []];
+      const data: uPlot.AlignedData = [
+        xs,
+        ...gradLast.norms.map((a) => Array.from(a, positive)),
+        gradFirst ? Array.from(gradFirst.norms[0], positive) : [],
+      ];
       gradChart.setData(data);
       gradEl.dataset.points = String(T * gradLast.norms.length);
       gradStep.textContent = `latest: step ${gradLast.step}`;
@@ -228,8 +289,12 @@ let firstLoss = NaN;
 
 /** What the Playwright test reads. */
 const probe = {
-  get state() { return ui; },
-  get info() { return info; },
+  get state() {
+    return ui;
+  },
+  get info() {
+    return info;
+  },
   firstLoss: NaN,
   lastLoss: NaN,
   progressEvents: 0,
@@ -248,12 +313,20 @@ function setUi(state: UiState): void {
   ui = state;
   const busy = state === 'starting' || state === 'running' || state === 'paused';
   trainButton.disabled = busy;
-  trainButton.textContent = { idle: 'Train', starting: 'Starting…', running: 'Training…', paused: 'Training…', done: 'Train again', failed: 'Train again' }[state];
+  trainButton.textContent = {
+    idle: 'Train',
+    starting: 'Starting…',
+    running: 'Training…',
+    paused: 'Training…',
+    done: 'Train again',
+    failed: 'Train again',
+  }[state];
   pauseButton.disabled = !(state === 'running' || state === 'paused');
   pauseButton.textContent = state === 'paused' ? 'Resume' : 'Pause';
   stopButton.disabled = !(state === 'running' || state === 'paused');
   downloadButton.disabled = !(info && (state === 'running' || state === 'paused' || state === 'done'));
-  for (const el of form.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>('input, select, textarea')) el.disabled = busy;
+  for (const el of form.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>('input, select, textarea'))
+    el.disabled = busy;
   document.body.dataset.state = state;
 }
 
@@ -261,9 +334,19 @@ function readConfig(): TrainingConfig {
   const value = (id: string): number => Number(($(id) as HTMLSelectElement).value);
   const cell = (form.elements.namedItem('cell') as RadioNodeList).value as CellKind;
   const config: TrainingConfig = {
-    cell, hidden: value('hidden'), layers: value('layers'), seq: value('seq'), batch: value('batch'),
-    lr: value('lr'), steps: value('steps'), seed: 0,
-    sampleEvery: SAMPLE_EVERY, sampleLength: 240, temperature: TEMPERATURE, gradientEvery: 10, progressIntervalMs: 120,
+    cell,
+    hidden: value('hidden'),
+    layers: value('layers'),
+    seq: value('seq'),
+    batch: value('batch'),
+    lr: value('lr'),
+    steps: value('steps'),
+    seed: 0,
+    sampleEvery: SAMPLE_EVERY,
+    sampleLength: 240,
+    temperature: TEMPERATURE,
+    gradientEvery: 10,
+    progressIntervalMs: 120,
   };
   if (source() === 'custom') config.text = textArea.value;
   return config;
@@ -281,7 +364,10 @@ function getWorker(): TrainingWorker {
     gradDirty = true;
     redraw();
   });
-  w.on('sample', (s) => { probe.samples++; addSample(s); });
+  w.on('sample', (s) => {
+    probe.samples++;
+    addSample(s);
+  });
   w.on('state', (s) => {
     setUi(s.state);
     if (s.state === 'paused') setStatus(`Paused at step ${s.step}.`);
@@ -314,7 +400,10 @@ function fmt(x: number, digits = 3): string {
 function onProgress(p: ProgressEvent): void {
   probe.progressEvents++;
   if (!Number.isFinite(p.loss)) return;
-  if (Number.isNaN(firstLoss)) { firstLoss = p.loss; probe.firstLoss = p.loss; }
+  if (Number.isNaN(firstLoss)) {
+    firstLoss = p.loss;
+    probe.firstLoss = p.loss;
+  }
   probe.lastLoss = p.loss;
   lossData.steps.push(p.step);
   lossData.losses.push(p.loss);
@@ -332,13 +421,17 @@ function onProgress(p: ProgressEvent): void {
 }
 
 function reset(): void {
-  lossData.steps = []; lossData.losses = []; lossData.baseline = [];
+  lossData.steps = [];
+  lossData.losses = [];
+  lossData.baseline = [];
   gradFirst = gradLast = null;
   firstLoss = NaN;
   Object.assign(probe, { firstLoss: NaN, lastLoss: NaN, progressEvents: 0, gradientEvents: 0, samples: 0, error: '' });
   for (const el of Object.values(stat)) el.textContent = '—';
-  lossChart?.destroy(); lossChart = null;
-  gradChart?.destroy(); gradChart = null;
+  lossChart?.destroy();
+  lossChart = null;
+  gradChart?.destroy();
+  gradChart = null;
   lossEl.dataset.points = '0';
   gradEl.dataset.points = '0';
   gradStep.textContent = '';
@@ -353,7 +446,10 @@ form.addEventListener('submit', async (e) => {
     const need = config.batch! * config.seq! + 1;
     const have = [...(config.text ?? '')].length;
     if (have < need) {
-      setStatus(`Your text has ${have.toLocaleString('en-US')} characters; batch ${config.batch} × sequence ${config.seq} needs at least ${need.toLocaleString('en-US')}. Paste more, or lower them.`, 'error');
+      setStatus(
+        `Your text has ${have.toLocaleString('en-US')} characters; batch ${config.batch} × sequence ${config.seq} needs at least ${need.toLocaleString('en-US')}. Paste more, or lower them.`,
+        'error',
+      );
       return;
     }
   }

@@ -52,7 +52,8 @@ function selfReference(): Plugin {
       if (id !== pkg.name && !id.startsWith(`${pkg.name}/`)) return null;
       const subpath = `.${id.slice(pkg.name.length)}`;
       const target = resolveExports(pkg.exports, subpath, conditions);
-      if (!target) throw new Error(`"${id}": the package's exports map has no entry for ${subpath} under the conditions ${conditions.join(', ')}`);
+      if (!target)
+        throw new Error(`"${id}": the package's exports map has no entry for ${subpath} under the conditions ${conditions.join(', ')}`);
       return fileURLToPath(new URL(target, `file://${repo}`));
     },
   };

@@ -85,8 +85,11 @@ export interface TfRunner {
 
 function layer(c: BenchConfig): tf.layers.Layer {
   const args = {
-    units: c.hiddenSize, returnSequences: c.at === 'every', inputShape: [c.T, c.inputSize],
-    kernelInitializer: 'glorotUniform' as const, recurrentInitializer: 'glorotUniform' as const,
+    units: c.hiddenSize,
+    returnSequences: c.at === 'every',
+    inputShape: [c.T, c.inputSize],
+    kernelInitializer: 'glorotUniform' as const,
+    recurrentInitializer: 'glorotUniform' as const,
   };
   if (c.cell === 'lstm') return tf.layers.lstm({ ...args, recurrentActivation: 'sigmoid' as const });
   if (c.cell === 'gru') return tf.layers.gru({ ...args, recurrentActivation: 'sigmoid' as const });
@@ -98,12 +101,15 @@ function layer(c: BenchConfig): tf.layers.Layer {
 function data(c: BenchConfig): { x: tf.Tensor; y: tf.Tensor } {
   const { x, y } = benchBatch(c);
   return tf.tidy(() => {
-    const xt = c.tokens ? tf.oneHot(tf.tensor2d(x as Int32Array, [c.T, c.B], 'int32'), c.inputSize)
+    const xt = c.tokens
+      ? tf.oneHot(tf.tensor2d(x as Int32Array, [c.T, c.B], 'int32'), c.inputSize)
       : tf.tensor3d(x as Float32Array, [c.T, c.B, c.inputSize]);
     const xb = tf.transpose(xt, [1, 0, 2]);
     const rows = c.at === 'every' ? [c.T, c.B] : [c.B];
-    let yt = c.loss === 'cross-entropy' ? tf.oneHot(tf.tensor(y as Int32Array, rows, 'int32'), c.outputSize).toFloat()
-      : tf.tensor(y as Float32Array, [...rows, c.outputSize]);
+    let yt =
+      c.loss === 'cross-entropy'
+        ? tf.oneHot(tf.tensor(y as Int32Array, rows, 'int32'), c.outputSize).toFloat()
+        : tf.tensor(y as Float32Array, [...rows, c.outputSize]);
     if (c.at === 'every') yt = tf.transpose(yt, [1, 0, 2]);
     return { x: tf.keep(xb.toFloat()), y: tf.keep(yt) };
   });
@@ -114,9 +120,8 @@ function data(c: BenchConfig): { x: tf.Tensor; y: tf.Tensor } {
 export async function tfRunner(c: BenchConfig, backend: TfBackend, clip: boolean): Promise<TfRunner> {
   await useBackend(backend);
   const model = tf.sequential({ layers: [layer(c), tf.layers.dense({ units: c.outputSize })] });
-  const lossFn = (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor => c.loss === 'cross-entropy'
-    ? tf.losses.softmaxCrossEntropy(yTrue, yPred)
-    : tf.losses.meanSquaredError(yTrue, yPred);
+  const lossFn = (yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor =>
+    c.loss === 'cross-entropy' ? tf.losses.softmaxCrossEntropy(yTrue, yPred) : tf.losses.meanSquaredError(yTrue, yPred);
   const optimizer = tf.train.adam(1e-3);
   const { x, y } = data(c);
   let step: () => Promise<number>;
@@ -129,7 +134,9 @@ export async function tfRunner(c: BenchConfig, backend: TfBackend, clip: boolean
     step = async () => {
       const loss = tf.tidy(() => {
         const { value, grads } = optimizer.computeGradients(
-          () => lossFn(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, vars);
+          () => lossFn(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+          vars,
+        );
         const names = Object.keys(grads);
         const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n])))));
         const scale = tf.minimum(1, tf.div(MAX_NORM, tf.add(norm, 1e-6)));
@@ -144,6 +151,11 @@ export async function tfRunner(c: BenchConfig, backend: TfBackend, clip: boolean
   return {
     step,
     numTensors: () => tf.memory().numTensors,
-    dispose: () => { model.dispose(); optimizer.dispose(); x.dispose(); y.dispose(); },
+    dispose: () => {
+      model.dispose();
+      optimizer.dispose();
+      x.dispose();
+      y.dispose();
+    },
   };
 }

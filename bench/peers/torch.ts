@@ -11,7 +11,12 @@ export const PYTHON = process.env.UNROLLED_BENCH_PYTHON ?? '/usr/bin/python3';
 // dist-bench/peers/torch.js -> bench/peers/torch_bench.py (the script is not compiled)
 export const SCRIPT = fileURLToPath(new URL('../../bench/peers/torch_bench.py', import.meta.url));
 
-export interface TorchResult { config: string; medianMs: number; minMs: number; samples: number }
+export interface TorchResult {
+  config: string;
+  medianMs: number;
+  minMs: number;
+  samples: number;
+}
 export interface TorchBlas {
   build: Record<string, string>;
   libblas: string | null;
@@ -27,7 +32,12 @@ export interface TorchRun {
   blas: TorchBlas;
   results: TorchResult[];
 }
-export interface TorchTiming { warmup: number; minIters: number; maxIters: number; timeMs: number }
+export interface TorchTiming {
+  warmup: number;
+  minIters: number;
+  maxIters: number;
+  timeMs: number;
+}
 
 function threadEnv(threads: number): NodeJS.ProcessEnv {
   const n = String(threads);
@@ -49,20 +59,48 @@ export function torchUnavailable(): string | null {
 
 /** Runs every configuration in one child process; its progress lines go to our stderr. */
 export function runTorch(configs: BenchConfig[], threads: number, t: TorchTiming): Promise<TorchRun> {
-  const args = [SCRIPT, '--threads', String(threads), '--configs-json', JSON.stringify(configs),
-    '--warmup', String(t.warmup), '--min-iters', String(t.minIters), '--max-iters', String(t.maxIters),
-    '--time-ms', String(t.timeMs)];
+  const args = [
+    SCRIPT,
+    '--threads',
+    String(threads),
+    '--configs-json',
+    JSON.stringify(configs),
+    '--warmup',
+    String(t.warmup),
+    '--min-iters',
+    String(t.minIters),
+    '--max-iters',
+    String(t.maxIters),
+    '--time-ms',
+    String(t.timeMs),
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn(PYTHON, args, { stdio: ['ignore', 'pipe', 'inherit'], env: threadEnv(threads) });
     let out = '';
     child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => { out += d; });
+    child.stdout.on('data', (d: string) => {
+      out += d;
+    });
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0) { reject(new Error(`torch_bench.py exited with ${code}`)); return; }
-      const line = out.trim().split('\n').reverse().find((l) => l.startsWith('{'));
-      if (!line) { reject(new Error(`torch_bench.py printed no JSON: ${out.slice(0, 500)}`)); return; }
-      try { resolve(JSON.parse(line) as TorchRun); } catch (e) { reject(e); }
+      if (code !== 0) {
+        reject(new Error(`torch_bench.py exited with ${code}`));
+        return;
+      }
+      const line = out
+        .trim()
+        .split('\n')
+        .reverse()
+        .find((l) => l.startsWith('{'));
+      if (!line) {
+        reject(new Error(`torch_bench.py printed no JSON: ${out.slice(0, 500)}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(line) as TorchRun);
+      } catch (e) {
+        reject(e);
+      }
     });
   });
 }

@@ -27,7 +27,9 @@ export class JsKernels implements Kernels {
   // ids refused by the gathers, as the Wasm core counts them (takeIdErrors)
   private refused = 0;
 
-  private get f() { return this.memory.f; }
+  private get f() {
+    return this.memory.f;
+  }
 
   takeIdErrors(): number {
     const n = this.refused;
@@ -41,7 +43,9 @@ export class JsKernels implements Kernels {
     for (let r = 0; r < R; r++) if (!idOk(f[x + r], n)) this.refused++;
   }
 
-  packedSize(K: number, N: number): number { return K * N; }
+  packedSize(K: number, N: number): number {
+    return K * N;
+  }
 
   /**
    * dst[k, j] = B(k, j) = src[k·sk + j·sn]: a strided copy into row-major [K,N]. That is this
@@ -78,18 +82,37 @@ export class JsKernels implements Kernels {
   }
 
   /** After the time loop: dW_ih += δAᵀ·X, db_ih += Σ δA, dx = δA·W_ih;  dW_hh += δRᵀ·h_{t−1}, db_hh += Σ δR */
-  private weightGradients(T: number, B: number, I: number, H: number, G: number, flags: number,
-    x: Off, wihPacked: Off, hs: Off, dA: Off, dR: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off): void {
+  private weightGradients(
+    T: number,
+    B: number,
+    I: number,
+    H: number,
+    G: number,
+    flags: number,
+    x: Off,
+    wihPacked: Off,
+    hs: Off,
+    dA: Off,
+    dR: Off,
+    dwih: Off,
+    dwhh: Off,
+    dbih: Off,
+    dbhh: Off,
+    dx: Off,
+  ): void {
     const f = this.f;
     if (flags & FLAG_TOKENS) this.countRefused(x, T * B, I);
     for (let r = 0; r < T * B; r++) {
       const hprev = hs + r * H; // hs rows are shifted by one step: row r of hs is h_{t−1} for row r of δ
       for (let g = 0; g < G; g++) {
-        const da = f[dA + r * G + g], dr = f[dR + r * G + g];
+        const da = f[dA + r * G + g],
+          dr = f[dR + r * G + g];
         f[dbih + g] += da;
         f[dbhh + g] += dr;
-        if (flags & FLAG_TOKENS) { const id = f[x + r]; if (idOk(id, I)) f[dwih + g * I + id] += da; }
-        else for (let k = 0; k < I; k++) f[dwih + g * I + k] += da * f[x + r * I + k];
+        if (flags & FLAG_TOKENS) {
+          const id = f[x + r];
+          if (idOk(id, I)) f[dwih + g * I + id] += da;
+        } else for (let k = 0; k < I; k++) f[dwih + g * I + k] += da * f[x + r * I + k];
         for (let k = 0; k < H; k++) f[dwhh + g * H + k] += dr * f[hprev + k];
       }
       if (dx) {
@@ -135,26 +158,64 @@ export class JsKernels implements Kernels {
   // ---------------------------------------------------------------------------------------------
   // RNN: h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh)
 
-  rnnForward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off, bih: Off, bhh: Off, mask: Off, hs: Off): void {
+  rnnForward(
+    T: number,
+    B: number,
+    I: number,
+    H: number,
+    flags: number,
+    x: Off,
+    wihTransposedPacked: Off,
+    whhTransposedPacked: Off,
+    bih: Off,
+    bhh: Off,
+    mask: Off,
+    hs: Off,
+  ): void {
     const f = this.f;
     if (flags & FLAG_TOKENS) this.countRefused(x, T * B, I);
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
-        const prev = hs + (t * B + b) * H, cur = hs + ((t + 1) * B + b) * H;
+        const prev = hs + (t * B + b) * H,
+          cur = hs + ((t + 1) * B + b) * H;
         for (let j = 0; j < H; j++) {
-          if (this.padded(mask, t, B, b)) { f[cur + j] = f[prev + j]; continue; }
-          const pre = this.inputTerm(flags, x, wihTransposedPacked, I, H, t * B + b, j) + f[bih + j] +
-            this.dotT(prev, whhTransposedPacked, H, H, j) + f[bhh + j];
+          if (this.padded(mask, t, B, b)) {
+            f[cur + j] = f[prev + j];
+            continue;
+          }
+          const pre =
+            this.inputTerm(flags, x, wihTransposedPacked, I, H, t * B + b, j) +
+            f[bih + j] +
+            this.dotT(prev, whhTransposedPacked, H, H, j) +
+            f[bhh + j];
           f[cur + j] = flags & FLAG_RELU ? Math.max(pre, 0) : Math.tanh(pre);
         }
       }
     }
   }
 
-  rnnBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihPacked: Off, whhPacked: Off, mask: Off,
-    hs: Off, dhs: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, _pack: Off,
-    clipHiddenNorm: number): void {
+  rnnBackward(
+    T: number,
+    B: number,
+    I: number,
+    H: number,
+    flags: number,
+    x: Off,
+    wihPacked: Off,
+    whhPacked: Off,
+    mask: Off,
+    hs: Off,
+    dhs: Off,
+    dh: Off,
+    dwih: Off,
+    dwhh: Off,
+    dbih: Off,
+    dbhh: Off,
+    dx: Off,
+    dhnorm: Off,
+    _pack: Off,
+    clipHiddenNorm: number,
+  ): void {
     const f = this.f;
     for (let t = T - 1; t >= 0; t--) {
       let norm2 = 0;
@@ -164,7 +225,11 @@ export class JsKernels implements Kernels {
           const i = (t * B + b) * H + j;
           const g = (f[dhs + i] + f[dh + b * H + j]) * c; // ∂E/∂h_t, clipped
           norm2 += g * g;
-          if (this.padded(mask, t, B, b)) { f[dh + b * H + j] = g; f[dhs + i] = 0; continue; }
+          if (this.padded(mask, t, B, b)) {
+            f[dh + b * H + j] = g;
+            f[dhs + i] = 0;
+            continue;
+          }
           const h = f[hs + B * H + i];
           f[dhs + i] = flags & FLAG_RELU ? (h > 0 ? g : 0) : g * (1 - h * h); // δpre
           f[dh + b * H + j] = 0;
@@ -179,23 +244,47 @@ export class JsKernels implements Kernels {
   // ---------------------------------------------------------------------------------------------
   // LSTM: i,f,o = σ(·), g = tanh(·); c_t = f⊙c_{t−1} + i⊙g; h_t = o⊙tanh(c_t)
 
-  lstmForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off,
-    bih: Off, bhh: Off, mask: Off, hs: Off, cs: Off, gates: Off): void {
+  lstmForward(
+    T: number,
+    B: number,
+    I: number,
+    H: number,
+    flags: number,
+    x: Off,
+    wihTransposedPacked: Off,
+    whhTransposedPacked: Off,
+    bih: Off,
+    bhh: Off,
+    mask: Off,
+    hs: Off,
+    cs: Off,
+    gates: Off,
+  ): void {
     const f = this.f;
     if (flags & FLAG_TOKENS) this.countRefused(x, T * B, I);
     const G = 4 * H;
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
         const r = t * B + b;
-        const hprev = hs + r * H, hcur = hs + (r + B) * H, cprev = cs + r * H, ccur = cs + (r + B) * H;
+        const hprev = hs + r * H,
+          hcur = hs + (r + B) * H,
+          cprev = cs + r * H,
+          ccur = cs + (r + B) * H;
         const row = gates + r * G;
         for (let g = 0; g < G; g++) {
-          const pre = this.inputTerm(flags, x, wihTransposedPacked, I, G, r, g) + f[bih + g] +
-            this.dotT(hprev, whhTransposedPacked, H, G, g) + f[bhh + g];
+          const pre =
+            this.inputTerm(flags, x, wihTransposedPacked, I, G, r, g) +
+            f[bih + g] +
+            this.dotT(hprev, whhTransposedPacked, H, G, g) +
+            f[bhh + g];
           f[row + g] = g >= 2 * H && g < 3 * H ? Math.tanh(pre) : sigmoid(pre);
         }
         for (let j = 0; j < H; j++) {
-          if (this.padded(mask, t, B, b)) { f[hcur + j] = f[hprev + j]; f[ccur + j] = f[cprev + j]; continue; }
+          if (this.padded(mask, t, B, b)) {
+            f[hcur + j] = f[hprev + j];
+            f[ccur + j] = f[cprev + j];
+            continue;
+          }
           const c = f[row + H + j] * f[cprev + j] + f[row + j] * f[row + 2 * H + j];
           f[ccur + j] = c;
           f[hcur + j] = f[row + 3 * H + j] * Math.tanh(f[ccur + j]);
@@ -204,9 +293,31 @@ export class JsKernels implements Kernels {
     }
   }
 
-  lstmBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihPacked: Off, whhPacked: Off, mask: Off,
-    hs: Off, cs: Off, gates: Off, dhs: Off, dh: Off, dc: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off,
-    dx: Off, dhnorm: Off, _pack: Off, clipHiddenNorm: number): void {
+  lstmBackward(
+    T: number,
+    B: number,
+    I: number,
+    H: number,
+    flags: number,
+    x: Off,
+    wihPacked: Off,
+    whhPacked: Off,
+    mask: Off,
+    hs: Off,
+    cs: Off,
+    gates: Off,
+    dhs: Off,
+    dh: Off,
+    dc: Off,
+    dwih: Off,
+    dwhh: Off,
+    dbih: Off,
+    dbhh: Off,
+    dx: Off,
+    dhnorm: Off,
+    _pack: Off,
+    clipHiddenNorm: number,
+  ): void {
     const f = this.f;
     const G = 4 * H;
     for (let t = T - 1; t >= 0; t--) {
@@ -220,8 +331,14 @@ export class JsKernels implements Kernels {
         for (let j = 0; j < H; j++) {
           const gh = (f[dhs + r * H + j] + f[dh + b * H + j]) * c; // ∂E/∂h_t, clipped
           norm2 += gh * gh;
-          if (pad) { f[dh + b * H + j] = gh; continue; }
-          const ig = f[row + j], fg = f[row + H + j], gg = f[row + 2 * H + j], og = f[row + 3 * H + j];
+          if (pad) {
+            f[dh + b * H + j] = gh;
+            continue;
+          }
+          const ig = f[row + j],
+            fg = f[row + H + j],
+            gg = f[row + 2 * H + j],
+            og = f[row + 3 * H + j];
           const tc = Math.tanh(f[cs + (r + B) * H + j]);
           const gc = f[dc + b * H + j] + gh * og * (1 - tc * tc); // ∂E/∂c_t
           f[row + j] = gc * gg * ig * (1 - ig);
@@ -242,15 +359,32 @@ export class JsKernels implements Kernels {
   // ---------------------------------------------------------------------------------------------
   // GRU: r, z = σ(·); n = tanh(a_n + r⊙(h·W_hnᵀ + b_hn)); h_t = (1 − z)⊙n + z⊙h_{t−1}
 
-  gruForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off,
-    bih: Off, bhh: Off, mask: Off, hs: Off, gates: Off, rn: Off, _scratch: Off): void {
+  gruForward(
+    T: number,
+    B: number,
+    I: number,
+    H: number,
+    flags: number,
+    x: Off,
+    wihTransposedPacked: Off,
+    whhTransposedPacked: Off,
+    bih: Off,
+    bhh: Off,
+    mask: Off,
+    hs: Off,
+    gates: Off,
+    rn: Off,
+    _scratch: Off,
+  ): void {
     const f = this.f;
     if (flags & FLAG_TOKENS) this.countRefused(x, T * B, I);
     const G = 3 * H;
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
         const r = t * B + b;
-        const hprev = hs + r * H, hcur = hs + (r + B) * H, row = gates + r * G;
+        const hprev = hs + r * H,
+          hcur = hs + (r + B) * H,
+          row = gates + r * G;
         if (this.padded(mask, t, B, b)) {
           for (let j = 0; j < H; j++) f[hcur + j] = f[hprev + j];
           continue;
@@ -262,7 +396,9 @@ export class JsKernels implements Kernels {
           const zg = sigmoid(a(H + j) + R(H + j));
           const rnv = R(2 * H + j);
           const ng = Math.tanh(a(2 * H + j) + rg * rnv);
-          f[row + j] = rg; f[row + H + j] = zg; f[row + 2 * H + j] = ng;
+          f[row + j] = rg;
+          f[row + H + j] = zg;
+          f[row + 2 * H + j] = ng;
           f[rn + r * H + j] = rnv;
           f[hcur + j] = (1 - zg) * ng + zg * f[hprev + j];
         }
@@ -270,31 +406,66 @@ export class JsKernels implements Kernels {
     }
   }
 
-  gruBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihPacked: Off, whhPacked: Off, mask: Off,
-    hs: Off, gates: Off, rn: Off, dhs: Off, dR: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off,
-    dx: Off, dhnorm: Off, _pack: Off, clipHiddenNorm: number): void {
+  gruBackward(
+    T: number,
+    B: number,
+    I: number,
+    H: number,
+    flags: number,
+    x: Off,
+    wihPacked: Off,
+    whhPacked: Off,
+    mask: Off,
+    hs: Off,
+    gates: Off,
+    rn: Off,
+    dhs: Off,
+    dR: Off,
+    dh: Off,
+    dwih: Off,
+    dwhh: Off,
+    dbih: Off,
+    dbhh: Off,
+    dx: Off,
+    dhnorm: Off,
+    _pack: Off,
+    clipHiddenNorm: number,
+  ): void {
     const f = this.f;
     const G = 3 * H;
     for (let t = T - 1; t >= 0; t--) {
       let norm2 = 0;
       for (let b = 0; b < B; b++) {
         const r = t * B + b;
-        const row = gates + r * G, rrow = dR + r * G;
+        const row = gates + r * G,
+          rrow = dR + r * G;
         const pad = this.padded(mask, t, B, b);
         const c = this.clipFactor(H, dhs + r * H, dh + b * H, clipHiddenNorm);
         for (let j = 0; j < H; j++) {
           const gh = (f[dhs + r * H + j] + f[dh + b * H + j]) * c; // ∂E/∂h_t, clipped
           norm2 += gh * gh;
-          if (pad) { f[dh + b * H + j] = gh; continue; }
-          const rg = f[row + j], zg = f[row + H + j], ng = f[row + 2 * H + j];
+          if (pad) {
+            f[dh + b * H + j] = gh;
+            continue;
+          }
+          const rg = f[row + j],
+            zg = f[row + H + j],
+            ng = f[row + 2 * H + j];
           const dn = gh * (1 - zg) * (1 - ng * ng);
           const dz = gh * (f[hs + r * H + j] - ng) * zg * (1 - zg);
           const dr = dn * f[rn + r * H + j] * rg * (1 - rg);
-          f[row + j] = dr; f[row + H + j] = dz; f[row + 2 * H + j] = dn;
-          f[rrow + j] = dr; f[rrow + H + j] = dz; f[rrow + 2 * H + j] = dn * rg;
+          f[row + j] = dr;
+          f[row + H + j] = dz;
+          f[row + 2 * H + j] = dn;
+          f[rrow + j] = dr;
+          f[rrow + H + j] = dz;
+          f[rrow + 2 * H + j] = dn * rg;
           f[dh + b * H + j] = gh * zg;
         }
-        if (pad) { f.fill(0, row, row + G); f.fill(0, rrow, rrow + G); }
+        if (pad) {
+          f.fill(0, row, row + G);
+          f.fill(0, rrow, rrow + G);
+        }
       }
       if (dhnorm) f[dhnorm + t] = Math.sqrt(norm2);
       this.backToPrevious(B, H, G, dR + t * B * G, whhPacked, dh);
@@ -342,7 +513,10 @@ export class JsKernels implements Kernels {
       const target = f[targets + r];
       const bad = w !== 0 && !idOk(target, O);
       if (bad) this.refused++;
-      if (w === 0 || bad) { if (dlogits) f.fill(0, dlogits + r * O, dlogits + (r + 1) * O); continue; }
+      if (w === 0 || bad) {
+        if (dlogits) f.fill(0, dlogits + r * O, dlogits + (r + 1) * O);
+        continue;
+      }
       let mx = -Infinity;
       for (let o = 0; o < O; o++) mx = Math.max(mx, f[row + o]);
       let sum = 0;
@@ -391,13 +565,26 @@ export class JsKernels implements Kernels {
     const f = this.f;
     let changed = 0;
     for (let i = 0; i < n; i++) {
-      if (f[g + i] > v || f[g + i] < -v) { f[g + i] = f[g + i] > v ? v : -v; changed++; }
+      if (f[g + i] > v || f[g + i] < -v) {
+        f[g + i] = f[g + i] > v ? v : -v;
+        changed++;
+      }
     }
     return changed;
   }
 
-  sgdUpdate(n: number, p: Off, g: Off, buf: Off, lr: number, momentum: number, dampening: number,
-    nesterov: boolean, wd: number, first: boolean): void {
+  sgdUpdate(
+    n: number,
+    p: Off,
+    g: Off,
+    buf: Off,
+    lr: number,
+    momentum: number,
+    dampening: number,
+    nesterov: boolean,
+    wd: number,
+    first: boolean,
+  ): void {
     const f = this.f;
     for (let i = 0; i < n; i++) {
       let d = f[g + i] + wd * f[p + i];
@@ -410,8 +597,22 @@ export class JsKernels implements Kernels {
     }
   }
 
-  adamUpdate(n: number, p: Off, g: Off, m: Off, v: Off, b1: number, omb1: number, b2: number, omb2: number,
-    eps: number, stepSize: number, bc2Sqrt: number, l2: number, decay: number): void {
+  adamUpdate(
+    n: number,
+    p: Off,
+    g: Off,
+    m: Off,
+    v: Off,
+    b1: number,
+    omb1: number,
+    b2: number,
+    omb2: number,
+    eps: number,
+    stepSize: number,
+    bc2Sqrt: number,
+    l2: number,
+    decay: number,
+  ): void {
     const f = this.f;
     for (let i = 0; i < n; i++) {
       const d = f[g + i] + l2 * f[p + i];

@@ -10,7 +10,7 @@ export type Off = number;
 
 /** flags for the cell kernels */
 export const FLAG_TOKENS = 1; // x holds class ids [T,B] instead of dense rows [T,B,I]
-export const FLAG_RELU = 2;   // RNN: relu instead of tanh
+export const FLAG_RELU = 2; // RNN: relu instead of tanh
 
 export interface Kernels {
   readonly name: 'wasm' | 'js';
@@ -28,8 +28,20 @@ export interface Kernels {
   packPanels(K: number, N: number, src: Off, sk: number, sn: number, dst: Off): void;
 
   /** RNN. x [T,B,I] | ids [T,B]; wihTransposedPacked = W_ihᵀ [I,H], whhTransposedPacked = W_hhᵀ [H,H] packed; hs [T+1,B,H], hs[0] = h0. */
-  rnnForward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off, bih: Off, bhh: Off, mask: Off, hs: Off): void;
+  rnnForward(
+    T: number,
+    B: number,
+    I: number,
+    H: number,
+    flags: number,
+    x: Off,
+    wihTransposedPacked: Off,
+    whhTransposedPacked: Off,
+    bih: Off,
+    bhh: Off,
+    mask: Off,
+    hs: Off,
+  ): void;
   /**
    * dhs [T,B,H] in: ∂E/∂h_t from above, out: δpre. dh [B,H] in: ∂E/∂h_T, out: ∂E/∂h_0.
    * wihPacked = W_ih [G,I], whhPacked = W_hh [G,H] packed; pack = scratch of packedSize(T·B, max(I, H)).
@@ -37,28 +49,117 @@ export interface Kernels {
    * clipHiddenNorm θ > 0 scales each row's ∂E/∂h_t to norm ≤ θ before step t uses it (0 = off;
    * docs/equations.md#per-timestep-clipping). The same two arguments in every cell's backward.
    */
-  rnnBackward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wihPacked: Off, whhPacked: Off, mask: Off, hs: Off,
-    dhs: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, pack: Off,
-    clipHiddenNorm: number): void;
+  rnnBackward(
+    T: number,
+    B: number,
+    I: number,
+    H: number,
+    flags: number,
+    x: Off,
+    wihPacked: Off,
+    whhPacked: Off,
+    mask: Off,
+    hs: Off,
+    dhs: Off,
+    dh: Off,
+    dwih: Off,
+    dwhh: Off,
+    dbih: Off,
+    dbhh: Off,
+    dx: Off,
+    dhnorm: Off,
+    pack: Off,
+    clipHiddenNorm: number,
+  ): void;
 
   /** LSTM. gates [T,B,4H] post-activation (i,f,g,o); hs, cs [T+1,B,H] with h0, c0 at index 0. */
-  lstmForward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off, bih: Off, bhh: Off, mask: Off, hs: Off, cs: Off, gates: Off): void;
+  lstmForward(
+    T: number,
+    B: number,
+    I: number,
+    H: number,
+    flags: number,
+    x: Off,
+    wihTransposedPacked: Off,
+    whhTransposedPacked: Off,
+    bih: Off,
+    bhh: Off,
+    mask: Off,
+    hs: Off,
+    cs: Off,
+    gates: Off,
+  ): void;
   /** gates overwritten with δpre; dhs read only; dh, dc [B,H] in: from beyond T, out: ∂E/∂h_0, ∂E/∂c_0 (δc is never clipped). */
-  lstmBackward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wihPacked: Off, whhPacked: Off, mask: Off, hs: Off, cs: Off, gates: Off,
-    dhs: Off, dh: Off, dc: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, pack: Off,
-    clipHiddenNorm: number): void;
+  lstmBackward(
+    T: number,
+    B: number,
+    I: number,
+    H: number,
+    flags: number,
+    x: Off,
+    wihPacked: Off,
+    whhPacked: Off,
+    mask: Off,
+    hs: Off,
+    cs: Off,
+    gates: Off,
+    dhs: Off,
+    dh: Off,
+    dc: Off,
+    dwih: Off,
+    dwhh: Off,
+    dbih: Off,
+    dbhh: Off,
+    dx: Off,
+    dhnorm: Off,
+    pack: Off,
+    clipHiddenNorm: number,
+  ): void;
 
   /** GRU. gates [T,B,3H] (r,z,n); rn [T,B,H] = h·W_hnᵀ + b_hn; scratch [B,3H]. */
-  gruForward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off, bih: Off, bhh: Off, mask: Off, hs: Off, gates: Off, rn: Off, scratch: Off): void;
+  gruForward(
+    T: number,
+    B: number,
+    I: number,
+    H: number,
+    flags: number,
+    x: Off,
+    wihTransposedPacked: Off,
+    whhTransposedPacked: Off,
+    bih: Off,
+    bhh: Off,
+    mask: Off,
+    hs: Off,
+    gates: Off,
+    rn: Off,
+    scratch: Off,
+  ): void;
   /** gates overwritten with δA; dR [T,B,3H] receives δR; dh as for the RNN. */
-  gruBackward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wihPacked: Off, whhPacked: Off, mask: Off, hs: Off, gates: Off, rn: Off,
-    dhs: Off, dR: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, pack: Off,
-    clipHiddenNorm: number): void;
+  gruBackward(
+    T: number,
+    B: number,
+    I: number,
+    H: number,
+    flags: number,
+    x: Off,
+    wihPacked: Off,
+    whhPacked: Off,
+    mask: Off,
+    hs: Off,
+    gates: Off,
+    rn: Off,
+    dhs: Off,
+    dR: Off,
+    dh: Off,
+    dwih: Off,
+    dwhh: Off,
+    dbih: Off,
+    dbhh: Off,
+    dx: Off,
+    dhnorm: Off,
+    pack: Off,
+    clipHiddenNorm: number,
+  ): void;
 
   /** y [R,O] = h [R,H]·W [O,H]ᵀ + b, with wTransposedPacked = Wᵀ [H,O] packed. */
   headForward(R: number, H: number, O: number, h: Off, wTransposedPacked: Off, b: Off, y: Off): void;
@@ -69,7 +170,6 @@ export interface Kernels {
   softmaxXent(R: number, O: number, logits: Off, targets: Off, weights: Off, scale: number, dlogits: Off): number;
   /** scale·Σ_r w_r·Σ_o (pred − target)²; dpred unless 0. */
   mse(R: number, O: number, pred: Off, targets: Off, weights: Off, scale: number, dpred: Off): number;
-
 
   /**
    * How many ids the kernels refused since the last call, and resets the count: token ids of x
@@ -82,11 +182,35 @@ export interface Kernels {
   scaleInplace(n: number, g: Off, c: number): void;
   /** clamps to [−v, v]; returns how many elements changed */
   clampInplace(n: number, g: Off, v: number): number;
-  sgdUpdate(n: number, p: Off, g: Off, buf: Off, lr: number, momentum: number, dampening: number,
-    nesterov: boolean, wd: number, first: boolean): void;
+  sgdUpdate(
+    n: number,
+    p: Off,
+    g: Off,
+    buf: Off,
+    lr: number,
+    momentum: number,
+    dampening: number,
+    nesterov: boolean,
+    wd: number,
+    first: boolean,
+  ): void;
   /** PyTorch 1.13 Adam/AdamW: θ·decay, g + l2·θ, moments with β and 1 − β (both given), bias-corrected step. */
-  adamUpdate(n: number, p: Off, g: Off, m: Off, v: Off, b1: number, omb1: number, b2: number, omb2: number, eps: number,
-    stepSize: number, bc2Sqrt: number, l2: number, decay: number): void;
+  adamUpdate(
+    n: number,
+    p: Off,
+    g: Off,
+    m: Off,
+    v: Off,
+    b1: number,
+    omb1: number,
+    b2: number,
+    omb2: number,
+    eps: number,
+    stepSize: number,
+    bc2Sqrt: number,
+    l2: number,
+    decay: number,
+  ): void;
   rmspropUpdate(n: number, p: Off, g: Off, v: Off, lr: number, alpha: number, eps: number, wd: number): void;
   adagradUpdate(n: number, p: Off, g: Off, s: Off, lr: number, eps: number, wd: number): void;
 }

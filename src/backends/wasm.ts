@@ -20,41 +20,256 @@ export class WasmKernels implements Kernels {
   }
 
   /** packed_size computed in doubles: the core's i32 would wrap for absurd sizes (then refused by alloc). */
-  packedSize(K: number, N: number): number { return K * (Math.ceil(N / 8) * 8); }
+  packedSize(K: number, N: number): number {
+    return K * (Math.ceil(N / 8) * 8);
+  }
   packPanels(K: number, N: number, src: Off, sk: number, sn: number, dst: Off): void {
     this.e.pack_panels(K, N, ptr(src), sk, sn, ptr(dst));
   }
 
-  rnnForward(T: number, B: number, I: number, H: number, flags: number,
-    x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off, bih: Off, bhh: Off, mask: Off, hs: Off): void {
-    this.e.rnn_forward(T, B, I, H, flags, ptr(x), ptr(wihTransposedPacked), ptr(whhTransposedPacked), ptr(bih), ptr(bhh), ptr(mask), ptr(hs));
+  rnnForward(
+    T: number,
+    B: number,
+    I: number,
+    H: number,
+    flags: number,
+    x: Off,
+    wihTransposedPacked: Off,
+    whhTransposedPacked: Off,
+    bih: Off,
+    bhh: Off,
+    mask: Off,
+    hs: Off,
+  ): void {
+    this.e.rnn_forward(
+      T,
+      B,
+      I,
+      H,
+      flags,
+      ptr(x),
+      ptr(wihTransposedPacked),
+      ptr(whhTransposedPacked),
+      ptr(bih),
+      ptr(bhh),
+      ptr(mask),
+      ptr(hs),
+    );
   }
-  rnnBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihPacked: Off, whhPacked: Off, mask: Off,
-    hs: Off, dhs: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off, dx: Off, dhnorm: Off, pack: Off, clipHiddenNorm: number): void {
-    this.e.rnn_backward(T, B, I, H, flags, ptr(x), ptr(wihPacked), ptr(whhPacked), ptr(mask), ptr(hs), ptr(dhs), ptr(dh),
-      ptr(dwih), ptr(dwhh), ptr(dbih), ptr(dbhh), ptr(dx), ptr(dhnorm), ptr(pack), clipHiddenNorm);
+  rnnBackward(
+    T: number,
+    B: number,
+    I: number,
+    H: number,
+    flags: number,
+    x: Off,
+    wihPacked: Off,
+    whhPacked: Off,
+    mask: Off,
+    hs: Off,
+    dhs: Off,
+    dh: Off,
+    dwih: Off,
+    dwhh: Off,
+    dbih: Off,
+    dbhh: Off,
+    dx: Off,
+    dhnorm: Off,
+    pack: Off,
+    clipHiddenNorm: number,
+  ): void {
+    this.e.rnn_backward(
+      T,
+      B,
+      I,
+      H,
+      flags,
+      ptr(x),
+      ptr(wihPacked),
+      ptr(whhPacked),
+      ptr(mask),
+      ptr(hs),
+      ptr(dhs),
+      ptr(dh),
+      ptr(dwih),
+      ptr(dwhh),
+      ptr(dbih),
+      ptr(dbhh),
+      ptr(dx),
+      ptr(dhnorm),
+      ptr(pack),
+      clipHiddenNorm,
+    );
   }
-  lstmForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off,
-    bih: Off, bhh: Off, mask: Off, hs: Off, cs: Off, gates: Off): void {
-    this.e.lstm_forward(T, B, I, H, flags, ptr(x), ptr(wihTransposedPacked), ptr(whhTransposedPacked), ptr(bih), ptr(bhh), ptr(mask),
-      ptr(hs), ptr(cs), ptr(gates));
+  lstmForward(
+    T: number,
+    B: number,
+    I: number,
+    H: number,
+    flags: number,
+    x: Off,
+    wihTransposedPacked: Off,
+    whhTransposedPacked: Off,
+    bih: Off,
+    bhh: Off,
+    mask: Off,
+    hs: Off,
+    cs: Off,
+    gates: Off,
+  ): void {
+    this.e.lstm_forward(
+      T,
+      B,
+      I,
+      H,
+      flags,
+      ptr(x),
+      ptr(wihTransposedPacked),
+      ptr(whhTransposedPacked),
+      ptr(bih),
+      ptr(bhh),
+      ptr(mask),
+      ptr(hs),
+      ptr(cs),
+      ptr(gates),
+    );
   }
-  lstmBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihPacked: Off, whhPacked: Off, mask: Off,
-    hs: Off, cs: Off, gates: Off, dhs: Off, dh: Off, dc: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off,
-    dx: Off, dhnorm: Off, pack: Off, clipHiddenNorm: number): void {
-    this.e.lstm_backward(T, B, I, H, flags, ptr(x), ptr(wihPacked), ptr(whhPacked), ptr(mask), ptr(hs), ptr(cs), ptr(gates), ptr(dhs),
-      ptr(dh), ptr(dc), ptr(dwih), ptr(dwhh), ptr(dbih), ptr(dbhh), ptr(dx), ptr(dhnorm), ptr(pack), clipHiddenNorm);
+  lstmBackward(
+    T: number,
+    B: number,
+    I: number,
+    H: number,
+    flags: number,
+    x: Off,
+    wihPacked: Off,
+    whhPacked: Off,
+    mask: Off,
+    hs: Off,
+    cs: Off,
+    gates: Off,
+    dhs: Off,
+    dh: Off,
+    dc: Off,
+    dwih: Off,
+    dwhh: Off,
+    dbih: Off,
+    dbhh: Off,
+    dx: Off,
+    dhnorm: Off,
+    pack: Off,
+    clipHiddenNorm: number,
+  ): void {
+    this.e.lstm_backward(
+      T,
+      B,
+      I,
+      H,
+      flags,
+      ptr(x),
+      ptr(wihPacked),
+      ptr(whhPacked),
+      ptr(mask),
+      ptr(hs),
+      ptr(cs),
+      ptr(gates),
+      ptr(dhs),
+      ptr(dh),
+      ptr(dc),
+      ptr(dwih),
+      ptr(dwhh),
+      ptr(dbih),
+      ptr(dbhh),
+      ptr(dx),
+      ptr(dhnorm),
+      ptr(pack),
+      clipHiddenNorm,
+    );
   }
-  gruForward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihTransposedPacked: Off, whhTransposedPacked: Off,
-    bih: Off, bhh: Off, mask: Off, hs: Off, gates: Off, rn: Off, scratch: Off): void {
-    this.e.gru_forward(T, B, I, H, flags, ptr(x), ptr(wihTransposedPacked), ptr(whhTransposedPacked), ptr(bih), ptr(bhh), ptr(mask),
-      ptr(hs), ptr(gates), ptr(rn), ptr(scratch));
+  gruForward(
+    T: number,
+    B: number,
+    I: number,
+    H: number,
+    flags: number,
+    x: Off,
+    wihTransposedPacked: Off,
+    whhTransposedPacked: Off,
+    bih: Off,
+    bhh: Off,
+    mask: Off,
+    hs: Off,
+    gates: Off,
+    rn: Off,
+    scratch: Off,
+  ): void {
+    this.e.gru_forward(
+      T,
+      B,
+      I,
+      H,
+      flags,
+      ptr(x),
+      ptr(wihTransposedPacked),
+      ptr(whhTransposedPacked),
+      ptr(bih),
+      ptr(bhh),
+      ptr(mask),
+      ptr(hs),
+      ptr(gates),
+      ptr(rn),
+      ptr(scratch),
+    );
   }
-  gruBackward(T: number, B: number, I: number, H: number, flags: number, x: Off, wihPacked: Off, whhPacked: Off, mask: Off,
-    hs: Off, gates: Off, rn: Off, dhs: Off, dR: Off, dh: Off, dwih: Off, dwhh: Off, dbih: Off, dbhh: Off,
-    dx: Off, dhnorm: Off, pack: Off, clipHiddenNorm: number): void {
-    this.e.gru_backward(T, B, I, H, flags, ptr(x), ptr(wihPacked), ptr(whhPacked), ptr(mask), ptr(hs), ptr(gates), ptr(rn), ptr(dhs),
-      ptr(dR), ptr(dh), ptr(dwih), ptr(dwhh), ptr(dbih), ptr(dbhh), ptr(dx), ptr(dhnorm), ptr(pack), clipHiddenNorm);
+  gruBackward(
+    T: number,
+    B: number,
+    I: number,
+    H: number,
+    flags: number,
+    x: Off,
+    wihPacked: Off,
+    whhPacked: Off,
+    mask: Off,
+    hs: Off,
+    gates: Off,
+    rn: Off,
+    dhs: Off,
+    dR: Off,
+    dh: Off,
+    dwih: Off,
+    dwhh: Off,
+    dbih: Off,
+    dbhh: Off,
+    dx: Off,
+    dhnorm: Off,
+    pack: Off,
+    clipHiddenNorm: number,
+  ): void {
+    this.e.gru_backward(
+      T,
+      B,
+      I,
+      H,
+      flags,
+      ptr(x),
+      ptr(wihPacked),
+      ptr(whhPacked),
+      ptr(mask),
+      ptr(hs),
+      ptr(gates),
+      ptr(rn),
+      ptr(dhs),
+      ptr(dR),
+      ptr(dh),
+      ptr(dwih),
+      ptr(dwhh),
+      ptr(dbih),
+      ptr(dbhh),
+      ptr(dx),
+      ptr(dhnorm),
+      ptr(pack),
+      clipHiddenNorm,
+    );
   }
 
   headForward(R: number, H: number, O: number, h: Off, wTransposedPacked: Off, b: Off, y: Off): void {
@@ -70,16 +285,48 @@ export class WasmKernels implements Kernels {
     return this.e.mse(R, O, ptr(pred), ptr(targets), ptr(weights), scale, ptr(dpred));
   }
 
-  takeIdErrors(): number { return this.e.take_id_errors(); }
-  sumSquares(n: number, g: Off): number { return this.e.sum_squares(n, ptr(g)); }
-  scaleInplace(n: number, g: Off, c: number): void { this.e.scale_inplace(n, ptr(g), c); }
-  clampInplace(n: number, g: Off, v: number): number { return this.e.clamp_inplace(n, ptr(g), v); }
-  sgdUpdate(n: number, p: Off, g: Off, buf: Off, lr: number, momentum: number, dampening: number,
-    nesterov: boolean, wd: number, first: boolean): void {
+  takeIdErrors(): number {
+    return this.e.take_id_errors();
+  }
+  sumSquares(n: number, g: Off): number {
+    return this.e.sum_squares(n, ptr(g));
+  }
+  scaleInplace(n: number, g: Off, c: number): void {
+    this.e.scale_inplace(n, ptr(g), c);
+  }
+  clampInplace(n: number, g: Off, v: number): number {
+    return this.e.clamp_inplace(n, ptr(g), v);
+  }
+  sgdUpdate(
+    n: number,
+    p: Off,
+    g: Off,
+    buf: Off,
+    lr: number,
+    momentum: number,
+    dampening: number,
+    nesterov: boolean,
+    wd: number,
+    first: boolean,
+  ): void {
     this.e.sgd_update(n, ptr(p), ptr(g), ptr(buf), lr, momentum, dampening, nesterov ? 1 : 0, wd, first ? 1 : 0);
   }
-  adamUpdate(n: number, p: Off, g: Off, m: Off, v: Off, b1: number, omb1: number, b2: number, omb2: number,
-    eps: number, stepSize: number, bc2Sqrt: number, l2: number, decay: number): void {
+  adamUpdate(
+    n: number,
+    p: Off,
+    g: Off,
+    m: Off,
+    v: Off,
+    b1: number,
+    omb1: number,
+    b2: number,
+    omb2: number,
+    eps: number,
+    stepSize: number,
+    bc2Sqrt: number,
+    l2: number,
+    decay: number,
+  ): void {
     this.e.adam_update(n, ptr(p), ptr(g), ptr(m), ptr(v), b1, omb1, b2, omb2, eps, stepSize, bc2Sqrt, l2, decay);
   }
   rmspropUpdate(n: number, p: Off, g: Off, v: Off, lr: number, alpha: number, eps: number, wd: number): void {

@@ -38,14 +38,18 @@ export function parse(command: Command, args: string[], positionals = 0): Parsed
     if (t.kind !== 'option' || t.name === 'help') continue;
     const shown = t.value === undefined ? t.rawName : `${t.rawName} ${t.value}`;
     const before = seen.get(t.name);
-    if (before !== undefined) throw new UsageError(`${command}: --${t.name} is given twice (${before}, then ${shown}); give it once`, `--${t.name}`);
+    if (before !== undefined)
+      throw new UsageError(`${command}: --${t.name} is given twice (${before}, then ${shown}); give it once`, `--${t.name}`);
     seen.set(t.name, shown);
   }
   const pos = result.positionals;
-  if (pos.length > positionals && !values.help) throw new UsageError(`${command}: unexpected argument ${pos[positionals]} (see unrolled ${command} --help)`);
+  if (pos.length > positionals && !values.help)
+    throw new UsageError(`${command}: unexpected argument ${pos[positionals]} (see unrolled ${command} --help)`);
   const refused = COMMAND_FLAGS[command].refused ?? {};
   if (!values.help) {
-    for (const [flag, why] of Object.entries(refused)) if (values[flag] !== undefined) throw new UsageError(`${command}: --${flag} ${why.startsWith('use ') ? `is not a flag of ${command}: ${why}` : why}`, `--${flag}`);
+    for (const [flag, why] of Object.entries(refused))
+      if (values[flag] !== undefined)
+        throw new UsageError(`${command}: --${flag} ${why.startsWith('use ') ? `is not a flag of ${command}: ${why}` : why}`, `--${flag}`);
   }
   const given = new Set(Object.keys(values).filter((k) => values[k] !== undefined));
   return { values, positionals: pos, given };
@@ -53,7 +57,9 @@ export function parse(command: Command, args: string[], positionals = 0): Parsed
 
 /** The flags of the other commands, to tell "not here" from "no such flag". */
 function otherCommandsWith(flag: string, command: Command): Command[] {
-  return (Object.keys(COMMAND_FLAGS) as Command[]).filter((c) => c !== command && commandFlagNames(c).includes(flag as FlagName) && !(COMMAND_FLAGS[c].refused ?? {})[flag as FlagName]);
+  return (Object.keys(COMMAND_FLAGS) as Command[]).filter(
+    (c) => c !== command && commandFlagNames(c).includes(flag as FlagName) && !COMMAND_FLAGS[c].refused?.[flag as FlagName],
+  );
 }
 
 /** One line from node:util parseArgs' error (its messages can run to several sentences). */
@@ -67,16 +73,25 @@ export function parseError(e: unknown, command?: Command, names: readonly string
       // a single-dash option is one letter: too short to guess from
       const near = raw.startsWith('--') && bare.length > 0 ? nearestKey(bare, names) : undefined;
       const elsewhere = command ? otherCommandsWith(bare, command) : [];
-      const other = elsewhere.length ? `--${bare} is a flag of ${elsewhere.map((c) => `unrolled ${c}`).join(' and ')}, not of ${command}` : '';
-      const hint = near !== undefined ? ` (did you mean --${near}?${other ? ` ${other}` : ''})` : other ? ` (${other.replace(/^--\S+ is/, 'it is')})` : '';
+      const other = elsewhere.length
+        ? `--${bare} is a flag of ${elsewhere.map((c) => `unrolled ${c}`).join(' and ')}, not of ${command}`
+        : '';
+      const hint =
+        near !== undefined
+          ? ` (did you mean --${near}?${other ? ` ${other}` : ''})`
+          : other
+            ? ` (${other.replace(/^--\S+ is/, 'it is')})`
+            : '';
       return `unknown option ${JSON.stringify(raw).slice(1, -1)}${hint}`.trim();
     }
-    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL': return `unexpected argument ${/'([^']*)'/.exec(err.message ?? '')?.[1] ?? ''}`.trim();
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return `unexpected argument ${/'([^']*)'/.exec(err.message ?? '')?.[1] ?? ''}`.trim();
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
       if (/does not take/.test(err.message ?? '')) return `option ${name} takes no value`;
       if (/ambiguous/.test(err.message ?? '')) return `option ${name}: write a value that starts with "-" as ${name}=VALUE`;
       return `option ${name} needs a value`;
-    default: return (err.message ?? String(e)).split('\n')[0];
+    default:
+      return (err.message ?? String(e)).split('\n')[0];
   }
 }
 
@@ -106,16 +121,23 @@ export function checkDecimal(command: string, argument: string, raw: string, dom
 
 /** Typed readers of flag values, by the table's kinds and domains; each throws a UsageError naming the command and flag. */
 export class Flags {
-  constructor(readonly command: Command, readonly p: Parsed) {}
+  constructor(
+    readonly command: Command,
+    readonly p: Parsed,
+  ) {}
 
-  has(flag: FlagName): boolean { return this.p.given.has(flag); }
+  has(flag: FlagName): boolean {
+    return this.p.given.has(flag);
+  }
 
   str(flag: FlagName): string | undefined {
     const v = this.p.values[flag];
     return typeof v === 'string' ? v : undefined;
   }
 
-  bool(flag: FlagName): boolean { return this.p.values[flag] === true; }
+  bool(flag: FlagName): boolean {
+    return this.p.values[flag] === true;
+  }
 
   fail(message: string, argument?: string): never {
     throw new UsageError(`${this.command}: ${message}`, argument);
@@ -156,7 +178,7 @@ export class Flags {
   file(flag: FlagName): string | undefined {
     const v = this.str(flag);
     if (v !== undefined && v.trim() === '') this.fail(`--${flag} needs a file name`, `--${flag}`);
-    if (v !== undefined && v.includes('\0')) this.fail(`--${flag}: a file name cannot contain a NUL character`, `--${flag}`);
+    if (v?.includes('\0')) this.fail(`--${flag}: a file name cannot contain a NUL character`, `--${flag}`);
     return v;
   }
 }
@@ -166,9 +188,11 @@ export function parseTbptt(f: Flags, flag: FlagName): { k1: number; k2: number }
   const v = f.str(flag);
   if (v === undefined) return undefined;
   const m = /^(\d+)(?:,(\d+))?$/.exec(v.replace(/\s+/g, ''));
-  const k1 = m ? Number(m[1]) : NaN, k2 = m ? Number(m[2] ?? m[1]) : NaN;
+  const k1 = m ? Number(m[1]) : NaN,
+    k2 = m ? Number(m[2] ?? m[1]) : NaN;
   const range = `${renderDomain(DOMAINS.k1).replace(/^an integer /, '')}`;
-  if (!m || !(k1 >= 1) || !(k2 >= k1) || k2 > DOMAINS.k2.max!) f.fail(`--${flag}: expected k1,k2 with 1 <= k1 <= k2, each ${range} (e.g. 32,64), got ${JSON.stringify(v)}`, `--${flag}`);
+  if (!m || !(k1 >= 1) || !(k2 >= k1) || k2 > DOMAINS.k2.max!)
+    f.fail(`--${flag}: expected k1,k2 with 1 <= k1 <= k2, each ${range} (e.g. 32,64), got ${JSON.stringify(v)}`, `--${flag}`);
   return { k1, k2 };
 }
 
@@ -183,16 +207,22 @@ export function parseSchedule(f: Flags, flag: FlagName, steps: number): Schedule
   const usage = 'constant, step:size=N[,gamma=G], exponential:gamma=G or cosine[:total=N,min=F], each with an optional warmup=N';
   const [kind, rest = ''] = v.split(/:(.*)/s, 2);
   const kv = new Map<string, string>();
-  for (const part of rest.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+  for (const part of rest
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)) {
     const m = /^([a-z]+)=(.+)$/.exec(part);
     if (!m) f.fail(`--${flag}: cannot read ${JSON.stringify(part)} (expected key=value; the schedules are ${usage})`, `--${flag}`);
     if (kv.has(m[1])) f.fail(`--${flag}: "${m[1]}" is given twice`, `--${flag}`);
     kv.set(m[1], m[2]);
   }
   const allowed: Record<string, string[]> = {
-    constant: ['warmup'], step: ['size', 'gamma', 'warmup'], exponential: ['gamma', 'warmup'], cosine: ['total', 'min', 'warmup'],
+    constant: ['warmup'],
+    step: ['size', 'gamma', 'warmup'],
+    exponential: ['gamma', 'warmup'],
+    cosine: ['total', 'min', 'warmup'],
   };
-  if (!Object.prototype.hasOwnProperty.call(allowed, kind)) f.fail(`--${flag}: unknown schedule ${JSON.stringify(kind)} (expected ${usage})`, `--${flag}`);
+  if (!Object.hasOwn(allowed, kind)) f.fail(`--${flag}: unknown schedule ${JSON.stringify(kind)} (expected ${usage})`, `--${flag}`);
   for (const k of kv.keys()) {
     if (!allowed[kind].includes(k)) {
       const near = nearestKey(k, allowed[kind]);
@@ -203,13 +233,18 @@ export function parseSchedule(f: Flags, flag: FlagName, steps: number): Schedule
     const s = kv.get(k);
     if (s === undefined) return undefined;
     const n = decimal(s);
-    if (Number.isNaN(n) || !inDomain(n, domain)) f.fail(`--${flag}: ${k} expects ${renderDomain(domain)}${Number.isNaN(n) ? ' (written in decimal)' : ''}, got ${JSON.stringify(s)}`, `--${flag}`);
+    if (Number.isNaN(n) || !inDomain(n, domain))
+      f.fail(
+        `--${flag}: ${k} expects ${renderDomain(domain)}${Number.isNaN(n) ? ' (written in decimal)' : ''}, got ${JSON.stringify(s)}`,
+        `--${flag}`,
+      );
     return n;
   };
   const warmup = num('warmup', DOMAINS.warmup);
   const w = warmup ? { warmup } : {};
   switch (kind) {
-    case 'constant': return { kind: 'constant', ...w };
+    case 'constant':
+      return { kind: 'constant', ...w };
     case 'step': {
       const stepSize = num('size', DOMAINS.stepSize);
       if (stepSize === undefined) f.fail(`--${flag}: step needs size=N (e.g. step:size=1000,gamma=0.5)`, `--${flag}`);
@@ -237,7 +272,10 @@ export function normaliseOptionalValue(args: string[], flag: string): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (a === '--') { out.push(...args.slice(i)); break; }
+    if (a === '--') {
+      out.push(...args.slice(i));
+      break;
+    }
     if (a === `--${flag}` && !(i + 1 < args.length && DECIMAL.test(args[i + 1]) && !/^[+-]/.test(args[i + 1]))) out.push(`--${flag}=0`);
     else out.push(a);
   }

@@ -17,18 +17,25 @@ ${flagHelp('bench')}
 
 export async function benchCommand(args: string[], io: CliIO): Promise<number> {
   const p = parse('bench', args);
-  if (p.values.help) { io.out(BENCH_HELP); return 0; }
+  if (p.values.help) {
+    io.out(BENCH_HELP);
+    return 0;
+  }
   const f = new Flags('bench', p);
   const list = (f.str('backends') ?? 'wasm,js').split(',').map((s) => s.trim());
-  for (const b of list) if (b !== 'wasm' && b !== 'js') f.fail(`--backends: expected a list of wasm and js, got ${JSON.stringify(f.str('backends'))}`, '--backends');
+  for (const b of list)
+    if (b !== 'wasm' && b !== 'js')
+      f.fail(`--backends: expected a list of wasm and js, got ${JSON.stringify(f.str('backends'))}`, '--backends');
   const backends = [...new Set(list)] as ('wasm' | 'js')[];
   const budget = f.int('time');
   const maxSteps = f.int('max-steps');
   const { run, data } = await runConfigFromFlags(f, 1);
   makeSource('bench', run, data); // checks the data fits the batch before anything is timed
   const reporter = new Reporter(io, f.bool('json'));
-  reporter.emit({ type: 'bench-header', task: run.task, cell: run.cell, hidden: run.hidden, layers: run.layers, batch: run.batch, seq: run.seq },
-    `unrolled bench: ${taskText(run, data?.ids.length)}; ${run.cell} ${run.layers} x ${run.hidden}, batch ${run.batch} x ${run.seq}, ${run.optimizer}`);
+  reporter.emit(
+    { type: 'bench-header', task: run.task, cell: run.cell, hidden: run.hidden, layers: run.layers, batch: run.batch, seq: run.seq },
+    `unrolled bench: ${taskText(run, data?.ids.length)}; ${run.cell} ${run.layers} x ${run.hidden}, batch ${run.batch} x ${run.seq}, ${run.optimizer}`,
+  );
   for (const backend of backends) {
     const core = await coreFor(backend, f.bool('relaxed'));
     const { model, trainer } = await buildFresh(run, core, { backend });
@@ -45,8 +52,10 @@ export async function benchCommand(args: string[], io: CliIO): Promise<number> {
       }
       const ms = (t - t0) / n;
       const engine = engineName(backend, core);
-      reporter.emit({ type: 'bench', backend, engine, msPerStep: ms, steps: n, parameters: model.numParameters },
-        `  ${engine.padEnd(12)} ${ms < 10 ? ms.toFixed(3) : ms.toFixed(1)} ms/step  (${(1000 / ms).toFixed(1)} steps/s, ${n} timed step${n === 1 ? '' : 's'})`);
+      reporter.emit(
+        { type: 'bench', backend, engine, msPerStep: ms, steps: n, parameters: model.numParameters },
+        `  ${engine.padEnd(12)} ${ms < 10 ? ms.toFixed(3) : ms.toFixed(1)} ms/step  (${(1000 / ms).toFixed(1)} steps/s, ${n} timed step${n === 1 ? '' : 's'})`,
+      );
     } finally {
       trainer.dispose();
       model.dispose();

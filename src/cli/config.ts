@@ -13,11 +13,22 @@ import type { OptimizerName } from '../train/optimizers.js';
 import { Trainer, type TrainerOptions } from '../train/trainer.js';
 import { fileIdentity, readFileBytes } from '../node/files.js';
 import { FORMAT_NAME } from '../model/serialize.js';
-import { Flags, parseSchedule, parseTbptt, UsageError } from './args.js';
+import { type Flags, parseSchedule, parseTbptt, UsageError } from './args.js';
 import { FLAGS, type FlagName } from './flags.js';
 import {
-  DEFAULTS, MIN_SEQ, TASKS, charData, lossOf, modelShape, optimizerSpec, readText, textHash,
-  type CharData, type InitName, type RunConfig, type TaskName,
+  DEFAULTS,
+  MIN_SEQ,
+  TASKS,
+  charData,
+  lossOf,
+  modelShape,
+  optimizerSpec,
+  readText,
+  textHash,
+  type CharData,
+  type InitName,
+  type RunConfig,
+  type TaskName,
 } from './tasks.js';
 
 /** The RunConfig of a fresh run from the flags (the char task's text is read here). */
@@ -27,19 +38,28 @@ export async function runConfigFromFlags(f: Flags, steps: number): Promise<{ run
   if (text !== null && task !== 'char') f.fail(`--text is for the char task only (got --task ${task})`, '--text');
   const cell = f.choice<CellKind>('cell', DEFAULTS[task].cell);
   const nonlinearity = f.choice<Nonlinearity>('nonlinearity');
-  if (nonlinearity !== 'tanh' && cell !== 'rnn') f.fail(`--nonlinearity ${nonlinearity} needs --cell rnn (the gates of a ${cell} fix its nonlinearities)`, '--nonlinearity');
+  if (nonlinearity !== 'tanh' && cell !== 'rnn')
+    f.fail(`--nonlinearity ${nonlinearity} needs --cell rnn (the gates of a ${cell} fix its nonlinearities)`, '--nonlinearity');
   const tbptt = parseTbptt(f, 'tbptt');
-  if (tbptt && task !== 'char') f.fail(`--tbptt is for the char task (stateful training over a text); ${task} trains on whole sequences`, '--tbptt');
+  if (tbptt && task !== 'char')
+    f.fail(`--tbptt is for the char task (stateful training over a text); ${task} trains on whole sequences`, '--tbptt');
   let seq = f.int('seq', tbptt?.k1 ?? DEFAULTS[task].seq, { min: MIN_SEQ[task] });
-  if (tbptt && f.has('seq') && seq !== tbptt.k1) f.fail(`--seq ${seq} and --tbptt ${tbptt.k1},${tbptt.k2} disagree (--seq is K1; give one of them)`, '--seq');
+  if (tbptt && f.has('seq') && seq !== tbptt.k1)
+    f.fail(`--seq ${seq} and --tbptt ${tbptt.k1},${tbptt.k2} disagree (--seq is K1; give one of them)`, '--seq');
   if (tbptt) seq = tbptt.k1;
   const optimizer = f.choice<OptimizerName>('optimizer');
   const momentum = f.float('momentum');
   if (f.has('momentum') && optimizer !== 'sgd') f.fail(`--momentum is for --optimizer sgd (got ${optimizer})`, '--momentum');
   const clip = f.float('clip');
   const run: RunConfig = {
-    task, text, textLength: null, textHash: null, vocab: null,
-    cell, nonlinearity, init: f.choice<InitName>('init'),
+    task,
+    text,
+    textLength: null,
+    textHash: null,
+    vocab: null,
+    cell,
+    nonlinearity,
+    init: f.choice<InitName>('init'),
     hidden: f.int('hidden'),
     layers: f.int('layers'),
     batch: f.int('batch'),
@@ -71,8 +91,13 @@ export function checkResumeFlags(f: Flags, stored: RunConfig, fresh: Partial<Run
   for (const [flag, def] of Object.entries(FLAGS) as [FlagName, { field?: keyof RunConfig }][]) {
     const field = def.field;
     if (field === undefined || !f.has(flag)) continue;
-    const a = JSON.stringify(fresh[field] ?? null), b = JSON.stringify(stored[field] ?? null);
-    if (a !== b) f.fail(`--${flag} ${f.str(flag)} differs from the checkpoint's ${field} ${b} (a resumed run keeps its configuration; drop the flag)`, `--${flag}`);
+    const a = JSON.stringify(fresh[field] ?? null),
+      b = JSON.stringify(stored[field] ?? null);
+    if (a !== b)
+      f.fail(
+        `--${flag} ${f.str(flag)} differs from the checkpoint's ${field} ${b} (a resumed run keeps its configuration; drop the flag)`,
+        `--${flag}`,
+      );
   }
 }
 
@@ -94,7 +119,7 @@ export function freshFieldsForComparison(f: Flags, stored: RunConfig, steps: num
     momentum: f.float('momentum', stored.momentum),
     weightDecay: f.has('weight-decay') ? f.float('weight-decay') : stored.weightDecay,
     schedule: f.has('schedule') ? (parseSchedule(f, 'schedule', steps) ?? null) : stored.schedule,
-    clip: f.has('clip') ? (((c) => (c > 0 ? c : null))(f.float('clip'))) : stored.clip,
+    clip: f.has('clip') ? ((c) => (c > 0 ? c : null))(f.float('clip')) : stored.clip,
     clipValue: f.has('clip-value') ? f.float('clip-value') : stored.clipValue,
     seed: f.int('seed', stored.seed),
     backend: f.choice('backend', stored.backend),
@@ -105,7 +130,11 @@ export function freshFieldsForComparison(f: Flags, stored: RunConfig, steps: num
  * An output file must not be one of the inputs: compared by real path (symbolic links followed)
  * and by device and inode (hard links), so `--checkpoint` can never overwrite the training text.
  */
-export async function checkNotAnInput(command: string, output: { flag: string; path: string }, inputs: { flag: string; path: string | null | undefined }[]): Promise<void> {
+export async function checkNotAnInput(
+  command: string,
+  output: { flag: string; path: string },
+  inputs: { flag: string; path: string | null | undefined }[],
+): Promise<void> {
   const out = await fileIdentity(output.path);
   if (!out) return; // a new file cannot be an existing input
   for (const input of inputs) {
@@ -113,7 +142,10 @@ export async function checkNotAnInput(command: string, output: { flag: string; p
     const id = await fileIdentity(input.path);
     if (id && ((id.dev === out.dev && id.ino === out.ino) || id.real === out.real)) {
       const how = id.real === out.real && output.path !== input.path ? ` (both are ${out.real})` : '';
-      throw new UsageError(`${command}: ${output.flag} ${output.path} is the input ${input.flag} ${input.path}${how}: refusing to overwrite an input; give another path`, output.flag);
+      throw new UsageError(
+        `${command}: ${output.flag} ${output.path} is the input ${input.flag} ${input.path}${how}: refusing to overwrite an input; give another path`,
+        output.flag,
+      );
     }
   }
 }
@@ -167,28 +199,47 @@ export async function readModelSource(command: string, path: string, flag = ''):
     throw e;
   }
   const why = notSafetensors(bytes);
-  if (why) throw new UsageError(`${command}: ${flag ? `${flag} ` : ''}${path} is not a checkpoint or model file: ${why} (${WHAT_WE_READ})`, flag || path);
+  if (why)
+    throw new UsageError(
+      `${command}: ${flag ? `${flag} ` : ''}${path} is not a checkpoint or model file: ${why} (${WHAT_WE_READ})`,
+      flag || path,
+    );
   const { metadata } = decodeSafetensors(bytes); // CheckpointError: reported as one line, exit 2
   if (metadata.format === FORMAT_NAME) return { kind: 'model', bytes, metadata };
   if (metadata.format !== CHECKPOINT_FORMAT) {
-    throw new UsageError(`${command}: ${path} is a safetensors file, but not a checkpoint or model file of unrolled (its format is ${describe(metadata.format)}; ${WHAT_WE_READ})`, flag || path);
+    throw new UsageError(
+      `${command}: ${path} is a safetensors file, but not a checkpoint or model file of unrolled (its format is ${describe(metadata.format)}; ${WHAT_WE_READ})`,
+      flag || path,
+    );
   }
   const { info, step } = checkpointInfo(bytes);
   const i = info as Partial<CliInfo> | null;
   if (!i || typeof i !== 'object' || i.unrolled_cli !== 1 || !i.run || typeof i.run !== 'object') {
-    throw new UsageError(`${command}: ${path} is a checkpoint, but not one written by unrolled train (no command-line configuration in it)`, flag || path);
+    throw new UsageError(
+      `${command}: ${path} is a checkpoint, but not one written by unrolled train (no command-line configuration in it)`,
+      flag || path,
+    );
   }
   const run = i.run as RunConfig;
-  if (!(TASKS as readonly string[]).includes(run.task)) throw new UsageError(`${command}: ${path}: unknown task ${JSON.stringify(run.task)} in the checkpoint`);
-  if (run.task === 'char' && (!Array.isArray(run.vocab) || run.vocab.length === 0)) throw new UsageError(`${command}: ${path}: the checkpoint of a char model has no vocabulary`);
+  if (!(TASKS as readonly string[]).includes(run.task))
+    throw new UsageError(`${command}: ${path}: unknown task ${JSON.stringify(run.task)} in the checkpoint`);
+  if (run.task === 'char' && (!Array.isArray(run.vocab) || run.vocab.length === 0))
+    throw new UsageError(`${command}: ${path}: the checkpoint of a char model has no vocabulary`);
   return { kind: 'checkpoint', bytes, info: i as CliInfo, step };
 }
 
 /** Reads a checkpoint file written by `unrolled train` (UsageError for anything else). */
-export async function readCliCheckpoint(command: string, path: string, flag = ''): Promise<{ bytes: Uint8Array; info: CliInfo; step: number }> {
+export async function readCliCheckpoint(
+  command: string,
+  path: string,
+  flag = '',
+): Promise<{ bytes: Uint8Array; info: CliInfo; step: number }> {
   const src = await readModelSource(command, path, flag);
   if (src.kind === 'model') {
-    throw new UsageError(`${command}: ${flag ? `${flag} ` : ''}${path} is a model file (weights only, as saveModel writes them), not a training checkpoint: it has no optimizer state to continue from`, flag || path);
+    throw new UsageError(
+      `${command}: ${flag ? `${flag} ` : ''}${path} is a model file (weights only, as saveModel writes them), not a training checkpoint: it has no optimizer state to continue from`,
+      flag || path,
+    );
   }
   return src;
 }
@@ -197,19 +248,37 @@ export async function readCliCheckpoint(command: string, path: string, flag = ''
 export function checkConsistent(command: string, path: string, run: RunConfig, model: Model, trainer: Trainer): void {
   const shape = modelShape(run);
   const c = model.config;
-  const same = c.cell === run.cell && c.hiddenSize === run.hidden && c.numLayers === run.layers && c.input === shape.input &&
-    c.inputSize === shape.inputSize && c.outputSize === shape.outputSize &&
-    trainer.k1 === (run.tbptt?.k1 ?? 0) && trainer.k2 === (run.tbptt?.k2 ?? 0) && Number.isSafeInteger(run.batch) && run.batch >= 1;
-  if (!same) throw new UsageError(`${command}: ${path}: the command-line configuration stored in the checkpoint does not match its model and trainer (was the file edited?)`);
+  const same =
+    c.cell === run.cell &&
+    c.hiddenSize === run.hidden &&
+    c.numLayers === run.layers &&
+    c.input === shape.input &&
+    c.inputSize === shape.inputSize &&
+    c.outputSize === shape.outputSize &&
+    trainer.k1 === (run.tbptt?.k1 ?? 0) &&
+    trainer.k2 === (run.tbptt?.k2 ?? 0) &&
+    Number.isSafeInteger(run.batch) &&
+    run.batch >= 1;
+  if (!same)
+    throw new UsageError(
+      `${command}: ${path}: the command-line configuration stored in the checkpoint does not match its model and trainer (was the file edited?)`,
+    );
 }
 
 /** The char task's text on resume / eval: the stored file (or the given one), checked against the stored hash. */
-export async function dataForStored(command: string, run: RunConfig, textOverride: string | undefined, requireSame: boolean): Promise<CharData | null> {
+export async function dataForStored(
+  command: string,
+  run: RunConfig,
+  textOverride: string | undefined,
+  requireSame: boolean,
+): Promise<CharData | null> {
   if (run.task !== 'char') return null;
   const path = textOverride ?? run.text;
   const text = await readText(command, path);
   if (requireSame && (text.length !== run.textLength || textHash(text) !== run.textHash)) {
-    throw new UsageError(`${command}: ${path ?? 'the built-in corpus'} is not the text the checkpoint was trained on (length or hash differ); give that text with --text`);
+    throw new UsageError(
+      `${command}: ${path ?? 'the built-in corpus'} is not the text the checkpoint was trained on (length or hash differ); give that text with --text`,
+    );
   }
   return charData(command, run, text);
 }
@@ -229,7 +298,11 @@ export function engineName(backend: 'wasm' | 'js', core: Core | undefined): stri
 }
 
 /** A new model for a RunConfig (freshly initialised from its seed). */
-export async function modelFor(run: RunConfig, core: Core | undefined, options: { backend?: 'wasm' | 'js'; dtype?: 'float32' | 'float64' } = {}): Promise<Model> {
+export async function modelFor(
+  run: RunConfig,
+  core: Core | undefined,
+  options: { backend?: 'wasm' | 'js'; dtype?: 'float32' | 'float64' } = {},
+): Promise<Model> {
   const backend = options.backend ?? run.backend;
   return createModel({
     backend,
@@ -258,7 +331,11 @@ export function trainerOptions(run: RunConfig): TrainerOptions {
 }
 
 /** A new model and trainer for a RunConfig. */
-export async function buildFresh(run: RunConfig, core: Core | undefined, options: { backend?: 'wasm' | 'js'; dtype?: 'float32' | 'float64' } = {}): Promise<{ model: Model; trainer: Trainer }> {
+export async function buildFresh(
+  run: RunConfig,
+  core: Core | undefined,
+  options: { backend?: 'wasm' | 'js'; dtype?: 'float32' | 'float64' } = {},
+): Promise<{ model: Model; trainer: Trainer }> {
   const model = await modelFor(run, core, options);
   try {
     return { model, trainer: new Trainer(model, trainerOptions(run)) };

@@ -31,7 +31,12 @@ ${flagHelp('eval')}
 /** Characters per chunk when a model file (which records no training configuration) is evaluated on a text. */
 const MODEL_FILE_CHUNK = 64;
 
-export interface EvalResult { loss: number; sequences: number; batches: number; metrics: Record<string, number> }
+export interface EvalResult {
+  loss: number;
+  sequences: number;
+  batches: number;
+  metrics: Record<string, number>;
+}
 
 /** Mean loss (and task measures) over `batches` fresh batches of a synthetic task. */
 export function evaluate(model: Model, loss: ResolvedLoss, run: RunConfig, o: { batches: number; B: number; seed: number }): EvalResult {
@@ -73,7 +78,8 @@ export function evalEvent(run: RunConfig, r: EvalResult): { obj: Event; text: st
   const extra: Record<string, unknown> = {};
   switch (run.task) {
     case 'adding': {
-      const verdict = r.loss < 0.1 * adding.BASELINE_MSE ? 'solved' : r.loss < 0.8 * adding.BASELINE_MSE ? 'learning' : 'at the baseline (no memory yet)';
+      const verdict =
+        r.loss < 0.1 * adding.BASELINE_MSE ? 'solved' : r.loss < 0.8 * adding.BASELINE_MSE ? 'learning' : 'at the baseline (no memory yet)';
       Object.assign(extra, { mse: r.loss, baseline: m.baselineMSE, baselineExpected: adding.BASELINE_MSE, verdict });
       detail = `MSE ${fmt(r.loss)} vs ${fmt(m.baselineMSE)} for always answering 1 (expected 0.167): ${verdict}`;
       break;
@@ -101,7 +107,10 @@ export function evalEvent(run: RunConfig, r: EvalResult): { obj: Event; text: st
 
 export async function evalCommand(args: string[], io: CliIO): Promise<number> {
   const p = parse('eval', args, 1);
-  if (p.values.help) { io.out(EVAL_HELP); return 0; }
+  if (p.values.help) {
+    io.out(EVAL_HELP);
+    return 0;
+  }
   const f = new Flags('eval', p);
   const path = p.positionals[0];
   if (path === undefined) f.fail('which checkpoint or model file? (unrolled eval FILE)');
@@ -114,7 +123,8 @@ export async function evalCommand(args: string[], io: CliIO): Promise<number> {
   const src = await readModelSource('eval', path);
   const reporter = new Reporter(io, f.bool('json'));
   if (src.kind === 'model') {
-    if (src.metadata.unrolled_task !== undefined && src.metadata.unrolled_task !== 'char') f.fail(`${path} is a ${src.metadata.unrolled_task} model file; eval reads char model files (and checkpoints of every task)`);
+    if (src.metadata.unrolled_task !== undefined && src.metadata.unrolled_task !== 'char')
+      f.fail(`${path} is a ${src.metadata.unrolled_task} model file; eval reads char model files (and checkpoints of every task)`);
     const B = f.int('batch', 32);
     const source = text ?? 'the built-in corpus';
     const body = await readText('eval', text ?? null);
@@ -125,11 +135,23 @@ export async function evalCommand(args: string[], io: CliIO): Promise<number> {
       try {
         ids = vocab.encode(body);
       } catch {
-        return f.fail(`${source} has characters outside the model's vocabulary of ${vocab.size} (give the text it was trained on with --text)`, '--text');
+        return f.fail(
+          `${source} has characters outside the model's vocabulary of ${vocab.size} (give the text it was trained on with --text)`,
+          '--text',
+        );
       }
       const r = evaluateText(m.model, resolveLoss(lossOf('char')), { text: body, ids, vocab }, B, MODEL_FILE_CHUNK);
       reporter.emit(
-        { type: 'eval', task: 'char', step: m.step, source, characters: r.characters, loss: r.loss, bitsPerCharacter: r.loss / Math.LN2, perplexity: Math.exp(r.loss) },
+        {
+          type: 'eval',
+          task: 'char',
+          step: m.step,
+          source,
+          characters: r.characters,
+          loss: r.loss,
+          bitsPerCharacter: r.loss / Math.LN2,
+          perplexity: Math.exp(r.loss),
+        },
         `${source}: ${r.characters} characters, cross-entropy ${fmt(r.loss)} nats (${fmt(r.loss / Math.LN2, 3)} bits) per character, perplexity ${fmt(Math.exp(r.loss), 2)} (model file${m.step !== null ? ` at step ${m.step}` : ''})`,
       );
       return 0;
@@ -149,7 +171,16 @@ export async function evalCommand(args: string[], io: CliIO): Promise<number> {
       const r = evaluateText(m.model, loss, data, B, T);
       const source = text ?? run.text ?? 'the built-in corpus';
       reporter.emit(
-        { type: 'eval', task: 'char', step: src.step, source, characters: r.characters, loss: r.loss, bitsPerCharacter: r.loss / Math.LN2, perplexity: Math.exp(r.loss) },
+        {
+          type: 'eval',
+          task: 'char',
+          step: src.step,
+          source,
+          characters: r.characters,
+          loss: r.loss,
+          bitsPerCharacter: r.loss / Math.LN2,
+          perplexity: Math.exp(r.loss),
+        },
         `${source}: ${r.characters} characters, cross-entropy ${fmt(r.loss)} nats (${fmt(r.loss / Math.LN2, 3)} bits) per character, perplexity ${fmt(Math.exp(r.loss), 2)} (checkpoint at step ${src.step})`,
       );
     } else {

@@ -49,7 +49,8 @@ early-stop, checkpoint, done, interrupted). Ctrl-C stops after the current batch
 
 /** The file and how to read it, from the data flags; null when neither --csv nor --jsonl is given. */
 export function dataFlags(f: Flags): { path: string; options: SequenceFileOptions } | null {
-  const csv = f.file('csv'), jsonl = f.file('jsonl');
+  const csv = f.file('csv'),
+    jsonl = f.file('jsonl');
   if (csv !== undefined && jsonl !== undefined) f.fail('give --csv or --jsonl, not both', '--jsonl');
   const path = csv ?? jsonl;
   const list = (flag: 'features' | 'targets'): string[] | undefined => {
@@ -61,9 +62,11 @@ export function dataFlags(f: Flags): { path: string; options: SequenceFileOption
   };
   const groupBy = f.str('group-by');
   if (groupBy !== undefined && groupBy.trim() === '') f.fail('--group-by needs a column name', '--group-by');
-  for (const flag of ['features', 'targets'] as const) if (f.has(flag) && groupBy === undefined) f.fail(`--${flag} needs --group-by (it names the columns of grouped rows)`, `--${flag}`);
+  for (const flag of ['features', 'targets'] as const)
+    if (f.has(flag) && groupBy === undefined) f.fail(`--${flag} needs --group-by (it names the columns of grouped rows)`, `--${flag}`);
   if (path === undefined) {
-    for (const flag of ['target', 'at', 'group-by', 'features', 'targets', 'label'] as const) if (f.has(flag)) f.fail(`--${flag} describes a --csv or --jsonl file; give one`, `--${flag}`);
+    for (const flag of ['target', 'at', 'group-by', 'features', 'targets', 'label'] as const)
+      if (f.has(flag)) f.fail(`--${flag} describes a --csv or --jsonl file; give one`, `--${flag}`);
     return null;
   }
   const target = f.choice<'values' | 'classes'>('target');
@@ -92,7 +95,8 @@ async function readData(command: string, path: string, options: SequenceFileOpti
 function metricOf(f: Flags, data: SequenceDataset, hasValidation: boolean): MetricName {
   const m = f.choice<MetricName>('metric');
   const classes = data.target === 'classes';
-  if (!classes && (m === 'accuracy' || m === 'perplexity')) f.fail(`--metric ${m} needs --target classes (for values: loss or mae)`, '--metric');
+  if (!classes && (m === 'accuracy' || m === 'perplexity'))
+    f.fail(`--metric ${m} needs --target classes (for values: loss or mae)`, '--metric');
   if (classes && m === 'mae') f.fail('--metric mae needs --target values (for classes: loss, accuracy or perplexity)', '--metric');
   if (!hasValidation && (m === 'accuracy' || m === 'mae')) f.fail(`--metric ${m} needs a validation set (--val-split > 0)`, '--metric');
   return m;
@@ -100,7 +104,10 @@ function metricOf(f: Flags, data: SequenceDataset, hasValidation: boolean): Metr
 
 export async function fitCommand(args: string[], io: CliIO): Promise<number> {
   const p = parse('fit', args);
-  if (p.values.help) { io.out(FIT_HELP); return 0; }
+  if (p.values.help) {
+    io.out(FIT_HELP);
+    return 0;
+  }
   const f = new Flags('fit', p);
   // every number first, so that a malformed one is reported as such before any contradiction
   const epochs = f.int('epochs');
@@ -108,8 +115,12 @@ export async function fitCommand(args: string[], io: CliIO): Promise<number> {
   const valSplit = f.float('val-split');
   const seed = f.int('seed');
   const lr = f.float('lr');
-  const hidden = f.int('hidden'), layers = f.int('layers'), minDelta = f.float('min-delta'), clip = f.float('clip');
-  const clipValue = f.has('clip-value') ? f.float('clip-value') : undefined, momentum = f.float('momentum');
+  const hidden = f.int('hidden'),
+    layers = f.int('layers'),
+    minDelta = f.float('min-delta'),
+    clip = f.float('clip');
+  const clipValue = f.has('clip-value') ? f.float('clip-value') : undefined,
+    momentum = f.float('momentum');
   const weightDecay = f.has('weight-decay') ? f.float('weight-decay') : undefined;
   const patience = f.has('patience') ? f.int('patience') : undefined;
   const every = f.has('checkpoint-every') ? f.int('checkpoint-every') : undefined;
@@ -124,24 +135,39 @@ export async function fitCommand(args: string[], io: CliIO): Promise<number> {
   if (every !== undefined && checkpointPath === undefined) f.fail('--checkpoint-every needs --checkpoint PATH', '--checkpoint-every');
   const savePath = f.file('save');
   const source = dataFlags(f) ?? f.fail('which data? give --csv FILE or --jsonl FILE (see unrolled fit --help)');
-  for (const [flag, out] of [['--checkpoint', checkpointPath], ['--save', savePath]] as const) {
-    if (out !== undefined) await checkNotAnInput('fit', { flag, path: out }, [{ flag: source.options.format === 'csv' ? '--csv' : '--jsonl', path: source.path }]);
+  for (const [flag, out] of [
+    ['--checkpoint', checkpointPath],
+    ['--save', savePath],
+  ] as const) {
+    if (out !== undefined)
+      await checkNotAnInput('fit', { flag, path: out }, [
+        { flag: source.options.format === 'csv' ? '--csv' : '--jsonl', path: source.path },
+      ]);
   }
   if (checkpointPath !== undefined && checkpointPath === savePath) f.fail('--save and --checkpoint name the same file', '--save');
 
   const all = await readData('fit', source.path, source.options);
-  let train = all, validation: SequenceDataset | undefined;
+  let train = all,
+    validation: SequenceDataset | undefined;
   if (valSplit > 0) {
-    if (all.size < 2) f.fail(`--val-split needs at least two sequences (${source.path} has ${all.size}); give --val-split 0`, '--val-split');
+    if (all.size < 2)
+      f.fail(`--val-split needs at least two sequences (${source.path} has ${all.size}); give --val-split 0`, '--val-split');
     [train, validation] = all.split(valSplit, seed);
   }
   const metric = metricOf(f, all, validation !== undefined);
   const reporter = new Reporter(io, f.bool('json'));
   const core = await coreFor(backend, false);
   const model = await createModel({
-    backend, ...(core ? { core } : {}), cell, ...(cell === 'rnn' ? { nonlinearity } : {}),
-    hiddenSize: hidden, numLayers: layers, seed,
-    inputSize: all.inputSize, outputSize: all.target === 'classes' ? all.targetSize : all.targetSize, input: 'dense',
+    backend,
+    ...(core ? { core } : {}),
+    cell,
+    ...(cell === 'rnn' ? { nonlinearity } : {}),
+    hiddenSize: hidden,
+    numLayers: layers,
+    seed,
+    inputSize: all.inputSize,
+    outputSize: all.target === 'classes' ? all.targetSize : all.targetSize,
+    input: 'dense',
   });
   const stop = stopSignals(io);
   let bar: cliProgress.MultiBar | null = null;
@@ -157,39 +183,75 @@ export async function fitCommand(args: string[], io: CliIO): Promise<number> {
     const total = batches * epochs;
     const metricName = validation ? `val ${metric}` : metric === 'perplexity' ? 'perplexity' : 'train loss';
     reporter.emit(
-      { type: 'header', command: 'fit', source: source.path, sequences: all.size, train: train.size, validation: validation?.size ?? 0, inputSize: all.inputSize, target: all.target, targetSize: all.targetSize, at: all.at, cell, hidden: model.config.hiddenSize, layers: model.config.numLayers, epochs, batchSize, batchesPerEpoch: batches, metric: metricName, parameters: model.numParameters },
+      {
+        type: 'header',
+        command: 'fit',
+        source: source.path,
+        sequences: all.size,
+        train: train.size,
+        validation: validation?.size ?? 0,
+        inputSize: all.inputSize,
+        target: all.target,
+        targetSize: all.targetSize,
+        at: all.at,
+        cell,
+        hidden: model.config.hiddenSize,
+        layers: model.config.numLayers,
+        epochs,
+        batchSize,
+        batchesPerEpoch: batches,
+        metric: metricName,
+        parameters: model.numParameters,
+      },
       `fit ${cell} on ${source.path}: ${all.size} sequences (${train.size} train, ${validation?.size ?? 0} validation), ${all.inputSize} input${all.inputSize === 1 ? '' : 's'} per step, ${all.target === 'classes' ? `${all.targetSize} classes` : `${all.targetSize} value${all.targetSize === 1 ? '' : 's'}`} at ${all.at === 'every' ? 'every step' : 'the last step'}; ${model.numParameters} parameters`,
     );
     let barState = { epoch: '1', loss: '-', val: '-' };
     if (!f.bool('json') && io.tty && io.stream) {
       bar = new cliProgress.MultiBar({
-        stream: io.stream, hideCursor: true, clearOnComplete: false, etaBuffer: 50, fps: 10,
+        stream: io.stream,
+        hideCursor: true,
+        clearOnComplete: false,
+        etaBuffer: 50,
+        fps: 10,
         format: `fit |{bar}| {value}/{total} | epoch {epoch}/${epochs} | loss {loss} | ${metricName} {val} | ETA {eta_formatted}`,
-        barCompleteChar: '\u2588', barIncompleteChar: '\u2591',
+        barCompleteChar: '\u2588',
+        barIncompleteChar: '\u2591',
       });
     }
     const progress = bar?.create(total, 0, barState) ?? null;
-    const log = (text: string): void => { if (bar) bar.log(`${text}\n`); };
+    const log = (text: string): void => {
+      if (bar) bar.log(`${text}\n`);
+    };
     const ac = new AbortController();
     const started = performance.now();
-    let lossSum = 0, lossN = 0;
+    let lossSum = 0,
+      lossN = 0;
     const history = await fit(trainer, train, {
-      epochs, batchSize, seed, metric, signal: ac.signal,
+      epochs,
+      batchSize,
+      seed,
+      metric,
+      signal: ac.signal,
       ...(validation ? { validation } : {}),
       ...(patience !== undefined ? { earlyStopping: { patience, minDelta } } : {}),
-      ...(checkpointPath !== undefined && every !== undefined ? {
-        checkpoint: {
-          every,
-          save: async (bytes: Uint8Array, at: { step: number; epoch: number }) => {
-            await saveSafetensors(checkpointPath, bytes);
-            const obj = { type: 'checkpoint', path: checkpointPath, step: at.step, epoch: at.epoch, bytes: bytes.length };
-            if (bar) log(`checkpoint ${checkpointPath} at step ${at.step}`);
-            else reporter.emit(obj, `checkpoint ${checkpointPath} at step ${at.step}`);
-          },
-        },
-      } : {}),
+      ...(checkpointPath !== undefined && every !== undefined
+        ? {
+            checkpoint: {
+              every,
+              save: async (bytes: Uint8Array, at: { step: number; epoch: number }) => {
+                await saveSafetensors(checkpointPath, bytes);
+                const obj = { type: 'checkpoint', path: checkpointPath, step: at.step, epoch: at.epoch, bytes: bytes.length };
+                if (bar) log(`checkpoint ${checkpointPath} at step ${at.step}`);
+                else reporter.emit(obj, `checkpoint ${checkpointPath} at step ${at.step}`);
+              },
+            },
+          }
+        : {}),
       onBatchEnd: (e) => {
-        if (!e.skipped) { lossSum += e.loss; lossN++; }
+        if (!e.skipped) {
+          lossSum += e.loss;
+          lossN++;
+        }
         if (progress) {
           barState = { ...barState, epoch: String(e.epoch + 1), loss: lossN ? fmt(lossSum / lossN) : '-' };
           progress.update(e.epoch * batches + e.batch + 1, barState);
@@ -197,10 +259,27 @@ export async function fitCommand(args: string[], io: CliIO): Promise<number> {
         if (stop.reason) ac.abort();
       },
       onEpochEnd: (l: EpochLog) => {
-        lossSum = 0; lossN = 0;
-        const done = (l.epoch + 1) * batches, elapsed = (performance.now() - started) / 1000;
-        const eta = done >= total ? 0 : elapsed / done * (total - done);
-        const obj = { type: 'epoch', epoch: l.epoch + 1, epochs, step: trainer.steps, total, loss: l.loss, ...(l.valLoss !== undefined ? { valLoss: l.valLoss } : {}), metric: metricName, value: l.metric, lr: l.lr, seconds: l.seconds, eta, paddingFraction: l.paddingFraction, skipped: l.skipped };
+        lossSum = 0;
+        lossN = 0;
+        const done = (l.epoch + 1) * batches,
+          elapsed = (performance.now() - started) / 1000;
+        const eta = done >= total ? 0 : (elapsed / done) * (total - done);
+        const obj = {
+          type: 'epoch',
+          epoch: l.epoch + 1,
+          epochs,
+          step: trainer.steps,
+          total,
+          loss: l.loss,
+          ...(l.valLoss !== undefined ? { valLoss: l.valLoss } : {}),
+          metric: metricName,
+          value: l.metric,
+          lr: l.lr,
+          seconds: l.seconds,
+          eta,
+          paddingFraction: l.paddingFraction,
+          skipped: l.skipped,
+        };
         const text = `epoch ${l.epoch + 1}/${epochs}  loss ${fmt(l.loss)}${l.valLoss !== undefined ? `  val loss ${fmt(l.valLoss)}` : ''}${metricName.endsWith('loss') ? '' : `  ${metricName} ${fmt(l.metric)}`}  lr ${l.lr.toPrecision(3)}  ${l.seconds.toFixed(2)} s  padding ${(100 * l.paddingFraction).toFixed(1)}%`;
         if (progress) {
           barState = { ...barState, val: fmt(l.metric) };
@@ -210,19 +289,47 @@ export async function fitCommand(args: string[], io: CliIO): Promise<number> {
       },
       onEarlyStop: (e) => {
         const text = `early stop after epoch ${e.epoch + 1}: no improvement of ${metricName} for ${patience} epoch${patience === 1 ? '' : 's'}; keeping epoch ${e.bestEpoch + 1} (${fmt(e.best)})`;
-        if (bar) log(text); else reporter.emit({ type: 'early-stop', epoch: e.epoch + 1, bestEpoch: e.bestEpoch + 1, best: e.best }, text);
+        if (bar) log(text);
+        else reporter.emit({ type: 'early-stop', epoch: e.epoch + 1, bestEpoch: e.bestEpoch + 1, best: e.best }, text);
       },
     });
-    if (bar) { bar.update(); bar.stop(); bar = null; }
-    if (checkpointPath !== undefined) await saveCheckpoint(checkpointPath, trainer, { info: { fit: { epochs: history.epochs.length, metric } } });
-    if (savePath !== undefined) await saveModel(model, savePath, { unrolled_fit: JSON.stringify({ source: source.path, target: all.target, at: all.at, epochs: history.epochs.length, bestEpoch: history.bestEpoch + 1 }) });
+    if (bar) {
+      bar.update();
+      bar.stop();
+      bar = null;
+    }
+    if (checkpointPath !== undefined)
+      await saveCheckpoint(checkpointPath, trainer, { info: { fit: { epochs: history.epochs.length, metric } } });
+    if (savePath !== undefined)
+      await saveModel(model, savePath, {
+        unrolled_fit: JSON.stringify({
+          source: source.path,
+          target: all.target,
+          at: all.at,
+          epochs: history.epochs.length,
+          bestEpoch: history.bestEpoch + 1,
+        }),
+      });
     if (history.aborted) {
-      reporter.emit({ type: 'interrupted', reason: stop.reason, step: trainer.steps }, `interrupted at step ${trainer.steps}${checkpointPath ? ` (checkpoint ${checkpointPath})` : ''}`);
+      reporter.emit(
+        { type: 'interrupted', reason: stop.reason, step: trainer.steps },
+        `interrupted at step ${trainer.steps}${checkpointPath ? ` (checkpoint ${checkpointPath})` : ''}`,
+      );
       return stop.reason === 'EPIPE' ? EXIT_CLOSED : 130;
     }
     const best = history.epochs[history.bestEpoch];
     reporter.emit(
-      { type: 'done', epochs: history.epochs.length, steps: history.steps, stoppedEarly: history.stoppedEarly, bestEpoch: history.bestEpoch + 1, metric: metricName, best: best?.metric, ...(savePath ? { saved: savePath } : {}), ...(checkpointPath ? { checkpoint: checkpointPath } : {}) },
+      {
+        type: 'done',
+        epochs: history.epochs.length,
+        steps: history.steps,
+        stoppedEarly: history.stoppedEarly,
+        bestEpoch: history.bestEpoch + 1,
+        metric: metricName,
+        best: best?.metric,
+        ...(savePath ? { saved: savePath } : {}),
+        ...(checkpointPath ? { checkpoint: checkpointPath } : {}),
+      },
       `done: ${history.epochs.length} epoch${history.epochs.length === 1 ? '' : 's'}, ${history.steps} steps; best ${metricName} ${fmt(best?.metric ?? NaN)} at epoch ${history.bestEpoch + 1}${savePath ? `; model saved to ${savePath}` : ''}`,
     );
     return 0;
@@ -234,10 +341,16 @@ export async function fitCommand(args: string[], io: CliIO): Promise<number> {
 }
 
 /** `unrolled eval FILE --csv DATA` / `--jsonl DATA`: evaluate() of a model file or any checkpoint. */
-export async function evalFileCommand(f: Flags, modelPath: string, source: { path: string; options: SequenceFileOptions }, io: CliIO): Promise<number> {
+export async function evalFileCommand(
+  f: Flags,
+  modelPath: string,
+  source: { path: string; options: SequenceFileOptions },
+  io: CliIO,
+): Promise<number> {
   const backend = f.has('backend') ? f.choice<'wasm' | 'js'>('backend') : 'wasm';
   const batchSize = f.int('batch', 32);
-  for (const flag of ['text', 'batches', 'seed'] as const) if (f.has(flag)) f.fail(`--${flag} is for a text or a task; the sequences of ${source.path} are evaluated once each`, `--${flag}`);
+  for (const flag of ['text', 'batches', 'seed'] as const)
+    if (f.has(flag)) f.fail(`--${flag} is for a text or a task; the sequences of ${source.path} are evaluated once each`, `--${flag}`);
   const data = await readData('eval', source.path, source.options);
   let bytes: Uint8Array;
   try {
@@ -260,14 +373,25 @@ export async function evalFileCommand(f: Flags, modelPath: string, source: { pat
   }
   try {
     const c = model.config;
-    if (c.input !== 'dense' || c.inputSize !== data.inputSize) f.fail(`${modelPath} reads ${c.input === 'dense' ? `${c.inputSize} inputs per step` : 'token ids'}, the data has ${data.inputSize} per step`);
-    if (data.target === 'values' && c.outputSize !== data.targetSize) f.fail(`${modelPath} predicts ${c.outputSize} values, the data has ${data.targetSize} per target`);
-    if (data.target === 'classes' && data.targetSize > c.outputSize) f.fail(`${modelPath} predicts ${c.outputSize} classes, the data has labels up to ${data.targetSize - 1}`);
+    if (c.input !== 'dense' || c.inputSize !== data.inputSize)
+      f.fail(
+        `${modelPath} reads ${c.input === 'dense' ? `${c.inputSize} inputs per step` : 'token ids'}, the data has ${data.inputSize} per step`,
+      );
+    if (data.target === 'values' && c.outputSize !== data.targetSize)
+      f.fail(`${modelPath} predicts ${c.outputSize} values, the data has ${data.targetSize} per target`);
+    if (data.target === 'classes' && data.targetSize > c.outputSize)
+      f.fail(`${modelPath} predicts ${c.outputSize} classes, the data has labels up to ${data.targetSize - 1}`);
     const metrics: MetricName[] = data.target === 'classes' ? ['accuracy', 'perplexity'] : ['mae'];
     const r = evaluate(model, data, { metrics, batchSize });
     const reporter = new Reporter(io, f.bool('json'));
-    const shown = data.target === 'classes' ? `cross-entropy ${fmt(r.loss)}, accuracy ${(100 * r.accuracy!).toFixed(2)}%, perplexity ${fmt(r.perplexity!, 3)}` : `MSE ${fmt(r.loss)}, MAE ${fmt(r.mae!)}`;
-    reporter.emit({ type: 'eval', source: source.path, ...(step !== null ? { step } : {}), ...r }, `${source.path}: ${r.sequences} sequences, ${shown}`);
+    const shown =
+      data.target === 'classes'
+        ? `cross-entropy ${fmt(r.loss)}, accuracy ${(100 * r.accuracy!).toFixed(2)}%, perplexity ${fmt(r.perplexity!, 3)}`
+        : `MSE ${fmt(r.loss)}, MAE ${fmt(r.mae!)}`;
+    reporter.emit(
+      { type: 'eval', source: source.path, ...(step !== null ? { step } : {}), ...r },
+      `${source.path}: ${r.sequences} sequences, ${shown}`,
+    );
     return 0;
   } finally {
     model.dispose();

@@ -26,7 +26,10 @@ kink can fail although backpropagation is right.
 
 export async function gradcheckCommand(args: string[], io: CliIO): Promise<number> {
   const p = parse('gradcheck', args);
-  if (p.values.help) { io.out(GRADCHECK_HELP); return 0; }
+  if (p.values.help) {
+    io.out(GRADCHECK_HELP);
+    return 0;
+  }
   const f = new Flags('gradcheck', p);
   const task = f.choice<TaskName>('task');
   const T = f.int('seq', task === 'reber' ? 9 : 5, { min: MIN_SEQ[task] });
@@ -54,17 +57,31 @@ export async function gradcheckCommand(args: string[], io: CliIO): Promise<numbe
   try {
     const g = model.lossAndGradients(batch, loss);
     reporter.emit(
-      { type: 'gradcheck-header', task: run.task, cell: run.cell, hidden: run.hidden, layers: run.layers, T: batch.T, B, loss: g.loss, eps, tolerance, samples },
+      {
+        type: 'gradcheck-header',
+        task: run.task,
+        cell: run.cell,
+        hidden: run.hidden,
+        layers: run.layers,
+        T: batch.T,
+        B,
+        loss: g.loss,
+        eps,
+        tolerance,
+        samples,
+      },
       `unrolled gradcheck: ${run.task}, ${run.cell}${run.cell === 'rnn' ? ` ${run.nonlinearity}` : ''} ${run.layers} x ${run.hidden}, T=${batch.T} B=${B}, js float64, eps ${eps}, tolerance ${tolerance}`,
     );
     const rng = new Rng((run.seed ^ 0x1b873593) >>> 0);
-    let pass = true, worst = 0;
+    let pass = true,
+      worst = 0;
     const width = Math.max(...model.parameterNames().map((n) => n.length));
     for (const name of model.parameterNames()) {
       const analytic = g.grads[name];
       const values = model.getParameter(name);
       const n = values.length;
-      let best = 0, scale = 1e-3;
+      let best = 0,
+        scale = 1e-3;
       for (let i = 0; i < n; i++) {
         const a = Math.abs(analytic[i]);
         if (a > Math.abs(analytic[best])) best = i;
@@ -92,13 +109,25 @@ export async function gradcheckCommand(args: string[], io: CliIO): Promise<numbe
       pass &&= ok;
       worst = Math.max(worst, rel);
       reporter.emit(
-        { type: 'gradcheck', parameter: name, shape: model.parameterShape(name), checked: picks.size, maxAbsError: maxAbs, maxRelError: rel, pass: ok },
-        `  ${name.padEnd(width)}  [${model.parameterShape(name).join(', ')}]`.padEnd(width + 20) + `  ${String(picks.size).padStart(5)} checked  max rel error ${sci(rel)}  ${ok ? 'PASS' : 'FAIL'}`,
+        {
+          type: 'gradcheck',
+          parameter: name,
+          shape: model.parameterShape(name),
+          checked: picks.size,
+          maxAbsError: maxAbs,
+          maxRelError: rel,
+          pass: ok,
+        },
+        `  ${name.padEnd(width)}  [${model.parameterShape(name).join(', ')}]`.padEnd(width + 20) +
+          `  ${String(picks.size).padStart(5)} checked  max rel error ${sci(rel)}  ${ok ? 'PASS' : 'FAIL'}`,
       );
     }
-    reporter.emit({ type: 'result', pass, maxRelError: worst, tolerance },
-      pass ? `PASS: every gradient agrees with finite differences (worst ${sci(worst)} <= ${tolerance})`
-        : `FAIL: the worst relative error ${sci(worst)} exceeds ${tolerance}`);
+    reporter.emit(
+      { type: 'result', pass, maxRelError: worst, tolerance },
+      pass
+        ? `PASS: every gradient agrees with finite differences (worst ${sci(worst)} <= ${tolerance})`
+        : `FAIL: the worst relative error ${sci(worst)} exceeds ${tolerance}`,
+    );
     return pass ? 0 : 1;
   } finally {
     model.dispose();

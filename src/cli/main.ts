@@ -65,18 +65,29 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<numbe
 async function run(argv: string[], io: CliIO): Promise<number> {
   try {
     // a bare `unrolled` is someone finding out what it does, not asking for a 300-step run
-    if (argv.length === 0 || (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h'))) { io.out(GENERAL_HELP); return 0; }
+    if (argv.length === 0 || (argv.length === 1 && (argv[0] === '--help' || argv[0] === '-h'))) {
+      io.out(GENERAL_HELP);
+      return 0;
+    }
     const [command, ...rest] = argv[0].startsWith('-') ? ['train', ...argv] : argv;
     if (command === 'help') {
-      if (rest.length === 0) { io.out(GENERAL_HELP); return 0; }
+      if (rest.length === 0) {
+        io.out(GENERAL_HELP);
+        return 0;
+      }
       const c = rest.length === 1 ? COMMANDS[rest[0]] : undefined;
-      if (c) { io.out(c.help); return 0; }
+      if (c) {
+        io.out(c.help);
+        return 0;
+      }
       throw new UsageError(`unknown help topic ${JSON.stringify(rest.join(' '))} (commands: ${Object.keys(COMMANDS).join(', ')})`);
     }
-    const c = Object.prototype.hasOwnProperty.call(COMMANDS, command) ? COMMANDS[command] : undefined;
+    const c = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
     if (!c) {
       const near = nearestKey(command, [...Object.keys(COMMANDS), 'help']);
-      throw new UsageError(`unknown command ${JSON.stringify(command)} (${near ? `did you mean ${near}? ` : ''}commands: ${Object.keys(COMMANDS).join(', ')}, help)`);
+      throw new UsageError(
+        `unknown command ${JSON.stringify(command)} (${near ? `did you mean ${near}? ` : ''}commands: ${Object.keys(COMMANDS).join(', ')}, help)`,
+      );
     }
     return await c.run(rest, io);
   } catch (e) {
@@ -94,7 +105,9 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       return ['INVALID_ARGUMENT', 'INVALID_CONFIG', 'OUT_OF_MEMORY', 'BAD_CHECKPOINT', 'FILE', 'NON_FINITE'].includes(e.code) ? 2 : 1;
     }
     const err = e as Error;
-    io.err(`unrolled: internal error (a bug in unrolled, not in how it was called; please report it with the command line):\n${err?.stack ?? String(e)}`);
+    io.err(
+      `unrolled: internal error (a bug in unrolled, not in how it was called; please report it with the command line):\n${err?.stack ?? String(e)}`,
+    );
     return 70;
   }
 }

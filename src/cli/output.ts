@@ -42,26 +42,32 @@ function watchStdout(): void {
     for (const h of [...closedHandlers]) h();
   };
   process.stdout.on('error', gone);
-  process.stderr.on('error', () => { /* nowhere left to report it */ });
+  process.stderr.on('error', () => {
+    /* nowhere left to report it */
+  });
 }
 
 export const processIO: CliIO = {
   out: (line) => {
     watchStdout();
-    if (!stdoutClosed) process.stdout.write(line + '\n');
+    if (!stdoutClosed) process.stdout.write(`${line}\n`);
   },
   err: (line) => {
     watchStdout();
-    if (!process.stderr.destroyed) process.stderr.write(line + '\n');
+    if (!process.stderr.destroyed) process.stderr.write(`${line}\n`);
   },
-  get tty() { return process.stdout.isTTY === true && process.env.TERM !== 'dumb'; },
+  get tty() {
+    return process.stdout.isTTY === true && process.env.TERM !== 'dumb';
+  },
   stream: process.stdout,
   signals: true,
   closed: () => stdoutClosed,
   onClosed: (handler) => {
     watchStdout();
     closedHandlers.add(handler);
-    return () => { closedHandlers.delete(handler); };
+    return () => {
+      closedHandlers.delete(handler);
+    };
   },
 };
 
@@ -76,10 +82,15 @@ export function stopSignals(io: CliIO): { readonly reason: 'SIGINT' | 'EPIPE' | 
     reason = 'SIGINT';
   };
   if (io.signals) process.on('SIGINT', onSigint);
-  const offClosed = io.onClosed?.(() => { reason ??= 'EPIPE'; }) ?? (() => {});
+  const offClosed =
+    io.onClosed?.(() => {
+      reason ??= 'EPIPE';
+    }) ?? (() => {});
   if (io.closed?.()) reason = 'EPIPE';
   return {
-    get reason() { return reason; },
+    get reason() {
+      return reason;
+    },
     dispose() {
       if (io.signals) process.off('SIGINT', onSigint);
       offClosed();
@@ -102,18 +113,26 @@ export class Reporter {
   private multi: cliProgress.MultiBar | null = null;
   private bar: cliProgress.SingleBar | null = null;
 
-  constructor(private readonly io: CliIO, readonly json: boolean) {}
+  constructor(
+    private readonly io: CliIO,
+    readonly json: boolean,
+  ) {}
 
   /** An event: its JSON object with --json, else its text (nothing if text is null). */
   emit(obj: Event, text: string | null): void {
-    if (this.json) { this.io.out(JSON.stringify(obj)); return; }
+    if (this.json) {
+      this.io.out(JSON.stringify(obj));
+      return;
+    }
     if (text === null) return;
-    if (this.multi) this.multi.log(text + '\n');
+    if (this.multi) this.multi.log(`${text}\n`);
     else this.io.out(text);
   }
 
   /** Whether step lines are replaced by a progress bar. */
-  get barActive(): boolean { return this.bar !== null; }
+  get barActive(): boolean {
+    return this.bar !== null;
+  }
 
   /** Starts a progress bar (terminal, not --json) from `start` to `total` steps. */
   startBar(start: number, total: number): void {
@@ -153,32 +172,58 @@ export class Reporter {
 
 const BLOCKS = '▁▂▃▄▅▆▇█';
 
-export interface Sparkline { line: string; min: number; max: number; ratio: number; argmin: number; argmax: number }
+export interface Sparkline {
+  line: string;
+  min: number;
+  max: number;
+  ratio: number;
+  argmin: number;
+  argmax: number;
+}
 
 /**
  * A one-line log-scale chart of positive values (at most `width` characters: longer series are
  * averaged geometrically in buckets); zeros and non-finite values show as spaces.
  */
 export function sparkline(values: ArrayLike<number>, width = 64): Sparkline {
-  let min = Infinity, max = 0, argmin = -1, argmax = -1;
+  let min = Infinity,
+    max = 0,
+    argmin = -1,
+    argmax = -1;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!(v > 0) || !Number.isFinite(v)) continue;
-    if (v < min) { min = v; argmin = i; }
-    if (v > max) { max = v; argmax = i; }
+    if (v < min) {
+      min = v;
+      argmin = i;
+    }
+    if (v > max) {
+      max = v;
+      argmax = i;
+    }
   }
-  const n = values.length, cols = Math.min(n, width);
+  const n = values.length,
+    cols = Math.min(n, width);
   if (argmax < 0) return { line: ' '.repeat(cols), min: 0, max: 0, ratio: NaN, argmin, argmax };
-  const lo = Math.log(min), span = Math.log(max) - lo;
+  const lo = Math.log(min),
+    span = Math.log(max) - lo;
   let line = '';
   for (let c = 0; c < cols; c++) {
-    const from = Math.floor((c * n) / cols), to = Math.floor(((c + 1) * n) / cols);
-    let s = 0, k = 0;
+    const from = Math.floor((c * n) / cols),
+      to = Math.floor(((c + 1) * n) / cols);
+    let s = 0,
+      k = 0;
     for (let i = from; i < to; i++) {
       const v = values[i];
-      if (v > 0 && Number.isFinite(v)) { s += Math.log(v); k++; }
+      if (v > 0 && Number.isFinite(v)) {
+        s += Math.log(v);
+        k++;
+      }
     }
-    if (k === 0) { line += ' '; continue; }
+    if (k === 0) {
+      line += ' ';
+      continue;
+    }
     const level = span > 0 ? Math.round(((s / k - lo) / span) * (BLOCKS.length - 1)) : BLOCKS.length - 1;
     line += BLOCKS[Math.max(0, Math.min(BLOCKS.length - 1, level))];
   }
@@ -194,10 +239,22 @@ export function diagnoseEvent(step: number, norms: ArrayLike<number>[]): { obj: 
   const T = norms[0]?.length ?? 0;
   const lines = [`step ${step}: ‖∂E/∂h_t‖ over t = 1…${T} (log scale, left = earliest)`];
   for (const { layer, s } of layers) {
-    lines.push(`  layer ${layer} ${s.line}  max/min ${sci(s.ratio)} (min ${sci(s.min)} at t=${s.argmin + 1}, max ${sci(s.max)} at t=${s.argmax + 1})`);
+    lines.push(
+      `  layer ${layer} ${s.line}  max/min ${sci(s.ratio)} (min ${sci(s.min)} at t=${s.argmin + 1}, max ${sci(s.max)} at t=${s.argmax + 1})`,
+    );
   }
   return {
-    obj: { type: 'diagnose', step, layers: layers.map(({ layer, norms: values, min, max, ratio }) => ({ layer, norms: values, min, max, ratio: Number.isFinite(ratio) ? ratio : null })) },
+    obj: {
+      type: 'diagnose',
+      step,
+      layers: layers.map(({ layer, norms: values, min, max, ratio }) => ({
+        layer,
+        norms: values,
+        min,
+        max,
+        ratio: Number.isFinite(ratio) ? ratio : null,
+      })),
+    },
     text: lines.join('\n'),
   };
 }

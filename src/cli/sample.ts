@@ -38,25 +38,42 @@ async function modelFileVocab(f: Flags, path: string, metadata: Record<string, s
     try {
       vocab = CharVocab.fromJSON(stored);
     } catch (e) {
-      throw new UsageError(`${f.command}: ${path}: the vocabulary stored under ${VOCAB_METADATA_KEY} cannot be read (${(e as Error).message})`);
+      throw new UsageError(
+        `${f.command}: ${path}: the vocabulary stored under ${VOCAB_METADATA_KEY} cannot be read (${(e as Error).message})`,
+      );
     }
   }
   if (textPath !== undefined) {
     const fromText = CharVocab.fromText(await readText(f.command, textPath));
-    if (vocab && fromText.chars.join('') !== vocab.chars.join('')) f.fail(`--text ${textPath} has other characters than the vocabulary stored in ${path}`, '--text');
+    if (vocab && fromText.chars.join('') !== vocab.chars.join(''))
+      f.fail(`--text ${textPath} has other characters than the vocabulary stored in ${path}`, '--text');
     vocab = fromText;
   }
-  if (!vocab) f.fail(`${path} is a model file without a vocabulary: give the text it was trained on with --text FILE (or save it with the metadata key ${VOCAB_METADATA_KEY})`, '--text');
+  if (!vocab)
+    f.fail(
+      `${path} is a model file without a vocabulary: give the text it was trained on with --text FILE (or save it with the metadata key ${VOCAB_METADATA_KEY})`,
+      '--text',
+    );
   return vocab;
 }
 
 /** The model of a checkpoint or model file, and how to turn its ids into text. */
-export async function modelOf(f: Flags, path: string, src: ModelSource, backend: 'wasm' | 'js' | undefined): Promise<{
-  model: Model; dispose: () => void; task: 'char' | 'reber' | string; vocab: CharVocab | null; step: number | null;
+export async function modelOf(
+  f: Flags,
+  path: string,
+  src: ModelSource,
+  backend: 'wasm' | 'js' | undefined,
+): Promise<{
+  model: Model;
+  dispose: () => void;
+  task: 'char' | 'reber' | string;
+  vocab: CharVocab | null;
+  step: number | null;
 }> {
   if (src.kind === 'checkpoint') {
     const run = src.info.run;
-    if (f.has('text') && f.command === 'sample') f.fail('--text is for model files without a vocabulary (a checkpoint has its own)', '--text');
+    if (f.has('text') && f.command === 'sample')
+      f.fail('--text is for model files without a vocabulary (a checkpoint has its own)', '--text');
     const be = backend ?? run.backend;
     const core = await coreFor(be, false);
     const { model, trainer } = await restoreCheckpoint(src.bytes, { backend: be, core });
@@ -68,7 +85,13 @@ export async function modelOf(f: Flags, path: string, src: ModelSource, backend:
       throw e;
     }
     trainer.dispose();
-    return { model, dispose: () => model.dispose(), task: run.task, vocab: run.task === 'char' ? new CharVocab(run.vocab!) : null, step: src.step };
+    return {
+      model,
+      dispose: () => model.dispose(),
+      task: run.task,
+      vocab: run.task === 'char' ? new CharVocab(run.vocab!) : null,
+      step: src.step,
+    };
   }
   const task = src.metadata.unrolled_task === 'reber' ? 'reber' : 'char';
   const vocab = task === 'char' ? await modelFileVocab(f, path, src.metadata) : null;
@@ -78,7 +101,9 @@ export async function modelOf(f: Flags, path: string, src: ModelSource, backend:
   const size = vocab ? vocab.size : reber.inputSize;
   if (c.input !== 'tokens' || c.inputSize !== size || c.outputSize !== size) {
     model.dispose();
-    f.fail(`${path}: the model (input ${c.input}, inputSize ${c.inputSize}, outputSize ${c.outputSize}) does not predict the next of ${size} ${task === 'char' ? 'characters of its vocabulary' : 'Reber symbols'}`);
+    f.fail(
+      `${path}: the model (input ${c.input}, inputSize ${c.inputSize}, outputSize ${c.outputSize}) does not predict the next of ${size} ${task === 'char' ? 'characters of its vocabulary' : 'Reber symbols'}`,
+    );
   }
   const steps = Number(src.metadata.unrolled_steps);
   return { model, dispose: () => model.dispose(), task, vocab, step: Number.isSafeInteger(steps) && steps >= 0 ? steps : null };
@@ -97,7 +122,10 @@ export function* generateIds(model: Model, prime: Int32Array, length: number, te
 
 export async function sampleCommand(args: string[], io: CliIO): Promise<number> {
   const p = parse('sample', args, 1);
-  if (p.values.help) { io.out(SAMPLE_HELP); return 0; }
+  if (p.values.help) {
+    io.out(SAMPLE_HELP);
+    return 0;
+  }
   const f = new Flags('sample', p);
   const path = p.positionals[0];
   if (path === undefined) f.fail('which checkpoint or model file? (unrolled sample FILE)');
@@ -118,12 +146,15 @@ export async function sampleCommand(args: string[], io: CliIO): Promise<number> 
     if (m.vocab) {
       const vocab = m.vocab;
       prime = primeFlag ?? (vocab.has('\n') ? '\n' : vocab.chars[0]);
-      for (const ch of prime) if (!vocab.has(ch)) f.fail(`--prime: ${JSON.stringify(ch)} is not one of the ${vocab.size} characters the model knows`, '--prime');
+      for (const ch of prime)
+        if (!vocab.has(ch)) f.fail(`--prime: ${JSON.stringify(ch)} is not one of the ${vocab.size} characters the model knows`, '--prime');
       encode = (s) => vocab.encode(s);
       decode = (ids) => vocab.decode(ids);
     } else {
       prime = primeFlag ?? 'B';
-      for (const ch of prime) if (!reber.SYMBOLS.includes(ch)) f.fail(`--prime: ${JSON.stringify(ch)} is not a Reber symbol (${reber.SYMBOLS.split('').join(' ')})`, '--prime');
+      for (const ch of prime)
+        if (!reber.SYMBOLS.includes(ch))
+          f.fail(`--prime: ${JSON.stringify(ch)} is not a Reber symbol (${reber.SYMBOLS.split('').join(' ')})`, '--prime');
       encode = (s) => Int32Array.from(s, (ch) => reber.SYMBOLS.indexOf(ch));
       decode = (ids) => reber.reberText(ids);
     }
@@ -141,7 +172,11 @@ export async function sampleCommand(args: string[], io: CliIO): Promise<number> 
       if (stop.reason === 'EPIPE') return EXIT_CLOSED;
       const interrupted = stop.reason === 'SIGINT' && ids.length < length;
       const text = decode(ids);
-      if (json) reporter.emit({ type: 'sample', task: m.task, step: m.step, prime, temperature, seed, text, ...(interrupted ? { interrupted: true } : {}) }, null);
+      if (json)
+        reporter.emit(
+          { type: 'sample', task: m.task, step: m.step, prime, temperature, seed, text, ...(interrupted ? { interrupted: true } : {}) },
+          null,
+        );
       else io.out(prime + text);
       if (interrupted) {
         io.err(`unrolled: sample: interrupted after ${ids.length} of ${length}`);

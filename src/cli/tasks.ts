@@ -75,19 +75,26 @@ export function copyShape(T: number): { S: number; D: number; K: number } {
 
 export function lossOf(task: TaskName): LossSpec {
   switch (task) {
-    case 'char': return { loss: 'cross-entropy', at: 'every' };
-    case 'adding': return adding.lossSpec;
-    case 'copy': return copy.lossSpec;
-    case 'reber': return reber.lossSpec;
-    case 'sine': return sine.lossSpec;
+    case 'char':
+      return { loss: 'cross-entropy', at: 'every' };
+    case 'adding':
+      return adding.lossSpec;
+    case 'copy':
+      return copy.lossSpec;
+    case 'reber':
+      return reber.lossSpec;
+    case 'sine':
+      return sine.lossSpec;
   }
 }
 
 export function optimizerSpec(c: RunConfig): OptimizerSpec {
   const wd = c.weightDecay === null ? {} : { weightDecay: c.weightDecay };
   switch (c.optimizer) {
-    case 'sgd': return { name: 'sgd', lr: c.lr, momentum: c.momentum, ...wd };
-    default: return { name: c.optimizer, lr: c.lr, ...wd } as OptimizerSpec;
+    case 'sgd':
+      return { name: 'sgd', lr: c.lr, momentum: c.momentum, ...wd };
+    default:
+      return { name: c.optimizer, lr: c.lr, ...wd } as OptimizerSpec;
   }
 }
 
@@ -121,11 +128,18 @@ export async function readText(command: string, path: string | null, flag = '--t
 /** Input kind and sizes of the model for a task. */
 export function modelShape(c: RunConfig): { input: InputKind; inputSize: number; outputSize: number } {
   switch (c.task) {
-    case 'char': return { input: 'tokens', inputSize: c.vocab!.length, outputSize: c.vocab!.length };
-    case 'adding': return { input: 'dense', inputSize: adding.inputSize, outputSize: adding.outputSize };
-    case 'copy': { const s = copy.copySizes(copyOptions(c.seq)); return { input: 'tokens', inputSize: s.inputSize, outputSize: s.outputSize }; }
-    case 'reber': return { input: 'tokens', inputSize: reber.inputSize, outputSize: reber.outputSize };
-    case 'sine': return { input: 'dense', inputSize: sine.inputSize, outputSize: sine.outputSize };
+    case 'char':
+      return { input: 'tokens', inputSize: c.vocab!.length, outputSize: c.vocab!.length };
+    case 'adding':
+      return { input: 'dense', inputSize: adding.inputSize, outputSize: adding.outputSize };
+    case 'copy': {
+      const s = copy.copySizes(copyOptions(c.seq));
+      return { input: 'tokens', inputSize: s.inputSize, outputSize: s.outputSize };
+    }
+    case 'reber':
+      return { input: 'tokens', inputSize: reber.inputSize, outputSize: reber.outputSize };
+    case 'sine':
+      return { input: 'dense', inputSize: sine.inputSize, outputSize: sine.outputSize };
   }
 }
 
@@ -137,11 +151,18 @@ function copyOptions(T: number): { length: number; delay: number; symbols: numbe
 /** One line describing the task. */
 export function taskText(c: RunConfig, characters?: number): string {
   switch (c.task) {
-    case 'char': return `characters of ${c.text ?? 'the built-in corpus'} (${characters ?? c.textLength} characters, vocabulary ${c.vocab!.length})`;
-    case 'adding': return `adding problem, T=${c.seq} (always answering 1 scores MSE ${adding.BASELINE_MSE.toFixed(3)})`;
-    case 'copy': { const { S, D, K } = copyShape(c.seq); return `copy task: ${S} of ${K} symbols, delay ${D} (T=${c.seq}; guessing scores ${copy.baselineLoss(K).toFixed(3)})`; }
-    case 'reber': return `embedded Reber grammar, strings up to ${c.seq} symbols`;
-    case 'sine': return `noisy sine forecasting, T=${c.seq}`;
+    case 'char':
+      return `characters of ${c.text ?? 'the built-in corpus'} (${characters ?? c.textLength} characters, vocabulary ${c.vocab!.length})`;
+    case 'adding':
+      return `adding problem, T=${c.seq} (always answering 1 scores MSE ${adding.BASELINE_MSE.toFixed(3)})`;
+    case 'copy': {
+      const { S, D, K } = copyShape(c.seq);
+      return `copy task: ${S} of ${K} symbols, delay ${D} (T=${c.seq}; guessing scores ${copy.baselineLoss(K).toFixed(3)})`;
+    }
+    case 'reber':
+      return `embedded Reber grammar, strings up to ${c.seq} symbols`;
+    case 'sine':
+      return `noisy sine forecasting, T=${c.seq}`;
   }
 }
 
@@ -151,7 +172,11 @@ export function dataSeed(seed: number): number {
 }
 
 /** The char task's ids (checked against the stored vocabulary on resume). */
-export interface CharData { text: string; ids: Int32Array; vocab: CharVocab }
+export interface CharData {
+  text: string;
+  ids: Int32Array;
+  vocab: CharVocab;
+}
 
 export function charData(command: string, c: RunConfig, text: string): CharData {
   const vocab = c.vocab ? new CharVocab(c.vocab) : CharVocab.fromText(text);
@@ -176,7 +201,9 @@ export function makeSource(command: string, c: RunConfig, data: CharData | null)
   if (c.task === 'char') {
     const k1 = c.tbptt?.k1 ?? c.seq;
     if (data!.ids.length < B * k1 + 1) {
-      throw new UsageError(`${command}: ${c.text ?? 'the built-in corpus'} has ${data!.ids.length} characters, too few for --batch ${B} x --seq ${k1} (needs at least ${B * k1 + 1})`);
+      throw new UsageError(
+        `${command}: ${c.text ?? 'the built-in corpus'} has ${data!.ids.length} characters, too few for --batch ${B} x --seq ${k1} (needs at least ${B * k1 + 1})`,
+      );
     }
     const stream = new TokenStream(data!.ids, { T: k1, B, vocabSize: data!.vocab.size });
     return {
@@ -185,7 +212,10 @@ export function makeSource(command: string, c: RunConfig, data: CharData | null)
       restore: (pos) => {
         const p = pos?.stream;
         if (!p) throw new UsageError(`${command}: the checkpoint has no stream position for the char task`);
-        if (p.position >= stream.chunksPerEpoch) throw new UsageError(`${command}: the checkpoint's stream position ${p.position} does not fit this text (${stream.chunksPerEpoch} chunks per epoch)`);
+        if (p.position >= stream.chunksPerEpoch)
+          throw new UsageError(
+            `${command}: the checkpoint's stream position ${p.position} does not fit this text (${stream.chunksPerEpoch} chunks per epoch)`,
+          );
         stream.setPosition(p.position, p.epoch);
       },
     };
@@ -205,21 +235,31 @@ export function makeSource(command: string, c: RunConfig, data: CharData | null)
 /** A generator of batches of a synthetic task. */
 export function batchMaker(c: RunConfig, B = c.batch, T = c.seq): (rng: Rng) => Batch {
   switch (c.task) {
-    case 'adding': return (rng) => adding.addingBatch({ T, B }, rng);
-    case 'copy': return (rng) => copy.copyBatch({ B, ...copyOptions(T) }, rng);
-    case 'reber': return (rng) => reber.reberBatch({ B, maxLength: T }, rng);
-    case 'sine': return (rng) => sine.sineBatch({ T, B }, rng);
-    case 'char': throw new Error('batchMaker: the char task streams its text');
+    case 'adding':
+      return (rng) => adding.addingBatch({ T, B }, rng);
+    case 'copy':
+      return (rng) => copy.copyBatch({ B, ...copyOptions(T) }, rng);
+    case 'reber':
+      return (rng) => reber.reberBatch({ B, maxLength: T }, rng);
+    case 'sine':
+      return (rng) => sine.sineBatch({ T, B }, rng);
+    case 'char':
+      throw new Error('batchMaker: the char task streams its text');
   }
 }
 
 /** Task-specific measures on a batch besides the loss, with their baselines (for eval). */
 export function taskMetrics(c: RunConfig, model: Model, batch: Batch): Record<string, number> {
   switch (c.task) {
-    case 'adding': return { baselineMSE: adding.constantMSE(batch.y as Float32Array, 1) };
-    case 'reber': return { allowedAccuracy: reber.allowedAccuracy(model.predict(batch).y, batch as reber.ReberBatch) };
-    case 'sine': return { persistenceMSE: sine.persistenceMSE(batch as sine.SineBatch) };
-    case 'copy': return { baselineLoss: copy.baselineLoss(copyShape(c.seq).K) };
-    default: return {};
+    case 'adding':
+      return { baselineMSE: adding.constantMSE(batch.y as Float32Array, 1) };
+    case 'reber':
+      return { allowedAccuracy: reber.allowedAccuracy(model.predict(batch).y, batch as reber.ReberBatch) };
+    case 'sine':
+      return { persistenceMSE: sine.persistenceMSE(batch as sine.SineBatch) };
+    case 'copy':
+      return { baselineLoss: copy.baselineLoss(copyShape(c.seq).K) };
+    default:
+      return {};
   }
 }

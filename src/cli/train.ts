@@ -9,8 +9,17 @@ import { resolveWriteTarget } from '../node/files.js';
 import { FileError } from '../errors.js';
 import { EnvironmentError, Flags, normaliseOptionalValue, parse, UsageError } from './args.js';
 import {
-  buildFresh, checkConsistent, checkNotAnInput, checkResumeFlags, cliInfo, coreFor, dataForStored,
-  engineName, freshFieldsForComparison, readCliCheckpoint, runConfigFromFlags,
+  buildFresh,
+  checkConsistent,
+  checkNotAnInput,
+  checkResumeFlags,
+  cliInfo,
+  coreFor,
+  dataForStored,
+  engineName,
+  freshFieldsForComparison,
+  readCliCheckpoint,
+  runConfigFromFlags,
 } from './config.js';
 import { evaluate, evalEvent } from './eval.js';
 import { flagHelp } from './flags.js';
@@ -32,12 +41,15 @@ and exits with code 130; a second Ctrl-C exits at once. If the reader of the out
 
 export async function train(args: string[], io: CliIO): Promise<number> {
   const p = parse('train', normaliseOptionalValue(args, 'diagnose'));
-  if (p.values.help) { io.out(TRAIN_HELP); return 0; }
+  if (p.values.help) {
+    io.out(TRAIN_HELP);
+    return 0;
+  }
   const f = new Flags('train', p);
   const steps = f.int('steps');
   const every = f.int('every');
   const json = f.bool('json');
-  const diagnose = f.has('diagnose') ? (f.int('diagnose') || every) : 0;
+  const diagnose = f.has('diagnose') ? f.int('diagnose') || every : 0;
   const resumePath = f.file('resume');
   const checkpointPath = f.file('checkpoint') ?? resumePath;
   if (f.has('checkpoint-every') && checkpointPath === undefined) f.fail('--checkpoint-every needs --checkpoint PATH', '--checkpoint-every');
@@ -58,7 +70,9 @@ export async function train(args: string[], io: CliIO): Promise<number> {
     data = await dataForStored('train', run, f.file('text'), true);
     const iterations = (ck.info as { iterations?: unknown }).iterations;
     resumed = {
-      bytes: ck.bytes, engine: ck.info.engine, every: ck.info.checkpointEvery,
+      bytes: ck.bytes,
+      engine: ck.info.engine,
+      every: ck.info.checkpointEvery,
       iterations: typeof iterations === 'number' && Number.isSafeInteger(iterations) && iterations >= ck.step ? iterations : ck.step,
     };
   } else {
@@ -89,7 +103,9 @@ export async function train(args: string[], io: CliIO): Promise<number> {
       return r;
     }));
     if (resumed.engine !== engine) {
-      io.err(`unrolled: note: the checkpoint was trained on ${resumed.engine} and this run uses ${engine}; the continuation may differ in the last bits from an uninterrupted run`);
+      io.err(
+        `unrolled: note: the checkpoint was trained on ${resumed.engine} and this run uses ${engine}; the continuation may differ in the last bits from an uninterrupted run`,
+      );
     }
   } else {
     ({ model, trainer } = await buildFresh(run, core));
@@ -114,17 +130,27 @@ export async function train(args: string[], io: CliIO): Promise<number> {
           const why = e.message.startsWith(`${e.path}: `) ? e.message.slice(e.path.length + 2) : e.message;
           const msg = `train: could not save the checkpoint at step ${s} to ${checkpointPath}: ${e.errno ? `${e.errno}: ` : ''}${why} (the previous checkpoint, if any, is intact)`;
           // a full or failing disk is the environment's fault (exit 1); a path that cannot be a file is the user's (exit 2)
-          if (['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EMFILE', 'ENOENT', 'EACCES', 'EPERM'].includes(e.errno ?? '')) throw new EnvironmentError(msg);
+          if (['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EMFILE', 'ENOENT', 'EACCES', 'EPERM'].includes(e.errno ?? ''))
+            throw new EnvironmentError(msg);
           throw new UsageError(msg, '--checkpoint');
         }
         throw e;
       }
-      reporter.emit({ type: 'checkpoint', step: s, path: checkpointPath!, bytes }, `checkpoint: step ${s} saved to ${checkpointPath} (${(bytes / 1024).toFixed(1)} KiB)`);
+      reporter.emit(
+        { type: 'checkpoint', step: s, path: checkpointPath!, bytes },
+        `checkpoint: step ${s} saved to ${checkpointPath} (${(bytes / 1024).toFixed(1)} KiB)`,
+      );
     };
 
     const started = performance.now();
-    let lastTime = started, lastStep = start, sum = 0, count = 0, skipped = 0;
-    let firstLoss = NaN, finalLoss = NaN, lineLoss = NaN;
+    let lastTime = started,
+      lastStep = start,
+      sum = 0,
+      count = 0,
+      skipped = 0;
+    let firstLoss = NaN,
+      finalLoss = NaN,
+      lineLoss = NaN;
     reporter.startBar(start, steps);
     let s = start;
     while (s < steps) {
@@ -133,7 +159,10 @@ export async function train(args: string[], io: CliIO): Promise<number> {
       const r = source.next(trainer, diag);
       if (r.skipped) {
         skipped++;
-        reporter.emit({ type: 'skipped', step: s, loss: r.loss, gradNorm: r.gradNorm }, `step ${s}: skipped (loss ${r.loss}, gradient norm ${r.gradNorm}): nothing changed`);
+        reporter.emit(
+          { type: 'skipped', step: s, loss: r.loss, gradNorm: r.gradNorm },
+          `step ${s}: skipped (loss ${r.loss}, gradient norm ${r.gradNorm}): nothing changed`,
+        );
       } else {
         sum += r.loss;
         count++;
@@ -148,11 +177,23 @@ export async function train(args: string[], io: CliIO): Promise<number> {
         const now = performance.now();
         const rate = (s - lastStep) / ((now - lastTime) / 1000);
         lineLoss = count ? sum / count : NaN;
-        const obj = { type: 'step', step: s, loss: lineLoss, lastLoss: r.loss, gradNorm: r.gradNorm, clipped: r.clipped, lr: r.lr, stepsPerSecond: rate };
+        const obj = {
+          type: 'step',
+          step: s,
+          loss: lineLoss,
+          lastLoss: r.loss,
+          gradNorm: r.gradNorm,
+          clipped: r.clipped,
+          lr: r.lr,
+          stepsPerSecond: rate,
+        };
         const text = `step ${String(s).padStart(String(steps).length)}  loss ${fmt(lineLoss)}  grad ${fmt(r.gradNorm, 3)}${r.clipped ? ' (clipped)' : '          '}  ${rate.toFixed(1)} steps/s`;
         if (reporter.barActive) reporter.updateBar(s, lineLoss, rate);
         else reporter.emit(obj, text);
-        lastTime = now; lastStep = s; sum = 0; count = 0;
+        lastTime = now;
+        lastStep = s;
+        sum = 0;
+        count = 0;
       } else if (reporter.barActive) {
         reporter.updateBar(s, lineLoss, NaN);
       }
@@ -164,7 +205,10 @@ export async function train(args: string[], io: CliIO): Promise<number> {
         reporter.stopBar();
         if (checkpointPath !== undefined && !(checkpointEvery !== null && s % checkpointEvery === 0)) await save(s);
         if (stop.reason === 'EPIPE') return EXIT_CLOSED;
-        reporter.emit({ type: 'interrupted', step: s }, `interrupted at step ${s}${checkpointPath ? ` (resume with --resume ${checkpointPath})` : ''}`);
+        reporter.emit(
+          { type: 'interrupted', step: s },
+          `interrupted at step ${s}${checkpointPath ? ` (resume with --resume ${checkpointPath})` : ''}`,
+        );
         return 130;
       }
     }
@@ -183,7 +227,7 @@ export async function train(args: string[], io: CliIO): Promise<number> {
     } else {
       const result = evaluate(model, trainer.loss, run, { batches: 1, B: 256, seed: (run.seed ^ 0x9e3779b9) >>> 0 });
       const ev = evalEvent(run, result);
-      reporter.emit(ev.obj, '\n' + ev.text);
+      reporter.emit(ev.obj, `\n${ev.text}`);
     }
     return 0;
   } finally {
@@ -205,16 +249,48 @@ async function checkWritable(f: Flags, flag: string, path: string): Promise<void
   }
 }
 
-function header(reporter: Reporter, run: RunConfig, model: Model, data: CharData | null, steps: number, engine: string, simd: boolean, start: number, resumePath: string | undefined): void {
+function header(
+  reporter: Reporter,
+  run: RunConfig,
+  model: Model,
+  data: CharData | null,
+  steps: number,
+  engine: string,
+  simd: boolean,
+  start: number,
+  resumePath: string | undefined,
+): void {
   const cellText = run.cell === 'rnn' ? `rnn ${run.nonlinearity}` : run.cell;
-  const tb = run.tbptt && run.tbptt.k2 !== run.tbptt.k1 ? `, TBPTT(${run.tbptt.k1}, ${run.tbptt.k2})` : run.task === 'char' ? ' (stateful truncated BPTT)' : '';
+  const tb =
+    run.tbptt && run.tbptt.k2 !== run.tbptt.k1
+      ? `, TBPTT(${run.tbptt.k1}, ${run.tbptt.k2})`
+      : run.task === 'char'
+        ? ' (stateful truncated BPTT)'
+        : '';
   const sched = run.schedule ? `, schedule ${JSON.stringify(run.schedule)}` : '';
   reporter.emit(
     {
-      type: 'header', task: run.task, cell: run.cell, nonlinearity: run.cell === 'rnn' ? run.nonlinearity : null, init: run.init,
-      hidden: run.hidden, layers: run.layers, batch: run.batch, seq: run.seq, tbptt: run.tbptt, steps,
-      optimizer: run.optimizer, lr: run.lr, schedule: run.schedule, clip: run.clip, clipValue: run.clipValue, seed: run.seed,
-      parameters: model.numParameters, backend: run.backend, engine, simd,
+      type: 'header',
+      task: run.task,
+      cell: run.cell,
+      nonlinearity: run.cell === 'rnn' ? run.nonlinearity : null,
+      init: run.init,
+      hidden: run.hidden,
+      layers: run.layers,
+      batch: run.batch,
+      seq: run.seq,
+      tbptt: run.tbptt,
+      steps,
+      optimizer: run.optimizer,
+      lr: run.lr,
+      schedule: run.schedule,
+      clip: run.clip,
+      clipValue: run.clipValue,
+      seed: run.seed,
+      parameters: model.numParameters,
+      backend: run.backend,
+      engine,
+      simd,
       ...(data ? { source: run.text ?? 'the built-in corpus', characters: data.ids.length, vocab: data.vocab.size } : {}),
       resumedFrom: resumePath === undefined ? null : start,
     },
@@ -245,4 +321,3 @@ function sampleAtEnd(reporter: Reporter, model: Model, data: CharData, seed: num
 export function defaultPrime(text: string, seed: number): string {
   return new PrimePicker(text, seed).next();
 }
-

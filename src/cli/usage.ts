@@ -14,5 +14,7 @@ export class UsageError extends UnrolledError {
 
 /** A failure of the environment (e.g. a disk that is full): one line on stderr, exit code 1. */
 export class EnvironmentError extends UnrolledError {
-  constructor(message: string) { super('FILE', message); }
+  constructor(message: string) {
+    super('FILE', message);
+  }
 }

@@ -78,20 +78,33 @@ export class SequenceDataset {
 
   /** Copies and checks every example (each array read once). */
   constructor(examples: readonly SequenceExample[], options: SequenceDatasetOptions) {
-    const o = snapshotObject('options', options, 'an object { target, input?, inputSize?, targetSize?, at? }', { ErrorClass: InvalidArgumentError });
+    const o = snapshotObject('options', options, 'an object { target, input?, inputSize?, targetSize?, at? }', {
+      ErrorClass: InvalidArgumentError,
+    });
     if (o === undefined) throw new InvalidArgumentError('options', 'an object { target, ... }', 'undefined');
     checkKeys('options', o, DATASET_KEYS, InvalidArgumentError);
     const input = o.input ?? 'dense';
     if (input !== 'dense' && input !== 'tokens') throw new InvalidArgumentError('options.input', '"dense" or "tokens"', describe(input));
     const target = o.target;
-    if (target !== 'classes' && target !== 'values') throw new InvalidArgumentError('options.target', '"classes" or "values"', describe(target));
+    if (target !== 'classes' && target !== 'values')
+      throw new InvalidArgumentError('options.target', '"classes" or "values"', describe(target));
     const at = o.at ?? 'every';
     if (at !== 'every' && at !== 'last') throw new InvalidArgumentError('options.at', '"every" or "last"', describe(at));
-    const inputSize = o.inputSize === undefined ? (input === 'dense' ? 1 : 2 ** 31)
-      : checkNumber('options.inputSize', o.inputSize, input === 'dense' ? DOMAINS.inputSize : DOMAINS.vocabSize, InvalidArgumentError);
-    const targetSize = o.targetSize === undefined ? (target === 'values' ? 1 : 2 ** 31)
-      : checkNumber('options.targetSize', o.targetSize, DOMAINS.outputSize, InvalidArgumentError);
-    this.input = input; this.target = target; this.at = at;
+    const inputSize =
+      o.inputSize === undefined
+        ? input === 'dense'
+          ? 1
+          : 2 ** 31
+        : checkNumber('options.inputSize', o.inputSize, input === 'dense' ? DOMAINS.inputSize : DOMAINS.vocabSize, InvalidArgumentError);
+    const targetSize =
+      o.targetSize === undefined
+        ? target === 'values'
+          ? 1
+          : 2 ** 31
+        : checkNumber('options.targetSize', o.targetSize, DOMAINS.outputSize, InvalidArgumentError);
+    this.input = input;
+    this.target = target;
+    this.at = at;
     this.inputSize = input === 'dense' ? inputSize : o.inputSize === undefined ? 0 : inputSize;
     this.targetSize = target === 'values' ? targetSize : o.targetSize === undefined ? 0 : targetSize;
     if (!Array.isArray(examples)) throw new InvalidArgumentError('examples', 'an array of { x, y }', describe(examples));
@@ -105,19 +118,28 @@ export class SequenceDataset {
       const e = examples[i] as unknown;
       if (e === null || typeof e !== 'object') throw new InvalidArgumentError(`examples[${i}]`, 'an object { x, y }', describe(e));
       const ex = e as Record<string, unknown>;
-      const xv = ex.x, yv = ex.y;
-      const x = input === 'dense'
-        ? copyFloats(`examples[${i}].x`, xv, undefined, 'float32', 'finite numbers, steps·inputSize of them')
-        : copyIds(`examples[${i}].x`, xv, undefined, inputSize);
+      const xv = ex.x,
+        yv = ex.y;
+      const x =
+        input === 'dense'
+          ? copyFloats(`examples[${i}].x`, xv, undefined, 'float32', 'finite numbers, steps·inputSize of them')
+          : copyIds(`examples[${i}].x`, xv, undefined, inputSize);
       const steps = x.length / perStep;
       if (x.length === 0 || !Number.isInteger(steps)) {
         throw new InvalidArgumentError(`examples[${i}].x`, `a non-empty multiple of inputSize ${perStep} values`, `${x.length} values`);
       }
       checkNumber(`examples[${i}] steps`, steps, DOMAINS.length, InvalidArgumentError);
       const rows = at === 'every' ? steps : 1;
-      const y = target === 'classes'
-        ? copyIds(`examples[${i}].y`, typeof yv === 'number' ? [yv] : yv, rows, targetSize)
-        : copyFloats(`examples[${i}].y`, typeof yv === 'number' ? [yv] : yv, rows * targetSize, 'float32', `${at === 'every' ? 'steps·targetSize' : 'targetSize'} finite numbers`);
+      const y =
+        target === 'classes'
+          ? copyIds(`examples[${i}].y`, typeof yv === 'number' ? [yv] : yv, rows, targetSize)
+          : copyFloats(
+              `examples[${i}].y`,
+              typeof yv === 'number' ? [yv] : yv,
+              rows * targetSize,
+              'float32',
+              `${at === 'every' ? 'steps·targetSize' : 'targetSize'} finite numbers`,
+            );
       this.lengths[i] = steps;
       this.xs[i] = x as Float32Array | Int32Array;
       this.ys[i] = y as Float32Array | Int32Array;
@@ -125,7 +147,9 @@ export class SequenceDataset {
   }
 
   /** Sequences in the dataset. */
-  get size(): number { return this.lengths.length; }
+  get size(): number {
+    return this.lengths.length;
+  }
 
   /** The loss that fits the targets: cross-entropy for classes, MSE for values, at this.at. */
   lossSpec(): LossSpec {
@@ -143,10 +167,12 @@ export class SequenceDataset {
   batch(indices: ArrayLike<number>): DatasetBatch {
     const B = indices.length;
     if (B === 0) throw new InvalidArgumentError('indices', 'at least one index', 'none');
-    let T = 0, real = 0;
+    let T = 0,
+      real = 0;
     for (let j = 0; j < B; j++) {
       const i = indices[j];
-      if (!Number.isInteger(i) || i < 0 || i >= this.size) throw new InvalidArgumentError(`indices[${j}]`, `an integer in [0, ${this.size - 1}]`, describe(i));
+      if (!Number.isInteger(i) || i < 0 || i >= this.size)
+        throw new InvalidArgumentError(`indices[${j}]`, `an integer in [0, ${this.size - 1}]`, describe(i));
       T = Math.max(T, this.lengths[i]);
       real += this.lengths[i];
     }
@@ -157,7 +183,10 @@ export class SequenceDataset {
     const every = this.at === 'every';
     const y = this.target === 'values' ? new Float32Array((every ? T : 1) * B * O) : new Int32Array((every ? T : 1) * B);
     for (let b = 0; b < B; b++) {
-      const i = indices[b], n = this.lengths[i], xi = this.xs[i], yi = this.ys[i];
+      const i = indices[b],
+        n = this.lengths[i],
+        xi = this.xs[i],
+        yi = this.ys[i];
       lengths[b] = n;
       for (let t = 0; t < n; t++) {
         x.set(xi.subarray(t * I, t * I + I), (t * B + b) * I);
@@ -172,13 +201,20 @@ export class SequenceDataset {
   subset(indices: ArrayLike<number>): SequenceDataset {
     const out = Object.create(SequenceDataset.prototype) as SequenceDataset;
     const idx = Array.from(indices, (i, j) => {
-      if (!Number.isInteger(i) || i < 0 || i >= this.size) throw new InvalidArgumentError(`indices[${j}]`, `an integer in [0, ${this.size - 1}]`, describe(i));
+      if (!Number.isInteger(i) || i < 0 || i >= this.size)
+        throw new InvalidArgumentError(`indices[${j}]`, `an integer in [0, ${this.size - 1}]`, describe(i));
       return i;
     });
     if (idx.length === 0) throw new InvalidArgumentError('indices', 'at least one index', 'none');
     Object.assign(out, {
-      input: this.input, inputSize: this.inputSize, target: this.target, targetSize: this.targetSize, at: this.at,
-      lengths: Int32Array.from(idx, (i) => this.lengths[i]), xs: idx.map((i) => this.xs[i]), ys: idx.map((i) => this.ys[i]),
+      input: this.input,
+      inputSize: this.inputSize,
+      target: this.target,
+      targetSize: this.targetSize,
+      at: this.at,
+      lengths: Int32Array.from(idx, (i) => this.lengths[i]),
+      xs: idx.map((i) => this.xs[i]),
+      ys: idx.map((i) => this.ys[i]),
     });
     return out;
   }
@@ -203,7 +239,9 @@ export function permutation(n: number, rng: Rng): Int32Array {
   for (let i = 0; i < n; i++) p[i] = i;
   for (let i = n - 1; i > 0; i--) {
     const j = rng.int(i + 1);
-    const t = p[i]; p[i] = p[j]; p[j] = t;
+    const t = p[i];
+    p[i] = p[j];
+    p[j] = t;
   }
   return p;
 }
@@ -215,13 +253,21 @@ export function permutation(n: number, rng: Rng): Int32Array {
  */
 export function planBatches(lengths: ArrayLike<number>, batchSize: number, options: BatchPlanOptions = {}): Int32Array[] {
   checkNumber('batchSize', batchSize, DOMAINS.B, InvalidArgumentError);
-  const o = snapshotObject('options', options, 'an object { shuffle?, bucket?, bucketBatches?, seed? }', { ErrorClass: InvalidArgumentError, opaque: ['seed'] }) ?? {};
+  const o =
+    snapshotObject('options', options, 'an object { shuffle?, bucket?, bucketBatches?, seed? }', {
+      ErrorClass: InvalidArgumentError,
+      opaque: ['seed'],
+    }) ?? {};
   checkKeys('options', o, PLAN_KEYS, InvalidArgumentError);
   const shuffle = flag('options.shuffle', o.shuffle, true);
   const bucket = flag('options.bucket', o.bucket, true);
-  const pool = o.bucketBatches === undefined ? 100 : checkNumber('options.bucketBatches', o.bucketBatches, DOMAINS.bucketBatches, InvalidArgumentError);
+  const pool =
+    o.bucketBatches === undefined
+      ? 100
+      : checkNumber('options.bucketBatches', o.bucketBatches, DOMAINS.bucketBatches, InvalidArgumentError);
   const seed = o.seed as unknown;
-  const rng = seed instanceof Rng ? seed : new Rng(seed === undefined ? 0 : checkNumber('options.seed', seed, DOMAINS.seed, InvalidArgumentError));
+  const rng =
+    seed instanceof Rng ? seed : new Rng(seed === undefined ? 0 : checkNumber('options.seed', seed, DOMAINS.seed, InvalidArgumentError));
   const n = lengths.length;
   const order = shuffle ? permutation(n, rng) : Int32Array.from({ length: n }, (_, i) => i);
   if (bucket) {
@@ -245,10 +291,14 @@ export function planBatches(lengths: ArrayLike<number>, batchSize: number, optio
 
 /** Fraction of the padded batch slots (Σ T·B) that are padding. */
 export function paddingFraction(lengths: ArrayLike<number>, batches: readonly ArrayLike<number>[]): number {
-  let slots = 0, real = 0;
+  let slots = 0,
+    real = 0;
   for (const b of batches) {
     let T = 0;
-    for (let j = 0; j < b.length; j++) { T = Math.max(T, lengths[b[j]]); real += lengths[b[j]]; }
+    for (let j = 0; j < b.length; j++) {
+      T = Math.max(T, lengths[b[j]]);
+      real += lengths[b[j]];
+    }
     slots += T * b.length;
   }
   return slots === 0 ? 0 : 1 - real / slots;

@@ -70,7 +70,11 @@ export function padTokens(seqs: readonly ArrayLike<number>[], options: PadOption
  */
 export function padTargets(seqs: readonly ArrayLike<number>[], featureSize?: undefined, options?: PadOptions): PaddedTargets<Int32Array>;
 export function padTargets(seqs: readonly ArrayLike<number>[], featureSize: number, options?: PadOptions): PaddedTargets<Float32Array>;
-export function padTargets(seqs: readonly ArrayLike<number>[], featureSize?: number, options: PadOptions = {}): PaddedTargets<Int32Array | Float32Array> {
+export function padTargets(
+  seqs: readonly ArrayLike<number>[],
+  featureSize?: number,
+  options: PadOptions = {},
+): PaddedTargets<Int32Array | Float32Array> {
   if (featureSize === undefined) {
     const { T, B, lengths, pad, copies } = plan('targets', seqs, 1, options, true);
     const y = new Int32Array(T * B);
@@ -89,7 +93,9 @@ export function lengthsToMask(lengths: ArrayLike<number>, T: number): Float32Arr
   const L = copyIds('lengths', lengths, undefined, T + 1);
   const B = checkNumber('lengths.length (B)', L.length, DOMAINS.B, InvalidArgumentError);
   if (!inDomain(T * B, DOMAINS.batchFloats)) {
-    throw new MemoryLimitError(`a mask of T = ${T}, B = ${B} holds ${T * B} values; one batch array holds at most ${DOMAINS.batchFloats.max}`);
+    throw new MemoryLimitError(
+      `a mask of T = ${T}, B = ${B} holds ${T * B} values; one batch array holds at most ${DOMAINS.batchFloats.max}`,
+    );
   }
   const m = new Float32Array(T * B);
   for (let b = 0; b < B; b++) for (let t = 0; t < L[b]; t++) m[t * B + b] = 1;
@@ -112,13 +118,22 @@ function plan(name: string, seqs: readonly ArrayLike<number>[], F: number, optio
   checkNumber('featureSize', F, DOMAINS.featureSize, InvalidArgumentError);
   const o = snapshotObject('options', options, 'an object { padValue?, length? }', { ErrorClass: InvalidArgumentError }) ?? {};
   checkKeys('options', o, PAD_KEYS, InvalidArgumentError);
-  const pad = o.padValue === undefined ? 0
-    : checkNumber('options.padValue', o.padValue, ids ? { integer: true, min: 0, max: MAX_ID, maxOpen: true } : DOMAINS.padValue, InvalidArgumentError);
+  const pad =
+    o.padValue === undefined
+      ? 0
+      : checkNumber(
+          'options.padValue',
+          o.padValue,
+          ids ? { integer: true, min: 0, max: MAX_ID, maxOpen: true } : DOMAINS.padValue,
+          InvalidArgumentError,
+        );
   const lengths = new Int32Array(B);
   const copies: (Float32Array | Int32Array)[] = new Array(B);
   let longest = 0;
   for (let b = 0; b < B; b++) {
-    const s = ids ? copyIds(`${name}[${b}]`, seqs[b], undefined, MAX_ID) : copyFloats(`${name}[${b}]`, seqs[b], undefined, 'float32') as Float32Array;
+    const s = ids
+      ? copyIds(`${name}[${b}]`, seqs[b], undefined, MAX_ID)
+      : (copyFloats(`${name}[${b}]`, seqs[b], undefined, 'float32') as Float32Array);
     if (s.length === 0 || s.length % F !== 0) {
       throw new InvalidArgumentError(`${name}[${b}]`, `a positive multiple of featureSize ${F} values (≥ 1 step)`, `length ${s.length}`);
     }
@@ -131,12 +146,21 @@ function plan(name: string, seqs: readonly ArrayLike<number>[], F: number, optio
     T = checkNumber('options.length', o.length, { ...DOMAINS.padLength, min: Math.max(1, longest) }, InvalidArgumentError);
   }
   if (!inDomain(T * B * F, DOMAINS.batchFloats)) {
-    throw new MemoryLimitError(`a padded batch of T = ${T}, B = ${B}, ${F} features holds ${T * B * F} values; one batch array holds at most ${DOMAINS.batchFloats.max}`);
+    throw new MemoryLimitError(
+      `a padded batch of T = ${T}, B = ${B}, ${F} features holds ${T * B * F} values; one batch array holds at most ${DOMAINS.batchFloats.max}`,
+    );
   }
   return { T, B, lengths, pad, copies };
 }
 
-function fill(out: Int32Array | Float32Array, seqs: readonly ArrayLike<number>[], B: number, F: number, lengths: Int32Array, pad: number): void {
+function fill(
+  out: Int32Array | Float32Array,
+  seqs: readonly ArrayLike<number>[],
+  B: number,
+  F: number,
+  lengths: Int32Array,
+  pad: number,
+): void {
   // `seqs` are the owned copies made by plan()
   if (pad !== 0) out.fill(pad);
   for (let b = 0; b < B; b++) {
@@ -147,4 +171,3 @@ function fill(out: Int32Array | Float32Array, seqs: readonly ArrayLike<number>[]
     }
   }
 }
-

@@ -7,7 +7,10 @@ export class PrimePicker {
   private readonly starts: number[] = [];
   private readonly rng: Rng;
 
-  constructor(private readonly text: string, seed: number) {
+  constructor(
+    private readonly text: string,
+    seed: number,
+  ) {
     for (let i = 0; i < text.length; i++) if ((i === 0 || text[i - 1] === '\n') && /[A-Za-z]/.test(text[i])) this.starts.push(i);
     // a stream of its own: drawing primes does not move any other generator seeded with `seed`
     this.rng = new Rng((seed ^ 0x2545f491) >>> 0);

@@ -38,7 +38,10 @@ export interface TokenStreamOptions {
 }
 
 /** The position of a stream, for checkpoints: restore with setPosition(position, epoch). */
-export interface StreamPosition { epoch: number; position: number }
+export interface StreamPosition {
+  epoch: number;
+  position: number;
+}
 
 export class TokenStream {
   readonly T: number;
@@ -62,7 +65,8 @@ export class TokenStream {
     checkKeys('options', o, ['T', 'B', 'vocabSize'], InvalidArgumentError);
     const T = checkNumber('options.T', o.T, DOMAINS.T, InvalidArgumentError);
     const B = checkNumber('options.B', o.B, DOMAINS.B, InvalidArgumentError);
-    const vocabSize = o.vocabSize === undefined ? undefined : checkNumber('options.vocabSize', o.vocabSize, DOMAINS.vocabSize, InvalidArgumentError);
+    const vocabSize =
+      o.vocabSize === undefined ? undefined : checkNumber('options.vocabSize', o.vocabSize, DOMAINS.vocabSize, InvalidArgumentError);
     // ids live in Int32Arrays: without a vocabulary, anything ≥ 2^31 would wrap
     const owned = copyIds('tokens', tokens, undefined, vocabSize ?? 2 ** 31);
     if (!inDomain(T * B, DOMAINS.batchFloats)) {
@@ -70,7 +74,11 @@ export class TokenStream {
     }
     const rowLength = Math.floor((owned.length - 1) / B);
     if (rowLength < T) {
-      throw new InvalidArgumentError('tokens', `at least B·T + 1 = ${B * T + 1} tokens for B=${B} rows of T=${T} steps`, `${owned.length} tokens`);
+      throw new InvalidArgumentError(
+        'tokens',
+        `at least B·T + 1 = ${B * T + 1} tokens for B=${B} rows of T=${T} steps`,
+        `${owned.length} tokens`,
+      );
     }
     this.T = T;
     this.B = B;
@@ -81,13 +89,19 @@ export class TokenStream {
   }
 
   /** Completed passes over the rows. */
-  get epoch(): number { return this._epoch; }
+  get epoch(): number {
+    return this._epoch;
+  }
 
   /** Index of the chunk the next call returns, in [0, chunksPerEpoch). */
-  get position(): number { return this._position; }
+  get position(): number {
+    return this._position;
+  }
 
   /** Both, for a checkpoint. */
-  getPosition(): StreamPosition { return { epoch: this._epoch, position: this._position }; }
+  getPosition(): StreamPosition {
+    return { epoch: this._epoch, position: this._position };
+  }
 
   /** Moves to chunk `position` of the epoch (and sets the epoch counter, if given). */
   setPosition(position: number, epoch: number = this._epoch): void {

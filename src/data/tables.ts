@@ -64,32 +64,57 @@ function resolve(options: TableOptions, csv: boolean): Resolved {
   if (o === undefined) throw new InvalidArgumentError('options', 'an object { task, ... }', 'undefined');
   checkKeys('options', o, KEYS, InvalidArgumentError);
   const task = o.task;
-  if (task !== 'regression' && task !== 'classification') throw new InvalidArgumentError('options.task', '"regression" or "classification"', describe(task));
+  if (task !== 'regression' && task !== 'classification')
+    throw new InvalidArgumentError('options.task', '"regression" or "classification"', describe(task));
   const groupBy = optString('options.groupBy', o.groupBy);
   const at = o.at ?? (csv && groupBy === undefined ? 'last' : 'every');
   if (at !== 'every' && at !== 'last') throw new InvalidArgumentError('options.at', '"every" or "last"', describe(at));
   const names = (key: string): string[] | undefined => {
     const v = o[key];
     if (v === undefined) return undefined;
-    if (!Array.isArray(v) || v.length === 0 || v.some((s) => typeof s !== 'string')) throw new InvalidArgumentError(`options.${key}`, 'a non-empty array of column names', describe(v));
+    if (!Array.isArray(v) || v.length === 0 || v.some((s) => typeof s !== 'string'))
+      throw new InvalidArgumentError(`options.${key}`, 'a non-empty array of column names', describe(v));
     return v as string[];
   };
   const label = o.label ?? 'first';
-  if (label !== 'first' && label !== 'last' && label !== 'none') throw new InvalidArgumentError('options.label', '"first", "last" or "none"', describe(label));
+  if (label !== 'first' && label !== 'last' && label !== 'none')
+    throw new InvalidArgumentError('options.label', '"first", "last" or "none"', describe(label));
   const r: Resolved = {
-    task, at, groupBy, features: names('features'), targets: names('targets'), label,
+    task,
+    at,
+    groupBy,
+    features: names('features'),
+    targets: names('targets'),
+    label,
     inputSize: o.inputSize === undefined ? 1 : checkNumber('options.inputSize', o.inputSize, DOMAINS.inputSize, InvalidArgumentError),
-    x: optString('options.x', o.x) ?? 'x', y: optString('options.y', o.y) ?? 'y',
-    numClasses: o.numClasses === undefined ? undefined : checkNumber('options.numClasses', o.numClasses, DOMAINS.outputSize, InvalidArgumentError),
+    x: optString('options.x', o.x) ?? 'x',
+    y: optString('options.y', o.y) ?? 'y',
+    numClasses:
+      o.numClasses === undefined ? undefined : checkNumber('options.numClasses', o.numClasses, DOMAINS.outputSize, InvalidArgumentError),
     source: optString('options.source', o.source) ?? 'data',
   };
-  if (task === 'classification' && r.targets && r.targets.length !== 1) throw new InvalidArgumentError('options.targets', 'one column for classification', `${r.targets.length}`);
+  if (task === 'classification' && r.targets && r.targets.length !== 1)
+    throw new InvalidArgumentError('options.targets', 'one column for classification', `${r.targets.length}`);
   if (groupBy === undefined) {
-    if (r.features || r.targets) throw new InvalidArgumentError(r.features ? 'options.features' : 'options.targets', 'nothing without groupBy (they name the columns of grouped rows)', 'a list');
-    if (csv && at === 'every') throw new InvalidArgumentError('options.at', '"last" for CSV with one sequence per line (per-step targets need groupBy or JSON Lines)', '"every"');
+    if (r.features || r.targets)
+      throw new InvalidArgumentError(
+        r.features ? 'options.features' : 'options.targets',
+        'nothing without groupBy (they name the columns of grouped rows)',
+        'a list',
+      );
+    if (csv && at === 'every')
+      throw new InvalidArgumentError(
+        'options.at',
+        '"last" for CSV with one sequence per line (per-step targets need groupBy or JSON Lines)',
+        '"every"',
+      );
     if (csv && label === 'none') throw new InvalidArgumentError('options.label', '"first" or "last" (a sequence needs a target)', '"none"');
   } else if (!csv && !(r.features && r.targets)) {
-    throw new InvalidArgumentError(r.features ? 'options.targets' : 'options.features', 'the field names of grouped JSON Lines rows', 'undefined');
+    throw new InvalidArgumentError(
+      r.features ? 'options.targets' : 'options.features',
+      'the field names of grouped JSON Lines rows',
+      'undefined',
+    );
   }
   return r;
 }
@@ -106,16 +131,27 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 function parseNumber(text: string, r: Resolved, line: number, column: number | undefined, what: string): number {
   const s = text.trim();
   if (!NUMBER.test(s)) {
-    throw new DataError(r.source, line, column, `${what}: expected a number, got ${s === '' ? 'an empty field' : JSON.stringify(s.length > 30 ? `${s.slice(0, 30)}…` : s)}`);
+    throw new DataError(
+      r.source,
+      line,
+      column,
+      `${what}: expected a number, got ${s === '' ? 'an empty field' : JSON.stringify(s.length > 30 ? `${s.slice(0, 30)}…` : s)}`,
+    );
   }
   const v = Number(s);
-  if (!Number.isFinite(v) || Math.abs(v) > 3.4028234663852886e38) throw new DataError(r.source, line, column, `${what}: ${s} is outside the float32 range`);
+  if (!Number.isFinite(v) || Math.abs(v) > 3.4028234663852886e38)
+    throw new DataError(r.source, line, column, `${what}: ${s} is outside the float32 range`);
   return v;
 }
 
 function checkLabel(v: number, r: Resolved, line: number, column: number | undefined, what: string): number {
   if (!Number.isInteger(v) || v < 0 || v >= (r.numClasses ?? 2 ** 24)) {
-    throw new DataError(r.source, line, column, `${what}: expected a class label, an integer in [0, ${(r.numClasses ?? 2 ** 24) - 1}], got ${v}`);
+    throw new DataError(
+      r.source,
+      line,
+      column,
+      `${what}: expected a class label, an integer in [0, ${(r.numClasses ?? 2 ** 24) - 1}], got ${v}`,
+    );
   }
   return v;
 }
@@ -124,16 +160,21 @@ function checkLabel(v: number, r: Resolved, line: number, column: number | undef
 function splitCsv(line: string): string[] {
   if (!line.includes('"')) return line.split(',');
   const out: string[] = [];
-  let cur = '', quoted = false;
+  let cur = '',
+    quoted = false;
   for (let i = 0; i < line.length; i++) {
     const c = line[i];
     if (quoted) {
-      if (c === '"' && line[i + 1] === '"') { cur += '"'; i++; }
-      else if (c === '"') quoted = false;
+      if (c === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else cur += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') { out.push(cur); cur = ''; }
-    else cur += c;
+    else if (c === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
   }
   out.push(cur);
   return out;
@@ -141,7 +182,8 @@ function splitCsv(line: string): string[] {
 
 /** Lines with their 1-based numbers, blank lines left out. */
 function* lines(text: string): Generator<[string, number]> {
-  let n = 0, start = 0;
+  let n = 0,
+    start = 0;
   while (start <= text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
@@ -155,7 +197,12 @@ function* lines(text: string): Generator<[string, number]> {
 }
 
 /** One step of a grouped file: the id, the inputs and the targets, and where it was read. */
-interface Step { id: string; x: number[]; y: number[]; line: number }
+interface Step {
+  id: string;
+  x: number[];
+  y: number[];
+  line: number;
+}
 
 function group(steps: Iterable<Step>, r: Resolved): SequenceDataset {
   const groups = new Map<string, Step[]>();
@@ -186,7 +233,9 @@ function finish(examples: SequenceExample[], r: Resolved, inputSize: number, tar
     classes = max + 1;
   }
   return new SequenceDataset(examples, {
-    input: 'dense', inputSize, at: r.at,
+    input: 'dense',
+    inputSize,
+    at: r.at,
     target: r.task === 'classification' ? 'classes' : 'values',
     targetSize: r.task === 'classification' ? Math.max(classes!, 1) : targetSize,
   });
@@ -222,17 +271,21 @@ export function parseCsv(text: string, options: TableOptions): SequenceDataset {
   const header = splitCsv(headerLine).map((s) => s.trim());
   const col = (name: string, what: string): number => {
     const k = header.indexOf(name);
-    if (k < 0) throw new DataError(r.source, headerAt, undefined, `no ${what} column ${JSON.stringify(name)} in the header (${header.join(', ')})`);
+    if (k < 0)
+      throw new DataError(r.source, headerAt, undefined, `no ${what} column ${JSON.stringify(name)} in the header (${header.join(', ')})`);
     return k;
   };
   const idCol = col(r.groupBy, 'id');
   const targetCols = (r.targets ?? [header[header.length - 1]]).map((t) => col(t, 'target'));
-  const featureCols = (r.features ?? header.filter((_, k) => k !== idCol && !targetCols.includes(k))).map((f) => typeof f === 'number' ? f : col(f, 'feature'));
+  const featureCols = (r.features ?? header.filter((_, k) => k !== idCol && !targetCols.includes(k))).map((f) =>
+    typeof f === 'number' ? f : col(f, 'feature'),
+  );
   if (featureCols.length === 0) throw new DataError(r.source, headerAt, undefined, 'no feature columns left beside the id and the targets');
   const steps = function* (): Generator<Step> {
     for (const [line, n] of it) {
       const fields = splitCsv(line);
-      if (fields.length !== header.length) throw new DataError(r.source, n, undefined, `${fields.length} fields, expected ${header.length} as in the header`);
+      if (fields.length !== header.length)
+        throw new DataError(r.source, n, undefined, `${fields.length} fields, expected ${header.length} as in the header`);
       const x = featureCols.map((k) => parseNumber(fields[k], r, n, k + 1, header[k]));
       const y = targetCols.map((k) => {
         const v = parseNumber(fields[k], r, n, k + 1, header[k]);
@@ -250,12 +303,23 @@ export function parseJsonl(text: string, options: TableOptions): SequenceDataset
   const r = resolve(options, false);
   const parse = (line: string, n: number): Record<string, unknown> => {
     let v: unknown;
-    try { v = JSON.parse(line); } catch (e) { throw new DataError(r.source, n, undefined, `not valid JSON (${(e as Error).message})`); }
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new DataError(r.source, n, undefined, `expected an object, got ${describe(v)}`);
+    try {
+      v = JSON.parse(line);
+    } catch (e) {
+      throw new DataError(r.source, n, undefined, `not valid JSON (${(e as Error).message})`);
+    }
+    if (v === null || typeof v !== 'object' || Array.isArray(v))
+      throw new DataError(r.source, n, undefined, `expected an object, got ${describe(v)}`);
     return v as Record<string, unknown>;
   };
   const num = (v: unknown, n: number, what: string): number => {
-    if (typeof v !== 'number') throw new DataError(r.source, n, undefined, `${what}: expected a number, got ${v === undefined ? 'nothing (missing)' : JSON.stringify(v)?.slice(0, 30) ?? describe(v)}`);
+    if (typeof v !== 'number')
+      throw new DataError(
+        r.source,
+        n,
+        undefined,
+        `${what}: expected a number, got ${v === undefined ? 'nothing (missing)' : (JSON.stringify(v)?.slice(0, 30) ?? describe(v))}`,
+      );
     return v;
   };
   const target = (v: unknown, n: number, what: string): number => {
@@ -267,7 +331,8 @@ export function parseJsonl(text: string, options: TableOptions): SequenceDataset
       for (const [line, n] of lines(text)) {
         const o = parse(line, n);
         const id = o[r.groupBy!];
-        if (typeof id !== 'string' && typeof id !== 'number') throw new DataError(r.source, n, undefined, `${r.groupBy}: expected a string or number id, got ${describe(id)}`);
+        if (typeof id !== 'string' && typeof id !== 'number')
+          throw new DataError(r.source, n, undefined, `${r.groupBy}: expected a string or number id, got ${describe(id)}`);
         yield { id: String(id), x: r.features!.map((f) => num(o[f], n, f)), y: r.targets!.map((f) => target(o[f], n, f)), line: n };
       }
     };
@@ -278,23 +343,46 @@ export function parseJsonl(text: string, options: TableOptions): SequenceDataset
   // each step's value: a number, or an array of `size` numbers (the first line fixes the size)
   const step = (v: unknown, n: number, what: string, size: number | undefined, isTarget: boolean): number[] => {
     const arr = Array.isArray(v) ? v : [v];
-    if (size !== undefined && arr.length !== size) throw new DataError(r.source, n, undefined, `${what}: expected ${size} values per step as on the first line, got ${arr.length}`);
+    if (size !== undefined && arr.length !== size)
+      throw new DataError(r.source, n, undefined, `${what}: expected ${size} values per step as on the first line, got ${arr.length}`);
     return arr.map((e, k) => (isTarget ? target : num)(e, n, `${what}[${k}]`));
   };
   for (const [line, n] of lines(text)) {
     const o = parse(line, n);
     const xs = o[r.x];
-    if (!Array.isArray(xs)) throw new DataError(r.source, n, undefined, `${r.x}: expected an array of steps, got ${xs === undefined ? 'nothing (missing)' : describe(xs)}`);
+    if (!Array.isArray(xs))
+      throw new DataError(
+        r.source,
+        n,
+        undefined,
+        `${r.x}: expected an array of steps, got ${xs === undefined ? 'nothing (missing)' : describe(xs)}`,
+      );
     if (xs.length === 0) throw new DataError(r.source, n, undefined, `${r.x}: an empty sequence`);
     const x: number[] = [];
-    xs.forEach((s, t) => { const v = step(s, n, `${r.x}[${t}]`, I, false); I ??= v.length; x.push(...v); });
+    xs.forEach((s, t) => {
+      const v = step(s, n, `${r.x}[${t}]`, I, false);
+      I ??= v.length;
+      x.push(...v);
+    });
     const ys = o[r.y];
     const y: number[] = [];
     if (r.at === 'every') {
-      if (!Array.isArray(ys) || ys.length !== xs.length) throw new DataError(r.source, n, undefined, `${r.y}: expected one target per step (${xs.length}), got ${ys === undefined ? 'nothing (missing)' : describe(ys)}`);
-      ys.forEach((s, t) => { const v = step(s, n, `${r.y}[${t}]`, O, true); O ??= v.length; y.push(...v); });
+      if (!Array.isArray(ys) || ys.length !== xs.length)
+        throw new DataError(
+          r.source,
+          n,
+          undefined,
+          `${r.y}: expected one target per step (${xs.length}), got ${ys === undefined ? 'nothing (missing)' : describe(ys)}`,
+        );
+      ys.forEach((s, t) => {
+        const v = step(s, n, `${r.y}[${t}]`, O, true);
+        O ??= v.length;
+        y.push(...v);
+      });
     } else {
-      const v = step(ys, n, r.y, O, true); O ??= v.length; y.push(...v);
+      const v = step(ys, n, r.y, O, true);
+      O ??= v.length;
+      y.push(...v);
     }
     if (r.task === 'classification' && O !== 1) throw new DataError(r.source, n, undefined, `${r.y}: one class label per target, got ${O}`);
     examples.push({ x, y });

@@ -74,14 +74,21 @@ class Utf8Decoder {
     if (this.need === 0) {
       this.start = offset;
       if (b < 0x80) return b;
-      this.lead = b; this.lo = 0x80; this.hi = 0xbf; this.first = true;
-      if (b >= 0xc2 && b <= 0xdf) { this.need = 1; this.cp = b & 0x1f; }
-      else if (b >= 0xe0 && b <= 0xef) {
-        this.need = 2; this.cp = b & 0x0f;
+      this.lead = b;
+      this.lo = 0x80;
+      this.hi = 0xbf;
+      this.first = true;
+      if (b >= 0xc2 && b <= 0xdf) {
+        this.need = 1;
+        this.cp = b & 0x1f;
+      } else if (b >= 0xe0 && b <= 0xef) {
+        this.need = 2;
+        this.cp = b & 0x0f;
         if (b === 0xe0) this.lo = 0xa0; // overlong
         if (b === 0xed) this.hi = 0x9f; // UTF-16 surrogates
       } else if (b >= 0xf0 && b <= 0xf4) {
-        this.need = 3; this.cp = b & 0x07;
+        this.need = 3;
+        this.cp = b & 0x07;
         if (b === 0xf0) this.lo = 0x90; // overlong
         if (b === 0xf4) this.hi = 0x8f; // above U+10FFFF
       } else this.fail();
@@ -100,7 +107,11 @@ class Utf8Decoder {
 
   // the offset is the first byte of the character that is not well formed, as firstInvalidUtf8 reports it
   private fail(): never {
-    throw new FileError(this.source, `is not valid UTF-8: the byte 0x${this.lead.toString(16).padStart(2, '0')} at offset ${this.start} does not start a well-formed character (save the file as UTF-8)`, 'EILSEQ');
+    throw new FileError(
+      this.source,
+      `is not valid UTF-8: the byte 0x${this.lead.toString(16).padStart(2, '0')} at offset ${this.start} does not start a well-formed character (save the file as UTF-8)`,
+      'EILSEQ',
+    );
   }
 }
 
@@ -111,8 +122,12 @@ class RowReader {
   private i = 0;
   private readonly dec: Utf8Decoder;
 
-  constructor(private readonly src: ByteSource, pos: number, private readonly chunkBytes: number,
-    private readonly toId: ((cp: number, offset: number) => number) | null) {
+  constructor(
+    private readonly src: ByteSource,
+    pos: number,
+    private readonly chunkBytes: number,
+    private readonly toId: ((cp: number, offset: number) => number) | null,
+  ) {
     this.dec = new Utf8Decoder(src.name);
     this.bufAt = pos;
   }
@@ -122,16 +137,22 @@ class RowReader {
    * The loop only awaits to refill the window, so a chunk costs one promise per refill.
    */
   async read(n: number, out: Int32Array | null, at: number, stride: number): Promise<void> {
-    const toId = this.toId, dec = this.dec;
+    const toId = this.toId,
+      dec = this.dec;
     let k = 0;
     while (k < n) {
       if (this.i === this.buf.length) {
         this.bufAt += this.buf.length;
         this.buf = await this.src.read(this.bufAt, this.chunkBytes);
         this.i = 0;
-        if (this.buf.length === 0) throw new FileError(this.src.name, `ended at byte ${this.bufAt}, before the characters counted when it was opened (was it changed?)`);
+        if (this.buf.length === 0)
+          throw new FileError(
+            this.src.name,
+            `ended at byte ${this.bufAt}, before the characters counted when it was opened (was it changed?)`,
+          );
       }
-      const buf = this.buf, base = this.bufAt;
+      const buf = this.buf,
+        base = this.bufAt;
       let i = this.i;
       while (i < buf.length && k < n) {
         const b = buf[i++];
@@ -168,9 +189,16 @@ export class TextStream {
   private _position = 0;
   private placed = false;
 
-  private constructor(private readonly source: ByteSource, o: { T: number; B: number; chunkBytes: number; level: 'char' | 'byte' },
-    vocab: CharVocab | null, tokens: number, private readonly index: { char: number; byte: number }[], private readonly toId: ((cp: number, offset: number) => number) | null) {
-    this.T = o.T; this.B = o.B;
+  private constructor(
+    private readonly source: ByteSource,
+    o: { T: number; B: number; chunkBytes: number; level: 'char' | 'byte' },
+    vocab: CharVocab | null,
+    tokens: number,
+    private readonly index: { char: number; byte: number }[],
+    private readonly toId: ((cp: number, offset: number) => number) | null,
+  ) {
+    this.T = o.T;
+    this.B = o.B;
     this.vocab = vocab;
     this.vocabSize = vocab ? vocab.size : 256;
     this.tokens = tokens;
@@ -185,25 +213,37 @@ export class TextStream {
 
   /** Reads the source once (vocabulary, length, sparse index) and returns the stream at chunk 0. */
   static async open(source: ByteSource, options: TextStreamOptions): Promise<TextStream> {
-    const o = snapshotObject('options', options, 'an object { T, B, level?, chunkBytes?, vocab? }', { ErrorClass: InvalidArgumentError, opaque: ['vocab'] });
+    const o = snapshotObject('options', options, 'an object { T, B, level?, chunkBytes?, vocab? }', {
+      ErrorClass: InvalidArgumentError,
+      opaque: ['vocab'],
+    });
     if (o === undefined) throw new InvalidArgumentError('options', 'an object { T, B, ... }', 'undefined');
     checkKeys('options', o, ['T', 'B', 'level', 'chunkBytes', 'vocab'], InvalidArgumentError);
     const T = checkNumber('options.T', o.T, DOMAINS.T, InvalidArgumentError);
     const B = checkNumber('options.B', o.B, DOMAINS.B, InvalidArgumentError);
     const level = o.level ?? 'char';
     if (level !== 'char' && level !== 'byte') throw new InvalidArgumentError('options.level', '"char" or "byte"', describe(level));
-    const chunkBytes = o.chunkBytes === undefined ? 65536 : checkNumber('options.chunkBytes', o.chunkBytes, DOMAINS.chunkBytes, InvalidArgumentError);
+    const chunkBytes =
+      o.chunkBytes === undefined ? 65536 : checkNumber('options.chunkBytes', o.chunkBytes, DOMAINS.chunkBytes, InvalidArgumentError);
     const given = o.vocab as unknown;
-    if (given !== undefined && !(given instanceof CharVocab)) throw new InvalidArgumentError('options.vocab', 'a CharVocab', describe(given));
-    if (given !== undefined && level === 'byte') throw new InvalidArgumentError('options.vocab', 'nothing at byte level (ids are the bytes)', 'a CharVocab');
-    if (!inDomain(T * B, DOMAINS.batchFloats)) throw new InvalidArgumentError('options', `T·B within ${DOMAINS.batchFloats.max} ids per chunk`, `T ${T}, B ${B}`);
+    if (given !== undefined && !(given instanceof CharVocab))
+      throw new InvalidArgumentError('options.vocab', 'a CharVocab', describe(given));
+    if (given !== undefined && level === 'byte')
+      throw new InvalidArgumentError('options.vocab', 'nothing at byte level (ids are the bytes)', 'a CharVocab');
+    if (!inDomain(T * B, DOMAINS.batchFloats))
+      throw new InvalidArgumentError('options', `T·B within ${DOMAINS.batchFloats.max} ids per chunk`, `T ${T}, B ${B}`);
     if (source === null || typeof source !== 'object' || typeof source.read !== 'function' || !Number.isSafeInteger(source.size)) {
       throw new InvalidArgumentError('source', 'a ByteSource { name, size, read(offset, length) }', describe(source));
     }
     const opts = { T, B, chunkBytes, level } as const;
     const need = B * T + 1;
     if (level === 'byte') {
-      if (source.size < need) throw new InvalidArgumentError('source', `at least B·T + 1 = ${need} bytes for B=${B} rows of T=${T} steps`, `${source.size} bytes`);
+      if (source.size < need)
+        throw new InvalidArgumentError(
+          'source',
+          `at least B·T + 1 = ${need} bytes for B=${B} rows of T=${T} steps`,
+          `${source.size} bytes`,
+        );
       return new TextStream(source, opts, null, source.size, [], null);
     }
     // pass 1: strict decoding, the set of characters, their count and a sparse index
@@ -213,7 +253,7 @@ export class TextStream {
     const every = Math.max(1, chunkBytes >> 2);
     let chars = 0;
     const knownIds = given ? idMap(given) : null;
-    for (let at = 0; at < source.size;) {
+    for (let at = 0; at < source.size; ) {
       const bytes = await source.read(at, chunkBytes);
       if (bytes.length === 0) break;
       for (let i = 0; i < bytes.length; i++) {
@@ -227,15 +267,26 @@ export class TextStream {
       at += bytes.length;
     }
     dec.end();
-    if (chars < need) throw new InvalidArgumentError('source', `at least B·T + 1 = ${need} characters for B=${B} rows of T=${T} steps`, `${chars} characters`);
+    if (chars < need)
+      throw new InvalidArgumentError(
+        'source',
+        `at least B·T + 1 = ${need} characters for B=${B} rows of T=${T} steps`,
+        `${chars} characters`,
+      );
     const vocab = given ?? new CharVocab([...seen].sort((a, b) => a - b).map((cp) => String.fromCodePoint(cp)));
     const lookup = idMap(vocab);
     return new TextStream(source, opts, vocab, chars, index, (cp, offset) => lookup(cp, offset, source.name));
   }
 
-  get epoch(): number { return this._epoch; }
-  get position(): number { return this._position; }
-  getPosition(): StreamPosition { return { epoch: this._epoch, position: this._position }; }
+  get epoch(): number {
+    return this._epoch;
+  }
+  get position(): number {
+    return this._position;
+  }
+  getPosition(): StreamPosition {
+    return { epoch: this._epoch, position: this._position };
+  }
 
   /** Moves to chunk `position` of the epoch (readers are placed on the next call of next()). */
   setPosition(position: number, epoch: number = this._epoch): void {
@@ -251,10 +302,12 @@ export class TextStream {
   /** A reader at token `k`: from the nearest remembered offset at or before it, decoding forward. */
   private async readerAt(k: number): Promise<RowReader> {
     if (!this.toId) return new RowReader(this.source, k, this.chunkBytes, null);
-    let lo = 0, hi = this.index.length - 1;
+    let lo = 0,
+      hi = this.index.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (this.index[mid].char <= k) lo = mid; else hi = mid - 1;
+      if (this.index[mid].char <= k) lo = mid;
+      else hi = mid - 1;
     }
     const r = new RowReader(this.source, this.index[lo].byte, this.chunkBytes, this.toId);
     await r.read(k - this.index[lo].char, null, 0, 0);
@@ -301,12 +354,17 @@ function idMap(vocab: CharVocab): (cp: number, offset: number, name: string) => 
   const big = new Map<number, number>();
   vocab.chars.forEach((c, i) => {
     const cp = c.codePointAt(0)!;
-    if (cp < 65536) small[cp] = i; else big.set(cp, i);
+    if (cp < 65536) small[cp] = i;
+    else big.set(cp, i);
   });
   return (cp, offset, name) => {
-    const id = cp < 65536 ? small[cp] : big.get(cp) ?? -1;
+    const id = cp < 65536 ? small[cp] : (big.get(cp) ?? -1);
     if (id < 0) {
-      throw new InvalidArgumentError(`${name} (byte ${offset})`, `one of the ${vocab.size} characters of the vocabulary`, `U+${cp.toString(16).toUpperCase().padStart(4, '0')}, which is not in it`);
+      throw new InvalidArgumentError(
+        `${name} (byte ${offset})`,
+        `one of the ${vocab.size} characters of the vocabulary`,
+        `U+${cp.toString(16).toUpperCase().padStart(4, '0')}, which is not in it`,
+      );
     }
     return id;
   };

@@ -42,10 +42,14 @@ export class CharVocab {
   }
 
   /** Number of ids (the model's inputSize and outputSize). */
-  get size(): number { return this.chars.length; }
+  get size(): number {
+    return this.chars.length;
+  }
 
   /** True when `char` has an id. */
-  has(char: string): boolean { return this.ids.has(char); }
+  has(char: string): boolean {
+    return this.ids.has(char);
+  }
 
   /** The id of one character; throws an InvalidArgumentError for an unknown one. */
   idOf(char: string): number {
@@ -90,7 +94,11 @@ export class CharVocab {
   static fromJSON(json: CharVocabJSON | string): CharVocab {
     let v: unknown = json;
     if (typeof v === 'string') {
-      try { v = JSON.parse(v); } catch { throw new InvalidArgumentError('json', 'a JSON string of a CharVocab', describe(json)); }
+      try {
+        v = JSON.parse(v);
+      } catch {
+        throw new InvalidArgumentError('json', 'a JSON string of a CharVocab', describe(json));
+      }
     }
     if (v === null || typeof v !== 'object' || (v as CharVocabJSON).type !== 'char' || !Array.isArray((v as CharVocabJSON).chars)) {
       throw new InvalidArgumentError('json', '{ type: "char", chars: [...] }', describe(v));

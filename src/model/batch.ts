@@ -64,8 +64,30 @@ export interface OwnedBatch {
 
 // argument names as constants: a training step must not build strings
 const NAMES = {
-  batch: { self: 'batch', T: 'batch.T', B: 'batch.B', x: 'batch.x', y: 'batch.y', mask: 'batch.mask', lengths: 'batch.lengths', lossMask: 'batch.lossMask', h0: 'batch.h0', c0: 'batch.c0' },
-  chunk: { self: 'chunk', T: 'chunk.T', B: 'chunk.B', x: 'chunk.x', y: 'chunk.y', mask: 'chunk.mask', lengths: 'chunk.lengths', lossMask: 'chunk.lossMask', h0: 'chunk.h0', c0: 'chunk.c0' },
+  batch: {
+    self: 'batch',
+    T: 'batch.T',
+    B: 'batch.B',
+    x: 'batch.x',
+    y: 'batch.y',
+    mask: 'batch.mask',
+    lengths: 'batch.lengths',
+    lossMask: 'batch.lossMask',
+    h0: 'batch.h0',
+    c0: 'batch.c0',
+  },
+  chunk: {
+    self: 'chunk',
+    T: 'chunk.T',
+    B: 'chunk.B',
+    x: 'chunk.x',
+    y: 'chunk.y',
+    mask: 'chunk.mask',
+    lengths: 'chunk.lengths',
+    lossMask: 'chunk.lossMask',
+    h0: 'chunk.h0',
+    c0: 'chunk.c0',
+  },
 } as const;
 
 // batches may carry fields of their own (a task generator's `markers`); only near misses are refused
@@ -93,7 +115,18 @@ function zeroOne(argument: string, v: Floats): number {
  * allocates nothing after the first call.
  */
 export class BatchReader {
-  private readonly out: OwnedBatch = { T: 0, B: 0, x: new Int32Array(0), y: null, mask: null, lossMask: null, h0: null, c0: null, realRows: 0, reset: false };
+  private readonly out: OwnedBatch = {
+    T: 0,
+    B: 0,
+    x: new Int32Array(0),
+    y: null,
+    mask: null,
+    lossMask: null,
+    h0: null,
+    c0: null,
+    realRows: 0,
+    reset: false,
+  };
   private xIds: Int32Array | undefined;
   private xFloats: Floats | undefined;
   private yIds: Int32Array | undefined;
@@ -104,7 +137,10 @@ export class BatchReader {
   private h0Buf: Floats | undefined;
   private c0Buf: Floats | undefined;
 
-  constructor(private readonly cfg: ResolvedConfig, private readonly dtype: Dtype) {}
+  constructor(
+    private readonly cfg: ResolvedConfig,
+    private readonly dtype: Dtype,
+  ) {}
 
   /**
    * Reads every field of `batch` exactly once, copies and checks it against the model (and,
@@ -117,20 +153,37 @@ export class BatchReader {
     // a misspelt optional field (`lenghts`) would be ignored: the batch would train on its padding
     (stream ? CHUNK_KEYS : BATCH_KEYS).check(n.self, batch, InvalidArgumentError);
     const src = batch as Record<string, unknown>;
-    const T = src.T, B = src.B, x = src.x, y = src.y, mask = src.mask, lengths = src.lengths;
-    const lossMask = src.lossMask, h0 = src.h0, c0 = src.c0, reset = stream ? src.reset : undefined;
+    const T = src.T,
+      B = src.B,
+      x = src.x,
+      y = src.y,
+      mask = src.mask,
+      lengths = src.lengths;
+    const lossMask = src.lossMask,
+      h0 = src.h0,
+      c0 = src.c0,
+      reset = stream ? src.reset : undefined;
     if (stream) {
-      if (h0 !== undefined) throw new InvalidArgumentError(n.h0, 'nothing: stateful training carries its own state and has no padding', describe(h0));
-      if (c0 !== undefined) throw new InvalidArgumentError(n.c0, 'nothing: stateful training carries its own state and has no padding', describe(c0));
-      if (mask !== undefined) throw new InvalidArgumentError(n.mask, 'nothing: stateful training carries its own state and has no padding', describe(mask));
-      if (lengths !== undefined) throw new InvalidArgumentError(n.lengths, 'nothing: stateful training carries its own state and has no padding', describe(lengths));
+      if (h0 !== undefined)
+        throw new InvalidArgumentError(n.h0, 'nothing: stateful training carries its own state and has no padding', describe(h0));
+      if (c0 !== undefined)
+        throw new InvalidArgumentError(n.c0, 'nothing: stateful training carries its own state and has no padding', describe(c0));
+      if (mask !== undefined)
+        throw new InvalidArgumentError(n.mask, 'nothing: stateful training carries its own state and has no padding', describe(mask));
+      if (lengths !== undefined)
+        throw new InvalidArgumentError(n.lengths, 'nothing: stateful training carries its own state and has no padding', describe(lengths));
     }
     checkShape(T, B, n);
-    const t = T as number, b = B as number;
-    const cfg = this.cfg, dtype = this.dtype;
-    const L = cfg.numLayers, H = cfg.hiddenSize, O = cfg.outputSize;
+    const t = T as number,
+      b = B as number;
+    const cfg = this.cfg,
+      dtype = this.dtype;
+    const L = cfg.numLayers,
+      H = cfg.hiddenSize,
+      O = cfg.outputSize;
     const out = this.out;
-    out.T = t; out.B = b;
+    out.T = t;
+    out.B = b;
     out.reset = reset === true;
     if (cfg.input === 'tokens') {
       out.x = this.xIds = copyIds(n.x, x, t * b, cfg.inputSize, this.xIds);
@@ -143,7 +196,8 @@ export class BatchReader {
     let realSteps = t * b;
     out.mask = null;
     if (mask !== undefined) {
-      const m = this.maskBuf = copyFloats(n.mask, mask, t * b, dtype, '0/1 per step [T, B]', this.maskBuf);
+      this.maskBuf = copyFloats(n.mask, mask, t * b, dtype, '0/1 per step [T, B]', this.maskBuf);
+      const m = this.maskBuf;
       realSteps = zeroOne(n.mask, m);
       for (let j = 0; j < b; j++) {
         let any = false;
@@ -154,27 +208,41 @@ export class BatchReader {
     }
     if (lengths !== undefined) {
       // float64, not int32: a length of 2^32 + 3 must be refused, not wrapped to 3
-      const len = this.lengthsBuf = copyFloats(n.lengths, lengths, b, 'float64', 'one length per sequence [B]', this.lengthsBuf);
+      this.lengthsBuf = copyFloats(n.lengths, lengths, b, 'float64', 'one length per sequence [B]', this.lengthsBuf);
+      const len = this.lengthsBuf;
       realSteps = 0;
       for (let j = 0; j < b; j++) {
         const k = len[j];
-        if (!Number.isInteger(k) || k < 1 || k > t) throw new InvalidArgumentError(`${n.lengths}[${j}]`, `an integer in [1, ${t}]`, describe(k));
+        if (!Number.isInteger(k) || k < 1 || k > t)
+          throw new InvalidArgumentError(`${n.lengths}[${j}]`, `an integer in [1, ${t}]`, describe(k));
         realSteps += k;
       }
-      const m = this.maskBuf = fit(this.maskBuf, t * b, dtype);
+      this.maskBuf = fit(this.maskBuf, t * b, dtype);
+      const m = this.maskBuf;
       for (let s = 0; s < t; s++) for (let j = 0; j < b; j++) m[s * b + j] = s < len[j] ? 1 : 0;
       out.mask = m;
     }
-    out.h0 = h0 === undefined ? null : (this.h0Buf = copyFloats(n.h0, h0, L * b * H, dtype, 'floats [numLayers, B, hiddenSize]', this.h0Buf));
+    out.h0 = null;
+    if (h0 !== undefined) {
+      this.h0Buf = copyFloats(n.h0, h0, L * b * H, dtype, 'floats [numLayers, B, hiddenSize]', this.h0Buf);
+      out.h0 = this.h0Buf;
+    }
     out.c0 = null;
     if (c0 !== undefined) {
-      if (cfg.cell !== 'lstm') throw new InvalidArgumentError(n.c0, `no c0 for a ${cfg.cell} (only an LSTM has a cell state)`, describe(c0));
+      if (cfg.cell !== 'lstm')
+        throw new InvalidArgumentError(n.c0, `no c0 for a ${cfg.cell} (only an LSTM has a cell state)`, describe(c0));
       out.c0 = this.c0Buf = copyFloats(n.c0, c0, L * b * H, dtype, 'floats [numLayers, B, hiddenSize]', this.c0Buf);
     }
     out.lossMask = null;
     if (lossMask !== undefined) {
-      if (!loss || loss.at !== 'every') throw new InvalidArgumentError(n.lossMask, 'a loss at "every" step (it weights per-step loss rows)', loss ? `at "${loss.at}"` : 'no loss');
-      const lm = this.lossMaskBuf = copyFloats(n.lossMask, lossMask, t * b, dtype, '0/1 per step [T, B]', this.lossMaskBuf);
+      if (loss?.at !== 'every')
+        throw new InvalidArgumentError(
+          n.lossMask,
+          'a loss at "every" step (it weights per-step loss rows)',
+          loss ? `at "${loss.at}"` : 'no loss',
+        );
+      this.lossMaskBuf = copyFloats(n.lossMask, lossMask, t * b, dtype, '0/1 per step [T, B]', this.lossMaskBuf);
+      const lm = this.lossMaskBuf;
       zeroOne(n.lossMask, lm);
       const m = out.mask;
       let rows = 0;
@@ -192,7 +260,14 @@ export class BatchReader {
     if (loss.loss === 'cross-entropy') {
       out.y = this.yIds = copyIds(n.y, y, rows, O, this.yIds);
     } else {
-      out.y = this.yFloats = copyFloats(n.y, y, rows * O, dtype, every ? 'floats [T, B, outputSize]' : 'floats [B, outputSize]', this.yFloats);
+      out.y = this.yFloats = copyFloats(
+        n.y,
+        y,
+        rows * O,
+        dtype,
+        every ? 'floats [T, B, outputSize]' : 'floats [B, outputSize]',
+        this.yFloats,
+      );
     }
     out.realRows = every ? realSteps : b;
     return out;
@@ -200,6 +275,6 @@ export class BatchReader {
 }
 
 function fit(buf: Floats | undefined, n: number, dtype: Dtype): Floats {
-  if (buf && buf.length === n && (dtype === 'float32') === (buf instanceof Float32Array)) return buf;
+  if (buf && buf.length === n && (dtype === 'float32') === buf instanceof Float32Array) return buf;
   return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
 }

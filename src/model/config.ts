@@ -38,7 +38,16 @@ export interface ResolvedConfig {
 export const GATES: Record<CellKind, number> = { rnn: 1, lstm: 4, gru: 3 };
 
 /** The keys of a ModelConfig. */
-export const MODEL_CONFIG_KEYS: readonly string[] = ['cell', 'inputSize', 'hiddenSize', 'outputSize', 'numLayers', 'nonlinearity', 'input', 'seed'];
+export const MODEL_CONFIG_KEYS: readonly string[] = [
+  'cell',
+  'inputSize',
+  'hiddenSize',
+  'outputSize',
+  'numLayers',
+  'nonlinearity',
+  'input',
+  'seed',
+];
 /** The keys createModel takes besides the configuration. */
 export const CREATE_OPTION_KEYS: readonly string[] = ['backend', 'dtype', 'init', 'core'];
 

@@ -5,7 +5,7 @@ import { checkKeys, checkNumber, DOMAINS, optionalNumber } from '../validate/ind
 import type { ResolvedConfig } from './config.js';
 import { GATES } from './config.js';
 import type { TensorSlot } from './layout.js';
-import { Rng } from './rng.js';
+import type { Rng } from './rng.js';
 
 /** How one family of weight matrices is drawn. */
 export type WeightScheme = 'default' | 'xavier_uniform' | 'xavier_normal' | 'orthogonal' | 'identity';
@@ -57,10 +57,17 @@ export function resolveInit(init: InitOption | undefined): Required<Omit<InitSpe
 }
 
 /** Fills the parameter block `out` (laid out by `slots`) for the given configuration. */
-export function initialise(cfg: ResolvedConfig, slots: readonly TensorSlot[], out: Float32Array | Float64Array,
-  base: number, option: InitOption | undefined, rng: Rng): void {
+export function initialise(
+  cfg: ResolvedConfig,
+  slots: readonly TensorSlot[],
+  out: Float32Array | Float64Array,
+  base: number,
+  option: InitOption | undefined,
+  rng: Rng,
+): void {
   const spec = resolveInit(option);
-  const H = cfg.hiddenSize, G = GATES[cfg.cell];
+  const H = cfg.hiddenSize,
+    G = GATES[cfg.cell];
   const bound = 1 / Math.sqrt(H);
   for (const slot of slots) {
     const v = out.subarray(base + slot.offset, base + slot.offset + slot.size);
@@ -88,8 +95,15 @@ export function initialise(cfg: ResolvedConfig, slots: readonly TensorSlot[], ou
   }
 }
 
-function fillMatrix(m: Float32Array | Float64Array, rows: number, cols: number, scheme: WeightScheme,
-  bound: number, identityScale: number, rng: Rng): void {
+function fillMatrix(
+  m: Float32Array | Float64Array,
+  rows: number,
+  cols: number,
+  scheme: WeightScheme,
+  bound: number,
+  identityScale: number,
+  rng: Rng,
+): void {
   switch (scheme) {
     case 'default':
       for (let i = 0; i < m.length; i++) m[i] = rng.uniform(-bound, bound);
@@ -121,7 +135,8 @@ function fillMatrix(m: Float32Array | Float64Array, rows: number, cols: number, 
  */
 export function orthogonal(m: Float32Array | Float64Array, rows: number, cols: number, rng: Rng): void {
   const tall = rows >= cols;
-  const n = tall ? rows : cols, k = tall ? cols : rows; // Q is [n, k] with orthonormal columns
+  const n = tall ? rows : cols,
+    k = tall ? cols : rows; // Q is [n, k] with orthonormal columns
   const a = new Float64Array(n * k);
   for (let i = 0; i < a.length; i++) a[i] = rng.normal();
   // columns j of a: a[i*k + j]

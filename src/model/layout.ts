@@ -15,7 +15,8 @@ const align4 = (n: number): number => Math.ceil(n / 4) * 4;
 
 /** Parameters in PyTorch order: per layer weight_ih, weight_hh, bias_ih, bias_hh; then the head. */
 export function parameterTable(cfg: ResolvedConfig): { slots: TensorSlot[]; total: number } {
-  const H = cfg.hiddenSize, GH = GATES[cfg.cell] * H;
+  const H = cfg.hiddenSize,
+    GH = GATES[cfg.cell] * H;
   const slots: TensorSlot[] = [];
   let offset = 0;
   const add = (name: string, shape: number[]): void => {
@@ -37,11 +38,19 @@ export function parameterTable(cfg: ResolvedConfig): { slots: TensorSlot[]; tota
 /** Per-layer offsets (absolute, in the memory's float view) of one layer's tensors. */
 export interface LayerParams {
   inputSize: number;
-  wih: number; whh: number; bih: number; bhh: number;       // parameters
-  dwih: number; dwhh: number; dbih: number; dbhh: number;   // their gradients
+  wih: number;
+  whh: number;
+  bih: number;
+  bhh: number; // parameters
+  dwih: number;
+  dwhh: number;
+  dbih: number;
+  dbhh: number; // their gradients
   // the right operands of the products in the backend's packed form (Kernels.packPanels)
-  wihTransposedPacked: number; whhTransposedPacked: number;  // the forward's: W_ihᵀ [I,G], W_hhᵀ [H,G]
-  wihPacked: number; whhPacked: number;                      // the backward's: W_ih [G,I], W_hh [G,H]
+  wihTransposedPacked: number;
+  whhTransposedPacked: number; // the forward's: W_ihᵀ [I,G], W_hhᵀ [H,G]
+  wihPacked: number;
+  whhPacked: number; // the backward's: W_ih [G,I], W_hh [G,H]
 }
 
 /** Floats of a right operand B[K,N] in the backend's packed form (Kernels.packedSize). */
@@ -54,7 +63,10 @@ export interface ParamArena {
   P: number;
   total: number;
   layers: LayerParams[];
-  headW: number; headB: number; dheadW: number; dheadB: number;
+  headW: number;
+  headB: number;
+  dheadW: number;
+  dheadB: number;
   headWTransposedPacked: number; // Wᵀ [H,O] packed (forward)
   headWPacked: number; // W [O,H] packed (backward)
 }
@@ -67,60 +79,96 @@ export function paramArenaSize(cfg: ResolvedConfig, packedSize: PackedSize): num
 export function pointParams(cfg: ResolvedConfig, base: number, packedSize: PackedSize): ParamArena {
   const { slots, total: P } = parameterTable(cfg);
   const at = (name: string): number => base + slots.find((s) => s.name === name)!.offset;
-  const H = cfg.hiddenSize, GH = GATES[cfg.cell] * H;
+  const H = cfg.hiddenSize,
+    GH = GATES[cfg.cell] * H;
   let packed = base + 2 * P;
-  const take = (K: number, N: number): number => { const at = packed; packed += align4(packedSize(K, N)); return at; };
+  const take = (K: number, N: number): number => {
+    const at = packed;
+    packed += align4(packedSize(K, N));
+    return at;
+  };
   const layers: LayerParams[] = [];
   for (let k = 0; k < cfg.numLayers; k++) {
     const inputSize = k === 0 ? cfg.inputSize : H;
-    const wihTransposedPacked = take(inputSize, GH), whhTransposedPacked = take(H, GH), wihPacked = take(GH, inputSize), whhPacked = take(GH, H);
+    const wihTransposedPacked = take(inputSize, GH),
+      whhTransposedPacked = take(H, GH),
+      wihPacked = take(GH, inputSize),
+      whhPacked = take(GH, H);
     layers.push({
       inputSize,
-      wih: at(`weight_ih_l${k}`), whh: at(`weight_hh_l${k}`), bih: at(`bias_ih_l${k}`), bhh: at(`bias_hh_l${k}`),
-      dwih: at(`weight_ih_l${k}`) + P, dwhh: at(`weight_hh_l${k}`) + P, dbih: at(`bias_ih_l${k}`) + P, dbhh: at(`bias_hh_l${k}`) + P,
-      wihTransposedPacked, whhTransposedPacked, wihPacked, whhPacked,
+      wih: at(`weight_ih_l${k}`),
+      whh: at(`weight_hh_l${k}`),
+      bih: at(`bias_ih_l${k}`),
+      bhh: at(`bias_hh_l${k}`),
+      dwih: at(`weight_ih_l${k}`) + P,
+      dwhh: at(`weight_hh_l${k}`) + P,
+      dbih: at(`bias_ih_l${k}`) + P,
+      dbhh: at(`bias_hh_l${k}`) + P,
+      wihTransposedPacked,
+      whhTransposedPacked,
+      wihPacked,
+      whhPacked,
     });
   }
-  const headWTransposedPacked = take(H, cfg.outputSize), headWPacked = take(cfg.outputSize, H);
+  const headWTransposedPacked = take(H, cfg.outputSize),
+    headWPacked = take(cfg.outputSize, H);
   return {
-    base, P, total: packed - base, layers,
-    headW: at('head.weight'), headB: at('head.bias'), dheadW: at('head.weight') + P, dheadB: at('head.bias') + P,
-    headWTransposedPacked, headWPacked,
+    base,
+    P,
+    total: packed - base,
+    layers,
+    headW: at('head.weight'),
+    headB: at('head.bias'),
+    dheadW: at('head.weight') + P,
+    dheadB: at('head.bias') + P,
+    headWTransposedPacked,
+    headWPacked,
   };
 }
 
 /** Activations and their gradients for one layer, for T steps of B rows. */
 export interface LayerWork {
-  hs: number;     // [T+1,B,H]
-  cs: number;     // [T+1,B,H] LSTM
-  gates: number;  // [T,B,G] LSTM, GRU
-  rn: number;     // [T,B,H] GRU
-  dR: number;     // [T,B,G] GRU
-  dh: number;     // [B,H]
-  dc: number;     // [B,H] LSTM
+  hs: number; // [T+1,B,H]
+  cs: number; // [T+1,B,H] LSTM
+  gates: number; // [T,B,G] LSTM, GRU
+  rn: number; // [T,B,H] GRU
+  dR: number; // [T,B,G] GRU
+  dh: number; // [B,H]
+  dc: number; // [B,H] LSTM
   dhnorm: number; // [T]
 }
 
 export interface WorkArena {
-  base: number; total: number; T: number; B: number;
-  x: number;        // [T,B,I] or ids [T,B]
-  mask: number;     // [T,B] state mask (padding)
-  lossw: number;    // [T,B] loss row weights when a lossMask is given: mask ⊙ lossMask
-  targets: number;  // up to [T,B,O]
-  y: number;        // predictions, up to [T,B,O]
-  dy: number;       // up to [T,B,O]
-  dhsA: number; dhsB: number; // [T,B,H] ping-pong: ∂E/∂(layer output) for alternating layers
-  dx: number;       // [T,B,I] ∂E/∂x of dense input (0 for token input, whose ids have none)
-  scratch: number;  // [B,G] GRU
-  pack: number;     // packedSize(T·B, max(I, H)): activations packed for the weight-gradient products
+  base: number;
+  total: number;
+  T: number;
+  B: number;
+  x: number; // [T,B,I] or ids [T,B]
+  mask: number; // [T,B] state mask (padding)
+  lossw: number; // [T,B] loss row weights when a lossMask is given: mask ⊙ lossMask
+  targets: number; // up to [T,B,O]
+  y: number; // predictions, up to [T,B,O]
+  dy: number; // up to [T,B,O]
+  dhsA: number;
+  dhsB: number; // [T,B,H] ping-pong: ∂E/∂(layer output) for alternating layers
+  dx: number; // [T,B,I] ∂E/∂x of dense input (0 for token input, whose ids have none)
+  scratch: number; // [B,G] GRU
+  pack: number; // packedSize(T·B, max(I, H)): activations packed for the weight-gradient products
   layers: LayerWork[];
 }
 
 export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: number, packedSize: PackedSize): WorkArena {
-  const H = cfg.hiddenSize, G = GATES[cfg.cell] * H, O = cfg.outputSize;
-  const lstm = cfg.cell === 'lstm', gru = cfg.cell === 'gru';
+  const H = cfg.hiddenSize,
+    G = GATES[cfg.cell] * H,
+    O = cfg.outputSize;
+  const lstm = cfg.cell === 'lstm',
+    gru = cfg.cell === 'gru';
   let o = base;
-  const take = (n: number): number => { const at = o; o += align4(n); return at; };
+  const take = (n: number): number => {
+    const at = o;
+    o += align4(n);
+    return at;
+  };
   const x = take(T * B * (cfg.input === 'tokens' ? 1 : cfg.inputSize));
   const mask = take(T * B);
   const lossw = take(T * B);

@@ -14,7 +14,11 @@ export interface LossSpec {
   reduction?: Reduction;
 }
 
-export interface ResolvedLoss { loss: LossKind; at: LossAt; reduction: Reduction }
+export interface ResolvedLoss {
+  loss: LossKind;
+  at: LossAt;
+  reduction: Reduction;
+}
 
 export function resolveLoss(spec: LossSpec | LossKind | undefined, argument = 'loss'): ResolvedLoss {
   const s: LossSpec | undefined = typeof spec === 'string' ? { loss: spec } : spec;

@@ -26,8 +26,13 @@ import { loadSafetensorsInto, modelToSafetensors, type SaveOptions } from './ser
 export type Floats = Float32Array | Float64Array;
 
 export interface PredictInput {
-  x: Numbers; T: number; B: number;
-  mask?: Numbers; lengths?: Numbers; h0?: Numbers; c0?: Numbers;
+  x: Numbers;
+  T: number;
+  B: number;
+  mask?: Numbers;
+  lengths?: Numbers;
+  h0?: Numbers;
+  c0?: Numbers;
 }
 
 /** The arrays a model returns: Float32Array, or Float64Array on the js backend with dtype 'float64'. */
@@ -188,17 +193,27 @@ export class Model<F extends Floats = Floats> {
     this.rng = new Rng((this.config.seed ^ 0x5bd1e995) >>> 0);
   }
 
-  get backend(): 'wasm' | 'js' { return this.kernels.name; }
+  get backend(): 'wasm' | 'js' {
+    return this.kernels.name;
+  }
 
   /** The float type of parameters, activations and results. */
-  get dtype(): Dtype { return this.kernels.memory.dtype; }
+  get dtype(): Dtype {
+    return this.kernels.memory.dtype;
+  }
 
   /** Number of trainable floats. */
-  get numParameters(): number { return this.slots.reduce((n, s) => n + s.size, 0); }
+  get numParameters(): number {
+    return this.slots.reduce((n, s) => n + s.size, 0);
+  }
 
-  parameterNames(): string[] { return this.slots.map((s) => s.name); }
+  parameterNames(): string[] {
+    return this.slots.map((s) => s.name);
+  }
 
-  parameterShape(name: string): number[] { return [...this.slot(name).shape]; }
+  parameterShape(name: string): number[] {
+    return [...this.slot(name).shape];
+  }
 
   /** A copy of one parameter (row-major, PyTorch layout). */
   getParameter(name: string): F {
@@ -234,9 +249,11 @@ export class Model<F extends Floats = Floats> {
   loadStateDict(dict: Record<string, Numbers>): void {
     this.enter();
     try {
-      if (dict === null || typeof dict !== 'object') throw new InvalidArgumentError('stateDict', 'an object of name → values', describe(dict));
+      if (dict === null || typeof dict !== 'object')
+        throw new InvalidArgumentError('stateDict', 'an object of name → values', describe(dict));
       for (const name of Object.keys(dict)) {
-        if (!this.slotByName.has(name)) throw new InvalidArgumentError('stateDict', `only the names ${this.parameterNames().join(', ')}`, `unknown name "${name}"`);
+        if (!this.slotByName.has(name))
+          throw new InvalidArgumentError('stateDict', `only the names ${this.parameterNames().join(', ')}`, `unknown name "${name}"`);
       }
       const copies: Floats[] = [];
       for (const s of this.slots) {
@@ -245,8 +262,11 @@ export class Model<F extends Floats = Floats> {
         copies.push(this.copyParameter(`stateDict["${s.name}"]`, v, s));
       }
       this.lifetime.assertAlive();
-      const f = this.kernels.memory.f, base = this.net.params.base;
-      this.slots.forEach((s, i) => f.set(copies[i], base + s.offset));
+      const f = this.kernels.memory.f,
+        base = this.net.params.base;
+      this.slots.forEach((s, i) => {
+        f.set(copies[i], base + s.offset);
+      });
       this.net.packedDirty = true;
     } finally {
       this.exit();
@@ -321,7 +341,9 @@ export class Model<F extends Floats = Floats> {
       this.forwardRun = this.runs;
       this.forwardVersion = this.net.weightsVersion;
       this.forwardAt = at;
-      const f = this.kernels.memory.f, { T, B } = w, H = this.config.hiddenSize;
+      const f = this.kernels.memory.f,
+        { T, B } = w,
+        H = this.config.hiddenSize;
       const top = this.net.topOutputs(w);
       const outputs = f.slice(top, top + T * B * H);
       if (this.net.isMasked) {
@@ -345,26 +367,47 @@ export class Model<F extends Floats = Floats> {
     this.enter();
     try {
       this.checkForward();
-      const w = this.work!, at = this.forwardAt;
-      if (gradients === null || typeof gradients !== 'object') throw new InvalidArgumentError('gradients', 'an object { dOutputs?, dhN?, dcN?, dy? }', describe(gradients));
+      const w = this.work!,
+        at = this.forwardAt;
+      if (gradients === null || typeof gradients !== 'object')
+        throw new InvalidArgumentError('gradients', 'an object { dOutputs?, dhN?, dcN?, dy? }', describe(gradients));
       checkKeys('gradients', gradients, BACKWARD_KEYS, InvalidArgumentError);
       // every field read once and copied; the copies are checked before anything is written
       const { dOutputs, dhN, dcN, dy } = gradients;
-      const { T, B } = w, H = this.config.hiddenSize, L = this.config.numLayers, O = this.config.outputSize;
-      const dtype = this.kernels.memory.dtype, R = at === 'every' ? T * B : B;
-      const dOut = dOutputs === undefined ? null : copyFloats('gradients.dOutputs', dOutputs, T * B * H, dtype, `${T * B * H} finite numbers [T, B, H]`);
+      const { T, B } = w,
+        H = this.config.hiddenSize,
+        L = this.config.numLayers,
+        O = this.config.outputSize;
+      const dtype = this.kernels.memory.dtype,
+        R = at === 'every' ? T * B : B;
+      const dOut =
+        dOutputs === undefined
+          ? null
+          : copyFloats('gradients.dOutputs', dOutputs, T * B * H, dtype, `${T * B * H} finite numbers [T, B, H]`);
       const dhn = dhN === undefined ? null : copyFloats('gradients.dhN', dhN, L * B * H, dtype, `${L * B * H} finite numbers [L, B, H]`);
-      if (dcN !== undefined && this.config.cell !== 'lstm') throw new InvalidArgumentError('gradients.dcN', 'undefined (only an LSTM has a cell state)', describe(dcN));
+      if (dcN !== undefined && this.config.cell !== 'lstm')
+        throw new InvalidArgumentError('gradients.dcN', 'undefined (only an LSTM has a cell state)', describe(dcN));
       const dcn = dcN === undefined ? null : copyFloats('gradients.dcN', dcN, L * B * H, dtype, `${L * B * H} finite numbers [L, B, H]`);
-      const dY = dy === undefined ? null : copyFloats('gradients.dy', dy, R * O, dtype, `${R * O} finite numbers [${at === 'every' ? 'T, B' : 'B'}, ${O}] (as forward's y)`);
+      const dY =
+        dy === undefined
+          ? null
+          : copyFloats(
+              'gradients.dy',
+              dy,
+              R * O,
+              dtype,
+              `${R * O} finite numbers [${at === 'every' ? 'T, B' : 'B'}, ${O}] (as forward's y)`,
+            );
       this.lifetime.assertAlive();
       this.checkForward();
       this.forwardRun = 0;
-      const f = this.kernels.memory.f, BH = B * H;
+      const f = this.kernels.memory.f,
+        BH = B * H;
       if (dY) f.set(dY, w.dy);
       this.net.beginBackward(w, at, dY !== null);
       if (dOut) {
-        const top = this.net.topGrad(w), masked = this.net.isMasked;
+        const top = this.net.topGrad(w),
+          masked = this.net.isMasked;
         for (let r = 0; r < T * B; r++) {
           if (masked && f[w.mask + r] === 0) continue;
           for (let j = 0; j < H; j++) f[top + r * H + j] += dOut[r * H + j];
@@ -396,9 +439,14 @@ export class Model<F extends Floats = Floats> {
     this.lifetime.assertAlive();
     const cfg = this.config;
     if (cfg.input !== 'tokens' || cfg.outputSize !== cfg.inputSize) {
-      throw new InvalidArgumentError('generate', 'a model with input "tokens" and outputSize = inputSize', `input "${cfg.input}", outputSize ${cfg.outputSize}, inputSize ${cfg.inputSize}`);
+      throw new InvalidArgumentError(
+        'generate',
+        'a model with input "tokens" and outputSize = inputSize',
+        `input "${cfg.input}", outputSize ${cfg.outputSize}, inputSize ${cfg.inputSize}`,
+      );
     }
-    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'an object { prime, length, temperature?, seed? }', describe(options));
+    if (options === null || typeof options !== 'object')
+      throw new InvalidArgumentError('options', 'an object { prime, length, temperature?, seed? }', describe(options));
     // every option read once; the prime ids copied and checked before anything runs
     checkKeys('options', options, GENERATE_KEYS, InvalidArgumentError);
     const { prime: primeIn, length: lengthIn, temperature: t, seed: seedIn } = options;
@@ -431,7 +479,9 @@ export class Model<F extends Floats = Floats> {
   }
 
   /** True once this model, or the core it lives on, was disposed. */
-  get isDisposed(): boolean { return this.lifetime.isDisposed; }
+  get isDisposed(): boolean {
+    return this.lifetime.isDisposed;
+  }
 
   /** @internal Throws a DisposedError if this model or its core was disposed. */
   assertAlive(): void {
@@ -469,17 +519,24 @@ export class Model<F extends Floats = Floats> {
 
   /** @internal ‖∂E/∂h_t‖ per layer [L][T] of the last backward pass run with diagnostics. */
   gradNormsOverTime(): Floats[] {
-    const w = this.work!, f = this.kernels.memory.f;
+    const w = this.work!,
+      f = this.kernels.memory.f;
     return w.layers.map((lw) => f.slice(lw.dhnorm, lw.dhnorm + w.T));
   }
 
   /** @internal The parameter and gradient arena (one object per model) for the optimizer and checkpoints. */
   get arena(): TrainingArena {
     if (!this.trainingArena) {
-      const net = this.net, p = net.params;
+      const net = this.net,
+        p = net.params;
       this.trainingArena = {
-        kernels: this.kernels, params: p.base, grads: p.base + p.P, P: p.P,
-        get weightsVersion() { return net.weightsVersion; },
+        kernels: this.kernels,
+        params: p.base,
+        grads: p.base + p.P,
+        P: p.P,
+        get weightsVersion() {
+          return net.weightsVersion;
+        },
       };
     }
     return this.trainingArena;
@@ -497,9 +554,14 @@ export class Model<F extends Floats = Floats> {
   }
 
   private checkForward(): void {
-    if (this.forwardRun === 0) throw new NoForwardError('no forward() to differentiate: call forward() first (each forward() allows one backward())');
-    if (this.forwardRun !== this.runs || this.work === null) throw new NoForwardError('the activations of the last forward() were replaced by another call that ran the model; call forward() again');
-    if (this.forwardVersion !== this.net.weightsVersion) throw new NoForwardError('the weights changed since the last forward(); call forward() again');
+    if (this.forwardRun === 0)
+      throw new NoForwardError('no forward() to differentiate: call forward() first (each forward() allows one backward())');
+    if (this.forwardRun !== this.runs || this.work === null)
+      throw new NoForwardError(
+        'the activations of the last forward() were replaced by another call that ran the model; call forward() again',
+      );
+    if (this.forwardVersion !== this.net.weightsVersion)
+      throw new NoForwardError('the weights changed since the last forward(); call forward() again');
   }
 
   /** The gradients of the last backward pass, copied out. */
@@ -508,7 +570,9 @@ export class Model<F extends Floats = Floats> {
     const grads: Record<string, Floats> = {};
     const gBase = this.net.params.base + this.net.params.P;
     for (const s of this.slots) grads[s.name] = f.slice(gBase + s.offset, gBase + s.offset + s.size);
-    const { T, B } = w, H = this.config.hiddenSize, L = this.config.numLayers;
+    const { T, B } = w,
+      H = this.config.hiddenSize,
+      L = this.config.numLayers;
     const dh0 = newFloats(f, L * B * H);
     const dc0 = this.config.cell === 'lstm' ? newFloats(f, L * B * H) : null;
     for (let l = 0; l < L; l++) {
@@ -552,7 +616,7 @@ export class Model<F extends Floats = Floats> {
 
 /** options.at of predict and forward: which rows the head's output holds. */
 function headRows(options: unknown): 'every' | 'last' {
-  const at = options === null || typeof options !== 'object' ? options : (options as ForwardOptions).at ?? 'every';
+  const at = options === null || typeof options !== 'object' ? options : ((options as ForwardOptions).at ?? 'every');
   if (at !== 'every' && at !== 'last') throw new InvalidArgumentError('options.at', '"every" or "last"', describe(at));
   return at;
 }
@@ -569,8 +633,14 @@ export function sample(logits: ArrayLike<number>, temperature: number, rng: Rng)
   if (temperature === 0) return best;
   let sum = 0;
   const p = new Float64Array(logits.length);
-  for (let i = 0; i < logits.length; i++) { p[i] = Math.exp((logits[i] - logits[best]) / temperature); sum += p[i]; }
+  for (let i = 0; i < logits.length; i++) {
+    p[i] = Math.exp((logits[i] - logits[best]) / temperature);
+    sum += p[i];
+  }
   let u = rng.next() * sum;
-  for (let i = 0; i < p.length; i++) { u -= p[i]; if (u < 0) return i; }
+  for (let i = 0; i < p.length; i++) {
+    u -= p[i];
+    if (u < 0) return i;
+  }
   return p.length - 1;
 }

@@ -21,7 +21,9 @@ export class Network {
    */
   weightsVersion = 0;
   /** the packed transposes no longer match the weights (set by any write to the parameters) */
-  get packedDirty(): boolean { return this.dirty; }
+  get packedDirty(): boolean {
+    return this.dirty;
+  }
   set packedDirty(v: boolean) {
     if (v) this.weightsVersion++;
     this.dirty = v;
@@ -32,13 +34,18 @@ export class Network {
   /** the last batch had a lossMask */
   private lossMasked = false;
 
-  constructor(readonly cfg: ResolvedConfig, readonly k: Kernels) {
+  constructor(
+    readonly cfg: ResolvedConfig,
+    readonly k: Kernels,
+  ) {
     const size = (K: number, N: number): number => k.packedSize(K, N);
     this.packedSize = size;
     this.params = pointParams(cfg, k.memory.alloc(paramArenaSize(cfg, size)), size);
   }
 
-  get H(): number { return this.cfg.hiddenSize; }
+  get H(): number {
+    return this.cfg.hiddenSize;
+  }
 
   /** The work arena for T steps of B rows, reallocated only when it must grow. */
   prepare(T: number, B: number): WorkArena {
@@ -62,7 +69,9 @@ export class Network {
   load(w: WorkArena, batch: OwnedBatch, withTargets: boolean): void {
     const f = this.k.memory.f;
     const { T, B } = w;
-    const H = this.H, L = this.cfg.numLayers, BH = B * H;
+    const H = this.H,
+      L = this.cfg.numLayers,
+      BH = B * H;
     f.set(batch.x, w.x);
     const mask = batch.mask;
     this.masked = mask !== null;
@@ -90,7 +99,11 @@ export class Network {
    */
   pack(): void {
     if (!this.packedDirty) return;
-    const p = this.params, H = this.H, O = this.cfg.outputSize, G = GATES[this.cfg.cell] * H, k = this.k;
+    const p = this.params,
+      H = this.H,
+      O = this.cfg.outputSize,
+      G = GATES[this.cfg.cell] * H,
+      k = this.k;
     for (const l of p.layers) {
       const I = l.inputSize;
       k.packPanels(I, G, l.wih, 1, I, l.wihTransposedPacked); // W_ihᵀ [I,G]
@@ -135,20 +148,46 @@ export class Network {
   forward(w: WorkArena, at: 'every' | 'last'): void {
     this.pack();
     const { T, B } = w;
-    const H = this.H, k = this.k;
+    const H = this.H,
+      k = this.k;
     const mask = this.masked ? w.mask : 0;
     for (let l = 0; l < this.cfg.numLayers; l++) {
-      const p = this.params.layers[l], lw = w.layers[l];
-      const x = this.layerX(w, l), flags = this.layerFlags(l);
+      const p = this.params.layers[l],
+        lw = w.layers[l];
+      const x = this.layerX(w, l),
+        flags = this.layerFlags(l);
       const I = p.inputSize;
       switch (this.cfg.cell) {
-        case 'rnn': k.rnnForward(T, B, I, H, flags, x, p.wihTransposedPacked, p.whhTransposedPacked, p.bih, p.bhh, mask, lw.hs); break;
-        case 'lstm': k.lstmForward(T, B, I, H, flags, x, p.wihTransposedPacked, p.whhTransposedPacked, p.bih, p.bhh, mask, lw.hs, lw.cs, lw.gates); break;
-        case 'gru': k.gruForward(T, B, I, H, flags, x, p.wihTransposedPacked, p.whhTransposedPacked, p.bih, p.bhh, mask, lw.hs, lw.gates, lw.rn, w.scratch); break;
+        case 'rnn':
+          k.rnnForward(T, B, I, H, flags, x, p.wihTransposedPacked, p.whhTransposedPacked, p.bih, p.bhh, mask, lw.hs);
+          break;
+        case 'lstm':
+          k.lstmForward(T, B, I, H, flags, x, p.wihTransposedPacked, p.whhTransposedPacked, p.bih, p.bhh, mask, lw.hs, lw.cs, lw.gates);
+          break;
+        case 'gru':
+          k.gruForward(
+            T,
+            B,
+            I,
+            H,
+            flags,
+            x,
+            p.wihTransposedPacked,
+            p.whhTransposedPacked,
+            p.bih,
+            p.bhh,
+            mask,
+            lw.hs,
+            lw.gates,
+            lw.rn,
+            w.scratch,
+          );
+          break;
       }
     }
     this.checkIds('batch.x', this.cfg.inputSize);
-    const R = this.headRowCount(w, at), h = this.headInput(w, at);
+    const R = this.headRowCount(w, at),
+      h = this.headInput(w, at);
     k.headForward(R, H, this.cfg.outputSize, h, this.params.headWTransposedPacked, this.params.headB, w.y);
   }
 
@@ -173,7 +212,11 @@ export class Network {
   private checkIds(argument: string, n: number): void {
     const refused = this.k.takeIdErrors();
     if (refused !== 0) {
-      throw new InvalidArgumentError(argument, `integer ids in [0, ${n - 1}]`, `${refused} outside it, refused by the ${this.k.name} kernels (nothing was written for them)`);
+      throw new InvalidArgumentError(
+        argument,
+        `integer ids in [0, ${n - 1}]`,
+        `${refused} outside it, refused by the ${this.k.name} kernels (nothing was written for them)`,
+      );
     }
   }
 
@@ -197,13 +240,28 @@ export class Network {
    */
   beginBackward(w: WorkArena, at: 'every' | 'last', fromHead: boolean): void {
     const { T, B } = w;
-    const H = this.H, k = this.k, p = this.params, L = this.cfg.numLayers;
+    const H = this.H,
+      k = this.k,
+      p = this.params,
+      L = this.cfg.numLayers;
     k.memory.zero(p.base + p.P, p.P);
     const top = this.dhsOf(w, L - 1);
     if (fromHead) {
-      const R = this.headRowCount(w, at), h = this.headInput(w, at);
+      const R = this.headRowCount(w, at),
+        h = this.headInput(w, at);
       if (at === 'last') k.memory.zero(top, (T - 1) * B * H);
-      k.headBackward(R, H, this.cfg.outputSize, h, p.headWPacked, w.dy, p.dheadW, p.dheadB, at === 'every' ? top : top + (T - 1) * B * H, w.pack);
+      k.headBackward(
+        R,
+        H,
+        this.cfg.outputSize,
+        h,
+        p.headWPacked,
+        w.dy,
+        p.dheadW,
+        p.dheadB,
+        at === 'every' ? top : top + (T - 1) * B * H,
+        w.pack,
+      );
     } else {
       k.memory.zero(top, T * B * H);
     }
@@ -225,7 +283,9 @@ export class Network {
   }
 
   /** The last batch had a state mask; its rows [T,B] are at w.mask. */
-  get isMasked(): boolean { return this.masked; }
+  get isMasked(): boolean {
+    return this.masked;
+  }
 
   /**
    * The second half: every layer's BPTT, top layer first, from the seeds beginBackward laid out.
@@ -234,26 +294,98 @@ export class Network {
    */
   backwardLayers(w: WorkArena, diagnostics: boolean, clipHiddenNorm: number, dx0: number): void {
     const { T, B } = w;
-    const H = this.H, k = this.k, p = this.params, L = this.cfg.numLayers;
+    const H = this.H,
+      k = this.k,
+      p = this.params,
+      L = this.cfg.numLayers;
     const mask = this.masked ? w.mask : 0;
     for (let l = L - 1; l >= 0; l--) {
-      const lp = p.layers[l], lw = w.layers[l];
-      const x = this.layerX(w, l), flags = this.layerFlags(l);
+      const lp = p.layers[l],
+        lw = w.layers[l];
+      const x = this.layerX(w, l),
+        flags = this.layerFlags(l);
       const I = lp.inputSize;
-      const dhs = this.dhsOf(w, l), dx = l > 0 ? this.dhsOf(w, l - 1) : dx0;
+      const dhs = this.dhsOf(w, l),
+        dx = l > 0 ? this.dhsOf(w, l - 1) : dx0;
       const dhnorm = diagnostics ? lw.dhnorm : 0;
       switch (this.cfg.cell) {
         case 'rnn':
-          k.rnnBackward(T, B, I, H, flags, x, lp.wihPacked, lp.whhPacked, mask, lw.hs, dhs, lw.dh,
-            lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm, w.pack, clipHiddenNorm);
+          k.rnnBackward(
+            T,
+            B,
+            I,
+            H,
+            flags,
+            x,
+            lp.wihPacked,
+            lp.whhPacked,
+            mask,
+            lw.hs,
+            dhs,
+            lw.dh,
+            lp.dwih,
+            lp.dwhh,
+            lp.dbih,
+            lp.dbhh,
+            dx,
+            dhnorm,
+            w.pack,
+            clipHiddenNorm,
+          );
           break;
         case 'lstm':
-          k.lstmBackward(T, B, I, H, flags, x, lp.wihPacked, lp.whhPacked, mask, lw.hs, lw.cs, lw.gates, dhs, lw.dh, lw.dc,
-            lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm, w.pack, clipHiddenNorm);
+          k.lstmBackward(
+            T,
+            B,
+            I,
+            H,
+            flags,
+            x,
+            lp.wihPacked,
+            lp.whhPacked,
+            mask,
+            lw.hs,
+            lw.cs,
+            lw.gates,
+            dhs,
+            lw.dh,
+            lw.dc,
+            lp.dwih,
+            lp.dwhh,
+            lp.dbih,
+            lp.dbhh,
+            dx,
+            dhnorm,
+            w.pack,
+            clipHiddenNorm,
+          );
           break;
         case 'gru':
-          k.gruBackward(T, B, I, H, flags, x, lp.wihPacked, lp.whhPacked, mask, lw.hs, lw.gates, lw.rn, dhs, lw.dR, lw.dh,
-            lp.dwih, lp.dwhh, lp.dbih, lp.dbhh, dx, dhnorm, w.pack, clipHiddenNorm);
+          k.gruBackward(
+            T,
+            B,
+            I,
+            H,
+            flags,
+            x,
+            lp.wihPacked,
+            lp.whhPacked,
+            mask,
+            lw.hs,
+            lw.gates,
+            lw.rn,
+            dhs,
+            lw.dR,
+            lw.dh,
+            lp.dwih,
+            lp.dwhh,
+            lp.dbih,
+            lp.dbhh,
+            dx,
+            dhnorm,
+            w.pack,
+            clipHiddenNorm,
+          );
           break;
       }
     }
@@ -264,7 +396,8 @@ export class Network {
   finalStates(w: WorkArena): { hN: Float32Array | Float64Array; cN: Float32Array | Float64Array | null } {
     const f = this.k.memory.f;
     const { T, B } = w;
-    const H = this.H, L = this.cfg.numLayers;
+    const H = this.H,
+      L = this.cfg.numLayers;
     const make = (n: number) => (f instanceof Float64Array ? new Float64Array(n) : new Float32Array(n));
     const hN = make(L * B * H);
     const cN = this.cfg.cell === 'lstm' ? make(L * B * H) : null;
@@ -294,4 +427,3 @@ export class Network {
     this.work = null;
   }
 }
-

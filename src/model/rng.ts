@@ -22,7 +22,10 @@ export class Rng {
     const s = this.s;
     const result = Math.imul(rotl(Math.imul(s[1], 5) >>> 0, 7), 9) >>> 0;
     const t = (s[1] << 9) >>> 0;
-    s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3];
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
     s[2] ^= t;
     s[3] = rotl(s[3], 11);
     return result;
@@ -39,7 +42,11 @@ export class Rng {
 
   /** Standard normal (Box–Muller, both values used). */
   normal(): number {
-    if (!Number.isNaN(this.spare)) { const v = this.spare; this.spare = NaN; return v; }
+    if (!Number.isNaN(this.spare)) {
+      const v = this.spare;
+      this.spare = NaN;
+      return v;
+    }
     let u = 0;
     while (u === 0) u = this.next();
     const v = this.next();

@@ -44,7 +44,23 @@ export const DEFAULT_MAX_HEADER_BYTES = 100_000_000;
 
 const DTYPE_SIZE: Record<SafetensorsDtype, number> = { F32: 4, F64: 8, I32: 4, I64: 8, U8: 1 };
 /** Valid safetensors dtypes that unrolled does not read (a clearer message than "unknown"). */
-const OTHER_FORMAT_DTYPES = new Set(['BOOL', 'I8', 'I16', 'U16', 'U32', 'U64', 'F16', 'BF16', 'F8_E4M3', 'F8_E5M2', 'F8_E8M0', 'F6_E2M3', 'F6_E3M2', 'F4', 'C64']);
+const OTHER_FORMAT_DTYPES = new Set([
+  'BOOL',
+  'I8',
+  'I16',
+  'U16',
+  'U32',
+  'U64',
+  'F16',
+  'BF16',
+  'F8_E4M3',
+  'F8_E5M2',
+  'F8_E8M0',
+  'F6_E2M3',
+  'F6_E3M2',
+  'F4',
+  'C64',
+]);
 const ENTRY_KEYS = ['dtype', 'shape', 'data_offsets'];
 const METADATA_KEY = '__metadata__';
 
@@ -58,7 +74,7 @@ export function setHostLittleEndianForTesting(value: boolean): boolean {
 }
 
 function isDtype(v: unknown): v is SafetensorsDtype {
-  return typeof v === 'string' && Object.prototype.hasOwnProperty.call(DTYPE_SIZE, v);
+  return typeof v === 'string' && Object.hasOwn(DTYPE_SIZE, v);
 }
 
 function fmtShape(shape: readonly unknown[]): string {
@@ -74,23 +90,38 @@ function checkOutgoing(t: NamedTensor, i: number, seen: Set<string>): TensorData
   if (t === null || typeof t !== 'object') throw new InvalidArgumentError(where, 'an object { name, dtype, shape, data }', describe(t));
   if (typeof t.name !== 'string') throw new InvalidArgumentError(`${where}.name`, 'a string', describe(t.name));
   if (t.name === METADATA_KEY) throw new InvalidArgumentError(`${where}.name`, `a name other than "${METADATA_KEY}"`, describe(t.name));
-  if (seen.has(t.name)) throw new InvalidArgumentError(`${where}.name`, 'a name not used by an earlier tensor', `duplicate ${describe(t.name)}`);
+  if (seen.has(t.name))
+    throw new InvalidArgumentError(`${where}.name`, 'a name not used by an earlier tensor', `duplicate ${describe(t.name)}`);
   seen.add(t.name);
   const label = `tensor ${JSON.stringify(t.name)}`;
   if (!isDtype(t.dtype)) throw new InvalidArgumentError(`${label} dtype`, 'one of "F32", "F64", "I32", "I64", "U8"', describe(t.dtype));
   if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new InvalidArgumentError(`${label} shape`, 'an array of non-negative integers', Array.isArray(t.shape) ? fmtShape(t.shape) : describe(t.shape));
+    throw new InvalidArgumentError(
+      `${label} shape`,
+      'an array of non-negative integers',
+      Array.isArray(t.shape) ? fmtShape(t.shape) : describe(t.shape),
+    );
   }
   let count = 1;
   for (const d of t.shape) count *= d;
   const d = t.data;
   let data: TensorData;
   switch (t.dtype) {
-    case 'F32': data = d instanceof Float32Array ? d : d instanceof Float64Array ? Float32Array.from(d) : bad(); break;
-    case 'F64': data = d instanceof Float64Array ? d : d instanceof Float32Array ? Float64Array.from(d) : bad(); break;
-    case 'I32': data = d instanceof Int32Array ? d : bad(); break;
-    case 'I64': data = d instanceof BigInt64Array ? d : bad(); break;
-    case 'U8': data = d instanceof Uint8Array ? d : bad(); break;
+    case 'F32':
+      data = d instanceof Float32Array ? d : d instanceof Float64Array ? Float32Array.from(d) : bad();
+      break;
+    case 'F64':
+      data = d instanceof Float64Array ? d : d instanceof Float32Array ? Float64Array.from(d) : bad();
+      break;
+    case 'I32':
+      data = d instanceof Int32Array ? d : bad();
+      break;
+    case 'I64':
+      data = d instanceof BigInt64Array ? d : bad();
+      break;
+    case 'U8':
+      data = d instanceof Uint8Array ? d : bad();
+      break;
   }
   if (data.length !== count) {
     throw new InvalidArgumentError(`${label} data`, `${count} values (shape ${fmtShape(t.shape)})`, describe(d));
@@ -98,7 +129,13 @@ function checkOutgoing(t: NamedTensor, i: number, seen: Set<string>): TensorData
   return data;
 
   function bad(): never {
-    const want = { F32: 'a Float32Array (or Float64Array)', F64: 'a Float64Array (or Float32Array)', I32: 'an Int32Array', I64: 'a BigInt64Array', U8: 'a Uint8Array' }[t.dtype];
+    const want = {
+      F32: 'a Float32Array (or Float64Array)',
+      F64: 'a Float64Array (or Float32Array)',
+      I32: 'an Int32Array',
+      I64: 'a BigInt64Array',
+      U8: 'a Uint8Array',
+    }[t.dtype];
     throw new InvalidArgumentError(`${label} data`, want, describe(d));
   }
 }
@@ -208,9 +245,11 @@ function scanHeader(text: string): void {
         const key = JSON.parse(text.slice(i, j + 1)) as string;
         const keys = stack[stack.length - 1]!;
         if (keys.has(key)) {
-          fail(stack.length === 1
-            ? `header: the name ${JSON.stringify(key)} appears twice (JSON.parse would silently keep the last)`
-            : `header: the key ${JSON.stringify(key)} appears twice in one object`);
+          fail(
+            stack.length === 1
+              ? `header: the name ${JSON.stringify(key)} appears twice (JSON.parse would silently keep the last)`
+              : `header: the key ${JSON.stringify(key)} appears twice in one object`,
+          );
         }
         keys.add(key);
         expectKey = false;
@@ -218,15 +257,20 @@ function scanHeader(text: string): void {
       i = j + 1;
       continue;
     }
-    if (c === 0x7b /* { */) { stack.push(new Set()); expectKey = true; }
-    else if (c === 0x5b /* [ */) stack.push(null);
-    else if (c === 0x7d /* } */ || c === 0x5d /* ] */) { stack.pop(); expectKey = false; }
-    else if (c === 0x2c /* , */) expectKey = stack[stack.length - 1] instanceof Set;
+    if (c === 0x7b /* { */) {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === 0x5b /* [ */) stack.push(null);
+    else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
+      stack.pop();
+      expectKey = false;
+    } else if (c === 0x2c /* , */) expectKey = stack[stack.length - 1] instanceof Set;
     else if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
       let j = i + 1;
       while (j < n && isNumberChar(text.charCodeAt(j))) j++;
       const literal = text.slice(i, j);
-      if (!/^(0|[1-9][0-9]*)$/.test(literal)) fail(`header: the number ${literal} is not a plain non-negative integer (shapes and offsets are unsigned integers)`);
+      if (!/^(0|[1-9][0-9]*)$/.test(literal))
+        fail(`header: the number ${literal} is not a plain non-negative integer (shapes and offsets are unsigned integers)`);
       i = j;
       continue;
     }
@@ -244,25 +288,53 @@ function readLE(bytes: Uint8Array, begin: number, end: number, dtype: Safetensor
   if (hostLittleEndian) {
     const copy = bytes.slice(begin, end).buffer; // a new, 0-aligned buffer
     switch (dtype) {
-      case 'F32': return new Float32Array(copy);
-      case 'F64': return new Float64Array(copy);
-      case 'I32': return new Int32Array(copy);
-      case 'I64': return new BigInt64Array(copy);
-      case 'U8': return new Uint8Array(copy);
+      case 'F32':
+        return new Float32Array(copy);
+      case 'F64':
+        return new Float64Array(copy);
+      case 'I32':
+        return new Int32Array(copy);
+      case 'I64':
+        return new BigInt64Array(copy);
+      case 'U8':
+        return new Uint8Array(copy);
     }
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset + begin, end - begin);
   const count = (end - begin) / DTYPE_SIZE[dtype];
   switch (dtype) {
-    case 'F32': { const a = new Float32Array(count); for (let i = 0; i < count; i++) a[i] = view.getFloat32(i * 4, true); return a; }
-    case 'F64': { const a = new Float64Array(count); for (let i = 0; i < count; i++) a[i] = view.getFloat64(i * 8, true); return a; }
-    case 'I32': { const a = new Int32Array(count); for (let i = 0; i < count; i++) a[i] = view.getInt32(i * 4, true); return a; }
-    case 'I64': { const a = new BigInt64Array(count); for (let i = 0; i < count; i++) a[i] = view.getBigInt64(i * 8, true); return a; }
-    case 'U8': return bytes.slice(begin, end);
+    case 'F32': {
+      const a = new Float32Array(count);
+      for (let i = 0; i < count; i++) a[i] = view.getFloat32(i * 4, true);
+      return a;
+    }
+    case 'F64': {
+      const a = new Float64Array(count);
+      for (let i = 0; i < count; i++) a[i] = view.getFloat64(i * 8, true);
+      return a;
+    }
+    case 'I32': {
+      const a = new Int32Array(count);
+      for (let i = 0; i < count; i++) a[i] = view.getInt32(i * 4, true);
+      return a;
+    }
+    case 'I64': {
+      const a = new BigInt64Array(count);
+      for (let i = 0; i < count; i++) a[i] = view.getBigInt64(i * 8, true);
+      return a;
+    }
+    case 'U8':
+      return bytes.slice(begin, end);
   }
 }
 
-interface Entry { name: string; dtype: SafetensorsDtype; shape: number[]; begin: number; end: number }
+interface Entry {
+  name: string;
+  dtype: SafetensorsDtype;
+  shape: number[];
+  begin: number;
+  end: number;
+}
 
 /**
  * Decodes and fully validates a safetensors file. Every violation of the format throws a
@@ -275,13 +347,16 @@ export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer, limits: Safet
   if (bytes.constructor !== Uint8Array) bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (limits === null || typeof limits !== 'object') throw new InvalidArgumentError('limits', 'an object', describe(limits));
   const maxHeader = limits.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
-  if (!Number.isSafeInteger(maxHeader) || maxHeader < 0) throw new InvalidArgumentError('limits.maxHeaderBytes', 'a non-negative integer', describe(maxHeader));
+  if (!Number.isSafeInteger(maxHeader) || maxHeader < 0)
+    throw new InvalidArgumentError('limits.maxHeaderBytes', 'a non-negative integer', describe(maxHeader));
 
   // 1. the header length
   if (bytes.length < 8) fail(`the file has ${bytes.length} bytes, fewer than the 8 of the header length`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const lo = dv.getUint32(0, true), hi = dv.getUint32(4, true);
-  if (hi >= 2 ** 21) fail(`the header length (u64 0x${hi.toString(16).padStart(8, '0')}${lo.toString(16).padStart(8, '0')}) is not a safe integer`);
+  const lo = dv.getUint32(0, true),
+    hi = dv.getUint32(4, true);
+  if (hi >= 2 ** 21)
+    fail(`the header length (u64 0x${hi.toString(16).padStart(8, '0')}${lo.toString(16).padStart(8, '0')}) is not a safe integer`);
   const n = hi * 2 ** 32 + lo;
   if (n > bytes.length - 8) fail(`the header length ${n} is larger than the ${bytes.length - 8} bytes after the length field`);
   if (n > maxHeader) fail(`the header length ${n} exceeds the limit of ${maxHeader} bytes`);
@@ -305,7 +380,7 @@ export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer, limits: Safet
 
   // 3. metadata
   const metadata: Record<string, string> = {};
-  if (Object.prototype.hasOwnProperty.call(header, METADATA_KEY)) {
+  if (Object.hasOwn(header, METADATA_KEY)) {
     const meta = header[METADATA_KEY];
     if (!isPlainObject(meta)) fail(`"${METADATA_KEY}" must be an object of string → string, found ${typeName(meta)}`);
     for (const [k, v] of Object.entries(meta)) {
@@ -324,24 +399,35 @@ export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer, limits: Safet
     for (const key of Object.keys(info)) {
       if (!ENTRY_KEYS.includes(key)) fail(`${label}: unknown field ${JSON.stringify(key)} (expected only dtype, shape, data_offsets)`);
     }
-    for (const key of ENTRY_KEYS) if (!Object.prototype.hasOwnProperty.call(info, key)) fail(`${label}: the field "${key}" is missing`);
+    for (const key of ENTRY_KEYS) if (!Object.hasOwn(info, key)) fail(`${label}: the field "${key}" is missing`);
     const { dtype, shape, data_offsets: offsets } = info;
     if (!isDtype(dtype)) {
-      if (typeof dtype === 'string' && OTHER_FORMAT_DTYPES.has(dtype)) fail(`${label}: dtype ${dtype} is not supported (supported: F32, F64, I32, I64, U8)`);
-      fail(`${label}: unknown dtype ${typeof dtype === 'string' ? JSON.stringify(dtype) : typeName(dtype)} (supported: F32, F64, I32, I64, U8)`);
+      if (typeof dtype === 'string' && OTHER_FORMAT_DTYPES.has(dtype))
+        fail(`${label}: dtype ${dtype} is not supported (supported: F32, F64, I32, I64, U8)`);
+      fail(
+        `${label}: unknown dtype ${typeof dtype === 'string' ? JSON.stringify(dtype) : typeName(dtype)} (supported: F32, F64, I32, I64, U8)`,
+      );
     }
     if (!Array.isArray(shape)) fail(`${label}: shape must be an array of non-negative integers, found ${typeName(shape)}`);
     shape.forEach((d, i) => {
-      if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) fail(`${label}: shape[${i}] must be a non-negative safe integer, found ${typeName(d)}`);
+      if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)
+        fail(`${label}: shape[${i}] must be a non-negative safe integer, found ${typeName(d)}`);
     });
     if (!Array.isArray(offsets) || offsets.length !== 2) {
-      fail(`${label}: data_offsets must be an array of two integers [begin, end], found ${Array.isArray(offsets) ? `an array of ${offsets.length}` : typeName(offsets)}`);
+      fail(
+        `${label}: data_offsets must be an array of two integers [begin, end], found ${Array.isArray(offsets) ? `an array of ${offsets.length}` : typeName(offsets)}`,
+      );
     }
     const [begin, end] = offsets as unknown[];
-    for (const [what, v] of [['begin', begin], ['end', end]] as const) {
-      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) fail(`${label}: data_offsets ${what} must be a non-negative safe integer, found ${typeName(v)}`);
+    for (const [what, v] of [
+      ['begin', begin],
+      ['end', end],
+    ] as const) {
+      if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)
+        fail(`${label}: data_offsets ${what} must be a non-negative safe integer, found ${typeName(v)}`);
     }
-    const b = begin as number, e = end as number;
+    const b = begin as number,
+      e = end as number;
     if (b > e) fail(`${label}: data_offsets begin ${b} is after end ${e}`);
     if (e > bufferLength) fail(`${label}: data_offsets end ${e} is beyond the ${bufferLength}-byte buffer`);
     // product(shape)·size must equal the byte length; the product is checked at every factor so
@@ -351,9 +437,11 @@ export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer, limits: Safet
     for (const d of shape as number[]) {
       if (bytesNeeded === 0) break;
       bytesNeeded *= d;
-      if (bytesNeeded > Number.MAX_SAFE_INTEGER) fail(`${label}: shape ${fmtShape(shape)} of ${dtype} overflows: it needs more than 2^53 bytes`);
+      if (bytesNeeded > Number.MAX_SAFE_INTEGER)
+        fail(`${label}: shape ${fmtShape(shape)} of ${dtype} overflows: it needs more than 2^53 bytes`);
     }
-    if (bytesNeeded !== e - b) fail(`${label}: shape ${fmtShape(shape)} of ${dtype} needs ${bytesNeeded} bytes, but data_offsets [${b}, ${e}] hold ${e - b}`);
+    if (bytesNeeded !== e - b)
+      fail(`${label}: shape ${fmtShape(shape)} of ${dtype} needs ${bytesNeeded} bytes, but data_offsets [${b}, ${e}] hold ${e - b}`);
     entries.push({ name, dtype, shape: (shape as number[]).slice(), begin: b, end: e });
   }
 
@@ -363,12 +451,17 @@ export function decodeSafetensors(bytes: Uint8Array | ArrayBuffer, limits: Safet
   let previous: Entry | null = null;
   for (const i of order) {
     const t = entries[i];
-    if (t.begin < covered) fail(`tensor ${JSON.stringify(t.name)} (bytes [${t.begin}, ${t.end})) overlaps tensor ${JSON.stringify(previous!.name)} (bytes [${previous!.begin}, ${previous!.end}))`);
-    if (t.begin > covered) fail(`the buffer has a gap: bytes [${covered}, ${t.begin}) before tensor ${JSON.stringify(t.name)} belong to no tensor`);
+    if (t.begin < covered)
+      fail(
+        `tensor ${JSON.stringify(t.name)} (bytes [${t.begin}, ${t.end})) overlaps tensor ${JSON.stringify(previous!.name)} (bytes [${previous!.begin}, ${previous!.end}))`,
+      );
+    if (t.begin > covered)
+      fail(`the buffer has a gap: bytes [${covered}, ${t.begin}) before tensor ${JSON.stringify(t.name)} belong to no tensor`);
     covered = t.end;
     previous = t;
   }
-  if (covered !== bufferLength) fail(`the buffer has ${bufferLength - covered} trailing bytes (from ${covered} to ${bufferLength}) that belong to no tensor`);
+  if (covered !== bufferLength)
+    fail(`the buffer has ${bufferLength - covered} trailing bytes (from ${covered} to ${bufferLength}) that belong to no tensor`);
 
   // 6. the JSON text itself: no duplicate keys, integers written as integers
   scanHeader(text);

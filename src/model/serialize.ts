@@ -12,7 +12,13 @@ import { CheckpointError, ConfigError, InvalidArgumentError, describe } from '..
 import { MODEL_CONFIG_KEYS, resolveConfig, type ResolvedConfig } from './config.js';
 import { parameterTable } from './layout.js';
 import type { Model } from './model.js';
-import { decodeSafetensors, encodeSafetensors, type DecodedSafetensors, type SafetensorsLimits, type SafetensorsTensor } from './safetensors.js';
+import {
+  decodeSafetensors,
+  encodeSafetensors,
+  type DecodedSafetensors,
+  type SafetensorsLimits,
+  type SafetensorsTensor,
+} from './safetensors.js';
 import { checkKeys } from '../validate/index.js';
 
 export const FORMAT_NAME = 'unrolled';
@@ -41,12 +47,20 @@ export function modelToSafetensors(model: Model, extraMetadata: Record<string, s
   // read once: a getter must not pass the check as a string and be written as something else
   const extra = Object.entries(extraMetadata);
   for (const [k, v] of extra) {
-    if (RESERVED_METADATA_KEYS.includes(k)) throw new InvalidArgumentError(`extraMetadata[${JSON.stringify(k)}]`, `a key other than ${RESERVED_METADATA_KEYS.join(', ')}`, 'a reserved key');
+    if (RESERVED_METADATA_KEYS.includes(k))
+      throw new InvalidArgumentError(
+        `extraMetadata[${JSON.stringify(k)}]`,
+        `a key other than ${RESERVED_METADATA_KEYS.join(', ')}`,
+        'a reserved key',
+      );
     if (typeof v !== 'string') throw new InvalidArgumentError(`extraMetadata[${JSON.stringify(k)}]`, 'a string', describe(v));
   }
   model.assertAlive();
   const tensors = model.parameterNames().map((name) => ({
-    name, dtype, shape: model.parameterShape(name), data: model.getParameter(name),
+    name,
+    dtype,
+    shape: model.parameterShape(name),
+    data: model.getParameter(name),
   }));
   const metadata: Record<string, string> = {
     format: FORMAT_NAME,
@@ -61,15 +75,18 @@ export function modelToSafetensors(model: Model, extraMetadata: Record<string, s
 
 /** Reads the configuration stored by modelToSafetensors; CheckpointError if absent or invalid. */
 export function configFromMetadata(metadata: Record<string, string>): ResolvedConfig {
-  if (metadata.format !== FORMAT_NAME || !Object.prototype.hasOwnProperty.call(metadata, 'unrolled_config')) {
+  if (metadata.format !== FORMAT_NAME || !Object.hasOwn(metadata, 'unrolled_config')) {
     throw new CheckpointError(
       `checkpoint: no unrolled metadata (expected "__metadata__" with format "${FORMAT_NAME}" and unrolled_config, ` +
-      `found format ${describe(metadata.format)}); to load weights written elsewhere (e.g. by PyTorch), ` +
-      'create the model yourself and use loadSafetensorsInto(model, bytes)');
+        `found format ${describe(metadata.format)}); to load weights written elsewhere (e.g. by PyTorch), ` +
+        'create the model yourself and use loadSafetensorsInto(model, bytes)',
+    );
   }
   const version = metadata.unrolled_format_version;
   if (version !== FORMAT_VERSION) {
-    throw new CheckpointError(`checkpoint: unrolled_format_version ${describe(version)} is not supported (this version reads "${FORMAT_VERSION}")`);
+    throw new CheckpointError(
+      `checkpoint: unrolled_format_version ${describe(version)} is not supported (this version reads "${FORMAT_VERSION}")`,
+    );
   }
   return configFromJson(metadata.unrolled_config);
 }
@@ -106,19 +123,30 @@ export function configFromJson(json: string): ResolvedConfig {
  * The tensor `name` checked to be F32 or F64 with `shape` and finite values (representable as f32
  * when the model computes in f32): the same rules for model files and training checkpoints.
  */
-export function checkedFloatTensor(tensors: Map<string, SafetensorsTensor>, name: string, shape: readonly number[], f32: boolean): Float32Array | Float64Array {
+export function checkedFloatTensor(
+  tensors: Map<string, SafetensorsTensor>,
+  name: string,
+  shape: readonly number[],
+  f32: boolean,
+): Float32Array | Float64Array {
   const t = tensors.get(name);
   if (!t) throw new CheckpointError(`checkpoint: tensor ${JSON.stringify(name)} is missing (shape [${shape.join(', ')}])`);
-  if (t.dtype !== 'F32' && t.dtype !== 'F64') throw new CheckpointError(`checkpoint: tensor ${JSON.stringify(name)} has dtype ${t.dtype}; expected F32 or F64`);
+  if (t.dtype !== 'F32' && t.dtype !== 'F64')
+    throw new CheckpointError(`checkpoint: tensor ${JSON.stringify(name)} has dtype ${t.dtype}; expected F32 or F64`);
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new CheckpointError(`checkpoint: tensor ${JSON.stringify(name)} has shape [${t.shape.join(', ')}]; expected [${shape.join(', ')}]`);
+    throw new CheckpointError(
+      `checkpoint: tensor ${JSON.stringify(name)} has shape [${t.shape.join(', ')}]; expected [${shape.join(', ')}]`,
+    );
   }
   const data = t.data as Float32Array | Float64Array;
   for (let i = 0; i < data.length; i++) {
     const v = data[i];
-    if (!Number.isFinite(v)) throw new CheckpointError(`checkpoint: tensor ${JSON.stringify(name)} element ${i} is ${v} (values must be finite)`);
+    if (!Number.isFinite(v))
+      throw new CheckpointError(`checkpoint: tensor ${JSON.stringify(name)} element ${i} is ${v} (values must be finite)`);
     if (f32 && !Number.isFinite(Math.fround(v))) {
-      throw new CheckpointError(`checkpoint: tensor ${JSON.stringify(name)} element ${i} is ${v}, which overflows float32 (the model computes in f32)`);
+      throw new CheckpointError(
+        `checkpoint: tensor ${JSON.stringify(name)} element ${i} is ${v}, which overflows float32 (the model computes in f32)`,
+      );
     }
   }
   return data;
@@ -128,12 +156,18 @@ export function checkedFloatTensor(tensors: Map<string, SafetensorsTensor>, name
  * Checks the tensors against the parameters of `config` (exact names, shapes, F32/F64, values
  * finite — and representable as f32 when the model computes in f32); returns the state dict.
  */
-function checkTensors(tensors: Map<string, SafetensorsTensor>, config: ResolvedConfig, f32: boolean): Record<string, Float32Array | Float64Array> {
+function checkTensors(
+  tensors: Map<string, SafetensorsTensor>,
+  config: ResolvedConfig,
+  f32: boolean,
+): Record<string, Float32Array | Float64Array> {
   const { slots } = parameterTable(config);
   const expected = new Map(slots.map((s) => [s.name, s]));
   for (const name of tensors.keys()) {
     if (!expected.has(name)) {
-      throw new CheckpointError(`checkpoint: unexpected tensor ${JSON.stringify(name)}; the model's tensors are exactly ${slots.map((s) => s.name).join(', ')}`);
+      throw new CheckpointError(
+        `checkpoint: unexpected tensor ${JSON.stringify(name)}; the model's tensors are exactly ${slots.map((s) => s.name).join(', ')}`,
+      );
     }
   }
   const dict: Record<string, Float32Array | Float64Array> = {};
@@ -156,7 +190,11 @@ function decode(bytes: Uint8Array | ArrayBuffer, limits: SafetensorsLimits): Dec
  * what modelFromSafetensors creates a model from. `f32`: the weights must fit float32 (false only
  * for a float64 model on the js backend).
  */
-export function readModelFile(bytes: Uint8Array | ArrayBuffer, limits: SafetensorsLimits, f32: boolean): { config: ResolvedConfig; weights: Record<string, Float32Array | Float64Array> } {
+export function readModelFile(
+  bytes: Uint8Array | ArrayBuffer,
+  limits: SafetensorsLimits,
+  f32: boolean,
+): { config: ResolvedConfig; weights: Record<string, Float32Array | Float64Array> } {
   const { tensors, metadata } = decode(bytes, limits);
   const config = configFromMetadata(metadata);
   return { config, weights: checkTensors(tensors, config, f32) };
@@ -178,11 +216,13 @@ export function loadSafetensorsInto(model: Model, bytes: Uint8Array | ArrayBuffe
   }
   model.assertAlive();
   const { tensors, metadata } = decode(bytes, limits);
-  if (metadata.format === FORMAT_NAME && Object.prototype.hasOwnProperty.call(metadata, 'unrolled_config')) {
+  if (metadata.format === FORMAT_NAME && Object.hasOwn(metadata, 'unrolled_config')) {
     const stored = configFromMetadata(metadata);
     for (const key of ARCHITECTURE) {
       if (stored[key] !== model.config[key]) {
-        throw new CheckpointError(`checkpoint: the file is for a model with ${key} ${describe(stored[key])}, this model has ${describe(model.config[key])}`);
+        throw new CheckpointError(
+          `checkpoint: the file is for a model with ${key} ${describe(stored[key])}, this model has ${describe(model.config[key])}`,
+        );
       }
     }
   }

@@ -5,7 +5,13 @@
 import { readdir, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { InvalidArgumentError, describe } from '../errors.js';
-import { checkpointToSafetensors, restoreCheckpoint, type CheckpointExtra, type RestoredCheckpoint, type RestoreOptions } from '../train/checkpoint.js';
+import {
+  checkpointToSafetensors,
+  restoreCheckpoint,
+  type CheckpointExtra,
+  type RestoredCheckpoint,
+  type RestoreOptions,
+} from '../train/checkpoint.js';
 import type { Trainer } from '../train/trainer.js';
 import { readFileBytes, resolveWriteTarget, saveSafetensors } from './files.js';
 
@@ -29,7 +35,8 @@ function isAlive(pid: number): boolean {
  */
 export async function removeStaleTempFiles(path: string): Promise<string[]> {
   checkPath(path);
-  const dir = dirname(path), base = basename(path);
+  const dir = dirname(path),
+    base = basename(path);
   let names: string[];
   try {
     names = await readdir(dir);

@@ -15,12 +15,17 @@ export interface SequenceFileOptions extends Omit<TableOptions, 'source'> {
 /** A CSV or JSON Lines file as a dataset; a bad row is a DataError naming the path and the line. */
 export async function readSequenceFile(path: string, options: SequenceFileOptions): Promise<SequenceDataset> {
   if (typeof path !== 'string' || path === '') throw new InvalidArgumentError('path', 'a non-empty file path', describe(path));
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'an object { task, ... }', describe(options));
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError('options', 'an object { task, ... }', describe(options));
   const { format: given, ...rest } = options;
   const ext = extname(path).toLowerCase();
   const format = given ?? (ext === '.csv' ? 'csv' : ext === '.jsonl' || ext === '.ndjson' ? 'jsonl' : undefined);
   if (format !== 'csv' && format !== 'jsonl') {
-    throw new InvalidArgumentError('options.format', `"csv" or "jsonl" (the extension ${JSON.stringify(ext)} does not tell)`, describe(format));
+    throw new InvalidArgumentError(
+      'options.format',
+      `"csv" or "jsonl" (the extension ${JSON.stringify(ext)} does not tell)`,
+      describe(format),
+    );
   }
   const text = await readUtf8File(path);
   return (format === 'csv' ? parseCsv : parseJsonl)(text, { ...rest, source: path });

@@ -50,7 +50,12 @@ export function fileError(e: unknown, path: string, doing: string): unknown {
   if (e instanceof FileError) return e;
   const code = (e as NodeJS.ErrnoException | null)?.code;
   if (typeof code !== 'string' || !/^E[A-Z0-9]+$/.test(code)) return e;
-  const why = REASONS[code] ?? ((e as Error).message ?? code).split('\n')[0].replace(/^[A-Z0-9]+:\s*/, '').replace(/,\s*\w+\s+'[^']*'.*$/, '');
+  const why =
+    REASONS[code] ??
+    ((e as Error).message ?? code)
+      .split('\n')[0]
+      .replace(/^[A-Z0-9]+:\s*/, '')
+      .replace(/,\s*\w+\s+'[^']*'.*$/, '');
   return new FileError(path, `cannot ${doing}: ${why} (${code})`, code);
 }
 
@@ -73,8 +78,13 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
   let i = 0;
   while (i < n) {
     const b = bytes[i];
-    if (b < 0x80) { i++; continue; }
-    let need: number, lo = 0x80, hi = 0xbf;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number,
+      lo = 0x80,
+      hi = 0xbf;
     if (b >= 0xc2 && b <= 0xdf) need = 1;
     else if (b >= 0xe0 && b <= 0xef) {
       need = 2;
@@ -87,7 +97,8 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
     } else return i;
     for (let k = 1; k <= need; k++) {
       const c = bytes[i + k];
-      const min = k === 1 ? lo : 0x80, max = k === 1 ? hi : 0xbf;
+      const min = k === 1 ? lo : 0x80,
+        max = k === 1 ? hi : 0xbf;
       if (c === undefined || c < min || c > max) return i; // undefined: cut off at the end of the file
     }
     i += need + 1;
@@ -110,7 +121,11 @@ export async function readUtf8File(path: string): Promise<string> {
   } catch {
     const at = firstInvalidUtf8(bytes);
     const hex = (b: number): string => `0x${b.toString(16).padStart(2, '0')}`;
-    throw new FileError(path, `is not valid UTF-8: the byte ${hex(bytes[at])} at offset ${at} does not start a well-formed character (save the file as UTF-8)`, 'EILSEQ');
+    throw new FileError(
+      path,
+      `is not valid UTF-8: the byte ${hex(bytes[at])} at offset ${at} does not start a well-formed character (save the file as UTF-8)`,
+      'EILSEQ',
+    );
   }
 }
 
@@ -132,7 +147,8 @@ export async function fileIdentity(path: string): Promise<{ real: string; dev: n
  */
 export async function resolveWriteTarget(path: string): Promise<{ target: string; mode: number | null }> {
   checkPath(path);
-  if (basename(path) === '' || path.endsWith('/') || path.endsWith('\\')) throw new FileError(path, 'cannot write: expected a file path, got a directory path', 'EISDIR');
+  if (basename(path) === '' || path.endsWith('/') || path.endsWith('\\'))
+    throw new FileError(path, 'cannot write: expected a file path, got a directory path', 'EISDIR');
   let link: Stats;
   try {
     link = await lstat(path);
@@ -144,7 +160,8 @@ export async function resolveWriteTarget(path: string): Promise<{ target: string
     try {
       d = await stat(dir);
     } catch (e2) {
-      if ((e2 as NodeJS.ErrnoException).code === 'ENOENT') throw new FileError(path, `cannot write: the directory ${dir} does not exist (ENOENT)`, 'ENOENT');
+      if ((e2 as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new FileError(path, `cannot write: the directory ${dir} does not exist (ENOENT)`, 'ENOENT');
       throw fileError(e2, path, 'write');
     }
     if (!d.isDirectory()) throw new FileError(path, `cannot write: ${dir} is not a directory`, 'ENOTDIR');
@@ -157,7 +174,12 @@ export async function resolveWriteTarget(path: string): Promise<{ target: string
       target = await realpath(path);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') throw new FileError(path, 'cannot write: it is a symbolic link to a file that does not exist (refused: write to the target path itself)', 'ENOENT');
+      if (code === 'ENOENT')
+        throw new FileError(
+          path,
+          'cannot write: it is a symbolic link to a file that does not exist (refused: write to the target path itself)',
+          'ENOENT',
+        );
       throw fileError(e, path, 'write');
     }
     try {

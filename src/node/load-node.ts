@@ -18,6 +18,8 @@ setWorkerSpawner((init) => {
     w.once('exit', (code) => resolve(`exited with code ${code}`));
   });
   const ready = readyFrom(first).finally(() => w.unref());
-  w.on('error', (e) => { process.stderr.write(`unrolled: a pool worker failed: ${e.message}\n`); });
+  w.on('error', (e) => {
+    process.stderr.write(`unrolled: a pool worker failed: ${e.message}\n`);
+  });
   return { ready, terminate: () => void w.terminate() };
 });

@@ -7,7 +7,8 @@ import { fileError } from './files.js';
 
 /** A file as a ByteSource; close() closes its handle. */
 export async function fileSource(path: string): Promise<ByteSource> {
-  if (typeof path !== 'string' || path === '' || path.includes('\0')) throw new InvalidArgumentError('path', 'a non-empty file path', describe(path));
+  if (typeof path !== 'string' || path === '' || path.includes('\0'))
+    throw new InvalidArgumentError('path', 'a non-empty file path', describe(path));
   let handle: Awaited<ReturnType<typeof open>>;
   try {
     handle = await open(path, 'r');
@@ -17,7 +18,8 @@ export async function fileSource(path: string): Promise<ByteSource> {
   const fh = handle;
   try {
     const s = await fh.stat();
-    if (!s.isFile()) throw fileError(Object.assign(new Error('not a regular file'), { code: s.isDirectory() ? 'EISDIR' : 'EINVAL' }), path, 'read it');
+    if (!s.isFile())
+      throw fileError(Object.assign(new Error('not a regular file'), { code: s.isDirectory() ? 'EISDIR' : 'EINVAL' }), path, 'read it');
     let closed = false;
     return {
       name: path,
@@ -37,7 +39,12 @@ export async function fileSource(path: string): Promise<ByteSource> {
         }
         return got === buf.length ? buf : buf.subarray(0, got);
       },
-      close: async () => { if (!closed) { closed = true; await fh.close(); } },
+      close: async () => {
+        if (!closed) {
+          closed = true;
+          await fh.close();
+        }
+      },
     };
   } catch (e) {
     await fh.close();

@@ -36,17 +36,14 @@ export interface Core {
 
 // The smallest module that uses a v128 instruction: (func (result v128) (v128.const i32x4 0 0 0 0))
 const SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12,
-  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 11,
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 22, 1, 20, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 11,
 ]);
 
 // The same with f32x4.relaxed_madd on three zero vectors.
 const RELAXED_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0,
-  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-  253, 133, 2, 11,
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 61, 1, 59, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 253, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 253, 133, 2, 11,
 ]);
 
 function validates(bytes: Uint8Array<ArrayBuffer>): boolean {
@@ -134,13 +131,26 @@ export function instantiateCoreSync(source: BufferSource | WebAssembly.Module, v
 }
 
 /** A core whose dispose() ends the lifetime every model on it chains to. */
-function makeCore(exports: CoreExports, variant: CoreVariant, threads: number, memory: WebAssembly.Memory | undefined,
-  stopPool: (() => void) | null): Core & { memory?: WebAssembly.Memory } {
+function makeCore(
+  exports: CoreExports,
+  variant: CoreVariant,
+  threads: number,
+  memory: WebAssembly.Memory | undefined,
+  stopPool: (() => void) | null,
+): Core & { memory?: WebAssembly.Memory } {
   const lifetime = new Lifetime('the core', null, stopPool);
   return {
-    exports, variant, threads, memory, lifetime,
-    get isDisposed() { return lifetime.isDisposed; },
-    dispose() { lifetime.end(); },
+    exports,
+    variant,
+    threads,
+    memory,
+    lifetime,
+    get isDisposed() {
+      return lifetime.isDisposed;
+    },
+    dispose() {
+      lifetime.end();
+    },
   };
 }
 

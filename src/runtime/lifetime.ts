@@ -13,14 +13,20 @@ export class Lifetime {
    * `what` names the owner in errors ("the model"); `release` frees what the owner holds and runs
    * once, when the owner or an ancestor ends, after the descendants have released theirs.
    */
-  constructor(readonly what: string, private readonly parent: Lifetime | null = null, private release: (() => void) | null = null) {
+  constructor(
+    readonly what: string,
+    private readonly parent: Lifetime | null = null,
+    private release: (() => void) | null = null,
+  ) {
     if (parent) {
       if (parent.endedBy) this.endedBy = parent.endedBy;
       else parent.children.add(this);
     }
   }
 
-  get isDisposed(): boolean { return this.endedBy !== null; }
+  get isDisposed(): boolean {
+    return this.endedBy !== null;
+  }
 
   /** Throws a DisposedError naming what was disposed (this owner, or the one it depends on). */
   assertAlive(): void {

@@ -26,10 +26,14 @@ export interface LoadOptions {
 export function defaultCoreUrl(variant: CoreVariant): URL {
   // literal URLs so that bundlers can see and copy every file
   switch (variant) {
-    case 'simd': return new URL('../../build/unrolled.simd.wasm', import.meta.url);
-    case 'relaxed': return new URL('../../build/unrolled.relaxed.wasm', import.meta.url);
-    case 'threads': return new URL('../../build/unrolled.threads.wasm', import.meta.url);
-    case 'scalar': return new URL('../../build/unrolled.scalar.wasm', import.meta.url);
+    case 'simd':
+      return new URL('../../build/unrolled.simd.wasm', import.meta.url);
+    case 'relaxed':
+      return new URL('../../build/unrolled.relaxed.wasm', import.meta.url);
+    case 'threads':
+      return new URL('../../build/unrolled.threads.wasm', import.meta.url);
+    case 'scalar':
+      return new URL('../../build/unrolled.scalar.wasm', import.meta.url);
   }
 }
 
@@ -66,7 +70,9 @@ export function loadCore(options: LoadOptions = {}): Promise<Core> {
     return Promise.reject(new ConfigError('options.threads', 'an integer in [1, 256]', describe(threads)));
   }
   const wantThreads = threads > 1 && threadsSupported() && options.variant !== 'scalar' && options.variant !== 'relaxed';
-  const variant = wantThreads ? pickVariant('threads') : pickVariant(options.variant === 'threads' ? 'simd' : options.variant, options.reproducible);
+  const variant = wantThreads
+    ? pickVariant('threads')
+    : pickVariant(options.variant === 'threads' ? 'simd' : options.variant, options.reproducible);
   const { source } = options;
   if (source !== undefined) {
     if (source instanceof URL || typeof source === 'string') return fetchBytes(source).then((b) => instantiateCore(b, variant, threads));

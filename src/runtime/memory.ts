@@ -44,7 +44,9 @@ abstract class Blocks {
   private readonly sizes = new Map<number, number>();
   protected total = 0;
 
-  get reserved(): number { return this.total; }
+  get reserved(): number {
+    return this.total;
+  }
 
   protected record(offset: number, floats: number): number {
     this.sizes.set(offset, floats);
@@ -82,13 +84,15 @@ export class WasmMemory extends Blocks implements ArenaMemory {
     if (!Number.isSafeInteger(floats) || floats + this.total > MAX_WASM_FLOATS) {
       throw new MemoryLimitError(
         `cannot reserve ${count} floats (${fmtBytes(count * 4)}): 32-bit Wasm memory holds at most ` +
-        `${fmtBytes(MAX_WASM_FLOATS * 4)} and ${fmtBytes(this.total * 4)} are in use`);
+          `${fmtBytes(MAX_WASM_FLOATS * 4)} and ${fmtBytes(this.total * 4)} are in use`,
+      );
     }
     // 2. one block: refused here, before the core's allocator would abort on it
     if (floats * 4 >= MAX_BLOCK_BYTES) {
       throw new MemoryLimitError(
         `cannot reserve ${count} floats (${fmtBytes(count * 4)}) as one block: the Wasm core allocates single ` +
-        `blocks of less than 1 GiB − 64 bytes (at most ${MAX_BLOCK_FLOATS} floats); use a smaller model or batch`);
+          `blocks of less than 1 GiB − 64 bytes (at most ${MAX_BLOCK_FLOATS} floats); use a smaller model or batch`,
+      );
     }
     // 3. the engine may still refuse to grow memory (a host limit, or memory taken by other models)
     let ptr: number;
@@ -97,8 +101,9 @@ export class WasmMemory extends Blocks implements ArenaMemory {
     } catch (e) {
       throw new MemoryLimitError(
         `the engine refused to grow Wasm memory for ${count} floats (${fmtBytes(floats * 4)}; ` +
-        `${fmtBytes(this.total * 4)} already in use, memory is ${fmtBytes(this.core.memory.buffer.byteLength)}): ` +
-        `${e instanceof Error ? e.message : String(e)}`);
+          `${fmtBytes(this.total * 4)} already in use, memory is ${fmtBytes(this.core.memory.buffer.byteLength)}): ` +
+          `${e instanceof Error ? e.message : String(e)}`,
+      );
     }
     return this.record(ptr / 4, floats);
   }
@@ -119,12 +124,17 @@ export class JsMemory extends Blocks implements ArenaMemory {
   private top = 4; // offset 0 is reserved for "none"
   private freeList: Array<[number, number]> = [];
 
-  constructor(readonly dtype: Dtype = 'float32', initial = 1024) {
+  constructor(
+    readonly dtype: Dtype = 'float32',
+    initial = 1024,
+  ) {
     super();
     this.arr = dtype === 'float64' ? new Float64Array(initial) : new Float32Array(initial);
   }
 
-  get f(): Float32Array | Float64Array { return this.arr; }
+  get f(): Float32Array | Float64Array {
+    return this.arr;
+  }
 
   alloc(count: number): number {
     const floats = blockFloats(count);
@@ -162,7 +172,10 @@ export class JsMemory extends Blocks implements ArenaMemory {
       else merged.push([block[0], block[1]]);
     }
     const tail = merged[merged.length - 1];
-    if (tail && tail[0] + tail[1] === this.top) { this.top = tail[0]; merged.pop(); }
+    if (tail && tail[0] + tail[1] === this.top) {
+      this.top = tail[0];
+      merged.pop();
+    }
     this.freeList = merged;
   }
 

@@ -63,7 +63,11 @@ export function setWorkerSpawner(spawn: SpawnWorker): void {
 }
 
 function browserSpawner(): SpawnWorker | null {
-  const g = globalThis as unknown as { Worker?: new (url: string, opts?: object) => { postMessage(m: unknown): void; terminate(): void }; Blob?: typeof Blob; URL?: typeof URL };
+  const g = globalThis as unknown as {
+    Worker?: new (url: string, opts?: object) => { postMessage(m: unknown): void; terminate(): void };
+    Blob?: typeof Blob;
+    URL?: typeof URL;
+  };
   if (typeof g.Worker !== 'function' || typeof g.Blob !== 'function' || typeof g.URL?.createObjectURL !== 'function') return null;
   return (init) => {
     const url = URL.createObjectURL(new Blob([POOL_WORKER_SOURCE], { type: 'text/javascript' }));
@@ -73,7 +77,13 @@ function browserSpawner(): SpawnWorker | null {
       w.onerror = (e: ErrorEvent) => resolve(e.message);
     });
     w.postMessage(init);
-    return { ready: readyFrom(first), terminate: () => { w.terminate(); URL.revokeObjectURL(url); } };
+    return {
+      ready: readyFrom(first),
+      terminate: () => {
+        w.terminate();
+        URL.revokeObjectURL(url);
+      },
+    };
   };
 }
 
@@ -101,7 +111,10 @@ export interface Pool {
  */
 export async function startPool(
   e: { alloc(bytes: number): number; pool_init(control: number, n: number, minFlops: number): void; pool_stop(control: number): void },
-  module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number, minFlops: number,
+  module: WebAssembly.Module,
+  memory: WebAssembly.Memory,
+  threads: number,
+  minFlops: number,
 ): Promise<Pool> {
   if (!spawner) throw new BackendError('no way to start workers on this host');
   // one 64-byte line per control slot; over-allocate to align the block to 64 bytes

@@ -28,7 +28,10 @@ export interface EarlyStoppingOptions {
 }
 
 /** Where fit stands: `batch` batches of epoch `epoch` are done (what `start` takes to resume). */
-export interface FitPosition { epoch: number; batch: number }
+export interface FitPosition {
+  epoch: number;
+  batch: number;
+}
 
 export interface CheckpointHook {
   /** Updates between checkpoints (counted by trainer.steps). */
@@ -40,7 +43,15 @@ export interface CheckpointHook {
   save: (bytes: Uint8Array, at: FitPosition & { step: number }) => void | Promise<void>;
 }
 
-export interface BatchEndEvent { epoch: number; batch: number; batches: number; step: number; loss: number; lr: number; skipped: boolean }
+export interface BatchEndEvent {
+  epoch: number;
+  batch: number;
+  batches: number;
+  step: number;
+  loss: number;
+  lr: number;
+  skipped: boolean;
+}
 export interface EpochLog {
   epoch: number;
   /** Mean training loss per row over the epoch. */
@@ -59,8 +70,17 @@ export interface EpochLog {
   /** All validation results. */
   validation?: EvaluateResult;
 }
-export interface ValidationEvent { epoch: number; result: EvaluateResult; metric: number; improved: boolean }
-export interface EarlyStopEvent { epoch: number; bestEpoch: number; best: number }
+export interface ValidationEvent {
+  epoch: number;
+  result: EvaluateResult;
+  metric: number;
+  improved: boolean;
+}
+export interface EarlyStopEvent {
+  epoch: number;
+  bestEpoch: number;
+  best: number;
+}
 
 export interface FitOptions {
   epochs: number;
@@ -107,8 +127,26 @@ export interface History {
   steps: number;
 }
 
-const KEYS = ['epochs', 'batchSize', 'shuffle', 'bucket', 'bucketBatches', 'seed', 'validation', 'metric', 'earlyStopping',
-  'schedule', 'scheduleUnit', 'checkpoint', 'onBatchEnd', 'onEpochEnd', 'onValidation', 'onEarlyStop', 'signal', 'start'];
+const KEYS = [
+  'epochs',
+  'batchSize',
+  'shuffle',
+  'bucket',
+  'bucketBatches',
+  'seed',
+  'validation',
+  'metric',
+  'earlyStopping',
+  'schedule',
+  'scheduleUnit',
+  'checkpoint',
+  'onBatchEnd',
+  'onEpochEnd',
+  'onValidation',
+  'onEarlyStop',
+  'signal',
+  'start',
+];
 const OPAQUE = ['validation', 'checkpoint', 'onBatchEnd', 'onEpochEnd', 'onValidation', 'onEarlyStop', 'signal'];
 const CALLBACKS = ['onBatchEnd', 'onEpochEnd', 'onValidation', 'onEarlyStop'] as const;
 
@@ -162,7 +200,9 @@ export async function fit(trainer: Trainer, data: SequenceDataset, options: FitO
   let best = maximize ? -Infinity : Infinity;
   let bestWeights: Record<string, Float32Array | Float64Array> | null = null;
   let sinceBest = 0;
-  const call = async <E>(f: Callback | undefined, e: E): Promise<void> => { if (f) await (f as (e: E) => void | Promise<void>)(e); };
+  const call = async <E>(f: Callback | undefined, e: E): Promise<void> => {
+    if (f) await (f as (e: E) => void | Promise<void>)(e);
+  };
 
   try {
     const perEpoch = Math.ceil(data.size / batchSize);
@@ -173,10 +213,20 @@ export async function fit(trainer: Trainer, data: SequenceDataset, options: FitO
       if (schedule) trainer.baseLr = base * schedule(unit === 'epoch' ? epoch : epoch * perEpoch + first);
       const lr = trainer.lr;
       // each epoch's order depends only on (seed, epoch): a run resumed at any epoch draws the same batches
-      const batches = planBatches(data.lengths, batchSize, { shuffle, bucket, bucketBatches, seed: new Rng((seed + Math.imul(epoch, 0x9e3779b9)) >>> 0) });
-      let lossSum = 0, rows = 0, skipped = 0;
+      const batches = planBatches(data.lengths, batchSize, {
+        shuffle,
+        bucket,
+        bucketBatches,
+        seed: new Rng((seed + Math.imul(epoch, 0x9e3779b9)) >>> 0),
+      });
+      let lossSum = 0,
+        rows = 0,
+        skipped = 0;
       for (let i = first; i < batches.length; i++) {
-        if (signal?.aborted) { history.aborted = true; return history; }
+        if (signal?.aborted) {
+          history.aborted = true;
+          return history;
+        }
         if (schedule && unit === 'step') trainer.baseLr = base * schedule(epoch * perEpoch + i);
         const batch = data.batch(batches[i]);
         const r = trainer.step(batch);
@@ -185,9 +235,18 @@ export async function fit(trainer: Trainer, data: SequenceDataset, options: FitO
           history.steps++;
           // a 'sum' loss is brought to a per-row mean like a 'mean' one
           const perRow = trainer.loss.reduction === 'sum' ? r.loss / batch.lossRows : r.loss;
-          lossSum += perRow * batch.lossRows; rows += batch.lossRows;
+          lossSum += perRow * batch.lossRows;
+          rows += batch.lossRows;
         }
-        await call(callbacks.onBatchEnd, { epoch, batch: i, batches: batches.length, step: trainer.steps, loss: r.loss, lr: r.lr, skipped: r.skipped } satisfies BatchEndEvent);
+        await call(callbacks.onBatchEnd, {
+          epoch,
+          batch: i,
+          batches: batches.length,
+          step: trainer.steps,
+          loss: r.loss,
+          lr: r.lr,
+          skipped: r.skipped,
+        } satisfies BatchEndEvent);
         if (checkpoint && !r.skipped && trainer.steps % checkpoint.every === 0) {
           const at = { epoch, batch: i + 1, step: trainer.steps };
           // the file keeps the trainer's own base rate, not this fit's scheduled one, so that a
@@ -195,12 +254,24 @@ export async function fit(trainer: Trainer, data: SequenceDataset, options: FitO
           const scheduled = trainer.baseLr;
           trainer.baseLr = base;
           let bytes: Uint8Array;
-          try { bytes = checkpointToSafetensors(trainer, { info: { fit: at } }); } finally { trainer.baseLr = scheduled; }
+          try {
+            bytes = checkpointToSafetensors(trainer, { info: { fit: at } });
+          } finally {
+            trainer.baseLr = scheduled;
+          }
           await checkpoint.save(bytes, at);
         }
         await yieldToEventLoop();
       }
-      const log: EpochLog = { epoch, loss: rows > 0 ? lossSum / rows : NaN, metric: NaN, lr, seconds: 0, paddingFraction: paddingFraction(data.lengths, batches), skipped };
+      const log: EpochLog = {
+        epoch,
+        loss: rows > 0 ? lossSum / rows : NaN,
+        metric: NaN,
+        lr,
+        seconds: 0,
+        paddingFraction: paddingFraction(data.lengths, batches),
+        skipped,
+      };
       let value: number;
       if (validation) {
         const result = evaluate(model, validation, { loss: trainer.loss, metrics: metric === 'loss' ? [] : [metric] });
@@ -221,7 +292,8 @@ export async function fit(trainer: Trainer, data: SequenceDataset, options: FitO
       } else {
         sinceBest++;
       }
-      if (validation) await call(callbacks.onValidation, { epoch, result: log.validation!, metric: value, improved } satisfies ValidationEvent);
+      if (validation)
+        await call(callbacks.onValidation, { epoch, result: log.validation!, metric: value, improved } satisfies ValidationEvent);
       log.seconds = (now() - started) / 1000;
       history.epochs.push(log);
       await call(callbacks.onEpochEnd, log);
@@ -230,7 +302,10 @@ export async function fit(trainer: Trainer, data: SequenceDataset, options: FitO
         await call(callbacks.onEarlyStop, { epoch, bestEpoch: history.bestEpoch, best } satisfies EarlyStopEvent);
         break;
       }
-      if (signal?.aborted) { history.aborted = true; return history; }
+      if (signal?.aborted) {
+        history.aborted = true;
+        return history;
+      }
     }
     if (bestWeights) model.loadStateDict(bestWeights);
     return history;
@@ -239,22 +314,28 @@ export async function fit(trainer: Trainer, data: SequenceDataset, options: FitO
   }
 }
 
-function readEarlyStopping(v: unknown, metric: MetricName): { patience: number; minDelta: number; mode: 'min' | 'max'; restore: boolean } | null {
+function readEarlyStopping(
+  v: unknown,
+  metric: MetricName,
+): { patience: number; minDelta: number; mode: 'min' | 'max'; restore: boolean } | null {
   if (v === undefined) return null;
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError('options.earlyStopping', 'an object { patience, minDelta?, mode?, restoreBestWeights? }', describe(v));
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new ConfigError('options.earlyStopping', 'an object { patience, minDelta?, mode?, restoreBestWeights? }', describe(v));
   const e = v as Record<string, unknown>;
   checkKeys('options.earlyStopping', e, ['patience', 'minDelta', 'mode', 'restoreBestWeights']);
   const patience = checkNumber('options.earlyStopping.patience', e.patience, DOMAINS.patience);
   const minDelta = e.minDelta === undefined ? 0 : checkNumber('options.earlyStopping.minDelta', e.minDelta, DOMAINS.minDelta);
   const mode = e.mode ?? 'auto';
-  if (mode !== 'min' && mode !== 'max' && mode !== 'auto') throw new ConfigError('options.earlyStopping.mode', '"min", "max" or "auto"', describe(mode));
+  if (mode !== 'min' && mode !== 'max' && mode !== 'auto')
+    throw new ConfigError('options.earlyStopping.mode', '"min", "max" or "auto"', describe(mode));
   const restore = bool('options.earlyStopping.restoreBestWeights', e.restoreBestWeights, true);
   return { patience, minDelta, mode: mode === 'auto' ? (higherIsBetter(metric) ? 'max' : 'min') : mode, restore };
 }
 
 function readStart(v: unknown, epochs: number): FitPosition {
   if (v === undefined) return { epoch: 0, batch: 0 };
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError('options.start', 'an object { epoch, batch }', describe(v));
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new ConfigError('options.start', 'an object { epoch, batch }', describe(v));
   const s = v as Record<string, unknown>;
   checkKeys('options.start', s, ['epoch', 'batch', 'step']);
   const epoch = checkNumber('options.start.epoch', s.epoch, DOMAINS.epoch);
@@ -265,12 +346,15 @@ function readStart(v: unknown, epochs: number): FitPosition {
 
 function readCheckpoint(v: unknown): CheckpointHook | null {
   if (v === undefined) return null;
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError('options.checkpoint', 'an object { every, save }', describe(v));
+  if (v === null || typeof v !== 'object' || Array.isArray(v))
+    throw new ConfigError('options.checkpoint', 'an object { every, save }', describe(v));
   // read once, like every option: a getter must not answer the check and the use differently
-  const every = (v as Record<string, unknown>).every, save = (v as Record<string, unknown>).save;
+  const every = (v as Record<string, unknown>).every,
+    save = (v as Record<string, unknown>).save;
   checkKeys('options.checkpoint', v, ['every', 'save']);
   checkNumber('options.checkpoint.every', every, DOMAINS.checkpointEvery);
-  if (typeof save !== 'function') throw new ConfigError('options.checkpoint.save', 'a function (bytes, at) => void | Promise<void>', describe(save));
+  if (typeof save !== 'function')
+    throw new ConfigError('options.checkpoint.save', 'a function (bytes, at) => void | Promise<void>', describe(save));
   return { every: every as number, save: save as CheckpointHook['save'] };
 }
 
@@ -287,21 +371,27 @@ function now(): number {
 // setImmediate where there is one (Node); in a page a MessageChannel message, which unlike
 // setTimeout(0) is not clamped to 4 ms once timers nest, so many small batches stay fast
 let channel: { port1: MessagePort; port2: MessagePort; queue: (() => void)[] } | null = null;
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => {
-  const g = globalThis as { setImmediate?: (f: () => void) => void };
-  if (typeof g.setImmediate === 'function') { g.setImmediate(resolve); return; }
-  if (typeof MessageChannel === 'function') {
-    if (!channel) {
-      const c = new MessageChannel();
-      const queue: (() => void)[] = [];
-      c.port1.onmessage = () => { queue.shift()?.(); };
-      // where ports keep a process alive (Node without setImmediate), this one must not
-      (c.port1 as MessagePort & { unref?: () => void }).unref?.();
-      channel = { port1: c.port1, port2: c.port2, queue };
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => {
+    const g = globalThis as { setImmediate?: (f: () => void) => void };
+    if (typeof g.setImmediate === 'function') {
+      g.setImmediate(resolve);
+      return;
     }
-    channel.queue.push(resolve);
-    channel.port2.postMessage(0);
-    return;
-  }
-  setTimeout(resolve, 0);
-});
+    if (typeof MessageChannel === 'function') {
+      if (!channel) {
+        const c = new MessageChannel();
+        const queue: (() => void)[] = [];
+        c.port1.onmessage = () => {
+          queue.shift()?.();
+        };
+        // where ports keep a process alive (Node without setImmediate), this one must not
+        (c.port1 as MessagePort & { unref?: () => void }).unref?.();
+        channel = { port1: c.port1, port2: c.port2, queue };
+      }
+      channel.queue.push(resolve);
+      channel.port2.postMessage(0);
+      return;
+    }
+    setTimeout(resolve, 0);
+  });

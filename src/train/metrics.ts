@@ -37,21 +37,34 @@ export interface EvaluateResult {
 export const METRICS: readonly MetricName[] = ['loss', 'accuracy', 'perplexity', 'mae'];
 
 /** Whether a larger value of the metric is better. */
-export function higherIsBetter(metric: MetricName): boolean { return metric === 'accuracy'; }
+export function higherIsBetter(metric: MetricName): boolean {
+  return metric === 'accuracy';
+}
 
 /** @internal The metric is defined for this loss. */
-export function checkMetric(argument: string, metric: unknown, loss: LossKind, E: typeof ConfigError | typeof InvalidArgumentError = ConfigError): MetricName {
+export function checkMetric(
+  argument: string,
+  metric: unknown,
+  loss: LossKind,
+  E: typeof ConfigError | typeof InvalidArgumentError = ConfigError,
+): MetricName {
   if (typeof metric !== 'string' || !(METRICS as readonly string[]).includes(metric)) {
     throw new E(argument, `one of ${METRICS.map((m) => `"${m}"`).join(', ')}`, describe(metric));
   }
   const m = metric as MetricName;
   if (loss === 'mse' && (m === 'accuracy' || m === 'perplexity')) throw new E(argument, `a metric of MSE ("loss" or "mae")`, describe(m));
-  if (loss === 'cross-entropy' && m === 'mae') throw new E(argument, 'a metric of cross-entropy ("loss", "accuracy" or "perplexity")', describe(m));
+  if (loss === 'cross-entropy' && m === 'mae')
+    throw new E(argument, 'a metric of cross-entropy ("loss", "accuracy" or "perplexity")', describe(m));
   return m;
 }
 
 /** @internal The loss fits the dataset's targets. */
-export function checkLossFits(argument: string, loss: ResolvedLoss, data: SequenceDataset, E: typeof ConfigError | typeof InvalidArgumentError): void {
+export function checkLossFits(
+  argument: string,
+  loss: ResolvedLoss,
+  data: SequenceDataset,
+  E: typeof ConfigError | typeof InvalidArgumentError,
+): void {
   const want = data.target === 'classes' ? 'cross-entropy' : 'mse';
   if (loss.loss !== want) throw new E(`${argument}.loss`, `"${want}" for a dataset of ${data.target}`, describe(loss.loss));
   if (loss.at !== data.at) throw new E(`${argument}.at`, `"${data.at}", where the dataset has its targets`, describe(loss.at));
@@ -86,7 +99,10 @@ export class MetricAccumulator {
   private absSum = 0;
   private rows = 0;
 
-  constructor(private readonly kind: LossKind, private readonly O: number) {}
+  constructor(
+    private readonly kind: LossKind,
+    private readonly O: number,
+  ) {}
 
   /** Outputs y [T,B,O] (at 'every') or [B,O] and the batch's targets. */
   add(y: ArrayLike<number>, target: ArrayLike<number>, lengths: ArrayLike<number>, T: number, B: number, at: 'every' | 'last'): void {
@@ -95,9 +111,15 @@ export class MetricAccumulator {
       const off = r * O;
       if (this.kind === 'cross-entropy') {
         const id = target[r];
-        if (!(id >= 0 && id < O)) throw new InvalidArgumentError('targets', `class ids in [0, ${O - 1}] (the model's outputSize)`, describe(id));
-        let max = -Infinity, best = 0;
-        for (let k = 0; k < O; k++) if (y[off + k] > max) { max = y[off + k]; best = k; }
+        if (!(id >= 0 && id < O))
+          throw new InvalidArgumentError('targets', `class ids in [0, ${O - 1}] (the model's outputSize)`, describe(id));
+        let max = -Infinity,
+          best = 0;
+        for (let k = 0; k < O; k++)
+          if (y[off + k] > max) {
+            max = y[off + k];
+            best = k;
+          }
         let sum = 0;
         for (let k = 0; k < O; k++) sum += Math.exp(y[off + k] - max);
         this.lossSum += Math.log(sum) + max - y[off + id];
@@ -113,7 +135,11 @@ export class MetricAccumulator {
       }
     };
     if (this.kind === 'mse' && target.length !== (at === 'every' ? T * B : B) * O) {
-      throw new InvalidArgumentError('targets', `${at === 'every' ? 'T·B' : 'B'}·outputSize = ${(at === 'every' ? T * B : B) * O} values (the model's outputSize ${O})`, `${target.length}`);
+      throw new InvalidArgumentError(
+        'targets',
+        `${at === 'every' ? 'T·B' : 'B'}·outputSize = ${(at === 'every' ? T * B : B) * O} values (the model's outputSize ${O})`,
+        `${target.length}`,
+      );
     }
     if (at === 'last') {
       for (let b = 0; b < B; b++) row(b);

@@ -16,8 +16,13 @@ export type OptimizerName = OptimizerSpec['name'];
 export interface ResolvedOptimizer {
   name: OptimizerName;
   lr: number;
-  momentum: number; dampening: number; nesterov: boolean;
-  beta1: number; beta2: number; alpha: number; eps: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  beta1: number;
+  beta2: number;
+  alpha: number;
+  eps: number;
   weightDecay: number;
 }
 
@@ -36,27 +41,41 @@ export const OPTIMIZER_KEYS: Readonly<Record<OptimizerName, readonly string[]>> 
  * Checks an optimizer spec against DOMAINS and fills in PyTorch's defaults. `argument` prefixes
  * every error's argument name; `E` is the error class (the checkpoint loader uses its own).
  */
-export function resolveOptimizer(spec: OptimizerSpec | OptimizerName, argument = 'optimizer', E: ArgumentErrorClass = ConfigError): ResolvedOptimizer {
+export function resolveOptimizer(
+  spec: OptimizerSpec | OptimizerName,
+  argument = 'optimizer',
+  E: ArgumentErrorClass = ConfigError,
+): ResolvedOptimizer {
   const s = (typeof spec === 'string' ? { name: spec } : spec) as Record<string, unknown>;
   if (!s || typeof s !== 'object' || Array.isArray(s)) throw new E(argument, 'an optimizer name or { name, lr, ... }', describe(spec));
   const name = s.name as OptimizerName;
   if (!NAMES.includes(name)) throw new E(`${argument}.name`, `one of ${NAMES.join(', ')}`, describe(s.name));
   checkKeys(argument, s, OPTIMIZER_KEYS[name], E === ConfigError ? undefined : E);
-  const num = (key: string, v: unknown, domain: NumberDomain, fallback: number) => optionalNumber(`${argument}.${key}`, v, domain, fallback, E);
+  const num = (key: string, v: unknown, domain: NumberDomain, fallback: number) =>
+    optionalNumber(`${argument}.${key}`, v, domain, fallback, E);
   const defaultLr = name === 'adam' || name === 'adamw' ? 1e-3 : name === 'sgd' ? NaN : 1e-2;
   if (name === 'sgd' && s.lr === undefined) throw new E(`${argument}.lr`, 'a learning rate for SGD (it has no default)', 'undefined');
   const lr = num('lr', s.lr, DOMAINS.lr, defaultLr);
   const betas = s.betas as unknown;
-  if (betas !== undefined && (!Array.isArray(betas) || betas.length !== 2)) throw new E(`${argument}.betas`, '[beta1, beta2]', describe(betas));
+  if (betas !== undefined && (!Array.isArray(betas) || betas.length !== 2))
+    throw new E(`${argument}.betas`, '[beta1, beta2]', describe(betas));
   const momentum = num('momentum', s.momentum, DOMAINS.momentum, 0);
   const dampening = num('dampening', s.dampening, DOMAINS.dampening, 0);
   const nesterov = s.nesterov === undefined ? false : s.nesterov;
   if (typeof nesterov !== 'boolean') throw new E(`${argument}.nesterov`, 'true or false', describe(nesterov));
   if (nesterov && (momentum <= 0 || dampening !== 0)) {
-    throw new E(`${argument}.nesterov`, 'momentum > 0 and dampening 0 (as PyTorch requires)', `momentum ${momentum}, dampening ${dampening}`);
+    throw new E(
+      `${argument}.nesterov`,
+      'momentum > 0 and dampening 0 (as PyTorch requires)',
+      `momentum ${momentum}, dampening ${dampening}`,
+    );
   }
   return {
-    name, lr, momentum, dampening, nesterov,
+    name,
+    lr,
+    momentum,
+    dampening,
+    nesterov,
     beta1: num('betas[0]', (betas as unknown[] | undefined)?.[0], DOMAINS.beta, 0.9),
     beta2: num('betas[1]', (betas as unknown[] | undefined)?.[1], DOMAINS.beta, 0.999),
     alpha: num('alpha', s.alpha, DOMAINS.alpha, 0.99),
@@ -68,10 +87,15 @@ export function resolveOptimizer(spec: OptimizerSpec | OptimizerName, argument =
 /** Moment arrays each optimizer keeps, in order. */
 export function momentNames(name: OptimizerName): string[] {
   switch (name) {
-    case 'sgd': return ['momentum_buffer'];
-    case 'adam': case 'adamw': return ['exp_avg', 'exp_avg_sq'];
-    case 'rmsprop': return ['square_avg'];
-    case 'adagrad': return ['sum'];
+    case 'sgd':
+      return ['momentum_buffer'];
+    case 'adam':
+    case 'adamw':
+      return ['exp_avg', 'exp_avg_sq'];
+    case 'rmsprop':
+      return ['square_avg'];
+    case 'adagrad':
+      return ['sum'];
   }
 }
 
@@ -116,7 +140,11 @@ export class Optimizer {
   readonly args = new Float64Array(3);
   private thetaVersion = -1;
 
-  constructor(spec: OptimizerSpec | OptimizerName, private readonly k: Kernels, private readonly P: number) {
+  constructor(
+    spec: OptimizerSpec | OptimizerName,
+    private readonly k: Kernels,
+    private readonly P: number,
+  ) {
     this.spec = resolveOptimizer(spec);
     this.omb1 = 1 - this.spec.beta1;
     this.omb2 = 1 - this.spec.beta2;
@@ -140,10 +168,14 @@ export class Optimizer {
     this.limit = (f32 ? F32_MAX : Number.MAX_VALUE) / 2;
   }
 
-  moment(i: number): number { return this.state + i * this.P; }
+  moment(i: number): number {
+    return this.state + i * this.P;
+  }
 
   /** The moments were written from outside: the next check measures them instead of trusting its bounds. */
-  invalidateBounds(): void { this.bounds.fill(NaN); }
+  invalidateBounds(): void {
+    this.bounds.fill(NaN);
+  }
 
   /**
    * Whether update(params, grads, lr) would leave every weight and moment finite. `gMax` bounds
@@ -157,7 +189,8 @@ export class Optimizer {
    * inspected: only an update whose every result is finite is let through.
    */
   check(params: number, grads: number, lr: number, gMax: number, weightsVersion = NaN): string | null {
-    this.args[0] = lr; this.args[1] = gMax;
+    this.args[0] = lr;
+    this.args[1] = gMax;
     return this.checkArgs(params, grads, weightsVersion);
   }
 
@@ -170,11 +203,17 @@ export class Optimizer {
     this.checked = -1;
     let measured = false;
     let theta = this.theta[0];
-    if (weightsVersion !== this.thetaVersion || Number.isNaN(theta)) { theta = this.magnitude(params, this.P); measured = true; }
+    if (weightsVersion !== this.thetaVersion || Number.isNaN(theta)) {
+      theta = this.magnitude(params, this.P);
+      measured = true;
+    }
     if (!Number.isFinite(theta)) return 'the weights are not finite';
     let unknown = false;
-    for (let i = 0; i < this.bounds.length; i++) if (this.bounds[i] !== this.bounds[i]) unknown = true;
-    if (unknown) { this.measureBounds(); measured = true; }
+    for (let i = 0; i < this.bounds.length; i++) if (Number.isNaN(this.bounds[i])) unknown = true;
+    if (unknown) {
+      this.measureBounds();
+      measured = true;
+    }
     this.checked = this.step + 1;
     a[2] = theta;
     if (this.estimate()) return null;
@@ -197,8 +236,13 @@ export class Optimizer {
 
   /** Sets nextBounds and returns true when a worst-case estimate keeps every result finite (args: lr, gMax, |θ| bound). */
   private estimate(): boolean {
-    const s = this.spec, L = this.limit, b = this.bounds, nb = this.nextBounds;
-    const lr = this.args[0], gMax = this.args[1], theta = this.args[2];
+    const s = this.spec,
+      L = this.limit,
+      b = this.bounds,
+      nb = this.nextBounds;
+    const lr = this.args[0],
+      gMax = this.args[1],
+      theta = this.args[2];
     const t = this.step + 1;
     let dTheta: number; // bound of |θ′ − θ·decay|
     let decay = 1;
@@ -216,15 +260,17 @@ export class Optimizer {
         dTheta = lr * dir;
         break;
       }
-      case 'adam': case 'adamw': {
+      case 'adam':
+      case 'adamw': {
         const D = gMax + this.l2 * theta;
         const m = s.beta1 * b[0] + this.omb1 * D;
         const v = s.beta2 * b[1] + this.omb2 * D * D;
-        nb[0] = m; nb[1] = v;
+        nb[0] = m;
+        nb[1] = v;
         if (!(D * D <= L && m <= L && v <= L)) return false;
         decay = Math.abs(s.name === 'adamw' ? 1 - lr * s.weightDecay : 1);
         // the denominator is at least eps
-        dTheta = (lr / (1 - s.beta1 ** t)) * m / this.eps;
+        dTheta = ((lr / (1 - s.beta1 ** t)) * m) / this.eps;
         break;
       }
       case 'rmsprop': {
@@ -267,14 +313,21 @@ export class Optimizer {
     let max = 0;
     for (let i = 0; i < n; i++) {
       const a = Math.abs(f[at + i]);
-      if (!(a <= max)) { if (!(a < Infinity)) return NaN; max = a; }
+      if (!(a <= max)) {
+        if (!(a < Infinity)) return NaN;
+        max = a;
+      }
     }
     return max;
   }
 
   /** Runs the update on copies, slice by slice, and returns whether every result is finite. */
   private dryRun(params: number, grads: number, lr: number): boolean {
-    const m = this.bounds.length, k = this.k, P = this.P, C = this.chunk, scratch = this.scratch;
+    const m = this.bounds.length,
+      k = this.k,
+      P = this.P,
+      C = this.chunk,
+      scratch = this.scratch;
     const f = k.memory.f;
     for (let i = 0; i < P; i += C) {
       const n = Math.min(C, P - i);
@@ -288,16 +341,32 @@ export class Optimizer {
 
   /** The kernel call of update number `t` over n elements; the moment arrays start at `moments`, `stride` apart. */
   private apply(n: number, params: number, grads: number, moments: number, stride: number, lr: number, t: number): void {
-    const s = this.spec, k = this.k;
+    const s = this.spec,
+      k = this.k;
     switch (s.name) {
       case 'sgd':
         k.sgdUpdate(n, params, grads, moments, lr, s.momentum, s.dampening, s.nesterov, s.weightDecay, t === 1);
         break;
       case 'adam':
       case 'adamw': {
-        const bc1 = 1 - s.beta1 ** t, bc2 = 1 - s.beta2 ** t;
-        k.adamUpdate(n, params, grads, moments, moments + stride, s.beta1, this.omb1, s.beta2, this.omb2, s.eps,
-          lr / bc1, Math.sqrt(bc2), this.l2, s.name === 'adamw' ? 1 - lr * s.weightDecay : 1);
+        const bc1 = 1 - s.beta1 ** t,
+          bc2 = 1 - s.beta2 ** t;
+        k.adamUpdate(
+          n,
+          params,
+          grads,
+          moments,
+          moments + stride,
+          s.beta1,
+          this.omb1,
+          s.beta2,
+          this.omb2,
+          s.eps,
+          lr / bc1,
+          Math.sqrt(bc2),
+          this.l2,
+          s.name === 'adamw' ? 1 - lr * s.weightDecay : 1,
+        );
         break;
       }
       case 'rmsprop':
@@ -327,7 +396,9 @@ export class Optimizer {
   }
 
   /** The weights' version after this optimizer's update wrote them (see check()). */
-  wroteWeights(weightsVersion: number): void { this.thetaVersion = weightsVersion; }
+  wroteWeights(weightsVersion: number): void {
+    this.thetaVersion = weightsVersion;
+  }
 
   dispose(): void {
     if (this.state) this.k.memory.free(this.state);

@@ -36,7 +36,8 @@ const SCHEDULE_DEFAULTS: Readonly<Record<ScheduleSpec['kind'], Readonly<Record<s
  * field, a left-out field counting as its default (undefined is the constant schedule).
  */
 export function sameSchedule(a: ScheduleSpec | undefined, b: ScheduleSpec | undefined): boolean {
-  const x = (a ?? { kind: 'constant' }) as Record<string, unknown>, y = (b ?? { kind: 'constant' }) as Record<string, unknown>;
+  const x = (a ?? { kind: 'constant' }) as Record<string, unknown>,
+    y = (b ?? { kind: 'constant' }) as Record<string, unknown>;
   if (x.kind !== y.kind) return false;
   const kind = x.kind as ScheduleSpec['kind'];
   const defaults = SCHEDULE_DEFAULTS[kind];
@@ -51,7 +52,7 @@ export function makeSchedule(spec: ScheduleSpec | undefined, argument = 'schedul
   if (spec === undefined) return () => 1;
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) throw new E(argument, 'an object { kind, ... }', describe(spec));
   const kind = spec.kind;
-  if (typeof kind !== 'string' || !Object.prototype.hasOwnProperty.call(SCHEDULE_KEYS, kind)) {
+  if (typeof kind !== 'string' || !Object.hasOwn(SCHEDULE_KEYS, kind)) {
     throw new E(`${argument}.kind`, '"constant", "step", "exponential" or "cosine"', describe(kind));
   }
   checkKeys(argument, spec, SCHEDULE_KEYS[kind], E === ConfigError ? undefined : E);
@@ -62,7 +63,9 @@ export function makeSchedule(spec: ScheduleSpec | undefined, argument = 'schedul
   const warmup = opt('warmup', DOMAINS.warmup, defaults.warmup);
   let decay: Schedule;
   switch (kind) {
-    case 'constant': decay = () => 1; break;
+    case 'constant':
+      decay = () => 1;
+      break;
     case 'step': {
       const size = need('stepSize', DOMAINS.stepSize);
       const gamma = opt('gamma', DOMAINS.gamma, defaults.gamma);
@@ -78,7 +81,7 @@ export function makeSchedule(spec: ScheduleSpec | undefined, argument = 'schedul
     case 'cosine': {
       const total = need('total', DOMAINS.total);
       const min = opt('minFactor', DOMAINS.minFactor, defaults.minFactor);
-      decay = (s) => min + (1 - min) * 0.5 * (1 + Math.cos(Math.PI * Math.min(s, total) / total));
+      decay = (s) => min + (1 - min) * 0.5 * (1 + Math.cos((Math.PI * Math.min(s, total)) / total));
       break;
     }
   }

@@ -90,8 +90,12 @@ export class Trainer {
   readonly k2: number;
   private base = 0;
   /** Base learning rate; the rate of a step is baseLr × schedule(step). Set it within DOMAINS.lr. */
-  get baseLr(): number { return this.base; }
-  set baseLr(lr: number) { this.base = checkNumber('trainer.baseLr', lr, DOMAINS.lr); }
+  get baseLr(): number {
+    return this.base;
+  }
+  set baseLr(lr: number) {
+    this.base = checkNumber('trainer.baseLr', lr, DOMAINS.lr);
+  }
   private readonly schedule: Schedule;
   /** The schedule as configured (checkpoints store it). */
   readonly scheduleSpec: ScheduleSpec | undefined;
@@ -99,7 +103,10 @@ export class Trainer {
   /** @internal ends with dispose(), the model's or the core's; releases the optimizer state */
   readonly lifetime: Lifetime;
 
-  constructor(readonly model: Model, options: TrainerOptions) {
+  constructor(
+    readonly model: Model,
+    options: TrainerOptions,
+  ) {
     model.assertAlive();
     const o = resolveTrainerOptions(options, 'options', ConfigError, model.config.input === 'tokens' ? 1 : model.config.inputSize);
     this.loss = o.loss;
@@ -123,10 +130,14 @@ export class Trainer {
   }
 
   /** Updates applied so far. */
-  get steps(): number { return this.optimizer.step; }
+  get steps(): number {
+    return this.optimizer.step;
+  }
 
   /** Learning rate of the next step. */
-  get lr(): number { return this.baseLr * this.schedule(this.optimizer.step); }
+  get lr(): number {
+    return this.baseLr * this.schedule(this.optimizer.step);
+  }
 
   /** One update on a batch (full BPTT over its T steps). */
   step(batch: Batch, options: { diagnostics?: boolean } = {}): StepResult {
@@ -159,7 +170,8 @@ export class Trainer {
    */
   stepStateful(chunk: StreamChunk, options: { diagnostics?: boolean } = {}): StepResult {
     this.lifetime.assertAlive();
-    const model = this.model, cfg = model.config;
+    const model = this.model,
+      cfg = model.config;
     model.enter();
     try {
       const diagnostics = diagnosticsOption(options);
@@ -167,17 +179,23 @@ export class Trainer {
       if (this.k1 && c.T !== this.k1) throw new InvalidArgumentError('chunk.T', `${this.k1} (tbptt.k1)`, describe(c.T));
       this.lifetime.assertAlive();
       const { T, B } = c;
-      const H = cfg.hiddenSize, L = cfg.numLayers;
+      const H = cfg.hiddenSize,
+        L = cfg.numLayers;
       const perStep = B * (cfg.input === 'tokens' ? 1 : cfg.inputSize);
       const historyMax = Math.max(0, this.k2 - this.k1);
       const dtype = model.dtype;
       if (c.reset || !this.carried || this.carried.B !== B) {
         if (historyMax * perStep > DOMAINS.historyFloats.max!) {
-          throw new MemoryLimitError(`the TBPTT history of ${historyMax} steps × ${perStep} inputs (B = ${B}) would hold ${historyMax * perStep} floats; one block holds at most ${DOMAINS.historyFloats.max}`);
+          throw new MemoryLimitError(
+            `the TBPTT history of ${historyMax} steps × ${perStep} inputs (B = ${B}) would hold ${historyMax * perStep} floats; one block holds at most ${DOMAINS.historyFloats.max}`,
+          );
         }
         this.carried = {
-          B, h: floats(dtype, L * B * H), c: cfg.cell === 'lstm' ? floats(dtype, L * B * H) : null,
-          history: floats(dtype, historyMax * perStep), historySteps: 0,
+          B,
+          h: floats(dtype, L * B * H),
+          c: cfg.cell === 'lstm' ? floats(dtype, L * B * H) : null,
+          history: floats(dtype, historyMax * perStep),
+          historySteps: 0,
         };
       }
       const carried = this.carried;
@@ -195,21 +213,27 @@ export class Trainer {
         const y = floats(dtype, Tw * rowsPerStep);
         y.set(c.y!, hist * rowsPerStep);
         const lossMask = floats(dtype, Tw * B);
-        if (c.lossMask) lossMask.set(c.lossMask, hist * B); else lossMask.fill(1, hist * B);
+        if (c.lossMask) lossMask.set(c.lossMask, hist * B);
+        else lossMask.fill(1, hist * B);
         batch = { x, y, T: Tw, B, mask: null, lossMask, h0: carried.h, c0: carried.c, realRows: c.realRows, reset: false };
       }
-      return this.update(batch, diagnostics, () => {
-        // the next window starts k1 steps later: carry the state there and keep the newest inputs
-        const Tw = batch.T;
-        const nextHist = Math.min(historyMax, Tw);
-        model.statesAt(Tw - nextHist, carried.h, carried.c);
-        if (nextHist > 0) {
-          const all = batch.x;
-          const from = (Tw - nextHist) * perStep;
-          for (let i = 0; i < nextHist * perStep; i++) carried.history[i] = all[from + i];
-        }
-        carried.historySteps = nextHist;
-      }, newResult());
+      return this.update(
+        batch,
+        diagnostics,
+        () => {
+          // the next window starts k1 steps later: carry the state there and keep the newest inputs
+          const Tw = batch.T;
+          const nextHist = Math.min(historyMax, Tw);
+          model.statesAt(Tw - nextHist, carried.h, carried.c);
+          if (nextHist > 0) {
+            const all = batch.x;
+            const from = (Tw - nextHist) * perStep;
+            for (let i = 0; i < nextHist * perStep; i++) carried.history[i] = all[from + i];
+          }
+          carried.historySteps = nextHist;
+        },
+        newResult(),
+      );
     } finally {
       model.exit();
     }
@@ -238,16 +262,23 @@ export class Trainer {
       this.carried = null;
       return;
     }
-    if (typeof state !== 'object') throw new InvalidArgumentError('state', 'a CarriedState { B, h, c, history, historySteps } or null', describe(state));
+    if (typeof state !== 'object')
+      throw new InvalidArgumentError('state', 'a CarriedState { B, h, c, history, historySteps } or null', describe(state));
     const { B, h, c, history, historySteps } = state;
-    const cfg = this.model.config, dtype = this.model.dtype;
-    if (typeof B !== 'number' || !Number.isInteger(B) || B < 1 || B > MAX_B) throw new InvalidArgumentError('state.B', `an integer in [1, ${MAX_B}]`, describe(B));
+    const cfg = this.model.config,
+      dtype = this.model.dtype;
+    if (typeof B !== 'number' || !Number.isInteger(B) || B < 1 || B > MAX_B)
+      throw new InvalidArgumentError('state.B', `an integer in [1, ${MAX_B}]`, describe(B));
     const HB = cfg.numLayers * B * cfg.hiddenSize;
     const historyMax = Math.max(0, this.k2 - this.k1);
     const hist = historyMax * B * (cfg.input === 'tokens' ? 1 : cfg.inputSize);
     const hCopy = copyFloats('state.h', h, HB, dtype, 'floats [numLayers, B, hiddenSize]');
     if ((cfg.cell === 'lstm') !== (c !== null && c !== undefined)) {
-      throw new InvalidArgumentError('state.c', cfg.cell === 'lstm' ? `${HB} values [L, B, H]` : 'null (only an LSTM has a cell state)', describe(c));
+      throw new InvalidArgumentError(
+        'state.c',
+        cfg.cell === 'lstm' ? `${HB} values [L, B, H]` : 'null (only an LSTM has a cell state)',
+        describe(c),
+      );
     }
     const cCopy = c === null || c === undefined ? null : copyFloats('state.c', c, HB, dtype, 'floats [numLayers, B, hiddenSize]');
     let historyCopy: Floats;
@@ -267,7 +298,9 @@ export class Trainer {
   }
 
   /** True once this trainer, its model or the model's core was disposed. */
-  get isDisposed(): boolean { return this.lifetime.isDisposed; }
+  get isDisposed(): boolean {
+    return this.lifetime.isDisposed;
+  }
 
   /** @internal Throws a DisposedError if this trainer, its model or its core was disposed. */
   assertAlive(): void {
@@ -278,7 +311,10 @@ export class Trainer {
   // (forwardLoss / backwardLoss: forward() and backward({ dy }) writing into the model's arena);
   // clipping and the update work on that arena (model.arena), nothing else of the model.
   private update(batch: OwnedBatch, diagnostics: boolean, afterForward: (() => void) | null, out: StepResult): StepResult {
-    const model = this.model, a = model.arena, k = a.kernels, P = a.P;
+    const model = this.model,
+      a = model.arena,
+      k = a.kernels,
+      P = a.P;
     const loss = model.forwardLoss(batch, this.loss);
     const lr = this.lr;
     if (!Number.isFinite(loss)) return this.refuse(out, loss, NaN, `the loss is ${loss}`);
@@ -297,7 +333,11 @@ export class Trainer {
     let gMax = gradNorm;
     if (this.clipNorm !== Infinity) {
       const c = this.clipNorm / (gradNorm + 1e-6);
-      if (c < 1) { k.scaleInplace(P, grads, c); clipped = true; gMax = gradNorm * c; }
+      if (c < 1) {
+        k.scaleInplace(P, grads, c);
+        clipped = true;
+        gMax = gradNorm * c;
+      }
     }
     if (this.clipValue !== Infinity) {
       if (k.clampInplace(P, grads, this.clipValue) > 0) clipped = true;
@@ -306,7 +346,8 @@ export class Trainer {
     // an update that would leave any weight or moment non-finite is refused whole, before the
     // carried state moves on
     const opt = this.optimizer;
-    opt.args[0] = lr; opt.args[1] = gMax;
+    opt.args[0] = lr;
+    opt.args[1] = gMax;
     const why = opt.checkArgs(a.params, grads, a.weightsVersion);
     if (why !== null) return this.refuse(out, loss, gradNorm, why);
     afterForward?.();
@@ -315,16 +356,27 @@ export class Trainer {
     this.optimizer.wroteWeights(a.weightsVersion);
     // memory is read before `out` is written: a setter on it is user code, which may dispose
     const norms = diagnostics ? model.gradNormsOverTime() : undefined;
-    out.loss = loss; out.gradNorm = gradNorm; out.clipped = clipped; out.skipped = false; out.reason = undefined;
-    out.step = this.optimizer.step; out.lr = lr;
+    out.loss = loss;
+    out.gradNorm = gradNorm;
+    out.clipped = clipped;
+    out.skipped = false;
+    out.reason = undefined;
+    out.step = this.optimizer.step;
+    out.lr = lr;
     if (diagnostics || out.gradNormsOverTime) out.gradNormsOverTime = norms;
     return out;
   }
 
   private refuse(out: StepResult, loss: number, gradNorm: number, why: string): StepResult {
     if (this.onNonFinite === 'throw') throw new NonFiniteError('step', `${why}; the step was refused and nothing changed`);
-    out.loss = loss; out.gradNorm = gradNorm; out.clipped = false; out.skipped = true; out.reason = why;
-    out.step = this.optimizer.step; out.lr = this.lr; out.gradNormsOverTime = undefined;
+    out.loss = loss;
+    out.gradNorm = gradNorm;
+    out.clipped = false;
+    out.skipped = true;
+    out.reason = why;
+    out.step = this.optimizer.step;
+    out.lr = this.lr;
+    out.gradNormsOverTime = undefined;
     return out;
   }
 
@@ -339,7 +391,8 @@ const MAX_B = 1 << 24;
 
 function diagnosticsOption(options: unknown): boolean {
   if (options === undefined) return false;
-  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'an object { diagnostics? }', describe(options));
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentError('options', 'an object { diagnostics? }', describe(options));
   return (options as { diagnostics?: unknown }).diagnostics === true;
 }
 

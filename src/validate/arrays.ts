@@ -6,7 +6,9 @@ import { InvalidArgumentError, NonFiniteError, describe } from '../errors.js';
 import { typedArrayKind, type PlainTypedArray } from './snapshot.js';
 
 // the intrinsics, not the value's own `length` / `set`: a typed-array subclass may override both
-const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), 'length')!.get! as (this: unknown) => number;
+const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), 'length')!.get! as (
+  this: unknown,
+) => number;
 const typedArraySet = Object.getPrototypeOf(Int8Array.prototype).set as (this: PlainTypedArray, src: ArrayLike<number>) => void;
 const INTEGER_KINDS = new Set(['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array']);
 
@@ -23,7 +25,8 @@ function lengthOf(argument: string, value: unknown, expectedLength: number | und
   const kind = typedArrayKind(value);
   let n: unknown;
   if (kind !== undefined) {
-    if (kind === 'BigInt64Array' || kind === 'BigUint64Array') throw new InvalidArgumentError(argument, `an array or typed array of ${whatText(what)}`, kind);
+    if (kind === 'BigInt64Array' || kind === 'BigUint64Array')
+      throw new InvalidArgumentError(argument, `an array or typed array of ${whatText(what)}`, kind);
     n = typedArrayLength.call(value);
   } else if (Array.isArray(value)) {
     n = (value as unknown[]).length;
@@ -41,11 +44,17 @@ function lengthOf(argument: string, value: unknown, expectedLength: number | und
  * `expectedLength` numbers; any length when undefined). Every element is read once and must be a
  * finite number (within float32 range for 'float32'), else NonFiniteError naming the index.
  */
-export function copyFloats(argument: string, value: unknown, expectedLength: number | undefined, dtype: 'float32' | 'float64', what = 'finite numbers',
-  out?: Float32Array | Float64Array): Float32Array | Float64Array {
+export function copyFloats(
+  argument: string,
+  value: unknown,
+  expectedLength: number | undefined,
+  dtype: 'float32' | 'float64',
+  what = 'finite numbers',
+  out?: Float32Array | Float64Array,
+): Float32Array | Float64Array {
   const n = lengthOf(argument, value, expectedLength, what);
   // `out` is reused when it fits: a training step copies its batch without allocating
-  if (!out || out.length !== n || (dtype === 'float32') !== (out instanceof Float32Array)) {
+  if (!out || out.length !== n || (dtype === 'float32') !== out instanceof Float32Array) {
     out = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
   }
   const limit = dtype === 'float32' ? F32_MAX : Number.MAX_VALUE;

@@ -28,7 +28,8 @@ export function formatBound(x: number): string {
   if (x === Infinity) return '∞';
   if (x === -Infinity) return '−∞';
   if (Number.isInteger(x) && Math.abs(x) >= 65536 * 2) {
-    const a = Math.abs(x), sign = x < 0 ? '−' : '';
+    const a = Math.abs(x),
+      sign = x < 0 ? '−' : '';
     for (let k = 17; k <= 1023; k++) {
       const p = 2 ** k;
       if (p === a) return `${sign}2^${k}`;
@@ -44,7 +45,8 @@ export function formatBound(x: number): string {
 export function renderDomain(d: NumberDomain): string {
   const finite = d.finite !== false;
   const noun = d.integer ? 'an integer' : finite ? 'a finite number' : 'a number';
-  const hasMin = d.min !== undefined, hasMax = d.max !== undefined;
+  const hasMin = d.min !== undefined,
+    hasMax = d.max !== undefined;
   if (hasMin && hasMax) {
     return `${noun} in ${d.minOpen ? '(' : '['}${formatBound(d.min!)}, ${formatBound(d.max!)}${d.maxOpen ? ')' : ']'}`;
   }
@@ -55,7 +57,7 @@ export function renderDomain(d: NumberDomain): string {
 
 /** The value lies in the domain (a number, not NaN, within the ends, integer if required). */
 export function inDomain(value: unknown, d: NumberDomain): value is number {
-  if (typeof value !== 'number' || value !== value) return false;
+  if (typeof value !== 'number' || Number.isNaN(value)) return false;
   if (d.finite !== false && !Number.isFinite(value)) return false;
   if (d.integer && !Number.isInteger(value)) return false;
   if (d.min !== undefined && (d.minOpen ? !(value > d.min) : !(value >= d.min))) return false;
@@ -79,6 +81,12 @@ export function checkNumber(argument: string, value: unknown, domain: NumberDoma
 }
 
 /** checkNumber for an optional value: `fallback` when undefined. */
-export function optionalNumber(argument: string, value: unknown, domain: NumberDomain, fallback: number, ErrorClass: ArgumentErrorClass = ConfigError): number {
+export function optionalNumber(
+  argument: string,
+  value: unknown,
+  domain: NumberDomain,
+  fallback: number,
+  ErrorClass: ArgumentErrorClass = ConfigError,
+): number {
   return value === undefined ? fallback : checkNumber(argument, value, domain, ErrorClass);
 }

@@ -63,7 +63,12 @@ export const DOMAINS = d({
   clipValue: { min: 0, minOpen: true, finite: false, doc: 'largest |gradient element|' },
   // per-timestep clipping is off unless given, so it needs no Infinity; the bound is float32's
   // largest value (row norms, summed in f64, can lie above it, so even that bound may clip)
-  clipHiddenNorm: { min: 0, minOpen: true, max: 3.4028234663852886e38, doc: 'largest ‖∂E/∂h_t‖ of one sequence at one step, in every layer (per-timestep clipping)' },
+  clipHiddenNorm: {
+    min: 0,
+    minOpen: true,
+    max: 3.4028234663852886e38,
+    doc: 'largest ‖∂E/∂h_t‖ of one sequence at one step, in every layer (per-timestep clipping)',
+  },
 
   // ── learning-rate schedules
   warmup: { integer: true, min: 0, max: MAX_COUNT, doc: 'updates of linear warm-up' },
@@ -97,7 +102,11 @@ export const DOMAINS = d({
   // ── fit (src/train/fit.ts) and data files
   epochs: { integer: true, min: 1, max: MAX_COUNT, doc: 'passes over the training set of fit' },
   patience: { integer: true, min: 0, max: MAX_COUNT, doc: 'epochs without improvement before early stopping' },
-  minDelta: { min: 0, max: 3.4028234663852886e38, doc: 'smallest change of the monitored value that counts as an improvement (float32 range)' },
+  minDelta: {
+    min: 0,
+    max: 3.4028234663852886e38,
+    doc: 'smallest change of the monitored value that counts as an improvement (float32 range)',
+  },
   checkpointEvery: { integer: true, min: 1, max: MAX_COUNT, doc: 'updates between checkpoints of fit' },
   bucketBatches: { integer: true, min: 1, max: MAX_COUNT, doc: 'batches per pool that bucketed batching sorts by length' },
   chunkBytes: { integer: true, min: 4, max: 2 ** 30, doc: 'bytes read at a time from a streamed text file or Blob' },

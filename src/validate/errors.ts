@@ -18,9 +18,10 @@ export class UnknownKeyError extends ConfigError {
 
 /** "options: unknown key 'clipnorm' (did you mean 'clipNorm'?)", or the valid keys when none is near. */
 export function unknownKeyMessage(argument: string, key: string, suggestion: string | undefined, allowed: readonly string[]): string {
-  return `${argument}: unknown key ${quoteKey(key)} ` + (suggestion !== undefined
-    ? `(did you mean '${suggestion}'?)`
-    : `(valid keys: ${allowed.map((k) => `'${k}'`).join(', ')})`);
+  return (
+    `${argument}: unknown key ${quoteKey(key)} ` +
+    (suggestion !== undefined ? `(did you mean '${suggestion}'?)` : `(valid keys: ${allowed.map((k) => `'${k}'`).join(', ')})`)
+  );
 }
 
 /** A field of a checkpoint outside its domain, with the argument/expected/actual shape of ConfigError. */
@@ -34,6 +35,6 @@ export class CheckpointFieldError extends CheckpointError {
 
 /** A key for a message: quoted, shortened, control characters escaped. */
 export function quoteKey(key: string): string {
-  const s = JSON.stringify(key.length > 40 ? key.slice(0, 40) + '…' : key);
+  const s = JSON.stringify(key.length > 40 ? `${key.slice(0, 40)}…` : key);
   return `'${s.slice(1, -1)}'`;
 }

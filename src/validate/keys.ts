@@ -6,7 +6,8 @@ import { UnknownKeyError, quoteKey, unknownKeyMessage } from './errors.js';
 
 /** Levenshtein distance, case-insensitive (a wrong case is the most common slip: clipnorm). */
 export function editDistance(a: string, b: string): number {
-  a = a.toLowerCase(); b = b.toLowerCase();
+  a = a.toLowerCase();
+  b = b.toLowerCase();
   // option names are short; a huge key is far from all of them, whatever its letters
   if (a.length > 64 || b.length > 64) return Math.max(a.length, b.length);
   let prev = new Array<number>(b.length + 1);
@@ -26,21 +27,29 @@ export function editDistance(a: string, b: string): number {
 export function nearestKey(key: string, allowed: readonly string[]): string | undefined {
   // snake_case and kebab-case of a camelCase name count as the same name (weight_decay)
   const squash = (s: string) => s.replace(/[_\-\s]/g, '');
-  let best: string | undefined, bestD = Infinity;
+  let best: string | undefined,
+    bestD = Infinity;
   for (const a of allowed) {
     const d = Math.min(editDistance(key, a), editDistance(squash(key), squash(a)));
-    if (d < bestD) { best = a; bestD = d; }
+    if (d < bestD) {
+      best = a;
+      bestD = d;
+    }
   }
   if (best !== undefined && bestD <= Math.max(2, Math.floor(key.length / 3))) return best;
   // an abbreviation or a different ending of a name (len → length, temp → temperature,
   // reduce → reduction): the longest shared beginning, if it is most of the key
-  let prefixBest: string | undefined, prefixLen = 0;
+  let prefixBest: string | undefined,
+    prefixLen = 0;
   const k = key.toLowerCase();
   for (const a of allowed) {
     const l = a.toLowerCase();
     let n = 0;
     while (n < k.length && n < l.length && k[n] === l[n]) n++;
-    if (n > prefixLen) { prefixLen = n; prefixBest = a; }
+    if (n > prefixLen) {
+      prefixLen = n;
+      prefixBest = a;
+    }
   }
   return prefixLen >= 3 && prefixLen * 3 >= key.length * 2 ? prefixBest : undefined;
 }
@@ -55,7 +64,11 @@ export function checkKeys(argument: string, obj: object, allowed: readonly strin
     if (allowed.includes(key)) continue;
     const near = nearestKey(key, allowed);
     if (ErrorClass === undefined) throw new UnknownKeyError(argument, key, near, allowed);
-    const err = new ErrorClass(`${argument}.${key}`, near !== undefined ? `no such key (did you mean '${near}'?)` : `one of the keys ${allowed.join(', ')}`, `unknown key ${quoteKey(key)}`);
+    const err = new ErrorClass(
+      `${argument}.${key}`,
+      near !== undefined ? `no such key (did you mean '${near}'?)` : `one of the keys ${allowed.join(', ')}`,
+      `unknown key ${quoteKey(key)}`,
+    );
     // the same words whatever the class, so that a misspelling reads alike everywhere
     err.message = unknownKeyMessage(argument, key, near, allowed);
     throw err;
@@ -83,7 +96,11 @@ export class MisspellingGuard {
     } catch (e) {
       if (e instanceof UnrolledError) throw e;
       // a Proxy's ownKeys or getOwnPropertyDescriptor trap threw
-      throw new (ErrorClass ?? ConfigError)(argument, 'an object whose keys can be listed', `an error while listing them: ${e instanceof Error ? e.message : String(e)}`);
+      throw new (ErrorClass ?? ConfigError)(
+        argument,
+        'an object whose keys can be listed',
+        `an error while listing them: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
   }
 
@@ -108,12 +125,16 @@ export class MisspellingGuard {
 function misspelling(key: string, allowed: readonly string[]): string | undefined {
   const squash = (s: string) => s.replace(/[_\-\s]/g, '').toLowerCase();
   const k = squash(key);
-  let best: string | undefined, bestD = 3;
+  let best: string | undefined,
+    bestD = 3;
   for (const a of allowed) {
     if (squash(a) === k) return a;
     if (key.length >= 4) {
       const d = editDistance(key, a);
-      if (d < bestD) { best = a; bestD = d; }
+      if (d < bestD) {
+        best = a;
+        bestD = d;
+      }
     }
   }
   return best;

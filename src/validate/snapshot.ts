@@ -5,13 +5,18 @@
 import { ConfigError, UnrolledError, describe } from '../errors.js';
 import type { ArgumentErrorClass } from './domain.js';
 
-export type PlainTypedArray = Float32Array | Float64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | Uint8ClampedArray;
+export type PlainTypedArray =
+  | Float32Array
+  | Float64Array
+  | Int32Array
+  | Uint32Array
+  | Int16Array
+  | Uint16Array
+  | Int8Array
+  | Uint8Array
+  | Uint8ClampedArray;
 
-export type PlainData =
-  | undefined | null | boolean | number | string
-  | PlainTypedArray
-  | PlainData[]
-  | { [key: string]: PlainData };
+export type PlainData = undefined | null | boolean | number | string | PlainTypedArray | PlainData[] | { [key: string]: PlainData };
 
 export interface SnapshotOptions {
   /** Deepest nesting of objects and arrays (default 16). */
@@ -28,13 +33,25 @@ export interface SnapshotOptions {
 }
 
 const TYPED: Record<string, new (n: number) => PlainTypedArray> = {
-  Float32Array, Float64Array, Int32Array, Uint32Array, Int16Array, Uint16Array, Int8Array, Uint8Array, Uint8ClampedArray,
+  Float32Array,
+  Float64Array,
+  Int32Array,
+  Uint32Array,
+  Int16Array,
+  Uint16Array,
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
 };
 
 // %TypedArray%.prototype[@@toStringTag] reads the internal slot: neither a subclass nor a Proxy
 // can make a plain object look like a typed array through it.
-const typedArrayTag = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), Symbol.toStringTag)!.get! as (this: unknown) => string | undefined;
-const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), 'length')!.get! as (this: unknown) => number;
+const typedArrayTag = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), Symbol.toStringTag)!.get! as (
+  this: unknown,
+) => string | undefined;
+const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), 'length')!.get! as (
+  this: unknown,
+) => number;
 const typedArraySet = Object.getPrototypeOf(Int8Array.prototype).set as (this: PlainTypedArray, src: ArrayLike<number>) => void;
 
 /** The built-in typed-array kind of `v` (read from its internal slot), or undefined. */
@@ -66,17 +83,25 @@ export function snapshot(argument: string, value: unknown, options: SnapshotOpti
 
   const copy = (path: string, v: unknown, depth: number): PlainData => {
     switch (typeof v) {
-      case 'undefined': case 'boolean': case 'number': case 'string': return v as PlainData;
-      case 'function': throw new E(path, 'plain data (numbers, strings, booleans, arrays, objects)', 'a function');
-      case 'symbol': throw new E(path, 'plain data (numbers, strings, booleans, arrays, objects)', 'a symbol');
-      case 'bigint': throw new E(path, 'a number (not a BigInt)', `${String(v)}n`);
+      case 'undefined':
+      case 'boolean':
+      case 'number':
+      case 'string':
+        return v as PlainData;
+      case 'function':
+        throw new E(path, 'plain data (numbers, strings, booleans, arrays, objects)', 'a function');
+      case 'symbol':
+        throw new E(path, 'plain data (numbers, strings, booleans, arrays, objects)', 'a symbol');
+      case 'bigint':
+        throw new E(path, 'a number (not a BigInt)', `${String(v)}n`);
     }
     if (v === null) return null;
     const obj = v as object;
     const kind = typedArrayKind(obj);
     if (kind !== undefined) {
       if (!(kind in TYPED)) throw new E(path, 'a numeric typed array', kind);
-      if (typedArrayLength.call(obj) > maxElements) throw new E(path, `at most ${maxElements} elements`, `${kind}(${typedArrayLength.call(obj)})`);
+      if (typedArrayLength.call(obj) > maxElements)
+        throw new E(path, `at most ${maxElements} elements`, `${kind}(${typedArrayLength.call(obj)})`);
       return copyTypedArray(obj as PlainTypedArray, kind);
     }
     if (depth >= maxDepth) throw new E(path, `plain data nested at most ${maxDepth} levels deep`, 'deeper nesting');
@@ -92,7 +117,7 @@ export function snapshot(argument: string, value: unknown, options: SnapshotOpti
       }
       const proto = Object.getPrototypeOf(obj);
       if (proto !== Object.prototype && proto !== null) {
-        throw new E(path, 'a plain object, an array or a typed array', describeObject(obj, proto));
+        throw new E(path, 'a plain object, an array or a typed array', describeObject(proto));
       }
       const keys = Object.keys(obj);
       if (keys.length > maxElements) throw new E(path, `an object with at most ${maxElements} keys`, `${keys.length} keys`);
@@ -102,8 +127,10 @@ export function snapshot(argument: string, value: unknown, options: SnapshotOpti
         // defined, not assigned: a key "__proto__" (JSON.parse makes one) must stay a plain key
         // instead of replacing the copy's prototype
         Object.defineProperty(out, key, {
-          value: depth === 0 && opaque.includes(key) ? v as PlainData : copy(`${path}.${key}`, v, depth + 1),
-          enumerable: true, writable: true, configurable: true,
+          value: depth === 0 && opaque.includes(key) ? (v as PlainData) : copy(`${path}.${key}`, v, depth + 1),
+          enumerable: true,
+          writable: true,
+          configurable: true,
         });
       }
       return out;
@@ -117,11 +144,15 @@ export function snapshot(argument: string, value: unknown, options: SnapshotOpti
   } catch (err) {
     if (err instanceof UnrolledError) throw err;
     // a getter or a Proxy trap threw, or the nesting overflowed the stack
-    throw new E(argument, 'an object whose properties can be read', `an error while reading it: ${err instanceof Error ? err.message : describe(err)}`);
+    throw new E(
+      argument,
+      'an object whose properties can be read',
+      `an error while reading it: ${err instanceof Error ? err.message : describe(err)}`,
+    );
   }
 }
 
-function describeObject(obj: object, proto: object): string {
+function describeObject(proto: object): string {
   try {
     const name = (proto as { constructor?: { name?: unknown } }).constructor?.name;
     return typeof name === 'string' && name ? `an instance of ${name}` : 'an object with a custom prototype';
@@ -131,7 +162,12 @@ function describeObject(obj: object, proto: object): string {
 }
 
 /** snapshot() of an option object: undefined stays undefined, anything but a plain object is refused. */
-export function snapshotObject(argument: string, value: unknown, expected: string, options: SnapshotOptions = {}): Record<string, PlainData> | undefined {
+export function snapshotObject(
+  argument: string,
+  value: unknown,
+  expected: string,
+  options: SnapshotOptions = {},
+): Record<string, PlainData> | undefined {
   if (value === undefined) return undefined;
   const E = options.ErrorClass ?? ConfigError;
   if (value === null || typeof value !== 'object' || Array.isArray(value) || typedArrayKind(value) !== undefined) {

@@ -6,8 +6,14 @@ import { TrainingWorker, type TrainingWorkerOptions } from './client.js';
 import type { FromWorker } from './protocol.js';
 
 export {
-  TrainingWorker, TrainingWorkerError, errorFromInfo,
-  type TrainingWorkerOptions, type WorkerEndpoint, type TrainingEvents, type TrainingWorkerState, type GenerateRequest,
+  TrainingWorker,
+  TrainingWorkerError,
+  errorFromInfo,
+  type TrainingWorkerOptions,
+  type WorkerEndpoint,
+  type TrainingEvents,
+  type TrainingWorkerState,
+  type GenerateRequest,
 } from './client.js';
 export type { TrainingConfig, RunInfo, ProgressEvent, GradientFlowEvent, SampleEvent, StateEvent, DoneEvent } from './protocol.js';
 
@@ -30,16 +36,19 @@ export function createTrainingWorker(options: BrowserTrainingWorkerOptions = {})
     worker = new Worker(new URL('./trainer-worker.js', import.meta.url), { type: 'module' });
   }
   const w = worker;
-  return new TrainingWorker({
-    postMessage: (m, transfer) => w.postMessage(m, transfer ?? []),
-    onMessage: (handler) => w.addEventListener('message', (e: MessageEvent<FromWorker>) => handler(e.data)),
-    onError: (handler) => {
-      w.addEventListener('error', (e: ErrorEvent) => {
-        e.preventDefault();
-        handler(new Error(e.message || 'the trainer worker could not be loaded or crashed (see the browser console)'));
-      });
-      w.addEventListener('messageerror', () => handler(new Error('a message from the trainer worker could not be read')));
+  return new TrainingWorker(
+    {
+      postMessage: (m, transfer) => w.postMessage(m, transfer ?? []),
+      onMessage: (handler) => w.addEventListener('message', (e: MessageEvent<FromWorker>) => handler(e.data)),
+      onError: (handler) => {
+        w.addEventListener('error', (e: ErrorEvent) => {
+          e.preventDefault();
+          handler(new Error(e.message || 'the trainer worker could not be loaded or crashed (see the browser console)'));
+        });
+        w.addEventListener('messageerror', () => handler(new Error('a message from the trainer worker could not be read')));
+      },
+      terminate: () => w.terminate(),
     },
-    terminate: () => w.terminate(),
-  }, { timeoutMs: options.timeoutMs });
+    { timeoutMs: options.timeoutMs },
+  );
 }

@@ -14,14 +14,32 @@
 // `timeoutMs` (a TimeoutError, code TIMEOUT), so a worker that hangs or never loads cannot leave a
 // promise pending forever. whenDone() is the one wait without a bound: a run may train for hours.
 import {
-  BackendError, BusyError, CheckpointError, ConfigError, DisposedError, FileError, InvalidArgumentError, MemoryLimitError,
-  NonFiniteError, TimeoutError, UnrolledError, type ErrorCode,
+  BackendError,
+  BusyError,
+  CheckpointError,
+  ConfigError,
+  DisposedError,
+  FileError,
+  InvalidArgumentError,
+  MemoryLimitError,
+  NonFiniteError,
+  TimeoutError,
+  UnrolledError,
+  type ErrorCode,
 } from '../errors.js';
 import { CheckpointFieldError, DOMAINS, UnknownKeyError, checkNumber } from '../validate/index.js';
 import {
   resolveTrainingConfig,
-  type DoneEvent, type ErrorInfo, type FromWorker, type GradientFlowEvent, type ProgressEvent, type RunInfo,
-  type SampleEvent, type StateEvent, type ToWorker, type TrainingConfig,
+  type DoneEvent,
+  type ErrorInfo,
+  type FromWorker,
+  type GradientFlowEvent,
+  type ProgressEvent,
+  type RunInfo,
+  type SampleEvent,
+  type StateEvent,
+  type ToWorker,
+  type TrainingConfig,
 } from './protocol.js';
 
 /** How a TrainingWorker talks to its worker, whatever the host. */
@@ -78,7 +96,10 @@ export interface TrainingWorkerOptions {
 
 type Listener<K extends keyof TrainingEvents> = (event: TrainingEvents[K]) => void;
 
-interface Waiter<T> { resolve(value: T): void; reject(error: Error): void }
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(error: Error): void;
+}
 
 export interface GenerateRequest {
   /** Characters to generate, default 200. */
@@ -101,7 +122,10 @@ export class TrainingWorker {
   private _lastDone: DoneEvent | null = null;
   private readonly timeoutMs: number;
 
-  constructor(private readonly endpoint: WorkerEndpoint, options: TrainingWorkerOptions = {}) {
+  constructor(
+    private readonly endpoint: WorkerEndpoint,
+    options: TrainingWorkerOptions = {},
+  ) {
     const t = options?.timeoutMs;
     this.timeoutMs = t === undefined ? DEFAULT_TIMEOUT_MS : checkNumber('options.timeoutMs', t, TIMEOUT_DOMAIN, InvalidArgumentError);
     endpoint.onMessage((m) => this.receive(m));
@@ -109,17 +133,26 @@ export class TrainingWorker {
   }
 
   /** Where the run stands, as last reported by the worker. */
-  get state(): TrainingWorkerState { return this._state; }
+  get state(): TrainingWorkerState {
+    return this._state;
+  }
 
   /** What the worker built for the current (or last) run. */
-  get info(): RunInfo | null { return this._info; }
+  get info(): RunInfo | null {
+    return this._info;
+  }
 
   /** Listens to an event; returns a function that stops listening. */
   on<K extends keyof TrainingEvents>(type: K, listener: Listener<K>): () => void {
     let set = this.listeners.get(type);
-    if (!set) { set = new Set(); this.listeners.set(type, set); }
+    if (!set) {
+      set = new Set();
+      this.listeners.set(type, set);
+    }
     set.add(listener as Listener<keyof TrainingEvents>);
-    return () => { set!.delete(listener as Listener<keyof TrainingEvents>); };
+    return () => {
+      set!.delete(listener as Listener<keyof TrainingEvents>);
+    };
   }
 
   /**
@@ -144,11 +177,24 @@ export class TrainingWorker {
     this._info = null;
     this._lastDone = null;
     return new Promise<RunInfo>((resolve, reject) => {
-      const timer = this.bound('start', () => {
-        if (this.startWaiter === waiter) this.startWaiter = null;
-        if (this._state === 'starting') this._state = 'failed';
-      }, reject);
-      const waiter: Waiter<RunInfo> = { resolve: (v) => { clearTimeout(timer); resolve(v); }, reject: (e) => { clearTimeout(timer); reject(e); } };
+      const timer = this.bound(
+        'start',
+        () => {
+          if (this.startWaiter === waiter) this.startWaiter = null;
+          if (this._state === 'starting') this._state = 'failed';
+        },
+        reject,
+      );
+      const waiter: Waiter<RunInfo> = {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
       this.startWaiter = waiter;
       if (!this.post({ type: 'start', config: resolved }, waiter)) {
         this.startWaiter = null;
@@ -160,10 +206,14 @@ export class TrainingWorker {
   }
 
   /** Pauses after the current step; resolves once the worker has paused (no progress follows). */
-  pause(): Promise<void> { return this.command('pause', 'paused'); }
+  pause(): Promise<void> {
+    return this.command('pause', 'paused');
+  }
 
   /** Resumes a paused run; resolves once the worker runs again. */
-  resume(): Promise<void> { return this.command('resume', 'running'); }
+  resume(): Promise<void> {
+    return this.command('resume', 'running');
+  }
 
   /** Ends the run early (weights stay available); resolves with the 'done' event (null if nothing ran). */
   stop(): Promise<DoneEvent | null> {
@@ -171,8 +221,23 @@ export class TrainingWorker {
     if (this._state === 'idle' || this._state === 'failed') return Promise.resolve(null);
     if (this._state === 'done') return Promise.resolve(this._lastDone);
     return new Promise<DoneEvent | null>((resolve, reject) => {
-      const timer = this.bound('stop', () => { this.doneWaiters = this.doneWaiters.filter((w) => w !== waiter); }, reject);
-      const waiter: Waiter<DoneEvent> = { resolve: (v) => { clearTimeout(timer); resolve(v); }, reject: (e) => { clearTimeout(timer); reject(e); } };
+      const timer = this.bound(
+        'stop',
+        () => {
+          this.doneWaiters = this.doneWaiters.filter((w) => w !== waiter);
+        },
+        reject,
+      );
+      const waiter: Waiter<DoneEvent> = {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
       this.doneWaiters.push(waiter);
       if (!this.post({ type: 'stop' }, waiter)) this.doneWaiters = this.doneWaiters.filter((w) => w !== waiter);
     });
@@ -198,7 +263,8 @@ export class TrainingWorker {
 
   /** Text generated by the worker's model after `prime` (characters of the training text). */
   async generate(prime: string, options: GenerateRequest = {}): Promise<string> {
-    if (typeof prime !== 'string' || prime.length === 0) throw new InvalidArgumentError('prime', 'a non-empty string', typeof prime === 'string' ? 'an empty string' : typeof prime);
+    if (typeof prime !== 'string' || prime.length === 0)
+      throw new InvalidArgumentError('prime', 'a non-empty string', typeof prime === 'string' ? 'an empty string' : typeof prime);
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'an object', String(options));
     // read once, checked here: the worker gets plain numbers it can clone
     const { length = 200, temperature = 0.8, seed = 0 } = { ...options };
@@ -226,19 +292,53 @@ export class TrainingWorker {
       return Promise.resolve(); // already so, or nothing to pause / resume
     }
     return new Promise<void>((resolve, reject) => {
-      const timer = this.bound(type, () => { this.stateWaiters = this.stateWaiters.filter((w) => w.waiter !== waiter); }, reject);
-      const waiter: Waiter<void> = { resolve: () => { clearTimeout(timer); resolve(); }, reject: (e) => { clearTimeout(timer); reject(e); } };
+      const timer = this.bound(
+        type,
+        () => {
+          this.stateWaiters = this.stateWaiters.filter((w) => w.waiter !== waiter);
+        },
+        reject,
+      );
+      const waiter: Waiter<void> = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
       this.stateWaiters.push({ want, waiter });
       if (!this.post({ type }, waiter)) this.stateWaiters = this.stateWaiters.filter((w) => w.waiter !== waiter);
     });
   }
 
   private request(message: Extract<ToWorker, { id: number }>): Promise<Uint8Array | string> {
-    try { this.alive(); } catch (e) { return Promise.reject(e); }
+    try {
+      this.alive();
+    } catch (e) {
+      return Promise.reject(e);
+    }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = this.bound(message.type, () => { this.replies.delete(id); }, reject);
-      const waiter: Waiter<Uint8Array | string> = { resolve: (v) => { clearTimeout(timer); resolve(v); }, reject: (e) => { clearTimeout(timer); reject(e); } };
+      const timer = this.bound(
+        message.type,
+        () => {
+          this.replies.delete(id);
+        },
+        reject,
+      );
+      const waiter: Waiter<Uint8Array | string> = {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
       this.replies.set(id, waiter);
       if (!this.post({ ...message, id }, waiter)) this.replies.delete(id);
     });
@@ -248,7 +348,11 @@ export class TrainingWorker {
   private bound(what: string, forget: () => void, reject: (e: Error) => void): ReturnType<typeof setTimeout> {
     return setTimeout(() => {
       forget();
-      reject(new TimeoutError(`${what}: no answer from the training worker within ${this.timeoutMs} ms (is it stuck in a long step, or did it fail to load?)`));
+      reject(
+        new TimeoutError(
+          `${what}: no answer from the training worker within ${this.timeoutMs} ms (is it stuck in a long step, or did it fail to load?)`,
+        ),
+      );
     }, this.timeoutMs);
   }
 
@@ -258,7 +362,13 @@ export class TrainingWorker {
       this.endpoint.postMessage(message);
       return true;
     } catch (e) {
-      waiter.reject(new InvalidArgumentError(message.type, 'a message the worker can receive (plain data)', `one postMessage refused: ${e instanceof Error ? e.message : String(e)}`));
+      waiter.reject(
+        new InvalidArgumentError(
+          message.type,
+          'a message the worker can receive (plain data)',
+          `one postMessage refused: ${e instanceof Error ? e.message : String(e)}`,
+        ),
+      );
       return false;
     }
   }
@@ -271,7 +381,9 @@ export class TrainingWorker {
         (fn as Listener<K>)(event);
       } catch (e) {
         // a listener's bug must not break the protocol; report it where it can be seen
-        setTimeout(() => { throw e; }, 0);
+        setTimeout(() => {
+          throw e;
+        }, 0);
       }
     }
   }
@@ -375,8 +487,19 @@ const TIMEOUT_DOMAIN = Object.freeze({ min: 0, minOpen: true, max: 2 ** 31 - 1 }
 
 /** The library's error classes by name, to rebuild an error that crossed the worker boundary. */
 const ERROR_CLASSES: Record<string, abstract new (...args: never[]) => UnrolledError> = {
-  UnrolledError, InvalidArgumentError, ConfigError, NonFiniteError, MemoryLimitError, DisposedError, BusyError,
-  CheckpointError, BackendError, FileError, TimeoutError, UnknownKeyError, CheckpointFieldError,
+  UnrolledError,
+  InvalidArgumentError,
+  ConfigError,
+  NonFiniteError,
+  MemoryLimitError,
+  DisposedError,
+  BusyError,
+  CheckpointError,
+  BackendError,
+  FileError,
+  TimeoutError,
+  UnknownKeyError,
+  CheckpointFieldError,
 };
 
 /**
@@ -388,7 +511,7 @@ export function errorFromInfo(info: ErrorInfo): Error {
   if (!info || typeof info !== 'object') return new TrainingWorkerError({ message: String(info) });
   if (typeof info.code !== 'string') return new TrainingWorkerError(info);
   const name = typeof info.name === 'string' ? info.name : '';
-  const C = Object.prototype.hasOwnProperty.call(ERROR_CLASSES, name) ? ERROR_CLASSES[name] : UnrolledError;
+  const C = Object.hasOwn(ERROR_CLASSES, name) ? ERROR_CLASSES[name] : UnrolledError;
   // constructs through the base class (its constructor only sets code and message) with the
   // prototype of the right subclass: the message stays exactly the worker's
   const e = Reflect.construct(UnrolledError, [info.code as ErrorCode, String(info.message)], C) as UnrolledError;

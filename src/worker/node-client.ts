@@ -19,13 +19,23 @@ export function defaultNodeWorkerUrl(): URL {
 export function createNodeTrainingWorker(options: NodeTrainingWorkerOptions = {}): TrainingWorker {
   const worker = new Worker(options.url ?? defaultNodeWorkerUrl(), options.workerOptions);
   let terminating = false;
-  return new TrainingWorker({
-    postMessage: (m, transfer) => worker.postMessage(m, transfer as TransferListItem[] | undefined),
-    onMessage: (handler) => { worker.on('message', handler); },
-    onError: (handler) => {
-      worker.on('error', handler);
-      worker.on('exit', (code) => { if (!terminating) handler(new Error(`the trainer worker exited (code ${code})`)); });
+  return new TrainingWorker(
+    {
+      postMessage: (m, transfer) => worker.postMessage(m, transfer as TransferListItem[] | undefined),
+      onMessage: (handler) => {
+        worker.on('message', handler);
+      },
+      onError: (handler) => {
+        worker.on('error', handler);
+        worker.on('exit', (code) => {
+          if (!terminating) handler(new Error(`the trainer worker exited (code ${code})`));
+        });
+      },
+      terminate: async () => {
+        terminating = true;
+        await worker.terminate();
+      },
     },
-    terminate: async () => { terminating = true; await worker.terminate(); },
-  }, { timeoutMs: options.timeoutMs });
+    { timeoutMs: options.timeoutMs },
+  );
 }

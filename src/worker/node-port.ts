@@ -12,6 +12,8 @@ export function nodeWorkerPort(): WorkerPort | null {
   return {
     host: 'node',
     postMessage: (m, transfer) => p.postMessage(m, transfer as TransferListItem[] | undefined),
-    onMessage: (handler) => { p.on('message', handler); },
+    onMessage: (handler) => {
+      p.on('message', handler);
+    },
   };
 }

@@ -122,14 +122,17 @@ const WORKER_DOMAINS: Readonly<Record<string, Readonly<NumberDomain>>> = Object.
  * data that postMessage can always clone. A ConfigError names the first bad field.
  */
 export function resolveTrainingConfig(config: TrainingConfig = {}): ResolvedTrainingConfig {
-  if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new ConfigError('config', 'an object', describe(config));
+  if (config === null || typeof config !== 'object' || Array.isArray(config))
+    throw new ConfigError('config', 'an object', describe(config));
   const c = snapshotObject('config', config, 'an object') as Record<string, unknown>;
   checkKeys('config', c, ['text', ...Object.keys(TRAINING_DEFAULTS)]);
   const d = TRAINING_DEFAULTS;
   const text = c.text ?? null;
-  if (text !== null && (typeof text !== 'string' || text.length === 0)) throw new ConfigError('config.text', 'a non-empty string', describe(text));
+  if (text !== null && (typeof text !== 'string' || text.length === 0))
+    throw new ConfigError('config.text', 'a non-empty string', describe(text));
   const n = (name: keyof typeof RUN_DOMAINS): number => optionalNumber(`config.${name}`, c[name], RUN_DOMAINS[name], d[name] as number);
-  const w = (name: string): number => optionalNumber(`config.${name}`, c[name], WORKER_DOMAINS[name], (d as unknown as Record<string, number>)[name]);
+  const w = (name: string): number =>
+    optionalNumber(`config.${name}`, c[name], WORKER_DOMAINS[name], (d as unknown as Record<string, number>)[name]);
   return {
     text,
     cell: oneOf('cell', c.cell, RUN_CHOICES.cell, d.cell),
@@ -142,7 +145,7 @@ export function resolveTrainingConfig(config: TrainingConfig = {}): ResolvedTrai
     steps: n('steps'),
     seed: n('seed'),
     backend: oneOf('backend', c.backend, RUN_CHOICES.backend, d.backend),
-    variant: oneOf('variant', c.variant, ['auto', ...Object.keys(CORE_FILES) as CoreVariant[]], d.variant),
+    variant: oneOf('variant', c.variant, ['auto', ...(Object.keys(CORE_FILES) as CoreVariant[])], d.variant),
     reproducible: bool('reproducible', c.reproducible, d.reproducible),
     progressIntervalMs: w('progressIntervalMs'),
     gradientEvery: w('gradientEvery'),
@@ -155,7 +158,8 @@ export function resolveTrainingConfig(config: TrainingConfig = {}): ResolvedTrai
 
 function oneOf<T extends string>(name: string, v: unknown, options: readonly T[], fallback: T): T {
   if (v === undefined) return fallback;
-  if (typeof v !== 'string' || !options.includes(v as T)) throw new ConfigError(`config.${name}`, `one of ${options.map((o) => `"${o}"`).join(', ')}`, describe(v));
+  if (typeof v !== 'string' || !options.includes(v as T))
+    throw new ConfigError(`config.${name}`, `one of ${options.map((o) => `"${o}"`).join(', ')}`, describe(v));
   return v as T;
 }
 

@@ -16,8 +16,16 @@ import { modelToSafetensors } from '../model/serialize.js';
 import { loadCore } from '../runtime/load.js';
 import { Trainer, type StepResult } from '../train/trainer.js';
 import {
-  PROTOCOL_VERSION, VOCAB_METADATA_KEY, errorInfo, resolveTrainingConfig,
-  type FromWorker, type ResolvedTrainingConfig, type RunInfo, type ToWorker, type TrainingConfig, type WorkerPort,
+  PROTOCOL_VERSION,
+  VOCAB_METADATA_KEY,
+  errorInfo,
+  resolveTrainingConfig,
+  type FromWorker,
+  type ResolvedTrainingConfig,
+  type RunInfo,
+  type ToWorker,
+  type TrainingConfig,
+  type WorkerPort,
 } from './protocol.js';
 
 /** Runs `fn` on a later turn of the event loop, after pending messages (no 4 ms timer clamping). */
@@ -25,15 +33,24 @@ function makeYield(): (fn: () => void) => void {
   const g = globalThis as { setImmediate?: (fn: () => void) => unknown; MessageChannel?: typeof MessageChannel };
   if (typeof g.setImmediate === 'function') {
     const setImmediate = g.setImmediate;
-    return (fn) => { setImmediate(fn); };
+    return (fn) => {
+      setImmediate(fn);
+    };
   }
   if (typeof g.MessageChannel === 'function') {
     const channel = new g.MessageChannel();
     const queue: (() => void)[] = [];
-    channel.port1.onmessage = () => { queue.shift()?.(); };
-    return (fn) => { queue.push(fn); channel.port2.postMessage(null); };
+    channel.port1.onmessage = () => {
+      queue.shift()?.();
+    };
+    return (fn) => {
+      queue.push(fn);
+      channel.port2.postMessage(null);
+    };
   }
-  return (fn) => { setTimeout(fn, 0); };
+  return (fn) => {
+    setTimeout(fn, 0);
+  };
 }
 
 const now = (): number => performance.now();
@@ -66,7 +83,11 @@ type State = 'idle' | 'starting' | 'running' | 'paused' | 'done';
  * The text, vocabulary, stream, model and trainer of a run, or null when `current()` turns false
  * while something loads (a newer start took over).
  */
-async function buildRun(cfg: ResolvedTrainingConfig, host: WorkerPort['host'], current: () => boolean): Promise<{ run: Run; info: RunInfo } | null> {
+async function buildRun(
+  cfg: ResolvedTrainingConfig,
+  host: WorkerPort['host'],
+  current: () => boolean,
+): Promise<{ run: Run; info: RunInfo } | null> {
   // loaded only when no text is given: a bundler splits the ~32 KB corpus into a chunk of its
   // own, which a worker that always gets its text never fetches
   const text = cfg.text ?? (await import('../data/corpus.js')).CORPUS;
@@ -104,14 +125,35 @@ async function buildRun(cfg: ResolvedTrainingConfig, host: WorkerPort['host'], c
   const primes = new PrimePicker(text, cfg.seed);
   const t = now();
   const run: Run = {
-    cfg, vocab, model, trainer, stream, primes,
-    step: 0, skipped: 0, firstLoss: NaN, finalLoss: NaN, trainedMs: 0, runningSince: t,
-    lossSum: 0, lossCount: 0, lastReportAt: t, lastReportStep: 0, last: null,
+    cfg,
+    vocab,
+    model,
+    trainer,
+    stream,
+    primes,
+    step: 0,
+    skipped: 0,
+    firstLoss: NaN,
+    finalLoss: NaN,
+    trainedMs: 0,
+    runningSince: t,
+    lossSum: 0,
+    lossCount: 0,
+    lastReportAt: t,
+    lastReportStep: 0,
+    last: null,
   };
   const info: RunInfo = {
-    config: cfg, model: model.config, parameters: model.numParameters,
-    characters: ids.length, vocabSize: vocab.size, vocab: [...vocab.chars], chunksPerEpoch: stream.chunksPerEpoch,
-    backend: cfg.backend, variant: core?.variant ?? null, host,
+    config: cfg,
+    model: model.config,
+    parameters: model.numParameters,
+    characters: ids.length,
+    vocabSize: vocab.size,
+    vocab: [...vocab.chars],
+    chunksPerEpoch: stream.chunksPerEpoch,
+    backend: cfg.backend,
+    variant: core?.variant ?? null,
+    host,
   };
   return { run, info };
 }
@@ -140,12 +182,24 @@ class Session {
   handle(m: ToWorker): void {
     if (m === null || typeof m !== 'object') return;
     switch (m.type) {
-      case 'start': this.onStart(m.config); break;
-      case 'pause': this.onPause(); break;
-      case 'resume': this.onResume(); break;
-      case 'stop': this.onStop(); break;
-      case 'getWeights': this.onGetWeights(m.id); break;
-      case 'generate': this.onGenerate(m); break;
+      case 'start':
+        this.onStart(m.config);
+        break;
+      case 'pause':
+        this.onPause();
+        break;
+      case 'resume':
+        this.onResume();
+        break;
+      case 'stop':
+        this.onStop();
+        break;
+      case 'getWeights':
+        this.onGetWeights(m.id);
+        break;
+      case 'generate':
+        this.onGenerate(m);
+        break;
       default:
         this.post({ type: 'error', error: { message: `unknown message type ${JSON.stringify((m as { type?: unknown }).type)}` } });
     }
@@ -154,7 +208,10 @@ class Session {
   private onStart(config: unknown): void {
     const state = this.state;
     if (state === 'starting' || state === 'running' || state === 'paused') {
-      this.post({ type: 'error', error: errorInfo(new ConfigError('start', 'no run in progress (stop() the current one first)', `a run that is ${state}`)) });
+      this.post({
+        type: 'error',
+        error: errorInfo(new ConfigError('start', 'no run in progress (stop() the current one first)', `a run that is ${state}`)),
+      });
       return;
     }
     this.start(config).catch((e) => this.fail(e));
@@ -162,8 +219,14 @@ class Session {
 
   private onPause(): void {
     const run = this.run;
-    if (this.state === 'starting') { this.pauseRequested = true; return; }
-    if (this.state === 'paused' && run) { this.post({ type: 'state', state: 'paused', step: run.step }); return; } // already
+    if (this.state === 'starting') {
+      this.pauseRequested = true;
+      return;
+    }
+    if (this.state === 'paused' && run) {
+      this.post({ type: 'state', state: 'paused', step: run.step });
+      return;
+    } // already
     if (this.state !== 'running' || !run) return; // idle or done: the client's waiters resolved on 'done'
     const t = now();
     this.report(run, t); // nothing more arrives after 'paused'
@@ -174,8 +237,14 @@ class Session {
 
   private onResume(): void {
     const run = this.run;
-    if (this.state === 'starting') { this.pauseRequested = false; return; }
-    if (this.state === 'running' && run) { this.post({ type: 'state', state: 'running', step: run.step }); return; } // already
+    if (this.state === 'starting') {
+      this.pauseRequested = false;
+      return;
+    }
+    if (this.state === 'running' && run) {
+      this.post({ type: 'state', state: 'running', step: run.step });
+      return;
+    } // already
     if (this.state !== 'paused' || !run) return;
     this.state = 'running';
     run.runningSince = now();
@@ -186,7 +255,10 @@ class Session {
 
   private onStop(): void {
     const run = this.run;
-    if (this.state === 'starting') { this.stopRequested = true; return; }
+    if (this.state === 'starting') {
+      this.stopRequested = true;
+      return;
+    }
     if (this.state === 'running' || this.state === 'paused') this.finish('stopped');
     else if (run && this.state === 'done') this.post(doneEvent(run, 'stopped'));
   }
@@ -220,7 +292,8 @@ class Session {
   }
 
   private needRun(): Run {
-    if (!this.run) throw new ConfigError('worker', 'a model: call start() first', this.state === 'starting' ? 'a model still being built' : 'no model');
+    if (!this.run)
+      throw new ConfigError('worker', 'a model: call start() first', this.state === 'starting' ? 'a model still being built' : 'no model');
     return this.run;
   }
 
@@ -292,7 +365,10 @@ class Session {
       const t = now();
       if (s === 1 || last || t - r.lastReportAt >= cfg.progressIntervalMs) this.report(r, t);
       if (cfg.sampleEvery > 0 && (s % cfg.sampleEvery === 0 || last)) this.postSample(r);
-      if (last) { this.finish('finished'); return; }
+      if (last) {
+        this.finish('finished');
+        return;
+      }
     } while (now() - t0 < cfg.sliceMs);
     this.scheduleSlice();
   }
@@ -345,13 +421,18 @@ class Session {
 
   private postGradients(step: number, gradNormsOverTime: readonly ArrayLike<number>[]): void {
     const norms = gradNormsOverTime.map((a) => Float32Array.from(a));
-    this.post({ type: 'gradients', step, norms }, norms.map((a) => a.buffer));
+    this.post(
+      { type: 'gradients', step, norms },
+      norms.map((a) => a.buffer),
+    );
   }
 
   private postSample(r: Run): void {
     const prime = r.primes.next();
     const out = r.model.generate({
-      prime: r.vocab.encode(prime), length: r.cfg.sampleLength, temperature: r.cfg.temperature,
+      prime: r.vocab.encode(prime),
+      length: r.cfg.sampleLength,
+      temperature: r.cfg.temperature,
       seed: (r.cfg.seed + r.step) >>> 0,
     });
     this.post({ type: 'sample', step: r.step, prime, text: r.vocab.decode(out), temperature: r.cfg.temperature });
@@ -360,8 +441,13 @@ class Session {
 
 function doneEvent(r: Run, reason: 'finished' | 'stopped'): FromWorker {
   return {
-    type: 'done', reason, step: r.step, seconds: r.trainedMs / 1000,
-    firstLoss: r.firstLoss, finalLoss: r.finalLoss, skipped: r.skipped,
+    type: 'done',
+    reason,
+    step: r.step,
+    seconds: r.trainedMs / 1000,
+    firstLoss: r.firstLoss,
+    finalLoss: r.finalLoss,
+    skipped: r.skipped,
   };
 }
 

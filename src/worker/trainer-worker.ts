@@ -15,7 +15,9 @@ interface DedicatedScope {
 /** The browser worker's global scope, or null elsewhere (a window, Node). */
 function browserWorkerScope(): DedicatedScope | null {
   const g = globalThis as { WorkerGlobalScope?: abstract new () => unknown };
-  return typeof g.WorkerGlobalScope === 'function' && globalThis instanceof g.WorkerGlobalScope ? (globalThis as unknown as DedicatedScope) : null;
+  return typeof g.WorkerGlobalScope === 'function' && globalThis instanceof g.WorkerGlobalScope
+    ? (globalThis as unknown as DedicatedScope)
+    : null;
 }
 
 function isNode(): boolean {

@@ -17,7 +17,9 @@ function sourceFiles(dir: string): string[] {
 
 /** Module specifiers a file imports or re-exports at run time (`import type` does not count). */
 function specifiers(file: string): string[] {
-  const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const code = readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '');
   const out: string[] = [];
   for (const m of code.matchAll(/^\s*(import|export)\s+(type\s+)?([\s\S]*?)\s*from\s*'([^']+)'/gm)) {
     if (m[2]) continue;
@@ -38,7 +40,10 @@ for (const f of files) {
     rel(f),
     specs.filter((s) => s.startsWith('.')).map((s) => rel(resolve(dirname(f), s.replace(/\.js$/, '.ts')))),
   );
-  external.set(rel(f), specs.filter((s) => !s.startsWith('.')));
+  external.set(
+    rel(f),
+    specs.filter((s) => !s.startsWith('.')),
+  );
 }
 
 /** Every cycle found by a depth-first search, each as the list of files around it. */
@@ -81,7 +86,11 @@ describe('the import graph of src/', () => {
   it('keeps the js reference backend independent of the Wasm runtime', () => {
     const reach = new Set<string>();
     const walk = (n: string) => {
-      for (const m of graph.get(n) ?? []) if (!reach.has(m)) (reach.add(m), walk(m));
+      for (const m of graph.get(n) ?? []) {
+        if (reach.has(m)) continue;
+        reach.add(m);
+        walk(m);
+      }
     };
     walk('backends/js.ts');
     // runtime/memory.ts is the arena both backends lay out; the loader, the core and the pool are Wasm's
@@ -93,10 +102,14 @@ describe('the import graph of src/', () => {
     const internals = /\bmodel\s*\.\s*(?:net|kernels|run)\b|\.net\.|\bpackedDirty\b/;
     const offenders = files
       .filter((f) => rel(f).startsWith('train/'))
-      .flatMap((f) => readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').split('\n')
-        .map((line, i) => [line.replace(/\/\/.*$/, ''), i] as const)
-        .filter(([line]) => internals.test(line))
-        .map(([line, i]) => `${rel(f)}:${i + 1}: ${line.trim()}`));
+      .flatMap((f) =>
+        readFileSync(f, 'utf8')
+          .replace(/\/\*[\s\S]*?\*\//g, '')
+          .split('\n')
+          .map((line, i) => [line.replace(/\/\/.*$/, ''), i] as const)
+          .filter(([line]) => internals.test(line))
+          .map(([line, i]) => `${rel(f)}:${i + 1}: ${line.trim()}`),
+      );
     expect(offenders).toEqual([]);
   });
 

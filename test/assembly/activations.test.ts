@@ -22,7 +22,8 @@ const SENTINEL = -777.25;
 
 /** Runs fn over xs in the core's memory (optionally in place) and returns dst. Guards after dst are checked. */
 function apply(core: CoreExports, fn: ArrayFn, xs: Float32Array, inPlace = false): Float32Array {
-  const n = xs.length, pad = 8;
+  const n = xs.length,
+    pad = 8;
   const src = core.alloc((n + pad) * 4);
   const dst = inPlace ? src : core.alloc((n + pad) * 4);
   try {
@@ -48,7 +49,8 @@ function apply(core: CoreExports, fn: ArrayFn, xs: Float32Array, inPlace = false
 }
 
 function sameBits(a: Float32Array, b: Float32Array): number {
-  const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length),
+    y = new Uint32Array(b.buffer, b.byteOffset, b.length);
   let bad = 0;
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) bad++;
   return bad;
@@ -56,10 +58,15 @@ function sameBits(a: Float32Array, b: Float32Array): number {
 
 /** f32 values around v, ulp by ulp */
 function ulpScan(v: number, count: number): number[] {
-  const buf = new Float32Array(1), bits = new Int32Array(buf.buffer);
+  const buf = new Float32Array(1),
+    bits = new Int32Array(buf.buffer);
   buf[0] = v;
-  const base = bits[0], out: number[] = [];
-  for (let d = -count; d <= count; d++) { bits[0] = base + d; out.push(buf[0]); }
+  const base = bits[0],
+    out: number[] = [];
+  for (let d = -count; d <= count; d++) {
+    bits[0] = base + d;
+    out.push(buf[0]);
+  }
   return out;
 }
 
@@ -81,15 +88,26 @@ function inputs(): Float32Array {
   return Float32Array.from(xs);
 }
 
-interface Errors { maxAbs: number; maxRel: number; atAbs: number; atRel: number }
+interface Errors {
+  maxAbs: number;
+  maxRel: number;
+  atAbs: number;
+  atRel: number;
+}
 
 function measure(xs: Float32Array, got: Float32Array, exact: (x: number) => number, relWhere: (x: number, y: number) => boolean): Errors {
   const r: Errors = { maxAbs: 0, maxRel: 0, atAbs: NaN, atRel: NaN };
   for (let i = 0; i < xs.length; i++) {
     const y = exact(xs[i]);
     const d = Math.abs(got[i] - y);
-    if (!(d <= r.maxAbs)) { r.maxAbs = d; r.atAbs = xs[i]; }
-    if (relWhere(xs[i], y) && !(d / Math.abs(y) <= r.maxRel)) { r.maxRel = d / Math.abs(y); r.atRel = xs[i]; }
+    if (!(d <= r.maxAbs)) {
+      r.maxAbs = d;
+      r.atAbs = xs[i];
+    }
+    if (relWhere(xs[i], y) && !(d / Math.abs(y) <= r.maxRel)) {
+      r.maxRel = d / Math.abs(y);
+      r.atRel = xs[i];
+    }
   }
   return r;
 }
@@ -100,9 +118,9 @@ const sigmoid64 = (x: number): number => 1 / (1 + Math.exp(-x));
 // Measured (258 470 points): tanh max abs 7.61e-8, max rel 1.50e-7 (both at x ≈ −0.5614);
 // sigmoid max abs 8.91e-8 (x ≈ 8.67), max rel 1.45e-7 (x ≈ −16.8, over x ≥ −88).
 const TANH_ABS = 1e-7;
-const TANH_REL = 2e-7;    // where |tanh x| > 1e-30
+const TANH_REL = 2e-7; // where |tanh x| > 1e-30
 const SIG_ABS = 1e-7;
-const SIG_REL = 2e-7;     // for x ≥ −88
+const SIG_REL = 2e-7; // for x ≥ −88
 
 describe('activations', () => {
   const xs = inputs();
@@ -113,13 +131,17 @@ describe('activations', () => {
     expect(sameBits(v, sc)).toBe(0);
     expect(sameBits(apply(s, s.tanh_array_f32x4, xs), sc)).toBe(0);
     expect(sameBits(apply(s, s.tanh_array_scalar, xs), sc)).toBe(0);
-    const err = measure(xs, v, Math.tanh, (x, y) => Math.abs(y) > 1e-30);
-    console.log(`tanh  (${xs.length} points): max abs err ${err.maxAbs.toExponential(3)} at x=${err.atAbs}, ` +
-      `max rel err ${err.maxRel.toExponential(3)} at x=${err.atRel}`);
+    const err = measure(xs, v, Math.tanh, (_x, y) => Math.abs(y) > 1e-30);
+    console.log(
+      `tanh  (${xs.length} points): max abs err ${err.maxAbs.toExponential(3)} at x=${err.atAbs}, ` +
+        `max rel err ${err.maxRel.toExponential(3)} at x=${err.atRel}`,
+    );
     expect(err.maxAbs).toBeLessThan(TANH_ABS);
     expect(err.maxRel).toBeLessThan(TANH_REL);
     // odd (exactly) and monotone on the symmetric grid (the first GRID points), bounded by 1
-    let notOdd = 0, notMonotone = 0, outOfRange = 0;
+    let notOdd = 0,
+      notMonotone = 0,
+      outOfRange = 0;
     for (let i = 0; i < GRID; i++) if (xs[i] !== 0 && v[i] !== -v[GRID - 1 - i]) notOdd++;
     for (let i = 1; i < GRID; i++) if (!(v[i] >= v[i - 1])) notMonotone++;
     for (let i = 0; i < xs.length; i++) if (!(Math.abs(v[i]) <= 1)) outOfRange++;
@@ -135,12 +157,16 @@ describe('activations', () => {
     // exp's argument is clamped to [−87, 88], so for x < −88 sigmoid stays at sigmoid(−88) ≈ 6.05e-39:
     // tiny absolute error, but no relative accuracy there.
     const err = measure(xs, v, sigmoid64, (x) => x >= -88);
-    console.log(`sigmoid (${xs.length} points): max abs err ${err.maxAbs.toExponential(3)} at x=${err.atAbs}, ` +
-      `max rel err (x ≥ −88) ${err.maxRel.toExponential(3)} at x=${err.atRel}`);
+    console.log(
+      `sigmoid (${xs.length} points): max abs err ${err.maxAbs.toExponential(3)} at x=${err.atAbs}, ` +
+        `max rel err (x ≥ −88) ${err.maxRel.toExponential(3)} at x=${err.atRel}`,
+    );
     expect(err.maxAbs).toBeLessThan(SIG_ABS);
     expect(err.maxRel).toBeLessThan(SIG_REL);
     // in [0, 1], monotone on the grid, and σ(x) + σ(−x) = 1 within an ulp of 1
-    let notMonotone = 0, outOfRange = 0, notSymmetric = 0;
+    let notMonotone = 0,
+      outOfRange = 0,
+      notSymmetric = 0;
     for (let i = 1; i < GRID; i++) if (!(v[i] >= v[i - 1])) notMonotone++;
     for (let i = 0; i < xs.length; i++) if (!(v[i] >= 0 && v[i] <= 1)) outOfRange++;
     for (let i = 0; i < GRID; i++) if (!(Math.abs(v[i] + v[GRID - 1 - i] - 1) <= 1.2e-7)) notSymmetric++;
@@ -148,10 +174,33 @@ describe('activations', () => {
   });
 
   it('special values: ±0, ±tiny, ±0.4999/0.5/0.5001, ±9, ±88, ±100, ±1e30, ±Infinity, NaN', () => {
-    const pts = Float32Array.from([0, 1e-45, -1e-45, 1e-30, -1e-30, 0.4999, -0.4999, 0.5, -0.5, 0.5001, -0.5001,
-      9, -9, 88, -88, 100, -100, 1e30, -1e30, Infinity, -Infinity, NaN]);
+    const pts = Float32Array.from([
+      0,
+      1e-45,
+      -1e-45,
+      1e-30,
+      -1e-30,
+      0.4999,
+      -0.4999,
+      0.5,
+      -0.5,
+      0.5001,
+      -0.5001,
+      9,
+      -9,
+      88,
+      -88,
+      100,
+      -100,
+      1e30,
+      -1e30,
+      Infinity,
+      -Infinity,
+      NaN,
+    ]);
     for (const core of [e, s]) {
-      const t = apply(core, core.tanh_array_f32x4, pts), g = apply(core, core.sigmoid_array_f32x4, pts);
+      const t = apply(core, core.tanh_array_f32x4, pts),
+        g = apply(core, core.sigmoid_array_f32x4, pts);
       expect(sameBits(t, apply(core, core.tanh_array_scalar, pts))).toBe(0);
       expect(sameBits(g, apply(core, core.sigmoid_array_scalar, pts))).toBe(0);
       for (let i = 0; i < pts.length; i++) {
@@ -179,7 +228,10 @@ describe('activations', () => {
       for (const n of [1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 13, 15, 16, 17, 37, 63]) {
         const x = new Float32Array(n);
         for (let i = 0; i < n; i++) x[i] = fr(12 * rand() - 6);
-        for (const [vec, sca] of [[core.tanh_array_f32x4, core.tanh_array_scalar], [core.sigmoid_array_f32x4, core.sigmoid_array_scalar]]) {
+        for (const [vec, sca] of [
+          [core.tanh_array_f32x4, core.tanh_array_scalar],
+          [core.sigmoid_array_f32x4, core.sigmoid_array_scalar],
+        ]) {
           const want = apply(core, sca, x);
           expect(sameBits(apply(core, vec, x), want), `n=${n}`).toBe(0);
           expect(sameBits(apply(core, vec, x, true), want), `n=${n} in place`).toBe(0);

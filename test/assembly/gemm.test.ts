@@ -21,7 +21,18 @@ import type { CoreExports } from '../../src/runtime/core.js';
 import { lcg, scalarCore, simdCore } from '../helpers.js';
 
 type Kind = 'nn' | 'tn' | 'nt';
-type GemmFn = (M: number, N: number, K: number, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, acc: number) => void;
+type GemmFn = (
+  M: number,
+  N: number,
+  K: number,
+  a: number,
+  lda: number,
+  b: number,
+  ldb: number,
+  c: number,
+  ldc: number,
+  acc: number,
+) => void;
 
 const SIZES = [1, 3, 4, 5, 7, 8, 9, 13, 16, 17, 33];
 const MAXS = 33;
@@ -39,7 +50,9 @@ let regions: Map<CoreExports, { A: number; B: number; C: number }>;
 
 async function benchCore(): Promise<BenchExports> {
   const file = new URL('../../build-bench/unrolled.bench.wasm', import.meta.url);
-  const abort = (): never => { throw new Error('the bench build aborted'); };
+  const abort = (): never => {
+    throw new Error('the bench build aborted');
+  };
   const { instance } = await WebAssembly.instantiate(readFileSync(file), { env: { abort } });
   return instance.exports as unknown as BenchExports;
 }
@@ -58,28 +71,42 @@ const view = (core: CoreExports): Float32Array => new Float32Array(core.memory.b
 
 /** One GEMM problem laid out in plain arrays exactly as it will sit in memory. */
 interface Problem {
-  kind: Kind; M: number; N: number; K: number; acc: number; cap: number;
-  lda: number; ldb: number; ldc: number;
-  offA: number; offB: number; offC: number; // element offsets inside the regions
-  A: Float32Array; B: Float32Array; C: Float32Array; // whole regions (CAP floats)
+  kind: Kind;
+  M: number;
+  N: number;
+  K: number;
+  acc: number;
+  cap: number;
+  lda: number;
+  ldb: number;
+  ldc: number;
+  offA: number;
+  offB: number;
+  offC: number; // element offsets inside the regions
+  A: Float32Array;
+  B: Float32Array;
+  C: Float32Array; // whole regions (CAP floats)
 }
 
 function inA(p: Problem, idx: number): boolean {
-  const r = Math.floor((idx - p.offA) / p.lda), c = idx - p.offA - r * p.lda;
+  const r = Math.floor((idx - p.offA) / p.lda),
+    c = idx - p.offA - r * p.lda;
   if (idx < p.offA) return false;
   // nn: A is [M, K]; tn: A is stored [K, M]
   return p.kind === 'tn' ? r < p.K && c < p.M : r < p.M && c < p.K;
 }
 
 function inB(p: Problem, idx: number): boolean {
-  const r = Math.floor((idx - p.offB) / p.ldb), c = idx - p.offB - r * p.ldb;
+  const r = Math.floor((idx - p.offB) / p.ldb),
+    c = idx - p.offB - r * p.ldb;
   if (idx < p.offB) return false;
   // nn/tn: B is [K, N]; nt: B is stored [N, K]
   return p.kind === 'nt' ? r < p.N && c < p.K : r < p.K && c < p.N;
 }
 
 function inC(p: Problem, idx: number): boolean {
-  const r = Math.floor((idx - p.offC) / p.ldc), c = idx - p.offC - r * p.ldc;
+  const r = Math.floor((idx - p.offC) / p.ldc),
+    c = idx - p.offC - r * p.ldc;
   return idx >= p.offC && r < p.M && c < p.N;
 }
 
@@ -92,8 +119,21 @@ function makeProblem(kind: Kind, M: number, N: number, K: number, acc: number, p
   const need = off + 3 + Math.max((kind === 'tn' ? K : M) * lda, (kind === 'nt' ? N : K) * ldb, M * ldc) + GUARD;
   const cap = Math.max(CAP, need);
   const p: Problem = {
-    kind, M, N, K, acc, cap, lda, ldb, ldc, offA: off, offB: off + (padded ? 2 : 0), offC: off + (padded ? 3 : 0),
-    A: new Float32Array(cap), B: new Float32Array(cap), C: new Float32Array(cap),
+    kind,
+    M,
+    N,
+    K,
+    acc,
+    cap,
+    lda,
+    ldb,
+    ldc,
+    offA: off,
+    offB: off + (padded ? 2 : 0),
+    offC: off + (padded ? 3 : 0),
+    A: new Float32Array(cap),
+    B: new Float32Array(cap),
+    C: new Float32Array(cap),
   };
   for (let i = 0; i < cap; i++) {
     p.A[i] = inA(p, i) ? fr(2 * rand() - 1) : NaN;
@@ -109,22 +149,24 @@ const bAt = (p: Problem, k: number, j: number): number => (p.kind === 'nt' ? p.B
 /** float64 triple loop: the M×N result, row-major. */
 function reference64(p: Problem): Float64Array {
   const out = new Float64Array(p.M * p.N);
-  for (let i = 0; i < p.M; i++) for (let j = 0; j < p.N; j++) {
-    let sum = p.acc ? p.C[p.offC + i * p.ldc + j] : 0;
-    for (let k = 0; k < p.K; k++) sum += aAt(p, i, k) * bAt(p, k, j);
-    out[i * p.N + j] = sum;
-  }
+  for (let i = 0; i < p.M; i++)
+    for (let j = 0; j < p.N; j++) {
+      let sum = p.acc ? p.C[p.offC + i * p.ldc + j] : 0;
+      for (let k = 0; k < p.K; k++) sum += aAt(p, i, k) * bAt(p, k, j);
+      out[i * p.N + j] = sum;
+    }
   return out;
 }
 
 /** The scalar twin's loop in exact float32 arithmetic: s = C or 0, then s += a·b for k = 0..K−1. */
 function emulateScalar(p: Problem): Float32Array {
   const out = new Float32Array(p.M * p.N);
-  for (let i = 0; i < p.M; i++) for (let j = 0; j < p.N; j++) {
-    let sum = p.acc ? p.C[p.offC + i * p.ldc + j] : 0;
-    for (let k = 0; k < p.K; k++) sum = fr(sum + fr(aAt(p, i, k) * bAt(p, k, j)));
-    out[i * p.N + j] = sum;
-  }
+  for (let i = 0; i < p.M; i++)
+    for (let j = 0; j < p.N; j++) {
+      let sum = p.acc ? p.C[p.offC + i * p.ldc + j] : 0;
+      for (let k = 0; k < p.K; k++) sum = fr(sum + fr(aAt(p, i, k) * bAt(p, k, j)));
+      out[i * p.N + j] = sum;
+    }
   return out;
 }
 
@@ -140,7 +182,11 @@ function run(core: CoreExports, fn: GemmFn, p: Problem): Float32Array {
     fn(p.M, p.N, p.K, r.A + p.offA * 4, p.lda, r.B + p.offB * 4, p.ldb, r.C + p.offC * 4, p.ldc, p.acc);
     return view(core).slice(r.C / 4, r.C / 4 + p.cap);
   } finally {
-    if (big) { core.free(r.A); core.free(r.B); core.free(r.C); }
+    if (big) {
+      core.free(r.A);
+      core.free(r.B);
+      core.free(r.C);
+    }
   }
 }
 
@@ -152,7 +198,8 @@ function block(p: Problem, C: Float32Array): Float32Array {
 
 /** Number of elements outside the M×N block whose bits changed. */
 function outsideWrites(p: Problem, C: Float32Array): number {
-  const before = new Uint32Array(p.C.buffer), after = new Uint32Array(C.buffer);
+  const before = new Uint32Array(p.C.buffer),
+    after = new Uint32Array(C.buffer);
   let n = 0;
   for (let i = 0; i < p.cap; i++) if (!inC(p, i) && before[i] !== after[i]) n++;
   return n;
@@ -160,7 +207,8 @@ function outsideWrites(p: Problem, C: Float32Array): number {
 
 /** max |a − b| / max(max |b|, floor): NaN in a counts as an infinite error */
 function rel(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-6): number {
-  let d = 0, sc = floor;
+  let d = 0,
+    sc = floor;
   for (let i = 0; i < a.length; i++) {
     d = Math.max(d, Number.isNaN(a[i]) ? Infinity : Math.abs(a[i] - b[i]));
     sc = Math.max(sc, Math.abs(b[i]));
@@ -169,7 +217,8 @@ function rel(a: ArrayLike<number>, b: ArrayLike<number>, floor = 1e-6): number {
 }
 
 function bitsEqual(a: Float32Array, b: Float32Array): boolean {
-  const x = new Uint32Array(a.buffer, a.byteOffset, a.length), y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length),
+    y = new Uint32Array(b.buffer, b.byteOffset, b.length);
   for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
   return true;
 }
@@ -197,33 +246,41 @@ describe('strided gemm kernels (bench build, SIMD)', () => {
     for (const acc of [0, 1]) {
       it(`${kind} acc=${acc}: f32x4 = scalar twin = f32 emulation ≈ f64 for all shapes in ${SIZES.join(',')}³`, () => {
         const rand = lcg(1000 + KINDS.indexOf(kind) * 10 + acc);
-        let worstTwin = 0, worstF64 = 0, bitIdentical = 0, cases = 0;
+        let worstTwin = 0,
+          worstF64 = 0,
+          bitIdentical = 0,
+          cases = 0;
         const failures: string[] = [];
         for (const padded of [false, true]) {
-          for (const M of SIZES) for (const N of SIZES) for (const K of SIZES) {
-            const p = makeProblem(kind, M, N, K, acc, padded, rand);
-            const tag = `${kind} acc=${acc} M=${M} N=${N} K=${K} lda=${p.lda} ldb=${p.ldb} ldc=${p.ldc}`;
-            const Cv = run(b, simdFn(b, kind), p);
-            const Cs = run(b, scalarFn(b, kind), p);
-            const v = block(p, Cv), sc = block(p, Cs);
-            const ref = reference64(p);
-            cases++;
-            if (!bitsEqual(sc, emulateScalar(p))) failures.push(`${tag}: scalar twin differs from its f32 emulation`);
-            if (outsideWrites(p, Cv) || outsideWrites(p, Cs)) {
-              failures.push(`${tag}: wrote outside the M×N block (simd ${outsideWrites(p, Cv)}, scalar ${outsideWrites(p, Cs)})`);
-            }
-            const twin = rel(v, sc);
-            const e64 = Math.max(rel(v, ref), rel(sc, ref));
-            if (bitsEqual(v, sc)) bitIdentical++;
-            else if ((kind === 'nn' || kind === 'tn') && acc === 0) failures.push(`${tag}: f32x4 not bit-identical to the scalar twin`);
-            if (!(twin <= TWIN_TOL)) failures.push(`${tag}: f32x4 vs scalar ${twin}`);
-            if (!(e64 <= F64_TOL)) failures.push(`${tag}: vs f64 ${e64}`);
-            worstTwin = Math.max(worstTwin, twin);
-            worstF64 = Math.max(worstF64, e64);
-          }
+          for (const M of SIZES)
+            for (const N of SIZES)
+              for (const K of SIZES) {
+                const p = makeProblem(kind, M, N, K, acc, padded, rand);
+                const tag = `${kind} acc=${acc} M=${M} N=${N} K=${K} lda=${p.lda} ldb=${p.ldb} ldc=${p.ldc}`;
+                const Cv = run(b, simdFn(b, kind), p);
+                const Cs = run(b, scalarFn(b, kind), p);
+                const v = block(p, Cv),
+                  sc = block(p, Cs);
+                const ref = reference64(p);
+                cases++;
+                if (!bitsEqual(sc, emulateScalar(p))) failures.push(`${tag}: scalar twin differs from its f32 emulation`);
+                if (outsideWrites(p, Cv) || outsideWrites(p, Cs)) {
+                  failures.push(`${tag}: wrote outside the M×N block (simd ${outsideWrites(p, Cv)}, scalar ${outsideWrites(p, Cs)})`);
+                }
+                const twin = rel(v, sc);
+                const e64 = Math.max(rel(v, ref), rel(sc, ref));
+                if (bitsEqual(v, sc)) bitIdentical++;
+                else if ((kind === 'nn' || kind === 'tn') && acc === 0) failures.push(`${tag}: f32x4 not bit-identical to the scalar twin`);
+                if (!(twin <= TWIN_TOL)) failures.push(`${tag}: f32x4 vs scalar ${twin}`);
+                if (!(e64 <= F64_TOL)) failures.push(`${tag}: vs f64 ${e64}`);
+                worstTwin = Math.max(worstTwin, twin);
+                worstF64 = Math.max(worstF64, e64);
+              }
         }
-        console.log(`gemm_${kind} acc=${acc}: ${cases} shapes, f32x4 vs scalar max rel ${worstTwin.toExponential(2)} ` +
-          `(${bitIdentical} bit-identical), vs f64 max rel ${worstF64.toExponential(2)}`);
+        console.log(
+          `gemm_${kind} acc=${acc}: ${cases} shapes, f32x4 vs scalar max rel ${worstTwin.toExponential(2)} ` +
+            `(${bitIdentical} bit-identical), vs f64 max rel ${worstF64.toExponential(2)}`,
+        );
         expect(failures.slice(0, 10)).toEqual([]);
       });
     }
@@ -234,47 +291,68 @@ describe('strided gemm kernels (bench build, SIMD)', () => {
   // they are compared within BIG_TWIN_TOL instead of bit for bit there.
   it('shapes crossing the 256×256 cache-blocking panels (nn, tn, nt; acc 0 and 1)', () => {
     const rand = lcg(4242);
-    let worstTwin = 0, worstF64 = 0;
+    let worstTwin = 0,
+      worstF64 = 0;
     const failures: string[] = [];
     const shapes: Array<[number, number, number, boolean]> = [
-      [5, 257, 300, false], [9, 520, 257, true], [4, 256, 513, false], [3, 263, 256, true], [7, 255, 255, false], [33, 300, 260, true],
+      [5, 257, 300, false],
+      [9, 520, 257, true],
+      [4, 256, 513, false],
+      [3, 263, 256, true],
+      [7, 255, 255, false],
+      [33, 300, 260, true],
     ];
-    for (const kind of KINDS) for (const acc of [0, 1]) for (const [M, N, K, padded] of shapes) {
-      const p = makeProblem(kind, M, N, K, acc, padded, rand);
-      const tag = `${kind} acc=${acc} M=${M} N=${N} K=${K}`;
-      const Cv = run(b, simdFn(b, kind), p), Cs = run(b, scalarFn(b, kind), p);
-      const v = block(p, Cv), sc = block(p, Cs), ref = reference64(p);
-      if (!bitsEqual(sc, emulateScalar(p))) failures.push(`${tag}: scalar twin differs from its f32 emulation`);
-      if (outsideWrites(p, Cv) || outsideWrites(p, Cs)) failures.push(`${tag}: wrote outside the M×N block`);
-      if ((kind === 'nn' || kind === 'tn') && acc === 0 && K <= 256 && !bitsEqual(v, sc)) failures.push(`${tag}: not bit-identical`);
-      const twin = rel(v, sc), e64 = Math.max(rel(v, ref), rel(sc, ref));
-      if (!(twin <= BIG_TWIN_TOL)) failures.push(`${tag}: f32x4 vs scalar ${twin}`);
-      if (!(e64 <= BIG_F64_TOL)) failures.push(`${tag}: vs f64 ${e64}`);
-      worstTwin = Math.max(worstTwin, twin);
-      worstF64 = Math.max(worstF64, e64);
-    }
-    console.log(`gemm across cache panels: f32x4 vs scalar max rel ${worstTwin.toExponential(2)}, vs f64 max rel ${worstF64.toExponential(2)}`);
+    for (const kind of KINDS)
+      for (const acc of [0, 1])
+        for (const [M, N, K, padded] of shapes) {
+          const p = makeProblem(kind, M, N, K, acc, padded, rand);
+          const tag = `${kind} acc=${acc} M=${M} N=${N} K=${K}`;
+          const Cv = run(b, simdFn(b, kind), p),
+            Cs = run(b, scalarFn(b, kind), p);
+          const v = block(p, Cv),
+            sc = block(p, Cs),
+            ref = reference64(p);
+          if (!bitsEqual(sc, emulateScalar(p))) failures.push(`${tag}: scalar twin differs from its f32 emulation`);
+          if (outsideWrites(p, Cv) || outsideWrites(p, Cs)) failures.push(`${tag}: wrote outside the M×N block`);
+          if ((kind === 'nn' || kind === 'tn') && acc === 0 && K <= 256 && !bitsEqual(v, sc)) failures.push(`${tag}: not bit-identical`);
+          const twin = rel(v, sc),
+            e64 = Math.max(rel(v, ref), rel(sc, ref));
+          if (!(twin <= BIG_TWIN_TOL)) failures.push(`${tag}: f32x4 vs scalar ${twin}`);
+          if (!(e64 <= BIG_F64_TOL)) failures.push(`${tag}: vs f64 ${e64}`);
+          worstTwin = Math.max(worstTwin, twin);
+          worstF64 = Math.max(worstF64, e64);
+        }
+    console.log(
+      `gemm across cache panels: f32x4 vs scalar max rel ${worstTwin.toExponential(2)}, vs f64 max rel ${worstF64.toExponential(2)}`,
+    );
     expect(failures).toEqual([]);
   });
 
   it('degenerate shapes: K = 0 writes zeros (acc=0) or leaves C (acc=1); M = 0 or N = 0 writes nothing', () => {
     const rand = lcg(7);
-    for (const kind of KINDS) for (const acc of [0, 1]) for (const fn of [simdFn(b, kind), scalarFn(b, kind)]) {
-      const p = makeProblem(kind, 5, 9, 0, acc, true, rand);
-      const C = run(b, fn, p);
-      expect(outsideWrites(p, C)).toBe(0);
-      const got = block(p, C);
-      const want = acc ? block(p, p.C) : new Float32Array(p.M * p.N);
-      expect(bitsEqual(got, want), `${kind} acc=${acc} K=0`).toBe(true);
-      for (const [M, N] of [[0, 9], [5, 0]]) {
-        const q = makeProblem(kind, 5, 9, 4, acc, true, rand);
-        const r = regions.get(b)!;
-        const f = view(b);
-        f.set(q.A, r.A / 4); f.set(q.B, r.B / 4); f.set(q.C, r.C / 4);
-        fn(M, N, 4, r.A + q.offA * 4, q.lda, r.B + q.offB * 4, q.ldb, r.C + q.offC * 4, q.ldc, acc);
-        expect(bitsEqual(view(b).slice(r.C / 4, r.C / 4 + q.cap), q.C), `${kind} M=${M} N=${N}`).toBe(true);
-      }
-    }
+    for (const kind of KINDS)
+      for (const acc of [0, 1])
+        for (const fn of [simdFn(b, kind), scalarFn(b, kind)]) {
+          const p = makeProblem(kind, 5, 9, 0, acc, true, rand);
+          const C = run(b, fn, p);
+          expect(outsideWrites(p, C)).toBe(0);
+          const got = block(p, C);
+          const want = acc ? block(p, p.C) : new Float32Array(p.M * p.N);
+          expect(bitsEqual(got, want), `${kind} acc=${acc} K=0`).toBe(true);
+          for (const [M, N] of [
+            [0, 9],
+            [5, 0],
+          ]) {
+            const q = makeProblem(kind, 5, 9, 4, acc, true, rand);
+            const r = regions.get(b)!;
+            const f = view(b);
+            f.set(q.A, r.A / 4);
+            f.set(q.B, r.B / 4);
+            f.set(q.C, r.C / 4);
+            fn(M, N, 4, r.A + q.offA * 4, q.lda, r.B + q.offB * 4, q.ldb, r.C + q.offC * 4, q.ldc, acc);
+            expect(bitsEqual(view(b).slice(r.C / 4, r.C / 4 + q.cap), q.C), `${kind} M=${M} N=${N}`).toBe(true);
+          }
+        }
   });
 });
 
@@ -313,8 +391,21 @@ function randF32(n: number, rand: () => number, scale = 1): Float32Array {
   return out;
 }
 
-const CORES = (): Array<[string, CoreExports]> => [['simd', e], ['scalar', s]];
-const SHAPES: Array<[number, number]> = [[1, 1], [1, 7], [3, 1], [4, 4], [5, 9], [8, 13], [17, 33], [33, 16], [64, 37]];
+const CORES = (): Array<[string, CoreExports]> => [
+  ['simd', e],
+  ['scalar', s],
+];
+const SHAPES: Array<[number, number]> = [
+  [1, 1],
+  [1, 7],
+  [3, 1],
+  [4, 4],
+  [5, 9],
+  [8, 13],
+  [17, 33],
+  [33, 16],
+  [64, 37],
+];
 
 describe('gemm helpers', () => {
   it('simd_enabled: 1 in the SIMD build, 0 in the scalar build', () => {
@@ -324,44 +415,55 @@ describe('gemm helpers', () => {
 
   it('fill_rows: every row of C[M,N] = bias; fill_rows2: = fround(bias1 + bias2); nothing else written', () => {
     const rand = lcg(4);
-    for (const [name, core] of CORES()) for (const [M, N] of SHAPES) {
-      const b1 = randF32(N, rand), b2 = randF32(N, rand, 1e-3);
-      withBuffers(core, [M * N, N, N], ([pc, p1, p2]) => {
-        put(core, p1, b1); put(core, p2, b2);
-        put(core, pc, new Float32Array(M * N).fill(NaN));
-        core.fill_rows(M, N, pc, p1);
-        const c = get(core, pc, M * N);
-        for (let i = 0; i < M; i++) expect(bitsEqual(c.subarray(i * N, (i + 1) * N), b1), `${name} fill_rows ${M}x${N} row ${i}`).toBe(true);
-        expect(guardsIntact(core, pc, M * N)).toBe(true);
+    for (const [name, core] of CORES())
+      for (const [M, N] of SHAPES) {
+        const b1 = randF32(N, rand),
+          b2 = randF32(N, rand, 1e-3);
+        withBuffers(core, [M * N, N, N], ([pc, p1, p2]) => {
+          put(core, p1, b1);
+          put(core, p2, b2);
+          put(core, pc, new Float32Array(M * N).fill(NaN));
+          core.fill_rows(M, N, pc, p1);
+          const c = get(core, pc, M * N);
+          for (let i = 0; i < M; i++)
+            expect(bitsEqual(c.subarray(i * N, (i + 1) * N), b1), `${name} fill_rows ${M}x${N} row ${i}`).toBe(true);
+          expect(guardsIntact(core, pc, M * N)).toBe(true);
 
-        put(core, pc, new Float32Array(M * N).fill(NaN));
-        core.fill_rows2(M, N, pc, p1, p2);
-        const c2 = get(core, pc, M * N);
-        const want = b1.map((v, j) => fr(v + b2[j]));
-        for (let i = 0; i < M; i++) expect(bitsEqual(c2.subarray(i * N, (i + 1) * N), want), `${name} fill_rows2 ${M}x${N} row ${i}`).toBe(true);
-        expect(guardsIntact(core, pc, M * N)).toBe(true);
-        expect(bitsEqual(get(core, p1, N), b1) && bitsEqual(get(core, p2, N), b2)).toBe(true);
-      });
-    }
+          put(core, pc, new Float32Array(M * N).fill(NaN));
+          core.fill_rows2(M, N, pc, p1, p2);
+          const c2 = get(core, pc, M * N);
+          const want = b1.map((v, j) => fr(v + b2[j]));
+          for (let i = 0; i < M; i++)
+            expect(bitsEqual(c2.subarray(i * N, (i + 1) * N), want), `${name} fill_rows2 ${M}x${N} row ${i}`).toBe(true);
+          expect(guardsIntact(core, pc, M * N)).toBe(true);
+          expect(bitsEqual(get(core, p1, N), b1) && bitsEqual(get(core, p2, N), b2)).toBe(true);
+        });
+      }
   });
 
   it('col_sums_acc: out[j] accumulates A[i,j] row by row (fround after each add), both builds bit-identical; ≈ f64', () => {
     const rand = lcg(5);
     let worst = 0;
     for (const [M, N] of [...SHAPES, [9, 3], [100, 5], [2, 4]] as Array<[number, number]>) {
-      const A = randF32(M * N, rand), out0 = randF32(N, rand, 3);
+      const A = randF32(M * N, rand),
+        out0 = randF32(N, rand, 3);
       // exact float32 emulation of the documented order: out[j] += A[i,j] for i = 0, 1, …
       const want = new Float32Array(N);
       const ref = new Float64Array(N);
       for (let j = 0; j < N; j++) {
-        let acc = out0[j], sum64 = 0;
-        for (let i = 0; i < M; i++) { acc = fr(acc + A[i * N + j]); sum64 += A[i * N + j]; }
+        let acc = out0[j],
+          sum64 = 0;
+        for (let i = 0; i < M; i++) {
+          acc = fr(acc + A[i * N + j]);
+          sum64 += A[i * N + j];
+        }
         want[j] = acc;
         ref[j] = out0[j] + sum64;
       }
       for (const [name, core] of CORES()) {
         withBuffers(core, [M * N, N], ([pa, po]) => {
-          put(core, pa, A); put(core, po, out0);
+          put(core, pa, A);
+          put(core, po, out0);
           core.col_sums_acc(M, N, pa, po);
           const got = get(core, po, N);
           expect(bitsEqual(got, want), `${name} col_sums_acc ${M}x${N}`).toBe(true);

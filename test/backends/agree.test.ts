@@ -17,8 +17,18 @@ import { lcg, makeModel, randInts, randn, relErr, type BackendName } from '../he
 
 type Cell = 'rnn' | 'lstm' | 'gru';
 interface Case {
-  cell: Cell; relu: boolean; L: number; I: number; H: number; O: number; T: number; B: number;
-  input: 'dense' | 'tokens'; loss: 'mse' | 'cross-entropy'; at: 'every' | 'last'; mask: 'none' | 'lengths' | 'mask';
+  cell: Cell;
+  relu: boolean;
+  L: number;
+  I: number;
+  H: number;
+  O: number;
+  T: number;
+  B: number;
+  input: 'dense' | 'tokens';
+  loss: 'mse' | 'cross-entropy';
+  at: 'every' | 'last';
+  mask: 'none' | 'lengths' | 'mask';
 }
 
 const TOL = 1e-5;
@@ -31,7 +41,8 @@ function makeBatch(c: Case, seed: number): Batch {
   const rows = c.at === 'every' ? T * B : B;
   const batch: Batch = {
     x: c.input === 'tokens' ? randInts(T * B, c.I, rand) : randn(T * B * c.I, rand),
-    T, B,
+    T,
+    B,
     y: c.loss === 'cross-entropy' ? randInts(rows, O, rand) : randn(rows * O, rand),
     h0: randn(L * B * H, rand, 0.5),
   };
@@ -49,8 +60,14 @@ function makeBatch(c: Case, seed: number): Batch {
 
 async function models(c: Case, seed: number): Promise<Model[]> {
   const cfg = {
-    cell: c.cell, nonlinearity: c.relu ? 'relu' as const : 'tanh' as const, inputSize: c.I, hiddenSize: c.H,
-    outputSize: c.O, numLayers: c.L, input: c.input, seed,
+    cell: c.cell,
+    nonlinearity: c.relu ? ('relu' as const) : ('tanh' as const),
+    inputSize: c.I,
+    hiddenSize: c.H,
+    outputSize: c.O,
+    numLayers: c.L,
+    input: c.input,
+    seed,
   };
   const ms = await Promise.all(BACKENDS.map((b) => makeModel(b, cfg)));
   return ms;
@@ -62,7 +79,9 @@ function compare(c: Case, results: GradientResult[]): Record<string, number> {
   for (const [i, backend] of BACKENDS.entries()) {
     if (backend === 'js') continue;
     const r = results[i];
-    const put = (what: string, e: number): void => { errors[`${backend} ${what}`] = e; };
+    const put = (what: string, e: number): void => {
+      errors[`${backend} ${what}`] = e;
+    };
     put('loss', Math.abs(r.loss - ref.loss) / Math.max(Math.abs(ref.loss), FLOOR));
     put('y', relErr(r.y, ref.y, FLOOR));
     put('hN', relErr(r.hN, ref.hN, FLOOR));
@@ -76,15 +95,21 @@ function compare(c: Case, results: GradientResult[]): Record<string, number> {
 }
 
 const VARIANTS: Array<{ cell: Cell; relu: boolean }> = [
-  { cell: 'rnn', relu: false }, { cell: 'rnn', relu: true }, { cell: 'lstm', relu: false }, { cell: 'gru', relu: false },
+  { cell: 'rnn', relu: false },
+  { cell: 'rnn', relu: true },
+  { cell: 'lstm', relu: false },
+  { cell: 'gru', relu: false },
 ];
 const SMALL = { I: 19, H: 37, O: 11, T: 9, B: 5 };
 const CASES: Case[] = [];
-for (const v of VARIANTS) for (const L of [1, 2]) for (const mask of ['none', 'lengths', 'mask'] as const) {
-  for (const input of ['dense', 'tokens'] as const) for (const loss of ['mse', 'cross-entropy'] as const) {
-    for (const at of ['every', 'last'] as const) CASES.push({ ...v, ...SMALL, L, mask, input, loss, at });
-  }
-}
+for (const v of VARIANTS)
+  for (const L of [1, 2])
+    for (const mask of ['none', 'lengths', 'mask'] as const) {
+      for (const input of ['dense', 'tokens'] as const)
+        for (const loss of ['mse', 'cross-entropy'] as const) {
+          for (const at of ['every', 'last'] as const) CASES.push({ ...v, ...SMALL, L, mask, input, loss, at });
+        }
+    }
 // wider: H = 64 (16 SIMD lanes, whole 4×8 blocks), B = 8
 for (const v of VARIANTS) {
   CASES.push({ ...v, I: 19, H: 64, O: 11, T: 9, B: 8, L: 2, mask: 'lengths', input: 'dense', loss: 'cross-entropy', at: 'every' });
@@ -111,9 +136,10 @@ describe('wasm (SIMD), wasm-scalar and js agree', () => {
         const ms = await models(c, seed);
         // a seed fixes the initial weights exactly on every backend
         const sd = ms[0].stateDict();
-        for (const m of ms.slice(1)) for (const [name, v] of Object.entries(m.stateDict())) {
-          if (relErr(v, sd[name], 1e-30) !== 0) failures.push(`${label(c)}: initial ${name} differs on ${m.backend}`);
-        }
+        for (const m of ms.slice(1))
+          for (const [name, v] of Object.entries(m.stateDict())) {
+            if (relErr(v, sd[name], 1e-30) !== 0) failures.push(`${label(c)}: initial ${name} differs on ${m.backend}`);
+          }
         const batch = makeBatch(c, 1000 + seed);
         const spec: LossSpec = { loss: c.loss, at: c.at };
         const results = ms.map((m) => m.lossAndGradients(batch, spec, { diagnostics: true }));
@@ -138,21 +164,37 @@ describe('wasm (SIMD), wasm-scalar and js agree', () => {
 
 describe('training: 20 Trainer steps (Adam, clipNorm 1) on wasm and js stay together', () => {
   const TRAIN: Case[] = [
-    { cell: 'lstm', relu: false, I: 19, H: 37, O: 11, T: 9, B: 5, L: 2, input: 'dense', loss: 'cross-entropy', at: 'every', mask: 'lengths' },
+    {
+      cell: 'lstm',
+      relu: false,
+      I: 19,
+      H: 37,
+      O: 11,
+      T: 9,
+      B: 5,
+      L: 2,
+      input: 'dense',
+      loss: 'cross-entropy',
+      at: 'every',
+      mask: 'lengths',
+    },
     { cell: 'gru', relu: false, I: 19, H: 37, O: 11, T: 9, B: 5, L: 1, input: 'tokens', loss: 'cross-entropy', at: 'every', mask: 'none' },
     { cell: 'rnn', relu: false, I: 19, H: 37, O: 11, T: 9, B: 5, L: 2, input: 'dense', loss: 'mse', at: 'last', mask: 'none' },
   ];
   for (const c of TRAIN) {
     it(label(c), async () => {
       const cfg = { cell: c.cell, inputSize: c.I, hiddenSize: c.H, outputSize: c.O, numLayers: c.L, input: c.input, seed: 5 };
-      const wasm = await makeModel('wasm', cfg), js = await makeModel('js', cfg);
+      const wasm = await makeModel('wasm', cfg),
+        js = await makeModel('js', cfg);
       const initial = wasm.stateDict();
       const opts = { loss: { loss: c.loss, at: c.at }, optimizer: { name: 'adam' as const, lr: 1e-2 }, clipNorm: 1 };
-      const tw = new Trainer(wasm, opts), tj = new Trainer(js, opts);
+      const tw = new Trainer(wasm, opts),
+        tj = new Trainer(js, opts);
       let clippedSteps = 0;
       for (let step = 0; step < 20; step++) {
         const batch = makeBatch(c, 500 + step);
-        const a = tw.step(batch), b = tj.step(batch);
+        const a = tw.step(batch),
+          b = tj.step(batch);
         expect(a.skipped || b.skipped).toBe(false);
         expect(Math.abs(a.loss - b.loss) / b.loss, `step ${step} loss`).toBeLessThan(1e-4);
         expect(Math.abs(a.gradNorm - b.gradNorm) / b.gradNorm, `step ${step} gradNorm`).toBeLessThan(1e-4);
@@ -161,18 +203,25 @@ describe('training: 20 Trainer steps (Adam, clipNorm 1) on wasm and js stay toge
       }
       expect(tw.steps).toBe(20);
       expect(tj.steps).toBe(20);
-      const sw = wasm.stateDict(), sj = js.stateDict();
-      let worst = 0, moved = 0;
+      const sw = wasm.stateDict(),
+        sj = js.stateDict();
+      let worst = 0,
+        moved = 0;
       for (const name of Object.keys(sw)) {
         const e = relErr(sw[name], sj[name], FLOOR);
         worst = Math.max(worst, e);
         expect(e, name).toBeLessThan(1e-4);
         moved = Math.max(moved, relErr(sw[name], initial[name], FLOOR));
       }
-      console.log(`training ${label(c)}: worst parameter relative error after 20 steps ${worst.toExponential(3)}, ` +
-        `${clippedSteps} of 20 steps clipped`);
+      console.log(
+        `training ${label(c)}: worst parameter relative error after 20 steps ${worst.toExponential(3)}, ` +
+          `${clippedSteps} of 20 steps clipped`,
+      );
       expect(moved).toBeGreaterThan(1e-2); // the weights really moved
-      tw.dispose(); tj.dispose(); wasm.dispose(); js.dispose();
+      tw.dispose();
+      tj.dispose();
+      wasm.dispose();
+      js.dispose();
     });
   }
 });

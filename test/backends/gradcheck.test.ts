@@ -23,16 +23,23 @@ import { lcg, makeModel, randInts, relErr } from '../helpers.js';
 type Cell = 'rnn' | 'lstm' | 'gru';
 interface Case {
   name: string;
-  cell: Cell; relu?: boolean;
-  L: number; T: number; B: number;
+  cell: Cell;
+  relu?: boolean;
+  L: number;
+  T: number;
+  B: number;
   input: 'dense' | 'tokens';
-  loss: 'mse' | 'cross-entropy'; at: 'every' | 'last'; reduction: 'mean' | 'sum';
+  loss: 'mse' | 'cross-entropy';
+  at: 'every' | 'last';
+  reduction: 'mean' | 'sum';
   mask: 'none' | 'lengths' | 'mask';
   /** a lossMask (rows that add nothing to the loss, while the state runs through them) */
   lossMask?: boolean;
 }
 
-const I = 3, H = 5, O = 3;
+const I = 3,
+  H = 5,
+  O = 3;
 const EPS = 1e-6;
 const TOL = 1e-6;
 
@@ -40,7 +47,11 @@ const TOL = 1e-6;
 // An independent float64 forward (docs/equations.md#cells, docs/equations.md#losses), with a hook that adds delta [B,H] to
 // layer hook.l's hidden state right after step hook.t.
 
-interface Hook { l: number; t: number; delta: Float64Array }
+interface Hook {
+  l: number;
+  t: number;
+  delta: Float64Array;
+}
 
 const sig = (v: number): number => 1 / (1 + Math.exp(-v));
 
@@ -55,7 +66,8 @@ function refForward(c: Case, P: Record<string, Float64Array>, batch: Batch, hook
   const { T, B, L } = c;
   const G = c.cell === 'lstm' ? 4 : c.cell === 'gru' ? 3 : 1;
   const m = maskOf(c, batch);
-  const h: Float64Array[] = [], cs: Float64Array[] = [];
+  const h: Float64Array[] = [],
+    cs: Float64Array[] = [];
   for (let l = 0; l < L; l++) {
     h.push(batch.h0 ? Float64Array.from(Array.prototype.slice.call(batch.h0, l * B * H, (l + 1) * B * H)) : new Float64Array(B * H));
     cs.push(batch.c0 ? Float64Array.from(Array.prototype.slice.call(batch.c0, l * B * H, (l + 1) * B * H)) : new Float64Array(B * H));
@@ -64,25 +76,46 @@ function refForward(c: Case, P: Record<string, Float64Array>, batch: Batch, hook
   const w = m.map((v, i) => v * (batch.lossMask ? (batch.lossMask[i] as number) : 1));
   let minPre = Infinity;
   let total = 0;
-  const W = P['head.weight'], hb = P['head.bias'];
+  const W = P['head.weight'],
+    hb = P['head.bias'];
   const headLoss = (hrow: Float64Array, r: number): number => {
     const y = new Float64Array(O);
-    for (let o = 0; o < O; o++) { let s = hb[o]; for (let k = 0; k < H; k++) s += W[o * H + k] * hrow[k]; y[o] = s; }
-    if (c.loss === 'mse') { let s = 0; for (let o = 0; o < O; o++) s += (y[o] - batch.y![r * O + o]) ** 2; return s; }
-    let mx = -Infinity; for (const v of y) mx = Math.max(mx, v);
-    let s = 0; for (const v of y) s += Math.exp(v - mx);
+    for (let o = 0; o < O; o++) {
+      let s = hb[o];
+      for (let k = 0; k < H; k++) s += W[o * H + k] * hrow[k];
+      y[o] = s;
+    }
+    if (c.loss === 'mse') {
+      let s = 0;
+      for (let o = 0; o < O; o++) s += (y[o] - batch.y![r * O + o]) ** 2;
+      return s;
+    }
+    let mx = -Infinity;
+    for (const v of y) mx = Math.max(mx, v);
+    let s = 0;
+    for (const v of y) s += Math.exp(v - mx);
     return mx + Math.log(s) - y[batch.y![r]];
   };
   for (let t = 0; t < T; t++) {
     for (let l = 0; l < L; l++) {
-      const Wih = P[`weight_ih_l${l}`], Whh = P[`weight_hh_l${l}`], bih = P[`bias_ih_l${l}`], bhh = P[`bias_hh_l${l}`];
+      const Wih = P[`weight_ih_l${l}`],
+        Whh = P[`weight_hh_l${l}`],
+        bih = P[`bias_ih_l${l}`],
+        bhh = P[`bias_hh_l${l}`];
       const In = l === 0 ? I : H;
-      const next = new Float64Array(B * H), nextC = new Float64Array(B * H);
+      const next = new Float64Array(B * H),
+        nextC = new Float64Array(B * H);
       for (let b = 0; b < B; b++) {
-        const hp = h[l].subarray(b * H, (b + 1) * H), cp = cs[l].subarray(b * H, (b + 1) * H);
-        if (m[t * B + b] === 0) { next.set(hp, b * H); nextC.set(cp, b * H); continue; }
+        const hp = h[l].subarray(b * H, (b + 1) * H),
+          cp = cs[l].subarray(b * H, (b + 1) * H);
+        if (m[t * B + b] === 0) {
+          next.set(hp, b * H);
+          nextC.set(cp, b * H);
+          continue;
+        }
         // a = x·W_ihᵀ + b_ih, r = h·W_hhᵀ + b_hh, over all G·H rows
-        const a = new Float64Array(G * H), r = new Float64Array(G * H);
+        const a = new Float64Array(G * H),
+          r = new Float64Array(G * H);
         for (let g = 0; g < G * H; g++) {
           let s = bih[g];
           if (l === 0 && c.input === 'tokens') s += Wih[g * I + (batch.x[t * B + b] as number)];
@@ -99,19 +132,24 @@ function refForward(c: Case, P: Record<string, Float64Array>, batch: Batch, hook
             minPre = Math.min(minPre, Math.abs(pre));
             next[b * H + j] = c.relu ? Math.max(pre, 0) : Math.tanh(pre);
           } else if (c.cell === 'lstm') {
-            const ig = sig(a[j] + r[j]), fg = sig(a[H + j] + r[H + j]), gg = Math.tanh(a[2 * H + j] + r[2 * H + j]), og = sig(a[3 * H + j] + r[3 * H + j]);
+            const ig = sig(a[j] + r[j]),
+              fg = sig(a[H + j] + r[H + j]),
+              gg = Math.tanh(a[2 * H + j] + r[2 * H + j]),
+              og = sig(a[3 * H + j] + r[3 * H + j]);
             const cn = fg * cp[j] + ig * gg;
             nextC[b * H + j] = cn;
             next[b * H + j] = og * Math.tanh(cn);
           } else {
-            const rg = sig(a[j] + r[j]), zg = sig(a[H + j] + r[H + j]);
+            const rg = sig(a[j] + r[j]),
+              zg = sig(a[H + j] + r[H + j]);
             const ng = Math.tanh(a[2 * H + j] + rg * r[2 * H + j]);
             next[b * H + j] = (1 - zg) * ng + zg * hp[j];
           }
         }
       }
       if (hook && hook.l === l && hook.t === t) for (let i = 0; i < B * H; i++) next[i] += hook.delta[i];
-      h[l] = next; cs[l] = nextC;
+      h[l] = next;
+      cs[l] = nextC;
     }
     if (c.at === 'every') {
       for (let b = 0; b < B; b++) if (w[t * B + b]) total += headLoss(h[L - 1].subarray(b * H, (b + 1) * H), t * B + b);
@@ -125,12 +163,19 @@ function refForward(c: Case, P: Record<string, Float64Array>, batch: Batch, hook
 
 // ---------------------------------------------------------------------------------------------
 
-interface Setup { model: Model; P: Record<string, Float64Array>; batch: Batch; spec: LossSpec; seed: number }
+interface Setup {
+  model: Model;
+  P: Record<string, Float64Array>;
+  batch: Batch;
+  spec: LossSpec;
+  seed: number;
+}
 
 function gaussian(n: number, rand: () => number, scale: number): Float64Array {
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
-    const u = Math.max(rand(), 1e-12), v = rand();
+    const u = Math.max(rand(), 1e-12),
+      v = rand();
     out[i] = scale * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
   return out;
@@ -140,8 +185,12 @@ function makeBatch(c: Case, rand: () => number): Batch {
   const { T, B, L } = c;
   const batch: Batch = {
     x: c.input === 'tokens' ? Array.from(randInts(T * B, I, rand)) : gaussian(T * B * I, rand, 1),
-    T, B,
-    y: c.loss === 'cross-entropy' ? Array.from(randInts((c.at === 'every' ? T * B : B), O, rand)) : gaussian((c.at === 'every' ? T * B : B) * O, rand, 1),
+    T,
+    B,
+    y:
+      c.loss === 'cross-entropy'
+        ? Array.from(randInts(c.at === 'every' ? T * B : B, O, rand))
+        : gaussian((c.at === 'every' ? T * B : B) * O, rand, 1),
     h0: gaussian(L * B * H, rand, 0.5),
   };
   if (c.cell === 'lstm') batch.c0 = gaussian(L * B * H, rand, 0.5);
@@ -164,7 +213,13 @@ function makeBatch(c: Case, rand: () => number): Batch {
 
 async function setup(c: Case): Promise<Setup> {
   const model = await makeModel('js64', {
-    cell: c.cell, nonlinearity: c.relu ? 'relu' : 'tanh', inputSize: I, hiddenSize: H, outputSize: O, numLayers: c.L, input: c.input,
+    cell: c.cell,
+    nonlinearity: c.relu ? 'relu' : 'tanh',
+    inputSize: I,
+    hiddenSize: H,
+    outputSize: O,
+    numLayers: c.L,
+    input: c.input,
   });
   const spec: LossSpec = { loss: c.loss, at: c.at, reduction: c.reduction };
   for (let seed = 1; seed < 200; seed++) {
@@ -190,8 +245,12 @@ function fdOf(values: Float64Array, set: (v: Float64Array) => void, loss: () => 
   const p = Float64Array.from(values);
   for (let i = 0; i < p.length; i++) {
     const v = p[i];
-    p[i] = v + EPS; set(p); const lp = loss();
-    p[i] = v - EPS; set(p); const lm = loss();
+    p[i] = v + EPS;
+    set(p);
+    const lp = loss();
+    p[i] = v - EPS;
+    set(p);
+    const lm = loss();
     p[i] = v;
     out[i] = (lp - lm) / (2 * EPS);
   }
@@ -199,7 +258,11 @@ function fdOf(values: Float64Array, set: (v: Float64Array) => void, loss: () => 
   return out;
 }
 
-const maxAbs = (a: ArrayLike<number>): number => { let m = 0; for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i])); return m; };
+const maxAbs = (a: ArrayLike<number>): number => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+};
 
 let largest = { err: 0, where: '' };
 
@@ -232,9 +295,27 @@ describe('gradient check (js64, central differences, every element)', () => {
       expect(Math.abs(refForward(c, P, batch).loss - r.loss) / Math.abs(r.loss)).toBeLessThan(1e-12);
 
       const fd: Record<string, Float64Array> = {};
-      for (const name of model.parameterNames()) fd[name] = fdOf(P[name], (v) => model.setParameter(name, v), () => lossOf(s));
-      fd.h0 = fdOf(Float64Array.from(batch.h0!), (v) => { batch.h0 = v; }, () => lossOf(s));
-      if (c.cell === 'lstm') fd.c0 = fdOf(Float64Array.from(batch.c0!), (v) => { batch.c0 = v; }, () => lossOf(s));
+      for (const name of model.parameterNames())
+        fd[name] = fdOf(
+          P[name],
+          (v) => model.setParameter(name, v),
+          () => lossOf(s),
+        );
+      fd.h0 = fdOf(
+        Float64Array.from(batch.h0!),
+        (v) => {
+          batch.h0 = v;
+        },
+        () => lossOf(s),
+      );
+      if (c.cell === 'lstm')
+        fd.c0 = fdOf(
+          Float64Array.from(batch.c0!),
+          (v) => {
+            batch.c0 = v;
+          },
+          () => lossOf(s),
+        );
 
       // a floor of 1e-3 × the largest gradient anywhere: tensors whose gradient is legitimately
       // tiny (or zero, e.g. unused token columns, dead relu units) are compared at that scale
@@ -282,7 +363,8 @@ describe('diagnostics: gradNormsOverTime = ‖∂E/∂h_t‖ (finite differences
       const norms = r.gradNormsOverTime!;
       expect(norms.length).toBe(c.L);
       expect(Math.abs(refForward(c, s.P, s.batch).loss - r.loss) / Math.abs(r.loss)).toBeLessThan(1e-12);
-      let worst = 0, top = 0;
+      let worst = 0,
+        top = 0;
       const fdNorms: number[][] = [];
       for (let l = 0; l < c.L; l++) {
         expect(norms[l].length).toBe(c.T);
@@ -301,11 +383,12 @@ describe('diagnostics: gradNormsOverTime = ‖∂E/∂h_t‖ (finite differences
           top = Math.max(top, Math.sqrt(n2));
         }
       }
-      for (let l = 0; l < c.L; l++) for (let t = 0; t < c.T; t++) {
-        const err = Math.abs(norms[l][t] - fdNorms[l][t]) / Math.max(fdNorms[l][t], 1e-3 * top);
-        worst = Math.max(worst, err);
-        expect(err, `layer ${l} step ${t}: ${norms[l][t]} vs ${fdNorms[l][t]}`).toBeLessThan(TOL);
-      }
+      for (let l = 0; l < c.L; l++)
+        for (let t = 0; t < c.T; t++) {
+          const err = Math.abs(norms[l][t] - fdNorms[l][t]) / Math.max(fdNorms[l][t], 1e-3 * top);
+          worst = Math.max(worst, err);
+          expect(err, `layer ${l} step ${t}: ${norms[l][t]} vs ${fdNorms[l][t]}`).toBeLessThan(TOL);
+        }
       expect(top).toBeGreaterThan(1e-3);
       console.log(`gradNormsOverTime ${c.name}: largest relative error ${worst.toExponential(3)}`);
       s.model.dispose();

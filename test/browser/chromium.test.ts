@@ -19,7 +19,10 @@ const SCREENSHOT = fileURLToPath(new URL('../artifacts/browser-smoke.png', impor
 const BUILT = ['dist/index.js', 'dist/runtime/load.js', 'build/unrolled.simd.wasm', 'build/unrolled.scalar.wasm'];
 
 declare global {
-  interface Window { __result?: SmokeResult; __error?: string }
+  interface Window {
+    __result?: SmokeResult;
+    __error?: string;
+  }
 }
 
 describe.skipIf(SKIP_BROWSER)('browser smoke (headless Chromium)', () => {
@@ -38,7 +41,9 @@ describe.skipIf(SKIP_BROWSER)('browser smoke (headless Chromium)', () => {
     page.on('console', (m) => pageLog.push(`[console.${m.type()}] ${m.text()}`));
     page.on('pageerror', (e) => pageLog.push(`[pageerror] ${e.message}`));
     page.on('requestfailed', (r) => pageLog.push(`[requestfailed] ${r.url()} ${r.failure()?.errorText ?? ''}`));
-    page.on('response', (r) => { if (r.status() >= 400) pageLog.push(`[http ${r.status()}] ${r.url()}`); });
+    page.on('response', (r) => {
+      if (r.status() >= 400) pageLog.push(`[http ${r.status()}] ${r.url()}`);
+    });
     await page.goto(`${server.url}test/browser/smoke.html`);
     try {
       await page.waitForFunction(() => window.__result !== undefined || window.__error !== undefined, null, { timeout: 60_000 });
@@ -73,8 +78,10 @@ describe.skipIf(SKIP_BROWSER)('browser smoke (headless Chromium)', () => {
     // every loss exactly, then the weights; on a mismatch dist/ may be older than src/ (rebuild)
     expect(nodeResult.losses, 'per-step losses, Node vs Chromium (is dist/ stale? run npm run build)').toEqual(chromeResult.losses);
     expect(nodeResult.hash, 'FNV-1a of the final weights, Node vs Chromium').toBe(chromeResult.hash);
-    console.log(`weights FNV-1a: node ${nodeResult.hash}, chromium ${chromeResult.hash} ` +
-      `(${nodeResult.parameterCount} f32; loss ${chromeResult.losses[0].toFixed(4)} → ${chromeResult.losses.at(-1)!.toFixed(4)}; ` +
-      `${chromeResult.ms} ms in Chromium, ${nodeResult.ms} ms in Node)`);
+    console.log(
+      `weights FNV-1a: node ${nodeResult.hash}, chromium ${chromeResult.hash} ` +
+        `(${nodeResult.parameterCount} f32; loss ${chromeResult.losses[0].toFixed(4)} → ${chromeResult.losses.at(-1)!.toFixed(4)}; ` +
+        `${chromeResult.ms} ms in Chromium, ${nodeResult.ms} ms in Node)`,
+    );
   });
 });

@@ -51,7 +51,7 @@ export async function startStaticServer(rootDir: string): Promise<StaticServer> 
       return send(res, 400, 'bad request');
     }
     if (pathname.includes('\0') || pathname.includes('\\')) return send(res, 400, 'bad request');
-    let file = resolve(root, '.' + pathname);
+    let file = resolve(root, `.${pathname}`);
     if (!within(root, file)) return send(res, 403, 'forbidden');
     try {
       file = await realpath(file); // a symlink inside the root must not lead out of it
@@ -68,25 +68,34 @@ export async function startStaticServer(rootDir: string): Promise<StaticServer> 
         'cache-control': 'no-store',
       });
       if (req.method === 'HEAD') return void res.end();
-      createReadStream(file).on('error', () => res.destroy()).pipe(res);
+      createReadStream(file)
+        .on('error', () => res.destroy())
+        .pipe(res);
     } catch {
       send(res, 404, 'not found');
     }
   }
 
   const server = createServer((req, res) => {
-    handle(req, res).catch(() => { if (!res.headersSent) send(res, 500, 'internal error'); else res.destroy(); });
+    handle(req, res).catch(() => {
+      if (!res.headersSent) send(res, 500, 'internal error');
+      else res.destroy();
+    });
   });
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => { server.off('error', fail); ok(); });
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', fail);
+      ok();
+    });
   });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}/`,
-    close: () => new Promise<void>((ok, fail) => {
-      server.close((e) => (e ? fail(e) : ok()));
-      server.closeAllConnections(); // keep-alive sockets would otherwise hold close() open
-    }),
+    close: () =>
+      new Promise<void>((ok, fail) => {
+        server.close((e) => (e ? fail(e) : ok()));
+        server.closeAllConnections(); // keep-alive sockets would otherwise hold close() open
+      }),
   };
 }

@@ -41,6 +41,11 @@ export declare const SMOKE: Readonly<{
   dataSeed: number;
 }>;
 
-export declare function makeBatches(steps?: number, T?: number, B?: number, seed?: number): { x: Int32Array; y: Int32Array; T: number; B: number }[];
+export declare function makeBatches(
+  steps?: number,
+  T?: number,
+  B?: number,
+  seed?: number,
+): { x: Int32Array; y: Int32Array; T: number; B: number }[];
 export declare function fnv1a32(arrays: ArrayBufferView[]): string;
 export declare function runSmokeTask(lib: SmokeLib): Promise<SmokeResult>;

@@ -62,7 +62,8 @@ export function makeBatches(steps = SMOKE.steps, T = SMOKE.T, B = SMOKE.B, seed 
   const rand = lcg(seed);
   const batches = [];
   for (let s = 0; s < steps; s++) {
-    const x = new Int32Array(T * B), y = new Int32Array(T * B);
+    const x = new Int32Array(T * B),
+      y = new Int32Array(T * B);
     for (let b = 0; b < B; b++) {
       const o = Math.floor(rand() * (ids.length - T - 1));
       for (let t = 0; t < T; t++) {
@@ -100,7 +101,16 @@ export async function runSmokeTask(lib) {
   const { cell, inputSize, hiddenSize, outputSize, input, seed, lr } = SMOKE;
   // reproducible: the non-relaxed SIMD core (Chromium would otherwise pick relaxed SIMD, whose
   // fused multiply-add is allowed to round differently from Node's)
-  const model = await lib.createModel({ cell, inputSize, hiddenSize, outputSize, input, seed, backend: 'wasm', core: { reproducible: true } });
+  const model = await lib.createModel({
+    cell,
+    inputSize,
+    hiddenSize,
+    outputSize,
+    input,
+    seed,
+    backend: 'wasm',
+    core: { reproducible: true },
+  });
   try {
     const core = await lib.loadCore({ reproducible: true }); // the cached core the model was made with
     const trainer = new lib.Trainer(model, {

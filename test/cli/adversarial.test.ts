@@ -9,7 +9,18 @@
 // starts with "unrolled: " (no stack trace) and exit code 2 (1 for a failing disk or gradcheck's
 // FAIL verdict). The tallies printed at the end count the cases per class and outcome.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
@@ -35,8 +46,16 @@ const TINY = ['--hidden', '4', '--seq', '4', '--batch', '2', '--sample', '0'];
 
 /** main() with the output collected, nothing parsed (random lists may ask for --json and --help at once). */
 async function runRaw(argv: string[]): Promise<Run> {
-  const out: string[] = [], err: string[] = [];
-  const code = await main(argv, { out: (l) => { out.push(...l.split('\n')); }, err: (l) => { err.push(...l.split('\n')); } });
+  const out: string[] = [],
+    err: string[] = [];
+  const code = await main(argv, {
+    out: (l) => {
+      out.push(...l.split('\n'));
+    },
+    err: (l) => {
+      err.push(...l.split('\n'));
+    },
+  });
   return { code, out, err, json: [] };
 }
 
@@ -78,11 +97,17 @@ beforeAll(async () => {
 function validValue(command: Command, name: FlagName): string | null {
   const def = flagFor(command, name);
   switch (def.kind) {
-    case 'boolean': return null;
-    case 'choice': return String(def.default ?? def.choices![0]);
-    case 'int': case 'number': return String(def.default ?? def.domain!.min ?? 1);
-    case 'file': return TEXT;
-    default: return ({ tbptt: '4,4', schedule: 'constant', backends: 'js', prime: 'a' } as Record<string, string>)[name] ?? 'x';
+    case 'boolean':
+      return null;
+    case 'choice':
+      return String(def.default ?? def.choices![0]);
+    case 'int':
+    case 'number':
+      return String(def.default ?? def.domain!.min ?? 1);
+    case 'file':
+      return TEXT;
+    default:
+      return ({ tbptt: '4,4', schedule: 'constant', backends: 'js', prime: 'a' } as Record<string, string>)[name] ?? 'x';
   }
 }
 
@@ -103,11 +128,42 @@ describe('class 4: flags given twice are refused, whatever the flag', () => {
   }
 });
 
-const NOT_DECIMAL = ['0x10', '0X1f', '0b1', '0o7', '1_000', 'Infinity', '-Infinity', 'NaN', ' 5', '5 ', '', '1e', '.', '+-1', '\u0663', '1,5', '1.5.2', '0x', 'abc', '1e400', '-0x1', '5px', 'true', '[1]', '١٢'];
+const NOT_DECIMAL = [
+  '0x10',
+  '0X1f',
+  '0b1',
+  '0o7',
+  '1_000',
+  'Infinity',
+  '-Infinity',
+  'NaN',
+  ' 5',
+  '5 ',
+  '',
+  '1e',
+  '.',
+  '+-1',
+  '\u0663',
+  '1,5',
+  '1.5.2',
+  '0x',
+  'abc',
+  '1e400',
+  '-0x1',
+  '5px',
+  'true',
+  '[1]',
+  '١٢',
+];
 
 describe('class 4: numbers must be decimal', () => {
   for (const c of COMMANDS) {
-    const numeric = commandFlagNames(c).filter((n) => ['int', 'number'].includes(flagFor(c, n).kind) && !(c === 'gradcheck' && ['lr', 'momentum', 'weight-decay', 'clip', 'clip-value'].includes(n)) && !(c === 'bench' && n === 'backend'));
+    const numeric = commandFlagNames(c).filter(
+      (n) =>
+        ['int', 'number'].includes(flagFor(c, n).kind) &&
+        !(c === 'gradcheck' && ['lr', 'momentum', 'weight-decay', 'clip', 'clip-value'].includes(n)) &&
+        !(c === 'bench' && n === 'backend'),
+    );
     it(`${c}: ${numeric.length} numeric flags x ${NOT_DECIMAL.length} non-decimal values`, async () => {
       for (const name of numeric) {
         const extra = name === 'checkpoint-every' ? ['--checkpoint', tmp.path('every.ckpt')] : [];
@@ -138,7 +194,14 @@ describe('class 4: numbers must be decimal', () => {
   });
 
   it('--schedule and --tbptt: hex and the like inside a spec are refused too', async () => {
-    for (const spec of ['step:size=0x10', 'cosine:total=1e400', 'exponential:gamma=0x1', 'cosine:warmup=1_0', 'step:size=10,gamma=NaN', 'exponential:gamma=0']) {
+    for (const spec of [
+      'step:size=0x10',
+      'cosine:total=1e400',
+      'exponential:gamma=0x1',
+      'cosine:warmup=1_0',
+      'step:size=10,gamma=NaN',
+      'exponential:gamma=0',
+    ]) {
       refused(await run(['train', '--schedule', spec]), /--schedule: /);
       count.add('4 CLI: non-decimal number', 'typed error');
     }
@@ -151,12 +214,15 @@ describe('class 4: numbers must be decimal', () => {
 
 describe('class 4: seeds', () => {
   const BAD = ['abc', '-1', '4294967296', '1.5', '0x1', '', ' 1', '1e10', 'NaN', 'seed'];
-  it.each(['train', 'sample', 'eval', 'bench', 'gradcheck'] as Command[])('%s --seed: not a number, negative, 2^32, a fraction: refused', async (c) => {
-    for (const bad of BAD) {
-      refused(await run([c, ...positional(c), `--seed=${bad}`]), /--seed: expected an integer in \[0, 2\^32\)/);
-      count.add('4 CLI: bad seed', 'typed error');
-    }
-  });
+  it.each(['train', 'sample', 'eval', 'bench', 'gradcheck'] as Command[])(
+    '%s --seed: not a number, negative, 2^32, a fraction: refused',
+    async (c) => {
+      for (const bad of BAD) {
+        refused(await run([c, ...positional(c), `--seed=${bad}`]), /--seed: expected an integer in \[0, 2\^32\)/);
+        count.add('4 CLI: bad seed', 'typed error');
+      }
+    },
+  );
 
   it('the largest seed works', async () => {
     const r = await run(['train', ...TINY, '--steps', '1', '--seed', '4294967295', '--json']);
@@ -214,14 +280,49 @@ describe('issue 11: what a newcomer meets', () => {
   });
 
   it.each([
-    ['a text file', () => { writeFileSync(tmp.path('notes.txt'), 'A hills were green and the sky was blue.\n'); return tmp.path('notes.txt'); }, /notes.txt is not a checkpoint or model file: it is a text file \(it starts with "A hills/],
-    ['an empty file', () => { writeFileSync(tmp.path('empty.bin'), ''); return tmp.path('empty.bin'); }, /is not a checkpoint or model file: it is empty/],
-    ['5 random bytes', () => { writeFileSync(tmp.path('five.bin'), Uint8Array.from([1, 2, 3, 250, 0])); return tmp.path('five.bin'); }, /is not a checkpoint or model file: it does not start with a safetensors header/],
-    ['a JSON file', () => { writeFileSync(tmp.path('x.json'), '{"format":"unrolled"}'); return tmp.path('x.json'); }, /is not a checkpoint or model file: it is a text file/],
-    ['a safetensors file of someone else', () => {
-      writeFileSync(tmp.path('torch.safetensors'), encodeSafetensors([{ name: 'w', dtype: 'F32', shape: [1], data: new Float32Array([1]) }], { format: 'pt' }));
-      return tmp.path('torch.safetensors');
-    }, /is a safetensors file, but not a checkpoint or model file of unrolled \(its format is "pt"/],
+    [
+      'a text file',
+      () => {
+        writeFileSync(tmp.path('notes.txt'), 'A hills were green and the sky was blue.\n');
+        return tmp.path('notes.txt');
+      },
+      /notes.txt is not a checkpoint or model file: it is a text file \(it starts with "A hills/,
+    ],
+    [
+      'an empty file',
+      () => {
+        writeFileSync(tmp.path('empty.bin'), '');
+        return tmp.path('empty.bin');
+      },
+      /is not a checkpoint or model file: it is empty/,
+    ],
+    [
+      '5 random bytes',
+      () => {
+        writeFileSync(tmp.path('five.bin'), Uint8Array.from([1, 2, 3, 250, 0]));
+        return tmp.path('five.bin');
+      },
+      /is not a checkpoint or model file: it does not start with a safetensors header/,
+    ],
+    [
+      'a JSON file',
+      () => {
+        writeFileSync(tmp.path('x.json'), '{"format":"unrolled"}');
+        return tmp.path('x.json');
+      },
+      /is not a checkpoint or model file: it is a text file/,
+    ],
+    [
+      'a safetensors file of someone else',
+      () => {
+        writeFileSync(
+          tmp.path('torch.safetensors'),
+          encodeSafetensors([{ name: 'w', dtype: 'F32', shape: [1], data: new Float32Array([1]) }], { format: 'pt' }),
+        );
+        return tmp.path('torch.safetensors');
+      },
+      /is a safetensors file, but not a checkpoint or model file of unrolled \(its format is "pt"/,
+    ],
     ['a directory', () => tmp.dir, /cannot read: is a directory \(EISDIR\)/],
   ])('sample and eval on %s: says what it is, in one line', async (_name, make, message) => {
     const path = make();
@@ -260,7 +361,10 @@ describe('issue 11: what a newcomer meets', () => {
     expect(t.code).toBe(0);
     expect(t.json[0].loss).toBeCloseTo(r.json[0].loss, 10);
     refused(await run(['eval', MODEL, '--text', TEXT]), /has other characters than the vocabulary stored/);
-    refused(await run(['train', '--resume', MODEL]), /is a model file \(weights only, as saveModel writes them\), not a training checkpoint/);
+    refused(
+      await run(['train', '--resume', MODEL]),
+      /is a model file \(weights only, as saveModel writes them\), not a training checkpoint/,
+    );
     count.add('11 CLI: model files', 'correct behaviour', 2);
     count.add('11 CLI: model files', 'typed error', 2);
   });
@@ -269,10 +373,37 @@ describe('issue 11: what a newcomer meets', () => {
 describe('class 5: an output is never an input', () => {
   const ways: [string, () => string][] = [
     ['the same path', () => TEXT],
-    ['a symbolic link to it', () => { const p = tmp.path('link-to-book'); if (!existsSync(p)) symlinkSync(TEXT, p); return p; }],
-    ['a link to a link to it', () => { const p = tmp.path('link2'); if (!existsSync(p)) symlinkSync(tmp.path('link-to-book'), p); return p; }],
-    ['a hard link to it', () => { const p = tmp.path('hard-book'); if (!existsSync(p)) linkSync(TEXT, p); return p; }],
-    ['a detour through ..', () => { mkdirSync(tmp.path('sub'), { recursive: true }); return join(tmp.dir, 'sub', '..', 'book.txt'); }],
+    [
+      'a symbolic link to it',
+      () => {
+        const p = tmp.path('link-to-book');
+        if (!existsSync(p)) symlinkSync(TEXT, p);
+        return p;
+      },
+    ],
+    [
+      'a link to a link to it',
+      () => {
+        const p = tmp.path('link2');
+        if (!existsSync(p)) symlinkSync(tmp.path('link-to-book'), p);
+        return p;
+      },
+    ],
+    [
+      'a hard link to it',
+      () => {
+        const p = tmp.path('hard-book');
+        if (!existsSync(p)) linkSync(TEXT, p);
+        return p;
+      },
+    ],
+    [
+      'a detour through ..',
+      () => {
+        mkdirSync(tmp.path('sub'), { recursive: true });
+        return join(tmp.dir, 'sub', '..', 'book.txt');
+      },
+    ],
     ['a relative path', () => relative(process.cwd(), TEXT)],
     ['a path with doubled slashes', () => TEXT.replace(/\//g, '//')],
   ];
@@ -287,13 +418,17 @@ describe('class 5: an output is never an input', () => {
 
   it.each(ways)('train --resume CK (trained on F) --checkpoint (%s): refused', async (_name, out) => {
     const before = sha(TEXT);
-    refused(await run(['train', '--resume', TEXT_CKPT, '--steps', '2', '--checkpoint', out()]), /is the input --text .*refusing to overwrite an input/);
+    refused(
+      await run(['train', '--resume', TEXT_CKPT, '--steps', '2', '--checkpoint', out()]),
+      /is the input --text .*refusing to overwrite an input/,
+    );
     expect(sha(TEXT)).toBe(before);
     count.add('5 CLI files: output = input', 'typed error');
   });
 
   it('the checkpoint being resumed is replaced, also through a symbolic link (which stays a link)', async () => {
-    const target = tmp.path('resumable.ckpt'), link = tmp.path('resumable-link.ckpt');
+    const target = tmp.path('resumable.ckpt'),
+      link = tmp.path('resumable-link.ckpt');
     expect((await run(['train', ...TINY, '--steps', '1', '--checkpoint', target])).code).toBe(0);
     chmodSync(target, 0o600);
     symlinkSync(target, link);
@@ -337,12 +472,15 @@ describe('class 5: files that cannot be read or written', () => {
     count.add('5 CLI files: unreadable / unwritable', 'typed error');
   });
 
-  it.runIf(process.platform === 'linux')('a device as the checkpoint is refused before training (never renamed over /dev/null)', async () => {
-    symlinkSync('/dev/null', tmp.path('null.ckpt'));
-    refused(await run(['train', ...TINY, '--steps', '1', '--checkpoint', tmp.path('null.ckpt')]), /not a regular file/);
-    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
-    count.add('5 CLI files: unreadable / unwritable', 'typed error');
-  });
+  it.runIf(process.platform === 'linux')(
+    'a device as the checkpoint is refused before training (never renamed over /dev/null)',
+    async () => {
+      symlinkSync('/dev/null', tmp.path('null.ckpt'));
+      refused(await run(['train', ...TINY, '--steps', '1', '--checkpoint', tmp.path('null.ckpt')]), /not a regular file/);
+      expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
+      count.add('5 CLI files: unreadable / unwritable', 'typed error');
+    },
+  );
 
   it('EACCES: a directory the user may not write (as root: the real command line run as the user nobody)', async () => {
     mkdirSync(tmp.path('ro'), { mode: 0o755 });
@@ -368,10 +506,16 @@ describe('class 5: files that cannot be read or written', () => {
     if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', mnt]).status !== 0) return; // no mount here
     try {
       const ck = join(mnt, 'x.ckpt');
-      expect((await run(['train', '--hidden', '2', '--seq', '4', '--batch', '2', '--sample', '0', '--steps', '1', '--checkpoint', ck])).code).toBe(0);
+      expect(
+        (await run(['train', '--hidden', '2', '--seq', '4', '--batch', '2', '--sample', '0', '--steps', '1', '--checkpoint', ck])).code,
+      ).toBe(0);
       const before = sha(ck);
       const r = await run(['train', '--hidden', '64', '--seq', '4', '--batch', '2', '--sample', '0', '--steps', '1', '--checkpoint', ck]);
-      refused(r, /could not save the checkpoint at step 1 to .*x.ckpt: ENOSPC: cannot write: no space left on the device \(ENOSPC\) \(the previous checkpoint, if any, is intact\)/, 1);
+      refused(
+        r,
+        /could not save the checkpoint at step 1 to .*x.ckpt: ENOSPC: cannot write: no space left on the device \(ENOSPC\) \(the previous checkpoint, if any, is intact\)/,
+        1,
+      );
       expect(sha(ck)).toBe(before);
       count.add('5 CLI files: unreadable / unwritable', 'typed error');
     } finally {
@@ -381,7 +525,20 @@ describe('class 5: files that cannot be read or written', () => {
 });
 
 describe('class 4/5: random argument lists never end in anything but a result or one typed line', () => {
-  const files = (): string[] => [TEXT, FUZZ_CKPT, MODEL, MODEL_NO_VOCAB, tmp.path('latin1.txt'), tmp.dir, tmp.path('loopA'), tmp.path('missing'), tmp.path('fresh.ckpt'), tmp.path('link-to-book'), '', '/dev/null'];
+  const files = (): string[] => [
+    TEXT,
+    FUZZ_CKPT,
+    MODEL,
+    MODEL_NO_VOCAB,
+    tmp.path('latin1.txt'),
+    tmp.dir,
+    tmp.path('loopA'),
+    tmp.path('missing'),
+    tmp.path('fresh.ckpt'),
+    tmp.path('link-to-book'),
+    '',
+    '/dev/null',
+  ];
   const VALUES: Record<string, string[]> = {
     int: ['0', '1', '2', '-1', '1e0', '0x2', 'abc', '', '1.5', '99999999999999999999'],
     number: ['0', '0.5', '1e-3', '-1', 'NaN', '0x1', '', '1e999', '3'],
@@ -404,37 +561,54 @@ describe('class 4/5: random argument lists never end in anything but a result or
   for (const c of COMMANDS) {
     it(`${c}: 100 random argument lists`, async () => {
       const names = commandFlagNames(c);
-      const flagArg = fc.constantFrom(...names).chain((name) => {
-        const def = flagFor(c, name);
-        const pool = def.kind === 'boolean' ? [null] : def.kind === 'choice' ? [...def.choices!, '', 'bogus'] : def.kind === 'file' ? files()
-          : def.kind === 'int' || def.kind === 'number' ? VALUES[def.kind] : VALUES[name] ?? ['x'];
-        return fc.tuple(fc.constant(name), fc.constantFrom(...pool), fc.boolean());
-      }).map(([name, v, inline]) => (v === null ? [`--${name}`] : inline ? [`--${name}=${v}`] : [`--${name}`, v]));
+      const flagArg = fc
+        .constantFrom(...names)
+        .chain((name) => {
+          const def = flagFor(c, name);
+          const pool =
+            def.kind === 'boolean'
+              ? [null]
+              : def.kind === 'choice'
+                ? [...def.choices!, '', 'bogus']
+                : def.kind === 'file'
+                  ? files()
+                  : def.kind === 'int' || def.kind === 'number'
+                    ? VALUES[def.kind]
+                    : (VALUES[name] ?? ['x']);
+          return fc.tuple(fc.constant(name), fc.constantFrom(...pool), fc.boolean());
+        })
+        .map(([name, v, inline]) => (v === null ? [`--${name}`] : inline ? [`--${name}=${v}`] : [`--${name}`, v]));
       const junk = fc.constantFrom(['--frob'], ['-x'], ['extra'], ['--'], ['--hiden', '3'], ['-h']).map((a) => [...a]);
-      const argvs = fc.tuple(
-        fc.array(fc.oneof({ weight: 5, arbitrary: flagArg }, { weight: 1, arbitrary: junk }), { maxLength: 5 }),
-        fc.constantFrom(...files()),
-      ).map(([parts, file]) => {
-        const flat = parts.flat();
-        const small: string[] = [];
-        for (let i = 0; i < SMALL[c].length; i += 2) if (!flat.some((a) => a === SMALL[c][i] || a.startsWith(`${SMALL[c][i]}=`))) small.push(SMALL[c][i], SMALL[c][i + 1]);
-        return [c, ...(c === 'sample' || c === 'eval' ? [file] : []), ...small, ...flat];
-      });
+      const argvs = fc
+        .tuple(
+          fc.array(fc.oneof({ weight: 5, arbitrary: flagArg }, { weight: 1, arbitrary: junk }), { maxLength: 5 }),
+          fc.constantFrom(...files()),
+        )
+        .map(([parts, file]) => {
+          const flat = parts.flat();
+          const small: string[] = [];
+          for (let i = 0; i < SMALL[c].length; i += 2)
+            if (!flat.some((a) => a === SMALL[c][i] || a.startsWith(`${SMALL[c][i]}=`))) small.push(SMALL[c][i], SMALL[c][i + 1]);
+          return [c, ...(c === 'sample' || c === 'eval' ? [file] : []), ...small, ...flat];
+        });
       const before = sha(TEXT);
-      await fc.assert(fc.asyncProperty(argvs, async (argv) => {
-        const r = await runRaw(argv);
-        const where = `${JSON.stringify(argv)} -> ${r.code}: ${r.err.join(' | ')}`;
-        expect([0, 1, 2], where).toContain(r.code);
-        // gradcheck's FAIL verdict (exit 1) is a result, printed on stdout
-        const verdict = r.code === 1 && c === 'gradcheck' && r.err.length === 0 && /^FAIL: /m.test(r.out.join('\n'));
-        if (r.code !== 0 && !verdict) {
-          expect(r.err, where).toHaveLength(1);
-          expect(r.err[0], where).toMatch(/^unrolled: /);
-          expect(r.err[0], where).not.toMatch(/\bat .*:\d+:\d+/);
-          if (r.code === 1) expect(r.err[0], where).toMatch(/could not save/);
-        }
-        count.add('4/5 CLI: random argv (fast-check)', r.code === 0 || verdict ? 'correct behaviour' : 'typed error');
-      }), { numRuns: 100, seed: 20261202 + c.length });
+      await fc.assert(
+        fc.asyncProperty(argvs, async (argv) => {
+          const r = await runRaw(argv);
+          const where = `${JSON.stringify(argv)} -> ${r.code}: ${r.err.join(' | ')}`;
+          expect([0, 1, 2], where).toContain(r.code);
+          // gradcheck's FAIL verdict (exit 1) is a result, printed on stdout
+          const verdict = r.code === 1 && c === 'gradcheck' && r.err.length === 0 && /^FAIL: /m.test(r.out.join('\n'));
+          if (r.code !== 0 && !verdict) {
+            expect(r.err, where).toHaveLength(1);
+            expect(r.err[0], where).toMatch(/^unrolled: /);
+            expect(r.err[0], where).not.toMatch(/\bat .*:\d+:\d+/);
+            if (r.code === 1) expect(r.err[0], where).toMatch(/could not save/);
+          }
+          count.add('4/5 CLI: random argv (fast-check)', r.code === 0 || verdict ? 'correct behaviour' : 'typed error');
+        }),
+        { numRuns: 100, seed: 20261202 + c.length },
+      );
       expect(sha(TEXT)).toBe(before);
     });
   }
@@ -442,12 +616,21 @@ describe('class 4/5: random argument lists never end in anything but a result or
 
 // ── the real process: signals and pipes (bin/unrolled.js runs dist/: `npm run build:ts` first)
 
-function spawnCli(args: string[]): { done: Promise<{ code: number | null; signal: string | null; out: string; err: string; ms: number }>; kill: (s: NodeJS.Signals) => void; output: () => string } {
+function spawnCli(args: string[]): {
+  done: Promise<{ code: number | null; signal: string | null; out: string; err: string; ms: number }>;
+  kill: (s: NodeJS.Signals) => void;
+  output: () => string;
+} {
   const t0 = performance.now();
   const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '', err = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  let out = '',
+    err = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
   const done = new Promise<{ code: number | null; signal: string | null; out: string; err: string; ms: number }>((resolve) => {
     child.on('close', (code, signal) => resolve({ code, signal, out, err, ms: performance.now() - t0 }));
   });
@@ -458,7 +641,9 @@ function shell(command: string): Promise<{ code: number | null; err: string }> {
   return new Promise((resolve) => {
     const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+    });
     child.on('close', (code) => resolve({ code, err }));
   });
 }
@@ -489,7 +674,10 @@ describe('class 6: Ctrl-C and closed pipes on the real process', () => {
     p.kill('SIGINT');
     const r = await p.done;
     expect(r.code, r.err).toBe(130);
-    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const last = lines.at(-1);
     expect(last.type).toBe('interrupted');
     expect(lines.at(-2)).toMatchObject({ type: 'step', step: last.step });

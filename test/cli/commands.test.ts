@@ -8,11 +8,52 @@ import { losses, run, tempDir } from './helpers.js';
 const tmp = tempDir('unrolled-cli-cmd-');
 afterAll(() => tmp.remove());
 
-const CHAR = ['--hidden', '8', '--batch', '2', '--seq', '4', '--tbptt', '4,8', '--schedule', 'cosine:total=16,warmup=3', '--every', '1', '--json', '--sample', '0', '--seed', '3'];
-const ADDING = ['--task', 'adding', '--hidden', '6', '--batch', '3', '--seq', '10', '--optimizer', 'sgd', '--momentum', '0.5', '--lr', '0.05', '--every', '1', '--json', '--seed', '4'];
+const CHAR = [
+  '--hidden',
+  '8',
+  '--batch',
+  '2',
+  '--seq',
+  '4',
+  '--tbptt',
+  '4,8',
+  '--schedule',
+  'cosine:total=16,warmup=3',
+  '--every',
+  '1',
+  '--json',
+  '--sample',
+  '0',
+  '--seed',
+  '3',
+];
+const ADDING = [
+  '--task',
+  'adding',
+  '--hidden',
+  '6',
+  '--batch',
+  '3',
+  '--seq',
+  '10',
+  '--optimizer',
+  'sgd',
+  '--momentum',
+  '0.5',
+  '--lr',
+  '0.05',
+  '--every',
+  '1',
+  '--json',
+  '--seed',
+  '4',
+];
 
 describe('train --checkpoint / --resume (in-process)', () => {
-  it.each([['char, TBPTT(4, 8), cosine warm-up', CHAR], ['adding, sgd with momentum', ADDING]])('resuming is bit-identical: %s', async (_name, flags) => {
+  it.each([
+    ['char, TBPTT(4, 8), cosine warm-up', CHAR],
+    ['adding, sgd with momentum', ADDING],
+  ])('resuming is bit-identical: %s', async (_name, flags) => {
     const full = await run(['train', ...flags, '--steps', '16']);
     expect(full.code).toBe(0);
     const ckpt = tmp.path(`resume-${flags[1]}.ckpt`);
@@ -27,8 +68,12 @@ describe('train --checkpoint / --resume (in-process)', () => {
     expect(second.json[0]).toMatchObject({ type: 'header', resumedFrom: 7, seed: Number(flags[flags.indexOf('--seed') + 1]) });
     expect(second.json.find((l) => l.type === 'resume')).toMatchObject({ step: 7, path: ckpt });
     expect([...losses(second)]).toEqual([...losses(full)].slice(7));
-    expect(second.json.filter((l) => l.type === 'step').map((l) => l.gradNorm))
-      .toEqual(full.json.filter((l) => l.type === 'step').slice(7).map((l) => l.gradNorm));
+    expect(second.json.filter((l) => l.type === 'step').map((l) => l.gradNorm)).toEqual(
+      full.json
+        .filter((l) => l.type === 'step')
+        .slice(7)
+        .map((l) => l.gradNorm),
+    );
     // it went on saving to the same file every 3 steps
     expect(second.json.filter((l) => l.type === 'checkpoint').map((l) => l.step)).toEqual([9, 12, 15, 16]);
     expect(JSON.parse(decodeSafetensors(readFileSync(ckpt)).metadata.unrolled_state).step).toBe(16);
@@ -52,10 +97,32 @@ describe('train --checkpoint / --resume (in-process)', () => {
   });
 
   it('a char checkpoint resumes only on its own text', async () => {
-    const text = tmp.path('own.txt'), other = tmp.path('other.txt'), ckpt = tmp.path('text.ckpt');
+    const text = tmp.path('own.txt'),
+      other = tmp.path('other.txt'),
+      ckpt = tmp.path('text.ckpt');
     writeFileSync(text, 'hello world, hello there. '.repeat(10));
     writeFileSync(other, 'hello world, hello there! '.repeat(10));
-    expect((await run(['train', '--text', text, '--hidden', '4', '--seq', '4', '--batch', '2', '--steps', '2', '--sample', '0', '--checkpoint', ckpt])).code).toBe(0);
+    expect(
+      (
+        await run([
+          'train',
+          '--text',
+          text,
+          '--hidden',
+          '4',
+          '--seq',
+          '4',
+          '--batch',
+          '2',
+          '--steps',
+          '2',
+          '--sample',
+          '0',
+          '--checkpoint',
+          ckpt,
+        ])
+      ).code,
+    ).toBe(0);
     const r = await run(['train', '--resume', ckpt, '--steps', '3', '--text', other]);
     expect(r.code).toBe(2);
     expect(r.err[0]).toMatch(/is not the text the checkpoint was trained on/);
@@ -86,13 +153,19 @@ describe('train --checkpoint / --resume (in-process)', () => {
 describe('checkpoints whose command-line record was edited', () => {
   it('are refused by train --resume, sample and eval with one line', async () => {
     const ckpt = tmp.path('edited.ckpt');
-    expect((await run(['train', '--hidden', '4', '--seq', '4', '--batch', '2', '--steps', '1', '--sample', '0', '--checkpoint', ckpt])).code).toBe(0);
+    expect(
+      (await run(['train', '--hidden', '4', '--seq', '4', '--batch', '2', '--steps', '1', '--sample', '0', '--checkpoint', ckpt])).code,
+    ).toBe(0);
     const d = decodeSafetensors(readFileSync(ckpt));
     const info = JSON.parse(d.metadata.unrolled_info);
     info.run.tbptt = { k1: 4, k2: 6 };
     const tensors = [...d.tensors].map(([name, t]) => ({ name, ...t }));
     writeFileSync(ckpt, encodeSafetensors(tensors, { ...d.metadata, unrolled_info: JSON.stringify(info) }));
-    for (const argv of [['train', '--resume', ckpt, '--steps', '2'], ['sample', ckpt], ['eval', ckpt]]) {
+    for (const argv of [
+      ['train', '--resume', ckpt, '--steps', '2'],
+      ['sample', ckpt],
+      ['eval', ckpt],
+    ]) {
       const r = await run(argv);
       expect(r.code).toBe(2);
       expect(r.err).toEqual([expect.stringMatching(/does not match its model and trainer/)]);
@@ -101,7 +174,9 @@ describe('checkpoints whose command-line record was edited', () => {
 });
 
 describe('sample and eval', async () => {
-  const charCkpt = tmp.path('char.ckpt'), reberCkpt = tmp.path('reber.ckpt'), addingCkpt = tmp.path('adding.ckpt');
+  const charCkpt = tmp.path('char.ckpt'),
+    reberCkpt = tmp.path('reber.ckpt'),
+    addingCkpt = tmp.path('adding.ckpt');
   await run(['train', '--hidden', '8', '--seq', '8', '--batch', '2', '--steps', '3', '--sample', '0', '--checkpoint', charCkpt]);
   await run(['train', '--task', 'reber', '--hidden', '8', '--seq', '12', '--batch', '2', '--steps', '2', '--checkpoint', reberCkpt]);
   await run(['train', '--task', 'adding', '--hidden', '8', '--seq', '10', '--batch', '2', '--steps', '2', '--checkpoint', addingCkpt]);

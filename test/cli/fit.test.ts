@@ -23,7 +23,8 @@ writeFileSync(CSV, `${lines.join('\n')}\n`);
 const GROUPED = tmp.path('sine.csv');
 const rows = ['id,x,y'];
 for (let s = 0; s < 60; s++) {
-  const len = 5 + rng.int(15), phase = rng.uniform(0, 6.28);
+  const len = 5 + rng.int(15),
+    phase = rng.uniform(0, 6.28);
   for (let t = 0; t < len; t++) rows.push(`seq${s},${Math.sin(phase + 0.4 * t).toFixed(4)},${Math.sin(phase + 0.4 * (t + 1)).toFixed(4)}`);
 }
 writeFileSync(GROUPED, rows.join('\n'));
@@ -31,12 +32,46 @@ writeFileSync(GROUPED, rows.join('\n'));
 describe('unrolled fit', () => {
   it('--json: a header, one line per epoch with the validation metric and ETA, done; the saved model evaluates to the best epoch', async () => {
     const model = tmp.path('sign.safetensors');
-    const r = await run(['fit', '--csv', CSV, '--target', 'classes', '--metric', 'accuracy', '--epochs', '6', '--hidden', '8', '--lr', '0.02', '--batch', '16', '--save', model, '--json']);
+    const r = await run([
+      'fit',
+      '--csv',
+      CSV,
+      '--target',
+      'classes',
+      '--metric',
+      'accuracy',
+      '--epochs',
+      '6',
+      '--hidden',
+      '8',
+      '--lr',
+      '0.02',
+      '--batch',
+      '16',
+      '--save',
+      model,
+      '--json',
+    ]);
     expect(r.code, r.err.join('\n')).toBe(0);
-    expect(r.json[0]).toMatchObject({ type: 'header', command: 'fit', sequences: 240, train: 192, validation: 48, inputSize: 1, target: 'classes', targetSize: 2, at: 'last', metric: 'val accuracy', batchesPerEpoch: 12 });
+    expect(r.json[0]).toMatchObject({
+      type: 'header',
+      command: 'fit',
+      sequences: 240,
+      train: 192,
+      validation: 48,
+      inputSize: 1,
+      target: 'classes',
+      targetSize: 2,
+      at: 'last',
+      metric: 'val accuracy',
+      batchesPerEpoch: 12,
+    });
     const epochs = r.json.filter((l) => l.type === 'epoch');
     expect(epochs.map((e) => e.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
-    for (const e of epochs) expect(Object.keys(e)).toEqual(expect.arrayContaining(['loss', 'valLoss', 'value', 'eta', 'lr', 'seconds', 'paddingFraction', 'step', 'total']));
+    for (const e of epochs)
+      expect(Object.keys(e)).toEqual(
+        expect.arrayContaining(['loss', 'valLoss', 'value', 'eta', 'lr', 'seconds', 'paddingFraction', 'step', 'total']),
+      );
     expect(epochs.at(-1)!.eta).toBe(0);
     expect(epochs.at(-1)!.loss).toBeLessThan(epochs[0].loss);
     const done = r.json.at(-1)!;
@@ -51,8 +86,30 @@ describe('unrolled fit', () => {
 
   it('grouped rows, early stopping and checkpoints; the checkpoint evaluates too', async () => {
     const ckpt = tmp.path('sine.ckpt');
-    const r = await run(['fit', '--csv', GROUPED, '--group-by', 'id', '--epochs', '30', '--hidden', '6', '--batch', '8', '--lr', '0.3', '--optimizer', 'sgd',
-      '--patience', '1', '--checkpoint', ckpt, '--checkpoint-every', '5', '--json']);
+    const r = await run([
+      'fit',
+      '--csv',
+      GROUPED,
+      '--group-by',
+      'id',
+      '--epochs',
+      '30',
+      '--hidden',
+      '6',
+      '--batch',
+      '8',
+      '--lr',
+      '0.3',
+      '--optimizer',
+      'sgd',
+      '--patience',
+      '1',
+      '--checkpoint',
+      ckpt,
+      '--checkpoint-every',
+      '5',
+      '--json',
+    ]);
     expect(r.code, r.err.join('\n')).toBe(0);
     expect(r.json[0]).toMatchObject({ sequences: 60, at: 'every', target: 'values', metric: 'val loss' });
     const cps = r.json.filter((l) => l.type === 'checkpoint').map((l) => l.step);
@@ -69,10 +126,13 @@ describe('unrolled fit', () => {
   it('JSON Lines with per-step targets (two features per step), and eval of the result', async () => {
     const path = tmp.path('pairs.jsonl');
     const r2 = new Rng(4);
-    writeFileSync(path, Array.from({ length: 80 }, () => {
-      const x = Array.from({ length: 3 + r2.int(8) }, () => [r2.uniform(-1, 1), r2.uniform(-1, 1)]);
-      return JSON.stringify({ x, y: x.map(([a, b]) => a * b) });
-    }).join('\n'));
+    writeFileSync(
+      path,
+      Array.from({ length: 80 }, () => {
+        const x = Array.from({ length: 3 + r2.int(8) }, () => [r2.uniform(-1, 1), r2.uniform(-1, 1)]);
+        return JSON.stringify({ x, y: x.map(([a, b]) => a * b) });
+      }).join('\n'),
+    );
     const model = tmp.path('pairs.safetensors');
     const r = await run(['fit', '--jsonl', path, '--epochs', '3', '--hidden', '8', '--metric', 'mae', '--save', model, '--json']);
     expect(r.code, r.err.join('\n')).toBe(0);
@@ -104,7 +164,10 @@ describe('unrolled fit', () => {
     const bad = tmp.path('bad.csv');
     writeFileSync(bad, '1,0.5,0.25\n0,0.5,x\n');
     const cases: [string[], RegExp][] = [
-      [['fit', '--csv', bad], new RegExp(`^unrolled: fit: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:3: value: expected a number, got "x"$`)],
+      [
+        ['fit', '--csv', bad],
+        new RegExp(`^unrolled: fit: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:3: value: expected a number, got "x"$`),
+      ],
       [['fit'], /which data\? give --csv FILE or --jsonl FILE/],
       [['fit', '--csv', CSV, '--jsonl', CSV], /--csv or --jsonl, not both/],
       [['fit', '--csv', CSV, '--metric', 'accuracy'], /--metric accuracy needs --target classes/],

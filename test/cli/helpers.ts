@@ -5,11 +5,26 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { main, type CliIO } from '../../src/cli/main.js';
 
-export interface Run { code: number; out: string[]; err: string[]; json: Record<string, any>[] }
+export interface Run {
+  code: number;
+  out: string[];
+  err: string[];
+  // biome-ignore lint/suspicious/noExplicitAny: parsed JSON lines, whose shape each test asserts
+  json: Record<string, any>[];
+}
 
 export async function run(argv: string[], extra: Partial<CliIO> = {}): Promise<Run> {
-  const out: string[] = [], err: string[] = [];
-  const io: CliIO = { out: (l) => { out.push(...l.split('\n')); }, err: (l) => { err.push(...l.split('\n')); }, ...extra };
+  const out: string[] = [],
+    err: string[] = [];
+  const io: CliIO = {
+    out: (l) => {
+      out.push(...l.split('\n'));
+    },
+    err: (l) => {
+      err.push(...l.split('\n'));
+    },
+    ...extra,
+  };
   const code = await main(argv, io);
   const json = argv.includes('--json') ? out.filter((l) => l.length > 0).map((l) => JSON.parse(l)) : [];
   return { code, out, err, json };
@@ -24,7 +39,10 @@ export function tempDir(prefix: string): { dir: string; path: (name: string) => 
 export function fakeTerminal(): { stream: NodeJS.WritableStream; text: () => string } {
   const chunks: string[] = [];
   const stream = new Writable({
-    write(chunk, _enc, cb) { chunks.push(String(chunk)); cb(); },
+    write(chunk, _enc, cb) {
+      chunks.push(String(chunk));
+      cb();
+    },
   }) as Writable & { isTTY: boolean; columns: number };
   stream.isTTY = true;
   stream.columns = 120;

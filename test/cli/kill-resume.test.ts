@@ -22,8 +22,24 @@ import { tempDir } from './helpers.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = join(ROOT, 'bin/unrolled.js');
 const STEPS = 600;
-const FLAGS = ['train', '--steps', String(STEPS), '--hidden', '16', '--batch', '4', '--tbptt', '8,16', '--seed', '7',
-  '--every', '1', '--json', '--sample', '0'];
+const FLAGS = [
+  'train',
+  '--steps',
+  String(STEPS),
+  '--hidden',
+  '16',
+  '--batch',
+  '4',
+  '--tbptt',
+  '8,16',
+  '--seed',
+  '7',
+  '--every',
+  '1',
+  '--json',
+  '--sample',
+  '0',
+];
 const EVERY5 = ['--checkpoint-every', '5'];
 
 const tmp = tempDir('unrolled-kill-');
@@ -37,7 +53,9 @@ beforeAll(() => {
   const sources = [
     ...readdirSync(join(ROOT, 'src/cli')).map((f) => `cli/${f}`),
     ...readdirSync(join(ROOT, 'src/train/checkpoint')).map((f) => `train/checkpoint/${f}`),
-    'train/checkpoint.ts', 'node/checkpoint-files.ts', 'train/trainer.ts',
+    'train/checkpoint.ts',
+    'node/checkpoint-files.ts',
+    'train/trainer.ts',
   ].filter((f) => f.endsWith('.ts'));
   const stale = sources.filter((f) => {
     const out = join(ROOT, 'dist', f.replace(/\.ts$/, '.js'));
@@ -46,29 +64,47 @@ beforeAll(() => {
   if (stale.length) throw new Error(`dist/ is older than src/${stale[0]}: run \`npm run build\` first (this test runs bin/unrolled.js)`);
 });
 
-interface Line { type: string; step?: number; lastLoss?: number; gradNorm?: number; [k: string]: unknown }
+interface Line {
+  type: string;
+  step?: number;
+  lastLoss?: number;
+  gradNorm?: number;
+  [k: string]: unknown;
+}
 
 function parseLines(text: string): Line[] {
-  return text.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as Line);
+  return text
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as Line);
 }
 
 /** Runs the CLI to completion. */
 function runCli(args: string[]): Promise<{ code: number | null; lines: Line[]; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+    let out = '',
+      err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err += d;
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, lines: parseLines(out), stderr: err }));
   });
 }
 
 /** Runs the CLI and SIGKILLs it as soon as it reports a checkpoint at step ≥ `after`. */
-function runAndKill(args: string[], after: number): Promise<{ signal: NodeJS.Signals | null; code: number | null; lines: Line[]; pid: number }> {
+function runAndKill(
+  args: string[],
+  after: number,
+): Promise<{ signal: NodeJS.Signals | null; code: number | null; lines: Line[]; pid: number }> {
   return new Promise((resolve, reject) => {
     const child: ChildProcess = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', killed = false;
+    let out = '',
+      killed = false;
     child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       out += d;
       if (killed) return;
@@ -81,7 +117,9 @@ function runAndKill(args: string[], after: number): Promise<{ signal: NodeJS.Sig
     });
     child.stderr!.resume();
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ signal, code, lines: parseLines(out.slice(0, out.lastIndexOf('\n') + 1)), pid: child.pid! }));
+    child.on('close', (code, signal) =>
+      resolve({ signal, code, lines: parseLines(out.slice(0, out.lastIndexOf('\n') + 1)), pid: child.pid! }),
+    );
   });
 }
 
@@ -102,7 +140,11 @@ describe('kill -9 mid-training, then --resume', () => {
     const lastSeen = stepLines(killed.lines).at(-1)!.step!;
     expect(lastSeen).toBeLessThan(STEPS); // it really died mid-training
     // what it printed before dying is the same run
-    expect(stepLines(killed.lines).map((l) => l.lastLoss)).toEqual(stepLines(full.lines).slice(0, lastSeen).map((l) => l.lastLoss));
+    expect(stepLines(killed.lines).map((l) => l.lastLoss)).toEqual(
+      stepLines(full.lines)
+        .slice(0, lastSeen)
+        .map((l) => l.lastLoss),
+    );
 
     // the checkpoint on disk: whole, at a multiple of 5, at or before the last step printed
     const before = new Uint8Array(readFileSync(killedPath));
@@ -139,11 +181,17 @@ describe('Ctrl-C', () => {
   it('SIGINT saves a checkpoint at the current step and exits 130; --resume goes on from there', async () => {
     const path = tmp.path('sigint.ckpt');
     const result = await new Promise<{ code: number | null; lines: Line[] }>((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...FLAGS, '--checkpoint', path, '--checkpoint-every', '1000'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '', sent = false;
+      const child = spawn(process.execPath, [BIN, ...FLAGS, '--checkpoint', path, '--checkpoint-every', '1000'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '',
+        sent = false;
       child.stdout.setEncoding('utf8').on('data', (d: string) => {
         out += d;
-        if (!sent && /"type":"step","step":20,/.test(out)) { sent = true; child.kill('SIGINT'); }
+        if (!sent && /"type":"step","step":20,/.test(out)) {
+          sent = true;
+          child.kill('SIGINT');
+        }
       });
       child.stderr.resume();
       child.on('error', reject);

@@ -23,7 +23,11 @@ describe('help', () => {
   });
 
   it.each(commands)('%s: --help, -h and help %s print its usage and exit 0', async (c) => {
-    for (const argv of [[c, '--help'], [c, '-h'], ['help', c]]) {
+    for (const argv of [
+      [c, '--help'],
+      [c, '-h'],
+      ['help', c],
+    ]) {
       const r = await run(argv);
       expect(r.code).toBe(0);
       expect(r.err).toEqual([]);
@@ -33,8 +37,27 @@ describe('help', () => {
 
   it('train --help documents every flag of the brief', async () => {
     const text = (await run(['train', '--help'])).out.join('\n');
-    for (const flag of ['--text', '--task', '--cell', '--layers', '--hidden', '--tbptt', '--seq', '--optimizer', '--lr', '--schedule',
-      '--clip', '--clip-value', '--seed', '--checkpoint', '--checkpoint-every', '--resume', '--diagnose', '--json', '--reproducible']) {
+    for (const flag of [
+      '--text',
+      '--task',
+      '--cell',
+      '--layers',
+      '--hidden',
+      '--tbptt',
+      '--seq',
+      '--optimizer',
+      '--lr',
+      '--schedule',
+      '--clip',
+      '--clip-value',
+      '--seed',
+      '--checkpoint',
+      '--checkpoint-every',
+      '--resume',
+      '--diagnose',
+      '--json',
+      '--reproducible',
+    ]) {
       expect(text).toContain(flag);
     }
     expect(text).toMatch(/char.*adding.*copy.*reber.*sine/s);
@@ -47,7 +70,17 @@ describe('train', () => {
     expect(r.code).toBe(0);
     expect(r.err).toEqual([]);
     const header = r.json[0];
-    expect(header).toMatchObject({ type: 'header', task: 'char', cell: 'lstm', hidden: 8, batch: 2, seq: 8, tbptt: { k1: 8, k2: 8 }, backend: 'wasm', resumedFrom: null });
+    expect(header).toMatchObject({
+      type: 'header',
+      task: 'char',
+      cell: 'lstm',
+      hidden: 8,
+      batch: 2,
+      seq: 8,
+      tbptt: { k1: 8, k2: 8 },
+      backend: 'wasm',
+      resumedFrom: null,
+    });
     expect(header.engine).toMatch(/^wasm-(simd|scalar)$/); // never relaxed by default
     const steps = r.json.filter((l) => l.type === 'step');
     expect(steps.map((s) => s.step)).toEqual([1, 2, 3]);
@@ -78,7 +111,22 @@ describe('train', () => {
   });
 
   it('is the default command, and prints text without --json', async () => {
-    const r = await run(['--steps', '2', '--hidden', '4', '--seq', '4', '--batch', '2', '--sample', '5', '--cell', 'gru', '--backend', 'js']);
+    const r = await run([
+      '--steps',
+      '2',
+      '--hidden',
+      '4',
+      '--seq',
+      '4',
+      '--batch',
+      '2',
+      '--sample',
+      '5',
+      '--cell',
+      'gru',
+      '--backend',
+      'js',
+    ]);
     expect(r.code).toBe(0);
     const text = r.out.join('\n');
     expect(text).toMatch(/gru, 1 x 4 hidden/);
@@ -90,11 +138,40 @@ describe('train', () => {
   it('trains on a --text file with TBPTT(k1, k2), a schedule, sgd and both clips', async () => {
     const file = tmp.path('tiny.txt');
     writeFileSync(file, 'abcab cabba '.repeat(20));
-    const r = await run(['train', ...TINY.filter((_, i, a) => a[i] !== '--seq' && a[i - 1] !== '--seq'), '--text', file, '--sample', '10', '--tbptt', '4,8', '--seq', '4', '--schedule', 'cosine:warmup=2,min=0.1',
-      '--optimizer', 'sgd', '--momentum', '0.9', '--lr', '0.1', '--clip', '1', '--clip-value', '0.5']);
+    const r = await run([
+      'train',
+      ...TINY.filter((_, i, a) => a[i] !== '--seq' && a[i - 1] !== '--seq'),
+      '--text',
+      file,
+      '--sample',
+      '10',
+      '--tbptt',
+      '4,8',
+      '--seq',
+      '4',
+      '--schedule',
+      'cosine:warmup=2,min=0.1',
+      '--optimizer',
+      'sgd',
+      '--momentum',
+      '0.9',
+      '--lr',
+      '0.1',
+      '--clip',
+      '1',
+      '--clip-value',
+      '0.5',
+    ]);
     expect(r.code).toBe(0);
     expect(r.json[0]).toMatchObject({
-      source: file, characters: 240, vocab: 4, tbptt: { k1: 4, k2: 8 }, seq: 4, optimizer: 'sgd', clip: 1, clipValue: 0.5,
+      source: file,
+      characters: 240,
+      vocab: 4,
+      tbptt: { k1: 4, k2: 8 },
+      seq: 4,
+      optimizer: 'sgd',
+      clip: 1,
+      clipValue: 0.5,
       schedule: { kind: 'cosine', total: 3, minFactor: 0.1, warmup: 2 },
     });
     const lrs = r.json.filter((l) => l.type === 'step').map((l) => l.lr);
@@ -113,7 +190,22 @@ describe('train', () => {
       expect(layer.ratio).toBeGreaterThanOrEqual(1);
     }
     // text: a bare --diagnose follows --every
-    const t = await run(['train', '--task', 'adding', '--steps', '4', '--every', '2', '--hidden', '8', '--seq', '30', '--batch', '2', '--diagnose']);
+    const t = await run([
+      'train',
+      '--task',
+      'adding',
+      '--steps',
+      '4',
+      '--every',
+      '2',
+      '--hidden',
+      '8',
+      '--seq',
+      '30',
+      '--batch',
+      '2',
+      '--diagnose',
+    ]);
     expect(t.code).toBe(0);
     const text = t.out.join('\n');
     expect(text.match(/‖∂E\/∂h_t‖ over t = 1…30/g)).toHaveLength(2);
@@ -122,8 +214,26 @@ describe('train', () => {
 
   it('draws a progress bar with steps/s, loss and ETA on a terminal', async () => {
     const term = fakeTerminal();
-    const r = await run(['train', '--steps', '30', '--hidden', '8', '--seq', '8', '--batch', '2', '--sample', '0', '--checkpoint', tmp.path('bar.ckpt'), '--checkpoint-every', '10'],
-      { tty: true, stream: term.stream });
+    const r = await run(
+      [
+        'train',
+        '--steps',
+        '30',
+        '--hidden',
+        '8',
+        '--seq',
+        '8',
+        '--batch',
+        '2',
+        '--sample',
+        '0',
+        '--checkpoint',
+        tmp.path('bar.ckpt'),
+        '--checkpoint-every',
+        '10',
+      ],
+      { tty: true, stream: term.stream },
+    );
     expect(r.code).toBe(0);
     const bar = term.text();
     expect(bar).toMatch(/train \|.*\| 30\/30 \| loss \d+\.\d+ \| [\d.-]+ steps\/s \| ETA/);
@@ -134,16 +244,42 @@ describe('train', () => {
   });
 
   it.runIf(process.platform === 'linux')('a checkpoint that cannot be written: exit 1, one line, no stack', async () => {
-    const r = await run(['train', '--steps', '2', '--hidden', '4', '--seq', '4', '--batch', '2', '--sample', '0', '--checkpoint', '/proc/unrolled-test.ckpt']);
+    const r = await run([
+      'train',
+      '--steps',
+      '2',
+      '--hidden',
+      '4',
+      '--seq',
+      '4',
+      '--batch',
+      '2',
+      '--sample',
+      '0',
+      '--checkpoint',
+      '/proc/unrolled-test.ckpt',
+    ]);
     expect(r.code).toBe(1);
-    expect(r.err).toEqual([expect.stringMatching(/^unrolled: train: could not save the checkpoint at step 2 to \/proc\/unrolled-test.ckpt: E[A-Z]+.*previous checkpoint, if any, is intact/)]);
+    expect(r.err).toEqual([
+      expect.stringMatching(
+        /^unrolled: train: could not save the checkpoint at step 2 to \/proc\/unrolled-test.ckpt: E[A-Z]+.*previous checkpoint, if any, is intact/,
+      ),
+    ]);
   });
 
   it('an unexpected internal error gives exit 70 with a note and the stack', async () => {
     const err: string[] = [];
-    const code = await (await import('../../src/cli/main.js')).main(['train', '--steps', '1', '--hidden', '4', '--seq', '4', '--batch', '2'], {
-      out: () => { throw new Error('boom'); }, err: (l) => { err.push(l); },
-    });
+    const code = await (await import('../../src/cli/main.js')).main(
+      ['train', '--steps', '1', '--hidden', '4', '--seq', '4', '--batch', '2'],
+      {
+        out: () => {
+          throw new Error('boom');
+        },
+        err: (l) => {
+          err.push(l);
+        },
+      },
+    );
     expect(code).toBe(70);
     expect(err.join('\n')).toMatch(/internal error.*please report/);
     expect(err.join('\n')).toMatch(/Error: boom\n\s+at /);
@@ -175,7 +311,10 @@ describe('mistakes: exit 2 and one line on stderr', () => {
     [['train', 'extra'], /unexpected argument extra/],
     [['train', '--checkpoint-every', '5'], /--checkpoint-every needs --checkpoint PATH/],
     [['train', '--reproducible', '--relaxed'], /contradict/],
-    [['train', '--checkpoint', '/no/such/dir/x.ckpt'], /--checkpoint \/no\/such\/dir\/x.ckpt: cannot write: the directory \/no\/such\/dir does not exist/],
+    [
+      ['train', '--checkpoint', '/no/such/dir/x.ckpt'],
+      /--checkpoint \/no\/such\/dir\/x.ckpt: cannot write: the directory \/no\/such\/dir does not exist/,
+    ],
     [['train', '--checkpoint', '/tmp'], /--checkpoint \/tmp: cannot write: is a directory/],
     [['train', '--task', 'reber', '--seq', '5'], /--seq: expected an integer in \[9,/],
     [['fly'], /unknown command "fly"/],

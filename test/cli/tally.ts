@@ -14,7 +14,9 @@ export function tally(file: string): Tally {
   afterAll(() => {
     const rows = [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `  ${k.padEnd(56)} ${String(n).padStart(6)}`);
     const total = [...counts.values()].reduce((a, b) => a + b, 0);
-    console.log(`adversarial cases in ${file} (class / outcome: count)\n${rows.join('\n')}\n  ${'total'.padEnd(56)} ${String(total).padStart(6)}`);
+    console.log(
+      `adversarial cases in ${file} (class / outcome: count)\n${rows.join('\n')}\n  ${'total'.padEnd(56)} ${String(total).padStart(6)}`,
+    );
   });
   return {
     add(cls, outcome, n = 1) {

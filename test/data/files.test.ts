@@ -11,7 +11,9 @@ import { Rng } from '../../src/model/rng.js';
 
 function ragged(n: number, seed: number): { x: number[][]; label: number[]; y: number[][] } {
   const rng = new Rng(seed);
-  const x: number[][] = [], label: number[] = [], y: number[][] = [];
+  const x: number[][] = [],
+    label: number[] = [],
+    y: number[][] = [];
   for (let i = 0; i < n; i++) {
     const len = 1 + rng.int(9);
     x.push(Array.from({ length: len }, () => Math.round(rng.normal() * 1000) / 1000));
@@ -22,7 +24,12 @@ function ragged(n: number, seed: number): { x: number[][]; label: number[]; y: n
 }
 
 function dataError(f: () => unknown): DataError {
-  try { f(); } catch (e) { expect(e).toBeInstanceOf(DataError); return e as DataError; }
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(DataError);
+    return e as DataError;
+  }
   throw new Error('no error');
 }
 
@@ -60,7 +67,12 @@ describe('CSV and JSON Lines', () => {
       expect(b.x[(t * 2 + 1) * 2 + 1]).toBe(Math.fround(-x[5][t]));
       expect(b.y[t * 2 + 1]).toBe(y[5][t]);
     }
-    const reg = parseJsonl('{"inp":[1,2,3],"out":[0.5,1]}\n{"inp":[4],"out":[2,3]}', { task: 'regression', at: 'last', x: 'inp', y: 'out' });
+    const reg = parseJsonl('{"inp":[1,2,3],"out":[0.5,1]}\n{"inp":[4],"out":[2,3]}', {
+      task: 'regression',
+      at: 'last',
+      x: 'inp',
+      y: 'out',
+    });
     expect(reg.targetSize).toBe(2);
     expect([...reg.batch([0, 1]).y]).toEqual([0.5, 1, 2, 3]);
   });
@@ -76,7 +88,15 @@ describe('CSV and JSON Lines', () => {
     const last = parseCsv(csv, { task: 'regression', groupBy: 'id', at: 'last', features: ['b'], targets: ['target'] });
     expect([...last.batch([0, 1]).y]).toEqual([0.5, 0.4].map(Math.fround));
     expect([...last.batch([1]).x]).toEqual([20, 40]);
-    const jsonl = csv.trim().split('\n').slice(1).map((l) => { const [id, a, b, t] = l.split(','); return JSON.stringify({ id, a: +a, b: +b, target: +t }); }).join('\n');
+    const jsonl = csv
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => {
+        const [id, a, b, t] = l.split(',');
+        return JSON.stringify({ id, a: +a, b: +b, target: +t });
+      })
+      .join('\n');
     const j = parseJsonl(jsonl, { task: 'regression', groupBy: 'id', features: ['a', 'b'], targets: ['target'] });
     expect([...j.batch([0, 1]).x]).toEqual([...d.batch([0, 1]).x]);
     expect([...j.batch([0, 1]).y]).toEqual([...d.batch([0, 1]).y]);

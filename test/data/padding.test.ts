@@ -44,7 +44,13 @@ describe('padTokens / padTargets', () => {
     const ids = padTargets([[1, 2], [3]]);
     expect(ids.y).toBeInstanceOf(Int32Array);
     expect(Array.from(ids.y)).toEqual([1, 3, 2, 0]);
-    const vals = padTargets([[0.5, 1.5], [2.5, 3.5, 4.5, 5.5]], 2);
+    const vals = padTargets(
+      [
+        [0.5, 1.5],
+        [2.5, 3.5, 4.5, 5.5],
+      ],
+      2,
+    );
     expect(vals.y).toBeInstanceOf(Float32Array);
     expect(vals.T).toBe(2);
     expect(Array.from(vals.y)).toEqual([0.5, 1.5, 2.5, 3.5, 0, 0, 4.5, 5.5]);
@@ -60,7 +66,11 @@ describe('a padded batch in a model', () => {
   it('gives each sequence the final state it has alone (js backend)', async () => {
     const { createModel } = await import('../../src/create.js');
     const model = await createModel({ backend: 'js', cell: 'gru', inputSize: 2, hiddenSize: 3, outputSize: 1, seed: 3 });
-    const seqs = [[0.1, 0.2, 0.3, 0.4, 0.5, 0.6], [0.7, 0.8], [0.9, 1.0, 1.1, 1.2]];
+    const seqs = [
+      [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+      [0.7, 0.8],
+      [0.9, 1.0, 1.1, 1.2],
+    ];
     const p = padSequences(seqs, 2);
     const all = model.predict({ x: p.x, T: p.T, B: p.B, lengths: p.lengths });
     seqs.forEach((s, b) => {

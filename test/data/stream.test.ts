@@ -54,7 +54,8 @@ describe('TokenStream', () => {
   it('reuses its output arrays and chunk object', () => {
     const s = new TokenStream(iota(200), { T: 4, B: 2 });
     const a = s.next();
-    const x = a.x, y = a.y;
+    const x = a.x,
+      y = a.y;
     const b = s.next();
     expect(b).toBe(a);
     expect(b.x).toBe(x);
@@ -64,7 +65,8 @@ describe('TokenStream', () => {
   it('drops the tail that does not fill a chunk', () => {
     const s = new TokenStream(iota(23), { T: 3, B: 2 }); // rows of 11 → 3 chunks, 2 tokens dropped per row
     expect(s.chunksPerEpoch).toBe(3);
-    s.next(); s.next();
+    s.next();
+    s.next();
     const c = s.next();
     expect(Array.from(c.x)).toEqual([6, 17, 7, 18, 8, 19]);
     expect(s.next().reset).toBe(true);

@@ -43,7 +43,8 @@ const SHARED = '..' + '/shared';
 const BRIEF_WORD = new RegExp(`\\b${BRIEF}\\b`, 'g');
 /** A command-line metavariable of that name (`--schedule NAME`, `value: 'NAME'`) is not a citation. */
 function isMetavariable(line: string, at: number): boolean {
-  const before = line.slice(0, at), after = line.slice(at + BRIEF.length);
+  const before = line.slice(0, at),
+    after = line.slice(at + BRIEF.length);
   if (/--[\w-]+[ =]$/.test(before)) return true;
   return /['"`]$/.test(before) && /^['"`]/.test(after);
 }
@@ -59,7 +60,10 @@ function headingAnchors(markdown: string): Set<string> {
     const m = /^#{1,6}\s+(.+?)\s*#*\s*$/.exec(line);
     if (!m) continue;
     const text = m[1].replace(/\[([^\]]*)\]\([^)]*\)/g, '$1').replace(/<[^>]+>/g, '');
-    const base = text.toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+    const base = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+      .replace(/\s/g, '-');
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     anchors.add(n === 0 ? base : `${base}-${n}`);

@@ -9,7 +9,11 @@ describe('docs/guide.md', () => {
     expect(blocks.length).toBeGreaterThanOrEqual(5);
   });
   blocks.forEach((code, i) => {
-    const title = code.split('\n').find((l) => l.startsWith('import'))?.slice(0, 80) ?? `block ${i + 1}`;
+    const title =
+      code
+        .split('\n')
+        .find((l) => l.startsWith('import'))
+        ?.slice(0, 80) ?? `block ${i + 1}`;
     it(`block ${i + 1} runs: ${title}`, async () => {
       await expect(runBlock(code)).resolves.toBeDefined();
     });

@@ -6,16 +6,33 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as lib from '../../src/node/index.js';
 
-interface CurvePoint { step: number; testMSE: number; trainMSE: number | null; maxTrainLoss: number | null; seconds: number }
+interface CurvePoint {
+  step: number;
+  testMSE: number;
+  trainMSE: number | null;
+  maxTrainLoss: number | null;
+  seconds: number;
+}
 interface AddingResult {
-  baselineMSE: number; finalTestMSE: number; skippedSteps: number; clippedSteps: number;
-  settings: Record<string, unknown>; curve: CurvePoint[];
+  baselineMSE: number;
+  finalTestMSE: number;
+  skippedSteps: number;
+  clippedSteps: number;
+  settings: Record<string, unknown>;
+  curve: CurvePoint[];
 }
 interface AddingExample {
   PRESETS: Record<string, { steps: number }>;
   trainAdding(o: {
-    preset: string; T?: number; hidden?: number; batch?: number; steps?: number; evalEvery?: number;
-    testSize?: number; seed?: number; lib?: unknown;
+    preset: string;
+    T?: number;
+    hidden?: number;
+    batch?: number;
+    steps?: number;
+    evalEvery?: number;
+    testSize?: number;
+    seed?: number;
+    lib?: unknown;
   }): Promise<AddingResult>;
 }
 

@@ -21,8 +21,14 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BUILD_SH = join(ROOT, 'examples/c/build.sh');
 const SCALAR_WASM = join(ROOT, 'build/unrolled.scalar.wasm');
 
-const I = 3, H = 5, O = 2, T = 4, B = 2, STEPS = 5;
-const LR = 0.01, CLIP = 5;
+const I = 3,
+  H = 5,
+  O = 2,
+  T = 4,
+  B = 2,
+  STEPS = 5;
+const LR = 0.01,
+  CLIP = 5;
 const OPTIONS: TrainerOptions = { loss: { loss: 'mse', at: 'last' }, optimizer: { name: 'adam', lr: LR }, clipNorm: CLIP };
 
 const onPath = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
@@ -39,13 +45,13 @@ function uniform(n: number, lo: number, hi: number, state: { s: number }): Float
 
 /** f32 → text that strtof reads back exactly (9 significant digits). */
 const f32 = (v: number): string => Math.fround(v).toPrecision(9);
-const record = (key: string, values: ArrayLike<number>): string =>
-  `${key} ${values.length} ${Array.from(values, f32).join(' ')}`;
+const record = (key: string, values: ArrayLike<number>): string => `${key} ${values.length} ${Array.from(values, f32).join(' ')}`;
 
 /** max |a − b| / max(max |b|, 1e-3) */
 function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
-  let diff = 0, scale = 1e-3;
+  let diff = 0,
+    scale = 1e-3;
   for (let i = 0; i < a.length; i++) {
     diff = Math.max(diff, Math.abs(a[i] - b[i]));
     scale = Math.max(scale, Math.abs(b[i]));
@@ -60,21 +66,45 @@ type Signature = { params: string[]; results: string[] };
  * sections), and its imports as "module.field func|memory[ shared]".
  */
 function wasmModule(bytes: Uint8Array): { exports: Map<string, Signature>; imports: string[] } {
-  const VALTYPE: Record<number, string> = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128' };
+  const VALTYPE: Record<number, string> = { 127: 'i32', 126: 'i64', 125: 'f32', 124: 'f64', 123: 'v128' };
   let p = 8;
   const leb = (): number => {
-    let r = 0, shift = 0, b: number;
-    do { b = bytes[p++]; r += (b & 0x7f) * 2 ** shift; shift += 7; } while (b & 0x80);
+    let r = 0,
+      shift = 0,
+      b: number;
+    do {
+      b = bytes[p++];
+      r += (b & 0x7f) * 2 ** shift;
+      shift += 7;
+    } while (b & 0x80);
     return r;
   };
-  const vec = <T>(item: () => T): T[] => { const out: T[] = []; for (let n = leb(); n > 0; n--) out.push(item()); return out; };
-  const name = (): string => { const n = leb(); p += n; return new TextDecoder().decode(bytes.subarray(p - n, p)); };
+  const vec = <T>(item: () => T): T[] => {
+    const out: T[] = [];
+    for (let n = leb(); n > 0; n--) out.push(item());
+    return out;
+  };
+  const name = (): string => {
+    const n = leb();
+    p += n;
+    return new TextDecoder().decode(bytes.subarray(p - n, p));
+  };
   const valtype = (): string => VALTYPE[bytes[p++]] ?? '?';
-  const types: Signature[] = [], funcs: number[] = [], out = new Map<string, Signature>(), imports: string[] = [];
+  const types: Signature[] = [],
+    funcs: number[] = [],
+    out = new Map<string, Signature>(),
+    imports: string[] = [];
   while (p < bytes.length) {
-    const id = bytes[p++], size = leb(), end = p + size;
+    const id = bytes[p++],
+      size = leb(),
+      end = p + size;
     if (id === 1) {
-      types.push(...vec(() => { p++; return { params: vec(valtype), results: vec(valtype) }; }));
+      types.push(
+        ...vec(() => {
+          p++;
+          return { params: vec(valtype), results: vec(valtype) };
+        }),
+      );
     } else if (id === 2) {
       vec(() => {
         const field = `${name()}.${name()}`;
@@ -94,7 +124,12 @@ function wasmModule(bytes: Uint8Array): { exports: Map<string, Signature>; impor
     } else if (id === 3) {
       funcs.push(...vec(leb));
     } else if (id === 7) {
-      vec(() => { const n = name(), kind = bytes[p++], index = leb(); if (kind === 0) out.set(n, types[funcs[index]]); });
+      vec(() => {
+        const n = name(),
+          kind = bytes[p++],
+          index = leb();
+        if (kind === 0) out.set(n, types[funcs[index]]);
+      });
     }
     p = end;
   }
@@ -104,15 +139,20 @@ function wasmModule(bytes: Uint8Array): { exports: Map<string, Signature>; impor
 /** The argument lists of every inline-code call `` `name(a, b, …)` `` in a Markdown text, split at top-level commas. */
 function docCalls(docs: string, name: string): string[][] {
   const calls: string[][] = [];
-  const open = '`' + name + '(';
+  const open = `\`${name}(`;
   for (let at = docs.indexOf(open); at >= 0; at = docs.indexOf(open, at + 1)) {
     const args: string[] = [];
-    let depth = 0, arg = '', i = at + open.length;
+    let depth = 0,
+      arg = '',
+      i = at + open.length;
     for (; i < docs.length && docs[i] !== '`'; i++) {
       const ch = docs[i];
       if (ch === '(') depth++;
       if (ch === ')' && depth-- === 0) break;
-      if (ch === ',' && depth === 0) { args.push(arg.trim()); arg = ''; } else arg += ch;
+      if (ch === ',' && depth === 0) {
+        args.push(arg.trim());
+        arg = '';
+      } else arg += ch;
     }
     if (docs[i] !== ')') throw new Error(`docs/abi.md: unclosed \`${name}(\` at offset ${at}`);
     if (arg.trim() !== '' || args.length > 0) args.push(arg.trim());
@@ -121,14 +161,25 @@ function docCalls(docs: string, name: string): string[][] {
   return calls;
 }
 
-const C_TYPE: Record<string, string> = { int32_t: 'i32', uint32_t: 'i32', u32: 'i32', unrolled_ptr: 'i32', float: 'f32', f32: 'f32', double: 'f64', f64: 'f64' };
+const C_TYPE: Record<string, string> = {
+  int32_t: 'i32',
+  uint32_t: 'i32',
+  u32: 'i32',
+  unrolled_ptr: 'i32',
+  float: 'f32',
+  f32: 'f32',
+  double: 'f64',
+  f64: 'f64',
+};
 const stripComments = (code: string): string => code.replace(/\/\*[\s\S]*?\*\//g, ' ');
 /** C parameter list → Wasm types; a parameter's name, if any, is dropped (`uint32_t n` → i32). */
 const cParams = (list: string): string[] =>
-  list.trim() === 'void' ? [] : list.split(',').map((a) => {
-    const words = a.trim().split(/\s+/);
-    return C_TYPE[words[0]] ?? a.trim();
-  });
+  list.trim() === 'void'
+    ? []
+    : list.split(',').map((a) => {
+        const words = a.trim().split(/\s+/);
+        return C_TYPE[words[0]] ?? a.trim();
+      });
 const cResults = (ret: string): string[] => (ret === 'void' ? [] : [C_TYPE[ret] ?? ret]);
 
 /** Declarations `ret NAME(args);` of a C header whose NAME matches `prefix(\w+)`, as Wasm signatures. */
@@ -199,17 +250,23 @@ describe('include/unrolled.h and docs/abi.md cover the ABI', () => {
       if (!existsSync(file)) throw new Error(`${file} is missing: run \`npm run build:wasm\``);
       const m = wasmModule(readFileSync(file));
       expect([...m.exports.entries()], `exports of ${variant}`).toEqual([...scalar.exports.entries()]);
-      expect(m.imports, `imports of ${variant}`).toEqual(variant === 'threads' ? ['env.abort func', 'env.memory memory shared'] : ['env.abort func']);
+      expect(m.imports, `imports of ${variant}`).toEqual(
+        variant === 'threads' ? ['env.abort func', 'env.memory memory shared'] : ['env.abort func'],
+      );
     }
   });
 });
 
 describe('C example (wasm2c + cc)', () => {
   let dir = '';
-  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'unrolled-c-')); });
-  afterAll(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'unrolled-c-'));
+  });
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
-  it('trains an RNN for 5 steps with the js backend\'s losses, norms and weights', { timeout: 60_000 }, async () => {
+  it("trains an RNN for 5 steps with the js backend's losses, norms and weights", { timeout: 60_000 }, async () => {
     if (!onPath('cc')) throw new Error('no C compiler: `cc` is not on PATH (the C example compiles the wasm2c output with it)');
     try {
       createRequire(join(ROOT, 'package.json')).resolve('wasm2c/package.json');
@@ -224,7 +281,8 @@ describe('C example (wasm2c + cc)', () => {
     delete env.WASM2C_DIR;
     delete env.WASM;
     const build = spawnSync('sh', [BUILD_SH, dir], { encoding: 'utf8', timeout: 50_000, env });
-    if (build.status !== 0) throw new Error(`examples/c/build.sh failed (${build.status ?? build.signal}):\n${build.stderr}${build.stdout}`);
+    if (build.status !== 0)
+      throw new Error(`examples/c/build.sh failed (${build.status ?? build.signal}):\n${build.stderr}${build.stdout}`);
     const exe = join(dir, 'unrolled-rnn');
 
     // include/unrolled.h declares exactly the function pointers wasm2c generated, names and types
@@ -232,10 +290,13 @@ describe('C example (wasm2c + cc)', () => {
     const generated = readFileSync(join(dir, 'unrolled_w2c.h'), 'utf8').replace(/WASM_RT_ADD_PREFIX\((\w+)\)/g, 'unrolled_$1');
     const header = readFileSync(join(ROOT, 'include/unrolled.h'), 'utf8');
     for (const prefix of ['unrolled_Z_', 'Z_envZ_']) {
-      expect(Object.fromEntries(w2cDeclarations(header, prefix)), `${prefix}… in include/unrolled.h vs unrolled_w2c.h`)
-        .toEqual(Object.fromEntries(w2cDeclarations(generated, prefix)));
+      expect(Object.fromEntries(w2cDeclarations(header, prefix)), `${prefix}… in include/unrolled.h vs unrolled_w2c.h`).toEqual(
+        Object.fromEntries(w2cDeclarations(generated, prefix)),
+      );
     }
-    expect(w2cDeclarations(generated, 'unrolled_Z_').size, 'exports in unrolled_w2c.h').toBe(wasmModule(readFileSync(SCALAR_WASM)).exports.size);
+    expect(w2cDeclarations(generated, 'unrolled_Z_').size, 'exports in unrolled_w2c.h').toBe(
+      wasmModule(readFileSync(SCALAR_WASM)).exports.size,
+    );
 
     // the js backend's run: initial weights, 5 batches, 5 steps
     const model = await createModel({ cell: 'rnn', inputSize: I, hiddenSize: H, outputSize: O, backend: 'js', seed: 1 });
@@ -244,12 +305,21 @@ describe('C example (wasm2c + cc)', () => {
     // targets in ±4, well away from the untrained outputs: some steps' norms exceed CLIP, and the
     // loss stays > 2 over the 5 steps, so that its relative difference is not one of cancellation
     const batches = Array.from({ length: STEPS }, () => ({
-      x: uniform(T * B * I, -1, 1, rand), y: uniform(B * O, -4, 4, rand), T, B,
+      x: uniform(T * B * I, -1, 1, rand),
+      y: uniform(B * O, -4, 4, rand),
+      T,
+      B,
     }));
     const trainer = new Trainer(model, OPTIONS);
     const js: StepResult[] = batches.map((b) => trainer.step(b));
     // the same run on the TypeScript host of the same Wasm build
-    const wasmModel = await createModel({ cell: 'rnn', inputSize: I, hiddenSize: H, outputSize: O, core: await loadCore({ variant: 'scalar' }) });
+    const wasmModel = await createModel({
+      cell: 'rnn',
+      inputSize: I,
+      hiddenSize: H,
+      outputSize: O,
+      core: await loadCore({ variant: 'scalar' }),
+    });
     wasmModel.loadStateDict(initial);
     const wasmTrainer = new Trainer(wasmModel, OPTIONS);
     const wasm: StepResult[] = batches.map((b) => wasmTrainer.step(b));
@@ -264,8 +334,9 @@ describe('C example (wasm2c + cc)', () => {
       ...model.parameterNames().map((name) => record(name, initial[name])),
       ...batches.flatMap((b) => [record('x', b.x), record('y', b.y)]),
     ];
-    const input = join(dir, 'example.txt'), paramsOut = join(dir, 'params-out.txt');
-    writeFileSync(input, lines.join('\n') + '\n');
+    const input = join(dir, 'example.txt'),
+      paramsOut = join(dir, 'params-out.txt');
+    writeFileSync(input, `${lines.join('\n')}\n`);
 
     const run = spawnSync(exe, [input, paramsOut], { encoding: 'utf8', timeout: 20_000 });
     if (run.status !== 0) throw new Error(`${exe} failed (${run.status ?? run.signal}):\n${run.stderr}`);
@@ -276,12 +347,21 @@ describe('C example (wasm2c + cc)', () => {
     for (const line of losses) expect(line).toMatch(/^-?\d\.\d{8}(e[+-]\d+)?$|^-?\d+\.\d+$/);
     const cLoss = losses.map(Number);
     for (let i = 0; i < STEPS; i++) {
-      expect(Math.abs(cLoss[i] - js[i].loss) / Math.abs(js[i].loss), `loss of step ${i + 1}: C ${cLoss[i]} vs js ${js[i].loss}`).toBeLessThan(1e-5);
-      expect(Math.abs(cLoss[i] - wasm[i].loss) / Math.abs(wasm[i].loss), `loss of step ${i + 1}: C ${cLoss[i]} vs wasm scalar ${wasm[i].loss}`).toBeLessThan(1e-8);
+      expect(
+        Math.abs(cLoss[i] - js[i].loss) / Math.abs(js[i].loss),
+        `loss of step ${i + 1}: C ${cLoss[i]} vs js ${js[i].loss}`,
+      ).toBeLessThan(1e-5);
+      expect(
+        Math.abs(cLoss[i] - wasm[i].loss) / Math.abs(wasm[i].loss),
+        `loss of step ${i + 1}: C ${cLoss[i]} vs wasm scalar ${wasm[i].loss}`,
+      ).toBeLessThan(1e-8);
     }
 
     // stderr: "step k loss L grad_norm N [clipped]"
-    const steps = run.stderr.trim().split('\n').filter((l) => l.startsWith('step '));
+    const steps = run.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.startsWith('step '));
     expect(steps).toHaveLength(STEPS);
     steps.forEach((line, i) => {
       const m = /^step (\d+) loss (\S+) grad_norm (\S+)( clipped)?$/.exec(line);
@@ -290,7 +370,10 @@ describe('C example (wasm2c + cc)', () => {
       expect(Math.abs(norm - js[i].gradNorm) / js[i].gradNorm, `grad norm of step ${i + 1}`).toBeLessThan(1e-5);
       expect(m![4] !== undefined, `clipped at step ${i + 1}`).toBe(js[i].clipped);
     });
-    expect(js.some((r) => r.clipped), 'the data exercise clipping').toBe(true);
+    expect(
+      js.some((r) => r.clipped),
+      'the data exercise clipping',
+    ).toBe(true);
 
     // the weights after 5 updates
     const out = new Map<string, number[]>();

@@ -18,16 +18,38 @@ const CELLS: { cell: Cell; relu?: boolean }[] = [{ cell: 'rnn' }, { cell: 'rnn',
 const label = (c: { cell: Cell; relu?: boolean }) => (c.cell === 'rnn' ? (c.relu ? 'rnn-relu' : 'rnn-tanh') : c.cell);
 
 function config(c: { cell: Cell; relu?: boolean }, I: number, H: number, O: number, L: number, input: 'dense' | 'tokens' = 'dense') {
-  return { cell: c.cell, nonlinearity: c.relu ? 'relu' as const : 'tanh' as const, inputSize: I, hiddenSize: H, outputSize: O, numLayers: L, input, seed: 3 };
+  return {
+    cell: c.cell,
+    nonlinearity: c.relu ? ('relu' as const) : ('tanh' as const),
+    inputSize: I,
+    hiddenSize: H,
+    outputSize: O,
+    numLayers: L,
+    input,
+    seed: 3,
+  };
 }
 
 /** x, h0, c0 and the state mask of one batch (the holes variant has padding inside sequences). */
-function makeInput(rand: () => number, cell: Cell, T: number, B: number, I: number, H: number, L: number, mask: MaskKind, tokens = false): PredictInput {
+function makeInput(
+  rand: () => number,
+  cell: Cell,
+  T: number,
+  B: number,
+  I: number,
+  H: number,
+  L: number,
+  mask: MaskKind,
+  tokens = false,
+): PredictInput {
   const input: PredictInput = {
     x: tokens ? randInts(T * B, I, rand) : randn(T * B * I, rand),
-    T, B, h0: randn(L * B * H, rand, 0.5), c0: cell === 'lstm' ? randn(L * B * H, rand, 0.5) : undefined,
+    T,
+    B,
+    h0: randn(L * B * H, rand, 0.5),
+    c0: cell === 'lstm' ? randn(L * B * H, rand, 0.5) : undefined,
   };
-  if (mask === 'lengths') input.lengths = Array.from({ length: B }, (_, b) => (b === B - 1 ? T : 1 + (b * 2) % T));
+  if (mask === 'lengths') input.lengths = Array.from({ length: B }, (_, b) => (b === B - 1 ? T : 1 + ((b * 2) % T)));
   if (mask === 'holes') {
     const m = new Float32Array(T * B).fill(1);
     for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) if ((t + 2 * b) % 3 === 1) m[t * B + b] = 0;
@@ -37,8 +59,15 @@ function makeInput(rand: () => number, cell: Cell, T: number, B: number, I: numb
 }
 
 /** ∂loss/∂y with the same float operations, in the same order, as the js kernels (backends/js.ts). */
-function lossGradient(y: ArrayLike<number>, R: number, O: number, loss: 'mse' | 'cross-entropy', targets: ArrayLike<number>,
-  weights: ArrayLike<number> | null, scale: number): Float64Array {
+function lossGradient(
+  y: ArrayLike<number>,
+  R: number,
+  O: number,
+  loss: 'mse' | 'cross-entropy',
+  targets: ArrayLike<number>,
+  weights: ArrayLike<number> | null,
+  scale: number,
+): Float64Array {
   const dy = new Float64Array(R * O);
   for (let r = 0; r < R; r++) {
     const w = weights ? weights[r] : 1;
@@ -69,11 +98,18 @@ describe('forward + ∂loss/∂y + backward = lossAndGradients', () => {
   for (const backend of backends) {
     for (const c of CELLS) {
       for (const [L, loss, at, mask, tokens] of [
-        [1, 'mse', 'every', 'none', false], [2, 'cross-entropy', 'every', 'lengths', false], [3, 'mse', 'last', 'holes', false],
-        [3, 'cross-entropy', 'last', 'lengths', false], [2, 'cross-entropy', 'every', 'holes', true],
+        [1, 'mse', 'every', 'none', false],
+        [2, 'cross-entropy', 'every', 'lengths', false],
+        [3, 'mse', 'last', 'holes', false],
+        [3, 'cross-entropy', 'last', 'lengths', false],
+        [2, 'cross-entropy', 'every', 'holes', true],
       ] as const) {
         it(`${backend} ${label(c)} L${L} ${loss} at ${at}, mask ${mask}${tokens ? ', tokens' : ''}`, async () => {
-          const I = tokens ? 6 : 5, H = 7, O = 3, T = 5, B = 3;
+          const I = tokens ? 6 : 5,
+            H = 7,
+            O = 3,
+            T = 5,
+            B = 3;
           const rand = lcg(17 + L);
           const model = await makeModel(backend, config(c, I, H, O, L, tokens ? 'tokens' : 'dense'));
           const input = makeInput(rand, c.cell, T, B, I, H, L, mask, tokens);
@@ -111,7 +147,11 @@ describe('forward + ∂loss/∂y + backward = lossAndGradients', () => {
 });
 
 /** Σ wo·outputs + Σ wh·hN + Σ wc·cN + Σ wy·y: linear, so its gradient is backward(weights). */
-function functional(model: Model, input: PredictInput, w: { dOutputs: Float64Array; dhN: Float64Array; dcN?: Float64Array; dy: Float64Array }): number {
+function functional(
+  model: Model,
+  input: PredictInput,
+  w: { dOutputs: Float64Array; dhN: Float64Array; dcN?: Float64Array; dy: Float64Array },
+): number {
   const f = model.forward(input);
   let e = 0;
   for (let i = 0; i < f.outputs.length; i++) e += w.dOutputs[i] * f.outputs[i];
@@ -126,8 +166,12 @@ function numeric(values: Float64Array, write: (v: Float64Array) => void, e: () =
   const g = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    values[i] = v + eps; write(values); const up = e();
-    values[i] = v - eps; write(values); const down = e();
+    values[i] = v + eps;
+    write(values);
+    const up = e();
+    values[i] = v - eps;
+    write(values);
+    const down = e();
     values[i] = v;
     g[i] = (up - down) / (2 * eps);
   }
@@ -138,7 +182,10 @@ function numeric(values: Float64Array, write: (v: Float64Array) => void, e: () =
 describe('backward against finite differences (js64: every element of x, h0, c0 and the parameters)', () => {
   const cases: [number, MaskKind, number, number, number, number][] = [
     // L, mask, I, H, T, B: odd sizes throughout
-    [1, 'none', 3, 5, 4, 2], [2, 'lengths', 3, 5, 5, 3], [3, 'holes', 5, 3, 5, 3], [3, 'lengths', 7, 9, 3, 1 + 1],
+    [1, 'none', 3, 5, 4, 2],
+    [2, 'lengths', 3, 5, 5, 3],
+    [3, 'holes', 5, 3, 5, 3],
+    [3, 'lengths', 7, 9, 3, 1 + 1],
   ];
   for (const c of CELLS) {
     for (const [L, mask, I, H, T, B] of cases) {
@@ -148,28 +195,61 @@ describe('backward against finite differences (js64: every element of x, h0, c0 
         const rand = lcg(101 + L * 7 + I);
         const input = makeInput(rand, c.cell, T, B, I, H, L, mask);
         const w = {
-          dOutputs: Float64Array.from(randn(T * B * H, rand)), dhN: Float64Array.from(randn(L * B * H, rand)),
-          dcN: c.cell === 'lstm' ? Float64Array.from(randn(L * B * H, rand)) : undefined, dy: Float64Array.from(randn(T * B * O, rand)),
+          dOutputs: Float64Array.from(randn(T * B * H, rand)),
+          dhN: Float64Array.from(randn(L * B * H, rand)),
+          dcN: c.cell === 'lstm' ? Float64Array.from(randn(L * B * H, rand)) : undefined,
+          dy: Float64Array.from(randn(T * B * O, rand)),
         };
         model.forward(input);
         const r = model.backward(w);
         const e = () => functional(model, input, w);
         const x = Float64Array.from(input.x);
         const errs: Record<string, number> = {};
-        errs.dx = relErr(r.dx!, numeric(x, (v) => { input.x = v; }, e));
+        errs.dx = relErr(
+          r.dx!,
+          numeric(
+            x,
+            (v) => {
+              input.x = v;
+            },
+            e,
+          ),
+        );
         const h0 = Float64Array.from(input.h0!);
-        errs.dh0 = relErr(r.dh0, numeric(h0, (v) => { input.h0 = v; }, e));
+        errs.dh0 = relErr(
+          r.dh0,
+          numeric(
+            h0,
+            (v) => {
+              input.h0 = v;
+            },
+            e,
+          ),
+        );
         if (c.cell === 'lstm') {
           const c0 = Float64Array.from(input.c0!);
-          errs.dc0 = relErr(r.dc0!, numeric(c0, (v) => { input.c0 = v; }, e));
+          errs.dc0 = relErr(
+            r.dc0!,
+            numeric(
+              c0,
+              (v) => {
+                input.c0 = v;
+              },
+              e,
+            ),
+          );
         }
         for (const name of model.parameterNames()) {
           const p = Float64Array.from(model.getParameter(name));
-          errs[name] = relErr(r.grads[name], numeric(p, (v) => model.setParameter(name, v), e));
+          errs[name] = relErr(
+            r.grads[name],
+            numeric(p, (v) => model.setParameter(name, v), e),
+          );
         }
         for (const [what, err] of Object.entries(errs)) expect(err, what).toBeLessThan(1e-6);
         // padded rows of outputs are 0 and their gradient is ignored
-        const m = stateMask(input), f = model.forward(input);
+        const m = stateMask(input),
+          f = model.forward(input);
         for (let r0 = 0; r0 < T * B; r0++) if (!m[r0]) for (let j = 0; j < H; j++) expect(f.outputs[r0 * H + j]).toBe(0);
         model.dispose();
       });
@@ -180,16 +260,20 @@ describe('backward against finite differences (js64: every element of x, h0, c0 
 /** Our own head and loss: E = mean over (b, k) of (hN_top·Vᵀ − target)², V [K,H] held here. */
 function ownLoss(hN: ArrayLike<number>, L: number, B: number, H: number, V: Float64Array, K: number, target: ArrayLike<number>) {
   const top = (L - 1) * B * H;
-  const dhN = new Float64Array(L * B * H), dV = new Float64Array(K * H);
+  const dhN = new Float64Array(L * B * H),
+    dV = new Float64Array(K * H);
   let e = 0;
   for (let b = 0; b < B; b++) {
     for (let k = 0; k < K; k++) {
       let z = 0;
       for (let j = 0; j < H; j++) z += V[k * H + j] * hN[top + b * H + j];
       const d = z - target[b * K + k];
-      e += d * d / (B * K);
-      const g = 2 * d / (B * K);
-      for (let j = 0; j < H; j++) { dhN[top + b * H + j] += g * V[k * H + j]; dV[k * H + j] += g * hN[top + b * H + j]; }
+      e += (d * d) / (B * K);
+      const g = (2 * d) / (B * K);
+      for (let j = 0; j < H; j++) {
+        dhN[top + b * H + j] += g * V[k * H + j];
+        dV[k * H + j] += g * hN[top + b * H + j];
+      }
     }
   }
   return { e, dhN, dV };
@@ -197,11 +281,17 @@ function ownLoss(hN: ArrayLike<number>, L: number, B: number, H: number, V: Floa
 
 describe('a head and loss of our own', () => {
   it('its gradients through backward({ dhN }) equal finite differences (js64, GRU, 2 layers, lengths)', async () => {
-    const L = 2, I = 3, H = 5, K = 2, T = 6, B = 3;
+    const L = 2,
+      I = 3,
+      H = 5,
+      K = 2,
+      T = 6,
+      B = 3;
     const model = await makeModel('js64', config({ cell: 'gru' }, I, H, 1, L));
     const rand = lcg(5);
     const input = makeInput(rand, 'gru', T, B, I, H, L, 'lengths');
-    const V = Float64Array.from(randn(K * H, rand, 0.5)), target = randn(B * K, rand);
+    const V = Float64Array.from(randn(K * H, rand, 0.5)),
+      target = randn(B * K, rand);
     const E = () => ownLoss(model.forward(input).hN, L, B, H, V, K, target).e;
     const f = model.forward(input);
     const own = ownLoss(f.hN, L, B, H, V, K, target);
@@ -209,35 +299,69 @@ describe('a head and loss of our own', () => {
     // the built-in head takes no part: its gradients are 0
     expect(Array.from(r.grads['head.weight']).every((v) => v === 0)).toBe(true);
     const x = Float64Array.from(input.x);
-    expect(relErr(r.dx!, numeric(x, (v) => { input.x = v; }, E))).toBeLessThan(1e-6);
+    expect(
+      relErr(
+        r.dx!,
+        numeric(
+          x,
+          (v) => {
+            input.x = v;
+          },
+          E,
+        ),
+      ),
+    ).toBeLessThan(1e-6);
     for (const name of model.parameterNames().filter((n) => !n.startsWith('head'))) {
       const p = Float64Array.from(model.getParameter(name));
-      expect(relErr(r.grads[name], numeric(p, (v) => model.setParameter(name, v), E)), name).toBeLessThan(1e-6);
+      expect(
+        relErr(
+          r.grads[name],
+          numeric(p, (v) => model.setParameter(name, v), E),
+        ),
+        name,
+      ).toBeLessThan(1e-6);
     }
-    expect(relErr(own.dV, numeric(V, () => {}, E))).toBeLessThan(1e-6);
+    expect(
+      relErr(
+        own.dV,
+        numeric(V, () => {}, E),
+      ),
+    ).toBeLessThan(1e-6);
     model.dispose();
   });
 
   for (const backend of ['wasm', 'js64'] as const) {
     it(`trains: SGD through forward/backward learns to report the mean of its inputs (${backend}, LSTM)`, async () => {
-      const L = 1, I = 2, H = 8, K = 1, T = 6, B = 16;
+      const L = 1,
+        I = 2,
+        H = 8,
+        K = 1,
+        T = 6,
+        B = 16;
       const model = await makeModel(backend, config({ cell: 'lstm' }, I, H, 1, L));
       const rand = lcg(9);
       const V = Float64Array.from(randn(K * H, rand, 0.3));
       const batch = () => {
-        const x = randn(T * B * I, rand), target = new Float64Array(B);
-        for (let b = 0; b < B; b++) { let s = 0; for (let t = 0; t < T; t++) s += x[(t * B + b) * I]; target[b] = s / T; }
+        const x = randn(T * B * I, rand),
+          target = new Float64Array(B);
+        for (let b = 0; b < B; b++) {
+          let s = 0;
+          for (let t = 0; t < T; t++) s += x[(t * B + b) * I];
+          target[b] = s / T;
+        }
         return { input: { x, T, B }, target };
       };
       const names = model.parameterNames().filter((n) => !n.startsWith('head'));
       const lr = 0.3;
-      let first = 0, last = 0;
+      let first = 0,
+        last = 0;
       for (let step = 0; step < 300; step++) {
         const { input, target } = batch();
         const own = ownLoss(model.forward(input).hN, L, B, H, V, K, target);
         const r = model.backward({ dhN: own.dhN });
         for (const name of names) {
-          const p = model.getParameter(name), g = r.grads[name];
+          const p = model.getParameter(name),
+            g = r.grads[name];
           for (let i = 0; i < p.length; i++) p[i] -= lr * g[i];
           model.setParameter(name, p);
         }
@@ -259,7 +383,11 @@ describe('backward refuses', () => {
     const dOutputs = new Float32Array(3 * 2 * 4).fill(1);
     const refused = (what: string) => {
       let err: unknown;
-      try { model.backward({ dOutputs }); } catch (e) { err = e; }
+      try {
+        model.backward({ dOutputs });
+      } catch (e) {
+        err = e;
+      }
       expect(err, what).toBeInstanceOf(NoForwardError);
       expect((err as NoForwardError).code, what).toBe('NO_FORWARD');
     };

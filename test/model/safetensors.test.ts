@@ -10,7 +10,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CheckpointError, InvalidArgumentError } from '../../src/errors.js';
 import type { Model } from '../../src/model/model.js';
 import {
-  DEFAULT_MAX_HEADER_BYTES, decodeSafetensors, encodeSafetensors, setHostLittleEndianForTesting,
+  DEFAULT_MAX_HEADER_BYTES,
+  decodeSafetensors,
+  encodeSafetensors,
+  setHostLittleEndianForTesting,
   type NamedTensor,
 } from '../../src/model/safetensors.js';
 import { loadSafetensorsInto, modelToSafetensors } from '../../src/model/serialize.js';
@@ -72,7 +75,9 @@ function expectSameTensors(decoded: ReturnType<typeof decodeSafetensors>, tensor
     expect(d.data.constructor).toBe(t.data.constructor);
     expect(d.data.length).toBe(t.data.length);
     // bit for bit (NaN, -0, subnormals)
-    expect(new Uint8Array(d.data.buffer, d.data.byteOffset, d.data.byteLength)).toEqual(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    expect(new Uint8Array(d.data.buffer, d.data.byteOffset, d.data.byteLength)).toEqual(
+      new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength),
+    );
     expect(d.data.byteOffset).toBe(0); // own, aligned buffer
   }
 }
@@ -110,8 +115,10 @@ describe('safetensors codec: round trip', () => {
       { name: '__proto__', dtype: 'F32', shape: [1], data: new Float32Array([4]) },
     ]);
     // integer-like names stay where they were given (an object would move them first)
-    expect(headerOf(bytes).trimEnd()).toBe('{"z":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},' +
-      '"1":{"dtype":"F32","shape":[2],"data_offsets":[4,12]},"__proto__":{"dtype":"F32","shape":[1],"data_offsets":[12,16]}}');
+    expect(headerOf(bytes).trimEnd()).toBe(
+      '{"z":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},' +
+        '"1":{"dtype":"F32","shape":[2],"data_offsets":[4,12]},"__proto__":{"dtype":"F32","shape":[1],"data_offsets":[12,16]}}',
+    );
     const d = decodeSafetensors(bytes);
     expect([...d.tensors.keys()]).toEqual(['z', '1', '__proto__']);
     expect(Array.from(d.tensors.get('__proto__')!.data as Float32Array)).toEqual([4]);
@@ -156,7 +163,10 @@ describe('safetensors codec: round trip', () => {
     for (const name of ['lstm', 'gru', 'rnn']) {
       const file = new Uint8Array(readFileSync(new URL(`../fixtures/torch/safetensors/${name}.safetensors`, import.meta.url)));
       const { tensors, metadata } = decodeSafetensors(file);
-      const again = encodeSafetensors([...tensors].map(([n, t]) => ({ name: n, ...t })), metadata);
+      const again = encodeSafetensors(
+        [...tensors].map(([n, t]) => ({ name: n, ...t })),
+        metadata,
+      );
       expect(again).toEqual(file);
     }
   });
@@ -170,7 +180,12 @@ describe('safetensors codec: round trip', () => {
       [[{ name: 'a', dtype: 'F32', shape: [2.5], data: f }]],
       [[{ name: 'a', dtype: 'I32', shape: [2], data: f }]],
       [[{ name: 'a', dtype: 'F32', shape: [2], data: [1, 2] as never }]],
-      [[{ name: 'a', dtype: 'F32', shape: [2], data: f }, { name: 'a', dtype: 'F32', shape: [2], data: f }]],
+      [
+        [
+          { name: 'a', dtype: 'F32', shape: [2], data: f },
+          { name: 'a', dtype: 'F32', shape: [2], data: f },
+        ],
+      ],
       [[{ name: '__metadata__', dtype: 'F32', shape: [2], data: f }]],
       [[{ name: 3 as never, dtype: 'F32', shape: [2], data: f }]],
       [[], { a: 1 as never }],
@@ -222,7 +237,7 @@ describe('safetensors codec: every malformed file is a CheckpointError', () => {
   it('header not valid JSON', () => {
     expectCheckpointError(craft('{"t":'), /not valid JSON/);
     expectCheckpointError(craft('{}\u0000'), /not valid JSON/); // NUL padding instead of spaces
-    expectCheckpointError(craft(one(F32_2) + ' x'), /not valid JSON/);
+    expectCheckpointError(craft(`${one(F32_2)} x`), /not valid JSON/);
   });
 
   it('header not an object', () => {
@@ -281,16 +296,25 @@ describe('safetensors codec: every malformed file is a CheckpointError', () => {
   });
 
   it('byte length differs from product(shape) · dtype size', () => {
-    expectCheckpointError(craft(one('{"dtype":"F32","shape":[3],"data_offsets":[0,8]}'), 12), /shape \[3\] of F32 needs 12 bytes, but data_offsets \[0, 8\] hold 8/);
+    expectCheckpointError(
+      craft(one('{"dtype":"F32","shape":[3],"data_offsets":[0,8]}'), 12),
+      /shape \[3\] of F32 needs 12 bytes, but data_offsets \[0, 8\] hold 8/,
+    );
     expectCheckpointError(craft(one('{"dtype":"F64","shape":[2],"data_offsets":[0,8]}'), 8), /needs 16 bytes/);
     expectCheckpointError(craft(one('{"dtype":"F32","shape":[],"data_offsets":[0,0]}'), 0), /shape \[\] of F32 needs 4 bytes/);
   });
 
   it('the product of the shape is guarded against overflow (no allocation from it)', () => {
     const huge = 2 ** 40;
-    expectCheckpointError(craft(one(`{"dtype":"F64","shape":[${huge},${huge},${huge}],"data_offsets":[0,8]}`), 8), /shape \[1099511627776, 1099511627776, 1099511627776\] of F64 overflows: it needs more than 2\^53 bytes/);
+    expectCheckpointError(
+      craft(one(`{"dtype":"F64","shape":[${huge},${huge},${huge}],"data_offsets":[0,8]}`), 8),
+      /shape \[1099511627776, 1099511627776, 1099511627776\] of F64 overflows: it needs more than 2\^53 bytes/,
+    );
     expectCheckpointError(craft(one(`{"dtype":"U8","shape":[${2 ** 53 - 1},${2 ** 53 - 1}],"data_offsets":[0,8]}`), 8), /overflows/);
-    expectCheckpointError(craft(one(`{"dtype":"U8","shape":[${2 ** 26},${2 ** 26}],"data_offsets":[0,8]}`), 8), /needs 4503599627370496 bytes, but data_offsets \[0, 8\] hold 8/);
+    expectCheckpointError(
+      craft(one(`{"dtype":"U8","shape":[${2 ** 26},${2 ** 26}],"data_offsets":[0,8]}`), 8),
+      /needs 4503599627370496 bytes, but data_offsets \[0, 8\] hold 8/,
+    );
     // a zero dimension makes any shape empty: valid
     const d = decodeSafetensors(craft(`{"e":{"dtype":"F64","shape":[${2 ** 52},0],"data_offsets":[0,0]}}`));
     expect(d.tensors.get('e')!.data.length).toBe(0);
@@ -312,7 +336,8 @@ describe('safetensors codec: every malformed file is a CheckpointError', () => {
     expectCheckpointError(craft(one(F32_2), 9), /1 trailing bytes \(from 8 to 9\)/);
     expectCheckpointError(craft('{}', 4), /4 trailing bytes/);
     // empty tensors at the boundaries and out of header order are fine
-    const ok = '{"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},"e":{"dtype":"I64","shape":[0],"data_offsets":[8,8]},' +
+    const ok =
+      '{"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},"e":{"dtype":"I64","shape":[0],"data_offsets":[8,8]},' +
       '"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"z":{"dtype":"U8","shape":[0],"data_offsets":[0,0]}}';
     expect([...decodeSafetensors(craft(ok, 8)).tensors.keys()]).toEqual(['z', 'a', 'b', 'e']);
   });
@@ -331,7 +356,10 @@ describe('safetensors codec: every malformed file is a CheckpointError', () => {
     expectCheckpointError(craft(h, 4), /the name "t" appears twice/);
     const escaped = '{"t":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"\\u0074":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}';
     expectCheckpointError(craft(escaped, 4), /the name "t" appears twice/);
-    expectCheckpointError(craft(one('{"dtype":"F32","shape":[1],"shape":[1],"data_offsets":[0,4]}'), 4), /the key "shape" appears twice in one object/);
+    expectCheckpointError(
+      craft(one('{"dtype":"F32","shape":[1],"shape":[1],"data_offsets":[0,4]}'), 4),
+      /the key "shape" appears twice in one object/,
+    );
     expectCheckpointError(craft('{"__metadata__":{"a":"1","a":"1"}}'), /the key "a" appears twice/);
     expectCheckpointError(craft('{"__metadata__":{},"__metadata__":{}}'), /the name "__metadata__" appears twice/);
     // keys inside string values and escaped quotes do not confuse the scan
@@ -340,7 +368,10 @@ describe('safetensors codec: every malformed file is a CheckpointError', () => {
   });
 
   it('integers written as floats or with exponents', () => {
-    expectCheckpointError(craft(one('{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}'), 8), /the number 2\.0 is not a plain non-negative integer/);
+    expectCheckpointError(
+      craft(one('{"dtype":"F32","shape":[2.0],"data_offsets":[0,8]}'), 8),
+      /the number 2\.0 is not a plain non-negative integer/,
+    );
     expectCheckpointError(craft(one('{"dtype":"F32","shape":[2],"data_offsets":[0,8e0]}'), 8), /the number 8e0/);
     expectCheckpointError(craft(one('{"dtype":"F32","shape":[0],"data_offsets":[-0,0]}'), 0), /the number -0/);
   });
@@ -379,7 +410,9 @@ function inputsFor(model: Model, T: number, B: number, seed: number) {
   const rand = lcg(seed);
   const { inputSize: I, hiddenSize: H, numLayers: L, cell } = model.config;
   return {
-    x: randn(T * B * I, rand), T, B,
+    x: randn(T * B * I, rand),
+    T,
+    B,
     h0: randn(L * B * H, rand, 0.5),
     c0: cell === 'lstm' ? randn(L * B * H, rand, 0.5) : undefined,
   };
@@ -390,7 +423,13 @@ describe('models as safetensors', () => {
     for (const cell of ['rnn', 'lstm', 'gru'] as Cell[]) {
       for (const numLayers of [1, 2]) {
         it(`${backend} ${cell} × ${numLayers}: bytes → model gives identical weights and outputs`, async () => {
-          const model = await makeModel(backend, { cell, numLayers, ...dims, seed: 17 + numLayers, nonlinearity: cell === 'rnn' ? 'relu' : 'tanh' });
+          const model = await makeModel(backend, {
+            cell,
+            numLayers,
+            ...dims,
+            seed: 17 + numLayers,
+            nonlinearity: cell === 'rnn' ? 'relu' : 'tanh',
+          });
           const bytes = modelToSafetensors(model, { note: 'hello' });
           const opts = backend === 'wasm' ? { backend: 'wasm' as const, core: await simdCore() } : { backend: 'js' as const };
           const back = await modelFromSafetensors(bytes, opts);
@@ -398,7 +437,8 @@ describe('models as safetensors', () => {
           expect(back.config).toEqual(model.config);
           expect(back.stateDict()).toEqual(model.stateDict());
           const input = inputsFor(model, 4, 3, 99);
-          const a = model.predict(input), b = back.predict(input);
+          const a = model.predict(input),
+            b = back.predict(input);
           expect(b.y).toEqual(a.y);
           expect(b.hN).toEqual(a.hN);
           expect(b.cN).toEqual(a.cN);
@@ -409,7 +449,12 @@ describe('models as safetensors', () => {
             expect(t.dtype).toBe('F32');
             expect(t.shape).toEqual(model.parameterShape(name));
           }
-          expect(metadata).toEqual({ format: 'unrolled', unrolled_format_version: '1', unrolled_config: JSON.stringify(model.config), note: 'hello' });
+          expect(metadata).toEqual({
+            format: 'unrolled',
+            unrolled_format_version: '1',
+            unrolled_config: JSON.stringify(model.config),
+            note: 'hello',
+          });
           // saving again gives the same bytes (deterministic)
           expect(modelToSafetensors(back, { note: 'hello' })).toEqual(bytes);
           model.dispose();
@@ -441,7 +486,9 @@ describe('models as safetensors', () => {
       expect(Array.from(rounded.getParameter(name))).toEqual(Array.from(model.getParameter(name), Math.fround));
     }
     expect(() => modelToSafetensors(model, {}, { dtype: 'F16' as never })).toThrow(InvalidArgumentError);
-    model.dispose(); exact.dispose(); rounded.dispose();
+    model.dispose();
+    exact.dispose();
+    rounded.dispose();
   });
 
   it('rejects reserved or non-string extra metadata', async () => {
@@ -455,8 +502,11 @@ describe('models as safetensors', () => {
     let model: Model;
     const tensorsOf = (m: Model): NamedTensor[] =>
       m.parameterNames().map((name) => ({ name, dtype: 'F32' as const, shape: m.parameterShape(name), data: m.getParameter(name) }));
-    const metaOf = (m: Model): Record<string, string> =>
-      ({ format: 'unrolled', unrolled_format_version: '1', unrolled_config: JSON.stringify(m.config) });
+    const metaOf = (m: Model): Record<string, string> => ({
+      format: 'unrolled',
+      unrolled_format_version: '1',
+      unrolled_config: JSON.stringify(m.config),
+    });
     async function rejects(tensors: NamedTensor[], meta: Record<string, string>, re: RegExp): Promise<void> {
       const bytes = encodeSafetensors(tensors, meta);
       await expect(modelFromSafetensors(bytes, { backend: 'js' })).rejects.toThrow(CheckpointError);
@@ -469,12 +519,19 @@ describe('models as safetensors', () => {
     });
 
     it('unknown tensor name', async () => {
-      await rejects([...tensorsOf(model), { name: 'extra', dtype: 'F32', shape: [1], data: new Float32Array(1) }], metaOf(model),
-        /unexpected tensor "extra"; the model's tensors are exactly weight_ih_l0/);
+      await rejects(
+        [...tensorsOf(model), { name: 'extra', dtype: 'F32', shape: [1], data: new Float32Array(1) }],
+        metaOf(model),
+        /unexpected tensor "extra"; the model's tensors are exactly weight_ih_l0/,
+      );
     });
 
     it('missing tensor', async () => {
-      await rejects(tensorsOf(model).filter((t) => t.name !== 'bias_hh_l1'), metaOf(model), /tensor "bias_hh_l1" is missing \(shape \[28\]\)/);
+      await rejects(
+        tensorsOf(model).filter((t) => t.name !== 'bias_hh_l1'),
+        metaOf(model),
+        /tensor "bias_hh_l1" is missing \(shape \[28\]\)/,
+      );
     });
 
     it('wrong shape (even with the right size)', async () => {
@@ -491,10 +548,16 @@ describe('models as safetensors', () => {
 
     it('non-finite values (and F64 values that overflow f32)', async () => {
       for (const bad of [NaN, Infinity, -Infinity]) {
-        const t = tensorsOf(model).map((x) => (x.name === 'weight_ih_l1' ? { ...x, data: Float32Array.from(x.data as Float32Array, (v, i) => (i === 5 ? bad : v)) } : x));
+        const t = tensorsOf(model).map((x) =>
+          x.name === 'weight_ih_l1' ? { ...x, data: Float32Array.from(x.data as Float32Array, (v, i) => (i === 5 ? bad : v)) } : x,
+        );
         await rejects(t, metaOf(model), new RegExp(`tensor "weight_ih_l1" element 5 is ${bad}`));
       }
-      const t = tensorsOf(model).map((x) => (x.name === 'head.weight' ? { ...x, dtype: 'F64' as const, data: Float64Array.from(x.data as Float32Array, (v, i) => (i === 2 ? 1e300 : v)) } : x));
+      const t = tensorsOf(model).map((x) =>
+        x.name === 'head.weight'
+          ? { ...x, dtype: 'F64' as const, data: Float64Array.from(x.data as Float32Array, (v, i) => (i === 2 ? 1e300 : v)) }
+          : x,
+      );
       await rejects(t, metaOf(model), /tensor "head.weight" element 2 is 1e\+300, which overflows float32/);
       // …which a float64 model holds
       const m64 = await modelFromSafetensors(encodeSafetensors(t, metaOf(model)), { backend: 'js', dtype: 'float64' });
@@ -502,7 +565,11 @@ describe('models as safetensors', () => {
     });
 
     it('F64 tensors are accepted', async () => {
-      const t = tensorsOf(model).map((x) => ({ ...x, dtype: 'F64' as const, data: Float64Array.from(x.data as Float32Array, (v) => v + 1e-9) }));
+      const t = tensorsOf(model).map((x) => ({
+        ...x,
+        dtype: 'F64' as const,
+        data: Float64Array.from(x.data as Float32Array, (v) => v + 1e-9),
+      }));
       const back = await modelFromSafetensors(encodeSafetensors(t, metaOf(model)), { backend: 'js' });
       for (const x of t) expect(back.getParameter(x.name)).toEqual(Float32Array.from(x.data as Float64Array));
       back.dispose();
@@ -515,8 +582,16 @@ describe('models as safetensors', () => {
       await rejects(t, { ...metaOf(model), unrolled_format_version: '2' }, /unrolled_format_version "2" is not supported/);
       await rejects(t, { ...metaOf(model), unrolled_config: '{cell' }, /unrolled_config is not valid JSON/);
       await rejects(t, { ...metaOf(model), unrolled_config: '[1]' }, /unrolled_config must be a JSON object/);
-      await rejects(t, { ...metaOf(model), unrolled_config: JSON.stringify({ ...model.config, hiddenSize: -1 }) }, /unrolled_config is invalid: config.hiddenSize/);
-      await rejects(t, { ...metaOf(model), unrolled_config: JSON.stringify({ ...model.config, bidirectional: true }) }, /unknown field "bidirectional"/);
+      await rejects(
+        t,
+        { ...metaOf(model), unrolled_config: JSON.stringify({ ...model.config, hiddenSize: -1 }) },
+        /unrolled_config is invalid: config.hiddenSize/,
+      );
+      await rejects(
+        t,
+        { ...metaOf(model), unrolled_config: JSON.stringify({ ...model.config, bidirectional: true }) },
+        /unknown field "bidirectional"/,
+      );
       await expect(modelFromSafetensors(new Uint8Array(3))).rejects.toThrow(CheckpointError);
       await expect(modelFromSafetensors('x' as never)).rejects.toThrow(InvalidArgumentError);
     });
@@ -526,7 +601,9 @@ describe('models as safetensors', () => {
       const before = target.stateDict();
       const extra = encodeSafetensors([...tensorsOf(model), { name: 'rnn.extra', dtype: 'F32', shape: [0], data: new Float32Array(0) }]);
       expect(() => loadSafetensorsInto(target, extra)).toThrow(/unexpected tensor "rnn.extra"/);
-      const partial = encodeSafetensors(tensorsOf(model).map((x) => (x.name === 'head.bias' ? { ...x, data: new Float32Array([1, NaN, 2]) } : x)));
+      const partial = encodeSafetensors(
+        tensorsOf(model).map((x) => (x.name === 'head.bias' ? { ...x, data: new Float32Array([1, NaN, 2]) } : x)),
+      );
       expect(() => loadSafetensorsInto(target, partial)).toThrow(/tensor "head.bias" element 1 is NaN/);
       expect(target.stateDict()).toEqual(before);
       const gru = await makeModel('js', { cell: 'gru', numLayers: 2, ...dims });
@@ -539,7 +616,9 @@ describe('models as safetensors', () => {
       expect(target.stateDict()).toEqual(model.stateDict());
       target.dispose();
       expect(() => loadSafetensorsInto(target, encodeSafetensors(tensorsOf(model)))).toThrow(/disposed/);
-      gru.dispose(); wider.dispose(); model.dispose();
+      gru.dispose();
+      wider.dispose();
+      model.dispose();
     });
   });
 });
@@ -549,17 +628,32 @@ describe('models as safetensors', () => {
 
 interface TorchSafetensorsFixture {
   name: string;
-  config: { cell: Cell; nonlinearity: 'tanh' | 'relu'; inputSize: number; hiddenSize: number; outputSize: number; numLayers: number; T: number; B: number };
+  config: {
+    cell: Cell;
+    nonlinearity: 'tanh' | 'relu';
+    inputSize: number;
+    hiddenSize: number;
+    outputSize: number;
+    numLayers: number;
+    T: number;
+    B: number;
+  };
   dtype: 'F32' | 'F64';
   names: string[];
-  x: number[]; h0: number[]; c0: number[] | null;
-  y: number[]; hN: number[]; cN: number[] | null;
+  x: number[];
+  h0: number[];
+  c0: number[] | null;
+  y: number[];
+  hN: number[];
+  cN: number[] | null;
 }
 
 const worst = { torchToUnrolled: 0, unrolledToUnrolled: 0 };
 afterAll(() => {
-  console.log(`max relative error: PyTorch file → unrolled ${worst.torchToUnrolled.toExponential(3)}, ` +
-    `unrolled fixtures re-run ${worst.unrolledToUnrolled.toExponential(3)}`);
+  console.log(
+    `max relative error: PyTorch file → unrolled ${worst.torchToUnrolled.toExponential(3)}, ` +
+      `unrolled fixtures re-run ${worst.unrolledToUnrolled.toExponential(3)}`,
+  );
 });
 
 describe('PyTorch-written safetensors (scripts/make_torch_fixtures.py)', () => {
@@ -574,7 +668,14 @@ describe('PyTorch-written safetensors (scripts/make_torch_fixtures.py)', () => {
         expect([...tensors.keys()]).toEqual(fx.names);
         for (const t of tensors.values()) expect(t.dtype).toBe(fx.dtype);
         const c = fx.config;
-        const model = await makeModel(backend, { cell: c.cell, nonlinearity: c.nonlinearity, inputSize: c.inputSize, hiddenSize: c.hiddenSize, outputSize: c.outputSize, numLayers: c.numLayers });
+        const model = await makeModel(backend, {
+          cell: c.cell,
+          nonlinearity: c.nonlinearity,
+          inputSize: c.inputSize,
+          hiddenSize: c.hiddenSize,
+          outputSize: c.outputSize,
+          numLayers: c.numLayers,
+        });
         await expect(modelFromSafetensors(bytes, { backend: 'js' })).rejects.toThrow(/no unrolled metadata/);
         loadSafetensorsInto(model, bytes);
         const r = model.predict({ x: fx.x, T: c.T, B: c.B, h0: fx.h0, c0: fx.c0 ?? undefined });
@@ -593,18 +694,57 @@ describe('PyTorch-written safetensors (scripts/make_torch_fixtures.py)', () => {
 // unrolled → PyTorch
 
 interface UnrolledFixture {
-  name: string; T: number; B: number;
-  x: number[]; h0: number[]; c0: number[] | null;
-  y: number[]; hN: number[]; cN: number[] | null;
+  name: string;
+  T: number;
+  B: number;
+  x: number[];
+  h0: number[];
+  c0: number[] | null;
+  y: number[];
+  hN: number[];
+  cN: number[] | null;
 }
 
 const UNROLLED_DIR = fileURLToPath(new URL('../fixtures/unrolled/', import.meta.url));
 const WRITE = process.env.UNROLLED_WRITE_FIXTURES === '1';
 // sizes deliberately not multiples of 4 (the arena pads every tensor to 4 floats)
 const UNROLLED_CASES = [
-  { name: 'lstm', cell: 'lstm' as const, nonlinearity: 'tanh' as const, inputSize: 5, hiddenSize: 7, outputSize: 3, numLayers: 2, T: 6, B: 3, seed: 101 },
-  { name: 'gru', cell: 'gru' as const, nonlinearity: 'tanh' as const, inputSize: 6, hiddenSize: 9, outputSize: 5, numLayers: 2, T: 5, B: 2, seed: 202 },
-  { name: 'rnn_relu', cell: 'rnn' as const, nonlinearity: 'relu' as const, inputSize: 3, hiddenSize: 11, outputSize: 2, numLayers: 2, T: 7, B: 3, seed: 303 },
+  {
+    name: 'lstm',
+    cell: 'lstm' as const,
+    nonlinearity: 'tanh' as const,
+    inputSize: 5,
+    hiddenSize: 7,
+    outputSize: 3,
+    numLayers: 2,
+    T: 6,
+    B: 3,
+    seed: 101,
+  },
+  {
+    name: 'gru',
+    cell: 'gru' as const,
+    nonlinearity: 'tanh' as const,
+    inputSize: 6,
+    hiddenSize: 9,
+    outputSize: 5,
+    numLayers: 2,
+    T: 5,
+    B: 2,
+    seed: 202,
+  },
+  {
+    name: 'rnn_relu',
+    cell: 'rnn' as const,
+    nonlinearity: 'relu' as const,
+    inputSize: 3,
+    hiddenSize: 11,
+    outputSize: 2,
+    numLayers: 2,
+    T: 7,
+    B: 3,
+    seed: 303,
+  },
 ];
 
 describe('unrolled-written safetensors (test/fixtures/unrolled, checked by PyTorch)', () => {
@@ -615,11 +755,18 @@ describe('unrolled-written safetensors (test/fixtures/unrolled, checked by PyTor
       const input = inputsFor(model, T, B, config.seed + 1);
       const r = model.predict(input);
       const fx: UnrolledFixture = {
-        name, T, B, x: Array.from(input.x), h0: Array.from(input.h0), c0: input.c0 ? Array.from(input.c0) : null,
-        y: Array.from(r.y), hN: Array.from(r.hN), cN: r.cN ? Array.from(r.cN) : null,
+        name,
+        T,
+        B,
+        x: Array.from(input.x),
+        h0: Array.from(input.h0),
+        c0: input.c0 ? Array.from(input.c0) : null,
+        y: Array.from(r.y),
+        hN: Array.from(r.hN),
+        cN: r.cN ? Array.from(r.cN) : null,
       };
       writeFileSync(`${UNROLLED_DIR}${name}.safetensors`, modelToSafetensors(model));
-      writeFileSync(`${UNROLLED_DIR}${name}.json`, JSON.stringify(fx) + '\n');
+      writeFileSync(`${UNROLLED_DIR}${name}.json`, `${JSON.stringify(fx)}\n`);
       model.dispose();
     }
   });
@@ -634,7 +781,10 @@ describe('unrolled-written safetensors (test/fixtures/unrolled, checked by PyTor
       it(`${name} on ${backend}: still decodes and reproduces the stored outputs`, async () => {
         const bytes = new Uint8Array(readFileSync(`${UNROLLED_DIR}${name}.safetensors`));
         const fx = JSON.parse(readFileSync(`${UNROLLED_DIR}${name}.json`, 'utf8')) as UnrolledFixture;
-        const opts = backend === 'js' ? { backend: 'js' as const } : { backend: 'wasm' as const, core: await (backend === 'wasm' ? simdCore() : scalarCore()) };
+        const opts =
+          backend === 'js'
+            ? { backend: 'js' as const }
+            : { backend: 'wasm' as const, core: await (backend === 'wasm' ? simdCore() : scalarCore()) };
         const model = await modelFromSafetensors(bytes, opts);
         // the writer is stable: this model saves to the very same bytes
         expect(modelToSafetensors(model)).toEqual(bytes);

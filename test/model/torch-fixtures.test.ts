@@ -27,8 +27,13 @@ describe('PyTorch fixtures', () => {
           const fx = torchFixture(name);
           const c = fx.config;
           const model = await makeModel(backend, {
-            cell: c.cell, nonlinearity: c.nonlinearity, inputSize: c.inputSize, hiddenSize: c.hiddenSize,
-            outputSize: c.outputSize, numLayers: c.numLayers, input: c.input,
+            cell: c.cell,
+            nonlinearity: c.nonlinearity,
+            inputSize: c.inputSize,
+            hiddenSize: c.hiddenSize,
+            outputSize: c.outputSize,
+            numLayers: c.numLayers,
+            input: c.input,
           });
           model.loadStateDict(fx.params);
           const r = model.lossAndGradients(
@@ -39,9 +44,10 @@ describe('PyTorch fixtures', () => {
           // padded rows of an every-step prediction are not outputs (PyTorch pads them with 0)
           const y = Array.from(r.y);
           if (c.masked && c.at === 'every') {
-            for (let t = 0; t < c.T; t++) for (let b = 0; b < c.B; b++) {
-              if (t >= fx.lengths![b]) for (let o = 0; o < c.outputSize; o++) y[(t * c.B + b) * c.outputSize + o] = 0;
-            }
+            for (let t = 0; t < c.T; t++)
+              for (let b = 0; b < c.B; b++) {
+                if (t >= fx.lengths![b]) for (let o = 0; o < c.outputSize; o++) y[(t * c.B + b) * c.outputSize + o] = 0;
+              }
           }
           errors.predictions = relErr(y, fx.predictions);
           errors.loss = Math.abs(r.loss - fx.loss) / Math.max(Math.abs(fx.loss), 1e-3);

@@ -3,7 +3,20 @@
 // directories, devices, permission bits that must survive a replacement, and text that is not
 // UTF-8. Every failure is a FileError (code FILE) that names the path the caller gave.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -24,7 +37,10 @@ const fileB = encodeSafetensors([{ name: 'w', dtype: 'F32', shape: [2], data: ne
 const strays = (d: string): string[] => readdirSync(d).filter((f) => f.includes('.tmp-'));
 
 async function fileErr(promise: Promise<unknown>, errno: string, path: string): Promise<FileError> {
-  const e = await promise.then(() => null, (x: unknown) => x);
+  const e = await promise.then(
+    () => null,
+    (x: unknown) => x,
+  );
   expect(e).toBeInstanceOf(FileError);
   const f = e as FileError;
   expect(f.code).toBe('FILE');
@@ -85,7 +101,7 @@ describe('writing: what is refused, with the path named', () => {
     await fileErr(saveSafetensors(p('adir'), fileA), 'EISDIR', p('adir'));
     symlinkSync(p('adir'), p('dirlink'));
     await fileErr(saveSafetensors(p('dirlink'), fileA), 'EISDIR', p('dirlink'));
-    await fileErr(saveSafetensors(p('adir') + '/', fileA), 'EISDIR', p('adir') + '/');
+    await fileErr(saveSafetensors(`${p('adir')}/`, fileA), 'EISDIR', `${p('adir')}/`);
     expect(readdirSync(p('adir'))).toEqual([]);
   });
 
@@ -105,7 +121,8 @@ describe('writing: what is refused, with the path named', () => {
   it('a read-only directory or file system: EACCES or EROFS where the platform gives them', async () => {
     // tests run as root here: chmod does not keep root out, so EACCES cannot be provoked by a
     // permission bit. /proc's root refuses new files to everyone (ENOENT on Linux).
-    if (process.platform === 'linux') await fileErr(saveSafetensors('/proc/unrolled-x.safetensors', fileA), 'ENOENT', '/proc/unrolled-x.safetensors');
+    if (process.platform === 'linux')
+      await fileErr(saveSafetensors('/proc/unrolled-x.safetensors', fileA), 'ENOENT', '/proc/unrolled-x.safetensors');
     if (process.getuid?.() !== 0) {
       mkdirSync(p('ro'));
       chmodSync(p('ro'), 0o500);
@@ -157,23 +174,28 @@ describe('EACCES, ENOSPC and EROFS for real (root only: another user, a tiny and
 
   const mountPoint = p('tiny');
   let mounted = false;
-  afterAll(() => { if (mounted) spawnSync('umount', [mountPoint]); });
-
-  it.runIf(root)('ENOSPC on a full file system, then EROFS on a read-only one: the previous file intact, no temporary file left', async () => {
-    mkdirSync(mountPoint);
-    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mountPoint], { encoding: 'utf8' });
-    if (m.status !== 0) return; // no mount in this container: the mapping test above covers the words
-    mounted = true;
-    const path = join(mountPoint, 'm.safetensors');
-    await saveSafetensors(path, fileA);
-    const big = encodeSafetensors([{ name: 'w', dtype: 'F32', shape: [50_000], data: new Float32Array(50_000) }], {});
-    await fileErr(saveSafetensors(path, big), 'ENOSPC', path);
-    expect(new Uint8Array(readFileSync(path))).toEqual(fileA);
-    expect(strays(mountPoint)).toEqual([]);
-    expect(spawnSync('mount', ['-o', 'remount,ro', mountPoint]).status).toBe(0);
-    await fileErr(saveSafetensors(path, fileB), 'EROFS', path);
-    expect(new Uint8Array(readFileSync(path))).toEqual(fileA);
+  afterAll(() => {
+    if (mounted) spawnSync('umount', [mountPoint]);
   });
+
+  it.runIf(root)(
+    'ENOSPC on a full file system, then EROFS on a read-only one: the previous file intact, no temporary file left',
+    async () => {
+      mkdirSync(mountPoint);
+      const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mountPoint], { encoding: 'utf8' });
+      if (m.status !== 0) return; // no mount in this container: the mapping test above covers the words
+      mounted = true;
+      const path = join(mountPoint, 'm.safetensors');
+      await saveSafetensors(path, fileA);
+      const big = encodeSafetensors([{ name: 'w', dtype: 'F32', shape: [50_000], data: new Float32Array(50_000) }], {});
+      await fileErr(saveSafetensors(path, big), 'ENOSPC', path);
+      expect(new Uint8Array(readFileSync(path))).toEqual(fileA);
+      expect(strays(mountPoint)).toEqual([]);
+      expect(spawnSync('mount', ['-o', 'remount,ro', mountPoint]).status).toBe(0);
+      await fileErr(saveSafetensors(path, fileB), 'EROFS', path);
+      expect(new Uint8Array(readFileSync(path))).toEqual(fileA);
+    },
+  );
 });
 
 describe('writing: permissions survive a replacement', () => {
@@ -233,23 +255,35 @@ describe('text must be UTF-8', () => {
 
   it('property: the offset is that of the first byte the strict decoder rejects (random bytes)', () => {
     const decoder = new TextDecoder('utf-8', { fatal: true });
-    let invalid = 0, valid = 0;
-    fc.assert(fc.property(fc.oneof(
-      fc.uint8Array({ maxLength: 40 }),
-      fc.string({ unit: 'binary', maxLength: 20 }).map((s) => new Uint8Array(Buffer.from(s, 'utf8'))),
-      fc.tuple(fc.string({ unit: 'binary', maxLength: 10 }), fc.uint8Array({ minLength: 1, maxLength: 4 }), fc.string({ maxLength: 5 }))
-        .map(([a, b, c]) => new Uint8Array([...Buffer.from(a, 'utf8'), ...b, ...Buffer.from(c, 'utf8')])),
-    ), (bytes) => {
-      const at = firstInvalidUtf8(bytes);
-      let ok = true;
-      try { decoder.decode(bytes); } catch { ok = false; }
-      expect(at === -1).toBe(ok);
-      if (at >= 0) {
-        // everything before the offset decodes; the byte there cannot start a valid character
-        expect(() => decoder.decode(bytes.subarray(0, at))).not.toThrow();
-        invalid++;
-      } else valid++;
-    }), { numRuns: 3000, seed: 12 });
+    let invalid = 0,
+      valid = 0;
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 40 }),
+          fc.string({ unit: 'binary', maxLength: 20 }).map((s) => new Uint8Array(Buffer.from(s, 'utf8'))),
+          fc
+            .tuple(fc.string({ unit: 'binary', maxLength: 10 }), fc.uint8Array({ minLength: 1, maxLength: 4 }), fc.string({ maxLength: 5 }))
+            .map(([a, b, c]) => new Uint8Array([...Buffer.from(a, 'utf8'), ...b, ...Buffer.from(c, 'utf8')])),
+        ),
+        (bytes) => {
+          const at = firstInvalidUtf8(bytes);
+          let ok = true;
+          try {
+            decoder.decode(bytes);
+          } catch {
+            ok = false;
+          }
+          expect(at === -1).toBe(ok);
+          if (at >= 0) {
+            // everything before the offset decodes; the byte there cannot start a valid character
+            expect(() => decoder.decode(bytes.subarray(0, at))).not.toThrow();
+            invalid++;
+          } else valid++;
+        },
+      ),
+      { numRuns: 3000, seed: 12 },
+    );
     count.add('5 files (random bytes)', 'typed error', invalid);
     count.add('5 files (random bytes)', 'correct behaviour', valid);
   });

@@ -6,7 +6,13 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CheckpointError, InvalidArgumentError } from '../../src/errors.js';
 import {
-  commitTempFile, loadModel, readSafetensorsFile, saveModel, saveSafetensors, tempPathFor, writeTempFile,
+  commitTempFile,
+  loadModel,
+  readSafetensorsFile,
+  saveModel,
+  saveSafetensors,
+  tempPathFor,
+  writeTempFile,
 } from '../../src/node/files.js';
 import { decodeSafetensors, encodeSafetensors } from '../../src/model/safetensors.js';
 import { makeModel, simdCore, lcg, randn } from '../helpers.js';
@@ -56,7 +62,8 @@ describe('saveSafetensors', () => {
   });
 
   it('temporary names are unique per save', () => {
-    const a = tempPathFor('/x/m.safetensors'), b = tempPathFor('/x/m.safetensors');
+    const a = tempPathFor('/x/m.safetensors'),
+      b = tempPathFor('/x/m.safetensors');
     expect(a).toMatch(new RegExp(`^/x/m\\.safetensors\\.tmp-${process.pid}-[0-9a-f]{12}$`));
     expect(a).not.toBe(b);
   });
@@ -106,7 +113,10 @@ describe('saveModel / loadModel', () => {
     const model = await makeModel('js', { cell: 'gru', inputSize: 2, hiddenSize: 3, outputSize: 1 });
     await saveModel(model, path);
     const bytes = readFileSync(path);
-    bytes[bytes.length - 1] = 0xff; bytes[bytes.length - 2] = 0xff; bytes[bytes.length - 3] = 0xff; bytes[bytes.length - 4] = 0xff; // a NaN weight
+    bytes[bytes.length - 1] = 0xff;
+    bytes[bytes.length - 2] = 0xff;
+    bytes[bytes.length - 3] = 0xff;
+    bytes[bytes.length - 4] = 0xff; // a NaN weight
     writeFileSync(path, bytes);
     await expect(loadModel(path, { backend: 'js' })).rejects.toThrow(/tensor "head.bias" element 0 is NaN/);
     await expect(loadModel(join(dir, 'nope.safetensors'), { backend: 'js' })).rejects.toThrow(/ENOENT/);

@@ -32,7 +32,10 @@ function file(name: string, content: string | Uint8Array): string {
 /** A source that records the largest read, to show the window stays small. */
 function counting(src: ByteSource): ByteSource & { largest: number; bytes: number } {
   const c = {
-    name: src.name, size: src.size, largest: 0, bytes: 0,
+    name: src.name,
+    size: src.size,
+    largest: 0,
+    bytes: 0,
     read: async (offset: number, length: number) => {
       c.largest = Math.max(c.largest, length);
       const r = await src.read(offset, length);
@@ -46,7 +49,8 @@ function counting(src: ByteSource): ByteSource & { largest: number; bytes: numbe
 
 async function expectSameChunks(stream: TextStream, reference: TokenStream, chunks: number): Promise<void> {
   for (let k = 0; k < chunks; k++) {
-    const a = await stream.next(), b = reference.next();
+    const a = await stream.next(),
+      b = reference.next();
     expect(a.reset).toBe(b.reset);
     expect([...a.x]).toEqual([...b.x]);
     expect([...a.y]).toEqual([...b.y]);
@@ -109,7 +113,10 @@ describe('TextStream', () => {
   it('invalid UTF-8 is refused like readUtf8File refuses it, wherever the windows cut the bytes', async () => {
     const good = new TextEncoder().encode(text(300, 5));
     const cases: [string, Uint8Array][] = [];
-    const at = (k: number, bad: number[]) => { const b = new Uint8Array([...good.subarray(0, k), ...bad, ...good.subarray(k)]); return b; };
+    const at = (k: number, bad: number[]) => {
+      const b = new Uint8Array([...good.subarray(0, k), ...bad, ...good.subarray(k)]);
+      return b;
+    };
     // a stray byte, a continuation byte missing in the middle, an overlong form, a surrogate, a character cut off at the end
     const start = good.indexOf(0x61, 100); // an 'a', so the bad bytes start a character
     cases.push(['stray', at(start, [0xff])]);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { launchChromium, SKIP_BROWSER } from '../browser/launch.js';
 import { type StaticServer, startStaticServer } from '../browser/server.js';
 import { runSmokeTask, type SmokeResult } from '../browser/smoke-task.js';
@@ -28,7 +28,12 @@ interface PackResult {
 
 /** Runs a command in `cwd`; on failure the error carries its output, which is what one needs to see. */
 function run(cmd: string, args: string[], cwd: string, timeout = 120_000): string {
-  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout, env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false' } });
+  const r = spawnSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    timeout,
+    env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false' },
+  });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed in ${cwd} (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
 }
@@ -45,7 +50,9 @@ describe('the packed package, installed into a scratch app', () => {
     // --ignore-scripts: pack what was built (prepack would rebuild the same files)
     const out = execFileSync(NPM, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' });
     pack = (JSON.parse(out) as PackResult[])[0];
-    console.log(`tarball ${pack.filename}: ${(pack.size / 1024).toFixed(0)} KiB packed, ${(pack.unpackedSize / 1024).toFixed(0)} KiB unpacked, ${pack.files.length} files`);
+    console.log(
+      `tarball ${pack.filename}: ${(pack.size / 1024).toFixed(0)} KiB packed, ${(pack.unpackedSize / 1024).toFixed(0)} KiB unpacked, ${pack.files.length} files`,
+    );
     app = join(dir, 'app');
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'scratch-app', private: true, type: 'module' }, null, 2));
@@ -146,9 +153,23 @@ export const used = [createModel, createTrainingWorker, saveModel, describe, fro
 export type Handle = TrainingWorker;
 `,
     );
-    const base = { strict: true, noEmit: true, target: 'ES2022', lib: ['ES2022', 'DOM'], skipLibCheck: false, typeRoots: [join(ROOT, 'node_modules/@types')], types: ['node'] };
-    writeFileSync(join(app, 'tsconfig.node.json'), JSON.stringify({ compilerOptions: { ...base, module: 'NodeNext', moduleResolution: 'NodeNext' }, files: ['node-consumer.ts'] }));
-    writeFileSync(join(app, 'tsconfig.web.json'), JSON.stringify({ compilerOptions: { ...base, module: 'ESNext', moduleResolution: 'Bundler' }, files: ['web-consumer.ts'] }));
+    const base = {
+      strict: true,
+      noEmit: true,
+      target: 'ES2022',
+      lib: ['ES2022', 'DOM'],
+      skipLibCheck: false,
+      typeRoots: [join(ROOT, 'node_modules/@types')],
+      types: ['node'],
+    };
+    writeFileSync(
+      join(app, 'tsconfig.node.json'),
+      JSON.stringify({ compilerOptions: { ...base, module: 'NodeNext', moduleResolution: 'NodeNext' }, files: ['node-consumer.ts'] }),
+    );
+    writeFileSync(
+      join(app, 'tsconfig.web.json'),
+      JSON.stringify({ compilerOptions: { ...base, module: 'ESNext', moduleResolution: 'Bundler' }, files: ['web-consumer.ts'] }),
+    );
     run(process.execPath, [TSC, '-p', 'tsconfig.node.json'], app);
     run(process.execPath, [TSC, '-p', 'tsconfig.web.json'], app);
   });
@@ -160,18 +181,20 @@ export type Handle = TrainingWorker;
   });
 
   describe.skipIf(SKIP_BROWSER)('a Vite app built from the tarball, in headless Chromium', () => {
-    let browser: Browser | undefined;
-    let server: StaticServer | undefined;
-    afterAll(async () => {
-      await browser?.close();
-      await server?.close();
-    });
-
     it('trains the smoke task with the same weights as Node', async () => {
+      let browser: Browser | undefined;
+      let server: StaticServer | undefined;
+      onTestFinished(async () => {
+        await browser?.close();
+        await server?.close();
+      });
       const web = join(app, 'web');
       mkdirSync(web);
       copyFileSync(join(ROOT, 'test/browser/smoke-task.js'), join(web, 'smoke-task.js'));
-      writeFileSync(join(web, 'index.html'), '<!doctype html><meta charset="utf-8"><title>scratch</title><script type="module" src="./main.js"></script>\n');
+      writeFileSync(
+        join(web, 'index.html'),
+        '<!doctype html><meta charset="utf-8"><title>scratch</title><script type="module" src="./main.js"></script>\n',
+      );
       writeFileSync(
         join(web, 'main.js'),
         `import * as unrolled from 'unrolled';
@@ -187,7 +210,13 @@ runSmokeTask(unrolled).then((r) => { window.__result = r; }, (e) => { window.__e
       const log: string[] = [];
       page.on('pageerror', (e) => log.push(e.message));
       await page.goto(server.url);
-      await page.waitForFunction(() => (window as { __result?: unknown; __error?: unknown }).__result !== undefined || (window as { __error?: unknown }).__error !== undefined, null, { timeout: 60_000 });
+      await page.waitForFunction(
+        () =>
+          (window as { __result?: unknown; __error?: unknown }).__result !== undefined ||
+          (window as { __error?: unknown }).__error !== undefined,
+        null,
+        { timeout: 60_000 },
+      );
       const error = await page.evaluate(() => (window as { __error?: string }).__error);
       expect(error, log.join('\n')).toBeUndefined();
       const chrome = (await page.evaluate(() => (window as { __result?: SmokeResult }).__result)) as SmokeResult;
@@ -196,7 +225,10 @@ runSmokeTask(unrolled).then((r) => { window.__result = r; }, (e) => { window.__e
       expect(chrome.hash).toBe(node.hash);
       // an app that never imports 'unrolled/worker' carries no worker chunk (and no corpus with it)
       const assets = readdirSync(join(web, 'dist/assets'));
-      expect(assets.filter((a) => a.startsWith('trainer-worker')), assets.join(', ')).toEqual([]);
+      expect(
+        assets.filter((a) => a.startsWith('trainer-worker')),
+        assets.join(', '),
+      ).toEqual([]);
     });
   });
 });

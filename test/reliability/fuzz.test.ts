@@ -13,7 +13,11 @@ import { Trainer } from '../../src/train/trainer.js';
 import { makeModel, simdCore } from '../helpers.js';
 
 type Outcomes = Record<string, number>;
-interface Seed { name: string; type: 'model' | 'checkpoint'; bytes: Uint8Array }
+interface Seed {
+  name: string;
+  type: 'model' | 'checkpoint';
+  bytes: Uint8Array;
+}
 interface FuzzResult {
   byKind: Record<string, Outcomes>;
   byLabel: Record<string, Outcomes>;
@@ -26,12 +30,23 @@ interface FuzzResult {
 }
 interface Engine {
   KINDS: string[];
-  fuzz(a: typeof api, core: unknown, options: { cases: number; seed: number; knownBugs?: boolean; maxFailures?: number; maxCaseMs?: number }): Promise<FuzzResult>;
+  fuzz(
+    a: typeof api,
+    core: unknown,
+    options: { cases: number; seed: number; knownBugs?: boolean; maxFailures?: number; maxCaseMs?: number },
+  ): Promise<FuzzResult>;
   formatReport(res: FuzzResult): string;
   makeSeeds(a: typeof api, core: unknown): Promise<{ seeds: Seed[]; models: unknown[] }>;
   disposeSeeds(set: { seeds: Seed[]; models: unknown[] }): void;
   boundaries(bytes: Uint8Array): [string, number][];
-  runCase(a: typeof api, core: unknown, ctx: { memory: { reserved: number } }, seed: Seed, bytes: Uint8Array, r: () => number): Promise<{ outcome: string; target: string; ms: number }>;
+  runCase(
+    a: typeof api,
+    core: unknown,
+    ctx: { memory: { reserved: number } },
+    seed: Seed,
+    bytes: Uint8Array,
+    r: () => number,
+  ): Promise<{ outcome: string; target: string; ms: number }>;
   makeRandom(seed: number): () => number;
 }
 
@@ -48,7 +63,8 @@ describe('fuzzing model files and checkpoints', async () => {
     const res = await engine.fuzz(api, core, { cases: CASES, seed: 20240611, maxFailures: 10, maxCaseMs: 2000 });
     console.log(`seeds: ${res.seeds.join('; ')}\n${engine.formatReport(res)}`);
     expect(res.failures.map((f) => `[${f.kind}: ${f.label}] ${f.seed}: ${f.error}`)).toEqual([]);
-    let total = 0, valid = 0;
+    let total = 0,
+      valid = 0;
     for (const kind of engine.KINDS) {
       const row = res.byKind[kind] ?? {};
       const n = Object.values(row).reduce((a, b) => a + b, 0);
@@ -88,7 +104,8 @@ describe('fuzzing model files and checkpoints', async () => {
       }
     }
     console.log(`${n} truncations of ${set.seeds.length} seeds, all CheckpointError: ${JSON.stringify(counts)}`);
-    for (const kind of ['length-field', 'header-end', 'header-token', 'tensor-edge', 'one-short', 'empty']) expect(counts[kind], kind).toBeGreaterThan(0);
+    for (const kind of ['length-field', 'header-end', 'header-token', 'tensor-edge', 'one-short', 'empty'])
+      expect(counts[kind], kind).toBeGreaterThan(0);
     engine.disposeSeeds(set);
   }, 60_000);
 
@@ -104,7 +121,10 @@ describe('fuzzing model files and checkpoints', async () => {
     tr.tbptt = { k1: 2, k2: 2 ** 40 };
     meta.unrolled_trainer = JSON.stringify(tr);
     const tensors: NamedTensor[] = [...d.tensors].map(([name, t]) => ({ name, ...t }));
-    const err = await restoreCheckpoint(encodeSafetensors(tensors, meta), { core }).then(() => null, (e: unknown) => e);
+    const err = await restoreCheckpoint(encodeSafetensors(tensors, meta), { core }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     trainer.dispose();
     model.dispose();
     expect(err).toBeInstanceOf(CheckpointError);

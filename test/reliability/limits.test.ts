@@ -78,8 +78,15 @@ describe('WasmMemory.alloc limits (a stand-in allocator)', () => {
     expect(core.alloc).toHaveBeenCalledTimes(1);
     expect(core.alloc).toHaveBeenLastCalledWith(GiB - 80);
     const reserved = mem.reserved;
-    for (const n of [MAX_BLOCK_FLOATS + 1, MAX_BLOCK_FLOATS + 4, GiB / 4, 2 * GiB / 4]) {
-      const err = (() => { try { mem.alloc(n); } catch (e) { return e; } return null; })();
+    for (const n of [MAX_BLOCK_FLOATS + 1, MAX_BLOCK_FLOATS + 4, GiB / 4, (2 * GiB) / 4]) {
+      const err = (() => {
+        try {
+          mem.alloc(n);
+        } catch (e) {
+          return e;
+        }
+        return null;
+      })();
       expectMemoryLimit(err, ONE_BLOCK);
       expect((err as Error).message).toContain(`cannot reserve ${n} floats (`);
       expect((err as Error).message).toContain(`(at most ${MAX_BLOCK_FLOATS} floats)`);
@@ -91,10 +98,37 @@ describe('WasmMemory.alloc limits (a stand-in allocator)', () => {
   it('the 4 GiB total is still checked (and first: a request that can never fit says so)', () => {
     const core = stubCore();
     const mem = new WasmMemory(core as unknown as CoreExports);
-    expectMemoryLimit((() => { try { mem.alloc(2 ** 31); } catch (e) { return e; } return null; })(), TOTAL);
-    expectMemoryLimit((() => { try { mem.alloc(NaN); } catch (e) { return e; } return null; })(), TOTAL);
+    expectMemoryLimit(
+      (() => {
+        try {
+          mem.alloc(2 ** 31);
+        } catch (e) {
+          return e;
+        }
+        return null;
+      })(),
+      TOTAL,
+    );
+    expectMemoryLimit(
+      (() => {
+        try {
+          mem.alloc(NaN);
+        } catch (e) {
+          return e;
+        }
+        return null;
+      })(),
+      TOTAL,
+    );
     for (let i = 0; i < 3; i++) mem.alloc(MAX_BLOCK_FLOATS); // 3 × (1 GiB − 80 B), never touched
-    const err = (() => { try { mem.alloc(MAX_BLOCK_FLOATS); } catch (e) { return e; } return null; })();
+    const err = (() => {
+      try {
+        mem.alloc(MAX_BLOCK_FLOATS);
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
     expectMemoryLimit(err, TOTAL);
     expect((err as Error).message).toMatch(/and 3\.00 GiB are in use/);
     expect(core.alloc).toHaveBeenCalledTimes(3);
@@ -102,10 +136,22 @@ describe('WasmMemory.alloc limits (a stand-in allocator)', () => {
   });
 
   it('a real grow failure (the engine refuses memory.grow: a trap in the allocator) is a MemoryLimitError too', () => {
-    const core = stubCore(() => { throw new WebAssembly.RuntimeError('unreachable'); });
+    const core = stubCore(() => {
+      throw new WebAssembly.RuntimeError('unreachable');
+    });
     const mem = new WasmMemory(core as unknown as CoreExports);
-    const err = (() => { try { mem.alloc(1000); } catch (e) { return e; } return null; })();
-    expectMemoryLimit(err, /the engine refused to grow Wasm memory for 1000 floats \(3\.9 KiB; 0 B already in use, memory is 64\.0 KiB\): unreachable/);
+    const err = (() => {
+      try {
+        mem.alloc(1000);
+      } catch (e) {
+        return e;
+      }
+      return null;
+    })();
+    expectMemoryLimit(
+      err,
+      /the engine refused to grow Wasm memory for 1000 floats \(3\.9 KiB; 0 B already in use, memory is 64\.0 KiB\): unreachable/,
+    );
     expect(mem.reserved).toBe(0);
   });
 });
@@ -117,7 +163,17 @@ describe('the real core at the block limit', () => {
     expect(() => core.exports.alloc(GiB - 3)).toThrow(/the Wasm core aborted/);
     const mem = new WasmMemory(core.exports);
     const before = core.exports.memory.buffer.byteLength;
-    expectMemoryLimit((() => { try { mem.alloc(MAX_BLOCK_FLOATS + 1); } catch (e) { return e; } return null; })(), ONE_BLOCK);
+    expectMemoryLimit(
+      (() => {
+        try {
+          mem.alloc(MAX_BLOCK_FLOATS + 1);
+        } catch (e) {
+          return e;
+        }
+        return null;
+      })(),
+      ONE_BLOCK,
+    );
     expect(core.exports.memory.buffer.byteLength).toBe(before);
     expect(mem.reserved).toBe(0);
     // the allocator still works after its abort and after the refusal
@@ -156,7 +212,10 @@ function params(m: Model): Float64Array {
   const parts = m.parameterNames().map((n) => m.getParameter(n));
   const out = new Float64Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
 }
 
@@ -191,10 +250,18 @@ describe('models whose arenas exceed the limits', async () => {
   }
 
   const paramCases: [string, ModelConfig, RegExp][] = [
-    ['LSTM I = H = 3000 (parameter arena 1.07 GiB: one block too large)', { cell: 'lstm', inputSize: 3000, hiddenSize: 3000, outputSize: 10 }, ONE_BLOCK],
+    [
+      'LSTM I = H = 3000 (parameter arena 1.07 GiB: one block too large)',
+      { cell: 'lstm', inputSize: 3000, hiddenSize: 3000, outputSize: 10 },
+      ONE_BLOCK,
+    ],
     ['GRU I = H = 3500 (1.10 GiB)', { cell: 'gru', inputSize: 3500, hiddenSize: 3500, outputSize: 10 }, ONE_BLOCK],
     ['RNN I = H = 6000 (1.07 GiB)', { cell: 'rnn', inputSize: 6000, hiddenSize: 6000, outputSize: 10 }, ONE_BLOCK],
-    ['2-layer token LSTM H = 2600 (1.23 GiB)', { cell: 'lstm', input: 'tokens', inputSize: 100, hiddenSize: 2600, outputSize: 100, numLayers: 2 }, ONE_BLOCK],
+    [
+      '2-layer token LSTM H = 2600 (1.23 GiB)',
+      { cell: 'lstm', input: 'tokens', inputSize: 100, hiddenSize: 2600, outputSize: 100, numLayers: 2 },
+      ONE_BLOCK,
+    ],
     ['LSTM inputSize 2^20, hiddenSize 8000 (beyond 4 GiB)', { cell: 'lstm', inputSize: 2 ** 20, hiddenSize: 8000, outputSize: 10 }, TOTAL],
     ['GRU hiddenSize 8000, 4 layers', { cell: 'gru', inputSize: 8, hiddenSize: 8000, outputSize: 10, numLayers: 4 }, TOTAL],
   ];

@@ -12,15 +12,25 @@ import type { CreateModelOptions } from '../../src/create.js';
 import { Trainer, type StepResult, type TrainerOptions } from '../../src/train/trainer.js';
 import { lcg, makeModel, randInts, randn, type BackendName } from '../helpers.js';
 
-interface Snapshot { weights: Float64Array; moments: Float64Array; steps: number; carried: Float64Array | null; historySteps: number }
+interface Snapshot {
+  weights: Float64Array;
+  moments: Float64Array;
+  steps: number;
+  carried: Float64Array | null;
+  historySteps: number;
+}
 
 function snapshot(model: Model, trainer: Trainer): Snapshot {
   const names = model.parameterNames();
   const parts = names.map((n) => model.getParameter(n));
   const weights = new Float64Array(parts.reduce((a, p) => a + p.length, 0));
   let at = 0;
-  for (const p of parts) { weights.set(p, at); at += p.length; }
-  const opt = trainer.optimizer, P = model.net.params.P;
+  for (const p of parts) {
+    weights.set(p, at);
+    at += p.length;
+  }
+  const opt = trainer.optimizer,
+    P = model.net.params.P;
   const n = opt.state ? opt.moments.length : 0;
   const moments = Float64Array.from(model.kernels.memory.f.subarray(opt.state, opt.state + n * P));
   const c = trainer.getCarriedState();
@@ -45,7 +55,8 @@ function expectSame(a: Snapshot, b: Snapshot, what: string): void {
 
 /** Runs fn with head.weight and head.bias at the largest float32, so that the logits overflow. */
 function withOverflowingHead<T>(model: Model, fn: () => T): T {
-  const w = model.getParameter('head.weight'), b = model.getParameter('head.bias');
+  const w = model.getParameter('head.weight'),
+    b = model.getParameter('head.bias');
   model.setParameter('head.weight', new Float32Array(w.length).fill(F32_MAX));
   model.setParameter('head.bias', new Float32Array(b.length).fill(F32_MAX));
   try {
@@ -113,7 +124,8 @@ function batch(c: Case, i: number) {
   return { x, y, T, B };
 }
 
-const STEPS = 8, BAD_AT = 4;
+const STEPS = 8,
+  BAD_AT = 4;
 
 for (const backend of ['wasm', 'js'] as BackendName[]) {
   describe(`non-finite steps are refused and leave no trace (${backend})`, () => {
@@ -149,7 +161,13 @@ for (const backend of ['wasm', 'js'] as BackendName[]) {
           expect(r.step).toBe(i + 1);
         }
         expectSame(snapshot(model, trainer), snapshot(clean, tClean), 'after the run');
-        for (const [t, m] of [[trainer, model], [tClean, clean]] as const) { t.dispose(); m.dispose(); }
+        for (const [t, m] of [
+          [trainer, model],
+          [tClean, clean],
+        ] as const) {
+          t.dispose();
+          m.dispose();
+        }
       });
     }
 
@@ -161,10 +179,16 @@ for (const backend of ['wasm', 'js'] as BackendName[]) {
       withOverflowingHead(model, () => {
         const before = snapshot(model, trainer);
         let err: unknown = null;
-        try { trainer.step(batch(c, 1)); } catch (e) { err = e; }
+        try {
+          trainer.step(batch(c, 1));
+        } catch (e) {
+          err = e;
+        }
         expect(err).toBeInstanceOf(NonFiniteError);
         expect((err as NonFiniteError).code).toBe('NON_FINITE');
-        expect((err as Error).message).toMatch(/^step: the (loss|gradient norm) is (NaN|-?Infinity); the step was refused and nothing changed$/);
+        expect((err as Error).message).toMatch(
+          /^step: the (loss|gradient norm) is (NaN|-?Infinity); the step was refused and nothing changed$/,
+        );
         expectSame(snapshot(model, trainer), before, 'after the thrown step');
       });
       expect(trainer.step(batch(c, 1)).skipped).toBe(false);

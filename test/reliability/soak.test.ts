@@ -25,9 +25,14 @@ function heapUsed(): number {
 /** Least-squares slope of ys over xs. */
 function slope(xs: number[], ys: number[]): number {
   const n = xs.length;
-  const mx = xs.reduce((a, b) => a + b, 0) / n, my = ys.reduce((a, b) => a + b, 0) / n;
-  let num = 0, den = 0;
-  for (let i = 0; i < n; i++) { num += (xs[i] - mx) * (ys[i] - my); den += (xs[i] - mx) ** 2; }
+  const mx = xs.reduce((a, b) => a + b, 0) / n,
+    my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0,
+    den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (xs[i] - mx) * (ys[i] - my);
+    den += (xs[i] - mx) ** 2;
+  }
   return den ? num / den : 0;
 }
 
@@ -40,17 +45,25 @@ describe('soak (short)', async () => {
   it('3000 training steps: Wasm memory constant after the first steps, no upward heap trend', () => {
     const model = createModelSync({ cell: 'lstm', input: 'tokens', inputSize: V, hiddenSize: 8, outputSize: V, seed: 1, core });
     const memory = model.kernels.memory;
-    const stateful = new Trainer(model, { loss: 'cross-entropy', optimizer: { name: 'adam', lr: 0.01 }, clipNorm: 1, tbptt: { k1: 8, k2: 12 } });
+    const stateful = new Trainer(model, {
+      loss: 'cross-entropy',
+      optimizer: { name: 'adam', lr: 0.01 },
+      clipNorm: 1,
+      tbptt: { k1: 8, k2: 12 },
+    });
     const stateless = new Trainer(model, { loss: 'cross-entropy', optimizer: { name: 'sgd', lr: 0.05, momentum: 0.9 } });
     const stream = new TokenStream(TEXT, { T: 8, B: 4 });
     const rand = lcg(3);
     const other = { x: randInts(5 * 3, V, rand), y: randInts(5 * 3, V, rand), T: 5, B: 3 };
-    const STEPS = 3000, WARM = 20, EVERY = 250;
+    const STEPS = 3000,
+      WARM = 20,
+      EVERY = 250;
 
     stateful.stepStateful(stream.next());
     const bytesAfterFirst = memory.f.buffer.byteLength;
     let reservedAfterWarm = -1;
-    const xs: number[] = [], heap: number[] = [];
+    const xs: number[] = [],
+      heap: number[] = [];
     let losses = 0;
     for (let step = 2; step <= STEPS; step++) {
       // mostly stateful TBPTT; every 10th step a stateless update of another shape, and now and
@@ -66,14 +79,22 @@ describe('soak (short)', async () => {
       expect(memory.f.buffer.byteLength).toBe(bytesAfterFirst);
       if (step === WARM) reservedAfterWarm = memory.reserved;
       if (step > WARM) expect(memory.reserved).toBe(reservedAfterWarm);
-      if (step % EVERY === 0) { xs.push(step); heap.push(heapUsed()); }
+      if (step % EVERY === 0) {
+        xs.push(step);
+        heap.push(heapUsed());
+      }
     }
     // after warm-up (the first 500 steps: JIT, inline caches), the heap must not trend upward
     const after = xs.map((x, i) => [x, heap[i]]).filter(([x]) => x > 500);
-    const perStep = slope(after.map((p) => p[0]), after.map((p) => p[1]));
+    const perStep = slope(
+      after.map((p) => p[0]),
+      after.map((p) => p[1]),
+    );
     const trend = perStep * (STEPS - 500);
-    console.log(`3000 steps: Wasm memory ${(bytesAfterFirst / MiB).toFixed(2)} MiB throughout, ${reservedAfterWarm} floats reserved after step ${WARM}; ` +
-      `heap ${(heap[0] / MiB).toFixed(2)} → ${(heap[heap.length - 1] / MiB).toFixed(2)} MiB, trend after warm-up ${(trend / 1024).toFixed(0)} KiB (${perStep.toFixed(1)} B/step); mean loss ${(losses / (STEPS - 1)).toFixed(3)}`);
+    console.log(
+      `3000 steps: Wasm memory ${(bytesAfterFirst / MiB).toFixed(2)} MiB throughout, ${reservedAfterWarm} floats reserved after step ${WARM}; ` +
+        `heap ${(heap[0] / MiB).toFixed(2)} → ${(heap[heap.length - 1] / MiB).toFixed(2)} MiB, trend after warm-up ${(trend / 1024).toFixed(0)} KiB (${perStep.toFixed(1)} B/step); mean loss ${(losses / (STEPS - 1)).toFixed(3)}`,
+    );
     expect(trend).toBeLessThan(2 * MiB);
     expect(heap[heap.length - 1] - heap[1]).toBeLessThan(4 * MiB);
     stateful.dispose();
@@ -92,18 +113,26 @@ describe('soak (short)', async () => {
     const bytesAt: Record<number, number> = {};
     const heapAt: Record<number, number> = {};
     for (let c = 1; c <= 1000; c++) {
-      const H = sizes[c % sizes.length], cell = cells[c % 3];
+      const H = sizes[c % sizes.length],
+        cell = cells[c % 3];
       const model = createModelSync({ cell, input: 'tokens', inputSize: V, hiddenSize: H, outputSize: V, seed: c, core });
       const trainer = new Trainer(model, { loss: 'cross-entropy', optimizer: c % 2 ? 'adam' : { name: 'sgd', lr: 0.1, momentum: 0.5 } });
-      const T = 2 + (c % 5), B = 1 + (c % 3);
+      const T = 2 + (c % 5),
+        B = 1 + (c % 3);
       trainer.step({ x: randInts(T * B, V, rand), y: randInts(T * B, V, rand), T, B });
       trainer.dispose();
       model.dispose();
       expect(memory.reserved, `reserved after cycle ${c}`).toBe(reserved0);
-      if (c % 100 === 0) { bytesAt[c] = memory.f.buffer.byteLength; heapAt[c] = heapUsed(); }
+      if (c % 100 === 0) {
+        bytesAt[c] = memory.f.buffer.byteLength;
+        heapAt[c] = heapUsed();
+      }
     }
-    console.log(`create/dispose: Wasm memory (MiB) ${Object.entries(bytesAt).map(([c, b]) => `${c}: ${(b / MiB).toFixed(2)}`).join(', ')}; ` +
-      `heap ${(heapAt[100] / MiB).toFixed(2)} → ${(heapAt[1000] / MiB).toFixed(2)} MiB`);
+    console.log(
+      `create/dispose: Wasm memory (MiB) ${Object.entries(bytesAt)
+        .map(([c, b]) => `${c}: ${(b / MiB).toFixed(2)}`)
+        .join(', ')}; ` + `heap ${(heapAt[100] / MiB).toFixed(2)} → ${(heapAt[1000] / MiB).toFixed(2)} MiB`,
+    );
     expect(bytesAt[1000]).toBe(bytesAt[100]);
     expect(heapAt[1000] - heapAt[200]).toBeLessThan(2 * MiB);
   });

@@ -7,14 +7,18 @@ import { threadsSupported } from '../../src/runtime/threads.js';
 import { Trainer } from '../../src/train/trainer.js';
 import { lcg, randInts } from '../helpers.js';
 
-async function train(threads: number, cell: 'lstm' | 'gru' | 'rnn'): Promise<{ losses: number[]; params: Float32Array[]; variant: string; used: number }> {
+async function train(
+  threads: number,
+  cell: 'lstm' | 'gru' | 'rnn',
+): Promise<{ losses: number[]; params: Float32Array[]; variant: string; used: number }> {
   const core = await loadCore({ threads, variant: 'simd' });
   try {
     // big enough that the products cross the pool's threshold (2·M·N·K ≥ 2^20), odd sizes for the tails
     const model = await createModel({ cell, inputSize: 37, input: 'tokens', hiddenSize: 71, outputSize: 37, numLayers: 2, seed: 5, core });
     const trainer = new Trainer(model, { loss: 'cross-entropy', optimizer: { name: 'adam', lr: 3e-3 }, clipNorm: 1 });
     const rand = lcg(9);
-    const T = 19, B = 13;
+    const T = 19,
+      B = 13;
     const losses: number[] = [];
     for (let i = 0; i < 4; i++) {
       losses.push(trainer.step({ x: randInts(T * B, 37, rand), y: randInts(T * B, 37, rand), T, B }).loss);

@@ -15,7 +15,8 @@ export interface Bystander {
   hash(): number;
 }
 
-const V = 6, H = 5;
+const V = 6,
+  H = 5;
 
 function fnv(bytes: Uint8Array, h: number): number {
   for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i], 16777619) >>> 0;
@@ -26,12 +27,14 @@ function fnv(bytes: Uint8Array, h: number): number {
 export function spawnBystander(core: Core, seed = 1): Bystander {
   const model = createModelSync({ cell: 'gru', input: 'tokens', inputSize: V, hiddenSize: H, outputSize: V, seed, core });
   const trainer = new Trainer(model, { loss: 'cross-entropy', optimizer: { name: 'adam', lr: 0.01 } });
-  const T = 3, B = 2;
+  const T = 3,
+    B = 2;
   trainer.step({ x: [1, 2, 3, 4, 5, 0], y: [2, 3, 4, 5, 0, 1], T, B });
   const P = model.net.params.P;
   const blocks = [model.net.params.base, trainer.optimizer.moment(0), trainer.optimizer.moment(1)];
   return {
-    model, trainer,
+    model,
+    trainer,
     hash() {
       // the memory may have grown since: take the buffer now
       let h = 2166136261;
@@ -55,7 +58,13 @@ export async function withBystander<T>(core: Core, fn: (b: Bystander) => T | Pro
   } finally {
     const coreAlive = !core.isDisposed;
     const after = b.hash();
-    if (coreAlive) { b.trainer.dispose(); b.model.dispose(); }
-    if (coreAlive && after !== before) throw new Error(`the bystander's weights or optimizer moments changed (${before.toString(16)} → ${after.toString(16)})`);
+    if (coreAlive) {
+      b.trainer.dispose();
+      b.model.dispose();
+    }
+    // the check is the point of the helper: it reports after fn's own outcome, error or not
+    if (coreAlive && after !== before)
+      // biome-ignore lint/correctness/noUnsafeFinally: a changed bystander outranks fn's own error
+      throw new Error(`the bystander's weights or optimizer moments changed (${before.toString(16)} → ${after.toString(16)})`);
   }
 }

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createModelSync } from '../../src/create.js';
-import { InvalidArgumentError, UnrolledError } from '../../src/errors.js';
+import { InvalidArgumentError, type UnrolledError } from '../../src/errors.js';
 import type { Model } from '../../src/model/model.js';
 import { Network } from '../../src/model/network.js';
 import { CORE_FILES, instantiateCoreSync, type Core } from '../../src/runtime/core.js';
@@ -15,7 +15,10 @@ import { Trainer } from '../../src/train/trainer.js';
 import { spawnBystander } from './bystander.js';
 import { printTally, tally } from './tally.js';
 
-const V = 5, H = 4, T = 3, B = 2;
+const V = 5,
+  H = 4,
+  T = 3,
+  B = 2;
 // 2^32 + 3 is 4294967296 once stored as f32; 1.5 would be truncated to a valid row without the check
 const BAD_IDS = [1e9, -1, 2 ** 32 + 3, 2 ** 31, NaN, Infinity, -Infinity, 1.5, V, -0.5];
 const CELLS = ['rnn', 'lstm', 'gru'] as const;
@@ -33,7 +36,7 @@ function core(variant: 'simd' | 'scalar'): Core {
 }
 
 type Backend = 'wasm' | 'wasm-scalar' | 'js';
-function model(backend: Backend, cell: typeof CELLS[number]): Model {
+function model(backend: Backend, cell: (typeof CELLS)[number]): Model {
   const where = backend === 'js' ? { backend: 'js' as const } : { core: core(backend === 'wasm' ? 'simd' : 'scalar') };
   return createModelSync({ cell, input: 'tokens', inputSize: V, hiddenSize: H, outputSize: V, seed: 9, ...where });
 }
@@ -48,7 +51,10 @@ function corruptAfterLoad(m: Model, field: 'x' | 'targets', at: number, bad: num
 }
 
 function weights(m: Model): string {
-  return m.parameterNames().map((n) => Array.from(m.getParameter(n)).join(',')).join(';');
+  return m
+    .parameterNames()
+    .map((n) => Array.from(m.getParameter(n)).join(','))
+    .join(';');
 }
 
 const batch = () => ({ x: [0, 1, 2, 3, 4, 0], y: [1, 2, 3, 4, 0, 1], T, B });
@@ -73,7 +79,11 @@ describe('kernels count and skip ids outside the vocabulary', () => {
             const before = weights(m);
             corruptAfterLoad(m, field, 3, bad);
             let error: unknown = null;
-            try { call(m, t); } catch (e) { error = e; }
+            try {
+              call(m, t);
+            } catch (e) {
+              error = e;
+            }
             counts.add(error instanceof InvalidArgumentError ? `UnrolledError ${error.code}` : `UNEXPECTED ${String(error)}`);
             expect(error, `${field} = ${bad}`).toBeInstanceOf(InvalidArgumentError);
             expect((error as InvalidArgumentError).argument).toBe(argument);
@@ -81,7 +91,8 @@ describe('kernels count and skip ids outside the vocabulary', () => {
             expect(weights(m), `${field} = ${bad}`).toBe(before);
             expect(t.steps).toBe(0);
             expect(m.kernels.takeIdErrors(), 'the count was taken').toBe(0);
-            t.dispose(); m.dispose();
+            t.dispose();
+            m.dispose();
           }
         }
         if (by) expect(by.hash()).toBe(byHash);
@@ -97,9 +108,11 @@ describe('kernels count and skip ids outside the vocabulary', () => {
         const byHash = by?.hash();
         // a forward with good ids lays out the arena; then two ids of x are replaced
         m.predict(batch());
-        const k = m.kernels, f = () => k.memory.f;
+        const k = m.kernels,
+          f = () => k.memory.f;
         const w = m.net.prepare(T, B);
-        const p = m.net.params.layers[0], lw = w.layers[0];
+        const p = m.net.params.layers[0],
+          lw = w.layers[0];
         const G = { rnn: 1, lstm: 4, gru: 3 }[cell] * H;
         f()[w.x + 1] = 1e9;
         f()[w.x + 4] = NaN;
@@ -109,17 +122,102 @@ describe('kernels count and skip ids outside the vocabulary', () => {
           case 'rnn':
             k.rnnForward(T, B, V, H, flags, w.x, p.wihTransposedPacked, p.whhTransposedPacked, p.bih, p.bhh, 0, lw.hs);
             expect(k.takeIdErrors()).toBe(2);
-            k.rnnBackward(T, B, V, H, flags, w.x, p.wihPacked, p.whhPacked, 0, lw.hs, w.dhsA, lw.dh, p.dwih, p.dwhh, p.dbih, p.dbhh, 0, 0, w.pack, 0);
+            k.rnnBackward(
+              T,
+              B,
+              V,
+              H,
+              flags,
+              w.x,
+              p.wihPacked,
+              p.whhPacked,
+              0,
+              lw.hs,
+              w.dhsA,
+              lw.dh,
+              p.dwih,
+              p.dwhh,
+              p.dbih,
+              p.dbhh,
+              0,
+              0,
+              w.pack,
+              0,
+            );
             break;
           case 'lstm':
             k.lstmForward(T, B, V, H, flags, w.x, p.wihTransposedPacked, p.whhTransposedPacked, p.bih, p.bhh, 0, lw.hs, lw.cs, lw.gates);
             expect(k.takeIdErrors()).toBe(2);
-            k.lstmBackward(T, B, V, H, flags, w.x, p.wihPacked, p.whhPacked, 0, lw.hs, lw.cs, lw.gates, w.dhsA, lw.dh, lw.dc, p.dwih, p.dwhh, p.dbih, p.dbhh, 0, 0, w.pack, 0);
+            k.lstmBackward(
+              T,
+              B,
+              V,
+              H,
+              flags,
+              w.x,
+              p.wihPacked,
+              p.whhPacked,
+              0,
+              lw.hs,
+              lw.cs,
+              lw.gates,
+              w.dhsA,
+              lw.dh,
+              lw.dc,
+              p.dwih,
+              p.dwhh,
+              p.dbih,
+              p.dbhh,
+              0,
+              0,
+              w.pack,
+              0,
+            );
             break;
           case 'gru':
-            k.gruForward(T, B, V, H, flags, w.x, p.wihTransposedPacked, p.whhTransposedPacked, p.bih, p.bhh, 0, lw.hs, lw.gates, lw.rn, w.scratch);
+            k.gruForward(
+              T,
+              B,
+              V,
+              H,
+              flags,
+              w.x,
+              p.wihTransposedPacked,
+              p.whhTransposedPacked,
+              p.bih,
+              p.bhh,
+              0,
+              lw.hs,
+              lw.gates,
+              lw.rn,
+              w.scratch,
+            );
             expect(k.takeIdErrors()).toBe(2);
-            k.gruBackward(T, B, V, H, flags, w.x, p.wihPacked, p.whhPacked, 0, lw.hs, lw.gates, lw.rn, w.dhsA, lw.dR, lw.dh, p.dwih, p.dwhh, p.dbih, p.dbhh, 0, 0, w.pack, 0);
+            k.gruBackward(
+              T,
+              B,
+              V,
+              H,
+              flags,
+              w.x,
+              p.wihPacked,
+              p.whhPacked,
+              0,
+              lw.hs,
+              lw.gates,
+              lw.rn,
+              w.dhsA,
+              lw.dR,
+              lw.dh,
+              p.dwih,
+              p.dwhh,
+              p.dbih,
+              p.dbhh,
+              0,
+              0,
+              w.pack,
+              0,
+            );
             break;
         }
         expect(k.takeIdErrors(), `${backend} ${cell} backward`).toBe(2);
@@ -131,12 +229,17 @@ describe('kernels count and skip ids outside the vocabulary', () => {
         }
         // targets: two bad of six rows, counted and given weight 0 (their dlogits rows zeroed)
         for (let r = 0; r < T * B; r++) f()[w.targets + r] = r % V;
-        f()[w.targets + 2] = V; f()[w.targets + 5] = -3;
+        f()[w.targets + 2] = V;
+        f()[w.targets + 5] = -3;
         k.softmaxXent(T * B, V, w.y, w.targets, 0, 1, w.dy);
         expect(k.takeIdErrors(), `${backend} ${cell} softmax`).toBe(2);
         for (const r of [2, 5]) for (let o = 0; o < V; o++) expect(f()[w.dy + r * V + o]).toBe(0);
         counts.add('correct behaviour (refused rows skipped and counted)', 3);
-        if (by) { expect(by.hash()).toBe(byHash); by.trainer.dispose(); by.model.dispose(); }
+        if (by) {
+          expect(by.hash()).toBe(byHash);
+          by.trainer.dispose();
+          by.model.dispose();
+        }
         m.dispose();
       }
     }

@@ -20,21 +20,34 @@ function smallCore(): Core {
   const module = new WebAssembly.Module(readFileSync(new URL(`../../build/${CORE_FILES.threads}`, import.meta.url)));
   const memory = new WebAssembly.Memory({ initial: 16, maximum: MAX_PAGES, shared: true });
   const instance = new WebAssembly.Instance(module, {
-    env: { memory, abort: () => { throw new Error('the Wasm core aborted'); } },
+    env: {
+      memory,
+      abort: () => {
+        throw new Error('the Wasm core aborted');
+      },
+    },
   });
   // a core built by hand, single-threaded: the kernels run on the calling thread
   return { exports: instance.exports as unknown as CoreExports, variant: 'threads', threads: 1 } as unknown as Core;
 }
 
-const V = 6, T = 4, B = 2;
+const V = 6,
+  T = 4,
+  B = 2;
 const ids = (n: number, s = 0) => Array.from({ length: n }, (_, i) => (i + s) % V);
 const small = { cell: 'lstm' as const, input: 'tokens' as const, inputSize: V, hiddenSize: 8, outputSize: V, seed: 2 };
 
-function weights(m: Model): string { return Array.from(m.kernels.memory.f.subarray(m.net.params.base, m.net.params.base + m.net.params.P)).join(','); }
+function weights(m: Model): string {
+  return Array.from(m.kernels.memory.f.subarray(m.net.params.base, m.net.params.base + m.net.params.P)).join(',');
+}
 
 function refused(fn: () => unknown): MemoryLimitError {
   let err: unknown = null;
-  try { fn(); } catch (e) { err = e; }
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
   expect(err).toBeInstanceOf(MemoryLimitError);
   expect((err as UnrolledError).code).toBe('OUT_OF_MEMORY');
   expect((err as Error).message).not.toMatch(/\n/);
@@ -50,7 +63,9 @@ describe('a core whose memory cannot grow past 8 MiB', () => {
 
   /** Runs a case that must be refused: bystander, victim, step count and reserved bytes unchanged; the memory never shrinks. */
   function check(name: string, fn: () => unknown, message: RegExp, workArenaFreed = false): void {
-    const h = bystander.hash(), w = weights(victim), steps = trainer.steps;
+    const h = bystander.hash(),
+      w = weights(victim),
+      steps = trainer.steps;
     const before = memoryUsage(core);
     const err = refused(fn);
     expect(err.message).toMatch(message);
@@ -73,18 +88,38 @@ describe('a core whose memory cannot grow past 8 MiB', () => {
 
   it('a model that needs more memory than the engine grants', () => {
     // about 12 MiB of parameters: below every limit of unrolled's own, so the core's allocator asks the engine
-    check('createModel', () => createModelSync({ ...small, input: 'dense', inputSize: 256, hiddenSize: 256, core }), /the engine refused to grow Wasm memory/);
+    check(
+      'createModel',
+      () => createModelSync({ ...small, input: 'dense', inputSize: 256, hiddenSize: 256, core }),
+      /the engine refused to grow Wasm memory/,
+    );
   });
-  it("a Trainer whose optimizer moments do not fit", () => {
+  it('a Trainer whose optimizer moments do not fit', () => {
     // a parameter arena of about 5.3 MB fits; 2.6 MB more of Adam moments do not
     const big = createModelSync({ ...small, input: 'dense', inputSize: 64, hiddenSize: 256, core });
     try {
-      check('new Trainer (Adam moments)', () => new Trainer(big, { loss: 'cross-entropy', optimizer: 'adam' }), /the engine refused to grow/);
-    } finally { big.dispose(); }
+      check(
+        'new Trainer (Adam moments)',
+        () => new Trainer(big, { loss: 'cross-entropy', optimizer: 'adam' }),
+        /the engine refused to grow/,
+      );
+    } finally {
+      big.dispose();
+    }
   });
   it('a batch whose work arena does not fit; the victim then trains on with its earlier shape', () => {
-    check('step with a huge batch', () => trainer.step({ x: new Int32Array(4096 * 64), y: new Int32Array(4096 * 64), T: 4096, B: 64 }), /the engine refused to grow/, true);
-    check('predict with a huge batch', () => victim.predict({ x: new Int32Array(4096 * 64), T: 4096, B: 64 }), /the engine refused to grow/, true);
+    check(
+      'step with a huge batch',
+      () => trainer.step({ x: new Int32Array(4096 * 64), y: new Int32Array(4096 * 64), T: 4096, B: 64 }),
+      /the engine refused to grow/,
+      true,
+    );
+    check(
+      'predict with a huge batch',
+      () => victim.predict({ x: new Int32Array(4096 * 64), T: 4096, B: 64 }),
+      /the engine refused to grow/,
+      true,
+    );
   });
   it('memoryUsage: reserved bytes come back on dispose, the memory itself never shrinks', () => {
     const before = memoryUsage(core);

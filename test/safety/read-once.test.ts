@@ -23,10 +23,16 @@ import { spawnBystander, type Bystander } from './bystander.js';
 import { printTally, tally } from './tally.js';
 
 const module = new WebAssembly.Module(readFileSync(new URL(`../../build/${CORE_FILES.simd}`, import.meta.url)));
-const T = 3, B = 2;
-const V = 6, TH = 4;                 // token GRU
-const I = 3, DH = 4, O = 2, L = 2;   // dense LSTM, 2 layers
-const K1 = 3, K2 = 5;                // the stateful trainer's TBPTT
+const T = 3,
+  B = 2;
+const V = 6,
+  TH = 4; // token GRU
+const I = 3,
+  DH = 4,
+  O = 2,
+  L = 2; // dense LSTM, 2 layers
+const K1 = 3,
+  K2 = 5; // the stateful trainer's TBPTT
 
 type Kind = 'ids' | 'floats' | 'mask' | 'lengths';
 const BAD: Record<Kind, unknown[]> = {
@@ -39,8 +45,11 @@ const BAD: Record<Kind, unknown[]> = {
 interface Ctx {
   backend: 'wasm' | 'js';
   core: Core | null;
-  tok: Model; dense: Model;
-  tokTrainer: Trainer; denseTrainer: Trainer; statefulTrainer: Trainer;
+  tok: Model;
+  dense: Model;
+  tokTrainer: Trainer;
+  denseTrainer: Trainer;
+  statefulTrainer: Trainer;
   bystander: Bystander | null;
 }
 
@@ -51,7 +60,11 @@ function build(backend: 'wasm' | 'js', core: Core | null): Ctx {
   const statefulTrainer = new Trainer(tok, { loss: 'cross-entropy', tbptt: { k1: K1, k2: K2 } });
   statefulTrainer.stepStateful({ x: ids(T * B), y: ids(T * B, 1), T, B });
   return {
-    backend, core, tok, dense, statefulTrainer,
+    backend,
+    core,
+    tok,
+    dense,
+    statefulTrainer,
     tokTrainer: new Trainer(tok, { loss: 'cross-entropy' }),
     denseTrainer: new Trainer(dense, { loss: 'mse' }),
     bystander: core ? spawnBystander(core, 21) : null,
@@ -79,45 +92,191 @@ interface Target {
   call(c: Ctx, value: unknown, asField: Setter): unknown;
 }
 
-const tokBatch = () => ({ x: ids(T * B), y: ids(T * B, 1), T, B } as Record<string, unknown>);
-const denseBatch = () => ({ x: floats(T * B * I), y: floats(T * B * O), T, B } as Record<string, unknown>);
+const tokBatch = () => ({ x: ids(T * B), y: ids(T * B, 1), T, B }) as Record<string, unknown>;
+const denseBatch = () => ({ x: floats(T * B * I), y: floats(T * B * O), T, B }) as Record<string, unknown>;
 
 /** A batch with `key` replaced: a plain property, or (asField) an accessor the adversary controls. */
 function withField(base: Record<string, unknown>, key: string, value: unknown, asField: Setter): Record<string, unknown> {
-  if (asField) { delete base[key]; asField(base, key); } else base[key] = value;
+  if (asField) {
+    delete base[key];
+    asField(base, key);
+  } else base[key] = value;
   return base;
 }
 
 const TARGETS: Target[] = [
-  { name: 'predict batch.x (token ids)', kind: 'ids', model: 'tok', good: () => ids(T * B), call: (c, v, f) => c.tok.predict(withField(tokBatch(), 'x', v, f) as never) },
-  { name: 'lossAndGradients batch.y (class ids)', kind: 'ids', model: 'tok', good: () => ids(T * B, 1), call: (c, v, f) => c.tok.lossAndGradients(withField(tokBatch(), 'y', v, f) as never, 'cross-entropy') },
-  { name: 'step batch.x (token ids)', kind: 'ids', model: 'tok', trainer: 'tokTrainer', good: () => ids(T * B), call: (c, v, f) => c.tokTrainer.step(withField(tokBatch(), 'x', v, f) as never) },
-  { name: 'step batch.y (class ids)', kind: 'ids', model: 'tok', trainer: 'tokTrainer', good: () => ids(T * B, 1), call: (c, v, f) => c.tokTrainer.step(withField(tokBatch(), 'y', v, f) as never) },
-  { name: 'stepStateful chunk.x (token ids, TBPTT)', kind: 'ids', model: 'tok', trainer: 'statefulTrainer', good: () => ids(K1 * B), call: (c, v, f) => c.statefulTrainer.stepStateful(withField({ x: ids(K1 * B), y: ids(K1 * B, 1), T: K1, B }, 'x', v, f) as never) },
-  { name: 'stepStateful chunk.y (class ids, TBPTT)', kind: 'ids', model: 'tok', trainer: 'statefulTrainer', good: () => ids(K1 * B, 1), call: (c, v, f) => c.statefulTrainer.stepStateful(withField({ x: ids(K1 * B), y: ids(K1 * B, 1), T: K1, B }, 'y', v, f) as never) },
-  { name: 'generate options.prime', kind: 'ids', model: 'tok', anyLength: true, good: () => [1, 2, 3], call: (c, v, f) => c.tok.generate(withField({ length: 2, temperature: 0 }, 'prime', v, f) as never) },
-  { name: 'setCarriedState state.history (ids)', kind: 'ids', model: 'tok', trainer: 'statefulTrainer', good: () => ids((K2 - K1) * B), call: (c, v, f) => c.statefulTrainer.setCarriedState(withField({ B, h: floats(TH * B), c: null, historySteps: K2 - K1 }, 'history', v, f) as never) },
-  { name: 'setCarriedState state.h', kind: 'floats', model: 'tok', trainer: 'statefulTrainer', good: () => floats(TH * B), call: (c, v, f) => c.statefulTrainer.setCarriedState(withField({ B, c: null, history: ids((K2 - K1) * B), historySteps: K2 - K1 }, 'h', v, f) as never) },
-  { name: 'predict batch.x (floats)', kind: 'floats', model: 'dense', good: () => floats(T * B * I), call: (c, v, f) => c.dense.predict(withField(denseBatch(), 'x', v, f) as never) },
-  { name: 'step batch.y (floats)', kind: 'floats', model: 'dense', trainer: 'denseTrainer', good: () => floats(T * B * O), call: (c, v, f) => c.denseTrainer.step(withField(denseBatch(), 'y', v, f) as never) },
-  { name: 'predict batch.h0', kind: 'floats', model: 'dense', good: () => floats(L * B * DH), call: (c, v, f) => c.dense.predict(withField(denseBatch(), 'h0', v, f) as never) },
-  { name: 'step batch.c0', kind: 'floats', model: 'dense', trainer: 'denseTrainer', good: () => floats(L * B * DH), call: (c, v, f) => c.denseTrainer.step(withField(denseBatch(), 'c0', v, f) as never) },
-  { name: 'predict batch.mask', kind: 'mask', model: 'dense', good: () => [1, 1, 1, 1, 0, 1], call: (c, v, f) => c.dense.predict(withField(denseBatch(), 'mask', v, f) as never) },
-  { name: 'step batch.lengths', kind: 'lengths', model: 'dense', trainer: 'denseTrainer', good: () => [3, 2], call: (c, v, f) => c.denseTrainer.step(withField(denseBatch(), 'lengths', v, f) as never) },
-  { name: 'step batch.lossMask', kind: 'mask', model: 'dense', trainer: 'denseTrainer', good: () => [1, 0, 1, 1, 0, 1], call: (c, v, f) => c.denseTrainer.step(withField(denseBatch(), 'lossMask', v, f) as never) },
-  { name: 'forward batch.x (token ids)', kind: 'ids', model: 'tok', good: () => ids(T * B), call: (c, v, f) => c.tok.forward(withField(tokBatch(), 'x', v, f) as never) },
-  { name: 'forward batch.h0', kind: 'floats', model: 'dense', good: () => floats(L * B * DH), call: (c, v, f) => c.dense.forward(withField(denseBatch(), 'h0', v, f) as never) },
   {
-    name: 'backward gradients.dOutputs', kind: 'floats', model: 'dense', good: () => floats(T * B * DH),
-    call: (c, v, f) => { c.dense.forward(denseBatch() as never); return c.dense.backward(withField({}, 'dOutputs', v, f) as never); },
+    name: 'predict batch.x (token ids)',
+    kind: 'ids',
+    model: 'tok',
+    good: () => ids(T * B),
+    call: (c, v, f) => c.tok.predict(withField(tokBatch(), 'x', v, f) as never),
   },
   {
-    name: 'backward gradients.dy', kind: 'floats', model: 'tok', good: () => floats(T * B * V),
-    call: (c, v, f) => { c.tok.forward(tokBatch() as never); return c.tok.backward(withField({}, 'dy', v, f) as never); },
+    name: 'lossAndGradients batch.y (class ids)',
+    kind: 'ids',
+    model: 'tok',
+    good: () => ids(T * B, 1),
+    call: (c, v, f) => c.tok.lossAndGradients(withField(tokBatch(), 'y', v, f) as never, 'cross-entropy'),
   },
-  { name: 'setParameter values', kind: 'floats', model: 'dense', noField: true, good: () => floats(O), call: (c, v) => c.dense.setParameter('head.bias', v as number[]) },
   {
-    name: 'loadStateDict values', kind: 'floats', model: 'dense', good: () => floats(O),
+    name: 'step batch.x (token ids)',
+    kind: 'ids',
+    model: 'tok',
+    trainer: 'tokTrainer',
+    good: () => ids(T * B),
+    call: (c, v, f) => c.tokTrainer.step(withField(tokBatch(), 'x', v, f) as never),
+  },
+  {
+    name: 'step batch.y (class ids)',
+    kind: 'ids',
+    model: 'tok',
+    trainer: 'tokTrainer',
+    good: () => ids(T * B, 1),
+    call: (c, v, f) => c.tokTrainer.step(withField(tokBatch(), 'y', v, f) as never),
+  },
+  {
+    name: 'stepStateful chunk.x (token ids, TBPTT)',
+    kind: 'ids',
+    model: 'tok',
+    trainer: 'statefulTrainer',
+    good: () => ids(K1 * B),
+    call: (c, v, f) => c.statefulTrainer.stepStateful(withField({ x: ids(K1 * B), y: ids(K1 * B, 1), T: K1, B }, 'x', v, f) as never),
+  },
+  {
+    name: 'stepStateful chunk.y (class ids, TBPTT)',
+    kind: 'ids',
+    model: 'tok',
+    trainer: 'statefulTrainer',
+    good: () => ids(K1 * B, 1),
+    call: (c, v, f) => c.statefulTrainer.stepStateful(withField({ x: ids(K1 * B), y: ids(K1 * B, 1), T: K1, B }, 'y', v, f) as never),
+  },
+  {
+    name: 'generate options.prime',
+    kind: 'ids',
+    model: 'tok',
+    anyLength: true,
+    good: () => [1, 2, 3],
+    call: (c, v, f) => c.tok.generate(withField({ length: 2, temperature: 0 }, 'prime', v, f) as never),
+  },
+  {
+    name: 'setCarriedState state.history (ids)',
+    kind: 'ids',
+    model: 'tok',
+    trainer: 'statefulTrainer',
+    good: () => ids((K2 - K1) * B),
+    call: (c, v, f) =>
+      c.statefulTrainer.setCarriedState(withField({ B, h: floats(TH * B), c: null, historySteps: K2 - K1 }, 'history', v, f) as never),
+  },
+  {
+    name: 'setCarriedState state.h',
+    kind: 'floats',
+    model: 'tok',
+    trainer: 'statefulTrainer',
+    good: () => floats(TH * B),
+    call: (c, v, f) =>
+      c.statefulTrainer.setCarriedState(withField({ B, c: null, history: ids((K2 - K1) * B), historySteps: K2 - K1 }, 'h', v, f) as never),
+  },
+  {
+    name: 'predict batch.x (floats)',
+    kind: 'floats',
+    model: 'dense',
+    good: () => floats(T * B * I),
+    call: (c, v, f) => c.dense.predict(withField(denseBatch(), 'x', v, f) as never),
+  },
+  {
+    name: 'step batch.y (floats)',
+    kind: 'floats',
+    model: 'dense',
+    trainer: 'denseTrainer',
+    good: () => floats(T * B * O),
+    call: (c, v, f) => c.denseTrainer.step(withField(denseBatch(), 'y', v, f) as never),
+  },
+  {
+    name: 'predict batch.h0',
+    kind: 'floats',
+    model: 'dense',
+    good: () => floats(L * B * DH),
+    call: (c, v, f) => c.dense.predict(withField(denseBatch(), 'h0', v, f) as never),
+  },
+  {
+    name: 'step batch.c0',
+    kind: 'floats',
+    model: 'dense',
+    trainer: 'denseTrainer',
+    good: () => floats(L * B * DH),
+    call: (c, v, f) => c.denseTrainer.step(withField(denseBatch(), 'c0', v, f) as never),
+  },
+  {
+    name: 'predict batch.mask',
+    kind: 'mask',
+    model: 'dense',
+    good: () => [1, 1, 1, 1, 0, 1],
+    call: (c, v, f) => c.dense.predict(withField(denseBatch(), 'mask', v, f) as never),
+  },
+  {
+    name: 'step batch.lengths',
+    kind: 'lengths',
+    model: 'dense',
+    trainer: 'denseTrainer',
+    good: () => [3, 2],
+    call: (c, v, f) => c.denseTrainer.step(withField(denseBatch(), 'lengths', v, f) as never),
+  },
+  {
+    name: 'step batch.lossMask',
+    kind: 'mask',
+    model: 'dense',
+    trainer: 'denseTrainer',
+    good: () => [1, 0, 1, 1, 0, 1],
+    call: (c, v, f) => c.denseTrainer.step(withField(denseBatch(), 'lossMask', v, f) as never),
+  },
+  {
+    name: 'forward batch.x (token ids)',
+    kind: 'ids',
+    model: 'tok',
+    good: () => ids(T * B),
+    call: (c, v, f) => c.tok.forward(withField(tokBatch(), 'x', v, f) as never),
+  },
+  {
+    name: 'forward batch.h0',
+    kind: 'floats',
+    model: 'dense',
+    good: () => floats(L * B * DH),
+    call: (c, v, f) => c.dense.forward(withField(denseBatch(), 'h0', v, f) as never),
+  },
+  {
+    name: 'backward gradients.dOutputs',
+    kind: 'floats',
+    model: 'dense',
+    good: () => floats(T * B * DH),
+    call: (c, v, f) => {
+      c.dense.forward(denseBatch() as never);
+      return c.dense.backward(withField({}, 'dOutputs', v, f) as never);
+    },
+  },
+  {
+    name: 'backward gradients.dy',
+    kind: 'floats',
+    model: 'tok',
+    good: () => floats(T * B * V),
+    call: (c, v, f) => {
+      c.tok.forward(tokBatch() as never);
+      return c.tok.backward(withField({}, 'dy', v, f) as never);
+    },
+  },
+  {
+    name: 'setParameter values',
+    kind: 'floats',
+    model: 'dense',
+    noField: true,
+    good: () => floats(O),
+    call: (c, v) => c.dense.setParameter('head.bias', v as number[]),
+  },
+  {
+    name: 'loadStateDict values',
+    kind: 'floats',
+    model: 'dense',
+    good: () => floats(O),
     call: (c, v, f) => {
       const d: Record<string, unknown> = {};
       for (const n of c.dense.parameterNames()) d[n] = c.dense.getParameter(n);
@@ -127,7 +286,12 @@ const TARGETS: Target[] = [
 ];
 
 /** Adversaries: each returns the value to pass, or installs a field accessor, and records what it handed out. */
-interface Handed { bad: boolean; indexReads: Map<number, number>; lengthReads: number; field: boolean }
+interface Handed {
+  bad: boolean;
+  indexReads: Map<number, number>;
+  lengthReads: number;
+  field: boolean;
+}
 
 type Adversary =
   | { type: 'plain-bad'; at: number; bad: number }
@@ -146,17 +310,25 @@ const adversary: fc.Arbitrary<Adversary> = fc.oneof(
   fc.record({ type: fc.constant('field-getter' as const), at: fc.nat(40), bad: fc.nat(20) }),
   fc.record({ type: fc.constant('typed-subclass' as const), delta: fc.constantFrom(-3, -1, 1, 1000) }),
   fc.record({ type: fc.constant('valueOf' as const), at: fc.nat(40) }),
-  fc.record({ type: fc.constant('dispose-in-getter' as const), at: fc.nat(40), what: fc.constantFrom('model' as const, 'trainer' as const) }),
+  fc.record({
+    type: fc.constant('dispose-in-getter' as const),
+    at: fc.nat(40),
+    what: fc.constantFrom('model' as const, 'trainer' as const),
+  }),
   fc.record({ type: fc.constant('reenter-in-getter' as const), at: fc.nat(40) }),
 );
 
 function isBadValue(kind: Kind, v: unknown): boolean {
   if (typeof v !== 'number') return true;
   switch (kind) {
-    case 'ids': return !Number.isInteger(v) || v < 0 || v >= V;
-    case 'floats': return !(Math.abs(v) <= 3.4e38);
-    case 'mask': return v !== 0 && v !== 1;
-    case 'lengths': return !Number.isInteger(v) || v < 1 || v > T;
+    case 'ids':
+      return !Number.isInteger(v) || v < 0 || v >= V;
+    case 'floats':
+      return !(Math.abs(v) <= 3.4e38);
+    case 'mask':
+      return v !== 0 && v !== 1;
+    case 'lengths':
+      return !Number.isInteger(v) || v < 1 || v > T;
   }
 }
 
@@ -164,7 +336,10 @@ function isBadValue(kind: Kind, v: unknown): boolean {
 function spy(arr: unknown[], h: Handed, onRead: (i: number, v: unknown) => unknown, length: () => unknown = () => arr.length): unknown[] {
   return new Proxy(arr, {
     get(target, key, receiver) {
-      if (key === 'length') { h.lengthReads++; return length(); }
+      if (key === 'length') {
+        h.lengthReads++;
+        return length();
+      }
       if (typeof key === 'string' && /^\d+$/.test(key)) {
         const i = Number(key);
         h.indexReads.set(i, (h.indexReads.get(i) ?? 0) + 1);
@@ -175,11 +350,20 @@ function spy(arr: unknown[], h: Handed, onRead: (i: number, v: unknown) => unkno
   });
 }
 
-function arm(c: Ctx, t: Target, a: Adversary, h: Handed, reenterCodes: string[]): { value: unknown; field: ((obj: Record<string, unknown>, key: string) => void) | null } {
+function arm(
+  c: Ctx,
+  t: Target,
+  a: Adversary,
+  h: Handed,
+  reenterCodes: string[],
+): { value: unknown; field: ((obj: Record<string, unknown>, key: string) => void) | null } {
   const good = t.good(c);
   const n = good.length;
   const bads = BAD[t.kind];
-  const note = (v: unknown, i: number) => { if (isBadValue(t.kind, v) || i >= n) h.bad = true; return v; };
+  const note = (v: unknown, i: number) => {
+    if (isBadValue(t.kind, v) || i >= n) h.bad = true;
+    return v;
+  };
   if (a.type === 'field-getter' && t.noField) a = { type: 'plain-bad', at: a.at, bad: a.bad };
   switch (a.type) {
     case 'plain-bad': {
@@ -195,11 +379,19 @@ function arm(c: Ctx, t: Target, a: Adversary, h: Handed, reenterCodes: string[])
     case 'proxy-length': {
       let first = true;
       return {
-        value: spy(good.slice(), h, (i, v) => note(v, i), () => {
-          if (first) { first = false; return n; }
-          h.bad = true; // a second read of the length gets the lie
-          return a.lie;
-        }),
+        value: spy(
+          good.slice(),
+          h,
+          (i, v) => note(v, i),
+          () => {
+            if (first) {
+              first = false;
+              return n;
+            }
+            h.bad = true; // a second read of the length gets the lie
+            return a.lie;
+          },
+        ),
         field: null,
       };
     }
@@ -210,15 +402,26 @@ function arm(c: Ctx, t: Target, a: Adversary, h: Handed, reenterCodes: string[])
       badArr[a.at % n] = bads[a.bad % bads.length];
       return {
         value: null,
-        field: (obj, key) => Object.defineProperty(obj, key, {
-          enumerable: true, configurable: true,
-          get() { h.field = true; if (reads++ === 0) return good.slice(); h.bad = true; return badArr; },
-        }),
+        field: (obj, key) =>
+          Object.defineProperty(obj, key, {
+            enumerable: true,
+            configurable: true,
+            get() {
+              h.field = true;
+              if (reads++ === 0) return good.slice();
+              h.bad = true;
+              return badArr;
+            },
+          }),
       };
     }
     case 'typed-subclass': {
       const Base = (t.kind === 'ids' ? Int32Array : Float64Array) as Float64ArrayConstructor;
-      class Liar extends Base { get length(): number { return n; } }
+      class Liar extends Base {
+        get length(): number {
+          return n;
+        }
+      }
       const actual = Math.max(0, n + a.delta);
       const arr = new Liar(actual) as Float64Array;
       for (let i = 0; i < Math.min(n, actual); i++) arr[i] = good[i];
@@ -252,7 +455,12 @@ function arm(c: Ctx, t: Target, a: Adversary, h: Handed, reenterCodes: string[])
       return {
         value: spy(good.slice(), h, (i, v) => {
           if (i === a.at % n) {
-            try { c.tok.predict({ x: ids(T * B), T, B }); reenterCodes.push('none'); } catch (e) { reenterCodes.push((e as UnrolledError).code ?? 'untyped'); }
+            try {
+              c.tok.predict({ x: ids(T * B), T, B });
+              reenterCodes.push('none');
+            } catch (e) {
+              reenterCodes.push((e as UnrolledError).code ?? 'untyped');
+            }
           }
           return note(v, i);
         }),
@@ -263,7 +471,10 @@ function arm(c: Ctx, t: Target, a: Adversary, h: Handed, reenterCodes: string[])
 
 function weightsHash(m: Model): string {
   if (m.isDisposed) return 'disposed';
-  return m.parameterNames().map((n) => Array.from(m.getParameter(n)).join(',')).join(';');
+  return m
+    .parameterNames()
+    .map((n) => Array.from(m.getParameter(n)).join(','))
+    .join(';');
 }
 
 const counts = tally('class 2 (read user input once)');
@@ -275,40 +486,54 @@ for (const backend of ['wasm', 'js'] as const) {
       const core = backend === 'wasm' ? instantiateCoreSync(module, 'simd') : null;
       let c = build(backend, core);
       const bystanderHash = c.bystander?.hash();
-      fc.assert(fc.property(fc.nat(TARGETS.length - 1), adversary, (ti, a) => {
-        const t = TARGETS[ti];
-        if (c.tok.isDisposed || c.dense.isDisposed || c.tokTrainer.isDisposed || c.denseTrainer.isDisposed || c.statefulTrainer.isDisposed) {
-          const keep = c.bystander;
-          c = { ...build(backend, core), bystander: keep };
-        }
-        const before = { tok: weightsHash(c.tok), dense: weightsHash(c.dense), steps: [c.tokTrainer.steps, c.denseTrainer.steps, c.statefulTrainer.steps] };
-        const h: Handed = { bad: false, indexReads: new Map(), lengthReads: 0, field: false };
-        const inner: string[] = [];
-        const { value, field } = arm(c, t, a, h, inner);
-        let outcome: string;
-        let error: unknown = null;
-        try {
-          t.call(c, value, field);
-          outcome = 'correct behaviour (success, every value read was valid)';
-        } catch (e) {
-          error = e;
-          outcome = e instanceof UnrolledError ? `UnrolledError ${e.code}` : `UNEXPECTED untyped ${(e as Error)?.name}: ${(e as Error)?.message}`;
-        }
-        counts.add(outcome);
-        const where = `${t.name} with ${JSON.stringify(a)}`;
-        expect(error === null || error instanceof UnrolledError, `${where}: ${String(error)}`).toBe(true);
-        if (error === null) expect(h.bad, `${where}: succeeded although a bad value was handed out`).toBe(false);
-        for (const [i, k] of h.indexReads) expect(k, `${where}: index ${i} read ${k} times`).toBeLessThanOrEqual(1);
-        expect(h.lengthReads, `${where}: length read ${h.lengthReads} times`).toBeLessThanOrEqual(1);
-        // a re-entrant call from inside a getter is refused (BUSY); a dispose from inside either is refused or ends the call with DISPOSED
-        for (const code of inner) expect(['BUSY', 'none'], `${where}: inner call gave ${code}`).toContain(code);
-        if (error !== null && !(error instanceof UnrolledError && error.code === 'DISPOSED')) {
-          expect(weightsHash(c.tok), `${where}: the token model changed although the call failed`).toBe(before.tok);
-          expect(weightsHash(c.dense), `${where}: the dense model changed although the call failed`).toBe(before.dense);
-          expect([c.tokTrainer.steps, c.denseTrainer.steps, c.statefulTrainer.steps]).toEqual(before.steps);
-        }
-        if (c.bystander) expect(c.bystander.hash(), `${where}: the bystander changed`).toBe(bystanderHash);
-      }), { numRuns: backend === 'wasm' ? 3000 : 1000, seed: 1212 });
+      fc.assert(
+        fc.property(fc.nat(TARGETS.length - 1), adversary, (ti, a) => {
+          const t = TARGETS[ti];
+          if (
+            c.tok.isDisposed ||
+            c.dense.isDisposed ||
+            c.tokTrainer.isDisposed ||
+            c.denseTrainer.isDisposed ||
+            c.statefulTrainer.isDisposed
+          ) {
+            const keep = c.bystander;
+            c = { ...build(backend, core), bystander: keep };
+          }
+          const before = {
+            tok: weightsHash(c.tok),
+            dense: weightsHash(c.dense),
+            steps: [c.tokTrainer.steps, c.denseTrainer.steps, c.statefulTrainer.steps],
+          };
+          const h: Handed = { bad: false, indexReads: new Map(), lengthReads: 0, field: false };
+          const inner: string[] = [];
+          const { value, field } = arm(c, t, a, h, inner);
+          let outcome: string;
+          let error: unknown = null;
+          try {
+            t.call(c, value, field);
+            outcome = 'correct behaviour (success, every value read was valid)';
+          } catch (e) {
+            error = e;
+            outcome =
+              e instanceof UnrolledError ? `UnrolledError ${e.code}` : `UNEXPECTED untyped ${(e as Error)?.name}: ${(e as Error)?.message}`;
+          }
+          counts.add(outcome);
+          const where = `${t.name} with ${JSON.stringify(a)}`;
+          expect(error === null || error instanceof UnrolledError, `${where}: ${String(error)}`).toBe(true);
+          if (error === null) expect(h.bad, `${where}: succeeded although a bad value was handed out`).toBe(false);
+          for (const [i, k] of h.indexReads) expect(k, `${where}: index ${i} read ${k} times`).toBeLessThanOrEqual(1);
+          expect(h.lengthReads, `${where}: length read ${h.lengthReads} times`).toBeLessThanOrEqual(1);
+          // a re-entrant call from inside a getter is refused (BUSY); a dispose from inside either is refused or ends the call with DISPOSED
+          for (const code of inner) expect(['BUSY', 'none'], `${where}: inner call gave ${code}`).toContain(code);
+          if (error !== null && !(error instanceof UnrolledError && error.code === 'DISPOSED')) {
+            expect(weightsHash(c.tok), `${where}: the token model changed although the call failed`).toBe(before.tok);
+            expect(weightsHash(c.dense), `${where}: the dense model changed although the call failed`).toBe(before.dense);
+            expect([c.tokTrainer.steps, c.denseTrainer.steps, c.statefulTrainer.steps]).toEqual(before.steps);
+          }
+          if (c.bystander) expect(c.bystander.hash(), `${where}: the bystander changed`).toBe(bystanderHash);
+        }),
+        { numRuns: backend === 'wasm' ? 3000 : 1000, seed: 1212 },
+      );
       core?.dispose();
     });
   });
@@ -320,9 +545,17 @@ describe('class 2: option objects and call arguments read once', () => {
     const c = build('wasm', core);
     const by = c.bystander!.hash();
     let reads = 0;
-    const spec = { get loss() { return reads++ === 0 ? 'mse' : 'hinge'; } };
+    const spec = {
+      get loss() {
+        return reads++ === 0 ? 'mse' : 'hinge';
+      },
+    };
     let code = 'none';
-    try { c.dense.lossAndGradients(denseBatch() as never, spec as never); } catch (e) { code = (e as UnrolledError).code ?? 'untyped'; }
+    try {
+      c.dense.lossAndGradients(denseBatch() as never, spec as never);
+    } catch (e) {
+      code = (e as UnrolledError).code ?? 'untyped';
+    }
     counts.add(code === 'none' ? 'correct behaviour (success, every value read was valid)' : `UnrolledError ${code}`);
     expect(reads).toBe(1);
     expect(code).toBe('none');
@@ -340,7 +573,11 @@ describe('class 2: option objects and call arguments read once', () => {
       const honest = b[key] as number;
       Object.defineProperty(b, key, { get: () => (reads++ === 0 ? honest : 1 << 20) });
       let code = 'none';
-      try { c.tokTrainer.step(b as never); } catch (e) { code = (e as UnrolledError).code ?? 'untyped'; }
+      try {
+        c.tokTrainer.step(b as never);
+      } catch (e) {
+        code = (e as UnrolledError).code ?? 'untyped';
+      }
       counts.add(code === 'none' ? 'correct behaviour (success, every value read was valid)' : `UnrolledError ${code}`);
       expect(reads, key).toBe(1);
       expect(code, key).toBe('none');
@@ -357,12 +594,19 @@ describe('class 2: option objects and call arguments read once', () => {
       let frozen = '';
       const value = new Proxy(good.slice(), {
         get(arr, key, r) {
-          if (key === '0') { core.dispose(); frozen = hashMemory(core); }
+          if (key === '0') {
+            core.dispose();
+            frozen = hashMemory(core);
+          }
           return Reflect.get(arr, key, r);
         },
       });
       let code = 'none';
-      try { target.call(c, value, null); } catch (e) { code = e instanceof UnrolledError ? e.code : `untyped ${String(e)}`; }
+      try {
+        target.call(c, value, null);
+      } catch (e) {
+        code = e instanceof UnrolledError ? e.code : `untyped ${String(e)}`;
+      }
       counts.add(code === 'DISPOSED' ? 'UnrolledError DISPOSED' : `UNEXPECTED ${code}`);
       expect(code, target.name).toBe('DISPOSED');
       expect(hashMemory(core), target.name).toBe(frozen);
@@ -379,7 +623,8 @@ describe('class 2: ids in shared memory that another thread keeps changing', () 
     shared.set(ids(T * B));
     // the worker flips every id between its valid value and 10⁹ until told to stop (slot n);
     // slot n + 1 says it has started
-    const flipper = new Worker(`
+    const flipper = new Worker(
+      `
       const { workerData } = require('node:worker_threads');
       const a = new Int32Array(workerData);
       const n = a.length - 2;
@@ -387,7 +632,9 @@ describe('class 2: ids in shared memory that another thread keeps changing', () 
       for (let k = 0; Atomics.load(a, n) === 0; k++) {
         for (let i = 0; i < n; i++) Atomics.store(a, i, (k & 1) ? 1e9 : i % ${V});
       }
-    `, { eval: true, workerData: shared.buffer });
+    `,
+      { eval: true, workerData: shared.buffer },
+    );
     const x = shared.subarray(0, T * B);
     const outcomes = new Map<string, number>();
     while (Atomics.load(shared, T * B + 1) === 0) await new Promise((r) => setTimeout(r, 1));

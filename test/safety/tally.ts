@@ -8,7 +8,13 @@ export interface Tally {
 
 export function tally(name: string): Tally {
   const counts = new Map<string, number>();
-  return { name, counts, add(outcome, n = 1) { counts.set(outcome, (counts.get(outcome) ?? 0) + n); } };
+  return {
+    name,
+    counts,
+    add(outcome, n = 1) {
+      counts.set(outcome, (counts.get(outcome) ?? 0) + n);
+    },
+  };
 }
 
 export function printTally(t: Tally): void {

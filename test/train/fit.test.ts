@@ -19,8 +19,12 @@ function sineData(n: number, seed: number): SequenceDataset {
   const examples: SequenceExample[] = [];
   for (let j = 0; j < n; j++) {
     const len = 4 + rng.int(21);
-    const x = new Float32Array(len), y = new Float32Array(len);
-    for (let t = 0; t < len; t++) { x[t] = b.x[t * n + j]; y[t] = b.y[t * n + j]; }
+    const x = new Float32Array(len),
+      y = new Float32Array(len);
+    for (let t = 0; t < len; t++) {
+      x[t] = b.x[t * n + j];
+      y[t] = b.y[t * n + j];
+    }
     examples.push({ x, y });
   }
   return new SequenceDataset(examples, { target: 'values' });
@@ -34,7 +38,10 @@ function signData(n: number, seed: number): SequenceDataset {
     const len = 2 + rng.int(12);
     const x = new Float32Array(len);
     let s = 0;
-    for (let t = 0; t < len; t++) { x[t] = rng.normal(); s += x[t]; }
+    for (let t = 0; t < len; t++) {
+      x[t] = rng.normal();
+      s += x[t];
+    }
     examples.push({ x, y: s > 0 ? 1 : 0 });
   }
   return new SequenceDataset(examples, { target: 'classes', targetSize: 2, at: 'last' });
@@ -64,13 +71,15 @@ describe('planBatches', () => {
     const random = paddingFraction(lengths, planBatches(lengths, 32, { seed: 5, bucket: false }));
     const bucketed = paddingFraction(lengths, planBatches(lengths, 32, { seed: 5 }));
     const smallPools = paddingFraction(lengths, planBatches(lengths, 32, { seed: 5, bucketBatches: 4 }));
-    console.log(`padding fraction, 2000 sequences of 1..200 steps, batches of 32: random ${random.toFixed(4)}, bucketed (pools of 100 batches) ${bucketed.toFixed(4)}, pools of 4 batches ${smallPools.toFixed(4)}`);
+    console.log(
+      `padding fraction, 2000 sequences of 1..200 steps, batches of 32: random ${random.toFixed(4)}, bucketed (pools of 100 batches) ${bucketed.toFixed(4)}, pools of 4 batches ${smallPools.toFixed(4)}`,
+    );
     expect(random).toBeGreaterThan(0.4);
     expect(bucketed).toBeLessThan(0.02);
     expect(smallPools).toBeLessThan(random / 2);
   });
   it('is a function of the seed', () => {
-    const lengths = Int32Array.from({ length: 100 }, (_, i) => 1 + (i * 7) % 13);
+    const lengths = Int32Array.from({ length: 100 }, (_, i) => 1 + ((i * 7) % 13));
     const a = planBatches(lengths, 8, { seed: 9 }).map((b) => [...b]);
     expect(planBatches(lengths, 8, { seed: 9 }).map((b) => [...b])).toEqual(a);
     expect(planBatches(lengths, 8, { seed: 10 }).map((b) => [...b])).not.toEqual(a);
@@ -87,7 +96,8 @@ describe('fit', () => {
       const h = await fit(t, train, { epochs: 6, batchSize: 16, validation: val, seed: 4 });
       return { h, before, hash: hash(m) };
     };
-    const a = await run(), b = await run();
+    const a = await run(),
+      b = await run();
     const strip = (logs: EpochLog[]) => logs.map(({ seconds: _, ...rest }) => rest);
     expect(strip(b.h.epochs)).toEqual(strip(a.h.epochs));
     expect(b.hash).toBe(a.hash);
@@ -98,7 +108,8 @@ describe('fit', () => {
   });
 
   it('classification: accuracy on held-out sequences rises well above chance', async () => {
-    const train = signData(400, 1), val = signData(100, 2);
+    const train = signData(400, 1),
+      val = signData(100, 2);
     const m = await signModel();
     const t = new Trainer(m, { loss: train.lossSpec(), optimizer: { name: 'adam', lr: 0.02 } });
     const h = await fit(t, train, { epochs: 8, batchSize: 20, validation: val, metric: 'accuracy' });
@@ -144,10 +155,16 @@ describe('fit', () => {
     const hashes: string[] = [];
     const stops: unknown[] = [];
     const h = await fit(t, train, {
-      epochs: 40, batchSize: 8, validation: val,
+      epochs: 40,
+      batchSize: 8,
+      validation: val,
       earlyStopping: { patience: 2, minDelta: 1e-4 },
-      onEpochEnd: () => { hashes.push(hash(m)); },
-      onEarlyStop: (e) => { stops.push(e); },
+      onEpochEnd: () => {
+        hashes.push(hash(m));
+      },
+      onEarlyStop: (e) => {
+        stops.push(e);
+      },
     });
     expect(h.stoppedEarly).toBe(true);
     expect(h.epochs.length).toBe(h.bestEpoch + 3);
@@ -164,11 +181,19 @@ describe('fit', () => {
       const t = new Trainer(m, { loss: data.lossSpec(), optimizer: { name: 'sgd', lr: 0.1 } });
       const lrs: number[] = [];
       const h = await fit(t, data, {
-        epochs: 3, batchSize: 8, schedule: { kind: 'exponential', gamma: 0.5 }, scheduleUnit: unit,
-        onBatchEnd: (e) => { lrs.push(e.lr); },
+        epochs: 3,
+        batchSize: 8,
+        schedule: { kind: 'exponential', gamma: 0.5 },
+        scheduleUnit: unit,
+        onBatchEnd: (e) => {
+          lrs.push(e.lr);
+        },
       });
-      const want = unit === 'epoch' ? [0, 0, 0, 1, 1, 1, 2, 2, 2].map((k) => 0.1 * 0.5 ** k) : [0, 1, 2, 3, 4, 5, 6, 7, 8].map((k) => 0.1 * 0.5 ** k);
-      lrs.forEach((lr, i) => { expect(lr).toBeCloseTo(want[i], 12); });
+      const want =
+        unit === 'epoch' ? [0, 0, 0, 1, 1, 1, 2, 2, 2].map((k) => 0.1 * 0.5 ** k) : [0, 1, 2, 3, 4, 5, 6, 7, 8].map((k) => 0.1 * 0.5 ** k);
+      lrs.forEach((lr, i) => {
+        expect(lr).toBeCloseTo(want[i], 12);
+      });
       expect(h.epochs.map((e) => e.lr)).toEqual([lrs[0], lrs[3], lrs[6]]);
       expect(t.baseLr).toBe(0.1);
     }
@@ -181,11 +206,24 @@ describe('fit', () => {
     const saved: { step: number; epoch: number; batch: number; bytes: Uint8Array }[] = [];
     const hashes = new Map<number, string>();
     await fit(t, data, {
-      epochs: 3, batchSize: 8, checkpoint: { every: 4, save: async (bytes, at) => { saved.push({ ...at, bytes }); } },
-      onBatchEnd: (e) => { hashes.set(e.step, hash(m)); },
+      epochs: 3,
+      batchSize: 8,
+      checkpoint: {
+        every: 4,
+        save: async (bytes, at) => {
+          saved.push({ ...at, bytes });
+        },
+      },
+      onBatchEnd: (e) => {
+        hashes.set(e.step, hash(m));
+      },
     });
     expect(saved.map((s) => s.step)).toEqual([4, 8, 12]);
-    expect(saved.map((s) => [s.epoch, s.batch])).toEqual([[0, 4], [1, 3], [2, 2]]); // batches of the epoch done
+    expect(saved.map((s) => [s.epoch, s.batch])).toEqual([
+      [0, 4],
+      [1, 3],
+      [2, 2],
+    ]); // batches of the epoch done
     const r = await restoreCheckpoint(saved[2].bytes, { backend: 'wasm' });
     expect(r.trainer.steps).toBe(12);
     expect(hash(r.model)).toBe(hashes.get(12));
@@ -193,11 +231,25 @@ describe('fit', () => {
 
   it('resuming from a checkpoint at its position continues exactly as the run that never stopped', async () => {
     const [train, val] = sineData(50, 6).split(0.2, 1);
-    const options = { epochs: 4, batchSize: 8, validation: val, schedule: { kind: 'exponential', gamma: 0.9 }, scheduleUnit: 'step' } as const;
+    const options = {
+      epochs: 4,
+      batchSize: 8,
+      validation: val,
+      schedule: { kind: 'exponential', gamma: 0.9 },
+      scheduleUnit: 'step',
+    } as const;
     const m = await sineModel();
     const t = new Trainer(m, { loss: train.lossSpec(), optimizer: { name: 'adam', lr: 0.01 } });
     const saved: Uint8Array[] = [];
-    const full = await fit(t, train, { ...options, checkpoint: { every: 7, save: (bytes) => { saved.push(bytes); } } });
+    const full = await fit(t, train, {
+      ...options,
+      checkpoint: {
+        every: 7,
+        save: (bytes) => {
+          saved.push(bytes);
+        },
+      },
+    });
     for (const bytes of [saved[0], saved[1]]) {
       const r = await restoreCheckpoint(bytes, { backend: 'wasm' });
       const at = (r.extra.info as { fit: { epoch: number; batch: number; step: number } }).fit;
@@ -216,7 +268,14 @@ describe('fit', () => {
     const m = await sineModel();
     const t = new Trainer(m, { loss: data.lossSpec() });
     const ac = new AbortController();
-    const h = await fit(t, data, { epochs: 10, batchSize: 8, signal: ac.signal, onBatchEnd: (e) => { if (e.epoch === 1 && e.batch === 2) ac.abort(); } });
+    const h = await fit(t, data, {
+      epochs: 10,
+      batchSize: 8,
+      signal: ac.signal,
+      onBatchEnd: (e) => {
+        if (e.epoch === 1 && e.batch === 2) ac.abort();
+      },
+    });
     expect(h.aborted).toBe(true);
     expect(h.epochs.length).toBe(1);
     expect(h.steps).toBe(8 + 3);

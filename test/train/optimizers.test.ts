@@ -16,7 +16,11 @@ import { Trainer, type TrainerOptions } from '../../src/train/trainer.js';
 import { lcg, makeModel, randn, relErr, type BackendName } from '../helpers.js';
 
 const BACKENDS: BackendName[] = ['wasm', 'wasm-scalar', 'js'];
-const I = 3, H = 5, O = 3, T = 4, B = 2;
+const I = 3,
+  H = 5,
+  O = 3,
+  T = 4,
+  B = 2;
 const LOSS = { loss: 'mse' as const, at: 'every' as const };
 
 const tiny = (backend: BackendName, seed = 3): Promise<Model> =>
@@ -30,7 +34,18 @@ function batchOf(seed: number, yScale = 1): Batch {
 // ---------------------------------------------------------------------------------------------
 // float64 reference (PyTorch semantics and defaults)
 
-interface Ref { name: string; lr: number; momentum: number; dampening: number; nesterov: boolean; wd: number; b1: number; b2: number; alpha: number; eps: number }
+interface Ref {
+  name: string;
+  lr: number;
+  momentum: number;
+  dampening: number;
+  nesterov: boolean;
+  wd: number;
+  b1: number;
+  b2: number;
+  alpha: number;
+  eps: number;
+}
 
 function pytorchDefaults(spec: OptimizerSpec): Ref {
   const s = spec as Record<string, unknown>;
@@ -40,9 +55,13 @@ function pytorchDefaults(spec: OptimizerSpec): Ref {
   return {
     name,
     lr: get('lr', name === 'adam' || name === 'adamw' ? 1e-3 : 1e-2),
-    momentum: get('momentum', 0), dampening: get('dampening', 0), nesterov: (s.nesterov as boolean) ?? false,
+    momentum: get('momentum', 0),
+    dampening: get('dampening', 0),
+    nesterov: (s.nesterov as boolean) ?? false,
     wd: get('weightDecay', name === 'adamw' ? 1e-2 : 0),
-    b1: betas[0], b2: betas[1], alpha: get('alpha', 0.99),
+    b1: betas[0],
+    b2: betas[1],
+    alpha: get('alpha', 0.99),
     eps: get('eps', name === 'adagrad' ? 1e-10 : 1e-8),
   };
 }
@@ -132,8 +151,13 @@ describe('optimizers: 3 Trainer steps = PyTorch formulas in float64', () => {
         const trainer = new Trainer(model, { loss: LOSS, optimizer: spec });
         const ref = pytorchDefaults(spec);
         const names = model.parameterNames();
-        const m0: Record<string, Float64Array> = {}, m1: Record<string, Float64Array> = {};
-        for (const n of names) { const sz = model.getParameter(n).length; m0[n] = new Float64Array(sz); m1[n] = new Float64Array(sz); }
+        const m0: Record<string, Float64Array> = {},
+          m1: Record<string, Float64Array> = {};
+        for (const n of names) {
+          const sz = model.getParameter(n).length;
+          m0[n] = new Float64Array(sz);
+          m1[n] = new Float64Array(sz);
+        }
         let worstDelta = 0;
         for (let step = 1; step <= 3; step++) {
           const batch = batchOf(100 + step);
@@ -156,8 +180,10 @@ describe('optimizers: 3 Trainer steps = PyTorch formulas in float64', () => {
             // moments: SGD has a buffer only with momentum; Adam two; RMSprop / Adagrad one
             const k = ref.name === 'adam' || ref.name === 'adamw' ? 2 : ref.name === 'sgd' && ref.momentum === 0 ? 0 : 1;
             expect(trainer.optimizer.state === 0 ? 0 : trainer.optimizer.moments.length).toBe(k);
-            if (k >= 1) expect(relErr(momentOf(model, trainer, 0, n), m0[n], 1e-12), `step ${step} moment 0 of ${n}`).toBeLessThan(MOMENT_TOL);
-            if (k >= 2) expect(relErr(momentOf(model, trainer, 1, n), m1[n], 1e-12), `step ${step} moment 1 of ${n}`).toBeLessThan(ADAM_V_TOL);
+            if (k >= 1)
+              expect(relErr(momentOf(model, trainer, 0, n), m0[n], 1e-12), `step ${step} moment 0 of ${n}`).toBeLessThan(MOMENT_TOL);
+            if (k >= 2)
+              expect(relErr(momentOf(model, trainer, 1, n), m1[n], 1e-12), `step ${step} moment 1 of ${n}`).toBeLessThan(ADAM_V_TOL);
             // the step really moved this tensor
             expect(Math.max(...Array.from(dRef, Math.abs)), `Δ${n}`).toBeGreaterThan(0);
           }
@@ -178,8 +204,13 @@ function norm(grads: Record<string, ArrayLike<number>>): number {
   return Math.sqrt(s);
 }
 
-async function clipCase(backend: BackendName, opts: (n: number, maxAbs: number) => Partial<TrainerOptions>,
-  expected: (g: number, n: number, maxAbs: number) => number, clipped: boolean, seed = 7): Promise<void> {
+async function clipCase(
+  backend: BackendName,
+  opts: (n: number, maxAbs: number) => Partial<TrainerOptions>,
+  expected: (g: number, n: number, maxAbs: number) => number,
+  clipped: boolean,
+  seed = 7,
+): Promise<void> {
   const model = await tiny(backend);
   const batch = batchOf(seed, 3);
   const grads = model.lossAndGradients(batch, LOSS).grads;
@@ -205,25 +236,52 @@ async function clipCase(backend: BackendName, opts: (n: number, maxAbs: number) 
 describe('clipping', () => {
   for (const backend of BACKENDS) {
     it(`${backend}: clipNorm below the norm scales every gradient by max/(n + 1e-6)`, async () => {
-      await clipCase(backend, (n) => ({ clipNorm: 0.25 * n }), (g, n) => (g * 0.25 * n) / (n + 1e-6), true);
+      await clipCase(
+        backend,
+        (n) => ({ clipNorm: 0.25 * n }),
+        (g, n) => (g * 0.25 * n) / (n + 1e-6),
+        true,
+      );
     });
     it(`${backend}: clipNorm above the norm changes nothing and reports clipped = false`, async () => {
-      await clipCase(backend, (n) => ({ clipNorm: 2 * n }), (g) => g, false);
+      await clipCase(
+        backend,
+        (n) => ({ clipNorm: 2 * n }),
+        (g) => g,
+        false,
+      );
     });
     it(`${backend}: clipValue clamps every element to [−v, v]`, async () => {
-      await clipCase(backend, (_n, m) => ({ clipValue: 0.3 * m }), (g, _n, m) => Math.min(Math.max(g, -0.3 * m), 0.3 * m), true);
+      await clipCase(
+        backend,
+        (_n, m) => ({ clipValue: 0.3 * m }),
+        (g, _n, m) => Math.min(Math.max(g, -0.3 * m), 0.3 * m),
+        true,
+      );
     });
     it(`${backend}: clipNorm then clipValue`, async () => {
-      await clipCase(backend, (n, m) => ({ clipNorm: 0.5 * n, clipValue: 0.2 * m }), (g, n, m) => {
-        const c = (0.5 * n) / (n + 1e-6);
-        return Math.min(Math.max(g * c, -0.2 * m), 0.2 * m);
-      }, true);
+      await clipCase(
+        backend,
+        (n, m) => ({ clipNorm: 0.5 * n, clipValue: 0.2 * m }),
+        (g, n, m) => {
+          const c = (0.5 * n) / (n + 1e-6);
+          return Math.min(Math.max(g * c, -0.2 * m), 0.2 * m);
+        },
+        true,
+      );
     });
     // StepResult.clipped: "the gradients were scaled down by clipNorm (or clamped by clipValue)".
     // A clipValue above every |g| clamps nothing, so nothing was clipped — on every batch (16
     // batches: a flag that is right only most of the time fails here).
     it(`${backend}: clipValue above every |g| changes nothing and reports clipped = false (16 batches)`, async () => {
-      for (let seed = 40; seed < 56; seed++) await clipCase(backend, (_n, m) => ({ clipValue: 10 * m }), (g) => g, false, seed);
+      for (let seed = 40; seed < 56; seed++)
+        await clipCase(
+          backend,
+          (_n, m) => ({ clipValue: 10 * m }),
+          (g) => g,
+          false,
+          seed,
+        );
     });
   }
 });
@@ -231,7 +289,11 @@ describe('clipping', () => {
 // ---------------------------------------------------------------------------------------------
 // Non-finite steps are refused: nothing changes.
 
-interface Snapshot { params: Record<string, Floats>; moments: Float64Array; steps: number }
+interface Snapshot {
+  params: Record<string, Floats>;
+  moments: Float64Array;
+  steps: number;
+}
 
 function snapshot(model: Model, trainer: Trainer): Snapshot {
   return { params: model.stateDict(), moments: allMoments(model, trainer), steps: trainer.steps };
@@ -251,27 +313,37 @@ function expectUnchanged(model: Model, trainer: Trainer, s: Snapshot): void {
 const BAD: Array<[string, (model: Model) => Batch]> = [
   // head weights of 3e38 on positive hidden states: the prediction overflows to Infinity, and
   // so does the loss
-  ['head.weight = 3e38 makes the predictions and the loss Infinity', (model) => {
-    for (const name of model.parameterNames()) {
-      const n = model.getParameter(name).length;
-      model.setParameter(name, new Float32Array(n).fill(name.startsWith('bias') ? 10 : name === 'head.weight' ? 3e38 : 0));
-    }
-    return batchOf(11);
-  }],
+  [
+    'head.weight = 3e38 makes the predictions and the loss Infinity',
+    (model) => {
+      for (const name of model.parameterNames()) {
+        const n = model.getParameter(name).length;
+        model.setParameter(name, new Float32Array(n).fill(name.startsWith('bias') ? 10 : name === 'head.weight' ? 3e38 : 0));
+      }
+      return batchOf(11);
+    },
+  ],
   // the largest float32 target against a prediction of −3.4e38 (sum reduction): the difference
   // overflows float32 — an Infinity loss in Wasm, whose loss kernel subtracts in float32; on the
   // js backend, which subtracts in float64, a finite loss but ∂loss/∂y = 2·diff = −Infinity)
-  ['a target of 3.4e38 against a prediction of −3.4e38', (model) => {
-    model.setParameter('head.bias', new Float32Array(O).fill(-3.4e38));
-    const b = batchOf(13);
-    const y = Array.from(b.y!); y[5] = 3.4e38;
-    return { ...b, y };
-  }],
+  [
+    'a target of 3.4e38 against a prediction of −3.4e38',
+    (model) => {
+      model.setParameter('head.bias', new Float32Array(O).fill(-3.4e38));
+      const b = batchOf(13);
+      const y = Array.from(b.y!);
+      y[5] = 3.4e38;
+      return { ...b, y };
+    },
+  ],
   // a finite loss (computed in float64) but Σ over rows of ∂E/∂bias = T·B·2e38 overflows float32
-  ['head.bias = 1e38 makes the gradients Infinity (loss finite)', (model) => {
-    model.setParameter('head.bias', new Float32Array(O).fill(1e38));
-    return batchOf(12);
-  }],
+  [
+    'head.bias = 1e38 makes the gradients Infinity (loss finite)',
+    (model) => {
+      model.setParameter('head.bias', new Float32Array(O).fill(1e38));
+      return batchOf(12);
+    },
+  ],
 ];
 
 describe('non-finite steps are refused', () => {
@@ -302,7 +374,11 @@ describe('non-finite steps are refused', () => {
             expect(Number.isFinite(res.loss) && Number.isFinite(res.gradNorm)).toBe(false);
           } else {
             let err: unknown;
-            try { trainer.step(badBatch); } catch (e) { err = e; }
+            try {
+              trainer.step(badBatch);
+            } catch (e) {
+              err = e;
+            }
             expect(err).toBeInstanceOf(NonFiniteError);
             expect(err).toBeInstanceOf(UnrolledError);
             expect((err as NonFiniteError).code).toBe('NON_FINITE');

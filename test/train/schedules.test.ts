@@ -32,7 +32,11 @@ describe('schedules', () => {
   });
   it('the Trainer steps with base lr × factor, and SGD moves by exactly that', async () => {
     const m = await makeModel('js64', { cell: 'rnn', inputSize: 2, hiddenSize: 3, outputSize: 1, seed: 1 });
-    const t = new Trainer(m, { loss: { loss: 'mse', at: 'last' }, optimizer: { name: 'sgd', lr: 0.1 }, schedule: { kind: 'exponential', gamma: 0.5, warmup: 2 } });
+    const t = new Trainer(m, {
+      loss: { loss: 'mse', at: 'last' },
+      optimizer: { name: 'sgd', lr: 0.1 },
+      schedule: { kind: 'exponential', gamma: 0.5, warmup: 2 },
+    });
     const batch = { x: [0.3, -0.2, 0.5, 0.1], y: [0.7], T: 2, B: 1 };
     const lrs: number[] = [];
     for (let i = 0; i < 4; i++) {

@@ -16,8 +16,10 @@ for (const cell of ['rnn', 'lstm', 'gru'] as const) {
   describe(`TBPTT ${cell}`, () => {
     it('k1 = k2 = T equals full BPTT exactly', async () => {
       const rand = lcg(1);
-      const T = 7, B = 3;
-      const x = randn(T * B * 3, rand), y = randInts(T * B, 4, rand);
+      const T = 7,
+        B = 3;
+      const x = randn(T * B * 3, rand),
+        y = randInts(T * B, 4, rand);
       const a = await makeModel('js64', { ...cfg, cell });
       const b = await makeModel('js64', { ...cfg, cell });
       const ta = new Trainer(a, { loss: 'cross-entropy', optimizer: { name: 'sgd', lr: 0.1 } });
@@ -30,9 +32,15 @@ for (const cell of ['rnn', 'lstm', 'gru'] as const) {
 
     it('TBPTT(k1, k2) gradients equal a hand-truncated window, and state carries over', async () => {
       const rand = lcg(2);
-      const k1 = 2, k2 = 5, B = 2, chunks = 5, I = 3, H = 5;
+      const k1 = 2,
+        k2 = 5,
+        B = 2,
+        chunks = 5,
+        I = 3,
+        H = 5;
       const T = k1 * chunks;
-      const x = randn(T * B * I, rand), y = randInts(T * B, 4, rand);
+      const x = randn(T * B * I, rand),
+        y = randInts(T * B, 4, rand);
       // lr 1 SGD: the parameter change of each update is minus its gradient
       const m = await makeModel('js64', { ...cfg, cell });
       const ref = await makeModel('js64', { ...cfg, cell });
@@ -50,10 +58,19 @@ for (const cell of ['rnn', 'lstm', 'gru'] as const) {
         const step = params(m).map((v, i) => before[i] - v);
         const Tw = e - s;
         const lossMask = new Float64Array(Tw * B).fill(1, (Tw - k1) * B);
-        const g = ref.lossAndGradients({
-          x: x.subarray(s * B * I, e * B * I), y: y.subarray(s * B, e * B), T: Tw, B, lossMask, h0: h, c0,
-        }, 'cross-entropy');
-        const flat = Float64Array.from(ref.parameterNames().map((n) => Array.from(g.grads[n])).flat());
+        const g = ref.lossAndGradients(
+          {
+            x: x.subarray(s * B * I, e * B * I),
+            y: y.subarray(s * B, e * B),
+            T: Tw,
+            B,
+            lossMask,
+            h0: h,
+            c0,
+          },
+          'cross-entropy',
+        );
+        const flat = Float64Array.from(ref.parameterNames().flatMap((n) => Array.from(g.grads[n])));
         expect(relErr(step, flat, 1e-6)).toBeLessThan(1e-9);
         const next = Math.max(0, e + k1 - k2);
         if (next > s) {
@@ -69,8 +86,10 @@ for (const cell of ['rnn', 'lstm', 'gru'] as const) {
 
     it('stateful chunks carry the state: two chunks = one uninterrupted forward pass', async () => {
       const rand = lcg(3);
-      const T = 4, B = 2;
-      const x = randn(2 * T * B * 3, rand), y = randInts(2 * T * B, 4, rand);
+      const T = 4,
+        B = 2;
+      const x = randn(2 * T * B * 3, rand),
+        y = randInts(2 * T * B, 4, rand);
       const m = await makeModel('js64', { ...cfg, cell });
       const whole = m.predict({ x, T: 2 * T, B });
       // a trainer with lr 0 changes nothing, so its carried state must match the uninterrupted pass
@@ -84,4 +103,3 @@ for (const cell of ['rnn', 'lstm', 'gru'] as const) {
     });
   });
 }
-

@@ -39,7 +39,11 @@ describe('copyIds', () => {
     expect(() => copyIds('x', new BigInt64Array(2), 2, 5)).toThrow(InvalidArgumentError);
   });
   it('a typed array whose subclass lies about its length is read by its real length', () => {
-    class Liar extends Int32Array { override get length(): number { return 1; } }
+    class Liar extends Int32Array {
+      override get length(): number {
+        return 1;
+      }
+    }
     expect(copyIds('x', new Liar([1, 2]), 2, 5)).toEqual(new Int32Array([1, 2]));
   });
   it('the copy is owned: later changes of the input do not reach it', () => {
@@ -60,7 +64,11 @@ describe('copyFloats', () => {
   it('refuses non-finite values and values beyond float32 for float32 with a NonFiniteError naming the index', () => {
     for (const bad of [NaN, Infinity, -Infinity, 1e39, '1', null]) {
       let err: unknown;
-      try { copyFloats('x', [0, bad], 2, 'float32'); } catch (e) { err = e; }
+      try {
+        copyFloats('x', [0, bad], 2, 'float32');
+      } catch (e) {
+        err = e;
+      }
       expect(err, String(bad)).toBeInstanceOf(NonFiniteError);
       expect((err as Error).message).toMatch(/x: element 1 is/);
     }
@@ -69,12 +77,19 @@ describe('copyFloats', () => {
   });
   it('property: an array of arbitrary values is copied exactly when every value is a finite float32, else refused with a typed error', () => {
     const value = fc.oneof(fc.float({ noNaN: false }), fc.double(), fc.constantFrom(NaN, 1e39, '1', null, undefined, 2 ** 32 + 3));
-    fc.assert(fc.property(fc.array(value, { maxLength: 20 }), (arr) => {
-      const ok = arr.every((v) => typeof v === 'number' && Math.abs(v) <= 3.4028234663852886e38);
-      let out: Float32Array | Float64Array | undefined;
-      try { out = copyFloats('x', arr, arr.length, 'float32'); } catch (e) { expect(e).toBeInstanceOf(UnrolledError); }
-      expect(out !== undefined).toBe(ok);
-      if (out) for (let i = 0; i < arr.length; i++) expect(out[i]).toBe(Math.fround(arr[i] as number));
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 20 }), (arr) => {
+        const ok = arr.every((v) => typeof v === 'number' && Math.abs(v) <= 3.4028234663852886e38);
+        let out: Float32Array | Float64Array | undefined;
+        try {
+          out = copyFloats('x', arr, arr.length, 'float32');
+        } catch (e) {
+          expect(e).toBeInstanceOf(UnrolledError);
+        }
+        expect(out !== undefined).toBe(ok);
+        if (out) for (let i = 0; i < arr.length; i++) expect(out[i]).toBe(Math.fround(arr[i] as number));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

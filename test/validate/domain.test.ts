@@ -24,9 +24,17 @@ describe('renderDomain', () => {
 
 describe('checkNumber', () => {
   it('names the argument, the domain and the value (in full, even 2^32 + 3)', () => {
-    expect(() => checkNumber('options.length', 2 ** 32 + 3, DOMAINS.padLength)).toThrow('options.length: expected an integer in [1, 2^24], got 4294967299');
+    expect(() => checkNumber('options.length', 2 ** 32 + 3, DOMAINS.padLength)).toThrow(
+      'options.length: expected an integer in [1, 2^24], got 4294967299',
+    );
     expect(() => checkNumber('optimizer.eps', 0, DOMAINS.eps)).toThrow(/optimizer\.eps: expected .* got 0$/);
-    const err = (() => { try { checkNumber('x', NaN, DOMAINS.lr, InvalidArgumentError); } catch (e) { return e; } })();
+    const err = (() => {
+      try {
+        checkNumber('x', NaN, DOMAINS.lr, InvalidArgumentError);
+      } catch (e) {
+        return e;
+      }
+    })();
     expect(err).toBeInstanceOf(InvalidArgumentError);
     expect((err as InvalidArgumentError).argument).toBe('x');
     expect((err as Error).message).toContain('got NaN');
@@ -42,41 +50,63 @@ describe('checkNumber', () => {
   });
 
   // any domain and any value: accepted exactly when the value lies in the domain as written
-  const domainArb = fc.record({
-    min: fc.option(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), { nil: undefined }),
-    max: fc.option(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), { nil: undefined }),
-    minOpen: fc.boolean(), maxOpen: fc.boolean(), integer: fc.boolean(),
-    finite: fc.option(fc.boolean(), { nil: undefined }),
-  }, { requiredKeys: [] });
+  const domainArb = fc.record(
+    {
+      min: fc.option(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), { nil: undefined }),
+      max: fc.option(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), { nil: undefined }),
+      minOpen: fc.boolean(),
+      maxOpen: fc.boolean(),
+      integer: fc.boolean(),
+      finite: fc.option(fc.boolean(), { nil: undefined }),
+    },
+    { requiredKeys: [] },
+  );
   const valueArb = fc.oneof(
-    fc.double(), fc.integer(), fc.constantFrom(NaN, Infinity, -Infinity, 0, -0, 1, 2 ** 32 + 3, 1e39),
-    fc.string(), fc.boolean(), fc.constant(null), fc.constant(undefined),
+    fc.double(),
+    fc.integer(),
+    fc.constantFrom(NaN, Infinity, -Infinity, 0, -0, 1, 2 ** 32 + 3, 1e39),
+    fc.string(),
+    fc.boolean(),
+    fc.constant(null),
+    fc.constant(undefined),
   );
   it('property: accepted iff in the domain as rendered; refused with a typed error naming both', () => {
-    fc.assert(fc.property(domainArb, valueArb, (d: NumberDomain, v) => {
-      const ok = typeof v === 'number' && !Number.isNaN(v)
-        && (d.finite === false || Number.isFinite(v))
-        && (!d.integer || Number.isInteger(v))
-        && (d.min === undefined || (d.minOpen ? v > d.min : v >= d.min))
-        && (d.max === undefined || (d.maxOpen ? v < d.max : v <= d.max));
-      expect(inDomain(v, d)).toBe(ok);
-      if (ok) {
-        expect(checkNumber('arg', v, d)).toBe(v);
-      } else {
-        let err: unknown;
-        try { checkNumber('arg', v, d); } catch (e) { err = e; }
-        expect(err).toBeInstanceOf(UnrolledError);
-        expect((err as UnrolledError).code).toBe('INVALID_CONFIG');
-        expect((err as Error).message).toContain(`arg: expected ${renderDomain(d)}`);
-      }
-    }), { numRuns: 3000 });
+    fc.assert(
+      fc.property(domainArb, valueArb, (d: NumberDomain, v) => {
+        const ok =
+          typeof v === 'number' &&
+          !Number.isNaN(v) &&
+          (d.finite === false || Number.isFinite(v)) &&
+          (!d.integer || Number.isInteger(v)) &&
+          (d.min === undefined || (d.minOpen ? v > d.min : v >= d.min)) &&
+          (d.max === undefined || (d.maxOpen ? v < d.max : v <= d.max));
+        expect(inDomain(v, d)).toBe(ok);
+        if (ok) {
+          expect(checkNumber('arg', v, d)).toBe(v);
+        } else {
+          let err: unknown;
+          try {
+            checkNumber('arg', v, d);
+          } catch (e) {
+            err = e;
+          }
+          expect(err).toBeInstanceOf(UnrolledError);
+          expect((err as UnrolledError).code).toBe('INVALID_CONFIG');
+          expect((err as Error).message).toContain(`arg: expected ${renderDomain(d)}`);
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
 
 describe('DOMAINS', () => {
   it('every upper bound is real: finite except clipping (Infinity = no clipping)', () => {
     for (const [name, d] of Object.entries(DOMAINS)) {
-      if (name === 'clipNorm' || name === 'clipValue') { expect(d.finite).toBe(false); continue; }
+      if (name === 'clipNorm' || name === 'clipValue') {
+        expect(d.finite).toBe(false);
+        continue;
+      }
       expect(d.max, name).toBeDefined();
       expect(Number.isFinite(d.max!), name).toBe(true);
       expect(d.min, name).toBeDefined();
@@ -84,7 +114,20 @@ describe('DOMAINS', () => {
     }
   });
   it('sizes fit 32-bit Wasm memory and no index wraps an i32', () => {
-    for (const name of ['inputSize', 'vocabSize', 'hiddenSize', 'outputSize', 'T', 'B', 'length', 'padLength', 'k1', 'k2', 'historyFloats', 'batchFloats'] as const) {
+    for (const name of [
+      'inputSize',
+      'vocabSize',
+      'hiddenSize',
+      'outputSize',
+      'T',
+      'B',
+      'length',
+      'padLength',
+      'k1',
+      'k2',
+      'historyFloats',
+      'batchFloats',
+    ] as const) {
       expect(DOMAINS[name].integer, name).toBe(true);
       expect(DOMAINS[name].max!, name).toBeLessThanOrEqual(2 ** 31 - 1);
     }

@@ -8,9 +8,15 @@ const TRAINER = ['loss', 'optimizer', 'schedule', 'clipNorm', 'clipValue', 'onNo
 
 describe('checkKeys', () => {
   it("names the key and the nearest valid one: 'clipnorm' → 'clipNorm'", () => {
-    expect(() => checkKeys('options', { loss: 'mse', clipnorm: 1 }, TRAINER)).toThrow("options: unknown key 'clipnorm' (did you mean 'clipNorm'?)");
+    expect(() => checkKeys('options', { loss: 'mse', clipnorm: 1 }, TRAINER)).toThrow(
+      "options: unknown key 'clipnorm' (did you mean 'clipNorm'?)",
+    );
     let err: unknown;
-    try { checkKeys('optimizer', { name: 'adam', weight_decay: 0.1 }, ['name', 'lr', 'betas', 'eps', 'weightDecay']); } catch (e) { err = e; }
+    try {
+      checkKeys('optimizer', { name: 'adam', weight_decay: 0.1 }, ['name', 'lr', 'betas', 'eps', 'weightDecay']);
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(UnknownKeyError);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as UnknownKeyError).code).toBe('INVALID_CONFIG');
@@ -28,9 +34,13 @@ describe('checkKeys', () => {
     expect(() => checkKeys('unrolled_trainer', { amsgrad: true }, TRAINER, CheckpointFieldError)).toThrow(CheckpointError);
   });
   it('escapes and shortens hostile keys', () => {
-    const key = '\n\u0000' + 'x'.repeat(100000);
+    const key = `\n\u0000${'x'.repeat(100000)}`;
     let err: unknown;
-    try { checkKeys('o', { [key]: 1 }, TRAINER); } catch (e) { err = e; }
+    try {
+      checkKeys('o', { [key]: 1 }, TRAINER);
+    } catch (e) {
+      err = e;
+    }
     expect((err as Error).message).not.toMatch(/\n/);
     expect((err as Error).message.length).toBeLessThan(400);
   });
@@ -40,14 +50,18 @@ describe('checkKeys', () => {
     expect(() => checkKeys('options', o, TRAINER)).not.toThrow();
   });
   it('property: any key outside the list is refused, any subset of the list accepted', () => {
-    fc.assert(fc.property(fc.subarray(TRAINER), fc.array(fc.string({ maxLength: 12 }), { maxLength: 3 }), (good, extra) => {
-      const o: Record<string, number> = {};
-      for (const k of good) o[k] = 1;
-      const unknown = extra.filter((k) => !TRAINER.includes(k));
-      for (const k of unknown) o[k] = 1;
-      if (unknown.length === 0 || Object.keys(o).every((k) => TRAINER.includes(k))) expect(() => checkKeys('o', o, TRAINER)).not.toThrow();
-      else expect(() => checkKeys('o', o, TRAINER)).toThrow(UnknownKeyError);
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(fc.subarray(TRAINER), fc.array(fc.string({ maxLength: 12 }), { maxLength: 3 }), (good, extra) => {
+        const o: Record<string, number> = {};
+        for (const k of good) o[k] = 1;
+        const unknown = extra.filter((k) => !TRAINER.includes(k));
+        for (const k of unknown) o[k] = 1;
+        if (unknown.length === 0 || Object.keys(o).every((k) => TRAINER.includes(k)))
+          expect(() => checkKeys('o', o, TRAINER)).not.toThrow();
+        else expect(() => checkKeys('o', o, TRAINER)).toThrow(UnknownKeyError);
+      }),
+      { numRuns: 2000 },
+    );
   });
   it('editDistance is a case-insensitive Levenshtein distance', () => {
     expect(editDistance('clipnorm', 'clipNorm')).toBe(0);

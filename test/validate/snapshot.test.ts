@@ -15,7 +15,10 @@ function counting<T extends object>(target: T, later?: Record<string, unknown>) 
       if (n > 1 && later && typeof k === 'string' && k in later) return later[k];
       return Reflect.get(t, k, r);
     },
-    ownKeys(t) { ownKeys++; return Reflect.ownKeys(t); },
+    ownKeys(t) {
+      ownKeys++;
+      return Reflect.ownKeys(t);
+    },
   });
   return { proxy, gets, ownKeys: () => ownKeys };
 }
@@ -27,13 +30,19 @@ describe('snapshot', () => {
     expect(copy).toEqual(src);
     expect(copy.c).not.toBe(src.c);
     expect(copy.e).not.toBe(src.e);
-    src.e[0] = 9; (src.c[1] as { d: boolean }).d = false;
+    src.e[0] = 9;
+    (src.c[1] as { d: boolean }).d = false;
     expect(copy.e[0]).toBe(1);
     expect((copy.c[1] as { d: boolean }).d).toBe(true);
   });
   it('invokes each getter once and reads each Proxy property once', () => {
     let calls = 0;
-    const o = { get lr() { calls++; return calls === 1 ? 0.1 : NaN; } };
+    const o = {
+      get lr() {
+        calls++;
+        return calls === 1 ? 0.1 : NaN;
+      },
+    };
     const copy = snapshot('o', o) as { lr: number };
     expect(copy.lr).toBe(0.1);
     expect(copy.lr).toBe(0.1);
@@ -45,7 +54,8 @@ describe('snapshot', () => {
     expect(c.ownKeys()).toBe(1);
   });
   it('refuses functions, symbols, BigInts, class instances, cycles and deep nesting with typed errors', () => {
-    const cyc: Record<string, unknown> = { a: 1 }; cyc.self = cyc;
+    const cyc: Record<string, unknown> = { a: 1 };
+    cyc.self = cyc;
     let deep: unknown = 1;
     for (let i = 0; i < 17; i++) deep = { x: deep };
     const cases: [unknown, RegExp][] = [
@@ -60,7 +70,11 @@ describe('snapshot', () => {
     ];
     for (const [v, re] of cases) {
       let err: unknown;
-      try { snapshot('o', v); } catch (e) { err = e; }
+      try {
+        snapshot('o', v);
+      } catch (e) {
+        err = e;
+      }
       expect(err, String(re)).toBeInstanceOf(ConfigError);
       expect((err as Error).message).toMatch(re);
     }
@@ -69,9 +83,20 @@ describe('snapshot', () => {
     expect(snapshot('o', { a: shared, b: shared })).toEqual({ a: { k: 1 }, b: { k: 1 } });
   });
   it('a throwing getter or Proxy trap becomes a typed error', () => {
-    const o = { get lr(): number { throw new Error('boom'); } };
+    const o = {
+      get lr(): number {
+        throw new Error('boom');
+      },
+    };
     expect(() => snapshot('options', o)).toThrow(/options: .*boom/);
-    const p = new Proxy({}, { ownKeys() { throw new TypeError('no keys'); } });
+    const p = new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw new TypeError('no keys');
+        },
+      },
+    );
     expect(() => snapshot('options', p)).toThrow(ConfigError);
     const revocable = Proxy.revocable({ a: 1 }, {});
     revocable.revoke();
@@ -79,7 +104,13 @@ describe('snapshot', () => {
   });
   it('a huge array behind a Proxy is refused by its length, before it is read', () => {
     let reads = 0;
-    const p = new Proxy([], { get(t, k) { if (k === 'length') return 2 ** 32 - 1; reads++; return 0; } });
+    const p = new Proxy([], {
+      get(_t, k) {
+        if (k === 'length') return 2 ** 32 - 1;
+        reads++;
+        return 0;
+      },
+    });
     expect(() => snapshot('o', { a: p })).toThrow(/at most 16777216 elements/);
     expect(reads).toBe(0);
   });
@@ -97,11 +128,32 @@ describe('snapshot', () => {
     expect(s.core).toBe(handle);
   });
   it('property: JSON-like values round-trip; anything else is a typed error', () => {
-    fc.assert(fc.property(fc.jsonValue({ maxDepth: 6 }), (v) => {
-      expect(snapshot('o', v)).toEqual(v);
-    }), { numRuns: 500 });
-    fc.assert(fc.property(fc.anything({ withBigInt: true, withMap: true, withSet: true, withDate: true, withTypedArray: true, withSparseArray: true, withNullPrototype: true }), (v) => {
-      try { snapshot('o', v); } catch (e) { expect(e).toBeInstanceOf(UnrolledError); }
-    }), { numRuns: 1000 });
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), (v) => {
+        expect(snapshot('o', v)).toEqual(v);
+      }),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(
+        fc.anything({
+          withBigInt: true,
+          withMap: true,
+          withSet: true,
+          withDate: true,
+          withTypedArray: true,
+          withSparseArray: true,
+          withNullPrototype: true,
+        }),
+        (v) => {
+          try {
+            snapshot('o', v);
+          } catch (e) {
+            expect(e).toBeInstanceOf(UnrolledError);
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
   });
 });

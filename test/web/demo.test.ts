@@ -29,27 +29,47 @@ interface DemoProbe {
   info: { vocabSize: number; variant: string | null; host: string; parameters: number } | null;
 }
 interface UnbundledResult {
-  host: string; variant: string | null; losses: number[]; gradients: number;
-  done: { reason: string; step: number; firstLoss: number; finalLoss: number }; tensors: string[];
+  host: string;
+  variant: string | null;
+  losses: number[];
+  gradients: number;
+  done: { reason: string; step: number; firstLoss: number; finalLoss: number };
+  tensors: string[];
 }
 declare global {
-  interface Window { __demo?: DemoProbe; __workerResult?: UnbundledResult; __workerError?: string }
+  interface Window {
+    __demo?: DemoProbe;
+    __workerResult?: UnbundledResult;
+    __workerError?: string;
+  }
 }
 
 /** Starts scripts/demo-server.mjs on a free port; resolves with its URL once it prints it. */
 function startDemoServer(): Promise<{ url: string; child: ChildProcess; log: string[] }> {
-  const child = spawn(process.execPath, [`${ROOT}scripts/demo-server.mjs`, '--port', '0'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [`${ROOT}scripts/demo-server.mjs`, '--port', '0'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const log: string[] = [];
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill(); reject(new Error(`demo-server printed no URL in 45 s:\n${log.join('')}`)); }, 45_000);
+    const timer = setTimeout(() => {
+      child.kill();
+      reject(new Error(`demo-server printed no URL in 45 s:\n${log.join('')}`));
+    }, 45_000);
     const onData = (b: Buffer) => {
       log.push(b.toString());
       const m = /open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(log.join(''));
-      if (m) { clearTimeout(timer); resolve({ url: m[1], child, log }); }
+      if (m) {
+        clearTimeout(timer);
+        resolve({ url: m[1], child, log });
+      }
     };
     child.stdout!.on('data', onData);
     child.stderr!.on('data', onData);
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`demo-server exited (code ${code}):\n${log.join('')}`)); });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`demo-server exited (code ${code}):\n${log.join('')}`));
+    });
   });
 }
 
@@ -69,7 +89,9 @@ describe.skipIf(SKIP_BROWSER)('demo page (headless Chromium)', () => {
     page.on('console', (m) => pageLog.push(`[console.${m.type()}] ${m.text()}`));
     page.on('pageerror', (e) => pageLog.push(`[pageerror] ${e.message}`));
     page.on('requestfailed', (r) => pageLog.push(`[requestfailed] ${r.url()} ${r.failure()?.errorText ?? ''}`));
-    page.on('response', (r) => { if (r.status() >= 400) pageLog.push(`[http ${r.status()}] ${r.url()}`); });
+    page.on('response', (r) => {
+      if (r.status() >= 400) pageLog.push(`[http ${r.status()}] ${r.url()}`);
+    });
     // no request may leave the machine: everything is bundled
     await page.route(/^(?!http:\/\/127\.0\.0\.1[:/]|blob:|data:)/, (route) => {
       pageLog.push(`[external request blocked] ${route.request().url()}`);
@@ -86,15 +108,25 @@ describe.skipIf(SKIP_BROWSER)('demo page (headless Chromium)', () => {
   it('is served cross-origin isolated, with nothing fetched from outside', async () => {
     expect(await page.evaluate(() => crossOriginIsolated), 'COOP/COEP headers').toBe(true);
     // the threads core needs both: an isolated page (which --single-process never gives) and shared Wasm memory
-    const shared = await page.evaluate(() => new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer);
+    const shared = await page.evaluate(
+      () => new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer instanceof SharedArrayBuffer,
+    );
     expect(shared, 'shared WebAssembly.Memory backed by a SharedArrayBuffer').toBe(true);
     expect(await page.title()).toContain('unrolled');
-    expect(pageLog.filter((l) => /external|pageerror|http [45]/.test(l)), context()).toEqual([]);
+    expect(
+      pageLog.filter((l) => /external|pageerror|http [45]/.test(l)),
+      context(),
+    ).toEqual([]);
     // the browser's own locale reaches the page (no --lang): under LANG=C it is not even a valid tag
     const language = await page.evaluate(() => navigator.language);
-    expect(await page.evaluate(() => window.__demo !== undefined), `the page's script ran (navigator.language ${language})${context()}`).toBe(true);
+    expect(
+      await page.evaluate(() => window.__demo !== undefined),
+      `the page's script ran (navigator.language ${language})${context()}`,
+    ).toBe(true);
     const repaired = pageLog.find((l) => l.includes('navigator.language'));
-    console.log(`demo: ${await page.evaluate(() => navigator.userAgent)}; navigator.language ${language}${repaired ? ` (${repaired})` : ''}`);
+    console.log(
+      `demo: ${await page.evaluate(() => navigator.userAgent)}; navigator.language ${language}${repaired ? ` (${repaired})` : ''}`,
+    );
   });
 
   it('trains in the worker: the displayed loss falls, gradient flow is charted, samples appear', async () => {
@@ -104,13 +136,17 @@ describe.skipIf(SKIP_BROWSER)('demo page (headless Chromium)', () => {
     await page.selectOption('#lr', '0.005');
     await page.click('#train');
     try {
-      await page.waitForFunction(() => {
-        const d = window.__demo;
-        if (!d) throw new Error("the page's script never ran (no window.__demo)");
-        if (d.error) return true;
-        const shown = Number(document.getElementById('stat-loss')!.textContent);
-        return d.progressEvents > 1 && shown <= d.firstLoss - 0.75 && d.samples >= 2;
-      }, null, { timeout: 45_000, polling: 100 });
+      await page.waitForFunction(
+        () => {
+          const d = window.__demo;
+          if (!d) throw new Error("the page's script never ran (no window.__demo)");
+          if (d.error) return true;
+          const shown = Number(document.getElementById('stat-loss')!.textContent);
+          return d.progressEvents > 1 && shown <= d.firstLoss - 0.75 && d.samples >= 2;
+        },
+        null,
+        { timeout: 45_000, polling: 100 },
+      );
     } catch (e) {
       throw new Error(`the loss did not fall in 45 s: ${JSON.stringify(await probe())}: ${(e as Error).message}${context()}`);
     }
@@ -126,8 +162,10 @@ describe.skipIf(SKIP_BROWSER)('demo page (headless Chromium)', () => {
     expect(await page.locator('#grad-chart canvas').count()).toBeGreaterThan(0);
     expect(Number(await page.getAttribute('#loss-chart', 'data-points'))).toBeGreaterThan(3);
     expect(await page.locator('#samples li:not(.empty)').count()).toBeGreaterThanOrEqual(2);
-    console.log(`demo: ${d.info!.parameters} parameters on the ${d.info!.variant} core; loss ${d.firstLoss.toFixed(3)} → ${shown.toFixed(3)} ` +
-      `after ${await page.textContent('#stat-step')} steps (${await page.textContent('#stat-speed')})`);
+    console.log(
+      `demo: ${d.info!.parameters} parameters on the ${d.info!.variant} core; loss ${d.firstLoss.toFixed(3)} → ${shown.toFixed(3)} ` +
+        `after ${await page.textContent('#stat-step')} steps (${await page.textContent('#stat-speed')})`,
+    );
   });
 
   it('downloads the weights as safetensors, stops, and looks right', async () => {
@@ -148,7 +186,10 @@ describe.skipIf(SKIP_BROWSER)('demo page (headless Chromium)', () => {
     await page.click('#stop');
     await page.waitForFunction(() => window.__demo!.state === 'done', null, { timeout: 10_000 });
     expect(await page.textContent('#status')).toMatch(/^Stopped: \d+ steps/);
-    expect(pageLog.filter((l) => /external|pageerror|http [45]|console\.error/.test(l)), context()).toEqual([]);
+    expect(
+      pageLog.filter((l) => /external|pageerror|http [45]|console\.error/.test(l)),
+      context(),
+    ).toEqual([]);
   });
 
   it('also runs without a bundler: dist/ as-is, the worker as a native module worker', async () => {
@@ -159,7 +200,9 @@ describe.skipIf(SKIP_BROWSER)('demo page (headless Chromium)', () => {
     plain.on('console', (m) => log.push(`[console.${m.type()}] ${m.text()}`));
     try {
       await plain.goto(`${files.url}test/web/unbundled.html`);
-      await plain.waitForFunction(() => window.__workerResult !== undefined || window.__workerError !== undefined, null, { timeout: 20_000 });
+      await plain.waitForFunction(() => window.__workerResult !== undefined || window.__workerError !== undefined, null, {
+        timeout: 20_000,
+      });
       const error = await plain.evaluate(() => window.__workerError);
       expect(error, log.join('\n')).toBeUndefined();
       const r = (await plain.evaluate(() => window.__workerResult))!;

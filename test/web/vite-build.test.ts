@@ -23,12 +23,27 @@ describe('Vite build of the demo page', () => {
   let ms = 0;
 
   beforeAll(async () => {
-    const missing = ['dist/index.js', 'dist/worker/trainer-worker.js', ...CORES.map((c) => `build/unrolled.${c}.wasm`)].filter((f) => !existsSync(ROOT + f));
+    const missing = ['dist/index.js', 'dist/worker/trainer-worker.js', ...CORES.map((c) => `build/unrolled.${c}.wasm`)].filter(
+      (f) => !existsSync(ROOT + f),
+    );
     if (missing.length) throw new Error(`missing ${missing.join(', ')}: run \`npm run build\` first (the page bundles the built package)`);
     const logger = createLogger('warn', { allowClearScreen: false });
-    const customLogger = { ...logger, warn: (msg: string) => { warnings.push(msg); }, warnOnce: (msg: string) => { warnings.push(msg); } };
+    const customLogger = {
+      ...logger,
+      warn: (msg: string) => {
+        warnings.push(msg);
+      },
+      warnOnce: (msg: string) => {
+        warnings.push(msg);
+      },
+    };
     const t0 = performance.now();
-    await build({ configFile: join(ROOT, 'web/vite.config.ts'), customLogger, logLevel: 'warn', build: { outDir: out, emptyOutDir: true } });
+    await build({
+      configFile: join(ROOT, 'web/vite.config.ts'),
+      customLogger,
+      logLevel: 'warn',
+      build: { outDir: out, emptyOutDir: true },
+    });
     ms = performance.now() - t0;
     assets = readdirSync(join(out, 'assets'));
   }, 60_000);
@@ -44,7 +59,10 @@ describe('Vite build of the demo page', () => {
     expect(worker, `a trainer-worker bundle among ${assets.join(', ')}`).toBeDefined();
     const main = readFileSync(join(out, 'assets', entry![1]), 'utf8');
     expect(main, 'the page starts the bundled worker').toContain(worker!);
-    expect(assets.some((a) => a.endsWith('.css')), 'the page and uPlot styles').toBe(true);
+    expect(
+      assets.some((a) => a.endsWith('.css')),
+      'the page and uPlot styles',
+    ).toBe(true);
     console.log(`vite build in ${(ms / 1000).toFixed(1)} s: ${assets.join(', ')}`);
   });
 
@@ -60,8 +78,14 @@ describe('Vite build of the demo page', () => {
   });
 
   it('resolves unrolled through its exports map: no Node entry, no Node built-ins, no local paths', () => {
-    const js = assets.filter((a) => a.endsWith('.js')).map((a) => readFileSync(join(out, 'assets', a), 'utf8')).join('\n');
-    expect(warnings.filter((w) => /externalized|node:/.test(w)), 'Vite warnings about Node modules').toEqual([]);
+    const js = assets
+      .filter((a) => a.endsWith('.js'))
+      .map((a) => readFileSync(join(out, 'assets', a), 'utf8'))
+      .join('\n');
+    expect(
+      warnings.filter((w) => /externalized|node:/.test(w)),
+      'Vite warnings about Node modules',
+    ).toEqual([]);
     expect(js).not.toMatch(/from\s*["']node:|import\(["']node:/);
     expect(js).not.toContain(ROOT);
     expect(js, 'the built-in corpus came through the package entry').toContain('Recurrent networks, and how to train them');

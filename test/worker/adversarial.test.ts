@@ -7,13 +7,29 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  BackendError, BusyError, CheckpointError, ConfigError, DisposedError, FileError, InvalidArgumentError, MemoryLimitError,
-  NonFiniteError, TimeoutError, UnrolledError,
+  BackendError,
+  BusyError,
+  CheckpointError,
+  ConfigError,
+  DisposedError,
+  FileError,
+  InvalidArgumentError,
+  MemoryLimitError,
+  NonFiniteError,
+  TimeoutError,
+  UnrolledError,
 } from '../../src/errors.js';
 import '../../src/node/load-node.js';
 import { CheckpointFieldError, UnknownKeyError } from '../../src/validate/index.js';
 import { TrainingWorker, TrainingWorkerError, errorFromInfo, type WorkerEndpoint } from '../../src/worker/client.js';
-import { RUN_DOMAINS, errorInfo, resolveTrainingConfig, type FromWorker, type ToWorker, type WorkerPort } from '../../src/worker/protocol.js';
+import {
+  RUN_DOMAINS,
+  errorInfo,
+  resolveTrainingConfig,
+  type FromWorker,
+  type ToWorker,
+  type WorkerPort,
+} from '../../src/worker/protocol.js';
 import { serveTrainer } from '../../src/worker/session.js';
 import { parse, Flags } from '../../src/cli/args.js';
 import { tally } from '../cli/tally.js';
@@ -28,14 +44,31 @@ function inProcessWorker(options: { timeoutMs?: number } = {}): { w: TrainingWor
   let closed = false;
   const port: WorkerPort = {
     host: 'node',
-    postMessage: (m) => { const c = structuredClone(m); setImmediate(() => { if (!closed) for (const h of toMain) h(c); }); },
-    onMessage: (h) => { toWorker.push(h); },
+    postMessage: (m) => {
+      const c = structuredClone(m);
+      setImmediate(() => {
+        if (!closed) for (const h of toMain) h(c);
+      });
+    },
+    onMessage: (h) => {
+      toWorker.push(h);
+    },
   };
   const endpoint: WorkerEndpoint = {
-    postMessage: (m) => { const c = structuredClone(m); sent.push(c); setImmediate(() => { if (!closed) for (const h of toWorker) h(c); }); },
-    onMessage: (h) => { toMain.push(h); },
+    postMessage: (m) => {
+      const c = structuredClone(m);
+      sent.push(c);
+      setImmediate(() => {
+        if (!closed) for (const h of toWorker) h(c);
+      });
+    },
+    onMessage: (h) => {
+      toMain.push(h);
+    },
     onError: () => {},
-    terminate: () => { closed = true; },
+    terminate: () => {
+      closed = true;
+    },
   };
   const w = new TrainingWorker(endpoint, options);
   serveTrainer(port);
@@ -44,19 +77,52 @@ function inProcessWorker(options: { timeoutMs?: number } = {}): { w: TrainingWor
 
 /** An endpoint that takes every message and never answers. */
 function silentWorker(timeoutMs: number): TrainingWorker {
-  return new TrainingWorker({ postMessage: (m) => { structuredClone(m); }, onMessage: () => {}, onError: () => {}, terminate: () => {} }, { timeoutMs });
+  return new TrainingWorker(
+    {
+      postMessage: (m) => {
+        structuredClone(m);
+      },
+      onMessage: () => {},
+      onError: () => {},
+      terminate: () => {},
+    },
+    { timeoutMs },
+  );
 }
 
-const SMALL = { backend: 'js', cell: 'gru', hidden: 4, seq: 4, batch: 2, steps: 1_000_000, sampleEvery: 0, gradientEvery: 0, progressIntervalMs: 0 } as const;
+const SMALL = {
+  backend: 'js',
+  cell: 'gru',
+  hidden: 4,
+  seq: 4,
+  batch: 2,
+  steps: 1_000_000,
+  sampleEvery: 0,
+  gradientEvery: 0,
+  progressIntervalMs: 0,
+} as const;
 
 /** What Vue 3's reactive() returns: a Proxy with get/set/has/ownKeys/deleteProperty traps over a plain object. */
 function reactive<T extends object>(target: T, track: string[] = []): T {
   return new Proxy(target, {
-    get(t, k, r) { track.push(`get ${String(k)}`); const v = Reflect.get(t, k, r); return v !== null && typeof v === 'object' ? reactive(v as object, track) : v; },
-    set(t, k, v, r) { return Reflect.set(t, k, v, r); },
-    has(t, k) { return Reflect.has(t, k); },
-    ownKeys(t) { track.push('ownKeys'); return Reflect.ownKeys(t); },
-    deleteProperty(t, k) { return Reflect.deleteProperty(t, k); },
+    get(t, k, r) {
+      track.push(`get ${String(k)}`);
+      const v = Reflect.get(t, k, r);
+      return v !== null && typeof v === 'object' ? reactive(v as object, track) : v;
+    },
+    set(t, k, v, r) {
+      return Reflect.set(t, k, v, r);
+    },
+    has(t, k) {
+      return Reflect.has(t, k);
+    },
+    ownKeys(t) {
+      track.push('ownKeys');
+      return Reflect.ownKeys(t);
+    },
+    deleteProperty(t, k) {
+      return Reflect.deleteProperty(t, k);
+    },
   });
 }
 
@@ -81,7 +147,13 @@ describe('configurations a reactive store hands over', () => {
   it('a nested Proxy, a frozen object, a null-prototype object and an object with getters all start', async () => {
     const nullProto = Object.assign(Object.create(null), SMALL);
     let reads = 0;
-    const withGetter = { ...SMALL, get hidden() { reads++; return reads === 1 ? 4 : 1e9; } };
+    const withGetter = {
+      ...SMALL,
+      get hidden() {
+        reads++;
+        return reads === 1 ? 4 : 1e9;
+      },
+    };
     for (const config of [reactive(reactive({ ...SMALL })), Object.freeze({ ...SMALL }), nullProto, withGetter]) {
       const { w } = inProcessWorker({ timeoutMs: 20_000 });
       const info = await w.start(config);
@@ -98,8 +170,22 @@ describe('configurations a reactive store hands over', () => {
     const cyclic: Record<string, unknown> = { ...SMALL };
     cyclic.self = cyclic;
     const bad = [
-      new Proxy({ ...SMALL }, { get() { throw new Error('store is locked'); } }),
-      new Proxy({ ...SMALL }, { ownKeys() { throw new Error('no keys for you'); } }),
+      new Proxy(
+        { ...SMALL },
+        {
+          get() {
+            throw new Error('store is locked');
+          },
+        },
+      ),
+      new Proxy(
+        { ...SMALL },
+        {
+          ownKeys() {
+            throw new Error('no keys for you');
+          },
+        },
+      ),
       { ...SMALL, onProgress: () => {} },
       cyclic,
       { ...SMALL, hidden: 10n },
@@ -107,14 +193,20 @@ describe('configurations a reactive store hands over', () => {
     ];
     const { w } = inProcessWorker({ timeoutMs: 20_000 });
     for (const config of bad) {
-      const e = await w.start(config as never).then(() => null, (x: unknown) => x);
+      const e = await w.start(config as never).then(
+        () => null,
+        (x: unknown) => x,
+      );
       expect(e).toBeInstanceOf(ConfigError);
       expect((e as ConfigError).code).toBe('INVALID_CONFIG');
       expect((e as ConfigError).argument).toMatch(/^config/);
       expect(w.state).toBe('idle');
       count.add('6 worker: Proxy configs', 'typed error');
     }
-    const e = await w.start({ ...SMALL, hiden: 1 } as never).then(() => null, (x: unknown) => x);
+    const e = await w.start({ ...SMALL, hiden: 1 } as never).then(
+      () => null,
+      (x: unknown) => x,
+    );
     expect(e).toBeInstanceOf(UnknownKeyError);
     expect((e as UnknownKeyError).message).toMatch(/did you mean 'hidden'/);
     await w.start(SMALL);
@@ -123,12 +215,22 @@ describe('configurations a reactive store hands over', () => {
   });
 
   it('a host that refuses the message (it cannot be cloned) fails the command with a typed error, not a hang', async () => {
-    const w = new TrainingWorker({
-      postMessage: () => { throw new DOMException('could not be cloned', 'DataCloneError'); },
-      onMessage: () => {}, onError: () => {}, terminate: () => {},
-    }, { timeoutMs: 5_000 });
+    const w = new TrainingWorker(
+      {
+        postMessage: () => {
+          throw new DOMException('could not be cloned', 'DataCloneError');
+        },
+        onMessage: () => {},
+        onError: () => {},
+        terminate: () => {},
+      },
+      { timeoutMs: 5_000 },
+    );
     for (const call of [() => w.start(SMALL), () => w.getWeights(), () => w.generate('a')]) {
-      const e = await call().then(() => null, (x: unknown) => x);
+      const e = await call().then(
+        () => null,
+        (x: unknown) => x,
+      );
       expect(e).toBeInstanceOf(InvalidArgumentError);
       expect((e as InvalidArgumentError).message).toMatch(/postMessage refused: could not be cloned/);
       count.add('6 worker: Proxy configs', 'typed error');
@@ -175,19 +277,27 @@ describe('errors cross the boundary as the same class, with code and argument', 
 
   it('property: any class, code, argument and message survive the trip', () => {
     let n = 0;
-    fc.assert(fc.property(fc.constantFrom(...samples.map(([, e]) => e.constructor)), fc.string(), fc.string(), (C, argument, message) => {
-      const e = Reflect.construct(UnrolledError, ['INVALID_ARGUMENT', message], C as never) as UnrolledError;
-      Object.defineProperty(e, 'argument', { value: argument, enumerable: true });
-      const back = errorFromInfo(structuredClone(errorInfo(e))) as UnrolledError & { argument?: string };
-      expect(back).toBeInstanceOf(C as never);
-      expect([back.code, back.message, back.argument]).toEqual(['INVALID_ARGUMENT', message, argument]);
-      n++;
-    }), { numRuns: 500, seed: 5 });
+    fc.assert(
+      fc.property(fc.constantFrom(...samples.map(([, e]) => e.constructor)), fc.string(), fc.string(), (C, argument, message) => {
+        const e = Reflect.construct(UnrolledError, ['INVALID_ARGUMENT', message], C as never) as UnrolledError;
+        Object.defineProperty(e, 'argument', { value: argument, enumerable: true });
+        const back = errorFromInfo(structuredClone(errorInfo(e))) as UnrolledError & { argument?: string };
+        expect(back).toBeInstanceOf(C as never);
+        expect([back.code, back.message, back.argument]).toEqual(['INVALID_ARGUMENT', message, argument]);
+        n++;
+      }),
+      { numRuns: 500, seed: 5 },
+    );
     count.add('6 worker: error round trip (random)', 'correct behaviour', n);
   });
 
   it('a malformed error record from a confused worker still gives an Error', () => {
-    for (const info of [{ message: 'x', code: 'INVALID_CONFIG', name: 'constructor' }, { message: 'x', code: 'INVALID_CONFIG', name: '__proto__' }, { message: 'x', code: 7 }, null]) {
+    for (const info of [
+      { message: 'x', code: 'INVALID_CONFIG', name: 'constructor' },
+      { message: 'x', code: 'INVALID_CONFIG', name: '__proto__' },
+      { message: 'x', code: 7 },
+      null,
+    ]) {
       const back = errorFromInfo(info as never);
       expect(back).toBeInstanceOf(Error);
       count.add('6 worker: error round trip', 'correct behaviour');
@@ -223,7 +333,10 @@ describe('every command is answered or fails within its bound', () => {
   ] as const)('%s on a worker that never answers: TimeoutError (TIMEOUT)', async (name, call) => {
     const w = silentWorker(150);
     const t0 = performance.now();
-    const e = await call(w).then(() => null, (x: unknown) => x);
+    const e = await call(w).then(
+      () => null,
+      (x: unknown) => x,
+    );
     const ms = performance.now() - t0;
     expect(e).toBeInstanceOf(TimeoutError);
     expect((e as TimeoutError).code).toBe('TIMEOUT');
@@ -237,16 +350,30 @@ describe('every command is answered or fails within its bound', () => {
   it('pause, resume and stop of a run whose worker went silent: TIMEOUT', async () => {
     // a worker that starts, then never answers again
     let handler: ((m: FromWorker) => void) | null = null;
-    const w = new TrainingWorker({
-      postMessage: (m) => {
-        if (m.type === 'start') setImmediate(() => { handler!({ type: 'started', info: {} as never }); handler!({ type: 'state', state: 'running', step: 0 }); });
+    const w = new TrainingWorker(
+      {
+        postMessage: (m) => {
+          if (m.type === 'start')
+            setImmediate(() => {
+              handler!({ type: 'started', info: {} as never });
+              handler!({ type: 'state', state: 'running', step: 0 });
+            });
+        },
+        onMessage: (h) => {
+          handler = h;
+        },
+        onError: () => {},
+        terminate: () => {},
       },
-      onMessage: (h) => { handler = h; }, onError: () => {}, terminate: () => {},
-    }, { timeoutMs: 100 });
+      { timeoutMs: 100 },
+    );
     await w.start(SMALL);
     await new Promise((r) => setImmediate(r));
     for (const call of [() => w.pause(), () => w.stop()]) {
-      const e = await call().then(() => null, (x: unknown) => x);
+      const e = await call().then(
+        () => null,
+        (x: unknown) => x,
+      );
       expect(e).toBeInstanceOf(TimeoutError);
       count.add('6 worker: timeouts', 'typed error');
     }
@@ -272,20 +399,32 @@ describe('every command is answered or fails within its bound', () => {
 describe('one set of domains for the worker and the command line', () => {
   const shared = ['hidden', 'layers', 'seq', 'batch', 'lr', 'clip', 'steps', 'seed', 'temperature'] as const;
   const accepts = {
-    worker: (field: string, v: number): boolean => { try { resolveTrainingConfig({ [field]: v }); return true; } catch (e) { expect(e).toBeInstanceOf(ConfigError); return false; } },
+    worker: (field: string, v: number): boolean => {
+      try {
+        resolveTrainingConfig({ [field]: v });
+        return true;
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return false;
+      }
+    },
     cli: (field: string, v: number): boolean => {
       try {
         const f = new Flags('train', parse('train', [`--${field}=${String(v)}`]));
-        if (field === 'lr' || field === 'clip' || field === 'temperature') f.float(field); else f.int(field as 'hidden');
+        if (field === 'lr' || field === 'clip' || field === 'temperature') f.float(field);
+        else f.int(field as 'hidden');
         return true;
-      } catch (e) { expect((e as UnrolledError).code).toBe('INVALID_ARGUMENT'); return false; }
+      } catch (e) {
+        expect((e as UnrolledError).code).toBe('INVALID_ARGUMENT');
+        return false;
+      }
     },
   };
 
   it('the edges of every shared domain are accepted or refused by both alike', () => {
     for (const field of shared) {
       const d = RUN_DOMAINS[field];
-      const edges = [d.min ?? 0, (d.min ?? 0) - 1, (d.max ?? 1e300), (d.max ?? 1e300) + 1, (d.min ?? 0) + 0.5, 1e300];
+      const edges = [d.min ?? 0, (d.min ?? 0) - 1, d.max ?? 1e300, (d.max ?? 1e300) + 1, (d.min ?? 0) + 0.5, 1e300];
       for (const v of edges) {
         expect(accepts.cli(field, v), `--${field} ${v}`).toBe(accepts.worker(field, v));
         count.add('4 CLI/worker: shared domains', accepts.worker(field, v) ? 'correct behaviour' : 'typed error');
@@ -295,16 +434,22 @@ describe('one set of domains for the worker and the command line', () => {
 
   it('property: random numbers get the same verdict from both', () => {
     let n = 0;
-    fc.assert(fc.property(fc.constantFrom(...shared), fc.oneof(fc.integer({ min: -10, max: 2 ** 33 }), fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e7, max: 1e7 })), (field, v) => {
-      const ok = accepts.worker(field, v);
-      expect(accepts.cli(field, v)).toBe(ok);
-      count.add('4 CLI/worker: shared domains (random)', ok ? 'correct behaviour' : 'typed error');
-      n++;
-    }), { numRuns: 1000, seed: 9 });
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...shared),
+        fc.oneof(fc.integer({ min: -10, max: 2 ** 33 }), fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e7, max: 1e7 })),
+        (field, v) => {
+          const ok = accepts.worker(field, v);
+          expect(accepts.cli(field, v)).toBe(ok);
+          count.add('4 CLI/worker: shared domains (random)', ok ? 'correct behaviour' : 'typed error');
+          n++;
+        },
+      ),
+      { numRuns: 1000, seed: 9 },
+    );
     expect(n).toBe(1000);
   });
 });
-
 
 describe("the worker's weights on the command line", () => {
   it('getWeights() bytes saved to a file: unrolled sample and eval read them (vocabulary from the metadata), same text as the worker', async () => {
@@ -320,9 +465,23 @@ describe("the worker's weights on the command line", () => {
       const file = join(dir, 'weights.safetensors');
       writeFileSync(file, await w.getWeights());
       const theirs = await w.generate('The ', { length: 30, temperature: 1, seed: 4 });
-      const out: string[] = [], err: string[] = [];
-      const io = { out: (l: string) => { out.push(l); }, err: (l: string) => { err.push(l); } };
-      expect(await main(['sample', file, '--prime', 'The ', '--length', '30', '--temperature', '1', '--seed', '4', '--backend', 'js', '--json'], io), err.join('\n')).toBe(0);
+      const out: string[] = [],
+        err: string[] = [];
+      const io = {
+        out: (l: string) => {
+          out.push(l);
+        },
+        err: (l: string) => {
+          err.push(l);
+        },
+      };
+      expect(
+        await main(
+          ['sample', file, '--prime', 'The ', '--length', '30', '--temperature', '1', '--seed', '4', '--backend', 'js', '--json'],
+          io,
+        ),
+        err.join('\n'),
+      ).toBe(0);
       expect(JSON.parse(out[0])).toMatchObject({ task: 'char', step: 3, text: theirs });
       expect(await main(['eval', file, '--backend', 'js', '--json'], io)).toBe(0);
       expect(JSON.parse(out[1])).toMatchObject({ type: 'eval', task: 'char', step: 3 });

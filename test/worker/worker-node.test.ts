@@ -8,7 +8,15 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CharVocab, decodeSafetensors, modelFromSafetensors, VOCAB_METADATA_KEY, type GradientFlowEvent, type ProgressEvent, type RunInfo } from '../../src/node/index.js';
+import {
+  CharVocab,
+  decodeSafetensors,
+  modelFromSafetensors,
+  VOCAB_METADATA_KEY,
+  type GradientFlowEvent,
+  type ProgressEvent,
+  type RunInfo,
+} from '../../src/node/index.js';
 import { createNodeTrainingWorker } from '../../src/worker/node-client.js';
 import type { TrainingWorker } from '../../src/worker/client.js';
 
@@ -21,7 +29,10 @@ function assertBuilt(): void {
     const js = `${ROOT}dist/worker/${f.replace(/\.ts$/, '.js')}`;
     if (!existsSync(js) || statSync(js).mtimeMs < statSync(src + f).mtimeMs) stale.push(`dist/worker/${f.replace(/\.ts$/, '.js')}`);
   }
-  if (stale.length) throw new Error(`${stale.join(', ')} missing or older than src/worker: run \`npm run build\` first (the worker thread runs the compiled JavaScript)`);
+  if (stale.length)
+    throw new Error(
+      `${stale.join(', ')} missing or older than src/worker: run \`npm run build\` first (the worker thread runs the compiled JavaScript)`,
+    );
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -41,8 +52,19 @@ describe('TrainingWorker on Node worker_threads', () => {
   const gradients: GradientFlowEvent[] = [];
   const errors: Error[] = [];
   const CONFIG = {
-    cell: 'lstm', hidden: 32, layers: 2, seq: 24, batch: 16, lr: 0.01, steps: 1_000_000, seed: 3,
-    variant: 'simd', progressIntervalMs: 25, gradientEvery: 5, sampleEvery: 40, sampleLength: 40,
+    cell: 'lstm',
+    hidden: 32,
+    layers: 2,
+    seq: 24,
+    batch: 16,
+    lr: 0.01,
+    steps: 1_000_000,
+    seed: 3,
+    variant: 'simd',
+    progressIntervalMs: 25,
+    gradientEvery: 5,
+    sampleEvery: 40,
+    sampleLength: 40,
   } as const;
 
   beforeAll(async () => {
@@ -62,7 +84,14 @@ describe('TrainingWorker on Node worker_threads', () => {
     expect(info.host).toBe('node');
     expect(info.backend).toBe('wasm');
     expect(info.variant).toBe('simd');
-    expect(info.model).toMatchObject({ cell: 'lstm', hiddenSize: 32, numLayers: 2, input: 'tokens', inputSize: info.vocabSize, outputSize: info.vocabSize });
+    expect(info.model).toMatchObject({
+      cell: 'lstm',
+      hiddenSize: 32,
+      numLayers: 2,
+      input: 'tokens',
+      inputSize: info.vocabSize,
+      outputSize: info.vocabSize,
+    });
     expect(info.config.text).toBeNull(); // the built-in corpus
     expect(info.vocab.length).toBe(info.vocabSize);
   });
@@ -109,7 +138,10 @@ describe('TrainingWorker on Node worker_threads', () => {
     const model = await modelFromSafetensors(bytes, { core: { variant: 'simd' } });
     try {
       const prime = 'A recurrent network ';
-      for (const [temperature, seed] of [[0, 0], [1, 7]] as const) {
+      for (const [temperature, seed] of [
+        [0, 0],
+        [1, 7],
+      ] as const) {
         const theirs = await w.generate(prime, { length: 60, temperature, seed });
         const ours = vocab.decode(model.generate({ prime: vocab.encode(prime), length: 60, temperature, seed }));
         expect(ours, `temperature ${temperature}`).toBe(theirs);
@@ -140,7 +172,17 @@ describe('TrainingWorker on Node worker_threads', () => {
   it('starts again on the same worker (js backend), to the end, with samples', async () => {
     const samples: { step: number; text: string }[] = [];
     const off = w.on('sample', (s) => samples.push(s));
-    const again = await w.start({ backend: 'js', cell: 'gru', hidden: 16, seq: 8, batch: 4, steps: 20, sampleEvery: 10, sampleLength: 30, progressIntervalMs: 0 });
+    const again = await w.start({
+      backend: 'js',
+      cell: 'gru',
+      hidden: 16,
+      seq: 8,
+      batch: 4,
+      steps: 20,
+      sampleEvery: 10,
+      sampleLength: 30,
+      progressIntervalMs: 0,
+    });
     expect(again).toMatchObject({ backend: 'js', variant: null });
     const done = await w.whenDone();
     off();

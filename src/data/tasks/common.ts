@@ -34,6 +34,8 @@ export function objectOption<T>(name: string, v: T, keys: readonly string[]): T 
 /** Refuses a batch whose arrays (T·B·perStep values) could never be allocated or trained on. */
 export function checkBatchSize(T: number, B: number, perStep: number): void {
   if (!inDomain(T * B * perStep, DOMAINS.batchFloats)) {
-    throw new MemoryLimitError(`a batch of T = ${T}, B = ${B} with ${perStep} values per step holds ${T * B * perStep} values; one batch array holds at most ${DOMAINS.batchFloats.max}`);
+    throw new MemoryLimitError(
+      `a batch of T = ${T}, B = ${B} with ${perStep} values per step holds ${T * B * perStep} values; one batch array holds at most ${DOMAINS.batchFloats.max}`,
+    );
   }
 }

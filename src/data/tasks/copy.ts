@@ -39,7 +39,13 @@ export interface CopyBatch extends Batch {
 }
 
 /** The model sizes and sequence length for given options. */
-export function copySizes(options: Omit<CopyOptions, 'B'> = {}): { inputSize: number; outputSize: number; T: number; blank: number; go: number } {
+export function copySizes(options: Omit<CopyOptions, 'B'> = {}): {
+  inputSize: number;
+  outputSize: number;
+  T: number;
+  blank: number;
+  go: number;
+} {
   const { S, D, K } = resolve(options);
   return { inputSize: K + 2, outputSize: K + 1, T: 2 * S + D, blank: K, go: K + 1 };
 }
@@ -55,7 +61,9 @@ export function copyBatch(options: CopyOptions, rng?: RngOrSeed): CopyBatch {
   const B = intOption('options.B', options.B, undefined, 1);
   const { S, D, K } = resolve(options);
   const r = toRng(rng);
-  const T = 2 * S + D, BLANK = K, GO = K + 1;
+  const T = 2 * S + D,
+    BLANK = K,
+    GO = K + 1;
   checkBatchSize(T, B, 1);
   const x = new Int32Array(T * B).fill(BLANK);
   const y = new Int32Array(T * B).fill(BLANK);

@@ -34,11 +34,26 @@ const [SB, ST, SP, SS, SX, SV, SE] = [0, 1, 2, 3, 4, 5, 6];
 /** transitions[state] = [symbol, next state][]; next −1 = the end of the inner string */
 const REBER: ReadonlyArray<ReadonlyArray<readonly [number, number]>> = [
   [[SB, 1]],
-  [[ST, 2], [SP, 3]],
-  [[SS, 2], [SX, 4]],
-  [[ST, 3], [SV, 5]],
-  [[SX, 3], [SS, 6]],
-  [[SP, 4], [SV, 6]],
+  [
+    [ST, 2],
+    [SP, 3],
+  ],
+  [
+    [SS, 2],
+    [SX, 4],
+  ],
+  [
+    [ST, 3],
+    [SV, 5],
+  ],
+  [
+    [SX, 3],
+    [SS, 6],
+  ],
+  [
+    [SP, 4],
+    [SV, 6],
+  ],
   [[SE, -1]],
 ];
 
@@ -141,7 +156,8 @@ export function isEmbeddedReber(text: string): boolean {
 export function allowedAccuracy(logits: ArrayLike<number>, batch: ReberBatch): number {
   const { T, B, lengths, allowed } = batch;
   if (logits.length !== T * B * 7) throw new InvalidArgumentError('logits', `length ${T * B * 7} ([T=${T}, B=${B}, 7])`, describe(logits));
-  let good = 0, all = 0;
+  let good = 0,
+    all = 0;
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < lengths[b]; t++) {
       const o = (t * B + b) * 7;

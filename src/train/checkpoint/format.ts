@@ -116,10 +116,15 @@ export interface StateRecord {
 /** The optimizer's configuration with every field explicit (round-trips through resolveOptimizer). */
 export function optimizerSpecOf(s: ResolvedOptimizer): OptimizerSpec {
   switch (s.name) {
-    case 'sgd': return { name: 'sgd', lr: s.lr, momentum: s.momentum, dampening: s.dampening, nesterov: s.nesterov, weightDecay: s.weightDecay };
-    case 'adam': case 'adamw': return { name: s.name, lr: s.lr, betas: [s.beta1, s.beta2], eps: s.eps, weightDecay: s.weightDecay };
-    case 'rmsprop': return { name: 'rmsprop', lr: s.lr, alpha: s.alpha, eps: s.eps, weightDecay: s.weightDecay };
-    case 'adagrad': return { name: 'adagrad', lr: s.lr, eps: s.eps, weightDecay: s.weightDecay };
+    case 'sgd':
+      return { name: 'sgd', lr: s.lr, momentum: s.momentum, dampening: s.dampening, nesterov: s.nesterov, weightDecay: s.weightDecay };
+    case 'adam':
+    case 'adamw':
+      return { name: s.name, lr: s.lr, betas: [s.beta1, s.beta2], eps: s.eps, weightDecay: s.weightDecay };
+    case 'rmsprop':
+      return { name: 'rmsprop', lr: s.lr, alpha: s.alpha, eps: s.eps, weightDecay: s.weightDecay };
+    case 'adagrad':
+      return { name: 'adagrad', lr: s.lr, eps: s.eps, weightDecay: s.weightDecay };
   }
 }
 

@@ -16,7 +16,18 @@ import { bad, checkFormat, configOf, parseJson, stateOf, validateCheckpoint } fr
  * model is created.
  */
 export async function restoreCheckpoint(bytes: Uint8Array | ArrayBuffer, options: RestoreOptions = {}): Promise<RestoredCheckpoint> {
-  const { config, trainer: tr, state, data, info, slots, weights, moments, carried: carriedData, historyMax } = validateCheckpoint(bytes, options);
+  const {
+    config,
+    trainer: tr,
+    state,
+    data,
+    info,
+    slots,
+    weights,
+    moments,
+    carried: carriedData,
+    historyMax,
+  } = validateCheckpoint(bytes, options);
   let model: Model | null = null;
   let trainer: Trainer | null = null;
   try {
@@ -28,7 +39,9 @@ export async function restoreCheckpoint(bytes: Uint8Array | ArrayBuffer, options
     trainer.optimizer.step = state.step;
     const f = model.arena.kernels.memory.f; // after every allocation
     moments.forEach((perSlot, i) => {
-      perSlot.forEach((d, j) => { f.set(d, trainer!.optimizer.moment(i) + slots[j].offset); });
+      perSlot.forEach((d, j) => {
+        f.set(d, trainer!.optimizer.moment(i) + slots[j].offset);
+      });
     });
     trainer.optimizer.invalidateBounds();
     if (state.carried && carriedData) {
@@ -38,7 +51,11 @@ export async function restoreCheckpoint(bytes: Uint8Array | ArrayBuffer, options
       const history = newFloats(like, historyMax * perStep);
       if (carriedData.history) history.set(carriedData.history);
       const carried: CarriedState = {
-        B, h: toFloats(like, carriedData.h), c: carriedData.c ? toFloats(like, carriedData.c) : null, history, historySteps,
+        B,
+        h: toFloats(like, carriedData.h),
+        c: carriedData.c ? toFloats(like, carriedData.c) : null,
+        history,
+        historySteps,
       };
       trainer.setCarriedState(carried);
     }
@@ -58,7 +75,10 @@ function toFloats(like: Floats, v: Floats): Floats {
 }
 
 /** Reads only the application info of a checkpoint (validating the file's header), without building anything. */
-export function checkpointInfo(bytes: Uint8Array | ArrayBuffer, limits: SafetensorsLimits = {}): { config: ResolvedConfig; step: number; info: JsonValue | null } {
+export function checkpointInfo(
+  bytes: Uint8Array | ArrayBuffer,
+  limits: SafetensorsLimits = {},
+): { config: ResolvedConfig; step: number; info: JsonValue | null } {
   const { metadata } = decodeSafetensors(bytes, limits);
   checkFormat(metadata, false);
   const config = configOf(metadata);

@@ -13,8 +13,14 @@ import { resolveOptimizer, type OptimizerSpec, type ResolvedOptimizer } from '..
 import { makeSchedule, type ScheduleSpec } from '../schedules.js';
 import type { TrainerOptions } from '../trainer.js';
 import {
-  CHECKPOINT_FORMAT, CHECKPOINT_VERSION, keptMoments, momentTensorName, optimizerSpecOf,
-  type DataPosition, type JsonValue, type RestoreOptions,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  keptMoments,
+  momentTensorName,
+  optimizerSpecOf,
+  type DataPosition,
+  type JsonValue,
+  type RestoreOptions,
 } from './format.js';
 
 /** Everything a checkpoint holds, checked. */
@@ -39,7 +45,7 @@ export function bad(message: string): never {
 }
 
 export function parseJson(metadata: Record<string, string>, key: string, required: boolean): unknown {
-  if (!Object.prototype.hasOwnProperty.call(metadata, key)) {
+  if (!Object.hasOwn(metadata, key)) {
     if (required) bad(`"__metadata__" has no ${key}`);
     return undefined;
   }
@@ -56,7 +62,7 @@ function record(name: string, v: unknown, keys: readonly string[], optional: rea
   for (const k of Object.keys(o)) {
     if (!keys.includes(k) && !optional.includes(k)) bad(`${name} has the unknown field ${JSON.stringify(k)} (written by a newer version?)`);
   }
-  for (const k of keys) if (!Object.prototype.hasOwnProperty.call(o, k)) bad(`${name} has no field "${k}"`);
+  for (const k of keys) if (!Object.hasOwn(o, k)) bad(`${name} has no field "${k}"`);
   return o;
 }
 
@@ -70,21 +76,32 @@ function rngState(name: string, v: unknown): number[] {
   if (!Array.isArray(v) || v.length !== 5) bad(`${name} must be an Rng state [s0, s1, s2, s3, spare], found ${describe(v)}`);
   for (let i = 0; i < 4; i++) {
     const x = v[i];
-    if (!inDomain(x, DOMAINS.rngWord)) bad(`${name}[${i}] must be a 32-bit unsigned integer, ${renderDomain(DOMAINS.rngWord)}, found ${describe(x)}`);
+    if (!inDomain(x, DOMAINS.rngWord))
+      bad(`${name}[${i}] must be a 32-bit unsigned integer, ${renderDomain(DOMAINS.rngWord)}, found ${describe(x)}`);
   }
   if ((v[0] | v[1] | v[2] | v[3]) === 0) bad(`${name} is all zeros (not a state of xoshiro128**)`);
-  if (v[4] !== null && (typeof v[4] !== 'number' || !Number.isFinite(v[4]))) bad(`${name}[4] (the spare normal) must be a finite number or null, found ${describe(v[4])}`);
+  if (v[4] !== null && (typeof v[4] !== 'number' || !Number.isFinite(v[4])))
+    bad(`${name}[4] (the spare normal) must be a finite number or null, found ${describe(v[4])}`);
   return [v[0], v[1], v[2], v[3], v[4] === null ? NaN : v[4]];
 }
 
 export function configOf(metadata: Record<string, string>): ResolvedConfig {
-  if (!Object.prototype.hasOwnProperty.call(metadata, 'unrolled_config')) bad('"__metadata__" has no unrolled_config');
+  if (!Object.hasOwn(metadata, 'unrolled_config')) bad('"__metadata__" has no unrolled_config');
   return configFromJson(metadata.unrolled_config);
 }
 
-function trainerOf(metadata: Record<string, string>): { options: TrainerOptions; baseLr: number; schedule: ScheduleSpec | null; optimizer: ResolvedOptimizer } {
-  const r = record('unrolled_trainer', parseJson(metadata, 'unrolled_trainer', true),
-    ['loss', 'optimizer', 'baseLr', 'schedule', 'clipNorm', 'clipValue', 'onNonFinite', 'tbptt'], ['clipHiddenNorm']);
+function trainerOf(metadata: Record<string, string>): {
+  options: TrainerOptions;
+  baseLr: number;
+  schedule: ScheduleSpec | null;
+  optimizer: ResolvedOptimizer;
+} {
+  const r = record(
+    'unrolled_trainer',
+    parseJson(metadata, 'unrolled_trainer', true),
+    ['loss', 'optimizer', 'baseLr', 'schedule', 'clipNorm', 'clipValue', 'onNonFinite', 'tbptt'],
+    ['clipHiddenNorm'],
+  );
   try {
     const loss = resolveLoss(r.loss as ResolvedLoss, 'unrolled_trainer.loss');
     const optimizer = resolveOptimizer(r.optimizer as OptimizerSpec);
@@ -93,8 +110,10 @@ function trainerOf(metadata: Record<string, string>): { options: TrainerOptions;
     const baseLr = field('unrolled_trainer.baseLr', r.baseLr, DOMAINS.lr);
     const positive = (k: 'clipNorm' | 'clipValue'): number | undefined =>
       r[k] === null ? undefined : field(`unrolled_trainer.${k}`, r[k], { ...DOMAINS[k], finite: true });
-    const clipHiddenNorm = r.clipHiddenNorm === undefined ? undefined : field('unrolled_trainer.clipHiddenNorm', r.clipHiddenNorm, DOMAINS.clipHiddenNorm);
-    if (r.onNonFinite !== 'skip' && r.onNonFinite !== 'throw') bad(`unrolled_trainer.onNonFinite must be "skip" or "throw", found ${describe(r.onNonFinite)}`);
+    const clipHiddenNorm =
+      r.clipHiddenNorm === undefined ? undefined : field('unrolled_trainer.clipHiddenNorm', r.clipHiddenNorm, DOMAINS.clipHiddenNorm);
+    if (r.onNonFinite !== 'skip' && r.onNonFinite !== 'throw')
+      bad(`unrolled_trainer.onNonFinite must be "skip" or "throw", found ${describe(r.onNonFinite)}`);
     let tbptt: { k1: number; k2: number } | undefined;
     if (r.tbptt !== null) {
       const t = record('unrolled_trainer.tbptt', r.tbptt, ['k1', 'k2']);
@@ -102,9 +121,14 @@ function trainerOf(metadata: Record<string, string>): { options: TrainerOptions;
       if (tbptt.k2 < tbptt.k1) bad(`unrolled_trainer.tbptt needs k2 ≥ k1, found k1 ${tbptt.k1}, k2 ${tbptt.k2}`);
     }
     const options: TrainerOptions = {
-      loss, optimizer: optimizerSpecOf(optimizer), clipNorm: positive('clipNorm'), clipValue: positive('clipValue'),
+      loss,
+      optimizer: optimizerSpecOf(optimizer),
+      clipNorm: positive('clipNorm'),
+      clipValue: positive('clipValue'),
       ...(clipHiddenNorm === undefined ? {} : { clipHiddenNorm }),
-      onNonFinite: r.onNonFinite, tbptt, ...(schedule ? { schedule } : {}),
+      onNonFinite: r.onNonFinite,
+      tbptt,
+      ...(schedule ? { schedule } : {}),
     };
     return { options, baseLr, schedule, optimizer };
   } catch (e) {
@@ -113,14 +137,21 @@ function trainerOf(metadata: Record<string, string>): { options: TrainerOptions;
   }
 }
 
-export function stateOf(metadata: Record<string, string>): { step: number; modelRng: number[]; carried: { B: number; historySteps: number } | null } {
+export function stateOf(metadata: Record<string, string>): {
+  step: number;
+  modelRng: number[];
+  carried: { B: number; historySteps: number } | null;
+} {
   const r = record('unrolled_state', parseJson(metadata, 'unrolled_state', true), ['step', 'modelRng', 'carried']);
   const step = field('unrolled_state.step', r.step, DOMAINS.step);
   const modelRng = rngState('unrolled_state.modelRng', r.modelRng);
   let carried: { B: number; historySteps: number } | null = null;
   if (r.carried !== null) {
     const c = record('unrolled_state.carried', r.carried, ['B', 'historySteps']);
-    carried = { B: field('unrolled_state.carried.B', c.B, DOMAINS.B), historySteps: field('unrolled_state.carried.historySteps', c.historySteps, DOMAINS.historySteps) };
+    carried = {
+      B: field('unrolled_state.carried.B', c.B, DOMAINS.B),
+      historySteps: field('unrolled_state.carried.historySteps', c.historySteps, DOMAINS.historySteps),
+    };
   }
   return { step, modelRng, carried };
 }
@@ -132,7 +163,10 @@ function dataOf(metadata: Record<string, string>): DataPosition | null {
   const out: DataPosition = {};
   if (r.stream !== undefined) {
     const s = record('unrolled_data.stream', r.stream, ['epoch', 'position']);
-    out.stream = { epoch: field('unrolled_data.stream.epoch', s.epoch, DOMAINS.epoch), position: field('unrolled_data.stream.position', s.position, DOMAINS.position) };
+    out.stream = {
+      epoch: field('unrolled_data.stream.epoch', s.epoch, DOMAINS.epoch),
+      position: field('unrolled_data.stream.position', s.position, DOMAINS.position),
+    };
   }
   if (r.rng !== undefined) out.rng = rngState('unrolled_data.rng', r.rng);
   return out;
@@ -141,8 +175,10 @@ function dataOf(metadata: Record<string, string>): DataPosition | null {
 /** Refuses a file that is not a checkpoint; `hint`: say how to load a model file instead. */
 export function checkFormat(metadata: Record<string, string>, hint: boolean): void {
   if (metadata.format === CHECKPOINT_FORMAT) return;
-  bad(`not an unrolled checkpoint (expected "__metadata__" format "${CHECKPOINT_FORMAT}", found ${describe(metadata.format)})` +
-    (hint && metadata.format === 'unrolled' ? '; this is a model file: load it with modelFromSafetensors / loadModel' : ''));
+  bad(
+    `not an unrolled checkpoint (expected "__metadata__" format "${CHECKPOINT_FORMAT}", found ${describe(metadata.format)})` +
+      (hint && metadata.format === 'unrolled' ? '; this is a model file: load it with modelFromSafetensors / loadModel' : ''),
+  );
 }
 
 /** The moments that must not be negative (a square root is taken of them). */
@@ -163,10 +199,21 @@ export function validateCheckpoint(bytes: Uint8Array | ArrayBuffer, options: Res
 
   checkFormat(metadata, true);
   if (metadata.unrolled_checkpoint_version !== CHECKPOINT_VERSION) {
-    bad(`unrolled_checkpoint_version ${describe(metadata.unrolled_checkpoint_version)} is not supported (this version reads "${CHECKPOINT_VERSION}")`);
+    bad(
+      `unrolled_checkpoint_version ${describe(metadata.unrolled_checkpoint_version)} is not supported (this version reads "${CHECKPOINT_VERSION}")`,
+    );
   }
-  const known = new Set(['format', 'unrolled_checkpoint_version', 'unrolled_config', 'unrolled_trainer', 'unrolled_state', 'unrolled_data', 'unrolled_info']);
-  for (const key of Object.keys(metadata)) if (!known.has(key)) bad(`"__metadata__" has the unknown key ${JSON.stringify(key)} (written by a newer version?)`);
+  const known = new Set([
+    'format',
+    'unrolled_checkpoint_version',
+    'unrolled_config',
+    'unrolled_trainer',
+    'unrolled_state',
+    'unrolled_data',
+    'unrolled_info',
+  ]);
+  for (const key of Object.keys(metadata))
+    if (!known.has(key)) bad(`"__metadata__" has the unknown key ${JSON.stringify(key)} (written by a newer version?)`);
   const config = configOf(metadata);
   const tr = trainerOf(metadata);
   const state = stateOf(metadata);
@@ -182,8 +229,10 @@ export function validateCheckpoint(bytes: Uint8Array | ArrayBuffer, options: Res
   const moments = keptMoments(tr.optimizer);
   const expected = new Set<string>(slots.map((s) => s.name));
   for (const m of moments) for (const s of slots) expected.add(momentTensorName(m, s.name));
-  const L = config.numLayers, H = config.hiddenSize;
-  const k1 = tr.options.tbptt?.k1 ?? 0, k2 = tr.options.tbptt?.k2 ?? 0;
+  const L = config.numLayers,
+    H = config.hiddenSize;
+  const k1 = tr.options.tbptt?.k1 ?? 0,
+    k2 = tr.options.tbptt?.k2 ?? 0;
   const historyMax = Math.max(0, k2 - k1);
   if (state.carried) {
     expected.add('state.h');
@@ -195,22 +244,29 @@ export function validateCheckpoint(bytes: Uint8Array | ArrayBuffer, options: Res
     // the history buffer is allocated at its full size, (k2 − k1)·B·inputs, whatever the file holds
     const historyFloats = historyMax * state.carried.B * (config.input === 'tokens' ? 1 : config.inputSize);
     if (!inDomain(historyFloats, DOMAINS.historyFloats)) {
-      bad(`the TBPTT history of (k2 − k1) = ${historyMax} steps × B = ${state.carried.B} holds ${historyFloats} floats; at most ${renderDomain(DOMAINS.historyFloats)} fit one block`);
+      bad(
+        `the TBPTT history of (k2 − k1) = ${historyMax} steps × B = ${state.carried.B} holds ${historyFloats} floats; at most ${renderDomain(DOMAINS.historyFloats)} fit one block`,
+      );
     }
   }
   for (const name of tensors.keys()) {
-    if (!expected.has(name)) bad(`unexpected tensor ${JSON.stringify(name)} (the checkpoint's configuration has exactly: ${[...expected].join(', ')})`);
+    if (!expected.has(name))
+      bad(`unexpected tensor ${JSON.stringify(name)} (the checkpoint's configuration has exactly: ${[...expected].join(', ')})`);
   }
   const dict: Record<string, Floats> = {};
-  for (const s of slots) Object.defineProperty(dict, s.name, { value: checkedFloatTensor(tensors, s.name, s.shape, f32), enumerable: true });
-  const momentData: Floats[][] = moments.map((m) => slots.map((s) => {
-    const name = momentTensorName(m, s.name);
-    const d = checkedFloatTensor(tensors, name, s.shape, f32);
-    if (NON_NEGATIVE.has(m)) {
-      for (let i = 0; i < d.length; i++) if (d[i] < 0) bad(`tensor ${JSON.stringify(name)} element ${i} is ${d[i]}; ${m} cannot be negative`);
-    }
-    return d;
-  }));
+  for (const s of slots)
+    Object.defineProperty(dict, s.name, { value: checkedFloatTensor(tensors, s.name, s.shape, f32), enumerable: true });
+  const momentData: Floats[][] = moments.map((m) =>
+    slots.map((s) => {
+      const name = momentTensorName(m, s.name);
+      const d = checkedFloatTensor(tensors, name, s.shape, f32);
+      if (NON_NEGATIVE.has(m)) {
+        for (let i = 0; i < d.length; i++)
+          if (d[i] < 0) bad(`tensor ${JSON.stringify(name)} element ${i} is ${d[i]}; ${m} cannot be negative`);
+      }
+      return d;
+    }),
+  );
   let carriedData: { h: Floats; c: Floats | null; history: Floats | null } | null = null;
   if (state.carried) {
     const { B, historySteps: S } = state.carried;
@@ -223,11 +279,23 @@ export function validateCheckpoint(bytes: Uint8Array | ArrayBuffer, options: Res
       if (config.input === 'tokens') {
         for (let i = 0; i < history.length; i++) {
           const v = history[i];
-          if (!Number.isInteger(v) || v < 0 || v >= config.inputSize) bad(`tensor "state.history" element ${i} is ${v}; expected a token id in [0, ${config.inputSize - 1}]`);
+          if (!Number.isInteger(v) || v < 0 || v >= config.inputSize)
+            bad(`tensor "state.history" element ${i} is ${v}; expected a token id in [0, ${config.inputSize - 1}]`);
         }
       }
     }
     carriedData = { h, c, history };
   }
-  return { config, trainer: tr, state, data, info: info === undefined ? null : info, slots, weights: dict, moments: momentData, carried: carriedData, historyMax };
+  return {
+    config,
+    trainer: tr,
+    state,
+    data,
+    info: info === undefined ? null : info,
+    slots,
+    weights: dict,
+    moments: momentData,
+    carried: carriedData,
+    historyMax,
+  };
 }

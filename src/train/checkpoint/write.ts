@@ -8,12 +8,21 @@ import { makeSchedule, sameSchedule, type ScheduleSpec } from '../schedules.js';
 import { Trainer } from '../trainer.js';
 import { checkNumber, DOMAINS, inDomain } from '../../validate/index.js';
 import {
-  CHECKPOINT_FORMAT, CHECKPOINT_VERSION, keptMoments, momentTensorName, optimizerSpecOf,
-  type CheckpointExtra, type RngState, type StateRecord, type TrainerRecord,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  keptMoments,
+  momentTensorName,
+  optimizerSpecOf,
+  type CheckpointExtra,
+  type RngState,
+  type StateRecord,
+  type TrainerRecord,
 } from './format.js';
 
 function normaliseRngState(name: string, state: RngState): (number | null)[] {
-  const err = (why: string): never => { throw new InvalidArgumentError(name, 'an Rng state [s0, s1, s2, s3, spare] (Rng.getState())', why); };
+  const err = (why: string): never => {
+    throw new InvalidArgumentError(name, 'an Rng state [s0, s1, s2, s3, spare] (Rng.getState())', why);
+  };
   if (!Array.isArray(state) || (state.length !== 4 && state.length !== 5)) err(describe(state));
   for (let i = 0; i < 4; i++) {
     const v = state[i];
@@ -39,8 +48,11 @@ function checkScheduleMatches(trainer: Trainer, spec: ScheduleSpec | undefined):
   }
   if (!sameSchedule(spec, trainer.scheduleSpec)) {
     const show = (s: ScheduleSpec | undefined) => (s === undefined ? 'none (constant)' : JSON.stringify(s));
-    throw new InvalidArgumentError('extra.schedule',
-      `the ScheduleSpec the trainer was created with (trainer.scheduleSpec: ${show(trainer.scheduleSpec)})`, show(spec));
+    throw new InvalidArgumentError(
+      'extra.schedule',
+      `the ScheduleSpec the trainer was created with (trainer.scheduleSpec: ${show(trainer.scheduleSpec)})`,
+      show(spec),
+    );
   }
   return spec === undefined ? null : (JSON.parse(JSON.stringify(spec)) as ScheduleSpec);
 }
@@ -49,8 +61,10 @@ function jsonString(name: string, v: unknown): string {
   let s: string | undefined;
   try {
     s = JSON.stringify(v, (_k, x) => {
-      if (typeof x === 'number' && !Number.isFinite(x)) throw new InvalidArgumentError(name, 'JSON-serialisable values (finite numbers)', String(x));
-      if (typeof x === 'bigint' || typeof x === 'function' || typeof x === 'symbol') throw new InvalidArgumentError(name, 'JSON-serialisable values', typeof x);
+      if (typeof x === 'number' && !Number.isFinite(x))
+        throw new InvalidArgumentError(name, 'JSON-serialisable values (finite numbers)', String(x));
+      if (typeof x === 'bigint' || typeof x === 'function' || typeof x === 'symbol')
+        throw new InvalidArgumentError(name, 'JSON-serialisable values', typeof x);
       return x;
     });
   } catch (e) {
@@ -62,7 +76,8 @@ function jsonString(name: string, v: unknown): string {
 }
 
 function checkStreamPosition(name: string, p: unknown): StreamPosition {
-  if (p === null || typeof p !== 'object') throw new InvalidArgumentError(name, '{ epoch, position } (TokenStream.getPosition())', describe(p));
+  if (p === null || typeof p !== 'object')
+    throw new InvalidArgumentError(name, '{ epoch, position } (TokenStream.getPosition())', describe(p));
   const { epoch, position } = p as StreamPosition;
   return {
     epoch: checkNumber(`${name}.epoch`, epoch, DOMAINS.epoch, InvalidArgumentError),
@@ -77,9 +92,11 @@ function checkStreamPosition(name: string, p: unknown): StreamPosition {
  */
 export function checkpointToSafetensors(trainer: Trainer, extra: CheckpointExtra = {}): Uint8Array {
   if (!(trainer instanceof Trainer)) throw new InvalidArgumentError('trainer', 'a Trainer', describe(trainer));
-  if (extra === null || typeof extra !== 'object' || Array.isArray(extra)) throw new InvalidArgumentError('extra', 'an object { data?, schedule?, info? }', describe(extra));
+  if (extra === null || typeof extra !== 'object' || Array.isArray(extra))
+    throw new InvalidArgumentError('extra', 'an object { data?, schedule?, info? }', describe(extra));
   for (const key of Object.keys(extra)) {
-    if (!['data', 'schedule', 'info'].includes(key)) throw new InvalidArgumentError('extra', 'only the fields data, schedule, info', `the field ${JSON.stringify(key)}`);
+    if (!['data', 'schedule', 'info'].includes(key))
+      throw new InvalidArgumentError('extra', 'only the fields data, schedule, info', `the field ${JSON.stringify(key)}`);
   }
   const model = trainer.model;
   trainer.assertAlive();
@@ -89,7 +106,8 @@ export function checkpointToSafetensors(trainer: Trainer, extra: CheckpointExtra
     const d = extra.data;
     if (d === null || typeof d !== 'object') throw new InvalidArgumentError('extra.data', 'an object { stream?, rng? }', describe(d));
     for (const key of Object.keys(d)) {
-      if (key !== 'stream' && key !== 'rng') throw new InvalidArgumentError('extra.data', 'only the fields stream, rng', `the field ${JSON.stringify(key)}`);
+      if (key !== 'stream' && key !== 'rng')
+        throw new InvalidArgumentError('extra.data', 'only the fields stream, rng', `the field ${JSON.stringify(key)}`);
     }
     data = {};
     if (d.stream !== undefined) data.stream = checkStreamPosition('extra.data.stream', d.stream);
@@ -116,7 +134,8 @@ export function checkpointToSafetensors(trainer: Trainer, extra: CheckpointExtra
   const carried = trainer.getCarriedState();
   if (carried) {
     const { B, historySteps: S } = carried;
-    const L = cfg.numLayers, H = cfg.hiddenSize;
+    const L = cfg.numLayers,
+      H = cfg.hiddenSize;
     tensors.push({ name: 'state.h', dtype, shape: [L, B, H], data: carried.h });
     if (carried.c) tensors.push({ name: 'state.c', dtype, shape: [L, B, H], data: carried.c });
     if (trainer.k2 > trainer.k1) {

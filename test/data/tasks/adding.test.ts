@@ -15,17 +15,22 @@ describe('adding problem', () => {
   });
 
   it('marks exactly two steps, one in each half, and the target is the sum of their values', () => {
-    const T = 15, B = 50; // odd T: halves [0, 7) and [7, 15)
+    const T = 15,
+      B = 50; // odd T: halves [0, 7) and [7, 15)
     const b = addingBatch({ T, B }, 42);
     for (let s = 0; s < B; s++) {
       const marked: number[] = [];
       let sum = 0;
       for (let t = 0; t < T; t++) {
-        const v = b.x[(t * B + s) * 2], m = b.x[(t * B + s) * 2 + 1];
+        const v = b.x[(t * B + s) * 2],
+          m = b.x[(t * B + s) * 2 + 1];
         expect(v).toBeGreaterThanOrEqual(0);
         expect(v).toBeLessThan(1);
         expect(m === 0 || m === 1).toBe(true);
-        if (m === 1) { marked.push(t); sum += v; }
+        if (m === 1) {
+          marked.push(t);
+          sum += v;
+        }
       }
       expect(marked.length).toBe(2);
       expect(marked[0]).toBeLessThan(7);
@@ -39,7 +44,8 @@ describe('adding problem', () => {
     expect(addingBatch({ T: 10, B: 3 }, 5)).toEqual(addingBatch({ T: 10, B: 3 }, 5));
     expect(addingBatch({ T: 10, B: 3 }, 5).x).not.toEqual(addingBatch({ T: 10, B: 3 }, 6).x);
     const rng = new Rng(9);
-    const a = addingBatch({ T: 10, B: 3 }, rng), b = addingBatch({ T: 10, B: 3 }, rng);
+    const a = addingBatch({ T: 10, B: 3 }, rng),
+      b = addingBatch({ T: 10, B: 3 }, rng);
     expect(a.x).not.toEqual(b.x);
     const again = new Rng(9);
     expect(addingBatch({ T: 10, B: 3 }, again)).toEqual(a);

@@ -4,7 +4,10 @@ import { InvalidArgumentError } from '../../../src/errors.js';
 
 describe('copy task', () => {
   it('lays out symbols, blanks, GO and the recall steps, with a loss mask on the recall steps only', () => {
-    const S = 4, D = 5, K = 6, B = 3;
+    const S = 4,
+      D = 5,
+      K = 6,
+      B = 3;
     const b = copyBatch({ B, length: S, delay: D, symbols: K }, 7);
     const { T, blank, go, inputSize, outputSize } = copySizes({ length: S, delay: D, symbols: K });
     expect(T).toBe(2 * S + D);
@@ -16,7 +19,10 @@ describe('copy task', () => {
     expect(b.mask).toBeUndefined(); // a state mask would freeze the state: not this task's meaning
     for (let s = 0; s < B; s++) {
       const at = (t: number) => t * B + s;
-      for (let t = 0; t < S; t++) { expect(b.x[at(t)]).toBeLessThan(K); expect(b.y[at(t)]).toBe(blank); }
+      for (let t = 0; t < S; t++) {
+        expect(b.x[at(t)]).toBeLessThan(K);
+        expect(b.y[at(t)]).toBe(blank);
+      }
       for (let t = S; t < S + D - 1; t++) expect(b.x[at(t)]).toBe(blank);
       expect(b.x[at(S + D - 1)]).toBe(go);
       for (let i = 0; i < S; i++) {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { SYMBOLS, allowedAccuracy, embeddedReber, isEmbeddedReber, lossSpec, reberBatch, reberText } from '../../../src/data/tasks/reber.js';
+import {
+  SYMBOLS,
+  allowedAccuracy,
+  embeddedReber,
+  isEmbeddedReber,
+  lossSpec,
+  reberBatch,
+  reberText,
+} from '../../../src/data/tasks/reber.js';
 import { Rng } from '../../../src/model/rng.js';
 
 describe('embedded Reber grammar', () => {

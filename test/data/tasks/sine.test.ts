@@ -4,7 +4,8 @@ import { InvalidArgumentError } from '../../../src/errors.js';
 
 describe('noisy sine', () => {
   it('has x, y [T,B,1] with y_t = x_{t+1} (noisy targets)', () => {
-    const T = 30, B = 4;
+    const T = 30,
+      B = 4;
     const b = sineBatch({ T, B }, 2);
     expect(b.x.length).toBe(T * B);
     expect(b.y.length).toBe(T * B);

@@ -23,21 +23,37 @@ async function fit(sizes: { inputSize: number; outputSize: number; input: 'dense
 
 describe('task batches train', () => {
   it('adding', async () => {
-    const r = await fit({ inputSize: adding.inputSize, outputSize: adding.outputSize, input: 'dense' }, adding.lossSpec, adding.addingBatch({ T: 10, B: 8 }, 1));
+    const r = await fit(
+      { inputSize: adding.inputSize, outputSize: adding.outputSize, input: 'dense' },
+      adding.lossSpec,
+      adding.addingBatch({ T: 10, B: 8 }, 1),
+    );
     expect(r.last).toBeLessThan(r.first);
   });
   it('copy (lossMask on the recall steps)', async () => {
     const { inputSize, outputSize } = copy.copySizes({ length: 3, delay: 4, symbols: 4 });
-    const r = await fit({ inputSize, outputSize, input: 'tokens' }, copy.lossSpec, copy.copyBatch({ B: 8, length: 3, delay: 4, symbols: 4 }, 1));
+    const r = await fit(
+      { inputSize, outputSize, input: 'tokens' },
+      copy.lossSpec,
+      copy.copyBatch({ B: 8, length: 3, delay: 4, symbols: 4 }, 1),
+    );
     expect(r.first).toBeGreaterThan(Math.log(outputSize) - 0.5); // only recall rows count: near log(K + 1) at the start
     expect(r.last).toBeLessThan(r.first);
   });
   it('reber (padded with lengths)', async () => {
-    const r = await fit({ inputSize: reber.inputSize, outputSize: reber.outputSize, input: 'tokens' }, reber.lossSpec, reber.reberBatch({ B: 8 }, 1));
+    const r = await fit(
+      { inputSize: reber.inputSize, outputSize: reber.outputSize, input: 'tokens' },
+      reber.lossSpec,
+      reber.reberBatch({ B: 8 }, 1),
+    );
     expect(r.last).toBeLessThan(r.first);
   });
   it('sine', async () => {
-    const r = await fit({ inputSize: sine.inputSize, outputSize: sine.outputSize, input: 'dense' }, sine.lossSpec, sine.sineBatch({ T: 20, B: 8 }, 1));
+    const r = await fit(
+      { inputSize: sine.inputSize, outputSize: sine.outputSize, input: 'dense' },
+      sine.lossSpec,
+      sine.sineBatch({ T: 20, B: 8 }, 1),
+    );
     expect(r.last).toBeLessThan(r.first);
   });
 });
