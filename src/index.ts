@@ -1,3 +1,8 @@
+/**
+ * `import … from 'unrolled'`: models, training, data, checkpoints and the Wasm core, the same in
+ * Node, browsers and bundlers. Under Node this entry also has everything of `unrolled/node`.
+ * @module unrolled
+ */
 // The public API of unrolled. Re-exports only.
 export { createModel, createModelSync, memoryUsage, type CreateModelOptions, type MemoryUsage } from './create.js';
 export {

@@ -1,3 +1,8 @@
+/**
+ * `import … from 'unrolled/node'` (also what `'unrolled'` resolves to under Node): the universal
+ * API plus files (models, checkpoints, sequence files, text streams) and `worker_threads`.
+ * @module unrolled/node
+ */
 // The package's entry point under Node: the universal API, with the core read from disk.
 import './load-node.js';
 

@@ -1,3 +1,7 @@
+/**
+ * `import { createTrainingWorker } from 'unrolled/worker'`: training in a browser Web Worker.
+ * @module unrolled/worker
+ */
 // The browser's trainer worker, behind its own entry ('unrolled/worker'). Bundlers emit a worker
 // chunk for every `new Worker(new URL(...))` they meet in the modules they process, before any
 // tree-shaking: kept out of the main entry, it costs nothing to apps that never train in a worker.
