@@ -8,6 +8,9 @@ import type { CliIO } from './output.js';
 import { nearestKey } from '../validate/index.js';
 
 const NAMES = Object.keys(EXPERIMENTS);
+/** Old names still accepted (scripts and the general help may use them). */
+const ALIASES: Readonly<Record<string, string>> = { 'es-vs-bptt': 'bptt-vs-rtrl-vs-es' };
+const WIDTH = Math.max(12, ...NAMES.map((n) => n.length));
 
 export const EXPERIMENT_HELP = `Usage: unrolled experiment NAME [options]
 
@@ -16,7 +19,10 @@ Runs one experiment on one thread of the reproducible Wasm core and writes its f
 --out. The same seed gives the same numbers; only the timings change.
 
 Experiments:
-${NAMES.map((n) => `  ${n.padEnd(12)} ${EXPERIMENTS[n].summary}${EXPERIMENTS[n].steps ? `\n  ${' '.repeat(12)} --steps: ${EXPERIMENTS[n].steps}` : ''}`).join('\n')}
+${NAMES.map((n) => `  ${n.padEnd(WIDTH)} ${EXPERIMENTS[n].summary}${EXPERIMENTS[n].steps ? `\n  ${' '.repeat(WIDTH)} --steps: ${EXPERIMENTS[n].steps}` : ''}`).join('\n')}
+${Object.entries(ALIASES)
+  .map(([old, now]) => `  ${old.padEnd(WIDTH)} the former name of ${now}`)
+  .join('\n')}
 
 ${flagHelp('experiment')}
 `;
@@ -33,7 +39,8 @@ export async function experimentCommand(args: string[], io: CliIO): Promise<numb
     return 0;
   }
   const f = new Flags('experiment', p);
-  const name = p.positionals[0];
+  const given = p.positionals[0];
+  const name = given !== undefined && Object.hasOwn(ALIASES, given) ? ALIASES[given] : given;
   if (name === undefined) f.fail(`which experiment? (one of ${NAMES.join(', ')}; see unrolled experiment --help)`);
   if (!NAMES.includes(name)) {
     const near = nearestKey(name, NAMES);

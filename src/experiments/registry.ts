@@ -1,8 +1,8 @@
 // The experiments by name, and running one: its numbers, its report and its figure written.
 import type { Core } from '../runtime/core.js';
 import { adding } from './adding.js';
+import { bpttVsRtrlVsEs } from './bptt-vs-rtrl-vs-es.js';
 import { type Experiment, type ExperimentContext, experimentCore, machine, writeOutputs } from './common.js';
-import { esVsBptt } from './es-vs-bptt.js';
 import { exploding } from './exploding.js';
 import { truncation } from './truncation.js';
 import { vanishing } from './vanishing.js';
@@ -14,7 +14,7 @@ export const EXPERIMENTS: Readonly<Record<string, Experiment>> = Object.freeze({
   exploding,
   truncation,
   adding,
-  'es-vs-bptt': esVsBptt,
+  'bptt-vs-rtrl-vs-es': bpttVsRtrlVsEs,
 });
 
 export interface ExperimentRun {

@@ -95,10 +95,16 @@ const vanishesFaster = (a: number, b: number): boolean => a < b / 10;
 /** "Learnt": recall accuracy near 1; "not learnt": within chance (1/4) + 0.15. */
 const learnt = (acc: number): boolean => acc > 0.9;
 const atChance = (acc: number): boolean => acc < 0.4;
+/** "The same training losses": at most 1e-4 apart, relatively, over the first steps. */
+const sameLosses = (relDiff: number): boolean => relDiff < 1e-4;
+/** "Sooner": fewer milliseconds to the target (never reaching it is Infinity). */
+const soonerThan = (a: number, b: number): boolean => a < b;
+/** "Grows faster with H": the ratio of costs is larger at the largest H than at the smallest. */
+const growsFaster = (smallest: number, largest: number): boolean => largest > smallest;
 
 describe('experiments (quick versions)', () => {
   it('are the five of the issue', () => {
-    expect(Object.keys(EXPERIMENTS).sort()).toEqual(['adding', 'es-vs-bptt', 'exploding', 'truncation', 'vanishing']);
+    expect(Object.keys(EXPERIMENTS).sort()).toEqual(['adding', 'bptt-vs-rtrl-vs-es', 'exploding', 'truncation', 'vanishing']);
   });
 
   it('vanishing: the tanh RNN loses the gradient much faster than the LSTM at init; the IRNN keeps it', async () => {
@@ -152,14 +158,30 @@ describe('experiments (quick versions)', () => {
       for (const T of [10, 20, 40]) expect(Number.isFinite(r.numbers[`mse_${k}_${T}`])).toBe(true);
   });
 
-  it('es-vs-bptt: BPTT reaches the best loss of ES sooner in wall time', async () => {
-    const r = await quick('es-vs-bptt');
-    checkFigure(r.out, 4, 2);
-    checkReport(r.out, 'es-vs-bptt', 'method', 2);
+  it('bptt-vs-rtrl-vs-es: RTRL follows BPTT step by step; BPTT beats ES in wall time; RTRL costs grow faster with H', async () => {
+    const r = await quick('bptt-vs-rtrl-vs-es');
+    checkFigure(r.out, 10, 3);
+    const md = checkReport(r.out, 'bptt-vs-rtrl-vs-es', 'method', 3);
+    expect(md).toMatch(/^\| H \| parameters \|/m);
     const n = r.numbers;
+    // RTRL equals BPTT: the same gradient under the same update gives the same losses, up to
+    // float32 (BPTT) against float64 (RTRL); ES follows another path from the same weights
+    expect(sameLosses(n.rtrl_bptt_rel_diff)).toBe(true);
+    expect(sameLosses(n.es_bptt_rel_diff)).toBe(false);
     expect(n.es_final).toBeLessThan(n.initial); // ES does learn: the comparison is not against a broken baseline
     expect(Number.isFinite(n.bptt_ms_to_target)).toBe(true);
-    expect(n.bptt_ms_to_target).toBeLessThan(n.es_ms_to_target);
+    expect(soonerThan(n.bptt_ms_to_target, n.es_ms_to_target)).toBe(true);
+    expect(soonerThan(n.es_ms_to_target, n.bptt_ms_to_target)).toBe(false);
+    expect(growsFaster(n.ratio_rtrl_smallest, n.ratio_rtrl_largest)).toBe(true);
+    expect(growsFaster(n.ratio_rtrl_largest, n.ratio_rtrl_smallest)).toBe(false);
+  });
+
+  it('es-vs-bptt is still accepted on the command line, as the former name', async () => {
+    const out = tmp.path('alias');
+    const r = await run(['experiment', 'es-vs-bptt', '--quick', '--steps', '3', '--out', out]);
+    expect(r.err).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('# Experiment: bptt-vs-rtrl-vs-es (quick version)');
   });
 
   it('the same seed gives the same numbers (timings aside)', async () => {
