@@ -31,7 +31,7 @@ Usage:
   unrolled bench [options]            time a training step on wasm and js
   unrolled gradcheck [options]        check the gradients against finite differences
   unrolled experiment NAME            reproduce a claim about BPTT: a figure and a report
-                                      (vanishing, exploding, truncation, adding, es-vs-bptt)
+                                      (vanishing, exploding, truncation, adding, bptt-vs-rtrl-vs-es)
   unrolled help [COMMAND]             this help, or a command's (also COMMAND --help)
 
 Examples:
