@@ -42,6 +42,9 @@ const pauseButton = $<HTMLButtonElement>('pause');
 const stopButton = $<HTMLButtonElement>('stop');
 const downloadButton = $<HTMLButtonElement>('download');
 const statusLine = $<HTMLParagraphElement>('status');
+const clipModeSelect = $<HTMLSelectElement>('clip-mode');
+const clipInput = $<HTMLInputElement>('clip');
+const clipHint = $<HTMLParagraphElement>('clip-hint');
 const samplesList = $<HTMLOListElement>('samples');
 const sampleHint = $<HTMLSpanElement>('sample-hint');
 const lossEl = $<HTMLDivElement>('loss-chart');
@@ -247,7 +250,7 @@ function redraw(): void {
       ];
       gradChart.setData(data);
       gradEl.dataset.points = String(T * gradLast.norms.length);
-      gradStep.textContent = `latest: step ${gradLast.step}`;
+      gradStep.textContent = `latest: step ${gradLast.step}${info ? ` · ${clipText(info.config)}` : ''}`;
       gradEl.dataset.step = String(gradLast.step);
     }
     lossDirty = gradDirty = false;
@@ -295,6 +298,12 @@ const probe = {
   get info() {
     return info;
   },
+  /** What the gradient-flow chart shows now: one array per plotted series (nulls, off a log scale, left out). */
+  get gradPlotted(): number[][] {
+    return gradChart ? gradChart.data.slice(1).map((a) => (a as (number | null)[]).filter((v): v is number => v != null)) : [];
+  },
+  /** The largest ‖∂E/∂h_t‖ of every gradient event of the run, not only the one on screen. */
+  gradMax: 0,
   firstLoss: NaN,
   lastLoss: NaN,
   progressEvents: 0,
@@ -327,6 +336,8 @@ function setUi(state: UiState): void {
   downloadButton.disabled = !(info && (state === 'running' || state === 'paused' || state === 'done'));
   for (const el of form.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>('input, select, textarea'))
     el.disabled = busy;
+  // re-enabling every field would otherwise offer a threshold that 'none' ignores
+  if (!busy) clipInput.disabled = clipModeSelect.value === 'none';
   document.body.dataset.state = state;
 }
 
@@ -340,6 +351,9 @@ function readConfig(): TrainingConfig {
     seq: value('seq'),
     batch: value('batch'),
     lr: value('lr'),
+    clipMode: clipModeSelect.value as ClipMode,
+    // an empty or unreadable field goes to the worker as NaN, whose ConfigError the status shows
+    clip: clipModeSelect.value === 'none' ? 0 : clipInput.value.trim() === '' ? NaN : Number(clipInput.value),
     steps: value('steps'),
     seed: 0,
     sampleEvery: SAMPLE_EVERY,
@@ -359,6 +373,7 @@ function getWorker(): TrainingWorker {
   w.on('progress', onProgress);
   w.on('gradients', (g) => {
     probe.gradientEvents++;
+    for (const a of g.norms) for (const v of a) if (v > probe.gradMax) probe.gradMax = v;
     if (!gradFirst) gradFirst = g;
     gradLast = g;
     gradDirty = true;
@@ -390,8 +405,47 @@ function getWorker(): TrainingWorker {
 function runningText(i: RunInfo): string {
   const names: Record<string, string> = { relaxed: 'relaxed-SIMD', simd: 'SIMD', scalar: 'scalar', threads: 'multi-threaded SIMD' };
   const core = i.backend === 'wasm' ? `${names[i.variant ?? ''] ?? i.variant} Wasm core` : 'JS backend';
-  return `Training in a Web Worker on the ${core}: ${i.characters.toLocaleString('en-US')} characters, vocabulary ${i.vocabSize}.`;
+  const cell = i.model.cell.toUpperCase();
+  return `Training ${cell === 'GRU' ? 'a' : 'an'} ${cell} in a Web Worker on the ${core}: ${i.characters.toLocaleString('en-US')} characters, vocabulary ${i.vocabSize}; ${clipText(i.config)}.`;
 }
+
+type ClipMode = NonNullable<TrainingConfig['clipMode']>;
+
+const CLIP_NAMES: Record<ClipMode, string> = {
+  none: 'no clipping',
+  norm: 'global norm',
+  value: 'per element',
+  hidden: 'per timestep',
+};
+
+function clipActive(c: Pick<RunInfo['config'], 'clipMode' | 'clip'>): ClipMode {
+  return c.clip > 0 ? c.clipMode : 'none';
+}
+
+/** The clipping in force, as the status line and the gradient-flow legend say it. */
+function clipText(c: Pick<RunInfo['config'], 'clipMode' | 'clip'>): string {
+  const mode = clipActive(c);
+  const bound = {
+    none: '',
+    norm: ` (‖g‖ ≤ ${c.clip})`,
+    value: ` (|gᵢ| ≤ ${c.clip})`,
+    hidden: ` (‖∂E/∂hₜ‖ ≤ ${c.clip} per sequence)`,
+  }[mode];
+  return mode === 'none' ? 'no clipping' : `clipping: ${CLIP_NAMES[mode]}${bound}`;
+}
+
+function updateClipHint(): void {
+  const mode = clipModeSelect.value as ClipMode;
+  clipInput.disabled = mode === 'none' || trainButton.disabled;
+  clipHint.textContent = {
+    none: 'The gradients are used as they are.',
+    norm: 'Scales all the gradients together so that their L2 norm is at most the threshold.',
+    value: 'Clamps every gradient element to ± the threshold.',
+    hidden: 'Scales ∂E/∂hₜ of each sequence to norm ≤ the threshold at every step t, inside BPTT: the plot shows the clipped values.',
+  }[mode];
+}
+clipModeSelect.addEventListener('change', updateClipHint);
+updateClipHint();
 
 function fmt(x: number, digits = 3): string {
   return Number.isFinite(x) ? x.toFixed(digits) : '—';
@@ -417,7 +471,7 @@ function onProgress(p: ProgressEvent): void {
   lossSummary.textContent = `${fmt(firstLoss)} → ${fmt(p.loss)}`;
   stat.speed.textContent = p.stepsPerSec > 0 ? `${p.stepsPerSec < 10 ? p.stepsPerSec.toFixed(1) : Math.round(p.stepsPerSec)} steps/s` : '—';
   stat.grad.textContent = `${fmt(p.gradNorm, 2)}${p.clipped ? ' ✂' : ''}`;
-  stat.grad.title = p.clipped ? 'clipped to 5' : '';
+  stat.grad.title = p.clipped && info ? `clipped (${clipText(info.config)})` : '';
 }
 
 function reset(): void {
@@ -426,7 +480,7 @@ function reset(): void {
   lossData.baseline = [];
   gradFirst = gradLast = null;
   firstLoss = NaN;
-  Object.assign(probe, { firstLoss: NaN, lastLoss: NaN, progressEvents: 0, gradientEvents: 0, samples: 0, error: '' });
+  Object.assign(probe, { firstLoss: NaN, lastLoss: NaN, progressEvents: 0, gradientEvents: 0, gradMax: 0, samples: 0, error: '' });
   for (const el of Object.values(stat)) el.textContent = '—';
   lossChart?.destroy();
   lossChart = null;

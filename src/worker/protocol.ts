@@ -17,6 +17,13 @@ import { DOMAINS, checkKeys, optionalNumber, snapshotObject, type NumberDomain }
 
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * The worker's clipping modes. The command line has no twin: its `train` sets the global norm
+ * (--clip, what 'norm' does) and element clipping (--clip-value) as two flags that can combine.
+ */
+export const CLIP_MODES = Object.freeze(['norm', 'value', 'hidden', 'none'] as const);
+export type ClipMode = (typeof CLIP_MODES)[number];
+
 /** What the main thread asks the worker to train. Every field is optional. */
 export interface TrainingConfig {
   /** The training text; default (or null): the built-in corpus (CORPUS). */
@@ -33,7 +40,13 @@ export interface TrainingConfig {
   batch?: number;
   /** Adam's learning rate, default 0.002. */
   lr?: number;
-  /** Clip the global gradient norm to this value; 0 turns clipping off. Default 5. */
+  /**
+   * Which clipping `clip` sets: 'norm' (the global L2 norm of the gradients, default), 'value'
+   * (every gradient element to [−clip, clip]), 'hidden' (‖∂E/∂h_t‖ of each sequence at every step
+   * inside BPTT) or 'none'.
+   */
+  clipMode?: ClipMode;
+  /** The threshold of clipMode; 0 turns clipping off. Default 5. */
   clip?: number;
   /** Updates to run, default 1000. */
   steps?: number;
@@ -71,6 +84,7 @@ export const TRAINING_DEFAULTS: Readonly<Omit<ResolvedTrainingConfig, 'text'>> =
   seq: 64,
   batch: 32,
   lr: 0.002,
+  clipMode: 'norm',
   clip: 5,
   steps: 1000,
   seed: 0,
@@ -133,6 +147,7 @@ export function resolveTrainingConfig(config: TrainingConfig = {}): ResolvedTrai
   const n = (name: keyof typeof RUN_DOMAINS): number => optionalNumber(`config.${name}`, c[name], RUN_DOMAINS[name], d[name] as number);
   const w = (name: string): number =>
     optionalNumber(`config.${name}`, c[name], WORKER_DOMAINS[name], (d as unknown as Record<string, number>)[name]);
+  const clipMode = oneOf('clipMode', c.clipMode, CLIP_MODES, d.clipMode);
   return {
     text,
     cell: oneOf('cell', c.cell, RUN_CHOICES.cell, d.cell),
@@ -141,7 +156,8 @@ export function resolveTrainingConfig(config: TrainingConfig = {}): ResolvedTrai
     seq: n('seq'),
     batch: n('batch'),
     lr: n('lr'),
-    clip: n('clip'),
+    clipMode,
+    clip: clipThreshold(clipMode, n('clip')),
     steps: n('steps'),
     seed: n('seed'),
     backend: oneOf('backend', c.backend, RUN_CHOICES.backend, d.backend),
@@ -154,6 +170,14 @@ export function resolveTrainingConfig(config: TrainingConfig = {}): ResolvedTrai
     temperature: n('temperature'),
     sliceMs: w('sliceMs'),
   };
+}
+
+// the Trainer bounds per-timestep clipping by float32's largest value; refused here, the error
+// names the worker's field rather than the Trainer's option
+function clipThreshold(mode: ClipMode, clip: number): number {
+  const max = DOMAINS.clipHiddenNorm.max ?? Infinity;
+  if (mode === 'hidden' && clip > max) throw new ConfigError('config.clip', `at most ${max} with clipMode "hidden"`, describe(clip));
+  return clip;
 }
 
 function oneOf<T extends string>(name: string, v: unknown, options: readonly T[], fallback: T): T {

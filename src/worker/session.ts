@@ -79,6 +79,25 @@ interface Run {
 
 type State = 'idle' | 'starting' | 'running' | 'paused' | 'done';
 
+/** The Trainer's option for the run's clipping mode; a threshold of 0 turns clipping off in every mode. */
+export function clipOptions(cfg: Pick<ResolvedTrainingConfig, 'clipMode' | 'clip'>): {
+  clipNorm?: number;
+  clipValue?: number;
+  clipHiddenNorm?: number;
+} {
+  if (!(cfg.clip > 0)) return {};
+  switch (cfg.clipMode) {
+    case 'norm':
+      return { clipNorm: cfg.clip };
+    case 'value':
+      return { clipValue: cfg.clip };
+    case 'hidden':
+      return { clipHiddenNorm: cfg.clip };
+    case 'none':
+      return {};
+  }
+}
+
 /**
  * The text, vocabulary, stream, model and trainer of a run, or null when `current()` turns false
  * while something loads (a newer start took over).
@@ -116,7 +135,7 @@ async function buildRun(
     trainer = new Trainer(model, {
       loss: { loss: 'cross-entropy', at: 'every' },
       optimizer: { name: 'adam', lr: cfg.lr },
-      clipNorm: cfg.clip > 0 ? cfg.clip : undefined,
+      ...clipOptions(cfg),
     });
   } catch (e) {
     model.dispose();

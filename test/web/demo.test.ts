@@ -26,7 +26,16 @@ interface DemoProbe {
   gradientEvents: number;
   samples: number;
   error: string;
-  info: { vocabSize: number; variant: string | null; host: string; parameters: number } | null;
+  gradMax: number;
+  gradPlotted: number[][];
+  info: {
+    vocabSize: number;
+    variant: string | null;
+    host: string;
+    parameters: number;
+    config: { cell: string; clipMode: string; clip: number; batch: number; seq: number };
+    model: { cell: string; numLayers: number };
+  } | null;
 }
 interface UnbundledResult {
   host: string;
@@ -186,6 +195,57 @@ describe.skipIf(SKIP_BROWSER)('demo page (headless Chromium)', () => {
     await page.click('#stop');
     await page.waitForFunction(() => window.__demo!.state === 'done', null, { timeout: 10_000 });
     expect(await page.textContent('#status')).toMatch(/^Stopped: \d+ steps/);
+    expect(
+      pageLog.filter((l) => /external|pageerror|http [45]|console\.error/.test(l)),
+      context(),
+    ).toEqual([]);
+  });
+
+  it('switches the cell and the clipping mode: a GRU with per-timestep clipping, its gradient flow bounded by √B·θ', async () => {
+    const theta = 1e-5;
+    // the radio itself is hidden behind its segmented-control label, which takes the click
+    await page.click('label:has(input[name="cell"][value="gru"])');
+    expect(await page.isChecked('input[name="cell"][value="gru"]')).toBe(true);
+    await page.selectOption('#clip-mode', 'hidden');
+    await page.fill('#clip', String(theta));
+    await page.selectOption('#layers', '2');
+    await page.click('#train');
+    try {
+      await page.waitForFunction(
+        () => {
+          const d = window.__demo!;
+          return (
+            d.error !== '' ||
+            (d.state === 'running' && d.gradientEvents >= 3 && Number(document.getElementById('grad-chart')!.dataset.step) >= 20)
+          );
+        },
+        null,
+        { timeout: 45_000, polling: 100 },
+      );
+    } catch (e) {
+      throw new Error(`no gradient flow in 45 s: ${JSON.stringify(await probe())}: ${(e as Error).message}${context()}`);
+    }
+    const d = await probe();
+    expect(d.error, context()).toBe('');
+    expect(d.info!.config).toMatchObject({ cell: 'gru', clipMode: 'hidden', clip: theta });
+    expect(d.info!.model).toMatchObject({ cell: 'gru', numLayers: 2 });
+    expect(await page.textContent('#status')).toContain('clipping: per timestep');
+    expect(await page.textContent('#grad-step')).toContain('per timestep');
+    const { batch, seq } = d.info!.config;
+    expect(Number(await page.getAttribute('#grad-chart', 'data-points'))).toBe(2 * seq);
+    // two layers and the dashed step-1 curve, each with a positive norm at every t
+    expect(d.gradPlotted.map((a) => a.length)).toEqual([seq, seq, seq]);
+    // docs/equations.md (gradient-flow diagnostics): with per-timestep clipping the worker reports
+    // the clipped ∂E/∂h_t, each sequence's row at most θ, so the batch's norm is at most √B·θ
+    // (float32 rounding aside); θ this small binds at every step, so the bound is also reached
+    const bound = Math.sqrt(batch) * theta * (1 + 1e-5);
+    const plottedMax = Math.max(...d.gradPlotted.flat());
+    expect(plottedMax).toBeLessThanOrEqual(bound);
+    expect(d.gradMax).toBeLessThanOrEqual(bound);
+    expect(plottedMax).toBeGreaterThan(0.5 * bound);
+
+    await page.click('#stop');
+    await page.waitForFunction(() => window.__demo!.state === 'done', null, { timeout: 10_000 });
     expect(
       pageLog.filter((l) => /external|pageerror|http [45]|console\.error/.test(l)),
       context(),
