@@ -60,12 +60,13 @@ describe('the ABI declared once', () => {
     expect(checkCopy(() => {})).toEqual({ status: 0, stderr: '' });
   });
 
-  it('a parameter renamed in assembly/ makes every generated file stale', () => {
+  it('a parameter renamed in assembly/ makes every file that declares the core stale (not the bench type, which imports it)', () => {
     const r = checkCopy((dir) => replaceIn(dir, 'assembly/lstm.ts', 'dhnorm: usize, pack: usize,', 'dhnorm: usize, scratch: usize,'));
     expect(r.status).toBe(1);
-    for (const file of ['src/runtime/abi.generated.ts', 'include/unrolled.h', 'docs/abi.md', 'bench/abi.generated.ts']) {
+    for (const file of ['src/runtime/abi.generated.ts', 'include/unrolled.h', 'docs/abi.md']) {
       expect(r.stderr).toContain(`${file}:`);
     }
+    expect(r.stderr).not.toContain('bench/abi.generated.ts:');
   });
 
   it('a comment changed on an export makes the header and the types stale, not the docs table', () => {
