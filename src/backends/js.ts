@@ -143,6 +143,48 @@ export class JsKernels implements Kernels {
     return norm > clip ? clip / norm : 1;
   }
 
+  /**
+   * The backward time loop every cell shares: for t = T−1…0 and each batch row b, forms
+   * ∂E/∂h_t = (u_t + ρ_t)·clip factor per unit j and adds its square to ‖δh_t‖² (dhnorm). A padded
+   * row passes it on unchanged to h_{t−1} (ρ ← ∂E/∂h_t) and then zeroes its δ rows (padRow); any
+   * other row hands it to the cell's step(r, b, j, gh), which writes the δ of its gates and ρ.
+   * After each t: ∂E/∂h_{t−1} += δR_t·W_hh from the G-wide rows at dR.
+   */
+  private backThroughTime(
+    T: number,
+    B: number,
+    H: number,
+    G: number,
+    mask: Off,
+    dhs: Off,
+    dh: Off,
+    dR: Off,
+    whhPacked: Off,
+    dhnorm: Off,
+    clipHiddenNorm: number,
+    step: (r: number, b: number, j: number, gh: number) => void,
+    padRow: (r: number) => unknown,
+  ): void {
+    const f = this.f;
+    for (let t = T - 1; t >= 0; t--) {
+      let norm2 = 0;
+      for (let b = 0; b < B; b++) {
+        const r = t * B + b;
+        const pad = this.padded(mask, t, B, b);
+        const c = this.clipFactor(H, dhs + r * H, dh + b * H, clipHiddenNorm);
+        for (let j = 0; j < H; j++) {
+          const gh = (f[dhs + r * H + j] + f[dh + b * H + j]) * c; // ∂E/∂h_t, clipped
+          norm2 += gh * gh;
+          if (pad) f[dh + b * H + j] = gh;
+          else step(r, b, j, gh);
+        }
+        if (pad) padRow(r);
+      }
+      if (dhnorm) f[dhnorm + t] = Math.sqrt(norm2);
+      this.backToPrevious(B, H, G, dR + t * B * G, whhPacked, dh);
+    }
+  }
+
   /** ∂E/∂h_{t−1} += δR_t·W_hh for every batch row */
   private backToPrevious(B: number, H: number, G: number, dRt: Off, whhPacked: Off, dh: Off): void {
     const f = this.f;
@@ -217,27 +259,14 @@ export class JsKernels implements Kernels {
     clipHiddenNorm: number,
   ): void {
     const f = this.f;
-    for (let t = T - 1; t >= 0; t--) {
-      let norm2 = 0;
-      for (let b = 0; b < B; b++) {
-        const c = this.clipFactor(H, dhs + (t * B + b) * H, dh + b * H, clipHiddenNorm);
-        for (let j = 0; j < H; j++) {
-          const i = (t * B + b) * H + j;
-          const g = (f[dhs + i] + f[dh + b * H + j]) * c; // ∂E/∂h_t, clipped
-          norm2 += g * g;
-          if (this.padded(mask, t, B, b)) {
-            f[dh + b * H + j] = g;
-            f[dhs + i] = 0;
-            continue;
-          }
-          const h = f[hs + B * H + i];
-          f[dhs + i] = flags & FLAG_RELU ? (h > 0 ? g : 0) : g * (1 - h * h); // δpre
-          f[dh + b * H + j] = 0;
-        }
-      }
-      if (dhnorm) f[dhnorm + t] = Math.sqrt(norm2);
-      this.backToPrevious(B, H, H, dhs + t * B * H, whhPacked, dh);
-    }
+    const step = (r: number, b: number, j: number, gh: number): void => {
+      // forward: f[cur + j] = flags & FLAG_RELU ? Math.max(pre, 0) : Math.tanh(pre)
+      const h = f[hs + B * H + r * H + j];
+      f[dhs + r * H + j] = flags & FLAG_RELU ? (h > 0 ? gh : 0) : gh * (1 - h * h); // δpre
+      f[dh + b * H + j] = 0;
+    };
+    const padRow = (r: number) => f.fill(0, dhs + r * H, dhs + (r + 1) * H);
+    this.backThroughTime(T, B, H, H, mask, dhs, dh, dhs, whhPacked, dhnorm, clipHiddenNorm, step, padRow);
     this.weightGradients(T, B, I, H, H, flags, x, wihPacked, hs, dhs, dhs, dwih, dwhh, dbih, dbhh, dx);
   }
 
@@ -320,39 +349,26 @@ export class JsKernels implements Kernels {
   ): void {
     const f = this.f;
     const G = 4 * H;
-    for (let t = T - 1; t >= 0; t--) {
-      let norm2 = 0;
-      for (let b = 0; b < B; b++) {
-        const r = t * B + b;
-        const row = gates + r * G;
-        const pad = this.padded(mask, t, B, b);
-        // only δh_t is clipped: the carried ∂E/∂c_t (κ_t) enters below as it is
-        const c = this.clipFactor(H, dhs + r * H, dh + b * H, clipHiddenNorm);
-        for (let j = 0; j < H; j++) {
-          const gh = (f[dhs + r * H + j] + f[dh + b * H + j]) * c; // ∂E/∂h_t, clipped
-          norm2 += gh * gh;
-          if (pad) {
-            f[dh + b * H + j] = gh;
-            continue;
-          }
-          const ig = f[row + j],
-            fg = f[row + H + j],
-            gg = f[row + 2 * H + j],
-            og = f[row + 3 * H + j];
-          const tc = Math.tanh(f[cs + (r + B) * H + j]);
-          const gc = f[dc + b * H + j] + gh * og * (1 - tc * tc); // ∂E/∂c_t
-          f[row + j] = gc * gg * ig * (1 - ig);
-          f[row + H + j] = gc * f[cs + r * H + j] * fg * (1 - fg);
-          f[row + 2 * H + j] = gc * ig * (1 - gg * gg);
-          f[row + 3 * H + j] = gh * tc * og * (1 - og);
-          f[dc + b * H + j] = gc * fg;
-          f[dh + b * H + j] = 0;
-        }
-        if (pad) f.fill(0, row, row + G);
-      }
-      if (dhnorm) f[dhnorm + t] = Math.sqrt(norm2);
-      this.backToPrevious(B, H, G, gates + t * B * G, whhPacked, dh);
-    }
+    // only δh_t is clipped: the carried ∂E/∂c_t (κ_t) enters the step as it is
+    const step = (r: number, b: number, j: number, gh: number): void => {
+      const row = gates + r * G;
+      const ig = f[row + j],
+        fg = f[row + H + j],
+        gg = f[row + 2 * H + j],
+        og = f[row + 3 * H + j];
+      // forward: f[hcur + j] = f[row + 3 * H + j] * Math.tanh(f[ccur + j])
+      const tc = Math.tanh(f[cs + (r + B) * H + j]);
+      const gc = f[dc + b * H + j] + gh * og * (1 - tc * tc); // ∂E/∂c_t
+      // forward: c = f[row + H + j] * f[cprev + j] + f[row + j] * f[row + 2 * H + j]
+      f[row + j] = gc * gg * ig * (1 - ig);
+      f[row + H + j] = gc * f[cs + r * H + j] * fg * (1 - fg);
+      f[row + 2 * H + j] = gc * ig * (1 - gg * gg);
+      f[row + 3 * H + j] = gh * tc * og * (1 - og);
+      f[dc + b * H + j] = gc * fg;
+      f[dh + b * H + j] = 0;
+    };
+    const padRow = (r: number) => f.fill(0, gates + r * G, gates + (r + 1) * G);
+    this.backThroughTime(T, B, H, G, mask, dhs, dh, gates, whhPacked, dhnorm, clipHiddenNorm, step, padRow);
     this.weightGradients(T, B, I, H, G, flags, x, wihPacked, hs, gates, gates, dwih, dwhh, dbih, dbhh, dx);
   }
 
@@ -433,43 +449,29 @@ export class JsKernels implements Kernels {
   ): void {
     const f = this.f;
     const G = 3 * H;
-    for (let t = T - 1; t >= 0; t--) {
-      let norm2 = 0;
-      for (let b = 0; b < B; b++) {
-        const r = t * B + b;
-        const row = gates + r * G,
-          rrow = dR + r * G;
-        const pad = this.padded(mask, t, B, b);
-        const c = this.clipFactor(H, dhs + r * H, dh + b * H, clipHiddenNorm);
-        for (let j = 0; j < H; j++) {
-          const gh = (f[dhs + r * H + j] + f[dh + b * H + j]) * c; // ∂E/∂h_t, clipped
-          norm2 += gh * gh;
-          if (pad) {
-            f[dh + b * H + j] = gh;
-            continue;
-          }
-          const rg = f[row + j],
-            zg = f[row + H + j],
-            ng = f[row + 2 * H + j];
-          const dn = gh * (1 - zg) * (1 - ng * ng);
-          const dz = gh * (f[hs + r * H + j] - ng) * zg * (1 - zg);
-          const dr = dn * f[rn + r * H + j] * rg * (1 - rg);
-          f[row + j] = dr;
-          f[row + H + j] = dz;
-          f[row + 2 * H + j] = dn;
-          f[rrow + j] = dr;
-          f[rrow + H + j] = dz;
-          f[rrow + 2 * H + j] = dn * rg;
-          f[dh + b * H + j] = gh * zg;
-        }
-        if (pad) {
-          f.fill(0, row, row + G);
-          f.fill(0, rrow, rrow + G);
-        }
-      }
-      if (dhnorm) f[dhnorm + t] = Math.sqrt(norm2);
-      this.backToPrevious(B, H, G, dR + t * B * G, whhPacked, dh);
-    }
+    const step = (r: number, b: number, j: number, gh: number): void => {
+      const row = gates + r * G,
+        rrow = dR + r * G;
+      const rg = f[row + j],
+        zg = f[row + H + j],
+        ng = f[row + 2 * H + j];
+      // forward: f[hcur + j] = (1 - zg) * ng + zg * f[hprev + j]; ng = Math.tanh(a(2 * H + j) + rg * rnv)
+      const dn = gh * (1 - zg) * (1 - ng * ng);
+      const dz = gh * (f[hs + r * H + j] - ng) * zg * (1 - zg);
+      const dr = dn * f[rn + r * H + j] * rg * (1 - rg);
+      f[row + j] = dr;
+      f[row + H + j] = dz;
+      f[row + 2 * H + j] = dn;
+      f[rrow + j] = dr;
+      f[rrow + H + j] = dz;
+      f[rrow + 2 * H + j] = dn * rg;
+      f[dh + b * H + j] = gh * zg;
+    };
+    const padRow = (r: number): void => {
+      f.fill(0, gates + r * G, gates + (r + 1) * G);
+      f.fill(0, dR + r * G, dR + (r + 1) * G);
+    };
+    this.backThroughTime(T, B, H, G, mask, dhs, dh, dR, whhPacked, dhnorm, clipHiddenNorm, step, padRow);
     this.weightGradients(T, B, I, H, G, flags, x, wihPacked, hs, gates, dR, dwih, dwhh, dbih, dbhh, dx);
   }
 
