@@ -285,14 +285,19 @@ export class Model<F extends Floats = Floats> {
     loadSafetensorsInto(this, bytes);
   }
 
+  /** Reads a prediction input and runs the stack on it (no loss), with the head at the rows asked for. */
+  private runInput(input: PredictInput, options: unknown) {
+    const at = headRows(options);
+    const batch = this.reader.read(input, null);
+    this.lifetime.assertAlive();
+    return { w: this.run(batch, null, at), at };
+  }
+
   /** Forward pass: the head's outputs and the final states. */
   predict(input: PredictInput, options: { at?: 'every' | 'last' } = {}): Prediction<F> {
     this.enter();
     try {
-      const at = headRows(options);
-      const batch = this.reader.read(input, null);
-      this.lifetime.assertAlive();
-      const w = this.run(batch, null, at);
+      const { w, at } = this.runInput(input, options);
       return this.readPrediction(w, at) as Prediction<F>;
     } finally {
       this.exit();
@@ -334,10 +339,7 @@ export class Model<F extends Floats = Floats> {
   forward(input: PredictInput, options: ForwardOptions = {}): ForwardResult<F> {
     this.enter();
     try {
-      const at = headRows(options);
-      const batch = this.reader.read(input, null);
-      this.lifetime.assertAlive();
-      const w = this.run(batch, null, at);
+      const { w, at } = this.runInput(input, options);
       this.forwardRun = this.runs;
       this.forwardVersion = this.net.weightsVersion;
       this.forwardAt = at;

@@ -356,28 +356,27 @@ export class Trainer {
     this.optimizer.wroteWeights(a.weightsVersion);
     // memory is read before `out` is written: a setter on it is user code, which may dispose
     const norms = diagnostics ? model.gradNormsOverTime() : undefined;
-    out.loss = loss;
-    out.gradNorm = gradNorm;
-    out.clipped = clipped;
-    out.skipped = false;
-    out.reason = undefined;
-    out.step = this.optimizer.step;
-    out.lr = lr;
+    this.writeResult(out, loss, gradNorm, clipped, undefined, lr);
     if (diagnostics || out.gradNormsOverTime) out.gradNormsOverTime = norms;
     return out;
   }
 
   private refuse(out: StepResult, loss: number, gradNorm: number, why: string): StepResult {
     if (this.onNonFinite === 'throw') throw new NonFiniteError('step', `${why}; the step was refused and nothing changed`);
-    out.loss = loss;
-    out.gradNorm = gradNorm;
-    out.clipped = false;
-    out.skipped = true;
-    out.reason = why;
-    out.step = this.optimizer.step;
-    out.lr = this.lr;
+    this.writeResult(out, loss, gradNorm, false, why, this.lr);
     out.gradNormsOverTime = undefined;
     return out;
+  }
+
+  /** Writes a step's fields in one fixed order (`out` may carry user setters); skipped when `reason` is set. */
+  private writeResult(out: StepResult, loss: number, gradNorm: number, clipped: boolean, reason: string | undefined, lr: number): void {
+    out.loss = loss;
+    out.gradNorm = gradNorm;
+    out.clipped = clipped;
+    out.skipped = reason !== undefined;
+    out.reason = reason;
+    out.step = this.optimizer.step;
+    out.lr = lr;
   }
 
   /** Frees the optimizer state; any later call throws a DisposedError. Idempotent. */

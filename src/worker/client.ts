@@ -177,24 +177,15 @@ export class TrainingWorker {
     this._info = null;
     this._lastDone = null;
     return new Promise<RunInfo>((resolve, reject) => {
-      const timer = this.bound(
+      const waiter: Waiter<RunInfo> = this.timedWaiter(
         'start',
         () => {
           if (this.startWaiter === waiter) this.startWaiter = null;
           if (this._state === 'starting') this._state = 'failed';
         },
+        resolve,
         reject,
       );
-      const waiter: Waiter<RunInfo> = {
-        resolve: (v) => {
-          clearTimeout(timer);
-          resolve(v);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
       this.startWaiter = waiter;
       if (!this.post({ type: 'start', config: resolved }, waiter)) {
         this.startWaiter = null;
@@ -221,23 +212,14 @@ export class TrainingWorker {
     if (this._state === 'idle' || this._state === 'failed') return Promise.resolve(null);
     if (this._state === 'done') return Promise.resolve(this._lastDone);
     return new Promise<DoneEvent | null>((resolve, reject) => {
-      const timer = this.bound(
+      const waiter: Waiter<DoneEvent> = this.timedWaiter(
         'stop',
         () => {
           this.doneWaiters = this.doneWaiters.filter((w) => w !== waiter);
         },
+        resolve,
         reject,
       );
-      const waiter: Waiter<DoneEvent> = {
-        resolve: (v) => {
-          clearTimeout(timer);
-          resolve(v);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
       this.doneWaiters.push(waiter);
       if (!this.post({ type: 'stop' }, waiter)) this.doneWaiters = this.doneWaiters.filter((w) => w !== waiter);
     });
@@ -292,23 +274,14 @@ export class TrainingWorker {
       return Promise.resolve(); // already so, or nothing to pause / resume
     }
     return new Promise<void>((resolve, reject) => {
-      const timer = this.bound(
+      const waiter: Waiter<void> = this.timedWaiter(
         type,
         () => {
           this.stateWaiters = this.stateWaiters.filter((w) => w.waiter !== waiter);
         },
+        resolve,
         reject,
       );
-      const waiter: Waiter<void> = {
-        resolve: () => {
-          clearTimeout(timer);
-          resolve();
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
       this.stateWaiters.push({ want, waiter });
       if (!this.post({ type }, waiter)) this.stateWaiters = this.stateWaiters.filter((w) => w.waiter !== waiter);
     });
@@ -322,26 +295,32 @@ export class TrainingWorker {
     }
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = this.bound(
+      const waiter: Waiter<Uint8Array | string> = this.timedWaiter(
         message.type,
         () => {
           this.replies.delete(id);
         },
+        resolve,
         reject,
       );
-      const waiter: Waiter<Uint8Array | string> = {
-        resolve: (v) => {
-          clearTimeout(timer);
-          resolve(v);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
       this.replies.set(id, waiter);
       if (!this.post({ ...message, id }, waiter)) this.replies.delete(id);
     });
+  }
+
+  /** A waiter for a command, bound by timeoutMs (see bound); settling it either way clears its timer. */
+  private timedWaiter<T>(what: string, forget: () => void, resolve: (v: T) => void, reject: (e: Error) => void): Waiter<T> {
+    const timer = this.bound(what, forget, reject);
+    return {
+      resolve: (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      reject: (e) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    };
   }
 
   /** A timer that fails a command after timeoutMs: `forget` drops its waiter first. */
