@@ -43,6 +43,28 @@ export interface StreamPosition {
   position: number;
 }
 
+/** setPosition of both streams: `at` moves to chunk `position` of epoch `epoch`, both checked first. */
+export function moveTo(at: StreamPosition, position: number, epoch: number, chunksPerEpoch: number): void {
+  if (!Number.isInteger(position) || position < 0 || position >= chunksPerEpoch) {
+    throw new InvalidArgumentError('position', `an integer in [0, ${chunksPerEpoch - 1}]`, describe(position));
+  }
+  checkNumber('epoch', epoch, DOMAINS.epoch, InvalidArgumentError);
+  at.position = position;
+  at.epoch = epoch;
+}
+
+/**
+ * After a chunk is filled from chunk `at.position`: marks it `reset` when it starts an epoch,
+ * then moves `at` to the next chunk; true when that wraps to chunk 0 of the next epoch.
+ */
+export function stepChunk(at: StreamPosition, chunksPerEpoch: number, chunk: TokenChunk): boolean {
+  chunk.reset = at.position === 0;
+  if (++at.position < chunksPerEpoch) return false;
+  at.position = 0;
+  at.epoch++;
+  return true;
+}
+
 export class TokenStream {
   readonly T: number;
   readonly B: number;
@@ -52,8 +74,7 @@ export class TokenStream {
   readonly chunksPerEpoch: number;
   private readonly tokens: Int32Array;
   private readonly chunk: TokenChunk;
-  private _epoch = 0;
-  private _position = 0;
+  private readonly at: StreamPosition = { epoch: 0, position: 0 };
 
   /**
    * `tokens` is copied into an Int32Array the stream owns (each element read once), so later
@@ -90,27 +111,22 @@ export class TokenStream {
 
   /** Completed passes over the rows. */
   get epoch(): number {
-    return this._epoch;
+    return this.at.epoch;
   }
 
   /** Index of the chunk the next call returns, in [0, chunksPerEpoch). */
   get position(): number {
-    return this._position;
+    return this.at.position;
   }
 
   /** Both, for a checkpoint. */
   getPosition(): StreamPosition {
-    return { epoch: this._epoch, position: this._position };
+    return { epoch: this.at.epoch, position: this.at.position };
   }
 
   /** Moves to chunk `position` of the epoch (and sets the epoch counter, if given). */
-  setPosition(position: number, epoch: number = this._epoch): void {
-    if (!Number.isInteger(position) || position < 0 || position >= this.chunksPerEpoch) {
-      throw new InvalidArgumentError('position', `an integer in [0, ${this.chunksPerEpoch - 1}]`, describe(position));
-    }
-    checkNumber('epoch', epoch, DOMAINS.epoch, InvalidArgumentError);
-    this._position = position;
-    this._epoch = epoch;
+  setPosition(position: number, epoch: number = this.at.epoch): void {
+    moveTo(this.at, position, epoch, this.chunksPerEpoch);
   }
 
   /**
@@ -120,7 +136,7 @@ export class TokenStream {
   next(): TokenChunk {
     const { T, B, rowLength: R, tokens } = this;
     const { x, y } = this.chunk;
-    const start = this._position * T;
+    const start = this.at.position * T;
     for (let t = 0; t < T; t++) {
       const o = t * B;
       for (let b = 0; b < B; b++) {
@@ -129,11 +145,7 @@ export class TokenStream {
         y[o + b] = tokens[at + 1];
       }
     }
-    this.chunk.reset = this._position === 0;
-    if (++this._position === this.chunksPerEpoch) {
-      this._position = 0;
-      this._epoch++;
-    }
+    stepChunk(this.at, this.chunksPerEpoch, this.chunk);
     return this.chunk;
   }
 }

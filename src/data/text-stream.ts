@@ -19,7 +19,7 @@
 // beyond the size) and the offsets are the token indices themselves.
 import { FileError, InvalidArgumentError, describe } from '../errors.js';
 import { checkKeys, checkNumber, DOMAINS, inDomain, snapshotObject } from '../validate/index.js';
-import type { StreamPosition, TokenChunk } from './stream.js';
+import { moveTo, type StreamPosition, stepChunk, type TokenChunk } from './stream.js';
 import { CharVocab } from './vocab.js';
 
 /** Random access to the bytes of a file or a Blob. */
@@ -185,8 +185,7 @@ export class TextStream {
   private readonly chunk: TokenChunk;
   private rows: RowReader[] = [];
   private carry: Int32Array;
-  private _epoch = 0;
-  private _position = 0;
+  private readonly at: StreamPosition = { epoch: 0, position: 0 };
   private placed = false;
 
   private constructor(
@@ -279,23 +278,18 @@ export class TextStream {
   }
 
   get epoch(): number {
-    return this._epoch;
+    return this.at.epoch;
   }
   get position(): number {
-    return this._position;
+    return this.at.position;
   }
   getPosition(): StreamPosition {
-    return { epoch: this._epoch, position: this._position };
+    return { epoch: this.at.epoch, position: this.at.position };
   }
 
   /** Moves to chunk `position` of the epoch (readers are placed on the next call of next()). */
-  setPosition(position: number, epoch: number = this._epoch): void {
-    if (!Number.isInteger(position) || position < 0 || position >= this.chunksPerEpoch) {
-      throw new InvalidArgumentError('position', `an integer in [0, ${this.chunksPerEpoch - 1}]`, describe(position));
-    }
-    checkNumber('epoch', epoch, DOMAINS.epoch, InvalidArgumentError);
-    this._position = position;
-    this._epoch = epoch;
+  setPosition(position: number, epoch: number = this.at.epoch): void {
+    moveTo(this.at, position, epoch, this.chunksPerEpoch);
     this.placed = false;
   }
 
@@ -321,7 +315,7 @@ export class TextStream {
   async next(): Promise<TokenChunk> {
     const { T, B, rowLength: R } = this;
     if (!this.placed) {
-      const start = this._position * T;
+      const start = this.at.position * T;
       this.rows = await Promise.all(Array.from({ length: B }, (_, b) => this.readerAt(b * R + start)));
       await Promise.all(this.rows.map((r, b) => r.read(1, this.carry, b, 0)));
       this.placed = true;
@@ -334,12 +328,7 @@ export class TextStream {
       this.carry[b] = y[(T - 1) * B + b];
     }
     x.set(y.subarray(0, (T - 1) * B), B);
-    this.chunk.reset = this._position === 0;
-    if (++this._position === this.chunksPerEpoch) {
-      this._position = 0;
-      this._epoch++;
-      this.placed = false;
-    }
+    if (stepChunk(this.at, this.chunksPerEpoch, this.chunk)) this.placed = false;
     return this.chunk;
   }
 
