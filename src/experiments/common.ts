@@ -3,6 +3,8 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
+import { type CreateModelOptions, createModel } from '../create.js';
+import * as adding from '../data/tasks/adding.js';
 import { type AddingBatch, addingBatch, constantMSE } from '../data/tasks/adding.js';
 import type { Model } from '../model/model.js';
 import { Rng } from '../model/rng.js';
@@ -148,6 +150,37 @@ export const CELLS = [
   { key: 'gru', label: 'GRU', config: { cell: 'gru' }, init: 'default' },
 ] as const;
 export type CellKey = (typeof CELLS)[number]['key'];
+
+/** The sizes the gradient-flow experiments (exploding, vanishing) share: quick for a smoke run, steps from ctx.steps or the defaults given. */
+export function gradientFlowSizes(ctx: ExperimentContext, quickSteps: number, fullSteps: number) {
+  const q = ctx.quick;
+  return {
+    T: q ? 30 : 100,
+    H: q ? 32 : 128,
+    B: q ? 16 : 32,
+    steps: ctx.steps ?? (q ? quickSteps : fullSteps),
+    testSize: q ? 200 : 1000,
+  };
+}
+
+/** A network for the adding problem: the cell's config and init, H hidden units, the run's seed. */
+export function addingModel(
+  config: Pick<CreateModelOptions, 'cell' | 'nonlinearity'>,
+  init: CreateModelOptions['init'],
+  H: number,
+  seed: number,
+  core: Core,
+): Promise<Model> {
+  return createModel({
+    ...config,
+    inputSize: adding.inputSize,
+    hiddenSize: H,
+    outputSize: adding.outputSize,
+    seed,
+    init,
+    core,
+  });
+}
 
 /**
  * An adding-problem test set as batches of at most ~10,000 steps × sequences each: a model's

@@ -4,7 +4,6 @@
 // and batches: no clipping, the global norm clipped (clipNorm), every element clamped
 // (clipValue), and the gradient flowing into each h_t clipped per sequence and step before it
 // continues to t − 1 (the Trainer's clipHiddenNorm, where the build has it).
-import { createModel } from '../create.js';
 import * as adding from '../data/tasks/adding.js';
 import { ConfigError } from '../errors.js';
 import type { Model } from '../model/model.js';
@@ -24,6 +23,8 @@ import {
   testMSE,
   addingTestSet,
   testBaseline,
+  addingModel,
+  gradientFlowSizes,
 } from './common.js';
 import { PALETTE, type Series } from './svg.js';
 
@@ -48,12 +49,7 @@ interface Mode {
 }
 
 async function run(ctx: ExperimentContext, core: Core): Promise<ExperimentResult> {
-  const q = ctx.quick;
-  const T = q ? 30 : 100,
-    H = q ? 32 : 128,
-    B = q ? 16 : 32,
-    steps = ctx.steps ?? (q ? 150 : 1000),
-    testSize = q ? 200 : 1000;
+  const { T, H, B, steps, testSize } = gradientFlowSizes(ctx, 150, 1000);
   const gain = 2,
     lr = 0.05,
     clipNorm = 1,
@@ -75,16 +71,7 @@ async function run(ctx: ExperimentContext, core: Core): Promise<ExperimentResult
   let hiddenAvailable = true;
   let recurrent: Float32Array | Float64Array | null = null;
   for (const [i, m] of modes.entries()) {
-    const model = await createModel({
-      cell: 'rnn',
-      nonlinearity: 'tanh',
-      inputSize: adding.inputSize,
-      hiddenSize: H,
-      outputSize: adding.outputSize,
-      seed: ctx.seed,
-      init: 'orthogonal',
-      core,
-    });
+    const model = await addingModel({ cell: 'rnn', nonlinearity: 'tanh' }, 'orthogonal', H, ctx.seed, core);
     try {
       if (!recurrent) {
         recurrent = model.getParameter('weight_hh_l0').slice();

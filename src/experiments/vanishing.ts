@@ -3,7 +3,6 @@
 // the batch of the gradient reaching each hidden state) for a loss at the last step of the
 // adding problem, so that everything at t < T arrives through the recurrence alone; at
 // initialisation and again after training each network with the same data.
-import { createModel } from '../create.js';
 import * as adding from '../data/tasks/adding.js';
 import type { Model } from '../model/model.js';
 import { Rng } from '../model/rng.js';
@@ -22,6 +21,8 @@ import {
   testMSE,
   addingTestSet,
   testBaseline,
+  addingModel,
+  gradientFlowSizes,
 } from './common.js';
 import { PALETTE, type Series } from './svg.js';
 
@@ -47,12 +48,7 @@ function afterTraining(steps: number, T: number, n: Record<string, number>): str
 }
 
 async function run(ctx: ExperimentContext, core: Core): Promise<ExperimentResult> {
-  const q = ctx.quick;
-  const T = q ? 30 : 100,
-    H = q ? 32 : 128,
-    B = q ? 16 : 32,
-    steps = ctx.steps ?? (q ? 300 : 2000),
-    testSize = q ? 200 : 1000;
+  const { T, H, B, steps, testSize } = gradientFlowSizes(ctx, 300, 2000);
   const lr = 1e-3,
     clip = 1;
   const probe = adding.addingBatch({ T, B }, ctx.seed + 1);
@@ -62,15 +58,7 @@ async function run(ctx: ExperimentContext, core: Core): Promise<ExperimentResult
   const rows: (string | number)[][] = [];
   const numbers: Record<string, number> = {};
   for (const [i, c] of CELLS.entries()) {
-    const model = await createModel({
-      ...c.config,
-      inputSize: adding.inputSize,
-      hiddenSize: H,
-      outputSize: adding.outputSize,
-      seed: ctx.seed,
-      init: c.init,
-      core,
-    });
+    const model = await addingModel(c.config, c.init, H, ctx.seed, core);
     try {
       const before = profile(model, probe);
       const mseBefore = testMSE(model, test);
