@@ -74,6 +74,20 @@ export function recurrent_weight_grad(TB: i32, H: i32, GH: i32, dR: usize, hs: u
   gemm_packed(GH, H, TB, dR, 1, GH, pack, dwhh, H, 1);
 }
 
+// After the time loop, every cell's weight gradients from its δ rows over all TB rows at once
+// (weights are shared across steps): dW_hh += δRᵀ·h_{t−1}, db_hh += Σ δR, then input_backward
+// for dW_ih, db_ih and dx from δA. δA and δR are the same rows where the cell's pre-activation
+// sums both sides (RNN, LSTM); they differ in the GRU (δR_n = δn⊙r).
+// @ts-ignore: decorator
+@inline export function backward_weights(
+  TB: i32, I: i32, H: i32, GH: i32, x: usize, flags: i32, wihPacked: usize, hs: usize, dA: usize, dR: usize,
+  dwih: usize, dwhh: usize, dbih: usize, dbhh: usize, dx: usize, pack: usize,
+): void {
+  recurrent_weight_grad(TB, H, GH, dR, hs, dwhh, pack);
+  col_sums_acc(TB, GH, dR, dbhh);
+  input_backward(TB, I, GH, x, flags, wihPacked, dA, dwih, dbih, dx, pack);
+}
+
 // @ts-ignore: decorator
 @inline export function is_padded(mask: usize, t: i32, B: i32, b: i32): bool {
   return mask != 0 && load<f32>(mask + <usize>(t * B + b) * 4) == 0;

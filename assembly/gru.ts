@@ -1,10 +1,10 @@
 // GRU (PyTorch gate order r | z | n; forward and BPTT: docs/equations.md#gru-forward):
 //   r = σ(a_r + h·W_hrᵀ + b_hr);  z = σ(a_z + h·W_hzᵀ + b_hz);  rn = h·W_hnᵀ + b_hn
 //   n = tanh(a_n + r⊙rn);  h_t = (1 − z)⊙n + z⊙h_{t−1}     (a = x_t·W_ihᵀ + b_ih)
-import { fill_rows, col_sums_acc } from "./gemm";
+import { fill_rows } from "./gemm";
 import { gemm_packed } from "./pool";
 import { sigmoid_scalar, tanh_scalar, sigmoid_f32x4, tanh_f32x4 } from "./activations";
-import { input_projection, input_backward, recurrent_weight_grad, is_padded, sumsq_of_sum } from "./cell_common";
+import { input_projection, backward_weights, is_padded, sumsq_of_sum } from "./cell_common";
 import { sumsq_of_sum_f32x4, clip_factor, pass_through_scaled } from "./hidden_clip";
 
 // Shape: gates [T,B,3H] (r, z, n on exit), rn [T,B,H], hs [T+1,B,H] (hs[0] = h0 on entry),
@@ -113,9 +113,7 @@ export function gru_backward(
     if (dhnorm && clip) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(clipped));
     gemm_packed(B, H, G, rt, G, 1, whhPacked, dh, H, 1); // ∂E/∂h_{t−1} += δR_t·W_hh
   }
-  recurrent_weight_grad(T * B, H, G, dR, hs, dwhh, pack); // dW_hh += δRᵀ·h_{t−1}
-  col_sums_acc(T * B, G, dR, dbhh);
-  input_backward(T * B, I, G, x, flags, wihPacked, gates, dwih, dbih, dx, pack);
+  backward_weights(T * B, I, H, G, x, flags, wihPacked, hs, gates, dR, dwih, dwhh, dbih, dbhh, dx, pack);
 }
 
 // Shape: one batch row: row [3H] in (r, z, n) out δA; rrow [3H] out δR; h_{t−1}, rn, dt [H];

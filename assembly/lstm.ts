@@ -1,10 +1,9 @@
 // LSTM (PyTorch gate order i | f | g | o; forward and BPTT: docs/equations.md#lstm-forward):
 //   [i, f, g, o] = [σ, σ, tanh, σ](x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh)
 //   c_t = f⊙c_{t−1} + i⊙g;  h_t = o⊙tanh(c_t)
-import { col_sums_acc } from "./gemm";
 import { gemm_packed } from "./pool";
 import { sigmoid_inplace, tanh_inplace, tanh_scalar, tanh_f32x4 } from "./activations";
-import { input_projection, input_backward, recurrent_weight_grad, is_padded, sumsq_of_sum } from "./cell_common";
+import { input_projection, backward_weights, is_padded, sumsq_of_sum } from "./cell_common";
 import { sumsq_of_sum_f32x4, clip_factor, pass_through_scaled } from "./hidden_clip";
 
 // Shape: gates [T,B,4H] (post-activation i,f,g,o on exit), hs/cs [T+1,B,H] with hs[0]/cs[0] =
@@ -105,9 +104,7 @@ export function lstm_backward(
     if (dhnorm && clip) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(clipped));
     gemm_packed(B, H, G, gt, G, 1, whhPacked, dh, H, 1); // ∂E/∂h_{t−1} += δpre_t·W_hh
   }
-  recurrent_weight_grad(T * B, H, G, gates, hs, dwhh, pack); // dW_hh += δpreᵀ·h_{t−1}
-  col_sums_acc(T * B, G, gates, dbhh);
-  input_backward(T * B, I, G, x, flags, wihPacked, gates, dwih, dbih, dx, pack);
+  backward_weights(T * B, I, H, G, x, flags, wihPacked, hs, gates, gates, dwih, dwhh, dbih, dbhh, dx, pack); // δA = δR = δpre
 }
 
 // Shape: one batch row: row [4H] in (i, f, g, o) out δpre; c_{t−1}, c_t, dt (∂E/∂h_t from above)

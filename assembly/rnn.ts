@@ -1,9 +1,8 @@
 // Vanilla RNN: h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh), act = tanh | relu.
 // Forward unroll and BPTT backward side by side; both loops over time live here (docs/equations.md#rnn-forward).
-import { col_sums_acc } from "./gemm";
 import { gemm_packed } from "./pool";
 import { tanh_inplace, relu_inplace } from "./activations";
-import { input_projection, input_backward, recurrent_weight_grad, is_padded, sumsq_of_sum, FLAG_RELU } from "./cell_common";
+import { input_projection, backward_weights, is_padded, sumsq_of_sum, FLAG_RELU } from "./cell_common";
 import { sumsq_of_sum_f32x4, clip_factor, pass_through_scaled } from "./hidden_clip";
 
 // Shape: x [T,B,I] (or ids [T,B]), wihTransposedPacked = W_ihᵀ [I,H] and
@@ -78,10 +77,7 @@ export function rnn_backward(
     // inverts pre_t += h_{t−1}·W_hhᵀ:  ∂E/∂h_{t−1} += δpre_t·W_hh
     gemm_packed(B, H, H, d, H, 1, whhPacked, dh, H, 1);
   }
-  // weights are shared across steps: one product over all T·B rows each
-  recurrent_weight_grad(T * B, H, H, dhs, hs, dwhh, pack); // dW_hh += δpreᵀ·h_{t−1}
-  col_sums_acc(T * B, H, dhs, dbhh);
-  input_backward(T * B, I, H, x, flags, wihPacked, dhs, dwih, dbih, dx, pack);
+  backward_weights(T * B, I, H, H, x, flags, wihPacked, hs, dhs, dhs, dwih, dwhh, dbih, dbhh, dx, pack); // δA = δR = δpre
 }
 
 // Shape: n contiguous elements of one step: d (in ∂E/∂h_t from above, out δpre_t), dh (in the
