@@ -178,7 +178,7 @@ export class BatchReader {
       b = B as number;
     const cfg = this.cfg,
       dtype = this.dtype;
-    const L = cfg.numLayers,
+    const L = cfg.numLayers * (cfg.bidirectional ? 2 : 1),
       H = cfg.hiddenSize,
       O = cfg.outputSize;
     const out = this.out;
@@ -203,6 +203,17 @@ export class BatchReader {
         let any = false;
         for (let s = 0; s < t && !any; s++) any = m[s * b + j] === 1;
         if (!any) throw new InvalidArgumentError(n.mask, 'at least one real step in every sequence', `none in sequence ${j}`);
+        // the reverse direction starts at each sequence's last real step: real steps must come first
+        if (cfg.bidirectional) {
+          for (let s = 1; s < t; s++) {
+            if (m[s * b + j] === 1 && m[(s - 1) * b + j] === 0)
+              throw new InvalidArgumentError(
+                n.mask,
+                'real steps first, then padding, in every sequence (a bidirectional model runs packed sequences)',
+                `a real step ${s} after padding in sequence ${j}`,
+              );
+          }
+        }
       }
       out.mask = m;
     }
@@ -224,14 +235,28 @@ export class BatchReader {
     }
     out.h0 = null;
     if (h0 !== undefined) {
-      this.h0Buf = copyFloats(n.h0, h0, L * b * H, dtype, 'floats [numLayers, B, hiddenSize]', this.h0Buf);
+      this.h0Buf = copyFloats(
+        n.h0,
+        h0,
+        L * b * H,
+        dtype,
+        cfg.bidirectional ? 'floats [2·numLayers, B, hiddenSize]' : 'floats [numLayers, B, hiddenSize]',
+        this.h0Buf,
+      );
       out.h0 = this.h0Buf;
     }
     out.c0 = null;
     if (c0 !== undefined) {
       if (cfg.cell !== 'lstm')
         throw new InvalidArgumentError(n.c0, `no c0 for a ${cfg.cell} (only an LSTM has a cell state)`, describe(c0));
-      out.c0 = this.c0Buf = copyFloats(n.c0, c0, L * b * H, dtype, 'floats [numLayers, B, hiddenSize]', this.c0Buf);
+      out.c0 = this.c0Buf = copyFloats(
+        n.c0,
+        c0,
+        L * b * H,
+        dtype,
+        cfg.bidirectional ? 'floats [2·numLayers, B, hiddenSize]' : 'floats [numLayers, B, hiddenSize]',
+        this.c0Buf,
+      );
     }
     out.lossMask = null;
     if (lossMask !== undefined) {
