@@ -86,7 +86,15 @@ function operands(e: CoreExports, M: number, N: number, K: number): { a: number;
   for (let i = 0; i < M * K; i++) f[a / 4 + i] = Math.sin(i);
   for (let i = 0; i < K * N; i++) f[b / 4 + i] = Math.cos(i);
   e.pack_panels(K, N, b, N, 1, bp);
-  return { a, b, bp, c, free: () => [a, b, bp, c].forEach((p) => e.free(p)) };
+  return {
+    a,
+    b,
+    bp,
+    c,
+    free: () => {
+      for (const p of [a, b, bp, c]) e.free(p);
+    },
+  };
 }
 
 /** The probe's figures: GFLOP/s by `${which}:${kernel}` and shape "MxK.KxN"; null when absent or failed. */
