@@ -684,7 +684,10 @@ describe('PyTorch-written safetensors (scripts/make_torch_fixtures.py)', () => {
         // and written back they are PyTorch's tensors again
         const back = decodeSafetensors(model.toSafetensors());
         expect([...back.tensors.keys()]).toEqual(fx.names);
-        for (const [n, t] of tensors) expect(Array.from(back.tensors.get(n)!.data), n).toEqual(Array.from(Float32Array.from(t.data)));
+        for (const [n, t] of tensors) {
+          const written = back.tensors.get(n)!.data as Float32Array;
+          expect(Array.from(written), n).toEqual(Array.from(Float32Array.from(t.data as Float32Array | Float64Array)));
+        }
         const r = model.predict({ x: fx.x, T: c.T, B: c.B, h0: fx.h0, c0: fx.c0 ?? undefined });
         const errors = { y: relErr(r.y, fx.y), hN: relErr(r.hN, fx.hN), ...(fx.cN ? { cN: relErr(r.cN!, fx.cN) } : {}) };
         for (const [what, e] of Object.entries(errors)) {
