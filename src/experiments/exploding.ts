@@ -10,18 +10,8 @@ import type { Model } from '../model/model.js';
 import { Rng } from '../model/rng.js';
 import type { Core } from '../runtime/core.js';
 import { Trainer, type TrainerOptions } from '../train/trainer.js';
-import {
-  type Experiment,
-  type ExperimentContext,
-  type ExperimentResult,
-  fixed,
-  mean,
-  sci,
-  secs,
-  settings,
-  table,
-  gradientFlowBench,
-} from './common.js';
+import type { Experiment, ExperimentContext, ExperimentResult } from './common.js';
+import { fixed, gradientFlowBench, mean, sci, secs, settings, table } from './common.js';
 import { PALETTE, type Series } from './figure.js';
 
 /**

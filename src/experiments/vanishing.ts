@@ -8,18 +8,8 @@ import type { Model } from '../model/model.js';
 import { Rng } from '../model/rng.js';
 import type { Core } from '../runtime/core.js';
 import { Trainer } from '../train/trainer.js';
-import {
-  CELLS,
-  type Experiment,
-  type ExperimentContext,
-  type ExperimentResult,
-  fixed,
-  sci,
-  secs,
-  settings,
-  table,
-  gradientFlowBench,
-} from './common.js';
+import type { Experiment, ExperimentContext, ExperimentResult } from './common.js';
+import { CELLS, fixed, gradientFlowBench, sci, secs, settings, table } from './common.js';
 import { PALETTE, type Series } from './figure.js';
 
 function profile(model: Model, probe: adding.AddingBatch): Float64Array {
