@@ -24,17 +24,44 @@ function retainedHeap(): number {
   return getHeapStatistics().used_heap_size;
 }
 
+interface Case {
+  name: string;
+  threads: number;
+  make(core: Awaited<ReturnType<typeof loadCore>>): Promise<{ trainer: Trainer; batch: Parameters<Trainer['step']>[0]; dispose(): void }>;
+}
+
+const T = 9,
+  B = 5;
+const CASES: Case[] = [1, 2].map((threads) => ({
+  name: `LSTM, tokens, cross-entropy at every step, Adam, clipping (${threads} thread${threads > 1 ? 's' : ''})`,
+  threads,
+  async make(core) {
+    const model = await createModel({ cell: 'lstm', inputSize: 29, input: 'tokens', hiddenSize: 37, outputSize: 29, seed: 3, core });
+    const trainer = new Trainer(model, { loss: 'cross-entropy', optimizer: 'adam', clipNorm: 1 });
+    const rand = lcg(4);
+    const batch = { x: randInts(T * B, 29, rand), y: randInts(T * B, 29, rand), T, B };
+    return { trainer, batch, dispose: () => (trainer.dispose(), model.dispose()) };
+  },
+}));
+CASES.push({
+  name: 'RNN, dense input, MSE at the last step, Adam, clipping (1 thread)',
+  threads: 1,
+  async make(core) {
+    const I = 7;
+    const model = await createModel({ cell: 'rnn', inputSize: I, hiddenSize: 37, outputSize: 3, seed: 3, core });
+    const trainer = new Trainer(model, { loss: { loss: 'mse', at: 'last' }, optimizer: 'adam', clipNorm: 1 });
+    const x = Float32Array.from({ length: T * B * I }, (_, i) => Math.sin(i));
+    const y = Float32Array.from({ length: B * 3 }, (_, i) => Math.cos(i));
+    return { trainer, batch: { x, y, T, B }, dispose: () => (trainer.dispose(), model.dispose()) };
+  },
+});
+
 describe('memory stays flat over 3,000 training steps', () => {
-  for (const threads of [1, 2]) {
-    it(`LSTM, tokens, Adam, clipping: JS heap and Wasm memory (${threads} thread${threads > 1 ? 's' : ''})`, async () => {
-      const core = await loadCore({ threads });
+  for (const c of CASES) {
+    it(`${c.name}: JS heap and Wasm memory`, async () => {
+      const core = await loadCore({ threads: c.threads });
       try {
-        const model = await createModel({ cell: 'lstm', inputSize: 29, input: 'tokens', hiddenSize: 37, outputSize: 29, seed: 3, core });
-        const trainer = new Trainer(model, { loss: 'cross-entropy', optimizer: 'adam', clipNorm: 1 });
-        const rand = lcg(4);
-        const T = 9,
-          B = 5;
-        const batch = { x: randInts(T * B, 29, rand), y: randInts(T * B, 29, rand), T, B };
+        const { trainer, batch, dispose } = await c.make(core);
         const out: StepResult = trainer.step(batch);
         const wasmAfterFirst = core.exports.memory.buffer.byteLength;
         const growth: number[] = [];
@@ -48,8 +75,7 @@ describe('memory stays flat over 3,000 training steps', () => {
         expect(Number.isFinite(out.loss)).toBe(true);
         expect(Math.min(...growth), `retained JS heap growth per 1,000 steps: ${growth.join(', ')} bytes`).toBeLessThan(16_384);
         expect(core.exports.memory.buffer.byteLength).toBe(wasmAfterFirst);
-        trainer.dispose();
-        model.dispose();
+        dispose();
       } finally {
         if (core.threads > 1) core.dispose();
       }
