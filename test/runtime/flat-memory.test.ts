@@ -32,6 +32,10 @@ interface Case {
 
 const T = 9,
   B = 5;
+const disposeBoth = (trainer: Trainer, model: { dispose(): void }) => {
+  trainer.dispose();
+  model.dispose();
+};
 const CASES: Case[] = [1, 2].map((threads) => ({
   name: `LSTM, tokens, cross-entropy at every step, Adam, clipping (${threads} thread${threads > 1 ? 's' : ''})`,
   threads,
@@ -40,7 +44,7 @@ const CASES: Case[] = [1, 2].map((threads) => ({
     const trainer = new Trainer(model, { loss: 'cross-entropy', optimizer: 'adam', clipNorm: 1 });
     const rand = lcg(4);
     const batch = { x: randInts(T * B, 29, rand), y: randInts(T * B, 29, rand), T, B };
-    return { trainer, batch, dispose: () => (trainer.dispose(), model.dispose()) };
+    return { trainer, batch, dispose: () => disposeBoth(trainer, model) };
   },
 }));
 CASES.push({
@@ -52,7 +56,7 @@ CASES.push({
     const trainer = new Trainer(model, { loss: { loss: 'mse', at: 'last' }, optimizer: 'adam', clipNorm: 1 });
     const x = Float32Array.from({ length: T * B * I }, (_, i) => Math.sin(i));
     const y = Float32Array.from({ length: B * 3 }, (_, i) => Math.cos(i));
-    return { trainer, batch: { x, y, T, B }, dispose: () => (trainer.dispose(), model.dispose()) };
+    return { trainer, batch: { x, y, T, B }, dispose: () => disposeBoth(trainer, model) };
   },
 });
 
