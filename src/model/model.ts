@@ -12,8 +12,8 @@ import { Lifetime } from '../runtime/lifetime.js';
 import type { Dtype } from '../runtime/memory.js';
 import { copyFloats, copyIds } from '../validate/arrays.js';
 import { checkKeys, checkNumber, DOMAINS, optionalNumber } from '../validate/index.js';
-import type { Batch, Numbers, OwnedBatch } from './batch.js';
-import { BatchReader } from './batch.js';
+import type { Batch, BatchLayout, Numbers, OwnedBatch } from './batch.js';
+import { BatchReader, batchToTimeMajor, timeToBatchMajor } from './batch.js';
 import { resolveConfig, type ModelConfig, type ResolvedConfig } from './config.js';
 import { initialise, type InitOption } from './init.js';
 import { parameterTable, type TensorSlot, type WorkArena } from './layout.js';
@@ -25,6 +25,7 @@ import { loadSafetensorsInto, modelToSafetensors, type SaveOptions } from './ser
 /** Float32Array, except on the js backend with dtype 'float64' where results are Float64Array. */
 export type Floats = Float32Array | Float64Array;
 
+/** A batch without targets; the fields are those of Batch. */
 export interface PredictInput {
   x: Numbers;
   T: number;
@@ -33,11 +34,13 @@ export interface PredictInput {
   lengths?: Numbers;
   h0?: Numbers;
   c0?: Numbers;
+  /** The layout of x and mask (and of the results indexed by step); default the model's (batchFirst). */
+  layout?: BatchLayout;
 }
 
 /** The arrays a model returns: Float32Array, or Float64Array on the js backend with dtype 'float64'. */
 export interface Prediction<F extends Floats = Floats> {
-  /** Head outputs [T,B,O] (at 'every') or [B,O] (at 'last'): logits or values. */
+  /** Head outputs [T,B,O] (at 'every'; [B,T,O] for batch-major input) or [B,O] (at 'last'): logits or values. */
   y: F;
   /**
    * Final hidden state [L·D,B,H] (the state at each sequence's last real step; D = 2 when
@@ -57,7 +60,7 @@ export interface GradientResult<F extends Floats = Floats> extends Prediction<F>
   dh0: F;
   /** ∂loss/∂c0 [L,B,H], LSTM only. */
   dc0: F | null;
-  /** ∂loss/∂x [T,B,I] for dense input; null for token input (ids have no gradient). */
+  /** ∂loss/∂x [T,B,I] ([B,T,I] for batch-major input) for dense input; null for token input (ids have no gradient). */
   dx: F | null;
   /** With `diagnostics`: ‖∂E/∂h_t‖ over the batch, per layer [L][T] (after any clipHiddenNorm). */
   gradNormsOverTime?: F[];
@@ -91,7 +94,8 @@ export interface ForwardOptions {
 export interface ForwardResult<F extends Floats = Floats> extends Prediction<F> {
   /**
    * The top layer's hidden states h_1 … h_T [T,B,H], or [T,B,2H] when bidirectional (at each
-   * step the forward direction's state beside the reverse direction's). Rows that `mask` or `lengths` mark as
+   * step the forward direction's state beside the reverse direction's); [B,T,…] for batch-major
+   * input. Rows that `mask` or `lengths` mark as
    * padding hold 0, as PyTorch's pad_packed_sequence gives them (inside, the state is carried
    * through them unchanged: hN is each sequence's state at its last real step).
    */
@@ -103,7 +107,7 @@ export interface ForwardResult<F extends Floats = Floats> extends Prediction<F> 
  * parts add up: a loss on both `outputs` and `hN` passes both.
  */
 export interface BackwardInput {
-  /** ∂E/∂outputs [T,B,H] ([T,B,2H] bidirectional). Padded rows are ignored: those outputs are the constant 0. */
+  /** ∂E/∂outputs [T,B,H] ([T,B,2H] bidirectional; [B,T,…] for batch-major input). Padded rows are ignored: those outputs are the constant 0. */
   dOutputs?: Numbers;
   /** ∂E/∂hN [L·D,B,H] (D = 2 when bidirectional). */
   dhN?: Numbers;
@@ -116,7 +120,7 @@ export interface BackwardInput {
 export interface BackwardResult<F extends Floats = Floats> {
   /** ∂E/∂parameter by PyTorch state_dict name (head.weight and head.bias are 0 without `dy`). */
   grads: Record<string, F>;
-  /** ∂E/∂x [T,B,I] for dense input; null for token input (ids have no gradient). */
+  /** ∂E/∂x [T,B,I] ([B,T,I] for batch-major input) for dense input; null for token input (ids have no gradient). */
   dx: F | null;
   /** ∂E/∂h0 [L·D,B,H]. */
   dh0: F;
@@ -177,6 +181,8 @@ export class Model<F extends Floats = Floats> {
   private forwardRun = 0;
   private forwardVersion = 0;
   private forwardAt: 'every' | 'last' = 'every';
+  /** The last batch was batch-major: results indexed by step go back batch-major, gradients come in so. */
+  private batchMajor = false;
   private trainingArena: TrainingArena | null = null;
 
   constructor(config: ModelConfig & { init?: InitOption }, kernels: Kernels) {
@@ -364,7 +370,7 @@ export class Model<F extends Floats = Floats> {
       if (this.net.isMasked) {
         for (let r = 0; r < T * B; r++) if (f[w.mask + r] === 0) outputs.fill(0, r * H, (r + 1) * H);
       }
-      return { outputs, ...this.readPrediction(w, at) } as ForwardResult<F>;
+      return { outputs: this.toCaller(outputs, T, B, H), ...this.readPrediction(w, at) } as ForwardResult<F>;
     } finally {
       this.exit();
     }
@@ -396,7 +402,8 @@ export class Model<F extends Floats = Floats> {
         O = this.config.outputSize;
       const dtype = this.kernels.memory.dtype,
         R = at === 'every' ? T * B : B;
-      const outShape = D === 1 ? '[T, B, H]' : '[T, B, 2H]',
+      const TB = this.batchMajor ? 'B, T' : 'T, B';
+      const outShape = D === 1 ? `[${TB}, H]` : `[${TB}, 2H]`,
         stateShape = D === 1 ? '[L, B, H]' : '[2L, B, H]';
       const dOut =
         dOutputs === undefined
@@ -411,27 +418,22 @@ export class Model<F extends Floats = Floats> {
       const dY =
         dy === undefined
           ? null
-          : copyFloats(
-              'gradients.dy',
-              dy,
-              R * O,
-              dtype,
-              `${R * O} finite numbers [${at === 'every' ? 'T, B' : 'B'}, ${O}] (as forward's y)`,
-            );
+          : copyFloats('gradients.dy', dy, R * O, dtype, `${R * O} finite numbers [${at === 'every' ? TB : 'B'}, ${O}] (as forward's y)`);
       this.lifetime.assertAlive();
       this.checkForward();
       this.forwardRun = 0;
       const f = this.kernels.memory.f,
         BH = B * H;
-      if (dY) f.set(dY, w.dy);
+      if (dY) f.set(at === 'every' ? this.fromCaller(dY, T, B, O) : dY, w.dy);
       this.net.beginBackward(w, at, dY !== null);
       if (dOut) {
         const top = this.net.topGrad(w),
           masked = this.net.isMasked,
           DH = D * H;
+        const dO = this.fromCaller(dOut, T, B, DH);
         for (let r = 0; r < T * B; r++) {
           if (masked && f[w.mask + r] === 0) continue;
-          for (let j = 0; j < DH; j++) f[top + r * DH + j] += dOut[r * DH + j];
+          for (let j = 0; j < DH; j++) f[top + r * DH + j] += dO[r * DH + j];
         }
       }
       // added: a bidirectional head at 'last' has already seeded the top layer's ∂E/∂h_T
@@ -572,6 +574,7 @@ export class Model<F extends Floats = Floats> {
     this.work = null;
     this.runs++;
     const w = this.net.prepare(batch.T, batch.B);
+    this.batchMajor = batch.batchMajor;
     this.net.load(w, batch, loss !== null);
     this.net.forward(w, at, training ? this.rng : null);
     this.work = w;
@@ -604,7 +607,8 @@ export class Model<F extends Floats = Floats> {
       dh0.set(f.subarray(w.layers[l].dh, w.layers[l].dh + B * H), l * B * H);
       if (dc0) dc0.set(f.subarray(w.layers[l].dc, w.layers[l].dc + B * H), l * B * H);
     }
-    const dx = w.dx ? f.slice(w.dx, w.dx + T * B * this.config.inputSize) : null;
+    const I = this.config.inputSize;
+    const dx = w.dx ? this.toCaller(f.slice(w.dx, w.dx + T * B * I), T, B, I) : null;
     return { grads, dx, dh0, dc0 };
   }
 
@@ -635,7 +639,23 @@ export class Model<F extends Floats = Floats> {
     const R = this.net.headRowCount(w, at);
     const O = this.config.outputSize;
     const y = this.kernels.memory.f.slice(w.y, w.y + R * O);
-    return { y, ...this.net.finalStates(w) };
+    return { y: at === 'every' ? this.toCaller(y, w.T, w.B, O) : y, ...this.net.finalStates(w) };
+  }
+
+  /** A result [T,B,F] in the layout of the last batch: reordered [B,T,F] when it was batch-major. */
+  private toCaller(a: Floats, T: number, B: number, F: number): Floats {
+    if (!this.batchMajor) return a;
+    const out = newFloats(a, a.length);
+    timeToBatchMajor(a, T, B, F, out);
+    return out;
+  }
+
+  /** A gradient in the layout of the last batch, time-major [T,B,F] for the arena. */
+  private fromCaller(a: Floats, T: number, B: number, F: number): Floats {
+    if (!this.batchMajor) return a;
+    const out = newFloats(a, a.length);
+    batchToTimeMajor(a, T, B, F, out);
+    return out;
   }
 }
 

@@ -224,7 +224,19 @@ export class Trainer {
         const lossMask = floats(dtype, Tw * B);
         if (c.lossMask) lossMask.set(c.lossMask, hist * B);
         else lossMask.fill(1, hist * B);
-        batch = { x, y, T: Tw, B, mask: null, lossMask, h0: carried.h, c0: carried.c, realRows: c.realRows, reset: false };
+        batch = {
+          x,
+          y,
+          T: Tw,
+          B,
+          mask: null,
+          lossMask,
+          h0: carried.h,
+          c0: carried.c,
+          realRows: c.realRows,
+          reset: false,
+          batchMajor: false,
+        };
       }
       return this.update(
         batch,
