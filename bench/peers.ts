@@ -11,7 +11,7 @@
 // threads (min / median of single steps), and unrolled's 1-thread GFLOP/s as a share of the
 // f32x4 mul+add ceiling measured in the same process. Then every runner's row.
 //
-//   npm run bench:peers                        B1–B5, PyTorch on 1 and 2 threads
+//   npm run bench:peers                        B1–B5 and adding, PyTorch on 1 and 2 threads
 //   npm run bench:peers -- --configs B1,B3     chosen configurations
 //   npm run bench:peers -- --torch-threads 1   PyTorch on 1 thread only (a list: 1,2)
 //   npm run bench:peers -- --threads 1         no row for unrolled's threads build (default: 2 threads)
