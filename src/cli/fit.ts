@@ -5,20 +5,18 @@ import cliProgress from 'cli-progress';
 import { createModel } from '../create.js';
 import type { SequenceDataset } from '../data/dataset.js';
 import type { SequenceFile } from '../data/sequence-file.js';
-import { DataError, FileError } from '../errors.js';
 import type { Model } from '../model/model.js';
-import { decodeSafetensors } from '../model/safetensors.js';
-import { modelFromSafetensors } from '../model-file.js';
-import { openSequenceFile, readSequenceFile, type SequenceFileOptions } from '../node/data-files.js';
+import { openSequenceFile, type SequenceFileOptions } from '../node/data-files.js';
 import { saveCheckpoint } from '../node/checkpoint-files.js';
-import { readFileBytes, saveModel, saveSafetensors } from '../node/files.js';
-import { CHECKPOINT_FORMAT, restoreCheckpoint, type JsonValue } from '../train/checkpoint.js';
+import { saveModel, saveSafetensors } from '../node/files.js';
+import { restoreCheckpoint, type JsonValue } from '../train/checkpoint.js';
 import { fit, type EpochLog } from '../train/fit.js';
-import { evaluate, type MetricName } from '../train/metrics.js';
+import type { MetricName } from '../train/metrics.js';
 import type { Core } from '../runtime/core.js';
 import type { OptimizerSpec } from '../train/optimizers.js';
 import { Trainer } from '../train/trainer.js';
-import { commandFlags, type Flags, UsageError } from './args.js';
+import { commandFlags, type Flags } from './args.js';
+import { asUsageError, dataFlags } from './data-flags.js';
 import { checkNotAnInput, coreFor, engineName } from './config.js';
 import {
   checkResumedData,
@@ -61,55 +59,6 @@ left; otherwise a line per epoch; --json prints the same as JSON lines (types he
 epoch, early-stop, checkpoint, done, interrupted). Ctrl-C stops after the current batch and,
 with --checkpoint, saves where it stopped: --resume PATH continues from there.
 `;
-
-/** The file and how to read it, from the data flags; null when neither --csv nor --jsonl is given. */
-export function dataFlags(f: Flags): { path: string; options: SequenceFileOptions } | null {
-  const csv = f.file('csv'),
-    jsonl = f.file('jsonl');
-  if (csv !== undefined && jsonl !== undefined) f.fail('give --csv or --jsonl, not both', '--jsonl');
-  const path = csv ?? jsonl;
-  const list = (flag: 'features' | 'targets'): string[] | undefined => {
-    const v = f.str(flag);
-    if (v === undefined) return undefined;
-    const names = v.split(',').map((s) => s.trim());
-    if (names.some((n) => n === '')) f.fail(`--${flag}: expected column names separated by commas, got ${JSON.stringify(v)}`, `--${flag}`);
-    return names;
-  };
-  const groupBy = f.str('group-by');
-  if (groupBy !== undefined && groupBy.trim() === '') f.fail('--group-by needs a column name', '--group-by');
-  for (const flag of ['features', 'targets'] as const)
-    if (f.has(flag) && groupBy === undefined) f.fail(`--${flag} needs --group-by (it names the columns of grouped rows)`, `--${flag}`);
-  if (path === undefined) {
-    for (const flag of ['target', 'at', 'group-by', 'features', 'targets', 'label'] as const)
-      if (f.has(flag)) f.fail(`--${flag} describes a --csv or --jsonl file; give one`, `--${flag}`);
-    return null;
-  }
-  const target = f.choice<'values' | 'classes'>('target');
-  const options: SequenceFileOptions = {
-    format: csv !== undefined ? 'csv' : 'jsonl',
-    task: target === 'classes' ? 'classification' : 'regression',
-    ...(f.has('at') ? { at: f.choice<'every' | 'last'>('at') } : {}),
-    ...(groupBy !== undefined ? { groupBy: groupBy.trim() } : {}),
-    ...(list('features') ? { features: list('features') } : {}),
-    ...(list('targets') ? { targets: list('targets') } : {}),
-    ...(f.has('label') ? { label: f.choice<'first' | 'last'>('label') } : {}),
-  };
-  return { path, options };
-}
-
-/** Its mistakes (a bad row, a missing file, a layout the flags contradict) are usage errors. */
-async function asUsageError<T>(command: string, read: Promise<T>): Promise<T> {
-  try {
-    return await read;
-  } catch (e) {
-    if (e instanceof DataError || e instanceof FileError) throw new UsageError(`${command}: ${e.message}`);
-    throw e;
-  }
-}
-
-/** The data file in memory (eval). */
-const readData = (command: string, path: string, options: SequenceFileOptions): Promise<SequenceDataset> =>
-  asUsageError(command, readSequenceFile(path, options));
 
 /** The data file indexed, its batches read when fit draws them (a file of any size). */
 const openData = (path: string, options: SequenceFileOptions): Promise<SequenceFile> =>
@@ -428,62 +377,4 @@ async function restoreFit(
     throw e;
   }
   return r;
-}
-
-/** `unrolled eval FILE --csv DATA` / `--jsonl DATA`: evaluate() of a model file or any checkpoint. */
-export async function evalFileCommand(
-  f: Flags,
-  modelPath: string,
-  source: { path: string; options: SequenceFileOptions },
-  io: CliIO,
-): Promise<number> {
-  const backend = f.has('backend') ? f.choice<'wasm' | 'js'>('backend') : 'wasm';
-  const batchSize = f.int('batch', 32);
-  for (const flag of ['text', 'batches', 'seed'] as const)
-    if (f.has(flag)) f.fail(`--${flag} is for a text or a task; the sequences of ${source.path} are evaluated once each`, `--${flag}`);
-  const data = await readData('eval', source.path, source.options);
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFileBytes(modelPath);
-  } catch (e) {
-    if (e instanceof FileError) throw new UsageError(`eval: ${e.message}`);
-    throw e;
-  }
-  const core = await coreFor(backend, false);
-  const opts = { backend, ...(core ? { core } : {}) };
-  let model: Model;
-  let step: number | null = null;
-  if (decodeSafetensors(bytes).metadata.format === CHECKPOINT_FORMAT) {
-    const r = await restoreCheckpoint(bytes, opts);
-    r.trainer.dispose();
-    model = r.model;
-    step = r.extra.step;
-  } else {
-    model = await modelFromSafetensors(bytes, opts);
-  }
-  try {
-    const c = model.config;
-    if (c.input !== 'dense' || c.inputSize !== data.inputSize)
-      f.fail(
-        `${modelPath} reads ${c.input === 'dense' ? `${c.inputSize} inputs per step` : 'token ids'}, the data has ${data.inputSize} per step`,
-      );
-    if (data.target === 'values' && c.outputSize !== data.targetSize)
-      f.fail(`${modelPath} predicts ${c.outputSize} values, the data has ${data.targetSize} per target`);
-    if (data.target === 'classes' && data.targetSize > c.outputSize)
-      f.fail(`${modelPath} predicts ${c.outputSize} classes, the data has labels up to ${data.targetSize - 1}`);
-    const metrics: MetricName[] = data.target === 'classes' ? ['accuracy', 'perplexity'] : ['mae'];
-    const r = evaluate(model, data, { metrics, batchSize });
-    const reporter = new Reporter(io, f.bool('json'));
-    const shown =
-      data.target === 'classes'
-        ? `cross-entropy ${fmt(r.loss)}, accuracy ${(100 * r.accuracy!).toFixed(2)}%, perplexity ${fmt(r.perplexity!, 3)}`
-        : `MSE ${fmt(r.loss)}, MAE ${fmt(r.mae!)}`;
-    reporter.emit(
-      { type: 'eval', source: source.path, ...(step !== null ? { step } : {}), ...r },
-      `${source.path}: ${r.sequences} sequences, ${shown}`,
-    );
-    return 0;
-  } finally {
-    model.dispose();
-  }
 }
