@@ -3,11 +3,20 @@
 // the precision of its memory: Float32Array rounds at each store, Float64Array is exact enough
 // for finite-difference gradient checks. It never imports the Wasm runtime.
 //
-// Arguments are element offsets into `memory.f` (see kernels.ts for shapes). This backend's
+// Arguments are element offsets into `memory.f` (see kernels.ts for shapes); the cells read
+// theirs from a layer descriptor (layer-desc.ts) whose pointer fields hold element offsets. This backend's
 // "packed" right operand is simply B[K,N] row-major, so forward kernels read W_ihᵀ [I,G],
 // W_hhᵀ [H,G], Wᵀ [H,O] and backward kernels read W_ih [G,I], W_hh [G,H], W [O,H] directly.
 import { JsMemory, type Dtype } from '../runtime/memory.js';
 import { FLAG_RELU, FLAG_TOKENS, type Kernels, type Off } from './kernels.js';
+import {
+  emptyLayerDesc,
+  LAYER_DESC_FIELDS,
+  loadLayerField,
+  storeLayerField,
+  type LayerDescField,
+  type LayerDescValues,
+} from './layer-desc.js';
 
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 
@@ -67,14 +76,14 @@ export class JsKernels implements Kernels {
     return s;
   }
 
-  /** (x_r·W_ihᵀ)[g] for loss row r = t·B + b: a dot product, or for ids the one-hot's pick */
-  private inputTerm(flags: number, x: Off, wihTransposedPacked: Off, I: number, G: number, r: number, g: number): number {
+  /** (x_r·W_ihᵀ)[g] for row r = t·B + b of the layer's input: a dot product, or for ids the one-hot's pick */
+  private inputTerm(d: LayerDescValues, G: number, r: number, g: number): number {
     const f = this.f;
-    if (flags & FLAG_TOKENS) {
-      const id = f[x + r];
-      return idOk(id, I) ? f[wihTransposedPacked + id * G + g] : 0; // a refused id: the row keeps its biases alone
+    if (d.flags & FLAG_TOKENS) {
+      const id = f[d.x + r];
+      return idOk(id, d.I) ? f[d.wihTransposedPacked + id * G + g] : 0; // a refused id: the row keeps its biases alone
     }
-    return this.dotT(x + r * I, wihTransposedPacked, I, G, g);
+    return this.dotT(d.x + r * d.I, d.wihTransposedPacked, d.I, G, g);
   }
 
   private padded(mask: Off, t: number, B: number, b: number): boolean {
@@ -82,26 +91,9 @@ export class JsKernels implements Kernels {
   }
 
   /** After the time loop: dW_ih += δAᵀ·X, db_ih += Σ δA, dx = δA·W_ih;  dW_hh += δRᵀ·h_{t−1}, db_hh += Σ δR */
-  private weightGradients(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    G: number,
-    flags: number,
-    x: Off,
-    wihPacked: Off,
-    hs: Off,
-    dA: Off,
-    dR: Off,
-    dwih: Off,
-    dwhh: Off,
-    dbih: Off,
-    dbhh: Off,
-    dx: Off,
-  ): void {
+  private weightGradients(d: LayerDescValues, G: number, dA: Off, dR: Off): void {
     const f = this.f;
-    if (flags & FLAG_TOKENS) this.countRefused(x, T * B, I);
+    const { T, B, I, H, flags, x, wihPacked, hs, dwih, dwhh, dbih, dbhh, dx } = d;
     for (let r = 0; r < T * B; r++) {
       const hprev = hs + r * H; // hs rows are shifted by one step: row r of hs is h_{t−1} for row r of δ
       for (let g = 0; g < G; g++) {
@@ -145,33 +137,26 @@ export class JsKernels implements Kernels {
 
   /**
    * The backward time loop every cell shares: for t = T−1…0 and each batch row b, forms
-   * ∂E/∂h_t = (u_t + ρ_t)·clip factor per unit j and adds its square to ‖δh_t‖² (dhnorm). A padded
-   * row passes it on unchanged to h_{t−1} (ρ ← ∂E/∂h_t) and then zeroes its δ rows (padRow); any
-   * other row hands it to the cell's step(r, b, j, gh), which writes the δ of its gates and ρ.
-   * After each t: ∂E/∂h_{t−1} += δR_t·W_hh from the G-wide rows at dR.
+   * ∂E/∂h_t = (u_t + ρ_t)·clip factor per unit j (u from d.dhs, ρ in d.dh) and adds its square to
+   * ‖δh_t‖² (d.dhnorm). A padded row passes it on unchanged to h_{t−1} (ρ ← ∂E/∂h_t) and then
+   * zeroes its δ rows (padRow); any other row hands it to the cell's step(r, b, j, gh), which
+   * writes the δ of its gates and ρ. After each t: ∂E/∂h_{t−1} += δR_t·W_hh from the G-wide rows at dR.
    */
   private backThroughTime(
-    T: number,
-    B: number,
-    H: number,
+    d: LayerDescValues,
     G: number,
-    mask: Off,
-    dhs: Off,
-    dh: Off,
     dR: Off,
-    whhPacked: Off,
-    dhnorm: Off,
-    clipHiddenNorm: number,
     step: (r: number, b: number, j: number, gh: number) => void,
     padRow: (r: number) => unknown,
   ): void {
     const f = this.f;
+    const { T, B, H, mask, dhs, dh, dhnorm } = d;
     for (let t = T - 1; t >= 0; t--) {
       let norm2 = 0;
       for (let b = 0; b < B; b++) {
         const r = t * B + b;
         const pad = this.padded(mask, t, B, b);
-        const c = this.clipFactor(H, dhs + r * H, dh + b * H, clipHiddenNorm);
+        const c = this.clipFactor(H, dhs + r * H, dh + b * H, d.clipHiddenNorm);
         for (let j = 0; j < H; j++) {
           const gh = (f[dhs + r * H + j] + f[dh + b * H + j]) * c; // ∂E/∂h_t, clipped
           norm2 += gh * gh;
@@ -181,7 +166,7 @@ export class JsKernels implements Kernels {
         if (pad) padRow(r);
       }
       if (dhnorm) f[dhnorm + t] = Math.sqrt(norm2);
-      this.backToPrevious(B, H, G, dR + t * B * G, whhPacked, dh);
+      this.backToPrevious(B, H, G, dR + t * B * G, d.whhPacked, dh);
     }
   }
 
@@ -197,25 +182,32 @@ export class JsKernels implements Kernels {
     }
   }
 
+  /**
+   * The descriptor at `desc`, read into one reused object (a call allocates nothing). Each cell
+   * call counts the ids of a token input it refuses, once, as the Wasm core does.
+   */
+  private layer(desc: Off): LayerDescValues {
+    const d = this.desc,
+      bytes = this.memory.bytes,
+      at = desc * this.f.BYTES_PER_ELEMENT;
+    for (const field of LAYER_DESC_FIELDS) d[field] = loadLayerField(bytes, at, field);
+    if (d.flags & FLAG_TOKENS) this.countRefused(d.x, d.T * d.B, d.I);
+    return d;
+  }
+  private readonly desc = emptyLayerDesc();
+
+  /** Pointer fields hold element offsets here: this backend addresses `f` by element. */
+  setLayerField(desc: Off, field: LayerDescField, value: number): void {
+    storeLayerField(this.memory.bytes, desc * this.f.BYTES_PER_ELEMENT, field, value);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // RNN: h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh)
 
-  rnnForward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihTransposedPacked: Off,
-    whhTransposedPacked: Off,
-    bih: Off,
-    bhh: Off,
-    mask: Off,
-    hs: Off,
-  ): void {
+  rnnForward(desc: Off): void {
     const f = this.f;
-    if (flags & FLAG_TOKENS) this.countRefused(x, T * B, I);
+    const d = this.layer(desc);
+    const { T, B, H, flags, whhTransposedPacked, bih, bhh, mask, hs } = d;
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
         const prev = hs + (t * B + b) * H,
@@ -225,40 +217,17 @@ export class JsKernels implements Kernels {
             f[cur + j] = f[prev + j];
             continue;
           }
-          const pre =
-            this.inputTerm(flags, x, wihTransposedPacked, I, H, t * B + b, j) +
-            f[bih + j] +
-            this.dotT(prev, whhTransposedPacked, H, H, j) +
-            f[bhh + j];
+          const pre = this.inputTerm(d, H, t * B + b, j) + f[bih + j] + this.dotT(prev, whhTransposedPacked, H, H, j) + f[bhh + j];
           f[cur + j] = flags & FLAG_RELU ? Math.max(pre, 0) : Math.tanh(pre);
         }
       }
     }
   }
 
-  rnnBackward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihPacked: Off,
-    whhPacked: Off,
-    mask: Off,
-    hs: Off,
-    dhs: Off,
-    dh: Off,
-    dwih: Off,
-    dwhh: Off,
-    dbih: Off,
-    dbhh: Off,
-    dx: Off,
-    dhnorm: Off,
-    _pack: Off,
-    clipHiddenNorm: number,
-  ): void {
+  rnnBackward(desc: Off): void {
     const f = this.f;
+    const d = this.layer(desc);
+    const { B, H, flags, hs, dhs, dh } = d;
     const step = (r: number, b: number, j: number, gh: number): void => {
       // forward: f[cur + j] = flags & FLAG_RELU ? Math.max(pre, 0) : Math.tanh(pre)
       const h = f[hs + B * H + r * H + j];
@@ -266,31 +235,17 @@ export class JsKernels implements Kernels {
       f[dh + b * H + j] = 0;
     };
     const padRow = (r: number) => f.fill(0, dhs + r * H, dhs + (r + 1) * H);
-    this.backThroughTime(T, B, H, H, mask, dhs, dh, dhs, whhPacked, dhnorm, clipHiddenNorm, step, padRow);
-    this.weightGradients(T, B, I, H, H, flags, x, wihPacked, hs, dhs, dhs, dwih, dwhh, dbih, dbhh, dx);
+    this.backThroughTime(d, H, dhs, step, padRow);
+    this.weightGradients(d, H, dhs, dhs);
   }
 
   // ---------------------------------------------------------------------------------------------
   // LSTM: i,f,o = σ(·), g = tanh(·); c_t = f⊙c_{t−1} + i⊙g; h_t = o⊙tanh(c_t)
 
-  lstmForward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihTransposedPacked: Off,
-    whhTransposedPacked: Off,
-    bih: Off,
-    bhh: Off,
-    mask: Off,
-    hs: Off,
-    cs: Off,
-    gates: Off,
-  ): void {
+  lstmForward(desc: Off): void {
     const f = this.f;
-    if (flags & FLAG_TOKENS) this.countRefused(x, T * B, I);
+    const d = this.layer(desc);
+    const { T, B, H, whhTransposedPacked, bih, bhh, mask, hs, cs, gates } = d;
     const G = 4 * H;
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
@@ -301,11 +256,7 @@ export class JsKernels implements Kernels {
           ccur = cs + (r + B) * H;
         const row = gates + r * G;
         for (let g = 0; g < G; g++) {
-          const pre =
-            this.inputTerm(flags, x, wihTransposedPacked, I, G, r, g) +
-            f[bih + g] +
-            this.dotT(hprev, whhTransposedPacked, H, G, g) +
-            f[bhh + g];
+          const pre = this.inputTerm(d, G, r, g) + f[bih + g] + this.dotT(hprev, whhTransposedPacked, H, G, g) + f[bhh + g];
           f[row + g] = g >= 2 * H && g < 3 * H ? Math.tanh(pre) : sigmoid(pre);
         }
         for (let j = 0; j < H; j++) {
@@ -322,32 +273,10 @@ export class JsKernels implements Kernels {
     }
   }
 
-  lstmBackward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihPacked: Off,
-    whhPacked: Off,
-    mask: Off,
-    hs: Off,
-    cs: Off,
-    gates: Off,
-    dhs: Off,
-    dh: Off,
-    dc: Off,
-    dwih: Off,
-    dwhh: Off,
-    dbih: Off,
-    dbhh: Off,
-    dx: Off,
-    dhnorm: Off,
-    _pack: Off,
-    clipHiddenNorm: number,
-  ): void {
+  lstmBackward(desc: Off): void {
     const f = this.f;
+    const d = this.layer(desc);
+    const { B, H, cs, gates, dh, dc } = d;
     const G = 4 * H;
     // only δh_t is clipped: the carried ∂E/∂c_t (κ_t) enters the step as it is
     const step = (r: number, b: number, j: number, gh: number): void => {
@@ -368,32 +297,17 @@ export class JsKernels implements Kernels {
       f[dh + b * H + j] = 0;
     };
     const padRow = (r: number) => f.fill(0, gates + r * G, gates + (r + 1) * G);
-    this.backThroughTime(T, B, H, G, mask, dhs, dh, gates, whhPacked, dhnorm, clipHiddenNorm, step, padRow);
-    this.weightGradients(T, B, I, H, G, flags, x, wihPacked, hs, gates, gates, dwih, dwhh, dbih, dbhh, dx);
+    this.backThroughTime(d, G, gates, step, padRow);
+    this.weightGradients(d, G, gates, gates);
   }
 
   // ---------------------------------------------------------------------------------------------
   // GRU: r, z = σ(·); n = tanh(a_n + r⊙(h·W_hnᵀ + b_hn)); h_t = (1 − z)⊙n + z⊙h_{t−1}
 
-  gruForward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihTransposedPacked: Off,
-    whhTransposedPacked: Off,
-    bih: Off,
-    bhh: Off,
-    mask: Off,
-    hs: Off,
-    gates: Off,
-    rn: Off,
-    _scratch: Off,
-  ): void {
+  gruForward(desc: Off): void {
     const f = this.f;
-    if (flags & FLAG_TOKENS) this.countRefused(x, T * B, I);
+    const d = this.layer(desc);
+    const { T, B, H, whhTransposedPacked, bih, bhh, mask, hs, gates, rn } = d;
     const G = 3 * H;
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
@@ -406,7 +320,7 @@ export class JsKernels implements Kernels {
           continue;
         }
         for (let j = 0; j < H; j++) {
-          const a = (g: number) => this.inputTerm(flags, x, wihTransposedPacked, I, G, r, g) + f[bih + g];
+          const a = (g: number) => this.inputTerm(d, G, r, g) + f[bih + g];
           const R = (g: number) => this.dotT(hprev, whhTransposedPacked, H, G, g) + f[bhh + g];
           const rg = sigmoid(a(j) + R(j));
           const zg = sigmoid(a(H + j) + R(H + j));
@@ -422,32 +336,10 @@ export class JsKernels implements Kernels {
     }
   }
 
-  gruBackward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihPacked: Off,
-    whhPacked: Off,
-    mask: Off,
-    hs: Off,
-    gates: Off,
-    rn: Off,
-    dhs: Off,
-    dR: Off,
-    dh: Off,
-    dwih: Off,
-    dwhh: Off,
-    dbih: Off,
-    dbhh: Off,
-    dx: Off,
-    dhnorm: Off,
-    _pack: Off,
-    clipHiddenNorm: number,
-  ): void {
+  gruBackward(desc: Off): void {
     const f = this.f;
+    const d = this.layer(desc);
+    const { H, hs, gates, rn, dR, dh } = d;
     const G = 3 * H;
     const step = (r: number, b: number, j: number, gh: number): void => {
       const row = gates + r * G,
@@ -471,8 +363,8 @@ export class JsKernels implements Kernels {
       f.fill(0, gates + r * G, gates + (r + 1) * G);
       f.fill(0, dR + r * G, dR + (r + 1) * G);
     };
-    this.backThroughTime(T, B, H, G, mask, dhs, dh, dR, whhPacked, dhnorm, clipHiddenNorm, step, padRow);
-    this.weightGradients(T, B, I, H, G, flags, x, wihPacked, hs, gates, dR, dwih, dwhh, dbih, dbhh, dx);
+    this.backThroughTime(d, G, dR, step, padRow);
+    this.weightGradients(d, G, gates, dR);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@ import type { Core, CoreExports } from '../runtime/core.js';
 import { Lifetime } from '../runtime/lifetime.js';
 import { WasmMemory } from '../runtime/memory.js';
 import type { Kernels, Off } from './kernels.js';
+import { storeLayerField, type LayerDescField } from './layer-desc.js';
+import { LAYER_DESC } from '../runtime/layer-desc.generated.js';
 
 const ptr = (o: Off): number => o * 4;
 
@@ -27,249 +29,26 @@ export class WasmKernels implements Kernels {
     this.e.pack_panels(K, N, ptr(src), sk, sn, ptr(dst));
   }
 
-  rnnForward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihTransposedPacked: Off,
-    whhTransposedPacked: Off,
-    bih: Off,
-    bhh: Off,
-    mask: Off,
-    hs: Off,
-  ): void {
-    this.e.rnn_forward(
-      T,
-      B,
-      I,
-      H,
-      flags,
-      ptr(x),
-      ptr(wihTransposedPacked),
-      ptr(whhTransposedPacked),
-      ptr(bih),
-      ptr(bhh),
-      ptr(mask),
-      ptr(hs),
-    );
+  setLayerField(desc: Off, field: LayerDescField, value: number): void {
+    storeLayerField(this.memory.bytes, ptr(desc), field, LAYER_DESC[field].type === 'usize' ? ptr(value) : value);
   }
-  rnnBackward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihPacked: Off,
-    whhPacked: Off,
-    mask: Off,
-    hs: Off,
-    dhs: Off,
-    dh: Off,
-    dwih: Off,
-    dwhh: Off,
-    dbih: Off,
-    dbhh: Off,
-    dx: Off,
-    dhnorm: Off,
-    pack: Off,
-    clipHiddenNorm: number,
-  ): void {
-    this.e.rnn_backward(
-      T,
-      B,
-      I,
-      H,
-      flags,
-      ptr(x),
-      ptr(wihPacked),
-      ptr(whhPacked),
-      ptr(mask),
-      ptr(hs),
-      ptr(dhs),
-      ptr(dh),
-      ptr(dwih),
-      ptr(dwhh),
-      ptr(dbih),
-      ptr(dbhh),
-      ptr(dx),
-      ptr(dhnorm),
-      ptr(pack),
-      clipHiddenNorm,
-    );
+  rnnForward(desc: Off): void {
+    this.e.rnn_forward(ptr(desc));
   }
-  lstmForward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihTransposedPacked: Off,
-    whhTransposedPacked: Off,
-    bih: Off,
-    bhh: Off,
-    mask: Off,
-    hs: Off,
-    cs: Off,
-    gates: Off,
-  ): void {
-    this.e.lstm_forward(
-      T,
-      B,
-      I,
-      H,
-      flags,
-      ptr(x),
-      ptr(wihTransposedPacked),
-      ptr(whhTransposedPacked),
-      ptr(bih),
-      ptr(bhh),
-      ptr(mask),
-      ptr(hs),
-      ptr(cs),
-      ptr(gates),
-    );
+  rnnBackward(desc: Off): void {
+    this.e.rnn_backward(ptr(desc));
   }
-  lstmBackward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihPacked: Off,
-    whhPacked: Off,
-    mask: Off,
-    hs: Off,
-    cs: Off,
-    gates: Off,
-    dhs: Off,
-    dh: Off,
-    dc: Off,
-    dwih: Off,
-    dwhh: Off,
-    dbih: Off,
-    dbhh: Off,
-    dx: Off,
-    dhnorm: Off,
-    pack: Off,
-    clipHiddenNorm: number,
-  ): void {
-    this.e.lstm_backward(
-      T,
-      B,
-      I,
-      H,
-      flags,
-      ptr(x),
-      ptr(wihPacked),
-      ptr(whhPacked),
-      ptr(mask),
-      ptr(hs),
-      ptr(cs),
-      ptr(gates),
-      ptr(dhs),
-      ptr(dh),
-      ptr(dc),
-      ptr(dwih),
-      ptr(dwhh),
-      ptr(dbih),
-      ptr(dbhh),
-      ptr(dx),
-      ptr(dhnorm),
-      ptr(pack),
-      clipHiddenNorm,
-    );
+  lstmForward(desc: Off): void {
+    this.e.lstm_forward(ptr(desc));
   }
-  gruForward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihTransposedPacked: Off,
-    whhTransposedPacked: Off,
-    bih: Off,
-    bhh: Off,
-    mask: Off,
-    hs: Off,
-    gates: Off,
-    rn: Off,
-    scratch: Off,
-  ): void {
-    this.e.gru_forward(
-      T,
-      B,
-      I,
-      H,
-      flags,
-      ptr(x),
-      ptr(wihTransposedPacked),
-      ptr(whhTransposedPacked),
-      ptr(bih),
-      ptr(bhh),
-      ptr(mask),
-      ptr(hs),
-      ptr(gates),
-      ptr(rn),
-      ptr(scratch),
-    );
+  lstmBackward(desc: Off): void {
+    this.e.lstm_backward(ptr(desc));
   }
-  gruBackward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihPacked: Off,
-    whhPacked: Off,
-    mask: Off,
-    hs: Off,
-    gates: Off,
-    rn: Off,
-    dhs: Off,
-    dR: Off,
-    dh: Off,
-    dwih: Off,
-    dwhh: Off,
-    dbih: Off,
-    dbhh: Off,
-    dx: Off,
-    dhnorm: Off,
-    pack: Off,
-    clipHiddenNorm: number,
-  ): void {
-    this.e.gru_backward(
-      T,
-      B,
-      I,
-      H,
-      flags,
-      ptr(x),
-      ptr(wihPacked),
-      ptr(whhPacked),
-      ptr(mask),
-      ptr(hs),
-      ptr(gates),
-      ptr(rn),
-      ptr(dhs),
-      ptr(dR),
-      ptr(dh),
-      ptr(dwih),
-      ptr(dwhh),
-      ptr(dbih),
-      ptr(dbhh),
-      ptr(dx),
-      ptr(dhnorm),
-      ptr(pack),
-      clipHiddenNorm,
-    );
+  gruForward(desc: Off): void {
+    this.e.gru_forward(ptr(desc));
+  }
+  gruBackward(desc: Off): void {
+    this.e.gru_backward(ptr(desc));
   }
 
   headForward(R: number, H: number, O: number, h: Off, wTransposedPacked: Off, b: Off, y: Off): void {

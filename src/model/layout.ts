@@ -1,5 +1,7 @@
 // Size tables, after llm.c's malloc_and_point_parameters: one place decides where every tensor
 // lives; the arenas are allocated from the totals and everything else holds offsets.
+import { FLAG_RELU, FLAG_TOKENS } from '../backends/kernels.js';
+import { LAYER_DESC_FLOATS, type LayerDescValues } from '../backends/layer-desc.js';
 import { GATES, type ResolvedConfig } from './config.js';
 
 export interface TensorSlot {
@@ -128,6 +130,8 @@ export function pointParams(cfg: ResolvedConfig, base: number, packedSize: Packe
 
 /** Activations and their gradients for one layer, for T steps of B rows. */
 export interface LayerWork {
+  desc: number; // the layer descriptor the cell kernels read (describeLayer; LAYER_DESC_FLOATS floats)
+  dhs: number; // [T,B,H] ∂E/∂(this layer's outputs): dhsA or dhsB, alternating from the top layer down
   hs: number; // [T+1,B,H]
   cs: number; // [T+1,B,H] LSTM
   gates: number; // [T,B,G] LSTM, GRU
@@ -183,6 +187,8 @@ export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: numbe
   const layers: LayerWork[] = [];
   for (let k = 0; k < cfg.numLayers; k++) {
     layers.push({
+      desc: take(LAYER_DESC_FLOATS),
+      dhs: (cfg.numLayers - 1 - k) % 2 === 0 ? dhsA : dhsB,
       hs: take((T + 1) * B * H),
       cs: lstm ? take((T + 1) * B * H) : 0,
       gates: lstm || gru ? take(T * B * G) : 0,
@@ -194,4 +200,51 @@ export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: numbe
     });
   }
   return { base, total: o - base, T, B, x, mask, lossw, targets, y, dy, dhsA, dhsB, dx, scratch, pack, layers };
+}
+
+/**
+ * The layer descriptor of layer l over a parameter arena and a work arena: every field the cell
+ * kernels read, as element offsets. The fields that change between calls (mask, dhnorm,
+ * clipHiddenNorm, and layer 0's dx) are 0 here; the network sets them before each call.
+ */
+export function describeLayer(cfg: ResolvedConfig, p: ParamArena, w: WorkArena, l: number): LayerDescValues {
+  const lp = p.layers[l],
+    lw = w.layers[l],
+    below = w.layers[l - 1];
+  const tokens = l === 0 && cfg.input === 'tokens',
+    relu = cfg.cell === 'rnn' && cfg.nonlinearity === 'relu';
+  return {
+    clipHiddenNorm: 0,
+    T: w.T,
+    B: w.B,
+    I: lp.inputSize,
+    H: cfg.hiddenSize,
+    flags: (tokens ? FLAG_TOKENS : 0) | (relu ? FLAG_RELU : 0),
+    // layer l reads the batch, or the hidden states h_1 … h_T of layer l − 1
+    x: l === 0 ? w.x : below.hs + w.B * cfg.hiddenSize,
+    wihTransposedPacked: lp.wihTransposedPacked,
+    whhTransposedPacked: lp.whhTransposedPacked,
+    wihPacked: lp.wihPacked,
+    whhPacked: lp.whhPacked,
+    bih: lp.bih,
+    bhh: lp.bhh,
+    mask: 0,
+    hs: lw.hs,
+    cs: lw.cs,
+    gates: lw.gates,
+    rn: lw.rn,
+    scratch: w.scratch,
+    dhs: lw.dhs,
+    dR: lw.dR,
+    dh: lw.dh,
+    dc: lw.dc,
+    dwih: lp.dwih,
+    dwhh: lp.dwhh,
+    dbih: lp.dbih,
+    dbhh: lp.dbhh,
+    // ∂E/∂x of layer l > 0 is ∂E/∂(outputs of layer l − 1)
+    dx: l === 0 ? 0 : below.dhs,
+    dhnorm: 0,
+    pack: w.pack,
+  };
 }

@@ -3,11 +3,11 @@
 // top layer first → gradients in the parameter arena. Holds offsets only; the kernels do the math.
 import type { Kernels } from '../backends/kernels.js';
 import { InvalidArgumentError } from '../errors.js';
-import { FLAG_RELU, FLAG_TOKENS } from '../backends/kernels.js';
+import { writeLayerDesc } from '../backends/layer-desc.js';
 import { GATES, type ResolvedConfig } from './config.js';
 import type { OwnedBatch } from './batch.js';
 import type { ResolvedLoss } from './loss.js';
-import { paramArenaSize, pointParams, pointWork, type ParamArena, type WorkArena } from './layout.js';
+import { describeLayer, paramArenaSize, pointParams, pointWork, type ParamArena, type WorkArena } from './layout.js';
 
 export class Network {
   readonly params: ParamArena;
@@ -61,8 +61,10 @@ export class Network {
       this.workBase = this.k.memory.alloc(need);
       this.workCapacity = need;
     }
-    this.work = pointWork(this.cfg, T, B, this.workBase, this.packedSize);
-    return this.work;
+    const w = pointWork(this.cfg, T, B, this.workBase, this.packedSize);
+    for (let l = 0; l < this.cfg.numLayers; l++) writeLayerDesc(this.k, w.layers[l].desc, describeLayer(this.cfg, this.params, w, l));
+    this.work = w;
+    return w;
   }
 
   /** Writes a batch that was read and checked (only owned copies) into the work arena. */
@@ -118,17 +120,6 @@ export class Network {
 
   // (small helpers returning numbers, not objects: a training step allocates nothing in JS)
 
-  /** Where layer l reads its input: the batch, or the hidden states h_1 … h_T of layer l − 1. */
-  private layerX(w: WorkArena, l: number): number {
-    return l === 0 ? w.x : w.layers[l - 1].hs + w.B * this.H;
-  }
-
-  private layerFlags(l: number): number {
-    const tokens = l === 0 && this.cfg.input === 'tokens';
-    const relu = this.cfg.cell === 'rnn' && this.cfg.nonlinearity === 'relu';
-    return (tokens ? FLAG_TOKENS : 0) | (relu ? FLAG_RELU : 0);
-  }
-
   /** Rows the head sees: every step (T·B) or the last (B). */
   headRowCount(w: WorkArena, at: 'every' | 'last'): number {
     return at === 'every' ? w.T * w.B : w.B;
@@ -140,50 +131,17 @@ export class Network {
     return at === 'every' ? top.hs + w.B * this.H : top.hs + w.T * w.B * this.H;
   }
 
-  /** ∂E/∂(output of layer l) lives in one of two buffers, alternating from the top layer down. */
-  private dhsOf(w: WorkArena, l: number): number {
-    return (this.cfg.numLayers - 1 - l) % 2 === 0 ? w.dhsA : w.dhsB;
-  }
-
   forward(w: WorkArena, at: 'every' | 'last'): void {
     this.pack();
-    const { T, B } = w;
     const H = this.H,
       k = this.k;
     const mask = this.masked ? w.mask : 0;
-    for (let l = 0; l < this.cfg.numLayers; l++) {
-      const p = this.params.layers[l],
-        lw = w.layers[l];
-      const x = this.layerX(w, l),
-        flags = this.layerFlags(l);
-      const I = p.inputSize;
-      switch (this.cfg.cell) {
-        case 'rnn':
-          k.rnnForward(T, B, I, H, flags, x, p.wihTransposedPacked, p.whhTransposedPacked, p.bih, p.bhh, mask, lw.hs);
-          break;
-        case 'lstm':
-          k.lstmForward(T, B, I, H, flags, x, p.wihTransposedPacked, p.whhTransposedPacked, p.bih, p.bhh, mask, lw.hs, lw.cs, lw.gates);
-          break;
-        case 'gru':
-          k.gruForward(
-            T,
-            B,
-            I,
-            H,
-            flags,
-            x,
-            p.wihTransposedPacked,
-            p.whhTransposedPacked,
-            p.bih,
-            p.bhh,
-            mask,
-            lw.hs,
-            lw.gates,
-            lw.rn,
-            w.scratch,
-          );
-          break;
-      }
+    for (let l = 0; l < w.layers.length; l++) {
+      const desc = w.layers[l].desc;
+      k.setLayerField(desc, 'mask', mask);
+      if (this.cfg.cell === 'rnn') k.rnnForward(desc);
+      else if (this.cfg.cell === 'lstm') k.lstmForward(desc);
+      else k.gruForward(desc);
     }
     this.checkIds('batch.x', this.cfg.inputSize);
     const R = this.headRowCount(w, at),
@@ -245,7 +203,7 @@ export class Network {
       p = this.params,
       L = this.cfg.numLayers;
     k.memory.zero(p.base + p.P, p.P);
-    const top = this.dhsOf(w, L - 1);
+    const top = this.topGrad(w);
     if (fromHead) {
       const R = this.headRowCount(w, at),
         h = this.headInput(w, at);
@@ -274,7 +232,7 @@ export class Network {
 
   /** Where ∂E/∂(top layer's outputs) [T,B,H] lives between beginBackward and backwardLayers. */
   topGrad(w: WorkArena): number {
-    return this.dhsOf(w, this.cfg.numLayers - 1);
+    return w.layers[w.layers.length - 1].dhs;
   }
 
   /** The top layer's outputs h_1 … h_T [T,B,H] of the last forward pass. */
@@ -293,101 +251,18 @@ export class Network {
    * forward's input product); 0 skips it.
    */
   backwardLayers(w: WorkArena, diagnostics: boolean, clipHiddenNorm: number, dx0: number): void {
-    const { T, B } = w;
-    const H = this.H,
-      k = this.k,
-      p = this.params,
-      L = this.cfg.numLayers;
+    const k = this.k;
     const mask = this.masked ? w.mask : 0;
-    for (let l = L - 1; l >= 0; l--) {
-      const lp = p.layers[l],
-        lw = w.layers[l];
-      const x = this.layerX(w, l),
-        flags = this.layerFlags(l);
-      const I = lp.inputSize;
-      const dhs = this.dhsOf(w, l),
-        dx = l > 0 ? this.dhsOf(w, l - 1) : dx0;
-      const dhnorm = diagnostics ? lw.dhnorm : 0;
-      switch (this.cfg.cell) {
-        case 'rnn':
-          k.rnnBackward(
-            T,
-            B,
-            I,
-            H,
-            flags,
-            x,
-            lp.wihPacked,
-            lp.whhPacked,
-            mask,
-            lw.hs,
-            dhs,
-            lw.dh,
-            lp.dwih,
-            lp.dwhh,
-            lp.dbih,
-            lp.dbhh,
-            dx,
-            dhnorm,
-            w.pack,
-            clipHiddenNorm,
-          );
-          break;
-        case 'lstm':
-          k.lstmBackward(
-            T,
-            B,
-            I,
-            H,
-            flags,
-            x,
-            lp.wihPacked,
-            lp.whhPacked,
-            mask,
-            lw.hs,
-            lw.cs,
-            lw.gates,
-            dhs,
-            lw.dh,
-            lw.dc,
-            lp.dwih,
-            lp.dwhh,
-            lp.dbih,
-            lp.dbhh,
-            dx,
-            dhnorm,
-            w.pack,
-            clipHiddenNorm,
-          );
-          break;
-        case 'gru':
-          k.gruBackward(
-            T,
-            B,
-            I,
-            H,
-            flags,
-            x,
-            lp.wihPacked,
-            lp.whhPacked,
-            mask,
-            lw.hs,
-            lw.gates,
-            lw.rn,
-            dhs,
-            lw.dR,
-            lw.dh,
-            lp.dwih,
-            lp.dwhh,
-            lp.dbih,
-            lp.dbhh,
-            dx,
-            dhnorm,
-            w.pack,
-            clipHiddenNorm,
-          );
-          break;
-      }
+    for (let l = w.layers.length - 1; l >= 0; l--) {
+      const lw = w.layers[l],
+        desc = lw.desc;
+      k.setLayerField(desc, 'mask', mask);
+      k.setLayerField(desc, 'dhnorm', diagnostics ? lw.dhnorm : 0);
+      k.setLayerField(desc, 'clipHiddenNorm', clipHiddenNorm);
+      if (l === 0) k.setLayerField(desc, 'dx', dx0);
+      if (this.cfg.cell === 'rnn') k.rnnBackward(desc);
+      else if (this.cfg.cell === 'lstm') k.lstmBackward(desc);
+      else k.gruBackward(desc);
     }
     this.checkIds('batch.x', this.cfg.inputSize);
   }
