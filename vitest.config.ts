@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // the Node entry's V8 flag (relaxed SIMD) in every worker, before any test compiles a core
+    setupFiles: ['test/setup/relaxed-simd.ts'],
   },
 });

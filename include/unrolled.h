@@ -492,8 +492,9 @@ void UNROLLED_FN(pool_init)(unrolled_ptr control, int32_t nthreads, double minFl
 /* Tells every worker to leave pool_worker (they return to their host). */
 void UNROLLED_FN(pool_stop)(unrolled_ptr control);
 
-/* A worker's loop: runs share `index` (1 … n−1) of every job until pool_stop. The control
- * block starts at generation 0, so a worker that starts after the first job still runs it. */
+/* A worker's loop: takes chunks of every job until pool_stop. `index` (1 … n−1) names the
+ * worker for its host; chunks go to whoever asks first. The control block starts at generation
+ * 0 with no chunks, so a worker that starts after the first job takes what is left of it. */
 void UNROLLED_FN(pool_worker)(unrolled_ptr control, int32_t index);
 
 /* The one imported function every host provides: env.abort(message, file, line, column).

@@ -2,6 +2,7 @@
 //   build/unrolled.simd.wasm    f32x4 kernels (default where WebAssembly.validate accepts SIMD)
 //   build/unrolled.relaxed.wasm f32x4 with fused multiply-add (relaxed SIMD; fastest, not bit-reproducible)
 //   build/unrolled.threads.wasm f32x4 + shared memory: large products split over a pool of workers
+//   build/unrolled.threads-relaxed.wasm  the threads build with fused multiply-add (relaxed SIMD)
 //   build/unrolled.scalar.wasm  the scalar twins only, no SIMD and no bulk memory (old engines, wasm2c)
 // and, outside build/ so that the package never ships it, the bench build:
 //   build-bench/unrolled.bench.wasm  the simd build plus the strided GEMMs and the f32x4 ceiling
@@ -12,7 +13,7 @@
 //
 // `npm test` and `npm start` build first, so a variant whose output is newer than every input
 // (assembly/, asconfig.json, this script, the compiler's package.json) is not rebuilt; `--force`
-// rebuilds all five.
+// rebuilds all six.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -31,7 +32,11 @@ const inputs = [
 const newestInput = Math.max(...inputs.map((f) => statSync(f).mtimeMs));
 
 const targets = [
-  ...['simd', 'relaxed', 'threads', 'scalar'].map((target) => ({ target, out: `build/unrolled.${target}.wasm`, entry: [] })),
+  ...['simd', 'relaxed', 'threads', 'threads-relaxed', 'scalar'].map((target) => ({
+    target,
+    out: `build/unrolled.${target}.wasm`,
+    entry: [],
+  })),
   // asconfig.json's entry (assembly/index.ts) plus the bench entry, which re-exports it
   { target: 'bench', out: 'build-bench/unrolled.bench.wasm', entry: ['assembly/bench.ts'] },
 ];

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import type { ScheduleSpec } from '../train/schedules.js';
 import { DOMAINS, checkNumber, inDomain, nearestKey, renderDomain, type ArgumentErrorClass, type NumberDomain } from '../validate/index.js';
 import { COMMAND_FLAGS, FLAGS, commandFlagNames, flagFor, type Command, type FlagName } from './flags.js';
+import type { CliIO } from './output.js';
 import { UsageError } from './usage.js';
 
 export { EnvironmentError, UsageError } from './usage.js';
@@ -53,6 +54,17 @@ export function parse(command: Command, args: string[], positionals = 0): Parsed
   }
   const given = new Set(Object.keys(values).filter((k) => values[k] !== undefined));
   return { values, positionals: pos, given };
+}
+
+/**
+ * How every command starts: parses `args` for `command` and returns the typed readers of its
+ * flags, or prints `help` and returns undefined when --help was given (the command then exits 0).
+ */
+export function commandFlags(command: Command, args: string[], io: Pick<CliIO, 'out'>, help: string, positionals = 0): Flags | undefined {
+  const p = parse(command, args, positionals);
+  if (!p.values.help) return new Flags(command, p);
+  io.out(help);
+  return undefined;
 }
 
 /** The flags of the other commands, to tell "not here" from "no such flag". */
@@ -137,6 +149,13 @@ export class Flags {
 
   bool(flag: FlagName): boolean {
     return this.p.values[flag] === true;
+  }
+
+  /** Positional argument `index`; `question` is the usage error when it is missing. */
+  positional(index: number, question: string): string {
+    const v = this.p.positionals[index];
+    if (v === undefined) this.fail(question);
+    return v;
   }
 
   fail(message: string, argument?: string): never {

@@ -1,6 +1,6 @@
 // `unrolled bench`: one quick timing of a training step of the given configuration, on the Wasm
 // core and on the js reference.
-import { Flags, parse } from './args.js';
+import { commandFlags } from './args.js';
 import { buildFresh, coreFor, engineName, runConfigFromFlags } from './config.js';
 import { flagHelp } from './flags.js';
 import { Reporter, type CliIO } from './output.js';
@@ -16,12 +16,8 @@ ${flagHelp('bench')}
 `;
 
 export async function benchCommand(args: string[], io: CliIO): Promise<number> {
-  const p = parse('bench', args);
-  if (p.values.help) {
-    io.out(BENCH_HELP);
-    return 0;
-  }
-  const f = new Flags('bench', p);
+  const f = commandFlags('bench', args, io, BENCH_HELP);
+  if (!f) return 0;
   const list = (f.str('backends') ?? 'wasm,js').split(',').map((s) => s.trim());
   for (const b of list)
     if (b !== 'wasm' && b !== 'js')

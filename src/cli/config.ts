@@ -288,7 +288,7 @@ export async function dataForStored(
  * with threads > 1 the threads build (bit-identical to the SIMD one).
  */
 export async function coreFor(backend: 'wasm' | 'js', relaxed: boolean, threads = 1): Promise<Core | undefined> {
-  if (backend === 'wasm' && threads > 1) return loadCore({ threads });
+  if (backend === 'wasm' && threads > 1) return loadCore({ threads, reproducible: !relaxed });
   if (backend !== 'wasm') return undefined;
   return relaxed ? loadCore() : loadCore({ reproducible: true });
 }

@@ -6,7 +6,7 @@ import type { ResolvedLoss } from '../model/loss.js';
 import type { Model } from '../model/model.js';
 import { Rng } from '../model/rng.js';
 import { resolveLoss } from '../model/loss.js';
-import { Flags, parse } from './args.js';
+import { commandFlags } from './args.js';
 import { dataForStored, readModelSource } from './config.js';
 import { dataFlags, evalFileCommand } from './fit.js';
 import { flagHelp } from './flags.js';
@@ -71,6 +71,16 @@ export function evaluateText(model: Model, loss: ResolvedLoss, data: CharData, B
   return { loss: sum / stream.chunksPerEpoch, characters: stream.chunksPerEpoch * T * B };
 }
 
+/** The eval event of a char model on a text (cross-entropy in nats and bits per character, perplexity). */
+function textEvalEvent(source: string, step: number | null, r: { loss: number; characters: number }): { obj: Event; text: string } {
+  const bits = r.loss / Math.LN2,
+    perplexity = Math.exp(r.loss);
+  return {
+    obj: { type: 'eval', task: 'char', step, source, characters: r.characters, loss: r.loss, bitsPerCharacter: bits, perplexity },
+    text: `${source}: ${r.characters} characters, cross-entropy ${fmt(r.loss)} nats (${fmt(bits, 3)} bits) per character, perplexity ${fmt(perplexity, 2)}`,
+  };
+}
+
 /** The eval event of a synthetic task. */
 export function evalEvent(run: RunConfig, r: EvalResult): { obj: Event; text: string } {
   const m = r.metrics;
@@ -106,14 +116,9 @@ export function evalEvent(run: RunConfig, r: EvalResult): { obj: Event; text: st
 }
 
 export async function evalCommand(args: string[], io: CliIO): Promise<number> {
-  const p = parse('eval', args, 1);
-  if (p.values.help) {
-    io.out(EVAL_HELP);
-    return 0;
-  }
-  const f = new Flags('eval', p);
-  const path = p.positionals[0];
-  if (path === undefined) f.fail('which checkpoint or model file? (unrolled eval FILE)');
+  const f = commandFlags('eval', args, io, EVAL_HELP, 1);
+  if (!f) return 0;
+  const path = f.positional(0, 'which checkpoint or model file? (unrolled eval FILE)');
   const file = dataFlags(f);
   if (file) return evalFileCommand(f, path, file, io);
   const batches = f.int('batches');
@@ -141,19 +146,8 @@ export async function evalCommand(args: string[], io: CliIO): Promise<number> {
         );
       }
       const r = evaluateText(m.model, resolveLoss(lossOf('char')), { text: body, ids, vocab }, B, MODEL_FILE_CHUNK);
-      reporter.emit(
-        {
-          type: 'eval',
-          task: 'char',
-          step: m.step,
-          source,
-          characters: r.characters,
-          loss: r.loss,
-          bitsPerCharacter: r.loss / Math.LN2,
-          perplexity: Math.exp(r.loss),
-        },
-        `${source}: ${r.characters} characters, cross-entropy ${fmt(r.loss)} nats (${fmt(r.loss / Math.LN2, 3)} bits) per character, perplexity ${fmt(Math.exp(r.loss), 2)} (model file${m.step !== null ? ` at step ${m.step}` : ''})`,
-      );
+      const ev = textEvalEvent(source, m.step, r);
+      reporter.emit(ev.obj, `${ev.text} (model file${m.step !== null ? ` at step ${m.step}` : ''})`);
       return 0;
     } finally {
       m.dispose();
@@ -170,19 +164,8 @@ export async function evalCommand(args: string[], io: CliIO): Promise<number> {
       const T = run.tbptt?.k1 ?? run.seq;
       const r = evaluateText(m.model, loss, data, B, T);
       const source = text ?? run.text ?? 'the built-in corpus';
-      reporter.emit(
-        {
-          type: 'eval',
-          task: 'char',
-          step: src.step,
-          source,
-          characters: r.characters,
-          loss: r.loss,
-          bitsPerCharacter: r.loss / Math.LN2,
-          perplexity: Math.exp(r.loss),
-        },
-        `${source}: ${r.characters} characters, cross-entropy ${fmt(r.loss)} nats (${fmt(r.loss / Math.LN2, 3)} bits) per character, perplexity ${fmt(Math.exp(r.loss), 2)} (checkpoint at step ${src.step})`,
-      );
+      const ev = textEvalEvent(source, src.step, r);
+      reporter.emit(ev.obj, `${ev.text} (checkpoint at step ${src.step})`);
     } else {
       const r = evaluate(m.model, loss, run, { batches, B, seed });
       const ev = evalEvent(run, r);

@@ -2,7 +2,7 @@
 // (SVG) and a Markdown report written under docs/experiments/NAME.
 import { join } from 'node:path';
 import { EXPERIMENTS, runExperiment } from '../experiments/registry.js';
-import { Flags, parse } from './args.js';
+import { commandFlags } from './args.js';
 import { flagHelp } from './flags.js';
 import type { CliIO } from './output.js';
 import { nearestKey } from '../validate/index.js';
@@ -33,13 +33,9 @@ function shellLine(args: string[]): string {
 }
 
 export async function experimentCommand(args: string[], io: CliIO): Promise<number> {
-  const p = parse('experiment', args, 1);
-  if (p.values.help) {
-    io.out(EXPERIMENT_HELP);
-    return 0;
-  }
-  const f = new Flags('experiment', p);
-  const given = p.positionals[0];
+  const f = commandFlags('experiment', args, io, EXPERIMENT_HELP, 1);
+  if (!f) return 0;
+  const given = f.p.positionals[0];
   const name = given !== undefined && Object.hasOwn(ALIASES, given) ? ALIASES[given] : given;
   if (name === undefined) f.fail(`which experiment? (one of ${NAMES.join(', ')}; see unrolled experiment --help)`);
   if (!NAMES.includes(name)) {

@@ -16,7 +16,7 @@ import { fit, type EpochLog } from '../train/fit.js';
 import { evaluate, type MetricName } from '../train/metrics.js';
 import type { OptimizerSpec } from '../train/optimizers.js';
 import { Trainer } from '../train/trainer.js';
-import { Flags, parse, UsageError } from './args.js';
+import { commandFlags, type Flags, UsageError } from './args.js';
 import { checkNotAnInput, coreFor } from './config.js';
 import { flagHelp } from './flags.js';
 import { EXIT_CLOSED, Reporter, fmt, stopSignals, type CliIO } from './output.js';
@@ -103,12 +103,8 @@ function metricOf(f: Flags, data: SequenceDataset, hasValidation: boolean): Metr
 }
 
 export async function fitCommand(args: string[], io: CliIO): Promise<number> {
-  const p = parse('fit', args);
-  if (p.values.help) {
-    io.out(FIT_HELP);
-    return 0;
-  }
-  const f = new Flags('fit', p);
+  const f = commandFlags('fit', args, io, FIT_HELP);
+  if (!f) return 0;
   // every number first, so that a malformed one is reported as such before any contradiction
   const epochs = f.int('epochs');
   const batchSize = f.int('batch');

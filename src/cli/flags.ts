@@ -29,6 +29,13 @@ export interface FlagDef {
 }
 
 const int = (min: number, max: number, doc?: string): Readonly<NumberDomain> => Object.freeze({ integer: true, min, max, doc });
+/** A flag that takes one of `choices`, `fallback` when absent (the help names it with {default}). */
+const choice = (choices: readonly string[], fallback: string, help: string): FlagDef => ({
+  kind: 'choice',
+  choices,
+  default: fallback,
+  help,
+});
 
 export const FLAGS = {
   // ── task and data
@@ -234,12 +241,11 @@ diagnose, checkpoint, done, sample, eval, interrupted)`,
   // ── fit (and eval MODEL --csv/--jsonl): numeric sequences from a file
   csv: { kind: 'file', value: 'FILE', help: 'numeric sequences from a CSV file (layouts above)' },
   jsonl: { kind: 'file', value: 'FILE', help: 'numeric sequences from a JSON Lines file (layouts above)' },
-  target: {
-    kind: 'choice',
-    choices: ['values', 'classes'],
-    default: 'values',
-    help: 'values (regression, MSE; default) or classes (integer labels,\ncross-entropy)',
-  },
+  target: choice(
+    ['values', 'classes'],
+    'values',
+    'values (regression, MSE) or classes (integer labels, cross-entropy),\ndefault {default}',
+  ),
   at: {
     kind: 'choice',
     choices: ['every', 'last'],
@@ -252,12 +258,7 @@ diagnose, checkpoint, done, sample, eval, interrupted)`,
     help: 'with --group-by: the input columns (default: all but the id and\nthe targets; required for JSON Lines)',
   },
   targets: { kind: 'text', value: 'A,B', help: 'with --group-by: the target columns (default: the last column)' },
-  label: {
-    kind: 'choice',
-    choices: ['first', 'last'],
-    default: 'first',
-    help: 'CSV with one sequence per line: the label column, default first',
-  },
+  label: choice(['first', 'last'], 'first', 'CSV with one sequence per line: the label column, default {default}'),
   epochs: { kind: 'int', domain: int(1, 1e6), default: 10, help: 'passes over the training sequences, default {default}' },
   'val-split': {
     kind: 'number',
@@ -278,12 +279,11 @@ diagnose, checkpoint, done, sample, eval, interrupted)`,
     default: 0,
     help: 'smallest change that counts as an improvement, default {default}',
   },
-  metric: {
-    kind: 'choice',
-    choices: ['loss', 'accuracy', 'perplexity', 'mae'],
-    default: 'loss',
-    help: 'the validation metric shown and monitored, default loss\n(accuracy and perplexity for classes, mae for values)',
-  },
+  metric: choice(
+    ['loss', 'accuracy', 'perplexity', 'mae'],
+    'loss',
+    'the validation metric shown and monitored, default {default}\n(accuracy and perplexity for classes, mae for values)',
+  ),
   save: { kind: 'file', value: 'PATH', help: "write the trained model here (a model file; with --patience, the\nbest epoch's weights)" },
   // ── bench
   backends: { kind: 'text', value: 'LIST', help: 'which to time: wasm,js (default both)' },

@@ -4,7 +4,7 @@ import { TokenStream } from '../data/stream.js';
 import type { Batch } from '../model/batch.js';
 import { resolveLoss } from '../model/loss.js';
 import { Rng } from '../model/rng.js';
-import { Flags, parse } from './args.js';
+import { commandFlags } from './args.js';
 import { modelFor, runConfigFromFlags } from './config.js';
 import { flagHelp } from './flags.js';
 import { Reporter, sci, type CliIO } from './output.js';
@@ -25,12 +25,8 @@ kink can fail although backpropagation is right.
 `;
 
 export async function gradcheckCommand(args: string[], io: CliIO): Promise<number> {
-  const p = parse('gradcheck', args);
-  if (p.values.help) {
-    io.out(GRADCHECK_HELP);
-    return 0;
-  }
-  const f = new Flags('gradcheck', p);
+  const f = commandFlags('gradcheck', args, io, GRADCHECK_HELP);
+  if (!f) return 0;
   const task = f.choice<TaskName>('task');
   const T = f.int('seq', task === 'reber' ? 9 : 5, { min: MIN_SEQ[task] });
   const B = f.int('batch');

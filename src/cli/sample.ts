@@ -10,7 +10,7 @@ import { Rng } from '../model/rng.js';
 import { modelFromSafetensors } from '../model-file.js';
 import { restoreCheckpoint } from '../train/checkpoint.js';
 import { VOCAB_METADATA_KEY } from '../worker/protocol.js';
-import { Flags, parse, UsageError } from './args.js';
+import { commandFlags, type Flags, UsageError } from './args.js';
 import { checkConsistent, coreFor, readModelSource, type ModelSource } from './config.js';
 import { flagHelp } from './flags.js';
 import { EXIT_CLOSED, Reporter, stopSignals, type CliIO } from './output.js';
@@ -121,14 +121,9 @@ export function* generateIds(model: Model, prime: Int32Array, length: number, te
 }
 
 export async function sampleCommand(args: string[], io: CliIO): Promise<number> {
-  const p = parse('sample', args, 1);
-  if (p.values.help) {
-    io.out(SAMPLE_HELP);
-    return 0;
-  }
-  const f = new Flags('sample', p);
-  const path = p.positionals[0];
-  if (path === undefined) f.fail('which checkpoint or model file? (unrolled sample FILE)');
+  const f = commandFlags('sample', args, io, SAMPLE_HELP, 1);
+  if (!f) return 0;
+  const path = f.positional(0, 'which checkpoint or model file? (unrolled sample FILE)');
   const length = f.int('length');
   const temperature = f.float('temperature');
   const seed = f.int('seed');

@@ -7,7 +7,7 @@ import { restoreCheckpoint } from '../train/checkpoint.js';
 import { saveCheckpoint } from '../node/checkpoint-files.js';
 import { resolveWriteTarget } from '../node/files.js';
 import { FileError } from '../errors.js';
-import { EnvironmentError, Flags, normaliseOptionalValue, parse, UsageError } from './args.js';
+import { commandFlags, EnvironmentError, type Flags, normaliseOptionalValue, UsageError } from './args.js';
 import {
   buildFresh,
   checkConsistent,
@@ -40,12 +40,8 @@ and exits with code 130; a second Ctrl-C exits at once. If the reader of the out
 `;
 
 export async function train(args: string[], io: CliIO): Promise<number> {
-  const p = parse('train', normaliseOptionalValue(args, 'diagnose'));
-  if (p.values.help) {
-    io.out(TRAIN_HELP);
-    return 0;
-  }
-  const f = new Flags('train', p);
+  const f = commandFlags('train', normaliseOptionalValue(args, 'diagnose'), io, TRAIN_HELP);
+  if (!f) return 0;
   const steps = f.int('steps');
   const every = f.int('every');
   const json = f.bool('json');

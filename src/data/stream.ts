@@ -43,29 +43,55 @@ export interface StreamPosition {
   position: number;
 }
 
-/** setPosition of both streams: `at` moves to chunk `position` of epoch `epoch`, both checked first. */
-export function moveTo(at: StreamPosition, position: number, epoch: number, chunksPerEpoch: number): void {
-  if (!Number.isInteger(position) || position < 0 || position >= chunksPerEpoch) {
-    throw new InvalidArgumentError('position', `an integer in [0, ${chunksPerEpoch - 1}]`, describe(position));
-  }
-  checkNumber('epoch', epoch, DOMAINS.epoch, InvalidArgumentError);
-  at.position = position;
-  at.epoch = epoch;
-}
-
 /**
- * After a chunk is filled from chunk `at.position`: marks it `reset` when it starts an epoch,
- * then moves `at` to the next chunk; true when that wraps to chunk 0 of the next epoch.
+ * What TokenStream and TextStream share: where the stream stands (chunk `position` of epoch
+ * `epoch`), how a checkpoint reads and restores it, and the step from one chunk to the next.
  */
-export function stepChunk(at: StreamPosition, chunksPerEpoch: number, chunk: TokenChunk): boolean {
-  chunk.reset = at.position === 0;
-  if (++at.position < chunksPerEpoch) return false;
-  at.position = 0;
-  at.epoch++;
-  return true;
+export abstract class ChunkedStream {
+  /** Chunks in one pass over the rows. */
+  abstract readonly chunksPerEpoch: number;
+  private readonly at: StreamPosition = { epoch: 0, position: 0 };
+
+  /** Completed passes over the rows. */
+  get epoch(): number {
+    return this.at.epoch;
+  }
+
+  /** Index of the chunk the next call returns, in [0, chunksPerEpoch). */
+  get position(): number {
+    return this.at.position;
+  }
+
+  /** Both, for a checkpoint. */
+  getPosition(): StreamPosition {
+    return { epoch: this.at.epoch, position: this.at.position };
+  }
+
+  /** Moves to chunk `position` of the epoch (and sets the epoch counter, if given); both are checked first. */
+  setPosition(position: number, epoch: number = this.at.epoch): void {
+    if (!Number.isInteger(position) || position < 0 || position >= this.chunksPerEpoch) {
+      throw new InvalidArgumentError('position', `an integer in [0, ${this.chunksPerEpoch - 1}]`, describe(position));
+    }
+    checkNumber('epoch', epoch, DOMAINS.epoch, InvalidArgumentError);
+    this.at.position = position;
+    this.at.epoch = epoch;
+  }
+
+  /**
+   * After `chunk` is filled from chunk `position`: marks it `reset` when it starts an epoch, then
+   * moves to the next chunk; true when that wraps to chunk 0 of the next epoch.
+   * @internal
+   */
+  protected advance(chunk: TokenChunk): boolean {
+    chunk.reset = this.at.position === 0;
+    if (++this.at.position < this.chunksPerEpoch) return false;
+    this.at.position = 0;
+    this.at.epoch++;
+    return true;
+  }
 }
 
-export class TokenStream {
+export class TokenStream extends ChunkedStream {
   readonly T: number;
   readonly B: number;
   /** Tokens in each row. */
@@ -74,13 +100,13 @@ export class TokenStream {
   readonly chunksPerEpoch: number;
   private readonly tokens: Int32Array;
   private readonly chunk: TokenChunk;
-  private readonly at: StreamPosition = { epoch: 0, position: 0 };
 
   /**
    * `tokens` is copied into an Int32Array the stream owns (each element read once), so later
    * changes to the caller's array do not reach it.
    */
   constructor(tokens: ArrayLike<number>, options: TokenStreamOptions) {
+    super();
     const o = snapshotObject('options', options, 'an object { T, B, vocabSize? }', { ErrorClass: InvalidArgumentError });
     if (o === undefined) throw new InvalidArgumentError('options', 'an object { T, B, vocabSize? }', 'undefined');
     checkKeys('options', o, ['T', 'B', 'vocabSize'], InvalidArgumentError);
@@ -109,26 +135,6 @@ export class TokenStream {
     this.chunk = { x: new Int32Array(T * B), y: new Int32Array(T * B), T, B, reset: true };
   }
 
-  /** Completed passes over the rows. */
-  get epoch(): number {
-    return this.at.epoch;
-  }
-
-  /** Index of the chunk the next call returns, in [0, chunksPerEpoch). */
-  get position(): number {
-    return this.at.position;
-  }
-
-  /** Both, for a checkpoint. */
-  getPosition(): StreamPosition {
-    return { epoch: this.at.epoch, position: this.at.position };
-  }
-
-  /** Moves to chunk `position` of the epoch (and sets the epoch counter, if given). */
-  setPosition(position: number, epoch: number = this.at.epoch): void {
-    moveTo(this.at, position, epoch, this.chunksPerEpoch);
-  }
-
   /**
    * The next chunk. The returned object and its x and y arrays are the same on every call and
    * are overwritten by the next one (no allocation per step): copy them to keep them.
@@ -136,7 +142,7 @@ export class TokenStream {
   next(): TokenChunk {
     const { T, B, rowLength: R, tokens } = this;
     const { x, y } = this.chunk;
-    const start = this.at.position * T;
+    const start = this.position * T;
     for (let t = 0; t < T; t++) {
       const o = t * B;
       for (let b = 0; b < B; b++) {
@@ -145,7 +151,7 @@ export class TokenStream {
         y[o + b] = tokens[at + 1];
       }
     }
-    stepChunk(this.at, this.chunksPerEpoch, this.chunk);
+    this.advance(this.chunk);
     return this.chunk;
   }
 }

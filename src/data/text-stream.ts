@@ -19,7 +19,7 @@
 // beyond the size) and the offsets are the token indices themselves.
 import { FileError, InvalidArgumentError, describe } from '../errors.js';
 import { checkKeys, checkNumber, DOMAINS, inDomain, snapshotObject } from '../validate/index.js';
-import { moveTo, type StreamPosition, stepChunk, type TokenChunk } from './stream.js';
+import { ChunkedStream, type TokenChunk } from './stream.js';
 import { CharVocab } from './vocab.js';
 
 /** Random access to the bytes of a file or a Blob. */
@@ -171,7 +171,7 @@ class RowReader {
   }
 }
 
-export class TextStream {
+export class TextStream extends ChunkedStream {
   readonly T: number;
   readonly B: number;
   /** The vocabulary (char level), null at byte level. */
@@ -185,7 +185,6 @@ export class TextStream {
   private readonly chunk: TokenChunk;
   private rows: RowReader[] = [];
   private carry: Int32Array;
-  private readonly at: StreamPosition = { epoch: 0, position: 0 };
   private placed = false;
 
   private constructor(
@@ -196,6 +195,7 @@ export class TextStream {
     private readonly index: { char: number; byte: number }[],
     private readonly toId: ((cp: number, offset: number) => number) | null,
   ) {
+    super();
     this.T = o.T;
     this.B = o.B;
     this.vocab = vocab;
@@ -277,19 +277,9 @@ export class TextStream {
     return new TextStream(source, opts, vocab, chars, index, (cp, offset) => lookup(cp, offset, source.name));
   }
 
-  get epoch(): number {
-    return this.at.epoch;
-  }
-  get position(): number {
-    return this.at.position;
-  }
-  getPosition(): StreamPosition {
-    return { epoch: this.at.epoch, position: this.at.position };
-  }
-
   /** Moves to chunk `position` of the epoch (readers are placed on the next call of next()). */
-  setPosition(position: number, epoch: number = this.at.epoch): void {
-    moveTo(this.at, position, epoch, this.chunksPerEpoch);
+  override setPosition(position: number, epoch: number = this.epoch): void {
+    super.setPosition(position, epoch);
     this.placed = false;
   }
 
@@ -315,7 +305,7 @@ export class TextStream {
   async next(): Promise<TokenChunk> {
     const { T, B, rowLength: R } = this;
     if (!this.placed) {
-      const start = this.at.position * T;
+      const start = this.position * T;
       this.rows = await Promise.all(Array.from({ length: B }, (_, b) => this.readerAt(b * R + start)));
       await Promise.all(this.rows.map((r, b) => r.read(1, this.carry, b, 0)));
       this.placed = true;
@@ -328,7 +318,7 @@ export class TextStream {
       this.carry[b] = y[(T - 1) * B + b];
     }
     x.set(y.subarray(0, (T - 1) * B), B);
-    if (stepChunk(this.at, this.chunksPerEpoch, this.chunk)) this.placed = false;
+    if (this.advance(this.chunk)) this.placed = false;
     return this.chunk;
   }
 

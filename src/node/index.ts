@@ -5,6 +5,8 @@
  */
 // The package's entry point under Node: the universal API, with the core read from disk.
 import './load-node.js';
+// relaxed-SIMD FMA by default: V8's flag, set before the first compile
+import './relaxed-simd.js';
 
 export * from '../index.js';
 export { saveSafetensors, readSafetensorsFile, saveModel, loadModel } from './files.js';

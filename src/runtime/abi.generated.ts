@@ -264,8 +264,9 @@ export interface CoreExports {
    */
   pool_stop(control: Ptr): void;
   /**
-   * A worker's loop: runs share `index` (1 … n−1) of every job until pool_stop. The control
-   * block starts at generation 0, so a worker that starts after the first job still runs it.
+   * A worker's loop: takes chunks of every job until pool_stop. `index` (1 … n−1) names the
+   * worker for its host; chunks go to whoever asks first. The control block starts at generation
+   * 0 with no chunks, so a worker that starts after the first job takes what is left of it.
    */
   pool_worker(control: Ptr, index: I32): void;
 }

@@ -12,14 +12,21 @@ export type { CoreExports } from './abi.generated.js';
  * 'simd': f32x4 kernels with separate multiply and add (bit-reproducible across engines);
  * 'relaxed': f32x4 with relaxed-SIMD fused multiply-add (fastest; results may differ in the
  * last bits between engines); 'threads': 'simd' on shared memory with a pool of workers
- * splitting the large products (bit-identical to 'simd'); 'scalar': no SIMD (old engines, wasm2c).
+ * splitting the large products (bit-identical to 'simd'); 'threads-relaxed': 'relaxed' on
+ * shared memory with the same pool (bit-identical to 'relaxed' on the same engine);
+ * 'scalar': no SIMD (old engines, wasm2c).
  */
-export type CoreVariant = 'simd' | 'relaxed' | 'threads' | 'scalar';
+export type CoreVariant = 'simd' | 'relaxed' | 'threads' | 'threads-relaxed' | 'scalar';
+
+/** The builds on shared memory with a pool of workers. */
+export function isThreadsVariant(variant: CoreVariant): boolean {
+  return variant === 'threads' || variant === 'threads-relaxed';
+}
 
 export interface Core {
   readonly exports: CoreExports;
   readonly variant: CoreVariant;
-  /** Threads computing each large product (1 unless variant 'threads'). */
+  /** Threads computing each large product (1 unless variant 'threads' or 'threads-relaxed'). */
   readonly threads: number;
   /**
    * Ends the core: stops the pool's workers (threads build), frees every model and trainer made
@@ -66,23 +73,22 @@ export function relaxedSimdSupported(): boolean {
 
 /**
  * The variant to load: 'auto' (default) takes the fastest the engine validates — relaxed,
- * then simd, then scalar — except that `reproducible` rules out relaxed.
+ * then simd, then scalar — except that `reproducible` rules out relaxed. A named variant is
+ * taken as named, or refused when the engine lacks it. (loadCore with `threads` > 1 maps the
+ * answer onto the shared-memory builds: simd → 'threads', relaxed → 'threads-relaxed'.)
  */
 export function pickVariant(requested: CoreVariant | 'auto' = 'auto', reproducible = false): CoreVariant {
   if (requested === 'scalar') return 'scalar';
-  if (requested === 'threads') {
-    if (!simdSupported()) throw new BackendError('variant "threads" needs Wasm SIMD, which this engine lacks');
-    return 'threads';
-  }
   const simd = simdSupported();
   const relaxed = simd && relaxedSimdSupported();
-  if (requested === 'simd' && !simd) throw new BackendError('variant "simd" was requested but this engine has no Wasm SIMD');
-  if (requested === 'relaxed') {
-    if (reproducible) throw new BackendError('variant "relaxed" is not bit-reproducible; drop one of variant "relaxed" and reproducible');
-    if (!relaxed) throw new BackendError('variant "relaxed" was requested but this engine has no relaxed SIMD');
-    return 'relaxed';
+  if (!simd && requested !== 'auto') throw new BackendError(`variant "${requested}" was requested but this engine has no Wasm SIMD`);
+  if (requested === 'relaxed' || requested === 'threads-relaxed') {
+    if (reproducible)
+      throw new BackendError(`variant "${requested}" is not bit-reproducible; drop one of variant "${requested}" and reproducible`);
+    if (!relaxed) throw new BackendError(`variant "${requested}" was requested but this engine has no relaxed SIMD`);
+    return requested;
   }
-  if (requested === 'simd') return 'simd';
+  if (requested === 'simd' || requested === 'threads') return requested;
   if (relaxed && !reproducible) return 'relaxed';
   return simd ? 'simd' : 'scalar';
 }
@@ -91,6 +97,7 @@ export const CORE_FILES: Record<CoreVariant, string> = {
   simd: 'unrolled.simd.wasm',
   relaxed: 'unrolled.relaxed.wasm',
   threads: 'unrolled.threads.wasm',
+  'threads-relaxed': 'unrolled.threads-relaxed.wasm',
   scalar: 'unrolled.scalar.wasm',
 };
 
@@ -113,7 +120,7 @@ export async function instantiateCore(source: BufferSource | WebAssembly.Module,
     throw new BackendError(`could not compile the ${variant} Wasm core: ${(e as Error).message}`);
   }
   const core = instantiateModule(module, variant);
-  if (variant !== 'threads' || threads <= 1) return makeCore(core.exports, variant, 1, core.memory, null);
+  if (!isThreadsVariant(variant) || threads <= 1) return makeCore(core.exports, variant, 1, core.memory, null);
   const pool = await startPool(core.exports, module, core.memory!, threads, POOL_MIN_FLOPS);
   return makeCore(core.exports, variant, pool.threads, core.memory, () => pool.stop());
 }
@@ -155,7 +162,7 @@ function makeCore(
 }
 
 function instantiateModule(module: WebAssembly.Module, variant: CoreVariant): { exports: CoreExports; memory?: WebAssembly.Memory } {
-  const shared = variant === 'threads';
+  const shared = isThreadsVariant(variant);
   // the threads build imports its memory: shared, with the 4 GiB maximum declared up front
   const memory = shared ? new WebAssembly.Memory({ initial: 16, maximum: 65536, shared: true }) : undefined;
   let exports: CoreExports;

@@ -237,39 +237,40 @@ class Session {
   }
 
   private onPause(): void {
-    const run = this.run;
-    if (this.state === 'starting') {
-      this.pauseRequested = true;
-      return;
-    }
-    if (this.state === 'paused' && run) {
-      this.post({ type: 'state', state: 'paused', step: run.step });
-      return;
-    } // already
-    if (this.state !== 'running' || !run) return; // idle or done: the client's waiters resolved on 'done'
-    const t = now();
-    this.report(run, t); // nothing more arrives after 'paused'
-    run.trainedMs += t - run.runningSince;
-    this.state = 'paused';
-    this.post({ type: 'state', state: 'paused', step: run.step });
+    this.switchTo('paused', (run) => {
+      const t = now();
+      this.report(run, t); // nothing more arrives after 'paused'
+      run.trainedMs += t - run.runningSince;
+    });
   }
 
   private onResume(): void {
+    const resumed = this.switchTo('running', (run) => {
+      run.runningSince = now();
+      run.lastReportAt = run.runningSince; // the pause does not count against steps/s
+    });
+    if (resumed) this.scheduleSlice();
+  }
+
+  /**
+   * Pause and resume: while the run is starting, remember the wish; in `to` already, confirm it;
+   * from the other of running and paused, `leave` the old state, switch and say so. Idle or done:
+   * nothing (the client's waiters resolved on 'done'). True when it switched.
+   */
+  private switchTo(to: 'running' | 'paused', leave: (run: Run) => void): boolean {
     const run = this.run;
     if (this.state === 'starting') {
-      this.pauseRequested = false;
-      return;
+      this.pauseRequested = to === 'paused';
+      return false;
     }
-    if (this.state === 'running' && run) {
-      this.post({ type: 'state', state: 'running', step: run.step });
-      return;
-    } // already
-    if (this.state !== 'paused' || !run) return;
-    this.state = 'running';
-    run.runningSince = now();
-    run.lastReportAt = run.runningSince; // the pause does not count against steps/s
-    this.post({ type: 'state', state: 'running', step: run.step });
-    this.scheduleSlice();
+    if (!run || (this.state !== 'running' && this.state !== 'paused')) return false;
+    const switched = this.state !== to;
+    if (switched) {
+      leave(run);
+      this.state = to;
+    }
+    this.post({ type: 'state', state: to, step: run.step });
+    return switched;
   }
 
   private onStop(): void {

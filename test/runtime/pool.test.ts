@@ -1,0 +1,70 @@
+// The pool's chunked products at the kernel level, on the threads builds. A product is cut into
+// chunks that whichever thread asks first computes, so the main thread never waits for a worker
+// that has not arrived: with a pool of n declared threads and no worker started at all, every
+// product still completes (on the main thread) and gives the same bits as the unsplit product.
+// With real workers the same holds (test/runtime/threads.test.ts trains through them).
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CORE_FILES, type CoreExports } from '../../src/runtime/core.js';
+
+function threadsInstance(variant: 'threads' | 'threads-relaxed'): CoreExports {
+  const module = new WebAssembly.Module(readFileSync(new URL(`../../build/${CORE_FILES[variant]}`, import.meta.url)));
+  const memory = new WebAssembly.Memory({ initial: 16, maximum: 1024, shared: true });
+  const abort = (): never => {
+    throw new Error('the Wasm core aborted');
+  };
+  return new WebAssembly.Instance(module, { env: { memory, abort } }).exports as unknown as CoreExports;
+}
+
+// M×N×K products: column chunks (many panels), row chunks (few panels), tails that are not
+// multiples of 4 or 8, transposed A (the weight gradients' form), and acc = 1
+const SHAPES: Array<[number, number, number]> = [
+  [32, 1024, 256],
+  [13, 284, 300],
+  [247, 37, 71],
+  [301, 9, 129],
+  [64, 384, 128],
+];
+
+describe('the pool splits a product into chunks any thread may take', () => {
+  for (const variant of ['threads', 'threads-relaxed'] as const) {
+    it(`${variant}: with workers declared but none running, products complete on the main thread, bit-identical to unsplit`, () => {
+      const e = threadsInstance(variant);
+      const raw = e.alloc(256 + 64) >>> 0;
+      const control = (raw + 63) & ~63;
+      let split = 0;
+      for (const [M, N, K] of SHAPES) {
+        for (const [transposed, acc] of [
+          [false, 0],
+          [true, 1],
+        ] as const) {
+          const a = e.alloc(M * K * 4),
+            b = e.alloc(K * N * 4),
+            bp = e.alloc(e.packed_size(K, N) * 4),
+            c1 = e.alloc(M * N * 4),
+            c2 = e.alloc(M * N * 4);
+          const f = new Float32Array(e.memory.buffer);
+          for (let i = 0; i < M * K; i++) f[a / 4 + i] = Math.sin(i * 0.37) * 0.5;
+          for (let i = 0; i < K * N; i++) f[b / 4 + i] = Math.cos(i * 0.11) * 0.5;
+          for (let i = 0; i < M * N; i++) f[c1 / 4 + i] = f[c2 / 4 + i] = Math.sin(i) * 0.1;
+          e.pack_panels(K, N, b, N, 1, bp);
+          const [sai, sak] = transposed ? [1, M] : [K, 1];
+          // the reference: the whole product on this thread, one call
+          e.gemm_packed_part(M, N, K, a, sai, sak, bp, c1, N, acc, 0, M, 0, N);
+          // 3 threads declared, threshold 0: every product with 2 chunks or more is published
+          e.pool_init(control, 3, 0);
+          e.gemm_packed(M, N, K, a, sai, sak, bp, c2, N, acc);
+          e.pool_init(control, 1, 0);
+          const g = new Float32Array(e.memory.buffer);
+          expect(Array.from(g.subarray(c2 / 4, c2 / 4 + M * N)), `${M}×${N}×${K} ${transposed ? 'Aᵀ' : 'A'} acc ${acc}`).toEqual(
+            Array.from(g.subarray(c1 / 4, c1 / 4 + M * N)),
+          );
+          for (const p of [a, b, bp, c1, c2]) e.free(p);
+          split++;
+        }
+      }
+      // the job generation moved once per published product: the split path really ran
+      expect(new Int32Array(e.memory.buffer)[control / 4]).toBe(split);
+    });
+  }
+});
