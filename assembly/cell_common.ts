@@ -17,6 +17,31 @@ export const FLAG_RELU: i32 = 2;   // RNN only: relu instead of tanh
   return <i32>v;
 }
 
+// dst[GH] += row `id` of a packed right operand Bp [I, GH]: in panel p the row's 8 floats are
+// contiguous (the one-hot product x·W_ihᵀ without the one-hot matrix).
+function add_packed_row(bp: usize, I: i32, GH: i32, id: i32, dst: usize): void {
+  const NP = (GH + 7) >> 3;
+  for (let p = 0; p < NP; p++) {
+    const src = bp + <usize>(p * I + id) * 32;
+    const dp = dst + <usize>p * 32;
+    const w = min(8, GH - p * 8);
+    if (ASC_FEATURE_SIMD && w == 8) {
+      v128.store(dp, f32x4.add(v128.load(dp), v128.load(src)));
+      v128.store(dp, f32x4.add(v128.load(dp, 16), v128.load(src, 16)), 16);
+    } else {
+      for (let j = 0; j < w; j++) store<f32>(dp + <usize>j * 4, load<f32>(dp + <usize>j * 4) + load<f32>(src + <usize>j * 4));
+    }
+  }
+}
+
+// Column `id` of a row-major W [GH, I] += src[GH] (the one-hot product δᵀ·x for one row).
+function add_to_column(w: usize, I: i32, GH: i32, id: i32, src: usize): void {
+  for (let g = 0; g < GH; g++) {
+    const p = w + <usize>(g * I + id) * 4;
+    store<f32>(p, load<f32>(p) + load<f32>(src + <usize>g * 4));
+  }
+}
+
 // Shape: out[TB, GH] = X[TB, I]·W_ihᵀ + b_ih (+ b2), W_ihᵀ [I, GH] packed in panels
 // (d.wihTransposedPacked), TB = T·B.
 // Token input gathers row `id` of W_ihᵀ: the one-hot product without the one-hot matrix. A
@@ -26,23 +51,9 @@ export function input_projection(d: LayerDesc, GH: i32, b2: usize, out: usize): 
   if (b2) fill_rows2(TB, GH, out, d.bih, b2);
   else fill_rows(TB, GH, out, d.bih);
   if (d.flags & FLAG_TOKENS) {
-    const NP = (GH + 7) >> 3;
     for (let r = 0; r < TB; r++) {
       const id = token_id(x, r, I);
-      if (id < 0) continue;
-      const dst = out + <usize>(r * GH) * 4;
-      for (let p = 0; p < NP; p++) {
-        // row `id` of panel p: 8 contiguous floats
-        const src = wihTransposedPacked + <usize>(p * I + id) * 32;
-        const dp = dst + <usize>p * 32;
-        const w = min(8, GH - p * 8);
-        if (ASC_FEATURE_SIMD && w == 8) {
-          v128.store(dp, f32x4.add(v128.load(dp), v128.load(src)));
-          v128.store(dp, f32x4.add(v128.load(dp, 16), v128.load(src, 16)), 16);
-        } else {
-          for (let j = 0; j < w; j++) store<f32>(dp + <usize>j * 4, load<f32>(dp + <usize>j * 4) + load<f32>(src + <usize>j * 4));
-        }
-      }
+      if (id >= 0) add_packed_row(wihTransposedPacked, I, GH, id, out + <usize>(r * GH) * 4);
     }
   } else {
     gemm_packed(TB, GH, I, x, I, 1, wihTransposedPacked, out, GH, 1);
@@ -59,12 +70,7 @@ export function input_backward(d: LayerDesc, GH: i32, dA: usize): void {
     // one-hot: column `id` of dW_ih receives the row of δA
     for (let r = 0; r < TB; r++) {
       const id = token_id(x, r, I);
-      if (id < 0) continue;
-      const drow = dA + <usize>(r * GH) * 4;
-      for (let g = 0; g < GH; g++) {
-        const p = dwih + <usize>(g * I + id) * 4;
-        store<f32>(p, load<f32>(p) + load<f32>(drow + <usize>g * 4));
-      }
+      if (id >= 0) add_to_column(dwih, I, GH, id, dA + <usize>(r * GH) * 4);
     }
   } else {
     pack_panels(TB, I, x, I, 1, d.pack);

@@ -5,7 +5,7 @@ import { fill_rows } from "./gemm";
 import { gemm_packed } from "./pool";
 import { sigmoid_scalar, tanh_scalar, sigmoid_f32x4, tanh_f32x4 } from "./activations";
 import { input_projection, backward_weights, is_padded } from "./cell_common";
-import { pass_through_scaled, row_clip, step_begin, step_end } from "./hidden_clip";
+import { pass_padded, row_clip, step_begin, step_end } from "./hidden_clip";
 import { layer_desc } from "./layer_desc";
 
 // desc: a LayerDesc (assembly/layer_desc.ts): gates [T,B,3H] (r, z, n on exit), rn [T,B,H],
@@ -14,10 +14,7 @@ import { layer_desc } from "./layer_desc";
 export function gru_forward(desc: usize): void {
   const d = layer_desc(desc);
   const T = d.T, B = d.B, H = d.H, mask = d.mask, hs = d.hs, gates = d.gates, rn = d.rn, scratch = d.scratch;
-  const G = 3 * H;
-  const BH = B * H;
-  const Hb = <usize>H * 4;
-  const Gb = <usize>G * 4;
+  const G = 3 * H, BH = B * H, Hb = <usize>H * 4, Gb = <usize>G * 4;
   // only b_ih joins the input side: b_hn sits inside r⊙(h·W_hnᵀ + b_hn)
   input_projection(d, G, 0, gates);
   for (let t = 0; t < T; t++) {
@@ -75,10 +72,8 @@ function gru_row(H: i32, a: usize, R: usize, hprev: usize, hcur: usize, rn: usiz
 //        wihPacked = W_ih [3H,I], whhPacked = W_hh [3H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
 export function gru_backward(desc: usize): void {
   const d = layer_desc(desc);
-  const T = d.T, B = d.B, H = d.H, mask = d.mask, hs = d.hs, gates = d.gates, rn = d.rn, dhs = d.dhs, dR = d.dR, dh = d.dh;
-  const G = 3 * H;
-  const BH = B * H;
-  const Hb = <usize>H * 4;
+  const T = d.T, B = d.B, H = d.H, hs = d.hs, gates = d.gates, rn = d.rn, dhs = d.dhs, dR = d.dR, dh = d.dh;
+  const G = 3 * H, BH = B * H, Hb = <usize>H * 4;
   for (let t = T - 1; t >= 0; t--) {
     const gt = gates + <usize>(t * B * G) * 4;
     const rt = dR + <usize>(t * B * G) * 4;
@@ -91,9 +86,7 @@ export function gru_backward(desc: usize): void {
       const rrow = rt + <usize>(b * G) * 4;
       const ro = <usize>b * Hb;
       const c = row_clip(d, dt + ro, dh + ro);
-      if (is_padded(mask, t, B, b)) {
-        pass_through_scaled(H, dt + ro, dh + ro, c);
-        memory.fill(row, 0, <usize>G * 4);
+      if (pass_padded(d, t, b, dt + ro, dh + ro, c, row, G)) {
         memory.fill(rrow, 0, <usize>G * 4);
         continue;
       }

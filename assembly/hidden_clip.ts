@@ -4,7 +4,7 @@
 // product bit-identical to the unclipped pass.
 
 import { LayerDesc } from "./layer_desc";
-import { sumsq_of_sum } from "./cell_common";
+import { is_padded, sumsq_of_sum } from "./cell_common";
 
 // Σ (a + b)² over n floats, accumulated in f64: an exploding f32 gradient squared would
 // overflow an f32 sum long before the norm itself is out of range. The SIMD form of
@@ -67,6 +67,17 @@ export function step_begin(d: LayerDesc, t: i32, dt: usize, dh: usize): void {
 // After the rows of step t.
 export function step_end(d: LayerDesc, t: i32): void {
   if (d.dhnorm && d.clipHiddenNorm > 0) store<f32>(d.dhnorm + <usize>t * 4, <f32>Math.sqrt(clippedSumsq));
+}
+
+// Row b of step t in a backward loop, if the mask marks it padded (h_t = h_{t−1}): its clipped
+// ∂E/∂h_t passes straight through to h_{t−1} (dh ← (dh + dt)·c) and its δ row (n floats at
+// delta) becomes 0. Returns false, doing nothing, for a real row.
+// @ts-ignore: decorator
+@inline export function pass_padded(d: LayerDesc, t: i32, b: i32, dt: usize, dh: usize, c: f32, delta: usize, n: i32): bool {
+  if (!is_padded(d.mask, t, d.B, b)) return false;
+  pass_through_scaled(d.H, dt, dh, c);
+  memory.fill(delta, 0, <usize>n * 4);
+  return true;
 }
 
 // A padded row passes its (clipped) gradient straight through: dh ← (dh + d)·c (h_t = h_{t−1}).

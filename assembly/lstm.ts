@@ -4,7 +4,7 @@
 import { gemm_packed } from "./pool";
 import { sigmoid_inplace, tanh_inplace, tanh_scalar, tanh_f32x4 } from "./activations";
 import { input_projection, backward_weights, is_padded } from "./cell_common";
-import { pass_through_scaled, row_clip, step_begin, step_end } from "./hidden_clip";
+import { pass_padded, row_clip, step_begin, step_end } from "./hidden_clip";
 import { layer_desc } from "./layer_desc";
 
 // desc: a LayerDesc (assembly/layer_desc.ts): gates [T,B,4H] (post-activation i,f,g,o on exit),
@@ -13,10 +13,7 @@ import { layer_desc } from "./layer_desc";
 export function lstm_forward(desc: usize): void {
   const d = layer_desc(desc);
   const T = d.T, B = d.B, H = d.H, mask = d.mask, hs = d.hs, cs = d.cs, gates = d.gates, whhTransposedPacked = d.whhTransposedPacked;
-  const G = 4 * H;
-  const BHb = <usize>(B * H) * 4;
-  const Hb = <usize>H * 4;
-  const Gb = <usize>G * 4;
+  const G = 4 * H, BHb = <usize>(B * H) * 4, Hb = <usize>H * 4, Gb = <usize>G * 4;
   input_projection(d, G, d.bhh, gates);
   for (let t = 0; t < T; t++) {
     const gt = gates + <usize>t * <usize>B * Gb;
@@ -69,10 +66,8 @@ function lstm_state_update(H: i32, row: usize, cprev: usize, ccur: usize, hcur: 
 //        wihPacked = W_ih [4H,I], whhPacked = W_hh [4H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
 export function lstm_backward(desc: usize): void {
   const d = layer_desc(desc);
-  const T = d.T, B = d.B, H = d.H, mask = d.mask, cs = d.cs, gates = d.gates, dhs = d.dhs, dh = d.dh, dc = d.dc;
-  const G = 4 * H;
-  const BH = B * H;
-  const Hb = <usize>H * 4;
+  const T = d.T, B = d.B, H = d.H, cs = d.cs, gates = d.gates, dhs = d.dhs, dh = d.dh, dc = d.dc;
+  const G = 4 * H, BH = B * H, Hb = <usize>H * 4;
   for (let t = T - 1; t >= 0; t--) {
     const gt = gates + <usize>(t * B * G) * 4;
     const dt = dhs + <usize>(t * BH) * 4;
@@ -82,12 +77,8 @@ export function lstm_backward(desc: usize): void {
       const row = gt + <usize>(b * G) * 4;
       const ro = <usize>b * Hb;
       const c = row_clip(d, dt + ro, dh + ro);
-      if (is_padded(mask, t, B, b)) {
-        // (h_t, c_t) = (h_{t−1}, c_{t−1}): both gradients pass straight through
-        pass_through_scaled(H, dt + ro, dh + ro, c);
-        memory.fill(row, 0, <usize>G * 4);
-        continue;
-      }
+      // a padded row, (h_t, c_t) = (h_{t−1}, c_{t−1}), passes ∂E/∂h_t and ∂E/∂c_t straight through
+      if (pass_padded(d, t, b, dt + ro, dh + ro, c, row, G)) continue;
       lstm_backward_row(H, row, cprev + ro, ccur + ro, dt + ro, dh + ro, dc + ro, c);
     }
     step_end(d, t);

@@ -3,7 +3,7 @@
 import { gemm_packed } from "./pool";
 import { tanh_inplace, relu_inplace } from "./activations";
 import { input_projection, backward_weights, is_padded, FLAG_RELU } from "./cell_common";
-import { pass_through_scaled, row_clip, step_begin, step_end } from "./hidden_clip";
+import { pass_padded, row_clip, step_begin, step_end } from "./hidden_clip";
 import { layer_desc } from "./layer_desc";
 
 // desc: a LayerDesc (assembly/layer_desc.ts) with T, B, I, H, flags, x, wihTransposedPacked
@@ -13,8 +13,7 @@ import { layer_desc } from "./layer_desc";
 export function rnn_forward(desc: usize): void {
   const d = layer_desc(desc);
   const T = d.T, B = d.B, H = d.H, flags = d.flags, mask = d.mask, hs = d.hs, whhTransposedPacked = d.whhTransposedPacked;
-  const BHb = <usize>(B * H) * 4;
-  const Hb = <usize>H * 4;
+  const BHb = <usize>(B * H) * 4, Hb = <usize>H * 4;
   // pre_t = x_t·W_ihᵀ + b_ih + b_hh for every t at once, written where h_t will live
   input_projection(d, H, d.bhh, hs + BHb);
   for (let t = 0; t < T; t++) {
@@ -54,13 +53,8 @@ export function rnn_backward(desc: usize): void {
       for (let b = 0; b < B; b++) {
         const o = <usize>b * Hb;
         const c = row_clip(d, dt + o, dh + o);
-        if (is_padded(mask, t, B, b)) {
-          // h_t = h_{t−1}: the gradient passes straight through
-          pass_through_scaled(H, dt + o, dh + o, c);
-          memory.fill(dt + o, 0, Hb);
-        } else {
-          rnn_dpre(H, relu, dt + o, dh + o, cur + o, c);
-        }
+        // a padded row (h_t = h_{t−1}) passes ∂E/∂h_t straight through; its δpre is 0
+        if (!pass_padded(d, t, b, dt + o, dh + o, c, dt + o, H)) rnn_dpre(H, relu, dt + o, dh + o, cur + o, c);
       }
     }
     step_end(d, t);

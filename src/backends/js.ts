@@ -141,10 +141,12 @@ export class JsKernels implements Kernels {
    * ‖δh_t‖² (d.dhnorm). A padded row passes it on unchanged to h_{t−1} (ρ ← ∂E/∂h_t) and then
    * zeroes its δ rows (padRow); any other row hands it to the cell's step(r, b, j, gh), which
    * writes the δ of its gates and ρ. After each t: ∂E/∂h_{t−1} += δR_t·W_hh from the G-wide rows at dR.
+   * Then the weight gradients from the δ rows δA (input side) and δR (hidden side).
    */
   private backThroughTime(
     d: LayerDescValues,
     G: number,
+    dA: Off,
     dR: Off,
     step: (r: number, b: number, j: number, gh: number) => void,
     padRow: (r: number) => unknown,
@@ -167,6 +169,28 @@ export class JsKernels implements Kernels {
       }
       if (dhnorm) f[dhnorm + t] = Math.sqrt(norm2);
       this.backToPrevious(B, H, G, dR + t * B * G, d.whhPacked, dh);
+    }
+    this.weightGradients(d, G, dA, dR);
+  }
+
+  /**
+   * The forward time loop every cell shares: for t = 0…T−1 and each batch row b (r = t·B + b), a
+   * padded row carries h (and the LSTM's c) unchanged; any other row goes to the cell's
+   * step(r, hprev, hcur), which writes h_t at hcur from h_{t−1} at hprev (and its gates).
+   */
+  private forwardThroughTime(d: LayerDescValues, step: (r: number, hprev: Off, hcur: Off) => void): void {
+    const f = this.f;
+    const { T, B, H, mask, hs, cs } = d;
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < B; b++) {
+        const r = t * B + b;
+        if (this.padded(mask, t, B, b)) {
+          f.copyWithin(hs + (r + B) * H, hs + r * H, hs + (r + 1) * H);
+          if (cs) f.copyWithin(cs + (r + B) * H, cs + r * H, cs + (r + 1) * H);
+          continue;
+        }
+        step(r, hs + r * H, hs + (r + B) * H);
+      }
     }
   }
 
@@ -207,21 +231,13 @@ export class JsKernels implements Kernels {
   rnnForward(desc: Off): void {
     const f = this.f;
     const d = this.layer(desc);
-    const { T, B, H, flags, whhTransposedPacked, bih, bhh, mask, hs } = d;
-    for (let t = 0; t < T; t++) {
-      for (let b = 0; b < B; b++) {
-        const prev = hs + (t * B + b) * H,
-          cur = hs + ((t + 1) * B + b) * H;
-        for (let j = 0; j < H; j++) {
-          if (this.padded(mask, t, B, b)) {
-            f[cur + j] = f[prev + j];
-            continue;
-          }
-          const pre = this.inputTerm(d, H, t * B + b, j) + f[bih + j] + this.dotT(prev, whhTransposedPacked, H, H, j) + f[bhh + j];
-          f[cur + j] = flags & FLAG_RELU ? Math.max(pre, 0) : Math.tanh(pre);
-        }
+    const { H, flags, whhTransposedPacked, bih, bhh } = d;
+    this.forwardThroughTime(d, (r, hprev, hcur) => {
+      for (let j = 0; j < H; j++) {
+        const pre = this.inputTerm(d, H, r, j) + f[bih + j] + this.dotT(hprev, whhTransposedPacked, H, H, j) + f[bhh + j];
+        f[hcur + j] = flags & FLAG_RELU ? Math.max(pre, 0) : Math.tanh(pre);
       }
-    }
+    });
   }
 
   rnnBackward(desc: Off): void {
@@ -235,8 +251,7 @@ export class JsKernels implements Kernels {
       f[dh + b * H + j] = 0;
     };
     const padRow = (r: number) => f.fill(0, dhs + r * H, dhs + (r + 1) * H);
-    this.backThroughTime(d, H, dhs, step, padRow);
-    this.weightGradients(d, H, dhs, dhs);
+    this.backThroughTime(d, H, dhs, dhs, step, padRow);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -245,32 +260,22 @@ export class JsKernels implements Kernels {
   lstmForward(desc: Off): void {
     const f = this.f;
     const d = this.layer(desc);
-    const { T, B, H, whhTransposedPacked, bih, bhh, mask, hs, cs, gates } = d;
+    const { H, whhTransposedPacked, bih, bhh, cs, gates } = d;
     const G = 4 * H;
-    for (let t = 0; t < T; t++) {
-      for (let b = 0; b < B; b++) {
-        const r = t * B + b;
-        const hprev = hs + r * H,
-          hcur = hs + (r + B) * H,
-          cprev = cs + r * H,
-          ccur = cs + (r + B) * H;
-        const row = gates + r * G;
-        for (let g = 0; g < G; g++) {
-          const pre = this.inputTerm(d, G, r, g) + f[bih + g] + this.dotT(hprev, whhTransposedPacked, H, G, g) + f[bhh + g];
-          f[row + g] = g >= 2 * H && g < 3 * H ? Math.tanh(pre) : sigmoid(pre);
-        }
-        for (let j = 0; j < H; j++) {
-          if (this.padded(mask, t, B, b)) {
-            f[hcur + j] = f[hprev + j];
-            f[ccur + j] = f[cprev + j];
-            continue;
-          }
-          const c = f[row + H + j] * f[cprev + j] + f[row + j] * f[row + 2 * H + j];
-          f[ccur + j] = c;
-          f[hcur + j] = f[row + 3 * H + j] * Math.tanh(f[ccur + j]);
-        }
+    this.forwardThroughTime(d, (r, hprev, hcur) => {
+      const row = gates + r * G,
+        cprev = cs + r * H,
+        ccur = cs + (r + d.B) * H;
+      for (let g = 0; g < G; g++) {
+        const pre = this.inputTerm(d, G, r, g) + f[bih + g] + this.dotT(hprev, whhTransposedPacked, H, G, g) + f[bhh + g];
+        f[row + g] = g >= 2 * H && g < 3 * H ? Math.tanh(pre) : sigmoid(pre);
       }
-    }
+      for (let j = 0; j < H; j++) {
+        const c = f[row + H + j] * f[cprev + j] + f[row + j] * f[row + 2 * H + j];
+        f[ccur + j] = c;
+        f[hcur + j] = f[row + 3 * H + j] * Math.tanh(f[ccur + j]);
+      }
+    });
   }
 
   lstmBackward(desc: Off): void {
@@ -297,8 +302,7 @@ export class JsKernels implements Kernels {
       f[dh + b * H + j] = 0;
     };
     const padRow = (r: number) => f.fill(0, gates + r * G, gates + (r + 1) * G);
-    this.backThroughTime(d, G, gates, step, padRow);
-    this.weightGradients(d, G, gates, gates);
+    this.backThroughTime(d, G, gates, gates, step, padRow);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -307,33 +311,24 @@ export class JsKernels implements Kernels {
   gruForward(desc: Off): void {
     const f = this.f;
     const d = this.layer(desc);
-    const { T, B, H, whhTransposedPacked, bih, bhh, mask, hs, gates, rn } = d;
+    const { H, whhTransposedPacked, bih, bhh, gates, rn } = d;
     const G = 3 * H;
-    for (let t = 0; t < T; t++) {
-      for (let b = 0; b < B; b++) {
-        const r = t * B + b;
-        const hprev = hs + r * H,
-          hcur = hs + (r + B) * H,
-          row = gates + r * G;
-        if (this.padded(mask, t, B, b)) {
-          for (let j = 0; j < H; j++) f[hcur + j] = f[hprev + j];
-          continue;
-        }
-        for (let j = 0; j < H; j++) {
-          const a = (g: number) => this.inputTerm(d, G, r, g) + f[bih + g];
-          const R = (g: number) => this.dotT(hprev, whhTransposedPacked, H, G, g) + f[bhh + g];
-          const rg = sigmoid(a(j) + R(j));
-          const zg = sigmoid(a(H + j) + R(H + j));
-          const rnv = R(2 * H + j);
-          const ng = Math.tanh(a(2 * H + j) + rg * rnv);
-          f[row + j] = rg;
-          f[row + H + j] = zg;
-          f[row + 2 * H + j] = ng;
-          f[rn + r * H + j] = rnv;
-          f[hcur + j] = (1 - zg) * ng + zg * f[hprev + j];
-        }
+    this.forwardThroughTime(d, (r, hprev, hcur) => {
+      const row = gates + r * G;
+      const a = (g: number) => this.inputTerm(d, G, r, g) + f[bih + g];
+      const R = (g: number) => this.dotT(hprev, whhTransposedPacked, H, G, g) + f[bhh + g];
+      for (let j = 0; j < H; j++) {
+        const rg = sigmoid(a(j) + R(j));
+        const zg = sigmoid(a(H + j) + R(H + j));
+        const rnv = R(2 * H + j);
+        const ng = Math.tanh(a(2 * H + j) + rg * rnv);
+        f[row + j] = rg;
+        f[row + H + j] = zg;
+        f[row + 2 * H + j] = ng;
+        f[rn + r * H + j] = rnv;
+        f[hcur + j] = (1 - zg) * ng + zg * f[hprev + j];
       }
-    }
+    });
   }
 
   gruBackward(desc: Off): void {
@@ -363,8 +358,7 @@ export class JsKernels implements Kernels {
       f.fill(0, gates + r * G, gates + (r + 1) * G);
       f.fill(0, dR + r * G, dR + (r + 1) * G);
     };
-    this.backThroughTime(d, G, dR, step, padRow);
-    this.weightGradients(d, G, gates, dR);
+    this.backThroughTime(d, G, gates, dR, step, padRow);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -467,18 +461,8 @@ export class JsKernels implements Kernels {
     return changed;
   }
 
-  sgdUpdate(
-    n: number,
-    p: Off,
-    g: Off,
-    buf: Off,
-    lr: number,
-    momentum: number,
-    dampening: number,
-    nesterov: boolean,
-    wd: number,
-    first: boolean,
-  ): void {
+  // (the two long parameter lists are typed once, in kernels.ts)
+  readonly sgdUpdate: Kernels['sgdUpdate'] = (n, p, g, buf, lr, momentum, dampening, nesterov, wd, first) => {
     const f = this.f;
     for (let i = 0; i < n; i++) {
       let d = f[g + i] + wd * f[p + i];
@@ -489,24 +473,9 @@ export class JsKernels implements Kernels {
       }
       f[p + i] -= lr * d;
     }
-  }
+  };
 
-  adamUpdate(
-    n: number,
-    p: Off,
-    g: Off,
-    m: Off,
-    v: Off,
-    b1: number,
-    omb1: number,
-    b2: number,
-    omb2: number,
-    eps: number,
-    stepSize: number,
-    bc2Sqrt: number,
-    l2: number,
-    decay: number,
-  ): void {
+  readonly adamUpdate: Kernels['adamUpdate'] = (n, p, g, m, v, b1, omb1, b2, omb2, eps, stepSize, bc2Sqrt, l2, decay) => {
     const f = this.f;
     for (let i = 0; i < n; i++) {
       const d = f[g + i] + l2 * f[p + i];
@@ -515,7 +484,7 @@ export class JsKernels implements Kernels {
       f[v + i] = b2 * f[v + i] + omb2 * d * d;
       f[p + i] -= stepSize * (f[m + i] / (Math.sqrt(f[v + i]) / bc2Sqrt + eps));
     }
-  }
+  };
 
   rmspropUpdate(n: number, p: Off, g: Off, v: Off, lr: number, alpha: number, eps: number, wd: number): void {
     const f = this.f;

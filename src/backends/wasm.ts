@@ -32,24 +32,12 @@ export class WasmKernels implements Kernels {
   setLayerField(desc: Off, field: LayerDescField, value: number): void {
     storeLayerField(this.memory.bytes, ptr(desc), field, LAYER_DESC[field].type === 'usize' ? ptr(value) : value);
   }
-  rnnForward(desc: Off): void {
-    this.e.rnn_forward(ptr(desc));
-  }
-  rnnBackward(desc: Off): void {
-    this.e.rnn_backward(ptr(desc));
-  }
-  lstmForward(desc: Off): void {
-    this.e.lstm_forward(ptr(desc));
-  }
-  lstmBackward(desc: Off): void {
-    this.e.lstm_backward(ptr(desc));
-  }
-  gruForward(desc: Off): void {
-    this.e.gru_forward(ptr(desc));
-  }
-  gruBackward(desc: Off): void {
-    this.e.gru_backward(ptr(desc));
-  }
+  readonly rnnForward = (desc: Off): void => this.e.rnn_forward(ptr(desc));
+  readonly rnnBackward = (desc: Off): void => this.e.rnn_backward(ptr(desc));
+  readonly lstmForward = (desc: Off): void => this.e.lstm_forward(ptr(desc));
+  readonly lstmBackward = (desc: Off): void => this.e.lstm_backward(ptr(desc));
+  readonly gruForward = (desc: Off): void => this.e.gru_forward(ptr(desc));
+  readonly gruBackward = (desc: Off): void => this.e.gru_backward(ptr(desc));
 
   headForward(R: number, H: number, O: number, h: Off, wTransposedPacked: Off, b: Off, y: Off): void {
     this.e.head_forward(R, H, O, ptr(h), ptr(wTransposedPacked), ptr(b), ptr(y));
@@ -76,38 +64,13 @@ export class WasmKernels implements Kernels {
   clampInplace(n: number, g: Off, v: number): number {
     return this.e.clamp_inplace(n, ptr(g), v);
   }
-  sgdUpdate(
-    n: number,
-    p: Off,
-    g: Off,
-    buf: Off,
-    lr: number,
-    momentum: number,
-    dampening: number,
-    nesterov: boolean,
-    wd: number,
-    first: boolean,
-  ): void {
+  // (the two long parameter lists are typed once, in kernels.ts)
+  readonly sgdUpdate: Kernels['sgdUpdate'] = (n, p, g, buf, lr, momentum, dampening, nesterov, wd, first) => {
     this.e.sgd_update(n, ptr(p), ptr(g), ptr(buf), lr, momentum, dampening, nesterov ? 1 : 0, wd, first ? 1 : 0);
-  }
-  adamUpdate(
-    n: number,
-    p: Off,
-    g: Off,
-    m: Off,
-    v: Off,
-    b1: number,
-    omb1: number,
-    b2: number,
-    omb2: number,
-    eps: number,
-    stepSize: number,
-    bc2Sqrt: number,
-    l2: number,
-    decay: number,
-  ): void {
+  };
+  readonly adamUpdate: Kernels['adamUpdate'] = (n, p, g, m, v, b1, omb1, b2, omb2, eps, stepSize, bc2Sqrt, l2, decay) => {
     this.e.adam_update(n, ptr(p), ptr(g), ptr(m), ptr(v), b1, omb1, b2, omb2, eps, stepSize, bc2Sqrt, l2, decay);
-  }
+  };
   rmspropUpdate(n: number, p: Off, g: Off, v: Off, lr: number, alpha: number, eps: number, wd: number): void {
     this.e.rmsprop_update(n, ptr(p), ptr(g), ptr(v), lr, alpha, eps, wd);
   }
