@@ -1,7 +1,8 @@
 // The one kernel interface. Both backends implement it: wasm.ts forwards to the core, js.ts is
 // the readable reference. Every tensor argument is an element offset into `memory.f`
 // (0 = none); sizes are element counts; matrices are row-major. The shapes of each call are
-// documented once, here, in the fixed vocabulary: T steps, B batch, I input, H hidden,
+// documented once, here (the cells' in the fields of assembly/layer_desc.ts, which they read
+// from a layer descriptor), in the fixed vocabulary: T steps, B batch, I input, H hidden,
 // G = gates·H, O head outputs, R loss rows.
 import type { Lifetime } from '../runtime/lifetime.js';
 import type { ArenaMemory } from '../runtime/memory.js';
