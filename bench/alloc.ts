@@ -1,16 +1,44 @@
 // npm run bench:alloc — does a warmed-up training step allocate on the JavaScript heap, and does
-// Wasm memory grow after the first step? Runs 1,000 steps (Trainer.stepInto, one reused result
-// object) of B2 and B4 and reports heap statistics, garbage collections seen during the steps
-// (a scavenge means something was allocated), and the Wasm memory size before and after.
+// Wasm memory grow after the first step? For B4 and B2: the first step (arenas laid out), then
+// `warmup` steps (default 3,000: V8 optimises the step's code over the first thousands, and the
+// garbage of its unoptimised code is not the step's), then `steps` steps (Trainer.stepInto, one
+// reused result object; default 1,000) under V8's sampling heap profiler (every allocation of
+// ≥ 32 bytes on average is seen), reporting bytes per step and where they are allocated (the
+// innermost JavaScript function and line of dist/), the retained heap before and after (full
+// GC), garbage collections during the steps, and the Wasm memory size.
+//
+//   npm run bench:alloc                  B4 and B2, 1,000 steps after 3,000 warm-up steps
+//   npm run bench:alloc -- 2000 500      2,000 steps after 500
+import { Session } from 'node:inspector/promises';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { createModel, loadCore, memoryUsage, Trainer, type StepResult } from '../dist/node/index.js';
 import { CONFIGS, benchBatch } from './configs.js';
 
 const STEPS = Number(process.argv[2] ?? 1000);
+const WARMUP = Number(process.argv[3] ?? 3000);
 const gc = (globalThis as { gc?: () => void }).gc;
 
-async function measure(name: string): Promise<void> {
+interface ProfileNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: ProfileNode[];
+}
+
+/** Bytes by allocation site: the innermost frame with a script URL (builtins are charged to their caller). */
+function bySite(head: ProfileNode): Map<string, number> {
+  const sites = new Map<string, number>();
+  const walk = (n: ProfileNode, site: string) => {
+    const f = n.callFrame;
+    const here = f.url ? `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(dist\/)/, '$1')}:${f.lineNumber + 1}` : site;
+    if (n.selfSize > 0) sites.set(here, (sites.get(here) ?? 0) + n.selfSize);
+    for (const c of n.children) walk(c, here);
+  };
+  walk(head, '(root)');
+  return sites;
+}
+
+async function measure(name: string, session: Session): Promise<void> {
   const c = CONFIGS.find((k) => k.name === name)!;
   const model = await createModel({
     cell: c.cell,
@@ -26,7 +54,7 @@ async function measure(name: string): Promise<void> {
   const batch = { x, y, T: c.T, B: c.B };
   const out: StepResult = trainer.step(batch); // first step: arenas are laid out, code warms up
   const wasmAfterFirst = memoryUsage(model).memoryBytes;
-  for (let i = 0; i < 50; i++) trainer.stepInto(batch, out);
+  for (let i = 0; i < WARMUP; i++) trainer.stepInto(batch, out);
   gc?.();
   let collections = 0;
   const obs = new PerformanceObserver((list) => {
@@ -34,19 +62,36 @@ async function measure(name: string): Promise<void> {
   });
   obs.observe({ entryTypes: ['gc'] });
   const heap0 = getHeapStatistics();
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 32,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
   const t0 = performance.now();
   for (let i = 0; i < STEPS; i++) trainer.stepInto(batch, out);
   const ms = performance.now() - t0;
+  const { profile } = (await session.post('HeapProfiler.stopSampling')) as unknown as { profile: { head: ProfileNode } };
+  gc?.();
   const heap1 = getHeapStatistics();
   await new Promise((r) => setTimeout(r, 50)); // let the observer deliver
   obs.disconnect();
   const wasmEnd = memoryUsage(model).memoryBytes;
+  // the profiler's own messages are not the step's
+  const sites = [...bySite(profile.head)].filter(([site]) => !site.includes('node:inspector')).sort((a, b) => b[1] - a[1]);
+  const total = sites.reduce((s, [, b]) => s + b, 0);
+  const dHeap = heap1.used_heap_size - heap0.used_heap_size;
   console.log(
-    `${name}: ${STEPS} steps in ${(ms / 1000).toFixed(1)} s; used heap ${(heap0.used_heap_size / 1024).toFixed(0)} KiB → ${(heap1.used_heap_size / 1024).toFixed(0)} KiB (${heap1.used_heap_size - heap0.used_heap_size >= 0 ? '+' : ''}${heap1.used_heap_size - heap0.used_heap_size} B); garbage collections during the steps: ${collections}; Wasm memory after step 1: ${wasmAfterFirst / 2 ** 20} MiB, after ${STEPS + 51}: ${wasmEnd / 2 ** 20} MiB${wasmEnd === wasmAfterFirst ? ' (no growth)' : ' (GREW)'}`,
+    `${name}: ${STEPS} steps after ${WARMUP} warm-up steps, ${(ms / STEPS).toFixed(3)} ms/step under the profiler; ` +
+      `allocated ≈ ${(total / STEPS).toFixed(0)} B/step (sampled); retained heap ${dHeap >= 0 ? '+' : ''}${dHeap} B${gc ? '' : ' (no --expose-gc: not after a full GC)'}; ` +
+      `garbage collections during the steps: ${collections}; Wasm memory after step 1: ${wasmAfterFirst / 2 ** 20} MiB, at the end: ${wasmEnd / 2 ** 20} MiB${wasmEnd === wasmAfterFirst ? ' (no growth)' : ' (GREW)'}`,
   );
+  for (const [site, bytes] of sites.slice(0, 8)) console.log(`  ${(bytes / STEPS).toFixed(0).padStart(6)} B/step  ${site}`);
   trainer.dispose();
   model.dispose();
 }
 
 if (!gc) console.log('(run with node --expose-gc for a clean starting heap)');
-for (const name of ['B4', 'B2']) await measure(name);
+const session = new Session();
+session.connect();
+for (const name of ['B4', 'B2']) await measure(name, session);
+session.disconnect();

@@ -1,4 +1,4 @@
-// The benchmark configurations B1–B5. One step = forward + loss + full BPTT + clip 5 + Adam.
+// The benchmark configurations B1–B5 and the adding-problem recipe. One step = forward + loss + full BPTT + clip 5 + Adam.
 import type { CellKind } from '../dist/node/index.js';
 
 export interface BenchConfig {
@@ -63,6 +63,20 @@ export const CONFIGS: BenchConfig[] = [
     outputSize: 128,
     at: 'every',
     loss: 'cross-entropy',
+  },
+  // the adding-problem recipe (LSTM, T=100, H=128, B=32; two inputs per step, MSE on the sum at
+  // the last step): the README's reproduced experiment, as a timing configuration
+  {
+    name: 'adding',
+    cell: 'lstm',
+    inputSize: 2,
+    tokens: false,
+    hiddenSize: 128,
+    T: 100,
+    B: 32,
+    outputSize: 1,
+    at: 'last',
+    loss: 'mse',
   },
 ];
 

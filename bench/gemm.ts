@@ -1,98 +1,193 @@
-// npm run bench:gemm — GFLOP/s of the core's packed product and of the plain strided products it
-// replaced (f32x4 and a scalar twin) at 64³ … 512³ and [32×256]·[256×1024] (one LSTM step's
-// recurrent product at H=256, B=32), against the measured ceiling: a tight loop of independent
-// f32x4 multiply-adds. FLOPs = 2·M·N·K per product. The strided products and the ceiling are not
-// in the library's modules: they come from the bench build (build-bench/unrolled.bench.wasm,
-// `npm run build:wasm`), the simd build plus assembly/bench.ts.
+// npm run bench:gemm — GFLOP/s of the core's packed product (mul+add and fused builds) and of
+// the plain strided products it replaced (f32x4 and a scalar twin) at 64³ … 512³ and
+// [32×256]·[256×1024] (one LSTM step's recurrent product at H=256, B=32), against the measured
+// ceiling: a tight loop of independent f32x4 multiply-adds. FLOPs = 2·M·N·K per product.
+//
+// Every figure, the ceiling included, is timed the same way (bench/timing.ts): repetitions
+// inside one timed block of ≥ 40 ms, best of 15 blocks. When the reference GEMM probe is present
+// (../shared/probes/gemm, next to the project), it is run right after ours and its 4×8 packed
+// kernel and ceiling are printed beside ours, build for build (same machine, minutes apart:
+// compare the ratios). `--no-probe` skips it; `--shape 32x1024x256` measures one shape.
+//
+// The strided products and the ceiling are not in the library's modules: they come from the
+// bench build (build-bench/unrolled.bench.wasm, `npm run build:wasm`), the simd build plus
+// assembly/bench.ts. The fused product is the library's relaxed build.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { Bench } from 'tinybench';
+import { fileURLToPath } from 'node:url';
+// V8's relaxed-SIMD flag, as the package's Node entry sets it, before anything compiles
+import '../dist/node/relaxed-simd.js';
+import { relaxedSimdSupported } from '../dist/node/index.js';
+import type { CoreExports } from '../dist/runtime/abi.generated.js';
 import type { BenchExports } from './abi.generated.js';
+import { bestOf } from './timing.js';
 
-async function loadBench(): Promise<BenchExports> {
-  const file = new URL('../build-bench/unrolled.bench.wasm', import.meta.url);
-  if (!existsSync(file)) throw new Error('build-bench/unrolled.bench.wasm is missing: run `npm run build:wasm` first');
+const args = process.argv.slice(2);
+const withProbe = !args.includes('--no-probe');
+const onlyShape = args.includes('--shape') ? args[args.indexOf('--shape') + 1] : undefined;
+const PROBE = fileURLToPath(new URL('../../shared/probes/gemm/run.sh', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function instantiate<E>(file: URL): E {
+  if (!existsSync(file)) throw new Error(`${fileURLToPath(file)} is missing: run \`npm run build:wasm\` first`);
   const abort = (): never => {
-    throw new Error('the bench build aborted');
+    throw new Error('the Wasm module aborted');
   };
-  const { instance } = await WebAssembly.instantiate(readFileSync(file), { env: { abort } });
-  return instance.exports as unknown as BenchExports;
+  return new WebAssembly.Instance(new WebAssembly.Module(readFileSync(file)), { env: { abort } }).exports as unknown as E;
 }
 
-type Kernel = 'gemm_packed' | 'gemm_packed (tn)' | 'gemm_nn_f32x4' | 'gemm_tn_f32x4' | 'gemm_nt_f32x4' | 'gemm_nn_scalar';
+type Kernel =
+  | 'gemm_packed'
+  | 'gemm_packed (tn)'
+  | 'gemm_packed fma'
+  | 'gemm_nn_f32x4'
+  | 'gemm_tn_f32x4'
+  | 'gemm_nt_f32x4'
+  | 'gemm_nn_scalar';
 // gemm_packed is what the cells use (B packed once into K×8 panels; the packing is not timed,
-// as for weights it happens once per update); "(tn)" reads A transposed, as weight gradients do.
-const KERNELS: Kernel[] = ['gemm_packed', 'gemm_packed (tn)', 'gemm_nn_f32x4', 'gemm_tn_f32x4', 'gemm_nt_f32x4', 'gemm_nn_scalar'];
-const SHAPES: Array<[number, number, number]> = [
-  [64, 64, 64],
-  [128, 128, 128],
-  [256, 256, 256],
-  [512, 512, 512],
-  [32, 1024, 256],
+// as for weights it happens once per update); "(tn)" reads A transposed, as weight gradients do;
+// "fma" is the same product in the relaxed build.
+const KERNELS: Kernel[] = [
+  'gemm_packed',
+  'gemm_packed (tn)',
+  'gemm_packed fma',
+  'gemm_nn_f32x4',
+  'gemm_tn_f32x4',
+  'gemm_nt_f32x4',
+  'gemm_nn_scalar',
 ];
+const SHAPES: Array<[number, number, number]> = (
+  [
+    [64, 64, 64],
+    [128, 128, 128],
+    [256, 256, 256],
+    [512, 512, 512],
+    [32, 1024, 256],
+  ] as Array<[number, number, number]>
+).filter(([M, N, K]) => !onlyShape || onlyShape === `${M}x${N}x${K}`);
+
+interface Row {
+  kernel: string;
+  M: number;
+  N: number;
+  K: number;
+  gflops: number;
+  pctCeiling: number;
+  probeGflops: number | null;
+}
+
+/** A, B (packed) and C of an M×N×K product in a module's memory, filled deterministically. */
+function operands(e: CoreExports, M: number, N: number, K: number): { a: number; b: number; bp: number; c: number; free(): void } {
+  const a = e.alloc(M * K * 4),
+    b = e.alloc(K * N * 4),
+    c = e.alloc(M * N * 4),
+    bp = e.alloc(e.packed_size(K, N) * 4);
+  const f = new Float32Array(e.memory.buffer);
+  for (let i = 0; i < M * K; i++) f[a / 4 + i] = Math.sin(i);
+  for (let i = 0; i < K * N; i++) f[b / 4 + i] = Math.cos(i);
+  e.pack_panels(K, N, b, N, 1, bp);
+  return {
+    a,
+    b,
+    bp,
+    c,
+    free: () => {
+      for (const p of [a, b, bp, c]) e.free(p);
+    },
+  };
+}
+
+/** The probe's figures: GFLOP/s by `${which}:${kernel}` and shape "MxK.KxN"; null when absent or failed. */
+function runProbe(): { byKey: Map<string, number>; note: string } | null {
+  if (!withProbe || !existsSync(PROBE)) return null;
+  process.stderr.write(`running the reference probe: sh ${PROBE} ${onlyShape ?? ''}\n`);
+  const r = spawnSync('sh', [PROBE, ...(onlyShape ? [onlyShape] : [])], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24 });
+  const byKey = new Map<string, number>();
+  for (const line of (r.stdout ?? '').split('\n')) {
+    if (!line.startsWith('{"which"')) continue;
+    const { rows } = JSON.parse(line) as { rows: Array<{ shape: string; kernel: string; GFLOPs: number }> };
+    for (const row of rows) byKey.set(`${row.kernel} ${row.shape}`, row.GFLOPs);
+  }
+  if (!byKey.size) return { byKey, note: `the probe printed no results (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').pop()}` };
+  return {
+    byKey,
+    note: `reference probe: sh ../shared/probes/gemm/run.sh${onlyShape ? ` ${onlyShape}` : ''}, run right after ours (its own process; same timing rule)`,
+  };
+}
 
 async function main(): Promise<void> {
-  const e = await loadBench();
-  const rows: Array<{ kernel: string; M: number; N: number; K: number; gflops: number; pctPeak: number }> = [];
+  const e = instantiate<BenchExports>(new URL('../build-bench/unrolled.bench.wasm', import.meta.url));
+  const fma = relaxedSimdSupported() ? instantiate<CoreExports>(new URL('../build/unrolled.relaxed.wasm', import.meta.url)) : null;
 
-  // the ceiling: 10 independent multiply-add chains, 80 flops per iteration. Many short calls, best of
-  // them: V8 tiers a Wasm function up to TurboFan between calls, never during one.
+  // the ceiling: 10 independent multiply-add chains, 80 flops per iteration
   const iters = 200_000;
-  for (let i = 0; i < 50; i++) e.peak_mul_add_f32x4(iters, 1);
-  let peak = 0;
-  for (let i = 0; i < 200; i++) {
-    const t0 = performance.now();
-    e.peak_mul_add_f32x4(iters, 1);
-    peak = Math.max(peak, (iters * 80) / ((performance.now() - t0) * 1e6));
-  }
+  const peak = (iters * 80) / (bestOf(() => e.peak_mul_add_f32x4(iters, 1)).ms * 1e6);
   console.log(`f32x4 mul+add ceiling: ${peak.toFixed(1)} GFLOP/s`);
 
+  const rows: Row[] = [];
   for (const [M, N, K] of SHAPES) {
-    const a = e.alloc(M * K * 4),
-      b = e.alloc(K * N * 4),
-      c = e.alloc(M * N * 4);
-    const bp = e.alloc(e.packed_size(K, N) * 4);
-    const f = new Float32Array(e.memory.buffer);
-    for (let i = 0; i < M * K; i++) f[a / 4 + i] = Math.sin(i);
-    for (let i = 0; i < K * N; i++) f[b / 4 + i] = Math.cos(i);
-    e.pack_panels(K, N, b, N, 1, bp);
-    const bench = new Bench({ time: 400, warmupTime: 100 });
+    const o = operands(e, M, N, K);
+    const f = fma ? operands(fma, M, N, K) : null;
     for (const kernel of KERNELS) {
+      let call: () => void;
       if (kernel === 'gemm_nn_scalar' && M * N * K > 256 ** 3) continue;
-      if (kernel === 'gemm_packed') {
-        bench.add(`${kernel} ${M}x${N}x${K}`, () => e.gemm_packed(M, N, K, a, K, 1, bp, c, N, 0));
-        continue;
+      if (kernel === 'gemm_packed') call = () => e.gemm_packed(M, N, K, o.a, K, 1, o.bp, o.c, N, 0);
+      else if (kernel === 'gemm_packed (tn)') call = () => e.gemm_packed(M, N, K, o.a, 1, M, o.bp, o.c, N, 0);
+      else if (kernel === 'gemm_packed fma') {
+        if (!fma || !f) continue;
+        call = () => fma.gemm_packed(M, N, K, f.a, K, 1, f.bp, f.c, N, 0);
+      } else {
+        // operands shaped for each form: nn A[M,K]·B[K,N]; tn A[K,M]ᵀ·B[K,N]; nt A[M,K]·B[N,K]ᵀ
+        const [lda, ldb] = kernel.startsWith('gemm_tn') ? [M, N] : kernel.startsWith('gemm_nt') ? [K, K] : [K, N];
+        const k = kernel;
+        call = () => e[k](M, N, K, o.a, lda, o.b, ldb, o.c, N, 0);
       }
-      if (kernel === 'gemm_packed (tn)') {
-        bench.add(`gemm_packed(tn) ${M}x${N}x${K}`, () => e.gemm_packed(M, N, K, a, 1, M, bp, c, N, 0));
-        continue;
-      }
-      // operands shaped for each form: nn A[M,K]·B[K,N]; tn A[K,M]ᵀ·B[K,N]; nt A[M,K]·B[N,K]ᵀ
-      const [lda, ldb] = kernel.startsWith('gemm_tn') ? [M, N] : kernel.startsWith('gemm_nt') ? [K, K] : [K, N];
-      bench.add(`${kernel} ${M}x${N}x${K}`, () => e[kernel](M, N, K, a, lda, b, ldb, c, N, 0));
+      const gflops = (2 * M * N * K) / (bestOf(call).ms * 1e6);
+      rows.push({ kernel, M, N, K, gflops, pctCeiling: (100 * gflops) / peak, probeGflops: null });
+      process.stderr.write(`${kernel} ${M}x${N}x${K}: ${gflops.toFixed(1)} GFLOP/s\n`);
     }
-    await bench.run();
-    for (const task of bench.tasks) {
-      const r = task.result as unknown as { latency: { p50?: number; mean: number } };
-      const ms = r.latency.p50 ?? r.latency.mean;
-      const gflops = (2 * M * N * K) / (ms * 1e6);
-      rows.push({ kernel: task.name.split(' ')[0], M, N, K, gflops, pctPeak: (100 * gflops) / peak });
-    }
-    e.free(a);
-    e.free(b);
-    e.free(c);
-    e.free(bp);
+    o.free();
+    f?.free();
   }
-  const lines = ['| kernel | M×N×K | GFLOP/s | % of ceiling |', '|---|---|---|---|'];
-  for (const r of rows) lines.push(`| ${r.kernel} | ${r.M}×${r.N}×${r.K} | ${r.gflops.toFixed(1)} | ${r.pctPeak.toFixed(0)} % |`);
+
+  const probe = runProbe();
+  let probePeak: { simd?: number; relaxed?: number } = {};
+  if (probe) {
+    for (const r of rows) {
+      const which = r.kernel === 'gemm_packed fma' ? 'relaxed' : r.kernel === 'gemm_packed' ? 'simd' : null;
+      if (which) r.probeGflops = probe.byKey.get(`${which}:simd_packedB_4x8 ${r.M}x${r.K}.${r.K}x${r.N}`) ?? null;
+    }
+    probePeak = { simd: probe.byKey.get('simd:peak_muladd -'), relaxed: probe.byKey.get('relaxed:peak_madd -') };
+  }
+
+  const lines = [
+    '| kernel | M×N×K | GFLOP/s | % of mul+add ceiling | probe 4×8 packed, same build | ours ÷ probe |',
+    '|---|---|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    const p = r.probeGflops;
+    lines.push(
+      `| ${r.kernel} | ${r.M}×${r.N}×${r.K} | ${r.gflops.toFixed(1)} | ${r.pctCeiling.toFixed(0)} % | ${p === null ? '—' : p.toFixed(1)} | ${p === null ? '—' : (r.gflops / p).toFixed(2)} |`,
+    );
+  }
   const table = lines.join('\n');
+  const foot = [
+    `Ceiling (f32x4 mul+add, 10 independent chains): ${peak.toFixed(1)} GFLOP/s` +
+      (probePeak.simd ? `; the probe's: ${probePeak.simd.toFixed(1)} mul+add, ${probePeak.relaxed?.toFixed(1) ?? '—'} fused.` : '.'),
+    'Timing: repetitions inside one timed block of ≥ 40 ms, best of 15 blocks, for every kernel and the ceiling (bench/timing.ts).',
+    fma ? 'gemm_packed fma: the relaxed build (f32x4.relaxed_madd).' : 'gemm_packed fma: skipped, this engine has no relaxed SIMD.',
+    probe ? probe.note : withProbe ? 'Reference probe: ../shared/probes/gemm not found.' : 'Reference probe: skipped (--no-probe).',
+    `Command: npm run bench:gemm${args.length ? ` -- ${args.join(' ')}` : ''} · Node ${process.version} · ${new Date().toISOString()}`,
+  ];
   console.log(table);
+  console.log('');
+  for (const f of foot) console.log(`- ${f}`);
   mkdirSync('bench/results', { recursive: true });
-  const meta = { date: new Date().toISOString(), node: process.version, command: 'npm run bench:gemm', ceilingGflops: peak };
+  writeFileSync('bench/results/gemm.md', `${table}\n\n${foot.map((f) => `- ${f}`).join('\n')}\n`);
   writeFileSync(
-    'bench/results/gemm.md',
-    `${table}\n\nceiling (f32x4 mul+add): ${peak.toFixed(1)} GFLOP/s · ${meta.command} · Node ${meta.node} · ${meta.date}\n`,
+    'bench/results/gemm.json',
+    `${JSON.stringify({ date: new Date().toISOString(), node: process.version, command: 'npm run bench:gemm', ceilingGflops: peak, probeCeiling: probePeak, rows }, null, 2)}\n`,
   );
-  writeFileSync('bench/results/gemm.json', `${JSON.stringify({ ...meta, rows }, null, 2)}\n`);
 }
 
 main().catch((err) => {

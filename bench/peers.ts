@@ -6,26 +6,37 @@
 // GFLOP/s (stepFlops of bench/configs.ts ÷ median) and the time ratio to unrolled wasm; writes
 // bench/results/peers.{md,json} (peers-quick.{md,json} with --quick).
 //
-//   npm run bench:peers                        B1–B5, PyTorch on 1 thread
+// First comes the summary table: per configuration, unrolled on 1 thread and on 2 (the default
+// core: FMA where the engine has relaxed SIMD), the 2-thread speedup, PyTorch on 1 and on 2
+// threads (min / median of single steps), and unrolled's 1-thread GFLOP/s as a share of the
+// f32x4 mul+add ceiling measured in the same process. Then every runner's row.
+//
+//   npm run bench:peers                        B1–B5 and adding, PyTorch on 1 and 2 threads
 //   npm run bench:peers -- --configs B1,B3     chosen configurations
-//   npm run bench:peers -- --torch-threads 2   PyTorch on 2 threads
+//   npm run bench:peers -- --torch-threads 1   PyTorch on 1 thread only (a list: 1,2)
 //   npm run bench:peers -- --threads 1         no row for unrolled's threads build (default: 2 threads)
 //   npm run bench:peers -- --no-js             skip unrolled's (slow) js reference backend
+//   npm run bench:peers -- --no-tfjs           skip TF.js
 //   npm run bench:peers -- --quick             tiny sizes (H ≤ 32, T ≤ 8, B ≤ 4), short timing: smoke test
 //   also: --no-tfjs-cpu, --no-torch, --tfjs-clip (adds TF.js rows with a hand-written step that
 //   clips by global norm 5), --time MS (time budget per runner and configuration, default 3000)
 //
-// Timing, the same for every runner (PyTorch: the same loop in Python with time.perf_counter):
-// up to `warmup` warm-up steps (fewer when they take longer than half the budget), then steps
-// timed one by one with performance.now until at least `minIters` samples AND the time budget
-// have passed (or `maxIters`). Slow runners (unrolled js, TF.js cpu: seconds per step on B1/B5)
-// get 1 warm-up step and 3 samples.
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+// Timing. unrolled wasm on 1 and on n threads: both trainers in this process, measured in
+// alternating rounds (1 thread, n threads, 1 thread, …; 5 rounds each), each round a block of
+// consecutive steps of at least budget ÷ 10 ms (≥ 2 steps); per-step time = block ÷ steps; the
+// best round is reported as min and the median round as median. Everything else (PyTorch: the
+// same loop in Python with time.perf_counter): up to `warmup` warm-up steps (fewer when they take
+// longer than half the budget), then steps timed one by one with performance.now until at least
+// `minIters` samples AND the time budget have passed (or `maxIters`). Slow runners (unrolled js,
+// TF.js cpu: seconds per step on B1/B5) get 1 warm-up step and 3 samples.
+import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { createModel, loadCore, Trainer } from '../dist/node/index.js';
+import { createModel, loadCore, Trainer, type Core } from '../dist/node/index.js';
+import type { BenchExports } from './abi.generated.js';
 import { CONFIGS, benchBatch, stepFlops, type BenchConfig } from './configs.js';
 import { runTorch, torchUnavailable, type TorchRun } from './peers/torch.js';
+import { bestOf } from './timing.js';
 
 interface Budget {
   warmup: number;
@@ -59,6 +70,7 @@ const known = new Set([
   '--threads',
   '--no-js',
   '--no-tfjs-cpu',
+  '--no-tfjs',
   '--no-torch',
   '--tfjs-clip',
   '--time',
@@ -71,11 +83,12 @@ const names = (option('--configs') ?? CONFIGS.map((c) => c.name).join(','))
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
-const torchThreads = Number(option('--torch-threads') ?? '1');
-if (!Number.isInteger(torchThreads) || torchThreads < 1) throw new Error('--torch-threads takes a positive integer');
+const torchThreadCounts = (option('--torch-threads') ?? '1,2').split(',').map(Number);
+if (!torchThreadCounts.every((n) => Number.isInteger(n) && n >= 1)) throw new Error('--torch-threads takes positive integers (1 or 1,2)');
 const withJs = !args.includes('--no-js');
 // unrolled's threads build as a second row (1 = none): the pool uses worker_threads
 const unrolledThreads = Number(option('--threads') ?? '2');
+const withTfjs = !args.includes('--no-tfjs');
 const withTfCpu = !args.includes('--no-tfjs-cpu');
 const withTorch = !args.includes('--no-torch');
 const tfClip = args.includes('--tfjs-clip');
@@ -140,10 +153,8 @@ function progress(msg: string): void {
 }
 
 // ---------------------------------------------------------------- runners
-async function unrolledRow(c: BenchConfig, backend: 'wasm' | 'js', threads = 1): Promise<Row> {
-  const runner = threads > 1 ? `unrolled-wasm-${threads}t` : `unrolled-${backend}`;
-  progress(`${c.name} ${runner} ...`);
-  const core = backend === 'wasm' ? await loadCore({ threads }) : undefined;
+/** A Trainer.step closure for unrolled on `backend` (and `core`), with its disposal. */
+async function unrolledStep(c: BenchConfig, backend: 'wasm' | 'js', core?: Core): Promise<{ step: () => void; dispose(): void }> {
   const model = await createModel({
     cell: c.cell,
     inputSize: c.inputSize,
@@ -157,22 +168,79 @@ async function unrolledRow(c: BenchConfig, backend: 'wasm' | 'js', threads = 1):
   const trainer = new Trainer(model, { loss: { loss: c.loss, at: c.at }, optimizer: { name: 'adam', lr: 1e-3 }, clipNorm: 5 });
   const { x, y } = benchBatch(c);
   const batch = { x, y, T: c.T, B: c.B };
+  return {
+    step: () => {
+      trainer.step(batch);
+    },
+    dispose: () => {
+      trainer.dispose();
+      model.dispose();
+    },
+  };
+}
+
+const ROUNDS = 5;
+
+/**
+ * unrolled wasm on 1 thread and on `threads` (when > 1), in alternating rounds: a block of
+ * consecutive steps per runner and round, per-step time = block ÷ steps; min = best round,
+ * median = median round.
+ */
+async function unrolledWasmRows(c: BenchConfig, threads: number): Promise<{ rows: Row[]; variants: string[] }> {
+  progress(`${c.name} unrolled-wasm (1${threads > 1 ? ` and ${threads}` : ''} thread${threads > 1 ? 's' : ''}) ...`);
+  const cores = [await loadCore({})];
+  if (threads > 1) cores.push(await loadCore({ threads }));
+  const runners = await Promise.all(cores.map((core) => unrolledStep(c, 'wasm', core)));
   try {
-    return row(
-      c,
-      runner,
-      await measure(
-        () => {
-          trainer.step(batch);
-        },
-        backend === 'wasm' ? FAST : SLOW,
-      ),
-    );
+    const blockMs = Math.max(1, timeMs / (2 * ROUNDS));
+    const perRound: number[][] = runners.map(() => []);
+    const steps: number[] = runners.map(() => 0);
+    for (const r of runners) for (let i = 0; i < FAST.warmup; i++) r.step();
+    for (let round = 0; round < ROUNDS; round++) {
+      runners.forEach((r, k) => {
+        let n = 0;
+        const t0 = performance.now();
+        while (n < 2 || performance.now() - t0 < blockMs) {
+          r.step();
+          n++;
+        }
+        perRound[k].push((performance.now() - t0) / n);
+        steps[k] += n;
+      });
+    }
+    const rows = runners.map((_, k) => {
+      const r = row(c, k === 0 ? 'unrolled-wasm' : `unrolled-wasm-${threads}t`, perRound[k]);
+      r.minMs = Math.min(...perRound[k]);
+      r.samples = steps[k];
+      return r;
+    });
+    return { rows, variants: cores.map((core) => core.variant) };
   } finally {
-    trainer.dispose();
-    model.dispose();
-    if (threads > 1) core?.dispose();
+    for (const r of runners) r.dispose();
+    for (const core of cores) if (core.threads > 1) core.dispose();
   }
+}
+
+async function unrolledJsRow(c: BenchConfig): Promise<Row> {
+  progress(`${c.name} unrolled-js ...`);
+  const r = await unrolledStep(c, 'js');
+  try {
+    return row(c, 'unrolled-js', await measure(r.step, SLOW));
+  } finally {
+    r.dispose();
+  }
+}
+
+/** The f32x4 mul+add ceiling of this machine (GFLOP/s), timed like bench:gemm; null without the bench build. */
+function mulAddCeiling(): number | null {
+  const file = new URL('../build-bench/unrolled.bench.wasm', import.meta.url);
+  if (!existsSync(file)) return null;
+  const abort = (): never => {
+    throw new Error('the bench build aborted');
+  };
+  const e = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(file)), { env: { abort } }).exports as unknown as BenchExports;
+  const iters = 200_000;
+  return (iters * 80) / (bestOf(() => e.peak_mul_add_f32x4(iters, 1), quick ? { minMs: 5, rounds: 3 } : {}).ms * 1e6);
 }
 
 type TfModule = typeof import('./peers/tfjs.js');
@@ -219,6 +287,34 @@ function command(): string {
 
 const fmt = (v: number | null, d = 2): string => (v === null ? '—' : v.toFixed(d));
 
+// ---------------------------------------------------------------- summary
+/**
+ * The issue's table: per configuration, unrolled 1 thread and n threads (best round), the
+ * speedup, PyTorch min / median per thread count, and unrolled's 1-thread share of the ceiling.
+ */
+function summaryTable(rows: Row[], ceiling: number | null): string {
+  const get = (config: string, runner: string) => rows.find((r) => r.config === config && r.runner === runner);
+  const nt = unrolledThreads;
+  const head = ['cfg', 'unrolled 1 thread', ...(nt > 1 ? [`unrolled ${nt} threads`, `${nt}t speedup`] : [])];
+  for (const n of torchThreadCounts) head.push(`PyTorch ${n} thread${n > 1 ? 's' : ''} (min / median)`);
+  head.push('% of mul+add ceiling (1 thread)');
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
+  for (const c of configs) {
+    const one = get(c.name, 'unrolled-wasm');
+    const many = get(c.name, `unrolled-wasm-${nt}t`);
+    const ms = (r: Row | undefined) => (r?.minMs == null ? '—' : `${r.minMs.toFixed(2)} ms`);
+    const cells = [c.name, `${ms(one)}${one?.minMs ? ` (${(stepFlops(c) / (one.minMs * 1e6)).toFixed(1)} GFLOP/s)` : ''}`];
+    if (nt > 1) cells.push(ms(many), one?.minMs && many?.minMs ? `${(one.minMs / many.minMs).toFixed(2)}×` : '—');
+    for (const n of torchThreadCounts) {
+      const t = get(c.name, `pytorch-${n}t`);
+      cells.push(t?.minMs == null ? '—' : `${t.minMs.toFixed(2)} / ${fmt(t.medianMs)}`);
+    }
+    cells.push(ceiling && one?.minMs ? `${((100 * stepFlops(c)) / (one.minMs * 1e6) / ceiling).toFixed(0)} %` : '—');
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
 // ---------------------------------------------------------------- main
 async function main(): Promise<void> {
   const rows: Row[] = [];
@@ -227,8 +323,10 @@ async function main(): Promise<void> {
   let tfm: TfModule | null = null;
   let tfInfo: Awaited<ReturnType<TfModule['tfInfo']>> | null = null;
   try {
-    tfm = await import('./peers/tfjs.js');
-    tfInfo = await tfm.tfInfo();
+    if (withTfjs) {
+      tfm = await import('./peers/tfjs.js');
+      tfInfo = await tfm.tfInfo();
+    }
   } catch (e) {
     notes.push(
       `TF.js skipped: ${(e as Error).message.split('\n')[0]} (npm install -D @tensorflow/tfjs@4.22.0 @tensorflow/tfjs-backend-wasm@4.22.0)`,
@@ -236,10 +334,14 @@ async function main(): Promise<void> {
     tfm = null;
   }
 
+  const ceiling = mulAddCeiling();
+  if (ceiling === null) notes.push('No mul+add ceiling: build-bench/unrolled.bench.wasm is missing (npm run build:wasm).');
+  let variants: string[] = [];
   for (const c of configs) {
-    rows.push(await unrolledRow(c, 'wasm'));
-    if (unrolledThreads > 1) rows.push(await unrolledRow(c, 'wasm', unrolledThreads));
-    if (withJs) rows.push(await unrolledRow(c, 'js'));
+    const wasm = await unrolledWasmRows(c, unrolledThreads);
+    rows.push(...wasm.rows);
+    variants = wasm.variants;
+    if (withJs) rows.push(await unrolledJsRow(c));
     if (tfm) {
       rows.push(await tfRow(tfm, c, 'wasm', false));
       if (tfClip) rows.push(await tfRow(tfm, c, 'wasm', true));
@@ -250,20 +352,23 @@ async function main(): Promise<void> {
     }
   }
 
-  // PyTorch last, in one child process, alone on the machine (nothing of ours runs meanwhile)
-  let torchRun: TorchRun | null = null;
-  const torchName = `pytorch-${torchThreads}t`;
+  // PyTorch last, one child process per thread count, alone on the machine (nothing of ours runs meanwhile)
+  const torchRuns: TorchRun[] = [];
+  const torchNames = torchThreadCounts.map((n) => `pytorch-${n}t`);
   if (withTorch) {
     const why = torchUnavailable();
-    if (why) {
-      notes.push(`PyTorch skipped: ${why}.`);
-      for (const c of configs) rows.push(failed(c, torchName, 'skipped: no torch'));
-    } else {
+    for (const threads of torchThreadCounts) {
+      const torchName = `pytorch-${threads}t`;
+      if (why) {
+        for (const c of configs) rows.push(failed(c, torchName, 'skipped: no torch'));
+        continue;
+      }
       progress(`${torchName}: ${configs.map((c) => c.name).join(', ')} ...`);
       try {
-        torchRun = await runTorch(configs, torchThreads, FAST);
+        const run = await runTorch(configs, threads, FAST);
+        torchRuns.push(run);
         for (const c of configs) {
-          const t = torchRun.results.find((r) => r.config === c.name);
+          const t = run.results.find((r) => r.config === c.name);
           if (!t) {
             rows.push(failed(c, torchName, 'no result'));
             continue;
@@ -279,10 +384,11 @@ async function main(): Promise<void> {
           });
         }
       } catch (e) {
-        notes.push(`PyTorch failed: ${(e as Error).message}`);
+        notes.push(`PyTorch on ${threads} thread(s) failed: ${(e as Error).message}`);
         for (const c of configs) rows.push(failed(c, torchName, 'failed'));
       }
     }
+    if (why) notes.push(`PyTorch skipped: ${why}.`);
   }
 
   // order: per configuration, runners in a fixed order; ratio to unrolled wasm
@@ -294,7 +400,7 @@ async function main(): Promise<void> {
     'tfjs-wasm+clip',
     'tfjs-cpu',
     'tfjs-cpu+clip',
-    torchName,
+    ...torchNames,
   ];
   rows.sort((a, b) => names.indexOf(a.config) - names.indexOf(b.config) || order.indexOf(a.runner) - order.indexOf(b.runner));
   for (const r of rows) {
@@ -312,6 +418,7 @@ async function main(): Promise<void> {
     );
   }
   const table = lines.join('\n');
+  const summary = summaryTable(rows, ceiling);
 
   const machine = { cpu: cpuModel(), node: process.version, v8: process.versions.v8, platform: `${process.platform}-${process.arch}` };
   const meta = {
@@ -338,7 +445,8 @@ async function main(): Promise<void> {
       `QUICK run: sizes shrunk to H ≤ 32, T ≤ 8, B ≤ 4 (${configs.map((c) => `${c.name} H${c.hiddenSize} T${c.T} B${c.B}`).join('; ')}); a smoke test, not a measurement.`,
     );
   foot.push(
-    `Timing: ≤ ${FAST.warmup} warm-up step(s) (unrolled-js, TF.js cpu: ${SLOW.warmup}), then steps timed one by one (performance.now; PyTorch: time.perf_counter) ` +
+    `Timing, unrolled wasm: ${FAST.warmup} warm-up steps, then ${ROUNDS} rounds alternating 1 and ${unrolledThreads} thread(s) in this process, each a block of ≥ ${Math.max(1, timeMs / (2 * ROUNDS))} ms (≥ 2 steps); min = best round, median = median round. ` +
+      `Everything else: ≤ ${FAST.warmup} warm-up step(s) (unrolled-js, TF.js cpu: ${SLOW.warmup}), then steps timed one by one (performance.now; PyTorch: time.perf_counter) ` +
       `until ≥ ${FAST.minIters} samples (unrolled-js, TF.js cpu: ${SLOW.minIters}) and ≥ ${timeMs} ms per runner and configuration; median and min over the samples.`,
   );
   if (tfInfo) {
@@ -353,7 +461,7 @@ async function main(): Promise<void> {
         `wasm backend: SIMD ${tfInfo.wasmSimd ? 'yes' : 'no'}, threads ${tfInfo.wasmThreads ? `yes (${tfInfo.wasmThreadCount})` : 'no (single-threaded: TF.js disables wasm threads under Node)'}, binary ${tfInfo.wasmBinary}; cpu backend: plain JS, single-threaded.`,
     );
   }
-  if (torchRun) {
+  for (const torchRun of torchRuns) {
     const b = torchRun.blas;
     foot.push(
       `PyTorch ${torchRun.torch} (Python ${torchRun.python}, /usr/bin/python3): ${torchRun.threads} intra-op thread(s), ${torchRun.interopThreads} inter-op; ` +
@@ -362,23 +470,31 @@ async function main(): Promise<void> {
         'nn.LSTM/GRU/RNN (time-major) + nn.Linear, one-hot via F.one_hot precomputed, F.cross_entropy / F.mse_loss, clip_grad_norm_(5), Adam(1e-3).',
     );
   }
-  foot.push(`unrolled: Trainer.step (clipNorm 5, Adam 1e-3); unrolled-js is the reference js backend.`);
+  foot.push(
+    `unrolled: Trainer.step (clipNorm 5, Adam 1e-3) on the default core: ${variants.join(' (1 thread) and ')}${variants.length > 1 ? ` (${unrolledThreads} threads)` : ''}; unrolled-js is the reference js backend.`,
+  );
+  if (ceiling !== null)
+    foot.push(
+      `% of ceiling: unrolled's 1-thread GFLOP/s (stepFlops ÷ best round) over the f32x4 mul+add ceiling, ${ceiling.toFixed(1)} GFLOP/s, measured in this process (bench/timing.ts: best of 15 blocks of ≥ 40 ms).`,
+    );
   foot.push(
     `Machine: ${machine.cpu}; Node ${machine.node} (V8 ${machine.v8}), ${machine.platform}. Other processes may share the machine.`,
   );
   foot.push(...notes);
   foot.push(`Command: \`${meta.command}\` · ${meta.date}`);
 
+  console.log(summary);
+  console.log('');
   console.log(table);
   console.log('');
   for (const f of foot) console.log(`- ${f}`);
 
   mkdirSync('bench/results', { recursive: true });
   const base = quick ? 'bench/results/peers-quick' : 'bench/results/peers';
-  writeFileSync(`${base}.md`, `${table}\n\n${foot.map((f) => `- ${f}`).join('\n')}\n`);
+  writeFileSync(`${base}.md`, `${summary}\n\n${table}\n\n${foot.map((f) => `- ${f}`).join('\n')}\n`);
   writeFileSync(
     `${base}.json`,
-    `${JSON.stringify({ ...meta, tfjs: tfInfo, torch: torchRun && { ...torchRun, results: undefined }, notes, rows }, null, 2)}\n`,
+    `${JSON.stringify({ ...meta, ceilingGflops: ceiling, variants, tfjs: tfInfo, torch: torchRuns.map((t) => ({ ...t, results: undefined })), notes, rows }, null, 2)}\n`,
   );
   progress(`wrote ${base}.md and ${base}.json`);
 }

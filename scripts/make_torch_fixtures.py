@@ -50,12 +50,47 @@ def flat_int(t):
 
 
 def case(name, cell, *, nonlinearity="tanh", I=7, H=13, O=5, L=1, T=6, B=3,
-         input="dense", loss="mse", at="every", reduction="mean", masked=False):
+         input="dense", loss="mse", at="every", reduction="mean", masked=False,
+         bidirectional=False, bias=True):
     if input == "tokens" and I == 7:
         I = 11  # vocabulary size for token cases
     return dict(name=name, cell=cell, nonlinearity=nonlinearity if cell == "rnn" else "tanh",
                 inputSize=I, hiddenSize=H, outputSize=O, numLayers=L, T=T, B=B, input=input,
-                loss=loss, at=at, reduction=reduction, masked=masked)
+                loss=loss, at=at, reduction=reduction, masked=masked,
+                bidirectional=bidirectional, bias=bias)
+
+
+# the layer options, stored in a fixture's config only when not at their defaults (so the
+# fixtures of plain stacks stay as they were)
+LAYER_DEFAULTS = {"bidirectional": False, "bias": True}
+
+
+def build_layer_cases():
+    """Bidirectional stacks (every cell, 1-2 layers, with lengths, odd sizes I=5, H=7) and
+    stacks without biases: PyTorch's bidirectional=True and bias=False."""
+    cases = []
+    cells = (("rnn_tanh", "rnn", "tanh"), ("rnn_relu", "rnn", "relu"), ("lstm", "lstm", "tanh"),
+             ("gru", "gru", "tanh"))
+    for p, cell, act in cells:
+        kw = dict(nonlinearity=act, I=5, H=7, O=3, bidirectional=True)
+        cases.append(case(f"bi_{p}_l1_dense_every_mse_mean", cell, T=6, B=3, at="every",
+                          loss="mse", **kw))
+        cases.append(case(f"bi_{p}_l2_masked_every_ce_mean", cell, L=2, T=7, B=4, at="every",
+                          loss="cross-entropy", masked=True, **kw))
+        cases.append(case(f"bi_{p}_l2_masked_last_mse_mean", cell, L=2, T=6, B=3, at="last",
+                          loss="mse", masked=True, **kw))
+        cases.append(case(f"bi_{p}_l1_dense_last_ce_sum", cell, T=5, B=2, at="last",
+                          loss="cross-entropy", reduction="sum", **kw))
+        kw_tokens = dict(nonlinearity=act, I=9, H=7, O=9, bidirectional=True)
+        cases.append(case(f"bi_{p}_l2_tokens_every_ce_mean", cell, L=2, T=5, B=3,
+                          input="tokens", at="every", loss="cross-entropy", masked=True,
+                          **kw_tokens))
+        cases.append(case(f"nobias_{p}_l2_dense_every_ce_mean", cell, nonlinearity=act, I=5, H=7,
+                          O=3, L=2, T=6, B=3, at="every", loss="cross-entropy", bias=False))
+        cases.append(case(f"nobias_bi_{p}_l2_masked_every_mse_mean", cell, nonlinearity=act, I=5,
+                          H=7, O=3, L=2, T=6, B=3, at="every", loss="mse", masked=True,
+                          bidirectional=True, bias=False))
+    return cases
 
 
 def build_cases():
@@ -131,13 +166,16 @@ def run_case(cfg):
     cell, I, H, O = cfg["cell"], cfg["inputSize"], cfg["hiddenSize"], cfg["outputSize"]
     L, T, B = cfg["numLayers"], cfg["T"], cfg["B"]
 
+    bi, bias = cfg["bidirectional"], cfg["bias"]
+    D = 2 if bi else 1
     if cell == "rnn":
-        rnn = nn.RNN(I, H, num_layers=L, nonlinearity=cfg["nonlinearity"], batch_first=False)
+        rnn = nn.RNN(I, H, num_layers=L, nonlinearity=cfg["nonlinearity"], batch_first=False,
+                     bidirectional=bi, bias=bias)
     elif cell == "lstm":
-        rnn = nn.LSTM(I, H, num_layers=L, batch_first=False)
+        rnn = nn.LSTM(I, H, num_layers=L, batch_first=False, bidirectional=bi, bias=bias)
     else:
-        rnn = nn.GRU(I, H, num_layers=L, batch_first=False)
-    head = nn.Linear(H, O)
+        rnn = nn.GRU(I, H, num_layers=L, batch_first=False, bidirectional=bi, bias=bias)
+    head = nn.Linear(D * H, O)
     with torch.no_grad():
         for p in list(rnn.parameters()) + list(head.parameters()):
             p.mul_(PARAM_SCALE)
@@ -156,8 +194,8 @@ def run_case(cfg):
     else:
         mask = None
 
-    h0 = (torch.randn(L, B, H, generator=g) * STATE_STD).requires_grad_(True)
-    c0 = (torch.randn(L, B, H, generator=g) * STATE_STD).requires_grad_(True) \
+    h0 = (torch.randn(L * D, B, H, generator=g) * STATE_STD).requires_grad_(True)
+    c0 = (torch.randn(L * D, B, H, generator=g) * STATE_STD).requires_grad_(True) \
         if cell == "lstm" else None
 
     # targets
@@ -179,6 +217,8 @@ def run_case(cfg):
 
     if cfg["at"] == "every":
         pred = head(out)  # [T,B,O]
+    elif bi:
+        pred = head(torch.cat([hN[-2], hN[-1]], -1))  # [B,O]: both directions' final states
     else:
         pred = head(hN[-1])  # [B,O]
 
@@ -221,9 +261,10 @@ def run_case(cfg):
 
     return {
         "name": name,
-        "config": {k: cfg[k] for k in ("cell", "nonlinearity", "inputSize", "hiddenSize",
-                                       "outputSize", "numLayers", "T", "B", "input", "loss",
-                                       "at", "reduction", "masked")},
+        "config": {**{k: cfg[k] for k in ("cell", "nonlinearity", "inputSize", "hiddenSize",
+                                          "outputSize", "numLayers", "T", "B", "input", "loss",
+                                          "at", "reduction", "masked")},
+                   **{k: cfg[k] for k, v in LAYER_DEFAULTS.items() if cfg[k] != v}},
         "params": params,
         "shapes": shapes,
         "x": flat(x_store) if cfg["input"] == "dense" else flat_int(x_store),
@@ -318,16 +359,18 @@ def st_decode(data):
     return out, metadata
 
 
-def build_rnn(cell, I, H, L, nonlinearity="tanh", O=None):
+def build_rnn(cell, I, H, L, nonlinearity="tanh", O=None, bidirectional=False, bias=True):
     """nn.RNN / LSTM / GRU with the Linear head registered as its submodule `head`, so that its
-    state_dict is exactly unrolled's: weight_ih_l0 … bias_hh_l{L-1}, head.weight, head.bias."""
+    state_dict is exactly unrolled's: weight_ih_l0 … bias_hh_l{L-1} (with the _reverse tensors
+    of a bidirectional stack, without the biases for bias=False), head.weight, head.bias."""
+    kw = dict(num_layers=L, batch_first=False, bidirectional=bidirectional, bias=bias)
     if cell == "rnn":
-        rnn = nn.RNN(I, H, num_layers=L, nonlinearity=nonlinearity, batch_first=False)
+        rnn = nn.RNN(I, H, nonlinearity=nonlinearity, **kw)
     elif cell == "lstm":
-        rnn = nn.LSTM(I, H, num_layers=L, batch_first=False)
+        rnn = nn.LSTM(I, H, **kw)
     else:
-        rnn = nn.GRU(I, H, num_layers=L, batch_first=False)
-    rnn.add_module("head", nn.Linear(H, O))
+        rnn = nn.GRU(I, H, **kw)
+    rnn.add_module("head", nn.Linear((2 if bidirectional else 1) * H, O))
     return rnn
 
 
@@ -347,6 +390,12 @@ ST_TORCH_CASES = [
     dict(name="lstm", cell="lstm", nonlinearity="tanh", I=5, H=7, O=3, L=2, T=6, B=3, dtype="F32"),
     dict(name="gru", cell="gru", nonlinearity="tanh", I=6, H=9, O=5, L=2, T=5, B=2, dtype="F64"),
     dict(name="rnn", cell="rnn", nonlinearity="tanh", I=3, H=11, O=2, L=2, T=7, B=3, dtype="F32"),
+    dict(name="lstm_bidirectional", cell="lstm", nonlinearity="tanh", I=5, H=7, O=3, L=2, T=6,
+         B=3, dtype="F32", bidirectional=True),
+    dict(name="gru_bidirectional_nobias", cell="gru", nonlinearity="tanh", I=5, H=7, O=3, L=2,
+         T=5, B=2, dtype="F64", bidirectional=True, bias=False),
+    dict(name="rnn_relu_nobias", cell="rnn", nonlinearity="relu", I=5, H=7, O=3, L=2, T=5, B=3,
+         dtype="F32", bias=False),
 ]
 
 
@@ -358,15 +407,17 @@ def write_torch_safetensors():
         seed = zlib.crc32(("safetensors_" + name).encode()) & 0x7FFFFFFF
         torch.manual_seed(seed)
         g = torch.Generator().manual_seed(seed + 1)
-        rnn = build_rnn(cell, I, H, L, cfg["nonlinearity"], O)
+        bi, bias = cfg.get("bidirectional", False), cfg.get("bias", True)
+        D = 2 if bi else 1
+        rnn = build_rnn(cell, I, H, L, cfg["nonlinearity"], O, bi, bias)
         with torch.no_grad():
             for p in rnn.parameters():
                 p.mul_(PARAM_SCALE)
                 if cfg["dtype"] == "F32":
                     p.copy_(f32(p))
         x = f32(torch.randn(T, B, I, generator=g))
-        h0 = f32(torch.randn(L, B, H, generator=g) * STATE_STD)
-        c0 = f32(torch.randn(L, B, H, generator=g) * STATE_STD) if cell == "lstm" else None
+        h0 = f32(torch.randn(L * D, B, H, generator=g) * STATE_STD)
+        c0 = f32(torch.randn(L * D, B, H, generator=g) * STATE_STD) if cell == "lstm" else None
         with torch.no_grad():
             y, hN, cN = run_rnn(rnn, cell, x, h0, c0)
         file_dtype = ST_DTYPES[cfg["dtype"]][0]
@@ -376,7 +427,9 @@ def write_torch_safetensors():
         data = {
             "name": name,
             "config": {"cell": cell, "nonlinearity": cfg["nonlinearity"], "inputSize": I,
-                       "hiddenSize": H, "outputSize": O, "numLayers": L, "T": T, "B": B},
+                       "hiddenSize": H, "outputSize": O, "numLayers": L, "T": T, "B": B,
+                       **({"bidirectional": True} if bi else {}),
+                       **({"bias": False} if not bias else {})},
             "dtype": cfg["dtype"],
             "names": [k for k, _ in sd],
             "x": flat(x), "h0": flat(h0), "c0": flat(c0) if c0 is not None else None,
@@ -422,11 +475,13 @@ def check_unrolled_safetensors():
         cell, L, B, T = cfg["cell"], cfg["numLayers"], fx["B"], fx["T"]
         I, H, O = cfg["inputSize"], cfg["hiddenSize"], cfg["outputSize"]
         assert cfg["input"] == "dense", "only dense-input fixtures are checked"
-        rnn = build_rnn(cell, I, H, L, cfg["nonlinearity"], O)
+        bi, bias = cfg.get("bidirectional", False), cfg.get("bias", True)
+        D = 2 if bi else 1
+        rnn = build_rnn(cell, I, H, L, cfg["nonlinearity"], O, bi, bias)
         rnn.load_state_dict(tensors, strict=True)  # raises on any missing / unexpected name
         x = torch.tensor(fx["x"]).reshape(T, B, I)
-        h0 = torch.tensor(fx["h0"]).reshape(L, B, H)
-        c0 = torch.tensor(fx["c0"]).reshape(L, B, H) if cell == "lstm" else None
+        h0 = torch.tensor(fx["h0"]).reshape(L * D, B, H)
+        c0 = torch.tensor(fx["c0"]).reshape(L * D, B, H) if cell == "lstm" else None
         with torch.no_grad():
             y, hN, cN = run_rnn(rnn, cell, x, h0, c0)
         errs = {"y": rel_err(fx["y"], y), "hN": rel_err(fx["hN"], hN)}
@@ -454,7 +509,7 @@ def main():
         print("usage: make_torch_fixtures.py [--safetensors-only | --check-unrolled]", file=sys.stderr)
         sys.exit(2)
     os.makedirs(OUT_DIR, exist_ok=True)
-    cases = build_cases()
+    cases = build_cases() + build_layer_cases()
     names = [c["name"] for c in cases]
     assert len(names) == len(set(names)), "duplicate case names"
     for cfg in cases:

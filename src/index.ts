@@ -36,6 +36,7 @@ export {
   type ValidationEvent,
   type EarlyStopEvent,
   type FitPosition,
+  type FitProgress,
 } from './train/fit.js';
 export { evaluate, type EvaluateOptions, type EvaluateResult, type MetricName } from './train/metrics.js';
 export { resolveOptimizer, type OptimizerSpec, type OptimizerName } from './train/optimizers.js';

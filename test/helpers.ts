@@ -81,6 +81,10 @@ export interface TorchFixture {
     at: 'every' | 'last';
     reduction: 'mean' | 'sum';
     masked: boolean;
+    /** present (true) only for a bidirectional stack */
+    bidirectional?: boolean;
+    /** present (false) only for a stack without biases */
+    bias?: boolean;
   };
   params: Record<string, number[]>;
   x: number[];

@@ -1,8 +1,9 @@
 // `unrolled experiment NAME`: one of BPTT's classic claims reproduced, seeded, with a figure
-// (SVG) and a Markdown report written under docs/experiments/NAME.
+// (SVG drawn by Vega-Lite, and its spec) and a Markdown report written under docs/experiments/NAME.
 import { join } from 'node:path';
+import { ChartingUnavailableError } from '../experiments/chart.js';
 import { EXPERIMENTS, runExperiment } from '../experiments/registry.js';
-import { commandFlags } from './args.js';
+import { commandFlags, EnvironmentError } from './args.js';
 import { flagHelp } from './flags.js';
 import type { CliIO } from './output.js';
 import { nearestKey } from '../validate/index.js';
@@ -15,8 +16,10 @@ const WIDTH = Math.max(12, ...NAMES.map((n) => n.length));
 export const EXPERIMENT_HELP = `Usage: unrolled experiment NAME [options]
 
 Runs one experiment on one thread of the reproducible Wasm core and writes its figure
-(figure.svg) and report (report.md: the command, the machine, the settings and the numbers) to
---out. The same seed gives the same numbers; only the timings change.
+(figure.svg, drawn by Vega-Lite from figure.vl.json, which is written too) and report
+(report.md: the command, the machine, the settings and the numbers) to --out. The same seed
+gives the same numbers; only the timings change. Needs the packages vega and vega-lite
+(npm install vega@^6.4.0 vega-lite@~6.4.3).
 
 Experiments:
 ${NAMES.map((n) => `  ${n.padEnd(WIDTH)} ${EXPERIMENTS[n].summary}${EXPERIMENTS[n].steps ? `\n  ${' '.repeat(WIDTH)} --steps: ${EXPERIMENTS[n].steps}` : ''}`).join('\n')}
@@ -47,7 +50,12 @@ export async function experimentCommand(args: string[], io: CliIO): Promise<numb
   const quick = f.bool('quick');
   const out = f.file('out') ?? join('docs', 'experiments', name);
   io.out(`unrolled experiment ${name}${quick ? ' (quick)' : ''}: writing ${out}`);
-  const r = await runExperiment(name, { quick, seed: f.int('seed'), out, steps, command: shellLine(args), log: (l) => io.out(l) });
-  io.out(`wrote ${r.report} and ${r.figure} (${(r.ms / 1000).toFixed(1)} s)`);
+  const r = await runExperiment(name, { quick, seed: f.int('seed'), out, steps, command: shellLine(args), log: (l) => io.out(l) }).catch(
+    (e: unknown) => {
+      // an optional package that is not installed: the environment's failure, found before any training
+      throw e instanceof ChartingUnavailableError ? new EnvironmentError(e.message) : e;
+    },
+  );
+  io.out(`wrote ${r.report}, ${r.figure} and ${r.spec} (${(r.ms / 1000).toFixed(1)} s)`);
   return 0;
 }

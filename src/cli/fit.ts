@@ -11,13 +11,26 @@ import { modelFromSafetensors } from '../model-file.js';
 import { readSequenceFile, type SequenceFileOptions } from '../node/data-files.js';
 import { saveCheckpoint } from '../node/checkpoint-files.js';
 import { readFileBytes, saveModel, saveSafetensors } from '../node/files.js';
-import { CHECKPOINT_FORMAT, restoreCheckpoint } from '../train/checkpoint.js';
+import { CHECKPOINT_FORMAT, restoreCheckpoint, type JsonValue } from '../train/checkpoint.js';
 import { fit, type EpochLog } from '../train/fit.js';
 import { evaluate, type MetricName } from '../train/metrics.js';
+import type { Core } from '../runtime/core.js';
 import type { OptimizerSpec } from '../train/optimizers.js';
 import { Trainer } from '../train/trainer.js';
 import { commandFlags, type Flags, UsageError } from './args.js';
-import { checkNotAnInput, coreFor } from './config.js';
+import { checkNotAnInput, coreFor, engineName } from './config.js';
+import {
+  checkResumedData,
+  checkResumedModel,
+  checkResumedSettings,
+  checkResumedShape,
+  readFitCheckpoint,
+  readSettings,
+  type FitCheckpoint,
+  type FitData,
+  type FitInfo,
+  type FitSettings,
+} from './fit-resume.js';
 import { flagHelp } from './flags.js';
 import { EXIT_CLOSED, Reporter, fmt, stopSignals, type CliIO } from './output.js';
 
@@ -43,8 +56,9 @@ ${LAYOUTS}
 ${flagHelp('fit')}
 
 On a terminal a progress bar shows the epoch, the loss, the validation metric and the time
-left; otherwise a line per epoch; --json prints the same as JSON lines (types header, epoch,
-early-stop, checkpoint, done, interrupted). Ctrl-C stops after the current batch.
+left; otherwise a line per epoch; --json prints the same as JSON lines (types header, resume,
+epoch, early-stop, checkpoint, done, interrupted). Ctrl-C stops after the current batch and,
+with --checkpoint, saves where it stopped: --resume PATH continues from there.
 `;
 
 /** The file and how to read it, from the data flags; null when neither --csv nor --jsonl is given. */
@@ -92,8 +106,7 @@ async function readData(command: string, path: string, options: SequenceFileOpti
   }
 }
 
-function metricOf(f: Flags, data: SequenceDataset, hasValidation: boolean): MetricName {
-  const m = f.choice<MetricName>('metric');
+function metricOf(f: Flags, data: SequenceDataset, m: MetricName, hasValidation: boolean): MetricName {
   const classes = data.target === 'classes';
   if (!classes && (m === 'accuracy' || m === 'perplexity'))
     f.fail(`--metric ${m} needs --target classes (for values: loss or mae)`, '--metric');
@@ -105,76 +118,79 @@ function metricOf(f: Flags, data: SequenceDataset, hasValidation: boolean): Metr
 export async function fitCommand(args: string[], io: CliIO): Promise<number> {
   const f = commandFlags('fit', args, io, FIT_HELP);
   if (!f) return 0;
-  // every number first, so that a malformed one is reported as such before any contradiction
-  const epochs = f.int('epochs');
-  const batchSize = f.int('batch');
-  const valSplit = f.float('val-split');
-  const seed = f.int('seed');
-  const lr = f.float('lr');
-  const hidden = f.int('hidden'),
-    layers = f.int('layers'),
-    minDelta = f.float('min-delta'),
-    clip = f.float('clip');
-  const clipValue = f.has('clip-value') ? f.float('clip-value') : undefined,
-    momentum = f.float('momentum');
-  const weightDecay = f.has('weight-decay') ? f.float('weight-decay') : undefined;
-  const patience = f.has('patience') ? f.int('patience') : undefined;
-  const every = f.has('checkpoint-every') ? f.int('checkpoint-every') : undefined;
-  const backend = f.choice<'wasm' | 'js'>('backend');
-  const cell = f.has('cell') ? f.choice<'rnn' | 'lstm' | 'gru'>('cell') : 'lstm';
-  const nonlinearity = f.choice<'tanh' | 'relu'>('nonlinearity');
+  const resumePath = f.file('resume');
+  const resumed = resumePath !== undefined ? await readFitCheckpoint(resumePath) : null;
+  const s = readSettings(f, resumed?.info.settings);
+  if (resumed) checkResumedSettings(f, resumePath!, resumed.info.settings, s);
+  const every = f.has('checkpoint-every') ? f.int('checkpoint-every') : (resumed?.info.checkpointEvery ?? undefined);
+  const { epochs, batch: batchSize, seed, cell, patience } = s;
   if (f.has('nonlinearity') && cell !== 'rnn') f.fail('--nonlinearity is for --cell rnn', '--nonlinearity');
-  const optimizer = f.choice<OptimizerSpec['name']>('optimizer');
-  if (f.has('momentum') && optimizer !== 'sgd') f.fail('--momentum is for --optimizer sgd', '--momentum');
-  if (f.has('min-delta') && patience === undefined) f.fail('--min-delta needs --patience', '--min-delta');
-  const checkpointPath = f.file('checkpoint');
+  if (f.has('momentum') && s.optimizer !== 'sgd') f.fail('--momentum is for --optimizer sgd', '--momentum');
+  if (f.has('min-delta') && patience === null) f.fail('--min-delta needs --patience', '--min-delta');
+  const checkpointPath = f.file('checkpoint') ?? resumePath;
   if (every !== undefined && checkpointPath === undefined) f.fail('--checkpoint-every needs --checkpoint PATH', '--checkpoint-every');
   const savePath = f.file('save');
-  const source = dataFlags(f) ?? f.fail('which data? give --csv FILE or --jsonl FILE (see unrolled fit --help)');
-  for (const [flag, out] of [
-    ['--checkpoint', checkpointPath],
-    ['--save', savePath],
-  ] as const) {
-    if (out !== undefined)
-      await checkNotAnInput('fit', { flag, path: out }, [
-        { flag: source.options.format === 'csv' ? '--csv' : '--jsonl', path: source.path },
-      ]);
+  const given = dataFlags(f);
+  if (resumed && given) checkResumedData(f, resumePath!, resumed.info.data, given);
+  const source =
+    given ??
+    (resumed ? { path: resumed.info.data.path, options: resumed.info.data.options } : undefined) ??
+    f.fail('which data? give --csv FILE or --jsonl FILE (see unrolled fit --help)');
+  const dataFlag = source.options.format === 'csv' ? '--csv' : '--jsonl';
+  if (resumed) {
+    const at = resumed.position;
+    if (resumed.info.stoppedEarly)
+      f.fail(`${resumePath} is the end of a run that stopped early (epoch ${at.epoch}): there is nothing to continue`, '--resume');
+    if (at.epoch >= epochs)
+      f.fail(`--epochs ${epochs}: the run in ${resumePath} has done ${at.epoch} epochs; give more epochs to continue it`, '--epochs');
   }
+  const outputs: [string, string | undefined][] = [
+    [f.has('checkpoint') || !resumed ? '--checkpoint' : '--resume', checkpointPath],
+    ['--save', savePath],
+  ];
+  for (const [flag, out] of outputs)
+    if (out !== undefined) await checkNotAnInput('fit', { flag, path: out }, [{ flag: dataFlag, path: source.path }]);
   if (checkpointPath !== undefined && checkpointPath === savePath) f.fail('--save and --checkpoint name the same file', '--save');
 
   const all = await readData('fit', source.path, source.options);
+  if (resumed) checkResumedShape(f, resumePath!, resumed.info.data, all, source.path, dataFlag);
   let train = all,
     validation: SequenceDataset | undefined;
-  if (valSplit > 0) {
+  if (s['val-split'] > 0) {
     if (all.size < 2)
       f.fail(`--val-split needs at least two sequences (${source.path} has ${all.size}); give --val-split 0`, '--val-split');
-    [train, validation] = all.split(valSplit, seed);
+    [train, validation] = all.split(s['val-split'], seed);
   }
-  const metric = metricOf(f, all, validation !== undefined);
+  const metric = metricOf(f, all, s.metric, validation !== undefined);
   const reporter = new Reporter(io, f.bool('json'));
-  const core = await coreFor(backend, false);
-  const model = await createModel({
-    backend,
-    ...(core ? { core } : {}),
-    cell,
-    ...(cell === 'rnn' ? { nonlinearity } : {}),
-    hiddenSize: hidden,
-    numLayers: layers,
-    seed,
+  const core = await coreFor(s.backend, false);
+  const engine = engineName(s.backend, core);
+  const data: FitData = {
+    path: source.path,
+    options: source.options,
+    sequences: all.size,
     inputSize: all.inputSize,
-    outputSize: all.target === 'classes' ? all.targetSize : all.targetSize,
-    input: 'dense',
-  });
+    targetSize: all.targetSize,
+    target: all.target,
+    at: all.at,
+  };
+  const { model, trainer } = resumed ? await restoreFit(resumePath!, resumed, s, core) : await freshFit(s, all, core);
+  if (resumed && resumed.info.engine !== engine)
+    io.err(
+      `unrolled: note: the checkpoint was trained on ${resumed.info.engine} and this run uses ${engine}; the continuation may differ in the last bits from an uninterrupted run`,
+    );
+  const info = (extra: Partial<FitInfo> = {}): Record<string, JsonValue> =>
+    JSON.parse(JSON.stringify({ unrolled_fit: 1, settings: s, data, checkpointEvery: every ?? null, engine, ...extra } satisfies FitInfo));
+  const start = resumed
+    ? {
+        epoch: resumed.position.epoch,
+        batch: resumed.position.batch,
+        ...(resumed.position.progress ? { progress: resumed.position.progress } : {}),
+      }
+    : undefined;
   const stop = stopSignals(io);
   let bar: cliProgress.MultiBar | null = null;
   try {
-    const wd = weightDecay !== undefined ? { weightDecay } : {};
-    const trainer = new Trainer(model, {
-      loss: all.lossSpec(),
-      optimizer: (optimizer === 'sgd' ? { name: 'sgd', lr, momentum, ...wd } : { name: optimizer, lr, ...wd }) as OptimizerSpec,
-      ...(clip > 0 ? { clipNorm: clip } : {}),
-      ...(clipValue !== undefined ? { clipValue } : {}),
-    });
     const batches = Math.ceil(train.size / batchSize);
     const total = batches * epochs;
     const metricName = validation ? `val ${metric}` : metric === 'perplexity' ? 'perplexity' : 'train loss';
@@ -214,7 +230,13 @@ export async function fitCommand(args: string[], io: CliIO): Promise<number> {
         barIncompleteChar: '\u2591',
       });
     }
-    const progress = bar?.create(total, 0, barState) ?? null;
+    const done0 = start ? start.epoch * batches + start.batch : 0;
+    if (resumed)
+      reporter.emit(
+        { type: 'resume', path: resumePath, step: resumed.step, epoch: resumed.position.epoch + 1, batch: resumed.position.batch },
+        `resumed from ${resumePath} at step ${resumed.step} (epoch ${resumed.position.epoch + 1}, ${resumed.position.batch} of ${batches} batches done)`,
+      );
+    const progress = bar?.create(total, done0, barState) ?? null;
     const log = (text: string): void => {
       if (bar) bar.log(`${text}\n`);
     };
@@ -228,12 +250,14 @@ export async function fitCommand(args: string[], io: CliIO): Promise<number> {
       seed,
       metric,
       signal: ac.signal,
+      ...(start ? { start } : {}),
       ...(validation ? { validation } : {}),
-      ...(patience !== undefined ? { earlyStopping: { patience, minDelta } } : {}),
+      ...(patience !== null ? { earlyStopping: { patience, minDelta: s['min-delta'] } } : {}),
       ...(checkpointPath !== undefined && every !== undefined
         ? {
             checkpoint: {
               every,
+              info: info(),
               save: async (bytes: Uint8Array, at: { step: number; epoch: number }) => {
                 await saveSafetensors(checkpointPath, bytes);
                 const obj = { type: 'checkpoint', path: checkpointPath, step: at.step, epoch: at.epoch, bytes: bytes.length };
@@ -294,39 +318,43 @@ export async function fitCommand(args: string[], io: CliIO): Promise<number> {
       bar.stop();
       bar = null;
     }
+    // where the run stands, as fit's periodic checkpoints say it: --resume continues from here
+    const position = { ...history.position, step: trainer.steps } as unknown as JsonValue;
     if (checkpointPath !== undefined)
-      await saveCheckpoint(checkpointPath, trainer, { info: { fit: { epochs: history.epochs.length, metric } } });
+      await saveCheckpoint(checkpointPath, trainer, {
+        info: { ...info(history.stoppedEarly ? { stoppedEarly: true } : {}), fit: position },
+      });
     if (savePath !== undefined)
       await saveModel(model, savePath, {
         unrolled_fit: JSON.stringify({
           source: source.path,
           target: all.target,
           at: all.at,
-          epochs: history.epochs.length,
+          epochs: history.position.epoch,
           bestEpoch: history.bestEpoch + 1,
         }),
       });
     if (history.aborted) {
       reporter.emit(
         { type: 'interrupted', reason: stop.reason, step: trainer.steps },
-        `interrupted at step ${trainer.steps}${checkpointPath ? ` (checkpoint ${checkpointPath})` : ''}`,
+        `interrupted at step ${trainer.steps}${checkpointPath ? ` (resume with --resume ${checkpointPath})` : ''}`,
       );
       return stop.reason === 'EPIPE' ? EXIT_CLOSED : 130;
     }
-    const best = history.epochs[history.bestEpoch];
+    const best = history.position.progress?.best ?? NaN;
     reporter.emit(
       {
         type: 'done',
-        epochs: history.epochs.length,
+        epochs: history.position.epoch,
         steps: history.steps,
         stoppedEarly: history.stoppedEarly,
         bestEpoch: history.bestEpoch + 1,
         metric: metricName,
-        best: best?.metric,
+        best,
         ...(savePath ? { saved: savePath } : {}),
         ...(checkpointPath ? { checkpoint: checkpointPath } : {}),
       },
-      `done: ${history.epochs.length} epoch${history.epochs.length === 1 ? '' : 's'}, ${history.steps} steps; best ${metricName} ${fmt(best?.metric ?? NaN)} at epoch ${history.bestEpoch + 1}${savePath ? `; model saved to ${savePath}` : ''}`,
+      `done: ${history.position.epoch} epoch${history.position.epoch === 1 ? '' : 's'}, ${history.steps} steps; best ${metricName} ${fmt(best)} at epoch ${history.bestEpoch + 1}${savePath ? `; model saved to ${savePath}` : ''}`,
     );
     return 0;
   } finally {
@@ -334,6 +362,54 @@ export async function fitCommand(args: string[], io: CliIO): Promise<number> {
     stop.dispose();
     model.dispose();
   }
+}
+
+/** A new model and trainer for the settings and the data. */
+async function freshFit(s: FitSettings, all: SequenceDataset, core: Core | undefined): Promise<{ model: Model; trainer: Trainer }> {
+  const model = await createModel({
+    backend: s.backend,
+    ...(core ? { core } : {}),
+    cell: s.cell,
+    ...(s.cell === 'rnn' ? { nonlinearity: s.nonlinearity } : {}),
+    hiddenSize: s.hidden,
+    numLayers: s.layers,
+    seed: s.seed,
+    inputSize: all.inputSize,
+    outputSize: all.targetSize,
+    input: 'dense',
+  });
+  try {
+    const { lr, momentum, optimizer } = s;
+    const wd = s['weight-decay'] !== null ? { weightDecay: s['weight-decay'] } : {};
+    const trainer = new Trainer(model, {
+      loss: all.lossSpec(),
+      optimizer: (optimizer === 'sgd' ? { name: 'sgd', lr, momentum, ...wd } : { name: optimizer, lr, ...wd }) as OptimizerSpec,
+      ...(s.clip > 0 ? { clipNorm: s.clip } : {}),
+      ...(s['clip-value'] !== null ? { clipValue: s['clip-value'] } : {}),
+    });
+    return { model, trainer };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+}
+
+/** The model and trainer of a fit checkpoint (weights, optimizer moments and step, sampler state). */
+async function restoreFit(
+  path: string,
+  resumed: FitCheckpoint,
+  s: FitSettings,
+  core: Core | undefined,
+): Promise<{ model: Model; trainer: Trainer }> {
+  const r = await restoreCheckpoint(resumed.bytes, { backend: s.backend, ...(core ? { core } : {}) });
+  try {
+    checkResumedModel(path, s, resumed.info.data, r.model);
+  } catch (e) {
+    r.trainer.dispose();
+    r.model.dispose();
+    throw e;
+  }
+  return r;
 }
 
 /** `unrolled eval FILE --csv DATA` / `--jsonl DATA`: evaluate() of a model file or any checkpoint. */

@@ -180,6 +180,16 @@ every --checkpoint-every N steps; never one of the input files`,
 stopped; the configuration comes from the checkpoint (flags that
 disagree are refused) and saving continues to PATH unless
 --checkpoint says otherwise`,
+    per: {
+      fit: {
+        help: `continue a fit from its checkpoint (--checkpoint), bit-identical to
+never having stopped: weights, optimizer moments, the epoch and
+batch, the epoch's losses and the early-stopping record; settings
+and data come from the checkpoint (flags that disagree are refused,
+--epochs may grow) and saving continues to PATH unless --checkpoint
+says otherwise`,
+      },
+    },
   },
   reproducible: {
     kind: 'boolean',
@@ -410,7 +420,7 @@ export const COMMAND_FLAGS: Record<Command, CommandFlags> = {
           'min-delta',
         ],
       },
-      { title: 'Output', flags: ['save', 'checkpoint', 'checkpoint-every', 'json', 'help'] },
+      { title: 'Output', flags: ['save', 'checkpoint', 'checkpoint-every', 'resume', 'json', 'help'] },
     ],
   },
 };

@@ -194,7 +194,7 @@ export class SequenceDataset {
       }
       if (!every) y.set(yi, b * O);
     }
-    return { x, y, T, B, lengths, realSteps: real, lossRows: (every ? real : B) * O };
+    return { x, y, T, B, lengths, realSteps: real, lossRows: (every ? real : B) * O, layout: 'time-major' };
   }
 
   /** A dataset of the examples at `indices` (shares their arrays, which are never written). */

@@ -26,6 +26,8 @@ export interface TokenChunk {
   readonly B: number;
   /** First chunk of an epoch (the rows start again): do not carry states into this chunk. */
   reset: boolean;
+  /** Always time-major, also for a model with batchFirst. */
+  readonly layout: 'time-major';
 }
 
 export interface TokenStreamOptions {
@@ -132,7 +134,7 @@ export class TokenStream extends ChunkedStream {
     this.rowLength = rowLength;
     this.chunksPerEpoch = Math.floor(rowLength / T);
     this.tokens = owned;
-    this.chunk = { x: new Int32Array(T * B), y: new Int32Array(T * B), T, B, reset: true };
+    this.chunk = { x: new Int32Array(T * B), y: new Int32Array(T * B), T, B, reset: true, layout: 'time-major' };
   }
 
   /**

@@ -203,7 +203,7 @@ export class TextStream extends ChunkedStream {
     this.tokens = tokens;
     this.rowLength = Math.floor((tokens - 1) / o.B);
     this.chunksPerEpoch = Math.floor(this.rowLength / o.T);
-    this.chunk = { x: new Int32Array(o.T * o.B), y: new Int32Array(o.T * o.B), T: o.T, B: o.B, reset: true };
+    this.chunk = { x: new Int32Array(o.T * o.B), y: new Int32Array(o.T * o.B), T: o.T, B: o.B, reset: true, layout: 'time-major' };
     this.carry = new Int32Array(o.B);
     this.chunkBytes = o.chunkBytes;
   }

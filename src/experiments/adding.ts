@@ -2,7 +2,6 @@
 // issue's PyTorch reference (H 128, B 32, Adam 1e-3, global-norm clip 1, one thread). "Solved"
 // is the first evaluation whose test MSE is below SOLVED (6% of the 1/6 baseline of always
 // answering 1); a run stops there or at the step budget.
-import { createModel } from '../create.js';
 import * as addingTask from '../data/tasks/adding.js';
 import { Rng } from '../model/rng.js';
 import type { Core } from '../runtime/core.js';
@@ -18,8 +17,9 @@ import {
   table,
   testMSE,
   addingTestSet,
+  addingModel,
 } from './common.js';
-import { PALETTE, type Panel } from './svg.js';
+import { PALETTE, type Panel } from './figure.js';
 
 /** Test MSE below which the problem counts as solved. */
 export const SOLVED = 0.01;
@@ -51,15 +51,7 @@ async function run(ctx: ExperimentContext, core: Core): Promise<ExperimentResult
       ],
     };
     for (const [i, c] of CELLS.entries()) {
-      const model = await createModel({
-        ...c.config,
-        inputSize: addingTask.inputSize,
-        hiddenSize: H,
-        outputSize: addingTask.outputSize,
-        seed: ctx.seed,
-        init: c.init,
-        core,
-      });
+      const model = await addingModel(c.config, c.init, H, ctx.seed, core);
       try {
         const trainer = new Trainer(model, { loss: addingTask.lossSpec, optimizer: { name: 'adam', lr }, clipNorm: clip });
         const data = new Rng(ctx.seed + 3);

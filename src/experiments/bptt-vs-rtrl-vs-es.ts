@@ -14,7 +14,7 @@ import { EvolutionStrategies } from '../train/es.js';
 import { rtrlGradients } from '../train/rtrl.js';
 import { Trainer } from '../train/trainer.js';
 import { type Experiment, type ExperimentContext, type ExperimentResult, fixed, secs, settings, table } from './common.js';
-import { PALETTE } from './svg.js';
+import { PALETTE } from './figure.js';
 
 interface Point {
   step: number;

@@ -10,13 +10,15 @@ import type { Model } from '../model/model.js';
 import { Rng } from '../model/rng.js';
 import type { Core } from '../runtime/core.js';
 import { loadCore } from '../runtime/load.js';
-import { type Figure, renderFigure } from './svg.js';
+import type { Charting } from './chart.js';
+import { specJson, vegaLiteSpec } from './chart.js';
+import type { Figure } from './figure.js';
 
 export interface ExperimentContext {
   /** The short version: seconds, for the test suite and a first look. */
   quick: boolean;
   seed: number;
-  /** Directory of report.md and figure.svg. */
+  /** Directory of report.md, figure.svg and figure.vl.json. */
   out: string;
   /** The step budget per run, when the experiment has one and the user gave it. */
   steps?: number;
@@ -88,14 +90,18 @@ export const sci = (v: number, digits = 2): string => (Number.isFinite(v) ? v.to
 export const fixed = (v: number, digits = 4): string => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
 export const secs = (ms: number): string => (ms / 1000).toFixed(ms < 10_000 ? 2 : 1);
 
-/** Writes report.md and figure.svg into ctx.out (each through a temporary file, so that a stopped run leaves the old pair whole). */
+/**
+ * Writes report.md, figure.svg and figure.vl.json (the figure's Vega-Lite spec) into ctx.out,
+ * each through a temporary file, so that a stopped run leaves the old files whole.
+ */
 export async function writeOutputs(
-  ctx: ExperimentContext,
+  ctx: Pick<ExperimentContext, 'out' | 'quick' | 'command'>,
   name: string,
   m: Record<string, string>,
-  r: ExperimentResult,
+  r: Pick<ExperimentResult, 'report' | 'figure'>,
   ms: number,
-): Promise<{ report: string; figure: string }> {
+  charting: Charting,
+): Promise<{ report: string; figure: string; spec: string }> {
   await mkdir(ctx.out, { recursive: true });
   const md = [
     `# Experiment: ${name}${ctx.quick ? ' (quick version)' : ''}`,
@@ -106,6 +112,8 @@ export async function writeOutputs(
     '',
     '![figure](figure.svg)',
     '',
+    'Drawn by Vega-Lite from [figure.vl.json](figure.vl.json), its spec with the data.',
+    '',
     '## Machine',
     '',
     settings(m),
@@ -114,13 +122,18 @@ export async function writeOutputs(
     r.report.trim(),
     '',
   ].join('\n');
-  const report = join(ctx.out, 'report.md'),
-    figure = join(ctx.out, 'figure.svg');
-  await writeFile(`${report}.tmp`, md);
-  await rename(`${report}.tmp`, report);
-  await writeFile(`${figure}.tmp`, renderFigure(r.figure));
-  await rename(`${figure}.tmp`, figure);
-  return { report, figure };
+  const vl = vegaLiteSpec(r.figure);
+  const svg = await charting.render(vl);
+  const files = { report: join(ctx.out, 'report.md'), figure: join(ctx.out, 'figure.svg'), spec: join(ctx.out, 'figure.vl.json') };
+  for (const [file, text] of [
+    [files.report, md],
+    [files.figure, svg],
+    [files.spec, `${specJson(vl)}\n`],
+  ]) {
+    await writeFile(`${file}.tmp`, text);
+    await rename(`${file}.tmp`, file);
+  }
+  return files;
 }
 
 /** Milliseconds of `fn`, for timing training without the evaluations between its steps. */
@@ -151,15 +164,28 @@ export const CELLS = [
 ] as const;
 export type CellKey = (typeof CELLS)[number]['key'];
 
-/** The sizes the gradient-flow experiments (exploding, vanishing) share: quick for a smoke run, steps from ctx.steps or the defaults given. */
-export function gradientFlowSizes(ctx: ExperimentContext, quickSteps: number, fullSteps: number) {
+/**
+ * The adding-problem bench the gradient-flow experiments (exploding, vanishing) share: their
+ * sizes (quick for a smoke run; steps from ctx.steps or the defaults given), one fixed test
+ * set, fresh networks with the run's seed, and the report's lines that describe the task and
+ * the test set.
+ */
+export function gradientFlowBench(ctx: ExperimentContext, core: Core, quickSteps: number, fullSteps: number) {
   const q = ctx.quick;
+  const T = q ? 30 : 100,
+    H = q ? 32 : 128,
+    testSize = q ? 200 : 1000;
+  const test = addingTestSet(T, testSize, ctx.seed + 2);
   return {
-    T: q ? 30 : 100,
-    H: q ? 32 : 128,
+    T,
+    H,
     B: q ? 16 : 32,
     steps: ctx.steps ?? (q ? quickSteps : fullSteps),
-    testSize: q ? 200 : 1000,
+    model: (config: Pick<CreateModelOptions, 'cell' | 'nonlinearity'>, init: CreateModelOptions['init']): Promise<Model> =>
+      addingModel(config, init, H, ctx.seed, core),
+    testMSE: (model: Model): number => testMSE(model, test),
+    task: `adding problem, T = ${T}, loss MSE at the last step`,
+    testSet: `${testSize} sequences (always answering 1 scores ${fixed(testBaseline(test))})`,
   };
 }
 

@@ -10,23 +10,9 @@ import type { Model } from '../model/model.js';
 import { Rng } from '../model/rng.js';
 import type { Core } from '../runtime/core.js';
 import { Trainer, type TrainerOptions } from '../train/trainer.js';
-import {
-  type Experiment,
-  type ExperimentContext,
-  type ExperimentResult,
-  fixed,
-  mean,
-  sci,
-  secs,
-  settings,
-  table,
-  testMSE,
-  addingTestSet,
-  testBaseline,
-  addingModel,
-  gradientFlowSizes,
-} from './common.js';
-import { PALETTE, type Series } from './svg.js';
+import type { Experiment, ExperimentContext, ExperimentResult } from './common.js';
+import { fixed, gradientFlowBench, mean, sci, secs, settings, table } from './common.js';
+import { PALETTE, type Series } from './figure.js';
 
 /**
  * A Trainer with `clipHiddenNorm`, or null when this build's Trainer does not know the option.
@@ -49,7 +35,8 @@ interface Mode {
 }
 
 async function run(ctx: ExperimentContext, core: Core): Promise<ExperimentResult> {
-  const { T, H, B, steps, testSize } = gradientFlowSizes(ctx, 150, 1000);
+  const bench = gradientFlowBench(ctx, core, 150, 1000);
+  const { T, H, B, steps } = bench;
   const gain = 2,
     lr = 0.05,
     clipNorm = 1,
@@ -63,7 +50,6 @@ async function run(ctx: ExperimentContext, core: Core): Promise<ExperimentResult
     { key: 'value', label: `|g| ≤ ${clipValue} per element (clipValue)`, options: { clipValue } },
     { key: 'hidden', label: `‖∂E/∂h_t‖ ≤ ${clipHidden} per step (clipHiddenNorm)`, options: {}, hidden: clipHidden },
   ];
-  const test = addingTestSet(T, testSize, ctx.seed + 2);
   const lossSeries: Series[] = [],
     normSeries: Series[] = [];
   const rows: (string | number)[][] = [];
@@ -71,7 +57,7 @@ async function run(ctx: ExperimentContext, core: Core): Promise<ExperimentResult
   let hiddenAvailable = true;
   let recurrent: Float32Array | Float64Array | null = null;
   for (const [i, m] of modes.entries()) {
-    const model = await addingModel({ cell: 'rnn', nonlinearity: 'tanh' }, 'orthogonal', H, ctx.seed, core);
+    const model = await bench.model({ cell: 'rnn', nonlinearity: 'tanh' }, 'orthogonal');
     try {
       if (!recurrent) {
         recurrent = model.getParameter('weight_hh_l0').slice();
@@ -106,7 +92,7 @@ async function run(ctx: ExperimentContext, core: Core): Promise<ExperimentResult
       const ms = performance.now() - t0;
       trainer.dispose();
       const tail = mean(losses.slice(-Math.max(1, Math.floor(steps / 10))).map((p) => p[1]));
-      const mse = testMSE(model, test);
+      const mse = bench.testMSE(model);
       const color = PALETTE[i];
       lossSeries.push({ label: m.label, color, points: losses });
       normSeries.push({ label: m.label, color, points: norms });
@@ -143,13 +129,13 @@ of the loss.
 ## Settings
 
 ${settings({
-  task: `adding problem, T = ${T}, loss MSE at the last step`,
+  task: bench.task,
   network: `tanh RNN, H = ${H}, W_hh = ${gain} × orthogonal, other weights PyTorch's default`,
   batch: B,
   optimizer: `SGD, lr ${lr}, no momentum`,
   steps,
   clipping: `clipNorm ${clipNorm}; clipValue ${clipValue}; clipHiddenNorm ${clipHidden}`,
-  'test set': `${testSize} sequences (always answering 1 scores ${fixed(testBaseline(test))})`,
+  'test set': bench.testSet,
   seed: ctx.seed,
 })}
 

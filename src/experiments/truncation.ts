@@ -11,7 +11,7 @@ import { Rng } from '../model/rng.js';
 import type { Core } from '../runtime/core.js';
 import { Trainer } from '../train/trainer.js';
 import { type Experiment, type ExperimentContext, type ExperimentResult, fixed, secs, settings, table } from './common.js';
-import { PALETTE, type Series } from './svg.js';
+import { PALETTE, type Series } from './figure.js';
 
 /** Accuracy of the most likely output at each recall position i (0 … S−1) on a test batch, and overall. */
 export function recallAccuracy(model: Model, test: copy.CopyBatch, S: number, D: number): { perPosition: number[]; all: number } {

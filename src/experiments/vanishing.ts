@@ -8,23 +8,9 @@ import type { Model } from '../model/model.js';
 import { Rng } from '../model/rng.js';
 import type { Core } from '../runtime/core.js';
 import { Trainer } from '../train/trainer.js';
-import {
-  CELLS,
-  type Experiment,
-  type ExperimentContext,
-  type ExperimentResult,
-  fixed,
-  sci,
-  secs,
-  settings,
-  table,
-  testMSE,
-  addingTestSet,
-  testBaseline,
-  addingModel,
-  gradientFlowSizes,
-} from './common.js';
-import { PALETTE, type Series } from './svg.js';
+import type { Experiment, ExperimentContext, ExperimentResult } from './common.js';
+import { CELLS, fixed, gradientFlowBench, sci, secs, settings, table } from './common.js';
+import { PALETTE, type Series } from './figure.js';
 
 function profile(model: Model, probe: adding.AddingBatch): Float64Array {
   const r = model.lossAndGradients(probe, adding.lossSpec, { diagnostics: true });
@@ -48,20 +34,20 @@ function afterTraining(steps: number, T: number, n: Record<string, number>): str
 }
 
 async function run(ctx: ExperimentContext, core: Core): Promise<ExperimentResult> {
-  const { T, H, B, steps, testSize } = gradientFlowSizes(ctx, 300, 2000);
+  const bench = gradientFlowBench(ctx, core, 300, 2000);
+  const { T, H, B, steps } = bench;
   const lr = 1e-3,
     clip = 1;
   const probe = adding.addingBatch({ T, B }, ctx.seed + 1);
-  const test = addingTestSet(T, testSize, ctx.seed + 2);
   const init: Series[] = [],
     trained: Series[] = [];
   const rows: (string | number)[][] = [];
   const numbers: Record<string, number> = {};
   for (const [i, c] of CELLS.entries()) {
-    const model = await addingModel(c.config, c.init, H, ctx.seed, core);
+    const model = await bench.model(c.config, c.init);
     try {
       const before = profile(model, probe);
-      const mseBefore = testMSE(model, test);
+      const mseBefore = bench.testMSE(model);
       const trainer = new Trainer(model, { loss: adding.lossSpec, optimizer: { name: 'adam', lr }, clipNorm: clip });
       const data = new Rng(ctx.seed + 3);
       let skipped = 0;
@@ -70,7 +56,7 @@ async function run(ctx: ExperimentContext, core: Core): Promise<ExperimentResult
       const ms = performance.now() - t0;
       trainer.dispose();
       const after = profile(model, probe);
-      const mseAfter = testMSE(model, test);
+      const mseAfter = bench.testMSE(model);
       const ratio = (g: Float64Array): number => g[0] / g[T - 1];
       const color = PALETTE[i];
       init.push({ label: c.label, color, points: Array.from(before, (v, t) => [t + 1, v] as const) });
@@ -109,12 +95,12 @@ same stream of batches.
 ## Settings
 
 ${settings({
-  task: `adding problem, T = ${T}, loss MSE at the last step`,
+  task: bench.task,
   'hidden size': H,
   batch: B,
   'probe batch': `${B} sequences (seed ${ctx.seed + 1})`,
   training: `${steps} steps of Adam (lr ${lr}), global-norm clip ${clip}`,
-  'test set': `${testSize} sequences (always answering 1 scores ${fixed(testBaseline(test))})`,
+  'test set': bench.testSet,
   networks: 'tanh RNN (PyTorch default init U(±1/√H)); IRNN (ReLU, identity W_hh, zero biases); LSTM and GRU (PyTorch default init)',
   seed: ctx.seed,
 })}

@@ -6,6 +6,7 @@
 import { InvalidArgumentError, describe } from '../errors.js';
 import type { Dtype } from '../runtime/memory.js';
 import { copyFloats, copyIds, F32_MAX } from '../validate/arrays.js';
+import { flattenNested } from '../validate/nested.js';
 import { checkNumber } from '../validate/domain.js';
 import { DOMAINS } from '../validate/domains.js';
 import { MisspellingGuard } from '../validate/keys.js';
@@ -16,16 +17,25 @@ export { F32_MAX };
 
 export type Numbers = ArrayLike<number>;
 
+/**
+ * How a batch's x, y (at every step), mask and lossMask are laid out: 'time-major' [T,B,…] or
+ * 'batch-major' [B,T,…] (PyTorch's batch_first). States h0, c0 are [L·D,B,H] in both.
+ */
+export type BatchLayout = 'time-major' | 'batch-major';
+
 export interface Batch {
-  /** Time-major input: dense [T,B,I] floats, or [T,B] token ids for a model with input 'tokens'. */
+  /**
+   * Input: dense [T,B,I] floats, or [T,B] token ids for a model with input 'tokens' ([B,T,I] /
+   * [B,T] for a model with batchFirst). Flat, or (from JavaScript) nested arrays of exactly that shape.
+   */
   x: Numbers;
   /** Steps. */
   T: number;
   /** Sequences in the batch. */
   B: number;
-  /** Targets: ids [T,B] / [B] for cross-entropy, floats [T,B,O] / [B,O] for mse. */
+  /** Targets: ids [T,B] / [B] for cross-entropy, floats [T,B,O] / [B,O] for mse ([B,T] / [B,T,O] with batchFirst). */
   y?: Numbers;
-  /** 0/1 per step and sequence [T,B]: 0 = padding (no loss, state carried unchanged). */
+  /** 0/1 per step and sequence [T,B] ([B,T] with batchFirst): 0 = padding (no loss, state carried unchanged). */
   mask?: Numbers;
   /** Real steps per sequence [B], each in [1, T]: the same as a prefix mask. */
   lengths?: Numbers;
@@ -35,10 +45,15 @@ export interface Batch {
    * steps, or the warm-up part of a truncated-BPTT window).
    */
   lossMask?: Numbers;
-  /** Initial hidden state [L,B,H] (zeros when absent). */
+  /** Initial hidden state [L·D,B,H] (zeros when absent; D = 2 when bidirectional). */
   h0?: Numbers;
-  /** Initial cell state [L,B,H], LSTM only. */
+  /** Initial cell state [L·D,B,H], LSTM only. */
   c0?: Numbers;
+  /**
+   * The layout of this batch's arrays; default the model's ('batch-major' with batchFirst, else
+   * 'time-major'). The library's data helpers produce time-major batches.
+   */
+  layout?: BatchLayout;
 }
 
 type Floats = Float32Array | Float64Array;
@@ -60,6 +75,8 @@ export interface OwnedBatch {
   realRows: number;
   /** A stream chunk's `reset` flag. */
   reset: boolean;
+  /** The caller's arrays were batch-major (they are time-major here): results go back batch-major. */
+  batchMajor: boolean;
 }
 
 // argument names as constants: a training step must not build strings
@@ -75,6 +92,7 @@ const NAMES = {
     lossMask: 'batch.lossMask',
     h0: 'batch.h0',
     c0: 'batch.c0',
+    layout: 'batch.layout',
   },
   chunk: {
     self: 'chunk',
@@ -87,12 +105,13 @@ const NAMES = {
     lossMask: 'chunk.lossMask',
     h0: 'chunk.h0',
     c0: 'chunk.c0',
+    layout: 'chunk.layout',
   },
 } as const;
 
 // batches may carry fields of their own (a task generator's `markers`); only near misses are refused
-const BATCH_KEYS = new MisspellingGuard(['x', 'y', 'T', 'B', 'mask', 'lengths', 'lossMask', 'h0', 'c0']);
-const CHUNK_KEYS = new MisspellingGuard(['x', 'y', 'T', 'B', 'mask', 'lengths', 'lossMask', 'h0', 'c0', 'reset']);
+const BATCH_KEYS = new MisspellingGuard(['x', 'y', 'T', 'B', 'mask', 'lengths', 'lossMask', 'h0', 'c0', 'layout']);
+const CHUNK_KEYS = new MisspellingGuard(['x', 'y', 'T', 'B', 'mask', 'lengths', 'lossMask', 'h0', 'c0', 'reset', 'layout']);
 
 /** T and B: integers in [1, 2^24]. */
 export function checkShape(T: unknown, B: unknown, names: { T: string; B: string } = NAMES.batch): void {
@@ -126,7 +145,10 @@ export class BatchReader {
     c0: null,
     realRows: 0,
     reset: false,
+    batchMajor: false,
   };
+  // batch-major arrays as read, before they are reordered time-major into the buffers above
+  private readonly major = new Map<string, Int32Array | Floats>();
   private xIds: Int32Array | undefined;
   private xFloats: Floats | undefined;
   private yIds: Int32Array | undefined;
@@ -162,6 +184,7 @@ export class BatchReader {
     const lossMask = src.lossMask,
       h0 = src.h0,
       c0 = src.c0,
+      layout = src.layout,
       reset = stream ? src.reset : undefined;
     if (stream) {
       if (h0 !== undefined)
@@ -178,17 +201,30 @@ export class BatchReader {
       b = B as number;
     const cfg = this.cfg,
       dtype = this.dtype;
-    const L = cfg.numLayers,
+    const L = cfg.numLayers * (cfg.bidirectional ? 2 : 1),
       H = cfg.hiddenSize,
       O = cfg.outputSize;
     const out = this.out;
     out.T = t;
     out.B = b;
     out.reset = reset === true;
+    const bm = batchMajorOf(n.layout, layout, cfg.batchFirst);
+    out.batchMajor = bm;
+    // the arrays indexed by step and sequence: [T,B,…] or [B,T,…], flat or nested
+    const TB = bm ? 'B, T' : 'T, B',
+      tb = bm ? [b, t] : [t, b];
+    let note: string;
+    if (layout !== undefined) note = `layout "${layout}"`;
+    else note = bm ? 'the model has batchFirst: true' : 'time-major; a model with batchFirst: true reads [B, T, …]';
     if (cfg.input === 'tokens') {
-      out.x = this.xIds = copyIds(n.x, x, t * b, cfg.inputSize, this.xIds);
+      const flat = flattenNested(n.x, x, tb, TB, note);
+      out.x = this.xIds = this.reorder('x', bm, t, b, 1, this.xIds, (into) => copyIds(n.x, flat, t * b, cfg.inputSize, into));
     } else {
-      out.x = this.xFloats = copyFloats(n.x, x, t * b * cfg.inputSize, dtype, 'floats [T, B, inputSize]', this.xFloats);
+      const I = cfg.inputSize;
+      const flat = flattenNested(n.x, x, [...tb, I], `${TB}, I`, note);
+      out.x = this.xFloats = this.reorder('x', bm, t, b, I, this.xFloats, (into) =>
+        copyFloats(n.x, flat, t * b * I, dtype, `floats [${TB}, inputSize]`, into),
+      );
     }
     if (mask !== undefined && lengths !== undefined) {
       throw new InvalidArgumentError(n.mask, 'either mask or lengths, not both', 'both');
@@ -196,13 +232,27 @@ export class BatchReader {
     let realSteps = t * b;
     out.mask = null;
     if (mask !== undefined) {
-      this.maskBuf = copyFloats(n.mask, mask, t * b, dtype, '0/1 per step [T, B]', this.maskBuf);
+      const flat = flattenNested(n.mask, mask, tb, TB, note);
+      this.maskBuf = this.reorder('mask', bm, t, b, 1, this.maskBuf, (into) =>
+        copyFloats(n.mask, flat, t * b, dtype, `0/1 per step [${TB}]`, into),
+      );
       const m = this.maskBuf;
       realSteps = zeroOne(n.mask, m);
       for (let j = 0; j < b; j++) {
         let any = false;
         for (let s = 0; s < t && !any; s++) any = m[s * b + j] === 1;
         if (!any) throw new InvalidArgumentError(n.mask, 'at least one real step in every sequence', `none in sequence ${j}`);
+        // the reverse direction starts at each sequence's last real step: real steps must come first
+        if (cfg.bidirectional) {
+          for (let s = 1; s < t; s++) {
+            if (m[s * b + j] === 1 && m[(s - 1) * b + j] === 0)
+              throw new InvalidArgumentError(
+                n.mask,
+                'real steps first, then padding, in every sequence (a bidirectional model runs packed sequences)',
+                `a real step ${s} after padding in sequence ${j}`,
+              );
+          }
+        }
       }
       out.mask = m;
     }
@@ -224,14 +274,30 @@ export class BatchReader {
     }
     out.h0 = null;
     if (h0 !== undefined) {
-      this.h0Buf = copyFloats(n.h0, h0, L * b * H, dtype, 'floats [numLayers, B, hiddenSize]', this.h0Buf);
+      const flat = flattenNested(n.h0, h0, [L, b, H], cfg.bidirectional ? '2·numLayers, B, H' : 'numLayers, B, H', 'in every layout');
+      this.h0Buf = copyFloats(
+        n.h0,
+        flat,
+        L * b * H,
+        dtype,
+        cfg.bidirectional ? 'floats [2·numLayers, B, hiddenSize]' : 'floats [numLayers, B, hiddenSize]',
+        this.h0Buf,
+      );
       out.h0 = this.h0Buf;
     }
     out.c0 = null;
     if (c0 !== undefined) {
       if (cfg.cell !== 'lstm')
         throw new InvalidArgumentError(n.c0, `no c0 for a ${cfg.cell} (only an LSTM has a cell state)`, describe(c0));
-      out.c0 = this.c0Buf = copyFloats(n.c0, c0, L * b * H, dtype, 'floats [numLayers, B, hiddenSize]', this.c0Buf);
+      const flat = flattenNested(n.c0, c0, [L, b, H], cfg.bidirectional ? '2·numLayers, B, H' : 'numLayers, B, H', 'in every layout');
+      out.c0 = this.c0Buf = copyFloats(
+        n.c0,
+        flat,
+        L * b * H,
+        dtype,
+        cfg.bidirectional ? 'floats [2·numLayers, B, hiddenSize]' : 'floats [numLayers, B, hiddenSize]',
+        this.c0Buf,
+      );
     }
     out.lossMask = null;
     if (lossMask !== undefined) {
@@ -241,7 +307,10 @@ export class BatchReader {
           'a loss at "every" step (it weights per-step loss rows)',
           loss ? `at "${loss.at}"` : 'no loss',
         );
-      this.lossMaskBuf = copyFloats(n.lossMask, lossMask, t * b, dtype, '0/1 per step [T, B]', this.lossMaskBuf);
+      const flat = flattenNested(n.lossMask, lossMask, tb, TB, note);
+      this.lossMaskBuf = this.reorder('lossMask', bm, t, b, 1, this.lossMaskBuf, (into) =>
+        copyFloats(n.lossMask, flat, t * b, dtype, `0/1 per step [${TB}]`, into),
+      );
       const lm = this.lossMaskBuf;
       zeroOne(n.lossMask, lm);
       const m = out.mask;
@@ -257,21 +326,63 @@ export class BatchReader {
     const every = loss.at === 'every';
     const rows = every ? t * b : b;
     if (y === undefined) throw new InvalidArgumentError(n.y, `targets for the ${loss.loss} loss`, 'undefined');
+    // at the last step the targets are [B] / [B,O] in every layout
+    const ybm = bm && every;
     if (loss.loss === 'cross-entropy') {
-      out.y = this.yIds = copyIds(n.y, y, rows, O, this.yIds);
+      const flat = flattenNested(n.y, y, every ? tb : [b], every ? TB : 'B', note);
+      out.y = this.yIds = this.reorder('y', ybm, t, b, 1, this.yIds, (into) => copyIds(n.y, flat, rows, O, into));
     } else {
-      out.y = this.yFloats = copyFloats(
-        n.y,
-        y,
-        rows * O,
-        dtype,
-        every ? 'floats [T, B, outputSize]' : 'floats [B, outputSize]',
-        this.yFloats,
+      const flat = flattenNested(n.y, y, every ? [...tb, O] : [b, O], every ? `${TB}, O` : 'B, O', note);
+      out.y = this.yFloats = this.reorder('y', ybm, t, b, O, this.yFloats, (into) =>
+        copyFloats(n.y, flat, rows * O, dtype, every ? `floats [${TB}, outputSize]` : 'floats [B, outputSize]', into),
       );
     }
     out.realRows = every ? realSteps : b;
     return out;
   }
+
+  /**
+   * One array indexed by step and sequence, read by `read` (which copies and checks it into the
+   * buffer it is given, or a new one) and returned time-major: batch-major input is read into a
+   * buffer of its own and reordered into `own` (reused when it fits).
+   */
+  private reorder<A extends Int32Array | Floats>(
+    key: string,
+    batchMajor: boolean,
+    T: number,
+    B: number,
+    F: number,
+    own: A | undefined,
+    read: (into: A | undefined) => A,
+  ): A {
+    if (!batchMajor) return read(own);
+    const major = read(this.major.get(key) as A | undefined);
+    this.major.set(key, major);
+    const dest =
+      own && own.length === major.length && own.constructor === major.constructor
+        ? own
+        : new (major.constructor as new (n: number) => A)(major.length);
+    batchToTimeMajor(major, T, B, F, dest);
+    return dest;
+  }
+}
+
+/** batch.layout, or the model's default when absent. */
+function batchMajorOf(argument: string, layout: unknown, batchFirst: boolean): boolean {
+  if (layout === undefined) return batchFirst;
+  if (layout !== 'time-major' && layout !== 'batch-major')
+    throw new InvalidArgumentError(argument, '"time-major" or "batch-major"', describe(layout));
+  return layout === 'batch-major';
+}
+
+/** out[t,b,f] = src[b,t,f]: batch-major [B,T,F] to time-major [T,B,F]. */
+export function batchToTimeMajor(src: ArrayLike<number>, T: number, B: number, F: number, out: { [i: number]: number }): void {
+  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) for (let f = 0; f < F; f++) out[(t * B + b) * F + f] = src[(b * T + t) * F + f];
+}
+
+/** out[b,t,f] = src[t,b,f]: time-major [T,B,F] to batch-major [B,T,F]. */
+export function timeToBatchMajor(src: ArrayLike<number>, T: number, B: number, F: number, out: { [i: number]: number }): void {
+  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) for (let f = 0; f < F; f++) out[(b * T + t) * F + f] = src[(t * B + b) * F + f];
 }
 
 function fit(buf: Floats | undefined, n: number, dtype: Dtype): Floats {

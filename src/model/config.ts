@@ -22,6 +22,22 @@ export interface ModelConfig {
   input?: InputKind;
   /** Seed of the initialiser and of the model's sampler. Default 0. */
   seed?: number;
+  /**
+   * Each layer also runs over the sequence backwards, with its own weights (`…_reverse`), and
+   * outputs both directions side by side [T,B,2H], as PyTorch's bidirectional=True. Default false.
+   */
+  bidirectional?: boolean;
+  /**
+   * Probability of zeroing each output of every layer but the last while training (PyTorch's
+   * inter-layer dropout; survivors scaled by 1/(1 − p)), in [0, 1). Default 0.
+   */
+  dropout?: number;
+  /** Inputs, targets and outputs are [B,T,…] (batch-major, PyTorch's batch_first) instead of [T,B,…]. Default false. */
+  batchFirst?: boolean;
+  /** false: the recurrent layers have no bias_ih / bias_hh (PyTorch's bias=False; the head keeps its bias). Default true. */
+  bias?: boolean;
+  /** Token input only: a learned table `embedding.weight` [V,E] feeds layer 0 instead of the one-hot ids. Default: none. */
+  embeddingSize?: number;
 }
 
 export interface ResolvedConfig {
@@ -33,6 +49,12 @@ export interface ResolvedConfig {
   nonlinearity: Nonlinearity;
   input: InputKind;
   seed: number;
+  bidirectional: boolean;
+  dropout: number;
+  batchFirst: boolean;
+  bias: boolean;
+  /** 0 = no embedding (the one-hot ids feed layer 0, or the input is dense). */
+  embeddingSize: number;
 }
 
 export const GATES: Record<CellKind, number> = { rnn: 1, lstm: 4, gru: 3 };
@@ -47,6 +69,11 @@ export const MODEL_CONFIG_KEYS: readonly string[] = [
   'nonlinearity',
   'input',
   'seed',
+  'bidirectional',
+  'dropout',
+  'batchFirst',
+  'bias',
+  'embeddingSize',
 ];
 /** The keys createModel takes besides the configuration. */
 export const CREATE_OPTION_KEYS: readonly string[] = ['backend', 'dtype', 'init', 'core'];
@@ -73,6 +100,20 @@ export function resolveConfig(config: ModelConfig): ResolvedConfig {
   }
   const seed = config.seed === undefined ? 0 : checkNumber('config.seed', config.seed, DOMAINS.seed);
   const input = oneOf('config.input', config.input, ['dense', 'tokens'] as const, 'dense');
+  const bidirectional = flag('config.bidirectional', config.bidirectional, false);
+  const dropout = config.dropout === undefined ? 0 : checkNumber('config.dropout', config.dropout, DOMAINS.dropout);
+  const batchFirst = flag('config.batchFirst', config.batchFirst, false);
+  const bias = flag('config.bias', config.bias, true);
+  let embeddingSize = 0;
+  if (config.embeddingSize !== undefined && config.embeddingSize !== 0) {
+    if (input !== 'tokens')
+      throw new ConfigError(
+        'config.embeddingSize',
+        'no embedding size for dense input (only token ids are embedded)',
+        describe(config.embeddingSize),
+      );
+    embeddingSize = checkNumber('config.embeddingSize', config.embeddingSize, DOMAINS.embeddingSize);
+  }
   return {
     cell,
     inputSize: checkNumber('config.inputSize', config.inputSize, input === 'tokens' ? DOMAINS.vocabSize : DOMAINS.inputSize),
@@ -82,5 +123,21 @@ export function resolveConfig(config: ModelConfig): ResolvedConfig {
     nonlinearity,
     input,
     seed,
+    bidirectional,
+    dropout,
+    batchFirst,
+    bias,
+    embeddingSize,
   };
+}
+
+/** 1, or 2 for a bidirectional stack: the directions of every layer. */
+export function directions(cfg: ResolvedConfig): 1 | 2 {
+  return cfg.bidirectional ? 2 : 1;
+}
+
+function flag(name: string, v: unknown, fallback: boolean): boolean {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'boolean') throw new ConfigError(name, 'true or false', describe(v));
+  return v;
 }

@@ -68,9 +68,17 @@ export function initialise(
   const spec = resolveInit(option);
   const H = cfg.hiddenSize,
     G = GATES[cfg.cell];
-  const bound = 1 / Math.sqrt(H);
+  const layerBound = 1 / Math.sqrt(H);
+  // the head is a Linear layer over D·H features: PyTorch bounds it by 1/√fan_in
+  const headBound = 1 / Math.sqrt((cfg.bidirectional ? 2 : 1) * H);
   for (const slot of slots) {
     const v = out.subarray(base + slot.offset, base + slot.offset + slot.size);
+    if (slot.name === 'embedding.weight') {
+      // nn.Embedding's N(0, 1)
+      for (let i = 0; i < v.length; i++) v[i] = rng.normal();
+      continue;
+    }
+    const bound = slot.name.startsWith('head.') ? headBound : layerBound;
     const isBias = slot.shape.length === 1;
     if (isBias) {
       if (spec.bias === 'default') for (let i = 0; i < v.length; i++) v[i] = rng.uniform(-bound, bound);

@@ -2,7 +2,7 @@
 // lives; the arenas are allocated from the totals and everything else holds offsets.
 import { FLAG_RELU, FLAG_TOKENS } from '../backends/kernels.js';
 import { LAYER_DESC_FLOATS, type LayerDescValues } from '../backends/layer-desc.js';
-import { GATES, type ResolvedConfig } from './config.js';
+import { directions, GATES, type ResolvedConfig } from './config.js';
 
 export interface TensorSlot {
   /** PyTorch state_dict name */
@@ -15,10 +15,30 @@ export interface TensorSlot {
 
 const align4 = (n: number): number => Math.ceil(n / 4) * 4;
 
-/** Parameters in PyTorch order: per layer weight_ih, weight_hh, bias_ih, bias_hh; then the head. */
+/** The features layer 0 reads per step: the embedding's, the vocabulary's one-hot (as ids), or the dense input's. */
+export function layer0InputSize(cfg: ResolvedConfig): number {
+  return cfg.embeddingSize > 0 ? cfg.embeddingSize : cfg.inputSize;
+}
+
+/** Layer 0 reads token ids (the kernels' one-hot gather): token input without an embedding. */
+export function readsIds(cfg: ResolvedConfig): boolean {
+  return cfg.input === 'tokens' && cfg.embeddingSize === 0;
+}
+
+/** `_reverse` for the reverse direction of a bidirectional layer, as PyTorch names it. */
+export function directionSuffix(d: number): string {
+  return d === 0 ? '' : '_reverse';
+}
+
+/**
+ * Parameters in PyTorch order: the embedding (if any); per layer and direction weight_ih,
+ * weight_hh, bias_ih, bias_hh (biases absent with bias: false; the reverse direction's names end
+ * in _reverse); then the head, which reads D·H features (D = 2 when bidirectional).
+ */
 export function parameterTable(cfg: ResolvedConfig): { slots: TensorSlot[]; total: number } {
   const H = cfg.hiddenSize,
-    GH = GATES[cfg.cell] * H;
+    GH = GATES[cfg.cell] * H,
+    D = directions(cfg);
   const slots: TensorSlot[] = [];
   let offset = 0;
   const add = (name: string, shape: number[]): void => {
@@ -26,28 +46,34 @@ export function parameterTable(cfg: ResolvedConfig): { slots: TensorSlot[]; tota
     slots.push({ name, shape, size, offset });
     offset += align4(size);
   };
+  if (cfg.embeddingSize > 0) add('embedding.weight', [cfg.inputSize, cfg.embeddingSize]);
   for (let k = 0; k < cfg.numLayers; k++) {
-    add(`weight_ih_l${k}`, [GH, k === 0 ? cfg.inputSize : H]);
-    add(`weight_hh_l${k}`, [GH, H]);
-    add(`bias_ih_l${k}`, [GH]);
-    add(`bias_hh_l${k}`, [GH]);
+    for (let d = 0; d < D; d++) {
+      const sfx = directionSuffix(d);
+      add(`weight_ih_l${k}${sfx}`, [GH, k === 0 ? layer0InputSize(cfg) : D * H]);
+      add(`weight_hh_l${k}${sfx}`, [GH, H]);
+      if (cfg.bias) {
+        add(`bias_ih_l${k}${sfx}`, [GH]);
+        add(`bias_hh_l${k}${sfx}`, [GH]);
+      }
+    }
   }
-  add('head.weight', [cfg.outputSize, H]);
+  add('head.weight', [cfg.outputSize, D * H]);
   add('head.bias', [cfg.outputSize]);
   return { slots, total: offset };
 }
 
-/** Per-layer offsets (absolute, in the memory's float view) of one layer's tensors. */
+/** Per-layer offsets (absolute, in the memory's float view) of one direction of one layer's tensors. */
 export interface LayerParams {
   inputSize: number;
   wih: number;
   whh: number;
   bih: number;
-  bhh: number; // parameters
+  bhh: number; // parameters (with bias: false, a block of zeros the kernels add)
   dwih: number;
   dwhh: number;
   dbih: number;
-  dbhh: number; // their gradients
+  dbhh: number; // their gradients (with bias: false, a scratch block nothing reads)
   // the right operands of the products in the backend's packed form (Kernels.packPanels)
   wihTransposedPacked: number;
   whhTransposedPacked: number; // the forward's: W_ihᵀ [I,G], W_hhᵀ [H,G]
@@ -64,13 +90,20 @@ export interface ParamArena {
   /** parameter floats (aligned), = gradient floats */
   P: number;
   total: number;
+  /** per layer and direction, index l·D + d (d = 1: the reverse direction) */
   layers: LayerParams[];
+  /** embedding.weight [V,E] and its gradient; 0 without an embedding */
+  embedding: number;
+  dembedding: number;
   headW: number;
   headB: number;
   dheadW: number;
   dheadB: number;
-  headWTransposedPacked: number; // Wᵀ [H,O] packed (forward)
-  headWPacked: number; // W [O,H] packed (backward)
+  headWTransposedPacked: number; // Wᵀ [DH,O] packed (forward)
+  headWPacked: number; // W [O,DH] packed (backward)
+  /** bias: false: G zeros every layer reads as its biases, and G floats their gradients go to (zeroed per backward) */
+  noBias: number;
+  noBiasGrad: number;
 }
 
 export function paramArenaSize(cfg: ResolvedConfig, packedSize: PackedSize): number {
@@ -82,57 +115,70 @@ export function pointParams(cfg: ResolvedConfig, base: number, packedSize: Packe
   const { slots, total: P } = parameterTable(cfg);
   const at = (name: string): number => base + slots.find((s) => s.name === name)!.offset;
   const H = cfg.hiddenSize,
-    GH = GATES[cfg.cell] * H;
+    GH = GATES[cfg.cell] * H,
+    D = directions(cfg);
   let packed = base + 2 * P;
   const take = (K: number, N: number): number => {
     const at = packed;
     packed += align4(packedSize(K, N));
     return at;
   };
+  // outside the P floats the optimizer updates: never trained, never saved
+  const noBias = cfg.bias ? 0 : take(1, GH);
+  const noBiasGrad = cfg.bias ? 0 : take(1, GH);
   const layers: LayerParams[] = [];
   for (let k = 0; k < cfg.numLayers; k++) {
-    const inputSize = k === 0 ? cfg.inputSize : H;
-    const wihTransposedPacked = take(inputSize, GH),
-      whhTransposedPacked = take(H, GH),
-      wihPacked = take(GH, inputSize),
-      whhPacked = take(GH, H);
-    layers.push({
-      inputSize,
-      wih: at(`weight_ih_l${k}`),
-      whh: at(`weight_hh_l${k}`),
-      bih: at(`bias_ih_l${k}`),
-      bhh: at(`bias_hh_l${k}`),
-      dwih: at(`weight_ih_l${k}`) + P,
-      dwhh: at(`weight_hh_l${k}`) + P,
-      dbih: at(`bias_ih_l${k}`) + P,
-      dbhh: at(`bias_hh_l${k}`) + P,
-      wihTransposedPacked,
-      whhTransposedPacked,
-      wihPacked,
-      whhPacked,
-    });
+    for (let d = 0; d < D; d++) {
+      const sfx = directionSuffix(d);
+      const inputSize = k === 0 ? layer0InputSize(cfg) : D * H;
+      const wihTransposedPacked = take(inputSize, GH),
+        whhTransposedPacked = take(H, GH),
+        wihPacked = take(GH, inputSize),
+        whhPacked = take(GH, H);
+      const bias = (name: string, grad: boolean): number =>
+        cfg.bias ? at(`${name}_l${k}${sfx}`) + (grad ? P : 0) : grad ? noBiasGrad : noBias;
+      layers.push({
+        inputSize,
+        wih: at(`weight_ih_l${k}${sfx}`),
+        whh: at(`weight_hh_l${k}${sfx}`),
+        bih: bias('bias_ih', false),
+        bhh: bias('bias_hh', false),
+        dwih: at(`weight_ih_l${k}${sfx}`) + P,
+        dwhh: at(`weight_hh_l${k}${sfx}`) + P,
+        dbih: bias('bias_ih', true),
+        dbhh: bias('bias_hh', true),
+        wihTransposedPacked,
+        whhTransposedPacked,
+        wihPacked,
+        whhPacked,
+      });
+    }
   }
-  const headWTransposedPacked = take(H, cfg.outputSize),
-    headWPacked = take(cfg.outputSize, H);
+  const headWTransposedPacked = take(D * H, cfg.outputSize),
+    headWPacked = take(cfg.outputSize, D * H);
+  const embedding = cfg.embeddingSize > 0 ? at('embedding.weight') : 0;
   return {
     base,
     P,
     total: packed - base,
     layers,
+    embedding,
+    dembedding: embedding ? embedding + P : 0,
     headW: at('head.weight'),
     headB: at('head.bias'),
     dheadW: at('head.weight') + P,
     dheadB: at('head.bias') + P,
     headWTransposedPacked,
     headWPacked,
+    noBias,
+    noBiasGrad,
   };
 }
 
-/** Activations and their gradients for one layer, for T steps of B rows. */
+/** Activations and their gradients for one direction of one layer, for T steps of B rows. */
 export interface LayerWork {
-  desc: number; // the layer descriptor the cell kernels read (describeLayer; LAYER_DESC_FLOATS floats)
-  dhs: number; // [T,B,H] ∂E/∂(this layer's outputs): dhsA or dhsB, alternating from the top layer down
-  hs: number; // [T+1,B,H]
+  desc: number; // the layer descriptor its cell kernels read (describeLayer; LAYER_DESC_FLOATS floats)
+  hs: number; // [T+1,B,H] (the reverse direction's in its own, reversed, time order)
   cs: number; // [T+1,B,H] LSTM
   gates: number; // [T,B,G] LSTM, GRU
   rn: number; // [T,B,H] GRU
@@ -154,17 +200,38 @@ export interface WorkArena {
   y: number; // predictions, up to [T,B,O]
   dy: number; // up to [T,B,O]
   dhsA: number;
-  dhsB: number; // [T,B,H] ping-pong: ∂E/∂(layer output) for alternating layers
+  dhsB: number; // [T,B,DH] ping-pong: ∂E/∂(layer output) for alternating layers
   dx: number; // [T,B,I] ∂E/∂x of dense input (0 for token input, whose ids have none)
   scratch: number; // [B,G] GRU
-  pack: number; // packedSize(T·B, max(I, H)): activations packed for the weight-gradient products
+  pack: number; // packedSize(T·B, max(I, DH)): activations packed for the weight-gradient products
+  /** per layer and direction, index l·D + d */
   layers: LayerWork[];
+  /** per layer: its output [T,B,DH] (D = 1: the forward direction's h_1 … h_T in place; D = 2: both side by side) */
+  outs: number[];
+  /** embedding: the embedded ids [T,B,E] (layer 0's input) and ∂E/∂ of them; 0 without */
+  emb: number;
+  demb: number;
+  /** dropout: per layer l ≥ 1 its dropped input [T,B,DH] and the mask [T,B,DH] (0 or 1/(1 − p)) it was drawn with; 0 for l = 0 */
+  dropped: number[];
+  dropMask: number[];
+  /** bidirectional: a layer's input reversed within each sequence's length [T,B,max(I,2H)], ∂E/∂ of it, the reversed state mask [T,B] */
+  xrev: number;
+  dxrev: number;
+  maskRev: number;
+  /** bidirectional: ∂E/∂(one direction's h_1 … h_T) [T,B,H], forward and reverse (in reversed time) */
+  dFwd: number;
+  dRev: number;
+  /** bidirectional: the head's input at 'last' [B,2H] (both directions' final states) and ∂E/∂ of it */
+  last: number;
+  dLast: number;
 }
 
 export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: number, packedSize: PackedSize): WorkArena {
   const H = cfg.hiddenSize,
     G = GATES[cfg.cell] * H,
-    O = cfg.outputSize;
+    O = cfg.outputSize,
+    D = directions(cfg),
+    L = cfg.numLayers;
   const lstm = cfg.cell === 'lstm',
     gru = cfg.cell === 'gru';
   let o = base;
@@ -173,22 +240,25 @@ export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: numbe
     o += align4(n);
     return at;
   };
+  // features per step of layer 0's input as the kernels read it (ids: one per step)
+  const I0 = readsIds(cfg) ? 1 : layer0InputSize(cfg);
   const x = take(T * B * (cfg.input === 'tokens' ? 1 : cfg.inputSize));
   const mask = take(T * B);
   const lossw = take(T * B);
   const targets = take(T * B * O);
   const y = take(T * B * O);
   const dy = take(T * B * O);
-  const dhsA = take(T * B * H);
-  const dhsB = take(T * B * H);
+  const dhsA = take(T * B * D * H);
+  const dhsB = take(T * B * D * H);
   const dx = cfg.input === 'tokens' ? 0 : take(T * B * cfg.inputSize);
   const scratch = gru ? take(B * G) : 0;
-  const pack = take(packedSize(T * B, Math.max(cfg.input === 'tokens' ? 1 : cfg.inputSize, H)));
+  const pack = take(packedSize(T * B, Math.max(I0, D * H)));
+  const emb = cfg.embeddingSize > 0 ? take(T * B * cfg.embeddingSize) : 0;
+  const demb = cfg.embeddingSize > 0 ? take(T * B * cfg.embeddingSize) : 0;
   const layers: LayerWork[] = [];
-  for (let k = 0; k < cfg.numLayers; k++) {
+  for (let i = 0; i < L * D; i++) {
     layers.push({
       desc: take(LAYER_DESC_FLOATS),
-      dhs: (cfg.numLayers - 1 - k) % 2 === 0 ? dhsA : dhsB,
       hs: take((T + 1) * B * H),
       cs: lstm ? take((T + 1) * B * H) : 0,
       gates: lstm || gru ? take(T * B * G) : 0,
@@ -199,19 +269,67 @@ export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: numbe
       dhnorm: take(T),
     });
   }
-  return { base, total: o - base, T, B, x, mask, lossw, targets, y, dy, dhsA, dhsB, dx, scratch, pack, layers };
+  const outs: number[] = [];
+  for (let l = 0; l < L; l++) outs.push(D === 1 ? layers[l].hs + B * H : take(T * B * D * H));
+  const dropping = cfg.dropout > 0;
+  const dropped: number[] = [];
+  const dropMask: number[] = [];
+  for (let l = 0; l < L; l++) {
+    dropped.push(dropping && l > 0 ? take(T * B * D * H) : 0);
+    dropMask.push(dropping && l > 0 ? take(T * B * D * H) : 0);
+  }
+  const bi = D === 2;
+  const widest = Math.max(I0, D * H);
+  const xrev = bi ? take(T * B * widest) : 0,
+    dxrev = bi ? take(T * B * widest) : 0,
+    maskRev = bi ? take(T * B) : 0,
+    dFwd = bi ? take(T * B * H) : 0,
+    dRev = bi ? take(T * B * H) : 0,
+    last = bi ? take(B * D * H) : 0,
+    dLast = bi ? take(B * D * H) : 0;
+  return {
+    base,
+    total: o - base,
+    T,
+    B,
+    x,
+    mask,
+    lossw,
+    targets,
+    y,
+    dy,
+    dhsA,
+    dhsB,
+    dx,
+    scratch,
+    pack,
+    layers,
+    outs,
+    emb,
+    demb,
+    dropped,
+    dropMask,
+    xrev,
+    dxrev,
+    maskRev,
+    dFwd,
+    dRev,
+    last,
+    dLast,
+  };
 }
 
 /**
- * The layer descriptor of layer l over a parameter arena and a work arena: every field the cell
- * kernels read, as element offsets. The fields that change between calls (mask, dhnorm,
- * clipHiddenNorm, and layer 0's dx) are 0 here; the network sets them before each call.
+ * The layer descriptor of layer direction i = l·D + d over a parameter arena and a work arena:
+ * the fields its cell kernels read that stay put for this layout, as element offsets. The
+ * fields that change from call to call (x, mask, dhs, dx, dhnorm, clipHiddenNorm: they depend
+ * on dropout, padding, the direction's time order and the caller's options) are 0 here; the
+ * network sets them before each call.
  */
-export function describeLayer(cfg: ResolvedConfig, p: ParamArena, w: WorkArena, l: number): LayerDescValues {
-  const lp = p.layers[l],
-    lw = w.layers[l],
-    below = w.layers[l - 1];
-  const tokens = l === 0 && cfg.input === 'tokens',
+export function describeLayer(cfg: ResolvedConfig, p: ParamArena, w: WorkArena, i: number): LayerDescValues {
+  const lp = p.layers[i],
+    lw = w.layers[i];
+  const tokens = i < directions(cfg) && readsIds(cfg),
     relu = cfg.cell === 'rnn' && cfg.nonlinearity === 'relu';
   return {
     clipHiddenNorm: 0,
@@ -220,8 +338,7 @@ export function describeLayer(cfg: ResolvedConfig, p: ParamArena, w: WorkArena, 
     I: lp.inputSize,
     H: cfg.hiddenSize,
     flags: (tokens ? FLAG_TOKENS : 0) | (relu ? FLAG_RELU : 0),
-    // layer l reads the batch, or the hidden states h_1 … h_T of layer l − 1
-    x: l === 0 ? w.x : below.hs + w.B * cfg.hiddenSize,
+    x: 0,
     wihTransposedPacked: lp.wihTransposedPacked,
     whhTransposedPacked: lp.whhTransposedPacked,
     wihPacked: lp.wihPacked,
@@ -234,7 +351,7 @@ export function describeLayer(cfg: ResolvedConfig, p: ParamArena, w: WorkArena, 
     gates: lw.gates,
     rn: lw.rn,
     scratch: w.scratch,
-    dhs: lw.dhs,
+    dhs: 0,
     dR: lw.dR,
     dh: lw.dh,
     dc: lw.dc,
@@ -242,8 +359,7 @@ export function describeLayer(cfg: ResolvedConfig, p: ParamArena, w: WorkArena, 
     dwhh: lp.dwhh,
     dbih: lp.dbih,
     dbhh: lp.dbhh,
-    // ∂E/∂x of layer l > 0 is ∂E/∂(outputs of layer l − 1)
-    dx: l === 0 ? 0 : below.dhs,
+    dx: 0,
     dhnorm: 0,
     pack: w.pack,
   };

@@ -12,8 +12,8 @@ import { Lifetime } from '../runtime/lifetime.js';
 import type { Dtype } from '../runtime/memory.js';
 import { copyFloats, copyIds } from '../validate/arrays.js';
 import { checkKeys, checkNumber, DOMAINS, optionalNumber } from '../validate/index.js';
-import type { Batch, Numbers, OwnedBatch } from './batch.js';
-import { BatchReader } from './batch.js';
+import type { Batch, BatchLayout, Numbers, OwnedBatch } from './batch.js';
+import { BatchReader, batchToTimeMajor, timeToBatchMajor } from './batch.js';
 import { resolveConfig, type ModelConfig, type ResolvedConfig } from './config.js';
 import { initialise, type InitOption } from './init.js';
 import { parameterTable, type TensorSlot, type WorkArena } from './layout.js';
@@ -25,6 +25,7 @@ import { loadSafetensorsInto, modelToSafetensors, type SaveOptions } from './ser
 /** Float32Array, except on the js backend with dtype 'float64' where results are Float64Array. */
 export type Floats = Float32Array | Float64Array;
 
+/** A batch without targets; the fields are those of Batch. */
 export interface PredictInput {
   x: Numbers;
   T: number;
@@ -33,15 +34,21 @@ export interface PredictInput {
   lengths?: Numbers;
   h0?: Numbers;
   c0?: Numbers;
+  /** The layout of x and mask (and of the results indexed by step); default the model's (batchFirst). */
+  layout?: BatchLayout;
 }
 
 /** The arrays a model returns: Float32Array, or Float64Array on the js backend with dtype 'float64'. */
 export interface Prediction<F extends Floats = Floats> {
-  /** Head outputs [T,B,O] (at 'every') or [B,O] (at 'last'): logits or values. */
+  /** Head outputs [T,B,O] (at 'every'; [B,T,O] for batch-major input) or [B,O] (at 'last'): logits or values. */
   y: F;
-  /** Final hidden state [L,B,H] (the state at each sequence's last real step). */
+  /**
+   * Final hidden state [L·D,B,H] (the state at each sequence's last real step; D = 2 when
+   * bidirectional, in PyTorch's order: layer 0 forward, layer 0 reverse, layer 1 forward, …, the
+   * reverse direction's final state being the one after step 0).
+   */
   hN: F;
-  /** Final cell state [L,B,H], LSTM only. */
+  /** Final cell state [L·D,B,H], LSTM only. */
   cN: F | null;
 }
 
@@ -53,7 +60,7 @@ export interface GradientResult<F extends Floats = Floats> extends Prediction<F>
   dh0: F;
   /** ∂loss/∂c0 [L,B,H], LSTM only. */
   dc0: F | null;
-  /** ∂loss/∂x [T,B,I] for dense input; null for token input (ids have no gradient). */
+  /** ∂loss/∂x [T,B,I] ([B,T,I] for batch-major input) for dense input; null for token input (ids have no gradient). */
   dx: F | null;
   /** With `diagnostics`: ‖∂E/∂h_t‖ over the batch, per layer [L][T] (after any clipHiddenNorm). */
   gradNormsOverTime?: F[];
@@ -71,14 +78,24 @@ export interface GradientOptions {
 }
 
 export interface ForwardOptions {
-  /** The rows of the built-in head's output `y`: every step [T,B,O] (default) or the last [B,O]. */
+  /**
+   * The rows of the built-in head's output `y`: every step [T,B,O] (default) or the last [B,O]
+   * (the top layer's final state; bidirectional: both directions' final states side by side).
+   */
   at?: 'every' | 'last';
+  /**
+   * Run as in training: dropout between layers is applied (masks drawn from the model's seeded
+   * `rng`), and backward() multiplies by the same masks. Default false (evaluation: no dropout).
+   */
+  training?: boolean;
 }
 
 /** What model.forward returns: the recurrent stack's outputs, its final states and the head's output. */
 export interface ForwardResult<F extends Floats = Floats> extends Prediction<F> {
   /**
-   * The top layer's hidden states h_1 … h_T [T,B,H]. Rows that `mask` or `lengths` mark as
+   * The top layer's hidden states h_1 … h_T [T,B,H], or [T,B,2H] when bidirectional (at each
+   * step the forward direction's state beside the reverse direction's); [B,T,…] for batch-major
+   * input. Rows that `mask` or `lengths` mark as
    * padding hold 0, as PyTorch's pad_packed_sequence gives them (inside, the state is carried
    * through them unchanged: hN is each sequence's state at its last real step).
    */
@@ -90,11 +107,11 @@ export interface ForwardResult<F extends Floats = Floats> extends Prediction<F> 
  * parts add up: a loss on both `outputs` and `hN` passes both.
  */
 export interface BackwardInput {
-  /** ∂E/∂outputs [T,B,H]. Padded rows are ignored: those outputs are the constant 0. */
+  /** ∂E/∂outputs [T,B,H] ([T,B,2H] bidirectional; [B,T,…] for batch-major input). Padded rows are ignored: those outputs are the constant 0. */
   dOutputs?: Numbers;
-  /** ∂E/∂hN [L,B,H]. */
+  /** ∂E/∂hN [L·D,B,H] (D = 2 when bidirectional). */
   dhN?: Numbers;
-  /** ∂E/∂cN [L,B,H], LSTM only. */
+  /** ∂E/∂cN [L·D,B,H], LSTM only. */
   dcN?: Numbers;
   /** ∂E/∂y of the built-in head's output, shaped as forward's `y`; the only source of the head's gradients. */
   dy?: Numbers;
@@ -103,11 +120,11 @@ export interface BackwardInput {
 export interface BackwardResult<F extends Floats = Floats> {
   /** ∂E/∂parameter by PyTorch state_dict name (head.weight and head.bias are 0 without `dy`). */
   grads: Record<string, F>;
-  /** ∂E/∂x [T,B,I] for dense input; null for token input (ids have no gradient). */
+  /** ∂E/∂x [T,B,I] ([B,T,I] for batch-major input) for dense input; null for token input (ids have no gradient). */
   dx: F | null;
-  /** ∂E/∂h0 [L,B,H]. */
+  /** ∂E/∂h0 [L·D,B,H]. */
   dh0: F;
-  /** ∂E/∂c0 [L,B,H], LSTM only. */
+  /** ∂E/∂c0 [L·D,B,H], LSTM only. */
   dc0: F | null;
 }
 
@@ -164,6 +181,8 @@ export class Model<F extends Floats = Floats> {
   private forwardRun = 0;
   private forwardVersion = 0;
   private forwardAt: 'every' | 'last' = 'every';
+  /** The last batch was batch-major: results indexed by step go back batch-major, gradients come in so. */
+  private batchMajor = false;
   private trainingArena: TrainingArena | null = null;
 
   constructor(config: ModelConfig & { init?: InitOption }, kernels: Kernels) {
@@ -286,11 +305,11 @@ export class Model<F extends Floats = Floats> {
   }
 
   /** Reads a prediction input and runs the stack on it (no loss), with the head at the rows asked for. */
-  private runInput(input: PredictInput, options: unknown) {
+  private runInput(input: PredictInput, options: unknown, training = false) {
     const at = headRows(options);
     const batch = this.reader.read(input, null);
     this.lifetime.assertAlive();
-    return { w: this.run(batch, null, at), at };
+    return { w: this.run(batch, null, at, training), at };
   }
 
   /** Forward pass: the head's outputs and the final states. */
@@ -339,19 +358,19 @@ export class Model<F extends Floats = Floats> {
   forward(input: PredictInput, options: ForwardOptions = {}): ForwardResult<F> {
     this.enter();
     try {
-      const { w, at } = this.runInput(input, options);
+      const { w, at } = this.runInput(input, options, trainingOption(options));
       this.forwardRun = this.runs;
       this.forwardVersion = this.net.weightsVersion;
       this.forwardAt = at;
       const f = this.kernels.memory.f,
         { T, B } = w,
-        H = this.config.hiddenSize;
+        H = this.config.hiddenSize * this.net.D;
       const top = this.net.topOutputs(w);
       const outputs = f.slice(top, top + T * B * H);
       if (this.net.isMasked) {
         for (let r = 0; r < T * B; r++) if (f[w.mask + r] === 0) outputs.fill(0, r * H, (r + 1) * H);
       }
-      return { outputs, ...this.readPrediction(w, at) } as ForwardResult<F>;
+      return { outputs: this.toCaller(outputs, T, B, H), ...this.readPrediction(w, at) } as ForwardResult<F>;
     } finally {
       this.exit();
     }
@@ -378,46 +397,50 @@ export class Model<F extends Floats = Floats> {
       const { dOutputs, dhN, dcN, dy } = gradients;
       const { T, B } = w,
         H = this.config.hiddenSize,
-        L = this.config.numLayers,
+        D = this.net.D,
+        L = this.config.numLayers * D,
         O = this.config.outputSize;
       const dtype = this.kernels.memory.dtype,
         R = at === 'every' ? T * B : B;
+      const TB = this.batchMajor ? 'B, T' : 'T, B';
+      const outShape = D === 1 ? `[${TB}, H]` : `[${TB}, 2H]`,
+        stateShape = D === 1 ? '[L, B, H]' : '[2L, B, H]';
       const dOut =
         dOutputs === undefined
           ? null
-          : copyFloats('gradients.dOutputs', dOutputs, T * B * H, dtype, `${T * B * H} finite numbers [T, B, H]`);
-      const dhn = dhN === undefined ? null : copyFloats('gradients.dhN', dhN, L * B * H, dtype, `${L * B * H} finite numbers [L, B, H]`);
+          : copyFloats('gradients.dOutputs', dOutputs, T * B * D * H, dtype, `${T * B * D * H} finite numbers ${outShape}`);
+      const dhn =
+        dhN === undefined ? null : copyFloats('gradients.dhN', dhN, L * B * H, dtype, `${L * B * H} finite numbers ${stateShape}`);
       if (dcN !== undefined && this.config.cell !== 'lstm')
         throw new InvalidArgumentError('gradients.dcN', 'undefined (only an LSTM has a cell state)', describe(dcN));
-      const dcn = dcN === undefined ? null : copyFloats('gradients.dcN', dcN, L * B * H, dtype, `${L * B * H} finite numbers [L, B, H]`);
+      const dcn =
+        dcN === undefined ? null : copyFloats('gradients.dcN', dcN, L * B * H, dtype, `${L * B * H} finite numbers ${stateShape}`);
       const dY =
         dy === undefined
           ? null
-          : copyFloats(
-              'gradients.dy',
-              dy,
-              R * O,
-              dtype,
-              `${R * O} finite numbers [${at === 'every' ? 'T, B' : 'B'}, ${O}] (as forward's y)`,
-            );
+          : copyFloats('gradients.dy', dy, R * O, dtype, `${R * O} finite numbers [${at === 'every' ? TB : 'B'}, ${O}] (as forward's y)`);
       this.lifetime.assertAlive();
       this.checkForward();
       this.forwardRun = 0;
       const f = this.kernels.memory.f,
         BH = B * H;
-      if (dY) f.set(dY, w.dy);
+      if (dY) f.set(at === 'every' ? this.fromCaller(dY, T, B, O) : dY, w.dy);
       this.net.beginBackward(w, at, dY !== null);
       if (dOut) {
         const top = this.net.topGrad(w),
-          masked = this.net.isMasked;
+          masked = this.net.isMasked,
+          DH = D * H;
+        const dO = this.fromCaller(dOut, T, B, DH);
         for (let r = 0; r < T * B; r++) {
           if (masked && f[w.mask + r] === 0) continue;
-          for (let j = 0; j < H; j++) f[top + r * H + j] += dOut[r * H + j];
+          for (let j = 0; j < DH; j++) f[top + r * DH + j] += dO[r * DH + j];
         }
       }
+      // added: a bidirectional head at 'last' has already seeded the top layer's ∂E/∂h_T
       for (let l = 0; l < L; l++) {
-        if (dhn) f.set(dhn.subarray(l * BH, (l + 1) * BH), w.layers[l].dh);
-        if (dcn) f.set(dcn.subarray(l * BH, (l + 1) * BH), w.layers[l].dc);
+        const lw = w.layers[l];
+        if (dhn) for (let i = 0; i < BH; i++) f[lw.dh + i] += dhn[l * BH + i];
+        if (dcn) for (let i = 0; i < BH; i++) f[lw.dc + i] += dcn[l * BH + i];
       }
       this.net.backwardLayers(w, false, 0, w.dx);
       return this.readGradients(w) as BackwardResult<F>;
@@ -500,7 +523,8 @@ export class Model<F extends Floats = Floats> {
    * enter()): the loss, with ∂loss/∂y kept for backwardLoss(). Allocates nothing.
    */
   forwardLoss(batch: OwnedBatch, loss: ResolvedLoss): number {
-    const w = this.run(batch, loss, loss.at);
+    // a training pass: dropout between layers is on
+    const w = this.run(batch, loss, loss.at, true);
     return this.net.loss(w, loss, batch.realRows, true);
   }
 
@@ -516,6 +540,7 @@ export class Model<F extends Floats = Floats> {
 
   /** @internal Copies each layer's state after `j` steps of the last forward pass into h [L,B,H] (and c). */
   statesAt(j: number, h: Floats, c: Floats | null): void {
+    if (this.net.D !== 1) throw new InvalidArgumentError('statesAt', 'a unidirectional model', 'a bidirectional one');
     this.net.statesAt(this.work!, j, h, c);
   }
 
@@ -545,12 +570,13 @@ export class Model<F extends Floats = Floats> {
   }
 
   /** Forward over a read batch; leaves the activations in the work arena and returns it. */
-  private run(batch: OwnedBatch, loss: ResolvedLoss | null, at: 'every' | 'last'): WorkArena {
+  private run(batch: OwnedBatch, loss: ResolvedLoss | null, at: 'every' | 'last', training = false): WorkArena {
     this.work = null;
     this.runs++;
     const w = this.net.prepare(batch.T, batch.B);
+    this.batchMajor = batch.batchMajor;
     this.net.load(w, batch, loss !== null);
-    this.net.forward(w, at);
+    this.net.forward(w, at, training ? this.rng : null);
     this.work = w;
     return w;
   }
@@ -574,14 +600,15 @@ export class Model<F extends Floats = Floats> {
     for (const s of this.slots) grads[s.name] = f.slice(gBase + s.offset, gBase + s.offset + s.size);
     const { T, B } = w,
       H = this.config.hiddenSize,
-      L = this.config.numLayers;
+      L = this.config.numLayers * this.net.D;
     const dh0 = newFloats(f, L * B * H);
     const dc0 = this.config.cell === 'lstm' ? newFloats(f, L * B * H) : null;
     for (let l = 0; l < L; l++) {
       dh0.set(f.subarray(w.layers[l].dh, w.layers[l].dh + B * H), l * B * H);
       if (dc0) dc0.set(f.subarray(w.layers[l].dc, w.layers[l].dc + B * H), l * B * H);
     }
-    const dx = w.dx ? f.slice(w.dx, w.dx + T * B * this.config.inputSize) : null;
+    const I = this.config.inputSize;
+    const dx = w.dx ? this.toCaller(f.slice(w.dx, w.dx + T * B * I), T, B, I) : null;
     return { grads, dx, dh0, dc0 };
   }
 
@@ -612,8 +639,32 @@ export class Model<F extends Floats = Floats> {
     const R = this.net.headRowCount(w, at);
     const O = this.config.outputSize;
     const y = this.kernels.memory.f.slice(w.y, w.y + R * O);
-    return { y, ...this.net.finalStates(w) };
+    return { y: at === 'every' ? this.toCaller(y, w.T, w.B, O) : y, ...this.net.finalStates(w) };
   }
+
+  /** A result [T,B,F] in the layout of the last batch: reordered [B,T,F] when it was batch-major. */
+  private toCaller(a: Floats, T: number, B: number, F: number): Floats {
+    if (!this.batchMajor) return a;
+    const out = newFloats(a, a.length);
+    timeToBatchMajor(a, T, B, F, out);
+    return out;
+  }
+
+  /** A gradient in the layout of the last batch, time-major [T,B,F] for the arena. */
+  private fromCaller(a: Floats, T: number, B: number, F: number): Floats {
+    if (!this.batchMajor) return a;
+    const out = newFloats(a, a.length);
+    batchToTimeMajor(a, T, B, F, out);
+    return out;
+  }
+}
+
+/** options.training of forward: a training pass (dropout on). */
+function trainingOption(options: unknown): boolean {
+  if (options === null || typeof options !== 'object') return false;
+  const t = (options as ForwardOptions).training;
+  if (t !== undefined && typeof t !== 'boolean') throw new InvalidArgumentError('options.training', 'true or false', describe(t));
+  return t === true;
 }
 
 /** options.at of predict and forward: which rows the head's output holds. */

@@ -65,13 +65,30 @@ export function modelToSafetensors(model: Model, extraMetadata: Record<string, s
   const metadata: Record<string, string> = {
     format: FORMAT_NAME,
     unrolled_format_version: FORMAT_VERSION,
-    unrolled_config: JSON.stringify(model.config),
+    unrolled_config: configToJson(model.config),
   };
   for (const [k, v] of extra) {
     Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
   return encodeSafetensors(tensors, metadata);
 }
+
+/**
+ * The configuration as stored in model files and checkpoints: every field, except that the
+ * layer options added after format version 1 (bidirectional, dropout, batchFirst, bias,
+ * embeddingSize) are written only when they differ from their defaults, so a model without them
+ * writes the same bytes as before and older readers keep reading its files.
+ */
+export function configToJson(cfg: ResolvedConfig): string {
+  const stored: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(cfg)) {
+    if (key in LATER_DEFAULTS && LATER_DEFAULTS[key as keyof typeof LATER_DEFAULTS] === value) continue;
+    stored[key] = value;
+  }
+  return JSON.stringify(stored);
+}
+
+const LATER_DEFAULTS = { bidirectional: false, dropout: 0, batchFirst: false, bias: true, embeddingSize: 0 } as const;
 
 /** Reads the configuration stored by modelToSafetensors; CheckpointError if absent or invalid. */
 export function configFromMetadata(metadata: Record<string, string>): ResolvedConfig {
@@ -201,7 +218,17 @@ export function readModelFile(
 }
 
 /** Architecture fields that must agree when a file carries unrolled metadata (seed and input kind may differ). */
-const ARCHITECTURE: (keyof ResolvedConfig)[] = ['cell', 'nonlinearity', 'inputSize', 'hiddenSize', 'outputSize', 'numLayers'];
+const ARCHITECTURE: (keyof ResolvedConfig)[] = [
+  'cell',
+  'nonlinearity',
+  'inputSize',
+  'hiddenSize',
+  'outputSize',
+  'numLayers',
+  'bidirectional',
+  'bias',
+  'embeddingSize',
+];
 
 /**
  * Loads a safetensors file's weights into an existing model: the tensors must be exactly the

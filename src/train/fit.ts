@@ -11,7 +11,11 @@ import { ConfigError, describe } from '../errors.js';
 import { paddingFraction, planBatches, type SequenceDataset } from '../data/dataset.js';
 import { Rng } from '../model/rng.js';
 import { checkKeys, checkNumber, DOMAINS, snapshotObject } from '../validate/index.js';
+import type { JsonValue } from './checkpoint/format.js';
 import { checkpointToSafetensors } from './checkpoint/write.js';
+import { decodeWeights, encodeWeights, readProgress, type FitProgress } from './fit-progress.js';
+
+export type { FitProgress } from './fit-progress.js';
 import { checkLossFits, checkMetric, evaluate, higherIsBetter, type EvaluateResult, type MetricName } from './metrics.js';
 import { makeSchedule, type ScheduleSpec } from './schedules.js';
 import { Trainer } from './trainer.js';
@@ -31,16 +35,21 @@ export interface EarlyStoppingOptions {
 export interface FitPosition {
   epoch: number;
   batch: number;
+  /** The epoch's running sums and the early-stopping record at that point (see FitProgress). */
+  progress?: FitProgress;
 }
 
 export interface CheckpointHook {
   /** Updates between checkpoints (counted by trainer.steps). */
   every: number;
   /**
-   * Receives checkpointToSafetensors(trainer) bytes, whose info holds { fit: { epoch, batch, step } }
-   * (restoreCheckpoint's extra.info); awaited before training goes on.
+   * Receives checkpointToSafetensors(trainer) bytes, whose info holds { ...info, fit: { epoch,
+   * batch, step, progress } } (restoreCheckpoint's extra.info; its `fit` is what `start` takes);
+   * awaited before training goes on.
    */
   save: (bytes: Uint8Array, at: FitPosition & { step: number }) => void | Promise<void>;
+  /** The application's own fields of the checkpoints' info (JSON), beside `fit`. */
+  info?: Record<string, JsonValue>;
 }
 
 export interface BatchEndEvent {
@@ -109,10 +118,11 @@ export interface FitOptions {
   /** Stops at the next batch boundary; fit then resolves with aborted: true. */
   signal?: AbortSignal;
   /**
-   * Resume from a checkpoint's position (its info.fit, or a CheckpointHook's `at`): epochs and
-   * batches before it are skipped, and the batches after it are those an uninterrupted run with
-   * the same seed would draw. Early-stopping state and the losses of the skipped part of the epoch
-   * are not carried over.
+   * Resume from a checkpoint's position (its info.fit, a CheckpointHook's `at`, or an earlier
+   * History's `position`): epochs and batches before it are skipped, and the batches after it are
+   * those an uninterrupted run with the same seed would draw. With its `progress`, the epoch's
+   * losses so far and the early-stopping record (best weights included) carry over too, and the
+   * resumed fit ends bit-identical to the uninterrupted one; without it they start afresh.
    */
   start?: FitPosition;
 }
@@ -120,11 +130,16 @@ export interface FitOptions {
 export interface History {
   epochs: EpochLog[];
   stoppedEarly: boolean;
-  /** Index into epochs of the best monitored value (−1 before the first epoch ends). */
+  /**
+   * The epoch of the best monitored value (−1 before the first epoch ends): an index into epochs
+   * when fit started at epoch 0; a resumed fit counts from the first epoch of the whole run.
+   */
   bestEpoch: number;
   aborted: boolean;
   /** Updates applied by this fit. */
   steps: number;
+  /** Where this fit stopped, with its progress: `start` of a fit that continues it (more epochs, or after an abort). */
+  position: FitPosition;
 }
 
 const KEYS = [
@@ -196,10 +211,38 @@ export async function fit(trainer: Trainer, data: SequenceDataset, options: FitO
   const model = trainer.model;
   const base = trainer.baseLr;
   const maximize = early ? early.mode === 'max' : higherIsBetter(metric);
-  const history: History = { epochs: [], stoppedEarly: false, bestEpoch: -1, aborted: false, steps: 0 };
-  let best = maximize ? -Infinity : Infinity;
-  let bestWeights: Record<string, Float32Array | Float64Array> | null = null;
-  let sinceBest = 0;
+  const resumed = start.progress;
+  const history: History = {
+    epochs: [],
+    stoppedEarly: false,
+    bestEpoch: resumed?.bestEpoch ?? -1,
+    aborted: false,
+    steps: 0,
+    position: { epoch: start.epoch, batch: start.batch },
+  };
+  let best = resumed?.best ?? (maximize ? -Infinity : Infinity);
+  let bestWeights: Record<string, Float32Array | Float64Array> | null =
+    early?.restore && resumed?.bestWeights ? decodeWeights(resumed.bestWeights, model.dtype, 'options.start.progress.bestWeights') : null;
+  let sinceBest = resumed?.sinceBest ?? 0;
+  let lossSum = 0,
+    rows = 0,
+    skipped = 0;
+  // the position the history reports (filled in on the way out)
+  let next = { epoch: start.epoch, batch: start.batch };
+  /** Where the loop stands after `batch` batches of `epoch`, with what a resumed fit needs. */
+  const positionAt = (epoch: number, batch: number): FitPosition => ({
+    epoch,
+    batch,
+    progress: {
+      lossSum,
+      rows,
+      skipped,
+      best: Number.isFinite(best) ? best : null,
+      bestEpoch: history.bestEpoch,
+      sinceBest,
+      ...(bestWeights ? { bestWeights: encodeWeights(bestWeights) } : {}),
+    },
+  });
   const call = async <E>(f: Callback | undefined, e: E): Promise<void> => {
     if (f) await (f as (e: E) => void | Promise<void>)(e);
   };
@@ -219,12 +262,17 @@ export async function fit(trainer: Trainer, data: SequenceDataset, options: FitO
         bucketBatches,
         seed: new Rng((seed + Math.imul(epoch, 0x9e3779b9)) >>> 0),
       });
-      let lossSum = 0,
-        rows = 0,
+      if (epoch !== start.epoch || !resumed) {
+        lossSum = 0;
+        rows = 0;
         skipped = 0;
+      } else {
+        ({ lossSum, rows, skipped } = resumed);
+      }
       for (let i = first; i < batches.length; i++) {
         if (signal?.aborted) {
           history.aborted = true;
+          next = { epoch, batch: i };
           return history;
         }
         if (schedule && unit === 'step') trainer.baseLr = base * schedule(epoch * perEpoch + i);
@@ -248,14 +296,14 @@ export async function fit(trainer: Trainer, data: SequenceDataset, options: FitO
           skipped: r.skipped,
         } satisfies BatchEndEvent);
         if (checkpoint && !r.skipped && trainer.steps % checkpoint.every === 0) {
-          const at = { epoch, batch: i + 1, step: trainer.steps };
+          const at = { ...positionAt(epoch, i + 1), step: trainer.steps };
           // the file keeps the trainer's own base rate, not this fit's scheduled one, so that a
           // resumed fit scales the same base again
           const scheduled = trainer.baseLr;
           trainer.baseLr = base;
           let bytes: Uint8Array;
           try {
-            bytes = checkpointToSafetensors(trainer, { info: { fit: at } });
+            bytes = checkpointToSafetensors(trainer, { info: { ...checkpoint.info, fit: at as unknown as JsonValue } });
           } finally {
             trainer.baseLr = scheduled;
           }
@@ -296,6 +344,10 @@ export async function fit(trainer: Trainer, data: SequenceDataset, options: FitO
         await call(callbacks.onValidation, { epoch, result: log.validation!, metric: value, improved } satisfies ValidationEvent);
       log.seconds = (now() - started) / 1000;
       history.epochs.push(log);
+      lossSum = 0;
+      rows = 0;
+      skipped = 0;
+      next = { epoch: epoch + 1, batch: 0 };
       await call(callbacks.onEpochEnd, log);
       if (early && sinceBest >= early.patience) {
         history.stoppedEarly = true;
@@ -310,6 +362,7 @@ export async function fit(trainer: Trainer, data: SequenceDataset, options: FitO
     if (bestWeights) model.loadStateDict(bestWeights);
     return history;
   } finally {
+    history.position = positionAt(next.epoch, next.batch);
     if (!trainer.isDisposed) trainer.baseLr = base;
   }
 }
@@ -337,11 +390,11 @@ function readStart(v: unknown, epochs: number): FitPosition {
   if (v === null || typeof v !== 'object' || Array.isArray(v))
     throw new ConfigError('options.start', 'an object { epoch, batch }', describe(v));
   const s = v as Record<string, unknown>;
-  checkKeys('options.start', s, ['epoch', 'batch', 'step']);
+  checkKeys('options.start', s, ['epoch', 'batch', 'step', 'progress']);
   const epoch = checkNumber('options.start.epoch', s.epoch, DOMAINS.epoch);
   const batch = checkNumber('options.start.batch', s.batch, DOMAINS.position);
   if (epoch >= epochs) throw new ConfigError('options.start.epoch', `an epoch below options.epochs (${epochs})`, String(epoch));
-  return { epoch, batch };
+  return { epoch, batch, ...(s.progress !== undefined ? { progress: readProgress(s.progress, 'options.start.progress') } : {}) };
 }
 
 function readCheckpoint(v: unknown): CheckpointHook | null {
@@ -350,12 +403,15 @@ function readCheckpoint(v: unknown): CheckpointHook | null {
     throw new ConfigError('options.checkpoint', 'an object { every, save }', describe(v));
   // read once, like every option: a getter must not answer the check and the use differently
   const every = (v as Record<string, unknown>).every,
-    save = (v as Record<string, unknown>).save;
-  checkKeys('options.checkpoint', v, ['every', 'save']);
+    save = (v as Record<string, unknown>).save,
+    info = (v as Record<string, unknown>).info;
+  checkKeys('options.checkpoint', v, ['every', 'save', 'info']);
   checkNumber('options.checkpoint.every', every, DOMAINS.checkpointEvery);
   if (typeof save !== 'function')
     throw new ConfigError('options.checkpoint.save', 'a function (bytes, at) => void | Promise<void>', describe(save));
-  return { every: every as number, save: save as CheckpointHook['save'] };
+  if (info !== undefined && (info === null || typeof info !== 'object' || Array.isArray(info)))
+    throw new ConfigError('options.checkpoint.info', 'an object of JSON values', describe(info));
+  return { every: every as number, save: save as CheckpointHook['save'], ...(info ? { info: info as Record<string, JsonValue> } : {}) };
 }
 
 function bool(argument: string, v: unknown, fallback: boolean): boolean {

@@ -84,7 +84,7 @@ export function evaluate(model: Model, data: SequenceDataset, options: EvaluateO
   // sorted by length, in order: the least padding, and the same result on every call
   for (const idx of planBatches(data.lengths, batchSize, { shuffle: false, bucket: true })) {
     const batch = data.batch(idx);
-    const p = model.predict({ x: batch.x, T: batch.T, B: batch.B, lengths: batch.lengths }, { at: loss.at });
+    const p = model.predict({ x: batch.x, T: batch.T, B: batch.B, lengths: batch.lengths, layout: batch.layout }, { at: loss.at });
     acc.add(p.y, batch.y, batch.lengths, batch.T, batch.B, loss.at);
   }
   const r = acc.result(metrics);

@@ -81,6 +81,14 @@ function mulAcc(
  */
 export function rtrlGradients(model: Model, batch: Batch, loss: LossSpec | LossKind): RtrlResult {
   const cfg = model.config;
+  // RTRL carries sensitivities forwards in time, layer by layer, over the plain stack
+  if (cfg.bidirectional || !cfg.bias || cfg.embeddingSize > 0 || cfg.batchFirst) {
+    throw new InvalidArgumentError(
+      'model',
+      'a unidirectional, time-major model with biases and no embedding (what rtrlGradients implements)',
+      `bidirectional ${cfg.bidirectional}, bias ${cfg.bias}, embeddingSize ${cfg.embeddingSize}, batchFirst ${cfg.batchFirst}`,
+    );
+  }
   const spec = resolveLoss(loss);
   const hb = readHostBatch(cfg, batch, spec);
   const { T, B } = hb;

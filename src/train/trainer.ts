@@ -20,6 +20,13 @@ import { resolveTrainerOptions } from './options.js';
 import { checkNumber, DOMAINS } from '../validate/index.js';
 import type { Schedule, ScheduleSpec } from './schedules.js';
 
+/**
+ * Carrying the state from one chunk to the next runs time forwards only: the reverse direction
+ * of a bidirectional layer starts at the end of each sequence, which a stream never reaches.
+ */
+const NOT_STATEFUL =
+  'a unidirectional model (truncated BPTT and stateful training carry the state forwards; the reverse direction of a bidirectional layer needs the whole sequence): train on whole sequences with step() or fit()';
+
 export interface TrainerOptions {
   loss: LossSpec | LossKind;
   /** Default: Adam with PyTorch's defaults (lr 1e-3). */
@@ -109,6 +116,7 @@ export class Trainer {
   ) {
     model.assertAlive();
     const o = resolveTrainerOptions(options, 'options', ConfigError, model.config.input === 'tokens' ? 1 : model.config.inputSize);
+    if (o.k1 && model.config.bidirectional) throw new ConfigError('options.tbptt', NOT_STATEFUL, 'a bidirectional model');
     this.loss = o.loss;
     this.clipNorm = o.clipNorm;
     this.clipValue = o.clipValue;
@@ -174,6 +182,7 @@ export class Trainer {
       cfg = model.config;
     model.enter();
     try {
+      if (cfg.bidirectional) throw new InvalidArgumentError('stepStateful', NOT_STATEFUL, 'a bidirectional model');
       const diagnostics = diagnosticsOption(options);
       const c = model.readBatch(chunk, this.loss, true);
       if (this.k1 && c.T !== this.k1) throw new InvalidArgumentError('chunk.T', `${this.k1} (tbptt.k1)`, describe(c.T));
@@ -215,7 +224,19 @@ export class Trainer {
         const lossMask = floats(dtype, Tw * B);
         if (c.lossMask) lossMask.set(c.lossMask, hist * B);
         else lossMask.fill(1, hist * B);
-        batch = { x, y, T: Tw, B, mask: null, lossMask, h0: carried.h, c0: carried.c, realRows: c.realRows, reset: false };
+        batch = {
+          x,
+          y,
+          T: Tw,
+          B,
+          mask: null,
+          lossMask,
+          h0: carried.h,
+          c0: carried.c,
+          realRows: c.realRows,
+          reset: false,
+          batchMajor: false,
+        };
       }
       return this.update(
         batch,

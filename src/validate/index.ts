@@ -10,3 +10,4 @@ export { DOMAINS, MAX_STEPS } from './domains.js';
 export type { DomainName } from './domains.js';
 export { UnknownKeyError, CheckpointFieldError } from './errors.js';
 export { domainTable } from './table.js';
+export { flattenNested } from './nested.js';

@@ -1,66 +1,114 @@
-// Every experiment's quick version, run into a temporary directory: the figure is a well-formed
-// SVG with one line per series and labelled axes, the report has the command, the machine and a
-// table, and where the quick version is long enough to be reliable, the numbers point the way
-// the claim says. Each qualitative check is a predicate that is also shown to be false on a case
-// where the claim does not hold, so that it cannot pass by being vacuous.
+// Every experiment's quick version, run into a temporary directory: the figure is a real Vega
+// rendering of its Vega-Lite spec (one line per series in each panel, the axis titles, the
+// legend), the report has the command, the machine and a table, and where the quick version is
+// long enough to be reliable, the numbers point the way the claim says. Each qualitative check is
+// a predicate that is also shown to be false on a case where the claim does not hold, so that it
+// cannot pass by being vacuous.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ChartingUnavailableError, loadCharting, logTicks, specJson, textWidth, vegaLiteSpec } from '../../src/experiments/chart.js';
+import type { Figure } from '../../src/experiments/figure.js';
 import { EXPERIMENTS, runExperiment } from '../../src/experiments/registry.js';
-import { linearTicks, logTicks, renderFigure, tickText } from '../../src/experiments/svg.js';
 import { run, tempDir } from '../cli/helpers.js';
 
 const tmp = tempDir('unrolled-experiments-');
 afterAll(() => tmp.remove());
 
-/** A minimal XML check: one root <svg>, every tag closed in order, attributes quoted. */
-function parseSvg(text: string): { tags: { name: string; attrs: Record<string, string> }[]; texts: string[] } {
-  const body = text.replace(/^<\?xml[^?]*\?>\s*/, '');
+interface Node {
+  name: string;
+  attrs: Record<string, string>;
+  children: Node[];
+  text: string;
+}
+
+/** A minimal XML parse: one root <svg>, every tag closed in order, attributes quoted, entities known. */
+function parseSvg(text: string): Node {
+  const body = text.replace(/^<\?xml[^?]*\?>\s*/, '').trimEnd();
   expect(body.startsWith('<svg ')).toBe(true);
-  const stack: string[] = [];
-  const tags: { name: string; attrs: Record<string, string> }[] = [];
-  const texts: string[] = [];
-  let roots = 0;
+  const root: Node = { name: '#document', attrs: {}, children: [], text: '' };
+  const stack: Node[] = [root];
   const re = /<(\/?)([a-zA-Z][\w:-]*)((?:\s+[\w:-]+="[^"<]*")*)\s*(\/?)>|([^<]+)/g;
   let consumed = 0;
   for (const m of body.matchAll(re)) {
     expect(m.index, `unparsed text at ${consumed}: ${body.slice(consumed, consumed + 40)}`).toBe(consumed);
     consumed += m[0].length;
+    const top = stack[stack.length - 1];
     if (m[5] !== undefined) {
       if (m[5].trim()) {
-        expect(stack.length, 'text outside the root').toBeGreaterThan(0);
-        expect(m[5]).not.toMatch(/&(?!amp;|lt;|gt;|quot;)/);
-        texts.push(m[5]);
+        expect(stack.length, 'text outside the root').toBeGreaterThan(1);
+        expect(m[5]).not.toMatch(/&(?!amp;|lt;|gt;|quot;|#\d+;)/);
+        top.text += m[5];
       }
       continue;
     }
     const [, close, name, rawAttrs, selfClose] = m;
     if (close) {
-      expect(stack.pop(), `</${name}>`).toBe(name);
+      expect(stack.pop()?.name, `</${name}>`).toBe(name);
       continue;
     }
-    if (stack.length === 0) roots++;
     const attrs: Record<string, string> = {};
     for (const a of rawAttrs.matchAll(/([\w:-]+)="([^"]*)"/g)) attrs[a[1]] = a[2];
-    tags.push({ name, attrs });
-    if (!selfClose) stack.push(name);
+    const node: Node = { name, attrs, children: [], text: '' };
+    top.children.push(node);
+    if (!selfClose) stack.push(node);
   }
   expect(consumed).toBe(body.length);
-  expect(stack).toEqual([]);
-  expect(roots).toBe(1);
-  expect(tags[0].name).toBe('svg');
-  return { tags, texts };
+  expect(stack).toHaveLength(1);
+  expect(root.children.map((c) => c.name)).toEqual(['svg']);
+  return root.children[0];
 }
 
-function checkFigure(dir: string, seriesCount: number, panels: number): void {
-  const { tags, texts } = parseSvg(readFileSync(join(dir, 'figure.svg'), 'utf8'));
-  const series = tags.filter((t) => t.name === 'path' && t.attrs.class === 'series');
-  expect(series).toHaveLength(seriesCount);
-  for (const s of series) expect(s.attrs.d).toMatch(/^M[\d.-]+ [\d.-]+(L[\d.-]+ [\d.-]+)+/); // a line, not a dot
-  expect(tags.filter((t) => t.name === 'g' && t.attrs.class === 'panel')).toHaveLength(panels);
-  expect(tags.filter((t) => t.name === 'text' && t.attrs.class === 'x-label')).toHaveLength(panels);
-  expect(tags.filter((t) => t.name === 'text' && t.attrs.class === 'y-label')).toHaveLength(panels);
-  for (const s of series) expect(texts).toContain(s.attrs['data-label']); // in the legend
+/** Every node below `n` (depth first). */
+function all(n: Node): Node[] {
+  return n.children.flatMap((c) => [c, ...all(c)]);
+}
+const hasClass = (n: Node, c: string): boolean => (n.attrs.class ?? '').split(' ').includes(c);
+const xmlText = (s: string): string =>
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#(\d+);/g, (_, d) => String.fromCharCode(+d))
+    .replace(/&amp;/g, '&');
+/** The texts of the <text> elements of the mark groups with class `role` below `n`. */
+const texts = (n: Node, role: string): string[] =>
+  all(n)
+    .filter((g) => g.name === 'g' && hasClass(g, role))
+    .flatMap((g) => all(g).filter((t) => t.name === 'text'))
+    .map((t) => xmlText(t.text));
+
+interface PanelSpec {
+  title: string;
+  layer: [{ data: { values: { series: string }[] }; encoding: { x: { title: string }; y: { title: string } } }, ...unknown[]];
+}
+
+/**
+ * The written figure.svg is Vega's rendering of the written figure.vl.json: per panel, one line
+ * (a path with at least two points) per series, named by the series; the panel's title and its
+ * two axis titles; every series in a legend. Returns the panels' series labels.
+ */
+function checkFigure(dir: string, seriesCount: number, panels: number): string[][] {
+  const spec = JSON.parse(readFileSync(join(dir, 'figure.vl.json'), 'utf8')) as { concat: PanelSpec[] };
+  expect(spec.concat).toHaveLength(panels);
+  const svg = parseSvg(readFileSync(join(dir, 'figure.svg'), 'utf8'));
+  const labels = spec.concat.map((p) => p.layer[0].data.values.map((v) => v.series));
+  expect(labels.flat()).toHaveLength(seriesCount);
+  const legends = texts(svg, 'role-legend-label');
+  spec.concat.forEach((p, i) => {
+    const groups = all(svg).filter((g) => g.name === 'g' && hasClass(g, `concat_${i}_group`));
+    expect(groups, `panel ${i}`).toHaveLength(1);
+    const lines = all(groups[0]).filter((g) => g.name === 'g' && hasClass(g, 'mark-line') && hasClass(g, `concat_${i}_layer_0_marks`));
+    const paths = lines.map((g) => g.children.filter((c) => c.name === 'path'));
+    for (const ps of paths) expect(ps).toHaveLength(1);
+    const named = paths.map((ps) => xmlText(ps[0].attrs['aria-label'] ?? '').match(/; series: (.*)$/)?.[1]);
+    expect(named.sort(), `panel ${i}: one line per series`).toEqual([...labels[i]].sort());
+    for (const ps of paths) expect(ps[0].attrs.d).toMatch(/^M[\d.e-]+,[\d.e-]+L/); // a line, not a dot
+    expect(texts(groups[0], 'role-axis-title').sort()).toEqual([p.layer[0].encoding.x.title, p.layer[0].encoding.y.title].sort());
+    expect(texts(svg, 'role-title-text')).toContain(p.title);
+    for (const l of labels[i]) expect(legends, `legend of ${l}`).toContain(l);
+  });
+  return labels;
 }
 
 function checkReport(dir: string, name: string, header: string, rows: number): string {
@@ -194,12 +242,13 @@ describe('experiments (quick versions)', () => {
 });
 
 describe('unrolled experiment', () => {
-  it('runs one by name and writes report.md and figure.svg to --out', async () => {
+  it('runs one by name and writes report.md, figure.svg and figure.vl.json to --out', async () => {
     const out = tmp.path('cli');
     const r = await run(['experiment', 'exploding', '--quick', '--seed', '2', '--steps', '20', '--out', out]);
     expect(r.err).toEqual([]);
     expect(r.code).toBe(0);
-    expect(existsSync(join(out, 'report.md')) && existsSync(join(out, 'figure.svg'))).toBe(true);
+    for (const f of ['report.md', 'figure.svg', 'figure.vl.json']) expect(existsSync(join(out, f)), f).toBe(true);
+    expect(r.out.join('\n')).toContain(join(out, 'figure.vl.json'));
     const md = readFileSync(join(out, 'report.md'), 'utf8');
     expect(md).toContain(`unrolled experiment exploding --quick --seed 2 --steps 20 --out ${out}`);
     expect(md).toContain('- steps: 20');
@@ -231,44 +280,114 @@ describe('unrolled experiment', () => {
   });
 });
 
-describe('svg', () => {
-  it('ticks: round linear steps, thinned powers of ten, short labels', () => {
-    expect(linearTicks(0, 1).map((v) => +v.toFixed(9))).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
-    expect(linearTicks(0, 1000, 4)).toEqual([0, 500, 1000]);
-    expect(logTicks(-25, 0)).toEqual([-25, -21, -17, -13, -9, -5, -1]);
-    expect([1e-3, 12000, 0.25, 0].map(tickText)).toEqual(['1e-3', '1.2e4', '0.25', '0']);
+describe('chart', () => {
+  const figure = (series: Figure['panels'][number]['series'], logY = true): Figure => ({
+    title: 'a < b & "c"',
+    panels: [{ title: 'panel', xLabel: 'x', yLabel: 'y', logY, series, hLines: [{ y: 0.5, label: 'half' }] }],
   });
 
-  it('breaks a line at a missing value and escapes labels', () => {
-    const svg = renderFigure({
-      title: 'a < b & c',
-      panels: [
+  it('log ticks: powers of ten, thinned to at most 7 over many decades, with 2 and 5 over two or fewer', () => {
+    expect(logTicks([1e-25, 0.5])).toEqual([1e-28, 1e-24, 1e-20, 1e-16, 1e-12, 1e-8, 1e-4, 1]);
+    expect(logTicks([0.03, 0.4])).toEqual([0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1]);
+    expect(logTicks([4, 32])).toEqual([1, 2, 5, 10, 20, 50, 100]);
+    expect(logTicks([])).toEqual([]);
+  });
+
+  it('spec: log scale where asked, a missing value (NaN, or ≤ 0 on a log axis) as null, one colour per label in every panel', () => {
+    const f = figure([
+      {
+        label: 'a',
+        points: [
+          [1, 1],
+          [2, NaN],
+          [3, 0],
+          [4, 0.1234567],
+        ],
+      },
+      {
+        label: 'b',
+        color: '#123456',
+        dashed: true,
+        points: [
+          [1, 2],
+          [2, 3],
+        ],
+      },
+    ]);
+    f.panels.push({ ...f.panels[0], title: 'again', logY: false });
+    const spec = JSON.parse(specJson(vegaLiteSpec(f)));
+    const [p0, p1] = spec.concat;
+    expect(p0.layer[0].data.values[0]).toEqual({ series: 'a', x: [1, 2, 3, 4], y: [1, null, null, 0.12346] });
+    expect(p1.layer[0].data.values[0].y).toEqual([1, null, 0, 0.12346]);
+    expect(p0.layer[0].encoding.y.scale.type).toBe('log');
+    expect(p1.layer[0].encoding.y.scale.type).toBe('linear');
+    expect(p0.layer[0].encoding.color.scale).toEqual({ domain: ['a', 'b'], range: ['#0072B2', '#123456'] });
+    expect(p0.layer[0].encoding.strokeDash.scale.range).toEqual([
+      [1, 0],
+      [6, 4],
+    ]);
+    expect(p0.layer[1].data.values).toEqual([{ y: 0.5, label: 'half' }]);
+    expect(spec.resolve).toBeUndefined(); // the same series in both panels: one legend
+  });
+
+  it('renders: a line broken at a missing value, a rule with its label, text escaped', async () => {
+    const charting = await loadCharting();
+    const text = await charting.render(
+      vegaLiteSpec(
+        figure([
+          {
+            label: '"q" < 1',
+            points: [
+              [1, 1],
+              [2, 10],
+              [3, NaN],
+              [4, 0],
+              [5, 100],
+              [6, 1000],
+            ],
+          },
+        ]),
+      ),
+    );
+    const svg = parseSvg(text);
+    const path = all(svg).find((n) => n.name === 'path' && (n.attrs['aria-roledescription'] ?? '') === 'line mark');
+    expect(path?.attrs.d.match(/M/g)).toHaveLength(2);
+    expect(path?.attrs.d.match(/L/g)).toHaveLength(2);
+    expect(texts(svg, 'role-legend-label')).toEqual(['"q" < 1']);
+    expect(texts(svg, 'role-title-text')).toContain('a < b & "c"');
+    expect(
+      all(svg)
+        .filter((n) => n.name === 'text')
+        .map((n) => n.text),
+    ).toContain('half');
+    // the same spec gives the same bytes (clip-path ids do not count up from one figure to the next)
+    const twice = vegaLiteSpec(
+      figure([
         {
-          title: 't',
-          xLabel: 'x',
-          yLabel: 'y',
-          logY: true,
-          series: [
-            {
-              label: '"q"',
-              points: [
-                [1, 1],
-                [2, 10],
-                [3, NaN],
-                [4, 0],
-                [5, 100],
-                [6, 1000],
-              ],
-            },
+          label: 'q',
+          points: [
+            [1, 1],
+            [2, 2],
           ],
         },
-      ],
-    });
-    const { tags } = parseSvg(svg);
-    const d = tags.find((t) => t.name === 'path' && t.attrs.class === 'series')!.attrs.d;
-    expect(d.match(/M/g)).toHaveLength(2);
-    expect(d.match(/L/g)).toHaveLength(2);
-    expect(svg).toContain('a &lt; b &amp; c');
-    expect(svg).toContain('data-label="&quot;q&quot;"');
+      ]),
+    );
+    expect(await charting.render(twice)).toBe(await charting.render(twice));
+  });
+
+  it('a missing vega or vega-lite is one clear error; any other import failure is passed on', async () => {
+    const missing = (name: string) =>
+      Promise.reject(Object.assign(new Error(`Cannot find package '${name}'`), { code: 'ERR_MODULE_NOT_FOUND' }));
+    await expect(loadCharting(missing)).rejects.toThrow(ChartingUnavailableError);
+    await expect(loadCharting((n) => (n === 'vega' ? import('vega') : missing(n)))).rejects.toThrow(
+      /vega-lite is not installed: run `npm install vega@\^6\.4\.0 vega-lite@~6\.4\.3`/,
+    );
+    const broken = new SyntaxError('broken');
+    await expect(loadCharting(() => Promise.reject(broken))).rejects.toBe(broken);
+  });
+
+  it('text widths: narrow letters narrower than wide ones, in proportion to the font size', () => {
+    expect(textWidth('iiii', 10)).toBeLessThan(textWidth('mmmm', 10));
+    expect(Math.abs(textWidth('step t', 24) - 2 * textWidth('step t', 12))).toBeLessThanOrEqual(1);
   });
 });

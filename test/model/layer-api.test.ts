@@ -9,26 +9,12 @@
 //  * backward is refused (NoForwardError) without a forward to differentiate.
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, NoForwardError } from '../../src/errors.js';
-import type { Model, PredictInput } from '../../src/model/model.js';
+import type { PredictInput } from '../../src/model/model.js';
 import { lcg, makeModel, randInts, randn, relErr, type BackendName } from '../helpers.js';
+import { CELLS, type Cell, functional, label, layerConfig, numeric } from './layer-helpers.js';
 
-type Cell = 'rnn' | 'lstm' | 'gru';
 type MaskKind = 'none' | 'lengths' | 'holes';
-const CELLS: { cell: Cell; relu?: boolean }[] = [{ cell: 'rnn' }, { cell: 'rnn', relu: true }, { cell: 'lstm' }, { cell: 'gru' }];
-const label = (c: { cell: Cell; relu?: boolean }) => (c.cell === 'rnn' ? (c.relu ? 'rnn-relu' : 'rnn-tanh') : c.cell);
-
-function config(c: { cell: Cell; relu?: boolean }, I: number, H: number, O: number, L: number, input: 'dense' | 'tokens' = 'dense') {
-  return {
-    cell: c.cell,
-    nonlinearity: c.relu ? ('relu' as const) : ('tanh' as const),
-    inputSize: I,
-    hiddenSize: H,
-    outputSize: O,
-    numLayers: L,
-    input,
-    seed: 3,
-  };
-}
+const config = layerConfig;
 
 /** x, h0, c0 and the state mask of one batch (the holes variant has padding inside sequences). */
 function makeInput(
@@ -145,39 +131,6 @@ describe('forward + ∂loss/∂y + backward = lossAndGradients', () => {
     }
   }
 });
-
-/** Σ wo·outputs + Σ wh·hN + Σ wc·cN + Σ wy·y: linear, so its gradient is backward(weights). */
-function functional(
-  model: Model,
-  input: PredictInput,
-  w: { dOutputs: Float64Array; dhN: Float64Array; dcN?: Float64Array; dy: Float64Array },
-): number {
-  const f = model.forward(input);
-  let e = 0;
-  for (let i = 0; i < f.outputs.length; i++) e += w.dOutputs[i] * f.outputs[i];
-  for (let i = 0; i < f.hN.length; i++) e += w.dhN[i] * f.hN[i];
-  if (f.cN && w.dcN) for (let i = 0; i < f.cN.length; i++) e += w.dcN[i] * f.cN[i];
-  for (let i = 0; i < f.y.length; i++) e += w.dy[i] * f.y[i];
-  return e;
-}
-
-/** Central differences of e() over every element of `values`, each written back by `write`. */
-function numeric(values: Float64Array, write: (v: Float64Array) => void, e: () => number, eps = 1e-6): Float64Array {
-  const g = new Float64Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    values[i] = v + eps;
-    write(values);
-    const up = e();
-    values[i] = v - eps;
-    write(values);
-    const down = e();
-    values[i] = v;
-    g[i] = (up - down) / (2 * eps);
-  }
-  write(values);
-  return g;
-}
 
 describe('backward against finite differences (js64: every element of x, h0, c0 and the parameters)', () => {
   const cases: [number, MaskKind, number, number, number, number][] = [

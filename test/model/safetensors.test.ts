@@ -16,7 +16,7 @@ import {
   setHostLittleEndianForTesting,
   type NamedTensor,
 } from '../../src/model/safetensors.js';
-import { loadSafetensorsInto, modelToSafetensors } from '../../src/model/serialize.js';
+import { configToJson, loadSafetensorsInto, modelToSafetensors } from '../../src/model/serialize.js';
 import { modelFromSafetensors } from '../../src/model-file.js';
 import { ALL_BACKENDS, lcg, makeModel, randn, relErr, scalarCore, simdCore, type BackendName } from '../helpers.js';
 
@@ -408,7 +408,8 @@ const dims = { inputSize: 5, hiddenSize: 7, outputSize: 3 };
 
 function inputsFor(model: Model, T: number, B: number, seed: number) {
   const rand = lcg(seed);
-  const { inputSize: I, hiddenSize: H, numLayers: L, cell } = model.config;
+  const { inputSize: I, hiddenSize: H, cell } = model.config;
+  const L = model.config.numLayers * (model.config.bidirectional ? 2 : 1);
   return {
     x: randn(T * B * I, rand),
     T,
@@ -452,7 +453,7 @@ describe('models as safetensors', () => {
           expect(metadata).toEqual({
             format: 'unrolled',
             unrolled_format_version: '1',
-            unrolled_config: JSON.stringify(model.config),
+            unrolled_config: configToJson(model.config),
             note: 'hello',
           });
           // saving again gives the same bytes (deterministic)
@@ -505,7 +506,7 @@ describe('models as safetensors', () => {
     const metaOf = (m: Model): Record<string, string> => ({
       format: 'unrolled',
       unrolled_format_version: '1',
-      unrolled_config: JSON.stringify(m.config),
+      unrolled_config: configToJson(m.config),
     });
     async function rejects(tensors: NamedTensor[], meta: Record<string, string>, re: RegExp): Promise<void> {
       const bytes = encodeSafetensors(tensors, meta);
@@ -587,11 +588,7 @@ describe('models as safetensors', () => {
         { ...metaOf(model), unrolled_config: JSON.stringify({ ...model.config, hiddenSize: -1 }) },
         /unrolled_config is invalid: config.hiddenSize/,
       );
-      await rejects(
-        t,
-        { ...metaOf(model), unrolled_config: JSON.stringify({ ...model.config, bidirectional: true }) },
-        /unknown field "bidirectional"/,
-      );
+      await rejects(t, { ...metaOf(model), unrolled_config: JSON.stringify({ ...model.config, projSize: 3 }) }, /unknown field "projSize"/);
       await expect(modelFromSafetensors(new Uint8Array(3))).rejects.toThrow(CheckpointError);
       await expect(modelFromSafetensors('x' as never)).rejects.toThrow(InvalidArgumentError);
     });
@@ -637,6 +634,8 @@ interface TorchSafetensorsFixture {
     numLayers: number;
     T: number;
     B: number;
+    bidirectional?: boolean;
+    bias?: boolean;
   };
   dtype: 'F32' | 'F64';
   names: string[];
@@ -658,7 +657,7 @@ afterAll(() => {
 
 describe('PyTorch-written safetensors (scripts/make_torch_fixtures.py)', () => {
   const dir = new URL('../fixtures/torch/safetensors/', import.meta.url);
-  for (const name of ['lstm', 'gru', 'rnn']) {
+  for (const name of ['lstm', 'gru', 'rnn', 'lstm_bidirectional', 'gru_bidirectional_nobias', 'rnn_relu_nobias']) {
     for (const backend of ALL_BACKENDS) {
       it(`${name} on ${backend}: PyTorch's outputs and hN within ${TOL} relative`, async () => {
         const fx = JSON.parse(readFileSync(new URL(`${name}.json`, dir), 'utf8')) as TorchSafetensorsFixture;
@@ -675,9 +674,20 @@ describe('PyTorch-written safetensors (scripts/make_torch_fixtures.py)', () => {
           hiddenSize: c.hiddenSize,
           outputSize: c.outputSize,
           numLayers: c.numLayers,
+          bidirectional: c.bidirectional ?? false,
+          bias: c.bias ?? true,
         });
         await expect(modelFromSafetensors(bytes, { backend: 'js' })).rejects.toThrow(/no unrolled metadata/);
+        // the model's state_dict names are PyTorch's, in its order (…_reverse, no biases with bias: false)
+        expect(model.parameterNames()).toEqual(fx.names);
         loadSafetensorsInto(model, bytes);
+        // and written back they are PyTorch's tensors again
+        const back = decodeSafetensors(model.toSafetensors());
+        expect([...back.tensors.keys()]).toEqual(fx.names);
+        for (const [n, t] of tensors) {
+          const written = back.tensors.get(n)!.data as Float32Array;
+          expect(Array.from(written), n).toEqual(Array.from(Float32Array.from(t.data as Float32Array | Float64Array)));
+        }
         const r = model.predict({ x: fx.x, T: c.T, B: c.B, h0: fx.h0, c0: fx.c0 ?? undefined });
         const errors = { y: relErr(r.y, fx.y), hN: relErr(r.hN, fx.hN), ...(fx.cN ? { cN: relErr(r.cN!, fx.cN) } : {}) };
         for (const [what, e] of Object.entries(errors)) {
@@ -744,6 +754,33 @@ const UNROLLED_CASES = [
     T: 7,
     B: 3,
     seed: 303,
+  },
+  {
+    name: 'lstm_bidirectional',
+    cell: 'lstm' as const,
+    nonlinearity: 'tanh' as const,
+    inputSize: 5,
+    hiddenSize: 7,
+    outputSize: 3,
+    numLayers: 2,
+    T: 6,
+    B: 3,
+    seed: 404,
+    bidirectional: true,
+  },
+  {
+    name: 'gru_bidirectional_nobias',
+    cell: 'gru' as const,
+    nonlinearity: 'tanh' as const,
+    inputSize: 5,
+    hiddenSize: 7,
+    outputSize: 3,
+    numLayers: 2,
+    T: 5,
+    B: 2,
+    seed: 505,
+    bidirectional: true,
+    bias: false,
   },
 ];
 

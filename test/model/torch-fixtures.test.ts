@@ -34,6 +34,8 @@ describe('PyTorch fixtures', () => {
             outputSize: c.outputSize,
             numLayers: c.numLayers,
             input: c.input,
+            bidirectional: c.bidirectional ?? false,
+            bias: c.bias ?? true,
           });
           model.loadStateDict(fx.params);
           const r = model.lossAndGradients(
@@ -63,7 +65,8 @@ describe('PyTorch fixtures', () => {
           const fw = model.forward(input, { at: c.at });
           errors.outputs = relErr(fw.outputs, fx.outputs);
           errors['forward hN'] = relErr(fw.hN, fx.hN);
-          const key = `${backend} ${c.cell}${c.cell === 'rnn' ? `-${c.nonlinearity}` : ''}`;
+          const layers = `${c.bidirectional ? ' bidirectional' : ''}${c.bias === false ? ' no-bias' : ''}`;
+          const key = `${backend} ${c.cell}${c.cell === 'rnn' ? `-${c.nonlinearity}` : ''}${layers}`;
           const seen = worst.get(key) ?? { outputs: 0, dx: 0 };
           seen.outputs = Math.max(seen.outputs, errors.outputs);
           if (fx.grads.x) seen.dx = Math.max(seen.dx, errors['grad x']);

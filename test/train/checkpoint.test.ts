@@ -308,10 +308,10 @@ describe('checkpoint validation', async () => {
       () =>
         mutate(good, (_t, m) =>
           json(m, 'unrolled_config', (o) => {
-            o.dropout = 0.5;
+            o.projSize = 3;
           }),
         ),
-      /unknown field "dropout"/,
+      /unknown field "projSize"/,
     ],
     [
       'unrolled_trainer missing',

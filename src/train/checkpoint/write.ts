@@ -2,6 +2,7 @@
 // never changed; every value of `extra` is checked before a byte is written.
 import { ConfigError, InvalidArgumentError, UnrolledError, describe } from '../../errors.js';
 import { parameterTable } from '../../model/layout.js';
+import { configToJson } from '../../model/serialize.js';
 import { encodeSafetensors, type NamedTensor } from '../../model/safetensors.js';
 import type { StreamPosition } from '../../data/stream.js';
 import { makeSchedule, sameSchedule, type ScheduleSpec } from '../schedules.js';
@@ -163,7 +164,7 @@ export function checkpointToSafetensors(trainer: Trainer, extra: CheckpointExtra
   const metadata: Record<string, string> = {
     format: CHECKPOINT_FORMAT,
     unrolled_checkpoint_version: CHECKPOINT_VERSION,
-    unrolled_config: JSON.stringify(cfg),
+    unrolled_config: configToJson(cfg),
     unrolled_trainer: jsonString('trainer', trainerRecord),
     unrolled_state: JSON.stringify(stateRecord),
   };
