@@ -117,11 +117,14 @@ describe('kernels count and skip ids outside the vocabulary', () => {
         f()[w.x + 1] = 1e9;
         f()[w.x + 4] = NaN;
         const dwih = f().slice(p.dwih, p.dwih + G * V);
-        // the layer's descriptor, as the forward above left it: token input, no mask, no dx
+        // the layer's descriptor as the forward above left it (token input at w.x, no mask), with
+        // the backward's ∂E/∂h_t from above and no dx
         const forward = { rnn: k.rnnForward, lstm: k.lstmForward, gru: k.gruForward }[cell];
         const backward = { rnn: k.rnnBackward, lstm: k.lstmBackward, gru: k.gruBackward }[cell];
         forward.call(k, desc);
         expect(k.takeIdErrors()).toBe(2);
+        k.setLayerField(desc, 'dhs', w.dhsA);
+        k.setLayerField(desc, 'dx', 0);
         backward.call(k, desc);
         expect(k.takeIdErrors(), `${backend} ${cell} backward`).toBe(2);
         expect(k.takeIdErrors()).toBe(0);
