@@ -498,6 +498,143 @@ def check_unrolled_safetensors():
     return 1 if failed else 0
 
 
+# ---------------------------------------------------------------------------------------------
+# dropout between layers with unrolled's masks
+#
+# unrolled draws the masks from the model's generator (xoshiro128**, src/model/rng.ts): layer by
+# layer, one uniform u = next_u32 / 2^32 per element of the layer's output [T,B,D*H] in row-major
+# order, dropped when u < p, kept ones scaled by 1/(1 - p). The generator is reimplemented here so
+# that PyTorch runs the very same masks; the fixture stores the generator's state.
+
+class Xoshiro128:
+    def __init__(self, state):
+        self.s = [w & 0xFFFFFFFF for w in state]
+
+    @staticmethod
+    def rotl(x, k):
+        return ((x << k) | (x >> (32 - k))) & 0xFFFFFFFF
+
+    def next_u32(self):
+        s = self.s
+        result = (self.rotl((s[1] * 5) & 0xFFFFFFFF, 7) * 9) & 0xFFFFFFFF
+        t = (s[1] << 9) & 0xFFFFFFFF
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = self.rotl(s[3], 11)
+        return result
+
+    def next(self):
+        return self.next_u32() / 4294967296.0
+
+
+DROPOUT_CASES = [
+    dict(name="dropout_lstm_l3", cell="lstm", I=5, H=7, L=3, T=6, B=3, p=0.4, bi=False, masked=True),
+    dict(name="dropout_gru_bi_l2", cell="gru", I=5, H=7, L=2, T=5, B=3, p=0.3, bi=True, masked=True),
+    dict(name="dropout_rnn_relu_l2", cell="rnn", nonlinearity="relu", I=3, H=5, L=2, T=4, B=2,
+         p=0.5, bi=False, masked=False),
+]
+
+
+def run_dropout_case(cfg):
+    """A stack run layer by layer (one nn module per layer) with unrolled's masks between layers;
+    E = sum(wo * outputs) + sum(wh * hN); its gradients by autograd."""
+    name, cell = cfg["name"], cfg["cell"]
+    I, H, L, T, B, p, bi = (cfg[k] for k in ("I", "H", "L", "T", "B", "p", "bi"))
+    act = cfg.get("nonlinearity", "tanh")
+    D = 2 if bi else 1
+    seed = zlib.crc32(name.encode()) & 0x7FFFFFFF
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed + 1)
+    full = build_rnn(cell, I, H, L, act, 1, bi)  # one module for the parameter names and init
+    with torch.no_grad():
+        for prm in full.parameters():
+            prm.mul_(PARAM_SCALE)
+    rng_state = [int(v) for v in torch.randint(0, 2 ** 31, (4,), generator=g)]
+    x = torch.randn(T, B, I, generator=g).requires_grad_(True)
+    h0 = (torch.randn(L * D, B, H, generator=g) * STATE_STD).requires_grad_(True)
+    c0 = (torch.randn(L * D, B, H, generator=g) * STATE_STD).requires_grad_(True) \
+        if cell == "lstm" else None
+    lengths = make_lengths(T, B, g) if cfg["masked"] else None
+    wo = torch.randn(T, B, D * H, generator=g)
+    wh = torch.randn(L * D, B, H, generator=g)
+    wc = torch.randn(L * D, B, H, generator=g) if cell == "lstm" else None
+
+    rng = Xoshiro128(rng_state)
+    masks = []
+    inp = x
+    hNs, cNs = [], []
+    sd = dict(full.named_parameters())
+    for k in range(L):
+        layer = build_rnn(cell, I if k == 0 else D * H, H, 1, act, 1, bi)
+        for d in range(D):
+            sfx = "_reverse" if d else ""
+            for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                setattr(layer, f"{kind}_l0{sfx}", sd[f"{kind}_l{k}{sfx}"])  # shared: grads flow to sd
+        state_h = h0[k * D:(k + 1) * D]
+        state = (state_h, c0[k * D:(k + 1) * D]) if cell == "lstm" else state_h
+        if lengths is not None:
+            packed = pack_padded_sequence(inp, lengths, enforce_sorted=False)
+            out_p, st = layer(packed, state)
+            out, _ = pad_packed_sequence(out_p, total_length=T, padding_value=0.0)
+        else:
+            out, st = layer(inp, state)
+        hN, cN = (st if cell == "lstm" else (st, None))
+        hNs.append(hN)
+        if cN is not None:
+            cNs.append(cN)
+        if k + 1 < L:
+            m = torch.tensor([0.0 if rng.next() < p else 1.0 / (1.0 - p) for _ in range(T * B * D * H)])
+            m = m.reshape(T, B, D * H)
+            masks.append(m)
+            # unrolled's forward direction carries its state through padded steps and drops that
+            # carried value; the next layer treats those steps as padding, so they do not matter
+            inp = out * m
+        else:
+            top = out
+    hN = torch.cat(hNs, 0)
+    cN = torch.cat(cNs, 0) if cNs else None
+    E = (wo * top).sum() + (wh * hN).sum()
+    if cN is not None:
+        E = E + (wc * cN).sum()
+    E.backward()
+    params, grads = {}, {}
+    for k2, v in full.named_parameters():
+        if k2.startswith("head."):
+            continue
+        params[k2] = flat(v)
+        grads[k2] = flat(v.grad)
+    grads["h0"] = flat(h0.grad)
+    if c0 is not None:
+        grads["c0"] = flat(c0.grad)
+    grads["x"] = flat(x.grad)
+    return {
+        "name": name,
+        "config": {"cell": cell, "nonlinearity": act, "inputSize": I, "hiddenSize": H,
+                   "numLayers": L, "T": T, "B": B, "dropout": p, "bidirectional": bi},
+        "rngState": rng_state,
+        "params": params,
+        "x": flat(x), "h0": flat(h0), "c0": flat(c0) if c0 is not None else None,
+        "lengths": flat_int(lengths) if lengths is not None else None,
+        "dOutputs": flat(wo), "dhN": flat(wh), "dcN": flat(wc) if wc is not None else None,
+        "outputs": flat(top), "hN": flat(hN), "cN": flat(cN) if cN is not None else None,
+        "grads": grads,
+    }
+
+
+def write_dropout_fixtures():
+    out_dir = os.path.join(OUT_DIR, "dropout")
+    os.makedirs(out_dir, exist_ok=True)
+    for cfg in DROPOUT_CASES:
+        with open(os.path.join(out_dir, cfg["name"] + ".json"), "w") as f:
+            json.dump(run_dropout_case(cfg), f, separators=(",", ":"))
+            f.write("\n")
+    print(f"wrote {len(DROPOUT_CASES)} dropout fixtures to {os.path.relpath(out_dir, ROOT)}",
+          file=sys.stderr)
+
+
 def main():
     args = sys.argv[1:]
     if args == ["--check-unrolled"]:
@@ -505,8 +642,12 @@ def main():
     if args == ["--safetensors-only"]:
         write_torch_safetensors()
         return
+    if args == ["--dropout-only"]:
+        write_dropout_fixtures()
+        return
     if args:
-        print("usage: make_torch_fixtures.py [--safetensors-only | --check-unrolled]", file=sys.stderr)
+        print("usage: make_torch_fixtures.py [--safetensors-only | --dropout-only | --check-unrolled]",
+              file=sys.stderr)
         sys.exit(2)
     os.makedirs(OUT_DIR, exist_ok=True)
     cases = build_cases() + build_layer_cases()
@@ -520,6 +661,7 @@ def main():
             f.write("\n")
     print(f"wrote {len(cases)} fixtures to {os.path.relpath(OUT_DIR, ROOT)}", file=sys.stderr)
     write_torch_safetensors()
+    write_dropout_fixtures()
 
 
 if __name__ == "__main__":

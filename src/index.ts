@@ -71,6 +71,7 @@ export {
   type TargetKind,
 } from './data/dataset.js';
 export { parseCsv, parseJsonl, type TableOptions } from './data/tables.js';
+export { SequenceFile, readSequences, type SequenceSourceOptions, type SourceSequence } from './data/sequence-file.js';
 export { TextStream, blobSource, type ByteSource, type TextStreamOptions } from './data/text-stream.js';
 export * as tasks from './data/tasks/index.js';
 export {

@@ -4,7 +4,7 @@
 // given again must say what the checkpoint says (the error names the flag, the stored and the
 // given value), the data must have the same shape, and the model and trainer must be the ones
 // the settings describe.
-import type { SequenceDataset } from '../data/dataset.js';
+import type { SequenceFile } from '../data/sequence-file.js';
 import type { Model } from '../model/model.js';
 import type { SequenceFileOptions } from '../node/data-files.js';
 import type { JsonValue } from '../train/checkpoint.js';
@@ -127,7 +127,7 @@ export function checkResumedData(f: Flags, path: string, stored: FitData, given:
 }
 
 /** The data read on resume must have the shape of the stopped run's. */
-export function checkResumedShape(f: Flags, path: string, stored: FitData, data: SequenceDataset, source: string, flag: string): void {
+export function checkResumedShape(f: Flags, path: string, stored: FitData, data: SequenceFile, source: string, flag: string): void {
   const now = { sequences: data.size, inputSize: data.inputSize, targetSize: data.targetSize, target: data.target, at: data.at };
   for (const key of Object.keys(now) as (keyof typeof now)[]) {
     if (now[key] !== stored[key])

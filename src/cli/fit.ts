@@ -4,20 +4,19 @@
 import cliProgress from 'cli-progress';
 import { createModel } from '../create.js';
 import type { SequenceDataset } from '../data/dataset.js';
-import { DataError, FileError } from '../errors.js';
+import type { SequenceFile } from '../data/sequence-file.js';
 import type { Model } from '../model/model.js';
-import { decodeSafetensors } from '../model/safetensors.js';
-import { modelFromSafetensors } from '../model-file.js';
-import { readSequenceFile, type SequenceFileOptions } from '../node/data-files.js';
+import { openSequenceFile, type SequenceFileOptions } from '../node/data-files.js';
 import { saveCheckpoint } from '../node/checkpoint-files.js';
-import { readFileBytes, saveModel, saveSafetensors } from '../node/files.js';
-import { CHECKPOINT_FORMAT, restoreCheckpoint, type JsonValue } from '../train/checkpoint.js';
+import { saveModel, saveSafetensors } from '../node/files.js';
+import { restoreCheckpoint, type JsonValue } from '../train/checkpoint.js';
 import { fit, type EpochLog } from '../train/fit.js';
-import { evaluate, type MetricName } from '../train/metrics.js';
+import type { MetricName } from '../train/metrics.js';
 import type { Core } from '../runtime/core.js';
 import type { OptimizerSpec } from '../train/optimizers.js';
 import { Trainer } from '../train/trainer.js';
-import { commandFlags, type Flags, UsageError } from './args.js';
+import { commandFlags, type Flags } from './args.js';
+import { asUsageError, dataFlags } from './data-flags.js';
 import { checkNotAnInput, coreFor, engineName } from './config.js';
 import {
   checkResumedData,
@@ -61,52 +60,11 @@ epoch, early-stop, checkpoint, done, interrupted). Ctrl-C stops after the curren
 with --checkpoint, saves where it stopped: --resume PATH continues from there.
 `;
 
-/** The file and how to read it, from the data flags; null when neither --csv nor --jsonl is given. */
-export function dataFlags(f: Flags): { path: string; options: SequenceFileOptions } | null {
-  const csv = f.file('csv'),
-    jsonl = f.file('jsonl');
-  if (csv !== undefined && jsonl !== undefined) f.fail('give --csv or --jsonl, not both', '--jsonl');
-  const path = csv ?? jsonl;
-  const list = (flag: 'features' | 'targets'): string[] | undefined => {
-    const v = f.str(flag);
-    if (v === undefined) return undefined;
-    const names = v.split(',').map((s) => s.trim());
-    if (names.some((n) => n === '')) f.fail(`--${flag}: expected column names separated by commas, got ${JSON.stringify(v)}`, `--${flag}`);
-    return names;
-  };
-  const groupBy = f.str('group-by');
-  if (groupBy !== undefined && groupBy.trim() === '') f.fail('--group-by needs a column name', '--group-by');
-  for (const flag of ['features', 'targets'] as const)
-    if (f.has(flag) && groupBy === undefined) f.fail(`--${flag} needs --group-by (it names the columns of grouped rows)`, `--${flag}`);
-  if (path === undefined) {
-    for (const flag of ['target', 'at', 'group-by', 'features', 'targets', 'label'] as const)
-      if (f.has(flag)) f.fail(`--${flag} describes a --csv or --jsonl file; give one`, `--${flag}`);
-    return null;
-  }
-  const target = f.choice<'values' | 'classes'>('target');
-  const options: SequenceFileOptions = {
-    format: csv !== undefined ? 'csv' : 'jsonl',
-    task: target === 'classes' ? 'classification' : 'regression',
-    ...(f.has('at') ? { at: f.choice<'every' | 'last'>('at') } : {}),
-    ...(groupBy !== undefined ? { groupBy: groupBy.trim() } : {}),
-    ...(list('features') ? { features: list('features') } : {}),
-    ...(list('targets') ? { targets: list('targets') } : {}),
-    ...(f.has('label') ? { label: f.choice<'first' | 'last'>('label') } : {}),
-  };
-  return { path, options };
-}
+/** The data file indexed, its batches read when fit draws them (a file of any size). */
+const openData = (path: string, options: SequenceFileOptions): Promise<SequenceFile> =>
+  asUsageError('fit', openSequenceFile(path, options));
 
-/** Reads the data file; its mistakes (a bad row, a missing file, a layout the flags contradict) are usage errors. */
-async function readData(command: string, path: string, options: SequenceFileOptions): Promise<SequenceDataset> {
-  try {
-    return await readSequenceFile(path, options);
-  } catch (e) {
-    if (e instanceof DataError || e instanceof FileError) throw new UsageError(`${command}: ${e.message}`);
-    throw e;
-  }
-}
-
-function metricOf(f: Flags, data: SequenceDataset, m: MetricName, hasValidation: boolean): MetricName {
+function metricOf(f: Flags, data: { target: 'classes' | 'values' }, m: MetricName, hasValidation: boolean): MetricName {
   const classes = data.target === 'classes';
   if (!classes && (m === 'accuracy' || m === 'perplexity'))
     f.fail(`--metric ${m} needs --target classes (for values: loss or mae)`, '--metric');
@@ -152,220 +110,229 @@ export async function fitCommand(args: string[], io: CliIO): Promise<number> {
     if (out !== undefined) await checkNotAnInput('fit', { flag, path: out }, [{ flag: dataFlag, path: source.path }]);
   if (checkpointPath !== undefined && checkpointPath === savePath) f.fail('--save and --checkpoint name the same file', '--save');
 
-  const all = await readData('fit', source.path, source.options);
-  if (resumed) checkResumedShape(f, resumePath!, resumed.info.data, all, source.path, dataFlag);
-  let train = all,
-    validation: SequenceDataset | undefined;
-  if (s['val-split'] > 0) {
-    if (all.size < 2)
-      f.fail(`--val-split needs at least two sequences (${source.path} has ${all.size}); give --val-split 0`, '--val-split');
-    [train, validation] = all.split(s['val-split'], seed);
-  }
-  const metric = metricOf(f, all, s.metric, validation !== undefined);
-  const reporter = new Reporter(io, f.bool('json'));
-  const core = await coreFor(s.backend, false);
-  const engine = engineName(s.backend, core);
-  const data: FitData = {
-    path: source.path,
-    options: source.options,
-    sequences: all.size,
-    inputSize: all.inputSize,
-    targetSize: all.targetSize,
-    target: all.target,
-    at: all.at,
-  };
-  const { model, trainer } = resumed ? await restoreFit(resumePath!, resumed, s, core) : await freshFit(s, all, core);
-  if (resumed && resumed.info.engine !== engine)
-    io.err(
-      `unrolled: note: the checkpoint was trained on ${resumed.info.engine} and this run uses ${engine}; the continuation may differ in the last bits from an uninterrupted run`,
-    );
-  const info = (extra: Partial<FitInfo> = {}): Record<string, JsonValue> =>
-    JSON.parse(JSON.stringify({ unrolled_fit: 1, settings: s, data, checkpointEvery: every ?? null, engine, ...extra } satisfies FitInfo));
-  const start = resumed
-    ? {
-        epoch: resumed.position.epoch,
-        batch: resumed.position.batch,
-        ...(resumed.position.progress ? { progress: resumed.position.progress } : {}),
-      }
-    : undefined;
-  const stop = stopSignals(io);
-  let bar: cliProgress.MultiBar | null = null;
+  const all = await openData(source.path, source.options);
   try {
-    const batches = Math.ceil(train.size / batchSize);
-    const total = batches * epochs;
-    const metricName = validation ? `val ${metric}` : metric === 'perplexity' ? 'perplexity' : 'train loss';
-    reporter.emit(
-      {
-        type: 'header',
-        command: 'fit',
-        source: source.path,
-        sequences: all.size,
-        train: train.size,
-        validation: validation?.size ?? 0,
-        inputSize: all.inputSize,
-        target: all.target,
-        targetSize: all.targetSize,
-        at: all.at,
-        cell,
-        hidden: model.config.hiddenSize,
-        layers: model.config.numLayers,
+    if (resumed) checkResumedShape(f, resumePath!, resumed.info.data, all, source.path, dataFlag);
+    let train = all,
+      validation: SequenceDataset | undefined;
+    if (s['val-split'] > 0) {
+      if (all.size < 2)
+        f.fail(`--val-split needs at least two sequences (${source.path} has ${all.size}); give --val-split 0`, '--val-split');
+      const [rest, heldOut] = all.split(s['val-split'], seed);
+      train = rest;
+      // the validation sequences are evaluated after every epoch: held in memory
+      validation = await asUsageError('fit', heldOut.load());
+    }
+    const metric = metricOf(f, all, s.metric, validation !== undefined);
+    const reporter = new Reporter(io, f.bool('json'));
+    const core = await coreFor(s.backend, false);
+    const engine = engineName(s.backend, core);
+    const data: FitData = {
+      path: source.path,
+      options: source.options,
+      sequences: all.size,
+      inputSize: all.inputSize,
+      targetSize: all.targetSize,
+      target: all.target,
+      at: all.at,
+    };
+    const { model, trainer } = resumed ? await restoreFit(resumePath!, resumed, s, core) : await freshFit(s, all, core);
+    if (resumed && resumed.info.engine !== engine)
+      io.err(
+        `unrolled: note: the checkpoint was trained on ${resumed.info.engine} and this run uses ${engine}; the continuation may differ in the last bits from an uninterrupted run`,
+      );
+    const info = (extra: Partial<FitInfo> = {}): Record<string, JsonValue> =>
+      JSON.parse(
+        JSON.stringify({ unrolled_fit: 1, settings: s, data, checkpointEvery: every ?? null, engine, ...extra } satisfies FitInfo),
+      );
+    const start = resumed
+      ? {
+          epoch: resumed.position.epoch,
+          batch: resumed.position.batch,
+          ...(resumed.position.progress ? { progress: resumed.position.progress } : {}),
+        }
+      : undefined;
+    const stop = stopSignals(io);
+    let bar: cliProgress.MultiBar | null = null;
+    try {
+      const batches = Math.ceil(train.size / batchSize);
+      const total = batches * epochs;
+      const metricName = validation ? `val ${metric}` : metric === 'perplexity' ? 'perplexity' : 'train loss';
+      reporter.emit(
+        {
+          type: 'header',
+          command: 'fit',
+          source: source.path,
+          sequences: all.size,
+          train: train.size,
+          validation: validation?.size ?? 0,
+          inputSize: all.inputSize,
+          target: all.target,
+          targetSize: all.targetSize,
+          at: all.at,
+          cell,
+          hidden: model.config.hiddenSize,
+          layers: model.config.numLayers,
+          epochs,
+          batchSize,
+          batchesPerEpoch: batches,
+          metric: metricName,
+          parameters: model.numParameters,
+        },
+        `fit ${cell} on ${source.path}: ${all.size} sequences (${train.size} train, ${validation?.size ?? 0} validation), ${all.inputSize} input${all.inputSize === 1 ? '' : 's'} per step, ${all.target === 'classes' ? `${all.targetSize} classes` : `${all.targetSize} value${all.targetSize === 1 ? '' : 's'}`} at ${all.at === 'every' ? 'every step' : 'the last step'}; ${model.numParameters} parameters`,
+      );
+      let barState = { epoch: '1', loss: '-', val: '-' };
+      if (!f.bool('json') && io.tty && io.stream) {
+        bar = new cliProgress.MultiBar({
+          stream: io.stream,
+          hideCursor: true,
+          clearOnComplete: false,
+          etaBuffer: 50,
+          fps: 10,
+          format: `fit |{bar}| {value}/{total} | epoch {epoch}/${epochs} | loss {loss} | ${metricName} {val} | ETA {eta_formatted}`,
+          barCompleteChar: '\u2588',
+          barIncompleteChar: '\u2591',
+        });
+      }
+      const done0 = start ? start.epoch * batches + start.batch : 0;
+      if (resumed)
+        reporter.emit(
+          { type: 'resume', path: resumePath, step: resumed.step, epoch: resumed.position.epoch + 1, batch: resumed.position.batch },
+          `resumed from ${resumePath} at step ${resumed.step} (epoch ${resumed.position.epoch + 1}, ${resumed.position.batch} of ${batches} batches done)`,
+        );
+      const progress = bar?.create(total, done0, barState) ?? null;
+      const log = (text: string): void => {
+        if (bar) bar.log(`${text}\n`);
+      };
+      const ac = new AbortController();
+      const started = performance.now();
+      let lossSum = 0,
+        lossN = 0;
+      const history = await fit(trainer, train, {
         epochs,
         batchSize,
-        batchesPerEpoch: batches,
-        metric: metricName,
-        parameters: model.numParameters,
-      },
-      `fit ${cell} on ${source.path}: ${all.size} sequences (${train.size} train, ${validation?.size ?? 0} validation), ${all.inputSize} input${all.inputSize === 1 ? '' : 's'} per step, ${all.target === 'classes' ? `${all.targetSize} classes` : `${all.targetSize} value${all.targetSize === 1 ? '' : 's'}`} at ${all.at === 'every' ? 'every step' : 'the last step'}; ${model.numParameters} parameters`,
-    );
-    let barState = { epoch: '1', loss: '-', val: '-' };
-    if (!f.bool('json') && io.tty && io.stream) {
-      bar = new cliProgress.MultiBar({
-        stream: io.stream,
-        hideCursor: true,
-        clearOnComplete: false,
-        etaBuffer: 50,
-        fps: 10,
-        format: `fit |{bar}| {value}/{total} | epoch {epoch}/${epochs} | loss {loss} | ${metricName} {val} | ETA {eta_formatted}`,
-        barCompleteChar: '\u2588',
-        barIncompleteChar: '\u2591',
-      });
-    }
-    const done0 = start ? start.epoch * batches + start.batch : 0;
-    if (resumed)
-      reporter.emit(
-        { type: 'resume', path: resumePath, step: resumed.step, epoch: resumed.position.epoch + 1, batch: resumed.position.batch },
-        `resumed from ${resumePath} at step ${resumed.step} (epoch ${resumed.position.epoch + 1}, ${resumed.position.batch} of ${batches} batches done)`,
-      );
-    const progress = bar?.create(total, done0, barState) ?? null;
-    const log = (text: string): void => {
-      if (bar) bar.log(`${text}\n`);
-    };
-    const ac = new AbortController();
-    const started = performance.now();
-    let lossSum = 0,
-      lossN = 0;
-    const history = await fit(trainer, train, {
-      epochs,
-      batchSize,
-      seed,
-      metric,
-      signal: ac.signal,
-      ...(start ? { start } : {}),
-      ...(validation ? { validation } : {}),
-      ...(patience !== null ? { earlyStopping: { patience, minDelta: s['min-delta'] } } : {}),
-      ...(checkpointPath !== undefined && every !== undefined
-        ? {
-            checkpoint: {
-              every,
-              info: info(),
-              save: async (bytes: Uint8Array, at: { step: number; epoch: number }) => {
-                await saveSafetensors(checkpointPath, bytes);
-                const obj = { type: 'checkpoint', path: checkpointPath, step: at.step, epoch: at.epoch, bytes: bytes.length };
-                if (bar) log(`checkpoint ${checkpointPath} at step ${at.step}`);
-                else reporter.emit(obj, `checkpoint ${checkpointPath} at step ${at.step}`);
+        seed,
+        metric,
+        signal: ac.signal,
+        ...(start ? { start } : {}),
+        ...(validation ? { validation } : {}),
+        ...(patience !== null ? { earlyStopping: { patience, minDelta: s['min-delta'] } } : {}),
+        ...(checkpointPath !== undefined && every !== undefined
+          ? {
+              checkpoint: {
+                every,
+                info: info(),
+                save: async (bytes: Uint8Array, at: { step: number; epoch: number }) => {
+                  await saveSafetensors(checkpointPath, bytes);
+                  const obj = { type: 'checkpoint', path: checkpointPath, step: at.step, epoch: at.epoch, bytes: bytes.length };
+                  if (bar) log(`checkpoint ${checkpointPath} at step ${at.step}`);
+                  else reporter.emit(obj, `checkpoint ${checkpointPath} at step ${at.step}`);
+                },
               },
-            },
+            }
+          : {}),
+        onBatchEnd: (e) => {
+          if (!e.skipped) {
+            lossSum += e.loss;
+            lossN++;
           }
-        : {}),
-      onBatchEnd: (e) => {
-        if (!e.skipped) {
-          lossSum += e.loss;
-          lossN++;
-        }
-        if (progress) {
-          barState = { ...barState, epoch: String(e.epoch + 1), loss: lossN ? fmt(lossSum / lossN) : '-' };
-          progress.update(e.epoch * batches + e.batch + 1, barState);
-        }
-        if (stop.reason) ac.abort();
-      },
-      onEpochEnd: (l: EpochLog) => {
-        lossSum = 0;
-        lossN = 0;
-        const done = (l.epoch + 1) * batches,
-          elapsed = (performance.now() - started) / 1000;
-        const eta = done >= total ? 0 : (elapsed / done) * (total - done);
-        const obj = {
-          type: 'epoch',
-          epoch: l.epoch + 1,
-          epochs,
-          step: trainer.steps,
-          total,
-          loss: l.loss,
-          ...(l.valLoss !== undefined ? { valLoss: l.valLoss } : {}),
-          metric: metricName,
-          value: l.metric,
-          lr: l.lr,
-          seconds: l.seconds,
-          eta,
-          paddingFraction: l.paddingFraction,
-          skipped: l.skipped,
-        };
-        const text = `epoch ${l.epoch + 1}/${epochs}  loss ${fmt(l.loss)}${l.valLoss !== undefined ? `  val loss ${fmt(l.valLoss)}` : ''}${metricName.endsWith('loss') ? '' : `  ${metricName} ${fmt(l.metric)}`}  lr ${l.lr.toPrecision(3)}  ${l.seconds.toFixed(2)} s  padding ${(100 * l.paddingFraction).toFixed(1)}%`;
-        if (progress) {
-          barState = { ...barState, val: fmt(l.metric) };
-          progress.update(done, barState);
-          log(text);
-        } else reporter.emit(obj, text);
-      },
-      onEarlyStop: (e) => {
-        const text = `early stop after epoch ${e.epoch + 1}: no improvement of ${metricName} for ${patience} epoch${patience === 1 ? '' : 's'}; keeping epoch ${e.bestEpoch + 1} (${fmt(e.best)})`;
-        if (bar) log(text);
-        else reporter.emit({ type: 'early-stop', epoch: e.epoch + 1, bestEpoch: e.bestEpoch + 1, best: e.best }, text);
-      },
-    });
-    if (bar) {
-      bar.update();
-      bar.stop();
-      bar = null;
-    }
-    // where the run stands, as fit's periodic checkpoints say it: --resume continues from here
-    const position = { ...history.position, step: trainer.steps } as unknown as JsonValue;
-    if (checkpointPath !== undefined)
-      await saveCheckpoint(checkpointPath, trainer, {
-        info: { ...info(history.stoppedEarly ? { stoppedEarly: true } : {}), fit: position },
+          if (progress) {
+            barState = { ...barState, epoch: String(e.epoch + 1), loss: lossN ? fmt(lossSum / lossN) : '-' };
+            progress.update(e.epoch * batches + e.batch + 1, barState);
+          }
+          if (stop.reason) ac.abort();
+        },
+        onEpochEnd: (l: EpochLog) => {
+          lossSum = 0;
+          lossN = 0;
+          const done = (l.epoch + 1) * batches,
+            elapsed = (performance.now() - started) / 1000;
+          const eta = done >= total ? 0 : (elapsed / done) * (total - done);
+          const obj = {
+            type: 'epoch',
+            epoch: l.epoch + 1,
+            epochs,
+            step: trainer.steps,
+            total,
+            loss: l.loss,
+            ...(l.valLoss !== undefined ? { valLoss: l.valLoss } : {}),
+            metric: metricName,
+            value: l.metric,
+            lr: l.lr,
+            seconds: l.seconds,
+            eta,
+            paddingFraction: l.paddingFraction,
+            skipped: l.skipped,
+          };
+          const text = `epoch ${l.epoch + 1}/${epochs}  loss ${fmt(l.loss)}${l.valLoss !== undefined ? `  val loss ${fmt(l.valLoss)}` : ''}${metricName.endsWith('loss') ? '' : `  ${metricName} ${fmt(l.metric)}`}  lr ${l.lr.toPrecision(3)}  ${l.seconds.toFixed(2)} s  padding ${(100 * l.paddingFraction).toFixed(1)}%`;
+          if (progress) {
+            barState = { ...barState, val: fmt(l.metric) };
+            progress.update(done, barState);
+            log(text);
+          } else reporter.emit(obj, text);
+        },
+        onEarlyStop: (e) => {
+          const text = `early stop after epoch ${e.epoch + 1}: no improvement of ${metricName} for ${patience} epoch${patience === 1 ? '' : 's'}; keeping epoch ${e.bestEpoch + 1} (${fmt(e.best)})`;
+          if (bar) log(text);
+          else reporter.emit({ type: 'early-stop', epoch: e.epoch + 1, bestEpoch: e.bestEpoch + 1, best: e.best }, text);
+        },
       });
-    if (savePath !== undefined)
-      await saveModel(model, savePath, {
-        unrolled_fit: JSON.stringify({
-          source: source.path,
-          target: all.target,
-          at: all.at,
-          epochs: history.position.epoch,
-          bestEpoch: history.bestEpoch + 1,
-        }),
-      });
-    if (history.aborted) {
+      if (bar) {
+        bar.update();
+        bar.stop();
+        bar = null;
+      }
+      // where the run stands, as fit's periodic checkpoints say it: --resume continues from here
+      const position = { ...history.position, step: trainer.steps } as unknown as JsonValue;
+      if (checkpointPath !== undefined)
+        await saveCheckpoint(checkpointPath, trainer, {
+          info: { ...info(history.stoppedEarly ? { stoppedEarly: true } : {}), fit: position },
+        });
+      if (savePath !== undefined)
+        await saveModel(model, savePath, {
+          unrolled_fit: JSON.stringify({
+            source: source.path,
+            target: all.target,
+            at: all.at,
+            epochs: history.position.epoch,
+            bestEpoch: history.bestEpoch + 1,
+          }),
+        });
+      if (history.aborted) {
+        reporter.emit(
+          { type: 'interrupted', reason: stop.reason, step: trainer.steps },
+          `interrupted at step ${trainer.steps}${checkpointPath ? ` (resume with --resume ${checkpointPath})` : ''}`,
+        );
+        return stop.reason === 'EPIPE' ? EXIT_CLOSED : 130;
+      }
+      const best = history.position.progress?.best ?? NaN;
       reporter.emit(
-        { type: 'interrupted', reason: stop.reason, step: trainer.steps },
-        `interrupted at step ${trainer.steps}${checkpointPath ? ` (resume with --resume ${checkpointPath})` : ''}`,
+        {
+          type: 'done',
+          epochs: history.position.epoch,
+          steps: history.steps,
+          stoppedEarly: history.stoppedEarly,
+          bestEpoch: history.bestEpoch + 1,
+          metric: metricName,
+          best,
+          ...(savePath ? { saved: savePath } : {}),
+          ...(checkpointPath ? { checkpoint: checkpointPath } : {}),
+        },
+        `done: ${history.position.epoch} epoch${history.position.epoch === 1 ? '' : 's'}, ${history.steps} steps; best ${metricName} ${fmt(best)} at epoch ${history.bestEpoch + 1}${savePath ? `; model saved to ${savePath}` : ''}`,
       );
-      return stop.reason === 'EPIPE' ? EXIT_CLOSED : 130;
+      return 0;
+    } finally {
+      if (bar) bar.stop();
+      stop.dispose();
+      model.dispose();
     }
-    const best = history.position.progress?.best ?? NaN;
-    reporter.emit(
-      {
-        type: 'done',
-        epochs: history.position.epoch,
-        steps: history.steps,
-        stoppedEarly: history.stoppedEarly,
-        bestEpoch: history.bestEpoch + 1,
-        metric: metricName,
-        best,
-        ...(savePath ? { saved: savePath } : {}),
-        ...(checkpointPath ? { checkpoint: checkpointPath } : {}),
-      },
-      `done: ${history.position.epoch} epoch${history.position.epoch === 1 ? '' : 's'}, ${history.steps} steps; best ${metricName} ${fmt(best)} at epoch ${history.bestEpoch + 1}${savePath ? `; model saved to ${savePath}` : ''}`,
-    );
-    return 0;
   } finally {
-    if (bar) bar.stop();
-    stop.dispose();
-    model.dispose();
+    await all.close();
   }
 }
 
 /** A new model and trainer for the settings and the data. */
-async function freshFit(s: FitSettings, all: SequenceDataset, core: Core | undefined): Promise<{ model: Model; trainer: Trainer }> {
+async function freshFit(s: FitSettings, all: SequenceFile, core: Core | undefined): Promise<{ model: Model; trainer: Trainer }> {
   const model = await createModel({
     backend: s.backend,
     ...(core ? { core } : {}),
@@ -410,62 +377,4 @@ async function restoreFit(
     throw e;
   }
   return r;
-}
-
-/** `unrolled eval FILE --csv DATA` / `--jsonl DATA`: evaluate() of a model file or any checkpoint. */
-export async function evalFileCommand(
-  f: Flags,
-  modelPath: string,
-  source: { path: string; options: SequenceFileOptions },
-  io: CliIO,
-): Promise<number> {
-  const backend = f.has('backend') ? f.choice<'wasm' | 'js'>('backend') : 'wasm';
-  const batchSize = f.int('batch', 32);
-  for (const flag of ['text', 'batches', 'seed'] as const)
-    if (f.has(flag)) f.fail(`--${flag} is for a text or a task; the sequences of ${source.path} are evaluated once each`, `--${flag}`);
-  const data = await readData('eval', source.path, source.options);
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFileBytes(modelPath);
-  } catch (e) {
-    if (e instanceof FileError) throw new UsageError(`eval: ${e.message}`);
-    throw e;
-  }
-  const core = await coreFor(backend, false);
-  const opts = { backend, ...(core ? { core } : {}) };
-  let model: Model;
-  let step: number | null = null;
-  if (decodeSafetensors(bytes).metadata.format === CHECKPOINT_FORMAT) {
-    const r = await restoreCheckpoint(bytes, opts);
-    r.trainer.dispose();
-    model = r.model;
-    step = r.extra.step;
-  } else {
-    model = await modelFromSafetensors(bytes, opts);
-  }
-  try {
-    const c = model.config;
-    if (c.input !== 'dense' || c.inputSize !== data.inputSize)
-      f.fail(
-        `${modelPath} reads ${c.input === 'dense' ? `${c.inputSize} inputs per step` : 'token ids'}, the data has ${data.inputSize} per step`,
-      );
-    if (data.target === 'values' && c.outputSize !== data.targetSize)
-      f.fail(`${modelPath} predicts ${c.outputSize} values, the data has ${data.targetSize} per target`);
-    if (data.target === 'classes' && data.targetSize > c.outputSize)
-      f.fail(`${modelPath} predicts ${c.outputSize} classes, the data has labels up to ${data.targetSize - 1}`);
-    const metrics: MetricName[] = data.target === 'classes' ? ['accuracy', 'perplexity'] : ['mae'];
-    const r = evaluate(model, data, { metrics, batchSize });
-    const reporter = new Reporter(io, f.bool('json'));
-    const shown =
-      data.target === 'classes'
-        ? `cross-entropy ${fmt(r.loss)}, accuracy ${(100 * r.accuracy!).toFixed(2)}%, perplexity ${fmt(r.perplexity!, 3)}`
-        : `MSE ${fmt(r.loss)}, MAE ${fmt(r.mae!)}`;
-    reporter.emit(
-      { type: 'eval', source: source.path, ...(step !== null ? { step } : {}), ...r },
-      `${source.path}: ${r.sequences} sequences, ${shown}`,
-    );
-    return 0;
-  } finally {
-    model.dispose();
-  }
 }

@@ -224,13 +224,22 @@ export class SequenceDataset {
    * and a validation set. Both keep at least one sequence.
    */
   split(fraction: number, seed = 0): [SequenceDataset, SequenceDataset] {
-    checkNumber('fraction', fraction, { min: 0, max: 1, minOpen: true, maxOpen: true }, InvalidArgumentError);
-    checkNumber('seed', seed, DOMAINS.seed, InvalidArgumentError);
-    if (this.size < 2) throw new InvalidArgumentError('dataset', 'at least two sequences to split', `${this.size}`);
-    const order = permutation(this.size, new Rng(seed));
-    const k = Math.min(this.size - 1, Math.max(1, Math.round(this.size * fraction)));
-    return [this.subset(order.subarray(k)), this.subset(order.subarray(0, k))];
+    const [rest, heldOut] = splitOrder(this.size, fraction, seed);
+    return [this.subset(rest), this.subset(heldOut)];
   }
+}
+
+/**
+ * The indices of a seeded split of `size` sequences: [rest, held out], the held-out share
+ * `fraction` (at least one sequence each). SequenceDataset.split and SequenceFile.split draw the same.
+ */
+export function splitOrder(size: number, fraction: number, seed: number): [Int32Array, Int32Array] {
+  checkNumber('fraction', fraction, { min: 0, max: 1, minOpen: true, maxOpen: true }, InvalidArgumentError);
+  checkNumber('seed', seed, DOMAINS.seed, InvalidArgumentError);
+  if (size < 2) throw new InvalidArgumentError('dataset', 'at least two sequences to split', `${size}`);
+  const order = permutation(size, new Rng(seed));
+  const k = Math.min(size - 1, Math.max(1, Math.round(size * fraction)));
+  return [order.subarray(k), order.subarray(0, k)];
 }
 
 /** A uniformly random permutation of 0 … n−1 (Fisher–Yates). */

@@ -16,7 +16,7 @@
 // fields, an empty sequence, a missing field.
 import { DataError, InvalidArgumentError, describe } from '../errors.js';
 import { checkKeys, checkNumber, DOMAINS, snapshotObject } from '../validate/index.js';
-import { SequenceDataset, type SequenceExample } from './dataset.js';
+import { SequenceDataset, type SequenceDatasetOptions, type SequenceExample } from './dataset.js';
 
 export interface TableOptions {
   /** 'regression' (MSE on values) or 'classification' (cross-entropy on integer labels). */
@@ -45,7 +45,8 @@ export interface TableOptions {
 
 const KEYS = ['task', 'at', 'groupBy', 'features', 'targets', 'label', 'inputSize', 'x', 'y', 'numClasses', 'source'];
 
-interface Resolved {
+/** The options of a table with every default applied. */
+export interface ResolvedTableOptions {
   task: 'regression' | 'classification';
   at: 'every' | 'last';
   groupBy?: string;
@@ -59,7 +60,7 @@ interface Resolved {
   source: string;
 }
 
-function resolve(options: TableOptions, csv: boolean): Resolved {
+function resolve(options: TableOptions, csv: boolean): ResolvedTableOptions {
   const o = snapshotObject('options', options, 'an object { task, ... }', { ErrorClass: InvalidArgumentError });
   if (o === undefined) throw new InvalidArgumentError('options', 'an object { task, ... }', 'undefined');
   checkKeys('options', o, KEYS, InvalidArgumentError);
@@ -79,7 +80,7 @@ function resolve(options: TableOptions, csv: boolean): Resolved {
   const label = o.label ?? 'first';
   if (label !== 'first' && label !== 'last' && label !== 'none')
     throw new InvalidArgumentError('options.label', '"first", "last" or "none"', describe(label));
-  const r: Resolved = {
+  const r: ResolvedTableOptions = {
     task,
     at,
     groupBy,
@@ -128,7 +129,7 @@ function optString(argument: string, v: unknown): string | undefined {
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 /** The value of a numeric field, or a DataError at (line, column). */
-function parseNumber(text: string, r: Resolved, line: number, column: number | undefined, what: string): number {
+function parseNumber(text: string, r: ResolvedTableOptions, line: number, column: number | undefined, what: string): number {
   const s = text.trim();
   if (!NUMBER.test(s)) {
     throw new DataError(
@@ -144,7 +145,7 @@ function parseNumber(text: string, r: Resolved, line: number, column: number | u
   return v;
 }
 
-function checkLabel(v: number, r: Resolved, line: number, column: number | undefined, what: string): number {
+function checkLabel(v: number, r: ResolvedTableOptions, line: number, column: number | undefined, what: string): number {
   if (!Number.isInteger(v) || v < 0 || v >= (r.numClasses ?? 2 ** 24)) {
     throw new DataError(
       r.source,
@@ -180,7 +181,7 @@ function splitCsv(line: string): string[] {
   return out;
 }
 
-/** Lines with their 1-based numbers, blank lines left out. */
+/** Lines of a text with their 1-based numbers, blank lines left out. */
 function* lines(text: string): Generator<[string, number]> {
   let n = 0,
     start = 0;
@@ -196,60 +197,100 @@ function* lines(text: string): Generator<[string, number]> {
   }
 }
 
-/** One step of a grouped file: the id, the inputs and the targets, and where it was read. */
-interface Step {
+/** One step of a grouped file: the id, the inputs and the targets. */
+export interface Step {
   id: string;
   x: number[];
   y: number[];
-  line: number;
 }
 
-function group(steps: Iterable<Step>, r: Resolved): SequenceDataset {
-  const groups = new Map<string, Step[]>();
-  for (const s of steps) {
-    const g = groups.get(s.id);
-    if (g) g.push(s);
-    else groups.set(s.id, [s]);
-  }
-  const examples: SequenceExample[] = [];
-  for (const g of groups.values()) {
-    const x = g.flatMap((s) => s.x);
-    const y = r.at === 'every' ? g.flatMap((s) => s.y) : g[g.length - 1].y;
-    examples.push({ x, y });
-  }
-  return finish(examples, r, groups.size === 0 ? 0 : [...groups.values()][0][0].x.length, [...groups.values()][0]?.[0].y.length ?? 1);
-}
+/** What one non-blank line holds: a whole sequence (one per line) or one step of a grouped sequence. */
+export type Row = { kind: 'sequence'; x: number[]; y: number[] } | ({ kind: 'step' } & Step);
 
-function finish(examples: SequenceExample[], r: Resolved, inputSize: number, targetSize: number): SequenceDataset {
-  if (examples.length === 0) throw new DataError(r.source, 1, undefined, 'no sequences (the data is empty)');
-  let classes = r.numClasses;
-  if (r.task === 'classification' && classes === undefined) {
-    let max = 0;
-    for (const e of examples) {
-      const y = e.y;
-      if (typeof y === 'number') max = Math.max(max, y);
-      else for (let i = 0; i < y.length; i++) max = Math.max(max, y[i]);
+/**
+ * Reads a table line by line: row() parses one line (in file order, header first), whatever
+ * holds the text (a string here, a file or Blob read piece by piece in sequence-file.ts), and
+ * dataset() turns the rows into a SequenceDataset.
+ */
+export class TableReader {
+  readonly r: ResolvedTableOptions;
+  /** Values per step of the inputs and of the targets, fixed by the first row. */
+  inputSize: number | undefined;
+  targetSize: number | undefined;
+  /** Grouped: whether targets are per step (at 'every') or the last row's. */
+  readonly grouped: boolean;
+  /** The largest class label read (classification). */
+  maxLabel = 0;
+  private readonly csv: boolean;
+  private header: { names: string[]; id: number; features: number[]; targets: number[] } | null = null;
+
+  constructor(options: TableOptions, format: 'csv' | 'jsonl') {
+    this.csv = format === 'csv';
+    this.r = resolve(options, this.csv);
+    this.grouped = this.r.groupBy !== undefined;
+    if (!this.grouped && this.csv) {
+      this.inputSize = this.r.inputSize;
+      this.targetSize = 1;
     }
-    classes = max + 1;
   }
-  return new SequenceDataset(examples, {
-    input: 'dense',
-    inputSize,
-    at: r.at,
-    target: r.task === 'classification' ? 'classes' : 'values',
-    targetSize: r.task === 'classification' ? Math.max(classes!, 1) : targetSize,
-  });
-}
 
-/** A dataset from CSV text (see the top of the file for the layouts). */
-export function parseCsv(text: string, options: TableOptions): SequenceDataset {
-  if (typeof text !== 'string') throw new InvalidArgumentError('text', 'a string', describe(text));
-  const r = resolve(options, true);
-  const it = lines(text);
-  if (r.groupBy === undefined) {
+  /** The row of line `n` (text without its newline); null for a blank line and the header. */
+  row(text: string, n: number): Row | null {
+    if (text.trim() === '') return null;
+    const row = this.csv ? this.csvRow(text, n) : this.jsonlRow(text, n);
+    if (row && this.r.task === 'classification') for (const v of row.y) this.maxLabel = Math.max(this.maxLabel, v);
+    return row;
+  }
+
+  /** The dataset of `rows` (grouped steps joined by id in file order; the ids' rows need not be adjacent). */
+  dataset(rows: Iterable<Row>): SequenceDataset {
     const examples: SequenceExample[] = [];
-    const I = r.inputSize;
-    for (const [line, n] of it) {
+    const groups = new Map<string, Step[]>();
+    for (const row of rows) {
+      if (row.kind === 'sequence') examples.push(row);
+      else {
+        const g = groups.get(row.id);
+        if (g) g.push(row);
+        else groups.set(row.id, [row]);
+      }
+    }
+    for (const g of groups.values()) examples.push(this.join(g));
+    return this.finish(examples);
+  }
+
+  /** The sequence of one id's steps. */
+  join(steps: readonly Step[]): SequenceExample {
+    const x = steps.flatMap((s) => s.x);
+    const y = this.r.at === 'every' ? steps.flatMap((s) => s.y) : steps[steps.length - 1].y;
+    return { x, y };
+  }
+
+  /** The dataset options that fit what was read (the classes from the largest label, unless given). */
+  datasetOptions(): SequenceDatasetOptions {
+    const r = this.r;
+    return {
+      input: 'dense',
+      inputSize: this.inputSize ?? 1,
+      at: r.at,
+      target: r.task === 'classification' ? 'classes' : 'values',
+      targetSize: r.task === 'classification' ? Math.max(r.numClasses ?? this.maxLabel + 1, 1) : (this.targetSize ?? 1),
+    };
+  }
+
+  /** The DataError of a table without sequences. */
+  empty(): DataError {
+    const noHeader = this.csv && this.grouped && !this.header;
+    return new DataError(this.r.source, 1, undefined, noHeader ? 'no header line' : 'no sequences (the data is empty)');
+  }
+
+  private finish(examples: SequenceExample[]): SequenceDataset {
+    if (examples.length === 0) throw this.empty();
+    return new SequenceDataset(examples, this.datasetOptions());
+  }
+
+  private csvRow(line: string, n: number): Row | null {
+    const r = this.r;
+    if (!this.grouped) {
       const fields = splitCsv(line);
       const labelAt = r.label === 'first' ? 0 : fields.length - 1;
       const values: number[] = [];
@@ -260,48 +301,53 @@ export function parseCsv(text: string, options: TableOptions): SequenceDataset {
         else values.push(v);
       });
       if (values.length === 0) throw new DataError(r.source, n, undefined, 'an empty sequence (only a label)');
-      if (values.length % I !== 0) throw new DataError(r.source, n, undefined, `${values.length} values, not a multiple of inputSize ${I}`);
-      examples.push({ x: values, y });
+      if (values.length % r.inputSize !== 0)
+        throw new DataError(r.source, n, undefined, `${values.length} values, not a multiple of inputSize ${r.inputSize}`);
+      return { kind: 'sequence', x: values, y: [y] };
     }
-    return finish(examples, r, I, 1);
+    const h = this.header;
+    if (!h) {
+      this.readHeader(line, n);
+      return null;
+    }
+    const fields = splitCsv(line);
+    if (fields.length !== h.names.length)
+      throw new DataError(r.source, n, undefined, `${fields.length} fields, expected ${h.names.length} as in the header`);
+    const x = h.features.map((k) => parseNumber(fields[k], r, n, k + 1, h.names[k]));
+    const y = h.targets.map((k) => {
+      const v = parseNumber(fields[k], r, n, k + 1, h.names[k]);
+      return r.task === 'classification' ? checkLabel(v, r, n, k + 1, h.names[k]) : v;
+    });
+    return { kind: 'step', id: fields[h.id].trim(), x, y };
   }
-  const first = it.next();
-  if (first.done) throw new DataError(r.source, 1, undefined, 'no header line');
-  const [headerLine, headerAt] = first.value;
-  const header = splitCsv(headerLine).map((s) => s.trim());
-  const col = (name: string, what: string): number => {
-    const k = header.indexOf(name);
-    if (k < 0)
-      throw new DataError(r.source, headerAt, undefined, `no ${what} column ${JSON.stringify(name)} in the header (${header.join(', ')})`);
-    return k;
-  };
-  const idCol = col(r.groupBy, 'id');
-  const targetCols = (r.targets ?? [header[header.length - 1]]).map((t) => col(t, 'target'));
-  const featureCols = (r.features ?? header.filter((_, k) => k !== idCol && !targetCols.includes(k))).map((f) =>
-    typeof f === 'number' ? f : col(f, 'feature'),
-  );
-  if (featureCols.length === 0) throw new DataError(r.source, headerAt, undefined, 'no feature columns left beside the id and the targets');
-  const steps = function* (): Generator<Step> {
-    for (const [line, n] of it) {
-      const fields = splitCsv(line);
-      if (fields.length !== header.length)
-        throw new DataError(r.source, n, undefined, `${fields.length} fields, expected ${header.length} as in the header`);
-      const x = featureCols.map((k) => parseNumber(fields[k], r, n, k + 1, header[k]));
-      const y = targetCols.map((k) => {
-        const v = parseNumber(fields[k], r, n, k + 1, header[k]);
-        return r.task === 'classification' ? checkLabel(v, r, n, k + 1, header[k]) : v;
-      });
-      yield { id: fields[idCol].trim(), x, y, line: n };
-    }
-  };
-  return group(steps(), r);
-}
 
-/** A dataset from JSON Lines text (see the top of the file for the layouts). */
-export function parseJsonl(text: string, options: TableOptions): SequenceDataset {
-  if (typeof text !== 'string') throw new InvalidArgumentError('text', 'a string', describe(text));
-  const r = resolve(options, false);
-  const parse = (line: string, n: number): Record<string, unknown> => {
+  /** Grouped CSV: the 1-based column of the id (once the header is read); undefined otherwise. */
+  get idColumn(): number | undefined {
+    return this.header ? this.header.id + 1 : undefined;
+  }
+
+  private readHeader(line: string, n: number): void {
+    const r = this.r;
+    const names = splitCsv(line).map((s) => s.trim());
+    const col = (name: string, what: string): number => {
+      const k = names.indexOf(name);
+      if (k < 0)
+        throw new DataError(r.source, n, undefined, `no ${what} column ${JSON.stringify(name)} in the header (${names.join(', ')})`);
+      return k;
+    };
+    const id = col(r.groupBy!, 'id');
+    const targets = (r.targets ?? [names[names.length - 1]]).map((t) => col(t, 'target'));
+    const features = r.features
+      ? r.features.map((f) => col(f, 'feature'))
+      : names.map((_, k) => k).filter((k) => k !== id && !targets.includes(k));
+    if (features.length === 0) throw new DataError(r.source, n, undefined, 'no feature columns left beside the id and the targets');
+    this.header = { names, id, features, targets };
+    this.inputSize = features.length;
+    this.targetSize = targets.length;
+  }
+
+  private jsonlRow(line: string, n: number): Row {
+    const r = this.r;
     let v: unknown;
     try {
       v = JSON.parse(line);
@@ -310,45 +356,17 @@ export function parseJsonl(text: string, options: TableOptions): SequenceDataset
     }
     if (v === null || typeof v !== 'object' || Array.isArray(v))
       throw new DataError(r.source, n, undefined, `expected an object, got ${describe(v)}`);
-    return v as Record<string, unknown>;
-  };
-  const num = (v: unknown, n: number, what: string): number => {
-    if (typeof v !== 'number')
-      throw new DataError(
-        r.source,
-        n,
-        undefined,
-        `${what}: expected a number, got ${v === undefined ? 'nothing (missing)' : (JSON.stringify(v)?.slice(0, 30) ?? describe(v))}`,
-      );
-    return v;
-  };
-  const target = (v: unknown, n: number, what: string): number => {
-    const t = num(v, n, what);
-    return r.task === 'classification' ? checkLabel(t, r, n, undefined, what) : t;
-  };
-  if (r.groupBy !== undefined) {
-    const steps = function* (): Generator<Step> {
-      for (const [line, n] of lines(text)) {
-        const o = parse(line, n);
-        const id = o[r.groupBy!];
-        if (typeof id !== 'string' && typeof id !== 'number')
-          throw new DataError(r.source, n, undefined, `${r.groupBy}: expected a string or number id, got ${describe(id)}`);
-        yield { id: String(id), x: r.features!.map((f) => num(o[f], n, f)), y: r.targets!.map((f) => target(o[f], n, f)), line: n };
-      }
-    };
-    return group(steps(), r);
-  }
-  let I: number | undefined, O: number | undefined;
-  const examples: SequenceExample[] = [];
-  // each step's value: a number, or an array of `size` numbers (the first line fixes the size)
-  const step = (v: unknown, n: number, what: string, size: number | undefined, isTarget: boolean): number[] => {
-    const arr = Array.isArray(v) ? v : [v];
-    if (size !== undefined && arr.length !== size)
-      throw new DataError(r.source, n, undefined, `${what}: expected ${size} values per step as on the first line, got ${arr.length}`);
-    return arr.map((e, k) => (isTarget ? target : num)(e, n, `${what}[${k}]`));
-  };
-  for (const [line, n] of lines(text)) {
-    const o = parse(line, n);
+    const o = v as Record<string, unknown>;
+    if (this.grouped) {
+      const id = o[r.groupBy!];
+      if (typeof id !== 'string' && typeof id !== 'number')
+        throw new DataError(r.source, n, undefined, `${r.groupBy}: expected a string or number id, got ${describe(id)}`);
+      this.inputSize = r.features!.length;
+      this.targetSize = r.targets!.length;
+      const x = r.features!.map((f) => this.num(o[f], n, f));
+      const y = r.targets!.map((f) => this.target(o[f], n, f));
+      return { kind: 'step', id: String(id), x, y };
+    }
     const xs = o[r.x];
     if (!Array.isArray(xs))
       throw new DataError(
@@ -360,8 +378,8 @@ export function parseJsonl(text: string, options: TableOptions): SequenceDataset
     if (xs.length === 0) throw new DataError(r.source, n, undefined, `${r.x}: an empty sequence`);
     const x: number[] = [];
     xs.forEach((s, t) => {
-      const v = step(s, n, `${r.x}[${t}]`, I, false);
-      I ??= v.length;
+      const v = this.step(s, n, `${r.x}[${t}]`, this.inputSize, false);
+      this.inputSize ??= v.length;
       x.push(...v);
     });
     const ys = o[r.y];
@@ -375,17 +393,63 @@ export function parseJsonl(text: string, options: TableOptions): SequenceDataset
           `${r.y}: expected one target per step (${xs.length}), got ${ys === undefined ? 'nothing (missing)' : describe(ys)}`,
         );
       ys.forEach((s, t) => {
-        const v = step(s, n, `${r.y}[${t}]`, O, true);
-        O ??= v.length;
+        const v = this.step(s, n, `${r.y}[${t}]`, this.targetSize, true);
+        this.targetSize ??= v.length;
         y.push(...v);
       });
     } else {
-      const v = step(ys, n, r.y, O, true);
-      O ??= v.length;
+      const v = this.step(ys, n, r.y, this.targetSize, true);
+      this.targetSize ??= v.length;
       y.push(...v);
     }
-    if (r.task === 'classification' && O !== 1) throw new DataError(r.source, n, undefined, `${r.y}: one class label per target, got ${O}`);
-    examples.push({ x, y });
+    if (r.task === 'classification' && this.targetSize !== 1)
+      throw new DataError(r.source, n, undefined, `${r.y}: one class label per target, got ${this.targetSize}`);
+    return { kind: 'sequence', x, y };
   }
-  return finish(examples, r, I ?? 1, O ?? 1);
+
+  private num(v: unknown, n: number, what: string): number {
+    if (typeof v !== 'number')
+      throw new DataError(
+        this.r.source,
+        n,
+        undefined,
+        `${what}: expected a number, got ${v === undefined ? 'nothing (missing)' : (JSON.stringify(v)?.slice(0, 30) ?? describe(v))}`,
+      );
+    return v;
+  }
+
+  private target(v: unknown, n: number, what: string): number {
+    const t = this.num(v, n, what);
+    return this.r.task === 'classification' ? checkLabel(t, this.r, n, undefined, what) : t;
+  }
+
+  // each step's value: a number, or an array of `size` numbers (the first line fixes the size)
+  private step(v: unknown, n: number, what: string, size: number | undefined, isTarget: boolean): number[] {
+    const arr = Array.isArray(v) ? v : [v];
+    if (size !== undefined && arr.length !== size)
+      throw new DataError(this.r.source, n, undefined, `${what}: expected ${size} values per step as on the first line, got ${arr.length}`);
+    return arr.map((e, k) => (isTarget ? this.target(e, n, `${what}[${k}]`) : this.num(e, n, `${what}[${k}]`)));
+  }
+}
+
+/** The rows of a whole text. */
+function* rowsOf(reader: TableReader, text: string): Generator<Row> {
+  for (const [line, n] of lines(text)) {
+    const row = reader.row(line, n);
+    if (row) yield row;
+  }
+}
+
+/** A dataset from CSV text (see the top of the file for the layouts). */
+export function parseCsv(text: string, options: TableOptions): SequenceDataset {
+  if (typeof text !== 'string') throw new InvalidArgumentError('text', 'a string', describe(text));
+  const reader = new TableReader(options, 'csv');
+  return reader.dataset(rowsOf(reader, text));
+}
+
+/** A dataset from JSON Lines text (see the top of the file for the layouts). */
+export function parseJsonl(text: string, options: TableOptions): SequenceDataset {
+  if (typeof text !== 'string') throw new InvalidArgumentError('text', 'a string', describe(text));
+  const reader = new TableReader(options, 'jsonl');
+  return reader.dataset(rowsOf(reader, text));
 }

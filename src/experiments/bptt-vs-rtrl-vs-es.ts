@@ -345,6 +345,8 @@ ${table(['H', 'parameters', 'BPTT wasm', 'BPTT js64', 'RTRL', 'ES', 'RTRL / BPTT
     runs.map((r, i) => ({
       label: r.label,
       color: PALETTE[i],
+      // RTRL's losses are BPTT's: dashed, it lets the BPTT line beneath it show
+      dashed: r.method === 'rtrl',
       points: r.curve.filter((p) => p[key] > 0).map((p) => [key === 'ms' ? p.ms / 1000 : p.step, p.loss] as const),
     }));
   const costSeries = (

@@ -86,7 +86,7 @@ function shown(values: number[], log: boolean): number[] {
 
 /**
  * Log-axis ticks spanning the values: powers of ten, every k-th one so that at most LOG_LABELS
- * are labelled; over two decades or less, 2 and 5 times them as well.
+ * are labelled; over two decades or less, 2 and 5 times them as well, trimmed to the values.
  */
 export function logTicks(values: number[]): number[] {
   if (values.length === 0) return [];
@@ -94,9 +94,12 @@ export function logTicks(values: number[]): number[] {
     hi = Math.ceil(Math.log10(Math.max(...values)));
   if (hi === lo) hi++;
   if (hi - lo <= 2) {
-    const out: number[] = [];
-    for (let e = lo; e <= hi; e++) for (const m of e < hi ? [1, 2, 5] : [1]) out.push(Number(`${m}e${e}`));
-    return out;
+    const all: number[] = [];
+    for (let e = lo; e <= hi; e++) for (const m of e < hi ? [1, 2, 5] : [1]) all.push(Number(`${m}e${e}`));
+    // from the last tick at or below the smallest value to the first at or above the largest
+    const min = Math.min(...values),
+      max = Math.max(...values);
+    return all.slice(all.filter((t) => t <= min).length - 1, all.findIndex((t) => t >= max) + 1);
   }
   const every = Math.ceil((hi - lo + 1) / LOG_LABELS);
   lo = Math.floor(lo / every) * every;

@@ -149,6 +149,17 @@ export class BatchReader {
   };
   // batch-major arrays as read, before they are reordered time-major into the buffers above
   private readonly major = new Map<string, Int32Array | Floats>();
+  // plain arrays' elements, each read once, before they are copied and checked
+  private readonly plainCopies = new Map<string, unknown[]>();
+
+  private plain(key: string): unknown[] {
+    let a = this.plainCopies.get(key);
+    if (!a) {
+      a = [];
+      this.plainCopies.set(key, a);
+    }
+    return a;
+  }
   private xIds: Int32Array | undefined;
   private xFloats: Floats | undefined;
   private yIds: Int32Array | undefined;
@@ -217,11 +228,11 @@ export class BatchReader {
     if (layout !== undefined) note = `layout "${layout}"`;
     else note = bm ? 'the model has batchFirst: true' : 'time-major; a model with batchFirst: true reads [B, T, …]';
     if (cfg.input === 'tokens') {
-      const flat = flattenNested(n.x, x, tb, TB, note);
+      const flat = flattenNested(n.x, x, tb, TB, note, this.plain('x'));
       out.x = this.xIds = this.reorder('x', bm, t, b, 1, this.xIds, (into) => copyIds(n.x, flat, t * b, cfg.inputSize, into));
     } else {
       const I = cfg.inputSize;
-      const flat = flattenNested(n.x, x, [...tb, I], `${TB}, I`, note);
+      const flat = flattenNested(n.x, x, [...tb, I], `${TB}, I`, note, this.plain('x'));
       out.x = this.xFloats = this.reorder('x', bm, t, b, I, this.xFloats, (into) =>
         copyFloats(n.x, flat, t * b * I, dtype, `floats [${TB}, inputSize]`, into),
       );
@@ -232,7 +243,7 @@ export class BatchReader {
     let realSteps = t * b;
     out.mask = null;
     if (mask !== undefined) {
-      const flat = flattenNested(n.mask, mask, tb, TB, note);
+      const flat = flattenNested(n.mask, mask, tb, TB, note, this.plain('mask'));
       this.maskBuf = this.reorder('mask', bm, t, b, 1, this.maskBuf, (into) =>
         copyFloats(n.mask, flat, t * b, dtype, `0/1 per step [${TB}]`, into),
       );
@@ -274,7 +285,14 @@ export class BatchReader {
     }
     out.h0 = null;
     if (h0 !== undefined) {
-      const flat = flattenNested(n.h0, h0, [L, b, H], cfg.bidirectional ? '2·numLayers, B, H' : 'numLayers, B, H', 'in every layout');
+      const flat = flattenNested(
+        n.h0,
+        h0,
+        [L, b, H],
+        cfg.bidirectional ? '2·numLayers, B, H' : 'numLayers, B, H',
+        'in every layout',
+        this.plain('h0'),
+      );
       this.h0Buf = copyFloats(
         n.h0,
         flat,
@@ -289,7 +307,14 @@ export class BatchReader {
     if (c0 !== undefined) {
       if (cfg.cell !== 'lstm')
         throw new InvalidArgumentError(n.c0, `no c0 for a ${cfg.cell} (only an LSTM has a cell state)`, describe(c0));
-      const flat = flattenNested(n.c0, c0, [L, b, H], cfg.bidirectional ? '2·numLayers, B, H' : 'numLayers, B, H', 'in every layout');
+      const flat = flattenNested(
+        n.c0,
+        c0,
+        [L, b, H],
+        cfg.bidirectional ? '2·numLayers, B, H' : 'numLayers, B, H',
+        'in every layout',
+        this.plain('c0'),
+      );
       out.c0 = this.c0Buf = copyFloats(
         n.c0,
         flat,
@@ -307,7 +332,7 @@ export class BatchReader {
           'a loss at "every" step (it weights per-step loss rows)',
           loss ? `at "${loss.at}"` : 'no loss',
         );
-      const flat = flattenNested(n.lossMask, lossMask, tb, TB, note);
+      const flat = flattenNested(n.lossMask, lossMask, tb, TB, note, this.plain('lossMask'));
       this.lossMaskBuf = this.reorder('lossMask', bm, t, b, 1, this.lossMaskBuf, (into) =>
         copyFloats(n.lossMask, flat, t * b, dtype, `0/1 per step [${TB}]`, into),
       );
@@ -329,10 +354,10 @@ export class BatchReader {
     // at the last step the targets are [B] / [B,O] in every layout
     const ybm = bm && every;
     if (loss.loss === 'cross-entropy') {
-      const flat = flattenNested(n.y, y, every ? tb : [b], every ? TB : 'B', note);
+      const flat = flattenNested(n.y, y, every ? tb : [b], every ? TB : 'B', note, this.plain('y'));
       out.y = this.yIds = this.reorder('y', ybm, t, b, 1, this.yIds, (into) => copyIds(n.y, flat, rows, O, into));
     } else {
-      const flat = flattenNested(n.y, y, every ? [...tb, O] : [b, O], every ? `${TB}, O` : 'B, O', note);
+      const flat = flattenNested(n.y, y, every ? [...tb, O] : [b, O], every ? `${TB}, O` : 'B, O', note, this.plain('y'));
       out.y = this.yFloats = this.reorder('y', ybm, t, b, O, this.yFloats, (into) =>
         copyFloats(n.y, flat, rows * O, dtype, every ? `floats [${TB}, outputSize]` : 'floats [B, outputSize]', into),
       );

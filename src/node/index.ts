@@ -13,7 +13,7 @@ export { saveSafetensors, readSafetensorsFile, saveModel, loadModel } from './fi
 // training checkpoints on disk (atomic saves)
 export { saveCheckpoint, loadCheckpoint, removeStaleTempFiles } from './checkpoint-files.js';
 export { createNodeTrainingWorker, type NodeTrainingWorkerOptions } from '../worker/node-client.js';
-// numeric sequence files (CSV, JSON Lines)
-export { readSequenceFile, type SequenceFileOptions } from './data-files.js';
+// numeric sequence files (CSV, JSON Lines): in memory, or indexed and streamed for fit
+export { readSequenceFile, openSequenceFile, type SequenceFileOptions } from './data-files.js';
 // text corpora of any size, streamed from disk
 export { openTextFile, fileSource } from './text-stream.js';

@@ -117,6 +117,9 @@ export class EvolutionStrategies {
     this.loss = resolveLoss(loss, 'options.loss');
     this.optimizer = oneOf('options.optimizer', optimizer, ['adam', 'sgd'] as const, 'adam');
     this.fitnessShaping = oneOf('options.fitnessShaping', fitnessShaping, ['centered-ranks', 'none'] as const, 'centered-ranks');
+    // the batch is read time-major here (readHostBatch), then handed to predict as such
+    if (model.config.batchFirst)
+      throw new ConfigError('model', 'a time-major model (evolution strategies read batches [T, B, …])', 'batchFirst: true');
     this.rng = new Rng(this.seed);
     this.names = model.parameterNames();
     this.offsets = [];

@@ -1,4 +1,5 @@
-// The training loop users of Keras' model.fit expect: epochs over a SequenceDataset in
+// The training loop users of Keras' model.fit expect: epochs over a SequenceDataset (or a
+// SequenceFile, whose batches are read from a file of any size when they are drawn) in
 // length-bucketed, seeded mini-batches, a validation pass and metric after every epoch, early
 // stopping that puts the best weights back, a learning-rate schedule counted in epochs or in
 // steps, checkpoints every N updates, and callbacks. It runs anywhere the model runs (no Node
@@ -9,6 +10,7 @@
 // trainer.baseLr to base × schedule(epoch or step of this fit) and puts the base back at the end.
 import { ConfigError, describe } from '../errors.js';
 import { paddingFraction, planBatches, type SequenceDataset } from '../data/dataset.js';
+import type { SequenceFile } from '../data/sequence-file.js';
 import { Rng } from '../model/rng.js';
 import { checkKeys, checkNumber, DOMAINS, snapshotObject } from '../validate/index.js';
 import type { JsonValue } from './checkpoint/format.js';
@@ -168,7 +170,7 @@ const CALLBACKS = ['onBatchEnd', 'onEpochEnd', 'onValidation', 'onEarlyStop'] as
 type Callback = (e: never) => void | Promise<void>;
 
 /** Trains `trainer` on `data` for up to `options.epochs` epochs (see the top of the file). */
-export async function fit(trainer: Trainer, data: SequenceDataset, options: FitOptions): Promise<History> {
+export async function fit(trainer: Trainer, data: SequenceDataset | SequenceFile, options: FitOptions): Promise<History> {
   if (!(trainer instanceof Trainer)) throw new ConfigError('trainer', 'a Trainer', describe(trainer));
   const o = snapshotObject('options', options, 'an object { epochs, ... }', { opaque: OPAQUE });
   if (o === undefined) throw new ConfigError('options', 'an object { epochs, ... }', 'undefined');
@@ -276,7 +278,7 @@ export async function fit(trainer: Trainer, data: SequenceDataset, options: FitO
           return history;
         }
         if (schedule && unit === 'step') trainer.baseLr = base * schedule(epoch * perEpoch + i);
-        const batch = data.batch(batches[i]);
+        const batch = await data.batch(batches[i]);
         const r = trainer.step(batch);
         if (r.skipped) skipped++;
         else {

@@ -36,7 +36,7 @@ export function readHostBatch(cfg: ResolvedConfig, batch: Batch, loss: ResolvedL
   const T = checkNumber('batch.T', tIn, DOMAINS.T, InvalidArgumentError);
   const B = checkNumber('batch.B', bIn, DOMAINS.B, InvalidArgumentError);
   const H = cfg.hiddenSize,
-    L = cfg.numLayers,
+    L = cfg.numLayers * (cfg.bidirectional ? 2 : 1), // states are [L·D,B,H]
     O = cfg.outputSize;
   const xs =
     cfg.input === 'tokens'
@@ -71,7 +71,15 @@ export function readHostBatch(cfg: ResolvedConfig, batch: Batch, loss: ResolvedL
     zeroOne('batch.lossMask', lm);
   }
   const state = (name: string, v: unknown) =>
-    v === undefined ? null : (copyFloats(name, v, L * B * H, 'float64', 'floats [numLayers, B, hiddenSize]') as Float64Array);
+    v === undefined
+      ? null
+      : (copyFloats(
+          name,
+          v,
+          L * B * H,
+          'float64',
+          cfg.bidirectional ? 'floats [2·numLayers, B, hiddenSize]' : 'floats [numLayers, B, hiddenSize]',
+        ) as Float64Array);
   if (c0 !== undefined && cfg.cell !== 'lstm') throw new InvalidArgumentError('batch.c0', `no c0 for a ${cfg.cell}`, describe(c0));
   let ys: Float64Array | Int32Array | null = null;
   if (loss) {

@@ -62,7 +62,7 @@ export function checkMetric(
 export function checkLossFits(
   argument: string,
   loss: ResolvedLoss,
-  data: SequenceDataset,
+  data: Pick<SequenceDataset, 'target' | 'at'>,
   E: typeof ConfigError | typeof InvalidArgumentError,
 ): void {
   const want = data.target === 'classes' ? 'cross-entropy' : 'mse';

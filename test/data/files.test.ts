@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DataError, FileError } from '../../src/errors.js';
 import { parseCsv, parseJsonl, type TableOptions } from '../../src/data/tables.js';
-import { readSequenceFile } from '../../src/node/data-files.js';
+import { openSequenceFile, readSequenceFile } from '../../src/node/data-files.js';
 import { Rng } from '../../src/model/rng.js';
 
 function ragged(n: number, seed: number): { x: number[][]; label: number[]; y: number[][] } {
@@ -147,5 +147,27 @@ describe('CSV and JSON Lines', () => {
     expect((err as DataError).message).toBe(`${join(dir, 'b.jsonl')}:2: y[0]: expected a number, got "0"`);
     await expect(readSequenceFile(join(dir, 'missing.csv'), { task: 'regression' })).rejects.toBeInstanceOf(FileError);
     await expect(readSequenceFile(join(dir, 'a.csv'), { task: 'regression', format: 'tsv' } as never)).rejects.toThrow(/format/);
+  });
+
+  it('openSequenceFile streams a file in pieces: the batches of readSequenceFile; interleaved ids refused naming the path and line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'unrolled-files-'));
+    const rows = ['id,a,y'];
+    for (let s = 0; s < 25; s++) for (let t = 0; t <= s % 4; t++) rows.push(`q${s},${s + t / 8},${(s * t) % 3}`);
+    const path = join(dir, 'g.csv');
+    writeFileSync(path, rows.join('\n'));
+    const options = { task: 'classification', groupBy: 'id', chunkBytes: 50 } as const;
+    const file = await openSequenceFile(path, options);
+    const whole = await readSequenceFile(path, options);
+    expect([...file.lengths]).toEqual([...whole.lengths]);
+    expect(await file.batch([24, 3, 7])).toEqual(whole.batch([24, 3, 7]));
+    await file.close();
+    const mixed = join(dir, 'mixed.csv');
+    writeFileSync(mixed, [...rows, 'q3,1,1'].join('\n'));
+    const err = await openSequenceFile(mixed, options).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataError);
+    expect((err as DataError).message).toMatch(
+      new RegExp(`^${mixed.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:${rows.length + 1}:1: the rows of id "q3"`),
+    );
+    expect((await readSequenceFile(mixed, options)).size).toBe(25);
   });
 });

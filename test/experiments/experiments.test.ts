@@ -288,8 +288,9 @@ describe('chart', () => {
 
   it('log ticks: powers of ten, thinned to at most 7 over many decades, with 2 and 5 over two or fewer', () => {
     expect(logTicks([1e-25, 0.5])).toEqual([1e-28, 1e-24, 1e-20, 1e-16, 1e-12, 1e-8, 1e-4, 1]);
-    expect(logTicks([0.03, 0.4])).toEqual([0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1]);
-    expect(logTicks([4, 32])).toEqual([1, 2, 5, 10, 20, 50, 100]);
+    expect(logTicks([0.03, 0.4])).toEqual([0.02, 0.05, 0.1, 0.2, 0.5]);
+    expect(logTicks([4, 32])).toEqual([2, 5, 10, 20, 50]);
+    expect(logTicks([2, 10])).toEqual([2, 5, 10]);
     expect(logTicks([])).toEqual([]);
   });
 

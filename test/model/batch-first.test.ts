@@ -10,7 +10,9 @@ import { SequenceDataset, type SequenceExample } from '../../src/data/dataset.js
 import { InvalidArgumentError } from '../../src/errors.js';
 import { Rng } from '../../src/model/rng.js';
 import { fit } from '../../src/train/fit.js';
+import { EvolutionStrategies } from '../../src/train/es.js';
 import { evaluate } from '../../src/train/metrics.js';
+import { rtrlGradients } from '../../src/train/rtrl.js';
 import { Trainer } from '../../src/train/trainer.js';
 import { lcg, makeModel, randInts, randn, type BackendName } from '../helpers.js';
 import { layerConfig } from './layer-helpers.js';
@@ -184,6 +186,17 @@ describe('nested arrays', () => {
       /batch\.y.*\[B, T, O\] = \[3, 5, 2\].*shape \[5, 3, 2\]/,
     );
     tm.dispose();
+    bf.dispose();
+  });
+});
+
+describe('what reads batches time-major itself refuses a batch-first model', () => {
+  it('evolution strategies and rtrlGradients, naming batchFirst', async () => {
+    const bf = await makeModel('js', { ...layerConfig({ cell: 'rnn' }, I, H, O, 1), batchFirst: true });
+    expect(() => new EvolutionStrategies(bf, { population: 2, sigma: 0.1, lr: 0.01, loss: 'mse' })).toThrow(/model.*batchFirst: true/);
+    expect(() => rtrlGradients(bf, { x: new Float32Array(T * B * I), y: new Float32Array(T * B * O), T, B }, 'mse')).toThrow(
+      InvalidArgumentError,
+    );
     bf.dispose();
   });
 });

@@ -6,14 +6,17 @@
 //  * evaluation (predict, forward, evaluate) ignores it: bit for bit the model without dropout;
 //    p = 0 is no dropout bit for bit, also in training; one layer has nothing to drop;
 //  * runs are reproducible from the seed, checkpoints resume them bit for bit, and the Wasm and
-//    js backends draw the same masks.
-import { describe, expect, it } from 'vitest';
+//    js backends draw the same masks;
+//  * PyTorch float64 fixtures run with the very same masks (the generator reimplemented in
+//    scripts/make_torch_fixtures.py): outputs, final states and every gradient agree.
+import { readdirSync, readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import type { WorkArena } from '../../src/model/layout.js';
 import type { Model } from '../../src/model/model.js';
 import { checkpointToSafetensors, restoreCheckpoint } from '../../src/train/checkpoint.js';
 import { Trainer } from '../../src/train/trainer.js';
-import { lcg, makeModel, randn, relErr } from '../helpers.js';
+import { lcg, makeModel, randn, relErr, type BackendName } from '../helpers.js';
 import { CELLS, checkAgainstDifferences, inputFor, label, layerConfig } from './layer-helpers.js';
 
 /** The work arena of the model's last pass (internal: the masks live there). */
@@ -167,4 +170,75 @@ describe('configuration', () => {
     expect(() => model.forward({ x: new Float32Array(2), T: 1, B: 1 }, { training: 1 as never })).toThrow(/options\.training/);
     model.dispose();
   });
+});
+
+interface DropoutFixture {
+  name: string;
+  config: {
+    cell: 'rnn' | 'lstm' | 'gru';
+    nonlinearity: 'tanh' | 'relu';
+    inputSize: number;
+    hiddenSize: number;
+    numLayers: number;
+    T: number;
+    B: number;
+    dropout: number;
+    bidirectional: boolean;
+  };
+  rngState: number[];
+  params: Record<string, number[]>;
+  x: number[];
+  h0: number[];
+  c0: number[] | null;
+  lengths: number[] | null;
+  dOutputs: number[];
+  dhN: number[];
+  dcN: number[] | null;
+  outputs: number[];
+  hN: number[];
+  cN: number[] | null;
+  grads: Record<string, number[]>;
+}
+
+const DROPOUT_FIXTURES = new URL('../fixtures/torch/dropout/', import.meta.url);
+/** The largest error against PyTorch per backend, printed at the end. */
+const worstDropout = new Map<string, number>();
+afterAll(() => {
+  for (const [k, v] of [...worstDropout].sort()) console.log(`dropout vs PyTorch, ${k}: ${v.toExponential(2)}`);
+});
+
+describe('dropout against PyTorch with the same masks (scripts/make_torch_fixtures.py draws them with the model generator)', () => {
+  const names = readdirSync(DROPOUT_FIXTURES)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5));
+  it('are present', () => expect(names.length).toBe(3));
+  for (const backend of ['js64', 'js', 'wasm', 'wasm-scalar'] as BackendName[]) {
+    for (const name of names) {
+      it(`${backend} ${name}`, async () => {
+        const fx = JSON.parse(readFileSync(new URL(`${name}.json`, DROPOUT_FIXTURES), 'utf8')) as DropoutFixture;
+        const c = fx.config;
+        const { T, B, ...config } = c;
+        const model = await makeModel(backend, { ...config, outputSize: 1 });
+        // the head takes no part: E is a functional of outputs and final states only
+        model.loadStateDict({
+          ...fx.params,
+          'head.weight': model.getParameter('head.weight'),
+          'head.bias': model.getParameter('head.bias'),
+        });
+        model.rng.setState(fx.rngState);
+        const input = { x: fx.x, T, B, h0: fx.h0, c0: fx.c0 ?? undefined, lengths: fx.lengths ?? undefined };
+        const f = model.forward(input, { training: true });
+        const r = model.backward({ dOutputs: fx.dOutputs, dhN: fx.dhN, dcN: fx.dcN ?? undefined });
+        const errors: Record<string, number> = { outputs: relErr(f.outputs, fx.outputs), hN: relErr(f.hN, fx.hN) };
+        if (fx.cN) errors.cN = relErr(f.cN!, fx.cN);
+        for (const [p, g] of Object.entries(fx.grads)) {
+          errors[`grad ${p}`] = relErr(p === 'x' ? r.dx! : p === 'h0' ? r.dh0 : p === 'c0' ? r.dc0! : r.grads[p], g);
+        }
+        const worst = Math.max(...Object.values(errors));
+        worstDropout.set(backend, Math.max(worstDropout.get(backend) ?? 0, worst));
+        for (const [what, e] of Object.entries(errors)) expect(e, what).toBeLessThan(backend === 'js64' ? 1e-12 : 1e-5);
+        model.dispose();
+      });
+    }
+  }
 });
