@@ -4,6 +4,7 @@
 // on their own; the unfinished last line is carried into the next piece. The text must be UTF-8
 // (the strict reading of every text file of unrolled: a bad byte is a FileError with its offset).
 import { FileError } from '../errors.js';
+import { invalidUtf8 } from './utf8.js';
 import type { ByteSource } from './text-stream.js';
 
 /** One line: its text (without "\n" or "\r\n"), its 1-based number and its bytes [offset, end). */
@@ -85,24 +86,6 @@ function decode(name: string, bytes: Uint8Array, n: number, base: number): strin
   try {
     return strict.decode(bytes.subarray(0, n));
   } catch {
-    // find the offending line by decoding line by line, then the byte within it
-    let start = 0;
-    while (start < n) {
-      let stop = bytes.indexOf(NEWLINE, start);
-      if (stop < 0 || stop >= n) stop = n;
-      try {
-        strict.decode(bytes.subarray(start, stop));
-      } catch {
-        let k = start;
-        while (k < stop && bytes[k] < 0x80) k++;
-        throw new FileError(
-          name,
-          `is not valid UTF-8: the byte 0x${bytes[k].toString(16).padStart(2, '0')} at offset ${base + k} (or the character it starts) is not well formed (save the file as UTF-8)`,
-          'EILSEQ',
-        );
-      }
-      start = stop + 1;
-    }
-    throw new FileError(name, 'is not valid UTF-8 (save the file as UTF-8)', 'EILSEQ');
+    throw invalidUtf8(name, bytes.subarray(0, n), base);
   }
 }

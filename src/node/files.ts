@@ -18,6 +18,9 @@ import type { Model } from '../model/model.js';
 import { decodeSafetensors, type DecodedSafetensors, type SafetensorsLimits } from '../model/safetensors.js';
 import { modelToSafetensors, type SaveOptions } from '../model/serialize.js';
 import { modelFromSafetensors, type LoadModelOptions } from '../model-file.js';
+import { invalidUtf8 } from '../data/utf8.js';
+
+export { firstInvalidUtf8 } from '../data/utf8.js';
 
 function checkPath(path: unknown): asserts path is string {
   if (typeof path !== 'string' || path.length === 0) throw new InvalidArgumentError('path', 'a non-empty file path', describe(path));
@@ -69,43 +72,6 @@ export async function readFileBytes(path: string): Promise<Uint8Array> {
   }
 }
 
-/**
- * @internal The byte offset of the first byte that is not part of well-formed UTF-8 (overlong
- * forms, surrogates and code points above U+10FFFF are not), or -1 when all of it is.
- */
-export function firstInvalidUtf8(bytes: Uint8Array): number {
-  const n = bytes.length;
-  let i = 0;
-  while (i < n) {
-    const b = bytes[i];
-    if (b < 0x80) {
-      i++;
-      continue;
-    }
-    let need: number,
-      lo = 0x80,
-      hi = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) need = 1;
-    else if (b >= 0xe0 && b <= 0xef) {
-      need = 2;
-      if (b === 0xe0) lo = 0xa0; // overlong
-      if (b === 0xed) hi = 0x9f; // UTF-16 surrogates
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      need = 3;
-      if (b === 0xf0) lo = 0x90; // overlong
-      if (b === 0xf4) hi = 0x8f; // above U+10FFFF
-    } else return i;
-    for (let k = 1; k <= need; k++) {
-      const c = bytes[i + k];
-      const min = k === 1 ? lo : 0x80,
-        max = k === 1 ? hi : 0xbf;
-      if (c === undefined || c < min || c > max) return i; // undefined: cut off at the end of the file
-    }
-    i += need + 1;
-  }
-  return -1;
-}
-
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
@@ -119,13 +85,7 @@ export async function readUtf8File(path: string): Promise<string> {
   try {
     return strictUtf8.decode(bytes);
   } catch {
-    const at = firstInvalidUtf8(bytes);
-    const hex = (b: number): string => `0x${b.toString(16).padStart(2, '0')}`;
-    throw new FileError(
-      path,
-      `is not valid UTF-8: the byte ${hex(bytes[at])} at offset ${at} does not start a well-formed character (save the file as UTF-8)`,
-      'EILSEQ',
-    );
+    throw invalidUtf8(path, bytes, 0);
   }
 }
 
