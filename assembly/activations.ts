@@ -15,19 +15,11 @@ const LN2_LO: f32 = 1.428606765330187e-6;
 const EXP_MAX: f32 = 88.0;
 const EXP_MIN: f32 = -87.0;
 // 1/k! for k = 2..7
-const P2: f32 = 0.5;
-const P3: f32 = 0.16666666666666666;
-const P4: f32 = 0.041666666666666664;
-const P5: f32 = 0.008333333333333333;
-const P6: f32 = 0.001388888888888889;
-const P7: f32 = 0.0001984126984126984;
+const P2: f32 = 0.5, P3: f32 = 0.16666666666666666, P4: f32 = 0.041666666666666664;
+const P5: f32 = 0.008333333333333333, P6: f32 = 0.001388888888888889, P7: f32 = 0.0001984126984126984;
 // tanh Taylor coefficients for x³ … x¹³
-const T3: f32 = -0.3333333333333333;
-const T5: f32 = 0.13333333333333333;
-const T7: f32 = -0.05396825396825397;
-const T9: f32 = 0.021869488536155203;
-const T11: f32 = -0.008863235529902197;
-const T13: f32 = 0.003592128036572481;
+const T3: f32 = -0.3333333333333333, T5: f32 = 0.13333333333333333, T7: f32 = -0.05396825396825397;
+const T9: f32 = 0.021869488536155203, T11: f32 = -0.008863235529902197, T13: f32 = 0.003592128036572481;
 const TANH_SMALL: f32 = 0.5;
 
 // ---------------------------------------------------------------------------------------------
@@ -69,19 +61,21 @@ const TANH_SMALL: f32 = 0.5;
 // ---------------------------------------------------------------------------------------------
 // f32x4
 
+// One Horner step of a polynomial, p·x + c per lane: a multiply and a separate add, as in the
+// scalar twins (never fused, in every build).
+// @ts-ignore: decorator
+@inline function horner_f32x4(p: v128, x: v128, c: f32): v128 {
+  return f32x4.add(f32x4.mul(p, x), f32x4.splat(c));
+}
+
 // @ts-ignore: decorator
 @inline export function exp_f32x4(x0: v128): v128 {
   const x = f32x4.min(f32x4.max(x0, f32x4.splat(EXP_MIN)), f32x4.splat(EXP_MAX));
   const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
   const r = f32x4.sub(f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI))), f32x4.mul(n, f32x4.splat(LN2_LO)));
   let p = f32x4.splat(P7);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P6));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P5));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P4));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(P2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1));
+  p = horner_f32x4(p, r, P6); p = horner_f32x4(p, r, P5); p = horner_f32x4(p, r, P4); p = horner_f32x4(p, r, P3);
+  p = horner_f32x4(p, r, P2); p = horner_f32x4(p, r, 1); p = horner_f32x4(p, r, 1);
   const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
   return f32x4.mul(p, scale);
 }
@@ -96,11 +90,8 @@ const TANH_SMALL: f32 = 0.5;
   const ax = f32x4.abs(x);
   const x2 = f32x4.mul(x, x);
   let p = f32x4.splat(T13);
-  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(T11));
-  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(T9));
-  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(T7));
-  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(T5));
-  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(T3));
+  p = horner_f32x4(p, x2, T11); p = horner_f32x4(p, x2, T9); p = horner_f32x4(p, x2, T7);
+  p = horner_f32x4(p, x2, T5); p = horner_f32x4(p, x2, T3);
   const small = f32x4.add(x, f32x4.mul(f32x4.mul(x, x2), p));
   const e = exp_f32x4(f32x4.add(ax, ax));
   const big = f32x4.sub(f32x4.splat(1), f32x4.div(f32x4.splat(2), f32x4.add(e, f32x4.splat(1))));

@@ -2,40 +2,58 @@
 import { pack_panels, fill_rows, fill_rows2, col_sums_acc } from "./gemm";
 import { gemm_packed } from "./pool";
 import { id_ok, refuse_id } from "./status";
+import { LayerDesc } from "./layer_desc";
 
 // flags passed to every cell kernel
 export const FLAG_TOKENS: i32 = 1; // x holds class ids [T,B] (as f32) instead of dense rows [T,B,I]
 export const FLAG_RELU: i32 = 2;   // RNN only: relu instead of tanh
 
-// Shape: out[TB, GH] = X[TB, I]·W_ihᵀ + b1 (+ b2), W_ihᵀ [I, GH] packed in panels
-// (wihTransposedPacked).
-// Token input gathers row `id` of W_ihᵀ: the one-hot product without the one-hot matrix. An id
-// outside [0, I) would gather from beyond W_ihᵀ: its row keeps the biases alone and is counted.
-export function input_projection(
-  TB: i32, I: i32, GH: i32, x: usize, flags: i32, wihTransposedPacked: usize, b1: usize, b2: usize,
-  out: usize,
-): void {
-  if (b2) fill_rows2(TB, GH, out, b1, b2);
-  else fill_rows(TB, GH, out, b1);
-  if (flags & FLAG_TOKENS) {
-    const NP = (GH + 7) >> 3;
+// The id of row r of ids x, or −1 (counted as refused) when it is not an integer in [0, I):
+// a refused id would gather from, or scatter into, memory beyond W_ih.
+// @ts-ignore: decorator
+@inline function token_id(x: usize, r: i32, I: i32): i32 {
+  const v = load<f32>(x + <usize>r * 4);
+  if (!id_ok(v, I)) { refuse_id(); return -1; }
+  return <i32>v;
+}
+
+// dst[GH] += row `id` of a packed right operand Bp [I, GH]: in panel p the row's 8 floats are
+// contiguous (the one-hot product x·W_ihᵀ without the one-hot matrix).
+function add_packed_row(bp: usize, I: i32, GH: i32, id: i32, dst: usize): void {
+  const NP = (GH + 7) >> 3;
+  for (let p = 0; p < NP; p++) {
+    const src = bp + <usize>(p * I + id) * 32;
+    const dp = dst + <usize>p * 32;
+    const w = min(8, GH - p * 8);
+    if (ASC_FEATURE_SIMD && w == 8) {
+      v128.store(dp, f32x4.add(v128.load(dp), v128.load(src)));
+      v128.store(dp, f32x4.add(v128.load(dp, 16), v128.load(src, 16)), 16);
+    } else {
+      for (let j = 0; j < w; j++) store<f32>(dp + <usize>j * 4, load<f32>(dp + <usize>j * 4) + load<f32>(src + <usize>j * 4));
+    }
+  }
+}
+
+// Column `id` of a row-major W [GH, I] += src[GH] (the one-hot product δᵀ·x for one row).
+function add_to_column(w: usize, I: i32, GH: i32, id: i32, src: usize): void {
+  for (let g = 0; g < GH; g++) {
+    const p = w + <usize>(g * I + id) * 4;
+    store<f32>(p, load<f32>(p) + load<f32>(src + <usize>g * 4));
+  }
+}
+
+// Shape: out[TB, GH] = X[TB, I]·W_ihᵀ + b_ih (+ b2), W_ihᵀ [I, GH] packed in panels
+// (d.wihTransposedPacked), TB = T·B.
+// Token input gathers row `id` of W_ihᵀ: the one-hot product without the one-hot matrix. A
+// refused id's row keeps the biases alone.
+export function input_projection(d: LayerDesc, GH: i32, b2: usize, out: usize): void {
+  const TB = d.T * d.B, I = d.I, x = d.x, wihTransposedPacked = d.wihTransposedPacked;
+  if (b2) fill_rows2(TB, GH, out, d.bih, b2);
+  else fill_rows(TB, GH, out, d.bih);
+  if (d.flags & FLAG_TOKENS) {
     for (let r = 0; r < TB; r++) {
-      const v = load<f32>(x + <usize>r * 4);
-      if (!id_ok(v, I)) { refuse_id(); continue; }
-      const id = <i32>v;
-      const dst = out + <usize>(r * GH) * 4;
-      for (let p = 0; p < NP; p++) {
-        // row `id` of panel p: 8 contiguous floats
-        const src = wihTransposedPacked + <usize>(p * I + id) * 32;
-        const d = dst + <usize>p * 32;
-        const w = min(8, GH - p * 8);
-        if (ASC_FEATURE_SIMD && w == 8) {
-          v128.store(d, f32x4.add(v128.load(d), v128.load(src)));
-          v128.store(d, f32x4.add(v128.load(d, 16), v128.load(src, 16)), 16);
-        } else {
-          for (let j = 0; j < w; j++) store<f32>(d + <usize>j * 4, load<f32>(d + <usize>j * 4) + load<f32>(src + <usize>j * 4));
-        }
-      }
+      const id = token_id(x, r, I);
+      if (id >= 0) add_packed_row(wihTransposedPacked, I, GH, id, out + <usize>(r * GH) * 4);
     }
   } else {
     gemm_packed(TB, GH, I, x, I, 1, wihTransposedPacked, out, GH, 1);
@@ -43,49 +61,35 @@ export function input_projection(
 }
 
 // Inverts input_projection given δA[TB, GH] = ∂E/∂(pre-activations, input side):
-//   dW_ih[GH, I] += δAᵀ·X;  db_ih[GH] += Σ_rows δA;  dx[TB, I] = δA·W_ih (skipped when dx = 0)
-// wihPacked is W_ih [GH, I] packed as a right operand; pack is scratch for TB × ⌈I/8⌉·8 floats.
-export function input_backward(
-  TB: i32, I: i32, GH: i32, x: usize, flags: i32, wihPacked: usize, dA: usize, dwih: usize, dbih: usize, dx: usize, pack: usize,
-): void {
-  col_sums_acc(TB, GH, dA, dbih);
-  if (flags & FLAG_TOKENS) {
-    // one-hot: column `id` of dW_ih receives the row of δA (a refused id would write beyond it)
+//   dW_ih[GH, I] += δAᵀ·X;  db_ih[GH] += Σ_rows δA;  dx[TB, I] = δA·W_ih (skipped when d.dx = 0)
+// d.wihPacked is W_ih [GH, I] packed as a right operand; d.pack is scratch for TB × ⌈I/8⌉·8 floats.
+export function input_backward(d: LayerDesc, GH: i32, dA: usize): void {
+  const TB = d.T * d.B, I = d.I, x = d.x, dwih = d.dwih;
+  col_sums_acc(TB, GH, dA, d.dbih);
+  if (d.flags & FLAG_TOKENS) {
+    // one-hot: column `id` of dW_ih receives the row of δA
     for (let r = 0; r < TB; r++) {
-      const v = load<f32>(x + <usize>r * 4);
-      if (!id_ok(v, I)) { refuse_id(); continue; }
-      const id = <i32>v;
-      const drow = dA + <usize>(r * GH) * 4;
-      for (let g = 0; g < GH; g++) {
-        const p = dwih + <usize>(g * I + id) * 4;
-        store<f32>(p, load<f32>(p) + load<f32>(drow + <usize>g * 4));
-      }
+      const id = token_id(x, r, I);
+      if (id >= 0) add_to_column(dwih, I, GH, id, dA + <usize>(r * GH) * 4);
     }
   } else {
-    pack_panels(TB, I, x, I, 1, pack);
-    gemm_packed(GH, I, TB, dA, 1, GH, pack, dwih, I, 1);
+    pack_panels(TB, I, x, I, 1, d.pack);
+    gemm_packed(GH, I, TB, dA, 1, GH, d.pack, dwih, I, 1);
   }
-  if (dx) gemm_packed(TB, I, GH, dA, GH, 1, wihPacked, dx, I, 0);
+  if (d.dx) gemm_packed(TB, I, GH, dA, GH, 1, d.wihPacked, d.dx, I, 0);
 }
 
-// dW_hh[GH, H] += δRᵀ·h_{t−1} over all TB rows (hs holds h_0 … h_{T−1} first): one product.
-export function recurrent_weight_grad(TB: i32, H: i32, GH: i32, dR: usize, hs: usize, dwhh: usize, pack: usize): void {
-  pack_panels(TB, H, hs, H, 1, pack);
-  gemm_packed(GH, H, TB, dR, 1, GH, pack, dwhh, H, 1);
-}
-
-// After the time loop, every cell's weight gradients from its δ rows over all TB rows at once
-// (weights are shared across steps): dW_hh += δRᵀ·h_{t−1}, db_hh += Σ δR, then input_backward
-// for dW_ih, db_ih and dx from δA. δA and δR are the same rows where the cell's pre-activation
-// sums both sides (RNN, LSTM); they differ in the GRU (δR_n = δn⊙r).
-// @ts-ignore: decorator
-@inline export function backward_weights(
-  TB: i32, I: i32, H: i32, GH: i32, x: usize, flags: i32, wihPacked: usize, hs: usize, dA: usize, dR: usize,
-  dwih: usize, dwhh: usize, dbih: usize, dbhh: usize, dx: usize, pack: usize,
-): void {
-  recurrent_weight_grad(TB, H, GH, dR, hs, dwhh, pack);
-  col_sums_acc(TB, GH, dR, dbhh);
-  input_backward(TB, I, GH, x, flags, wihPacked, dA, dwih, dbih, dx, pack);
+// After the time loop, every cell's weight gradients from its δ rows over all T·B rows at once
+// (weights are shared across steps): dW_hh += δRᵀ·h_{t−1} (hs holds h_0 … h_{T−1} first: one
+// product), db_hh += Σ δR, then input_backward for dW_ih, db_ih and dx from δA. δA and δR are
+// the same rows where the cell's pre-activation sums both sides (RNN, LSTM); they differ in the
+// GRU (δR_n = δn⊙r).
+export function backward_weights(d: LayerDesc, GH: i32, dA: usize, dR: usize): void {
+  const TB = d.T * d.B, H = d.H;
+  pack_panels(TB, H, d.hs, H, 1, d.pack);
+  gemm_packed(GH, H, TB, dR, 1, GH, d.pack, d.dwhh, H, 1);
+  col_sums_acc(TB, GH, dR, d.dbhh);
+  input_backward(d, GH, dA);
 }
 
 // @ts-ignore: decorator
@@ -102,12 +106,4 @@ export function sumsq_of_sum(n: i32, a: usize, b: usize): f64 {
     total += g * g;
   }
   return total;
-}
-
-// A padded row passes its gradient straight through: dh ← dh + d (h_t = h_{t−1}).
-export function pass_through(n: i32, d: usize, dh: usize): void {
-  for (let i = 0; i < n; i++) {
-    const o = <usize>i * 4;
-    store<f32>(dh + o, load<f32>(dh + o) + load<f32>(d + o));
-  }
 }

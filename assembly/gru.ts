@@ -4,29 +4,25 @@
 import { fill_rows } from "./gemm";
 import { gemm_packed } from "./pool";
 import { sigmoid_scalar, tanh_scalar, sigmoid_f32x4, tanh_f32x4 } from "./activations";
-import { input_projection, backward_weights, is_padded, sumsq_of_sum } from "./cell_common";
-import { sumsq_of_sum_f32x4, clip_factor, pass_through_scaled } from "./hidden_clip";
+import { input_projection, backward_weights, is_padded } from "./cell_common";
+import { pass_padded, row_clip, step_begin, step_end } from "./hidden_clip";
+import { layer_desc } from "./layer_desc";
 
-// Shape: gates [T,B,3H] (r, z, n on exit), rn [T,B,H], hs [T+1,B,H] (hs[0] = h0 on entry),
-//        wihTransposedPacked = W_ihᵀ [I,3H] and whhTransposedPacked = W_hhᵀ [H,3H] packed, bih/bhh [3H],
-//        mask [T,B] or 0, scratch [B,3H].
-export function gru_forward(
-  T: i32, B: i32, I: i32, H: i32, flags: i32,
-  x: usize, wihTransposedPacked: usize, whhTransposedPacked: usize, bih: usize, bhh: usize, mask: usize,
-  hs: usize, gates: usize, rn: usize, scratch: usize,
-): void {
-  const G = 3 * H;
-  const BH = B * H;
-  const Hb = <usize>H * 4;
-  const Gb = <usize>G * 4;
+// desc: a LayerDesc (assembly/layer_desc.ts): gates [T,B,3H] (r, z, n on exit), rn [T,B,H],
+//       hs [T+1,B,H] (hs[0] = h0 on entry), wihTransposedPacked = W_ihᵀ [I,3H] and
+//       whhTransposedPacked = W_hhᵀ [H,3H] packed, bih/bhh [3H], mask [T,B] or 0, scratch [B,3H].
+export function gru_forward(desc: usize): void {
+  const d = layer_desc(desc);
+  const T = d.T, B = d.B, H = d.H, mask = d.mask, hs = d.hs, gates = d.gates, rn = d.rn, scratch = d.scratch;
+  const G = 3 * H, BH = B * H, Hb = <usize>H * 4, Gb = <usize>G * 4;
   // only b_ih joins the input side: b_hn sits inside r⊙(h·W_hnᵀ + b_hn)
-  input_projection(T * B, I, G, x, flags, wihTransposedPacked, bih, 0, gates);
+  input_projection(d, G, 0, gates);
   for (let t = 0; t < T; t++) {
     const gt = gates + <usize>(t * B) * Gb;
     const hprev = hs + <usize>(t * BH) * 4, hcur = hprev + <usize>BH * 4;
     const rnt = rn + <usize>(t * BH) * 4;
-    fill_rows(B, G, scratch, bhh);
-    gemm_packed(B, G, H, hprev, H, 1, whhTransposedPacked, scratch, G, 1); // R = h_{t−1}·W_hhᵀ + b_hh
+    fill_rows(B, G, scratch, d.bhh);
+    gemm_packed(B, G, H, hprev, H, 1, d.whhTransposedPacked, scratch, G, 1); // R = h_{t−1}·W_hhᵀ + b_hh
     for (let b = 0; b < B; b++) {
       const ro = <usize>b * Hb;
       if (is_padded(mask, t, B, b)) {
@@ -68,52 +64,38 @@ function gru_row(H: i32, a: usize, R: usize, hprev: usize, hcur: usize, rn: usiz
   }
 }
 
-// Shape: gates [T,B,3H]: in, (r, z, n); out, δA = ∂E/∂(input-side pre-activations).
+// desc: a LayerDesc read as by gru_forward, plus:
+//        gates [T,B,3H]: in, (r, z, n); out, δA = ∂E/∂(input-side pre-activations).
 //        dR [T,B,3H]: out, ∂E/∂R (differs from δA in the n block: δR_n = δA_n ⊙ r).
 //        dhs [T,B,H] in (unchanged); dh [B,H] in ∂E/∂h_T, out ∂E/∂h_0.
 //        clipHiddenNorm θ > 0: each row's ∂E/∂h_t is scaled to norm ≤ θ before it is used; 0 = off.
 //        wihPacked = W_ih [3H,I], whhPacked = W_hh [3H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
-export function gru_backward(
-  T: i32, B: i32, I: i32, H: i32, flags: i32,
-  x: usize, wihPacked: usize, whhPacked: usize, mask: usize, hs: usize, gates: usize, rn: usize,
-  dhs: usize, dR: usize, dh: usize,
-  dwih: usize, dwhh: usize, dbih: usize, dbhh: usize, dx: usize, dhnorm: usize, pack: usize,
-  clipHiddenNorm: f64,
-): void {
-  const G = 3 * H;
-  const BH = B * H;
-  const Hb = <usize>H * 4;
-  const clip = clipHiddenNorm > 0;
+export function gru_backward(desc: usize): void {
+  const d = layer_desc(desc);
+  const T = d.T, B = d.B, H = d.H, hs = d.hs, gates = d.gates, rn = d.rn, dhs = d.dhs, dR = d.dR, dh = d.dh;
+  const G = 3 * H, BH = B * H, Hb = <usize>H * 4;
   for (let t = T - 1; t >= 0; t--) {
     const gt = gates + <usize>(t * B * G) * 4;
     const rt = dR + <usize>(t * B * G) * 4;
     const dt = dhs + <usize>(t * BH) * 4;
     const hprev = hs + <usize>(t * BH) * 4;
     const rnt = rn + <usize>(t * BH) * 4;
-    if (dhnorm && !clip) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(sumsq_of_sum(BH, dt, dh)));
-    let clipped: f64 = 0; // Σ over rows of the clipped ‖∂E/∂h_t‖², for dhnorm
+    step_begin(d, t, dt, dh);
     for (let b = 0; b < B; b++) {
       const row = gt + <usize>(b * G) * 4;
       const rrow = rt + <usize>(b * G) * 4;
       const ro = <usize>b * Hb;
-      let c: f32 = 1;
-      if (clip) {
-        const s = sumsq_of_sum_f32x4(H, dt + ro, dh + ro);
-        c = clip_factor(s, clipHiddenNorm);
-        clipped += <f64>c * <f64>c * s;
-      }
-      if (is_padded(mask, t, B, b)) {
-        pass_through_scaled(H, dt + ro, dh + ro, c);
-        memory.fill(row, 0, <usize>G * 4);
+      const c = row_clip(d, dt + ro, dh + ro);
+      if (pass_padded(d, t, b, dt + ro, dh + ro, c, row, G)) {
         memory.fill(rrow, 0, <usize>G * 4);
         continue;
       }
       gru_backward_row(H, row, rrow, hprev + ro, rnt + ro, dt + ro, dh + ro, c);
     }
-    if (dhnorm && clip) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(clipped));
-    gemm_packed(B, H, G, rt, G, 1, whhPacked, dh, H, 1); // ∂E/∂h_{t−1} += δR_t·W_hh
+    step_end(d, t);
+    gemm_packed(B, H, G, rt, G, 1, d.whhPacked, dh, H, 1); // ∂E/∂h_{t−1} += δR_t·W_hh
   }
-  backward_weights(T * B, I, H, G, x, flags, wihPacked, hs, gates, dR, dwih, dwhh, dbih, dbhh, dx, pack);
+  backward_weights(d, G, gates, dR);
 }
 
 // Shape: one batch row: row [3H] in (r, z, n) out δA; rrow [3H] out δR; h_{t−1}, rn, dt [H];

@@ -3,6 +3,9 @@
 // norm ≤ θ, and multiplies by it where it forms δh_t. A factor of exactly 1 leaves every
 // product bit-identical to the unclipped pass.
 
+import { LayerDesc } from "./layer_desc";
+import { is_padded, sumsq_of_sum } from "./cell_common";
+
 // Σ (a + b)² over n floats, accumulated in f64: an exploding f32 gradient squared would
 // overflow an f32 sum long before the norm itself is out of range. The SIMD form of
 // sumsq_of_sum, since with clipping on it runs for every row of every step; in the scalar build
@@ -35,6 +38,46 @@ export function sumsq_of_sum_f32x4(n: i32, a: usize, b: usize): f64 {
 @inline export function clip_factor(s: f64, clip: f64): f32 {
   const norm = Math.sqrt(s);
   return norm > clip ? <f32>(clip / norm) : 1;
+}
+
+// The norms of one step t of a backward loop, ‖∂E/∂h_t‖ over its B·H values, into d.dhnorm[t]
+// (when d.dhnorm ≠ 0): unclipped, straight from the two addends; clipped, as the sum of each
+// row's clipped square that row_clip adds up. The backward of every cell calls step_begin,
+// row_clip for each batch row, then step_end. (One instance runs one backward at a time.)
+let clippedSumsq: f64 = 0;
+
+// Before the rows of step t: dt = ∂E/∂h_t from above [B,H], dh the carried ∂E/∂h_t [B,H].
+export function step_begin(d: LayerDesc, t: i32, dt: usize, dh: usize): void {
+  if (d.dhnorm && !(d.clipHiddenNorm > 0)) store<f32>(d.dhnorm + <usize>t * 4, <f32>Math.sqrt(sumsq_of_sum(d.B * d.H, dt, dh)));
+  clippedSumsq = 0;
+}
+
+// The clip factor of one row (H floats of dt and dh) under θ = d.clipHiddenNorm: 1 when
+// clipping is off, so the unclipped pass stays bit for bit what it was.
+// @ts-ignore: decorator
+@inline export function row_clip(d: LayerDesc, dt: usize, dh: usize): f32 {
+  const theta = d.clipHiddenNorm;
+  if (!(theta > 0)) return 1;
+  const s = sumsq_of_sum_f32x4(d.H, dt, dh);
+  const c = clip_factor(s, theta);
+  clippedSumsq += <f64>c * <f64>c * s;
+  return c;
+}
+
+// After the rows of step t.
+export function step_end(d: LayerDesc, t: i32): void {
+  if (d.dhnorm && d.clipHiddenNorm > 0) store<f32>(d.dhnorm + <usize>t * 4, <f32>Math.sqrt(clippedSumsq));
+}
+
+// Row b of step t in a backward loop, if the mask marks it padded (h_t = h_{t−1}): its clipped
+// ∂E/∂h_t passes straight through to h_{t−1} (dh ← (dh + dt)·c) and its δ row (n floats at
+// delta) becomes 0. Returns false, doing nothing, for a real row.
+// @ts-ignore: decorator
+@inline export function pass_padded(d: LayerDesc, t: i32, b: i32, dt: usize, dh: usize, c: f32, delta: usize, n: i32): bool {
+  if (!is_padded(d.mask, t, d.B, b)) return false;
+  pass_through_scaled(d.H, dt, dh, c);
+  memory.fill(delta, 0, <usize>n * 4);
+  return true;
 }
 
 // A padded row passes its (clipped) gradient straight through: dh ← (dh + d)·c (h_t = h_{t−1}).

@@ -41,37 +41,20 @@ export { gemm_packed } from "./pool";
 export { tanh_array_f32x4, sigmoid_array_f32x4, tanh_array_scalar, sigmoid_array_scalar } from "./activations";
 
 // # Cells
-// The whole unroll over T steps (forward) and the whole BPTT (backward) in one call each.
-// Common arguments:
-//   T, B, I, H, flags (UNROLLED_FLAG_*; TOKENS only for layer 0, RELU only for the RNN)
-//   x     [in]  [T,B,I] floats, or ids [T,B] with FLAG_TOKENS. Layer k > 0: x = hs of layer k-1
-//               plus B*H*4 bytes (its h_1..h_T), I = H.
-//   wihTransposedPacked [in] W_ih^T [I,G] packed: pack_panels(I, G, W_ih, 1, I, ...)  (forward)
-//   whhTransposedPacked [in] W_hh^T [H,G] packed: pack_panels(H, G, W_hh, 1, H, ...)  (forward)
-//   wihPacked           [in] W_ih [G,I] packed:   pack_panels(G, I, W_ih, I, 1, ...)  (backward)
-//   whhPacked           [in] W_hh [G,H] packed:   pack_panels(G, H, W_hh, H, 1, ...)  (backward)
-//   bih, bhh [in] [G].
-//   mask  [in]  [T,B] f32 0/1, or 0 (= no padding). A row with 0 carries its state unchanged
-//               through that step, forward and backward.
-//   hs    [T+1,B,H]: hs[0] = h0, written by the caller; forward writes hs[1..T] = h_1..h_T.
-//               Backward reads it (and cs, gates, rn): run backward right after its forward,
-//               with packs of the same weights.
-//   dh    [in/out] [B,H]: in, dE/dh_T from beyond the sequence (zero it for full BPTT);
-//               out, dE/dh_0.  dc (LSTM) the same for the cell state.
-//   dwih [G,I], dwhh [G,H], dbih [G], dbhh [G]  [acc]: gradients accumulate (zero them first).
-//   dx    [out] [T,B,I] = dE/dx, or 0 to skip: for layer k > 0 the dhs of layer k-1; for
-//               layer 0 the gradient w.r.t. dense input (the library forms it only where it is
-//               returned); pass 0 for layer 0 with FLAG_TOKENS (ids have no gradient).
-//   dhnorm [out] [T]: ||dE/dh_t|| over the B*H values of step t, or 0 to skip (with
-//               clipHiddenNorm > 0, of the clipped dE/dh_t).
-//   pack  scratch of at least packed_size(T*B, max(I, H)) floats (I counts as 1 with
-//               FLAG_TOKENS), contents meaningless on entry and exit; the library shares one
-//               among all layers and head_backward.
-//   clipHiddenNorm [in] f64, the backward's last argument: per-timestep clipping. theta > 0:
-//               before step t uses it, each row's dE/dh_t (from above plus from step t+1; for
-//               the LSTM not dE/dc_t) is scaled by theta/||dE/dh_t|| where that norm exceeds
-//               theta, so the result is no longer the exact gradient. 0 = off (the exact
-//               gradient, unchanged bit for bit).
+// The whole unroll over T steps (forward) and the whole BPTT (backward) in one call each. Every
+// cell kernel takes one argument: the byte address of a layer descriptor, struct
+// unrolled_layer_desc (assembly/layer_desc.ts; its fields and offsets are in the "Layer
+// descriptor" part of this header and docs/abi.md), which holds the layer's shapes, flags,
+// buffers and the backward's clipHiddenNorm. A host writes one per layer, once per layout of its
+// buffers, and changes only the fields that differ between calls (mask, dx, dhnorm,
+// clipHiddenNorm). Each kernel reads the fields its cell uses and ignores the others.
+//   Layer k > 0 reads x = hs of layer k-1 plus B*H*4 bytes (its h_1..h_T), with I = H.
+//   The backward reads what its forward left (hs, cs, gates, rn): run it right after its
+//   forward, with packs of the same weights. Its gradients accumulate (zero them first).
+//   pack is shared: the library uses one buffer for every layer and head_backward.
+//   clipHiddenNorm theta > 0: before step t uses it, each row's dE/dh_t (from above plus from
+//   step t+1; for the LSTM not dE/dc_t) is scaled by theta/||dE/dh_t|| where that norm exceeds
+//   theta, so the result is no longer the exact gradient. 0 = off (the exact gradient).
 export { rnn_forward, rnn_backward } from "./rnn";
 export { lstm_forward, lstm_backward } from "./lstm";
 export { gru_forward, gru_backward } from "./gru";

@@ -3,22 +3,18 @@
 //   c_t = f⊙c_{t−1} + i⊙g;  h_t = o⊙tanh(c_t)
 import { gemm_packed } from "./pool";
 import { sigmoid_inplace, tanh_inplace, tanh_scalar, tanh_f32x4 } from "./activations";
-import { input_projection, backward_weights, is_padded, sumsq_of_sum } from "./cell_common";
-import { sumsq_of_sum_f32x4, clip_factor, pass_through_scaled } from "./hidden_clip";
+import { input_projection, backward_weights, is_padded } from "./cell_common";
+import { pass_padded, row_clip, step_begin, step_end } from "./hidden_clip";
+import { layer_desc } from "./layer_desc";
 
-// Shape: gates [T,B,4H] (post-activation i,f,g,o on exit), hs/cs [T+1,B,H] with hs[0]/cs[0] =
-//        h0/c0 on entry, wihTransposedPacked = W_ihᵀ [I,4H] and whhTransposedPacked = W_hhᵀ [H,4H]
-//        packed, bih/bhh [4H], mask [T,B] or 0.
-export function lstm_forward(
-  T: i32, B: i32, I: i32, H: i32, flags: i32,
-  x: usize, wihTransposedPacked: usize, whhTransposedPacked: usize, bih: usize, bhh: usize, mask: usize,
-  hs: usize, cs: usize, gates: usize,
-): void {
-  const G = 4 * H;
-  const BHb = <usize>(B * H) * 4;
-  const Hb = <usize>H * 4;
-  const Gb = <usize>G * 4;
-  input_projection(T * B, I, G, x, flags, wihTransposedPacked, bih, bhh, gates);
+// desc: a LayerDesc (assembly/layer_desc.ts): gates [T,B,4H] (post-activation i,f,g,o on exit),
+//       hs/cs [T+1,B,H] with hs[0]/cs[0] = h0/c0 on entry, wihTransposedPacked = W_ihᵀ [I,4H] and
+//       whhTransposedPacked = W_hhᵀ [H,4H] packed, bih/bhh [4H], mask [T,B] or 0.
+export function lstm_forward(desc: usize): void {
+  const d = layer_desc(desc);
+  const T = d.T, B = d.B, H = d.H, mask = d.mask, hs = d.hs, cs = d.cs, gates = d.gates, whhTransposedPacked = d.whhTransposedPacked;
+  const G = 4 * H, BHb = <usize>(B * H) * 4, Hb = <usize>H * 4, Gb = <usize>G * 4;
+  input_projection(d, G, d.bhh, gates);
   for (let t = 0; t < T; t++) {
     const gt = gates + <usize>t * <usize>B * Gb;
     const hprev = hs + <usize>t * BHb, hcur = hprev + BHb;
@@ -61,50 +57,34 @@ function lstm_state_update(H: i32, row: usize, cprev: usize, ccur: usize, hcur: 
   }
 }
 
-// Shape: gates [T,B,4H]: in, post-activations; out, δ(pre-activations) per step.
+// desc: a LayerDesc read as by lstm_forward, plus:
+//        gates [T,B,4H]: in, post-activations; out, δ(pre-activations) per step.
 //        dhs [T,B,H]: in, ∂E/∂h_t from above (left unchanged).
 //        dh, dc [B,H]: in, ∂E/∂h_T, ∂E/∂c_T from beyond the sequence; out, ∂E/∂h_0, ∂E/∂c_0.
 //        Weight and bias gradients accumulate; dx [T,B,I] written unless 0; dhnorm [T] unless 0.
 //        clipHiddenNorm θ > 0: each row's ∂E/∂h_t (not ∂E/∂c_t) is scaled to norm ≤ θ; 0 = off.
 //        wihPacked = W_ih [4H,I], whhPacked = W_hh [4H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
-export function lstm_backward(
-  T: i32, B: i32, I: i32, H: i32, flags: i32,
-  x: usize, wihPacked: usize, whhPacked: usize, mask: usize, hs: usize, cs: usize, gates: usize,
-  dhs: usize, dh: usize, dc: usize,
-  dwih: usize, dwhh: usize, dbih: usize, dbhh: usize, dx: usize, dhnorm: usize, pack: usize,
-  clipHiddenNorm: f64,
-): void {
-  const G = 4 * H;
-  const BH = B * H;
-  const Hb = <usize>H * 4;
-  const clip = clipHiddenNorm > 0;
+export function lstm_backward(desc: usize): void {
+  const d = layer_desc(desc);
+  const T = d.T, B = d.B, H = d.H, cs = d.cs, gates = d.gates, dhs = d.dhs, dh = d.dh, dc = d.dc;
+  const G = 4 * H, BH = B * H, Hb = <usize>H * 4;
   for (let t = T - 1; t >= 0; t--) {
     const gt = gates + <usize>(t * B * G) * 4;
     const dt = dhs + <usize>(t * BH) * 4;
     const cprev = cs + <usize>(t * BH) * 4, ccur = cprev + <usize>BH * 4;
-    if (dhnorm && !clip) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(sumsq_of_sum(BH, dt, dh)));
-    let clipped: f64 = 0; // Σ over rows of the clipped ‖∂E/∂h_t‖², for dhnorm
+    step_begin(d, t, dt, dh);
     for (let b = 0; b < B; b++) {
       const row = gt + <usize>(b * G) * 4;
       const ro = <usize>b * Hb;
-      let c: f32 = 1;
-      if (clip) {
-        const s = sumsq_of_sum_f32x4(H, dt + ro, dh + ro);
-        c = clip_factor(s, clipHiddenNorm);
-        clipped += <f64>c * <f64>c * s;
-      }
-      if (is_padded(mask, t, B, b)) {
-        // (h_t, c_t) = (h_{t−1}, c_{t−1}): both gradients pass straight through
-        pass_through_scaled(H, dt + ro, dh + ro, c);
-        memory.fill(row, 0, <usize>G * 4);
-        continue;
-      }
+      const c = row_clip(d, dt + ro, dh + ro);
+      // a padded row, (h_t, c_t) = (h_{t−1}, c_{t−1}), passes ∂E/∂h_t and ∂E/∂c_t straight through
+      if (pass_padded(d, t, b, dt + ro, dh + ro, c, row, G)) continue;
       lstm_backward_row(H, row, cprev + ro, ccur + ro, dt + ro, dh + ro, dc + ro, c);
     }
-    if (dhnorm && clip) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(clipped));
-    gemm_packed(B, H, G, gt, G, 1, whhPacked, dh, H, 1); // ∂E/∂h_{t−1} += δpre_t·W_hh
+    step_end(d, t);
+    gemm_packed(B, H, G, gt, G, 1, d.whhPacked, dh, H, 1); // ∂E/∂h_{t−1} += δpre_t·W_hh
   }
-  backward_weights(T * B, I, H, G, x, flags, wihPacked, hs, gates, gates, dwih, dwhh, dbih, dbhh, dx, pack); // δA = δR = δpre
+  backward_weights(d, G, gates, gates); // δA = δR = δpre
 }
 
 // Shape: one batch row: row [4H] in (i, f, g, o) out δpre; c_{t−1}, c_t, dt (∂E/∂h_t from above)

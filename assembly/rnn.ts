@@ -2,22 +2,20 @@
 // Forward unroll and BPTT backward side by side; both loops over time live here (docs/equations.md#rnn-forward).
 import { gemm_packed } from "./pool";
 import { tanh_inplace, relu_inplace } from "./activations";
-import { input_projection, backward_weights, is_padded, sumsq_of_sum, FLAG_RELU } from "./cell_common";
-import { sumsq_of_sum_f32x4, clip_factor, pass_through_scaled } from "./hidden_clip";
+import { input_projection, backward_weights, is_padded, FLAG_RELU } from "./cell_common";
+import { pass_padded, row_clip, step_begin, step_end } from "./hidden_clip";
+import { layer_desc } from "./layer_desc";
 
-// Shape: x [T,B,I] (or ids [T,B]), wihTransposedPacked = W_ihᵀ [I,H] and
-//        whhTransposedPacked = W_hhᵀ [H,H] packed, bih/bhh [H], mask [T,B] or 0,
-//        hs [T+1,B,H] with hs[0] = h0 on entry; hs[1..T] = h_1..h_T on exit.
+// desc: a LayerDesc (assembly/layer_desc.ts) with T, B, I, H, flags, x, wihTransposedPacked
+// (W_ihᵀ [I,H]), whhTransposedPacked (W_hhᵀ [H,H]), bih, bhh [H], mask [T,B] or 0, and hs
+// [T+1,B,H] with hs[0] = h0 on entry; hs[1..T] = h_1..h_T on exit.
 // Padded (mask 0) rows carry h_{t−1} unchanged.
-export function rnn_forward(
-  T: i32, B: i32, I: i32, H: i32, flags: i32,
-  x: usize, wihTransposedPacked: usize, whhTransposedPacked: usize, bih: usize, bhh: usize, mask: usize,
-  hs: usize,
-): void {
-  const BHb = <usize>(B * H) * 4;
-  const Hb = <usize>H * 4;
+export function rnn_forward(desc: usize): void {
+  const d = layer_desc(desc);
+  const T = d.T, B = d.B, H = d.H, flags = d.flags, mask = d.mask, hs = d.hs, whhTransposedPacked = d.whhTransposedPacked;
+  const BHb = <usize>(B * H) * 4, Hb = <usize>H * 4;
   // pre_t = x_t·W_ihᵀ + b_ih + b_hh for every t at once, written where h_t will live
-  input_projection(T * B, I, H, x, flags, wihTransposedPacked, bih, bhh, hs + BHb);
+  input_projection(d, H, d.bhh, hs + BHb);
   for (let t = 0; t < T; t++) {
     const prev = hs + <usize>t * BHb;
     const cur = prev + BHb;
@@ -31,53 +29,39 @@ export function rnn_forward(
   }
 }
 
-// Shape: dhs [T,B,H]: in, ∂E/∂h_t arriving from above (head or next layer); out, δpre_t
-//        (overwritten: rebuild it before every backward).
-//        dh [B,H]: in, ∂E/∂h_T from beyond the sequence (zeros for a full BPTT); out, ∂E/∂h_0.
-//        dW_ih [H,I], dW_hh [H,H], db_ih, db_hh [H] accumulate; dx [T,B,I] written unless 0;
-//        dhnorm [T] receives ‖∂E/∂h_t‖ unless 0 (after clipping). clipHiddenNorm θ > 0: each
-//        row's ∂E/∂h_t is scaled to norm ≤ θ before it is used (0 = off). wihPacked = W_ih [H,I],
-//        whhPacked = W_hh [H,H] packed as right operands; pack: scratch of T·B × ⌈max(I,H)/8⌉·8 floats.
-export function rnn_backward(
-  T: i32, B: i32, I: i32, H: i32, flags: i32,
-  x: usize, wihPacked: usize, whhPacked: usize, mask: usize, hs: usize,
-  dhs: usize, dh: usize, dwih: usize, dwhh: usize, dbih: usize, dbhh: usize, dx: usize, dhnorm: usize, pack: usize,
-  clipHiddenNorm: f64,
-): void {
+// desc: a LayerDesc read as by rnn_forward, plus: dhs [T,B,H]: in, ∂E/∂h_t arriving from above
+// (head or next layer); out, δpre_t (overwritten: rebuild it before every backward). dh [B,H]:
+// in, ∂E/∂h_T from beyond the sequence (zeros for a full BPTT); out, ∂E/∂h_0. dwih [H,I], dwhh
+// [H,H], dbih, dbhh [H] accumulate; dx [T,B,I] written unless 0; dhnorm [T] receives ‖∂E/∂h_t‖
+// unless 0 (after clipping). clipHiddenNorm θ > 0: each row's ∂E/∂h_t is scaled to norm ≤ θ
+// before it is used (0 = off). wihPacked = W_ih [H,I], whhPacked = W_hh [H,H] packed as right
+// operands; pack: scratch of T·B × ⌈max(I,H)/8⌉·8 floats.
+export function rnn_backward(desc: usize): void {
+  const d = layer_desc(desc);
+  const T = d.T, B = d.B, H = d.H, mask = d.mask, hs = d.hs, dhs = d.dhs, dh = d.dh, whhPacked = d.whhPacked;
   const BH = B * H;
-  const relu = (flags & FLAG_RELU) != 0;
-  const clip = clipHiddenNorm > 0;
+  const relu = (d.flags & FLAG_RELU) != 0;
+  const clip = d.clipHiddenNorm > 0;
   for (let t = T - 1; t >= 0; t--) {
     const cur = hs + <usize>((t + 1) * BH) * 4;
-    const d = dhs + <usize>(t * BH) * 4;
-    if (dhnorm && !clip) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(sumsq_of_sum(BH, d, dh)));
+    const dt = dhs + <usize>(t * BH) * 4;
+    step_begin(d, t, dt, dh);
     if (!mask && !clip) {
-      rnn_dpre(BH, relu, d, dh, cur, 1);
+      rnn_dpre(BH, relu, dt, dh, cur, 1);
     } else {
       const Hb = <usize>H * 4;
-      let clipped: f64 = 0; // Σ over rows of the clipped ‖∂E/∂h_t‖², for dhnorm
       for (let b = 0; b < B; b++) {
         const o = <usize>b * Hb;
-        let c: f32 = 1;
-        if (clip) {
-          const s = sumsq_of_sum_f32x4(H, d + o, dh + o);
-          c = clip_factor(s, clipHiddenNorm);
-          clipped += <f64>c * <f64>c * s;
-        }
-        if (is_padded(mask, t, B, b)) {
-          // h_t = h_{t−1}: the gradient passes straight through
-          pass_through_scaled(H, d + o, dh + o, c);
-          memory.fill(d + o, 0, Hb);
-        } else {
-          rnn_dpre(H, relu, d + o, dh + o, cur + o, c);
-        }
+        const c = row_clip(d, dt + o, dh + o);
+        // a padded row (h_t = h_{t−1}) passes ∂E/∂h_t straight through; its δpre is 0
+        if (!pass_padded(d, t, b, dt + o, dh + o, c, dt + o, H)) rnn_dpre(H, relu, dt + o, dh + o, cur + o, c);
       }
-      if (dhnorm && clip) store<f32>(dhnorm + <usize>t * 4, <f32>Math.sqrt(clipped));
     }
+    step_end(d, t);
     // inverts pre_t += h_{t−1}·W_hhᵀ:  ∂E/∂h_{t−1} += δpre_t·W_hh
-    gemm_packed(B, H, H, d, H, 1, whhPacked, dh, H, 1);
+    gemm_packed(B, H, H, dt, H, 1, whhPacked, dh, H, 1);
   }
-  backward_weights(T * B, I, H, H, x, flags, wihPacked, hs, dhs, dhs, dwih, dwhh, dbih, dbhh, dx, pack); // δA = δR = δpre
+  backward_weights(d, H, dhs, dhs); // δA = δR = δpre
 }
 
 // Shape: n contiguous elements of one step: d (in ∂E/∂h_t from above, out δpre_t), dh (in the

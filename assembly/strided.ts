@@ -65,10 +65,8 @@ export function gemm_nt_scalar(
 @inline function block_4x8_f32x4(
   K: i32, a0: usize, a1: usize, a2: usize, a3: usize, sak: usize, b: usize, ldb: usize, c: usize, ldc: usize, acc: i32,
 ): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
-  let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
-  let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
-  let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  const zero = f32x4.splat(0);
+  let c00 = zero, c01 = zero, c10 = zero, c11 = zero, c20 = zero, c21 = zero, c30 = zero, c31 = zero;
   let bp = b;
   let ak: usize = 0;
   for (let k = 0; k < K; k++) {

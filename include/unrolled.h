@@ -62,6 +62,7 @@
 #ifndef UNROLLED_H
 #define UNROLLED_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -90,6 +91,121 @@ typedef uint32_t unrolled_ptr;
 /* The library's threshold for splitting a product (src/runtime/core.ts POOL_MIN_FLOPS):
  * products of fewer than 2*M*N*K flops stay on the calling thread. */
 #define UNROLLED_POOL_MIN_FLOPS 1048576.0
+
+/* ---------------------------------------------------------------------------------------------
+ * Layer descriptor (assembly/layer_desc.ts, class LayerDesc).
+ * The one argument of every cell kernel (rnn/lstm/gru _forward and _backward) is the byte address
+ * of one of these in linear memory: the shapes, flags and buffers of one layer. Pointers are byte
+ * addresses in the core's memory, 0 = none where optional. Little-endian, no padding between
+ * fields; the compiler checks the offsets below. A host keeps one per layer, writes it when it lays
+ * out the layer's buffers (alloc(UNROLLED_LAYER_DESC_BYTES) or inside an arena, 8-byte aligned),
+ * and rewrites only the fields that change between calls. Each kernel reads the fields its cell
+ * uses and ignores the rest. Modes: [in] read, [out] written, [in/out] read then overwritten,
+ * [acc] added to, [scratch] contents meaningless before and after.
+ * --------------------------------------------------------------------------------------------- */
+typedef struct unrolled_layer_desc {
+  /* 0: θ [in], bwd: per-timestep clipping of each row's ∂E/∂h_t to norm ≤ θ; 0 = off (exact) */
+  double clipHiddenNorm;
+  /* 8: steps */
+  int32_t T;
+  /* 12: batch rows */
+  int32_t B;
+  /* 16: input features (the vocabulary with FLAG_TOKENS; H for layers above the first) */
+  int32_t I;
+  /* 20: hidden units; G = gates·H (rnn 1, gru 3, lstm 4) */
+  int32_t H;
+  /* 24: UNROLLED_FLAG_TOKENS (layer 0 only) | UNROLLED_FLAG_RELU (rnn only) */
+  int32_t flags;
+  /* 28: [T,B,I] or ids [T,B] [in]; layer k > 0: hs of layer k−1 + B·H·4 bytes (h_1..h_T) */
+  unrolled_ptr x;
+  /* 32: W_ihᵀ [I,G] packed [in], fwd */
+  unrolled_ptr wihTransposedPacked;
+  /* 36: W_hhᵀ [H,G] packed [in], fwd */
+  unrolled_ptr whhTransposedPacked;
+  /* 40: W_ih [G,I] packed [in], bwd */
+  unrolled_ptr wihPacked;
+  /* 44: W_hh [G,H] packed [in], bwd */
+  unrolled_ptr whhPacked;
+  /* 48: b_ih [G] [in], fwd */
+  unrolled_ptr bih;
+  /* 52: b_hh [G] [in], fwd */
+  unrolled_ptr bhh;
+  /* 56: [T,B] 0/1 [in], or 0 = no padding; a 0 row carries its state through step t */
+  unrolled_ptr mask;
+  /* 60: [T+1,B,H]: hs[0] = h0 [in]; fwd writes h_1..h_T [out]; bwd [in] */
+  unrolled_ptr hs;
+  /* 64: lstm [T+1,B,H]: cs[0] = c0, like hs */
+  unrolled_ptr cs;
+  /* 68: lstm [T,B,4H], gru [T,B,3H]: fwd [out] post-activations; bwd [in/out] → δ */
+  unrolled_ptr gates;
+  /* 72: gru [T,B,H]: fwd [out] h_{t−1}·W_hnᵀ + b_hn; bwd [in] */
+  unrolled_ptr rn;
+  /* 76: gru fwd [B,3H] [scratch] */
+  unrolled_ptr scratch;
+  /* 80: [T,B,H] [in] ∂E/∂h_t from above; rnn bwd [in/out]: leaves δpre (rebuild it each time) */
+  unrolled_ptr dhs;
+  /* 84: gru bwd [T,B,3H] [out] δ of the hidden-side pre-activations */
+  unrolled_ptr dR;
+  /* 88: [B,H] [in/out]: in ∂E/∂h_T from beyond the sequence (zero: full BPTT), out ∂E/∂h_0 */
+  unrolled_ptr dh;
+  /* 92: lstm [B,H] [in/out]: the same for the cell state */
+  unrolled_ptr dc;
+  /* 96: dW_ih [G,I] [acc] */
+  unrolled_ptr dwih;
+  /* 100: dW_hh [G,H] [acc] */
+  unrolled_ptr dwhh;
+  /* 104: db_ih [G] [acc] */
+  unrolled_ptr dbih;
+  /* 108: db_hh [G] [acc] */
+  unrolled_ptr dbhh;
+  /* 112: [T,B,I] [out] ∂E/∂x, or 0 to skip (0 with FLAG_TOKENS) */
+  unrolled_ptr dx;
+  /* 116: [T] [out] ‖∂E/∂h_t‖ over the step's B·H values (after clipping), or 0 to skip */
+  unrolled_ptr dhnorm;
+  /* 120: ≥ packed_size(T·B, max(I, H)) floats [scratch], bwd (I counts as 1 with FLAG_TOKENS) */
+  unrolled_ptr pack;
+} unrolled_layer_desc;
+
+#define UNROLLED_LAYER_DESC_BYTES 128
+
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define UNROLLED_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define UNROLLED_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#else
+#define UNROLLED_STATIC_ASSERT(cond, msg) /* before C11 the offsets go unchecked */
+#endif
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, clipHiddenNorm) == 0, "unrolled_layer_desc.clipHiddenNorm at 0");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, T) == 8, "unrolled_layer_desc.T at 8");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, B) == 12, "unrolled_layer_desc.B at 12");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, I) == 16, "unrolled_layer_desc.I at 16");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, H) == 20, "unrolled_layer_desc.H at 20");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, flags) == 24, "unrolled_layer_desc.flags at 24");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, x) == 28, "unrolled_layer_desc.x at 28");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, wihTransposedPacked) == 32, "unrolled_layer_desc.wihTransposedPacked at 32");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, whhTransposedPacked) == 36, "unrolled_layer_desc.whhTransposedPacked at 36");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, wihPacked) == 40, "unrolled_layer_desc.wihPacked at 40");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, whhPacked) == 44, "unrolled_layer_desc.whhPacked at 44");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, bih) == 48, "unrolled_layer_desc.bih at 48");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, bhh) == 52, "unrolled_layer_desc.bhh at 52");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, mask) == 56, "unrolled_layer_desc.mask at 56");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, hs) == 60, "unrolled_layer_desc.hs at 60");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, cs) == 64, "unrolled_layer_desc.cs at 64");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, gates) == 68, "unrolled_layer_desc.gates at 68");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, rn) == 72, "unrolled_layer_desc.rn at 72");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, scratch) == 76, "unrolled_layer_desc.scratch at 76");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dhs) == 80, "unrolled_layer_desc.dhs at 80");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dR) == 84, "unrolled_layer_desc.dR at 84");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dh) == 88, "unrolled_layer_desc.dh at 88");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dc) == 92, "unrolled_layer_desc.dc at 92");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dwih) == 96, "unrolled_layer_desc.dwih at 96");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dwhh) == 100, "unrolled_layer_desc.dwhh at 100");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dbih) == 104, "unrolled_layer_desc.dbih at 104");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dbhh) == 108, "unrolled_layer_desc.dbhh at 108");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dx) == 112, "unrolled_layer_desc.dx at 112");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dhnorm) == 116, "unrolled_layer_desc.dhnorm at 116");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, pack) == 120, "unrolled_layer_desc.pack at 120");
+UNROLLED_STATIC_ASSERT(sizeof(unrolled_layer_desc) == UNROLLED_LAYER_DESC_BYTES, "sizeof(unrolled_layer_desc)");
 
 #ifndef UNROLLED_NO_PLAIN_API
 #ifndef UNROLLED_FN
@@ -199,106 +315,63 @@ void UNROLLED_FN(sigmoid_array_scalar)(int32_t n, unrolled_ptr src, unrolled_ptr
 
 /* ---------------------------------------------------------------------------------------------
  * Cells (assembly/rnn.ts, assembly/lstm.ts, assembly/gru.ts).
- * The whole unroll over T steps (forward) and the whole BPTT (backward) in one call each.
- * Common arguments:
- *   T, B, I, H, flags (UNROLLED_FLAG_*; TOKENS only for layer 0, RELU only for the RNN)
- *   x     [in]  [T,B,I] floats, or ids [T,B] with FLAG_TOKENS. Layer k > 0: x = hs of layer k-1
- *               plus B*H*4 bytes (its h_1..h_T), I = H.
- *   wihTransposedPacked [in] W_ih^T [I,G] packed: pack_panels(I, G, W_ih, 1, I, ...)  (forward)
- *   whhTransposedPacked [in] W_hh^T [H,G] packed: pack_panels(H, G, W_hh, 1, H, ...)  (forward)
- *   wihPacked           [in] W_ih [G,I] packed:   pack_panels(G, I, W_ih, I, 1, ...)  (backward)
- *   whhPacked           [in] W_hh [G,H] packed:   pack_panels(G, H, W_hh, H, 1, ...)  (backward)
- *   bih, bhh [in] [G].
- *   mask  [in]  [T,B] f32 0/1, or 0 (= no padding). A row with 0 carries its state unchanged
- *               through that step, forward and backward.
- *   hs    [T+1,B,H]: hs[0] = h0, written by the caller; forward writes hs[1..T] = h_1..h_T.
- *               Backward reads it (and cs, gates, rn): run backward right after its forward,
- *               with packs of the same weights.
- *   dh    [in/out] [B,H]: in, dE/dh_T from beyond the sequence (zero it for full BPTT);
- *               out, dE/dh_0.  dc (LSTM) the same for the cell state.
- *   dwih [G,I], dwhh [G,H], dbih [G], dbhh [G]  [acc]: gradients accumulate (zero them first).
- *   dx    [out] [T,B,I] = dE/dx, or 0 to skip: for layer k > 0 the dhs of layer k-1; for
- *               layer 0 the gradient w.r.t. dense input (the library forms it only where it is
- *               returned); pass 0 for layer 0 with FLAG_TOKENS (ids have no gradient).
- *   dhnorm [out] [T]: ||dE/dh_t|| over the B*H values of step t, or 0 to skip (with
- *               clipHiddenNorm > 0, of the clipped dE/dh_t).
- *   pack  scratch of at least packed_size(T*B, max(I, H)) floats (I counts as 1 with
- *               FLAG_TOKENS), contents meaningless on entry and exit; the library shares one
- *               among all layers and head_backward.
- *   clipHiddenNorm [in] f64, the backward's last argument: per-timestep clipping. theta > 0:
- *               before step t uses it, each row's dE/dh_t (from above plus from step t+1; for
- *               the LSTM not dE/dc_t) is scaled by theta/||dE/dh_t|| where that norm exceeds
- *               theta, so the result is no longer the exact gradient. 0 = off (the exact
- *               gradient, unchanged bit for bit).
+ * The whole unroll over T steps (forward) and the whole BPTT (backward) in one call each. Every
+ * cell kernel takes one argument: the byte address of a layer descriptor, struct
+ * unrolled_layer_desc (assembly/layer_desc.ts; its fields and offsets are in the "Layer
+ * descriptor" part of this header and docs/abi.md), which holds the layer's shapes, flags,
+ * buffers and the backward's clipHiddenNorm. A host writes one per layer, once per layout of its
+ * buffers, and changes only the fields that differ between calls (mask, dx, dhnorm,
+ * clipHiddenNorm). Each kernel reads the fields its cell uses and ignores the others.
+ *   Layer k > 0 reads x = hs of layer k-1 plus B*H*4 bytes (its h_1..h_T), with I = H.
+ *   The backward reads what its forward left (hs, cs, gates, rn): run it right after its
+ *   forward, with packs of the same weights. Its gradients accumulate (zero them first).
+ *   pack is shared: the library uses one buffer for every layer and head_backward.
+ *   clipHiddenNorm theta > 0: before step t uses it, each row's dE/dh_t (from above plus from
+ *   step t+1; for the LSTM not dE/dc_t) is scaled by theta/||dE/dh_t|| where that norm exceeds
+ *   theta, so the result is no longer the exact gradient. 0 = off (the exact gradient).
  * --------------------------------------------------------------------------------------------- */
 
-/* Shape: x [T,B,I] (or ids [T,B]), wihTransposedPacked = W_ihᵀ [I,H] and
- *        whhTransposedPacked = W_hhᵀ [H,H] packed, bih/bhh [H], mask [T,B] or 0,
- *        hs [T+1,B,H] with hs[0] = h0 on entry; hs[1..T] = h_1..h_T on exit.
+/* desc: a LayerDesc (assembly/layer_desc.ts) with T, B, I, H, flags, x, wihTransposedPacked
+ * (W_ihᵀ [I,H]), whhTransposedPacked (W_hhᵀ [H,H]), bih, bhh [H], mask [T,B] or 0, and hs
+ * [T+1,B,H] with hs[0] = h0 on entry; hs[1..T] = h_1..h_T on exit.
  * Padded (mask 0) rows carry h_{t−1} unchanged. */
-void UNROLLED_FN(rnn_forward)(int32_t T, int32_t B, int32_t I, int32_t H, int32_t flags,
-                              unrolled_ptr x, unrolled_ptr wihTransposedPacked,
-                              unrolled_ptr whhTransposedPacked, unrolled_ptr bih, unrolled_ptr bhh,
-                              unrolled_ptr mask, unrolled_ptr hs);
+void UNROLLED_FN(rnn_forward)(unrolled_ptr desc);
 
-/* Shape: dhs [T,B,H]: in, ∂E/∂h_t arriving from above (head or next layer); out, δpre_t
- *        (overwritten: rebuild it before every backward).
- *        dh [B,H]: in, ∂E/∂h_T from beyond the sequence (zeros for a full BPTT); out, ∂E/∂h_0.
- *        dW_ih [H,I], dW_hh [H,H], db_ih, db_hh [H] accumulate; dx [T,B,I] written unless 0;
- *        dhnorm [T] receives ‖∂E/∂h_t‖ unless 0 (after clipping). clipHiddenNorm θ > 0: each
- *        row's ∂E/∂h_t is scaled to norm ≤ θ before it is used (0 = off). wihPacked = W_ih [H,I],
- *        whhPacked = W_hh [H,H] packed as right operands; pack: scratch of T·B × ⌈max(I,H)/8⌉·8 floats. */
-void UNROLLED_FN(rnn_backward)(int32_t T, int32_t B, int32_t I, int32_t H, int32_t flags,
-                               unrolled_ptr x, unrolled_ptr wihPacked, unrolled_ptr whhPacked,
-                               unrolled_ptr mask, unrolled_ptr hs, unrolled_ptr dhs,
-                               unrolled_ptr dh, unrolled_ptr dwih, unrolled_ptr dwhh,
-                               unrolled_ptr dbih, unrolled_ptr dbhh, unrolled_ptr dx,
-                               unrolled_ptr dhnorm, unrolled_ptr pack, double clipHiddenNorm);
+/* desc: a LayerDesc read as by rnn_forward, plus: dhs [T,B,H]: in, ∂E/∂h_t arriving from above
+ * (head or next layer); out, δpre_t (overwritten: rebuild it before every backward). dh [B,H]:
+ * in, ∂E/∂h_T from beyond the sequence (zeros for a full BPTT); out, ∂E/∂h_0. dwih [H,I], dwhh
+ * [H,H], dbih, dbhh [H] accumulate; dx [T,B,I] written unless 0; dhnorm [T] receives ‖∂E/∂h_t‖
+ * unless 0 (after clipping). clipHiddenNorm θ > 0: each row's ∂E/∂h_t is scaled to norm ≤ θ
+ * before it is used (0 = off). wihPacked = W_ih [H,I], whhPacked = W_hh [H,H] packed as right
+ * operands; pack: scratch of T·B × ⌈max(I,H)/8⌉·8 floats. */
+void UNROLLED_FN(rnn_backward)(unrolled_ptr desc);
 
-/* Shape: gates [T,B,4H] (post-activation i,f,g,o on exit), hs/cs [T+1,B,H] with hs[0]/cs[0] =
- *        h0/c0 on entry, wihTransposedPacked = W_ihᵀ [I,4H] and whhTransposedPacked = W_hhᵀ [H,4H]
- *        packed, bih/bhh [4H], mask [T,B] or 0. */
-void UNROLLED_FN(lstm_forward)(int32_t T, int32_t B, int32_t I, int32_t H, int32_t flags,
-                               unrolled_ptr x, unrolled_ptr wihTransposedPacked,
-                               unrolled_ptr whhTransposedPacked, unrolled_ptr bih, unrolled_ptr bhh,
-                               unrolled_ptr mask, unrolled_ptr hs, unrolled_ptr cs,
-                               unrolled_ptr gates);
+/* desc: a LayerDesc (assembly/layer_desc.ts): gates [T,B,4H] (post-activation i,f,g,o on exit),
+ *       hs/cs [T+1,B,H] with hs[0]/cs[0] = h0/c0 on entry, wihTransposedPacked = W_ihᵀ [I,4H] and
+ *       whhTransposedPacked = W_hhᵀ [H,4H] packed, bih/bhh [4H], mask [T,B] or 0. */
+void UNROLLED_FN(lstm_forward)(unrolled_ptr desc);
 
-/* Shape: gates [T,B,4H]: in, post-activations; out, δ(pre-activations) per step.
+/* desc: a LayerDesc read as by lstm_forward, plus:
+ *        gates [T,B,4H]: in, post-activations; out, δ(pre-activations) per step.
  *        dhs [T,B,H]: in, ∂E/∂h_t from above (left unchanged).
  *        dh, dc [B,H]: in, ∂E/∂h_T, ∂E/∂c_T from beyond the sequence; out, ∂E/∂h_0, ∂E/∂c_0.
  *        Weight and bias gradients accumulate; dx [T,B,I] written unless 0; dhnorm [T] unless 0.
  *        clipHiddenNorm θ > 0: each row's ∂E/∂h_t (not ∂E/∂c_t) is scaled to norm ≤ θ; 0 = off.
  *        wihPacked = W_ih [4H,I], whhPacked = W_hh [4H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8. */
-void UNROLLED_FN(lstm_backward)(int32_t T, int32_t B, int32_t I, int32_t H, int32_t flags,
-                                unrolled_ptr x, unrolled_ptr wihPacked, unrolled_ptr whhPacked,
-                                unrolled_ptr mask, unrolled_ptr hs, unrolled_ptr cs,
-                                unrolled_ptr gates, unrolled_ptr dhs, unrolled_ptr dh,
-                                unrolled_ptr dc, unrolled_ptr dwih, unrolled_ptr dwhh,
-                                unrolled_ptr dbih, unrolled_ptr dbhh, unrolled_ptr dx,
-                                unrolled_ptr dhnorm, unrolled_ptr pack, double clipHiddenNorm);
+void UNROLLED_FN(lstm_backward)(unrolled_ptr desc);
 
-/* Shape: gates [T,B,3H] (r, z, n on exit), rn [T,B,H], hs [T+1,B,H] (hs[0] = h0 on entry),
- *        wihTransposedPacked = W_ihᵀ [I,3H] and whhTransposedPacked = W_hhᵀ [H,3H] packed, bih/bhh [3H],
- *        mask [T,B] or 0, scratch [B,3H]. */
-void UNROLLED_FN(gru_forward)(int32_t T, int32_t B, int32_t I, int32_t H, int32_t flags,
-                              unrolled_ptr x, unrolled_ptr wihTransposedPacked,
-                              unrolled_ptr whhTransposedPacked, unrolled_ptr bih, unrolled_ptr bhh,
-                              unrolled_ptr mask, unrolled_ptr hs, unrolled_ptr gates,
-                              unrolled_ptr rn, unrolled_ptr scratch);
+/* desc: a LayerDesc (assembly/layer_desc.ts): gates [T,B,3H] (r, z, n on exit), rn [T,B,H],
+ *       hs [T+1,B,H] (hs[0] = h0 on entry), wihTransposedPacked = W_ihᵀ [I,3H] and
+ *       whhTransposedPacked = W_hhᵀ [H,3H] packed, bih/bhh [3H], mask [T,B] or 0, scratch [B,3H]. */
+void UNROLLED_FN(gru_forward)(unrolled_ptr desc);
 
-/* Shape: gates [T,B,3H]: in, (r, z, n); out, δA = ∂E/∂(input-side pre-activations).
+/* desc: a LayerDesc read as by gru_forward, plus:
+ *        gates [T,B,3H]: in, (r, z, n); out, δA = ∂E/∂(input-side pre-activations).
  *        dR [T,B,3H]: out, ∂E/∂R (differs from δA in the n block: δR_n = δA_n ⊙ r).
  *        dhs [T,B,H] in (unchanged); dh [B,H] in ∂E/∂h_T, out ∂E/∂h_0.
  *        clipHiddenNorm θ > 0: each row's ∂E/∂h_t is scaled to norm ≤ θ before it is used; 0 = off.
  *        wihPacked = W_ih [3H,I], whhPacked = W_hh [3H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8. */
-void UNROLLED_FN(gru_backward)(int32_t T, int32_t B, int32_t I, int32_t H, int32_t flags,
-                               unrolled_ptr x, unrolled_ptr wihPacked, unrolled_ptr whhPacked,
-                               unrolled_ptr mask, unrolled_ptr hs, unrolled_ptr gates,
-                               unrolled_ptr rn, unrolled_ptr dhs, unrolled_ptr dR, unrolled_ptr dh,
-                               unrolled_ptr dwih, unrolled_ptr dwhh, unrolled_ptr dbih,
-                               unrolled_ptr dbhh, unrolled_ptr dx, unrolled_ptr dhnorm,
-                               unrolled_ptr pack, double clipHiddenNorm);
+void UNROLLED_FN(gru_backward)(unrolled_ptr desc);
 
 /* ---------------------------------------------------------------------------------------------
  * Head (assembly/head.ts).
@@ -513,33 +586,12 @@ extern void (*unrolled_Z_tanh_array_scalarZ_viii)(uint32_t n, uint32_t src, uint
 extern void (*unrolled_Z_sigmoid_array_scalarZ_viii)(uint32_t n, uint32_t src, uint32_t dst);
 
 /* Cells */
-extern void (*unrolled_Z_rnn_forwardZ_viiiiiiiiiiii)(
-    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x,
-    uint32_t wihTransposedPacked, uint32_t whhTransposedPacked, uint32_t bih, uint32_t bhh,
-    uint32_t mask, uint32_t hs);
-extern void (*unrolled_Z_rnn_backwardZ_viiiiiiiiiiiiiiiiiiid)(
-    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x, uint32_t wihPacked,
-    uint32_t whhPacked, uint32_t mask, uint32_t hs, uint32_t dhs, uint32_t dh, uint32_t dwih,
-    uint32_t dwhh, uint32_t dbih, uint32_t dbhh, uint32_t dx, uint32_t dhnorm, uint32_t pack,
-    double clipHiddenNorm);
-extern void (*unrolled_Z_lstm_forwardZ_viiiiiiiiiiiiii)(
-    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x,
-    uint32_t wihTransposedPacked, uint32_t whhTransposedPacked, uint32_t bih, uint32_t bhh,
-    uint32_t mask, uint32_t hs, uint32_t cs, uint32_t gates);
-extern void (*unrolled_Z_lstm_backwardZ_viiiiiiiiiiiiiiiiiiiiiid)(
-    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x, uint32_t wihPacked,
-    uint32_t whhPacked, uint32_t mask, uint32_t hs, uint32_t cs, uint32_t gates, uint32_t dhs,
-    uint32_t dh, uint32_t dc, uint32_t dwih, uint32_t dwhh, uint32_t dbih, uint32_t dbhh,
-    uint32_t dx, uint32_t dhnorm, uint32_t pack, double clipHiddenNorm);
-extern void (*unrolled_Z_gru_forwardZ_viiiiiiiiiiiiiii)(
-    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x,
-    uint32_t wihTransposedPacked, uint32_t whhTransposedPacked, uint32_t bih, uint32_t bhh,
-    uint32_t mask, uint32_t hs, uint32_t gates, uint32_t rn, uint32_t scratch);
-extern void (*unrolled_Z_gru_backwardZ_viiiiiiiiiiiiiiiiiiiiiid)(
-    uint32_t T, uint32_t B, uint32_t I, uint32_t H, uint32_t flags, uint32_t x, uint32_t wihPacked,
-    uint32_t whhPacked, uint32_t mask, uint32_t hs, uint32_t gates, uint32_t rn, uint32_t dhs,
-    uint32_t dR, uint32_t dh, uint32_t dwih, uint32_t dwhh, uint32_t dbih, uint32_t dbhh,
-    uint32_t dx, uint32_t dhnorm, uint32_t pack, double clipHiddenNorm);
+extern void (*unrolled_Z_rnn_forwardZ_vi)(uint32_t desc);
+extern void (*unrolled_Z_rnn_backwardZ_vi)(uint32_t desc);
+extern void (*unrolled_Z_lstm_forwardZ_vi)(uint32_t desc);
+extern void (*unrolled_Z_lstm_backwardZ_vi)(uint32_t desc);
+extern void (*unrolled_Z_gru_forwardZ_vi)(uint32_t desc);
+extern void (*unrolled_Z_gru_backwardZ_vi)(uint32_t desc);
 
 /* Head */
 extern void (*unrolled_Z_head_forwardZ_viiiiiii)(

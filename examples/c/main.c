@@ -282,6 +282,7 @@ typedef struct {
   uint32_t wihPacked, whhPacked, headWPacked;
   uint32_t m, v;                                 /* Adam moments, P floats each */
   uint32_t x, targets, y, dy, dhs, pack, hs, dh; /* work arena */
+  uint32_t desc;                                 /* the layer descriptor (unrolled_layer_desc) */
 } Arena;
 
 static uint32_t max_u32(uint32_t a, uint32_t b) { return a > b ? a : b; }
@@ -331,14 +332,35 @@ static Arena layout(const Example* ex) {
   uint32_t w = alloc_floats(total);
   uint32_t* dst[8] = {&a.x, &a.targets, &a.y, &a.dy, &a.dhs, &a.pack, &a.hs, &a.dh};
   for (int i = 0; i < 8; i++) *dst[i] = w, w += 4 * UNROLLED_ALIGN4(sizes[i]);
+  a.desc = alloc_floats(UNROLLED_LAYER_DESC_BYTES / 4);
   return a;
+}
+
+/* The layer descriptor of the one RNN layer, written once: the cell kernels read every shape and
+ * buffer from it. The fields this example leaves 0: mask (no padding), dx (layer 0: no input
+ * gradient), dhnorm (no diagnostics), clipHiddenNorm (the exact gradient); cs, gates, rn,
+ * scratch, dR and dc belong to the other cells. */
+static void describe_layer(const Example* ex, const Arena* a) {
+  unrolled_layer_desc d;
+  memset(&d, 0, sizeof d);
+  d.T = (int32_t)ex->T, d.B = (int32_t)ex->B, d.I = (int32_t)ex->I, d.H = (int32_t)ex->H;
+  d.flags = ex->relu ? UNROLLED_FLAG_RELU : 0;
+  d.x = a->x;
+  d.wihTransposedPacked = a->wihTransposedPacked, d.whhTransposedPacked = a->whhTransposedPacked;
+  d.wihPacked = a->wihPacked, d.whhPacked = a->whhPacked;
+  d.bih = a->param[SLOT_BIH], d.bhh = a->param[SLOT_BHH];
+  d.hs = a->hs, d.dhs = a->dhs, d.dh = a->dh;
+  d.dwih = a->grad[SLOT_WIH], d.dwhh = a->grad[SLOT_WHH], d.dbih = a->grad[SLOT_BIH], d.dbhh = a->grad[SLOT_BHH];
+  d.pack = a->pack;
+  /* the struct is the descriptor's layout in linear memory (little-endian, checked above) */
+  memcpy(at(a->desc, sizeof d), &d, sizeof d);
 }
 
 static int train(const Example* ex, const char* params_out) {
   const uint32_t I = ex->I, H = ex->H, O = ex->O, T = ex->T, B = ex->B, G = 1 * H;
-  const uint32_t flags = ex->relu ? UNROLLED_FLAG_RELU : 0;
   Arena a = layout(ex);
   for (int s = 0; s < NUM_SLOTS; s++) put_f32(a.param[s], ex->init[s], ex->size[s]);
+  describe_layer(ex, &a);
 
   const uint32_t hLast = a.hs + 4 * T * B * H;    /* h_T: the rows the head sees (loss at the last step) */
   const uint32_t dhsLast = a.dhs + 4 * (T - 1) * B * H;
@@ -362,8 +384,7 @@ static int train(const Example* ex, const char* params_out) {
     unrolled_Z_zeroZ_vii(a.hs, 4 * B * H);
 
     /* forward: the unroll, then the head on h_T */
-    unrolled_Z_rnn_forwardZ_viiiiiiiiiiii(T, B, I, H, flags, a.x, a.wihTransposedPacked, a.whhTransposedPacked, a.param[SLOT_BIH],
-                                          a.param[SLOT_BHH], 0, a.hs);
+    unrolled_Z_rnn_forwardZ_vi(a.desc);
     unrolled_Z_head_forwardZ_viiiiiii(B, H, O, hLast, a.headWTransposedPacked, a.param[SLOT_HEAD_B], a.y);
 
     /* loss: mean over all B*O elements, and d loss / d y into dy */
@@ -376,10 +397,7 @@ static int train(const Example* ex, const char* params_out) {
     unrolled_Z_zeroZ_vii(a.dh, 4 * B * H);
     unrolled_Z_head_backwardZ_viiiiiiiiii(B, H, O, hLast, a.headWPacked, a.dy, a.grad[SLOT_HEAD_W], a.grad[SLOT_HEAD_B],
                                           dhsLast, a.pack);
-    /* dx 0 (layer 0), dhnorm 0 (no diagnostics), clipHiddenNorm 0 (the exact gradient) */
-    unrolled_Z_rnn_backwardZ_viiiiiiiiiiiiiiiiiiid(T, B, I, H, flags, a.x, a.wihPacked, a.whhPacked, 0, a.hs, a.dhs, a.dh,
-                                                   a.grad[SLOT_WIH], a.grad[SLOT_WHH], a.grad[SLOT_BIH],
-                                                   a.grad[SLOT_BHH], 0, 0, a.pack, 0.0);
+    unrolled_Z_rnn_backwardZ_vi(a.desc);
 
     /* global norm over the whole gradient block (padding included: it stays 0), clip, Adam */
     const double norm = sqrt(unrolled_Z_sum_squaresZ_dii(a.P, a.grads));

@@ -3,11 +3,20 @@
 // the precision of its memory: Float32Array rounds at each store, Float64Array is exact enough
 // for finite-difference gradient checks. It never imports the Wasm runtime.
 //
-// Arguments are element offsets into `memory.f` (see kernels.ts for shapes). This backend's
+// Arguments are element offsets into `memory.f` (see kernels.ts for shapes); the cells read
+// theirs from a layer descriptor (layer-desc.ts) whose pointer fields hold element offsets. This backend's
 // "packed" right operand is simply B[K,N] row-major, so forward kernels read W_ihᵀ [I,G],
 // W_hhᵀ [H,G], Wᵀ [H,O] and backward kernels read W_ih [G,I], W_hh [G,H], W [O,H] directly.
 import { JsMemory, type Dtype } from '../runtime/memory.js';
 import { FLAG_RELU, FLAG_TOKENS, type Kernels, type Off } from './kernels.js';
+import {
+  emptyLayerDesc,
+  LAYER_DESC_FIELDS,
+  loadLayerField,
+  storeLayerField,
+  type LayerDescField,
+  type LayerDescValues,
+} from './layer-desc.js';
 
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 
@@ -67,14 +76,14 @@ export class JsKernels implements Kernels {
     return s;
   }
 
-  /** (x_r·W_ihᵀ)[g] for loss row r = t·B + b: a dot product, or for ids the one-hot's pick */
-  private inputTerm(flags: number, x: Off, wihTransposedPacked: Off, I: number, G: number, r: number, g: number): number {
+  /** (x_r·W_ihᵀ)[g] for row r = t·B + b of the layer's input: a dot product, or for ids the one-hot's pick */
+  private inputTerm(d: LayerDescValues, G: number, r: number, g: number): number {
     const f = this.f;
-    if (flags & FLAG_TOKENS) {
-      const id = f[x + r];
-      return idOk(id, I) ? f[wihTransposedPacked + id * G + g] : 0; // a refused id: the row keeps its biases alone
+    if (d.flags & FLAG_TOKENS) {
+      const id = f[d.x + r];
+      return idOk(id, d.I) ? f[d.wihTransposedPacked + id * G + g] : 0; // a refused id: the row keeps its biases alone
     }
-    return this.dotT(x + r * I, wihTransposedPacked, I, G, g);
+    return this.dotT(d.x + r * d.I, d.wihTransposedPacked, d.I, G, g);
   }
 
   private padded(mask: Off, t: number, B: number, b: number): boolean {
@@ -82,26 +91,9 @@ export class JsKernels implements Kernels {
   }
 
   /** After the time loop: dW_ih += δAᵀ·X, db_ih += Σ δA, dx = δA·W_ih;  dW_hh += δRᵀ·h_{t−1}, db_hh += Σ δR */
-  private weightGradients(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    G: number,
-    flags: number,
-    x: Off,
-    wihPacked: Off,
-    hs: Off,
-    dA: Off,
-    dR: Off,
-    dwih: Off,
-    dwhh: Off,
-    dbih: Off,
-    dbhh: Off,
-    dx: Off,
-  ): void {
+  private weightGradients(d: LayerDescValues, G: number, dA: Off, dR: Off): void {
     const f = this.f;
-    if (flags & FLAG_TOKENS) this.countRefused(x, T * B, I);
+    const { T, B, I, H, flags, x, wihPacked, hs, dwih, dwhh, dbih, dbhh, dx } = d;
     for (let r = 0; r < T * B; r++) {
       const hprev = hs + r * H; // hs rows are shifted by one step: row r of hs is h_{t−1} for row r of δ
       for (let g = 0; g < G; g++) {
@@ -145,33 +137,28 @@ export class JsKernels implements Kernels {
 
   /**
    * The backward time loop every cell shares: for t = T−1…0 and each batch row b, forms
-   * ∂E/∂h_t = (u_t + ρ_t)·clip factor per unit j and adds its square to ‖δh_t‖² (dhnorm). A padded
-   * row passes it on unchanged to h_{t−1} (ρ ← ∂E/∂h_t) and then zeroes its δ rows (padRow); any
-   * other row hands it to the cell's step(r, b, j, gh), which writes the δ of its gates and ρ.
-   * After each t: ∂E/∂h_{t−1} += δR_t·W_hh from the G-wide rows at dR.
+   * ∂E/∂h_t = (u_t + ρ_t)·clip factor per unit j (u from d.dhs, ρ in d.dh) and adds its square to
+   * ‖δh_t‖² (d.dhnorm). A padded row passes it on unchanged to h_{t−1} (ρ ← ∂E/∂h_t) and then
+   * zeroes its δ rows (padRow); any other row hands it to the cell's step(r, b, j, gh), which
+   * writes the δ of its gates and ρ. After each t: ∂E/∂h_{t−1} += δR_t·W_hh from the G-wide rows at dR.
+   * Then the weight gradients from the δ rows δA (input side) and δR (hidden side).
    */
   private backThroughTime(
-    T: number,
-    B: number,
-    H: number,
+    d: LayerDescValues,
     G: number,
-    mask: Off,
-    dhs: Off,
-    dh: Off,
+    dA: Off,
     dR: Off,
-    whhPacked: Off,
-    dhnorm: Off,
-    clipHiddenNorm: number,
     step: (r: number, b: number, j: number, gh: number) => void,
     padRow: (r: number) => unknown,
   ): void {
     const f = this.f;
+    const { T, B, H, mask, dhs, dh, dhnorm } = d;
     for (let t = T - 1; t >= 0; t--) {
       let norm2 = 0;
       for (let b = 0; b < B; b++) {
         const r = t * B + b;
         const pad = this.padded(mask, t, B, b);
-        const c = this.clipFactor(H, dhs + r * H, dh + b * H, clipHiddenNorm);
+        const c = this.clipFactor(H, dhs + r * H, dh + b * H, d.clipHiddenNorm);
         for (let j = 0; j < H; j++) {
           const gh = (f[dhs + r * H + j] + f[dh + b * H + j]) * c; // ∂E/∂h_t, clipped
           norm2 += gh * gh;
@@ -181,7 +168,29 @@ export class JsKernels implements Kernels {
         if (pad) padRow(r);
       }
       if (dhnorm) f[dhnorm + t] = Math.sqrt(norm2);
-      this.backToPrevious(B, H, G, dR + t * B * G, whhPacked, dh);
+      this.backToPrevious(B, H, G, dR + t * B * G, d.whhPacked, dh);
+    }
+    this.weightGradients(d, G, dA, dR);
+  }
+
+  /**
+   * The forward time loop every cell shares: for t = 0…T−1 and each batch row b (r = t·B + b), a
+   * padded row carries h (and the LSTM's c) unchanged; any other row goes to the cell's
+   * step(r, hprev, hcur), which writes h_t at hcur from h_{t−1} at hprev (and its gates).
+   */
+  private forwardThroughTime(d: LayerDescValues, step: (r: number, hprev: Off, hcur: Off) => void): void {
+    const f = this.f;
+    const { T, B, H, mask, hs, cs } = d;
+    for (let t = 0; t < T; t++) {
+      for (let b = 0; b < B; b++) {
+        const r = t * B + b;
+        if (this.padded(mask, t, B, b)) {
+          f.copyWithin(hs + (r + B) * H, hs + r * H, hs + (r + 1) * H);
+          if (cs) f.copyWithin(cs + (r + B) * H, cs + r * H, cs + (r + 1) * H);
+          continue;
+        }
+        step(r, hs + r * H, hs + (r + B) * H);
+      }
     }
   }
 
@@ -197,68 +206,44 @@ export class JsKernels implements Kernels {
     }
   }
 
+  /**
+   * The descriptor at `desc`, read into one reused object (a call allocates nothing). Each cell
+   * call counts the ids of a token input it refuses, once, as the Wasm core does.
+   */
+  private layer(desc: Off): LayerDescValues {
+    const d = this.desc,
+      bytes = this.memory.bytes,
+      at = desc * this.f.BYTES_PER_ELEMENT;
+    for (const field of LAYER_DESC_FIELDS) d[field] = loadLayerField(bytes, at, field);
+    if (d.flags & FLAG_TOKENS) this.countRefused(d.x, d.T * d.B, d.I);
+    return d;
+  }
+  private readonly desc = emptyLayerDesc();
+
+  /** Pointer fields hold element offsets here: this backend addresses `f` by element. */
+  setLayerField(desc: Off, field: LayerDescField, value: number): void {
+    storeLayerField(this.memory.bytes, desc * this.f.BYTES_PER_ELEMENT, field, value);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // RNN: h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh)
 
-  rnnForward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihTransposedPacked: Off,
-    whhTransposedPacked: Off,
-    bih: Off,
-    bhh: Off,
-    mask: Off,
-    hs: Off,
-  ): void {
+  rnnForward(desc: Off): void {
     const f = this.f;
-    if (flags & FLAG_TOKENS) this.countRefused(x, T * B, I);
-    for (let t = 0; t < T; t++) {
-      for (let b = 0; b < B; b++) {
-        const prev = hs + (t * B + b) * H,
-          cur = hs + ((t + 1) * B + b) * H;
-        for (let j = 0; j < H; j++) {
-          if (this.padded(mask, t, B, b)) {
-            f[cur + j] = f[prev + j];
-            continue;
-          }
-          const pre =
-            this.inputTerm(flags, x, wihTransposedPacked, I, H, t * B + b, j) +
-            f[bih + j] +
-            this.dotT(prev, whhTransposedPacked, H, H, j) +
-            f[bhh + j];
-          f[cur + j] = flags & FLAG_RELU ? Math.max(pre, 0) : Math.tanh(pre);
-        }
+    const d = this.layer(desc);
+    const { H, flags, whhTransposedPacked, bih, bhh } = d;
+    this.forwardThroughTime(d, (r, hprev, hcur) => {
+      for (let j = 0; j < H; j++) {
+        const pre = this.inputTerm(d, H, r, j) + f[bih + j] + this.dotT(hprev, whhTransposedPacked, H, H, j) + f[bhh + j];
+        f[hcur + j] = flags & FLAG_RELU ? Math.max(pre, 0) : Math.tanh(pre);
       }
-    }
+    });
   }
 
-  rnnBackward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihPacked: Off,
-    whhPacked: Off,
-    mask: Off,
-    hs: Off,
-    dhs: Off,
-    dh: Off,
-    dwih: Off,
-    dwhh: Off,
-    dbih: Off,
-    dbhh: Off,
-    dx: Off,
-    dhnorm: Off,
-    _pack: Off,
-    clipHiddenNorm: number,
-  ): void {
+  rnnBackward(desc: Off): void {
     const f = this.f;
+    const d = this.layer(desc);
+    const { B, H, flags, hs, dhs, dh } = d;
     const step = (r: number, b: number, j: number, gh: number): void => {
       // forward: f[cur + j] = flags & FLAG_RELU ? Math.max(pre, 0) : Math.tanh(pre)
       const h = f[hs + B * H + r * H + j];
@@ -266,88 +251,37 @@ export class JsKernels implements Kernels {
       f[dh + b * H + j] = 0;
     };
     const padRow = (r: number) => f.fill(0, dhs + r * H, dhs + (r + 1) * H);
-    this.backThroughTime(T, B, H, H, mask, dhs, dh, dhs, whhPacked, dhnorm, clipHiddenNorm, step, padRow);
-    this.weightGradients(T, B, I, H, H, flags, x, wihPacked, hs, dhs, dhs, dwih, dwhh, dbih, dbhh, dx);
+    this.backThroughTime(d, H, dhs, dhs, step, padRow);
   }
 
   // ---------------------------------------------------------------------------------------------
   // LSTM: i,f,o = σ(·), g = tanh(·); c_t = f⊙c_{t−1} + i⊙g; h_t = o⊙tanh(c_t)
 
-  lstmForward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihTransposedPacked: Off,
-    whhTransposedPacked: Off,
-    bih: Off,
-    bhh: Off,
-    mask: Off,
-    hs: Off,
-    cs: Off,
-    gates: Off,
-  ): void {
+  lstmForward(desc: Off): void {
     const f = this.f;
-    if (flags & FLAG_TOKENS) this.countRefused(x, T * B, I);
+    const d = this.layer(desc);
+    const { H, whhTransposedPacked, bih, bhh, cs, gates } = d;
     const G = 4 * H;
-    for (let t = 0; t < T; t++) {
-      for (let b = 0; b < B; b++) {
-        const r = t * B + b;
-        const hprev = hs + r * H,
-          hcur = hs + (r + B) * H,
-          cprev = cs + r * H,
-          ccur = cs + (r + B) * H;
-        const row = gates + r * G;
-        for (let g = 0; g < G; g++) {
-          const pre =
-            this.inputTerm(flags, x, wihTransposedPacked, I, G, r, g) +
-            f[bih + g] +
-            this.dotT(hprev, whhTransposedPacked, H, G, g) +
-            f[bhh + g];
-          f[row + g] = g >= 2 * H && g < 3 * H ? Math.tanh(pre) : sigmoid(pre);
-        }
-        for (let j = 0; j < H; j++) {
-          if (this.padded(mask, t, B, b)) {
-            f[hcur + j] = f[hprev + j];
-            f[ccur + j] = f[cprev + j];
-            continue;
-          }
-          const c = f[row + H + j] * f[cprev + j] + f[row + j] * f[row + 2 * H + j];
-          f[ccur + j] = c;
-          f[hcur + j] = f[row + 3 * H + j] * Math.tanh(f[ccur + j]);
-        }
+    this.forwardThroughTime(d, (r, hprev, hcur) => {
+      const row = gates + r * G,
+        cprev = cs + r * H,
+        ccur = cs + (r + d.B) * H;
+      for (let g = 0; g < G; g++) {
+        const pre = this.inputTerm(d, G, r, g) + f[bih + g] + this.dotT(hprev, whhTransposedPacked, H, G, g) + f[bhh + g];
+        f[row + g] = g >= 2 * H && g < 3 * H ? Math.tanh(pre) : sigmoid(pre);
       }
-    }
+      for (let j = 0; j < H; j++) {
+        const c = f[row + H + j] * f[cprev + j] + f[row + j] * f[row + 2 * H + j];
+        f[ccur + j] = c;
+        f[hcur + j] = f[row + 3 * H + j] * Math.tanh(f[ccur + j]);
+      }
+    });
   }
 
-  lstmBackward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihPacked: Off,
-    whhPacked: Off,
-    mask: Off,
-    hs: Off,
-    cs: Off,
-    gates: Off,
-    dhs: Off,
-    dh: Off,
-    dc: Off,
-    dwih: Off,
-    dwhh: Off,
-    dbih: Off,
-    dbhh: Off,
-    dx: Off,
-    dhnorm: Off,
-    _pack: Off,
-    clipHiddenNorm: number,
-  ): void {
+  lstmBackward(desc: Off): void {
     const f = this.f;
+    const d = this.layer(desc);
+    const { B, H, cs, gates, dh, dc } = d;
     const G = 4 * H;
     // only δh_t is clipped: the carried ∂E/∂c_t (κ_t) enters the step as it is
     const step = (r: number, b: number, j: number, gh: number): void => {
@@ -368,86 +302,39 @@ export class JsKernels implements Kernels {
       f[dh + b * H + j] = 0;
     };
     const padRow = (r: number) => f.fill(0, gates + r * G, gates + (r + 1) * G);
-    this.backThroughTime(T, B, H, G, mask, dhs, dh, gates, whhPacked, dhnorm, clipHiddenNorm, step, padRow);
-    this.weightGradients(T, B, I, H, G, flags, x, wihPacked, hs, gates, gates, dwih, dwhh, dbih, dbhh, dx);
+    this.backThroughTime(d, G, gates, gates, step, padRow);
   }
 
   // ---------------------------------------------------------------------------------------------
   // GRU: r, z = σ(·); n = tanh(a_n + r⊙(h·W_hnᵀ + b_hn)); h_t = (1 − z)⊙n + z⊙h_{t−1}
 
-  gruForward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihTransposedPacked: Off,
-    whhTransposedPacked: Off,
-    bih: Off,
-    bhh: Off,
-    mask: Off,
-    hs: Off,
-    gates: Off,
-    rn: Off,
-    _scratch: Off,
-  ): void {
+  gruForward(desc: Off): void {
     const f = this.f;
-    if (flags & FLAG_TOKENS) this.countRefused(x, T * B, I);
+    const d = this.layer(desc);
+    const { H, whhTransposedPacked, bih, bhh, gates, rn } = d;
     const G = 3 * H;
-    for (let t = 0; t < T; t++) {
-      for (let b = 0; b < B; b++) {
-        const r = t * B + b;
-        const hprev = hs + r * H,
-          hcur = hs + (r + B) * H,
-          row = gates + r * G;
-        if (this.padded(mask, t, B, b)) {
-          for (let j = 0; j < H; j++) f[hcur + j] = f[hprev + j];
-          continue;
-        }
-        for (let j = 0; j < H; j++) {
-          const a = (g: number) => this.inputTerm(flags, x, wihTransposedPacked, I, G, r, g) + f[bih + g];
-          const R = (g: number) => this.dotT(hprev, whhTransposedPacked, H, G, g) + f[bhh + g];
-          const rg = sigmoid(a(j) + R(j));
-          const zg = sigmoid(a(H + j) + R(H + j));
-          const rnv = R(2 * H + j);
-          const ng = Math.tanh(a(2 * H + j) + rg * rnv);
-          f[row + j] = rg;
-          f[row + H + j] = zg;
-          f[row + 2 * H + j] = ng;
-          f[rn + r * H + j] = rnv;
-          f[hcur + j] = (1 - zg) * ng + zg * f[hprev + j];
-        }
+    this.forwardThroughTime(d, (r, hprev, hcur) => {
+      const row = gates + r * G;
+      const a = (g: number) => this.inputTerm(d, G, r, g) + f[bih + g];
+      const R = (g: number) => this.dotT(hprev, whhTransposedPacked, H, G, g) + f[bhh + g];
+      for (let j = 0; j < H; j++) {
+        const rg = sigmoid(a(j) + R(j));
+        const zg = sigmoid(a(H + j) + R(H + j));
+        const rnv = R(2 * H + j);
+        const ng = Math.tanh(a(2 * H + j) + rg * rnv);
+        f[row + j] = rg;
+        f[row + H + j] = zg;
+        f[row + 2 * H + j] = ng;
+        f[rn + r * H + j] = rnv;
+        f[hcur + j] = (1 - zg) * ng + zg * f[hprev + j];
       }
-    }
+    });
   }
 
-  gruBackward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihPacked: Off,
-    whhPacked: Off,
-    mask: Off,
-    hs: Off,
-    gates: Off,
-    rn: Off,
-    dhs: Off,
-    dR: Off,
-    dh: Off,
-    dwih: Off,
-    dwhh: Off,
-    dbih: Off,
-    dbhh: Off,
-    dx: Off,
-    dhnorm: Off,
-    _pack: Off,
-    clipHiddenNorm: number,
-  ): void {
+  gruBackward(desc: Off): void {
     const f = this.f;
+    const d = this.layer(desc);
+    const { H, hs, gates, rn, dR, dh } = d;
     const G = 3 * H;
     const step = (r: number, b: number, j: number, gh: number): void => {
       const row = gates + r * G,
@@ -471,8 +358,7 @@ export class JsKernels implements Kernels {
       f.fill(0, gates + r * G, gates + (r + 1) * G);
       f.fill(0, dR + r * G, dR + (r + 1) * G);
     };
-    this.backThroughTime(T, B, H, G, mask, dhs, dh, dR, whhPacked, dhnorm, clipHiddenNorm, step, padRow);
-    this.weightGradients(T, B, I, H, G, flags, x, wihPacked, hs, gates, dR, dwih, dwhh, dbih, dbhh, dx);
+    this.backThroughTime(d, G, gates, dR, step, padRow);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -575,18 +461,8 @@ export class JsKernels implements Kernels {
     return changed;
   }
 
-  sgdUpdate(
-    n: number,
-    p: Off,
-    g: Off,
-    buf: Off,
-    lr: number,
-    momentum: number,
-    dampening: number,
-    nesterov: boolean,
-    wd: number,
-    first: boolean,
-  ): void {
+  // (the two long parameter lists are typed once, in kernels.ts)
+  readonly sgdUpdate: Kernels['sgdUpdate'] = (n, p, g, buf, lr, momentum, dampening, nesterov, wd, first) => {
     const f = this.f;
     for (let i = 0; i < n; i++) {
       let d = f[g + i] + wd * f[p + i];
@@ -597,24 +473,9 @@ export class JsKernels implements Kernels {
       }
       f[p + i] -= lr * d;
     }
-  }
+  };
 
-  adamUpdate(
-    n: number,
-    p: Off,
-    g: Off,
-    m: Off,
-    v: Off,
-    b1: number,
-    omb1: number,
-    b2: number,
-    omb2: number,
-    eps: number,
-    stepSize: number,
-    bc2Sqrt: number,
-    l2: number,
-    decay: number,
-  ): void {
+  readonly adamUpdate: Kernels['adamUpdate'] = (n, p, g, m, v, b1, omb1, b2, omb2, eps, stepSize, bc2Sqrt, l2, decay) => {
     const f = this.f;
     for (let i = 0; i < n; i++) {
       const d = f[g + i] + l2 * f[p + i];
@@ -623,7 +484,7 @@ export class JsKernels implements Kernels {
       f[v + i] = b2 * f[v + i] + omb2 * d * d;
       f[p + i] -= stepSize * (f[m + i] / (Math.sqrt(f[v + i]) / bc2Sqrt + eps));
     }
-  }
+  };
 
   rmspropUpdate(n: number, p: Off, g: Off, v: Off, lr: number, alpha: number, eps: number, wd: number): void {
     const f = this.f;

@@ -1,10 +1,12 @@
 // The one kernel interface. Both backends implement it: wasm.ts forwards to the core, js.ts is
 // the readable reference. Every tensor argument is an element offset into `memory.f`
 // (0 = none); sizes are element counts; matrices are row-major. The shapes of each call are
-// documented once, here, in the fixed vocabulary: T steps, B batch, I input, H hidden,
+// documented once, here (the cells' in the fields of assembly/layer_desc.ts, which they read
+// from a layer descriptor), in the fixed vocabulary: T steps, B batch, I input, H hidden,
 // G = gates·H, O head outputs, R loss rows.
 import type { Lifetime } from '../runtime/lifetime.js';
 import type { ArenaMemory } from '../runtime/memory.js';
+import type { LayerDescField } from './layer-desc.js';
 
 export type Off = number;
 
@@ -23,143 +25,36 @@ export interface Kernels {
   /**
    * dst ← B[K,N] in this backend's packed form, B(k, j) = src[k·sk + j·sn]: Wᵀ of a row-major
    * W[N,K] is sk = 1, sn = K; a row-major W[K,N] is sk = N, sn = 1. (Wasm: ⌈N/8⌉ panels of K×8
-   * floats; js: plain row-major [K,N].) Every "…P"/"…B" weight argument below is packed so.
+   * floats; js: plain row-major [K,N].) Every "…Packed" weight below is packed so.
    */
   packPanels(K: number, N: number, src: Off, sk: number, sn: number, dst: Off): void;
 
-  /** RNN. x [T,B,I] | ids [T,B]; wihTransposedPacked = W_ihᵀ [I,H], whhTransposedPacked = W_hhᵀ [H,H] packed; hs [T+1,B,H], hs[0] = h0. */
-  rnnForward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihTransposedPacked: Off,
-    whhTransposedPacked: Off,
-    bih: Off,
-    bhh: Off,
-    mask: Off,
-    hs: Off,
-  ): void;
   /**
-   * dhs [T,B,H] in: ∂E/∂h_t from above, out: δpre. dh [B,H] in: ∂E/∂h_T, out: ∂E/∂h_0.
-   * wihPacked = W_ih [G,I], whhPacked = W_hh [G,H] packed; pack = scratch of packedSize(T·B, max(I, H)).
-   * dhnorm [T]: ‖∂E/∂h_t‖ over the step's B·H values, after clipping (0 = skip).
-   * clipHiddenNorm θ > 0 scales each row's ∂E/∂h_t to norm ≤ θ before step t uses it (0 = off;
-   * docs/equations.md#per-timestep-clipping). The same two arguments in every cell's backward.
+   * Stores one field of the layer descriptor at `desc` (LAYER_DESC_FLOATS floats of this memory;
+   * the fields, their shapes and modes: assembly/layer_desc.ts). Shapes, flags and
+   * clipHiddenNorm are plain numbers; tensors are element offsets (0 = none), which the backend
+   * stores in its own form (Wasm: byte addresses).
    */
-  rnnBackward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihPacked: Off,
-    whhPacked: Off,
-    mask: Off,
-    hs: Off,
-    dhs: Off,
-    dh: Off,
-    dwih: Off,
-    dwhh: Off,
-    dbih: Off,
-    dbhh: Off,
-    dx: Off,
-    dhnorm: Off,
-    pack: Off,
-    clipHiddenNorm: number,
-  ): void;
+  setLayerField(desc: Off, field: LayerDescField, value: number): void;
 
-  /** LSTM. gates [T,B,4H] post-activation (i,f,g,o); hs, cs [T+1,B,H] with h0, c0 at index 0. */
-  lstmForward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihTransposedPacked: Off,
-    whhTransposedPacked: Off,
-    bih: Off,
-    bhh: Off,
-    mask: Off,
-    hs: Off,
-    cs: Off,
-    gates: Off,
-  ): void;
-  /** gates overwritten with δpre; dhs read only; dh, dc [B,H] in: from beyond T, out: ∂E/∂h_0, ∂E/∂c_0 (δc is never clipped). */
-  lstmBackward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihPacked: Off,
-    whhPacked: Off,
-    mask: Off,
-    hs: Off,
-    cs: Off,
-    gates: Off,
-    dhs: Off,
-    dh: Off,
-    dc: Off,
-    dwih: Off,
-    dwhh: Off,
-    dbih: Off,
-    dbhh: Off,
-    dx: Off,
-    dhnorm: Off,
-    pack: Off,
-    clipHiddenNorm: number,
-  ): void;
-
-  /** GRU. gates [T,B,3H] (r,z,n); rn [T,B,H] = h·W_hnᵀ + b_hn; scratch [B,3H]. */
-  gruForward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihTransposedPacked: Off,
-    whhTransposedPacked: Off,
-    bih: Off,
-    bhh: Off,
-    mask: Off,
-    hs: Off,
-    gates: Off,
-    rn: Off,
-    scratch: Off,
-  ): void;
-  /** gates overwritten with δA; dR [T,B,3H] receives δR; dh as for the RNN. */
-  gruBackward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihPacked: Off,
-    whhPacked: Off,
-    mask: Off,
-    hs: Off,
-    gates: Off,
-    rn: Off,
-    dhs: Off,
-    dR: Off,
-    dh: Off,
-    dwih: Off,
-    dwhh: Off,
-    dbih: Off,
-    dbhh: Off,
-    dx: Off,
-    dhnorm: Off,
-    pack: Off,
-    clipHiddenNorm: number,
-  ): void;
+  // The cells. Each reads its layer's shapes and tensors from the descriptor at `desc`; the
+  // backward reads what its forward left (hs, cs, gates, rn) and accumulates the gradients.
+  /** RNN unroll: hs [T+1,B,H] ← h_1..h_T from hs[0] = h0. */
+  rnnForward(desc: Off): void;
+  /**
+   * RNN BPTT: dhs [T,B,H] in ∂E/∂h_t from above, out δpre; dh [B,H] in ∂E/∂h_T, out ∂E/∂h_0;
+   * dhnorm [T] ‖∂E/∂h_t‖ after clipping (0 = skip); clipHiddenNorm θ > 0 scales each row's
+   * ∂E/∂h_t to norm ≤ θ before step t uses it (0 = off; docs/equations.md#per-timestep-clipping).
+   */
+  rnnBackward(desc: Off): void;
+  /** LSTM unroll: gates [T,B,4H] post-activation (i,f,g,o); hs, cs [T+1,B,H] with h0, c0 at index 0. */
+  lstmForward(desc: Off): void;
+  /** LSTM BPTT: gates overwritten with δpre; dhs read only; dh, dc [B,H] in: from beyond T, out: ∂E/∂h_0, ∂E/∂c_0 (δc is never clipped). */
+  lstmBackward(desc: Off): void;
+  /** GRU unroll: gates [T,B,3H] (r,z,n); rn [T,B,H] = h·W_hnᵀ + b_hn; scratch [B,3H]. */
+  gruForward(desc: Off): void;
+  /** GRU BPTT: gates overwritten with δA; dR [T,B,3H] receives δR; dh as for the RNN. */
+  gruBackward(desc: Off): void;
 
   /** y [R,O] = h [R,H]·W [O,H]ᵀ + b, with wTransposedPacked = Wᵀ [H,O] packed. */
   headForward(R: number, H: number, O: number, h: Off, wTransposedPacked: Off, b: Off, y: Off): void;

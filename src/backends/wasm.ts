@@ -3,6 +3,8 @@ import type { Core, CoreExports } from '../runtime/core.js';
 import { Lifetime } from '../runtime/lifetime.js';
 import { WasmMemory } from '../runtime/memory.js';
 import type { Kernels, Off } from './kernels.js';
+import { storeLayerField, type LayerDescField } from './layer-desc.js';
+import { LAYER_DESC } from '../runtime/layer-desc.generated.js';
 
 const ptr = (o: Off): number => o * 4;
 
@@ -27,250 +29,15 @@ export class WasmKernels implements Kernels {
     this.e.pack_panels(K, N, ptr(src), sk, sn, ptr(dst));
   }
 
-  rnnForward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihTransposedPacked: Off,
-    whhTransposedPacked: Off,
-    bih: Off,
-    bhh: Off,
-    mask: Off,
-    hs: Off,
-  ): void {
-    this.e.rnn_forward(
-      T,
-      B,
-      I,
-      H,
-      flags,
-      ptr(x),
-      ptr(wihTransposedPacked),
-      ptr(whhTransposedPacked),
-      ptr(bih),
-      ptr(bhh),
-      ptr(mask),
-      ptr(hs),
-    );
+  setLayerField(desc: Off, field: LayerDescField, value: number): void {
+    storeLayerField(this.memory.bytes, ptr(desc), field, LAYER_DESC[field].type === 'usize' ? ptr(value) : value);
   }
-  rnnBackward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihPacked: Off,
-    whhPacked: Off,
-    mask: Off,
-    hs: Off,
-    dhs: Off,
-    dh: Off,
-    dwih: Off,
-    dwhh: Off,
-    dbih: Off,
-    dbhh: Off,
-    dx: Off,
-    dhnorm: Off,
-    pack: Off,
-    clipHiddenNorm: number,
-  ): void {
-    this.e.rnn_backward(
-      T,
-      B,
-      I,
-      H,
-      flags,
-      ptr(x),
-      ptr(wihPacked),
-      ptr(whhPacked),
-      ptr(mask),
-      ptr(hs),
-      ptr(dhs),
-      ptr(dh),
-      ptr(dwih),
-      ptr(dwhh),
-      ptr(dbih),
-      ptr(dbhh),
-      ptr(dx),
-      ptr(dhnorm),
-      ptr(pack),
-      clipHiddenNorm,
-    );
-  }
-  lstmForward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihTransposedPacked: Off,
-    whhTransposedPacked: Off,
-    bih: Off,
-    bhh: Off,
-    mask: Off,
-    hs: Off,
-    cs: Off,
-    gates: Off,
-  ): void {
-    this.e.lstm_forward(
-      T,
-      B,
-      I,
-      H,
-      flags,
-      ptr(x),
-      ptr(wihTransposedPacked),
-      ptr(whhTransposedPacked),
-      ptr(bih),
-      ptr(bhh),
-      ptr(mask),
-      ptr(hs),
-      ptr(cs),
-      ptr(gates),
-    );
-  }
-  lstmBackward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihPacked: Off,
-    whhPacked: Off,
-    mask: Off,
-    hs: Off,
-    cs: Off,
-    gates: Off,
-    dhs: Off,
-    dh: Off,
-    dc: Off,
-    dwih: Off,
-    dwhh: Off,
-    dbih: Off,
-    dbhh: Off,
-    dx: Off,
-    dhnorm: Off,
-    pack: Off,
-    clipHiddenNorm: number,
-  ): void {
-    this.e.lstm_backward(
-      T,
-      B,
-      I,
-      H,
-      flags,
-      ptr(x),
-      ptr(wihPacked),
-      ptr(whhPacked),
-      ptr(mask),
-      ptr(hs),
-      ptr(cs),
-      ptr(gates),
-      ptr(dhs),
-      ptr(dh),
-      ptr(dc),
-      ptr(dwih),
-      ptr(dwhh),
-      ptr(dbih),
-      ptr(dbhh),
-      ptr(dx),
-      ptr(dhnorm),
-      ptr(pack),
-      clipHiddenNorm,
-    );
-  }
-  gruForward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihTransposedPacked: Off,
-    whhTransposedPacked: Off,
-    bih: Off,
-    bhh: Off,
-    mask: Off,
-    hs: Off,
-    gates: Off,
-    rn: Off,
-    scratch: Off,
-  ): void {
-    this.e.gru_forward(
-      T,
-      B,
-      I,
-      H,
-      flags,
-      ptr(x),
-      ptr(wihTransposedPacked),
-      ptr(whhTransposedPacked),
-      ptr(bih),
-      ptr(bhh),
-      ptr(mask),
-      ptr(hs),
-      ptr(gates),
-      ptr(rn),
-      ptr(scratch),
-    );
-  }
-  gruBackward(
-    T: number,
-    B: number,
-    I: number,
-    H: number,
-    flags: number,
-    x: Off,
-    wihPacked: Off,
-    whhPacked: Off,
-    mask: Off,
-    hs: Off,
-    gates: Off,
-    rn: Off,
-    dhs: Off,
-    dR: Off,
-    dh: Off,
-    dwih: Off,
-    dwhh: Off,
-    dbih: Off,
-    dbhh: Off,
-    dx: Off,
-    dhnorm: Off,
-    pack: Off,
-    clipHiddenNorm: number,
-  ): void {
-    this.e.gru_backward(
-      T,
-      B,
-      I,
-      H,
-      flags,
-      ptr(x),
-      ptr(wihPacked),
-      ptr(whhPacked),
-      ptr(mask),
-      ptr(hs),
-      ptr(gates),
-      ptr(rn),
-      ptr(dhs),
-      ptr(dR),
-      ptr(dh),
-      ptr(dwih),
-      ptr(dwhh),
-      ptr(dbih),
-      ptr(dbhh),
-      ptr(dx),
-      ptr(dhnorm),
-      ptr(pack),
-      clipHiddenNorm,
-    );
-  }
+  readonly rnnForward = (desc: Off): void => this.e.rnn_forward(ptr(desc));
+  readonly rnnBackward = (desc: Off): void => this.e.rnn_backward(ptr(desc));
+  readonly lstmForward = (desc: Off): void => this.e.lstm_forward(ptr(desc));
+  readonly lstmBackward = (desc: Off): void => this.e.lstm_backward(ptr(desc));
+  readonly gruForward = (desc: Off): void => this.e.gru_forward(ptr(desc));
+  readonly gruBackward = (desc: Off): void => this.e.gru_backward(ptr(desc));
 
   headForward(R: number, H: number, O: number, h: Off, wTransposedPacked: Off, b: Off, y: Off): void {
     this.e.head_forward(R, H, O, ptr(h), ptr(wTransposedPacked), ptr(b), ptr(y));
@@ -297,38 +64,13 @@ export class WasmKernels implements Kernels {
   clampInplace(n: number, g: Off, v: number): number {
     return this.e.clamp_inplace(n, ptr(g), v);
   }
-  sgdUpdate(
-    n: number,
-    p: Off,
-    g: Off,
-    buf: Off,
-    lr: number,
-    momentum: number,
-    dampening: number,
-    nesterov: boolean,
-    wd: number,
-    first: boolean,
-  ): void {
+  // (the two long parameter lists are typed once, in kernels.ts)
+  readonly sgdUpdate: Kernels['sgdUpdate'] = (n, p, g, buf, lr, momentum, dampening, nesterov, wd, first) => {
     this.e.sgd_update(n, ptr(p), ptr(g), ptr(buf), lr, momentum, dampening, nesterov ? 1 : 0, wd, first ? 1 : 0);
-  }
-  adamUpdate(
-    n: number,
-    p: Off,
-    g: Off,
-    m: Off,
-    v: Off,
-    b1: number,
-    omb1: number,
-    b2: number,
-    omb2: number,
-    eps: number,
-    stepSize: number,
-    bc2Sqrt: number,
-    l2: number,
-    decay: number,
-  ): void {
+  };
+  readonly adamUpdate: Kernels['adamUpdate'] = (n, p, g, m, v, b1, omb1, b2, omb2, eps, stepSize, bc2Sqrt, l2, decay) => {
     this.e.adam_update(n, ptr(p), ptr(g), ptr(m), ptr(v), b1, omb1, b2, omb2, eps, stepSize, bc2Sqrt, l2, decay);
-  }
+  };
   rmspropUpdate(n: number, p: Off, g: Off, v: Off, lr: number, alpha: number, eps: number, wd: number): void {
     this.e.rmsprop_update(n, ptr(p), ptr(g), ptr(v), lr, alpha, eps, wd);
   }

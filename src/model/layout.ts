@@ -1,5 +1,7 @@
 // Size tables, after llm.c's malloc_and_point_parameters: one place decides where every tensor
 // lives; the arenas are allocated from the totals and everything else holds offsets.
+import { FLAG_RELU, FLAG_TOKENS } from '../backends/kernels.js';
+import { LAYER_DESC_FLOATS, type LayerDescValues } from '../backends/layer-desc.js';
 import { directions, GATES, type ResolvedConfig } from './config.js';
 
 export interface TensorSlot {
@@ -175,6 +177,7 @@ export function pointParams(cfg: ResolvedConfig, base: number, packedSize: Packe
 
 /** Activations and their gradients for one direction of one layer, for T steps of B rows. */
 export interface LayerWork {
+  desc: number; // the layer descriptor its cell kernels read (describeLayer; LAYER_DESC_FLOATS floats)
   hs: number; // [T+1,B,H] (the reverse direction's in its own, reversed, time order)
   cs: number; // [T+1,B,H] LSTM
   gates: number; // [T,B,G] LSTM, GRU
@@ -255,6 +258,7 @@ export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: numbe
   const layers: LayerWork[] = [];
   for (let i = 0; i < L * D; i++) {
     layers.push({
+      desc: take(LAYER_DESC_FLOATS),
       hs: take((T + 1) * B * H),
       cs: lstm ? take((T + 1) * B * H) : 0,
       gates: lstm || gru ? take(T * B * G) : 0,
@@ -312,5 +316,51 @@ export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: numbe
     dRev,
     last,
     dLast,
+  };
+}
+
+/**
+ * The layer descriptor of layer direction i = l·D + d over a parameter arena and a work arena:
+ * the fields its cell kernels read that stay put for this layout, as element offsets. The
+ * fields that change from call to call (x, mask, dhs, dx, dhnorm, clipHiddenNorm: they depend
+ * on dropout, padding, the direction's time order and the caller's options) are 0 here; the
+ * network sets them before each call.
+ */
+export function describeLayer(cfg: ResolvedConfig, p: ParamArena, w: WorkArena, i: number): LayerDescValues {
+  const lp = p.layers[i],
+    lw = w.layers[i];
+  const tokens = i < directions(cfg) && readsIds(cfg),
+    relu = cfg.cell === 'rnn' && cfg.nonlinearity === 'relu';
+  return {
+    clipHiddenNorm: 0,
+    T: w.T,
+    B: w.B,
+    I: lp.inputSize,
+    H: cfg.hiddenSize,
+    flags: (tokens ? FLAG_TOKENS : 0) | (relu ? FLAG_RELU : 0),
+    x: 0,
+    wihTransposedPacked: lp.wihTransposedPacked,
+    whhTransposedPacked: lp.whhTransposedPacked,
+    wihPacked: lp.wihPacked,
+    whhPacked: lp.whhPacked,
+    bih: lp.bih,
+    bhh: lp.bhh,
+    mask: 0,
+    hs: lw.hs,
+    cs: lw.cs,
+    gates: lw.gates,
+    rn: lw.rn,
+    scratch: w.scratch,
+    dhs: 0,
+    dR: lw.dR,
+    dh: lw.dh,
+    dc: lw.dc,
+    dwih: lp.dwih,
+    dwhh: lp.dwhh,
+    dbih: lp.dbih,
+    dbhh: lp.dbhh,
+    dx: 0,
+    dhnorm: 0,
+    pack: w.pack,
   };
 }

@@ -6,11 +6,11 @@
 // methods only (cellForward, cellBackward).
 import type { Kernels } from '../backends/kernels.js';
 import { InvalidArgumentError } from '../errors.js';
-import { FLAG_RELU, FLAG_TOKENS } from '../backends/kernels.js';
+import { writeLayerDesc } from '../backends/layer-desc.js';
 import { directions, GATES, type ResolvedConfig } from './config.js';
 import type { OwnedBatch } from './batch.js';
 import type { ResolvedLoss } from './loss.js';
-import { paramArenaSize, pointParams, pointWork, readsIds, type ParamArena, type WorkArena } from './layout.js';
+import { describeLayer, paramArenaSize, pointParams, pointWork, readsIds, type ParamArena, type WorkArena } from './layout.js';
 import type { Rng } from './rng.js';
 
 export class Network {
@@ -74,8 +74,10 @@ export class Network {
       this.workBase = this.k.memory.alloc(need);
       this.workCapacity = need;
     }
-    this.work = pointWork(this.cfg, T, B, this.workBase, this.packedSize);
-    return this.work;
+    const w = pointWork(this.cfg, T, B, this.workBase, this.packedSize);
+    for (let i = 0; i < w.layers.length; i++) writeLayerDesc(this.k, w.layers[i].desc, describeLayer(this.cfg, this.params, w, i));
+    this.work = w;
+    return w;
   }
 
   /** Writes a batch that was read and checked (only owned copies) into the work arena. */
@@ -157,8 +159,6 @@ export class Network {
 
   // (small helpers returning numbers, not objects: a training step allocates nothing in JS)
 
-  // (small helpers returning numbers, not objects: a training step allocates nothing in JS)
-
   /**
    * Where layer l reads its input: the batch (or its embedding) for l = 0; above, the output of
    * layer l − 1 [T,B,DH], or its dropped copy when this pass drops.
@@ -171,12 +171,6 @@ export class Network {
   /** Floats per step and sequence of layer l's input as stored (1 for ids). */
   private layerWidth(l: number): number {
     return l === 0 && readsIds(this.cfg) ? 1 : this.params.layers[l * this.D].inputSize;
-  }
-
-  private layerFlags(l: number): number {
-    const tokens = l === 0 && readsIds(this.cfg);
-    const relu = this.cfg.cell === 'rnn' && this.cfg.nonlinearity === 'relu';
-    return (tokens ? FLAG_TOKENS : 0) | (relu ? FLAG_RELU : 0);
   }
 
   /** Rows the head sees: every step (T·B) or the last (B). */
@@ -212,12 +206,11 @@ export class Network {
     const mask = this.masked ? w.mask : 0;
     const maskRev = this.masked ? w.maskRev : 0;
     for (let l = 0; l < L; l++) {
-      const x = this.layerX(w, l),
-        flags = this.layerFlags(l);
-      this.cellForward(w, l * this.D, x, flags, mask);
+      const x = this.layerX(w, l);
+      this.cellForward(w, l * this.D, x, mask);
       if (this.D === 2) {
         this.reverseRows(w, x, this.layerWidth(l), w.xrev);
-        this.cellForward(w, l * 2 + 1, w.xrev, flags, maskRev);
+        this.cellForward(w, l * 2 + 1, w.xrev, maskRev);
         this.joinDirections(w, l);
       }
       if (this.dropping && l + 1 < L) this.drop(w, l + 1, dropout!);
@@ -229,41 +222,19 @@ export class Network {
     this.k.headForward(R, this.D * this.H, this.cfg.outputSize, h, this.params.headWTransposedPacked, this.params.headB, w.y);
   }
 
-  /** One direction (index i = l·D + d) of one layer over the T steps: the only forward call of the cell kernels. */
-  private cellForward(w: WorkArena, i: number, x: number, flags: number, mask: number): void {
-    const { T, B } = w;
-    const H = this.H,
-      k = this.k;
-    const p = this.params.layers[i],
-      lw = w.layers[i];
-    const I = p.inputSize;
-    switch (this.cfg.cell) {
-      case 'rnn':
-        k.rnnForward(T, B, I, H, flags, x, p.wihTransposedPacked, p.whhTransposedPacked, p.bih, p.bhh, mask, lw.hs);
-        break;
-      case 'lstm':
-        k.lstmForward(T, B, I, H, flags, x, p.wihTransposedPacked, p.whhTransposedPacked, p.bih, p.bhh, mask, lw.hs, lw.cs, lw.gates);
-        break;
-      case 'gru':
-        k.gruForward(
-          T,
-          B,
-          I,
-          H,
-          flags,
-          x,
-          p.wihTransposedPacked,
-          p.whhTransposedPacked,
-          p.bih,
-          p.bhh,
-          mask,
-          lw.hs,
-          lw.gates,
-          lw.rn,
-          w.scratch,
-        );
-        break;
-    }
+  /**
+   * One direction (index i = l·D + d) of one layer over the T steps, reading x and the state
+   * mask: the only forward call of the cell kernels. The rest of its descriptor was written with
+   * the layout.
+   */
+  private cellForward(w: WorkArena, i: number, x: number, mask: number): void {
+    const k = this.k,
+      desc = w.layers[i].desc;
+    k.setLayerField(desc, 'x', x);
+    k.setLayerField(desc, 'mask', mask);
+    if (this.cfg.cell === 'rnn') k.rnnForward(desc);
+    else if (this.cfg.cell === 'lstm') k.lstmForward(desc);
+    else k.gruForward(desc);
   }
 
   /**
@@ -274,100 +245,24 @@ export class Network {
     w: WorkArena,
     i: number,
     x: number,
-    flags: number,
     mask: number,
     dhs: number,
     dx: number,
     diagnostics: boolean,
     clipHiddenNorm: number,
   ): void {
-    const { T, B } = w;
-    const H = this.H,
-      k = this.k;
-    const lp = this.params.layers[i],
-      lw = w.layers[i];
-    const I = lp.inputSize;
-    const dhnorm = diagnostics ? lw.dhnorm : 0;
-    switch (this.cfg.cell) {
-      case 'rnn':
-        k.rnnBackward(
-          T,
-          B,
-          I,
-          H,
-          flags,
-          x,
-          lp.wihPacked,
-          lp.whhPacked,
-          mask,
-          lw.hs,
-          dhs,
-          lw.dh,
-          lp.dwih,
-          lp.dwhh,
-          lp.dbih,
-          lp.dbhh,
-          dx,
-          dhnorm,
-          w.pack,
-          clipHiddenNorm,
-        );
-        break;
-      case 'lstm':
-        k.lstmBackward(
-          T,
-          B,
-          I,
-          H,
-          flags,
-          x,
-          lp.wihPacked,
-          lp.whhPacked,
-          mask,
-          lw.hs,
-          lw.cs,
-          lw.gates,
-          dhs,
-          lw.dh,
-          lw.dc,
-          lp.dwih,
-          lp.dwhh,
-          lp.dbih,
-          lp.dbhh,
-          dx,
-          dhnorm,
-          w.pack,
-          clipHiddenNorm,
-        );
-        break;
-      case 'gru':
-        k.gruBackward(
-          T,
-          B,
-          I,
-          H,
-          flags,
-          x,
-          lp.wihPacked,
-          lp.whhPacked,
-          mask,
-          lw.hs,
-          lw.gates,
-          lw.rn,
-          dhs,
-          lw.dR,
-          lw.dh,
-          lp.dwih,
-          lp.dwhh,
-          lp.dbih,
-          lp.dbhh,
-          dx,
-          dhnorm,
-          w.pack,
-          clipHiddenNorm,
-        );
-        break;
-    }
+    const k = this.k,
+      lw = w.layers[i],
+      desc = lw.desc;
+    k.setLayerField(desc, 'x', x);
+    k.setLayerField(desc, 'mask', mask);
+    k.setLayerField(desc, 'dhs', dhs);
+    k.setLayerField(desc, 'dx', dx);
+    k.setLayerField(desc, 'dhnorm', diagnostics ? lw.dhnorm : 0);
+    k.setLayerField(desc, 'clipHiddenNorm', clipHiddenNorm);
+    if (this.cfg.cell === 'rnn') k.rnnBackward(desc);
+    else if (this.cfg.cell === 'lstm') k.lstmBackward(desc);
+    else k.gruBackward(desc);
   }
 
   /**
@@ -574,19 +469,18 @@ export class Network {
     const mask = this.masked ? w.mask : 0;
     const maskRev = this.masked ? w.maskRev : 0;
     for (let l = L - 1; l >= 0; l--) {
-      const x = this.layerX(w, l),
-        flags = this.layerFlags(l);
+      const x = this.layerX(w, l);
       const dY = this.dhsOf(w, l);
       // ∂E/∂(this layer's input): the layer below's output gradient, the embedding's, or ∂E/∂x
       const dx = l > 0 ? this.dhsOf(w, l - 1) : w.demb || dx0;
       if (D === 1) {
-        this.cellBackward(w, l, x, flags, mask, dY, dx, diagnostics, clipHiddenNorm);
+        this.cellBackward(w, l, x, mask, dY, dx, diagnostics, clipHiddenNorm);
       } else {
         this.splitDirections(w, dY);
-        this.cellBackward(w, l * 2, x, flags, mask, w.dFwd, dx, diagnostics, clipHiddenNorm);
+        this.cellBackward(w, l * 2, x, mask, w.dFwd, dx, diagnostics, clipHiddenNorm);
         const width = this.layerWidth(l);
         this.reverseRows(w, x, width, w.xrev);
-        this.cellBackward(w, l * 2 + 1, w.xrev, flags, maskRev, w.dRev, dx ? w.dxrev : 0, diagnostics, clipHiddenNorm);
+        this.cellBackward(w, l * 2 + 1, w.xrev, maskRev, w.dRev, dx ? w.dxrev : 0, diagnostics, clipHiddenNorm);
         if (dx) this.addReversed(w, w.dxrev, width, dx);
       }
       if (l > 0 && this.dropping) this.undrop(w, l, dx);

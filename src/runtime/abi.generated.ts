@@ -116,164 +116,53 @@ export interface CoreExports {
 
   // Cells
   /**
-   * Shape: x [T,B,I] (or ids [T,B]), wihTransposedPacked = W_ihᵀ [I,H] and
-   *        whhTransposedPacked = W_hhᵀ [H,H] packed, bih/bhh [H], mask [T,B] or 0,
-   *        hs [T+1,B,H] with hs[0] = h0 on entry; hs[1..T] = h_1..h_T on exit.
+   * desc: a LayerDesc (assembly/layer_desc.ts) with T, B, I, H, flags, x, wihTransposedPacked
+   * (W_ihᵀ [I,H]), whhTransposedPacked (W_hhᵀ [H,H]), bih, bhh [H], mask [T,B] or 0, and hs
+   * [T+1,B,H] with hs[0] = h0 on entry; hs[1..T] = h_1..h_T on exit.
    * Padded (mask 0) rows carry h_{t−1} unchanged.
    */
-  rnn_forward(
-    T: I32,
-    B: I32,
-    I: I32,
-    H: I32,
-    flags: I32,
-    x: Ptr,
-    wihTransposedPacked: Ptr,
-    whhTransposedPacked: Ptr,
-    bih: Ptr,
-    bhh: Ptr,
-    mask: Ptr,
-    hs: Ptr,
-  ): void;
+  rnn_forward(desc: Ptr): void;
   /**
-   * Shape: dhs [T,B,H]: in, ∂E/∂h_t arriving from above (head or next layer); out, δpre_t
-   *        (overwritten: rebuild it before every backward).
-   *        dh [B,H]: in, ∂E/∂h_T from beyond the sequence (zeros for a full BPTT); out, ∂E/∂h_0.
-   *        dW_ih [H,I], dW_hh [H,H], db_ih, db_hh [H] accumulate; dx [T,B,I] written unless 0;
-   *        dhnorm [T] receives ‖∂E/∂h_t‖ unless 0 (after clipping). clipHiddenNorm θ > 0: each
-   *        row's ∂E/∂h_t is scaled to norm ≤ θ before it is used (0 = off). wihPacked = W_ih [H,I],
-   *        whhPacked = W_hh [H,H] packed as right operands; pack: scratch of T·B × ⌈max(I,H)/8⌉·8 floats.
+   * desc: a LayerDesc read as by rnn_forward, plus: dhs [T,B,H]: in, ∂E/∂h_t arriving from above
+   * (head or next layer); out, δpre_t (overwritten: rebuild it before every backward). dh [B,H]:
+   * in, ∂E/∂h_T from beyond the sequence (zeros for a full BPTT); out, ∂E/∂h_0. dwih [H,I], dwhh
+   * [H,H], dbih, dbhh [H] accumulate; dx [T,B,I] written unless 0; dhnorm [T] receives ‖∂E/∂h_t‖
+   * unless 0 (after clipping). clipHiddenNorm θ > 0: each row's ∂E/∂h_t is scaled to norm ≤ θ
+   * before it is used (0 = off). wihPacked = W_ih [H,I], whhPacked = W_hh [H,H] packed as right
+   * operands; pack: scratch of T·B × ⌈max(I,H)/8⌉·8 floats.
    */
-  rnn_backward(
-    T: I32,
-    B: I32,
-    I: I32,
-    H: I32,
-    flags: I32,
-    x: Ptr,
-    wihPacked: Ptr,
-    whhPacked: Ptr,
-    mask: Ptr,
-    hs: Ptr,
-    dhs: Ptr,
-    dh: Ptr,
-    dwih: Ptr,
-    dwhh: Ptr,
-    dbih: Ptr,
-    dbhh: Ptr,
-    dx: Ptr,
-    dhnorm: Ptr,
-    pack: Ptr,
-    clipHiddenNorm: F64,
-  ): void;
+  rnn_backward(desc: Ptr): void;
   /**
-   * Shape: gates [T,B,4H] (post-activation i,f,g,o on exit), hs/cs [T+1,B,H] with hs[0]/cs[0] =
-   *        h0/c0 on entry, wihTransposedPacked = W_ihᵀ [I,4H] and whhTransposedPacked = W_hhᵀ [H,4H]
-   *        packed, bih/bhh [4H], mask [T,B] or 0.
+   * desc: a LayerDesc (assembly/layer_desc.ts): gates [T,B,4H] (post-activation i,f,g,o on exit),
+   *       hs/cs [T+1,B,H] with hs[0]/cs[0] = h0/c0 on entry, wihTransposedPacked = W_ihᵀ [I,4H] and
+   *       whhTransposedPacked = W_hhᵀ [H,4H] packed, bih/bhh [4H], mask [T,B] or 0.
    */
-  lstm_forward(
-    T: I32,
-    B: I32,
-    I: I32,
-    H: I32,
-    flags: I32,
-    x: Ptr,
-    wihTransposedPacked: Ptr,
-    whhTransposedPacked: Ptr,
-    bih: Ptr,
-    bhh: Ptr,
-    mask: Ptr,
-    hs: Ptr,
-    cs: Ptr,
-    gates: Ptr,
-  ): void;
+  lstm_forward(desc: Ptr): void;
   /**
-   * Shape: gates [T,B,4H]: in, post-activations; out, δ(pre-activations) per step.
+   * desc: a LayerDesc read as by lstm_forward, plus:
+   *        gates [T,B,4H]: in, post-activations; out, δ(pre-activations) per step.
    *        dhs [T,B,H]: in, ∂E/∂h_t from above (left unchanged).
    *        dh, dc [B,H]: in, ∂E/∂h_T, ∂E/∂c_T from beyond the sequence; out, ∂E/∂h_0, ∂E/∂c_0.
    *        Weight and bias gradients accumulate; dx [T,B,I] written unless 0; dhnorm [T] unless 0.
    *        clipHiddenNorm θ > 0: each row's ∂E/∂h_t (not ∂E/∂c_t) is scaled to norm ≤ θ; 0 = off.
    *        wihPacked = W_ih [4H,I], whhPacked = W_hh [4H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
    */
-  lstm_backward(
-    T: I32,
-    B: I32,
-    I: I32,
-    H: I32,
-    flags: I32,
-    x: Ptr,
-    wihPacked: Ptr,
-    whhPacked: Ptr,
-    mask: Ptr,
-    hs: Ptr,
-    cs: Ptr,
-    gates: Ptr,
-    dhs: Ptr,
-    dh: Ptr,
-    dc: Ptr,
-    dwih: Ptr,
-    dwhh: Ptr,
-    dbih: Ptr,
-    dbhh: Ptr,
-    dx: Ptr,
-    dhnorm: Ptr,
-    pack: Ptr,
-    clipHiddenNorm: F64,
-  ): void;
+  lstm_backward(desc: Ptr): void;
   /**
-   * Shape: gates [T,B,3H] (r, z, n on exit), rn [T,B,H], hs [T+1,B,H] (hs[0] = h0 on entry),
-   *        wihTransposedPacked = W_ihᵀ [I,3H] and whhTransposedPacked = W_hhᵀ [H,3H] packed, bih/bhh [3H],
-   *        mask [T,B] or 0, scratch [B,3H].
+   * desc: a LayerDesc (assembly/layer_desc.ts): gates [T,B,3H] (r, z, n on exit), rn [T,B,H],
+   *       hs [T+1,B,H] (hs[0] = h0 on entry), wihTransposedPacked = W_ihᵀ [I,3H] and
+   *       whhTransposedPacked = W_hhᵀ [H,3H] packed, bih/bhh [3H], mask [T,B] or 0, scratch [B,3H].
    */
-  gru_forward(
-    T: I32,
-    B: I32,
-    I: I32,
-    H: I32,
-    flags: I32,
-    x: Ptr,
-    wihTransposedPacked: Ptr,
-    whhTransposedPacked: Ptr,
-    bih: Ptr,
-    bhh: Ptr,
-    mask: Ptr,
-    hs: Ptr,
-    gates: Ptr,
-    rn: Ptr,
-    scratch: Ptr,
-  ): void;
+  gru_forward(desc: Ptr): void;
   /**
-   * Shape: gates [T,B,3H]: in, (r, z, n); out, δA = ∂E/∂(input-side pre-activations).
+   * desc: a LayerDesc read as by gru_forward, plus:
+   *        gates [T,B,3H]: in, (r, z, n); out, δA = ∂E/∂(input-side pre-activations).
    *        dR [T,B,3H]: out, ∂E/∂R (differs from δA in the n block: δR_n = δA_n ⊙ r).
    *        dhs [T,B,H] in (unchanged); dh [B,H] in ∂E/∂h_T, out ∂E/∂h_0.
    *        clipHiddenNorm θ > 0: each row's ∂E/∂h_t is scaled to norm ≤ θ before it is used; 0 = off.
    *        wihPacked = W_ih [3H,I], whhPacked = W_hh [3H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
    */
-  gru_backward(
-    T: I32,
-    B: I32,
-    I: I32,
-    H: I32,
-    flags: I32,
-    x: Ptr,
-    wihPacked: Ptr,
-    whhPacked: Ptr,
-    mask: Ptr,
-    hs: Ptr,
-    gates: Ptr,
-    rn: Ptr,
-    dhs: Ptr,
-    dR: Ptr,
-    dh: Ptr,
-    dwih: Ptr,
-    dwhh: Ptr,
-    dbih: Ptr,
-    dbhh: Ptr,
-    dx: Ptr,
-    dhnorm: Ptr,
-    pack: Ptr,
-    clipHiddenNorm: F64,
-  ): void;
+  gru_backward(desc: Ptr): void;
 
   // Head
   /**

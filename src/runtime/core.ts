@@ -113,14 +113,14 @@ const imports = {
 export const POOL_MIN_FLOPS = 1 << 20;
 
 export async function instantiateCore(source: BufferSource | WebAssembly.Module, variant: CoreVariant, threads = 1): Promise<Core> {
-  let module: WebAssembly.Module;
-  try {
-    module = source instanceof WebAssembly.Module ? source : await WebAssembly.compile(source);
-  } catch (e) {
-    throw new BackendError(`could not compile the ${variant} Wasm core: ${(e as Error).message}`);
-  }
+  const module =
+    source instanceof WebAssembly.Module
+      ? source
+      : await WebAssembly.compile(source).catch((e: unknown) => {
+          throw compileError(variant, e);
+        });
+  if (!isThreadsVariant(variant) || threads <= 1) return singleThreaded(module, variant);
   const core = instantiateModule(module, variant);
-  if (!isThreadsVariant(variant) || threads <= 1) return makeCore(core.exports, variant, 1, core.memory, null);
   const pool = await startPool(core.exports, module, core.memory!, threads, POOL_MIN_FLOPS);
   return makeCore(core.exports, variant, pool.threads, core.memory, () => pool.stop());
 }
@@ -131,8 +131,16 @@ export function instantiateCoreSync(source: BufferSource | WebAssembly.Module, v
   try {
     module = source instanceof WebAssembly.Module ? source : new WebAssembly.Module(source);
   } catch (e) {
-    throw new BackendError(`could not compile the ${variant} Wasm core: ${(e as Error).message}`);
+    throw compileError(variant, e);
   }
+  return singleThreaded(module, variant);
+}
+
+function compileError(variant: CoreVariant, e: unknown): BackendError {
+  return new BackendError(`could not compile the ${variant} Wasm core: ${(e as Error).message}`);
+}
+
+function singleThreaded(module: WebAssembly.Module, variant: CoreVariant): Core {
   const core = instantiateModule(module, variant);
   return makeCore(core.exports, variant, 1, core.memory, null);
 }

@@ -13,6 +13,8 @@ export interface ArenaMemory {
   readonly dtype: Dtype;
   /** The current float view of the whole memory. */
   readonly f: Float32Array | Float64Array;
+  /** The same memory as bytes (little-endian access): where the layer descriptors are read and written. */
+  readonly bytes: DataView;
   /** Reserves `count` zeroed floats, 4-aligned; returns the element offset. */
   alloc(count: number): number;
   free(offset: number): void;
@@ -43,6 +45,16 @@ function blockFloats(count: number): number {
 abstract class Blocks {
   private readonly sizes = new Map<number, number>();
   protected total = 0;
+  private byteView: DataView | null = null;
+
+  /** The buffer that holds the memory now (replaced when it grows). */
+  protected abstract get buffer(): ArrayBufferLike;
+
+  get bytes(): DataView {
+    const buffer = this.buffer;
+    if (this.byteView?.buffer !== buffer) this.byteView = new DataView(buffer);
+    return this.byteView;
+  }
 
   get reserved(): number {
     return this.total;
@@ -76,6 +88,10 @@ export class WasmMemory extends Blocks implements ArenaMemory {
   get f(): Float32Array {
     if (this.view.buffer !== this.core.memory.buffer) this.view = new Float32Array(this.core.memory.buffer);
     return this.view;
+  }
+
+  protected get buffer(): ArrayBufferLike {
+    return this.core.memory.buffer;
   }
 
   alloc(count: number): number {
@@ -134,6 +150,10 @@ export class JsMemory extends Blocks implements ArenaMemory {
 
   get f(): Float32Array | Float64Array {
     return this.arr;
+  }
+
+  protected get buffer(): ArrayBufferLike {
+    return this.arr.buffer;
   }
 
   alloc(count: number): number {

@@ -1,6 +1,7 @@
-// The ABI is declared once, in assembly/index.ts (and assembly/bench.ts for the bench build):
-// scripts/gen-abi.mjs derives src/runtime/abi.generated.ts, bench/abi.generated.ts,
-// include/unrolled.h and the export table of docs/abi.md from it, checking the sources against
+// The ABI is declared once, in assembly/index.ts (and assembly/bench.ts for the bench build) and
+// the layer descriptor's class in assembly/layer_desc.ts: scripts/gen-abi.mjs derives
+// src/runtime/abi.generated.ts, src/runtime/layer-desc.generated.ts, bench/abi.generated.ts,
+// include/unrolled.h and the two tables of docs/abi.md from them, checking the exports against
 // the compiled modules. Each of those files must be exactly what the generator writes now, so an
 // edit of an export (a parameter renamed, added or retyped, a comment changed, an export added or
 // dropped) that was not followed by `npm run build:wasm` fails here, as does a hand edit of a
@@ -24,6 +25,7 @@ const INPUTS = [
   'build-bench/unrolled.bench.wasm',
   'src/runtime/core.ts',
   'src/runtime/abi.generated.ts',
+  'src/runtime/layer-desc.generated.ts',
   'bench/abi.generated.ts',
   'include/unrolled.h',
   'docs/abi.md',
@@ -61,7 +63,7 @@ describe('the ABI declared once', () => {
   });
 
   it('a parameter renamed in assembly/ makes every file that declares the core stale (not the bench type, which imports it)', () => {
-    const r = checkCopy((dir) => replaceIn(dir, 'assembly/lstm.ts', 'dhnorm: usize, pack: usize,', 'dhnorm: usize, scratch: usize,'));
+    const r = checkCopy((dir) => replaceIn(dir, 'assembly/lstm.ts', 'lstm_backward(desc: usize)', 'lstm_backward(layer: usize)'));
     expect(r.status).toBe(1);
     for (const file of ['src/runtime/abi.generated.ts', 'include/unrolled.h', 'docs/abi.md']) {
       expect(r.stderr).toContain(`${file}:`);
@@ -96,15 +98,68 @@ describe('the ABI declared once', () => {
     expect(added.stderr).toContain('relu_inplace (assembly/activations.ts) is not exported by build/unrolled.scalar.wasm');
   });
 
+  const DESC_OUTPUTS = ['src/runtime/layer-desc.generated.ts', 'include/unrolled.h', 'docs/abi.md'];
+
+  it('a layer-descriptor field renamed, added or reordered makes its offset table, the C struct and the docs stale', () => {
+    const edits: Array<[string, (dir: string) => void]> = [
+      ['renamed', (dir) => replaceIn(dir, 'assembly/layer_desc.ts', '  dhnorm: usize;', '  dhNorm: usize;')],
+      ['added', (dir) => replaceIn(dir, 'assembly/layer_desc.ts', '  pack: usize;', '  extra: usize; // [T] a new buffer\n  pack: usize;')],
+      [
+        'reordered',
+        (dir) =>
+          replaceIn(
+            dir,
+            'assembly/layer_desc.ts',
+            '  T: i32; // steps\n  B: i32; // batch rows',
+            '  B: i32; // batch rows\n  T: i32; // steps',
+          ),
+      ],
+      ['retyped', (dir) => replaceIn(dir, 'assembly/layer_desc.ts', '  flags: i32;', '  flags: usize;')],
+    ];
+    for (const [what, edit] of edits) {
+      const r = checkCopy(edit);
+      expect(r.status, what).toBe(1);
+      for (const file of DESC_OUTPUTS) expect(r.stderr, `${what}: ${file}`).toContain(`${file}:`);
+      expect(r.stderr, what).not.toContain('src/runtime/abi.generated.ts:');
+    }
+  });
+
+  it('a layer-descriptor field that would need padding (or has no comment) is refused', () => {
+    const padded = checkCopy((dir) =>
+      replaceIn(dir, 'assembly/layer_desc.ts', '  clipHiddenNorm: f64;', '  first: i32; // a count\n  clipHiddenNorm: f64;'),
+    );
+    expect(padded.status).toBe(1);
+    expect(padded.stderr).toMatch(/LayerDesc\.\w+ .* would need padding/);
+    const bare = checkCopy((dir) => replaceIn(dir, 'assembly/layer_desc.ts', '  H: i32; // hidden units', '  H: i32;'));
+    expect(bare.status).toBe(1);
+    expect(bare.stderr).toContain('is not `name: type; // comment`');
+  });
+
+  it('the C struct checks every offset the TypeScript table holds', async () => {
+    const { LAYER_DESC, LAYER_DESC_BYTES } = await import('../../src/runtime/layer-desc.generated.js');
+    const header = readFileSync(`${ROOT}include/unrolled.h`, 'utf8');
+    for (const [name, { offset }] of Object.entries(LAYER_DESC)) {
+      expect(header).toContain(`offsetof(unrolled_layer_desc, ${name}) == ${offset},`);
+    }
+    expect(header).toContain(`#define UNROLLED_LAYER_DESC_BYTES ${LAYER_DESC_BYTES}`);
+  });
+
   it('docs/abi.md keeps one generated table and its own prose around it', () => {
     const docs = readFileSync(`${ROOT}docs/abi.md`, 'utf8');
     expect(docs.match(/<!-- abi:begin/g)).toHaveLength(1);
     expect(docs.match(/<!-- abi:end -->/g)).toHaveLength(1);
+    expect(docs.match(/<!-- layer-desc:begin/g)).toHaveLength(1);
+    expect(docs.match(/<!-- layer-desc:end -->/g)).toHaveLength(1);
     expect(docs).toMatch(/## One training step/);
   });
 
   it('the generated TypeScript says where it comes from', () => {
-    for (const file of ['src/runtime/abi.generated.ts', 'bench/abi.generated.ts', 'include/unrolled.h']) {
+    for (const file of [
+      'src/runtime/abi.generated.ts',
+      'src/runtime/layer-desc.generated.ts',
+      'bench/abi.generated.ts',
+      'include/unrolled.h',
+    ]) {
       expect(readFileSync(`${ROOT}${file}`, 'utf8'), file).toMatch(/Generated by scripts\/gen-abi\.mjs/);
     }
   });

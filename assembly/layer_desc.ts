@@ -1,0 +1,51 @@
+// The layer descriptor: the shapes and buffers of one recurrent layer, written once by the host
+// into linear memory (the library writes one per layer when it lays out its work arena) and
+// passed to every cell kernel as a single byte address: rnn_forward(desc), lstm_backward(desc), …
+//
+// This class is the one declaration of the layout. scripts/gen-abi.mjs reads its fields in
+// order (`name: type; // comment`) and writes the C struct of include/unrolled.h (with offset
+// checks), the offset table src/runtime/layer-desc.generated.ts and the field table of
+// docs/abi.md. Fields sit at their natural alignment with no padding between them: the f64
+// comes first, so every later field is a 4-byte value at a multiple of 4 (the generator refuses
+// any order that would need padding). Pointers are byte addresses, 0 = none where optional.
+// Each comment gives the field's shape and mode ([in] read, [out] written, [in/out], [acc]
+// added to, [scratch]) and which kernels read it (fwd, bwd; rnn, lstm, gru).
+
+@unmanaged
+export class LayerDesc {
+  clipHiddenNorm: f64; // θ [in], bwd: per-timestep clipping of each row's ∂E/∂h_t to norm ≤ θ; 0 = off (exact)
+  T: i32; // steps
+  B: i32; // batch rows
+  I: i32; // input features (the vocabulary with FLAG_TOKENS; H for layers above the first)
+  H: i32; // hidden units; G = gates·H (rnn 1, gru 3, lstm 4)
+  flags: i32; // UNROLLED_FLAG_TOKENS (layer 0 only) | UNROLLED_FLAG_RELU (rnn only)
+  x: usize; // [T,B,I] or ids [T,B] [in]; layer k > 0: hs of layer k−1 + B·H·4 bytes (h_1..h_T)
+  wihTransposedPacked: usize; // W_ihᵀ [I,G] packed [in], fwd
+  whhTransposedPacked: usize; // W_hhᵀ [H,G] packed [in], fwd
+  wihPacked: usize; // W_ih [G,I] packed [in], bwd
+  whhPacked: usize; // W_hh [G,H] packed [in], bwd
+  bih: usize; // b_ih [G] [in], fwd
+  bhh: usize; // b_hh [G] [in], fwd
+  mask: usize; // [T,B] 0/1 [in], or 0 = no padding; a 0 row carries its state through step t
+  hs: usize; // [T+1,B,H]: hs[0] = h0 [in]; fwd writes h_1..h_T [out]; bwd [in]
+  cs: usize; // lstm [T+1,B,H]: cs[0] = c0, like hs
+  gates: usize; // lstm [T,B,4H], gru [T,B,3H]: fwd [out] post-activations; bwd [in/out] → δ
+  rn: usize; // gru [T,B,H]: fwd [out] h_{t−1}·W_hnᵀ + b_hn; bwd [in]
+  scratch: usize; // gru fwd [B,3H] [scratch]
+  dhs: usize; // [T,B,H] [in] ∂E/∂h_t from above; rnn bwd [in/out]: leaves δpre (rebuild it each time)
+  dR: usize; // gru bwd [T,B,3H] [out] δ of the hidden-side pre-activations
+  dh: usize; // [B,H] [in/out]: in ∂E/∂h_T from beyond the sequence (zero: full BPTT), out ∂E/∂h_0
+  dc: usize; // lstm [B,H] [in/out]: the same for the cell state
+  dwih: usize; // dW_ih [G,I] [acc]
+  dwhh: usize; // dW_hh [G,H] [acc]
+  dbih: usize; // db_ih [G] [acc]
+  dbhh: usize; // db_hh [G] [acc]
+  dx: usize; // [T,B,I] [out] ∂E/∂x, or 0 to skip (0 with FLAG_TOKENS)
+  dhnorm: usize; // [T] [out] ‖∂E/∂h_t‖ over the step's B·H values (after clipping), or 0 to skip
+  pack: usize; // ≥ packed_size(T·B, max(I, H)) floats [scratch], bwd (I counts as 1 with FLAG_TOKENS)
+}
+
+// @ts-ignore: decorator
+@inline export function layer_desc(desc: usize): LayerDesc {
+  return changetype<LayerDesc>(desc);
+}
