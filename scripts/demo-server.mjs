@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // npm run demo — builds the demo page (web/) with Vite when it is missing or older than its
 // inputs, then serves the built page on 127.0.0.1 with the headers that make a page
-// cross-origin isolated (COOP same-origin + COEP require-corp, so SharedArrayBuffer would be
-// available), and prints the URL.
+// cross-origin isolated (COOP same-origin + COEP require-corp: SharedArrayBuffer is available,
+// so the training worker runs the threads build with a pool of workers), and prints the URL.
 //
 //   node scripts/demo-server.mjs [--port N] [--rebuild] [--out DIR]
 //     --port N    port to listen on (default: $PORT, else a free one)
@@ -66,6 +66,8 @@ function checkPackageBuilt() {
     'build/unrolled.simd.wasm',
     'build/unrolled.scalar.wasm',
     'build/unrolled.relaxed.wasm',
+    'build/unrolled.threads.wasm',
+    'build/unrolled.threads-relaxed.wasm',
   ];
   const missing = need.filter((f) => !existsSync(join(ROOT, f)));
   if (missing.length) throw new Error(`missing ${missing.join(', ')}: run \`npm run build\` first (the demo bundles the built package)`);

@@ -10,7 +10,6 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import {
-  CORPUS,
   relaxedSimdSupported,
   simdSupported,
   type CellKind,
@@ -21,6 +20,7 @@ import {
   type TrainingConfig,
   type TrainingWorker,
 } from 'unrolled';
+import { CORPUS } from 'unrolled/tasks';
 import { createTrainingWorker } from 'unrolled/worker';
 
 // ---- the page's elements --------------------------------------------------------------------
@@ -65,23 +65,43 @@ const TEMPERATURE = 0.8;
 
 // ---- environment badges -----------------------------------------------------------------------
 
-function badges(extra: [string, boolean][] = []): void {
+/** A badge: its text, whether it is good news, and optionally an id and a tooltip. */
+type Badge = { text: string; ok: boolean; id?: string; title?: string };
+
+function badges(extra: Badge[] = []): void {
   const env = $('env');
-  const items: [string, boolean][] = [
-    [simdSupported() ? (relaxedSimdSupported() ? 'Wasm relaxed SIMD' : 'Wasm SIMD') : 'Wasm (no SIMD)', simdSupported()],
-    [crossOriginIsolated ? 'cross-origin isolated' : 'not cross-origin isolated', crossOriginIsolated],
+  const items: Badge[] = [
+    {
+      text: simdSupported() ? (relaxedSimdSupported() ? 'Wasm relaxed SIMD' : 'Wasm SIMD') : 'Wasm (no SIMD)',
+      ok: simdSupported(),
+    },
+    crossOriginIsolated
+      ? { text: 'cross-origin isolated', ok: true, title: 'shared memory is available: training uses several threads' }
+      : {
+          text: 'not cross-origin isolated',
+          ok: false,
+          title: 'no shared memory, so training runs on one thread (the server must send COOP and COEP headers)',
+        },
     ...extra,
   ];
   env.replaceChildren(
-    ...items.map(([text, ok]) => {
+    ...items.map(({ text, ok, id, title }) => {
       const b = document.createElement('span');
       b.className = `badge ${ok ? 'ok' : 'warn'}`;
       b.textContent = text;
+      if (id) b.id = id;
+      if (title) b.title = title;
       return b;
     }),
   );
 }
 badges();
+
+/** What the run computes on, e.g. "wasm-threads-relaxed · 2 threads" or "js backend · 1 thread". */
+function coreLabel(i: RunInfo): string {
+  const engine = i.backend === 'wasm' ? `wasm-${i.variant}` : 'js backend';
+  return `${engine} · ${i.threads} ${i.threads === 1 ? 'thread' : 'threads'}`;
+}
 
 // ---- the text ---------------------------------------------------------------------------------
 
@@ -361,6 +381,9 @@ function readConfig(): TrainingConfig {
     temperature: TEMPERATURE,
     gradientEvery: 10,
     progressIntervalMs: 120,
+    // as many threads as the machine has (up to 4) where the page is cross-origin isolated;
+    // the worker falls back to one thread where it is not
+    threads: 'auto',
   };
   if (source() === 'custom') config.text = textArea.value;
   return config;
@@ -403,8 +426,15 @@ function getWorker(): TrainingWorker {
 }
 
 function runningText(i: RunInfo): string {
-  const names: Record<string, string> = { relaxed: 'relaxed-SIMD', simd: 'SIMD', scalar: 'scalar', threads: 'multi-threaded SIMD' };
-  const core = i.backend === 'wasm' ? `${names[i.variant ?? ''] ?? i.variant} Wasm core` : 'JS backend';
+  const names: Record<string, string> = {
+    relaxed: 'relaxed-SIMD',
+    simd: 'SIMD',
+    scalar: 'scalar',
+    threads: 'multi-threaded SIMD',
+    'threads-relaxed': 'multi-threaded relaxed-SIMD',
+  };
+  const threads = i.threads > 1 ? ` (${i.threads} threads)` : '';
+  const core = i.backend === 'wasm' ? `${names[i.variant ?? ''] ?? i.variant} Wasm core${threads}` : 'JS backend';
   const cell = i.model.cell.toUpperCase();
   return `Training ${cell === 'GRU' ? 'a' : 'an'} ${cell} in a Web Worker on the ${core}: ${i.characters.toLocaleString('en-US')} characters, vocabulary ${i.vocabSize}; ${clipText(i.config)}.`;
 }
@@ -518,7 +548,7 @@ form.addEventListener('submit', async (e) => {
     gradChart = makeGradChart(info);
     stat.params.textContent = info.parameters.toLocaleString('en-US');
     sampleHint.textContent = `The model writes after a prime from the text (every ${SAMPLE_EVERY} steps, temperature ${TEMPERATURE}).`;
-    badges([[`core: ${info.variant ?? info.backend}`, true]]);
+    badges([{ text: coreLabel(info), ok: true, id: 'core' }]);
     if ((ui as UiState) === 'starting') setUi('running');
     setStatus(runningText(info));
     downloadButton.disabled = false;

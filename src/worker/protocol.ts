@@ -58,6 +58,14 @@ export interface TrainingConfig {
   variant?: CoreVariant | 'auto';
   /** Rule out the relaxed-SIMD core (bit-reproducible results across engines). */
   reproducible?: boolean;
+  /**
+   * Threads for the large products on the Wasm backend, the worker's own included: a number, or
+   * 'auto' for the host's logical processors (navigator.hardwareConcurrency) up to
+   * AUTO_THREADS_MAX (1 where the host has no navigator, as in Node 20). More than 1 trains on the threads build (with FMA where `variant` and
+   * `reproducible` allow it) where the host allows shared memory — Node, and cross-origin-isolated
+   * pages — and on one thread elsewhere; RunInfo.threads says which. Default 1.
+   */
+  threads?: number | 'auto';
   /** At most one progress event per this many milliseconds (the first and last step always report). Default 100. */
   progressIntervalMs?: number;
   /** Gradient flow ‖∂E/∂h_t‖ every this many steps (and at step 1); 0: never. Default 10. */
@@ -77,6 +85,18 @@ export interface ResolvedTrainingConfig extends Required<Omit<TrainingConfig, 't
   text: string | null;
 }
 
+/**
+ * The most threads that threads: 'auto' asks for: the products of a demo-sized model stop
+ * gaining from more, and a page should leave cores to the rest of the machine.
+ */
+export const AUTO_THREADS_MAX = 4;
+
+/** The threads of threads: 'auto' on this host: its logical processors, at least 1 and at most AUTO_THREADS_MAX. */
+export function autoThreads(): number {
+  const n = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? Math.min(n, AUTO_THREADS_MAX) : 1;
+}
+
 export const TRAINING_DEFAULTS: Readonly<Omit<ResolvedTrainingConfig, 'text'>> = Object.freeze({
   cell: 'lstm',
   hidden: 128,
@@ -91,6 +111,7 @@ export const TRAINING_DEFAULTS: Readonly<Omit<ResolvedTrainingConfig, 'text'>> =
   backend: 'wasm',
   variant: 'auto',
   reproducible: false,
+  threads: 1,
   progressIntervalMs: 100,
   gradientEvery: 10,
   sampleEvery: 100,
@@ -123,6 +144,7 @@ export const RUN_DOMAINS = Object.freeze({
 
 /** The worker's own fields (no command-line twin). */
 const WORKER_DOMAINS: Readonly<Record<string, Readonly<NumberDomain>>> = Object.freeze({
+  threads: { integer: true, min: 1, max: 256 },
   progressIntervalMs: { min: 0, max: 1e9 },
   gradientEvery: { integer: true, min: 0, max: 1e9 },
   sampleEvery: { integer: true, min: 0, max: 1e9 },
@@ -163,6 +185,7 @@ export function resolveTrainingConfig(config: TrainingConfig = {}): ResolvedTrai
     backend: oneOf('backend', c.backend, RUN_CHOICES.backend, d.backend),
     variant: oneOf('variant', c.variant, ['auto', ...(Object.keys(CORE_FILES) as CoreVariant[])], d.variant),
     reproducible: bool('reproducible', c.reproducible, d.reproducible),
+    threads: threadCount(c.threads, d.threads),
     progressIntervalMs: w('progressIntervalMs'),
     gradientEvery: w('gradientEvery'),
     sampleEvery: w('sampleEvery'),
@@ -185,6 +208,14 @@ function oneOf<T extends string>(name: string, v: unknown, options: readonly T[]
   if (typeof v !== 'string' || !options.includes(v as T))
     throw new ConfigError(`config.${name}`, `one of ${options.map((o) => `"${o}"`).join(', ')}`, describe(v));
   return v as T;
+}
+
+function threadCount(v: unknown, fallback: number | 'auto'): number | 'auto' {
+  if (v === undefined || v === 'auto') return v ?? fallback;
+  const { min, max } = WORKER_DOMAINS.threads;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min! || v > max!)
+    throw new ConfigError('config.threads', `"auto" or an integer in [${min}, ${max}]`, describe(v));
+  return v;
 }
 
 function bool(name: string, v: unknown, fallback: boolean): boolean {
@@ -222,6 +253,12 @@ export interface RunInfo {
   backend: 'wasm' | 'js';
   /** The Wasm core that runs (null on the js backend). */
   variant: CoreVariant | null;
+  /**
+   * Threads computing each large product: more than 1 only on the threads build ('threads',
+   * 'threads-relaxed'); 1 where config.threads asked for more but the host has no shared memory
+   * (a page that is not cross-origin isolated), and on the js backend.
+   */
+  threads: number;
   /** 'browser' (a Web Worker) or 'node' (worker_threads). */
   host: 'browser' | 'node';
 }

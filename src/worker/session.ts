@@ -13,10 +13,12 @@ import { PrimePicker } from '../data/prime.js';
 import { ConfigError } from '../errors.js';
 import type { Model } from '../model/model.js';
 import { modelToSafetensors } from '../model/serialize.js';
+import type { Core } from '../runtime/core.js';
 import { loadCore } from '../runtime/load.js';
 import { Trainer, type StepResult } from '../train/trainer.js';
 import {
   PROTOCOL_VERSION,
+  autoThreads,
   VOCAB_METADATA_KEY,
   errorInfo,
   resolveTrainingConfig,
@@ -57,6 +59,8 @@ const now = (): number => performance.now();
 
 interface Run {
   cfg: ResolvedTrainingConfig;
+  /** The core when the run owns it (a threaded core: its own instance and pool, disposed with the run). */
+  ownCore: Core | null;
   vocab: CharVocab;
   model: Model;
   trainer: Trainer;
@@ -117,34 +121,48 @@ async function buildRun(
     throw new ConfigError('config.text', `at least batch × seq + 1 = ${cfg.batch * cfg.seq + 1} characters`, `${ids.length} characters`);
   }
   const stream = new TokenStream(ids, { T: cfg.seq, B: cfg.batch, vocabSize: vocab.size });
-  const core = cfg.backend === 'wasm' ? await loadCore({ variant: cfg.variant, reproducible: cfg.reproducible }) : undefined;
-  if (!current()) return null;
-  const model = await createModel({
-    backend: cfg.backend,
-    ...(core ? { core } : {}),
-    cell: cfg.cell,
-    numLayers: cfg.layers,
-    hiddenSize: cfg.hidden,
-    input: 'tokens',
-    inputSize: vocab.size,
-    outputSize: vocab.size,
-    seed: cfg.seed,
-  });
+  const threads = cfg.threads === 'auto' ? autoThreads() : cfg.threads;
+  const core = cfg.backend === 'wasm' ? await loadCore({ variant: cfg.variant, reproducible: cfg.reproducible, threads }) : undefined;
+  // a threaded core is a fresh instance with its own pool of workers: the run owns it; a
+  // single-threaded one is loadCore's shared cached core, left alive for the next run
+  const ownCore = core && core.threads > 1 ? core : null;
+  if (!current()) {
+    ownCore?.dispose();
+    return null;
+  }
+  let model: Model;
   let trainer: Trainer;
   try {
-    trainer = new Trainer(model, {
-      loss: { loss: 'cross-entropy', at: 'every' },
-      optimizer: { name: 'adam', lr: cfg.lr },
-      ...clipOptions(cfg),
+    model = await createModel({
+      backend: cfg.backend,
+      ...(core ? { core } : {}),
+      cell: cfg.cell,
+      numLayers: cfg.layers,
+      hiddenSize: cfg.hidden,
+      input: 'tokens',
+      inputSize: vocab.size,
+      outputSize: vocab.size,
+      seed: cfg.seed,
     });
+    try {
+      trainer = new Trainer(model, {
+        loss: { loss: 'cross-entropy', at: 'every' },
+        optimizer: { name: 'adam', lr: cfg.lr },
+        ...clipOptions(cfg),
+      });
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
   } catch (e) {
-    model.dispose();
+    ownCore?.dispose();
     throw e;
   }
   const primes = new PrimePicker(text, cfg.seed);
   const t = now();
   const run: Run = {
     cfg,
+    ownCore,
     vocab,
     model,
     trainer,
@@ -172,6 +190,7 @@ async function buildRun(
     chunksPerEpoch: stream.chunksPerEpoch,
     backend: cfg.backend,
     variant: core?.variant ?? null,
+    threads: core?.threads ?? 1,
     host,
   };
   return { run, info };
@@ -411,6 +430,7 @@ class Session {
     if (!this.run) return;
     this.run.trainer.dispose();
     this.run.model.dispose();
+    this.run.ownCore?.dispose(); // stops the pool's workers
     this.run = null;
   }
 

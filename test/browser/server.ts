@@ -1,7 +1,8 @@
 // A tiny static file server for the browser tests: serves one directory (the package) on
 // 127.0.0.1 at a free port, with the MIME types browsers insist on (application/wasm for
 // WebAssembly.compileStreaming, text/javascript for module scripts), GET/HEAD only, and refuses
-// every path that resolves outside the root (.., encoded slashes, symlinks pointing out).
+// every path that resolves outside the root (.., encoded slashes, symlinks pointing out). With
+// { isolated: true } every response carries the headers that make a page cross-origin isolated.
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -34,13 +35,25 @@ function within(root: string, p: string): boolean {
   return p === root || p.startsWith(root.endsWith(sep) ? root : root + sep);
 }
 
-function send(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(text);
+/** COOP + COEP: the page (and its workers) get crossOriginIsolated, hence SharedArrayBuffer. */
+export const ISOLATION_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+});
+
+export interface StaticServerOptions {
+  /** Send ISOLATION_HEADERS with every response. Default false. */
+  isolated?: boolean;
 }
 
-export async function startStaticServer(rootDir: string): Promise<StaticServer> {
+export async function startStaticServer(rootDir: string, options: StaticServerOptions = {}): Promise<StaticServer> {
   const root = await realpath(resolve(rootDir));
+  const extra = options.isolated ? ISOLATION_HEADERS : {};
+
+  function send(res: ServerResponse, status: number, text: string): void {
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...extra });
+    res.end(text);
+  }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed');
@@ -66,6 +79,7 @@ export async function startStaticServer(rootDir: string): Promise<StaticServer> 
         'content-type': MIME[extname(file).toLowerCase()] ?? 'application/octet-stream',
         'content-length': st.size,
         'cache-control': 'no-store',
+        ...extra,
       });
       if (req.method === 'HEAD') return void res.end();
       createReadStream(file)

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUTO_THREADS_MAX } from '../../src/worker/protocol.js';
 import { launchChromium, SKIP_BROWSER } from '../browser/launch.js';
 import { startStaticServer } from '../browser/server.js';
 
@@ -31,6 +32,7 @@ interface DemoProbe {
   info: {
     vocabSize: number;
     variant: string | null;
+    threads: number;
     host: string;
     parameters: number;
     config: { cell: string; clipMode: string; clip: number; batch: number; seq: number };
@@ -162,6 +164,12 @@ describe.skipIf(SKIP_BROWSER)('demo page (headless Chromium)', () => {
     const d = await probe();
     expect(d.error, context()).toBe('');
     expect(d.info!.host).toBe('browser');
+    // cross-origin isolated: the threads build with FMA, on min(hardwareConcurrency, AUTO_THREADS_MAX) threads
+    expect(d.info!.variant).toBe('threads-relaxed');
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    expect(d.info!.threads).toBe(Math.min(cores, AUTO_THREADS_MAX));
+    expect(d.info!.threads, 'the test machine has 2 or more cores').toBeGreaterThan(1);
+    expect(await page.textContent('#core')).toBe(`wasm-threads-relaxed · ${d.info!.threads} threads`);
     expect(d.state).toBe('running');
     const shown = Number(await page.textContent('#stat-loss'));
     expect(d.firstLoss).toBeGreaterThan(Math.log(d.info!.vocabSize) - 0.5);
@@ -172,7 +180,7 @@ describe.skipIf(SKIP_BROWSER)('demo page (headless Chromium)', () => {
     expect(Number(await page.getAttribute('#loss-chart', 'data-points'))).toBeGreaterThan(3);
     expect(await page.locator('#samples li:not(.empty)').count()).toBeGreaterThanOrEqual(2);
     console.log(
-      `demo: ${d.info!.parameters} parameters on the ${d.info!.variant} core; loss ${d.firstLoss.toFixed(3)} → ${shown.toFixed(3)} ` +
+      `demo: ${d.info!.parameters} parameters on the ${d.info!.variant} core, ${d.info!.threads} threads; loss ${d.firstLoss.toFixed(3)} → ${shown.toFixed(3)} ` +
         `after ${await page.textContent('#stat-step')} steps (${await page.textContent('#stat-speed')})`,
     );
   });
