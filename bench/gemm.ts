@@ -4,16 +4,18 @@
 // ceiling: a tight loop of independent f32x4 multiply-adds. FLOPs = 2·M·N·K per product.
 //
 // Every figure, the ceiling included, is timed the same way (bench/timing.ts): repetitions
-// inside one timed block of ≥ 40 ms, best of 15 blocks. When the reference GEMM probe is present
-// (../shared/probes/gemm, next to the project), it is run right after ours and its 4×8 packed
-// kernel and ceiling are printed beside ours, build for build (same machine, minutes apart:
-// compare the ratios). `--no-probe` skips it; `--shape 32x1024x256` measures one shape.
+// inside one timed block of ≥ 40 ms, best of 15 blocks. `--probe DIR` (or UNROLLED_GEMM_PROBE)
+// names a reference GEMM probe outside the project, a directory whose run.sh prints JSON rows
+// {"which", rows: [{shape, kernel, GFLOPs}]}: it is run right after ours and its figures are
+// printed beside ours, build for build (same machine, minutes apart: compare the ratios).
+// `--shape 32x1024x256` measures one shape.
 //
 // The strided products and the ceiling are not in the library's modules: they come from the
 // bench build (build-bench/unrolled.bench.wasm, `npm run build:wasm`), the simd build plus
 // assembly/bench.ts. The fused product is the library's relaxed build.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 // V8's relaxed-SIMD flag, as the package's Node entry sets it, before anything compiles
 import '../dist/node/relaxed-simd.js';
@@ -23,9 +25,9 @@ import type { BenchExports } from './abi.generated.js';
 import { bestOf } from './timing.js';
 
 const args = process.argv.slice(2);
-const withProbe = !args.includes('--no-probe');
+const probeDir = args.includes('--probe') ? args[args.indexOf('--probe') + 1] : process.env.UNROLLED_GEMM_PROBE;
 const onlyShape = args.includes('--shape') ? args[args.indexOf('--shape') + 1] : undefined;
-const PROBE = fileURLToPath(new URL('../../shared/probes/gemm/run.sh', import.meta.url));
+const PROBE = probeDir ? resolve(probeDir, 'run.sh') : null;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 function instantiate<E>(file: URL): E {
@@ -99,7 +101,8 @@ function operands(e: CoreExports, M: number, N: number, K: number): { a: number;
 
 /** The probe's figures: GFLOP/s by `${which}:${kernel}` and shape "MxK.KxN"; null when absent or failed. */
 function runProbe(): { byKey: Map<string, number>; note: string } | null {
-  if (!withProbe || !existsSync(PROBE)) return null;
+  if (!PROBE) return null;
+  if (!existsSync(PROBE)) throw new Error(`--probe: no run.sh in ${probeDir}`);
   process.stderr.write(`running the reference probe: sh ${PROBE} ${onlyShape ?? ''}\n`);
   const r = spawnSync('sh', [PROBE, ...(onlyShape ? [onlyShape] : [])], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 24 });
   const byKey = new Map<string, number>();
@@ -111,7 +114,7 @@ function runProbe(): { byKey: Map<string, number>; note: string } | null {
   if (!byKey.size) return { byKey, note: `the probe printed no results (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').pop()}` };
   return {
     byKey,
-    note: `reference probe: sh ../shared/probes/gemm/run.sh${onlyShape ? ` ${onlyShape}` : ''}, run right after ours (its own process; same timing rule)`,
+    note: `reference probe: sh ${PROBE}${onlyShape ? ` ${onlyShape}` : ''}, run right after ours (its own process; same timing rule)`,
   };
 }
 
@@ -176,7 +179,7 @@ async function main(): Promise<void> {
       (probePeak.simd ? `; the probe's: ${probePeak.simd.toFixed(1)} mul+add, ${probePeak.relaxed?.toFixed(1) ?? '—'} fused.` : '.'),
     'Timing: repetitions inside one timed block of ≥ 40 ms, best of 15 blocks, for every kernel and the ceiling (bench/timing.ts).',
     fma ? 'gemm_packed fma: the relaxed build (f32x4.relaxed_madd).' : 'gemm_packed fma: skipped, this engine has no relaxed SIMD.',
-    probe ? probe.note : withProbe ? 'Reference probe: ../shared/probes/gemm not found.' : 'Reference probe: skipped (--no-probe).',
+    probe ? probe.note : 'Reference probe: none (--probe DIR to run one beside ours).',
     `Command: npm run bench:gemm${args.length ? ` -- ${args.join(' ')}` : ''} · Node ${process.version} · ${new Date().toISOString()}`,
   ];
   console.log(table);
