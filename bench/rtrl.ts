@@ -14,7 +14,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname } from 'node:path';
 import { Bench } from 'tinybench';
-import { createModel, loadCore, rtrlGradients, type CellKind, type LossSpec, type Model } from '../dist/node/index.js';
+import { rtrlGradients } from '../dist/gradients-entry.js';
+import { createModel, loadCore, type CellKind, type LossSpec, type Model } from '../dist/node/index.js';
 
 const args = process.argv.slice(2);
 function arg(name: string, fallback: string): string {

@@ -73,17 +73,13 @@ export const PRESETS = {
  * @param {number} [o.seed=1]
  * @param {(point: object) => void} [o.onEval] called with each point of the curve
  * @param {object} [o.lib] the unrolled module (default: this repository's build, dist/)
+ * @param {object} [o.tasks] the unrolled/tasks module (default: this repository's build, dist/)
  * @param {object} [o.core] a loaded core (default: lib.loadCore({ reproducible: true }))
  */
 export async function trainAdding(o) {
   const lib = o.lib ?? (await import('../dist/node/index.js'));
-  const {
-    createModel,
-    loadCore,
-    Trainer,
-    Rng,
-    tasks: { adding },
-  } = lib;
+  const { createModel, loadCore, Trainer, Rng } = lib;
+  const { adding } = o.tasks ?? (await import('../dist/tasks-entry.js'));
   const preset = PRESETS[o.preset];
   if (!preset) throw new Error(`unknown preset "${o.preset}" (${Object.keys(PRESETS).join(', ')})`);
   const T = o.T ?? 150,

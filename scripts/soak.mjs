@@ -25,7 +25,9 @@ for (let i = 0; i < args.length; i++) {
 }
 
 const api = await import(new URL('../dist/node/index.js', import.meta.url).href);
-const { createModelSync, loadCore, Trainer, TokenStream, CharVocab, CORPUS, checkpointToSafetensors, restoreCheckpoint } = api;
+const { createModelSync, loadCore, Trainer, checkpointToSafetensors, restoreCheckpoint } = api;
+const { TokenStream, CharVocab } = await import(new URL('../dist/node/data-entry.js', import.meta.url).href);
+const { CORPUS } = await import(new URL('../dist/tasks-entry.js', import.meta.url).href);
 
 const gc = typeof globalThis.gc === 'function' ? globalThis.gc : null;
 const MiB = 2 ** 20;

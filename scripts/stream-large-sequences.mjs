@@ -10,7 +10,8 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Trainer, createModel, fit, openSequenceFile, planBatches } from '../dist/node/index.js';
+import { openSequenceFile, planBatches } from '../dist/node/data-entry.js';
+import { Trainer, createModel, fit } from '../dist/node/index.js';
 
 const sizeMB = Number(process.argv[2] ?? 300),
   B = Number(process.argv[3] ?? 64),

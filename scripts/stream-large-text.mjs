@@ -7,7 +7,7 @@ import { createWriteStream, rmSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { openTextFile } from '../dist/node/index.js';
+import { openTextFile } from '../dist/node/data-entry.js';
 
 const sizeMB = Number(process.argv[2] ?? 200),
   B = Number(process.argv[3] ?? 64),

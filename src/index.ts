@@ -1,6 +1,10 @@
 /**
- * `import … from 'unrolled'`: models, training, data, checkpoints and the Wasm core, the same in
- * Node, browsers and bundlers. Under Node this entry also has everything of `unrolled/node`.
+ * `import … from 'unrolled'`: what an app uses: models, training, optimizers and schedules,
+ * model and checkpoint I/O, the Wasm core and its capability probes, the training worker and the
+ * errors; the same in Node, browsers and bundlers. Under Node this entry also has everything of
+ * `unrolled/node`. Data helpers are at `unrolled/data`, the built-in tasks and corpus at
+ * `unrolled/tasks`, the safetensors format at `unrolled/safetensors`, and the research
+ * gradient estimators (RTRL, evolution strategies) at `unrolled/gradients`.
  * @module unrolled
  */
 // The public API of unrolled. Re-exports only.
@@ -40,51 +44,25 @@ export {
 } from './train/fit.js';
 export { evaluate, type EvaluateOptions, type EvaluateResult, type MetricName } from './train/metrics.js';
 export { resolveOptimizer, type OptimizerSpec, type OptimizerName } from './train/optimizers.js';
-export { rtrlGradients, RTRL_MAX_SENSITIVITY_FLOATS, type RtrlResult } from './train/rtrl.js';
-export { EvolutionStrategies, centeredRanks, type EvolutionStrategiesOptions, type EsEstimate, type EsStepResult } from './train/es.js';
 export { loadCore, type LoadOptions, type CoreSource } from './runtime/load.js';
 export { threadsSupported } from './runtime/threads.js';
-export { simdSupported, relaxedSimdSupported, pickVariant, type Core, type CoreVariant, type CoreExports } from './runtime/core.js';
-export * from './errors.js';
-// data
-export { CharVocab, type CharVocabJSON } from './data/vocab.js';
-export { TokenStream, type TokenChunk, type TokenStreamOptions, type StreamPosition } from './data/stream.js';
+export { simdSupported, relaxedSimdSupported, type Core, type CoreVariant, type CoreExports } from './runtime/core.js';
 export {
-  padSequences,
-  padTokens,
-  padTargets,
-  lengthsToMask,
-  type PadOptions,
-  type PaddedSequences,
-  type PaddedTokens,
-  type PaddedTargets,
-} from './data/padding.js';
-export { CORPUS } from './data/corpus.js';
-export {
-  SequenceDataset,
-  planBatches,
-  paddingFraction,
-  type SequenceExample,
-  type SequenceDatasetOptions,
-  type DatasetBatch,
-  type BatchPlanOptions,
-  type TargetKind,
-} from './data/dataset.js';
-export { parseCsv, parseJsonl, type TableOptions } from './data/tables.js';
-export { SequenceFile, readSequences, type SequenceSourceOptions, type SourceSequence } from './data/sequence-file.js';
-export { TextStream, blobSource, type ByteSource, type TextStreamOptions } from './data/text-stream.js';
-export * as tasks from './data/tasks/index.js';
-export {
-  encodeSafetensors,
-  decodeSafetensors,
-  DEFAULT_MAX_HEADER_BYTES,
-  type SafetensorsDtype,
-  type TensorData,
-  type NamedTensor,
-  type SafetensorsTensor,
-  type DecodedSafetensors,
-  type SafetensorsLimits,
-} from './model/safetensors.js';
+  UnrolledError,
+  InvalidArgumentError,
+  ConfigError,
+  NonFiniteError,
+  MemoryLimitError,
+  DisposedError,
+  BusyError,
+  NoForwardError,
+  CheckpointError,
+  BackendError,
+  FileError,
+  TimeoutError,
+  DataError,
+  type ErrorCode,
+} from './errors.js';
 export { modelToSafetensors, loadSafetensorsInto, type SaveOptions } from './model/serialize.js';
 export { modelFromSafetensors, type LoadModelOptions } from './model-file.js';
 // worker
@@ -99,9 +77,7 @@ export {
   type GenerateRequest,
 } from './worker/client.js';
 export {
-  resolveTrainingConfig,
   TRAINING_DEFAULTS,
-  VOCAB_METADATA_KEY,
   type TrainingConfig,
   type ResolvedTrainingConfig,
   type RunInfo,

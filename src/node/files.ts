@@ -20,6 +20,7 @@ import { modelToSafetensors, type SaveOptions } from '../model/serialize.js';
 import { modelFromSafetensors, type LoadModelOptions } from '../model-file.js';
 import { invalidUtf8 } from '../data/utf8.js';
 
+/** @internal (its tests import it from here) */
 export { firstInvalidUtf8 } from '../data/utf8.js';
 
 function checkPath(path: unknown): asserts path is string {

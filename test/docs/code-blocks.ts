@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRY = join(ROOT, 'src/node/index.ts');
+/** Each package specifier a doc may import, and the source file it stands for under Node. */
+const ENTRIES: Record<string, string> = {
+  unrolled: 'src/node/index.ts',
+  'unrolled/node': 'src/node/index.ts',
+  'unrolled/data': 'src/node/data-entry.ts',
+  'unrolled/tasks': 'src/tasks-entry.ts',
+  'unrolled/safetensors': 'src/node/safetensors-entry.ts',
+  'unrolled/gradients': 'src/gradients-entry.ts',
+};
 
 /** The ```ts blocks of a Markdown file (path relative to the repository). */
 export function tsBlocks(markdownPath: string): string[] {
@@ -15,10 +23,13 @@ export function tsBlocks(markdownPath: string): string[] {
 
 /**
  * Imports `code` as a module from a scratch directory under test/ (so that vitest transforms it),
- * after pointing `from 'unrolled'` at the sources; `epilogue` is appended (e.g. exports to check).
+ * after pointing `from 'unrolled'` (and its subpaths) at the sources; `epilogue` is appended (e.g. exports to check).
  */
 export async function runBlock(code: string, epilogue = ''): Promise<Record<string, unknown>> {
-  const source = code.replace(/from 'unrolled(\/node)?'/g, `from ${JSON.stringify(ENTRY)}`) + epilogue;
+  const source =
+    code.replace(/from '(unrolled(?:\/\w+)?)'/g, (whole, specifier: string) =>
+      specifier in ENTRIES ? `from ${JSON.stringify(join(ROOT, ENTRIES[specifier]))}` : whole,
+    ) + epilogue;
   const dir = mkdtempSync(join(ROOT, 'test', '.docs-'));
   try {
     const file = join(dir, 'example.ts');

@@ -1,10 +1,11 @@
 // The adding-problem example (examples/adding-problem.mjs), short: at T = 30 the IRNN and the
 // LSTM presets must end far below the baseline MSE (≈ 0.167), and a run must be a function of
-// its seed. The example runs against this repository's sources (its `lib` option), so no build
+// its seed. The example runs against this repository's sources (its `lib` and `tasks` options), so no build
 // of dist/ is needed. The full T = 150 reproduction is scripts/reproduce-adding.mjs.
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as lib from '../../src/node/index.js';
+import * as tasks from '../../src/tasks-entry.js';
 
 interface CurvePoint {
   step: number;
@@ -33,6 +34,7 @@ interface AddingExample {
     testSize?: number;
     seed?: number;
     lib?: unknown;
+    tasks?: unknown;
   }): Promise<AddingResult>;
 }
 
@@ -41,7 +43,7 @@ const EXAMPLE = fileURLToPath(new URL('../../examples/adding-problem.mjs', impor
 const example = (await import(EXAMPLE)) as AddingExample;
 
 const run = (preset: string, steps: number, seed = 1, hidden = 64) =>
-  example.trainAdding({ preset, T: 30, hidden, batch: 16, steps, evalEvery: 250, testSize: 500, seed, lib });
+  example.trainAdding({ preset, T: 30, hidden, batch: 16, steps, evalEvery: 250, testSize: 500, seed, lib, tasks });
 
 /** The curve without wall-clock times. */
 const numbers = (r: AddingResult) => r.curve.map(({ seconds: _, ...p }) => p);

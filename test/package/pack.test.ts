@@ -1,6 +1,6 @@
 // The package as users get it: `npm pack`, the tarball installed into a scratch app outside the
-// repository, then used the four ways a user would use it: ESM import and a training step in
-// Node; a strict TypeScript consumer compiled against the shipped .d.ts (for Node and for
+// repository, then used the five ways a user would use it: ESM import and a training step in
+// Node; each subpath export imported in Node; a strict TypeScript consumer compiled against the shipped .d.ts (for Node and for
 // bundlers); a Vite build of a tiny page that trains in headless Chromium; `npx unrolled --help`.
 // The tarball is packed from the current dist/ and build/ (`npm test` builds them first).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -73,6 +73,8 @@ describe('the packed package, installed into a scratch app', () => {
       'dist/index.d.ts',
       'dist/node/index.js',
       'dist/node/index.d.ts',
+      ...['data', 'tasks', 'safetensors', 'gradients'].flatMap((e) => [`dist/${e}-entry.js`, `dist/${e}-entry.d.ts`]),
+      ...['data', 'safetensors'].flatMap((e) => [`dist/node/${e}-entry.js`, `dist/node/${e}-entry.d.ts`]),
       'dist/cli/main.js',
       'bin/unrolled.js',
       'include/unrolled.h',
@@ -113,12 +115,37 @@ console.log(JSON.stringify({ first, last, save: typeof saveModel }));
     expect(out.save).toBe('function');
   });
 
+  it('imports one name from each subpath in Node, the Node-only ones included; internals stay private', () => {
+    writeFileSync(
+      join(app, 'subpaths.mjs'),
+      `import * as root from 'unrolled';
+import { SequenceDataset, openTextFile } from 'unrolled/data';
+import { CORPUS, adding } from 'unrolled/tasks';
+import { decodeSafetensors, saveSafetensors } from 'unrolled/safetensors';
+import { rtrlGradients } from 'unrolled/gradients';
+console.log(JSON.stringify({
+  subpaths: [SequenceDataset, openTextFile, adding.addingBatch, decodeSafetensors, saveSafetensors, rtrlGradients].map((f) => typeof f),
+  corpus: CORPUS.length > 0,
+  internals: ['describe', 'pickVariant', 'resolveTrainingConfig', 'SequenceDataset', 'tasks', 'rtrlGradients'].filter((n) => n in root),
+}));
+`,
+    );
+    const out = JSON.parse(run(process.execPath, ['subpaths.mjs'], app));
+    expect(out.subpaths).toEqual(Array(6).fill('function'));
+    expect(out.corpus).toBe(true);
+    expect(out.internals).toEqual([]);
+  });
+
   it('type-checks a strict TypeScript consumer for Node and for bundlers, with no internals in the types', () => {
     // Node resolution: the node condition's types include the Node-only functions
     writeFileSync(
       join(app, 'node-consumer.ts'),
       `import { createModel, Trainer, saveModel, loadCheckpoint, createNodeTrainingWorker, UnrolledError } from 'unrolled';
 import { saveModel as saveModel2 } from 'unrolled/node';
+import { CharVocab, readSequenceFile } from 'unrolled/data';
+import { reber } from 'unrolled/tasks';
+import { encodeSafetensors, readSafetensorsFile } from 'unrolled/safetensors';
+import { EvolutionStrategies } from 'unrolled/gradients';
 export async function main(): Promise<number> {
   const model = await createModel({ cell: 'lstm', inputSize: 4, hiddenSize: 8, outputSize: 4, seed: 1 });
   const trainer = new Trainer(model, { loss: 'mse', optimizer: { name: 'sgd', lr: 0.1 } });
@@ -127,6 +154,7 @@ export async function main(): Promise<number> {
   // @ts-expect-error nor are the kernels
   void model.kernels;
   void [saveModel, saveModel2, loadCheckpoint, createNodeTrainingWorker, trainer];
+  void [CharVocab, readSequenceFile, reber, encodeSafetensors, readSafetensorsFile, EvolutionStrategies];
   // results are typed by the model's dtype: no casts for the default float32 models
   const y: Float32Array = model.predict({ x: new Float32Array(8), T: 2, B: 1 }).y;
   const w: Float32Array = model.getParameter('weight_hh_l0');
@@ -149,7 +177,20 @@ import { createTrainingWorker as fromMain } from 'unrolled';
 import { saveModel } from 'unrolled';
 // @ts-expect-error an internal helper of the error module is not exported
 import { describe } from 'unrolled';
-export const used = [createModel, createTrainingWorker, saveModel, describe, fromMain];
+// @ts-expect-error the CLI's helpers are not public
+import { pickVariant } from 'unrolled';
+// @ts-expect-error data helpers live at 'unrolled/data', not the root
+import { SequenceDataset as fromRoot } from 'unrolled';
+import { SequenceDataset, parseCsv } from 'unrolled/data';
+// @ts-expect-error Node-only: the browser's 'unrolled/data' reads no files
+import { openTextFile } from 'unrolled/data';
+import { CORPUS } from 'unrolled/tasks';
+import { decodeSafetensors } from 'unrolled/safetensors';
+// @ts-expect-error Node-only: the browser's 'unrolled/safetensors' writes no files
+import { saveSafetensors } from 'unrolled/safetensors';
+import { centeredRanks } from 'unrolled/gradients';
+export const used = [createModel, createTrainingWorker, saveModel, describe, fromMain, pickVariant, fromRoot, openTextFile, saveSafetensors];
+export const subpaths = [SequenceDataset, parseCsv, CORPUS, decodeSafetensors, centeredRanks];
 export type Handle = TrainingWorker;
 `,
     );

@@ -8,15 +8,9 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CharVocab,
-  decodeSafetensors,
-  modelFromSafetensors,
-  VOCAB_METADATA_KEY,
-  type GradientFlowEvent,
-  type ProgressEvent,
-  type RunInfo,
-} from '../../src/node/index.js';
+import { CharVocab, VOCAB_METADATA_KEY } from '../../src/node/data-entry.js';
+import { modelFromSafetensors, type GradientFlowEvent, type ProgressEvent, type RunInfo } from '../../src/node/index.js';
+import { decodeSafetensors } from '../../src/node/safetensors-entry.js';
 import { createNodeTrainingWorker } from '../../src/worker/node-client.js';
 import type { TrainingWorker } from '../../src/worker/client.js';
 
