@@ -1,4 +1,4 @@
-// npm run bench:profile (or: tsc -p tsconfig.bench.json && node dist-bench/profile.js B1 B5) —
+// tsc -p tsconfig.bench.json && node dist-bench/profile.js B1 B5 —
 // where the time of one training step goes. Samples V8's CPU profiler (every 100 µs) while the
 // configurations train on one thread, and charges each sample to its innermost function: the
 // bench build carries the Wasm function names (asconfig.json "debug": names only, the code is the

@@ -201,7 +201,8 @@ not relaxed SIMD): the default`,
     domain: int(1, 64),
     default: 1,
     help: `threads for the large matrix products (the threads build with a pool
-of worker threads; same results bit for bit), default {default}`,
+of worker threads; the same bits as one thread of the same core, also with
+--relaxed), default {default}`,
   },
   relaxed: {
     kind: 'boolean',

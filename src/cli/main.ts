@@ -6,6 +6,8 @@
 import { UnrolledError } from '../errors.js';
 import { nearestKey } from '../validate/index.js';
 import '../node/load-node.js';
+// before any core is compiled: --relaxed may ask for the relaxed-SIMD builds
+import '../node/relaxed-simd.js';
 import { EnvironmentError, UsageError } from './args.js';
 import { BENCH_HELP, benchCommand } from './bench.js';
 import { EVAL_HELP, evalCommand } from './eval.js';

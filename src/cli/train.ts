@@ -52,7 +52,6 @@ export async function train(args: string[], io: CliIO): Promise<number> {
   if (f.bool('reproducible') && f.bool('relaxed')) f.fail('--reproducible and --relaxed contradict each other', '--relaxed');
   const relaxed = f.bool('relaxed');
   const threads = f.int('threads');
-  if (threads > 1 && relaxed) f.fail('--threads and --relaxed cannot be combined (the threads build is not relaxed)', '--threads');
   const sampleLength = f.int('sample');
   const temperature = f.float('temperature');
 
@@ -111,7 +110,7 @@ export async function train(args: string[], io: CliIO): Promise<number> {
   const stop = stopSignals(io);
   try {
     const start = resumed?.iterations ?? 0;
-    header(reporter, run, model, data, steps, engine, core?.variant === 'simd' || core?.variant === 'relaxed', start, resumePath);
+    header(reporter, run, model, data, steps, engine, core !== undefined && core.variant !== 'scalar', start, resumePath);
 
     const save = async (s: number): Promise<void> => {
       let bytes: number;

@@ -187,27 +187,38 @@ function panelSpec(p: Panel, width: number, height: number, series: ReturnType<t
     encoding: { x, y, ...series },
   };
   const references = (p.hLines ?? []).filter((l) => datum(l.y, logY) !== null);
+  const at = { field: 'y', type: 'quantitative' as const };
+  const label = (side: 'right' | 'left') => ({
+    mark: {
+      type: 'text' as const,
+      align: side,
+      baseline: 'bottom' as const,
+      dx: side === 'right' ? -4 : 4,
+      dy: -2,
+      color: REFERENCE,
+      fontSize: 11,
+    },
+    encoding: { x: { value: side === 'right' ? width : 0 }, y: at, text: { field: 'label' } },
+  });
+  // one label at the right end of its line; with more lines, every other label at the left end,
+  // so that two lines close together do not print their labels over each other
+  const labels =
+    references.length > 1
+      ? (['right', 'left'] as const).map((side) => ({ transform: [{ filter: `datum.side === '${side}'` }], ...label(side) }))
+      : [label('right')];
   const rules = references.length
     ? [
         {
-          data: { values: references.map((l) => ({ y: l.y, label: l.label })) },
+          data: {
+            values: references.map((l, i) => ({
+              y: l.y,
+              label: l.label,
+              ...(references.length > 1 ? { side: i % 2 ? 'left' : 'right' } : {}),
+            })),
+          },
           layer: [
-            {
-              mark: { type: 'rule' as const, color: REFERENCE, strokeDash: [2, 3], strokeWidth: 1 },
-              encoding: { y: { field: 'y', type: 'quantitative' as const } },
-            },
-            {
-              mark: {
-                type: 'text' as const,
-                align: 'right' as const,
-                baseline: 'bottom' as const,
-                dx: -4,
-                dy: -2,
-                color: REFERENCE,
-                fontSize: 11,
-              },
-              encoding: { x: { value: width }, y: { field: 'y', type: 'quantitative' as const }, text: { field: 'label' } },
-            },
+            { mark: { type: 'rule' as const, color: REFERENCE, strokeDash: [2, 3], strokeWidth: 1 }, encoding: { y: at } },
+            ...labels,
           ],
         },
       ]

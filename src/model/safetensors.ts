@@ -283,49 +283,35 @@ function isNumberChar(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || c === 0x65 || c === 0x45 || c === 0x2e || c === 0x2b || c === 0x2d;
 }
 
+/** The typed array that holds each dtype's values. */
+const DTYPE_ARRAY = {
+  F32: Float32Array,
+  F64: Float64Array,
+  I32: Int32Array,
+  I64: BigInt64Array,
+  U8: Uint8Array,
+} as const satisfies Record<SafetensorsDtype, { new (b: ArrayBuffer): TensorData; new (n: number): TensorData }>;
+
+/** How one little-endian value of each dtype is read, whatever the host's byte order. */
+const DTYPE_GET: Record<SafetensorsDtype, (v: DataView, at: number) => number | bigint> = {
+  F32: (v, at) => v.getFloat32(at, true),
+  F64: (v, at) => v.getFloat64(at, true),
+  I32: (v, at) => v.getInt32(at, true),
+  I64: (v, at) => v.getBigInt64(at, true),
+  U8: (v, at) => v.getUint8(at),
+};
+
 /** Reads the little-endian values of `dtype` in bytes[begin, end) into a fresh, aligned array. */
 function readLE(bytes: Uint8Array, begin: number, end: number, dtype: SafetensorsDtype): TensorData {
-  if (hostLittleEndian) {
-    const copy = bytes.slice(begin, end).buffer; // a new, 0-aligned buffer
-    switch (dtype) {
-      case 'F32':
-        return new Float32Array(copy);
-      case 'F64':
-        return new Float64Array(copy);
-      case 'I32':
-        return new Int32Array(copy);
-      case 'I64':
-        return new BigInt64Array(copy);
-      case 'U8':
-        return new Uint8Array(copy);
-    }
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset + begin, end - begin);
-  const count = (end - begin) / DTYPE_SIZE[dtype];
-  switch (dtype) {
-    case 'F32': {
-      const a = new Float32Array(count);
-      for (let i = 0; i < count; i++) a[i] = view.getFloat32(i * 4, true);
-      return a;
-    }
-    case 'F64': {
-      const a = new Float64Array(count);
-      for (let i = 0; i < count; i++) a[i] = view.getFloat64(i * 8, true);
-      return a;
-    }
-    case 'I32': {
-      const a = new Int32Array(count);
-      for (let i = 0; i < count; i++) a[i] = view.getInt32(i * 4, true);
-      return a;
-    }
-    case 'I64': {
-      const a = new BigInt64Array(count);
-      for (let i = 0; i < count; i++) a[i] = view.getBigInt64(i * 8, true);
-      return a;
-    }
-    case 'U8':
-      return bytes.slice(begin, end);
-  }
+  const copy = bytes.slice(begin, end); // a new, 0-aligned buffer
+  if (hostLittleEndian) return new DTYPE_ARRAY[dtype](copy.buffer);
+  const size = DTYPE_SIZE[dtype];
+  const out = new DTYPE_ARRAY[dtype](copy.length / size);
+  const values = out as unknown as { [i: number]: number | bigint };
+  const view = new DataView(copy.buffer);
+  const get = DTYPE_GET[dtype];
+  for (let i = 0; i < out.length; i++) values[i] = get(view, i * size);
+  return out;
 }
 
 interface Entry {

@@ -17,7 +17,7 @@ import type { LossSpec } from '../../src/model/loss.js';
 import type { GradientResult, Model } from '../../src/model/model.js';
 import { checkpointToSafetensors, restoreCheckpoint } from '../../src/train/checkpoint.js';
 import { Trainer } from '../../src/train/trainer.js';
-import { lcg, makeModel, randn, relErr, type BackendName } from '../helpers.js';
+import { lcg, makeModel, randn, relErr, simdCore, type BackendName } from '../helpers.js';
 
 type Cell = 'rnn' | 'lstm' | 'gru';
 interface Case {
@@ -552,7 +552,7 @@ describe('the Trainer option clipHiddenNorm', () => {
     const batch = makeBatch(c, 10);
     const trainer = new Trainer(ms[0], { loss: SUM_MSE, optimizer: { name: 'adam', lr: 1e-3 }, clipHiddenNorm: 0.25 });
     trainer.step(batch);
-    const restored = await restoreCheckpoint(checkpointToSafetensors(trainer));
+    const restored = await restoreCheckpoint(checkpointToSafetensors(trainer), { core: await simdCore() });
     expect(restored.trainer.clipHiddenNorm).toBe(0.25);
     // the next step of both is the same step
     const a = trainer.step(batch),
@@ -560,7 +560,7 @@ describe('the Trainer option clipHiddenNorm', () => {
     expect(b.loss).toBe(a.loss);
     expect(restored.model.stateDict()).toEqual(ms[0].stateDict());
     const plain = new Trainer(ms[0], { loss: SUM_MSE });
-    const again = await restoreCheckpoint(checkpointToSafetensors(plain));
+    const again = await restoreCheckpoint(checkpointToSafetensors(plain), { core: await simdCore() });
     expect(again.trainer.clipHiddenNorm).toBe(0);
     for (const t of [trainer, plain, restored.trainer, again.trainer]) t.dispose();
     for (const mo of [ms[0], restored.model, again.model]) mo.dispose();

@@ -10,7 +10,7 @@ import { fit, type EpochLog } from '../../src/train/fit.js';
 import { evaluate } from '../../src/train/metrics.js';
 import { restoreCheckpoint } from '../../src/train/checkpoint.js';
 import { Trainer } from '../../src/train/trainer.js';
-import { makeModel } from '../helpers.js';
+import { makeModel, simdCore } from '../helpers.js';
 
 /** Noisy sines cut to lengths in [4, 24]: predict the next value at every step. */
 function sineData(n: number, seed: number): SequenceDataset {
@@ -224,7 +224,7 @@ describe('fit', () => {
       [1, 3],
       [2, 2],
     ]); // batches of the epoch done
-    const r = await restoreCheckpoint(saved[2].bytes, { backend: 'wasm' });
+    const r = await restoreCheckpoint(saved[2].bytes, { backend: 'wasm', core: await simdCore() });
     expect(r.trainer.steps).toBe(12);
     expect(hash(r.model)).toBe(hashes.get(12));
   });
@@ -251,7 +251,7 @@ describe('fit', () => {
       },
     });
     for (const bytes of [saved[0], saved[1]]) {
-      const r = await restoreCheckpoint(bytes, { backend: 'wasm' });
+      const r = await restoreCheckpoint(bytes, { backend: 'wasm', core: await simdCore() });
       const at = (r.extra.info as { fit: { epoch: number; batch: number; step: number } }).fit;
       const resumed = await fit(r.trainer, train, { ...options, start: at });
       expect(hash(r.model)).toBe(hash(m));
