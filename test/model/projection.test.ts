@@ -13,6 +13,7 @@ import { ConfigError } from '../../src/errors.js';
 import type { Batch } from '../../src/model/batch.js';
 import type { Model } from '../../src/model/model.js';
 import { loadCore } from '../../src/runtime/load.js';
+import { checkpointToSafetensors, restoreCheckpoint } from '../../src/train/checkpoint.js';
 import { Trainer } from '../../src/train/trainer.js';
 import { lcg, makeModel, randn, relErr } from '../helpers.js';
 
@@ -217,14 +218,20 @@ describe('LSTM projSize: configuration and states', () => {
     expect(r.cN!.length).toBe(2 * 5);
     m.dispose();
   });
-  it('trains with stateful TBPTT, carrying h [L,B,P] and c [L,B,H]', async () => {
+  it('trains with stateful TBPTT, carrying h [L,B,P] and c [L,B,H], also through a checkpoint', async () => {
     const m = await createModel({ ...base, cell: 'lstm', projSize: 2, numLayers: 2 });
-    const tr = new Trainer(m, { loss: 'mse', tbptt: { k1: 3, k2: 3 } });
+    const tr = new Trainer(m, { loss: 'mse', tbptt: { k1: 3, k2: 5 } });
     const rand = lcg(3);
-    for (let s = 0; s < 3; s++) tr.stepStateful({ x: randn(3 * 2 * 3, rand), y: randn(3 * 2 * 2, rand), T: 3, B: 2 });
+    const chunk = () => ({ x: randn(3 * 2 * 3, rand), y: randn(3 * 2 * 2, rand), T: 3, B: 2 });
+    for (let s = 0; s < 3; s++) tr.stepStateful(chunk());
     const state = tr.getCarriedState()!;
     expect(state.h.length).toBe(2 * 2 * 2);
     expect(state.c!.length).toBe(2 * 2 * 5);
+    const restored = await restoreCheckpoint(checkpointToSafetensors(tr), { backend: 'js' });
+    const next = chunk();
+    expect(restored.trainer.stepStateful(next).loss).toBe(tr.stepStateful(next).loss);
+    expect(restored.model.stateDict()).toEqual(m.stateDict());
+    restored.model.dispose();
     m.dispose();
   });
   it('survives the model file (configuration and weights, predictions bit for bit)', async () => {
