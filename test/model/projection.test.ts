@@ -15,7 +15,7 @@ import type { Model } from '../../src/model/model.js';
 import { loadCore } from '../../src/runtime/load.js';
 import { checkpointToSafetensors, restoreCheckpoint } from '../../src/train/checkpoint.js';
 import { Trainer } from '../../src/train/trainer.js';
-import { lcg, makeModel, randn, relErr } from '../helpers.js';
+import { lcg, makeModel, randn, relErr, torchFixture, torchFixtureNames } from '../helpers.js';
 
 const I = 5,
   H = 7,
@@ -191,6 +191,46 @@ describe('LSTM projSize: every Wasm build agrees with the float64 reference', ()
         console.log(`projSize ${variant}${clip ? ` clip ${clip}` : ''}: largest relative error vs js float64 ${worst.toExponential(2)}`);
       });
     }
+  }
+});
+
+describe('LSTM projSize: every build against PyTorch (the proj_* fixtures, float64 autograd)', () => {
+  const names = torchFixtureNames().filter((n) => n.startsWith('proj_'));
+  it('has its fixtures', () => expect(names.length).toBeGreaterThanOrEqual(6));
+  for (const variant of ['simd', 'relaxed', 'scalar', 'threads', 'js', 'js64'] as const) {
+    it(variant, async () => {
+      let worst = 0;
+      for (const name of names) {
+        const fx = torchFixture(name),
+          c = fx.config;
+        const cfg = {
+          cell: c.cell,
+          inputSize: c.inputSize,
+          hiddenSize: c.hiddenSize,
+          outputSize: c.outputSize,
+          numLayers: c.numLayers,
+          input: c.input,
+          bidirectional: c.bidirectional ?? false,
+          bias: c.bias ?? true,
+          projSize: c.projSize,
+        };
+        const model = variant.startsWith('js')
+          ? await makeModel(variant, cfg)
+          : await createModel({ ...cfg, core: await loadCore({ variant, threads: variant === 'threads' ? 2 : 1 }) });
+        model.loadStateDict(fx.params);
+        const input = { x: fx.x, T: c.T, B: c.B, h0: fx.h0, c0: fx.c0 ?? undefined, lengths: fx.lengths ?? undefined };
+        const r = model.lossAndGradients({ ...input, y: fx.y }, { loss: c.loss, at: c.at, reduction: c.reduction });
+        const errors = [Math.abs(r.loss - fx.loss) / Math.max(Math.abs(fx.loss), 1e-3), relErr(r.hN, fx.hN), relErr(r.cN!, fx.cN!)];
+        for (const [p, g] of Object.entries(fx.grads))
+          errors.push(relErr(p === 'h0' ? r.dh0 : p === 'c0' ? r.dc0! : p === 'x' ? r.dx! : r.grads[p], g));
+        errors.push(relErr(model.forward(input, { at: c.at }).outputs, fx.outputs));
+        const e = Math.max(...errors);
+        expect(e, `${variant} ${name}`).toBeLessThan(1e-5);
+        worst = Math.max(worst, e);
+        model.dispose();
+      }
+      console.log(`projSize vs PyTorch, ${variant}: largest relative error ${worst.toExponential(2)}`);
+    });
   }
 });
 
