@@ -214,9 +214,10 @@ describe('LSTM projSize: every build against PyTorch (the proj_* fixtures, float
           bias: c.bias ?? true,
           projSize: c.projSize,
         };
-        const model = variant.startsWith('js')
-          ? await makeModel(variant, cfg)
-          : await createModel({ ...cfg, core: await loadCore({ variant, threads: variant === 'threads' ? 2 : 1 }) });
+        const model =
+          variant === 'js' || variant === 'js64'
+            ? await makeModel(variant, cfg)
+            : await createModel({ ...cfg, core: await loadCore({ variant, threads: variant === 'threads' ? 2 : 1 }) });
         model.loadStateDict(fx.params);
         const input = { x: fx.x, T: c.T, B: c.B, h0: fx.h0, c0: fx.c0 ?? undefined, lengths: fx.lengths ?? undefined };
         const r = model.lossAndGradients({ ...input, y: fx.y }, { loss: c.loss, at: c.at, reduction: c.reduction });
