@@ -241,6 +241,12 @@ describe('LSTM projSize: configuration and states', () => {
     await expect(createModel({ ...base, cell: 'gru', projSize: 2 })).rejects.toThrow(ConfigError);
     await expect(createModel({ ...base, cell: 'rnn', projSize: 2 })).rejects.toThrow(/config\.projSize.*only an LSTM/);
   });
+  it('is refused by rtrlGradients, which implements the plain stack only', async () => {
+    const { rtrlGradients } = await import('../../src/train/rtrl.js');
+    const m = await createModel({ ...base, cell: 'lstm', projSize: 2, dtype: 'float64' });
+    expect(() => rtrlGradients(m, { x: new Float64Array(3), y: new Float64Array(2), T: 1, B: 1 }, 'mse')).toThrow(/projSize 2/);
+    m.dispose();
+  });
   it('must be an integer in [1, hiddenSize − 1]', async () => {
     for (const bad of [5, 6, -1, 1.5, Number.NaN, '2' as never])
       await expect(createModel({ ...base, cell: 'lstm', projSize: bad }), String(bad)).rejects.toThrow(/config\.projSize/);
