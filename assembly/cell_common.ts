@@ -2,7 +2,7 @@
 import { pack_panels, fill_rows, fill_rows2, col_sums_acc } from "./gemm";
 import { gemm_packed } from "./pool";
 import { id_ok, refuse_id } from "./status";
-import { LayerDesc } from "./layer_desc";
+import { LayerDesc, state_size } from "./layer_desc";
 
 // flags passed to every cell kernel
 export const FLAG_TOKENS: i32 = 1; // x holds class ids [T,B] (as f32) instead of dense rows [T,B,I]
@@ -85,9 +85,9 @@ export function input_backward(d: LayerDesc, GH: i32, dA: usize): void {
 // the same rows where the cell's pre-activation sums both sides (RNN, LSTM); they differ in the
 // GRU (δR_n = δn⊙r).
 export function backward_weights(d: LayerDesc, GH: i32, dA: usize, dR: usize): void {
-  const TB = d.T * d.B, H = d.H;
-  pack_panels(TB, H, d.hs, H, 1, d.pack);
-  gemm_packed(GH, H, TB, dR, 1, GH, d.pack, d.dwhh, H, 1);
+  const TB = d.T * d.B, R = state_size(d); // h has R values (P with an LSTM projection, else H)
+  pack_panels(TB, R, d.hs, R, 1, d.pack);
+  gemm_packed(GH, R, TB, dR, 1, GH, d.pack, d.dwhh, R, 1);
   col_sums_acc(TB, GH, dR, d.dbhh);
   input_backward(d, GH, dA);
 }

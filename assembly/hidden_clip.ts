@@ -3,7 +3,7 @@
 // norm ≤ θ, and multiplies by it where it forms δh_t. A factor of exactly 1 leaves every
 // product bit-identical to the unclipped pass.
 
-import { LayerDesc } from "./layer_desc";
+import { LayerDesc, state_size } from "./layer_desc";
 import { is_padded, sumsq_of_sum } from "./cell_common";
 
 // Σ (a + b)² over n floats, accumulated in f64: an exploding f32 gradient squared would
@@ -40,25 +40,25 @@ export function sumsq_of_sum_f32x4(n: i32, a: usize, b: usize): f64 {
   return norm > clip ? <f32>(clip / norm) : 1;
 }
 
-// The norms of one step t of a backward loop, ‖∂E/∂h_t‖ over its B·H values, into d.dhnorm[t]
-// (when d.dhnorm ≠ 0): unclipped, straight from the two addends; clipped, as the sum of each
+// The norms of one step t of a backward loop, ‖∂E/∂h_t‖ over its B·R values, into d.dhnorm[t]
+// (when d.dhnorm ≠ 0; R = state_size(d), the size of h): unclipped, straight from the two addends; clipped, as the sum of each
 // row's clipped square that row_clip adds up. The backward of every cell calls step_begin,
 // row_clip for each batch row, then step_end. (One instance runs one backward at a time.)
 let clippedSumsq: f64 = 0;
 
-// Before the rows of step t: dt = ∂E/∂h_t from above [B,H], dh the carried ∂E/∂h_t [B,H].
+// Before the rows of step t: dt = ∂E/∂h_t from above [B,R], dh the carried ∂E/∂h_t [B,R].
 export function step_begin(d: LayerDesc, t: i32, dt: usize, dh: usize): void {
-  if (d.dhnorm && !(d.clipHiddenNorm > 0)) store<f32>(d.dhnorm + <usize>t * 4, <f32>Math.sqrt(sumsq_of_sum(d.B * d.H, dt, dh)));
+  if (d.dhnorm && !(d.clipHiddenNorm > 0)) store<f32>(d.dhnorm + <usize>t * 4, <f32>Math.sqrt(sumsq_of_sum(d.B * state_size(d), dt, dh)));
   clippedSumsq = 0;
 }
 
-// The clip factor of one row (H floats of dt and dh) under θ = d.clipHiddenNorm: 1 when
+// The clip factor of one row (R floats of dt and dh) under θ = d.clipHiddenNorm: 1 when
 // clipping is off, so the unclipped pass stays bit for bit what it was.
 // @ts-ignore: decorator
 @inline export function row_clip(d: LayerDesc, dt: usize, dh: usize): f32 {
   const theta = d.clipHiddenNorm;
   if (!(theta > 0)) return 1;
-  const s = sumsq_of_sum_f32x4(d.H, dt, dh);
+  const s = sumsq_of_sum_f32x4(state_size(d), dt, dh);
   const c = clip_factor(s, theta);
   clippedSumsq += <f64>c * <f64>c * s;
   return c;
@@ -75,7 +75,7 @@ export function step_end(d: LayerDesc, t: i32): void {
 // @ts-ignore: decorator
 @inline export function pass_padded(d: LayerDesc, t: i32, b: i32, dt: usize, dh: usize, c: f32, delta: usize, n: i32): bool {
   if (!is_padded(d.mask, t, d.B, b)) return false;
-  pass_through_scaled(d.H, dt, dh, c);
+  pass_through_scaled(state_size(d), dt, dh, c);
   memory.fill(delta, 0, <usize>n * 4);
   return true;
 }

@@ -16,33 +16,45 @@ export class LayerDesc {
   clipHiddenNorm: f64; // θ [in], bwd: per-timestep clipping of each row's ∂E/∂h_t to norm ≤ θ; 0 = off (exact)
   T: i32; // steps
   B: i32; // batch rows
-  I: i32; // input features (the vocabulary with FLAG_TOKENS; H for layers above the first)
+  I: i32; // input features (the vocabulary with FLAG_TOKENS; R for layers above the first)
   H: i32; // hidden units; G = gates·H (rnn 1, gru 3, lstm 4)
   flags: i32; // UNROLLED_FLAG_TOKENS (layer 0 only) | UNROLLED_FLAG_RELU (rnn only)
-  x: usize; // [T,B,I] or ids [T,B] [in]; layer k > 0: hs of layer k−1 + B·H·4 bytes (h_1..h_T)
+  P: i32; // lstm projection size, 0 < P < H: h_t = W_hr·(o⊙tanh(c_t)) has P values; 0 = none. R = P or H: the size of h
+  x: usize; // [T,B,I] or ids [T,B] [in]; layer k > 0: hs of layer k−1 + B·R·4 bytes (h_1..h_T)
   wihTransposedPacked: usize; // W_ihᵀ [I,G] packed [in], fwd
-  whhTransposedPacked: usize; // W_hhᵀ [H,G] packed [in], fwd
+  whhTransposedPacked: usize; // W_hhᵀ [R,G] packed [in], fwd
   wihPacked: usize; // W_ih [G,I] packed [in], bwd
-  whhPacked: usize; // W_hh [G,H] packed [in], bwd
+  whhPacked: usize; // W_hh [G,R] packed [in], bwd
   bih: usize; // b_ih [G] [in], fwd
   bhh: usize; // b_hh [G] [in], fwd
   mask: usize; // [T,B] 0/1 [in], or 0 = no padding; a 0 row carries its state through step t
-  hs: usize; // [T+1,B,H]: hs[0] = h0 [in]; fwd writes h_1..h_T [out]; bwd [in]
+  hs: usize; // [T+1,B,R]: hs[0] = h0 [in]; fwd writes h_1..h_T [out]; bwd [in]
   cs: usize; // lstm [T+1,B,H]: cs[0] = c0, like hs
   gates: usize; // lstm [T,B,4H], gru [T,B,3H]: fwd [out] post-activations; bwd [in/out] → δ
   rn: usize; // gru [T,B,H]: fwd [out] h_{t−1}·W_hnᵀ + b_hn; bwd [in]
-  scratch: usize; // gru fwd [B,3H] [scratch]
-  dhs: usize; // [T,B,H] [in] ∂E/∂h_t from above; rnn bwd [in/out]: leaves δpre (rebuild it each time)
+  scratch: usize; // gru fwd [B,3H]; lstm with P bwd [B,2H] [scratch]
+  dhs: usize; // [T,B,R] [in] ∂E/∂h_t from above; rnn bwd [in/out]: leaves δpre (rebuild it each time)
   dR: usize; // gru bwd [T,B,3H] [out] δ of the hidden-side pre-activations
-  dh: usize; // [B,H] [in/out]: in ∂E/∂h_T from beyond the sequence (zero: full BPTT), out ∂E/∂h_0
+  dh: usize; // [B,R] [in/out]: in ∂E/∂h_T from beyond the sequence (zero: full BPTT), out ∂E/∂h_0
   dc: usize; // lstm [B,H] [in/out]: the same for the cell state
   dwih: usize; // dW_ih [G,I] [acc]
-  dwhh: usize; // dW_hh [G,H] [acc]
+  dwhh: usize; // dW_hh [G,R] [acc]
   dbih: usize; // db_ih [G] [acc]
   dbhh: usize; // db_hh [G] [acc]
   dx: usize; // [T,B,I] [out] ∂E/∂x, or 0 to skip (0 with FLAG_TOKENS)
-  dhnorm: usize; // [T] [out] ‖∂E/∂h_t‖ over the step's B·H values (after clipping), or 0 to skip
+  dhnorm: usize; // [T] [out] ‖∂E/∂h_t‖ over the step's B·R values (after clipping), or 0 to skip
   pack: usize; // ≥ packed_size(T·B, max(I, H)) floats [scratch], bwd (I counts as 1 with FLAG_TOKENS)
+  whrTransposedPacked: usize; // lstm with P: W_hrᵀ [H,P] packed [in], fwd
+  whrPacked: usize; // lstm with P: W_hr [P,H] packed [in], bwd
+  ms: usize; // lstm with P: [T,B,H] m_t = o⊙tanh(c_t): fwd [out] (0 on padded rows), bwd [in]
+  dhp: usize; // lstm with P: [T,B,P] [scratch] bwd: ∂E/∂h_t after clipping, per step
+  dwhr: usize; // lstm with P: dW_hr [P,H] [acc]
+}
+
+// R: the size of h (and of a layer's output per direction): P with an LSTM projection, else H.
+// @ts-ignore: decorator
+@inline export function state_size(d: LayerDesc): i32 {
+  return d.P > 0 ? d.P : d.H;
 }
 
 // @ts-ignore: decorator

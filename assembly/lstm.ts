@@ -1,37 +1,50 @@
 // LSTM (PyTorch gate order i | f | g | o; forward and BPTT: docs/equations.md#lstm-forward):
 //   [i, f, g, o] = [σ, σ, tanh, σ](x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh)
 //   c_t = f⊙c_{t−1} + i⊙g;  h_t = o⊙tanh(c_t)
+// With a projection (d.P > 0, PyTorch's proj_size): m_t = o⊙tanh(c_t); h_t = m_t·W_hrᵀ [P]
+// (docs/equations.md#lstm-with-projection). h (hs, dh, dhs) then has R = P values, c keeps H.
 import { gemm_packed } from "./pool";
+import { pack_panels } from "./gemm";
 import { sigmoid_inplace, tanh_inplace, tanh_scalar, tanh_f32x4 } from "./activations";
 import { input_projection, backward_weights, is_padded } from "./cell_common";
 import { pass_padded, row_clip, step_begin, step_end } from "./hidden_clip";
-import { layer_desc } from "./layer_desc";
+import { layer_desc, state_size } from "./layer_desc";
 
 // desc: a LayerDesc (assembly/layer_desc.ts): gates [T,B,4H] (post-activation i,f,g,o on exit),
-//       hs/cs [T+1,B,H] with hs[0]/cs[0] = h0/c0 on entry, wihTransposedPacked = W_ihᵀ [I,4H] and
-//       whhTransposedPacked = W_hhᵀ [H,4H] packed, bih/bhh [4H], mask [T,B] or 0.
+//       hs [T+1,B,R], cs [T+1,B,H] with hs[0]/cs[0] = h0/c0 on entry, wihTransposedPacked =
+//       W_ihᵀ [I,4H] and whhTransposedPacked = W_hhᵀ [R,4H] packed, bih/bhh [4H], mask [T,B] or 0.
+//       With P > 0 also whrTransposedPacked = W_hrᵀ [H,P] packed, and ms [T,B,H] receives m_t.
 export function lstm_forward(desc: usize): void {
   const d = layer_desc(desc);
-  const T = d.T, B = d.B, H = d.H, mask = d.mask, hs = d.hs, cs = d.cs, gates = d.gates, whhTransposedPacked = d.whhTransposedPacked;
+  const T = d.T, B = d.B, H = d.H, P = d.P, R = state_size(d), mask = d.mask, hs = d.hs, cs = d.cs, gates = d.gates, whhTransposedPacked = d.whhTransposedPacked;
   const G = 4 * H, BHb = <usize>(B * H) * 4, Hb = <usize>H * 4, Gb = <usize>G * 4;
+  const BRb = <usize>(B * R) * 4, Rb = <usize>R * 4;
   input_projection(d, G, d.bhh, gates);
   for (let t = 0; t < T; t++) {
     const gt = gates + <usize>t * <usize>B * Gb;
-    const hprev = hs + <usize>t * BHb, hcur = hprev + BHb;
+    const hprev = hs + <usize>t * BRb, hcur = hprev + BRb;
     const cprev = cs + <usize>t * BHb, ccur = cprev + BHb;
-    gemm_packed(B, G, H, hprev, H, 1, whhTransposedPacked, gt, G, 1); // += h_{t−1}·W_hhᵀ
+    // without a projection o⊙tanh(c_t) is h_t itself; with one it is m_t, projected below
+    const mt = P > 0 ? d.ms + <usize>t * BHb : hcur;
+    gemm_packed(B, G, R, hprev, R, 1, whhTransposedPacked, gt, G, 1); // += h_{t−1}·W_hhᵀ
     for (let b = 0; b < B; b++) {
       const row = gt + <usize>b * Gb;
       const ro = <usize>b * Hb;
       if (is_padded(mask, t, B, b)) {
-        memory.copy(hcur + ro, hprev + ro, Hb);
+        if (P > 0) memory.fill(mt + ro, 0, Hb); // m_t of a padded row: 0, so it adds nothing to dW_hr
+        else memory.copy(hcur + ro, hprev + ro, Hb);
         memory.copy(ccur + ro, cprev + ro, Hb);
         continue;
       }
       sigmoid_inplace(2 * H, row);          // i, f
       tanh_inplace(H, row + 2 * Hb);        // g
       sigmoid_inplace(H, row + 3 * Hb);     // o
-      lstm_state_update(H, row, cprev + ro, ccur + ro, hcur + ro);
+      lstm_state_update(H, row, cprev + ro, ccur + ro, mt + ro);
+    }
+    if (P > 0) {
+      gemm_packed(B, P, H, mt, H, 1, d.whrTransposedPacked, hcur, P, 0); // h_t = m_t·W_hrᵀ
+      // a padded row carries h_{t−1} (the product above gave it 0·W_hrᵀ)
+      for (let b = 0; b < B; b++) if (is_padded(mask, t, B, b)) memory.copy(hcur + <usize>b * Rb, hprev + <usize>b * Rb, Rb);
     }
   }
 }
@@ -59,32 +72,68 @@ function lstm_state_update(H: i32, row: usize, cprev: usize, ccur: usize, hcur: 
 
 // desc: a LayerDesc read as by lstm_forward, plus:
 //        gates [T,B,4H]: in, post-activations; out, δ(pre-activations) per step.
-//        dhs [T,B,H]: in, ∂E/∂h_t from above (left unchanged).
-//        dh, dc [B,H]: in, ∂E/∂h_T, ∂E/∂c_T from beyond the sequence; out, ∂E/∂h_0, ∂E/∂c_0.
+//        dhs [T,B,R]: in, ∂E/∂h_t from above (left unchanged).
+//        dh [B,R], dc [B,H]: in, ∂E/∂h_T, ∂E/∂c_T from beyond the sequence; out, ∂E/∂h_0, ∂E/∂c_0.
 //        Weight and bias gradients accumulate; dx [T,B,I] written unless 0; dhnorm [T] unless 0.
 //        clipHiddenNorm θ > 0: each row's ∂E/∂h_t (not ∂E/∂c_t) is scaled to norm ≤ θ; 0 = off.
-//        wihPacked = W_ih [4H,I], whhPacked = W_hh [4H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
+//        wihPacked = W_ih [4H,I], whhPacked = W_hh [4H,R] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
+//        With P > 0 also: whrPacked = W_hr [P,H] packed, ms [T,B,H] from the forward, dhp [T,B,P]
+//        and scratch [B,2H] as scratch, dwhr [P,H] accumulates.
 export function lstm_backward(desc: usize): void {
   const d = layer_desc(desc);
-  const T = d.T, B = d.B, H = d.H, cs = d.cs, gates = d.gates, dhs = d.dhs, dh = d.dh, dc = d.dc;
-  const G = 4 * H, BH = B * H, Hb = <usize>H * 4;
+  const T = d.T, B = d.B, H = d.H, P = d.P, R = state_size(d), cs = d.cs, gates = d.gates, dhs = d.dhs, dh = d.dh, dc = d.dc;
+  const G = 4 * H, BH = B * H, Hb = <usize>H * 4, Rb = <usize>R * 4;
+  // with a projection: δm_t [B,H] and a row of zeros [B,H] for lstm_backward_row's carried δh
+  const dm = d.scratch, zeros = d.scratch + <usize>BH * 4;
+  if (P > 0) memory.fill(zeros, 0, <usize>BH * 4);
   for (let t = T - 1; t >= 0; t--) {
     const gt = gates + <usize>(t * B * G) * 4;
-    const dt = dhs + <usize>(t * BH) * 4;
+    const dt = dhs + <usize>(t * B * R) * 4;
     const cprev = cs + <usize>(t * BH) * 4, ccur = cprev + <usize>BH * 4;
+    const dht = d.dhp + <usize>(t * B * R) * 4; // P > 0 only
     step_begin(d, t, dt, dh);
     for (let b = 0; b < B; b++) {
       const row = gt + <usize>(b * G) * 4;
-      const ro = <usize>b * Hb;
-      const c = row_clip(d, dt + ro, dh + ro);
+      const ro = <usize>b * Hb, rr = <usize>b * Rb;
+      const c = row_clip(d, dt + rr, dh + rr);
       // a padded row, (h_t, c_t) = (h_{t−1}, c_{t−1}), passes ∂E/∂h_t and ∂E/∂c_t straight through
-      if (pass_padded(d, t, b, dt + ro, dh + ro, c, row, G)) continue;
-      lstm_backward_row(H, row, cprev + ro, ccur + ro, dt + ro, dh + ro, dc + ro, c);
+      if (pass_padded(d, t, b, dt + rr, dh + rr, c, row, G)) {
+        if (P > 0) memory.fill(dht + rr, 0, Rb);
+        continue;
+      }
+      if (P > 0) keep_clipped(P, dt + rr, dh + rr, c, dht + rr);
+      else lstm_backward_row(H, row, cprev + ro, ccur + ro, dt + ro, dh + ro, dc + ro, c);
     }
     step_end(d, t);
-    gemm_packed(B, H, G, gt, G, 1, d.whhPacked, dh, H, 1); // ∂E/∂h_{t−1} += δpre_t·W_hh
+    if (P > 0) {
+      // inverts h_t = m_t·W_hrᵀ: δm_t = δh_t·W_hr (a padded row's δh_t row is 0 here)
+      gemm_packed(B, H, P, dht, P, 1, d.whrPacked, dm, H, 0);
+      for (let b = 0; b < B; b++) {
+        if (is_padded(d.mask, t, B, b)) continue;
+        const row = gt + <usize>(b * G) * 4, ro = <usize>b * Hb;
+        // δm_t enters where δh_t does without a projection (already clipped: factor 1)
+        lstm_backward_row(H, row, cprev + ro, ccur + ro, dm + ro, zeros + ro, dc + ro, 1);
+      }
+    }
+    gemm_packed(B, R, G, gt, G, 1, d.whhPacked, dh, R, 1); // ∂E/∂h_{t−1} += δpre_t·W_hh
+  }
+  if (P > 0) {
+    // inverts h_t = m_t·W_hrᵀ for the weight: dW_hr [P,H] += Σ_t δh_tᵀ·m_t, all T·B rows at once
+    const TB = T * B;
+    pack_panels(TB, H, d.ms, H, 1, d.pack);
+    gemm_packed(P, H, TB, d.dhp, 1, P, d.pack, d.dwhr, H, 1);
   }
   backward_weights(d, G, gates, gates); // δA = δR = δpre
+}
+
+// Shape: one batch row of a projected LSTM: dht [P] ← δh_t = (dt + dh)·c (∂E/∂h_t from above
+// plus the carried one, clipped), dh [P] ← 0 (its part is in δh_t now).
+function keep_clipped(P: i32, dt: usize, dh: usize, c: f32, dht: usize): void {
+  for (let j = 0; j < P; j++) {
+    const o = <usize>j * 4;
+    store<f32>(dht + o, (load<f32>(dt + o) + load<f32>(dh + o)) * c);
+    store<f32>(dh + o, 0);
+  }
 }
 
 // Shape: one batch row: row [4H] in (i, f, g, o) out δpre; c_{t−1}, c_t, dt (∂E/∂h_t from above)

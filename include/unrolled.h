@@ -110,63 +110,75 @@ typedef struct unrolled_layer_desc {
   int32_t T;
   /* 12: batch rows */
   int32_t B;
-  /* 16: input features (the vocabulary with FLAG_TOKENS; H for layers above the first) */
+  /* 16: input features (the vocabulary with FLAG_TOKENS; R for layers above the first) */
   int32_t I;
   /* 20: hidden units; G = gates·H (rnn 1, gru 3, lstm 4) */
   int32_t H;
   /* 24: UNROLLED_FLAG_TOKENS (layer 0 only) | UNROLLED_FLAG_RELU (rnn only) */
   int32_t flags;
-  /* 28: [T,B,I] or ids [T,B] [in]; layer k > 0: hs of layer k−1 + B·H·4 bytes (h_1..h_T) */
+  /* 28: lstm projection size, 0 < P < H: h_t = W_hr·(o⊙tanh(c_t)) has P values; 0 = none. R = P or H: the size of h */
+  int32_t P;
+  /* 32: [T,B,I] or ids [T,B] [in]; layer k > 0: hs of layer k−1 + B·R·4 bytes (h_1..h_T) */
   unrolled_ptr x;
-  /* 32: W_ihᵀ [I,G] packed [in], fwd */
+  /* 36: W_ihᵀ [I,G] packed [in], fwd */
   unrolled_ptr wihTransposedPacked;
-  /* 36: W_hhᵀ [H,G] packed [in], fwd */
+  /* 40: W_hhᵀ [R,G] packed [in], fwd */
   unrolled_ptr whhTransposedPacked;
-  /* 40: W_ih [G,I] packed [in], bwd */
+  /* 44: W_ih [G,I] packed [in], bwd */
   unrolled_ptr wihPacked;
-  /* 44: W_hh [G,H] packed [in], bwd */
+  /* 48: W_hh [G,R] packed [in], bwd */
   unrolled_ptr whhPacked;
-  /* 48: b_ih [G] [in], fwd */
+  /* 52: b_ih [G] [in], fwd */
   unrolled_ptr bih;
-  /* 52: b_hh [G] [in], fwd */
+  /* 56: b_hh [G] [in], fwd */
   unrolled_ptr bhh;
-  /* 56: [T,B] 0/1 [in], or 0 = no padding; a 0 row carries its state through step t */
+  /* 60: [T,B] 0/1 [in], or 0 = no padding; a 0 row carries its state through step t */
   unrolled_ptr mask;
-  /* 60: [T+1,B,H]: hs[0] = h0 [in]; fwd writes h_1..h_T [out]; bwd [in] */
+  /* 64: [T+1,B,R]: hs[0] = h0 [in]; fwd writes h_1..h_T [out]; bwd [in] */
   unrolled_ptr hs;
-  /* 64: lstm [T+1,B,H]: cs[0] = c0, like hs */
+  /* 68: lstm [T+1,B,H]: cs[0] = c0, like hs */
   unrolled_ptr cs;
-  /* 68: lstm [T,B,4H], gru [T,B,3H]: fwd [out] post-activations; bwd [in/out] → δ */
+  /* 72: lstm [T,B,4H], gru [T,B,3H]: fwd [out] post-activations; bwd [in/out] → δ */
   unrolled_ptr gates;
-  /* 72: gru [T,B,H]: fwd [out] h_{t−1}·W_hnᵀ + b_hn; bwd [in] */
+  /* 76: gru [T,B,H]: fwd [out] h_{t−1}·W_hnᵀ + b_hn; bwd [in] */
   unrolled_ptr rn;
-  /* 76: gru fwd [B,3H] [scratch] */
+  /* 80: gru fwd [B,3H]; lstm with P bwd [B,2H] [scratch] */
   unrolled_ptr scratch;
-  /* 80: [T,B,H] [in] ∂E/∂h_t from above; rnn bwd [in/out]: leaves δpre (rebuild it each time) */
+  /* 84: [T,B,R] [in] ∂E/∂h_t from above; rnn bwd [in/out]: leaves δpre (rebuild it each time) */
   unrolled_ptr dhs;
-  /* 84: gru bwd [T,B,3H] [out] δ of the hidden-side pre-activations */
+  /* 88: gru bwd [T,B,3H] [out] δ of the hidden-side pre-activations */
   unrolled_ptr dR;
-  /* 88: [B,H] [in/out]: in ∂E/∂h_T from beyond the sequence (zero: full BPTT), out ∂E/∂h_0 */
+  /* 92: [B,R] [in/out]: in ∂E/∂h_T from beyond the sequence (zero: full BPTT), out ∂E/∂h_0 */
   unrolled_ptr dh;
-  /* 92: lstm [B,H] [in/out]: the same for the cell state */
+  /* 96: lstm [B,H] [in/out]: the same for the cell state */
   unrolled_ptr dc;
-  /* 96: dW_ih [G,I] [acc] */
+  /* 100: dW_ih [G,I] [acc] */
   unrolled_ptr dwih;
-  /* 100: dW_hh [G,H] [acc] */
+  /* 104: dW_hh [G,R] [acc] */
   unrolled_ptr dwhh;
-  /* 104: db_ih [G] [acc] */
+  /* 108: db_ih [G] [acc] */
   unrolled_ptr dbih;
-  /* 108: db_hh [G] [acc] */
+  /* 112: db_hh [G] [acc] */
   unrolled_ptr dbhh;
-  /* 112: [T,B,I] [out] ∂E/∂x, or 0 to skip (0 with FLAG_TOKENS) */
+  /* 116: [T,B,I] [out] ∂E/∂x, or 0 to skip (0 with FLAG_TOKENS) */
   unrolled_ptr dx;
-  /* 116: [T] [out] ‖∂E/∂h_t‖ over the step's B·H values (after clipping), or 0 to skip */
+  /* 120: [T] [out] ‖∂E/∂h_t‖ over the step's B·R values (after clipping), or 0 to skip */
   unrolled_ptr dhnorm;
-  /* 120: ≥ packed_size(T·B, max(I, H)) floats [scratch], bwd (I counts as 1 with FLAG_TOKENS) */
+  /* 124: ≥ packed_size(T·B, max(I, H)) floats [scratch], bwd (I counts as 1 with FLAG_TOKENS) */
   unrolled_ptr pack;
+  /* 128: lstm with P: W_hrᵀ [H,P] packed [in], fwd */
+  unrolled_ptr whrTransposedPacked;
+  /* 132: lstm with P: W_hr [P,H] packed [in], bwd */
+  unrolled_ptr whrPacked;
+  /* 136: lstm with P: [T,B,H] m_t = o⊙tanh(c_t): fwd [out] (0 on padded rows), bwd [in] */
+  unrolled_ptr ms;
+  /* 140: lstm with P: [T,B,P] [scratch] bwd: ∂E/∂h_t after clipping, per step */
+  unrolled_ptr dhp;
+  /* 144: lstm with P: dW_hr [P,H] [acc] */
+  unrolled_ptr dwhr;
 } unrolled_layer_desc;
 
-#define UNROLLED_LAYER_DESC_BYTES 128
+#define UNROLLED_LAYER_DESC_BYTES 152
 
 #if defined(__cplusplus) && __cplusplus >= 201103L
 #define UNROLLED_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
@@ -181,30 +193,36 @@ UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, B) == 12, "unrolled_layer_d
 UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, I) == 16, "unrolled_layer_desc.I at 16");
 UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, H) == 20, "unrolled_layer_desc.H at 20");
 UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, flags) == 24, "unrolled_layer_desc.flags at 24");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, x) == 28, "unrolled_layer_desc.x at 28");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, wihTransposedPacked) == 32, "unrolled_layer_desc.wihTransposedPacked at 32");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, whhTransposedPacked) == 36, "unrolled_layer_desc.whhTransposedPacked at 36");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, wihPacked) == 40, "unrolled_layer_desc.wihPacked at 40");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, whhPacked) == 44, "unrolled_layer_desc.whhPacked at 44");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, bih) == 48, "unrolled_layer_desc.bih at 48");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, bhh) == 52, "unrolled_layer_desc.bhh at 52");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, mask) == 56, "unrolled_layer_desc.mask at 56");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, hs) == 60, "unrolled_layer_desc.hs at 60");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, cs) == 64, "unrolled_layer_desc.cs at 64");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, gates) == 68, "unrolled_layer_desc.gates at 68");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, rn) == 72, "unrolled_layer_desc.rn at 72");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, scratch) == 76, "unrolled_layer_desc.scratch at 76");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dhs) == 80, "unrolled_layer_desc.dhs at 80");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dR) == 84, "unrolled_layer_desc.dR at 84");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dh) == 88, "unrolled_layer_desc.dh at 88");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dc) == 92, "unrolled_layer_desc.dc at 92");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dwih) == 96, "unrolled_layer_desc.dwih at 96");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dwhh) == 100, "unrolled_layer_desc.dwhh at 100");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dbih) == 104, "unrolled_layer_desc.dbih at 104");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dbhh) == 108, "unrolled_layer_desc.dbhh at 108");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dx) == 112, "unrolled_layer_desc.dx at 112");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dhnorm) == 116, "unrolled_layer_desc.dhnorm at 116");
-UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, pack) == 120, "unrolled_layer_desc.pack at 120");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, P) == 28, "unrolled_layer_desc.P at 28");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, x) == 32, "unrolled_layer_desc.x at 32");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, wihTransposedPacked) == 36, "unrolled_layer_desc.wihTransposedPacked at 36");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, whhTransposedPacked) == 40, "unrolled_layer_desc.whhTransposedPacked at 40");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, wihPacked) == 44, "unrolled_layer_desc.wihPacked at 44");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, whhPacked) == 48, "unrolled_layer_desc.whhPacked at 48");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, bih) == 52, "unrolled_layer_desc.bih at 52");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, bhh) == 56, "unrolled_layer_desc.bhh at 56");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, mask) == 60, "unrolled_layer_desc.mask at 60");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, hs) == 64, "unrolled_layer_desc.hs at 64");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, cs) == 68, "unrolled_layer_desc.cs at 68");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, gates) == 72, "unrolled_layer_desc.gates at 72");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, rn) == 76, "unrolled_layer_desc.rn at 76");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, scratch) == 80, "unrolled_layer_desc.scratch at 80");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dhs) == 84, "unrolled_layer_desc.dhs at 84");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dR) == 88, "unrolled_layer_desc.dR at 88");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dh) == 92, "unrolled_layer_desc.dh at 92");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dc) == 96, "unrolled_layer_desc.dc at 96");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dwih) == 100, "unrolled_layer_desc.dwih at 100");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dwhh) == 104, "unrolled_layer_desc.dwhh at 104");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dbih) == 108, "unrolled_layer_desc.dbih at 108");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dbhh) == 112, "unrolled_layer_desc.dbhh at 112");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dx) == 116, "unrolled_layer_desc.dx at 116");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dhnorm) == 120, "unrolled_layer_desc.dhnorm at 120");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, pack) == 124, "unrolled_layer_desc.pack at 124");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, whrTransposedPacked) == 128, "unrolled_layer_desc.whrTransposedPacked at 128");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, whrPacked) == 132, "unrolled_layer_desc.whrPacked at 132");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, ms) == 136, "unrolled_layer_desc.ms at 136");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dhp) == 140, "unrolled_layer_desc.dhp at 140");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dwhr) == 144, "unrolled_layer_desc.dwhr at 144");
 UNROLLED_STATIC_ASSERT(sizeof(unrolled_layer_desc) == UNROLLED_LAYER_DESC_BYTES, "sizeof(unrolled_layer_desc)");
 
 #ifndef UNROLLED_NO_PLAIN_API
@@ -347,17 +365,20 @@ void UNROLLED_FN(rnn_forward)(unrolled_ptr desc);
 void UNROLLED_FN(rnn_backward)(unrolled_ptr desc);
 
 /* desc: a LayerDesc (assembly/layer_desc.ts): gates [T,B,4H] (post-activation i,f,g,o on exit),
- *       hs/cs [T+1,B,H] with hs[0]/cs[0] = h0/c0 on entry, wihTransposedPacked = W_ihᵀ [I,4H] and
- *       whhTransposedPacked = W_hhᵀ [H,4H] packed, bih/bhh [4H], mask [T,B] or 0. */
+ *       hs [T+1,B,R], cs [T+1,B,H] with hs[0]/cs[0] = h0/c0 on entry, wihTransposedPacked =
+ *       W_ihᵀ [I,4H] and whhTransposedPacked = W_hhᵀ [R,4H] packed, bih/bhh [4H], mask [T,B] or 0.
+ *       With P > 0 also whrTransposedPacked = W_hrᵀ [H,P] packed, and ms [T,B,H] receives m_t. */
 void UNROLLED_FN(lstm_forward)(unrolled_ptr desc);
 
 /* desc: a LayerDesc read as by lstm_forward, plus:
  *        gates [T,B,4H]: in, post-activations; out, δ(pre-activations) per step.
- *        dhs [T,B,H]: in, ∂E/∂h_t from above (left unchanged).
- *        dh, dc [B,H]: in, ∂E/∂h_T, ∂E/∂c_T from beyond the sequence; out, ∂E/∂h_0, ∂E/∂c_0.
+ *        dhs [T,B,R]: in, ∂E/∂h_t from above (left unchanged).
+ *        dh [B,R], dc [B,H]: in, ∂E/∂h_T, ∂E/∂c_T from beyond the sequence; out, ∂E/∂h_0, ∂E/∂c_0.
  *        Weight and bias gradients accumulate; dx [T,B,I] written unless 0; dhnorm [T] unless 0.
  *        clipHiddenNorm θ > 0: each row's ∂E/∂h_t (not ∂E/∂c_t) is scaled to norm ≤ θ; 0 = off.
- *        wihPacked = W_ih [4H,I], whhPacked = W_hh [4H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8. */
+ *        wihPacked = W_ih [4H,I], whhPacked = W_hh [4H,R] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
+ *        With P > 0 also: whrPacked = W_hr [P,H] packed, ms [T,B,H] from the forward, dhp [T,B,P]
+ *        and scratch [B,2H] as scratch, dwhr [P,H] accumulates. */
 void UNROLLED_FN(lstm_backward)(unrolled_ptr desc);
 
 /* desc: a LayerDesc (assembly/layer_desc.ts): gates [T,B,3H] (r, z, n on exit), rn [T,B,H],

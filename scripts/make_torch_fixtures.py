@@ -51,18 +51,18 @@ def flat_int(t):
 
 def case(name, cell, *, nonlinearity="tanh", I=7, H=13, O=5, L=1, T=6, B=3,
          input="dense", loss="mse", at="every", reduction="mean", masked=False,
-         bidirectional=False, bias=True):
+         bidirectional=False, bias=True, projSize=0):
     if input == "tokens" and I == 7:
         I = 11  # vocabulary size for token cases
     return dict(name=name, cell=cell, nonlinearity=nonlinearity if cell == "rnn" else "tanh",
                 inputSize=I, hiddenSize=H, outputSize=O, numLayers=L, T=T, B=B, input=input,
                 loss=loss, at=at, reduction=reduction, masked=masked,
-                bidirectional=bidirectional, bias=bias)
+                bidirectional=bidirectional, bias=bias, projSize=projSize)
 
 
 # the layer options, stored in a fixture's config only when not at their defaults (so the
 # fixtures of plain stacks stay as they were)
-LAYER_DEFAULTS = {"bidirectional": False, "bias": True}
+LAYER_DEFAULTS = {"bidirectional": False, "bias": True, "projSize": 0}
 
 
 def build_layer_cases():
@@ -90,6 +90,21 @@ def build_layer_cases():
         cases.append(case(f"nobias_bi_{p}_l2_masked_every_mse_mean", cell, nonlinearity=act, I=5,
                           H=7, O=3, L=2, T=6, B=3, at="every", loss="mse", masked=True,
                           bidirectional=True, bias=False))
+    # LSTM with a projection (proj_size P = 3 < H = 7, odd sizes): h, the outputs and h0 have P
+    kw = dict(I=5, H=7, O=3, projSize=3)
+    cases.append(case("proj_lstm_l1_dense_every_mse_mean", "lstm", T=6, B=3, at="every",
+                      loss="mse", **kw))
+    cases.append(case("proj_lstm_l2_masked_every_ce_mean", "lstm", L=2, T=7, B=4, at="every",
+                      loss="cross-entropy", masked=True, **kw))
+    cases.append(case("proj_lstm_l2_masked_last_mse_sum", "lstm", L=2, T=6, B=3, at="last",
+                      loss="mse", reduction="sum", masked=True, **kw))
+    cases.append(case("proj_bi_lstm_l2_masked_every_mse_mean", "lstm", L=2, T=6, B=3,
+                      at="every", loss="mse", masked=True, bidirectional=True, **kw))
+    cases.append(case("proj_bi_lstm_l1_dense_last_ce_sum", "lstm", T=5, B=2, at="last",
+                      loss="cross-entropy", reduction="sum", bidirectional=True, **kw))
+    cases.append(case("proj_nobias_lstm_l2_tokens_every_ce_mean", "lstm", L=2, T=5, B=3,
+                      input="tokens", at="every", loss="cross-entropy", masked=True, I=9, H=7,
+                      O=9, bias=False, projSize=2))
     return cases
 
 
@@ -166,16 +181,18 @@ def run_case(cfg):
     cell, I, H, O = cfg["cell"], cfg["inputSize"], cfg["hiddenSize"], cfg["outputSize"]
     L, T, B = cfg["numLayers"], cfg["T"], cfg["B"]
 
-    bi, bias = cfg["bidirectional"], cfg["bias"]
+    bi, bias, proj = cfg["bidirectional"], cfg["bias"], cfg["projSize"]
     D = 2 if bi else 1
+    R = proj if proj > 0 else H  # the size of h
     if cell == "rnn":
         rnn = nn.RNN(I, H, num_layers=L, nonlinearity=cfg["nonlinearity"], batch_first=False,
                      bidirectional=bi, bias=bias)
     elif cell == "lstm":
-        rnn = nn.LSTM(I, H, num_layers=L, batch_first=False, bidirectional=bi, bias=bias)
+        rnn = nn.LSTM(I, H, num_layers=L, batch_first=False, bidirectional=bi, bias=bias,
+                      proj_size=proj)
     else:
         rnn = nn.GRU(I, H, num_layers=L, batch_first=False, bidirectional=bi, bias=bias)
-    head = nn.Linear(D * H, O)
+    head = nn.Linear(D * R, O)
     with torch.no_grad():
         for p in list(rnn.parameters()) + list(head.parameters()):
             p.mul_(PARAM_SCALE)
@@ -194,7 +211,7 @@ def run_case(cfg):
     else:
         mask = None
 
-    h0 = (torch.randn(L * D, B, H, generator=g) * STATE_STD).requires_grad_(True)
+    h0 = (torch.randn(L * D, B, R, generator=g) * STATE_STD).requires_grad_(True)
     c0 = (torch.randn(L * D, B, H, generator=g) * STATE_STD).requires_grad_(True) \
         if cell == "lstm" else None
 
@@ -359,7 +376,8 @@ def st_decode(data):
     return out, metadata
 
 
-def build_rnn(cell, I, H, L, nonlinearity="tanh", O=None, bidirectional=False, bias=True):
+def build_rnn(cell, I, H, L, nonlinearity="tanh", O=None, bidirectional=False, bias=True,
+              proj_size=0):
     """nn.RNN / LSTM / GRU with the Linear head registered as its submodule `head`, so that its
     state_dict is exactly unrolled's: weight_ih_l0 … bias_hh_l{L-1} (with the _reverse tensors
     of a bidirectional stack, without the biases for bias=False), head.weight, head.bias."""
@@ -367,10 +385,10 @@ def build_rnn(cell, I, H, L, nonlinearity="tanh", O=None, bidirectional=False, b
     if cell == "rnn":
         rnn = nn.RNN(I, H, nonlinearity=nonlinearity, **kw)
     elif cell == "lstm":
-        rnn = nn.LSTM(I, H, **kw)
+        rnn = nn.LSTM(I, H, proj_size=proj_size, **kw)
     else:
         rnn = nn.GRU(I, H, **kw)
-    rnn.add_module("head", nn.Linear((2 if bidirectional else 1) * H, O))
+    rnn.add_module("head", nn.Linear((2 if bidirectional else 1) * (proj_size or H), O))
     return rnn
 
 
@@ -396,6 +414,8 @@ ST_TORCH_CASES = [
          T=5, B=2, dtype="F64", bidirectional=True, bias=False),
     dict(name="rnn_relu_nobias", cell="rnn", nonlinearity="relu", I=5, H=7, O=3, L=2, T=5, B=3,
          dtype="F32", bias=False),
+    dict(name="lstm_proj_bidirectional", cell="lstm", nonlinearity="tanh", I=5, H=7, O=3, L=2,
+         T=6, B=3, dtype="F32", bidirectional=True, projSize=3),
 ]
 
 
@@ -407,16 +427,16 @@ def write_torch_safetensors():
         seed = zlib.crc32(("safetensors_" + name).encode()) & 0x7FFFFFFF
         torch.manual_seed(seed)
         g = torch.Generator().manual_seed(seed + 1)
-        bi, bias = cfg.get("bidirectional", False), cfg.get("bias", True)
+        bi, bias, proj = cfg.get("bidirectional", False), cfg.get("bias", True), cfg.get("projSize", 0)
         D = 2 if bi else 1
-        rnn = build_rnn(cell, I, H, L, cfg["nonlinearity"], O, bi, bias)
+        rnn = build_rnn(cell, I, H, L, cfg["nonlinearity"], O, bi, bias, proj)
         with torch.no_grad():
             for p in rnn.parameters():
                 p.mul_(PARAM_SCALE)
                 if cfg["dtype"] == "F32":
                     p.copy_(f32(p))
         x = f32(torch.randn(T, B, I, generator=g))
-        h0 = f32(torch.randn(L * D, B, H, generator=g) * STATE_STD)
+        h0 = f32(torch.randn(L * D, B, proj or H, generator=g) * STATE_STD)
         c0 = f32(torch.randn(L * D, B, H, generator=g) * STATE_STD) if cell == "lstm" else None
         with torch.no_grad():
             y, hN, cN = run_rnn(rnn, cell, x, h0, c0)
@@ -429,7 +449,8 @@ def write_torch_safetensors():
             "config": {"cell": cell, "nonlinearity": cfg["nonlinearity"], "inputSize": I,
                        "hiddenSize": H, "outputSize": O, "numLayers": L, "T": T, "B": B,
                        **({"bidirectional": True} if bi else {}),
-                       **({"bias": False} if not bias else {})},
+                       **({"bias": False} if not bias else {}),
+                       **({"projSize": proj} if proj else {})},
             "dtype": cfg["dtype"],
             "names": [k for k, _ in sd],
             "x": flat(x), "h0": flat(h0), "c0": flat(c0) if c0 is not None else None,
@@ -475,12 +496,12 @@ def check_unrolled_safetensors():
         cell, L, B, T = cfg["cell"], cfg["numLayers"], fx["B"], fx["T"]
         I, H, O = cfg["inputSize"], cfg["hiddenSize"], cfg["outputSize"]
         assert cfg["input"] == "dense", "only dense-input fixtures are checked"
-        bi, bias = cfg.get("bidirectional", False), cfg.get("bias", True)
+        bi, bias, proj = cfg.get("bidirectional", False), cfg.get("bias", True), cfg.get("projSize", 0)
         D = 2 if bi else 1
-        rnn = build_rnn(cell, I, H, L, cfg["nonlinearity"], O, bi, bias)
+        rnn = build_rnn(cell, I, H, L, cfg["nonlinearity"], O, bi, bias, proj)
         rnn.load_state_dict(tensors, strict=True)  # raises on any missing / unexpected name
         x = torch.tensor(fx["x"]).reshape(T, B, I)
-        h0 = torch.tensor(fx["h0"]).reshape(L * D, B, H)
+        h0 = torch.tensor(fx["h0"]).reshape(L * D, B, proj or H)
         c0 = torch.tensor(fx["c0"]).reshape(L * D, B, H) if cell == "lstm" else None
         with torch.no_grad():
             y, hN, cN = run_rnn(rnn, cell, x, h0, c0)

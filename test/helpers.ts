@@ -85,6 +85,8 @@ export interface TorchFixture {
     bidirectional?: boolean;
     /** present (false) only for a stack without biases */
     bias?: boolean;
+    /** present only for an LSTM with a projection (proj_size) */
+    projSize?: number;
   };
   params: Record<string, number[]>;
   x: number[];

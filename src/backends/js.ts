@@ -20,6 +20,9 @@ import {
 
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 
+/** R, the size of h: P with an LSTM projection (h_t = W_hr·m_t), else H. */
+const stateSize = (d: LayerDescValues): number => (d.P > 0 ? d.P : d.H);
+
 /** An id stored as a float: an integer in [0, n) (the same test as the Wasm core's). */
 const idOk = (v: number, n: number): boolean => v >= 0 && v < n && Number.isInteger(v);
 
@@ -93,7 +96,8 @@ export class JsKernels implements Kernels {
   /** After the time loop: dW_ih += δAᵀ·X, db_ih += Σ δA, dx = δA·W_ih;  dW_hh += δRᵀ·h_{t−1}, db_hh += Σ δR */
   private weightGradients(d: LayerDescValues, G: number, dA: Off, dR: Off): void {
     const f = this.f;
-    const { T, B, I, H, flags, x, wihPacked, hs, dwih, dwhh, dbih, dbhh, dx } = d;
+    const { T, B, I, flags, x, wihPacked, hs, dwih, dwhh, dbih, dbhh, dx } = d;
+    const H = stateSize(d); // the size of h: P with an LSTM projection, else H
     for (let r = 0; r < T * B; r++) {
       const hprev = hs + r * H; // hs rows are shifted by one step: row r of hs is h_{t−1} for row r of δ
       for (let g = 0; g < G; g++) {
@@ -150,9 +154,11 @@ export class JsKernels implements Kernels {
     dR: Off,
     step: (r: number, b: number, j: number, gh: number) => void,
     padRow: (r: number) => unknown,
+    endRow?: (r: number, b: number) => void,
   ): void {
     const f = this.f;
-    const { T, B, H, mask, dhs, dh, dhnorm } = d;
+    const { T, B, mask, dhs, dh, dhnorm } = d;
+    const H = stateSize(d); // the size of h: P with an LSTM projection, else H
     for (let t = T - 1; t >= 0; t--) {
       let norm2 = 0;
       for (let b = 0; b < B; b++) {
@@ -166,6 +172,7 @@ export class JsKernels implements Kernels {
           else step(r, b, j, gh);
         }
         if (pad) padRow(r);
+        else endRow?.(r, b);
       }
       if (dhnorm) f[dhnorm + t] = Math.sqrt(norm2);
       this.backToPrevious(B, H, G, dR + t * B * G, d.whhPacked, dh);
@@ -181,15 +188,16 @@ export class JsKernels implements Kernels {
   private forwardThroughTime(d: LayerDescValues, step: (r: number, hprev: Off, hcur: Off) => void): void {
     const f = this.f;
     const { T, B, H, mask, hs, cs } = d;
+    const R = stateSize(d); // the size of h: P with an LSTM projection, else H (c keeps H)
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
         const r = t * B + b;
         if (this.padded(mask, t, B, b)) {
-          f.copyWithin(hs + (r + B) * H, hs + r * H, hs + (r + 1) * H);
+          f.copyWithin(hs + (r + B) * R, hs + r * R, hs + (r + 1) * R);
           if (cs) f.copyWithin(cs + (r + B) * H, cs + r * H, cs + (r + 1) * H);
           continue;
         }
-        step(r, hs + r * H, hs + (r + B) * H);
+        step(r, hs + r * R, hs + (r + B) * R);
       }
     }
   }
@@ -260,49 +268,82 @@ export class JsKernels implements Kernels {
   lstmForward(desc: Off): void {
     const f = this.f;
     const d = this.layer(desc);
-    const { H, whhTransposedPacked, bih, bhh, cs, gates } = d;
-    const G = 4 * H;
+    const { H, P, whhTransposedPacked, bih, bhh, cs, gates, ms, whrTransposedPacked } = d;
+    const G = 4 * H,
+      R = stateSize(d);
+    if (P > 0) f.fill(0, ms, ms + d.T * d.B * H); // m_t of a padded row stays 0: it adds nothing to dW_hr
     this.forwardThroughTime(d, (r, hprev, hcur) => {
       const row = gates + r * G,
         cprev = cs + r * H,
         ccur = cs + (r + d.B) * H;
       for (let g = 0; g < G; g++) {
-        const pre = this.inputTerm(d, G, r, g) + f[bih + g] + this.dotT(hprev, whhTransposedPacked, H, G, g) + f[bhh + g];
+        const pre = this.inputTerm(d, G, r, g) + f[bih + g] + this.dotT(hprev, whhTransposedPacked, R, G, g) + f[bhh + g];
         f[row + g] = g >= 2 * H && g < 3 * H ? Math.tanh(pre) : sigmoid(pre);
       }
+      // without a projection o⊙tanh(c_t) is h_t itself; with one it is m_t, projected below
+      const m = P > 0 ? ms + r * H : hcur;
       for (let j = 0; j < H; j++) {
         const c = f[row + H + j] * f[cprev + j] + f[row + j] * f[row + 2 * H + j];
         f[ccur + j] = c;
-        f[hcur + j] = f[row + 3 * H + j] * Math.tanh(f[ccur + j]);
+        f[m + j] = f[row + 3 * H + j] * Math.tanh(f[ccur + j]);
       }
+      // projection: h_t = m_t·W_hrᵀ
+      if (P > 0) for (let p = 0; p < P; p++) f[hcur + p] = this.dotT(m, whrTransposedPacked, H, P, p);
     });
   }
 
   lstmBackward(desc: Off): void {
     const f = this.f;
     const d = this.layer(desc);
-    const { B, H, cs, gates, dh, dc } = d;
-    const G = 4 * H;
-    // only δh_t is clipped: the carried ∂E/∂c_t (κ_t) enters the step as it is
-    const step = (r: number, b: number, j: number, gh: number): void => {
+    const { B, H, P, cs, gates, dh, dc, ms, dhp, whrPacked, dwhr } = d;
+    const G = 4 * H,
+      R = stateSize(d);
+    // only δh_t is clipped: the carried ∂E/∂c_t (κ_t) enters the step as it is.
+    // gm: ∂E/∂(o⊙tanh(c_t)), which is ∂E/∂h_t itself without a projection
+    const unit = (r: number, b: number, j: number, gm: number): void => {
       const row = gates + r * G;
       const ig = f[row + j],
         fg = f[row + H + j],
         gg = f[row + 2 * H + j],
         og = f[row + 3 * H + j];
-      // forward: f[hcur + j] = f[row + 3 * H + j] * Math.tanh(f[ccur + j])
+      // forward: f[m + j] = f[row + 3 * H + j] * Math.tanh(f[ccur + j])
       const tc = Math.tanh(f[cs + (r + B) * H + j]);
-      const gc = f[dc + b * H + j] + gh * og * (1 - tc * tc); // ∂E/∂c_t
+      const gc = f[dc + b * H + j] + gm * og * (1 - tc * tc); // ∂E/∂c_t
       // forward: c = f[row + H + j] * f[cprev + j] + f[row + j] * f[row + 2 * H + j]
       f[row + j] = gc * gg * ig * (1 - ig);
       f[row + H + j] = gc * f[cs + r * H + j] * fg * (1 - fg);
       f[row + 2 * H + j] = gc * ig * (1 - gg * gg);
-      f[row + 3 * H + j] = gh * tc * og * (1 - og);
+      f[row + 3 * H + j] = gm * tc * og * (1 - og);
       f[dc + b * H + j] = gc * fg;
-      f[dh + b * H + j] = 0;
     };
-    const padRow = (r: number) => f.fill(0, gates + r * G, gates + (r + 1) * G);
-    this.backThroughTime(d, G, gates, gates, step, padRow);
+    const padRow = (r: number) => {
+      f.fill(0, gates + r * G, gates + (r + 1) * G);
+      if (P > 0) f.fill(0, dhp + r * P, dhp + (r + 1) * P);
+    };
+    if (P === 0) {
+      const step = (r: number, b: number, j: number, gh: number): void => {
+        unit(r, b, j, gh);
+        f[dh + b * H + j] = 0;
+      };
+      this.backThroughTime(d, G, gates, gates, step, padRow);
+      return;
+    }
+    // projection: keep the clipped δh_t per step, then map it back through W_hr
+    const keep = (r: number, b: number, p: number, gh: number): void => {
+      f[dhp + r * P + p] = gh;
+      f[dh + b * R + p] = 0;
+    };
+    const endRow = (r: number, b: number): void => {
+      for (let j = 0; j < H; j++) {
+        // forward: f[hcur + p] = this.dotT(m, whrTransposedPacked, H, P, p), so δm = δh_t·W_hr
+        let gm = 0;
+        for (let p = 0; p < P; p++) gm += f[dhp + r * P + p] * f[whrPacked + p * H + j];
+        unit(r, b, j, gm);
+      }
+      // and dW_hr += δh_tᵀ·m_t
+      for (let p = 0; p < P; p++) for (let j = 0; j < H; j++) f[dwhr + p * H + j] += f[dhp + r * P + p] * f[ms + r * H + j];
+    };
+    this.backThroughTime(d, G, gates, gates, keep, padRow, endRow);
   }
 
   // ---------------------------------------------------------------------------------------------

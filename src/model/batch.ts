@@ -19,7 +19,7 @@ export type Numbers = ArrayLike<number>;
 
 /**
  * How a batch's x, y (at every step), mask and lossMask are laid out: 'time-major' [T,B,…] or
- * 'batch-major' [B,T,…] (PyTorch's batch_first). States h0, c0 are [L·D,B,H] in both.
+ * 'batch-major' [B,T,…] (PyTorch's batch_first). States h0 [L·D,B,R] (R = projSize or H), c0 [L·D,B,H] in both.
  */
 export type BatchLayout = 'time-major' | 'batch-major';
 
@@ -45,7 +45,7 @@ export interface Batch {
    * steps, or the warm-up part of a truncated-BPTT window).
    */
   lossMask?: Numbers;
-  /** Initial hidden state [L·D,B,H] (zeros when absent; D = 2 when bidirectional). */
+  /** Initial hidden state [L·D,B,H] ([L·D,B,projSize] with an LSTM projection; zeros when absent; D = 2 when bidirectional). */
   h0?: Numbers;
   /** Initial cell state [L·D,B,H], LSTM only. */
   c0?: Numbers;
@@ -285,20 +285,23 @@ export class BatchReader {
     }
     out.h0 = null;
     if (h0 !== undefined) {
+      // h has projSize features with an LSTM projection
+      const R = cfg.projSize > 0 ? cfg.projSize : H,
+        size = cfg.projSize > 0 ? 'projSize' : 'hiddenSize';
       const flat = flattenNested(
         n.h0,
         h0,
-        [L, b, H],
-        cfg.bidirectional ? '2·numLayers, B, H' : 'numLayers, B, H',
+        [L, b, R],
+        cfg.bidirectional ? `2·numLayers, B, ${size}` : `numLayers, B, ${size}`,
         'in every layout',
         this.plain('h0'),
       );
       this.h0Buf = copyFloats(
         n.h0,
         flat,
-        L * b * H,
+        L * b * R,
         dtype,
-        cfg.bidirectional ? 'floats [2·numLayers, B, hiddenSize]' : 'floats [numLayers, B, hiddenSize]',
+        cfg.bidirectional ? `floats [2·numLayers, B, ${size}]` : `floats [numLayers, B, ${size}]`,
         this.h0Buf,
       );
       out.h0 = this.h0Buf;

@@ -38,6 +38,13 @@ export interface ModelConfig {
   bias?: boolean;
   /** Token input only: a learned table `embedding.weight` [V,E] feeds layer 0 instead of the one-hot ids. Default: none. */
   embeddingSize?: number;
+  /**
+   * LSTM only: project each hidden state to P features, an integer in [1, hiddenSize − 1]:
+   * h_t = W_hr·(o_t ⊙ tanh(c_t)) with `weight_hr_l{k}` [P,H], as PyTorch's proj_size. h, the
+   * outputs, h0/hN and the head's input then have P features (2P bidirectional); c keeps H.
+   * Default: none.
+   */
+  projSize?: number;
 }
 
 export interface ResolvedConfig {
@@ -55,6 +62,8 @@ export interface ResolvedConfig {
   bias: boolean;
   /** 0 = no embedding (the one-hot ids feed layer 0, or the input is dense). */
   embeddingSize: number;
+  /** LSTM projection size; 0 = none. */
+  projSize: number;
 }
 
 export const GATES: Record<CellKind, number> = { rnn: 1, lstm: 4, gru: 3 };
@@ -74,6 +83,7 @@ export const MODEL_CONFIG_KEYS: readonly string[] = [
   'batchFirst',
   'bias',
   'embeddingSize',
+  'projSize',
 ];
 /** The keys createModel takes besides the configuration. */
 export const CREATE_OPTION_KEYS: readonly string[] = ['backend', 'dtype', 'init', 'core'];
@@ -114,10 +124,23 @@ export function resolveConfig(config: ModelConfig): ResolvedConfig {
       );
     embeddingSize = checkNumber('config.embeddingSize', config.embeddingSize, DOMAINS.embeddingSize);
   }
+  const hiddenSize = checkNumber('config.hiddenSize', config.hiddenSize, DOMAINS.hiddenSize);
+  let projSize = 0;
+  if (config.projSize !== undefined && config.projSize !== 0) {
+    if (cell !== 'lstm')
+      throw new ConfigError(
+        'config.projSize',
+        `no projection for a ${cell} (only an LSTM projects its hidden state)`,
+        describe(config.projSize),
+      );
+    projSize = checkNumber('config.projSize', config.projSize, DOMAINS.projSize);
+    if (projSize >= hiddenSize)
+      throw new ConfigError('config.projSize', `an integer in [1, ${hiddenSize - 1}] (below hiddenSize ${hiddenSize})`, describe(projSize));
+  }
   return {
     cell,
     inputSize: checkNumber('config.inputSize', config.inputSize, input === 'tokens' ? DOMAINS.vocabSize : DOMAINS.inputSize),
-    hiddenSize: checkNumber('config.hiddenSize', config.hiddenSize, DOMAINS.hiddenSize),
+    hiddenSize,
     outputSize: checkNumber('config.outputSize', config.outputSize, DOMAINS.outputSize),
     numLayers: config.numLayers === undefined ? 1 : checkNumber('config.numLayers', config.numLayers, DOMAINS.numLayers),
     nonlinearity,
@@ -128,7 +151,13 @@ export function resolveConfig(config: ModelConfig): ResolvedConfig {
     batchFirst,
     bias,
     embeddingSize,
+    projSize,
   };
+}
+
+/** R, the features of a layer's hidden state h per direction: projSize when set, else hiddenSize. */
+export function stateSize(cfg: ResolvedConfig): number {
+  return cfg.projSize > 0 ? cfg.projSize : cfg.hiddenSize;
 }
 
 /** 1, or 2 for a bidirectional stack: the directions of every layer. */

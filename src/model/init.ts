@@ -69,8 +69,8 @@ export function initialise(
   const H = cfg.hiddenSize,
     G = GATES[cfg.cell];
   const layerBound = 1 / Math.sqrt(H);
-  // the head is a Linear layer over D·H features: PyTorch bounds it by 1/√fan_in
-  const headBound = 1 / Math.sqrt((cfg.bidirectional ? 2 : 1) * H);
+  // the head is a Linear layer over D·R features (R = projSize or H): PyTorch bounds it by 1/√fan_in
+  const headBound = 1 / Math.sqrt((cfg.bidirectional ? 2 : 1) * (cfg.projSize > 0 ? cfg.projSize : H));
   for (const slot of slots) {
     const v = out.subarray(base + slot.offset, base + slot.offset + slot.size);
     if (slot.name === 'embedding.weight') {
@@ -94,7 +94,8 @@ export function initialise(
     // orthogonal and identity act per gate block (each [H, cols] block orthogonal / an identity); the Glorot schemes see the whole tensor's fans, as torch.nn.init.xavier_*_
     // applied to weight_ih_l{k} [G·H, I] does (fan_out = G·H)
     const perBlock = scheme === 'orthogonal' || scheme === 'identity';
-    const blocks = slot.name === 'head.weight' || !perBlock ? 1 : G;
+    // weight_hr [P,H] (the LSTM projection, bound 1/√H like the rest of the layer) is one block
+    const blocks = slot.name === 'head.weight' || slot.name.startsWith('weight_hr') || !perBlock ? 1 : G;
     const blockRows = rows / blocks;
     for (let g = 0; g < blocks; g++) {
       const block = v.subarray(g * blockRows * cols, (g + 1) * blockRows * cols);

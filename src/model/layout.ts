@@ -2,7 +2,7 @@
 // lives; the arenas are allocated from the totals and everything else holds offsets.
 import { FLAG_RELU, FLAG_TOKENS } from '../backends/kernels.js';
 import { LAYER_DESC_FLOATS, type LayerDescValues } from '../backends/layer-desc.js';
-import { directions, GATES, type ResolvedConfig } from './config.js';
+import { directions, GATES, stateSize, type ResolvedConfig } from './config.js';
 
 export interface TensorSlot {
   /** PyTorch state_dict name */
@@ -32,11 +32,13 @@ export function directionSuffix(d: number): string {
 
 /**
  * Parameters in PyTorch order: the embedding (if any); per layer and direction weight_ih,
- * weight_hh, bias_ih, bias_hh (biases absent with bias: false; the reverse direction's names end
- * in _reverse); then the head, which reads D·H features (D = 2 when bidirectional).
+ * weight_hh, bias_ih, bias_hh, weight_hr (biases absent with bias: false, weight_hr without a
+ * projection; the reverse direction's names end in _reverse); then the head, which reads D·R
+ * features (D = 2 when bidirectional; R = projSize or H, the size of h).
  */
 export function parameterTable(cfg: ResolvedConfig): { slots: TensorSlot[]; total: number } {
   const H = cfg.hiddenSize,
+    R = stateSize(cfg),
     GH = GATES[cfg.cell] * H,
     D = directions(cfg);
   const slots: TensorSlot[] = [];
@@ -50,15 +52,16 @@ export function parameterTable(cfg: ResolvedConfig): { slots: TensorSlot[]; tota
   for (let k = 0; k < cfg.numLayers; k++) {
     for (let d = 0; d < D; d++) {
       const sfx = directionSuffix(d);
-      add(`weight_ih_l${k}${sfx}`, [GH, k === 0 ? layer0InputSize(cfg) : D * H]);
-      add(`weight_hh_l${k}${sfx}`, [GH, H]);
+      add(`weight_ih_l${k}${sfx}`, [GH, k === 0 ? layer0InputSize(cfg) : D * R]);
+      add(`weight_hh_l${k}${sfx}`, [GH, R]);
       if (cfg.bias) {
         add(`bias_ih_l${k}${sfx}`, [GH]);
         add(`bias_hh_l${k}${sfx}`, [GH]);
       }
+      if (cfg.projSize > 0) add(`weight_hr_l${k}${sfx}`, [cfg.projSize, H]);
     }
   }
-  add('head.weight', [cfg.outputSize, D * H]);
+  add('head.weight', [cfg.outputSize, D * R]);
   add('head.bias', [cfg.outputSize]);
   return { slots, total: offset };
 }
@@ -76,9 +79,14 @@ export interface LayerParams {
   dbhh: number; // their gradients (with bias: false, a scratch block nothing reads)
   // the right operands of the products in the backend's packed form (Kernels.packPanels)
   wihTransposedPacked: number;
-  whhTransposedPacked: number; // the forward's: W_ihᵀ [I,G], W_hhᵀ [H,G]
+  whhTransposedPacked: number; // the forward's: W_ihᵀ [I,G], W_hhᵀ [R,G]
   wihPacked: number;
-  whhPacked: number; // the backward's: W_ih [G,I], W_hh [G,H]
+  whhPacked: number; // the backward's: W_ih [G,I], W_hh [G,R]
+  /** LSTM projection (0 without): W_hr [P,H], its gradient, W_hrᵀ [H,P] and W_hr packed */
+  whr: number;
+  dwhr: number;
+  whrTransposedPacked: number;
+  whrPacked: number;
 }
 
 /** Floats of a right operand B[K,N] in the backend's packed form (Kernels.packedSize). */
@@ -99,8 +107,8 @@ export interface ParamArena {
   headB: number;
   dheadW: number;
   dheadB: number;
-  headWTransposedPacked: number; // Wᵀ [DH,O] packed (forward)
-  headWPacked: number; // W [O,DH] packed (backward)
+  headWTransposedPacked: number; // Wᵀ [DR,O] packed (forward)
+  headWPacked: number; // W [O,DR] packed (backward)
   /** bias: false: G zeros every layer reads as its biases, and G floats their gradients go to (zeroed per backward) */
   noBias: number;
   noBiasGrad: number;
@@ -115,6 +123,8 @@ export function pointParams(cfg: ResolvedConfig, base: number, packedSize: Packe
   const { slots, total: P } = parameterTable(cfg);
   const at = (name: string): number => base + slots.find((s) => s.name === name)!.offset;
   const H = cfg.hiddenSize,
+    R = stateSize(cfg),
+    Pj = cfg.projSize,
     GH = GATES[cfg.cell] * H,
     D = directions(cfg);
   let packed = base + 2 * P;
@@ -130,11 +140,14 @@ export function pointParams(cfg: ResolvedConfig, base: number, packedSize: Packe
   for (let k = 0; k < cfg.numLayers; k++) {
     for (let d = 0; d < D; d++) {
       const sfx = directionSuffix(d);
-      const inputSize = k === 0 ? layer0InputSize(cfg) : D * H;
+      const inputSize = k === 0 ? layer0InputSize(cfg) : D * R;
       const wihTransposedPacked = take(inputSize, GH),
-        whhTransposedPacked = take(H, GH),
+        whhTransposedPacked = take(R, GH),
         wihPacked = take(GH, inputSize),
-        whhPacked = take(GH, H);
+        whhPacked = take(GH, R);
+      const whrTransposedPacked = Pj > 0 ? take(H, Pj) : 0,
+        whrPacked = Pj > 0 ? take(Pj, H) : 0;
+      const whr = Pj > 0 ? at(`weight_hr_l${k}${sfx}`) : 0;
       const bias = (name: string, grad: boolean): number =>
         cfg.bias ? at(`${name}_l${k}${sfx}`) + (grad ? P : 0) : grad ? noBiasGrad : noBias;
       layers.push({
@@ -151,11 +164,15 @@ export function pointParams(cfg: ResolvedConfig, base: number, packedSize: Packe
         whhTransposedPacked,
         wihPacked,
         whhPacked,
+        whr,
+        dwhr: whr ? whr + P : 0,
+        whrTransposedPacked,
+        whrPacked,
       });
     }
   }
-  const headWTransposedPacked = take(D * H, cfg.outputSize),
-    headWPacked = take(cfg.outputSize, D * H);
+  const headWTransposedPacked = take(D * R, cfg.outputSize),
+    headWPacked = take(cfg.outputSize, D * R);
   const embedding = cfg.embeddingSize > 0 ? at('embedding.weight') : 0;
   return {
     base,
@@ -178,12 +195,14 @@ export function pointParams(cfg: ResolvedConfig, base: number, packedSize: Packe
 /** Activations and their gradients for one direction of one layer, for T steps of B rows. */
 export interface LayerWork {
   desc: number; // the layer descriptor its cell kernels read (describeLayer; LAYER_DESC_FLOATS floats)
-  hs: number; // [T+1,B,H] (the reverse direction's in its own, reversed, time order)
+  hs: number; // [T+1,B,R] (the reverse direction's in its own, reversed, time order)
   cs: number; // [T+1,B,H] LSTM
+  ms: number; // [T,B,H] LSTM with projection: m_t = o⊙tanh(c_t)
+  dhp: number; // [T,B,P] LSTM with projection: the backward's clipped ∂E/∂h_t
   gates: number; // [T,B,G] LSTM, GRU
   rn: number; // [T,B,H] GRU
   dR: number; // [T,B,G] GRU
-  dh: number; // [B,H]
+  dh: number; // [B,R]
   dc: number; // [B,H] LSTM
   dhnorm: number; // [T]
 }
@@ -200,34 +219,36 @@ export interface WorkArena {
   y: number; // predictions, up to [T,B,O]
   dy: number; // up to [T,B,O]
   dhsA: number;
-  dhsB: number; // [T,B,DH] ping-pong: ∂E/∂(layer output) for alternating layers
+  dhsB: number; // [T,B,DR] ping-pong: ∂E/∂(layer output) for alternating layers
   dx: number; // [T,B,I] ∂E/∂x of dense input (0 for token input, whose ids have none)
-  scratch: number; // [B,G] GRU
-  pack: number; // packedSize(T·B, max(I, DH)): activations packed for the weight-gradient products
+  scratch: number; // [B,G] GRU; [B,2H] LSTM with projection (backward)
+  pack: number; // packedSize(T·B, max(I, DR, H)): activations packed for the weight-gradient products
   /** per layer and direction, index l·D + d */
   layers: LayerWork[];
-  /** per layer: its output [T,B,DH] (D = 1: the forward direction's h_1 … h_T in place; D = 2: both side by side) */
+  /** per layer: its output [T,B,DR] (D = 1: the forward direction's h_1 … h_T in place; D = 2: both side by side) */
   outs: number[];
   /** embedding: the embedded ids [T,B,E] (layer 0's input) and ∂E/∂ of them; 0 without */
   emb: number;
   demb: number;
-  /** dropout: per layer l ≥ 1 its dropped input [T,B,DH] and the mask [T,B,DH] (0 or 1/(1 − p)) it was drawn with; 0 for l = 0 */
+  /** dropout: per layer l ≥ 1 its dropped input [T,B,DR] and the mask [T,B,DR] (0 or 1/(1 − p)) it was drawn with; 0 for l = 0 */
   dropped: number[];
   dropMask: number[];
-  /** bidirectional: a layer's input reversed within each sequence's length [T,B,max(I,2H)], ∂E/∂ of it, the reversed state mask [T,B] */
+  /** bidirectional: a layer's input reversed within each sequence's length [T,B,max(I,2R)], ∂E/∂ of it, the reversed state mask [T,B] */
   xrev: number;
   dxrev: number;
   maskRev: number;
-  /** bidirectional: ∂E/∂(one direction's h_1 … h_T) [T,B,H], forward and reverse (in reversed time) */
+  /** bidirectional: ∂E/∂(one direction's h_1 … h_T) [T,B,R], forward and reverse (in reversed time) */
   dFwd: number;
   dRev: number;
-  /** bidirectional: the head's input at 'last' [B,2H] (both directions' final states) and ∂E/∂ of it */
+  /** bidirectional: the head's input at 'last' [B,2R] (both directions' final states) and ∂E/∂ of it */
   last: number;
   dLast: number;
 }
 
 export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: number, packedSize: PackedSize): WorkArena {
   const H = cfg.hiddenSize,
+    R = stateSize(cfg),
+    proj = cfg.projSize > 0,
     G = GATES[cfg.cell] * H,
     O = cfg.outputSize,
     D = directions(cfg),
@@ -248,10 +269,10 @@ export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: numbe
   const targets = take(T * B * O);
   const y = take(T * B * O);
   const dy = take(T * B * O);
-  const dhsA = take(T * B * D * H);
-  const dhsB = take(T * B * D * H);
+  const dhsA = take(T * B * D * R);
+  const dhsB = take(T * B * D * R);
   const dx = cfg.input === 'tokens' ? 0 : take(T * B * cfg.inputSize);
-  const scratch = gru ? take(B * G) : 0;
+  const scratch = gru ? take(B * G) : proj ? take(2 * B * H) : 0;
   const pack = take(packedSize(T * B, Math.max(I0, D * H)));
   const emb = cfg.embeddingSize > 0 ? take(T * B * cfg.embeddingSize) : 0;
   const demb = cfg.embeddingSize > 0 ? take(T * B * cfg.embeddingSize) : 0;
@@ -259,34 +280,36 @@ export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: numbe
   for (let i = 0; i < L * D; i++) {
     layers.push({
       desc: take(LAYER_DESC_FLOATS),
-      hs: take((T + 1) * B * H),
+      hs: take((T + 1) * B * R),
       cs: lstm ? take((T + 1) * B * H) : 0,
+      ms: proj ? take(T * B * H) : 0,
+      dhp: proj ? take(T * B * R) : 0,
       gates: lstm || gru ? take(T * B * G) : 0,
       rn: gru ? take(T * B * H) : 0,
       dR: gru ? take(T * B * G) : 0,
-      dh: take(B * H),
+      dh: take(B * R),
       dc: lstm ? take(B * H) : 0,
       dhnorm: take(T),
     });
   }
   const outs: number[] = [];
-  for (let l = 0; l < L; l++) outs.push(D === 1 ? layers[l].hs + B * H : take(T * B * D * H));
+  for (let l = 0; l < L; l++) outs.push(D === 1 ? layers[l].hs + B * R : take(T * B * D * R));
   const dropping = cfg.dropout > 0;
   const dropped: number[] = [];
   const dropMask: number[] = [];
   for (let l = 0; l < L; l++) {
-    dropped.push(dropping && l > 0 ? take(T * B * D * H) : 0);
-    dropMask.push(dropping && l > 0 ? take(T * B * D * H) : 0);
+    dropped.push(dropping && l > 0 ? take(T * B * D * R) : 0);
+    dropMask.push(dropping && l > 0 ? take(T * B * D * R) : 0);
   }
   const bi = D === 2;
-  const widest = Math.max(I0, D * H);
+  const widest = Math.max(I0, D * R);
   const xrev = bi ? take(T * B * widest) : 0,
     dxrev = bi ? take(T * B * widest) : 0,
     maskRev = bi ? take(T * B) : 0,
-    dFwd = bi ? take(T * B * H) : 0,
-    dRev = bi ? take(T * B * H) : 0,
-    last = bi ? take(B * D * H) : 0,
-    dLast = bi ? take(B * D * H) : 0;
+    dFwd = bi ? take(T * B * R) : 0,
+    dRev = bi ? take(T * B * R) : 0,
+    last = bi ? take(B * D * R) : 0,
+    dLast = bi ? take(B * D * R) : 0;
   return {
     base,
     total: o - base,
@@ -337,6 +360,7 @@ export function describeLayer(cfg: ResolvedConfig, p: ParamArena, w: WorkArena, 
     B: w.B,
     I: lp.inputSize,
     H: cfg.hiddenSize,
+    P: cfg.projSize,
     flags: (tokens ? FLAG_TOKENS : 0) | (relu ? FLAG_RELU : 0),
     x: 0,
     wihTransposedPacked: lp.wihTransposedPacked,
@@ -362,5 +386,10 @@ export function describeLayer(cfg: ResolvedConfig, p: ParamArena, w: WorkArena, 
     dx: 0,
     dhnorm: 0,
     pack: w.pack,
+    whrTransposedPacked: lp.whrTransposedPacked,
+    whrPacked: lp.whrPacked,
+    ms: lw.ms,
+    dhp: lw.dhp,
+    dwhr: lp.dwhr,
   };
 }

@@ -43,7 +43,7 @@ export interface Prediction<F extends Floats = Floats> {
   /** Head outputs [T,B,O] (at 'every'; [B,T,O] for batch-major input) or [B,O] (at 'last'): logits or values. */
   y: F;
   /**
-   * Final hidden state [L·D,B,H] (the state at each sequence's last real step; D = 2 when
+   * Final hidden state [L·D,B,H] ([L·D,B,P] with projSize P; the state at each sequence's last real step; D = 2 when
    * bidirectional, in PyTorch's order: layer 0 forward, layer 0 reverse, layer 1 forward, …, the
    * reverse direction's final state being the one after step 0).
    */
@@ -56,7 +56,7 @@ export interface GradientResult<F extends Floats = Floats> extends Prediction<F>
   loss: number;
   /** ∂loss/∂parameter by PyTorch state_dict name, shaped like the parameter. */
   grads: Record<string, F>;
-  /** ∂loss/∂h0 [L,B,H]. */
+  /** ∂loss/∂h0 [L,B,H] ([L,B,P] with projSize P). */
   dh0: F;
   /** ∂loss/∂c0 [L,B,H], LSTM only. */
   dc0: F | null;
@@ -93,7 +93,7 @@ export interface ForwardOptions {
 /** What model.forward returns: the recurrent stack's outputs, its final states and the head's output. */
 export interface ForwardResult<F extends Floats = Floats> extends Prediction<F> {
   /**
-   * The top layer's hidden states h_1 … h_T [T,B,H], or [T,B,2H] when bidirectional (at each
+   * The top layer's hidden states h_1 … h_T [T,B,H], or [T,B,2H] when bidirectional (P for H with projSize P; at each
    * step the forward direction's state beside the reverse direction's); [B,T,…] for batch-major
    * input. Rows that `mask` or `lengths` mark as
    * padding hold 0, as PyTorch's pad_packed_sequence gives them (inside, the state is carried
@@ -107,9 +107,9 @@ export interface ForwardResult<F extends Floats = Floats> extends Prediction<F> 
  * parts add up: a loss on both `outputs` and `hN` passes both.
  */
 export interface BackwardInput {
-  /** ∂E/∂outputs [T,B,H] ([T,B,2H] bidirectional; [B,T,…] for batch-major input). Padded rows are ignored: those outputs are the constant 0. */
+  /** ∂E/∂outputs [T,B,H] ([T,B,2H] bidirectional; P for H with projSize P; [B,T,…] for batch-major input). Padded rows are ignored: those outputs are the constant 0. */
   dOutputs?: Numbers;
-  /** ∂E/∂hN [L·D,B,H] (D = 2 when bidirectional). */
+  /** ∂E/∂hN [L·D,B,H] (D = 2 when bidirectional; [L·D,B,P] with projSize P). */
   dhN?: Numbers;
   /** ∂E/∂cN [L·D,B,H], LSTM only. */
   dcN?: Numbers;
@@ -122,7 +122,7 @@ export interface BackwardResult<F extends Floats = Floats> {
   grads: Record<string, F>;
   /** ∂E/∂x [T,B,I] ([B,T,I] for batch-major input) for dense input; null for token input (ids have no gradient). */
   dx: F | null;
-  /** ∂E/∂h0 [L·D,B,H]. */
+  /** ∂E/∂h0 [L·D,B,H] ([L·D,B,P] with projSize P). */
   dh0: F;
   /** ∂E/∂c0 [L·D,B,H], LSTM only. */
   dc0: F | null;
@@ -364,7 +364,7 @@ export class Model<F extends Floats = Floats> {
       this.forwardAt = at;
       const f = this.kernels.memory.f,
         { T, B } = w,
-        H = this.config.hiddenSize * this.net.D;
+        H = this.net.R * this.net.D;
       const top = this.net.topOutputs(w);
       const outputs = f.slice(top, top + T * B * H);
       if (this.net.isMasked) {
@@ -397,20 +397,22 @@ export class Model<F extends Floats = Floats> {
       const { dOutputs, dhN, dcN, dy } = gradients;
       const { T, B } = w,
         H = this.config.hiddenSize,
+        Rs = this.net.R, // the size of h: projSize with an LSTM projection, else H
         D = this.net.D,
         L = this.config.numLayers * D,
         O = this.config.outputSize;
       const dtype = this.kernels.memory.dtype,
         R = at === 'every' ? T * B : B;
       const TB = this.batchMajor ? 'B, T' : 'T, B';
-      const outShape = D === 1 ? `[${TB}, H]` : `[${TB}, 2H]`,
+      const r = Rs === H ? 'H' : 'P';
+      const outShape = D === 1 ? `[${TB}, ${r}]` : `[${TB}, 2${r}]`,
+        hShape = D === 1 ? `[L, B, ${r}]` : `[2L, B, ${r}]`,
         stateShape = D === 1 ? '[L, B, H]' : '[2L, B, H]';
       const dOut =
         dOutputs === undefined
           ? null
-          : copyFloats('gradients.dOutputs', dOutputs, T * B * D * H, dtype, `${T * B * D * H} finite numbers ${outShape}`);
-      const dhn =
-        dhN === undefined ? null : copyFloats('gradients.dhN', dhN, L * B * H, dtype, `${L * B * H} finite numbers ${stateShape}`);
+          : copyFloats('gradients.dOutputs', dOutputs, T * B * D * Rs, dtype, `${T * B * D * Rs} finite numbers ${outShape}`);
+      const dhn = dhN === undefined ? null : copyFloats('gradients.dhN', dhN, L * B * Rs, dtype, `${L * B * Rs} finite numbers ${hShape}`);
       if (dcN !== undefined && this.config.cell !== 'lstm')
         throw new InvalidArgumentError('gradients.dcN', 'undefined (only an LSTM has a cell state)', describe(dcN));
       const dcn =
@@ -423,13 +425,14 @@ export class Model<F extends Floats = Floats> {
       this.checkForward();
       this.forwardRun = 0;
       const f = this.kernels.memory.f,
-        BH = B * H;
+        BH = B * H,
+        BR = B * Rs;
       if (dY) f.set(at === 'every' ? this.fromCaller(dY, T, B, O) : dY, w.dy);
       this.net.beginBackward(w, at, dY !== null);
       if (dOut) {
         const top = this.net.topGrad(w),
           masked = this.net.isMasked,
-          DH = D * H;
+          DH = D * Rs;
         const dO = this.fromCaller(dOut, T, B, DH);
         for (let r = 0; r < T * B; r++) {
           if (masked && f[w.mask + r] === 0) continue;
@@ -439,7 +442,7 @@ export class Model<F extends Floats = Floats> {
       // added: a bidirectional head at 'last' has already seeded the top layer's ∂E/∂h_T
       for (let l = 0; l < L; l++) {
         const lw = w.layers[l];
-        if (dhn) for (let i = 0; i < BH; i++) f[lw.dh + i] += dhn[l * BH + i];
+        if (dhn) for (let i = 0; i < BR; i++) f[lw.dh + i] += dhn[l * BR + i];
         if (dcn) for (let i = 0; i < BH; i++) f[lw.dc + i] += dcn[l * BH + i];
       }
       this.net.backwardLayers(w, false, 0, w.dx);
@@ -600,11 +603,12 @@ export class Model<F extends Floats = Floats> {
     for (const s of this.slots) grads[s.name] = f.slice(gBase + s.offset, gBase + s.offset + s.size);
     const { T, B } = w,
       H = this.config.hiddenSize,
+      R = this.net.R,
       L = this.config.numLayers * this.net.D;
-    const dh0 = newFloats(f, L * B * H);
+    const dh0 = newFloats(f, L * B * R);
     const dc0 = this.config.cell === 'lstm' ? newFloats(f, L * B * H) : null;
     for (let l = 0; l < L; l++) {
-      dh0.set(f.subarray(w.layers[l].dh, w.layers[l].dh + B * H), l * B * H);
+      dh0.set(f.subarray(w.layers[l].dh, w.layers[l].dh + B * R), l * B * R);
       if (dc0) dc0.set(f.subarray(w.layers[l].dc, w.layers[l].dc + B * H), l * B * H);
     }
     const I = this.config.inputSize;

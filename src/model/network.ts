@@ -7,7 +7,7 @@
 import type { Kernels } from '../backends/kernels.js';
 import { InvalidArgumentError } from '../errors.js';
 import { writeLayerDesc } from '../backends/layer-desc.js';
-import { directions, GATES, type ResolvedConfig } from './config.js';
+import { directions, GATES, stateSize, type ResolvedConfig } from './config.js';
 import type { OwnedBatch } from './batch.js';
 import type { ResolvedLoss } from './loss.js';
 import { describeLayer, paramArenaSize, pointParams, pointWork, readsIds, type ParamArena, type WorkArena } from './layout.js';
@@ -60,6 +60,11 @@ export class Network {
     return this.cfg.hiddenSize;
   }
 
+  /** The size of h per direction (and of a layer's output): projSize with an LSTM projection, else H. */
+  get R(): number {
+    return stateSize(this.cfg);
+  }
+
   /** The work arena for T steps of B rows, reallocated only when it must grow. */
   prepare(T: number, B: number): WorkArena {
     if (this.work && this.work.T === T && this.work.B === B) return this.work;
@@ -84,18 +89,18 @@ export class Network {
   load(w: WorkArena, batch: OwnedBatch, withTargets: boolean): void {
     const f = this.k.memory.f;
     const { T, B } = w;
-    const H = this.H,
-      LD = this.cfg.numLayers * this.D,
-      BH = B * H;
+    const LD = this.cfg.numLayers * this.D,
+      BH = B * this.H,
+      BR = B * this.R;
     f.set(batch.x, w.x);
     const mask = batch.mask;
     this.masked = mask !== null;
     if (mask) f.set(mask, w.mask);
-    // h0 and c0 are [L·D,B,H] in PyTorch's order: layer 0 forward, layer 0 reverse, layer 1 …
+    // h0 [L·D,B,R] and c0 [L·D,B,H] in PyTorch's order: layer 0 forward, layer 0 reverse, layer 1 …
     for (let i = 0; i < LD; i++) {
       const lw = w.layers[i];
-      if (batch.h0) f.set(batch.h0.subarray(i * BH, (i + 1) * BH), lw.hs);
-      else f.fill(0, lw.hs, lw.hs + BH);
+      if (batch.h0) f.set(batch.h0.subarray(i * BR, (i + 1) * BR), lw.hs);
+      else f.fill(0, lw.hs, lw.hs + BR);
       if (lw.cs) {
         if (batch.c0) f.set(batch.c0.subarray(i * BH, (i + 1) * BH), lw.cs);
         else f.fill(0, lw.cs, lw.cs + BH);
@@ -141,17 +146,23 @@ export class Network {
     if (!this.packedDirty) return;
     const p = this.params,
       H = this.H,
+      R = this.R,
+      Pj = this.cfg.projSize,
       O = this.cfg.outputSize,
       G = GATES[this.cfg.cell] * H,
       k = this.k;
     for (const l of p.layers) {
       const I = l.inputSize;
       k.packPanels(I, G, l.wih, 1, I, l.wihTransposedPacked); // W_ihᵀ [I,G]
-      k.packPanels(H, G, l.whh, 1, H, l.whhTransposedPacked); // W_hhᵀ [H,G]
+      k.packPanels(R, G, l.whh, 1, R, l.whhTransposedPacked); // W_hhᵀ [R,G]
       k.packPanels(G, I, l.wih, I, 1, l.wihPacked); // W_ih [G,I]
-      k.packPanels(G, H, l.whh, H, 1, l.whhPacked); // W_hh [G,H]
+      k.packPanels(G, R, l.whh, R, 1, l.whhPacked); // W_hh [G,R]
+      if (Pj > 0) {
+        k.packPanels(H, Pj, l.whr, 1, H, l.whrTransposedPacked); // W_hrᵀ [H,P]
+        k.packPanels(Pj, H, l.whr, H, 1, l.whrPacked); // W_hr [P,H]
+      }
     }
-    const DH = this.D * H;
+    const DH = this.D * R;
     k.packPanels(DH, O, p.headW, 1, DH, p.headWTransposedPacked);
     k.packPanels(O, DH, p.headW, DH, 1, p.headWPacked);
     this.packedDirty = false;
@@ -186,7 +197,7 @@ export class Network {
   private headInput(w: WorkArena, at: 'every' | 'last'): number {
     const L = this.cfg.numLayers;
     if (at === 'every') return w.outs[L - 1];
-    return this.D === 1 ? w.layers[L - 1].hs + w.T * w.B * this.H : w.last;
+    return this.D === 1 ? w.layers[L - 1].hs + w.T * w.B * this.R : w.last;
   }
 
   /** ∂E/∂(output of layer l) lives in one of two buffers, alternating from the top layer down. */
@@ -219,7 +230,7 @@ export class Network {
     if (this.D === 2 && at === 'last') this.joinFinalStates(w);
     const R = this.headRowCount(w, at),
       h = this.headInput(w, at);
-    this.k.headForward(R, this.D * this.H, this.cfg.outputSize, h, this.params.headWTransposedPacked, this.params.headB, w.y);
+    this.k.headForward(R, this.D * this.R, this.cfg.outputSize, h, this.params.headWTransposedPacked, this.params.headB, w.y);
   }
 
   /**
@@ -291,7 +302,7 @@ export class Network {
   private joinDirections(w: WorkArena, l: number): void {
     const f = this.k.memory.f;
     const { T, B } = w;
-    const H = this.H,
+    const H = this.R,
       out = w.outs[l],
       fwd = w.layers[l * 2].hs,
       rev = w.layers[l * 2 + 1].hs;
@@ -310,7 +321,7 @@ export class Network {
   private joinFinalStates(w: WorkArena): void {
     const f = this.k.memory.f;
     const { T, B } = w;
-    const H = this.H,
+    const H = this.R,
       L = this.cfg.numLayers;
     for (let d = 0; d < 2; d++) {
       const hT = w.layers[(L - 1) * 2 + d].hs + T * B * H;
@@ -326,7 +337,7 @@ export class Network {
     const f = this.k.memory.f;
     const p = this.cfg.dropout,
       scale = 1 / (1 - p);
-    const n = w.T * w.B * this.D * this.H,
+    const n = w.T * w.B * this.D * this.R,
       y = w.outs[l - 1],
       m = w.dropMask[l],
       x = w.dropped[l];
@@ -404,16 +415,16 @@ export class Network {
    */
   beginBackward(w: WorkArena, at: 'every' | 'last', fromHead: boolean): void {
     const { T, B } = w;
-    const H = this.H,
+    const H = this.R,
       D = this.D,
       k = this.k,
       p = this.params,
       L = this.cfg.numLayers;
     k.memory.zero(p.base + p.P, p.P);
-    if (p.noBiasGrad) k.memory.zero(p.noBiasGrad, GATES[this.cfg.cell] * H);
+    if (p.noBiasGrad) k.memory.zero(p.noBiasGrad, GATES[this.cfg.cell] * this.H);
     for (const lw of w.layers) {
       k.memory.zero(lw.dh, B * H);
-      if (lw.dc) k.memory.zero(lw.dc, B * H);
+      if (lw.dc) k.memory.zero(lw.dc, B * this.H);
     }
     const top = this.dhsOf(w, L - 1);
     if (!fromHead) {
@@ -497,7 +508,7 @@ export class Network {
   private splitDirections(w: WorkArena, dY: number): void {
     const f = this.k.memory.f;
     const { T, B } = w;
-    const H = this.H;
+    const H = this.R;
     for (let t = 0; t < T; t++) {
       for (let b = 0; b < B; b++) {
         const n = this.lens[b],
@@ -530,7 +541,7 @@ export class Network {
   private undrop(w: WorkArena, l: number, d: number): void {
     const f = this.k.memory.f;
     const m = w.dropMask[l],
-      n = w.T * w.B * this.D * this.H;
+      n = w.T * w.B * this.D * this.R;
     for (let i = 0; i < n; i++) f[d + i] *= f[m + i];
   }
 
@@ -554,13 +565,14 @@ export class Network {
     const f = this.k.memory.f;
     const { T, B } = w;
     const H = this.H,
+      R = this.R,
       L = this.cfg.numLayers * this.D;
     const make = (n: number) => (f instanceof Float64Array ? new Float64Array(n) : new Float32Array(n));
-    const hN = make(L * B * H);
+    const hN = make(L * B * R);
     const cN = this.cfg.cell === 'lstm' ? make(L * B * H) : null;
     for (let l = 0; l < L; l++) {
       const lw = w.layers[l];
-      hN.set(f.subarray(lw.hs + T * B * H, lw.hs + (T + 1) * B * H), l * B * H);
+      hN.set(f.subarray(lw.hs + T * B * R, lw.hs + (T + 1) * B * R), l * B * R);
       if (cN) cN.set(f.subarray(lw.cs + T * B * H, lw.cs + (T + 1) * B * H), l * B * H);
     }
     return { hN, cN };
@@ -569,10 +581,11 @@ export class Network {
   /** Copies each layer's state after `j` steps of the last forward pass into h [L,B,H] (and c); unidirectional only. */
   statesAt(w: WorkArena, j: number, h: Float32Array | Float64Array, c: Float32Array | Float64Array | null): void {
     const f = this.k.memory.f;
-    const BH = w.B * this.H;
+    const BH = w.B * this.H,
+      BR = w.B * this.R;
     for (let l = 0; l < this.cfg.numLayers; l++) {
       const lw = w.layers[l];
-      h.set(f.subarray(lw.hs + j * BH, lw.hs + (j + 1) * BH), l * BH);
+      h.set(f.subarray(lw.hs + j * BR, lw.hs + (j + 1) * BR), l * BR);
       if (c && lw.cs) c.set(f.subarray(lw.cs + j * BH, lw.cs + (j + 1) * BH), l * BH);
     }
   }

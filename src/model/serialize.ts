@@ -76,7 +76,7 @@ export function modelToSafetensors(model: Model, extraMetadata: Record<string, s
 /**
  * The configuration as stored in model files and checkpoints: every field, except that the
  * layer options added after format version 1 (bidirectional, dropout, batchFirst, bias,
- * embeddingSize) are written only when they differ from their defaults, so a model without them
+ * embeddingSize, projSize) are written only when they differ from their defaults, so a model without them
  * writes the same bytes as before and older readers keep reading its files.
  */
 export function configToJson(cfg: ResolvedConfig): string {
@@ -88,7 +88,7 @@ export function configToJson(cfg: ResolvedConfig): string {
   return JSON.stringify(stored);
 }
 
-const LATER_DEFAULTS = { bidirectional: false, dropout: 0, batchFirst: false, bias: true, embeddingSize: 0 } as const;
+const LATER_DEFAULTS = { bidirectional: false, dropout: 0, batchFirst: false, bias: true, embeddingSize: 0, projSize: 0 } as const;
 
 /** Reads the configuration stored by modelToSafetensors; CheckpointError if absent or invalid. */
 export function configFromMetadata(metadata: Record<string, string>): ResolvedConfig {
@@ -228,6 +228,7 @@ const ARCHITECTURE: (keyof ResolvedConfig)[] = [
   'bidirectional',
   'bias',
   'embeddingSize',
+  'projSize',
 ];
 
 /**

@@ -134,18 +134,21 @@ export interface CoreExports {
   rnn_backward(desc: Ptr): void;
   /**
    * desc: a LayerDesc (assembly/layer_desc.ts): gates [T,B,4H] (post-activation i,f,g,o on exit),
-   *       hs/cs [T+1,B,H] with hs[0]/cs[0] = h0/c0 on entry, wihTransposedPacked = W_ihᵀ [I,4H] and
-   *       whhTransposedPacked = W_hhᵀ [H,4H] packed, bih/bhh [4H], mask [T,B] or 0.
+   *       hs [T+1,B,R], cs [T+1,B,H] with hs[0]/cs[0] = h0/c0 on entry, wihTransposedPacked =
+   *       W_ihᵀ [I,4H] and whhTransposedPacked = W_hhᵀ [R,4H] packed, bih/bhh [4H], mask [T,B] or 0.
+   *       With P > 0 also whrTransposedPacked = W_hrᵀ [H,P] packed, and ms [T,B,H] receives m_t.
    */
   lstm_forward(desc: Ptr): void;
   /**
    * desc: a LayerDesc read as by lstm_forward, plus:
    *        gates [T,B,4H]: in, post-activations; out, δ(pre-activations) per step.
-   *        dhs [T,B,H]: in, ∂E/∂h_t from above (left unchanged).
-   *        dh, dc [B,H]: in, ∂E/∂h_T, ∂E/∂c_T from beyond the sequence; out, ∂E/∂h_0, ∂E/∂c_0.
+   *        dhs [T,B,R]: in, ∂E/∂h_t from above (left unchanged).
+   *        dh [B,R], dc [B,H]: in, ∂E/∂h_T, ∂E/∂c_T from beyond the sequence; out, ∂E/∂h_0, ∂E/∂c_0.
    *        Weight and bias gradients accumulate; dx [T,B,I] written unless 0; dhnorm [T] unless 0.
    *        clipHiddenNorm θ > 0: each row's ∂E/∂h_t (not ∂E/∂c_t) is scaled to norm ≤ θ; 0 = off.
-   *        wihPacked = W_ih [4H,I], whhPacked = W_hh [4H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
+   *        wihPacked = W_ih [4H,I], whhPacked = W_hh [4H,R] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
+   *        With P > 0 also: whrPacked = W_hr [P,H] packed, ms [T,B,H] from the forward, dhp [T,B,P]
+   *        and scratch [B,2H] as scratch, dwhr [P,H] accumulates.
    */
   lstm_backward(desc: Ptr): void;
   /**

@@ -12,64 +12,76 @@ export const LAYER_DESC = {
   T: { offset: 8, type: 'i32' },
   /** batch rows */
   B: { offset: 12, type: 'i32' },
-  /** input features (the vocabulary with FLAG_TOKENS; H for layers above the first) */
+  /** input features (the vocabulary with FLAG_TOKENS; R for layers above the first) */
   I: { offset: 16, type: 'i32' },
   /** hidden units; G = gates·H (rnn 1, gru 3, lstm 4) */
   H: { offset: 20, type: 'i32' },
   /** UNROLLED_FLAG_TOKENS (layer 0 only) | UNROLLED_FLAG_RELU (rnn only) */
   flags: { offset: 24, type: 'i32' },
-  /** [T,B,I] or ids [T,B] [in]; layer k > 0: hs of layer k−1 + B·H·4 bytes (h_1..h_T) */
-  x: { offset: 28, type: 'usize' },
+  /** lstm projection size, 0 < P < H: h_t = W_hr·(o⊙tanh(c_t)) has P values; 0 = none. R = P or H: the size of h */
+  P: { offset: 28, type: 'i32' },
+  /** [T,B,I] or ids [T,B] [in]; layer k > 0: hs of layer k−1 + B·R·4 bytes (h_1..h_T) */
+  x: { offset: 32, type: 'usize' },
   /** W_ihᵀ [I,G] packed [in], fwd */
-  wihTransposedPacked: { offset: 32, type: 'usize' },
-  /** W_hhᵀ [H,G] packed [in], fwd */
-  whhTransposedPacked: { offset: 36, type: 'usize' },
+  wihTransposedPacked: { offset: 36, type: 'usize' },
+  /** W_hhᵀ [R,G] packed [in], fwd */
+  whhTransposedPacked: { offset: 40, type: 'usize' },
   /** W_ih [G,I] packed [in], bwd */
-  wihPacked: { offset: 40, type: 'usize' },
-  /** W_hh [G,H] packed [in], bwd */
-  whhPacked: { offset: 44, type: 'usize' },
+  wihPacked: { offset: 44, type: 'usize' },
+  /** W_hh [G,R] packed [in], bwd */
+  whhPacked: { offset: 48, type: 'usize' },
   /** b_ih [G] [in], fwd */
-  bih: { offset: 48, type: 'usize' },
+  bih: { offset: 52, type: 'usize' },
   /** b_hh [G] [in], fwd */
-  bhh: { offset: 52, type: 'usize' },
+  bhh: { offset: 56, type: 'usize' },
   /** [T,B] 0/1 [in], or 0 = no padding; a 0 row carries its state through step t */
-  mask: { offset: 56, type: 'usize' },
-  /** [T+1,B,H]: hs[0] = h0 [in]; fwd writes h_1..h_T [out]; bwd [in] */
-  hs: { offset: 60, type: 'usize' },
+  mask: { offset: 60, type: 'usize' },
+  /** [T+1,B,R]: hs[0] = h0 [in]; fwd writes h_1..h_T [out]; bwd [in] */
+  hs: { offset: 64, type: 'usize' },
   /** lstm [T+1,B,H]: cs[0] = c0, like hs */
-  cs: { offset: 64, type: 'usize' },
+  cs: { offset: 68, type: 'usize' },
   /** lstm [T,B,4H], gru [T,B,3H]: fwd [out] post-activations; bwd [in/out] → δ */
-  gates: { offset: 68, type: 'usize' },
+  gates: { offset: 72, type: 'usize' },
   /** gru [T,B,H]: fwd [out] h_{t−1}·W_hnᵀ + b_hn; bwd [in] */
-  rn: { offset: 72, type: 'usize' },
-  /** gru fwd [B,3H] [scratch] */
-  scratch: { offset: 76, type: 'usize' },
-  /** [T,B,H] [in] ∂E/∂h_t from above; rnn bwd [in/out]: leaves δpre (rebuild it each time) */
-  dhs: { offset: 80, type: 'usize' },
+  rn: { offset: 76, type: 'usize' },
+  /** gru fwd [B,3H]; lstm with P bwd [B,2H] [scratch] */
+  scratch: { offset: 80, type: 'usize' },
+  /** [T,B,R] [in] ∂E/∂h_t from above; rnn bwd [in/out]: leaves δpre (rebuild it each time) */
+  dhs: { offset: 84, type: 'usize' },
   /** gru bwd [T,B,3H] [out] δ of the hidden-side pre-activations */
-  dR: { offset: 84, type: 'usize' },
-  /** [B,H] [in/out]: in ∂E/∂h_T from beyond the sequence (zero: full BPTT), out ∂E/∂h_0 */
-  dh: { offset: 88, type: 'usize' },
+  dR: { offset: 88, type: 'usize' },
+  /** [B,R] [in/out]: in ∂E/∂h_T from beyond the sequence (zero: full BPTT), out ∂E/∂h_0 */
+  dh: { offset: 92, type: 'usize' },
   /** lstm [B,H] [in/out]: the same for the cell state */
-  dc: { offset: 92, type: 'usize' },
+  dc: { offset: 96, type: 'usize' },
   /** dW_ih [G,I] [acc] */
-  dwih: { offset: 96, type: 'usize' },
-  /** dW_hh [G,H] [acc] */
-  dwhh: { offset: 100, type: 'usize' },
+  dwih: { offset: 100, type: 'usize' },
+  /** dW_hh [G,R] [acc] */
+  dwhh: { offset: 104, type: 'usize' },
   /** db_ih [G] [acc] */
-  dbih: { offset: 104, type: 'usize' },
+  dbih: { offset: 108, type: 'usize' },
   /** db_hh [G] [acc] */
-  dbhh: { offset: 108, type: 'usize' },
+  dbhh: { offset: 112, type: 'usize' },
   /** [T,B,I] [out] ∂E/∂x, or 0 to skip (0 with FLAG_TOKENS) */
-  dx: { offset: 112, type: 'usize' },
-  /** [T] [out] ‖∂E/∂h_t‖ over the step's B·H values (after clipping), or 0 to skip */
-  dhnorm: { offset: 116, type: 'usize' },
+  dx: { offset: 116, type: 'usize' },
+  /** [T] [out] ‖∂E/∂h_t‖ over the step's B·R values (after clipping), or 0 to skip */
+  dhnorm: { offset: 120, type: 'usize' },
   /** ≥ packed_size(T·B, max(I, H)) floats [scratch], bwd (I counts as 1 with FLAG_TOKENS) */
-  pack: { offset: 120, type: 'usize' },
+  pack: { offset: 124, type: 'usize' },
+  /** lstm with P: W_hrᵀ [H,P] packed [in], fwd */
+  whrTransposedPacked: { offset: 128, type: 'usize' },
+  /** lstm with P: W_hr [P,H] packed [in], bwd */
+  whrPacked: { offset: 132, type: 'usize' },
+  /** lstm with P: [T,B,H] m_t = o⊙tanh(c_t): fwd [out] (0 on padded rows), bwd [in] */
+  ms: { offset: 136, type: 'usize' },
+  /** lstm with P: [T,B,P] [scratch] bwd: ∂E/∂h_t after clipping, per step */
+  dhp: { offset: 140, type: 'usize' },
+  /** lstm with P: dW_hr [P,H] [acc] */
+  dwhr: { offset: 144, type: 'usize' },
 } as const;
 
 /** A field of the layer descriptor. */
 export type LayerDescField = keyof typeof LAYER_DESC;
 
 /** Bytes of one layer descriptor (C's sizeof(unrolled_layer_desc)). */
-export const LAYER_DESC_BYTES = 128;
+export const LAYER_DESC_BYTES = 152;

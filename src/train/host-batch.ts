@@ -36,7 +36,7 @@ export function readHostBatch(cfg: ResolvedConfig, batch: Batch, loss: ResolvedL
   const T = checkNumber('batch.T', tIn, DOMAINS.T, InvalidArgumentError);
   const B = checkNumber('batch.B', bIn, DOMAINS.B, InvalidArgumentError);
   const H = cfg.hiddenSize,
-    L = cfg.numLayers * (cfg.bidirectional ? 2 : 1), // states are [L·D,B,H]
+    L = cfg.numLayers * (cfg.bidirectional ? 2 : 1), // states are [L·D,B,H] (h0 [L·D,B,P] with projSize P)
     O = cfg.outputSize;
   const xs =
     cfg.input === 'tokens'
@@ -70,15 +70,16 @@ export function readHostBatch(cfg: ResolvedConfig, batch: Batch, loss: ResolvedL
     lm = copyFloats('batch.lossMask', lossMask, T * B, 'float64', '0/1 per step [T, B]') as Float64Array;
     zeroOne('batch.lossMask', lm);
   }
-  const state = (name: string, v: unknown) =>
+  // h0 has projSize features per row with an LSTM projection, c0 always hiddenSize
+  const state = (name: string, v: unknown, n: number, size: string) =>
     v === undefined
       ? null
       : (copyFloats(
           name,
           v,
-          L * B * H,
+          L * B * n,
           'float64',
-          cfg.bidirectional ? 'floats [2·numLayers, B, hiddenSize]' : 'floats [numLayers, B, hiddenSize]',
+          cfg.bidirectional ? `floats [2·numLayers, B, ${size}]` : `floats [numLayers, B, ${size}]`,
         ) as Float64Array);
   if (c0 !== undefined && cfg.cell !== 'lstm') throw new InvalidArgumentError('batch.c0', `no c0 for a ${cfg.cell}`, describe(c0));
   let ys: Float64Array | Int32Array | null = null;
@@ -87,7 +88,16 @@ export function readHostBatch(cfg: ResolvedConfig, batch: Batch, loss: ResolvedL
     if (y === undefined) throw new InvalidArgumentError('batch.y', `targets for the ${loss.loss} loss`, 'undefined');
     ys = loss.loss === 'cross-entropy' ? copyIds('batch.y', y, rows, O) : (copyFloats('batch.y', y, rows * O, 'float64') as Float64Array);
   }
-  const out: HostBatch = { T, B, x: xs, y: ys, mask: m, lossMask: lm, h0: state('batch.h0', h0), c0: state('batch.c0', c0) };
+  const out: HostBatch = {
+    T,
+    B,
+    x: xs,
+    y: ys,
+    mask: m,
+    lossMask: lm,
+    h0: state('batch.h0', h0, cfg.projSize > 0 ? cfg.projSize : H, cfg.projSize > 0 ? 'projSize' : 'hiddenSize'),
+    c0: state('batch.c0', c0, H, 'hiddenSize'),
+  };
   if (loss) lossWeights(out, loss, O); // refuses a lossMask that leaves no row
   return out;
 }

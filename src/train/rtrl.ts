@@ -82,11 +82,11 @@ function mulAcc(
 export function rtrlGradients(model: Model, batch: Batch, loss: LossSpec | LossKind): RtrlResult {
   const cfg = model.config;
   // RTRL carries sensitivities forwards in time, layer by layer, over the plain stack
-  if (cfg.bidirectional || !cfg.bias || cfg.embeddingSize > 0 || cfg.batchFirst) {
+  if (cfg.bidirectional || !cfg.bias || cfg.embeddingSize > 0 || cfg.batchFirst || cfg.projSize > 0) {
     throw new InvalidArgumentError(
       'model',
-      'a unidirectional, time-major model with biases and no embedding (what rtrlGradients implements)',
-      `bidirectional ${cfg.bidirectional}, bias ${cfg.bias}, embeddingSize ${cfg.embeddingSize}, batchFirst ${cfg.batchFirst}`,
+      'a unidirectional, time-major model with biases, no embedding and no projection (what rtrlGradients implements)',
+      `bidirectional ${cfg.bidirectional}, bias ${cfg.bias}, embeddingSize ${cfg.embeddingSize}, batchFirst ${cfg.batchFirst}, projSize ${cfg.projSize}`,
     );
   }
   const spec = resolveLoss(loss);

@@ -189,6 +189,7 @@ export class Trainer {
       this.lifetime.assertAlive();
       const { T, B } = c;
       const H = cfg.hiddenSize,
+        R = cfg.projSize > 0 ? cfg.projSize : H, // h has projSize features with an LSTM projection
         L = cfg.numLayers;
       const perStep = B * (cfg.input === 'tokens' ? 1 : cfg.inputSize);
       const historyMax = Math.max(0, this.k2 - this.k1);
@@ -201,7 +202,7 @@ export class Trainer {
         }
         this.carried = {
           B,
-          h: floats(dtype, L * B * H),
+          h: floats(dtype, L * B * R),
           c: cfg.cell === 'lstm' ? floats(dtype, L * B * H) : null,
           history: floats(dtype, historyMax * perStep),
           historySteps: 0,
@@ -290,10 +291,17 @@ export class Trainer {
       dtype = this.model.dtype;
     if (typeof B !== 'number' || !Number.isInteger(B) || B < 1 || B > MAX_B)
       throw new InvalidArgumentError('state.B', `an integer in [1, ${MAX_B}]`, describe(B));
-    const HB = cfg.numLayers * B * cfg.hiddenSize;
+    const HB = cfg.numLayers * B * cfg.hiddenSize,
+      RB = cfg.numLayers * B * (cfg.projSize > 0 ? cfg.projSize : cfg.hiddenSize); // h with an LSTM projection
     const historyMax = Math.max(0, this.k2 - this.k1);
     const hist = historyMax * B * (cfg.input === 'tokens' ? 1 : cfg.inputSize);
-    const hCopy = copyFloats('state.h', h, HB, dtype, 'floats [numLayers, B, hiddenSize]');
+    const hCopy = copyFloats(
+      'state.h',
+      h,
+      RB,
+      dtype,
+      cfg.projSize > 0 ? 'floats [numLayers, B, projSize]' : 'floats [numLayers, B, hiddenSize]',
+    );
     if ((cfg.cell === 'lstm') !== (c !== null && c !== undefined)) {
       throw new InvalidArgumentError(
         'state.c',

@@ -36,6 +36,7 @@ export const DOMAINS = d({
   seed: { integer: true, min: 0, max: 2 ** 32, maxOpen: true, doc: 'seed of the initialiser and sampler' },
   dropout: { min: 0, max: 1, maxOpen: true, doc: 'probability of zeroing an output of a layer below the top while training' },
   embeddingSize: { integer: true, min: 1, max: 2 ** 20, doc: 'features of the learned token embedding that feeds layer 0' },
+  projSize: { integer: true, min: 1, max: 2 ** 13, doc: 'LSTM projection of the hidden state (also below hiddenSize)' },
 
   // ── batches and data
   T: { integer: true, min: 1, max: MAX_STEPS, doc: 'steps of a batch' },

@@ -588,7 +588,11 @@ describe('models as safetensors', () => {
         { ...metaOf(model), unrolled_config: JSON.stringify({ ...model.config, hiddenSize: -1 }) },
         /unrolled_config is invalid: config.hiddenSize/,
       );
-      await rejects(t, { ...metaOf(model), unrolled_config: JSON.stringify({ ...model.config, projSize: 3 }) }, /unknown field "projSize"/);
+      await rejects(
+        t,
+        { ...metaOf(model), unrolled_config: JSON.stringify({ ...model.config, attentionHeads: 3 }) },
+        /unknown field "attentionHeads"/,
+      );
       await expect(modelFromSafetensors(new Uint8Array(3))).rejects.toThrow(CheckpointError);
       await expect(modelFromSafetensors('x' as never)).rejects.toThrow(InvalidArgumentError);
     });
@@ -636,6 +640,7 @@ interface TorchSafetensorsFixture {
     B: number;
     bidirectional?: boolean;
     bias?: boolean;
+    projSize?: number;
   };
   dtype: 'F32' | 'F64';
   names: string[];
@@ -657,7 +662,15 @@ afterAll(() => {
 
 describe('PyTorch-written safetensors (scripts/make_torch_fixtures.py)', () => {
   const dir = new URL('../fixtures/torch/safetensors/', import.meta.url);
-  for (const name of ['lstm', 'gru', 'rnn', 'lstm_bidirectional', 'gru_bidirectional_nobias', 'rnn_relu_nobias']) {
+  for (const name of [
+    'lstm',
+    'gru',
+    'rnn',
+    'lstm_bidirectional',
+    'gru_bidirectional_nobias',
+    'rnn_relu_nobias',
+    'lstm_proj_bidirectional',
+  ]) {
     for (const backend of ALL_BACKENDS) {
       it(`${name} on ${backend}: PyTorch's outputs and hN within ${TOL} relative`, async () => {
         const fx = JSON.parse(readFileSync(new URL(`${name}.json`, dir), 'utf8')) as TorchSafetensorsFixture;
@@ -676,6 +689,7 @@ describe('PyTorch-written safetensors (scripts/make_torch_fixtures.py)', () => {
           numLayers: c.numLayers,
           bidirectional: c.bidirectional ?? false,
           bias: c.bias ?? true,
+          projSize: c.projSize ?? 0,
         });
         await expect(modelFromSafetensors(bytes, { backend: 'js' })).rejects.toThrow(/no unrolled metadata/);
         // the model's state_dict names are PyTorch's, in its order (…_reverse, no biases with bias: false)

@@ -37,6 +37,7 @@ describe('PyTorch fixtures', () => {
             input: c.input,
             bidirectional: c.bidirectional ?? false,
             bias: c.bias ?? true,
+            projSize: c.projSize ?? 0,
           });
           model.loadStateDict(fx.params);
           const r = model.lossAndGradients(
@@ -66,7 +67,7 @@ describe('PyTorch fixtures', () => {
           const fw = model.forward(input, { at: c.at });
           errors.outputs = relErr(fw.outputs, fx.outputs);
           errors['forward hN'] = relErr(fw.hN, fx.hN);
-          const layers = `${c.bidirectional ? ' bidirectional' : ''}${c.bias === false ? ' no-bias' : ''}`;
+          const layers = `${c.bidirectional ? ' bidirectional' : ''}${c.bias === false ? ' no-bias' : ''}${c.projSize ? ' projSize' : ''}`;
           const key = `${backend} ${c.cell}${c.cell === 'rnn' ? `-${c.nonlinearity}` : ''}${layers}`;
           const seen = worst.get(key) ?? { outputs: 0, dx: 0, any: 0 };
           seen.any = Math.max(seen.any, ...Object.values(errors));

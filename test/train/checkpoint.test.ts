@@ -308,10 +308,10 @@ describe('checkpoint validation', async () => {
       () =>
         mutate(good, (_t, m) =>
           json(m, 'unrolled_config', (o) => {
-            o.projSize = 3;
+            o.attentionHeads = 3;
           }),
         ),
-      /unknown field "projSize"/,
+      /unknown field "attentionHeads"/,
     ],
     [
       'unrolled_trainer missing',

@@ -270,7 +270,8 @@ export function validateCheckpoint(bytes: Uint8Array | ArrayBuffer, options: Res
   let carriedData: { h: Floats; c: Floats | null; history: Floats | null } | null = null;
   if (state.carried) {
     const { B, historySteps: S } = state.carried;
-    const h = checkedFloatTensor(tensors, 'state.h', [L, B, H], f32);
+    // h has projSize features with an LSTM projection, c always hiddenSize
+    const h = checkedFloatTensor(tensors, 'state.h', [L, B, config.projSize > 0 ? config.projSize : H], f32);
     const c = config.cell === 'lstm' ? checkedFloatTensor(tensors, 'state.c', [L, B, H], f32) : null;
     let history: Floats | null = null;
     if (historyMax > 0) {

@@ -136,8 +136,9 @@ export function checkpointToSafetensors(trainer: Trainer, extra: CheckpointExtra
   if (carried) {
     const { B, historySteps: S } = carried;
     const L = cfg.numLayers,
-      H = cfg.hiddenSize;
-    tensors.push({ name: 'state.h', dtype, shape: [L, B, H], data: carried.h });
+      H = cfg.hiddenSize,
+      R = cfg.projSize > 0 ? cfg.projSize : H; // h has projSize features with an LSTM projection
+    tensors.push({ name: 'state.h', dtype, shape: [L, B, R], data: carried.h });
     if (carried.c) tensors.push({ name: 'state.c', dtype, shape: [L, B, H], data: carried.c });
     if (trainer.k2 > trainer.k1) {
       const perStep = B * (cfg.input === 'tokens' ? 1 : cfg.inputSize);
