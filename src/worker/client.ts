@@ -13,20 +13,8 @@
 // Every command (start, pause, resume, stop, getWeights, generate) is answered or failed within
 // `timeoutMs` (a TimeoutError, code TIMEOUT), so a worker that hangs or never loads cannot leave a
 // promise pending forever. whenDone() is the one wait without a bound: a run may train for hours.
-import {
-  BackendError,
-  BusyError,
-  CheckpointError,
-  ConfigError,
-  DisposedError,
-  FileError,
-  InvalidArgumentError,
-  MemoryLimitError,
-  NonFiniteError,
-  TimeoutError,
-  UnrolledError,
-  type ErrorCode,
-} from '../errors.js';
+import * as errors from '../errors.js';
+import { InvalidArgumentError, TimeoutError, UnrolledError, type ErrorCode } from '../errors.js';
 import { CheckpointFieldError, DOMAINS, UnknownKeyError, checkNumber } from '../validate/index.js';
 import {
   resolveTrainingConfig,
@@ -464,19 +452,17 @@ export class TrainingWorker {
 
 const TIMEOUT_DOMAIN = Object.freeze({ min: 0, minOpen: true, max: 2 ** 31 - 1 });
 
-/** The library's error classes by name, to rebuild an error that crossed the worker boundary. */
-const ERROR_CLASSES: Record<string, abstract new (...args: never[]) => UnrolledError> = {
-  UnrolledError,
-  InvalidArgumentError,
-  ConfigError,
-  NonFiniteError,
-  MemoryLimitError,
-  DisposedError,
-  BusyError,
-  CheckpointError,
-  BackendError,
-  FileError,
-  TimeoutError,
+type ErrorClass = abstract new (...args: never[]) => UnrolledError;
+const isErrorClass = (v: unknown): v is ErrorClass =>
+  typeof v === 'function' && (v === UnrolledError || v.prototype instanceof UnrolledError);
+
+/**
+ * The library's error classes by name, to rebuild an error that crossed the worker boundary:
+ * every UnrolledError class of errors.ts (so a new one cannot be forgotten here) and the
+ * validation module's two.
+ */
+const ERROR_CLASSES: Record<string, ErrorClass> = {
+  ...Object.fromEntries(Object.entries(errors).filter(([, v]) => isErrorClass(v))),
   UnknownKeyError,
   CheckpointFieldError,
 };
@@ -498,6 +484,6 @@ export function errorFromInfo(info: ErrorInfo): Error {
   for (const k of ['argument', 'path', 'errno', 'key', 'suggestion'] as const) {
     if (typeof info[k] === 'string') Object.defineProperty(e, k, { value: info[k], enumerable: true, writable: false, configurable: true });
   }
-  if (C === FileError && info.errno === undefined) Object.defineProperty(e, 'errno', { value: undefined, enumerable: true });
+  if (C === errors.FileError && info.errno === undefined) Object.defineProperty(e, 'errno', { value: undefined, enumerable: true });
   return e;
 }
