@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, NoForwardError } from '../../src/errors.js';
 import type { PredictInput } from '../../src/model/model.js';
 import { lcg, makeModel, randInts, randn, relErr, type BackendName } from '../helpers.js';
-import { CELLS, type Cell, functional, label, layerConfig, numeric } from './layer-helpers.js';
+import { CELLS, type Cell, differenceErrors, functional, label, layerConfig, numeric } from './layer-helpers.js';
 
 type MaskKind = 'none' | 'lengths' | 'holes';
 const config = layerConfig;
@@ -155,50 +155,7 @@ describe('backward against finite differences (js64: every element of x, h0, c0 
         };
         model.forward(input);
         const r = model.backward(w);
-        const e = () => functional(model, input, w);
-        const x = Float64Array.from(input.x);
-        const errs: Record<string, number> = {};
-        errs.dx = relErr(
-          r.dx!,
-          numeric(
-            x,
-            (v) => {
-              input.x = v;
-            },
-            e,
-          ),
-        );
-        const h0 = Float64Array.from(input.h0!);
-        errs.dh0 = relErr(
-          r.dh0,
-          numeric(
-            h0,
-            (v) => {
-              input.h0 = v;
-            },
-            e,
-          ),
-        );
-        if (c.cell === 'lstm') {
-          const c0 = Float64Array.from(input.c0!);
-          errs.dc0 = relErr(
-            r.dc0!,
-            numeric(
-              c0,
-              (v) => {
-                input.c0 = v;
-              },
-              e,
-            ),
-          );
-        }
-        for (const name of model.parameterNames()) {
-          const p = Float64Array.from(model.getParameter(name));
-          errs[name] = relErr(
-            r.grads[name],
-            numeric(p, (v) => model.setParameter(name, v), e),
-          );
-        }
+        const errs = differenceErrors(model, input, r, () => functional(model, input, w));
         for (const [what, err] of Object.entries(errs)) expect(err, what).toBeLessThan(1e-6);
         // padded rows of outputs are 0 and their gradient is ignored
         const m = stateMask(input),

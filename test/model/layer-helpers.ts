@@ -1,6 +1,6 @@
 // Shared by the layer tests: the cells, a model configuration, a linear functional of everything
 // forward returns (whose gradient backward gives), and central finite differences.
-import type { ForwardOptions, Model, PredictInput } from '../../src/model/model.js';
+import type { BackwardResult, ForwardOptions, Model, PredictInput } from '../../src/model/model.js';
 import { lcg, randInts, randn, relErr } from '../helpers.js';
 
 export type Cell = 'rnn' | 'lstm' | 'gru';
@@ -96,7 +96,15 @@ export function checkAgainstDifferences(model: Model, input: PredictInput, at: '
   };
   model.rng.setState(rngState);
   model.forward(input, { at, training });
-  const r = model.backward(w);
+  return differenceErrors(model, input, model.backward(w), e);
+}
+
+/**
+ * The relative error of backward's result `r` against central differences of `e` (the loss as
+ * a function of the model and `input`) over x (dense input), h0, c0 (LSTM) and every parameter.
+ */
+export function differenceErrors(model: Model, input: PredictInput, r: BackwardResult, e: () => number): Record<string, number> {
+  const c = model.config;
   const errs: Record<string, number> = {};
   if (c.input === 'dense') {
     const x = Float64Array.from(input.x);
