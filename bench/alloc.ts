@@ -13,7 +13,7 @@ import { Session } from 'node:inspector/promises';
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import { createModel, loadCore, memoryUsage, Trainer, type StepResult } from '../dist/node/index.js';
-import { CONFIGS, benchBatch } from './configs.js';
+import { CONFIGS, benchBatch, modelOptions } from './configs.js';
 
 const STEPS = Number(process.argv[2] ?? 1000);
 const WARMUP = Number(process.argv[3] ?? 3000);
@@ -41,12 +41,7 @@ function bySite(head: ProfileNode): Map<string, number> {
 async function measure(name: string, session: Session): Promise<void> {
   const c = CONFIGS.find((k) => k.name === name)!;
   const model = await createModel({
-    cell: c.cell,
-    inputSize: c.inputSize,
-    hiddenSize: c.hiddenSize,
-    outputSize: c.outputSize,
-    input: c.tokens ? 'tokens' : 'dense',
-    seed: 1,
+    ...modelOptions(c),
     core: await loadCore({ variant: 'simd' }),
   });
   const trainer = new Trainer(model, { loss: { loss: c.loss, at: c.at }, optimizer: 'adam', clipNorm: 5 });

@@ -1,5 +1,5 @@
 // The benchmark configurations B1–B5 and the adding-problem recipe. One step = forward + loss + full BPTT + clip 5 + Adam.
-import type { CellKind } from '../dist/node/index.js';
+import type { CellKind, CreateModelOptions } from '../dist/node/index.js';
 
 export interface BenchConfig {
   name: string;
@@ -79,6 +79,18 @@ export const CONFIGS: BenchConfig[] = [
     loss: 'mse',
   },
 ];
+
+/** The model of a configuration (seed 1): add `core` or `backend` where a runner needs one. */
+export function modelOptions(c: BenchConfig): CreateModelOptions {
+  return {
+    cell: c.cell,
+    inputSize: c.inputSize,
+    hiddenSize: c.hiddenSize,
+    outputSize: c.outputSize,
+    input: c.tokens ? 'tokens' : 'dense',
+    seed: 1,
+  };
+}
 
 export const GATE_COUNT: Record<CellKind, number> = { rnn: 1, lstm: 4, gru: 3 };
 

@@ -34,7 +34,7 @@ import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createModel, loadCore, Trainer, type Core } from '../dist/node/index.js';
 import type { BenchExports } from './abi.generated.js';
-import { CONFIGS, benchBatch, stepFlops, type BenchConfig } from './configs.js';
+import { CONFIGS, benchBatch, stepFlops, type BenchConfig, modelOptions } from './configs.js';
 import { runTorch, torchUnavailable, type TorchRun } from './peers/torch.js';
 import { bestOf } from './timing.js';
 
@@ -156,13 +156,8 @@ function progress(msg: string): void {
 /** A Trainer.step closure for unrolled on `backend` (and `core`), with its disposal. */
 async function unrolledStep(c: BenchConfig, backend: 'wasm' | 'js', core?: Core): Promise<{ step: () => void; dispose(): void }> {
   const model = await createModel({
-    cell: c.cell,
-    inputSize: c.inputSize,
-    hiddenSize: c.hiddenSize,
-    outputSize: c.outputSize,
-    input: c.tokens ? 'tokens' : 'dense',
+    ...modelOptions(c),
     backend,
-    seed: 1,
     core,
   });
   const trainer = new Trainer(model, { loss: { loss: c.loss, at: c.at }, optimizer: { name: 'adam', lr: 1e-3 }, clipNorm: 5 });

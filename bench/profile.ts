@@ -19,7 +19,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createModel, loadCore, Trainer } from '../dist/node/index.js';
-import { CONFIGS, benchBatch, stepFlops } from './configs.js';
+import { CONFIGS, benchBatch, stepFlops, modelOptions } from './configs.js';
 
 const args = process.argv.slice(2);
 const names = args.filter((a) => /^B\d$/.test(a));
@@ -57,12 +57,7 @@ async function profileConfig(name: string, session: Session) {
   const bytes = readFileSync(new URL('../build-bench/unrolled.bench.wasm', import.meta.url));
   const core = await loadCore({ source: bytes, variant: 'simd' });
   const model = await createModel({
-    cell: c.cell,
-    inputSize: c.inputSize,
-    hiddenSize: c.hiddenSize,
-    outputSize: c.outputSize,
-    input: c.tokens ? 'tokens' : 'dense',
-    seed: 1,
+    ...modelOptions(c),
     core,
   });
   const trainer = new Trainer(model, { loss: { loss: c.loss, at: c.at }, optimizer: { name: 'adam', lr: 1e-3 }, clipNorm: 5 });

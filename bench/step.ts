@@ -12,7 +12,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Bench } from 'tinybench';
 import { createModel, loadCore, Trainer } from '../dist/node/index.js';
-import { CONFIGS, benchBatch, stepFlops, type BenchConfig } from './configs.js';
+import { CONFIGS, benchBatch, stepFlops, type BenchConfig, modelOptions } from './configs.js';
 
 interface Row {
   config: string;
@@ -31,13 +31,8 @@ const withJs = !args.includes('--no-js');
 
 async function runner(c: BenchConfig, backend: 'wasm' | 'js', nthreads = 1): Promise<() => void> {
   const model = await createModel({
-    cell: c.cell,
-    inputSize: c.inputSize,
-    hiddenSize: c.hiddenSize,
-    outputSize: c.outputSize,
-    input: c.tokens ? 'tokens' : 'dense',
+    ...modelOptions(c),
     backend,
-    seed: 1,
     core: backend === 'wasm' ? await loadCore({ threads: nthreads }) : undefined,
   });
   const trainer = new Trainer(model, { loss: { loss: c.loss, at: c.at }, optimizer: { name: 'adam', lr: 1e-3 }, clipNorm: 5 });
