@@ -115,3 +115,32 @@ export function torchFixtureNames(): string[] {
 export function torchFixture(name: string): TorchFixture {
   return JSON.parse(readFileSync(`${FIXTURES + name}.json`, 'utf8')) as TorchFixture;
 }
+
+/**
+ * Central differences of loss() over every element of `values`, changed in place one at a time
+ * and each trial written through set() (a no-op set() suits a loss that reads `values` itself);
+ * every element holds its original value again at the end, and set() has been given it.
+ */
+export function centralDifferences(values: Float64Array, set: (v: Float64Array) => void, loss: () => number, eps: number): Float64Array {
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    values[i] = v + eps;
+    set(values);
+    const lp = loss();
+    values[i] = v - eps;
+    set(values);
+    const lm = loss();
+    values[i] = v;
+    out[i] = (lp - lm) / (2 * eps);
+  }
+  set(values);
+  return out;
+}
+
+/** The largest |a_i|. */
+export function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}

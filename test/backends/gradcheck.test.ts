@@ -18,7 +18,7 @@ import { describe, expect, it } from 'vitest';
 import type { Batch } from '../../src/model/batch.js';
 import type { LossSpec } from '../../src/model/loss.js';
 import type { Model } from '../../src/model/model.js';
-import { lcg, makeModel, randInts, relErr } from '../helpers.js';
+import { lcg, makeModel, randInts, relErr, centralDifferences, maxAbs } from '../helpers.js';
 
 type Cell = 'rnn' | 'lstm' | 'gru';
 interface Case {
@@ -239,30 +239,8 @@ async function setup(c: Case): Promise<Setup> {
 
 const lossOf = (s: Setup): number => s.model.lossAndGradients(s.batch, s.spec).loss;
 
-/** Central differences of the loss w.r.t. every element of values, written through set(). */
-function fdOf(values: Float64Array, set: (v: Float64Array) => void, loss: () => number): Float64Array {
-  const out = new Float64Array(values.length);
-  const p = Float64Array.from(values);
-  for (let i = 0; i < p.length; i++) {
-    const v = p[i];
-    p[i] = v + EPS;
-    set(p);
-    const lp = loss();
-    p[i] = v - EPS;
-    set(p);
-    const lm = loss();
-    p[i] = v;
-    out[i] = (lp - lm) / (2 * EPS);
-  }
-  set(p);
-  return out;
-}
-
-const maxAbs = (a: ArrayLike<number>): number => {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-};
+const fdOf = (values: Float64Array, set: (v: Float64Array) => void, loss: () => number): Float64Array =>
+  centralDifferences(Float64Array.from(values), set, loss, EPS);
 
 let largest = { err: 0, where: '' };
 

@@ -3,17 +3,11 @@
 // forget-gate bias; seeded and reproducible.
 import { describe, expect, it } from 'vitest';
 import type { Model } from '../../src/model/model.js';
-import { makeModel } from '../helpers.js';
+import { makeModel, maxAbs } from '../helpers.js';
 
 const H = 12,
   I = 7,
   O = 5;
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}
 
 function block(m: Model, name: string, g: number, rows: number, cols: number): Float64Array {
   return Float64Array.from(m.getParameter(name).subarray(g * rows * cols, (g + 1) * rows * cols));

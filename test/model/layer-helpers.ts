@@ -1,7 +1,7 @@
 // Shared by the layer tests: the cells, a model configuration, a linear functional of everything
 // forward returns (whose gradient backward gives), and central finite differences.
 import type { BackwardResult, ForwardOptions, Model, PredictInput } from '../../src/model/model.js';
-import { lcg, randInts, randn, relErr } from '../helpers.js';
+import { lcg, randInts, randn, relErr, centralDifferences } from '../helpers.js';
 
 export type Cell = 'rnn' | 'lstm' | 'gru';
 export interface CellCase {
@@ -41,22 +41,8 @@ export function functional(
 }
 
 /** Central differences of e() over every element of `values`, each written back by `write`. */
-export function numeric(values: Float64Array, write: (v: Float64Array) => void, e: () => number, eps = 1e-6): Float64Array {
-  const g = new Float64Array(values.length);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    values[i] = v + eps;
-    write(values);
-    const up = e();
-    values[i] = v - eps;
-    write(values);
-    const down = e();
-    values[i] = v;
-    g[i] = (up - down) / (2 * eps);
-  }
-  write(values);
-  return g;
-}
+export const numeric = (values: Float64Array, write: (v: Float64Array) => void, e: () => number, eps = 1e-6): Float64Array =>
+  centralDifferences(values, write, e, eps);
 
 /** A batch for `model`: x (or ids), h0 and c0 of its shapes, and with `lengths` unsorted lengths (one full, one of a single step). */
 export function inputFor(rand: () => number, model: Model, T: number, B: number, lengths: boolean): PredictInput {

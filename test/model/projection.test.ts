@@ -15,7 +15,7 @@ import type { Model } from '../../src/model/model.js';
 import { loadCore } from '../../src/runtime/load.js';
 import { checkpointToSafetensors, restoreCheckpoint } from '../../src/train/checkpoint.js';
 import { Trainer } from '../../src/train/trainer.js';
-import { lcg, makeModel, randn, relErr, torchFixture, torchFixtureNames } from '../helpers.js';
+import { lcg, makeModel, randn, relErr, torchFixture, torchFixtureNames, centralDifferences, maxAbs } from '../helpers.js';
 
 const I = 5,
   H = 7,
@@ -76,30 +76,8 @@ function batchOf(c: Case, seed: number): Batch {
   };
 }
 
-/** Central differences of the loss w.r.t. every element of `values`, written through set(). */
-function fdOf(values: Float64Array, set: (v: Float64Array) => void, loss: () => number): Float64Array {
-  const out = new Float64Array(values.length);
-  const p = Float64Array.from(values);
-  for (let i = 0; i < p.length; i++) {
-    const v = p[i];
-    p[i] = v + EPS;
-    set(p);
-    const lp = loss();
-    p[i] = v - EPS;
-    set(p);
-    const lm = loss();
-    p[i] = v;
-    out[i] = (lp - lm) / (2 * EPS);
-  }
-  set(p);
-  return out;
-}
-
-const maxAbs = (a: ArrayLike<number>): number => {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-};
+const fdOf = (values: Float64Array, set: (v: Float64Array) => void, loss: () => number): Float64Array =>
+  centralDifferences(Float64Array.from(values), set, loss, EPS);
 
 describe('LSTM projSize: gradient check (js float64, central differences, every element)', () => {
   let largest = 0;
