@@ -105,6 +105,22 @@ export interface TorchFixture {
   grads: Record<string, number[]>;
 }
 
+/** The model a PyTorch fixture was made with (PyTorch's defaults where the fixture leaves a field out). */
+export function fixtureModelOptions(c: TorchFixture['config']): CreateModelOptions {
+  return {
+    cell: c.cell,
+    nonlinearity: c.nonlinearity,
+    inputSize: c.inputSize,
+    hiddenSize: c.hiddenSize,
+    outputSize: c.outputSize,
+    numLayers: c.numLayers,
+    input: c.input,
+    bidirectional: c.bidirectional ?? false,
+    bias: c.bias ?? true,
+    projSize: c.projSize ?? 0,
+  };
+}
+
 export function torchFixtureNames(): string[] {
   return readdirSync(FIXTURES)
     .filter((f) => f.endsWith('.json'))

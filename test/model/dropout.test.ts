@@ -16,7 +16,7 @@ import type { WorkArena } from '../../src/model/layout.js';
 import type { Model } from '../../src/model/model.js';
 import { checkpointToSafetensors, restoreCheckpoint } from '../../src/train/checkpoint.js';
 import { Trainer } from '../../src/train/trainer.js';
-import { lcg, makeModel, randn, relErr, type BackendName } from '../helpers.js';
+import { lcg, makeModel, randn, relErr, type BackendName, type TorchFixture } from '../helpers.js';
 import { CELLS, checkAgainstDifferences, inputFor, label, layerConfig } from './layer-helpers.js';
 
 /** The work arena of the model's last pass (internal: the masks live there). */
@@ -174,14 +174,7 @@ describe('configuration', () => {
 
 interface DropoutFixture {
   name: string;
-  config: {
-    cell: 'rnn' | 'lstm' | 'gru';
-    nonlinearity: 'tanh' | 'relu';
-    inputSize: number;
-    hiddenSize: number;
-    numLayers: number;
-    T: number;
-    B: number;
+  config: Pick<TorchFixture['config'], 'cell' | 'nonlinearity' | 'inputSize' | 'hiddenSize' | 'numLayers' | 'T' | 'B'> & {
     dropout: number;
     bidirectional: boolean;
   };

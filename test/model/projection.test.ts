@@ -15,7 +15,17 @@ import type { Model } from '../../src/model/model.js';
 import { loadCore } from '../../src/runtime/load.js';
 import { checkpointToSafetensors, restoreCheckpoint } from '../../src/train/checkpoint.js';
 import { Trainer } from '../../src/train/trainer.js';
-import { lcg, makeModel, randn, relErr, torchFixture, torchFixtureNames, centralDifferences, maxAbs } from '../helpers.js';
+import {
+  lcg,
+  makeModel,
+  randn,
+  relErr,
+  torchFixture,
+  torchFixtureNames,
+  centralDifferences,
+  maxAbs,
+  fixtureModelOptions,
+} from '../helpers.js';
 
 const I = 5,
   H = 7,
@@ -181,17 +191,7 @@ describe('LSTM projSize: every build against PyTorch (the proj_* fixtures, float
       for (const name of names) {
         const fx = torchFixture(name),
           c = fx.config;
-        const cfg = {
-          cell: c.cell,
-          inputSize: c.inputSize,
-          hiddenSize: c.hiddenSize,
-          outputSize: c.outputSize,
-          numLayers: c.numLayers,
-          input: c.input,
-          bidirectional: c.bidirectional ?? false,
-          bias: c.bias ?? true,
-          projSize: c.projSize,
-        };
+        const cfg = fixtureModelOptions(c);
         const model =
           variant === 'js' || variant === 'js64'
             ? await makeModel(variant, cfg)

@@ -4,7 +4,7 @@
 // (lossAndGradients' dx) against x.grad; test/model/layer-api.test.ts shows that
 // forward() + backward({ dy }) gives lossAndGradients' numbers bit for bit.
 import { afterAll, describe, expect, it } from 'vitest';
-import { ALL_BACKENDS, makeModel, relErr, torchFixture, torchFixtureNames } from '../helpers.js';
+import { ALL_BACKENDS, makeModel, relErr, torchFixture, torchFixtureNames, fixtureModelOptions } from '../helpers.js';
 
 const names = torchFixtureNames();
 const TOL = Number(process.env.FIXTURE_TOL ?? 1e-5);
@@ -27,18 +27,7 @@ describe('PyTorch fixtures', () => {
         it(name, async () => {
           const fx = torchFixture(name);
           const c = fx.config;
-          const model = await makeModel(backend, {
-            cell: c.cell,
-            nonlinearity: c.nonlinearity,
-            inputSize: c.inputSize,
-            hiddenSize: c.hiddenSize,
-            outputSize: c.outputSize,
-            numLayers: c.numLayers,
-            input: c.input,
-            bidirectional: c.bidirectional ?? false,
-            bias: c.bias ?? true,
-            projSize: c.projSize ?? 0,
-          });
+          const model = await makeModel(backend, fixtureModelOptions(c));
           model.loadStateDict(fx.params);
           const r = model.lossAndGradients(
             { x: fx.x, y: fx.y, T: c.T, B: c.B, h0: fx.h0, c0: fx.c0 ?? undefined, lengths: fx.lengths ?? undefined },
