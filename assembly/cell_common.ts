@@ -1,6 +1,7 @@
 // The parts every cell shares: the input side of the unroll, done for all T steps at once.
-import { pack_panels, fill_rows, fill_rows2, col_sums_acc } from "./gemm";
+import { fill_rows, fill_rows2, col_sums_acc } from "./gemm";
 import { gemm_packed } from "./pool";
+import { weight_grad_acc } from "./weight_grad";
 import { id_ok, refuse_id } from "./status";
 import { LayerDesc, state_size } from "./layer_desc";
 
@@ -62,7 +63,8 @@ export function input_projection(d: LayerDesc, GH: i32, b2: usize, out: usize): 
 
 // Inverts input_projection given δA[TB, GH] = ∂E/∂(pre-activations, input side):
 //   dW_ih[GH, I] += δAᵀ·X;  db_ih[GH] += Σ_rows δA;  dx[TB, I] = δA·W_ih (skipped when d.dx = 0)
-// d.wihPacked is W_ih [GH, I] packed as a right operand; d.pack is scratch for TB × ⌈I/8⌉·8 floats.
+// d.wihPacked is W_ih [GH, I] packed as a right operand; d.pack is scratch of
+// weight_grad_scratch_size(TB, GH, I) floats.
 export function input_backward(d: LayerDesc, GH: i32, dA: usize): void {
   const TB = d.T * d.B, I = d.I, x = d.x, dwih = d.dwih;
   col_sums_acc(TB, GH, dA, d.dbih);
@@ -73,8 +75,7 @@ export function input_backward(d: LayerDesc, GH: i32, dA: usize): void {
       if (id >= 0) add_to_column(dwih, I, GH, id, dA + <usize>(r * GH) * 4);
     }
   } else {
-    pack_panels(TB, I, x, I, 1, d.pack);
-    gemm_packed(GH, I, TB, dA, 1, GH, d.pack, dwih, I, 1);
+    weight_grad_acc(GH, I, TB, dA, GH, x, I, dwih, I, d.pack);
   }
   if (d.dx) gemm_packed(TB, I, GH, dA, GH, 1, d.wihPacked, d.dx, I, 0);
 }
@@ -86,8 +87,7 @@ export function input_backward(d: LayerDesc, GH: i32, dA: usize): void {
 // GRU (δR_n = δn⊙r).
 export function backward_weights(d: LayerDesc, GH: i32, dA: usize, dR: usize): void {
   const TB = d.T * d.B, R = state_size(d); // h has R values (P with an LSTM projection, else H)
-  pack_panels(TB, R, d.hs, R, 1, d.pack);
-  gemm_packed(GH, R, TB, dR, 1, GH, d.pack, d.dwhh, R, 1);
+  weight_grad_acc(GH, R, TB, dR, GH, d.hs, R, d.dwhh, R, d.pack);
   col_sums_acc(TB, GH, dR, d.dbhh);
   input_backward(d, GH, dA);
 }

@@ -1,5 +1,6 @@
 // Linear output head y = h·Wᵀ + b over R rows of the top layer's hidden states (docs/equations.md#head).
-import { pack_panels, fill_rows, col_sums_acc } from "./gemm";
+import { fill_rows, col_sums_acc } from "./gemm";
+import { weight_grad_acc } from "./weight_grad";
 import { gemm_packed } from "./pool";
 
 // Shape: h [R,H], wTransposedPacked = Wᵀ [H,O] packed, b [O] → y [R,O]
@@ -10,12 +11,11 @@ export function head_forward(R: i32, H: i32, O: i32, h: usize, wTransposedPacked
 
 // Inverts y = h·Wᵀ + b given dy [R,O]:  dW [O,H] += dyᵀ·h;  db [O] += Σ_rows dy;  dh [R,H] = dy·W
 // (dh is overwritten; dW and db accumulate). wPacked = W [O,H] packed as a right operand;
-// pack: scratch of R × ⌈H/8⌉·8 floats.
+// pack: scratch of weight_grad_scratch_size(R, O, H) floats.
 export function head_backward(
   R: i32, H: i32, O: i32, h: usize, wPacked: usize, dy: usize, dw: usize, db: usize, dh: usize, pack: usize,
 ): void {
-  pack_panels(R, H, h, H, 1, pack);
-  gemm_packed(O, H, R, dy, 1, O, pack, dw, H, 1);
+  weight_grad_acc(O, H, R, dy, O, h, H, dw, H, pack);
   col_sums_acc(R, O, dy, db);
   gemm_packed(R, H, O, dy, O, 1, wPacked, dh, H, 0);
 }

@@ -34,6 +34,13 @@ export { fill_rows, fill_rows2, col_sums_acc } from "./gemm";
 export { packed_size, pack_panels, gemm_packed_part, gemm_packed_scalar } from "./gemm";
 export { gemm_packed } from "./pool";
 
+// # Weight gradients
+// C[M,N] [acc] += A^T·B, A [K,M] and B [K,N] row-major with row strides lda and ldb (dW += δ^T·h
+// over K = T*B rows). scratch holds weight_grad_scratch_size(K, M, N) floats [scratch]. Done in
+// 256-row blocks of A transposed into scratch (read at a large stride, A's columns would alias
+// in the cache): bit-identical to gemm_packed(M, N, K, A, 1, lda, packed B, C, ldc, 1).
+export { weight_grad_scratch_size, weight_grad_acc } from "./weight_grad";
+
 // # Activations
 // dst[n] [out] = f(src[n]) [in]; dst may equal src. The core's own polynomial exp, sigmoid and
 // tanh (about 3e-7 relative error at worst), the same formulas the cells use. The *_f32x4

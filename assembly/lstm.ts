@@ -4,7 +4,7 @@
 // With a projection (d.P > 0, PyTorch's proj_size): m_t = o⊙tanh(c_t); h_t = m_t·W_hrᵀ [P]
 // (docs/equations.md#lstm-with-projection). h (hs, dh, dhs) then has R = P values, c keeps H.
 import { gemm_packed } from "./pool";
-import { pack_panels } from "./gemm";
+import { weight_grad_acc } from "./weight_grad";
 import { sigmoid_inplace, tanh_inplace, tanh_scalar, tanh_f32x4 } from "./activations";
 import { input_projection, backward_weights, is_padded } from "./cell_common";
 import { pass_padded, row_clip, step_begin, step_end } from "./hidden_clip";
@@ -120,8 +120,7 @@ export function lstm_backward(desc: usize): void {
   if (P > 0) {
     // inverts h_t = m_t·W_hrᵀ for the weight: dW_hr [P,H] += Σ_t δh_tᵀ·m_t, all T·B rows at once
     const TB = T * B;
-    pack_panels(TB, H, d.ms, H, 1, d.pack);
-    gemm_packed(P, H, TB, d.dhp, 1, P, d.pack, d.dwhr, H, 1);
+    weight_grad_acc(P, H, TB, d.dhp, P, d.ms, H, d.dwhr, H, d.pack);
   }
   backward_weights(d, G, gates, gates); // δA = δR = δpre
 }

@@ -164,7 +164,7 @@ typedef struct unrolled_layer_desc {
   unrolled_ptr dx;
   /* 120: [T] [out] ‖∂E/∂h_t‖ over the step's B·R values (after clipping), or 0 to skip */
   unrolled_ptr dhnorm;
-  /* 124: ≥ packed_size(T·B, max(I, H)) floats [scratch], bwd (I counts as 1 with FLAG_TOKENS) */
+  /* 124: ≥ weight_grad_scratch_size(T·B, G, max(I, R, H)) floats [scratch], bwd (I counts as 1 with FLAG_TOKENS) */
   unrolled_ptr pack;
   /* 128: lstm with P: W_hrᵀ [H,P] packed [in], fwd */
   unrolled_ptr whrTransposedPacked;
@@ -313,6 +313,24 @@ void UNROLLED_FN(gemm_packed)(int32_t M, int32_t N, int32_t K, unrolled_ptr a, i
                               int32_t acc);
 
 /* ---------------------------------------------------------------------------------------------
+ * Weight gradients (assembly/weight_grad.ts).
+ * C[M,N] [acc] += A^T·B, A [K,M] and B [K,N] row-major with row strides lda and ldb (dW += δ^T·h
+ * over K = T*B rows). scratch holds weight_grad_scratch_size(K, M, N) floats [scratch]. Done in
+ * 256-row blocks of A transposed into scratch (read at a large stride, A's columns would alias
+ * in the cache): bit-identical to gemm_packed(M, N, K, A, 1, lda, packed B, C, ldc, 1).
+ * --------------------------------------------------------------------------------------------- */
+
+/* Floats of scratch weight_grad_acc needs for C[M,N] += Aᵀ·B over K rows: one block's Aᵀ and
+ * one block's packed B. */
+int32_t UNROLLED_FN(weight_grad_scratch_size)(int32_t K, int32_t M, int32_t N);
+
+/* Shape: C[M,N] += A[K,M]ᵀ·B[K,N]; A row k at a + k·lda·4, B row k at b + k·ldb·4;
+ * scratch [weight_grad_scratch_size(K, M, N)] floats, overwritten. */
+void UNROLLED_FN(weight_grad_acc)(int32_t M, int32_t N, int32_t K, unrolled_ptr a, int32_t lda,
+                                  unrolled_ptr b, int32_t ldb, unrolled_ptr c, int32_t ldc,
+                                  unrolled_ptr scratch);
+
+/* ---------------------------------------------------------------------------------------------
  * Activations (assembly/activations.ts).
  * dst[n] [out] = f(src[n]) [in]; dst may equal src. The core's own polynomial exp, sigmoid and
  * tanh (about 3e-7 relative error at worst), the same formulas the cells use. The *_f32x4
@@ -406,7 +424,7 @@ void UNROLLED_FN(head_forward)(int32_t R, int32_t H, int32_t O, unrolled_ptr h,
 
 /* Inverts y = h·Wᵀ + b given dy [R,O]:  dW [O,H] += dyᵀ·h;  db [O] += Σ_rows dy;  dh [R,H] = dy·W
  * (dh is overwritten; dW and db accumulate). wPacked = W [O,H] packed as a right operand;
- * pack: scratch of R × ⌈H/8⌉·8 floats. */
+ * pack: scratch of weight_grad_scratch_size(R, O, H) floats. */
 void UNROLLED_FN(head_backward)(int32_t R, int32_t H, int32_t O, unrolled_ptr h,
                                 unrolled_ptr wPacked, unrolled_ptr dy, unrolled_ptr dw,
                                 unrolled_ptr db, unrolled_ptr dh, unrolled_ptr pack);
@@ -599,6 +617,12 @@ extern void (*unrolled_Z_gemm_packed_scalarZ_viiiiiiiiii)(
 extern void (*unrolled_Z_gemm_packedZ_viiiiiiiiii)(
     uint32_t M, uint32_t N, uint32_t K, uint32_t a, uint32_t sai, uint32_t sak, uint32_t bp,
     uint32_t c, uint32_t ldc, uint32_t acc);
+
+/* Weight gradients */
+extern uint32_t (*unrolled_Z_weight_grad_scratch_sizeZ_iiii)(uint32_t K, uint32_t M, uint32_t N);
+extern void (*unrolled_Z_weight_grad_accZ_viiiiiiiiii)(
+    uint32_t M, uint32_t N, uint32_t K, uint32_t a, uint32_t lda, uint32_t b, uint32_t ldb,
+    uint32_t c, uint32_t ldc, uint32_t scratch);
 
 /* Activations */
 extern void (*unrolled_Z_tanh_array_f32x4Z_viii)(uint32_t n, uint32_t src, uint32_t dst);

@@ -323,10 +323,10 @@ static Arena layout(const Example* ex) {
   /* Adam's m and v: zero-filled by alloc, as step 1 needs */
   a.m = alloc_floats(2 * P);
   a.v = a.m + 4 * P;
-  /* work arena; pack: the activations packed for the weight-gradient products of rnn_backward
-   * (h_0..h_{T-1} [T*B,H] and x [T*B,I]) and head_backward (h_T [B,H]) */
+  /* work arena; pack: the scratch of the weight-gradient products of rnn_backward
+   * (dW_hh [G,H] and dW_ih [G,I] over T*B rows) and head_backward (dW [O,H] over B rows) */
   uint32_t sizes[8] = {T * B * I, B * O, B * O, B * O, T * B * H,
-                       unrolled_Z_packed_sizeZ_iii(T * B, max_u32(I, H)), (T + 1) * B * H, B * H};
+                       unrolled_Z_weight_grad_scratch_sizeZ_iiii(T * B, max_u32(G, O), max_u32(I, H)), (T + 1) * B * H, B * H};
   uint32_t total = 0;
   for (int i = 0; i < 8; i++) total += UNROLLED_ALIGN4(sizes[i]);
   uint32_t w = alloc_floats(total);

@@ -59,6 +59,10 @@ export class JsKernels implements Kernels {
     return K * N;
   }
 
+  weightGradScratch(_K: number, _M: number, _N: number): number {
+    return 0; // the reference products read δ and h where they lie
+  }
+
   /**
    * dst[k, j] = B(k, j) = src[k·sk + j·sn]: a strided copy into row-major [K,N]. That is this
    * backend's packed form, so wihTransposedPacked here is plain W_ihᵀ and wihPacked plain W_ih.

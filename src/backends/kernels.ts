@@ -28,6 +28,12 @@ export interface Kernels {
    * floats; js: plain row-major [K,N].) Every "…Packed" weight below is packed so.
    */
   packPanels(K: number, N: number, src: Off, sk: number, sn: number, dst: Off): void;
+  /**
+   * Floats of the scratch (`pack`) the weight-gradient products dW[M,N] += δ[K,M]ᵀ·h[K,N] of the
+   * cell and head backward passes need (Wasm: one transposed 256-row block of δ and one packed
+   * block of h; js: none).
+   */
+  weightGradScratch(K: number, M: number, N: number): number;
 
   /**
    * Stores one field of the layer descriptor at `desc` (LAYER_DESC_FLOATS floats of this memory;
@@ -58,7 +64,7 @@ export interface Kernels {
 
   /** y [R,O] = h [R,H]·W [O,H]ᵀ + b, with wTransposedPacked = Wᵀ [H,O] packed. */
   headForward(R: number, H: number, O: number, h: Off, wTransposedPacked: Off, b: Off, y: Off): void;
-  /** dW += dyᵀ·h; db += Σ dy; dh [R,H] = dy·W (overwritten); wPacked = W [O,H] packed; pack: packedSize(R, H). */
+  /** dW += dyᵀ·h; db += Σ dy; dh [R,H] = dy·W (overwritten); wPacked = W [O,H] packed; pack: weightGradScratch(R, O, H) floats. */
   headBackward(R: number, H: number, O: number, h: Off, wPacked: Off, dy: Off, dw: Off, db: Off, dh: Off, pack: Off): void;
 
   /** scale·Σ_r w_r·(logsumexp(logits_r) − logits_r[target_r]); dlogits unless 0. targets are ids. */

@@ -1,5 +1,6 @@
 // The Wasm backend: element offsets become byte pointers (×4) and go straight to the core.
 import type { Core, CoreExports } from '../runtime/core.js';
+import { MemoryLimitError } from '../errors.js';
 import { Lifetime } from '../runtime/lifetime.js';
 import { WasmMemory } from '../runtime/memory.js';
 import type { Kernels, Off } from './kernels.js';
@@ -24,6 +25,12 @@ export class WasmKernels implements Kernels {
   /** packed_size computed in doubles: the core's i32 would wrap for absurd sizes (then refused by alloc). */
   packedSize(K: number, N: number): number {
     return K * (Math.ceil(N / 8) * 8);
+  }
+  /** The core's size (its block height is the core's fact); a negative (wrapped) size is refused. */
+  weightGradScratch(K: number, M: number, N: number): number {
+    const n = this.e.weight_grad_scratch_size(K, M, N);
+    if (n < 0) throw new MemoryLimitError(`the weight-gradient scratch for ${K}×${M}×${N} exceeds the core's 32-bit sizes`);
+    return n;
   }
   packPanels(K: number, N: number, src: Off, sk: number, sn: number, dst: Off): void {
     this.e.pack_panels(K, N, ptr(src), sk, sn, ptr(dst));

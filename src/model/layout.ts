@@ -91,6 +91,8 @@ export interface LayerParams {
 
 /** Floats of a right operand B[K,N] in the backend's packed form (Kernels.packedSize). */
 export type PackedSize = (K: number, N: number) => number;
+/** Floats of scratch for dW[M,N] += δ[K,M]ᵀ·h[K,N] (Kernels.weightGradScratch). */
+export type WeightGradScratch = (K: number, M: number, N: number) => number;
 
 export interface ParamArena {
   /** start of the block; params at base, grads at base + P */
@@ -222,7 +224,7 @@ export interface WorkArena {
   dhsB: number; // [T,B,DR] ping-pong: ∂E/∂(layer output) for alternating layers
   dx: number; // [T,B,I] ∂E/∂x of dense input (0 for token input, whose ids have none)
   scratch: number; // [B,G] GRU; [B,2H] LSTM with projection (backward)
-  pack: number; // packedSize(T·B, max(I, DR, H)): activations packed for the weight-gradient products
+  pack: number; // WeightGradScratch of the largest weight-gradient product (cells, projection, head)
   /** per layer and direction, index l·D + d */
   layers: LayerWork[];
   /** per layer: its output [T,B,DR] (D = 1: the forward direction's h_1 … h_T in place; D = 2: both side by side) */
@@ -245,7 +247,7 @@ export interface WorkArena {
   dLast: number;
 }
 
-export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: number, packedSize: PackedSize): WorkArena {
+export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: number, weightGradScratch: WeightGradScratch): WorkArena {
   const H = cfg.hiddenSize,
     R = stateSize(cfg),
     proj = cfg.projSize > 0,
@@ -273,7 +275,9 @@ export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: numbe
   const dhsB = take(T * B * D * R);
   const dx = cfg.input === 'tokens' ? 0 : take(T * B * cfg.inputSize);
   const scratch = gru ? take(B * G) : proj ? take(2 * B * H) : 0;
-  const pack = take(packedSize(T * B, Math.max(I0, D * H)));
+  // one scratch for every weight-gradient product over T·B rows: δ [T·B, G or P or O]ᵀ·h [T·B,
+  // I0 or D·R or H] (the size grows with each of K, M and N, so the largest of each bounds all)
+  const pack = take(weightGradScratch(T * B, Math.max(G, O, cfg.projSize), Math.max(I0, D * R, H)));
   const emb = cfg.embeddingSize > 0 ? take(T * B * cfg.embeddingSize) : 0;
   const demb = cfg.embeddingSize > 0 ? take(T * B * cfg.embeddingSize) : 0;
   const layers: LayerWork[] = [];

@@ -32,7 +32,7 @@ export class Network {
     if (v) this.weightsVersion++;
     this.dirty = v;
   }
-  private readonly packedSize: (K: number, N: number) => number;
+  private readonly weightGradScratch: (K: number, M: number, N: number) => number;
   /** the last batch had a state mask (mask or lengths) */
   private masked = false;
   /** the last batch had a lossMask */
@@ -49,7 +49,7 @@ export class Network {
     readonly k: Kernels,
   ) {
     const size = (K: number, N: number): number => k.packedSize(K, N);
-    this.packedSize = size;
+    this.weightGradScratch = (K: number, M: number, N: number): number => k.weightGradScratch(K, M, N);
     this.params = pointParams(cfg, k.memory.alloc(paramArenaSize(cfg, size)), size);
     this.D = directions(cfg);
     // the zero biases of bias: false are read by every layer and never written
@@ -68,7 +68,7 @@ export class Network {
   /** The work arena for T steps of B rows, reallocated only when it must grow. */
   prepare(T: number, B: number): WorkArena {
     if (this.work && this.work.T === T && this.work.B === B) return this.work;
-    const need = pointWork(this.cfg, T, B, 0, this.packedSize).total;
+    const need = pointWork(this.cfg, T, B, 0, this.weightGradScratch).total;
     if (need > this.workCapacity) {
       // forget the old layout before freeing it: if the new arena is refused, no later call may
       // reuse offsets into freed memory
@@ -79,7 +79,7 @@ export class Network {
       this.workBase = this.k.memory.alloc(need);
       this.workCapacity = need;
     }
-    const w = pointWork(this.cfg, T, B, this.workBase, this.packedSize);
+    const w = pointWork(this.cfg, T, B, this.workBase, this.weightGradScratch);
     for (let i = 0; i < w.layers.length; i++) writeLayerDesc(this.k, w.layers[i].desc, describeLayer(this.cfg, this.params, w, i));
     this.work = w;
     return w;

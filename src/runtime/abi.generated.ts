@@ -96,6 +96,18 @@ export interface CoreExports {
    */
   gemm_packed(M: I32, N: I32, K: I32, a: Ptr, sai: I32, sak: I32, bp: Ptr, c: Ptr, ldc: I32, acc: I32): void;
 
+  // Weight gradients
+  /**
+   * Floats of scratch weight_grad_acc needs for C[M,N] += Aᵀ·B over K rows: one block's Aᵀ and
+   * one block's packed B.
+   */
+  weight_grad_scratch_size(K: I32, M: I32, N: I32): I32;
+  /**
+   * Shape: C[M,N] += A[K,M]ᵀ·B[K,N]; A row k at a + k·lda·4, B row k at b + k·ldb·4;
+   * scratch [weight_grad_scratch_size(K, M, N)] floats, overwritten.
+   */
+  weight_grad_acc(M: I32, N: I32, K: I32, a: Ptr, lda: I32, b: Ptr, ldb: I32, c: Ptr, ldc: I32, scratch: Ptr): void;
+
   // Activations
   /**
    * dst = tanh(src), four lanes at a time where the build has SIMD; bit-identical to the scalar form.
@@ -175,7 +187,7 @@ export interface CoreExports {
   /**
    * Inverts y = h·Wᵀ + b given dy [R,O]:  dW [O,H] += dyᵀ·h;  db [O] += Σ_rows dy;  dh [R,H] = dy·W
    * (dh is overwritten; dW and db accumulate). wPacked = W [O,H] packed as a right operand;
-   * pack: scratch of R × ⌈H/8⌉·8 floats.
+   * pack: scratch of weight_grad_scratch_size(R, O, H) floats.
    */
   head_backward(R: I32, H: I32, O: I32, h: Ptr, wPacked: Ptr, dy: Ptr, dw: Ptr, db: Ptr, dh: Ptr, pack: Ptr): void;
 

@@ -66,7 +66,7 @@ export const LAYER_DESC = {
   dx: { offset: 116, type: 'usize' },
   /** [T] [out] ‖∂E/∂h_t‖ over the step's B·R values (after clipping), or 0 to skip */
   dhnorm: { offset: 120, type: 'usize' },
-  /** ≥ packed_size(T·B, max(I, H)) floats [scratch], bwd (I counts as 1 with FLAG_TOKENS) */
+  /** ≥ weight_grad_scratch_size(T·B, G, max(I, R, H)) floats [scratch], bwd (I counts as 1 with FLAG_TOKENS) */
   pack: { offset: 124, type: 'usize' },
   /** lstm with P: W_hrᵀ [H,P] packed [in], fwd */
   whrTransposedPacked: { offset: 128, type: 'usize' },

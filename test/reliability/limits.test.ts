@@ -204,7 +204,7 @@ function paramFloats(core: Core, config: ModelConfig): number {
 
 function workFloats(core: Core, config: ModelConfig, T: number, B: number): number {
   const k = new WasmKernels(core);
-  return pointWork(resolveConfig(config), T, B, 0, (K, N) => k.packedSize(K, N)).total;
+  return pointWork(resolveConfig(config), T, B, 0, (K, M, N) => k.weightGradScratch(K, M, N)).total;
 }
 
 /** Every parameter, concatenated (a copy). */
