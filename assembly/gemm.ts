@@ -200,6 +200,36 @@ export function gemm_packed_scalar(
   store_row(c, c0, c1, n, acc);
 }
 
+// Shape: C[1, 32] (+)= a(1 row, K)·4 consecutive full panels [K, 8] each (panel stride ps bytes).
+// A single row (B = 1, or the rows after the last 4-row strip) would leave micro_1x8 with two
+// accumulator chains, so it waits on the add (or fused multiply-add) latency every k; four
+// panels at once give eight independent chains. Every element is still summed in k order from
+// zero, so the bits equal micro_1x8's.
+// @ts-ignore: decorator
+@inline function micro_1x32(K: i32, a0: usize, sak: usize, bp: usize, ps: usize, c: usize, acc: i32): void {
+  const zero = f32x4.splat(0);
+  let c0 = zero, c1 = zero, c2 = zero, c3 = zero, c4 = zero, c5 = zero, c6 = zero, c7 = zero;
+  let ak: usize = 0;
+  let b = bp;
+  for (let k = 0; k < K; k++) {
+    const x0 = v128.load32_splat(a0 + ak);
+    c0 = madd(x0, v128.load(b), c0);
+    c1 = madd(x0, v128.load(b, 16), c1);
+    c2 = madd(x0, v128.load(b + ps), c2);
+    c3 = madd(x0, v128.load(b + ps, 16), c3);
+    c4 = madd(x0, v128.load(b + 2 * ps), c4);
+    c5 = madd(x0, v128.load(b + 2 * ps, 16), c5);
+    c6 = madd(x0, v128.load(b + 3 * ps), c6);
+    c7 = madd(x0, v128.load(b + 3 * ps, 16), c7);
+    b += 32;
+    ak += sak;
+  }
+  store_row(c, c0, c1, 8, acc);
+  store_row(c + 32, c2, c3, 8, acc);
+  store_row(c + 64, c4, c5, 8, acc);
+  store_row(c + 96, c6, c7, 8, acc);
+}
+
 // Row blocking: MC rows of A (MC·KC floats, 64 KiB) stay in L2 while the panels stream past;
 // each KC×8 panel chunk (8 KiB) stays in L1 while the 4-row strips of the block use it.
 const MC: i32 = 64;
@@ -232,12 +262,18 @@ export function gemm_packed_part(
       for (let j = n0; j < nEnd; j += 8) {
         const n = min(8, nEnd - j);
         const panel = bp + <usize>((j >> 3) * K + kc) * 32;
-        let i = ic;
-        for (; i < i4end; i += 4) {
+        for (let i = ic; i < i4end; i += 4) {
           const a0 = ak0 + <usize>i * saiB;
           micro_4x8(kb, a0, a0 + saiB, a0 + 2 * saiB, a0 + 3 * saiB, sakB, panel, c + <usize>i * ldcB + <usize>j * 4, ldcB, n, accK);
         }
-        for (; i < iend; i++) micro_1x8(kb, ak0 + <usize>i * saiB, sakB, panel, c + <usize>i * ldcB + <usize>j * 4, n, accK);
+      }
+      // the rows after the last 4-row strip, four full panels at a time where there are four
+      const ps = <usize>K * 32;
+      for (let i = i4end; i < iend; i++) {
+        const ai = ak0 + <usize>i * saiB, ci = c + <usize>i * ldcB;
+        let j = n0;
+        for (; j + 32 <= nEnd; j += 32) micro_1x32(kb, ai, sakB, bp + <usize>((j >> 3) * K + kc) * 32, ps, ci + <usize>j * 4, accK);
+        for (; j < nEnd; j += 8) micro_1x8(kb, ai, sakB, bp + <usize>((j >> 3) * K + kc) * 32, ci + <usize>j * 4, min(8, nEnd - j), accK);
       }
     }
   }
