@@ -1,35 +1,49 @@
 // A pool of threads (the threads builds: shared memory, one instance of this module per worker)
-// that splits the large products of the unroll. The main instance publishes one job at a time
-// in a control block, cut into chunks (runs of 8-column panels, or of 4-row strips when the
-// product has too few columns); every thread, the main one included, takes chunks from a shared
-// ticket counter until none are left, and the main thread then waits for the chunks still
-// running. Each worker sits in pool_worker(), spinning briefly and then sleeping on the job
-// counter. Every output element is computed by one thread in the single-threaded order: results
-// are bit-identical to the single-threaded build, however the chunks fall.
+// that splits the work of a step in one of two ways. The main instance publishes one job at a
+// time in a control block, cut into chunks; every thread, the main one included, takes chunks
+// from a shared ticket counter until none are left, and the main thread then waits for the
+// chunks still running. Each worker sits in pool_worker(), spinning briefly and then sleeping on
+// the job counter. Every output element is computed by one thread in the single-threaded order:
+// results are bit-identical to the single-threaded build, however the chunks fall.
 //
-// The thread policy, per product: split when 2·M·N·K ≥ minFlops (2^20 from the library: about
-// 25 µs of work on one core, well above the few hundred ns of publishing a job) and the product
-// has at least 2 chunks; otherwise run it on the calling thread. Taking chunks instead of fixed
-// shares is what keeps a split from ever costing much more than one thread: a worker that is
-// asleep (its wake-up takes tens of µs), descheduled by another process, or simply slower, only
-// takes the chunks that are still left when it arrives, and the main thread never waits for
-// more than the one chunk a worker is running. Chunks hold at least 2^18 flops (so that taking
-// one costs nothing next to it) and number at most 8 per thread (so that the last one is short).
+// The two kinds of job:
+// - Rows (run_rows): a cell's forward or its BPTT over blocks of batch rows. The sequences of a
+//   batch are independent in both (the recurrence couples time steps, never two rows), so each
+//   thread runs the whole time loop for its block, its own per-step products included
+//   (gemm_packed_part on its rows), with no barrier per time step: one job per layer and phase.
+//   Used when the batch has at least ROWS_PER_THREAD rows per thread; blocks are multiples of 4
+//   rows (the micro-kernel's height), one per thread.
+// - Product (gemm_packed): one large matrix product, cut into runs of 8-column panels, or of
+//   4-row strips when it has too few columns. Used for every product outside a rows job (the
+//   weight gradients, the head) and for the per-step products of a batch too small to split by
+//   rows. Split when 2·M·N·K ≥ minFlops (2^20 from the library: about 25 µs of work on one
+//   core, well above the few hundred ns of publishing a job) and the product has at least 2
+//   chunks; otherwise it runs on the calling thread. Taking chunks instead of fixed shares is
+//   what keeps a split from ever costing much more than one thread: a worker that is asleep (its
+//   wake-up takes tens of µs), descheduled by another process, or simply slower, only takes the
+//   chunks that are still left when it arrives, and the main thread never waits for more than
+//   the one chunk a worker is running. Chunks hold at least 2^18 flops (so that taking one costs
+//   nothing next to it) and number at most 8 per thread (so that the last one is short).
 //
 // Control block (slots 64 bytes apart to keep them on separate cache lines):
 //   [0] i32 job generation   [64] i32 chunks finished in this job   [128] i32 stop flag
 //   [136] i32 ticket: chunk count of the current job (high 16 bits), next chunk (low 16 bits;
 //         it passes the count by at most one per thread, and counts stay ≤ 8 × 256 threads)
-//   [192..] the job: M, N, K, a, sai, sak, bp, c, ldc, acc, byRows
+//   [140] i32 ids refused by the workers' rows (status.ts counts per instance)
+//   [192..] the job: M, N, K, a, sai, sak, bp, c, ldc, acc, byRows, kind (0 product, 1 rows),
+//           then for rows: desc, phase, b0, b1
 // A thread that takes a ticket below the count holds a chunk of the job in progress, which
 // cannot finish without it: the job's fields (written before the ticket was reset) are stable
 // until it reports the chunk done. A ticket at or past the count means the job has no work left.
 import { gemm_packed_part } from "./gemm";
+import { add_id_errors, take_id_errors } from "./status";
+import { run_phase } from "./phases";
 
 const GEN: usize = 0;
 const DONE: usize = 64;
 const STOP: usize = 128;
 const TICKET: usize = 136;
+const REFUSED: usize = 140;
 const JOB: usize = 192;
 // Bytes of the control block the host allocates (zeroed) for pool_init.
 export const POOL_CONTROL_BYTES: i32 = 256;
@@ -39,6 +53,9 @@ const SPIN: i32 = 20000;
 // Chunk sizing (see the policy above).
 const CHUNKS_PER_THREAD: i32 = 8;
 const MIN_CHUNK_FLOPS: f64 = 262144;
+// A rows job needs this many batch rows per thread (two 4-row strips each); smaller batches
+// split their per-step products instead.
+const ROWS_PER_THREAD: i32 = 8;
 
 // The main instance's view of the pool (globals are per instance).
 let ctrl: usize = 0;
@@ -100,6 +117,16 @@ function run_chunks(control: usize): void {
 
 function run_chunk(control: usize, chunk: i32, chunks: i32): void {
   const j = control + JOB;
+  if (load<i32>(j, 44)) {
+    // a rows job: block `chunk` of the range's 4-row strips
+    const b0 = load<i32>(j, 56), b1 = load<i32>(j, 60), strips = (b1 - b0 + 3) >> 2;
+    const r0 = min(b1, b0 + ((strips * chunk) / chunks) * 4), r1 = min(b1, b0 + ((strips * (chunk + 1)) / chunks) * 4);
+    if (r1 > r0) run_phase(load<i32>(j, 52), <usize>load<u32>(j, 48), r0, r1, true);
+    // ids refused on this instance count on the main one
+    const n = take_id_errors();
+    if (n) atomic.add<i32>(control + REFUSED, n);
+    return;
+  }
   const M = load<i32>(j), N = load<i32>(j, 4), K = load<i32>(j, 8);
   const a = <usize>load<u32>(j, 12), sai = load<i32>(j, 16), sak = load<i32>(j, 20);
   const bp = <usize>load<u32>(j, 24), c = <usize>load<u32>(j, 28), ldc = load<i32>(j, 32), acc = load<i32>(j, 36);
@@ -132,20 +159,56 @@ export function gemm_packed(M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32
         store<u32>(j, <u32>a, 12); store<i32>(j, sai, 16); store<i32>(j, sak, 20);
         store<u32>(j, <u32>bp, 24); store<u32>(j, <u32>c, 28); store<i32>(j, ldc, 32); store<i32>(j, acc, 36);
         store<i32>(j, byRows, 40);
-        atomic.store<i32>(ctrl + DONE, 0);
-        atomic.store<i32>(ctrl + TICKET, chunks << 16); // opens the job's chunks (sequentially consistent)
-        atomic.add<i32>(ctrl + GEN, 1); // wakes the spinning workers
-        atomic.notify(ctrl + GEN, threads - 1); // and the sleeping ones
-        run_chunks(ctrl);
-        // the chunks still running take at most one chunk's time: spin, but not forever (a
-        // worker that died would otherwise hang the caller): ~2^34 polls are many seconds
-        let polls: i64 = 0;
-        while (atomic.load<i32>(ctrl + DONE) < chunks) {
-          if (++polls > (<i64>1 << 34)) abort("a pool worker stopped answering");
-        }
+        store<i32>(j, 0, 44);
+        run_job(chunks);
         return;
       }
     }
   }
   gemm_packed_part(M, N, K, a, sai, sak, bp, c, ldc, acc, 0, M, 0, N);
+}
+
+// Publishes the job written at JOB as `chunks` chunks, takes chunks itself, and returns when
+// every chunk is done.
+function run_job(chunks: i32): void {
+  atomic.store<i32>(ctrl + DONE, 0);
+  atomic.store<i32>(ctrl + TICKET, chunks << 16); // opens the job's chunks (sequentially consistent)
+  atomic.add<i32>(ctrl + GEN, 1); // wakes the spinning workers
+  atomic.notify(ctrl + GEN, threads - 1); // and the sleeping ones
+  run_chunks(ctrl);
+  // the chunks still running take at most one chunk's time: spin, but not forever (a worker
+  // that died would otherwise hang the caller): ~2^34 polls are many seconds
+  let polls: i64 = 0;
+  while (atomic.load<i32>(ctrl + DONE) < chunks) {
+    if (++polls > (<i64>1 << 34)) abort("a pool worker stopped answering");
+  }
+}
+
+// Runs `phase` (phases.ts) of the layer descriptor at `desc` for batch rows [b0, b1): in the
+// threads build with at least ROWS_PER_THREAD rows per thread, as a rows job, one block of
+// 4-row strips per thread, each running its block's products itself; otherwise on the calling
+// thread, whose per-step products the pool may still split (gemm_rows).
+export function run_rows(phase: i32, desc: usize, b0: i32, b1: i32): void {
+  if (ASC_FEATURE_THREADS) {
+    if (threads > 1 && b1 - b0 >= ROWS_PER_THREAD * threads) {
+      const j = ctrl + JOB;
+      store<i32>(j, 1, 44);
+      store<u32>(j, <u32>desc, 48); store<i32>(j, phase, 52); store<i32>(j, b0, 56); store<i32>(j, b1, 60);
+      run_job(threads);
+      add_id_errors(atomic.xchg<i32>(ctrl + REFUSED, 0));
+      return;
+    }
+  }
+  run_phase(phase, desc, b0, b1, false);
+}
+
+// Shape: rows [m0, m1) of the product C[M,N] (+)= a(i,k)·Bp[K,N] (arguments as gemm_packed).
+// own: the calling thread owns these rows in a rows job and computes them alone
+// (gemm_packed_part); otherwise they are one product that the pool may split. The same bits
+// either way.
+export function gemm_rows(
+  own: bool, M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32, bp: usize, c: usize, ldc: i32, acc: i32, m0: i32, m1: i32,
+): void {
+  if (own) gemm_packed_part(M, N, K, a, sai, sak, bp, c, ldc, acc, m0, m1, 0, N);
+  else gemm_packed(m1 - m0, N, K, a + <usize>m0 * <usize>sai * 4, sai, sak, bp, c + <usize>m0 * <usize>ldc * 4, ldc, acc);
 }

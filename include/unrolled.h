@@ -176,9 +176,13 @@ typedef struct unrolled_layer_desc {
   unrolled_ptr dhp;
   /* 144: lstm with P: dW_hr [P,H] [acc] */
   unrolled_ptr dwhr;
+  /* 148: rows [b0, b1) of the batch that the call runs; 0 and 0 = all B rows (see b1) */
+  int32_t b0;
+  /* 152: one past the last row, 0 = B. A range short of the batch runs the time loops (input projection, states, gates, BPTT δ, dh and dc) of its rows only; a backward then skips what sums over every row (weight gradients, dx, dhnorm) */
+  int32_t b1;
 } unrolled_layer_desc;
 
-#define UNROLLED_LAYER_DESC_BYTES 152
+#define UNROLLED_LAYER_DESC_BYTES 160
 
 #if defined(__cplusplus) && __cplusplus >= 201103L
 #define UNROLLED_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
@@ -223,6 +227,8 @@ UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, whrPacked) == 132, "unrolle
 UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, ms) == 136, "unrolled_layer_desc.ms at 136");
 UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dhp) == 140, "unrolled_layer_desc.dhp at 140");
 UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dwhr) == 144, "unrolled_layer_desc.dwhr at 144");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, b0) == 148, "unrolled_layer_desc.b0 at 148");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, b1) == 152, "unrolled_layer_desc.b1 at 152");
 UNROLLED_STATIC_ASSERT(sizeof(unrolled_layer_desc) == UNROLLED_LAYER_DESC_BYTES, "sizeof(unrolled_layer_desc)");
 
 #ifndef UNROLLED_NO_PLAIN_API
@@ -351,7 +357,7 @@ void UNROLLED_FN(sigmoid_array_scalar)(int32_t n, unrolled_ptr src, unrolled_ptr
 
 /* desc: a LayerDesc (assembly/layer_desc.ts) with T, B, I, H, flags, x, wihTransposedPacked
  * (W_ihᵀ [I,H]), whhTransposedPacked (W_hhᵀ [H,H]), bih, bhh [H], mask [T,B] or 0, and hs
- * [T+1,B,H] with hs[0] = h0 on entry; hs[1..T] = h_1..h_T on exit.
+ * [T+1,B,H] with hs[0] = h0 on entry; hs[1..T] = h_1..h_T on exit (rows [b0, b1) only).
  * Padded (mask 0) rows carry h_{t−1} unchanged. */
 void UNROLLED_FN(rnn_forward)(unrolled_ptr desc);
 

@@ -391,5 +391,7 @@ export function describeLayer(cfg: ResolvedConfig, p: ParamArena, w: WorkArena, 
     ms: lw.ms,
     dhp: lw.dhp,
     dwhr: lp.dwhr,
+    b0: 0,
+    b1: 0,
   };
 }
