@@ -43,7 +43,7 @@ export class LayerDesc {
   dbhh: usize; // db_hh [G] [acc]
   dx: usize; // [T,B,I] [out] ∂E/∂x, or 0 to skip (0 with FLAG_TOKENS)
   dhnorm: usize; // [T] [out] ‖∂E/∂h_t‖ over the step's B·R values (after clipping), or 0 to skip
-  pack: usize; // ≥ packed_size(T·B, max(I, H)) floats [scratch], bwd (I counts as 1 with FLAG_TOKENS)
+  pack: usize; // ≥ packed_size(T·B, max(I, H)) floats [scratch], bwd (I counts as 1 with FLAG_TOKENS); during BPTT it holds the dhnorm sums of 4-row strips
   whrTransposedPacked: usize; // lstm with P: W_hrᵀ [H,P] packed [in], fwd
   whrPacked: usize; // lstm with P: W_hr [P,H] packed [in], bwd
   ms: usize; // lstm with P: [T,B,H] m_t = o⊙tanh(c_t): fwd [out] (0 on padded rows), bwd [in]

@@ -164,7 +164,7 @@ typedef struct unrolled_layer_desc {
   unrolled_ptr dx;
   /* 120: [T] [out] ‖∂E/∂h_t‖ over the step's B·R values (after clipping), or 0 to skip */
   unrolled_ptr dhnorm;
-  /* 124: ≥ packed_size(T·B, max(I, H)) floats [scratch], bwd (I counts as 1 with FLAG_TOKENS) */
+  /* 124: ≥ packed_size(T·B, max(I, H)) floats [scratch], bwd (I counts as 1 with FLAG_TOKENS); during BPTT it holds the dhnorm sums of 4-row strips */
   unrolled_ptr pack;
   /* 128: lstm with P: W_hrᵀ [H,P] packed [in], fwd */
   unrolled_ptr whrTransposedPacked;
@@ -346,6 +346,9 @@ void UNROLLED_FN(sigmoid_array_scalar)(int32_t n, unrolled_ptr src, unrolled_ptr
  * buffers and the backward's clipHiddenNorm. A host writes one per layer, once per layout of its
  * buffers, and changes only the fields that differ between calls (mask, dx, dhnorm,
  * clipHiddenNorm). Each kernel reads the fields its cell uses and ignores the others.
+ *   b0 and b1 zero run the whole batch. A range [b0, b1) runs only those rows' time loops, with
+ *   the same bits for them, and a backward over part of the batch adds no weight gradient
+ *   (the threads build's pool runs each thread's block of rows that way).
  *   Layer k > 0 reads x = hs of layer k-1 plus B*H*4 bytes (its h_1..h_T), with I = H.
  *   The backward reads what its forward left (hs, cs, gates, rn): run it right after its
  *   forward, with packs of the same weights. Its gradients accumulate (zero them first).

@@ -66,7 +66,7 @@ export const LAYER_DESC = {
   dx: { offset: 116, type: 'usize' },
   /** [T] [out] ‖∂E/∂h_t‖ over the step's B·R values (after clipping), or 0 to skip */
   dhnorm: { offset: 120, type: 'usize' },
-  /** ≥ packed_size(T·B, max(I, H)) floats [scratch], bwd (I counts as 1 with FLAG_TOKENS) */
+  /** ≥ packed_size(T·B, max(I, H)) floats [scratch], bwd (I counts as 1 with FLAG_TOKENS); during BPTT it holds the dhnorm sums of 4-row strips */
   pack: { offset: 124, type: 'usize' },
   /** lstm with P: W_hrᵀ [H,P] packed [in], fwd */
   whrTransposedPacked: { offset: 128, type: 'usize' },

@@ -90,8 +90,8 @@ interface Run {
   params: number[][];
 }
 
-async function run(c: Case, threads: number): Promise<Run> {
-  const core = await loadCore({ threads, variant: 'simd' });
+async function run(c: Case, threads: number, variant: 'simd' | 'relaxed' = 'simd'): Promise<Run> {
+  const core = await loadCore({ threads, variant });
   try {
     const model = await createModel({ ...c.model, seed: 5, core });
     const trainer = new Trainer(model, c.trainer);
@@ -141,6 +141,18 @@ describe('threads build, batch split (B ≥ 8 rows per thread)', () => {
       }
     });
   }
+
+  // the test worker runs with relaxed SIMD on (test/setup/relaxed-simd.ts)
+  it('the fused builds: threads-relaxed with 2 threads trains bit-identically to relaxed', async () => {
+    const c = CASES[0];
+    const one = await run(c, 1, 'relaxed');
+    expect(one.variant).toBe('relaxed');
+    const many = await run(c, 2, 'relaxed');
+    expect(many.variant).toBe('threads-relaxed');
+    expect(many.losses).toEqual(one.losses);
+    expect(many.norms).toEqual(one.norms);
+    expect(many.params).toEqual(one.params);
+  });
 
   it('ids refused in a worker’s rows are counted on the main instance', async () => {
     const core = await loadCore({ threads: 2, variant: 'simd' });
