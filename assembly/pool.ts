@@ -6,7 +6,7 @@
 // the job counter. Every output element is computed by one thread in the single-threaded order:
 // results are bit-identical to the single-threaded build, however the chunks fall.
 //
-// The two kinds of job:
+// The kinds of job:
 // - Rows (run_rows): a cell's forward or its BPTT over blocks of batch rows. The sequences of a
 //   batch are independent in both (the recurrence couples time steps, never two rows), so each
 //   thread runs the whole time loop for its block, its own per-step products included
@@ -24,20 +24,24 @@
 //   chunks that are still left when it arrives, and the main thread never waits for more than
 //   the one chunk a worker is running. Chunks hold at least 2^18 flops (so that taking one costs
 //   nothing next to it) and number at most 8 per thread (so that the last one is short).
+// - Loss (run_loss): softmax_xent or mse, whose rows are summed in fixed blocks (loss.ts), a run
+//   of whole blocks per thread.
 //
 // Control block (slots 64 bytes apart to keep them on separate cache lines):
 //   [0] i32 job generation   [64] i32 chunks finished in this job   [128] i32 stop flag
 //   [136] i32 ticket: chunk count of the current job (high 16 bits), next chunk (low 16 bits;
 //         it passes the count by at most one per thread, and counts stay ≤ 8 × 256 threads)
 //   [140] i32 ids refused by the workers' rows (status.ts counts per instance)
-//   [192..] the job: M, N, K, a, sai, sak, bp, c, ldc, acc, byRows, kind (0 product, 1 rows),
-//           then for rows: desc, phase, b0, b1
+//   [192..] the job: M, N, K, a, sai, sak, bp, c, ldc, acc, byRows, kind (0 product, 1 rows,
+//           2 loss), then for rows: desc, phase, b0, b1; a loss job has its own fields at 0..28
+//           (kind of loss, R, O, pred, targets, weights, scale, grad)
 // A thread that takes a ticket below the count holds a chunk of the job in progress, which
 // cannot finish without it: the job's fields (written before the ticket was reset) are stable
 // until it reports the chunk done. A ticket at or past the count means the job has no work left.
 import { gemm_packed_part } from "./gemm";
 import { add_id_errors, take_id_errors } from "./status";
 import { run_phase } from "./phases";
+import { loss_blocks, LOSS_BLOCKS } from "./loss";
 
 const GEN: usize = 0;
 const DONE: usize = 64;
@@ -56,6 +60,8 @@ const MIN_CHUNK_FLOPS: f64 = 262144;
 // A rows job needs this many batch rows per thread (two 4-row strips each); smaller batches
 // split their per-step products instead.
 const ROWS_PER_THREAD: i32 = 8;
+// A loss job needs this many elements (R·O) per thread: a loss row costs a few ns per element.
+const LOSS_ELEMENTS_PER_THREAD: f64 = 16384;
 
 // The main instance's view of the pool (globals are per instance).
 let ctrl: usize = 0;
@@ -104,6 +110,12 @@ export function pool_worker(control: usize, index: i32): void {
   }
 }
 
+// Ids refused on this instance count on the main one (run_job's caller collects them).
+function count_refused(control: usize): void {
+  const n = take_id_errors();
+  if (n) atomic.add<i32>(control + REFUSED, n);
+}
+
 // Takes chunks of the current job until its tickets run out.
 function run_chunks(control: usize): void {
   while (true) {
@@ -117,14 +129,21 @@ function run_chunks(control: usize): void {
 
 function run_chunk(control: usize, chunk: i32, chunks: i32): void {
   const j = control + JOB;
+  if (load<i32>(j, 44) == 2) {
+    // a loss job: blocks [k0, k1) of the loss's fixed blocks
+    loss_blocks(
+      load<i32>(j), load<i32>(j, 4), load<i32>(j, 8), <usize>load<u32>(j, 12), <usize>load<u32>(j, 16), <usize>load<u32>(j, 20),
+      load<f32>(j, 24), <usize>load<u32>(j, 28), (LOSS_BLOCKS * chunk) / chunks, (LOSS_BLOCKS * (chunk + 1)) / chunks,
+    );
+    count_refused(control);
+    return;
+  }
   if (load<i32>(j, 44)) {
     // a rows job: block `chunk` of the range's 4-row strips
     const b0 = load<i32>(j, 56), b1 = load<i32>(j, 60), strips = (b1 - b0 + 3) >> 2;
     const r0 = min(b1, b0 + ((strips * chunk) / chunks) * 4), r1 = min(b1, b0 + ((strips * (chunk + 1)) / chunks) * 4);
     if (r1 > r0) run_phase(load<i32>(j, 52), <usize>load<u32>(j, 48), r0, r1, true);
-    // ids refused on this instance count on the main one
-    const n = take_id_errors();
-    if (n) atomic.add<i32>(control + REFUSED, n);
+    count_refused(control);
     return;
   }
   const M = load<i32>(j), N = load<i32>(j, 4), K = load<i32>(j, 8);
@@ -200,6 +219,25 @@ export function run_rows(phase: i32, desc: usize, b0: i32, b1: i32): void {
     }
   }
   run_phase(phase, desc, b0, b1, false);
+}
+
+// Computes every fixed block of a loss (loss.ts loss_blocks; arguments as softmax_xent or mse):
+// in the threads build with at least LOSS_ELEMENTS_PER_THREAD elements per thread, as a loss
+// job, a run of whole blocks per thread; otherwise on the calling thread.
+export function run_loss(kind: i32, R: i32, O: i32, pred: usize, targets: usize, weights: usize, scale: f32, grad: usize): void {
+  if (ASC_FEATURE_THREADS) {
+    if (threads > 1 && <f64>R * <f64>O >= LOSS_ELEMENTS_PER_THREAD * <f64>threads) {
+      const j = ctrl + JOB;
+      store<i32>(j, kind); store<i32>(j, R, 4); store<i32>(j, O, 8);
+      store<u32>(j, <u32>pred, 12); store<u32>(j, <u32>targets, 16); store<u32>(j, <u32>weights, 20);
+      store<f32>(j, scale, 24); store<u32>(j, <u32>grad, 28);
+      store<i32>(j, 2, 44);
+      run_job(min(threads, LOSS_BLOCKS));
+      add_id_errors(atomic.xchg<i32>(ctrl + REFUSED, 0));
+      return;
+    }
+  }
+  loss_blocks(kind, R, O, pred, targets, weights, scale, grad, 0, LOSS_BLOCKS);
 }
 
 // Shape: rows [m0, m1) of the product C[M,N] (+)= a(i,k)·Bp[K,N] (arguments as gemm_packed).

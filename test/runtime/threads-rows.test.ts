@@ -72,6 +72,21 @@ const CASES: Case[] = [
     stateful: true,
   },
   {
+    name: 'lstm, cross-entropy over 300 classes with a mask (the loss split over threads too)',
+    model: { cell: 'lstm', inputSize: 300, input: 'tokens', hiddenSize: 12, outputSize: 300, numLayers: 1 },
+    trainer: { loss: 'cross-entropy', optimizer: adam },
+    T: 8,
+    B: 24,
+    padding: 'mask',
+  },
+  {
+    name: 'gru, mse over 200 outputs (the loss split over threads too)',
+    model: { cell: 'gru', inputSize: 3, hiddenSize: 10, outputSize: 200, numLayers: 1 },
+    trainer: { loss: 'mse', optimizer: adam },
+    T: 10,
+    B: 20,
+  },
+  {
     name: 'lstm, bidirectional, lengths',
     model: { cell: 'lstm', inputSize: 3, hiddenSize: 13, outputSize: 2, numLayers: 1, bidirectional: true },
     trainer: { loss: 'mse', optimizer: adam },
@@ -154,7 +169,7 @@ describe('threads build, batch split (B ≥ 8 rows per thread)', () => {
     expect(many.params).toEqual(one.params);
   });
 
-  it('ids refused in a worker’s rows are counted on the main instance', async () => {
+  it('ids refused in a worker’s rows (cell input, loss targets) are counted on the main instance', async () => {
     const core = await loadCore({ threads: 2, variant: 'simd' });
     try {
       expect(core.threads).toBe(2);
@@ -172,6 +187,22 @@ describe('threads build, batch split (B ≥ 8 rows per thread)', () => {
         };
         // a forward alone: the backward's dW_ih scatter (on the main thread) would count them too
         expect(() => m.predict({ x: randInts(T * B, V, lcg(1)), T, B }), cell).toThrow(InvalidArgumentError);
+        net.load = Network.prototype.load;
+        // targets of a loss large enough to be split (R·O ≥ 2^15): the rows of the second half go bad
+        const L = 700;
+        const big = await createModel({ cell, input: 'tokens', inputSize: V, hiddenSize: 8, outputSize: L, seed: 2, core });
+        const bigNet = big.net as Network & { load: Network['load'] };
+        bigNet.load = (w, batch, withTargets) => {
+          Network.prototype.load.call(bigNet, w, batch, withTargets);
+          for (let r = (T * B) / 2; r < T * B; r++) big.kernels.memory.f[w.targets + r] = -1;
+        };
+        const rand = lcg(2);
+        expect(
+          () => big.lossAndGradients({ x: randInts(T * B, V, rand), y: randInts(T * B, L, rand), T, B }, 'cross-entropy'),
+          cell,
+        ).toThrow(InvalidArgumentError);
+        expect(big.kernels.takeIdErrors()).toBe(0);
+        big.dispose();
         expect(m.parameterNames().map((n) => Array.from(m.getParameter(n) as Float32Array))).toEqual(before);
         expect(m.kernels.takeIdErrors()).toBe(0);
         m.dispose();
