@@ -4,7 +4,9 @@
 // strips, so training stays bit-identical to the single-threaded build: losses, gradient norms,
 // ‖∂E/∂h_t‖ diagnostics and parameters, over every cell and the options that reach the loops.
 import { describe, expect, it } from 'vitest';
-import { createModel, type CreateModelOptions } from '../../src/create.js';
+import { readFileSync } from 'node:fs';
+import { createModel, createModelSync, type CreateModelOptions } from '../../src/create.js';
+import { CORE_FILES, instantiateCoreSync, type Core } from '../../src/runtime/core.js';
 import { InvalidArgumentError } from '../../src/errors.js';
 import { Network } from '../../src/model/network.js';
 import { loadCore } from '../../src/runtime/load.js';
@@ -108,35 +110,40 @@ interface Run {
 async function run(c: Case, threads: number, variant: 'simd' | 'relaxed' = 'simd'): Promise<Run> {
   const core = await loadCore({ threads, variant });
   try {
-    const model = await createModel({ ...c.model, seed: 5, core });
-    const trainer = new Trainer(model, c.trainer);
-    const rand = lcg(9);
-    const { T, B } = c;
-    const tokens = c.model.input === 'tokens';
-    const I = c.model.inputSize,
-      O = c.model.outputSize;
-    const out: Run = { variant: core.variant, used: core.threads, losses: [], gradNorms: [], norms: [], params: [] };
-    for (let s = 0; s < 3; s++) {
-      const x = tokens ? randInts(T * B, I, rand) : randn(T * B * I, rand);
-      const y = c.trainer.loss === 'cross-entropy' ? randInts(T * B, O, rand) : randn(T * B * O, rand);
-      let r: StepResult;
-      if (c.stateful) r = trainer.stepStateful({ x, y, T, B }, { diagnostics: true });
-      else {
-        const batch: Parameters<Trainer['step']>[0] = { x, y, T, B };
-        if (c.padding === 'lengths') batch.lengths = Array.from({ length: B }, (_, b) => 1 + ((b * 7 + s) % T));
-        if (c.padding === 'mask') batch.mask = Array.from({ length: T * B }, (_, i) => (i < B || rand() > 0.3 ? 1 : 0));
-        r = trainer.step(batch, { diagnostics: true });
-      }
-      out.losses.push(r.loss);
-      out.gradNorms.push(r.gradNorm);
-      for (const n of r.gradNormsOverTime ?? []) out.norms.push(Array.from(n));
-    }
-    for (const n of model.parameterNames()) out.params.push(Array.from(model.getParameter(n) as Float32Array));
-    model.dispose();
-    return out;
+    return train(c, core);
   } finally {
     core.dispose();
   }
+}
+
+function train(c: Case, core: Core): Run {
+  const model = createModelSync({ ...c.model, seed: 5, core });
+  const trainer = new Trainer(model, c.trainer);
+  const rand = lcg(9);
+  const { T, B } = c;
+  const tokens = c.model.input === 'tokens';
+  const I = c.model.inputSize,
+    O = c.model.outputSize;
+  const out: Run = { variant: core.variant, used: core.threads, losses: [], gradNorms: [], norms: [], params: [] };
+  for (let s = 0; s < 3; s++) {
+    const x = tokens ? randInts(T * B, I, rand) : randn(T * B * I, rand);
+    const y = c.trainer.loss === 'cross-entropy' ? randInts(T * B, O, rand) : randn(T * B * O, rand);
+    let r: StepResult;
+    if (c.stateful) r = trainer.stepStateful({ x, y, T, B }, { diagnostics: true });
+    else {
+      const batch: Parameters<Trainer['step']>[0] = { x, y, T, B };
+      if (c.padding === 'lengths') batch.lengths = Array.from({ length: B }, (_, b) => 1 + ((b * 7 + s) % T));
+      if (c.padding === 'mask') batch.mask = Array.from({ length: T * B }, (_, i) => (i < B || rand() > 0.3 ? 1 : 0));
+      r = trainer.step(batch, { diagnostics: true });
+    }
+    out.losses.push(r.loss);
+    out.gradNorms.push(r.gradNorm);
+    for (const n of r.gradNormsOverTime ?? []) out.norms.push(Array.from(n));
+  }
+  for (const n of model.parameterNames()) out.params.push(Array.from(model.getParameter(n) as Float32Array));
+  trainer.dispose();
+  model.dispose();
+  return out;
 }
 
 describe('threads build, batch split (B ≥ 8 rows per thread)', () => {
@@ -156,6 +163,30 @@ describe('threads build, batch split (B ≥ 8 rows per thread)', () => {
       }
     });
   }
+
+  it('with workers declared but none running, every rows and loss job completes on the calling thread, bit-identical', async () => {
+    // the threads build on one thread, told that 3 threads serve: each job's blocks wait for a
+    // taker, and the calling thread takes them all
+    const core = instantiateCoreSync(readFileSync(new URL(`../../build/${CORE_FILES.threads}`, import.meta.url)), 'threads');
+    const e = core.exports;
+    const control = ((e.alloc(256 + 64) >>> 0) + 63) & ~63;
+    try {
+      for (const c of CASES.filter((k) => k.B >= 24)) {
+        e.pool_init(control, 3, 1 << 20);
+        const jobs = new Int32Array(e.memory.buffer)[control / 4];
+        const alone = train(c, core);
+        e.pool_init(control, 1, 1 << 20);
+        // every layer's forward and backward of the 3 steps was a published job
+        expect(new Int32Array(e.memory.buffer)[control / 4] - jobs, c.name).toBeGreaterThanOrEqual(3 * 2 * (c.model.numLayers ?? 1));
+        const one = await run(c, 1);
+        expect(alone.losses).toEqual(one.losses);
+        expect(alone.norms).toEqual(one.norms);
+        expect(alone.params).toEqual(one.params);
+      }
+    } finally {
+      core.dispose();
+    }
+  });
 
   // the test worker runs with relaxed SIMD on (test/setup/relaxed-simd.ts)
   it('the fused builds: threads-relaxed with 2 threads trains bit-identically to relaxed', async () => {
