@@ -1,6 +1,6 @@
 // Linear output head y = h·Wᵀ + b over R rows of the top layer's hidden states (docs/equations.md#head).
-import { pack_panels, fill_rows, col_sums_acc } from "./gemm";
-import { gemm_packed } from "./pool";
+import { fill_rows } from "./gemm";
+import { gemm_packed, pool_pack_panels, pool_col_sums_acc } from "./pool";
 
 // Shape: h [R,H], wTransposedPacked = Wᵀ [H,O] packed, b [O] → y [R,O]
 export function head_forward(R: i32, H: i32, O: i32, h: usize, wTransposedPacked: usize, b: usize, y: usize): void {
@@ -14,8 +14,8 @@ export function head_forward(R: i32, H: i32, O: i32, h: usize, wTransposedPacked
 export function head_backward(
   R: i32, H: i32, O: i32, h: usize, wPacked: usize, dy: usize, dw: usize, db: usize, dh: usize, pack: usize,
 ): void {
-  pack_panels(R, H, h, H, 1, pack);
+  pool_pack_panels(R, H, h, H, 1, pack);
   gemm_packed(O, H, R, dy, 1, O, pack, dw, H, 1);
-  col_sums_acc(R, O, dy, db);
+  pool_col_sums_acc(R, O, dy, db);
   gemm_packed(R, H, O, dy, O, 1, wPacked, dh, H, 0);
 }

@@ -26,6 +26,10 @@
 //   nothing next to it) and number at most 8 per thread (so that the last one is short).
 // - Loss (run_loss): softmax_xent or mse, whose rows are summed in fixed blocks (loss.ts), a run
 //   of whole blocks per thread.
+// - Packing and column sums (pool_pack_panels, pool_col_sums_acc): runs of 8-column panels, or
+//   of 4-column groups, each thread copying or summing its columns over every row in row order.
+//   Split when the operand has at least minFlops/8 elements (a copied or added element costs
+//   about as much as 8 flops of a product).
 //
 // Control block (slots 64 bytes apart to keep them on separate cache lines):
 //   [0] i32 job generation   [64] i32 chunks finished in this job   [128] i32 stop flag
@@ -33,12 +37,13 @@
 //         it passes the count by at most one per thread, and counts stay ≤ 8 × 256 threads)
 //   [140] i32 ids refused by the workers' rows (status.ts counts per instance)
 //   [192..] the job: M, N, K, a, sai, sak, bp, c, ldc, acc, byRows, kind (0 product, 1 rows,
-//           2 loss), then for rows: desc, phase, b0, b1; a loss job has its own fields at 0..28
-//           (kind of loss, R, O, pred, targets, weights, scale, grad)
+//           2 loss, 3 pack, 4 column sums), then for rows: desc, phase, b0, b1; the other kinds
+//           have their own fields from 0: loss (kind of loss, R, O, pred, targets, weights,
+//           scale, grad), pack (K, N, src, sk, sn, dst), column sums (M, N, a, out)
 // A thread that takes a ticket below the count holds a chunk of the job in progress, which
 // cannot finish without it: the job's fields (written before the ticket was reset) are stable
 // until it reports the chunk done. A ticket at or past the count means the job has no work left.
-import { gemm_packed_part } from "./gemm";
+import { gemm_packed_part, pack_panels_part, col_sums_acc_part } from "./gemm";
 import { add_id_errors, take_id_errors } from "./status";
 import { run_phase } from "./phases";
 import { loss_blocks, LOSS_BLOCKS } from "./loss";
@@ -129,7 +134,20 @@ function run_chunks(control: usize): void {
 
 function run_chunk(control: usize, chunk: i32, chunks: i32): void {
   const j = control + JOB;
-  if (load<i32>(j, 44) == 2) {
+  const kind = load<i32>(j, 44);
+  if (kind == 3) {
+    const N = load<i32>(j, 4), panels = (N + 7) >> 3;
+    const p0 = (panels * chunk) / chunks, p1 = (panels * (chunk + 1)) / chunks;
+    pack_panels_part(load<i32>(j), N, <usize>load<u32>(j, 8), load<i32>(j, 12), load<i32>(j, 16), <usize>load<u32>(j, 20), p0, p1);
+    return;
+  }
+  if (kind == 4) {
+    const N = load<i32>(j, 4), quads = (N + 3) >> 2;
+    const n0 = ((quads * chunk) / chunks) * 4, n1 = min(N, ((quads * (chunk + 1)) / chunks) * 4);
+    col_sums_acc_part(load<i32>(j), N, <usize>load<u32>(j, 8), <usize>load<u32>(j, 12), n0, n1);
+    return;
+  }
+  if (kind == 2) {
     // a loss job: blocks [k0, k1) of the loss's fixed blocks
     loss_blocks(
       load<i32>(j), load<i32>(j, 4), load<i32>(j, 8), <usize>load<u32>(j, 12), <usize>load<u32>(j, 16), <usize>load<u32>(j, 20),
@@ -138,7 +156,7 @@ function run_chunk(control: usize, chunk: i32, chunks: i32): void {
     count_refused(control);
     return;
   }
-  if (load<i32>(j, 44)) {
+  if (kind == 1) {
     // a rows job: block `chunk` of the range's 4-row strips
     const b0 = load<i32>(j, 56), b1 = load<i32>(j, 60), strips = (b1 - b0 + 3) >> 2;
     const r0 = min(b1, b0 + ((strips * chunk) / chunks) * 4), r1 = min(b1, b0 + ((strips * (chunk + 1)) / chunks) * 4);
@@ -249,4 +267,41 @@ export function gemm_rows(
 ): void {
   if (own) gemm_packed_part(M, N, K, a, sai, sak, bp, c, ldc, acc, m0, m1, 0, N);
   else gemm_packed(m1 - m0, N, K, a + <usize>m0 * <usize>sai * 4, sai, sak, bp, c + <usize>m0 * <usize>ldc * 4, ldc, acc);
+}
+
+// The chunks of a pack or column-sums job over `units` column runs of `elements` elements in
+// all: 0 (run it on the calling thread) below minFlops/8 elements or 2 runs.
+function copy_chunks(units: i32, elements: f64): i32 {
+  if (threads < 2 || elements < threshold / 8) return 0;
+  const chunks = min(units, CHUNKS_PER_THREAD * threads);
+  return chunks >= 2 ? chunks : 0;
+}
+
+// pack_panels (gemm.ts), its panels split over the pool's threads when the operand is large.
+export function pool_pack_panels(K: i32, N: i32, src: usize, sk: i32, sn: i32, dst: usize): void {
+  if (ASC_FEATURE_THREADS) {
+    const chunks = copy_chunks((N + 7) >> 3, <f64>K * <f64>N);
+    if (chunks) {
+      const j = ctrl + JOB;
+      store<i32>(j, K); store<i32>(j, N, 4); store<u32>(j, <u32>src, 8); store<i32>(j, sk, 12); store<i32>(j, sn, 16);
+      store<u32>(j, <u32>dst, 20); store<i32>(j, 3, 44);
+      run_job(chunks);
+      return;
+    }
+  }
+  pack_panels_part(K, N, src, sk, sn, dst, 0, (N + 7) >> 3);
+}
+
+// col_sums_acc (gemm.ts), its columns split over the pool's threads when A is large.
+export function pool_col_sums_acc(M: i32, N: i32, a: usize, out: usize): void {
+  if (ASC_FEATURE_THREADS) {
+    const chunks = copy_chunks((N + 3) >> 2, <f64>M * <f64>N);
+    if (chunks) {
+      const j = ctrl + JOB;
+      store<i32>(j, M); store<i32>(j, N, 4); store<u32>(j, <u32>a, 8); store<u32>(j, <u32>out, 12); store<i32>(j, 4, 44);
+      run_job(chunks);
+      return;
+    }
+  }
+  col_sums_acc_part(M, N, a, out, 0, N);
 }

@@ -82,6 +82,13 @@ const CASES: Case[] = [
     padding: 'mask',
   },
   {
+    name: 'lstm, H 256, 300 classes (the head’s packing and column sums split over threads too)',
+    model: { cell: 'lstm', inputSize: 300, input: 'tokens', hiddenSize: 256, outputSize: 300, numLayers: 1 },
+    trainer: { loss: 'cross-entropy', optimizer: adam, clipNorm: 1 },
+    T: 16,
+    B: 32,
+  },
+  {
     name: 'gru, mse over 200 outputs (the loss split over threads too)',
     model: { cell: 'gru', inputSize: 3, hiddenSize: 10, outputSize: 200, numLayers: 1 },
     trainer: { loss: 'mse', optimizer: adam },
