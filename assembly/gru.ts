@@ -2,7 +2,7 @@
 //   r = σ(a_r + h·W_hrᵀ + b_hr);  z = σ(a_z + h·W_hzᵀ + b_hz);  rn = h·W_hnᵀ + b_hn
 //   n = tanh(a_n + r⊙rn);  h_t = (1 − z)⊙n + z⊙h_{t−1}     (a = x_t·W_ihᵀ + b_ih)
 import { fill_rows } from "./gemm";
-import { gemm_rows, run_rows } from "./pool";
+import { beat, gemm_rows, run_rows } from "./pool";
 import { sigmoid_scalar, tanh_scalar, sigmoid_f32x4, tanh_f32x4 } from "./activations";
 import { input_projection, backward_weights, is_padded } from "./cell_common";
 import { pass_padded, row_clip, step_begin, write_norms } from "./hidden_clip";
@@ -24,6 +24,7 @@ export function gru_forward_rows(d: LayerDesc, b0: i32, b1: i32, own: bool): voi
   // only b_ih joins the input side: b_hn sits inside r⊙(h·W_hnᵀ + b_hn)
   input_projection(d, G, 0, gates, b0, b1, own);
   for (let t = 0; t < T; t++) {
+    beat(own);
     const gt = gates + <usize>(t * B) * Gb;
     const hprev = hs + <usize>(t * BH) * 4, hcur = hprev + <usize>BH * 4;
     const rnt = rn + <usize>(t * BH) * 4;
@@ -93,6 +94,7 @@ export function gru_backward_rows(d: LayerDesc, b0: i32, b1: i32, own: bool, nor
   const T = d.T, B = d.B, H = d.H, hs = d.hs, gates = d.gates, rn = d.rn, dhs = d.dhs, dR = d.dR, dh = d.dh;
   const G = 3 * H, BH = B * H, Hb = <usize>H * 4;
   for (let t = T - 1; t >= 0; t--) {
+    beat(own);
     const gt = gates + <usize>(t * B * G) * 4;
     const rt = dR + <usize>(t * B * G) * 4;
     const dt = dhs + <usize>(t * BH) * 4;

@@ -3,7 +3,7 @@
 //   c_t = f⊙c_{t−1} + i⊙g;  h_t = o⊙tanh(c_t)
 // With a projection (d.P > 0, PyTorch's proj_size): m_t = o⊙tanh(c_t); h_t = m_t·W_hrᵀ [P]
 // (docs/equations.md#lstm-with-projection). h (hs, dh, dhs) then has R = P values, c keeps H.
-import { gemm_packed, gemm_rows, run_rows } from "./pool";
+import { beat, gemm_packed, gemm_rows, run_rows } from "./pool";
 import { pack_panels } from "./gemm";
 import { sigmoid_inplace, tanh_inplace, tanh_scalar, tanh_f32x4 } from "./activations";
 import { input_projection, backward_weights, is_padded } from "./cell_common";
@@ -27,6 +27,7 @@ export function lstm_forward_rows(d: LayerDesc, b0: i32, b1: i32, own: bool): vo
   const BRb = <usize>(B * R) * 4, Rb = <usize>R * 4;
   input_projection(d, G, d.bhh, gates, b0, b1, own);
   for (let t = 0; t < T; t++) {
+    beat(own);
     const gt = gates + <usize>t * <usize>B * Gb;
     const hprev = hs + <usize>t * BRb, hcur = hprev + BRb;
     const cprev = cs + <usize>t * BHb, ccur = cprev + BHb;
@@ -112,6 +113,7 @@ export function lstm_backward_rows(d: LayerDesc, b0: i32, b1: i32, own: bool, no
   const dm = d.scratch, zeros = d.scratch + <usize>BH * 4;
   if (P > 0) memory.fill(zeros + <usize>b0 * Hb, 0, <usize>(b1 - b0) * Hb);
   for (let t = T - 1; t >= 0; t--) {
+    beat(own);
     const gt = gates + <usize>(t * B * G) * 4;
     const dt = dhs + <usize>(t * B * R) * 4;
     const cprev = cs + <usize>(t * BH) * 4, ccur = cprev + <usize>BH * 4;

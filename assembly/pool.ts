@@ -36,6 +36,8 @@
 //   [136] i32 ticket: chunk count of the current job (high 16 bits), next chunk (low 16 bits;
 //         it passes the count by at most one per thread, and counts stay ≤ 8 × 256 threads)
 //   [140] i32 ids refused by the workers' rows (status.ts counts per instance)
+//   [144] i32 progress: a rows job's threads count their time steps here (the caller's
+//         watchdog, in run_job, tells a slow block from a dead worker by it)
 //   [192..] the job: M, N, K, a, sai, sak, bp, c, ldc, acc, byRows, kind (0 product, 1 rows,
 //           2 loss, 3 pack, 4 column sums), then for rows: desc, phase, b0, b1; the other kinds
 //           have their own fields from 0: loss (kind of loss, R, O, pred, targets, weights,
@@ -53,6 +55,7 @@ const DONE: usize = 64;
 const STOP: usize = 128;
 const TICKET: usize = 136;
 const REFUSED: usize = 140;
+const PROGRESS: usize = 144;
 const JOB: usize = 192;
 // Bytes of the control block the host allocates (zeroed) for pool_init.
 export const POOL_CONTROL_BYTES: i32 = 256;
@@ -97,6 +100,7 @@ export function pool_stop(control: usize): void {
 // 0 with no chunks, so a worker that starts after the first job takes what is left of it.
 export function pool_worker(control: usize, index: i32): void {
   if (ASC_FEATURE_THREADS) {
+    ctrl = control; // this instance's own global: beat() needs it
     let seen = 0;
     while (true) {
       let g = atomic.load<i32>(control + GEN);
@@ -214,10 +218,27 @@ function run_job(chunks: i32): void {
   atomic.notify(ctrl + GEN, threads - 1); // and the sleeping ones
   run_chunks(ctrl);
   // the chunks still running take at most one chunk's time: spin, but not forever (a worker
-  // that died would otherwise hang the caller): ~2^34 polls are many seconds
+  // that died would otherwise hang the caller). ~2^34 polls are many seconds: a product chunk
+  // is far shorter, and a rows block (a whole layer phase, as long as the model makes it)
+  // counts its time steps, so only a block with no step done in that time is given up on.
   let polls: i64 = 0;
+  let progress = atomic.load<i32>(ctrl + PROGRESS);
   while (atomic.load<i32>(ctrl + DONE) < chunks) {
-    if (++polls > (<i64>1 << 34)) abort("a pool worker stopped answering");
+    if (++polls > (<i64>1 << 34)) {
+      const now = atomic.load<i32>(ctrl + PROGRESS);
+      if (now == progress) abort("a pool worker stopped answering");
+      progress = now;
+      polls = 0;
+    }
+  }
+}
+
+// One time step of a rows block done (own: the calling thread runs a block of a rows job):
+// the caller's watchdog sees the job move.
+// @ts-ignore: decorator
+@inline export function beat(own: bool): void {
+  if (ASC_FEATURE_THREADS) {
+    if (own) atomic.add<i32>(ctrl + PROGRESS, 1);
   }
 }
 

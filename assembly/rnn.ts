@@ -1,6 +1,6 @@
 // Vanilla RNN: h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh), act = tanh | relu.
 // Forward unroll and BPTT backward side by side; both loops over time live here (docs/equations.md#rnn-forward).
-import { gemm_rows, run_rows } from "./pool";
+import { beat, gemm_rows, run_rows } from "./pool";
 import { tanh_inplace, relu_inplace } from "./activations";
 import { input_projection, backward_weights, is_padded, FLAG_RELU } from "./cell_common";
 import { pass_padded, row_clip, step_begin, write_norms } from "./hidden_clip";
@@ -25,6 +25,7 @@ export function rnn_forward_rows(d: LayerDesc, b0: i32, b1: i32, own: bool): voi
   // pre_t = x_t·W_ihᵀ + b_ih + b_hh for every t at once, written where h_t will live
   input_projection(d, H, d.bhh, hs + BHb, b0, b1, own);
   for (let t = 0; t < d.T; t++) {
+    beat(own);
     const prev = hs + <usize>t * BHb;
     const cur = prev + BHb;
     gemm_rows(own, B, H, H, prev, H, 1, whhTransposedPacked, cur, H, 1, b0, b1); // pre_t += h_{t−1}·W_hhᵀ
@@ -63,6 +64,7 @@ export function rnn_backward_rows(d: LayerDesc, b0: i32, b1: i32, own: bool, nor
   const relu = (d.flags & FLAG_RELU) != 0;
   const clip = d.clipHiddenNorm > 0;
   for (let t = d.T - 1; t >= 0; t--) {
+    beat(own);
     const cur = hs + <usize>((t + 1) * BH) * 4;
     const dt = dhs + <usize>(t * BH) * 4;
     step_begin(d, norms, t, b0, b1, dt, dh);
