@@ -1,6 +1,6 @@
 // The parts every cell shares: the input side of the unroll, done for all T steps at once.
 import { fill_rows, fill_rows2, col_sums_acc } from "./gemm";
-import { gemm_packed } from "./pool";
+import { gemm_packed, gemm_rows } from "./pool";
 import { weight_grad_acc } from "./weight_grad";
 import { id_ok, refuse_id } from "./status";
 import { LayerDesc, state_size } from "./layer_desc";
@@ -44,20 +44,29 @@ function add_to_column(w: usize, I: i32, GH: i32, id: i32, src: usize): void {
 }
 
 // Shape: out[TB, GH] = X[TB, I]·W_ihᵀ + b_ih (+ b2), W_ihᵀ [I, GH] packed in panels
-// (d.wihTransposedPacked), TB = T·B.
+// (d.wihTransposedPacked), TB = T·B; for batch rows [b0, b1) of every step only (own: as in
+// gemm_rows). The whole batch is one product over all T·B rows.
 // Token input gathers row `id` of W_ihᵀ: the one-hot product without the one-hot matrix. A
 // refused id's row keeps the biases alone.
-export function input_projection(d: LayerDesc, GH: i32, b2: usize, out: usize): void {
-  const TB = d.T * d.B, I = d.I, x = d.x, wihTransposedPacked = d.wihTransposedPacked;
-  if (b2) fill_rows2(TB, GH, out, d.bih, b2);
-  else fill_rows(TB, GH, out, d.bih);
+export function input_projection(d: LayerDesc, GH: i32, b2: usize, out: usize, b0: i32, b1: i32, own: bool): void {
+  const B = d.B, TB = d.T * B;
+  if (b0 == 0 && b1 == B) project_rows(d, GH, b2, out, 0, TB, own);
+  else for (let t = 0; t < d.T; t++) project_rows(d, GH, b2, out, t * B + b0, t * B + b1, own);
+}
+
+// Rows [r0, r1) of the T·B rows of input_projection.
+function project_rows(d: LayerDesc, GH: i32, b2: usize, out: usize, r0: i32, r1: i32, own: bool): void {
+  const I = d.I, x = d.x, wihTransposedPacked = d.wihTransposedPacked;
+  const first = out + <usize>(r0 * GH) * 4;
+  if (b2) fill_rows2(r1 - r0, GH, first, d.bih, b2);
+  else fill_rows(r1 - r0, GH, first, d.bih);
   if (d.flags & FLAG_TOKENS) {
-    for (let r = 0; r < TB; r++) {
+    for (let r = r0; r < r1; r++) {
       const id = token_id(x, r, I);
       if (id >= 0) add_packed_row(wihTransposedPacked, I, GH, id, out + <usize>(r * GH) * 4);
     }
   } else {
-    gemm_packed(TB, GH, I, x, I, 1, wihTransposedPacked, out, GH, 1);
+    gemm_rows(own, d.T * d.B, GH, I, x, I, 1, wihTransposedPacked, out, GH, 1, r0, r1);
   }
 }
 

@@ -30,16 +30,22 @@ export function fill_rows2(M: i32, N: i32, c: usize, bias1: usize, bias2: usize)
 // Shape: out[N] += Σ_i A[M,N] rows (bias gradients: Σ over T·B of δ). Row by row, so A is
 // read once front to back while out[N] stays in L1.
 export function col_sums_acc(M: i32, N: i32, a: usize, out: usize): void {
+  col_sums_acc_part(M, N, a, out, 0, N);
+}
+
+// Columns [n0, n1) of col_sums_acc, each summed in row order as there (the pool sums runs of
+// columns on several threads).
+export function col_sums_acc_part(M: i32, N: i32, a: usize, out: usize, n0: i32, n1: i32): void {
   for (let i = 0; i < M; i++) {
     const row = a + <usize>(i * N) * 4;
-    let j = 0;
+    let j = n0;
     if (ASC_FEATURE_SIMD) {
-      for (; j + 4 <= N; j += 4) {
+      for (; j + 4 <= n1; j += 4) {
         const o = <usize>j * 4;
         v128.store(out + o, f32x4.add(v128.load(out + o), v128.load(row + o)));
       }
     }
-    for (; j < N; j++) store<f32>(out + <usize>j * 4, load<f32>(out + <usize>j * 4) + load<f32>(row + <usize>j * 4));
+    for (; j < n1; j++) store<f32>(out + <usize>j * 4, load<f32>(out + <usize>j * 4) + load<f32>(row + <usize>j * 4));
   }
 }
 
@@ -61,8 +67,12 @@ export function packed_size(K: i32, N: i32): i32 {
 //   B = Wᵀ of a row-major W[N,K]: sk = 1, sn = K   (the forward's *TransposedPacked operands)
 //   B = a row-major W[K,N]:       sk = N, sn = 1   (the backward's wihPacked, whhPacked, wPacked)
 export function pack_panels(K: i32, N: i32, src: usize, sk: i32, sn: i32, dst: usize): void {
-  const NP = (N + 7) >> 3;
-  for (let p = 0; p < NP; p++) {
+  pack_panels_part(K, N, src, sk, sn, dst, 0, (N + 7) >> 3);
+}
+
+// Panels [p0, p1) of pack_panels (the pool packs runs of panels on several threads).
+export function pack_panels_part(K: i32, N: i32, src: usize, sk: i32, sn: i32, dst: usize, p0: i32, p1: i32): void {
+  for (let p = p0; p < p1; p++) {
     const panel = dst + <usize>(p * K) * 32;
     const j0 = p * 8;
     const w = min(8, N - j0);

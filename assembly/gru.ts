@@ -2,28 +2,35 @@
 //   r = σ(a_r + h·W_hrᵀ + b_hr);  z = σ(a_z + h·W_hzᵀ + b_hz);  rn = h·W_hnᵀ + b_hn
 //   n = tanh(a_n + r⊙rn);  h_t = (1 − z)⊙n + z⊙h_{t−1}     (a = x_t·W_ihᵀ + b_ih)
 import { fill_rows } from "./gemm";
-import { gemm_packed } from "./pool";
+import { beat, gemm_rows, run_rows } from "./pool";
 import { sigmoid_scalar, tanh_scalar, sigmoid_f32x4, tanh_f32x4 } from "./activations";
 import { input_projection, backward_weights, is_padded } from "./cell_common";
-import { pass_padded, row_clip, step_begin, step_end } from "./hidden_clip";
-import { layer_desc } from "./layer_desc";
+import { pass_padded, row_clip, step_begin, write_norms } from "./hidden_clip";
+import { LayerDesc, layer_desc, row_begin, row_end } from "./layer_desc";
+import { PHASE_GRU_FORWARD, PHASE_GRU_BACKWARD, PHASE_NORMS } from "./phases";
 
 // desc: a LayerDesc (assembly/layer_desc.ts): gates [T,B,3H] (r, z, n on exit), rn [T,B,H],
 //       hs [T+1,B,H] (hs[0] = h0 on entry), wihTransposedPacked = W_ihᵀ [I,3H] and
 //       whhTransposedPacked = W_hhᵀ [H,3H] packed, bih/bhh [3H], mask [T,B] or 0, scratch [B,3H].
 export function gru_forward(desc: usize): void {
   const d = layer_desc(desc);
+  run_rows(PHASE_GRU_FORWARD, desc, row_begin(d), row_end(d));
+}
+
+// The forward of rows [b0, b1) (own: see gemm_rows).
+export function gru_forward_rows(d: LayerDesc, b0: i32, b1: i32, own: bool): void {
   const T = d.T, B = d.B, H = d.H, mask = d.mask, hs = d.hs, gates = d.gates, rn = d.rn, scratch = d.scratch;
   const G = 3 * H, BH = B * H, Hb = <usize>H * 4, Gb = <usize>G * 4;
   // only b_ih joins the input side: b_hn sits inside r⊙(h·W_hnᵀ + b_hn)
-  input_projection(d, G, 0, gates);
+  input_projection(d, G, 0, gates, b0, b1, own);
   for (let t = 0; t < T; t++) {
+    beat(own);
     const gt = gates + <usize>(t * B) * Gb;
     const hprev = hs + <usize>(t * BH) * 4, hcur = hprev + <usize>BH * 4;
     const rnt = rn + <usize>(t * BH) * 4;
-    fill_rows(B, G, scratch, d.bhh);
-    gemm_packed(B, G, H, hprev, H, 1, d.whhTransposedPacked, scratch, G, 1); // R = h_{t−1}·W_hhᵀ + b_hh
-    for (let b = 0; b < B; b++) {
+    fill_rows(b1 - b0, G, scratch + <usize>b0 * Gb, d.bhh);
+    gemm_rows(own, B, G, H, hprev, H, 1, d.whhTransposedPacked, scratch, G, 1, b0, b1); // R = h_{t−1}·W_hhᵀ + b_hh
+    for (let b = b0; b < b1; b++) {
       const ro = <usize>b * Hb;
       if (is_padded(mask, t, B, b)) {
         memory.copy(hcur + ro, hprev + ro, Hb);
@@ -72,30 +79,41 @@ function gru_row(H: i32, a: usize, R: usize, hprev: usize, hcur: usize, rn: usiz
 //        wihPacked = W_ih [3H,I], whhPacked = W_hh [3H,H] packed as right operands; pack: T·B × ⌈max(I,H)/8⌉·8.
 export function gru_backward(desc: usize): void {
   const d = layer_desc(desc);
+  const b0 = row_begin(d), b1 = row_end(d);
+  if (b0 > 0 || b1 < d.B) {
+    run_rows(PHASE_GRU_BACKWARD, desc, b0, b1);
+    return;
+  }
+  run_rows(PHASE_GRU_BACKWARD | (d.dhnorm ? PHASE_NORMS : 0), desc, 0, d.B);
+  if (d.dhnorm) write_norms(d);
+  backward_weights(d, 3 * d.H, d.gates, d.dR);
+}
+
+// BPTT of rows [b0, b1) (own: see gemm_rows; norms: leave the strip sums of ‖∂E/∂h_t‖²).
+export function gru_backward_rows(d: LayerDesc, b0: i32, b1: i32, own: bool, norms: bool): void {
   const T = d.T, B = d.B, H = d.H, hs = d.hs, gates = d.gates, rn = d.rn, dhs = d.dhs, dR = d.dR, dh = d.dh;
   const G = 3 * H, BH = B * H, Hb = <usize>H * 4;
   for (let t = T - 1; t >= 0; t--) {
+    beat(own);
     const gt = gates + <usize>(t * B * G) * 4;
     const rt = dR + <usize>(t * B * G) * 4;
     const dt = dhs + <usize>(t * BH) * 4;
     const hprev = hs + <usize>(t * BH) * 4;
     const rnt = rn + <usize>(t * BH) * 4;
-    step_begin(d, t, dt, dh);
-    for (let b = 0; b < B; b++) {
+    step_begin(d, norms, t, b0, b1, dt, dh);
+    for (let b = b0; b < b1; b++) {
       const row = gt + <usize>(b * G) * 4;
       const rrow = rt + <usize>(b * G) * 4;
       const ro = <usize>b * Hb;
-      const c = row_clip(d, dt + ro, dh + ro);
+      const c = row_clip(d, norms, t, b, b1, dt + ro, dh + ro);
       if (pass_padded(d, t, b, dt + ro, dh + ro, c, row, G)) {
         memory.fill(rrow, 0, <usize>G * 4);
         continue;
       }
       gru_backward_row(H, row, rrow, hprev + ro, rnt + ro, dt + ro, dh + ro, c);
     }
-    step_end(d, t);
-    gemm_packed(B, H, G, rt, G, 1, d.whhPacked, dh, H, 1); // ∂E/∂h_{t−1} += δR_t·W_hh
+    gemm_rows(own, B, H, G, rt, G, 1, d.whhPacked, dh, H, 1, b0, b1); // ∂E/∂h_{t−1} += δR_t·W_hh
   }
-  backward_weights(d, G, gates, dR);
 }
 
 // Shape: one batch row: row [3H] in (r, z, n) out δA; rrow [3H] out δR; h_{t−1}, rn, dt [H];

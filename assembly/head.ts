@@ -1,7 +1,7 @@
 // Linear output head y = h·Wᵀ + b over R rows of the top layer's hidden states (docs/equations.md#head).
-import { fill_rows, col_sums_acc } from "./gemm";
+import { fill_rows } from "./gemm";
+import { gemm_packed, pool_col_sums_acc } from "./pool";
 import { weight_grad_acc } from "./weight_grad";
-import { gemm_packed } from "./pool";
 
 // Shape: h [R,H], wTransposedPacked = Wᵀ [H,O] packed, b [O] → y [R,O]
 export function head_forward(R: i32, H: i32, O: i32, h: usize, wTransposedPacked: usize, b: usize, y: usize): void {
@@ -16,6 +16,6 @@ export function head_backward(
   R: i32, H: i32, O: i32, h: usize, wPacked: usize, dy: usize, dw: usize, db: usize, dh: usize, pack: usize,
 ): void {
   weight_grad_acc(O, H, R, dy, O, h, H, dw, H, pack);
-  col_sums_acc(R, O, dy, db);
+  pool_col_sums_acc(R, O, dy, db);
   gemm_packed(R, H, O, dy, O, 1, wPacked, dh, H, 0);
 }

@@ -40,33 +40,62 @@ export function sumsq_of_sum_f32x4(n: i32, a: usize, b: usize): f64 {
   return norm > clip ? <f32>(clip / norm) : 1;
 }
 
-// The norms of one step t of a backward loop, ‖∂E/∂h_t‖ over its B·R values, into d.dhnorm[t]
-// (when d.dhnorm ≠ 0; R = state_size(d), the size of h): unclipped, straight from the two addends; clipped, as the sum of each
-// row's clipped square that row_clip adds up. The backward of every cell calls step_begin,
-// row_clip for each batch row, then step_end. (One instance runs one backward at a time.)
+// The norms of each step t of a backward loop, ‖∂E/∂h_t‖ over its B·R values (R =
+// state_size(d), the size of h), into d.dhnorm[t] when d.dhnorm ≠ 0. The rows are summed in
+// 4-row strips: the backward of rows [b0, b1) leaves each strip's Σ (δh_t)² as an f64 in
+// d.pack (free until the weight gradients), and write_norms adds the strips of each step in
+// strip order. So the norm has the same bits however a rows job cuts the batch (its blocks are
+// whole strips). A strip's sum is, unclipped, straight from the two addends of its rows (one
+// contiguous run); clipped, the sum of each row's clipped square that row_clip adds up. The
+// backward of every cell calls step_begin, then row_clip for each row in order. (One instance
+// runs one backward at a time: the running strip sum can be a global.)
 let clippedSumsq: f64 = 0;
 
-// Before the rows of step t: dt = ∂E/∂h_t from above [B,R], dh the carried ∂E/∂h_t [B,R].
-export function step_begin(d: LayerDesc, t: i32, dt: usize, dh: usize): void {
-  if (d.dhnorm && !(d.clipHiddenNorm > 0)) store<f32>(d.dhnorm + <usize>t * 4, <f32>Math.sqrt(sumsq_of_sum(d.B * state_size(d), dt, dh)));
-  clippedSumsq = 0;
+// @ts-ignore: decorator
+@inline function strip_slot(d: LayerDesc, t: i32, strip: i32): usize {
+  return d.pack + <usize>(t * ((d.B + 3) >> 2) + strip) * 8;
 }
 
-// The clip factor of one row (R floats of dt and dh) under θ = d.clipHiddenNorm: 1 when
-// clipping is off, so the unclipped pass stays bit for bit what it was.
+// Before the rows [b0, b1) of step t (b0 a multiple of 4 when norms): dt = ∂E/∂h_t from above
+// [B,R], dh the carried ∂E/∂h_t [B,R]. norms: leave the strip sums.
+export function step_begin(d: LayerDesc, norms: bool, t: i32, b0: i32, b1: i32, dt: usize, dh: usize): void {
+  clippedSumsq = 0;
+  if (!norms || d.clipHiddenNorm > 0) return;
+  const R = state_size(d);
+  for (let s0 = b0; s0 < b1; s0 += 4) {
+    const o = <usize>(s0 * R) * 4;
+    store<f64>(strip_slot(d, t, s0 >> 2), sumsq_of_sum(min(4, b1 - s0) * R, dt + o, dh + o));
+  }
+}
+
+// The clip factor of row b of step t (R floats of dt and dh) under θ = d.clipHiddenNorm: 1 when
+// clipping is off, so the unclipped pass stays bit for bit what it was. Called for every row of
+// [b0, b1) in order; with norms, a strip's sum is stored at its last row.
 // @ts-ignore: decorator
-@inline export function row_clip(d: LayerDesc, dt: usize, dh: usize): f32 {
+@inline export function row_clip(d: LayerDesc, norms: bool, t: i32, b: i32, b1: i32, dt: usize, dh: usize): f32 {
   const theta = d.clipHiddenNorm;
   if (!(theta > 0)) return 1;
   const s = sumsq_of_sum_f32x4(state_size(d), dt, dh);
   const c = clip_factor(s, theta);
-  clippedSumsq += <f64>c * <f64>c * s;
+  if (norms) {
+    clippedSumsq += <f64>c * <f64>c * s;
+    if ((b & 3) == 3 || b + 1 == b1) {
+      store<f64>(strip_slot(d, t, b >> 2), clippedSumsq);
+      clippedSumsq = 0;
+    }
+  }
   return c;
 }
 
-// After the rows of step t.
-export function step_end(d: LayerDesc, t: i32): void {
-  if (d.dhnorm && d.clipHiddenNorm > 0) store<f32>(d.dhnorm + <usize>t * 4, <f32>Math.sqrt(clippedSumsq));
+// After the backward rows of the whole batch, before the weight gradients reuse d.pack:
+// d.dhnorm[t] = √(Σ of step t's strip sums, in strip order).
+export function write_norms(d: LayerDesc): void {
+  const S = (d.B + 3) >> 2;
+  for (let t = 0; t < d.T; t++) {
+    let total: f64 = 0;
+    for (let s = 0; s < S; s++) total += load<f64>(strip_slot(d, t, s));
+    store<f32>(d.dhnorm + <usize>t * 4, <f32>Math.sqrt(total));
+  }
 }
 
 // Row b of step t in a backward loop, if the mask marks it padded (h_t = h_{t−1}): its clipped

@@ -55,6 +55,9 @@ export { tanh_array_f32x4, sigmoid_array_f32x4, tanh_array_scalar, sigmoid_array
 // buffers and the backward's clipHiddenNorm. A host writes one per layer, once per layout of its
 // buffers, and changes only the fields that differ between calls (mask, dx, dhnorm,
 // clipHiddenNorm). Each kernel reads the fields its cell uses and ignores the others.
+//   b0 and b1 zero run the whole batch. A range [b0, b1) runs only those rows' time loops, with
+//   the same bits for them, and a backward over part of the batch adds no weight gradient
+//   (the threads build's pool runs each thread's block of rows that way).
 //   Layer k > 0 reads x = hs of layer k-1 plus B*H*4 bytes (its h_1..h_T), with I = H.
 //   The backward reads what its forward left (hs, cs, gates, rn): run it right after its
 //   forward, with packs of the same weights. Its gradients accumulate (zero them first).

@@ -43,18 +43,31 @@ export class LayerDesc {
   dbhh: usize; // db_hh [G] [acc]
   dx: usize; // [T,B,I] [out] ∂E/∂x, or 0 to skip (0 with FLAG_TOKENS)
   dhnorm: usize; // [T] [out] ‖∂E/∂h_t‖ over the step's B·R values (after clipping), or 0 to skip
-  pack: usize; // ≥ weight_grad_scratch_size(T·B, G, max(I, R, H)) floats [scratch], bwd (I counts as 1 with FLAG_TOKENS)
+  pack: usize; // ≥ max(weight_grad_scratch_size(T·B, G, max(I, R, H)), 2·T·⌈B/4⌉) floats [scratch], bwd (I counts as 1 with FLAG_TOKENS); during BPTT it holds the f64 dhnorm sums of 4-row strips
   whrTransposedPacked: usize; // lstm with P: W_hrᵀ [H,P] packed [in], fwd
   whrPacked: usize; // lstm with P: W_hr [P,H] packed [in], bwd
   ms: usize; // lstm with P: [T,B,H] m_t = o⊙tanh(c_t): fwd [out] (0 on padded rows), bwd [in]
   dhp: usize; // lstm with P: [T,B,P] [scratch] bwd: ∂E/∂h_t after clipping, per step
   dwhr: usize; // lstm with P: dW_hr [P,H] [acc]
+  b0: i32; // rows [b0, b1) of the batch that the call runs; 0 and 0 = all B rows (see b1)
+  b1: i32; // one past the last row, 0 = B. A range short of the batch runs the time loops (input projection, states, gates, BPTT δ, dh and dc) of its rows only; a backward then skips what sums over every row (weight gradients, dx, dhnorm)
 }
 
 // R: the size of h (and of a layer's output per direction): P with an LSTM projection, else H.
 // @ts-ignore: decorator
 @inline export function state_size(d: LayerDesc): i32 {
   return d.P > 0 ? d.P : d.H;
+}
+
+// The rows [row_begin, row_end) a cell kernel runs: b0 and b1 clamped to the batch, b1 = 0 = B.
+// @ts-ignore: decorator
+@inline export function row_end(d: LayerDesc): i32 {
+  return d.b1 > 0 ? min(d.b1, d.B) : d.B;
+}
+
+// @ts-ignore: decorator
+@inline export function row_begin(d: LayerDesc): i32 {
+  return min(max(d.b0, 0), row_end(d));
 }
 
 // @ts-ignore: decorator

@@ -3,12 +3,13 @@
 //   c_t = f⊙c_{t−1} + i⊙g;  h_t = o⊙tanh(c_t)
 // With a projection (d.P > 0, PyTorch's proj_size): m_t = o⊙tanh(c_t); h_t = m_t·W_hrᵀ [P]
 // (docs/equations.md#lstm-with-projection). h (hs, dh, dhs) then has R = P values, c keeps H.
-import { gemm_packed } from "./pool";
+import { beat, gemm_packed, gemm_rows, run_rows } from "./pool";
 import { weight_grad_acc } from "./weight_grad";
 import { sigmoid_inplace, tanh_inplace, tanh_scalar, tanh_f32x4 } from "./activations";
 import { input_projection, backward_weights, is_padded } from "./cell_common";
-import { pass_padded, row_clip, step_begin, step_end } from "./hidden_clip";
-import { layer_desc, state_size } from "./layer_desc";
+import { pass_padded, row_clip, step_begin, write_norms } from "./hidden_clip";
+import { LayerDesc, layer_desc, row_begin, row_end, state_size } from "./layer_desc";
+import { PHASE_LSTM_FORWARD, PHASE_LSTM_BACKWARD, PHASE_NORMS } from "./phases";
 
 // desc: a LayerDesc (assembly/layer_desc.ts): gates [T,B,4H] (post-activation i,f,g,o on exit),
 //       hs [T+1,B,R], cs [T+1,B,H] with hs[0]/cs[0] = h0/c0 on entry, wihTransposedPacked =
@@ -16,18 +17,24 @@ import { layer_desc, state_size } from "./layer_desc";
 //       With P > 0 also whrTransposedPacked = W_hrᵀ [H,P] packed, and ms [T,B,H] receives m_t.
 export function lstm_forward(desc: usize): void {
   const d = layer_desc(desc);
+  run_rows(PHASE_LSTM_FORWARD, desc, row_begin(d), row_end(d));
+}
+
+// The forward of rows [b0, b1) (own: see gemm_rows).
+export function lstm_forward_rows(d: LayerDesc, b0: i32, b1: i32, own: bool): void {
   const T = d.T, B = d.B, H = d.H, P = d.P, R = state_size(d), mask = d.mask, hs = d.hs, cs = d.cs, gates = d.gates, whhTransposedPacked = d.whhTransposedPacked;
   const G = 4 * H, BHb = <usize>(B * H) * 4, Hb = <usize>H * 4, Gb = <usize>G * 4;
   const BRb = <usize>(B * R) * 4, Rb = <usize>R * 4;
-  input_projection(d, G, d.bhh, gates);
+  input_projection(d, G, d.bhh, gates, b0, b1, own);
   for (let t = 0; t < T; t++) {
+    beat(own);
     const gt = gates + <usize>t * <usize>B * Gb;
     const hprev = hs + <usize>t * BRb, hcur = hprev + BRb;
     const cprev = cs + <usize>t * BHb, ccur = cprev + BHb;
     // without a projection o⊙tanh(c_t) is h_t itself; with one it is m_t, projected below
     const mt = P > 0 ? d.ms + <usize>t * BHb : hcur;
-    gemm_packed(B, G, R, hprev, R, 1, whhTransposedPacked, gt, G, 1); // += h_{t−1}·W_hhᵀ
-    for (let b = 0; b < B; b++) {
+    gemm_rows(own, B, G, R, hprev, R, 1, whhTransposedPacked, gt, G, 1, b0, b1); // += h_{t−1}·W_hhᵀ
+    for (let b = b0; b < b1; b++) {
       const row = gt + <usize>b * Gb;
       const ro = <usize>b * Hb;
       if (is_padded(mask, t, B, b)) {
@@ -42,9 +49,9 @@ export function lstm_forward(desc: usize): void {
       lstm_state_update(H, row, cprev + ro, ccur + ro, mt + ro);
     }
     if (P > 0) {
-      gemm_packed(B, P, H, mt, H, 1, d.whrTransposedPacked, hcur, P, 0); // h_t = m_t·W_hrᵀ
+      gemm_rows(own, B, P, H, mt, H, 1, d.whrTransposedPacked, hcur, P, 0, b0, b1); // h_t = m_t·W_hrᵀ
       // a padded row carries h_{t−1} (the product above gave it 0·W_hrᵀ)
-      for (let b = 0; b < B; b++) if (is_padded(mask, t, B, b)) memory.copy(hcur + <usize>b * Rb, hprev + <usize>b * Rb, Rb);
+      for (let b = b0; b < b1; b++) if (is_padded(mask, t, B, b)) memory.copy(hcur + <usize>b * Rb, hprev + <usize>b * Rb, Rb);
     }
   }
 }
@@ -81,21 +88,40 @@ function lstm_state_update(H: i32, row: usize, cprev: usize, ccur: usize, hcur: 
 //        and scratch [B,2H] as scratch, dwhr [P,H] accumulates.
 export function lstm_backward(desc: usize): void {
   const d = layer_desc(desc);
+  const b0 = row_begin(d), b1 = row_end(d);
+  if (b0 > 0 || b1 < d.B) {
+    run_rows(PHASE_LSTM_BACKWARD, desc, b0, b1);
+    return;
+  }
+  run_rows(PHASE_LSTM_BACKWARD | (d.dhnorm ? PHASE_NORMS : 0), desc, 0, d.B);
+  if (d.dhnorm) write_norms(d);
+  const H = d.H;
+  if (d.P > 0) {
+    // inverts h_t = m_t·W_hrᵀ for the weight: dW_hr [P,H] += Σ_t δh_tᵀ·m_t, all T·B rows at once
+    const TB = d.T * d.B;
+    weight_grad_acc(d.P, H, TB, d.dhp, d.P, d.ms, H, d.dwhr, H, d.pack);
+  }
+  backward_weights(d, 4 * H, d.gates, d.gates); // δA = δR = δpre
+}
+
+// BPTT of rows [b0, b1) (own: see gemm_rows; norms: leave the strip sums of ‖∂E/∂h_t‖²).
+export function lstm_backward_rows(d: LayerDesc, b0: i32, b1: i32, own: bool, norms: bool): void {
   const T = d.T, B = d.B, H = d.H, P = d.P, R = state_size(d), cs = d.cs, gates = d.gates, dhs = d.dhs, dh = d.dh, dc = d.dc;
   const G = 4 * H, BH = B * H, Hb = <usize>H * 4, Rb = <usize>R * 4;
   // with a projection: δm_t [B,H] and a row of zeros [B,H] for lstm_backward_row's carried δh
   const dm = d.scratch, zeros = d.scratch + <usize>BH * 4;
-  if (P > 0) memory.fill(zeros, 0, <usize>BH * 4);
+  if (P > 0) memory.fill(zeros + <usize>b0 * Hb, 0, <usize>(b1 - b0) * Hb);
   for (let t = T - 1; t >= 0; t--) {
+    beat(own);
     const gt = gates + <usize>(t * B * G) * 4;
     const dt = dhs + <usize>(t * B * R) * 4;
     const cprev = cs + <usize>(t * BH) * 4, ccur = cprev + <usize>BH * 4;
     const dht = d.dhp + <usize>(t * B * R) * 4; // P > 0 only
-    step_begin(d, t, dt, dh);
-    for (let b = 0; b < B; b++) {
+    step_begin(d, norms, t, b0, b1, dt, dh);
+    for (let b = b0; b < b1; b++) {
       const row = gt + <usize>(b * G) * 4;
       const ro = <usize>b * Hb, rr = <usize>b * Rb;
-      const c = row_clip(d, dt + rr, dh + rr);
+      const c = row_clip(d, norms, t, b, b1, dt + rr, dh + rr);
       // a padded row, (h_t, c_t) = (h_{t−1}, c_{t−1}), passes ∂E/∂h_t and ∂E/∂c_t straight through
       if (pass_padded(d, t, b, dt + rr, dh + rr, c, row, G)) {
         if (P > 0) memory.fill(dht + rr, 0, Rb);
@@ -104,25 +130,18 @@ export function lstm_backward(desc: usize): void {
       if (P > 0) keep_clipped(P, dt + rr, dh + rr, c, dht + rr);
       else lstm_backward_row(H, row, cprev + ro, ccur + ro, dt + ro, dh + ro, dc + ro, c);
     }
-    step_end(d, t);
     if (P > 0) {
       // inverts h_t = m_t·W_hrᵀ: δm_t = δh_t·W_hr (a padded row's δh_t row is 0 here)
-      gemm_packed(B, H, P, dht, P, 1, d.whrPacked, dm, H, 0);
-      for (let b = 0; b < B; b++) {
+      gemm_rows(own, B, H, P, dht, P, 1, d.whrPacked, dm, H, 0, b0, b1);
+      for (let b = b0; b < b1; b++) {
         if (is_padded(d.mask, t, B, b)) continue;
         const row = gt + <usize>(b * G) * 4, ro = <usize>b * Hb;
         // δm_t enters where δh_t does without a projection (already clipped: factor 1)
         lstm_backward_row(H, row, cprev + ro, ccur + ro, dm + ro, zeros + ro, dc + ro, 1);
       }
     }
-    gemm_packed(B, R, G, gt, G, 1, d.whhPacked, dh, R, 1); // ∂E/∂h_{t−1} += δpre_t·W_hh
+    gemm_rows(own, B, R, G, gt, G, 1, d.whhPacked, dh, R, 1, b0, b1); // ∂E/∂h_{t−1} += δpre_t·W_hh
   }
-  if (P > 0) {
-    // inverts h_t = m_t·W_hrᵀ for the weight: dW_hr [P,H] += Σ_t δh_tᵀ·m_t, all T·B rows at once
-    const TB = T * B;
-    weight_grad_acc(P, H, TB, d.dhp, P, d.ms, H, d.dwhr, H, d.pack);
-  }
-  backward_weights(d, G, gates, gates); // δA = δR = δpre
 }
 
 // Shape: one batch row of a projected LSTM: dht [P] ← δh_t = (dt + dh)·c (∂E/∂h_t from above

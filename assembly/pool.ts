@@ -1,35 +1,61 @@
 // A pool of threads (the threads builds: shared memory, one instance of this module per worker)
-// that splits the large products of the unroll. The main instance publishes one job at a time
-// in a control block, cut into chunks (runs of 8-column panels, or of 4-row strips when the
-// product has too few columns); every thread, the main one included, takes chunks from a shared
-// ticket counter until none are left, and the main thread then waits for the chunks still
-// running. Each worker sits in pool_worker(), spinning briefly and then sleeping on the job
-// counter. Every output element is computed by one thread in the single-threaded order: results
-// are bit-identical to the single-threaded build, however the chunks fall.
+// that splits the work of a step in one of two ways. The main instance publishes one job at a
+// time in a control block, cut into chunks; every thread, the main one included, takes chunks
+// from a shared ticket counter until none are left, and the main thread then waits for the
+// chunks still running. Each worker sits in pool_worker(), spinning briefly and then sleeping on
+// the job counter. Every output element is computed by one thread in the single-threaded order:
+// results are bit-identical to the single-threaded build, however the chunks fall.
 //
-// The thread policy, per product: split when 2·M·N·K ≥ minFlops (2^20 from the library: about
-// 25 µs of work on one core, well above the few hundred ns of publishing a job) and the product
-// has at least 2 chunks; otherwise run it on the calling thread. Taking chunks instead of fixed
-// shares is what keeps a split from ever costing much more than one thread: a worker that is
-// asleep (its wake-up takes tens of µs), descheduled by another process, or simply slower, only
-// takes the chunks that are still left when it arrives, and the main thread never waits for
-// more than the one chunk a worker is running. Chunks hold at least 2^18 flops (so that taking
-// one costs nothing next to it) and number at most 8 per thread (so that the last one is short).
+// The kinds of job:
+// - Rows (run_rows): a cell's forward or its BPTT over blocks of batch rows. The sequences of a
+//   batch are independent in both (the recurrence couples time steps, never two rows), so each
+//   thread runs the whole time loop for its block, its own per-step products included
+//   (gemm_packed_part on its rows), with no barrier per time step: one job per layer and phase.
+//   Used when the batch has at least ROWS_PER_THREAD rows per thread; blocks are multiples of 4
+//   rows (the micro-kernel's height), one per thread.
+// - Product (gemm_packed): one large matrix product, cut into runs of 8-column panels, or of
+//   4-row strips when it has too few columns. Used for every product outside a rows job (the
+//   weight gradients, the head) and for the per-step products of a batch too small to split by
+//   rows. Split when 2·M·N·K ≥ minFlops (2^20 from the library: about 25 µs of work on one
+//   core, well above the few hundred ns of publishing a job) and the product has at least 2
+//   chunks; otherwise it runs on the calling thread. Taking chunks instead of fixed shares is
+//   what keeps a split from ever costing much more than one thread: a worker that is asleep (its
+//   wake-up takes tens of µs), descheduled by another process, or simply slower, only takes the
+//   chunks that are still left when it arrives, and the main thread never waits for more than
+//   the one chunk a worker is running. Chunks hold at least 2^18 flops (so that taking one costs
+//   nothing next to it) and number at most 8 per thread (so that the last one is short).
+// - Loss (run_loss): softmax_xent or mse, whose rows are summed in fixed blocks (loss.ts), a run
+//   of whole blocks per thread.
+// - Packing and column sums (pool_pack_panels, pool_col_sums_acc): runs of 8-column panels, or
+//   of 4-column groups, each thread copying or summing its columns over every row in row order.
+//   Split when the operand has at least minFlops/8 elements (a copied or added element costs
+//   about as much as 8 flops of a product).
 //
 // Control block (slots 64 bytes apart to keep them on separate cache lines):
 //   [0] i32 job generation   [64] i32 chunks finished in this job   [128] i32 stop flag
 //   [136] i32 ticket: chunk count of the current job (high 16 bits), next chunk (low 16 bits;
 //         it passes the count by at most one per thread, and counts stay ≤ 8 × 256 threads)
-//   [192..] the job: M, N, K, a, sai, sak, bp, c, ldc, acc, byRows
+//   [140] i32 ids refused by the workers' rows (status.ts counts per instance)
+//   [144] i32 progress: a rows job's threads count their time steps here (the caller's
+//         watchdog, in run_job, tells a slow block from a dead worker by it)
+//   [192..] the job: M, N, K, a, sai, sak, bp, c, ldc, acc, byRows, kind (0 product, 1 rows,
+//           2 loss, 3 pack, 4 column sums), then for rows: desc, phase, b0, b1; the other kinds
+//           have their own fields from 0: loss (kind of loss, R, O, pred, targets, weights,
+//           scale, grad), pack (K, N, src, sk, sn, dst), column sums (M, N, a, out)
 // A thread that takes a ticket below the count holds a chunk of the job in progress, which
 // cannot finish without it: the job's fields (written before the ticket was reset) are stable
 // until it reports the chunk done. A ticket at or past the count means the job has no work left.
-import { gemm_packed_part } from "./gemm";
+import { gemm_packed_part, pack_panels_part, col_sums_acc_part } from "./gemm";
+import { add_id_errors, take_id_errors } from "./status";
+import { run_phase } from "./phases";
+import { loss_blocks, LOSS_BLOCKS } from "./loss";
 
 const GEN: usize = 0;
 const DONE: usize = 64;
 const STOP: usize = 128;
 const TICKET: usize = 136;
+const REFUSED: usize = 140;
+const PROGRESS: usize = 144;
 const JOB: usize = 192;
 // Bytes of the control block the host allocates (zeroed) for pool_init.
 export const POOL_CONTROL_BYTES: i32 = 256;
@@ -39,6 +65,11 @@ const SPIN: i32 = 20000;
 // Chunk sizing (see the policy above).
 const CHUNKS_PER_THREAD: i32 = 8;
 const MIN_CHUNK_FLOPS: f64 = 262144;
+// A rows job needs this many batch rows per thread (two 4-row strips each); smaller batches
+// split their per-step products instead.
+const ROWS_PER_THREAD: i32 = 8;
+// A loss job needs this many elements (R·O) per thread: a loss row costs a few ns per element.
+const LOSS_ELEMENTS_PER_THREAD: f64 = 16384;
 
 // The main instance's view of the pool (globals are per instance).
 let ctrl: usize = 0;
@@ -69,6 +100,7 @@ export function pool_stop(control: usize): void {
 // 0 with no chunks, so a worker that starts after the first job takes what is left of it.
 export function pool_worker(control: usize, index: i32): void {
   if (ASC_FEATURE_THREADS) {
+    ctrl = control; // this instance's own global: beat() needs it
     let seen = 0;
     while (true) {
       let g = atomic.load<i32>(control + GEN);
@@ -87,6 +119,12 @@ export function pool_worker(control: usize, index: i32): void {
   }
 }
 
+// Ids refused on this instance count on the main one (run_job's caller collects them).
+function count_refused(control: usize): void {
+  const n = take_id_errors();
+  if (n) atomic.add<i32>(control + REFUSED, n);
+}
+
 // Takes chunks of the current job until its tickets run out.
 function run_chunks(control: usize): void {
   while (true) {
@@ -100,6 +138,36 @@ function run_chunks(control: usize): void {
 
 function run_chunk(control: usize, chunk: i32, chunks: i32): void {
   const j = control + JOB;
+  const kind = load<i32>(j, 44);
+  if (kind == 3) {
+    const N = load<i32>(j, 4), panels = (N + 7) >> 3;
+    const p0 = (panels * chunk) / chunks, p1 = (panels * (chunk + 1)) / chunks;
+    pack_panels_part(load<i32>(j), N, <usize>load<u32>(j, 8), load<i32>(j, 12), load<i32>(j, 16), <usize>load<u32>(j, 20), p0, p1);
+    return;
+  }
+  if (kind == 4) {
+    const N = load<i32>(j, 4), quads = (N + 3) >> 2;
+    const n0 = ((quads * chunk) / chunks) * 4, n1 = min(N, ((quads * (chunk + 1)) / chunks) * 4);
+    col_sums_acc_part(load<i32>(j), N, <usize>load<u32>(j, 8), <usize>load<u32>(j, 12), n0, n1);
+    return;
+  }
+  if (kind == 2) {
+    // a loss job: blocks [k0, k1) of the loss's fixed blocks
+    loss_blocks(
+      load<i32>(j), load<i32>(j, 4), load<i32>(j, 8), <usize>load<u32>(j, 12), <usize>load<u32>(j, 16), <usize>load<u32>(j, 20),
+      load<f32>(j, 24), <usize>load<u32>(j, 28), (LOSS_BLOCKS * chunk) / chunks, (LOSS_BLOCKS * (chunk + 1)) / chunks,
+    );
+    count_refused(control);
+    return;
+  }
+  if (kind == 1) {
+    // a rows job: block `chunk` of the range's 4-row strips
+    const b0 = load<i32>(j, 56), b1 = load<i32>(j, 60), strips = (b1 - b0 + 3) >> 2;
+    const r0 = min(b1, b0 + ((strips * chunk) / chunks) * 4), r1 = min(b1, b0 + ((strips * (chunk + 1)) / chunks) * 4);
+    if (r1 > r0) run_phase(load<i32>(j, 52), <usize>load<u32>(j, 48), r0, r1, true);
+    count_refused(control);
+    return;
+  }
   const M = load<i32>(j), N = load<i32>(j, 4), K = load<i32>(j, 8);
   const a = <usize>load<u32>(j, 12), sai = load<i32>(j, 16), sak = load<i32>(j, 20);
   const bp = <usize>load<u32>(j, 24), c = <usize>load<u32>(j, 28), ldc = load<i32>(j, 32), acc = load<i32>(j, 36);
@@ -132,20 +200,129 @@ export function gemm_packed(M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32
         store<u32>(j, <u32>a, 12); store<i32>(j, sai, 16); store<i32>(j, sak, 20);
         store<u32>(j, <u32>bp, 24); store<u32>(j, <u32>c, 28); store<i32>(j, ldc, 32); store<i32>(j, acc, 36);
         store<i32>(j, byRows, 40);
-        atomic.store<i32>(ctrl + DONE, 0);
-        atomic.store<i32>(ctrl + TICKET, chunks << 16); // opens the job's chunks (sequentially consistent)
-        atomic.add<i32>(ctrl + GEN, 1); // wakes the spinning workers
-        atomic.notify(ctrl + GEN, threads - 1); // and the sleeping ones
-        run_chunks(ctrl);
-        // the chunks still running take at most one chunk's time: spin, but not forever (a
-        // worker that died would otherwise hang the caller): ~2^34 polls are many seconds
-        let polls: i64 = 0;
-        while (atomic.load<i32>(ctrl + DONE) < chunks) {
-          if (++polls > (<i64>1 << 34)) abort("a pool worker stopped answering");
-        }
+        store<i32>(j, 0, 44);
+        run_job(chunks);
         return;
       }
     }
   }
   gemm_packed_part(M, N, K, a, sai, sak, bp, c, ldc, acc, 0, M, 0, N);
+}
+
+// Publishes the job written at JOB as `chunks` chunks, takes chunks itself, and returns when
+// every chunk is done.
+function run_job(chunks: i32): void {
+  atomic.store<i32>(ctrl + DONE, 0);
+  atomic.store<i32>(ctrl + TICKET, chunks << 16); // opens the job's chunks (sequentially consistent)
+  atomic.add<i32>(ctrl + GEN, 1); // wakes the spinning workers
+  atomic.notify(ctrl + GEN, threads - 1); // and the sleeping ones
+  run_chunks(ctrl);
+  // the chunks still running take at most one chunk's time: spin, but not forever (a worker
+  // that died would otherwise hang the caller). ~2^34 polls are many seconds: a product chunk
+  // is far shorter, and a rows block (a whole layer phase, as long as the model makes it)
+  // counts its time steps, so only a block with no step done in that time is given up on.
+  let polls: i64 = 0;
+  let progress = atomic.load<i32>(ctrl + PROGRESS);
+  while (atomic.load<i32>(ctrl + DONE) < chunks) {
+    if (++polls > (<i64>1 << 34)) {
+      const now = atomic.load<i32>(ctrl + PROGRESS);
+      if (now == progress) abort("a pool worker stopped answering");
+      progress = now;
+      polls = 0;
+    }
+  }
+}
+
+// One time step of a rows block done (own: the calling thread runs a block of a rows job):
+// the caller's watchdog sees the job move.
+// @ts-ignore: decorator
+@inline export function beat(own: bool): void {
+  if (ASC_FEATURE_THREADS) {
+    if (own) atomic.add<i32>(ctrl + PROGRESS, 1);
+  }
+}
+
+// Runs `phase` (phases.ts) of the layer descriptor at `desc` for batch rows [b0, b1): in the
+// threads build with at least ROWS_PER_THREAD rows per thread, as a rows job, one block of
+// 4-row strips per thread, each running its block's products itself; otherwise on the calling
+// thread, whose per-step products the pool may still split (gemm_rows).
+export function run_rows(phase: i32, desc: usize, b0: i32, b1: i32): void {
+  if (ASC_FEATURE_THREADS) {
+    if (threads > 1 && b1 - b0 >= ROWS_PER_THREAD * threads) {
+      const j = ctrl + JOB;
+      store<i32>(j, 1, 44);
+      store<u32>(j, <u32>desc, 48); store<i32>(j, phase, 52); store<i32>(j, b0, 56); store<i32>(j, b1, 60);
+      run_job(threads);
+      add_id_errors(atomic.xchg<i32>(ctrl + REFUSED, 0));
+      return;
+    }
+  }
+  run_phase(phase, desc, b0, b1, false);
+}
+
+// Computes every fixed block of a loss (loss.ts loss_blocks; arguments as softmax_xent or mse):
+// in the threads build with at least LOSS_ELEMENTS_PER_THREAD elements per thread, as a loss
+// job, a run of whole blocks per thread; otherwise on the calling thread.
+export function run_loss(kind: i32, R: i32, O: i32, pred: usize, targets: usize, weights: usize, scale: f32, grad: usize): void {
+  if (ASC_FEATURE_THREADS) {
+    if (threads > 1 && <f64>R * <f64>O >= LOSS_ELEMENTS_PER_THREAD * <f64>threads) {
+      const j = ctrl + JOB;
+      store<i32>(j, kind); store<i32>(j, R, 4); store<i32>(j, O, 8);
+      store<u32>(j, <u32>pred, 12); store<u32>(j, <u32>targets, 16); store<u32>(j, <u32>weights, 20);
+      store<f32>(j, scale, 24); store<u32>(j, <u32>grad, 28);
+      store<i32>(j, 2, 44);
+      run_job(min(threads, LOSS_BLOCKS));
+      add_id_errors(atomic.xchg<i32>(ctrl + REFUSED, 0));
+      return;
+    }
+  }
+  loss_blocks(kind, R, O, pred, targets, weights, scale, grad, 0, LOSS_BLOCKS);
+}
+
+// Shape: rows [m0, m1) of the product C[M,N] (+)= a(i,k)·Bp[K,N] (arguments as gemm_packed).
+// own: the calling thread owns these rows in a rows job and computes them alone
+// (gemm_packed_part); otherwise they are one product that the pool may split. The same bits
+// either way.
+export function gemm_rows(
+  own: bool, M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32, bp: usize, c: usize, ldc: i32, acc: i32, m0: i32, m1: i32,
+): void {
+  if (own) gemm_packed_part(M, N, K, a, sai, sak, bp, c, ldc, acc, m0, m1, 0, N);
+  else gemm_packed(m1 - m0, N, K, a + <usize>m0 * <usize>sai * 4, sai, sak, bp, c + <usize>m0 * <usize>ldc * 4, ldc, acc);
+}
+
+// The chunks of a pack or column-sums job over `units` column runs of `elements` elements in
+// all: 0 (run it on the calling thread) below minFlops/8 elements or 2 runs.
+function copy_chunks(units: i32, elements: f64): i32 {
+  if (threads < 2 || elements < threshold / 8) return 0;
+  const chunks = min(units, CHUNKS_PER_THREAD * threads);
+  return chunks >= 2 ? chunks : 0;
+}
+
+// pack_panels (gemm.ts), its panels split over the pool's threads when the operand is large.
+export function pool_pack_panels(K: i32, N: i32, src: usize, sk: i32, sn: i32, dst: usize): void {
+  if (ASC_FEATURE_THREADS) {
+    const chunks = copy_chunks((N + 7) >> 3, <f64>K * <f64>N);
+    if (chunks) {
+      const j = ctrl + JOB;
+      store<i32>(j, K); store<i32>(j, N, 4); store<u32>(j, <u32>src, 8); store<i32>(j, sk, 12); store<i32>(j, sn, 16);
+      store<u32>(j, <u32>dst, 20); store<i32>(j, 3, 44);
+      run_job(chunks);
+      return;
+    }
+  }
+  pack_panels_part(K, N, src, sk, sn, dst, 0, (N + 7) >> 3);
+}
+
+// col_sums_acc (gemm.ts), its columns split over the pool's threads when A is large.
+export function pool_col_sums_acc(M: i32, N: i32, a: usize, out: usize): void {
+  if (ASC_FEATURE_THREADS) {
+    const chunks = copy_chunks((N + 3) >> 2, <f64>M * <f64>N);
+    if (chunks) {
+      const j = ctrl + JOB;
+      store<i32>(j, M); store<i32>(j, N, 4); store<u32>(j, <u32>a, 8); store<u32>(j, <u32>out, 12); store<i32>(j, 4, 44);
+      run_job(chunks);
+      return;
+    }
+  }
+  col_sums_acc_part(M, N, a, out, 0, N);
 }

@@ -2,7 +2,7 @@
 // batch into memory; the kernels that index a row by id check again, because a wrong id there
 // reads or writes another tensor's memory (another model's weights, in a shared core). A row
 // whose id is refused is skipped — nothing is read or written for it — and counted here, per
-// instance (the threads build gathers on the main instance only).
+// instance (the pool adds its workers' counts to the main instance's after each rows job).
 
 let refused: i32 = 0;
 
@@ -16,6 +16,11 @@ let refused: i32 = 0;
 // @ts-ignore: decorator
 @inline export function refuse_id(): void {
   refused++;
+}
+
+// Counts n ids refused by a pool worker's instance on this one.
+export function add_id_errors(n: i32): void {
+  refused += n;
 }
 
 // Returns how many ids the kernels refused since the last call (0 = none), and resets the count:

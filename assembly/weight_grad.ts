@@ -8,8 +8,8 @@
 // of B packed into panels behind it, and the block's product accumulated into C. The blocks are
 // gemm_packed's own KC slices, so every element of C gets the same sums in the same order: the
 // result is bit-identical to the single product.
-import { KC, PANEL, pack_panels, packed_size } from "./gemm";
-import { gemm_packed } from "./pool";
+import { KC, PANEL, packed_size } from "./gemm";
+import { gemm_packed, pool_pack_panels } from "./pool";
 
 // Floats of scratch weight_grad_acc needs for C[M,N] += Aᵀ·B over K rows: one block's Aᵀ and
 // one block's packed B.
@@ -29,7 +29,7 @@ export function weight_grad_acc(
   for (let kc = 0; kc < K; kc += KC) {
     const kb = min(KC, K - kc);
     transpose_block(kb, M, a + <usize>kc * <usize>lda * 4, lda, at);
-    pack_panels(kb, N, b + <usize>kc * <usize>ldb * 4, ldb, 1, bp);
+    pool_pack_panels(kb, N, b + <usize>kc * <usize>ldb * 4, ldb, 1, bp);
     gemm_packed(M, N, kb, at, kb, 1, bp, c, ldc, 1);
   }
 }

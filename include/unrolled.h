@@ -164,7 +164,7 @@ typedef struct unrolled_layer_desc {
   unrolled_ptr dx;
   /* 120: [T] [out] ‖∂E/∂h_t‖ over the step's B·R values (after clipping), or 0 to skip */
   unrolled_ptr dhnorm;
-  /* 124: ≥ weight_grad_scratch_size(T·B, G, max(I, R, H)) floats [scratch], bwd (I counts as 1 with FLAG_TOKENS) */
+  /* 124: ≥ max(weight_grad_scratch_size(T·B, G, max(I, R, H)), 2·T·⌈B/4⌉) floats [scratch], bwd (I counts as 1 with FLAG_TOKENS); during BPTT it holds the f64 dhnorm sums of 4-row strips */
   unrolled_ptr pack;
   /* 128: lstm with P: W_hrᵀ [H,P] packed [in], fwd */
   unrolled_ptr whrTransposedPacked;
@@ -176,9 +176,13 @@ typedef struct unrolled_layer_desc {
   unrolled_ptr dhp;
   /* 144: lstm with P: dW_hr [P,H] [acc] */
   unrolled_ptr dwhr;
+  /* 148: rows [b0, b1) of the batch that the call runs; 0 and 0 = all B rows (see b1) */
+  int32_t b0;
+  /* 152: one past the last row, 0 = B. A range short of the batch runs the time loops (input projection, states, gates, BPTT δ, dh and dc) of its rows only; a backward then skips what sums over every row (weight gradients, dx, dhnorm) */
+  int32_t b1;
 } unrolled_layer_desc;
 
-#define UNROLLED_LAYER_DESC_BYTES 152
+#define UNROLLED_LAYER_DESC_BYTES 160
 
 #if defined(__cplusplus) && __cplusplus >= 201103L
 #define UNROLLED_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
@@ -223,6 +227,8 @@ UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, whrPacked) == 132, "unrolle
 UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, ms) == 136, "unrolled_layer_desc.ms at 136");
 UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dhp) == 140, "unrolled_layer_desc.dhp at 140");
 UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, dwhr) == 144, "unrolled_layer_desc.dwhr at 144");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, b0) == 148, "unrolled_layer_desc.b0 at 148");
+UNROLLED_STATIC_ASSERT(offsetof(unrolled_layer_desc, b1) == 152, "unrolled_layer_desc.b1 at 152");
 UNROLLED_STATIC_ASSERT(sizeof(unrolled_layer_desc) == UNROLLED_LAYER_DESC_BYTES, "sizeof(unrolled_layer_desc)");
 
 #ifndef UNROLLED_NO_PLAIN_API
@@ -358,6 +364,9 @@ void UNROLLED_FN(sigmoid_array_scalar)(int32_t n, unrolled_ptr src, unrolled_ptr
  * buffers and the backward's clipHiddenNorm. A host writes one per layer, once per layout of its
  * buffers, and changes only the fields that differ between calls (mask, dx, dhnorm,
  * clipHiddenNorm). Each kernel reads the fields its cell uses and ignores the others.
+ *   b0 and b1 zero run the whole batch. A range [b0, b1) runs only those rows' time loops, with
+ *   the same bits for them, and a backward over part of the batch adds no weight gradient
+ *   (the threads build's pool runs each thread's block of rows that way).
  *   Layer k > 0 reads x = hs of layer k-1 plus B*H*4 bytes (its h_1..h_T), with I = H.
  *   The backward reads what its forward left (hs, cs, gates, rn): run it right after its
  *   forward, with packs of the same weights. Its gradients accumulate (zero them first).
@@ -369,7 +378,7 @@ void UNROLLED_FN(sigmoid_array_scalar)(int32_t n, unrolled_ptr src, unrolled_ptr
 
 /* desc: a LayerDesc (assembly/layer_desc.ts) with T, B, I, H, flags, x, wihTransposedPacked
  * (W_ihᵀ [I,H]), whhTransposedPacked (W_hhᵀ [H,H]), bih, bhh [H], mask [T,B] or 0, and hs
- * [T+1,B,H] with hs[0] = h0 on entry; hs[1..T] = h_1..h_T on exit.
+ * [T+1,B,H] with hs[0] = h0 on entry; hs[1..T] = h_1..h_T on exit (rows [b0, b1) only).
  * Padded (mask 0) rows carry h_{t−1} unchanged. */
 void UNROLLED_FN(rnn_forward)(unrolled_ptr desc);
 

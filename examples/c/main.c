@@ -324,9 +324,11 @@ static Arena layout(const Example* ex) {
   a.m = alloc_floats(2 * P);
   a.v = a.m + 4 * P;
   /* work arena; pack: the scratch of the weight-gradient products of rnn_backward
-   * (dW_hh [G,H] and dW_ih [G,I] over T*B rows) and head_backward (dW [O,H] over B rows) */
+   * (dW_hh [G,H] and dW_ih [G,I] over T*B rows) and head_backward (dW [O,H] over B rows), and
+   * during BPTT the f64 sums of ||dE/dh_t||^2 per 4-row strip (2 floats each, T*ceil(B/4)) */
   uint32_t sizes[8] = {T * B * I, B * O, B * O, B * O, T * B * H,
-                       unrolled_Z_weight_grad_scratch_sizeZ_iiii(T * B, max_u32(G, O), max_u32(I, H)), (T + 1) * B * H, B * H};
+                       max_u32(unrolled_Z_weight_grad_scratch_sizeZ_iiii(T * B, max_u32(G, O), max_u32(I, H)), 2 * T * ((B + 3) / 4)),
+                       (T + 1) * B * H, B * H};
   uint32_t total = 0;
   for (int i = 0; i < 8; i++) total += UNROLLED_ALIGN4(sizes[i]);
   uint32_t w = alloc_floats(total);

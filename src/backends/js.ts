@@ -7,6 +7,7 @@
 // theirs from a layer descriptor (layer-desc.ts) whose pointer fields hold element offsets. This backend's
 // "packed" right operand is simply B[K,N] row-major, so forward kernels read W_ihᵀ [I,G],
 // W_hhᵀ [H,G], Wᵀ [H,O] and backward kernels read W_ih [G,I], W_hh [G,H], W [O,H] directly.
+import { BackendError } from '../errors.js';
 import { JsMemory, type Dtype } from '../runtime/memory.js';
 import { FLAG_RELU, FLAG_TOKENS, type Kernels, type Off } from './kernels.js';
 import {
@@ -227,6 +228,11 @@ export class JsKernels implements Kernels {
       bytes = this.memory.bytes,
       at = desc * this.f.BYTES_PER_ELEMENT;
     for (const field of LAYER_DESC_FIELDS) d[field] = loadLayerField(bytes, at, field);
+    // a row range is the Wasm core's (its pool runs blocks of rows); this reference runs whole batches
+    if (d.b0 !== 0 || (d.b1 !== 0 && d.b1 !== d.B))
+      throw new BackendError(
+        `the js backend runs a layer over the whole batch only: descriptor rows [b0, b1) must be [0, 0) or [0, B), got [${d.b0}, ${d.b1})`,
+      );
     if (d.flags & FLAG_TOKENS) this.countRefused(d.x, d.T * d.B, d.I);
     return d;
   }

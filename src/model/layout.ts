@@ -224,7 +224,7 @@ export interface WorkArena {
   dhsB: number; // [T,B,DR] ping-pong: ∂E/∂(layer output) for alternating layers
   dx: number; // [T,B,I] ∂E/∂x of dense input (0 for token input, whose ids have none)
   scratch: number; // [B,G] GRU; [B,2H] LSTM with projection (backward)
-  pack: number; // WeightGradScratch of the largest weight-gradient product (cells, projection, head)
+  pack: number; // the largest weight-gradient product's scratch (cells, projection, head), ≥ the BPTT strip sums
   /** per layer and direction, index l·D + d */
   layers: LayerWork[];
   /** per layer: its output [T,B,DR] (D = 1: the forward direction's h_1 … h_T in place; D = 2: both side by side) */
@@ -277,7 +277,8 @@ export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: numbe
   const scratch = gru ? take(B * G) : proj ? take(2 * B * H) : 0;
   // one scratch for every weight-gradient product over T·B rows: δ [T·B, G or P or O]ᵀ·h [T·B,
   // I0 or D·R or H] (the size grows with each of K, M and N, so the largest of each bounds all)
-  const pack = take(weightGradScratch(T * B, Math.max(G, O, cfg.projSize), Math.max(I0, D * R, H)));
+  // and, during BPTT, the f64 sums of ‖∂E/∂h_t‖² per 4-row strip (2 floats each, T·⌈B/4⌉ of them)
+  const pack = take(Math.max(weightGradScratch(T * B, Math.max(G, O, cfg.projSize), Math.max(I0, D * R, H)), 2 * T * Math.ceil(B / 4)));
   const emb = cfg.embeddingSize > 0 ? take(T * B * cfg.embeddingSize) : 0;
   const demb = cfg.embeddingSize > 0 ? take(T * B * cfg.embeddingSize) : 0;
   const layers: LayerWork[] = [];
@@ -395,5 +396,7 @@ export function describeLayer(cfg: ResolvedConfig, p: ParamArena, w: WorkArena, 
     ms: lw.ms,
     dhp: lw.dhp,
     dwhr: lp.dwhr,
+    b0: 0,
+    b1: 0,
   };
 }

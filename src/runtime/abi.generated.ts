@@ -130,7 +130,7 @@ export interface CoreExports {
   /**
    * desc: a LayerDesc (assembly/layer_desc.ts) with T, B, I, H, flags, x, wihTransposedPacked
    * (W_ihᵀ [I,H]), whhTransposedPacked (W_hhᵀ [H,H]), bih, bhh [H], mask [T,B] or 0, and hs
-   * [T+1,B,H] with hs[0] = h0 on entry; hs[1..T] = h_1..h_T on exit.
+   * [T+1,B,H] with hs[0] = h0 on entry; hs[1..T] = h_1..h_T on exit (rows [b0, b1) only).
    * Padded (mask 0) rows carry h_{t−1} unchanged.
    */
   rnn_forward(desc: Ptr): void;

@@ -66,7 +66,7 @@ export const LAYER_DESC = {
   dx: { offset: 116, type: 'usize' },
   /** [T] [out] ‖∂E/∂h_t‖ over the step's B·R values (after clipping), or 0 to skip */
   dhnorm: { offset: 120, type: 'usize' },
-  /** ≥ weight_grad_scratch_size(T·B, G, max(I, R, H)) floats [scratch], bwd (I counts as 1 with FLAG_TOKENS) */
+  /** ≥ max(weight_grad_scratch_size(T·B, G, max(I, R, H)), 2·T·⌈B/4⌉) floats [scratch], bwd (I counts as 1 with FLAG_TOKENS); during BPTT it holds the f64 dhnorm sums of 4-row strips */
   pack: { offset: 124, type: 'usize' },
   /** lstm with P: W_hrᵀ [H,P] packed [in], fwd */
   whrTransposedPacked: { offset: 128, type: 'usize' },
@@ -78,10 +78,14 @@ export const LAYER_DESC = {
   dhp: { offset: 140, type: 'usize' },
   /** lstm with P: dW_hr [P,H] [acc] */
   dwhr: { offset: 144, type: 'usize' },
+  /** rows [b0, b1) of the batch that the call runs; 0 and 0 = all B rows (see b1) */
+  b0: { offset: 148, type: 'i32' },
+  /** one past the last row, 0 = B. A range short of the batch runs the time loops (input projection, states, gates, BPTT δ, dh and dc) of its rows only; a backward then skips what sums over every row (weight gradients, dx, dhnorm) */
+  b1: { offset: 152, type: 'i32' },
 } as const;
 
 /** A field of the layer descriptor. */
 export type LayerDescField = keyof typeof LAYER_DESC;
 
 /** Bytes of one layer descriptor (C's sizeof(unrolled_layer_desc)). */
-export const LAYER_DESC_BYTES = 152;
+export const LAYER_DESC_BYTES = 160;

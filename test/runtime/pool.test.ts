@@ -67,4 +67,48 @@ describe('the pool splits a product into chunks any thread may take', () => {
       expect(new Int32Array(e.memory.buffer)[control / 4]).toBe(split);
     });
   }
+
+  for (const variant of ['threads', 'threads-relaxed'] as const) {
+    it(`${variant}: head_backward's packing, products and column sums split into chunks the same way, bit-identical to one thread`, () => {
+      const e = threadsInstance(variant);
+      const control = ((e.alloc(256 + 64) >>> 0) + 63) & ~63;
+      // odd sizes: 9 panels of h's 70 columns (the last one short), 4 groups of dy's 13 columns
+      const R = 301,
+        H = 70,
+        O = 13;
+      const h = e.alloc(R * H * 4),
+        w = e.alloc(O * H * 4),
+        wp = e.alloc(e.packed_size(O, H) * 4),
+        dy = e.alloc(R * O * 4),
+        pack = e.alloc(e.weight_grad_scratch_size(R, O, H) * 4);
+      const outs = [0, 1].map(() => ({ dw: e.alloc(O * H * 4), db: e.alloc(O * 4), dh: e.alloc(R * H * 4) }));
+      const f = new Float32Array(e.memory.buffer);
+      for (let i = 0; i < R * H; i++) f[h / 4 + i] = Math.sin(i * 0.29);
+      for (let i = 0; i < O * H; i++) f[w / 4 + i] = Math.cos(i * 0.13) * 0.3;
+      for (let i = 0; i < R * O; i++) f[dy / 4 + i] = Math.sin(i * 0.71) * 0.2;
+      e.pack_panels(O, H, w, H, 1, wp);
+      const gen = () => new Int32Array(e.memory.buffer)[control / 4];
+      // one thread, then 3 declared (none running) with threshold 0: every pack, sum and product is published
+      e.head_backward(R, H, O, h, wp, dy, outs[0].dw, outs[0].db, outs[0].dh, pack);
+      // the packed h of the first call must not serve the second
+      new Float32Array(e.memory.buffer).fill(Number.NaN, pack / 4, pack / 4 + e.weight_grad_scratch_size(R, O, H));
+      e.pool_init(control, 3, 0);
+      const before = gen();
+      e.head_backward(R, H, O, h, wp, dy, outs[1].dw, outs[1].db, outs[1].dh, pack);
+      e.pool_init(control, 1, 0);
+      // the pack of h for each 256-row block of the weight product (2 for R = 301), the column
+      // sums and the δh product (2.1 chunks' worth of flops); the blocks' products (1.8 and 0.3
+      // chunks' worth) run on the caller: four jobs
+      expect(gen() - before).toBe(4);
+      const g = new Float32Array(e.memory.buffer);
+      for (const [name, len] of [
+        ['dw', O * H],
+        ['db', O],
+        ['dh', R * H],
+      ] as const) {
+        const [a, b] = outs.map((o) => Array.from(g.subarray(o[name] / 4, o[name] / 4 + len)));
+        expect(b, name).toEqual(a);
+      }
+    });
+  }
 });
