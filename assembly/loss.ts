@@ -11,15 +11,34 @@ import { id_ok, refuse_id } from "./status";
 // A target outside [0, O) would read beyond its row: the row counts as weight 0 and is counted
 // by take_id_errors().
 export function softmax_xent(R: i32, O: i32, logits: usize, targets: usize, weights: usize, scale: f32, dlogits: usize): f64 {
+  return softmax_xent_weighted(R, O, logits, targets, weights, 0, scale, dlogits);
+}
+
+// PyTorch's CrossEntropyLoss(weight=class_weights): softmax_xent with row r weighted by
+// w_r · class_weights[target_r] (class_weights [O]; 0 pointer = every class weighs 1). PyTorch's
+// mean divides by the total weight of the counted rows, not by their number: pass
+// scale = 1 / xent_weight_total(...) for it, 1 for a sum.
+export function softmax_xent_weighted(
+  R: i32,
+  O: i32,
+  logits: usize,
+  targets: usize,
+  weights: usize,
+  class_weights: usize,
+  scale: f32,
+  dlogits: usize,
+): f64 {
   let total: f64 = 0;
   for (let r = 0; r < R; r++) {
     const row = logits + <usize>(r * O) * 4;
     const drow = dlogits + <usize>(r * O) * 4;
-    const w: f32 = weights ? load<f32>(weights + <usize>r * 4) : 1;
+    const m: f32 = weights ? load<f32>(weights + <usize>r * 4) : 1;
     const t = load<f32>(targets + <usize>r * 4);
-    const bad = w != 0 && !id_ok(t, O);
+    const bad = m != 0 && !id_ok(t, O);
     if (bad) refuse_id();
-    if (w == 0 || bad) {
+    // the class weight is read only once the id is known to index class_weights
+    const w: f32 = m == 0 || bad ? 0 : class_weights ? m * load<f32>(class_weights + <usize>(<i32>t) * 4) : m;
+    if (w == 0) {
       if (dlogits) memory.fill(drow, 0, <usize>O * 4);
       continue;
     }
@@ -40,6 +59,19 @@ export function softmax_xent(R: i32, O: i32, logits: usize, targets: usize, weig
     }
   }
   return total * <f64>scale;
+}
+
+// Σ_r w_r · class_weights[target_r]: the divisor of softmax_xent_weighted's mean (rows whose
+// target is outside [0, O) add nothing; softmax_xent_weighted refuses and counts them).
+export function xent_weight_total(R: i32, O: i32, targets: usize, weights: usize, class_weights: usize): f64 {
+  let total: f64 = 0;
+  for (let r = 0; r < R; r++) {
+    const m: f32 = weights ? load<f32>(weights + <usize>r * 4) : 1;
+    const t = load<f32>(targets + <usize>r * 4);
+    if (m == 0 || !id_ok(t, O)) continue;
+    total += <f64>m * (class_weights ? <f64>load<f32>(class_weights + <usize>(<i32>t) * 4) : 1);
+  }
+  return total;
 }
 
 // Shape: pred, targets, dpred [R,O]

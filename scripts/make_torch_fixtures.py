@@ -9,6 +9,7 @@ them), loss, hN, cN, grads (every parameter, h0, c0, and x [T,B,I] for dense inp
 
 Usage (from the repository root):  python3 scripts/make_torch_fixtures.py
 Deterministic: fixed per-case seeds, one thread, float64; re-running gives identical files.
+`--class-weights-only` writes only the cw_* cases (cross-entropy with nn.CrossEntropyLoss(weight=w)).
 
 Safetensors interchange (a minimal reader/writer below; no `safetensors` package needed):
   * the default run (and `--safetensors-only`) also writes
@@ -51,18 +52,37 @@ def flat_int(t):
 
 def case(name, cell, *, nonlinearity="tanh", I=7, H=13, O=5, L=1, T=6, B=3,
          input="dense", loss="mse", at="every", reduction="mean", masked=False,
-         bidirectional=False, bias=True, projSize=0):
+         bidirectional=False, bias=True, projSize=0, classWeights=None):
     if input == "tokens" and I == 7:
         I = 11  # vocabulary size for token cases
     return dict(name=name, cell=cell, nonlinearity=nonlinearity if cell == "rnn" else "tanh",
                 inputSize=I, hiddenSize=H, outputSize=O, numLayers=L, T=T, B=B, input=input,
                 loss=loss, at=at, reduction=reduction, masked=masked,
-                bidirectional=bidirectional, bias=bias, projSize=projSize)
+                bidirectional=bidirectional, bias=bias, projSize=projSize,
+                classWeights=classWeights)
 
 
 # the layer options, stored in a fixture's config only when not at their defaults (so the
 # fixtures of plain stacks stay as they were)
-LAYER_DEFAULTS = {"bidirectional": False, "bias": True, "projSize": 0}
+LAYER_DEFAULTS = {"bidirectional": False, "bias": True, "projSize": 0, "classWeights": None}
+
+
+def build_class_weight_cases():
+    """Cross-entropy with class weights, PyTorch's CrossEntropyLoss(weight=w): odd sizes, one
+    class weighing 0, padded batches (the counted rows are the real steps), mean and sum."""
+    return [
+        case("cw_lstm_l2_masked_every_ce_mean", "lstm", I=5, H=7, O=5, L=2, T=7, B=4,
+             at="every", loss="cross-entropy", masked=True,
+             classWeights=[0.5, 2.0, 0.0, 1.25, 3.0]),
+        case("cw_gru_l1_dense_last_ce_mean", "gru", I=5, H=7, O=3, T=5, B=5, at="last",
+             loss="cross-entropy", classWeights=[3.0, 0.25, 1.0]),
+        case("cw_bi_rnn_tanh_l1_masked_every_ce_sum", "rnn", I=5, H=7, O=3, T=6, B=3,
+             at="every", loss="cross-entropy", reduction="sum", masked=True,
+             bidirectional=True, classWeights=[1.5, 0.75, 2.5]),
+        case("cw_rnn_relu_l1_tokens_every_ce_mean", "rnn", nonlinearity="relu", I=9, H=7, O=9,
+             T=5, B=3, input="tokens", at="every", loss="cross-entropy",
+             classWeights=[1.0, 2.0, 0.5, 0.0, 1.0, 4.0, 1.0, 0.25, 1.5]),
+    ]
 
 
 def build_layer_cases():
@@ -240,7 +260,15 @@ def run_case(cfg):
         pred = head(hN[-1])  # [B,O]
 
     red = cfg["reduction"]
-    if cfg["at"] == "every" and mask is not None:
+    if cfg["classWeights"] is not None:
+        # nn.CrossEntropyLoss(weight=w) itself, over the counted rows only (the real steps)
+        w = torch.tensor(cfg["classWeights"])
+        logits, targets = pred.reshape(-1, O), y.reshape(-1)
+        if cfg["at"] == "every" and mask is not None:
+            keep = mask.reshape(-1).bool()
+            logits, targets = logits[keep], targets[keep]
+        loss = nn.CrossEntropyLoss(weight=w, reduction=red)(logits, targets)
+    elif cfg["at"] == "every" and mask is not None:
         m = mask.bool()
         if cfg["loss"] == "mse":
             per = ((pred - y) ** 2).sum(-1)  # [T,B]
@@ -656,6 +684,19 @@ def write_dropout_fixtures():
           file=sys.stderr)
 
 
+def write_cases(cases):
+    os.makedirs(OUT_DIR, exist_ok=True)
+    names = [c["name"] for c in cases]
+    assert len(names) == len(set(names)), "duplicate case names"
+    for cfg in cases:
+        data = run_case(cfg)
+        path = os.path.join(OUT_DIR, cfg["name"] + ".json")
+        with open(path, "w") as f:
+            json.dump(data, f, separators=(",", ":"))
+            f.write("\n")
+    print(f"wrote {len(cases)} fixtures to {os.path.relpath(OUT_DIR, ROOT)}", file=sys.stderr)
+
+
 def main():
     args = sys.argv[1:]
     if args == ["--check-unrolled"]:
@@ -666,21 +707,14 @@ def main():
     if args == ["--dropout-only"]:
         write_dropout_fixtures()
         return
+    if args == ["--class-weights-only"]:
+        write_cases(build_class_weight_cases())
+        return
     if args:
-        print("usage: make_torch_fixtures.py [--safetensors-only | --dropout-only | --check-unrolled]",
+        print("usage: make_torch_fixtures.py [--safetensors-only | --dropout-only | --class-weights-only | --check-unrolled]",
               file=sys.stderr)
         sys.exit(2)
-    os.makedirs(OUT_DIR, exist_ok=True)
-    cases = build_cases() + build_layer_cases()
-    names = [c["name"] for c in cases]
-    assert len(names) == len(set(names)), "duplicate case names"
-    for cfg in cases:
-        data = run_case(cfg)
-        path = os.path.join(OUT_DIR, cfg["name"] + ".json")
-        with open(path, "w") as f:
-            json.dump(data, f, separators=(",", ":"))
-            f.write("\n")
-    print(f"wrote {len(cases)} fixtures to {os.path.relpath(OUT_DIR, ROOT)}", file=sys.stderr)
+    write_cases(build_cases() + build_layer_cases() + build_class_weight_cases())
     write_torch_safetensors()
     write_dropout_fixtures()
 

@@ -327,7 +327,7 @@ export class Model<F extends Floats = Floats> {
   lossAndGradients(batch: Batch, loss: LossSpec | LossKind, options: GradientOptions = {}): GradientResult<F> {
     this.enter();
     try {
-      const spec = resolveLoss(loss);
+      const spec = resolveLoss(loss, 'loss', this.config.outputSize);
       const o = options !== null && typeof options === 'object' ? options : {};
       const diagnostics = o.diagnostics === true;
       // the threshold shapes every gradient returned: a bad one is refused, never ignored
