@@ -9,7 +9,8 @@ them), loss, hN, cN, grads (every parameter, h0, c0, and x [T,B,I] for dense inp
 
 Usage (from the repository root):  python3 scripts/make_torch_fixtures.py
 Deterministic: fixed per-case seeds, one thread, float64; re-running gives identical files.
-`--class-weights-only` writes only the cw_* cases (cross-entropy with nn.CrossEntropyLoss(weight=w)).
+`--class-weights-only` writes only the cw_* cases (cross-entropy with nn.CrossEntropyLoss(weight=w));
+`--module-only` only safetensors/module_lstm_fc: the state_dict of an nn.Module holding `lstm` and `fc`.
 
 Safetensors interchange (a minimal reader/writer below; no `safetensors` package needed):
   * the default run (and `--safetensors-only`) also writes
@@ -491,6 +492,55 @@ def write_torch_safetensors():
           f"{os.path.relpath(ST_TORCH_DIR, ROOT)}", file=sys.stderr)
 
 
+class PrefixedNet(nn.Module):
+    """What a PyTorch user writes: the recurrent stack and the head as submodules `lstm` and
+    `fc`, so that state_dict() names them `lstm.weight_ih_l0`, ..., `fc.weight`, `fc.bias`."""
+
+    def __init__(self, I, H, O, L):
+        super().__init__()
+        self.lstm = nn.LSTM(I, H, num_layers=L, batch_first=False)
+        self.fc = nn.Linear(H, O)
+
+    def forward(self, x, h0, c0):
+        out, (hN, cN) = self.lstm(x, (h0, c0))
+        return self.fc(out), hN, cN
+
+
+def write_torch_module_safetensors():
+    """test/fixtures/torch/safetensors/module_lstm_fc.{safetensors,json}: the state_dict of a
+    PrefixedNet (F32), which unrolled loads with { prefix: "lstm.", head: "fc." }."""
+    os.makedirs(ST_TORCH_DIR, exist_ok=True)
+    name, I, H, O, L, T, B = "module_lstm_fc", 5, 7, 3, 2, 6, 3
+    seed = zlib.crc32(("safetensors_" + name).encode()) & 0x7FFFFFFF
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed + 1)
+    net = PrefixedNet(I, H, O, L)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(f32(p * PARAM_SCALE))
+    x = f32(torch.randn(T, B, I, generator=g))
+    h0 = f32(torch.randn(L, B, H, generator=g) * STATE_STD)
+    c0 = f32(torch.randn(L, B, H, generator=g) * STATE_STD)
+    with torch.no_grad():
+        y, hN, cN = net(x, h0, c0)
+    sd = [(k, v.to(torch.float32)) for k, v in net.state_dict().items()]
+    with open(os.path.join(ST_TORCH_DIR, name + ".safetensors"), "wb") as f:
+        f.write(st_encode(sd, {"format": "pt"}))
+    data = {
+        "name": name,
+        "config": {"cell": "lstm", "nonlinearity": "tanh", "inputSize": I, "hiddenSize": H,
+                   "outputSize": O, "numLayers": L, "T": T, "B": B},
+        "dtype": "F32",
+        "names": [k for k, _ in sd],
+        "x": flat(x), "h0": flat(h0), "c0": flat(c0),
+        "y": flat(y), "hN": flat(hN), "cN": flat(cN),
+    }
+    with open(os.path.join(ST_TORCH_DIR, name + ".json"), "w") as f:
+        json.dump(data, f, separators=(",", ":"))
+        f.write("\n")
+    print(f"wrote {name} to {os.path.relpath(ST_TORCH_DIR, ROOT)}", file=sys.stderr)
+
+
 def rel_err(a, b, floor=1e-3):
     """max |a - b| / max(max |b|, floor), as test/helpers.ts relErr."""
     a, b = torch.as_tensor(a, dtype=torch.float64).reshape(-1), \
@@ -707,15 +757,19 @@ def main():
     if args == ["--dropout-only"]:
         write_dropout_fixtures()
         return
+    if args == ["--module-only"]:
+        write_torch_module_safetensors()
+        return
     if args == ["--class-weights-only"]:
         write_cases(build_class_weight_cases())
         return
     if args:
-        print("usage: make_torch_fixtures.py [--safetensors-only | --dropout-only | --class-weights-only | --check-unrolled]",
+        print("usage: make_torch_fixtures.py [--safetensors-only | --dropout-only | --class-weights-only | --module-only | --check-unrolled]",
               file=sys.stderr)
         sys.exit(2)
     write_cases(build_cases() + build_layer_cases() + build_class_weight_cases())
     write_torch_safetensors()
+    write_torch_module_safetensors()
     write_dropout_fixtures()
 
 

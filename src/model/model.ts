@@ -21,6 +21,7 @@ import { resolveLoss, type LossKind, type LossSpec, type ResolvedLoss } from './
 import { Network } from './network.js';
 import { Rng } from './rng.js';
 import { loadSafetensorsInto, modelToSafetensors, type SaveOptions } from './serialize.js';
+import { matchStateDictNames, resolveStateDictNames, type StateDictNames } from './state-dict-names.js';
 
 /** Float32Array, except on the js backend with dtype 'float64' where results are Float64Array. */
 export type Floats = Float32Array | Float64Array;
@@ -264,21 +265,31 @@ export class Model<F extends Floats = Floats> {
     return out as Record<string, F>;
   }
 
-  /** Loads every parameter by name; all are read and checked before any is written. */
-  loadStateDict(dict: Record<string, Numbers>): void {
+  /**
+   * Loads every parameter by name; all are read and checked before any is written. The names
+   * must be exactly the model's (parameterNames()) once `names` has mapped them: with
+   * `{ prefix: 'lstm.', head: 'fc.' }` a PyTorch module's state_dict (`lstm.weight_ih_l0`,
+   * `fc.weight`, …) loads as it is. Otherwise one error lists the missing, the unexpected and
+   * every expected name.
+   */
+  loadStateDict(dict: Record<string, Numbers>, names?: StateDictNames): void {
     this.enter();
     try {
       if (dict === null || typeof dict !== 'object')
         throw new InvalidArgumentError('stateDict', 'an object of name → values', describe(dict));
-      for (const name of Object.keys(dict)) {
-        if (!this.slotByName.has(name))
-          throw new InvalidArgumentError('stateDict', `only the names ${this.parameterNames().join(', ')}`, `unknown name "${name}"`);
-      }
+      const mapping = resolveStateDictNames(names, 'names');
+      const expected = new Map(this.slots.map((s) => [s.name, s.shape]));
+      const source = matchStateDictNames(
+        Object.keys(dict),
+        expected,
+        mapping,
+        (m) => new InvalidArgumentError('stateDict', "the model's parameter names", m),
+      );
       const copies: Floats[] = [];
       for (const s of this.slots) {
-        const v = dict[s.name];
-        if (v === undefined) throw new InvalidArgumentError('stateDict', `a value for "${s.name}"`, 'missing');
-        copies.push(this.copyParameter(`stateDict["${s.name}"]`, v, s));
+        const from = source.get(s.name)!;
+        const what = from === s.name ? `stateDict["${s.name}"]` : `stateDict["${from}"] (as "${s.name}")`;
+        copies.push(this.copyParameter(what, dict[from], s));
       }
       this.lifetime.assertAlive();
       const f = this.kernels.memory.f,
@@ -298,10 +309,13 @@ export class Model<F extends Floats = Floats> {
     return modelToSafetensors(this, extraMetadata, options);
   }
 
-  /** Loads parameters from safetensors bytes (e.g. a PyTorch state_dict); all checked first. */
-  loadSafetensors(bytes: Uint8Array | ArrayBuffer): void {
+  /**
+   * Loads parameters from safetensors bytes (e.g. a PyTorch state_dict); all checked first.
+   * `names` maps a PyTorch module's names (`{ prefix: 'lstm.', head: 'fc.' }`), as in loadStateDict.
+   */
+  loadSafetensors(bytes: Uint8Array | ArrayBuffer, names?: StateDictNames): void {
     this.lifetime.assertAlive();
-    loadSafetensorsInto(this, bytes);
+    loadSafetensorsInto(this, bytes, names);
   }
 
   /** Reads a prediction input and runs the stack on it (no loss), with the head at the rows asked for. */

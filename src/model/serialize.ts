@@ -20,6 +20,7 @@ import {
   type SafetensorsTensor,
 } from './safetensors.js';
 import { checkKeys } from '../validate/index.js';
+import { matchStateDictNames, resolveStateDictNames, type StateDictNames } from './state-dict-names.js';
 
 export const FORMAT_NAME = 'unrolled';
 export const FORMAT_VERSION = '1';
@@ -170,26 +171,27 @@ export function checkedFloatTensor(
 }
 
 /**
- * Checks the tensors against the parameters of `config` (exact names, shapes, F32/F64, values
- * finite — and representable as f32 when the model computes in f32); returns the state dict.
+ * Checks the tensors against the parameters of `config` (exact names once `names` has mapped
+ * them, shapes, F32/F64, values finite — and representable as f32 when the model computes in
+ * f32); returns the state dict under the model's names.
  */
 function checkTensors(
   tensors: Map<string, SafetensorsTensor>,
   config: ResolvedConfig,
   f32: boolean,
+  names?: StateDictNames,
 ): Record<string, Float32Array | Float64Array> {
   const { slots } = parameterTable(config);
-  const expected = new Map(slots.map((s) => [s.name, s]));
-  for (const name of tensors.keys()) {
-    if (!expected.has(name)) {
-      throw new CheckpointError(
-        `checkpoint: unexpected tensor ${JSON.stringify(name)}; the model's tensors are exactly ${slots.map((s) => s.name).join(', ')}`,
-      );
-    }
-  }
+  const source = matchStateDictNames(
+    [...tensors.keys()],
+    new Map(slots.map((s) => [s.name, s.shape])),
+    names,
+    (m) => new CheckpointError(`checkpoint: ${m}`),
+  );
+  const renamed = new Map(slots.map((s) => [s.name, tensors.get(source.get(s.name)!)!]));
   const dict: Record<string, Float32Array | Float64Array> = {};
   for (const s of slots) {
-    const data = checkedFloatTensor(tensors, s.name, s.shape, f32);
+    const data = checkedFloatTensor(renamed, s.name, s.shape, f32);
     Object.defineProperty(dict, s.name, { value: data, enumerable: true, writable: true, configurable: true });
   }
   return dict;
@@ -231,19 +233,27 @@ const ARCHITECTURE: (keyof ResolvedConfig)[] = [
   'projSize',
 ];
 
+/** Options of loadSafetensorsInto: the header limit and how the file's names map to the model's. */
+export interface LoadSafetensorsOptions extends SafetensorsLimits, StateDictNames {}
+
 /**
  * Loads a safetensors file's weights into an existing model: the tensors must be exactly the
  * model's state_dict names (no extra, none missing) with its shapes, F32 or F64, finite. Works for
- * files from PyTorch (a state_dict of nn.RNN/LSTM/GRU plus "head.weight", "head.bias") and from
- * unrolled (whose stored configuration must then describe the same architecture). Nothing is
- * written unless everything is valid.
+ * files from PyTorch (a state_dict of nn.RNN/LSTM/GRU plus "head.weight", "head.bias", or a
+ * module's state_dict whose names `prefix`, `head` and `rename` map to those, e.g.
+ * `{ prefix: 'lstm.', head: 'fc.' }`) and from unrolled (whose stored configuration must then
+ * describe the same architecture). When the names do not match, the error lists the missing,
+ * the unexpected and every expected name. Nothing is written unless everything is valid.
  */
-export function loadSafetensorsInto(model: Model, bytes: Uint8Array | ArrayBuffer, limits: SafetensorsLimits = {}): void {
+export function loadSafetensorsInto(model: Model, bytes: Uint8Array | ArrayBuffer, options: LoadSafetensorsOptions = {}): void {
   if (model === null || typeof model !== 'object' || typeof model.loadStateDict !== 'function') {
     throw new InvalidArgumentError('model', 'a Model', describe(model));
   }
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'an object', describe(options));
+  const { maxHeaderBytes, ...rest } = options;
+  const names = resolveStateDictNames(Object.keys(rest).length ? rest : undefined);
   model.assertAlive();
-  const { tensors, metadata } = decode(bytes, limits);
+  const { tensors, metadata } = decode(bytes, { maxHeaderBytes });
   if (metadata.format === FORMAT_NAME && Object.hasOwn(metadata, 'unrolled_config')) {
     const stored = configFromMetadata(metadata);
     for (const key of ARCHITECTURE) {
@@ -254,6 +264,6 @@ export function loadSafetensorsInto(model: Model, bytes: Uint8Array | ArrayBuffe
       }
     }
   }
-  const dict = checkTensors(tensors, model.config, model.kernels.memory.dtype === 'float32');
+  const dict = checkTensors(tensors, model.config, model.kernels.memory.dtype === 'float32', names);
   model.loadStateDict(dict);
 }
