@@ -53,6 +53,20 @@ export interface Prediction<F extends Floats = Floats> {
   cN: F | null;
 }
 
+export interface PredictOptions {
+  /**
+   * The rows of `y`: every step [T,B,O] or the last [B,O]. Default: the `at` of the loss the
+   * model was trained with (`trainedWith`, kept in model files and checkpoints), else 'every'.
+   */
+  at?: 'every' | 'last';
+  /**
+   * `y` holds softmax probabilities over the outputs (each row sums to 1) instead of the
+   * head's logits: a cross-entropy model's class probabilities. Refused for a model trained
+   * with MSE. Default false.
+   */
+  probabilities?: boolean;
+}
+
 export interface GradientResult<F extends Floats = Floats> extends Prediction<F> {
   loss: number;
   /** ∂loss/∂parameter by PyTorch state_dict name, shaped like the parameter. */
@@ -155,6 +169,7 @@ export interface GenerateOptions {
 
 const GENERATE_KEYS: readonly string[] = ['prime', 'length', 'temperature', 'seed'];
 const BACKWARD_KEYS: readonly string[] = ['dOutputs', 'dhN', 'dcN', 'dy'];
+const PREDICT_KEYS: readonly string[] = ['at', 'probabilities'];
 
 /**
  * A recurrent stack with a linear head. `F` is the array type of its results: `createModel`
@@ -185,6 +200,7 @@ export class Model<F extends Floats = Floats> {
   /** The last batch was batch-major: results indexed by step go back batch-major, gradients come in so. */
   private batchMajor = false;
   private trainingArena: TrainingArena | null = null;
+  private trainedLoss: ResolvedLoss | null = null;
 
   constructor(config: ModelConfig & { init?: InitOption }, kernels: Kernels) {
     kernels.lifetime?.assertAlive();
@@ -319,22 +335,64 @@ export class Model<F extends Floats = Floats> {
   }
 
   /** Reads a prediction input and runs the stack on it (no loss), with the head at the rows asked for. */
-  private runInput(input: PredictInput, options: unknown, training = false) {
-    const at = headRows(options);
+  private runInput(input: PredictInput, options: unknown, training = false, defaultAt: 'every' | 'last' = 'every') {
+    const at = headRows(options, defaultAt);
     const batch = this.reader.read(input, null);
     this.lifetime.assertAlive();
     return { w: this.run(batch, null, at, training), at };
   }
 
-  /** Forward pass: the head's outputs and the final states. */
-  predict(input: PredictInput, options: { at?: 'every' | 'last' } = {}): Prediction<F> {
+  /**
+   * Forward pass: the head's outputs (logits or values; with `probabilities`, softmax
+   * probabilities) and the final states. Without `at`, the rows are those of the loss the model
+   * was trained with (`trainedWith.at`), else every step.
+   */
+  predict(input: PredictInput, options: PredictOptions = {}): Prediction<F> {
     this.enter();
     try {
-      const { w, at } = this.runInput(input, options);
-      return this.readPrediction(w, at) as Prediction<F>;
+      // each option read once (a getter or Proxy sees one read), then checked
+      let read: PredictOptions | unknown = options;
+      if (options !== null && typeof options === 'object') {
+        checkKeys('options', options, PREDICT_KEYS, InvalidArgumentError);
+        const { at, probabilities } = options;
+        read = { at, probabilities };
+      }
+      const probabilities = this.probabilitiesOption(read);
+      const { w, at } = this.runInput(input, read, false, this.trainedLoss?.at ?? 'every');
+      const p = this.readPrediction(w, at);
+      if (probabilities) softmaxRows(p.y, this.config.outputSize);
+      return p as Prediction<F>;
     } finally {
       this.exit();
     }
+  }
+
+  /**
+   * The loss this model was last trained with (set when a Trainer is made for it, kept in model
+   * files and checkpoints), or null: predict's default `at`, and whether `probabilities` applies.
+   */
+  get trainedWith(): Readonly<ResolvedLoss> | null {
+    return this.trainedLoss;
+  }
+
+  /** @internal Records the loss a trainer minimises (or a model file stored) as trainedWith. */
+  recordTraining(loss: ResolvedLoss): void {
+    this.trainedLoss = Object.freeze({ ...loss });
+  }
+
+  /** options.probabilities, checked against the loss the model was trained with. */
+  private probabilitiesOption(options: unknown): boolean {
+    if (options === null || typeof options !== 'object') return false;
+    const p = (options as PredictOptions).probabilities;
+    if (p === undefined || p === false) return false;
+    if (p !== true) throw new InvalidArgumentError('options.probabilities', 'true or false', describe(p));
+    if (this.trainedLoss?.loss === 'mse')
+      throw new InvalidArgumentError(
+        'options.probabilities',
+        'a model trained with "cross-entropy" (softmax probabilities of its classes)',
+        'a model trained with "mse" (its outputs are values, not logits)',
+      );
+    return true;
   }
 
   /** The loss and every gradient for one batch, without changing any weight. */
@@ -685,11 +743,22 @@ function trainingOption(options: unknown): boolean {
   return t === true;
 }
 
-/** options.at of predict and forward: which rows the head's output holds. */
-function headRows(options: unknown): 'every' | 'last' {
-  const at = options === null || typeof options !== 'object' ? options : ((options as ForwardOptions).at ?? 'every');
+/** options.at of predict and forward: which rows the head's output holds (`fallback` when not given). */
+function headRows(options: unknown, fallback: 'every' | 'last'): 'every' | 'last' {
+  const at = options === null || typeof options !== 'object' ? options : ((options as ForwardOptions).at ?? fallback);
   if (at !== 'every' && at !== 'last') throw new InvalidArgumentError('options.at', '"every" or "last"', describe(at));
   return at;
+}
+
+/** Each row of `y` (rows of O) replaced by its softmax, computed in f64 (max subtracted first). */
+function softmaxRows(y: Floats, O: number): void {
+  for (let r = 0; r < y.length; r += O) {
+    let mx = -Infinity;
+    for (let o = 0; o < O; o++) mx = Math.max(mx, y[r + o]);
+    let sum = 0;
+    for (let o = 0; o < O; o++) sum += Math.exp(y[r + o] - mx);
+    for (let o = 0; o < O; o++) y[r + o] = Math.exp(y[r + o] - mx) / sum;
+  }
 }
 
 /** A zeroed array of the memory's float type. */

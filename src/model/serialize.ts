@@ -1,7 +1,9 @@
 // Models as safetensors files. unrolled writes every parameter as F32 under its PyTorch state_dict
 // name and layout, in parameterNames() order, with its configuration in "__metadata__":
 //
-//   format: "unrolled", unrolled_format_version: "1", unrolled_config: JSON of model.config
+//   format: "unrolled", unrolled_format_version: "1", unrolled_config: JSON of model.config,
+//   and, for a model a Trainer was made for, unrolled_loss: JSON of model.trainedWith (predict's
+//   default `at`; older readers ignore it)
 //
 // so a file loads back into unrolled by itself (modelFromSafetensors in src/model-file.ts, which
 // creates the model from what readModelFile returns) and into PyTorch with
@@ -11,6 +13,7 @@
 import { CheckpointError, ConfigError, InvalidArgumentError, describe } from '../errors.js';
 import { MODEL_CONFIG_KEYS, resolveConfig, type ResolvedConfig } from './config.js';
 import { parameterTable } from './layout.js';
+import { resolveLoss, type LossSpec, type ResolvedLoss } from './loss.js';
 import type { Model } from './model.js';
 import {
   decodeSafetensors,
@@ -25,7 +28,7 @@ import { matchStateDictNames, resolveStateDictNames, type StateDictNames } from 
 export const FORMAT_NAME = 'unrolled';
 export const FORMAT_VERSION = '1';
 /** Metadata keys unrolled writes itself; extraMetadata cannot use them. */
-export const RESERVED_METADATA_KEYS: readonly string[] = ['format', 'unrolled_format_version', 'unrolled_config'];
+export const RESERVED_METADATA_KEYS: readonly string[] = ['format', 'unrolled_format_version', 'unrolled_config', 'unrolled_loss'];
 
 export interface SaveOptions {
   /**
@@ -68,6 +71,9 @@ export function modelToSafetensors(model: Model, extraMetadata: Record<string, s
     unrolled_format_version: FORMAT_VERSION,
     unrolled_config: configToJson(model.config),
   };
+  // the loss it was trained with, only when there is one (an untrained model writes what it always did)
+  const trained = model.trainedWith;
+  if (trained) metadata.unrolled_loss = JSON.stringify(trained);
   for (const [k, v] of extra) {
     Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
@@ -213,10 +219,24 @@ export function readModelFile(
   bytes: Uint8Array | ArrayBuffer,
   limits: SafetensorsLimits,
   f32: boolean,
-): { config: ResolvedConfig; weights: Record<string, Float32Array | Float64Array> } {
+): { config: ResolvedConfig; weights: Record<string, Float32Array | Float64Array>; loss: ResolvedLoss | null } {
   const { tensors, metadata } = decode(bytes, limits);
   const config = configFromMetadata(metadata);
-  return { config, weights: checkTensors(tensors, config, f32) };
+  return { config, weights: checkTensors(tensors, config, f32), loss: lossFromMetadata(metadata, config) };
+}
+
+/** The loss a model file says its model was trained with (unrolled_loss), or null; CheckpointError if invalid. */
+function lossFromMetadata(metadata: Record<string, string>, config: ResolvedConfig): ResolvedLoss | null {
+  if (!Object.hasOwn(metadata, 'unrolled_loss')) return null;
+  try {
+    const parsed: unknown = JSON.parse(metadata.unrolled_loss);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`not a JSON object: ${describe(parsed)}`);
+    for (const key of Object.keys(parsed))
+      if (!['loss', 'at', 'reduction', 'classWeights'].includes(key)) throw new Error(`unknown field ${JSON.stringify(key)}`);
+    return resolveLoss(parsed as LossSpec, 'unrolled_loss', config.outputSize);
+  } catch (e) {
+    throw new CheckpointError(`checkpoint: unrolled_loss is invalid (${(e as Error).message})`);
+  }
 }
 
 /** Architecture fields that must agree when a file carries unrolled metadata (seed and input kind may differ). */

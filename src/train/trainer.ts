@@ -136,6 +136,8 @@ export class Trainer {
       optimizer.dispose();
       this.lifetime.assertAlive();
     }
+    // predict's default `at` and its probabilities follow the loss the model is trained with
+    model.recordTraining(o.loss);
   }
 
   /** Updates applied so far. */
