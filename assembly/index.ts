@@ -77,8 +77,10 @@ export { head_forward, head_backward } from "./head";
 // # Losses
 // Over R rows. weights [in] [R] 0/1 row weights or 0 (all rows count). scale: 1/count for a
 // mean, 1 for a sum (count = real rows for cross-entropy, real rows * O for MSE). Returns the
-// loss (f64); writes d loss/d prediction unless that pointer is 0.
-export { softmax_xent, mse } from "./loss";
+// loss (f64); writes d loss/d prediction unless that pointer is 0. softmax_xent_weighted also
+// weights each row by class_weights [O] at its target (PyTorch's CrossEntropyLoss(weight=...));
+// its mean's scale is 1 / xent_weight_total(...), the total weight of the counted rows.
+export { softmax_xent, softmax_xent_weighted, xent_weight_total, mse } from "./loss";
 
 // # Refused ids
 // The kernels that index a row by id check each id first: x with FLAG_TOKENS in the cells'

@@ -22,14 +22,17 @@ const blockSums: usize = memory.data(LOSS_BLOCKS * 8, 8);
   return <i32>((<i64>R * <i64>k) / LOSS_BLOCKS);
 }
 
-// Blocks [k0, k1) of a loss over R rows (the arguments of softmax_xent or mse), each block's sum
-// into blockSums.
+// Blocks [k0, k1) of a loss over R rows (the arguments of softmax_xent_weighted or mse; mse has
+// no class weights), each block's sum into blockSums.
 export function loss_blocks(
-  kind: i32, R: i32, O: i32, pred: usize, targets: usize, weights: usize, scale: f32, grad: usize, k0: i32, k1: i32,
+  kind: i32, R: i32, O: i32, pred: usize, targets: usize, weights: usize, class_weights: usize, scale: f32, grad: usize,
+  k0: i32, k1: i32,
 ): void {
   for (let k = k0; k < k1; k++) {
     const r0 = block_begin(R, k), r1 = block_begin(R, k + 1);
-    const s = kind == LOSS_XENT ? xent_rows(r0, r1, O, pred, targets, weights, scale, grad) : mse_rows(r0, r1, O, pred, targets, weights, scale, grad);
+    const s = kind == LOSS_XENT
+      ? xent_rows(r0, r1, O, pred, targets, weights, class_weights, scale, grad)
+      : mse_rows(r0, r1, O, pred, targets, weights, scale, grad);
     store<f64>(blockSums + <usize>k * 8, s);
   }
 }
@@ -47,21 +50,35 @@ function total(scale: f32): f64 {
 // A target outside [0, O) would read beyond its row: the row counts as weight 0 and is counted
 // by take_id_errors().
 export function softmax_xent(R: i32, O: i32, logits: usize, targets: usize, weights: usize, scale: f32, dlogits: usize): f64 {
-  run_loss(LOSS_XENT, R, O, logits, targets, weights, scale, dlogits);
+  return softmax_xent_weighted(R, O, logits, targets, weights, 0, scale, dlogits);
+}
+
+// PyTorch's CrossEntropyLoss(weight=class_weights): softmax_xent with row r weighted by
+// w_r · class_weights[target_r] (class_weights [O]; 0 pointer = every class weighs 1). PyTorch's
+// mean divides by the total weight of the counted rows, not by their number: pass
+// scale = 1 / xent_weight_total(...) for it, 1 for a sum.
+export function softmax_xent_weighted(
+  R: i32, O: i32, logits: usize, targets: usize, weights: usize, class_weights: usize, scale: f32, dlogits: usize,
+): f64 {
+  run_loss(LOSS_XENT, R, O, logits, targets, weights, class_weights, scale, dlogits);
   return total(scale);
 }
 
-// Rows [r0, r1) of softmax_xent: Σ_r w_r · (logsumexp − logit of the target), unscaled.
-function xent_rows(r0: i32, r1: i32, O: i32, logits: usize, targets: usize, weights: usize, scale: f32, dlogits: usize): f64 {
+// Rows [r0, r1) of softmax_xent_weighted: Σ_r w_r · (logsumexp − logit of the target), unscaled.
+function xent_rows(
+  r0: i32, r1: i32, O: i32, logits: usize, targets: usize, weights: usize, class_weights: usize, scale: f32, dlogits: usize,
+): f64 {
   let total: f64 = 0;
   for (let r = r0; r < r1; r++) {
     const row = logits + <usize>(r * O) * 4;
     const drow = dlogits + <usize>(r * O) * 4;
-    const w: f32 = weights ? load<f32>(weights + <usize>r * 4) : 1;
+    const m: f32 = weights ? load<f32>(weights + <usize>r * 4) : 1;
     const t = load<f32>(targets + <usize>r * 4);
-    const bad = w != 0 && !id_ok(t, O);
+    const bad = m != 0 && !id_ok(t, O);
     if (bad) refuse_id();
-    if (w == 0 || bad) {
+    // the class weight is read only once the id is known to index class_weights
+    const w: f32 = m == 0 || bad ? 0 : class_weights ? m * load<f32>(class_weights + <usize>(<i32>t) * 4) : m;
+    if (w == 0) {
       if (dlogits) memory.fill(drow, 0, <usize>O * 4);
       continue;
     }
@@ -84,10 +101,23 @@ function xent_rows(r0: i32, r1: i32, O: i32, logits: usize, targets: usize, weig
   return total;
 }
 
+// Σ_r w_r · class_weights[target_r]: the divisor of softmax_xent_weighted's mean (rows whose
+// target is outside [0, O) add nothing; softmax_xent_weighted refuses and counts them).
+export function xent_weight_total(R: i32, O: i32, targets: usize, weights: usize, class_weights: usize): f64 {
+  let total: f64 = 0;
+  for (let r = 0; r < R; r++) {
+    const m: f32 = weights ? load<f32>(weights + <usize>r * 4) : 1;
+    const t = load<f32>(targets + <usize>r * 4);
+    if (m == 0 || !id_ok(t, O)) continue;
+    total += <f64>m * (class_weights ? <f64>load<f32>(class_weights + <usize>(<i32>t) * 4) : 1);
+  }
+  return total;
+}
+
 // Shape: pred, targets, dpred [R,O]
 //   loss = scale · Σ_r w_r · Σ_o (pred − target)²;  dpred = 2 · scale · w_r · (pred − target)
 export function mse(R: i32, O: i32, pred: usize, targets: usize, weights: usize, scale: f32, dpred: usize): f64 {
-  run_loss(LOSS_MSE, R, O, pred, targets, weights, scale, dpred);
+  run_loss(LOSS_MSE, R, O, pred, targets, weights, 0, scale, dpred);
   return total(scale);
 }
 

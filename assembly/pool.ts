@@ -155,7 +155,7 @@ function run_chunk(control: usize, chunk: i32, chunks: i32): void {
     // a loss job: blocks [k0, k1) of the loss's fixed blocks
     loss_blocks(
       load<i32>(j), load<i32>(j, 4), load<i32>(j, 8), <usize>load<u32>(j, 12), <usize>load<u32>(j, 16), <usize>load<u32>(j, 20),
-      load<f32>(j, 24), <usize>load<u32>(j, 28), (LOSS_BLOCKS * chunk) / chunks, (LOSS_BLOCKS * (chunk + 1)) / chunks,
+      <usize>load<u32>(j, 32), load<f32>(j, 24), <usize>load<u32>(j, 28), (LOSS_BLOCKS * chunk) / chunks, (LOSS_BLOCKS * (chunk + 1)) / chunks,
     );
     count_refused(control);
     return;
@@ -263,20 +263,22 @@ export function run_rows(phase: i32, desc: usize, b0: i32, b1: i32): void {
 // Computes every fixed block of a loss (loss.ts loss_blocks; arguments as softmax_xent or mse):
 // in the threads build with at least LOSS_ELEMENTS_PER_THREAD elements per thread, as a loss
 // job, a run of whole blocks per thread; otherwise on the calling thread.
-export function run_loss(kind: i32, R: i32, O: i32, pred: usize, targets: usize, weights: usize, scale: f32, grad: usize): void {
+export function run_loss(
+  kind: i32, R: i32, O: i32, pred: usize, targets: usize, weights: usize, class_weights: usize, scale: f32, grad: usize,
+): void {
   if (ASC_FEATURE_THREADS) {
     if (threads > 1 && <f64>R * <f64>O >= LOSS_ELEMENTS_PER_THREAD * <f64>threads) {
       const j = ctrl + JOB;
       store<i32>(j, kind); store<i32>(j, R, 4); store<i32>(j, O, 8);
       store<u32>(j, <u32>pred, 12); store<u32>(j, <u32>targets, 16); store<u32>(j, <u32>weights, 20);
-      store<f32>(j, scale, 24); store<u32>(j, <u32>grad, 28);
+      store<f32>(j, scale, 24); store<u32>(j, <u32>grad, 28); store<u32>(j, <u32>class_weights, 32);
       store<i32>(j, 2, 44);
       run_job(min(threads, LOSS_BLOCKS));
       add_id_errors(atomic.xchg<i32>(ctrl + REFUSED, 0));
       return;
     }
   }
-  loss_blocks(kind, R, O, pred, targets, weights, scale, grad, 0, LOSS_BLOCKS);
+  loss_blocks(kind, R, O, pred, targets, weights, class_weights, scale, grad, 0, LOSS_BLOCKS);
 }
 
 // Shape: rows [m0, m1) of the product C[M,N] (+)= a(i,k)·Bp[K,N] (arguments as gemm_packed).

@@ -442,7 +442,9 @@ void UNROLLED_FN(head_backward)(int32_t R, int32_t H, int32_t O, unrolled_ptr h,
  * Losses (assembly/loss.ts).
  * Over R rows. weights [in] [R] 0/1 row weights or 0 (all rows count). scale: 1/count for a
  * mean, 1 for a sum (count = real rows for cross-entropy, real rows * O for MSE). Returns the
- * loss (f64); writes d loss/d prediction unless that pointer is 0.
+ * loss (f64); writes d loss/d prediction unless that pointer is 0. softmax_xent_weighted also
+ * weights each row by class_weights [O] at its target (PyTorch's CrossEntropyLoss(weight=...));
+ * its mean's scale is 1 / xent_weight_total(...), the total weight of the counted rows.
  * --------------------------------------------------------------------------------------------- */
 
 /* Shape: logits [R,O], targets [R] (class ids stored as f32), dlogits [R,O]
@@ -452,6 +454,20 @@ void UNROLLED_FN(head_backward)(int32_t R, int32_t H, int32_t O, unrolled_ptr h,
  * by take_id_errors(). */
 double UNROLLED_FN(softmax_xent)(int32_t R, int32_t O, unrolled_ptr logits, unrolled_ptr targets,
                                  unrolled_ptr weights, float scale, unrolled_ptr dlogits);
+
+/* PyTorch's CrossEntropyLoss(weight=class_weights): softmax_xent with row r weighted by
+ * w_r · class_weights[target_r] (class_weights [O]; 0 pointer = every class weighs 1). PyTorch's
+ * mean divides by the total weight of the counted rows, not by their number: pass
+ * scale = 1 / xent_weight_total(...) for it, 1 for a sum. */
+double UNROLLED_FN(softmax_xent_weighted)(int32_t R, int32_t O, unrolled_ptr logits,
+                                          unrolled_ptr targets, unrolled_ptr weights,
+                                          unrolled_ptr class_weights, float scale,
+                                          unrolled_ptr dlogits);
+
+/* Σ_r w_r · class_weights[target_r]: the divisor of softmax_xent_weighted's mean (rows whose
+ * target is outside [0, O) add nothing; softmax_xent_weighted refuses and counts them). */
+double UNROLLED_FN(xent_weight_total)(int32_t R, int32_t O, unrolled_ptr targets,
+                                      unrolled_ptr weights, unrolled_ptr class_weights);
 
 /* Shape: pred, targets, dpred [R,O]
  *   loss = scale · Σ_r w_r · Σ_o (pred − target)²;  dpred = 2 · scale · w_r · (pred − target) */
@@ -659,6 +675,11 @@ extern void (*unrolled_Z_head_backwardZ_viiiiiiiiii)(
 extern double (*unrolled_Z_softmax_xentZ_diiiiifi)(
     uint32_t R, uint32_t O, uint32_t logits, uint32_t targets, uint32_t weights, float scale,
     uint32_t dlogits);
+extern double (*unrolled_Z_softmax_xent_weightedZ_diiiiiifi)(
+    uint32_t R, uint32_t O, uint32_t logits, uint32_t targets, uint32_t weights,
+    uint32_t class_weights, float scale, uint32_t dlogits);
+extern double (*unrolled_Z_xent_weight_totalZ_diiiii)(
+    uint32_t R, uint32_t O, uint32_t targets, uint32_t weights, uint32_t class_weights);
 extern double (*unrolled_Z_mseZ_diiiiifi)(
     uint32_t R, uint32_t O, uint32_t pred, uint32_t targets, uint32_t weights, float scale,
     uint32_t dpred);

@@ -9,6 +9,8 @@ them), loss, hN, cN, grads (every parameter, h0, c0, and x [T,B,I] for dense inp
 
 Usage (from the repository root):  python3 scripts/make_torch_fixtures.py
 Deterministic: fixed per-case seeds, one thread, float64; re-running gives identical files.
+`--class-weights-only` writes only the cw_* cases (cross-entropy with nn.CrossEntropyLoss(weight=w));
+`--module-only` only safetensors/module_lstm_fc: the state_dict of an nn.Module holding `lstm` and `fc`.
 
 Safetensors interchange (a minimal reader/writer below; no `safetensors` package needed):
   * the default run (and `--safetensors-only`) also writes
@@ -51,18 +53,37 @@ def flat_int(t):
 
 def case(name, cell, *, nonlinearity="tanh", I=7, H=13, O=5, L=1, T=6, B=3,
          input="dense", loss="mse", at="every", reduction="mean", masked=False,
-         bidirectional=False, bias=True, projSize=0):
+         bidirectional=False, bias=True, projSize=0, classWeights=None):
     if input == "tokens" and I == 7:
         I = 11  # vocabulary size for token cases
     return dict(name=name, cell=cell, nonlinearity=nonlinearity if cell == "rnn" else "tanh",
                 inputSize=I, hiddenSize=H, outputSize=O, numLayers=L, T=T, B=B, input=input,
                 loss=loss, at=at, reduction=reduction, masked=masked,
-                bidirectional=bidirectional, bias=bias, projSize=projSize)
+                bidirectional=bidirectional, bias=bias, projSize=projSize,
+                classWeights=classWeights)
 
 
 # the layer options, stored in a fixture's config only when not at their defaults (so the
 # fixtures of plain stacks stay as they were)
-LAYER_DEFAULTS = {"bidirectional": False, "bias": True, "projSize": 0}
+LAYER_DEFAULTS = {"bidirectional": False, "bias": True, "projSize": 0, "classWeights": None}
+
+
+def build_class_weight_cases():
+    """Cross-entropy with class weights, PyTorch's CrossEntropyLoss(weight=w): odd sizes, one
+    class weighing 0, padded batches (the counted rows are the real steps), mean and sum."""
+    return [
+        case("cw_lstm_l2_masked_every_ce_mean", "lstm", I=5, H=7, O=5, L=2, T=7, B=4,
+             at="every", loss="cross-entropy", masked=True,
+             classWeights=[0.5, 2.0, 0.0, 1.25, 3.0]),
+        case("cw_gru_l1_dense_last_ce_mean", "gru", I=5, H=7, O=3, T=5, B=5, at="last",
+             loss="cross-entropy", classWeights=[3.0, 0.25, 1.0]),
+        case("cw_bi_rnn_tanh_l1_masked_every_ce_sum", "rnn", I=5, H=7, O=3, T=6, B=3,
+             at="every", loss="cross-entropy", reduction="sum", masked=True,
+             bidirectional=True, classWeights=[1.5, 0.75, 2.5]),
+        case("cw_rnn_relu_l1_tokens_every_ce_mean", "rnn", nonlinearity="relu", I=9, H=7, O=9,
+             T=5, B=3, input="tokens", at="every", loss="cross-entropy",
+             classWeights=[1.0, 2.0, 0.5, 0.0, 1.0, 4.0, 1.0, 0.25, 1.5]),
+    ]
 
 
 def build_layer_cases():
@@ -240,7 +261,15 @@ def run_case(cfg):
         pred = head(hN[-1])  # [B,O]
 
     red = cfg["reduction"]
-    if cfg["at"] == "every" and mask is not None:
+    if cfg["classWeights"] is not None:
+        # nn.CrossEntropyLoss(weight=w) itself, over the counted rows only (the real steps)
+        w = torch.tensor(cfg["classWeights"])
+        logits, targets = pred.reshape(-1, O), y.reshape(-1)
+        if cfg["at"] == "every" and mask is not None:
+            keep = mask.reshape(-1).bool()
+            logits, targets = logits[keep], targets[keep]
+        loss = nn.CrossEntropyLoss(weight=w, reduction=red)(logits, targets)
+    elif cfg["at"] == "every" and mask is not None:
         m = mask.bool()
         if cfg["loss"] == "mse":
             per = ((pred - y) ** 2).sum(-1)  # [T,B]
@@ -463,6 +492,55 @@ def write_torch_safetensors():
           f"{os.path.relpath(ST_TORCH_DIR, ROOT)}", file=sys.stderr)
 
 
+class PrefixedNet(nn.Module):
+    """What a PyTorch user writes: the recurrent stack and the head as submodules `lstm` and
+    `fc`, so that state_dict() names them `lstm.weight_ih_l0`, ..., `fc.weight`, `fc.bias`."""
+
+    def __init__(self, I, H, O, L):
+        super().__init__()
+        self.lstm = nn.LSTM(I, H, num_layers=L, batch_first=False)
+        self.fc = nn.Linear(H, O)
+
+    def forward(self, x, h0, c0):
+        out, (hN, cN) = self.lstm(x, (h0, c0))
+        return self.fc(out), hN, cN
+
+
+def write_torch_module_safetensors():
+    """test/fixtures/torch/safetensors/module_lstm_fc.{safetensors,json}: the state_dict of a
+    PrefixedNet (F32), which unrolled loads with { prefix: "lstm.", head: "fc." }."""
+    os.makedirs(ST_TORCH_DIR, exist_ok=True)
+    name, I, H, O, L, T, B = "module_lstm_fc", 5, 7, 3, 2, 6, 3
+    seed = zlib.crc32(("safetensors_" + name).encode()) & 0x7FFFFFFF
+    torch.manual_seed(seed)
+    g = torch.Generator().manual_seed(seed + 1)
+    net = PrefixedNet(I, H, O, L)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(f32(p * PARAM_SCALE))
+    x = f32(torch.randn(T, B, I, generator=g))
+    h0 = f32(torch.randn(L, B, H, generator=g) * STATE_STD)
+    c0 = f32(torch.randn(L, B, H, generator=g) * STATE_STD)
+    with torch.no_grad():
+        y, hN, cN = net(x, h0, c0)
+    sd = [(k, v.to(torch.float32)) for k, v in net.state_dict().items()]
+    with open(os.path.join(ST_TORCH_DIR, name + ".safetensors"), "wb") as f:
+        f.write(st_encode(sd, {"format": "pt"}))
+    data = {
+        "name": name,
+        "config": {"cell": "lstm", "nonlinearity": "tanh", "inputSize": I, "hiddenSize": H,
+                   "outputSize": O, "numLayers": L, "T": T, "B": B},
+        "dtype": "F32",
+        "names": [k for k, _ in sd],
+        "x": flat(x), "h0": flat(h0), "c0": flat(c0),
+        "y": flat(y), "hN": flat(hN), "cN": flat(cN),
+    }
+    with open(os.path.join(ST_TORCH_DIR, name + ".json"), "w") as f:
+        json.dump(data, f, separators=(",", ":"))
+        f.write("\n")
+    print(f"wrote {name} to {os.path.relpath(ST_TORCH_DIR, ROOT)}", file=sys.stderr)
+
+
 def rel_err(a, b, floor=1e-3):
     """max |a - b| / max(max |b|, floor), as test/helpers.ts relErr."""
     a, b = torch.as_tensor(a, dtype=torch.float64).reshape(-1), \
@@ -656,6 +734,19 @@ def write_dropout_fixtures():
           file=sys.stderr)
 
 
+def write_cases(cases):
+    os.makedirs(OUT_DIR, exist_ok=True)
+    names = [c["name"] for c in cases]
+    assert len(names) == len(set(names)), "duplicate case names"
+    for cfg in cases:
+        data = run_case(cfg)
+        path = os.path.join(OUT_DIR, cfg["name"] + ".json")
+        with open(path, "w") as f:
+            json.dump(data, f, separators=(",", ":"))
+            f.write("\n")
+    print(f"wrote {len(cases)} fixtures to {os.path.relpath(OUT_DIR, ROOT)}", file=sys.stderr)
+
+
 def main():
     args = sys.argv[1:]
     if args == ["--check-unrolled"]:
@@ -666,22 +757,19 @@ def main():
     if args == ["--dropout-only"]:
         write_dropout_fixtures()
         return
+    if args == ["--module-only"]:
+        write_torch_module_safetensors()
+        return
+    if args == ["--class-weights-only"]:
+        write_cases(build_class_weight_cases())
+        return
     if args:
-        print("usage: make_torch_fixtures.py [--safetensors-only | --dropout-only | --check-unrolled]",
+        print("usage: make_torch_fixtures.py [--safetensors-only | --dropout-only | --class-weights-only | --module-only | --check-unrolled]",
               file=sys.stderr)
         sys.exit(2)
-    os.makedirs(OUT_DIR, exist_ok=True)
-    cases = build_cases() + build_layer_cases()
-    names = [c["name"] for c in cases]
-    assert len(names) == len(set(names)), "duplicate case names"
-    for cfg in cases:
-        data = run_case(cfg)
-        path = os.path.join(OUT_DIR, cfg["name"] + ".json")
-        with open(path, "w") as f:
-            json.dump(data, f, separators=(",", ":"))
-            f.write("\n")
-    print(f"wrote {len(cases)} fixtures to {os.path.relpath(OUT_DIR, ROOT)}", file=sys.stderr)
+    write_cases(build_cases() + build_layer_cases() + build_class_weight_cases())
     write_torch_safetensors()
+    write_torch_module_safetensors()
     write_dropout_fixtures()
 
 

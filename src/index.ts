@@ -63,7 +63,8 @@ export {
   DataError,
   type ErrorCode,
 } from './errors.js';
-export { modelToSafetensors, loadSafetensorsInto, type SaveOptions } from './model/serialize.js';
+export { modelToSafetensors, loadSafetensorsInto, type SaveOptions, type LoadSafetensorsOptions } from './model/serialize.js';
+export type { StateDictNames } from './model/state-dict-names.js';
 export { modelFromSafetensors, type LoadModelOptions } from './model-file.js';
 // worker
 // the browser's worker factory is at 'unrolled/worker' (src/worker/browser.ts), so that bundles without it carry no worker chunk

@@ -15,15 +15,17 @@ export interface LoadModelOptions extends SafetensorsLimits {
 
 /**
  * A new model from a file written by modelToSafetensors: its configuration from the metadata, its
- * weights (F32 or F64) from the tensors. Everything is validated before the model is created.
+ * weights (F32 or F64) from the tensors, and the loss it was trained with (`trainedWith`) when
+ * the file records one. Everything is validated before the model is created.
  */
 export async function modelFromSafetensors(bytes: Uint8Array | ArrayBuffer, options: LoadModelOptions = {}): Promise<Model> {
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'an object', describe(options));
   const f32 = !(options.backend === 'js' && options.dtype === 'float64');
-  const { config, weights } = readModelFile(bytes, { maxHeaderBytes: options.maxHeaderBytes }, f32);
+  const { config, weights, loss } = readModelFile(bytes, { maxHeaderBytes: options.maxHeaderBytes }, f32);
   const model: Model = await createModel({ ...config, backend: options.backend, dtype: options.dtype, core: options.core });
   try {
     model.loadStateDict(weights);
+    if (loss) model.recordTraining(loss);
   } catch (e) {
     model.dispose();
     throw e;

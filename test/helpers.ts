@@ -87,6 +87,8 @@ export interface TorchFixture {
     bias?: boolean;
     /** present only for an LSTM with a projection (proj_size) */
     projSize?: number;
+    /** present only for a class-weighted cross-entropy (nn.CrossEntropyLoss(weight=...)) */
+    classWeights?: number[];
   };
   params: Record<string, number[]>;
   x: number[];

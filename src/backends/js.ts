@@ -443,16 +443,18 @@ export class JsKernels implements Kernels {
     }
   }
 
-  softmaxXent(R: number, O: number, logits: Off, targets: Off, weights: Off, scale: number, dlogits: Off): number {
+  softmaxXent(R: number, O: number, logits: Off, targets: Off, weights: Off, classWeights: Off, scale: number, dlogits: Off): number {
     const f = this.f;
     let total = 0;
     for (let r = 0; r < R; r++) {
-      const w = weights ? f[weights + r] : 1;
+      const m = weights ? f[weights + r] : 1;
       const row = logits + r * O;
       const target = f[targets + r];
-      const bad = w !== 0 && !idOk(target, O);
+      const bad = m !== 0 && !idOk(target, O);
       if (bad) this.refused++;
-      if (w === 0 || bad) {
+      // row weight: the mask times the target's class weight (read only for a valid target)
+      const w = m === 0 || bad ? 0 : classWeights ? m * f[classWeights + target] : m;
+      if (w === 0) {
         if (dlogits) f.fill(0, dlogits + r * O, dlogits + (r + 1) * O);
         continue;
       }
@@ -469,6 +471,18 @@ export class JsKernels implements Kernels {
       }
     }
     return total * scale;
+  }
+
+  xentWeightTotal(R: number, O: number, targets: Off, weights: Off, classWeights: Off): number {
+    const f = this.f;
+    let total = 0;
+    for (let r = 0; r < R; r++) {
+      const m = weights ? f[weights + r] : 1;
+      const target = f[targets + r];
+      if (m === 0 || !idOk(target, O)) continue;
+      total += m * (classWeights ? f[classWeights + target] : 1);
+    }
+    return total;
   }
 
   mse(R: number, O: number, pred: Off, targets: Off, weights: Off, scale: number, dpred: Off): number {

@@ -67,8 +67,13 @@ export interface Kernels {
   /** dW += dyᵀ·h; db += Σ dy; dh [R,H] = dy·W (overwritten); wPacked = W [O,H] packed; pack: weightGradScratch(R, O, H) floats. */
   headBackward(R: number, H: number, O: number, h: Off, wPacked: Off, dy: Off, dw: Off, db: Off, dh: Off, pack: Off): void;
 
-  /** scale·Σ_r w_r·(logsumexp(logits_r) − logits_r[target_r]); dlogits unless 0. targets are ids. */
-  softmaxXent(R: number, O: number, logits: Off, targets: Off, weights: Off, scale: number, dlogits: Off): number;
+  /**
+   * scale·Σ_r v_r·(logsumexp(logits_r) − logits_r[target_r]) with v_r = w_r·classWeights[target_r]
+   * (classWeights [O], 0 = all 1); dlogits unless 0. targets are ids.
+   */
+  softmaxXent(R: number, O: number, logits: Off, targets: Off, weights: Off, classWeights: Off, scale: number, dlogits: Off): number;
+  /** Σ_r w_r·classWeights[target_r] over rows whose target is in [0, O): the class-weighted mean's divisor. */
+  xentWeightTotal(R: number, O: number, targets: Off, weights: Off, classWeights: Off): number;
   /** scale·Σ_r w_r·Σ_o (pred − target)²; dpred unless 0. */
   mse(R: number, O: number, pred: Off, targets: Off, weights: Off, scale: number, dpred: Off): number;
 

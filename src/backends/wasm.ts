@@ -52,8 +52,11 @@ export class WasmKernels implements Kernels {
   headBackward(R: number, H: number, O: number, h: Off, wPacked: Off, dy: Off, dw: Off, db: Off, dh: Off, pack: Off): void {
     this.e.head_backward(R, H, O, ptr(h), ptr(wPacked), ptr(dy), ptr(dw), ptr(db), ptr(dh), ptr(pack));
   }
-  softmaxXent(R: number, O: number, logits: Off, targets: Off, weights: Off, scale: number, dlogits: Off): number {
-    return this.e.softmax_xent(R, O, ptr(logits), ptr(targets), ptr(weights), scale, ptr(dlogits));
+  softmaxXent(R: number, O: number, logits: Off, targets: Off, weights: Off, classWeights: Off, scale: number, dlogits: Off): number {
+    return this.e.softmax_xent_weighted(R, O, ptr(logits), ptr(targets), ptr(weights), ptr(classWeights), scale, ptr(dlogits));
+  }
+  xentWeightTotal(R: number, O: number, targets: Off, weights: Off, classWeights: Off): number {
+    return this.e.xent_weight_total(R, O, ptr(targets), ptr(weights), ptr(classWeights));
   }
   mse(R: number, O: number, pred: Off, targets: Off, weights: Off, scale: number, dpred: Off): number {
     return this.e.mse(R, O, ptr(pred), ptr(targets), ptr(weights), scale, ptr(dpred));

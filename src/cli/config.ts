@@ -15,6 +15,7 @@ import { fileIdentity, readFileBytes } from '../node/files.js';
 import { FORMAT_NAME } from '../model/serialize.js';
 import { type Flags, parseSchedule, parseTbptt, UsageError } from './args.js';
 import { FLAGS, type FlagName } from './flags.js';
+import { layerConfig, layerFlags } from './layer-flags.js';
 import {
   DEFAULTS,
   MIN_SEQ,
@@ -51,6 +52,9 @@ export async function runConfigFromFlags(f: Flags, steps: number): Promise<{ run
   const momentum = f.float('momentum');
   if (f.has('momentum') && optimizer !== 'sgd') f.fail(`--momentum is for --optimizer sgd (got ${optimizer})`, '--momentum');
   const clip = f.float('clip');
+  // stateful only where the run streams a text with truncated BPTT (gradcheck takes one whole batch)
+  const stateful = task === 'char' && f.command !== 'gradcheck' ? 'the char task trains statefully on chunks of a text' : null;
+  const layers = layerFlags(f, { cell, hidden: f.int('hidden'), layers: f.int('layers') }, stateful);
   const run: RunConfig = {
     task,
     text,
@@ -62,6 +66,7 @@ export async function runConfigFromFlags(f: Flags, steps: number): Promise<{ run
     init: f.choice<InitName>('init'),
     hidden: f.int('hidden'),
     layers: f.int('layers'),
+    ...layerConfig(layers),
     batch: f.int('batch'),
     seq,
     tbptt: task === 'char' ? (tbptt ?? { k1: seq, k2: seq }) : null,
@@ -111,6 +116,11 @@ export function freshFieldsForComparison(f: Flags, stored: RunConfig, steps: num
     init: f.choice('init', stored.init),
     hidden: f.int('hidden', stored.hidden),
     layers: f.int('layers', stored.layers),
+    ...layerConfig({
+      projSize: f.has('proj-size') ? f.int('proj-size') : stored.projSize,
+      bidirectional: f.has('bidirectional') ? f.bool('bidirectional') : stored.bidirectional,
+      dropout: f.has('dropout') ? f.float('dropout') : stored.dropout,
+    }),
     batch: f.int('batch', stored.batch),
     seq: f.int('seq', stored.seq, { min: MIN_SEQ[task] }),
     tbptt: parseTbptt(f, 'tbptt') ?? stored.tbptt,
@@ -252,6 +262,9 @@ export function checkConsistent(command: string, path: string, run: RunConfig, m
     c.cell === run.cell &&
     c.hiddenSize === run.hidden &&
     c.numLayers === run.layers &&
+    c.projSize === (run.projSize ?? 0) &&
+    c.bidirectional === (run.bidirectional ?? false) &&
+    c.dropout === (run.dropout ?? 0) &&
     c.input === shape.input &&
     c.inputSize === shape.inputSize &&
     c.outputSize === shape.outputSize &&
@@ -312,6 +325,7 @@ export async function modelFor(
     nonlinearity: run.cell === 'rnn' ? run.nonlinearity : undefined,
     numLayers: run.layers,
     hiddenSize: run.hidden,
+    ...layerConfig(run),
     seed: run.seed,
     init: run.init,
     ...modelShape(run),

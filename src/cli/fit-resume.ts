@@ -12,6 +12,7 @@ import type { FitPosition } from '../train/fit.js';
 import type { Flags } from './args.js';
 import type { FlagName } from './flags.js';
 import { UsageError } from './usage.js';
+import { classWeightsFlag } from './layer-flags.js';
 import { checkpointInfo } from '../train/checkpoint.js';
 import { decodeSafetensors } from '../model/safetensors.js';
 import { CHECKPOINT_FORMAT } from '../train/checkpoint.js';
@@ -28,6 +29,11 @@ export interface FitSettings {
   nonlinearity: 'tanh' | 'relu';
   hidden: number;
   layers: number;
+  /** the layer options and class weights: absent from checkpoints of runs before they existed (then their defaults) */
+  'proj-size': number;
+  bidirectional: boolean;
+  dropout: number;
+  'class-weights': number[] | null;
   optimizer: 'adam' | 'adamw' | 'sgd' | 'rmsprop' | 'adagrad';
   lr: number;
   momentum: number;
@@ -83,6 +89,10 @@ export function readSettings(f: Flags, stored?: FitSettings): FitSettings {
     lr: f.float('lr', stored?.lr),
     hidden: f.int('hidden', stored?.hidden),
     layers: f.int('layers', stored?.layers),
+    'proj-size': f.has('proj-size') ? f.int('proj-size') : (stored?.['proj-size'] ?? 0),
+    dropout: f.has('dropout') ? f.float('dropout') : (stored?.dropout ?? 0),
+    bidirectional: f.has('bidirectional') || (stored?.bidirectional ?? false),
+    'class-weights': classWeightsFlag(f, stored?.['class-weights']),
     'min-delta': f.float('min-delta', stored?.['min-delta']),
     clip: f.float('clip', stored?.clip),
     'clip-value': optional('clip-value', () => f.float('clip-value')),
@@ -103,7 +113,7 @@ const MAY_CHANGE: readonly (keyof FitSettings)[] = ['epochs'];
 /** A flag given with --resume must say what the checkpoint says. */
 export function checkResumedSettings(f: Flags, path: string, stored: FitSettings, given: FitSettings): void {
   for (const key of Object.keys(stored) as (keyof FitSettings)[]) {
-    if (MAY_CHANGE.includes(key) || !f.has(key as FlagName) || given[key] === stored[key]) continue;
+    if (MAY_CHANGE.includes(key) || !f.has(key as FlagName) || JSON.stringify(given[key]) === JSON.stringify(stored[key])) continue;
     f.fail(
       `--${key} ${f.str(key as FlagName)} differs from the checkpoint's ${stored[key] ?? 'none'} (${path}; a resumed fit keeps its configuration: drop the flag)`,
       `--${key}`,
@@ -145,6 +155,9 @@ export function checkResumedModel(path: string, s: FitSettings, data: FitData, m
     c.cell !== s.cell ||
     c.hiddenSize !== s.hidden ||
     c.numLayers !== s.layers ||
+    c.projSize !== (s['proj-size'] ?? 0) ||
+    c.bidirectional !== (s.bidirectional ?? false) ||
+    c.dropout !== (s.dropout ?? 0) ||
     c.input !== 'dense' ||
     c.inputSize !== data.inputSize ||
     c.outputSize !== data.targetSize

@@ -31,6 +31,7 @@ import {
   type FitSettings,
 } from './fit-resume.js';
 import { flagHelp } from './flags.js';
+import { classWeightsFit, layerConfig, layerFlags } from './layer-flags.js';
 import { EXIT_CLOSED, Reporter, fmt, stopSignals, type CliIO } from './output.js';
 
 const LAYOUTS = `Layouts (one of):
@@ -83,6 +84,11 @@ export async function fitCommand(args: string[], io: CliIO): Promise<number> {
   const every = f.has('checkpoint-every') ? f.int('checkpoint-every') : (resumed?.info.checkpointEvery ?? undefined);
   const { epochs, batch: batchSize, seed, cell, patience } = s;
   if (f.has('nonlinearity') && cell !== 'rnn') f.fail('--nonlinearity is for --cell rnn', '--nonlinearity');
+  layerFlags(f, { cell, hidden: s.hidden, layers: s.layers }, null, {
+    projSize: s['proj-size'],
+    bidirectional: s.bidirectional,
+    dropout: s.dropout,
+  });
   if (f.has('momentum') && s.optimizer !== 'sgd') f.fail('--momentum is for --optimizer sgd', '--momentum');
   if (f.has('min-delta') && patience === null) f.fail('--min-delta needs --patience', '--min-delta');
   const checkpointPath = f.file('checkpoint') ?? resumePath;
@@ -113,6 +119,7 @@ export async function fitCommand(args: string[], io: CliIO): Promise<number> {
   const all = await openData(source.path, source.options);
   try {
     if (resumed) checkResumedShape(f, resumePath!, resumed.info.data, all, source.path, dataFlag);
+    classWeightsFit(f, s['class-weights'], all);
     let train = all,
       validation: SequenceDataset | undefined;
     if (s['val-split'] > 0) {
@@ -340,6 +347,7 @@ async function freshFit(s: FitSettings, all: SequenceFile, core: Core | undefine
     ...(s.cell === 'rnn' ? { nonlinearity: s.nonlinearity } : {}),
     hiddenSize: s.hidden,
     numLayers: s.layers,
+    ...layerConfig({ projSize: s['proj-size'], bidirectional: s.bidirectional, dropout: s.dropout }),
     seed: s.seed,
     inputSize: all.inputSize,
     outputSize: all.targetSize,
@@ -349,7 +357,7 @@ async function freshFit(s: FitSettings, all: SequenceFile, core: Core | undefine
     const { lr, momentum, optimizer } = s;
     const wd = s['weight-decay'] !== null ? { weightDecay: s['weight-decay'] } : {};
     const trainer = new Trainer(model, {
-      loss: all.lossSpec(),
+      loss: { ...all.lossSpec(), ...(s['class-weights'] ? { classWeights: s['class-weights'] } : {}) },
       optimizer: (optimizer === 'sgd' ? { name: 'sgd', lr, momentum, ...wd } : { name: optimizer, lr, ...wd }) as OptimizerSpec,
       ...(s.clip > 0 ? { clipNorm: s.clip } : {}),
       ...(s['clip-value'] !== null ? { clipValue: s['clip-value'] } : {}),

@@ -68,6 +68,25 @@ noisy sine wave`,
   init: { kind: 'choice', choices: INITS, default: 'default', field: 'init', help: "default: PyTorch's U(+-1/sqrt(H))" },
   hidden: { kind: 'int', domain: RUN_DOMAINS.hidden, default: RUN.hidden, field: 'hidden', help: 'hidden size, default {default}' },
   layers: { kind: 'int', domain: RUN_DOMAINS.layers, default: RUN.layers, field: 'layers', help: 'stacked layers, default {default}' },
+  'proj-size': {
+    kind: 'int',
+    domain: DOMAINS.projSize,
+    field: 'projSize',
+    help: "lstm only: project each hidden state to N features (PyTorch's\nproj_size; below --hidden), default off",
+  },
+  bidirectional: {
+    kind: 'boolean',
+    field: 'bidirectional',
+    help: "each layer also reads every sequence backwards (PyTorch's\nbidirectional=True; whole sequences only)",
+  },
+  dropout: {
+    kind: 'number',
+    value: 'P',
+    domain: DOMAINS.dropout,
+    default: 0,
+    field: 'dropout',
+    help: 'while training, zero each output of every layer but the last with\nprobability P (needs --layers 2 or more), default {default}',
+  },
   // ── training
   batch: {
     kind: 'int',
@@ -290,6 +309,11 @@ diagnose, checkpoint, done, sample, eval, interrupted)`,
     default: 0,
     help: 'smallest change that counts as an improvement, default {default}',
   },
+  'class-weights': {
+    kind: 'text',
+    value: 'W,W,...',
+    help: "--target classes: one weight per class for the cross-entropy\n(PyTorch's CrossEntropyLoss weight), e.g. 1,2,0.5; default all 1",
+  },
   metric: choice(
     ['loss', 'accuracy', 'perplexity', 'mae'],
     'loss',
@@ -344,7 +368,8 @@ export interface CommandFlags {
 }
 
 const TASK: Section = { title: 'Task and data', flags: ['task', 'text'] };
-const MODEL: Section = { title: 'Model', flags: ['cell', 'nonlinearity', 'init', 'hidden', 'layers'] };
+const LAYER_OPTIONS: FlagName[] = ['proj-size', 'bidirectional', 'dropout'];
+const MODEL: Section = { title: 'Model', flags: ['cell', 'nonlinearity', 'init', 'hidden', 'layers', ...LAYER_OPTIONS] };
 const TRAINING: FlagName[] = [
   'batch',
   'seq',
@@ -402,7 +427,7 @@ export const COMMAND_FLAGS: Record<Command, CommandFlags> = {
   fit: {
     sections: [
       { ...FILE_DATA, flags: [...FILE_DATA.flags, 'val-split'] },
-      { title: 'Model', flags: ['cell', 'nonlinearity', 'hidden', 'layers'] },
+      { title: 'Model', flags: ['cell', 'nonlinearity', 'hidden', 'layers', ...LAYER_OPTIONS] },
       {
         title: 'Training',
         flags: [
@@ -416,6 +441,7 @@ export const COMMAND_FLAGS: Record<Command, CommandFlags> = {
           'clip-value',
           'seed',
           'backend',
+          'class-weights',
           'metric',
           'patience',
           'min-delta',

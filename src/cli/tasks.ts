@@ -41,6 +41,10 @@ export interface RunConfig {
   init: InitName;
   hidden: number;
   layers: number;
+  /** the layer options, present only when set (so a run without them stores what it always did) */
+  projSize?: number;
+  bidirectional?: boolean;
+  dropout?: number;
   batch: number;
   /** steps per sequence (char: per chunk, = k1; reber: the longest string) */
   seq: number;

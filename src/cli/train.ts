@@ -23,6 +23,7 @@ import {
 } from './config.js';
 import { evaluate, evalEvent } from './eval.js';
 import { flagHelp } from './flags.js';
+import { layerConfig } from './layer-flags.js';
 import { EXIT_CLOSED, Reporter, diagnoseEvent, fmt, stopSignals, type CliIO } from './output.js';
 import { makeSource, taskText, type CharData, type RunConfig } from './tasks.js';
 
@@ -272,6 +273,7 @@ function header(
       init: run.init,
       hidden: run.hidden,
       layers: run.layers,
+      ...layerConfig(run),
       batch: run.batch,
       seq: run.seq,
       tbptt: run.tbptt,
@@ -291,7 +293,7 @@ function header(
     },
     [
       `unrolled train: ${taskText(run, data?.ids.length)}`,
-      `  model    ${cellText}, ${run.layers} x ${run.hidden} hidden, init ${run.init}, ${model.numParameters.toLocaleString('en-US')} parameters`,
+      `  model    ${cellText}${run.bidirectional ? ' bidirectional' : ''}, ${run.layers} x ${run.hidden} hidden${run.projSize ? `, projected to ${run.projSize}` : ''}${run.dropout ? `, dropout ${run.dropout}` : ''}, init ${run.init}, ${model.numParameters.toLocaleString('en-US')} parameters`,
       `  training ${steps} steps of batch ${run.batch} x ${run.seq}${tb}, ${run.optimizer} lr ${run.lr}${sched}, clip ${run.clip ?? 'off'}${run.clipValue ? `, clip-value ${run.clipValue}` : ''}, seed ${run.seed}`,
       `  backend  ${run.backend === 'wasm' ? `${engine} (${simd ? 'SIMD' : 'scalar, no SIMD in this engine'})` : 'js (reference TypeScript)'}`,
       ...(resumePath !== undefined ? [`  resumed  from ${resumePath} at step ${start}`] : []),

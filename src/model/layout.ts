@@ -220,6 +220,7 @@ export interface WorkArena {
   targets: number; // up to [T,B,O]
   y: number; // predictions, up to [T,B,O]
   dy: number; // up to [T,B,O]
+  classw: number; // [O] the cross-entropy's class weights, written by each loss that has them
   dhsA: number;
   dhsB: number; // [T,B,DR] ping-pong: ∂E/∂(layer output) for alternating layers
   dx: number; // [T,B,I] ∂E/∂x of dense input (0 for token input, whose ids have none)
@@ -271,6 +272,7 @@ export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: numbe
   const targets = take(T * B * O);
   const y = take(T * B * O);
   const dy = take(T * B * O);
+  const classw = take(O);
   const dhsA = take(T * B * D * R);
   const dhsB = take(T * B * D * R);
   const dx = cfg.input === 'tokens' ? 0 : take(T * B * cfg.inputSize);
@@ -326,6 +328,7 @@ export function pointWork(cfg: ResolvedConfig, T: number, B: number, base: numbe
     targets,
     y,
     dy,
+    classw,
     dhsA,
     dhsB,
     dx,

@@ -21,6 +21,7 @@ import { resolveLoss, type LossKind, type LossSpec, type ResolvedLoss } from './
 import { Network } from './network.js';
 import { Rng } from './rng.js';
 import { loadSafetensorsInto, modelToSafetensors, type SaveOptions } from './serialize.js';
+import { matchStateDictNames, resolveStateDictNames, type StateDictNames } from './state-dict-names.js';
 
 /** Float32Array, except on the js backend with dtype 'float64' where results are Float64Array. */
 export type Floats = Float32Array | Float64Array;
@@ -50,6 +51,20 @@ export interface Prediction<F extends Floats = Floats> {
   hN: F;
   /** Final cell state [L·D,B,H], LSTM only. */
   cN: F | null;
+}
+
+export interface PredictOptions {
+  /**
+   * The rows of `y`: every step [T,B,O] or the last [B,O]. Default: the `at` of the loss the
+   * model was trained with (`trainedWith`, kept in model files and checkpoints), else 'every'.
+   */
+  at?: 'every' | 'last';
+  /**
+   * `y` holds softmax probabilities over the outputs (each row sums to 1) instead of the
+   * head's logits: a cross-entropy model's class probabilities. Refused for a model trained
+   * with MSE. Default false.
+   */
+  probabilities?: boolean;
 }
 
 export interface GradientResult<F extends Floats = Floats> extends Prediction<F> {
@@ -154,6 +169,7 @@ export interface GenerateOptions {
 
 const GENERATE_KEYS: readonly string[] = ['prime', 'length', 'temperature', 'seed'];
 const BACKWARD_KEYS: readonly string[] = ['dOutputs', 'dhN', 'dcN', 'dy'];
+const PREDICT_KEYS: readonly string[] = ['at', 'probabilities'];
 
 /**
  * A recurrent stack with a linear head. `F` is the array type of its results: `createModel`
@@ -184,6 +200,7 @@ export class Model<F extends Floats = Floats> {
   /** The last batch was batch-major: results indexed by step go back batch-major, gradients come in so. */
   private batchMajor = false;
   private trainingArena: TrainingArena | null = null;
+  private trainedLoss: ResolvedLoss | null = null;
 
   constructor(config: ModelConfig & { init?: InitOption }, kernels: Kernels) {
     kernels.lifetime?.assertAlive();
@@ -264,21 +281,31 @@ export class Model<F extends Floats = Floats> {
     return out as Record<string, F>;
   }
 
-  /** Loads every parameter by name; all are read and checked before any is written. */
-  loadStateDict(dict: Record<string, Numbers>): void {
+  /**
+   * Loads every parameter by name; all are read and checked before any is written. The names
+   * must be exactly the model's (parameterNames()) once `names` has mapped them: with
+   * `{ prefix: 'lstm.', head: 'fc.' }` a PyTorch module's state_dict (`lstm.weight_ih_l0`,
+   * `fc.weight`, …) loads as it is. Otherwise one error lists the missing, the unexpected and
+   * every expected name.
+   */
+  loadStateDict(dict: Record<string, Numbers>, names?: StateDictNames): void {
     this.enter();
     try {
       if (dict === null || typeof dict !== 'object')
         throw new InvalidArgumentError('stateDict', 'an object of name → values', describe(dict));
-      for (const name of Object.keys(dict)) {
-        if (!this.slotByName.has(name))
-          throw new InvalidArgumentError('stateDict', `only the names ${this.parameterNames().join(', ')}`, `unknown name "${name}"`);
-      }
+      const mapping = resolveStateDictNames(names, 'names');
+      const expected = new Map(this.slots.map((s) => [s.name, s.shape]));
+      const source = matchStateDictNames(
+        Object.keys(dict),
+        expected,
+        mapping,
+        (m) => new InvalidArgumentError('stateDict', "the model's parameter names", m),
+      );
       const copies: Floats[] = [];
       for (const s of this.slots) {
-        const v = dict[s.name];
-        if (v === undefined) throw new InvalidArgumentError('stateDict', `a value for "${s.name}"`, 'missing');
-        copies.push(this.copyParameter(`stateDict["${s.name}"]`, v, s));
+        const from = source.get(s.name)!;
+        const what = from === s.name ? `stateDict["${s.name}"]` : `stateDict["${from}"] (as "${s.name}")`;
+        copies.push(this.copyParameter(what, dict[from], s));
       }
       this.lifetime.assertAlive();
       const f = this.kernels.memory.f,
@@ -298,36 +325,81 @@ export class Model<F extends Floats = Floats> {
     return modelToSafetensors(this, extraMetadata, options);
   }
 
-  /** Loads parameters from safetensors bytes (e.g. a PyTorch state_dict); all checked first. */
-  loadSafetensors(bytes: Uint8Array | ArrayBuffer): void {
+  /**
+   * Loads parameters from safetensors bytes (e.g. a PyTorch state_dict); all checked first.
+   * `names` maps a PyTorch module's names (`{ prefix: 'lstm.', head: 'fc.' }`), as in loadStateDict.
+   */
+  loadSafetensors(bytes: Uint8Array | ArrayBuffer, names?: StateDictNames): void {
     this.lifetime.assertAlive();
-    loadSafetensorsInto(this, bytes);
+    loadSafetensorsInto(this, bytes, names);
   }
 
   /** Reads a prediction input and runs the stack on it (no loss), with the head at the rows asked for. */
-  private runInput(input: PredictInput, options: unknown, training = false) {
-    const at = headRows(options);
+  private runInput(input: PredictInput, options: unknown, training = false, defaultAt: 'every' | 'last' = 'every') {
+    const at = headRows(options, defaultAt);
     const batch = this.reader.read(input, null);
     this.lifetime.assertAlive();
     return { w: this.run(batch, null, at, training), at };
   }
 
-  /** Forward pass: the head's outputs and the final states. */
-  predict(input: PredictInput, options: { at?: 'every' | 'last' } = {}): Prediction<F> {
+  /**
+   * Forward pass: the head's outputs (logits or values; with `probabilities`, softmax
+   * probabilities) and the final states. Without `at`, the rows are those of the loss the model
+   * was trained with (`trainedWith.at`), else every step.
+   */
+  predict(input: PredictInput, options: PredictOptions = {}): Prediction<F> {
     this.enter();
     try {
-      const { w, at } = this.runInput(input, options);
-      return this.readPrediction(w, at) as Prediction<F>;
+      // each option read once (a getter or Proxy sees one read), then checked
+      let read: PredictOptions | unknown = options;
+      if (options !== null && typeof options === 'object') {
+        checkKeys('options', options, PREDICT_KEYS, InvalidArgumentError);
+        const { at, probabilities } = options;
+        read = { at, probabilities };
+      }
+      const probabilities = this.probabilitiesOption(read);
+      const { w, at } = this.runInput(input, read, false, this.trainedLoss?.at ?? 'every');
+      const p = this.readPrediction(w, at);
+      if (probabilities) softmaxRows(p.y, this.config.outputSize);
+      return p as Prediction<F>;
     } finally {
       this.exit();
     }
+  }
+
+  /**
+   * The loss this model was last trained with (set when a Trainer is made for it, kept in model
+   * files and checkpoints), or null: predict's default `at`, and whether `probabilities` applies.
+   */
+  get trainedWith(): Readonly<ResolvedLoss> | null {
+    return this.trainedLoss;
+  }
+
+  /** @internal Records the loss a trainer minimises (or a model file stored) as trainedWith. */
+  recordTraining(loss: ResolvedLoss): void {
+    this.trainedLoss = Object.freeze({ ...loss });
+  }
+
+  /** options.probabilities, checked against the loss the model was trained with. */
+  private probabilitiesOption(options: unknown): boolean {
+    if (options === null || typeof options !== 'object') return false;
+    const p = (options as PredictOptions).probabilities;
+    if (p === undefined || p === false) return false;
+    if (p !== true) throw new InvalidArgumentError('options.probabilities', 'true or false', describe(p));
+    if (this.trainedLoss?.loss === 'mse')
+      throw new InvalidArgumentError(
+        'options.probabilities',
+        'a model trained with "cross-entropy" (softmax probabilities of its classes)',
+        'a model trained with "mse" (its outputs are values, not logits)',
+      );
+    return true;
   }
 
   /** The loss and every gradient for one batch, without changing any weight. */
   lossAndGradients(batch: Batch, loss: LossSpec | LossKind, options: GradientOptions = {}): GradientResult<F> {
     this.enter();
     try {
-      const spec = resolveLoss(loss);
+      const spec = resolveLoss(loss, 'loss', this.config.outputSize);
       const o = options !== null && typeof options === 'object' ? options : {};
       const diagnostics = o.diagnostics === true;
       // the threshold shapes every gradient returned: a bad one is refused, never ignored
@@ -671,11 +743,22 @@ function trainingOption(options: unknown): boolean {
   return t === true;
 }
 
-/** options.at of predict and forward: which rows the head's output holds. */
-function headRows(options: unknown): 'every' | 'last' {
-  const at = options === null || typeof options !== 'object' ? options : ((options as ForwardOptions).at ?? 'every');
+/** options.at of predict and forward: which rows the head's output holds (`fallback` when not given). */
+function headRows(options: unknown, fallback: 'every' | 'last'): 'every' | 'last' {
+  const at = options === null || typeof options !== 'object' ? options : ((options as ForwardOptions).at ?? fallback);
   if (at !== 'every' && at !== 'last') throw new InvalidArgumentError('options.at', '"every" or "last"', describe(at));
   return at;
+}
+
+/** Each row of `y` (rows of O) replaced by its softmax, computed in f64 (max subtracted first). */
+function softmaxRows(y: Floats, O: number): void {
+  for (let r = 0; r < y.length; r += O) {
+    let mx = -Infinity;
+    for (let o = 0; o < O; o++) mx = Math.max(mx, y[r + o]);
+    let sum = 0;
+    for (let o = 0; o < O; o++) sum += Math.exp(y[r + o] - mx);
+    for (let o = 0; o < O; o++) y[r + o] = Math.exp(y[r + o] - mx) / sum;
+  }
 }
 
 /** A zeroed array of the memory's float type. */

@@ -370,11 +370,28 @@ export class Network {
     const O = this.cfg.outputSize;
     const R = this.headRowCount(w, loss.at);
     const weights = loss.at !== 'every' ? 0 : this.lossMasked ? w.lossw : this.masked ? w.mask : 0;
-    const perRow = loss.loss === 'mse' ? O : 1;
-    const scale = loss.reduction === 'sum' ? 1 : 1 / (realRows * perRow);
     const dy = grad ? w.dy : 0;
-    if (loss.loss === 'mse') return this.k.mse(R, O, w.y, w.targets, weights, scale, dy);
-    const value = this.k.softmaxXent(R, O, w.y, w.targets, weights, scale, dy);
+    if (loss.loss === 'mse') return this.k.mse(R, O, w.y, w.targets, weights, loss.reduction === 'sum' ? 1 : 1 / (realRows * O), dy);
+    const cw = loss.classWeights;
+    if (!cw) {
+      const value = this.k.softmaxXent(R, O, w.y, w.targets, weights, 0, loss.reduction === 'sum' ? 1 : 1 / realRows, dy);
+      this.checkIds('batch.y', O);
+      return value;
+    }
+    this.k.memory.f.set(cw, w.classw);
+    let scale = 1;
+    if (loss.reduction === 'mean') {
+      // PyTorch's weighted mean: divided by the total weight of the counted rows' classes
+      const total = this.k.xentWeightTotal(R, O, w.targets, weights, w.classw);
+      if (!(total > 0))
+        throw new InvalidArgumentError(
+          'batch.y',
+          'at least one counted target of a class with a weight above 0 (the weighted mean divides by their total weight)',
+          'only targets of classes that weigh 0',
+        );
+      scale = 1 / total;
+    }
+    const value = this.k.softmaxXent(R, O, w.y, w.targets, weights, w.classw, scale, dy);
     this.checkIds('batch.y', O);
     return value;
   }

@@ -1,7 +1,9 @@
 // Models as safetensors files. unrolled writes every parameter as F32 under its PyTorch state_dict
 // name and layout, in parameterNames() order, with its configuration in "__metadata__":
 //
-//   format: "unrolled", unrolled_format_version: "1", unrolled_config: JSON of model.config
+//   format: "unrolled", unrolled_format_version: "1", unrolled_config: JSON of model.config,
+//   and, for a model a Trainer was made for, unrolled_loss: JSON of model.trainedWith (predict's
+//   default `at`; older readers ignore it)
 //
 // so a file loads back into unrolled by itself (modelFromSafetensors in src/model-file.ts, which
 // creates the model from what readModelFile returns) and into PyTorch with
@@ -11,6 +13,7 @@
 import { CheckpointError, ConfigError, InvalidArgumentError, describe } from '../errors.js';
 import { MODEL_CONFIG_KEYS, resolveConfig, type ResolvedConfig } from './config.js';
 import { parameterTable } from './layout.js';
+import { resolveLoss, type LossSpec, type ResolvedLoss } from './loss.js';
 import type { Model } from './model.js';
 import {
   decodeSafetensors,
@@ -20,11 +23,12 @@ import {
   type SafetensorsTensor,
 } from './safetensors.js';
 import { checkKeys } from '../validate/index.js';
+import { matchStateDictNames, resolveStateDictNames, type StateDictNames } from './state-dict-names.js';
 
 export const FORMAT_NAME = 'unrolled';
 export const FORMAT_VERSION = '1';
 /** Metadata keys unrolled writes itself; extraMetadata cannot use them. */
-export const RESERVED_METADATA_KEYS: readonly string[] = ['format', 'unrolled_format_version', 'unrolled_config'];
+export const RESERVED_METADATA_KEYS: readonly string[] = ['format', 'unrolled_format_version', 'unrolled_config', 'unrolled_loss'];
 
 export interface SaveOptions {
   /**
@@ -67,6 +71,9 @@ export function modelToSafetensors(model: Model, extraMetadata: Record<string, s
     unrolled_format_version: FORMAT_VERSION,
     unrolled_config: configToJson(model.config),
   };
+  // the loss it was trained with, only when there is one (an untrained model writes what it always did)
+  const trained = model.trainedWith;
+  if (trained) metadata.unrolled_loss = JSON.stringify(trained);
   for (const [k, v] of extra) {
     Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
@@ -170,26 +177,27 @@ export function checkedFloatTensor(
 }
 
 /**
- * Checks the tensors against the parameters of `config` (exact names, shapes, F32/F64, values
- * finite — and representable as f32 when the model computes in f32); returns the state dict.
+ * Checks the tensors against the parameters of `config` (exact names once `names` has mapped
+ * them, shapes, F32/F64, values finite — and representable as f32 when the model computes in
+ * f32); returns the state dict under the model's names.
  */
 function checkTensors(
   tensors: Map<string, SafetensorsTensor>,
   config: ResolvedConfig,
   f32: boolean,
+  names?: StateDictNames,
 ): Record<string, Float32Array | Float64Array> {
   const { slots } = parameterTable(config);
-  const expected = new Map(slots.map((s) => [s.name, s]));
-  for (const name of tensors.keys()) {
-    if (!expected.has(name)) {
-      throw new CheckpointError(
-        `checkpoint: unexpected tensor ${JSON.stringify(name)}; the model's tensors are exactly ${slots.map((s) => s.name).join(', ')}`,
-      );
-    }
-  }
+  const source = matchStateDictNames(
+    [...tensors.keys()],
+    new Map(slots.map((s) => [s.name, s.shape])),
+    names,
+    (m) => new CheckpointError(`checkpoint: ${m}`),
+  );
+  const renamed = new Map(slots.map((s) => [s.name, tensors.get(source.get(s.name)!)!]));
   const dict: Record<string, Float32Array | Float64Array> = {};
   for (const s of slots) {
-    const data = checkedFloatTensor(tensors, s.name, s.shape, f32);
+    const data = checkedFloatTensor(renamed, s.name, s.shape, f32);
     Object.defineProperty(dict, s.name, { value: data, enumerable: true, writable: true, configurable: true });
   }
   return dict;
@@ -211,10 +219,24 @@ export function readModelFile(
   bytes: Uint8Array | ArrayBuffer,
   limits: SafetensorsLimits,
   f32: boolean,
-): { config: ResolvedConfig; weights: Record<string, Float32Array | Float64Array> } {
+): { config: ResolvedConfig; weights: Record<string, Float32Array | Float64Array>; loss: ResolvedLoss | null } {
   const { tensors, metadata } = decode(bytes, limits);
   const config = configFromMetadata(metadata);
-  return { config, weights: checkTensors(tensors, config, f32) };
+  return { config, weights: checkTensors(tensors, config, f32), loss: lossFromMetadata(metadata, config) };
+}
+
+/** The loss a model file says its model was trained with (unrolled_loss), or null; CheckpointError if invalid. */
+function lossFromMetadata(metadata: Record<string, string>, config: ResolvedConfig): ResolvedLoss | null {
+  if (!Object.hasOwn(metadata, 'unrolled_loss')) return null;
+  try {
+    const parsed: unknown = JSON.parse(metadata.unrolled_loss);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`not a JSON object: ${describe(parsed)}`);
+    for (const key of Object.keys(parsed))
+      if (!['loss', 'at', 'reduction', 'classWeights'].includes(key)) throw new Error(`unknown field ${JSON.stringify(key)}`);
+    return resolveLoss(parsed as LossSpec, 'unrolled_loss', config.outputSize);
+  } catch (e) {
+    throw new CheckpointError(`checkpoint: unrolled_loss is invalid (${(e as Error).message})`);
+  }
 }
 
 /** Architecture fields that must agree when a file carries unrolled metadata (seed and input kind may differ). */
@@ -231,19 +253,27 @@ const ARCHITECTURE: (keyof ResolvedConfig)[] = [
   'projSize',
 ];
 
+/** Options of loadSafetensorsInto: the header limit and how the file's names map to the model's. */
+export interface LoadSafetensorsOptions extends SafetensorsLimits, StateDictNames {}
+
 /**
  * Loads a safetensors file's weights into an existing model: the tensors must be exactly the
  * model's state_dict names (no extra, none missing) with its shapes, F32 or F64, finite. Works for
- * files from PyTorch (a state_dict of nn.RNN/LSTM/GRU plus "head.weight", "head.bias") and from
- * unrolled (whose stored configuration must then describe the same architecture). Nothing is
- * written unless everything is valid.
+ * files from PyTorch (a state_dict of nn.RNN/LSTM/GRU plus "head.weight", "head.bias", or a
+ * module's state_dict whose names `prefix`, `head` and `rename` map to those, e.g.
+ * `{ prefix: 'lstm.', head: 'fc.' }`) and from unrolled (whose stored configuration must then
+ * describe the same architecture). When the names do not match, the error lists the missing,
+ * the unexpected and every expected name. Nothing is written unless everything is valid.
  */
-export function loadSafetensorsInto(model: Model, bytes: Uint8Array | ArrayBuffer, limits: SafetensorsLimits = {}): void {
+export function loadSafetensorsInto(model: Model, bytes: Uint8Array | ArrayBuffer, options: LoadSafetensorsOptions = {}): void {
   if (model === null || typeof model !== 'object' || typeof model.loadStateDict !== 'function') {
     throw new InvalidArgumentError('model', 'a Model', describe(model));
   }
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options', 'an object', describe(options));
+  const { maxHeaderBytes, ...rest } = options;
+  const names = resolveStateDictNames(Object.keys(rest).length ? rest : undefined);
   model.assertAlive();
-  const { tensors, metadata } = decode(bytes, limits);
+  const { tensors, metadata } = decode(bytes, { maxHeaderBytes });
   if (metadata.format === FORMAT_NAME && Object.hasOwn(metadata, 'unrolled_config')) {
     const stored = configFromMetadata(metadata);
     for (const key of ARCHITECTURE) {
@@ -254,6 +284,6 @@ export function loadSafetensorsInto(model: Model, bytes: Uint8Array | ArrayBuffe
       }
     }
   }
-  const dict = checkTensors(tensors, model.config, model.kernels.memory.dtype === 'float32');
+  const dict = checkTensors(tensors, model.config, model.kernels.memory.dtype === 'float32', names);
   model.loadStateDict(dict);
 }

@@ -201,6 +201,18 @@ export interface CoreExports {
    */
   softmax_xent(R: I32, O: I32, logits: Ptr, targets: Ptr, weights: Ptr, scale: F32, dlogits: Ptr): F64;
   /**
+   * PyTorch's CrossEntropyLoss(weight=class_weights): softmax_xent with row r weighted by
+   * w_r · class_weights[target_r] (class_weights [O]; 0 pointer = every class weighs 1). PyTorch's
+   * mean divides by the total weight of the counted rows, not by their number: pass
+   * scale = 1 / xent_weight_total(...) for it, 1 for a sum.
+   */
+  softmax_xent_weighted(R: I32, O: I32, logits: Ptr, targets: Ptr, weights: Ptr, class_weights: Ptr, scale: F32, dlogits: Ptr): F64;
+  /**
+   * Σ_r w_r · class_weights[target_r]: the divisor of softmax_xent_weighted's mean (rows whose
+   * target is outside [0, O) add nothing; softmax_xent_weighted refuses and counts them).
+   */
+  xent_weight_total(R: I32, O: I32, targets: Ptr, weights: Ptr, class_weights: Ptr): F64;
+  /**
    * Shape: pred, targets, dpred [R,O]
    *   loss = scale · Σ_r w_r · Σ_o (pred − target)²;  dpred = 2 · scale · w_r · (pred − target)
    */

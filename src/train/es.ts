@@ -114,7 +114,7 @@ export class EvolutionStrategies {
     this.sigma = checkNumber('options.sigma', sigma, DOMAINS.sigma);
     this.lr = checkNumber('options.lr', lr, DOMAINS.lr);
     this.seed = seed === undefined ? 0 : checkNumber('options.seed', seed, DOMAINS.seed);
-    this.loss = resolveLoss(loss, 'options.loss');
+    this.loss = resolveLoss(loss, 'options.loss', model.config.outputSize);
     this.optimizer = oneOf('options.optimizer', optimizer, ['adam', 'sgd'] as const, 'adam');
     this.fitnessShaping = oneOf('options.fitnessShaping', fitnessShaping, ['centered-ranks', 'none'] as const, 'centered-ranks');
     // the batch is read time-major here (readHostBatch), then handed to predict as such

@@ -115,6 +115,21 @@ export function lossWeights(hb: HostBatch, loss: ResolvedLoss, O: number): { w: 
   let N = 0;
   for (let r = 0; r < R; r++) N += w[r];
   if (N === 0) throw new InvalidArgumentError('batch.lossMask', 'at least one real step that counts in the loss', 'none');
+  const cw = loss.classWeights;
+  if (cw) {
+    // PyTorch's CrossEntropyLoss(weight): each row weighs its target's class weight, and the mean divides by their total
+    N = 0;
+    for (let r = 0; r < R; r++) {
+      if (w[r] !== 0) w[r] *= cw[(hb.y as Int32Array)[r]];
+      N += w[r];
+    }
+    if (N === 0 && loss.reduction === 'mean')
+      throw new InvalidArgumentError(
+        'batch.y',
+        'at least one counted target of a class with a weight above 0 (the weighted mean divides by their total weight)',
+        'only targets of classes that weigh 0',
+      );
+  }
   return { w, scale: loss.reduction === 'sum' ? 1 : 1 / (N * (loss.loss === 'mse' ? O : 1)) };
 }
 

@@ -3,7 +3,7 @@
 // (docs/equations.md#losses) taken as a mean over every real row of the dataset (cross-entropy)
 // or every real element (MSE), so it does not depend on how the data is cut into batches; with
 // reduction 'sum' it is still reported per row, which keeps epochs of different sizes
-// comparable.
+// comparable. With class weights the mean is PyTorch's weighted one, Σ w·ℓ / Σ w over the dataset.
 import { ConfigError, InvalidArgumentError, describe } from '../errors.js';
 import type { SequenceDataset } from '../data/dataset.js';
 import { planBatches } from '../data/dataset.js';
@@ -74,13 +74,13 @@ export function checkLossFits(
 export function evaluate(model: Model, data: SequenceDataset, options: EvaluateOptions = {}): EvaluateResult {
   const o = snapshotObject('options', options, 'an object { loss?, metrics?, batchSize? }', { ErrorClass: InvalidArgumentError }) ?? {};
   checkKeys('options', o, ['loss', 'metrics', 'batchSize'], InvalidArgumentError);
-  const loss = resolveLoss((o.loss ?? data.lossSpec()) as LossSpec | LossKind, 'options.loss');
+  const loss = resolveLoss((o.loss ?? data.lossSpec()) as LossSpec | LossKind, 'options.loss', model.config.outputSize);
   checkLossFits('options.loss', loss, data, InvalidArgumentError);
   const names = o.metrics ?? [];
   if (!Array.isArray(names)) throw new InvalidArgumentError('options.metrics', 'an array of metric names', describe(names));
   const metrics = names.map((m, i) => checkMetric(`options.metrics[${i}]`, m, loss.loss, InvalidArgumentError));
   const batchSize = o.batchSize === undefined ? 64 : checkNumber('options.batchSize', o.batchSize, DOMAINS.B, InvalidArgumentError);
-  const acc = new MetricAccumulator(loss.loss, model.config.outputSize);
+  const acc = new MetricAccumulator(loss.loss, model.config.outputSize, loss.classWeights);
   // sorted by length, in order: the least padding, and the same result on every call
   for (const idx of planBatches(data.lengths, batchSize, { shuffle: false, bucket: true })) {
     const batch = data.batch(idx);
@@ -98,10 +98,13 @@ export class MetricAccumulator {
   private correct = 0;
   private absSum = 0;
   private rows = 0;
+  /** Σ of the rows' class weights: the divisor of a class-weighted cross-entropy */
+  private weightSum = 0;
 
   constructor(
     private readonly kind: LossKind,
     private readonly O: number,
+    private readonly classWeights?: readonly number[],
   ) {}
 
   /** Outputs y [T,B,O] (at 'every') or [B,O] and the batch's targets. */
@@ -122,7 +125,9 @@ export class MetricAccumulator {
           }
         let sum = 0;
         for (let k = 0; k < O; k++) sum += Math.exp(y[off + k] - max);
-        this.lossSum += Math.log(sum) + max - y[off + id];
+        const cw = this.classWeights ? this.classWeights[id] : 1;
+        this.lossSum += cw * (Math.log(sum) + max - y[off + id]);
+        this.weightSum += cw;
         if (best === id) this.correct++;
         this.rows++;
       } else {
@@ -149,7 +154,8 @@ export class MetricAccumulator {
   }
 
   result(metrics: readonly MetricName[]): EvaluateResult {
-    const loss = this.lossSum / this.rows;
+    // class-weighted: PyTorch's weighted mean over the whole dataset, Σ w·ℓ / Σ w
+    const loss = this.lossSum / (this.classWeights ? this.weightSum : this.rows);
     const r: EvaluateResult = { loss, sequences: 0, rows: this.rows };
     for (const m of metrics) {
       if (m === 'accuracy') r.accuracy = this.correct / this.rows;

@@ -17,7 +17,7 @@ export const TRAINER_KEYS: readonly string[] = [
   'onNonFinite',
   'tbptt',
 ];
-export const LOSS_KEYS: readonly string[] = ['loss', 'at', 'reduction'];
+export const LOSS_KEYS: readonly string[] = ['loss', 'at', 'reduction', 'classWeights'];
 
 export interface ResolvedTrainerOptions {
   loss: ResolvedLoss;
@@ -45,6 +45,7 @@ export function resolveTrainerOptions(
   argument = 'options',
   E: ArgumentErrorClass = ConfigError,
   inputsPerStep = 1,
+  classes?: number,
 ): ResolvedTrainerOptions {
   const o = snapshotObject(argument, options, 'an object { loss, optimizer?, clipNorm? }', { ErrorClass: E });
   if (o === undefined) throw new E(argument, 'an object { loss, optimizer?, clipNorm? }', 'undefined');
@@ -53,7 +54,7 @@ export function resolveTrainerOptions(
   const lossSpec = o.loss;
   if (lossSpec !== null && typeof lossSpec === 'object' && !Array.isArray(lossSpec))
     checkKeys(`${argument}.loss`, lossSpec, LOSS_KEYS, keyError);
-  const loss = resolveLoss(lossSpec as TrainerOptions['loss'], `${argument}.loss`);
+  const loss = resolveLoss(lossSpec as TrainerOptions['loss'], `${argument}.loss`, classes);
   const clipNorm = optionalNumber(`${argument}.clipNorm`, o.clipNorm, DOMAINS.clipNorm, Infinity, E);
   const clipValue = optionalNumber(`${argument}.clipValue`, o.clipValue, DOMAINS.clipValue, Infinity, E);
   const clipHiddenNorm = optionalNumber(`${argument}.clipHiddenNorm`, o.clipHiddenNorm, DOMAINS.clipHiddenNorm, 0, E);

@@ -89,7 +89,7 @@ export function rtrlGradients(model: Model, batch: Batch, loss: LossSpec | LossK
       `bidirectional ${cfg.bidirectional}, bias ${cfg.bias}, embeddingSize ${cfg.embeddingSize}, batchFirst ${cfg.batchFirst}, projSize ${cfg.projSize}`,
     );
   }
-  const spec = resolveLoss(loss);
+  const spec = resolveLoss(loss, 'loss', cfg.outputSize);
   const hb = readHostBatch(cfg, batch, spec);
   const { T, B } = hb;
   const H = cfg.hiddenSize,

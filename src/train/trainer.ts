@@ -115,7 +115,8 @@ export class Trainer {
     options: TrainerOptions,
   ) {
     model.assertAlive();
-    const o = resolveTrainerOptions(options, 'options', ConfigError, model.config.input === 'tokens' ? 1 : model.config.inputSize);
+    const inputsPerStep = model.config.input === 'tokens' ? 1 : model.config.inputSize;
+    const o = resolveTrainerOptions(options, 'options', ConfigError, inputsPerStep, model.config.outputSize);
     if (o.k1 && model.config.bidirectional) throw new ConfigError('options.tbptt', NOT_STATEFUL, 'a bidirectional model');
     this.loss = o.loss;
     this.clipNorm = o.clipNorm;
@@ -135,6 +136,8 @@ export class Trainer {
       optimizer.dispose();
       this.lifetime.assertAlive();
     }
+    // predict's default `at` and its probabilities follow the loss the model is trained with
+    model.recordTraining(o.loss);
   }
 
   /** Updates applied so far. */

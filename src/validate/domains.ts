@@ -89,6 +89,10 @@ export const DOMAINS = d({
   k1: { integer: true, min: 1, max: MAX_STEPS, doc: 'new steps per TBPTT update' },
   k2: { integer: true, min: 1, max: MAX_STEPS, doc: 'steps backpropagated per TBPTT update (≥ k1)' },
 
+  // ── losses
+  // large enough for inverse class frequencies of any dataset; the mean divides by the total, the sum stays finite in f32
+  classWeight: { min: 0, max: 1e12, doc: 'weight of one class in the cross-entropy (PyTorch CrossEntropyLoss weight)' },
+
   // ── generation and sampling
   temperature: { min: 0, max: 1e6, doc: 'softmax temperature (0 = argmax)' },
   generateSteps: { integer: true, min: 0, max: MAX_STEPS, doc: 'ids to generate' },

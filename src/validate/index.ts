@@ -7,6 +7,7 @@ export { snapshot, snapshotObject, typedArrayKind } from './snapshot.js';
 export type { PlainData, PlainTypedArray, SnapshotOptions } from './snapshot.js';
 export { copyFloats, copyIds, F32_MAX } from './arrays.js';
 export { DOMAINS, MAX_STEPS } from './domains.js';
+export { checkClassWeights } from './class-weights.js';
 export type { DomainName } from './domains.js';
 export { UnknownKeyError, CheckpointFieldError } from './errors.js';
 export { domainTable } from './table.js';

@@ -31,7 +31,7 @@ describe('PyTorch fixtures', () => {
           model.loadStateDict(fx.params);
           const r = model.lossAndGradients(
             { x: fx.x, y: fx.y, T: c.T, B: c.B, h0: fx.h0, c0: fx.c0 ?? undefined, lengths: fx.lengths ?? undefined },
-            { loss: c.loss, at: c.at, reduction: c.reduction },
+            { loss: c.loss, at: c.at, reduction: c.reduction, classWeights: c.classWeights },
           );
           const errors: Record<string, number> = {};
           // padded rows of an every-step prediction are not outputs (PyTorch pads them with 0)
@@ -56,7 +56,7 @@ describe('PyTorch fixtures', () => {
           const fw = model.forward(input, { at: c.at });
           errors.outputs = relErr(fw.outputs, fx.outputs);
           errors['forward hN'] = relErr(fw.hN, fx.hN);
-          const layers = `${c.bidirectional ? ' bidirectional' : ''}${c.bias === false ? ' no-bias' : ''}${c.projSize ? ' projSize' : ''}`;
+          const layers = `${c.bidirectional ? ' bidirectional' : ''}${c.bias === false ? ' no-bias' : ''}${c.projSize ? ' projSize' : ''}${c.classWeights ? ' class-weights' : ''}`;
           const key = `${backend} ${c.cell}${c.cell === 'rnn' ? `-${c.nonlinearity}` : ''}${layers}`;
           const seen = worst.get(key) ?? { outputs: 0, dx: 0, any: 0 };
           seen.any = Math.max(seen.any, ...Object.values(errors));

@@ -24,7 +24,7 @@
 //   format                        "unrolled-checkpoint"
 //   unrolled_checkpoint_version   "1"
 //   unrolled_config               the model's resolved configuration (as in a model file)
-//   unrolled_trainer              { loss: {loss, at, reduction}, optimizer: OptimizerSpec (all
+//   unrolled_trainer              { loss: {loss, at, reduction, classWeights?}, optimizer: OptimizerSpec (all
 //                                 fields explicit), baseLr, schedule: ScheduleSpec | null,
 //                                 clipNorm: number | null, clipValue: number | null,
 //                                 clipHiddenNorm?: number (only when set), onNonFinite,
