@@ -27,12 +27,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const HERE = dirname(fileURLToPath(import.meta.url));
 
 /**
- * The first of $UNROLLED_PYTHON, `python3` on PATH and /usr/bin/python3 that imports torch with
- * torch.distributed (gloo) and its launcher: `{ python }`, or `{ missing }`, one line saying
- * what is not there.
+ * $UNROLLED_PYTHON if set, else the first of `python3` on PATH and /usr/bin/python3 (Debian's,
+ * where python3-torch installs) that imports torch with torch.distributed (gloo) and its
+ * launcher: `{ python }`, or `{ missing }`, one line saying what is not there.
  */
 export function findTorchPython() {
-  const candidates = [process.env.UNROLLED_PYTHON, 'python3', '/usr/bin/python3'].filter(Boolean);
+  const candidates = process.env.UNROLLED_PYTHON ? [process.env.UNROLLED_PYTHON] : ['python3', '/usr/bin/python3'];
   const probe =
     'import torch, torch.distributed as d, torch.distributed.run; assert d.is_available() and d.is_gloo_available(), "torch.distributed without gloo"';
   const tried = [];
