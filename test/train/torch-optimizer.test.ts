@@ -1,7 +1,11 @@
 // The optimizer state in PyTorch's optimizer.state_dict() layout (src/train/torch-optimizer.ts):
 // the parameter order is PyTorch's, a round trip through the safetensors form continues the run
-// bit-identically, and every malformed state is refused with nothing changed. The values against
-// PyTorch itself: test/examples/ddp-handover.test.ts (where torch is installed).
+// bit-identically, and every malformed state is refused with nothing changed. Against PyTorch 1.13:
+// the fixtures test/fixtures/torch/optimizer/*.safetensors (scripts/make_torch_fixtures.py: a few
+// steps of torch.optim.Adam / AdamW / SGD in float64 and their state_dict) must equal what the
+// float64 js backend exports after the same steps, and importing them must continue the run;
+// test/examples/ddp-handover.test.ts hands a run to torch itself where torch is installed.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CheckpointError, InvalidArgumentError } from '../../src/errors.js';
 import type { Model } from '../../src/model/model.js';
@@ -16,6 +20,7 @@ import {
 } from '../../src/train/torch-optimizer.js';
 import { Trainer, type TrainerOptions } from '../../src/train/trainer.js';
 import type { CreateModelOptions } from '../../src/create.js';
+import type { OptimizerSpec } from '../../src/train/optimizers.js';
 import { makeModel } from '../helpers.js';
 
 const I = 2,
@@ -229,4 +234,105 @@ describe('PyTorch optimizer state_dict layout', () => {
     model.dispose();
     other.model.dispose();
   });
+});
+
+const FIXTURES = new URL('../fixtures/torch/optimizer/', import.meta.url);
+
+/** max |a − b| / max |b| */
+function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let d = 0,
+    m = 1e-12;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    m = Math.max(m, Math.abs(b[i]));
+  }
+  return d / m;
+}
+
+describe('against PyTorch 1.13 optimizer.state_dict() (fixtures)', () => {
+  for (const name of ['adam_lstm_proj_bidirectional', 'adamw_gru_bidirectional_nobias', 'sgd_rnn_nesterov']) {
+    it(name, async () => {
+      const { tensors, metadata } = decodeSafetensors(readFileSync(new URL(`${name}.safetensors`, FIXTURES)));
+      const cfg = JSON.parse(metadata.config);
+      const torchLosses: number[] = JSON.parse(metadata.losses);
+      const o = JSON.parse(metadata.optimizer);
+      const optimizer = (
+        o.name === 'sgd'
+          ? { name: 'sgd', lr: o.lr, momentum: o.momentum, nesterov: o.nesterov, weightDecay: o.weight_decay }
+          : {
+              name: o.name,
+              lr: o.lr,
+              ...(o.betas ? { betas: o.betas } : {}),
+              ...(o.eps ? { eps: o.eps } : {}),
+              ...(o.weight_decay ? { weightDecay: o.weight_decay } : {}),
+            }
+      ) as OptimizerSpec;
+      const options: TrainerOptions = { loss: 'mse', optimizer };
+      const config: CreateModelOptions = { ...cfg, seed: 1 };
+      const part = (prefix: string) =>
+        Object.fromEntries(
+          [...tensors].filter(([n]) => n.startsWith(prefix)).map(([n, t]) => [n.slice(prefix.length), t.data as Float64Array]),
+        );
+      const weights = Object.fromEntries(
+        [...tensors].filter(([n]) => !n.includes('.') || n.startsWith('head.')).map(([n, t]) => [n, t.data as Float64Array]),
+      );
+      const x = tensors.get('batch.x')!,
+        y = tensors.get('batch.y')!;
+      const [S, T, B, I] = x.shape,
+        O = y.shape[3];
+      const batchAt = (s: number) => ({
+        x: (x.data as Float64Array).slice(s * T * B * I, (s + 1) * T * B * I),
+        y: (y.data as Float64Array).slice(s * T * B * O, (s + 1) * T * B * O),
+        T,
+        B,
+      });
+
+      // the same S steps in unrolled (float64)
+      const model = await makeModel('js64', config);
+      model.loadStateDict(weights);
+      const trainer = new Trainer(model, options);
+      for (let s = 0; s < S; s++) expect(Math.abs(trainer.step(batchAt(s)).loss / torchLosses[s] - 1)).toBeLessThan(1e-12);
+      const after = part('after.');
+      for (const [n, v] of Object.entries(after)) expect(relDiff(model.getParameter(n), v), n).toBeLessThan(1e-12);
+
+      // PyTorch's state_dict, read through the safetensors form
+      const stateOnly = encodeSafetensors(
+        [...tensors].filter(([n]) => n.startsWith('state.')).map(([n, t]) => ({ name: n, ...t })),
+        { format: 'torch-optimizer-state', param_groups: metadata.param_groups },
+      );
+      const torch = torchOptimizerStateFromSafetensors(stateOnly);
+      const ours = exportTorchOptimizerState(trainer);
+      const [tg, og] = [torch.param_groups[0], ours.param_groups[0]];
+      expect(Object.keys(og).sort()).toEqual(Object.keys(tg).sort()); // PyTorch 1.13's keys, param_names added
+      for (const key of Object.keys(tg)) if (key !== 'lr') expect(og[key], key).toEqual(tg[key]);
+      expect(og.lr).toBeCloseTo(tg.lr, 15);
+      expect(Object.keys(ours.state)).toEqual(Object.keys(torch.state));
+      for (const [i, entry] of Object.entries(torch.state)) {
+        const mine = ours.state[Number(i)];
+        expect(Object.keys(mine).sort(), `state[${i}]`).toEqual(Object.keys(entry).sort());
+        for (const [key, v] of Object.entries(entry)) {
+          if (typeof v === 'number') expect(mine[key], `state[${i}].${key}`).toBe(v);
+          else {
+            const t = v as TorchTensor,
+              m = mine[key] as TorchTensor;
+            expect(m.shape, `state[${i}].${key}`).toEqual(t.shape);
+            expect(relDiff(m.data, t.data), `state[${i}].${key}`).toBeLessThan(1e-12);
+          }
+        }
+      }
+
+      // imported into a trainer at PyTorch's weights, the run continues as the original does
+      const back = await makeModel('js64', config);
+      back.loadStateDict(after);
+      const resumed = new Trainer(back, options);
+      importTorchOptimizerState(resumed, torch, { step: S });
+      expect(resumed.steps).toBe(S);
+      const next = batchAt(0);
+      expect(Math.abs(resumed.step(next).loss / trainer.step(next).loss - 1)).toBeLessThan(1e-12);
+      for (const n of back.parameterNames()) expect(relDiff(back.getParameter(n), model.getParameter(n)), n).toBeLessThan(1e-12);
+      model.dispose();
+      back.dispose();
+    });
+  }
 });
