@@ -42,7 +42,9 @@ export type TorchParamState = { step?: number } & { [key: string]: TorchTensor |
 
 /** One param group: PyTorch's hyperparameter keys, the indices of its parameters and their names. */
 export interface TorchParamGroup {
+  /** The learning rate of the next step. */
   lr: number;
+  /** Indices into `state` and into the module's `parameters()` order. */
   params: number[];
   /** The state_dict name of each index in `params` (PyTorch ≥ 2.6 writes it too). */
   param_names?: string[];
@@ -51,7 +53,9 @@ export interface TorchParamGroup {
 
 /** What PyTorch's `optimizer.state_dict()` returns, with tensors as `{ shape, data }`. */
 export interface TorchOptimizerState {
+  /** Per parameter index; empty before the first step (except Adagrad's). */
   state: Record<number, TorchParamState>;
+  /** One group over all parameters (unrolled has one optimizer for the whole model). */
   param_groups: TorchParamGroup[];
 }
 
