@@ -257,8 +257,11 @@ export function importTorchOptimizerState(
   const moments = kept(s);
   const expectKeys = [...(s.name === 'sgd' ? [] : ['step']), ...momentNames(s.name)];
   const entries = Object.keys(state);
-  for (const key of entries)
-    if (!slotOfIndex.has(Number(key))) bad('state.state', `only the indices in params (0 … ${n - 1})`, `index ${key}`);
+  for (const key of entries) {
+    // "1" and "01" would both be index 1: only the canonical spelling counts
+    if (!/^(0|[1-9][0-9]*)$/.test(key) || !slotOfIndex.has(Number(key)))
+      bad('state.state', `only the indices in params (0 … ${n - 1})`, `index ${JSON.stringify(key)}`);
+  }
   if (entries.length !== 0 && entries.length !== n)
     bad('state.state', `an entry for each of the ${n} parameters, or none (before the first step)`, `${entries.length} entries`);
   const copies: (Float32Array | Float64Array)[][] = moments.map(() => new Array(n));

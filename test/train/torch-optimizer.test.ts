@@ -147,6 +147,26 @@ describe('PyTorch optimizer state_dict layout', () => {
     other.model.dispose();
   });
 
+  it('RMSprop and Adagrad round-trip too (square_avg, sum; Adagrad has its zero sums before the first step)', async () => {
+    for (const optimizer of [
+      { name: 'rmsprop', lr: 0.01, alpha: 0.9 },
+      { name: 'adagrad', lr: 0.05 },
+    ] as const) {
+      const options: TrainerOptions = { loss: 'mse', optimizer };
+      const { model, trainer } = await trained(options, 0);
+      const empty = exportTorchOptimizerState(trainer).state;
+      expect(Object.keys(empty).length, optimizer.name).toBe(optimizer.name === 'adagrad' ? 18 : 0);
+      for (let i = 0; i < 3; i++) trainer.step(batch(i));
+      const s = exportTorchOptimizerState(trainer);
+      expect(Object.keys(s.state[0]).sort()).toEqual(['step', optimizer.name === 'adagrad' ? 'sum' : 'square_avg'].sort());
+      const other = await twin(model, options);
+      importTorchOptimizerState(other, torchOptimizerStateFromSafetensors(torchOptimizerStateToSafetensors(s)));
+      expect(other.step(batch(3)), optimizer.name).toEqual(trainer.step(batch(3)));
+      model.dispose();
+      other.model.dispose();
+    }
+  });
+
   it('maps indices by param_names when a module lists its parameters in another order', async () => {
     const { model, trainer } = await trained(ADAM, 2);
     const s = exportTorchOptimizerState(trainer);
@@ -206,6 +226,14 @@ describe('PyTorch optimizer state_dict layout', () => {
         /param_names\[0\].*weight_ih_l0.*"rnn\.weight_ih_l0"/,
       ],
       ['missing entry', (s) => delete s.state[3], /an entry for each of the 18 parameters.*17 entries/],
+      [
+        'index spelt twice',
+        (s) => {
+          (s.state as Record<string, unknown>)['03'] = s.state[3];
+          delete s.state[4];
+        },
+        /only the indices in params.*"03"/,
+      ],
       ['steps differ', (s) => (s.state[5].step = 7), /state\[5\] \(.*\)\.step.*2.*7/],
       [
         'shape',
