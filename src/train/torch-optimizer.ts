@@ -175,11 +175,7 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.str
  * taken, and a mismatch is an error naming both values. Everything is read and checked (indices,
  * names, shapes, finite values) before anything is written; on an error nothing has changed.
  */
-export function importTorchOptimizerState(
-  trainer: Trainer,
-  torchState: TorchOptimizerState,
-  options: ImportTorchOptimizerOptions = {},
-): void {
+export function importTorchOptimizerState(trainer: Trainer, state: TorchOptimizerState, options: ImportTorchOptimizerOptions = {}): void {
   if (!(trainer instanceof Trainer)) throw new InvalidArgumentError('trainer', 'a Trainer', describe(trainer));
   trainer.assertAlive();
   const bad = (argument: string, expected: string, actual: unknown): never => {
@@ -187,8 +183,8 @@ export function importTorchOptimizerState(
   };
   if (options === null || typeof options !== 'object') bad('options', 'an object { step? }', options);
   for (const key of Object.keys(options)) if (key !== 'step') bad('options', 'only the field step', `the field ${JSON.stringify(key)}`);
-  if (torchState === null || typeof torchState !== 'object') bad('state', '{ state, param_groups } (optimizer.state_dict())', torchState);
-  const { state, param_groups: groups } = torchState;
+  if (state === null || typeof state !== 'object') bad('state', '{ state, param_groups } (optimizer.state_dict())', state);
+  const { state: perParam, param_groups: groups } = state;
   const opt = trainer.optimizer,
     s = opt.spec,
     dtype = trainer.model.dtype;
@@ -253,10 +249,10 @@ export function importTorchOptimizerState(
       : checkNumber('state.param_groups[0].initial_lr', group.initial_lr, DOMAINS.lr, InvalidArgumentError);
 
   // the per-parameter state: all entries or none, each with the step and every moment
-  if (state === null || typeof state !== 'object') bad('state.state', 'an object of parameter index → state', state);
+  if (perParam === null || typeof perParam !== 'object') bad('state.state', 'an object of parameter index → state', perParam);
   const moments = kept(s);
   const expectKeys = [...(s.name === 'sgd' ? [] : ['step']), ...momentNames(s.name)];
-  const entries = Object.keys(state);
+  const entries = Object.keys(perParam);
   for (const key of entries) {
     // "1" and "01" would both be index 1: only the canonical spelling counts
     if (!/^(0|[1-9][0-9]*)$/.test(key) || !slotOfIndex.has(Number(key)))
@@ -264,13 +260,14 @@ export function importTorchOptimizerState(
   }
   if (entries.length !== 0 && entries.length !== n)
     bad('state.state', `an entry for each of the ${n} parameters, or none (before the first step)`, `${entries.length} entries`);
-  const copies: (Float32Array | Float64Array)[][] = moments.map(() => new Array(n));
+  // dense (filled with undefined), so that some() and every() visit every parameter
+  const copies: (Float32Array | Float64Array | undefined)[][] = moments.map(() => new Array(n).fill(undefined));
   let step: number | undefined;
   const slotIndex = new Map(order.map((slot, i) => [slot, i]));
   for (const key of entries) {
     const slot = slotOfIndex.get(Number(key))!;
     const where = `state.state[${key}] (${slot.name})`;
-    const entry = (state as Record<string, TorchParamState>)[key];
+    const entry = (perParam as Record<string, TorchParamState>)[key];
     if (entry === null || typeof entry !== 'object') bad(where, `{ ${expectKeys.join(', ')} }`, entry);
     for (const k of Object.keys(entry)) if (!expectKeys.includes(k)) bad(where, `only the keys ${expectKeys.join(', ')}`, `the key "${k}"`);
     if (s.name !== 'sgd') {
@@ -339,13 +336,13 @@ export function importTorchOptimizerState(
  * step (a 0-d F64 tensor), the param groups as JSON in the metadata `param_groups`, and
  * `format: "torch-optimizer-state"`.
  */
-export function torchOptimizerStateToSafetensors(torchState: TorchOptimizerState): Uint8Array {
-  if (torchState === null || typeof torchState !== 'object' || torchState.state === null || typeof torchState.state !== 'object')
-    throw new InvalidArgumentError('state', '{ state, param_groups } (optimizer.state_dict())', describe(torchState));
+export function torchOptimizerStateToSafetensors(state: TorchOptimizerState): Uint8Array {
+  if (state === null || typeof state !== 'object' || state.state === null || typeof state.state !== 'object')
+    throw new InvalidArgumentError('state', '{ state, param_groups } (optimizer.state_dict())', describe(state));
   const tensors: NamedTensor[] = [];
-  const indices = Object.keys(torchState.state).sort((a, b) => Number(a) - Number(b));
+  const indices = Object.keys(state.state).sort((a, b) => Number(a) - Number(b));
   for (const i of indices) {
-    const entry = torchState.state[Number(i)];
+    const entry = state.state[Number(i)];
     if (entry === null || typeof entry !== 'object') throw new InvalidArgumentError(`state.state[${i}]`, 'an object', describe(entry));
     for (const [key, v] of Object.entries(entry)) {
       if (v === null || v === undefined) continue; // PyTorch's momentum_buffer: None; absent on load
@@ -355,12 +352,11 @@ export function torchOptimizerStateToSafetensors(torchState: TorchOptimizerState
   }
   let groups: string;
   try {
-    groups = JSON.stringify(torchState.param_groups);
+    groups = JSON.stringify(state.param_groups);
   } catch (e) {
     throw new InvalidArgumentError('state.param_groups', 'JSON-serialisable param groups', (e as Error).message);
   }
-  if (!Array.isArray(torchState.param_groups))
-    throw new InvalidArgumentError('state.param_groups', 'an array', describe(torchState.param_groups));
+  if (!Array.isArray(state.param_groups)) throw new InvalidArgumentError('state.param_groups', 'an array', describe(state.param_groups));
   return encodeSafetensors(tensors, { format: TORCH_OPTIMIZER_FORMAT, param_groups: groups });
 }
 

@@ -203,6 +203,9 @@ describe('PyTorch optimizer state_dict layout', () => {
     const st = exportTorchOptimizerState(a.trainer);
     expect(Object.keys(st.state[0])).toEqual(['momentum_buffer']); // SGD's state has no step in PyTorch
     const fresh = await twin(a.model, sgd);
+    const partial = structuredClone(st);
+    delete partial.state[2].momentum_buffer;
+    expect(() => importTorchOptimizerState(fresh, partial, { step: 2 })).toThrow(/a momentum_buffer for every parameter or for none/);
     expect(() => importTorchOptimizerState(fresh, st)).toThrow(/options\.step.*at least 1/);
     importTorchOptimizerState(fresh, st, { step: 2 });
     expect(fresh.step(batch(2))).toEqual(a.trainer.step(batch(2)));
