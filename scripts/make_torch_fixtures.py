@@ -746,6 +746,75 @@ def write_cases(cases):
             f.write("\n")
     print(f"wrote {len(cases)} fixtures to {os.path.relpath(OUT_DIR, ROOT)}", file=sys.stderr)
 
+# ---------------------------------------------------------------------------------------------
+# optimizer state in the layout of optimizer.state_dict()
+#
+# A module from build_rnn (head registered as a submodule, so parameters() is the recurrent
+# weights then head.weight, head.bias) takes S steps of a torch optimizer on S batches (MSE at
+# every step, mean). optimizer/<name>.safetensors holds the weights before (their state_dict
+# names), the batches (batch.x [S,T,B,I], batch.y [S,T,B,O]), the weights after (after.<name>) and
+# the optimizer's state_dict (state.<i>.<key>, step as a 0-d F64 tensor; the param groups, with
+# `param_names` from named_parameters(), as JSON in the metadata): the form unrolled's
+# torchOptimizerStateToSafetensors writes (src/train/torch-optimizer.ts).
+
+OPTIMIZER_CASES = [
+    dict(name="adam_lstm_proj_bidirectional", cell="lstm", I=3, H=5, O=2, L=2, T=4, B=3, S=3,
+         bidirectional=True, projSize=2, opt="adam", kw=dict(lr=0.01, betas=(0.8, 0.99), eps=1e-7)),
+    dict(name="adamw_gru_bidirectional_nobias", cell="gru", I=3, H=5, O=2, L=2, T=4, B=3, S=3,
+         bidirectional=True, bias=False, opt="adamw", kw=dict(lr=0.02, weight_decay=0.05)),
+    dict(name="sgd_rnn_nesterov", cell="rnn", I=3, H=5, O=2, L=2, T=4, B=3, S=3,
+         opt="sgd", kw=dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
+]
+OPTIMIZER_DIR = os.path.join(OUT_DIR, "optimizer")
+
+
+def write_optimizer_fixtures():
+    os.makedirs(OPTIMIZER_DIR, exist_ok=True)
+    classes = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+    for cfg in OPTIMIZER_CASES:
+        name, cell = cfg["name"], cfg["cell"]
+        I, H, O, L, T, B, S = (cfg[k] for k in ("I", "H", "O", "L", "T", "B", "S"))
+        seed = zlib.crc32(("optimizer_" + name).encode()) & 0x7FFFFFFF
+        torch.manual_seed(seed)
+        g = torch.Generator().manual_seed(seed + 1)
+        bi, bias, proj = cfg.get("bidirectional", False), cfg.get("bias", True), cfg.get("projSize", 0)
+        rnn = build_rnn(cell, I, H, L, "tanh", O, bi, bias, proj)
+        with torch.no_grad():
+            for p in rnn.parameters():
+                p.mul_(PARAM_SCALE)
+                p.copy_(f32(p))
+        before = [(k, v.clone()) for k, v in rnn.state_dict().items()]
+        x = f32(torch.randn(S, T, B, I, generator=g))
+        y = f32(torch.randn(S, T, B, O, generator=g))
+        named = list(rnn.named_parameters())
+        opt = classes[cfg["opt"]]([p for _, p in named], **cfg["kw"])
+        losses = []
+        for s in range(S):
+            opt.zero_grad()
+            out, _ = rnn(x[s])
+            loss = F.mse_loss(rnn.head(out), y[s])
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        sd = opt.state_dict()
+        tensors = list(before) + [("batch.x", x), ("batch.y", y)]
+        tensors += [("after." + k, v) for k, v in rnn.state_dict().items()]
+        for i, entry in sorted(sd["state"].items()):
+            for key, v in entry.items():
+                if v is not None:
+                    tensors.append((f"state.{i}.{key}", v.to(torch.float64).reshape(v.shape)))
+        groups = [dict(gr, param_names=[n for n, _ in named]) for gr in sd["param_groups"]]
+        meta = {"format": "torch-optimizer-state", "param_groups": json.dumps(groups),
+                "config": json.dumps({"cell": cell, "inputSize": I, "hiddenSize": H, "outputSize": O,
+                                      "numLayers": L, "bidirectional": bi, "bias": bias,
+                                      "projSize": proj}),
+                "optimizer": json.dumps({"name": cfg["opt"], **cfg["kw"]}),
+                "losses": json.dumps(losses)}
+        with open(os.path.join(OPTIMIZER_DIR, name + ".safetensors"), "wb") as f:
+            f.write(st_encode(tensors, meta))
+    print(f"wrote {len(OPTIMIZER_CASES)} optimizer fixtures to "
+          f"{os.path.relpath(OPTIMIZER_DIR, ROOT)}", file=sys.stderr)
+
 
 def main():
     args = sys.argv[1:]
@@ -763,14 +832,18 @@ def main():
     if args == ["--class-weights-only"]:
         write_cases(build_class_weight_cases())
         return
+    if args == ["--optimizer-only"]:
+        write_optimizer_fixtures()
+        return
     if args:
-        print("usage: make_torch_fixtures.py [--safetensors-only | --dropout-only | --class-weights-only | --module-only | --check-unrolled]",
+        print("usage: make_torch_fixtures.py [--safetensors-only | --dropout-only | --class-weights-only | --module-only | --optimizer-only | --check-unrolled]",
               file=sys.stderr)
         sys.exit(2)
     write_cases(build_cases() + build_layer_cases() + build_class_weight_cases())
     write_torch_safetensors()
     write_torch_module_safetensors()
     write_dropout_fixtures()
+    write_optimizer_fixtures()
 
 
 if __name__ == "__main__":

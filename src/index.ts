@@ -44,6 +44,18 @@ export {
 } from './train/fit.js';
 export { evaluate, type EvaluateOptions, type EvaluateResult, type MetricName } from './train/metrics.js';
 export { resolveOptimizer, type OptimizerSpec, type OptimizerName } from './train/optimizers.js';
+export {
+  exportTorchOptimizerState,
+  importTorchOptimizerState,
+  torchOptimizerStateToSafetensors,
+  torchOptimizerStateFromSafetensors,
+  TORCH_OPTIMIZER_FORMAT,
+  type TorchOptimizerState,
+  type TorchParamState,
+  type TorchParamGroup,
+  type TorchTensor,
+  type ImportTorchOptimizerOptions,
+} from './train/torch-optimizer.js';
 export { loadCore, type LoadOptions, type CoreSource } from './runtime/load.js';
 export { threadsSupported } from './runtime/threads.js';
 export { simdSupported, relaxedSimdSupported, type Core, type CoreVariant, type CoreExports } from './runtime/core.js';
