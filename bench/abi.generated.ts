@@ -20,6 +20,17 @@ export interface BenchExports extends CoreExports {
    */
   gemm_nt_scalar(M: I32, N: I32, K: I32, a: Ptr, lda: I32, b: Ptr, ldb: I32, c: Ptr, ldc: I32, acc: I32): void;
 
-  // The f32x4 ceiling
-  peak_mul_add_f32x4(iters: I32, seed: F32): F32;
+  // The f32x4 ceilings
+  /**
+   * Shape: 12 chains of f32x4.add(f32x4.mul(c, m), d), two roundings: the simd build's arithmetic.
+   */
+  peak_mul_add_f32x4(iters: I32, consts: Ptr): F32;
+  /**
+   * Shape: 12 chains of relaxed_madd(c, m, d): the relaxed build's arithmetic (0 in other builds).
+   */
+  peak_fused_f32x4(iters: I32, consts: Ptr): F32;
+  /**
+   * Flops of one call: iters rounds of FLOPS_PER_ROUND.
+   */
+  peak_flops_per_round(): I32;
 }

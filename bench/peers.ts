@@ -29,14 +29,13 @@
 // longer than half the budget), then steps timed one by one with performance.now until at least
 // `minIters` samples AND the time budget have passed (or `maxIters`). Slow runners (unrolled js,
 // TF.js cpu: seconds per step on B1/B5) get 1 warm-up step and 3 samples.
-import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createModel, loadCore, Trainer, type Core } from '../dist/node/index.js';
-import type { BenchExports } from './abi.generated.js';
+import { measureCeilings } from './ceiling.js';
 import { CONFIGS, benchBatch, stepFlops, type BenchConfig, modelOptions } from './configs.js';
 import { runTorch, torchUnavailable, type TorchRun } from './peers/torch.js';
-import { bestOf } from './timing.js';
 
 interface Budget {
   warmup: number;
@@ -226,18 +225,6 @@ async function unrolledJsRow(c: BenchConfig): Promise<Row> {
   }
 }
 
-/** The f32x4 mul+add ceiling of this machine (GFLOP/s), timed like bench:gemm; null without the bench build. */
-function mulAddCeiling(): number | null {
-  const file = new URL('../build-bench/unrolled.bench.wasm', import.meta.url);
-  if (!existsSync(file)) return null;
-  const abort = (): never => {
-    throw new Error('the bench build aborted');
-  };
-  const e = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(file)), { env: { abort } }).exports as unknown as BenchExports;
-  const iters = 200_000;
-  return (iters * 80) / (bestOf(() => e.peak_mul_add_f32x4(iters, 1), quick ? { minMs: 5, rounds: 3 } : {}).ms * 1e6);
-}
-
 type TfModule = typeof import('./peers/tfjs.js');
 
 async function tfRow(tfm: TfModule, c: BenchConfig, backend: 'wasm' | 'cpu', clip: boolean): Promise<Row> {
@@ -283,16 +270,22 @@ function command(): string {
 const fmt = (v: number | null, d = 2): string => (v === null ? '—' : v.toFixed(d));
 
 // ---------------------------------------------------------------- summary
+/** The ceiling a 1-thread step is compared with. */
+interface Ceiling {
+  kind: 'fused' | 'mul+add';
+  gflops: number;
+}
+
 /**
  * The issue's table: per configuration, unrolled 1 thread and n threads (best round), the
  * speedup, PyTorch min / median per thread count, and unrolled's 1-thread share of the ceiling.
  */
-function summaryTable(rows: Row[], ceiling: number | null): string {
+function summaryTable(rows: Row[], ceiling: Ceiling | null): string {
   const get = (config: string, runner: string) => rows.find((r) => r.config === config && r.runner === runner);
   const nt = unrolledThreads;
   const head = ['cfg', 'unrolled 1 thread', ...(nt > 1 ? [`unrolled ${nt} threads`, `${nt}t speedup`] : [])];
   for (const n of torchThreadCounts) head.push(`PyTorch ${n} thread${n > 1 ? 's' : ''} (min / median)`);
-  head.push('% of mul+add ceiling (1 thread)');
+  head.push(`% of ${ceiling?.kind ?? 'the'} ceiling (1 thread)`);
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const c of configs) {
     const one = get(c.name, 'unrolled-wasm');
@@ -304,7 +297,7 @@ function summaryTable(rows: Row[], ceiling: number | null): string {
       const t = get(c.name, `pytorch-${n}t`);
       cells.push(t?.minMs == null ? '—' : `${t.minMs.toFixed(2)} / ${fmt(t.medianMs)}`);
     }
-    cells.push(ceiling && one?.minMs ? `${((100 * stepFlops(c)) / (one.minMs * 1e6) / ceiling).toFixed(0)} %` : '—');
+    cells.push(ceiling && one?.minMs ? `${((100 * stepFlops(c)) / (one.minMs * 1e6) / ceiling.gflops).toFixed(0)} %` : '—');
     lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
@@ -329,8 +322,7 @@ async function main(): Promise<void> {
     tfm = null;
   }
 
-  const ceiling = mulAddCeiling();
-  if (ceiling === null) notes.push('No mul+add ceiling: build-bench/unrolled.bench.wasm is missing (npm run build:wasm).');
+  const ceilings = measureCeilings(quick);
   let variants: string[] = [];
   for (const c of configs) {
     const wasm = await unrolledWasmRows(c, unrolledThreads);
@@ -413,6 +405,11 @@ async function main(): Promise<void> {
     );
   }
   const table = lines.join('\n');
+  // the ceiling of the arithmetic the 1-thread core runs: fused on relaxed, mul+add otherwise
+  const fusedCore = variants[0] === 'relaxed';
+  const ceilingGflops = fusedCore ? ceilings.fused : ceilings.mulAdd;
+  const ceiling: Ceiling | null = ceilingGflops === null ? null : { kind: fusedCore ? 'fused' : 'mul+add', gflops: ceilingGflops };
+  if (ceiling === null) notes.push('No ceiling: the bench builds are missing (npm run build:wasm).');
   const summary = summaryTable(rows, ceiling);
 
   const machine = { cpu: cpuModel(), node: process.version, v8: process.versions.v8, platform: `${process.platform}-${process.arch}` };
@@ -470,7 +467,7 @@ async function main(): Promise<void> {
   );
   if (ceiling !== null)
     foot.push(
-      `% of ceiling: unrolled's 1-thread GFLOP/s (stepFlops ÷ best round) over the f32x4 mul+add ceiling, ${ceiling.toFixed(1)} GFLOP/s, measured in this process (bench/timing.ts: best of 15 blocks of ≥ 40 ms).`,
+      `% of ceiling: unrolled's 1-thread GFLOP/s (stepFlops ÷ best round) over the f32x4 ${ceiling.kind} ceiling of the 1-thread core's arithmetic, ${ceiling.gflops.toFixed(1)} GFLOP/s (12 independent chains; mul+add ${ceilings.mulAdd?.toFixed(1) ?? '—'}, fused ${ceilings.fused?.toFixed(1) ?? '—'}), measured in this process (bench/timing.ts: best of 15 blocks of ≥ 40 ms).`,
     );
   foot.push(
     `Machine: ${machine.cpu}; Node ${machine.node} (V8 ${machine.v8}), ${machine.platform}. Other processes may share the machine.`,

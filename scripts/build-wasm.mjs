@@ -5,8 +5,9 @@
 //   build/unrolled.threads-relaxed.wasm  the threads build with fused multiply-add (relaxed SIMD)
 //   build/unrolled.scalar.wasm  the scalar twins only, no SIMD and no bulk memory (old engines, wasm2c)
 // and, outside build/ so that the package never ships it, the bench build:
-//   build-bench/unrolled.bench.wasm  the simd build plus the strided GEMMs and the f32x4 ceiling
-//                                    (assembly/bench.ts) that bench/gemm.ts measures
+//   build-bench/unrolled.bench.wasm  the simd build plus the strided GEMMs and the f32x4 ceilings
+//                                    (assembly/bench.ts) that bench/gemm.ts and bench/peers.ts measure
+//   build-bench/unrolled.bench-relaxed.wasm  the same with relaxed SIMD (the fused ceiling)
 // Then scripts/gen-abi.mjs rewrites the ABI's derived files (TypeScript types, include/unrolled.h,
 // the export table of docs/abi.md) from the assembly sources, if they changed (with CI set in the
 // environment it only checks them, and fails when they differ).
@@ -39,6 +40,7 @@ const targets = [
   })),
   // asconfig.json's entry (assembly/index.ts) plus the bench entry, which re-exports it
   { target: 'bench', out: 'build-bench/unrolled.bench.wasm', entry: ['assembly/bench.ts'] },
+  { target: 'bench-relaxed', out: 'build-bench/unrolled.bench-relaxed.wasm', entry: ['assembly/bench.ts'] },
 ];
 for (const { target, out, entry } of targets) {
   const file = join(root, out);
