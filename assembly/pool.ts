@@ -29,7 +29,13 @@
 // - Packing and column sums (pool_pack_panels, pool_col_sums_acc): runs of 8-column panels, or
 //   of 4-column groups, each thread copying or summing its columns over every row in row order.
 //   Split when the operand has at least minFlops/8 elements (a copied or added element costs
-//   about as much as 8 flops of a product).
+//   about as much as 8 flops of a product). The same rule splits:
+// - the token scatter into dW_ih (pool_scatter_tokens): runs of dW_ih's rows, each thread
+//   scanning every id in row order and adding to its own rows only;
+// - a weight-gradient block's transpose and packing (pool_block_prep): runs of 4-row groups of
+//   Aᵀ and runs of B's panels, in one job;
+// - Σ g², the clip scale and the optimizers (param_job, run_params; optim.ts): runs of the
+//   arena's fixed blocks (Σ g² is a sum of block sums in block order in every build).
 //
 // Control block (slots 64 bytes apart to keep them on separate cache lines):
 //   [0] i32 job generation   [64] i32 chunks finished in this job   [128] i32 stop flag
@@ -39,9 +45,12 @@
 //   [144] i32 progress: a rows job's threads count their time steps here (the caller's
 //         watchdog, in run_job, tells a slow block from a dead worker by it)
 //   [192..] the job: M, N, K, a, sai, sak, bp, c, ldc, acc, byRows, kind (0 product, 1 rows,
-//           2 loss, 3 pack, 4 column sums), then for rows: desc, phase, b0, b1; the other kinds
+//           2 loss, 3 pack, 4 column sums, 5 token scatter, 6 parameters, 7 block
+//           preparation), then for rows: desc, phase, b0, b1; the other kinds
 //           have their own fields from 0: loss (kind of loss, R, O, pred, targets, weights,
-//           scale, grad), pack (K, N, src, sk, sn, dst), column sums (M, N, a, out)
+//           scale, grad), pack (K, N, src, sk, sn, dst), column sums (M, N, a, out), 5 token
+//           scatter (GH, I, TB, x, dA, dwih), 6 parameters (optim.ts writes them), 7 block
+//           preparation (kb, M, a, lda, at, N, b, ldb, bp, transpose chunks)
 // A thread that takes a ticket below the count holds a chunk of the job in progress, which
 // cannot finish without it: the job's fields (written before the ticket was reset) are stable
 // until it reports the chunk done. A ticket at or past the count means the job has no work left.
@@ -49,6 +58,9 @@ import { gemm_packed_part, pack_panels_part, col_sums_acc_part } from "./gemm";
 import { add_id_errors, take_id_errors } from "./status";
 import { run_phase } from "./phases";
 import { loss_blocks, LOSS_BLOCKS } from "./loss";
+import { scatter_tokens_part } from "./cell_common";
+import { transpose_part } from "./weight_grad";
+import { params_part, PARAM_BLOCKS } from "./optim";
 
 const GEN: usize = 0;
 const DONE: usize = 64;
@@ -68,8 +80,9 @@ const MIN_CHUNK_FLOPS: f64 = 262144;
 // A rows job needs this many batch rows per thread (two 4-row strips each); smaller batches
 // split their per-step products instead.
 const ROWS_PER_THREAD: i32 = 8;
-// A loss job needs this many elements (R·O) per thread: a loss row costs a few ns per element.
-const LOSS_ELEMENTS_PER_THREAD: f64 = 16384;
+// A loss job needs this many elements (R·O) per thread: a cross-entropy row costs about 15 ns
+// per element on one core (B3's 2048×10 logits: 0.3 ms), so 4096 elements are ~60 µs of work.
+const LOSS_ELEMENTS_PER_THREAD: f64 = 4096;
 
 // The main instance's view of the pool (globals are per instance).
 let ctrl: usize = 0;
@@ -149,6 +162,33 @@ function run_chunk(control: usize, chunk: i32, chunks: i32): void {
     const N = load<i32>(j, 4), quads = (N + 3) >> 2;
     const n0 = ((quads * chunk) / chunks) * 4, n1 = min(N, ((quads * (chunk + 1)) / chunks) * 4);
     col_sums_acc_part(load<i32>(j), N, <usize>load<u32>(j, 8), <usize>load<u32>(j, 12), n0, n1);
+    return;
+  }
+  if (kind == 7) {
+    // a weight-gradient block's preparation: chunks [0, tc) transpose runs of Aᵀ's rows (4-row
+    // groups), the others pack runs of B's panels
+    const tc = load<i32>(j, 36);
+    if (chunk < tc) {
+      const M = load<i32>(j, 4), quads = (M + 3) >> 2;
+      const i0 = ((quads * chunk) / tc) * 4, i1 = min(M, ((quads * (chunk + 1)) / tc) * 4);
+      transpose_part(load<i32>(j), <usize>load<u32>(j, 8), load<i32>(j, 12), <usize>load<u32>(j, 16), i0, i1);
+    } else {
+      const N = load<i32>(j, 20), panels = (N + 7) >> 3, pc = chunks - tc, c = chunk - tc;
+      pack_panels_part(load<i32>(j), N, <usize>load<u32>(j, 24), load<i32>(j, 28), 1, <usize>load<u32>(j, 32), (panels * c) / pc, (panels * (c + 1)) / pc);
+    }
+    return;
+  }
+  if (kind == 6) {
+    // a parameter job (optim.ts): a run of the arena's fixed blocks
+    params_part(j, (PARAM_BLOCKS * chunk) / chunks, (PARAM_BLOCKS * (chunk + 1)) / chunks);
+    return;
+  }
+  if (kind == 5) {
+    // token scatter: a run of dW_ih's rows (multiples of 4)
+    const GH = load<i32>(j), quads = (GH + 3) >> 2;
+    const g0 = ((quads * chunk) / chunks) * 4, g1 = min(GH, ((quads * (chunk + 1)) / chunks) * 4);
+    scatter_tokens_part(GH, load<i32>(j, 4), load<i32>(j, 8), <usize>load<u32>(j, 12), <usize>load<u32>(j, 16), <usize>load<u32>(j, 20), g0, g1);
+    count_refused(control);
     return;
   }
   if (kind == 2) {
@@ -327,4 +367,54 @@ export function pool_col_sums_acc(M: i32, N: i32, a: usize, out: usize): void {
     }
   }
   col_sums_acc_part(M, N, a, out, 0, N);
+}
+
+// The token scatter into dW_ih (cell_common.ts scatter_tokens_part), its rows split over the
+// pool's threads when δA is large: each thread scans every id and adds to its own rows only.
+export function pool_scatter_tokens(GH: i32, I: i32, TB: i32, x: usize, dA: usize, dwih: usize): void {
+  if (ASC_FEATURE_THREADS) {
+    const chunks = copy_chunks((GH + 3) >> 2, <f64>TB * <f64>GH);
+    if (chunks) {
+      const j = ctrl + JOB;
+      store<i32>(j, GH); store<i32>(j, I, 4); store<i32>(j, TB, 8);
+      store<u32>(j, <u32>x, 12); store<u32>(j, <u32>dA, 16); store<u32>(j, <u32>dwih, 20); store<i32>(j, 5, 44);
+      run_job(chunks);
+      add_id_errors(atomic.xchg<i32>(ctrl + REFUSED, 0));
+      return;
+    }
+  }
+  scatter_tokens_part(GH, I, TB, x, dA, dwih, 0, GH);
+}
+
+// A weight-gradient block's transpose and packing (weight_grad.ts): at [M, kb] ← the block of
+// A [kb, M] (rows at a stride of lda floats) transposed, bp ← the block of B [kb, N] (stride ldb)
+// packed in panels; one job with runs of both over the pool's threads when they are large.
+export function pool_block_prep(kb: i32, M: i32, a: usize, lda: i32, at: usize, N: i32, b: usize, ldb: i32, bp: usize): void {
+  if (ASC_FEATURE_THREADS) {
+    const tc = copy_chunks((M + 3) >> 2, <f64>kb * <f64>(M + N));
+    if (tc) {
+      const pc = min((N + 7) >> 3, CHUNKS_PER_THREAD * threads);
+      const j = ctrl + JOB;
+      store<i32>(j, kb); store<i32>(j, M, 4); store<u32>(j, <u32>a, 8); store<i32>(j, lda, 12); store<u32>(j, <u32>at, 16);
+      store<i32>(j, N, 20); store<u32>(j, <u32>b, 24); store<i32>(j, ldb, 28); store<u32>(j, <u32>bp, 32);
+      store<i32>(j, tc, 36); store<i32>(j, 7, 44);
+      run_job(tc + pc);
+      return;
+    }
+  }
+  transpose_part(kb, a, lda, at, 0, M);
+  pack_panels_part(kb, N, b, ldb, 1, bp, 0, (N + 7) >> 3);
+}
+
+// The job a parameter kernel (optim.ts) writes its fields into, or 0 when n floats run on the
+// calling thread: below minFlops/8 floats (an update costs about as much per float as a copy or
+// more), or without a pool.
+export function param_job(n: i32): usize {
+  return threads > 1 && <f64>n >= threshold / 8 ? ctrl + JOB : 0;
+}
+
+// Runs the parameter job written at param_job() as runs of whole blocks over the pool.
+export function run_params(): void {
+  store<i32>(ctrl + JOB, 6, 44);
+  run_job(min(PARAM_BLOCKS, CHUNKS_PER_THREAD * threads));
 }

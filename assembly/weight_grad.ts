@@ -9,7 +9,7 @@
 // gemm_packed's own KC slices, so every element of C gets the same sums in the same order: the
 // result is bit-identical to the single product.
 import { KC, PANEL, packed_size } from "./gemm";
-import { gemm_packed, pool_pack_panels } from "./pool";
+import { gemm_packed, pool_block_prep } from "./pool";
 
 // Floats of scratch weight_grad_acc needs for C[M,N] += Aᵀ·B over K rows: one block's Aᵀ and
 // one block's packed B.
@@ -28,19 +28,19 @@ export function weight_grad_acc(
   const bp = scratch + <usize>((kbMax * M + PANEL - 1) & ~(PANEL - 1)) * 4;
   for (let kc = 0; kc < K; kc += KC) {
     const kb = min(KC, K - kc);
-    transpose_block(kb, M, a + <usize>kc * <usize>lda * 4, lda, at);
-    pool_pack_panels(kb, N, b + <usize>kc * <usize>ldb * 4, ldb, 1, bp);
+    pool_block_prep(kb, M, a + <usize>kc * <usize>lda * 4, lda, at, N, b + <usize>kc * <usize>ldb * 4, ldb, bp);
     gemm_packed(M, N, kb, at, kb, 1, bp, c, ldc, 1);
   }
 }
 
-// Shape: dst [M, kb] (row i = column i of the block) ← src [kb, M] rows at a stride of ld floats.
-function transpose_block(kb: i32, M: i32, src: usize, ld: i32, dst: usize): void {
+// Shape: rows [i0, i1) of dst [M, kb] (row i = column i of the block) ← src [kb, M] rows at a
+// stride of ld floats; i0 a multiple of 4 (the pool transposes runs of rows on several threads).
+export function transpose_part(kb: i32, src: usize, ld: i32, dst: usize, i0: i32, i1: i32): void {
   const sRow = <usize>ld * 4, dRow = <usize>kb * 4;
-  let i = 0;
+  let i = i0;
   if (ASC_FEATURE_SIMD) {
     const k4 = kb & ~3;
-    for (; i + 4 <= M; i += 4) {
+    for (; i + 4 <= i1; i += 4) {
       for (let k = 0; k < k4; k += 4) {
         // 4×4 tile: rows k..k+3 of src, columns i..i+3 → rows i..i+3 of dst, columns k..k+3
         const s = src + <usize>k * sRow + <usize>i * 4;
@@ -60,7 +60,7 @@ function transpose_block(kb: i32, M: i32, src: usize, ld: i32, dst: usize): void
       }
     }
   }
-  for (; i < M; i++) {
+  for (; i < i1; i++) {
     for (let k = 0; k < kb; k++) store<f32>(dst + <usize>i * dRow + <usize>k * 4, load<f32>(src + <usize>k * sRow + <usize>i * 4));
   }
 }

@@ -16,6 +16,11 @@ function threadsInstance(variant: 'threads' | 'threads-relaxed'): CoreExports {
   return new WebAssembly.Instance(module, { env: { memory, abort } }).exports as unknown as CoreExports;
 }
 
+function singleInstance(variant: 'simd' | 'relaxed'): CoreExports {
+  const module = new WebAssembly.Module(readFileSync(new URL(`../../build/${CORE_FILES[variant]}`, import.meta.url)));
+  return new WebAssembly.Instance(module, { env: { abort: () => {} } }).exports as unknown as CoreExports;
+}
+
 // M×N×K products: column chunks (many panels), row chunks (few panels), tails that are not
 // multiples of 4 or 8, transposed A (the weight gradients' form), and acc = 1
 const SHAPES: Array<[number, number, number]> = [
@@ -108,6 +113,55 @@ describe('the pool splits a product into chunks any thread may take', () => {
       ] as const) {
         const [a, b] = outs.map((o) => Array.from(g.subarray(o[name] / 4, o[name] / 4 + len)));
         expect(b, name).toEqual(a);
+      }
+    });
+  }
+  for (const variant of ['threads', 'threads-relaxed'] as const) {
+    it(`${variant}: Σg², the clip scale and every optimizer split into runs of fixed blocks, bit-identical to one thread and to the single-threaded build`, () => {
+      const e = threadsInstance(variant);
+      const single = singleInstance(variant === 'threads' ? 'simd' : 'relaxed');
+      const control = ((e.alloc(256 + 64) >>> 0) + 63) & ~63;
+      // an odd n: the 64 blocks end at multiples of 4 but the last, which has a scalar tail
+      const n = 10007;
+      const gen = () => new Int32Array(e.memory.buffer)[control / 4];
+      type Run = (k: CoreExports, p: number, g: number, m: number, v: number) => unknown;
+      const runs: Array<[string, Run]> = [
+        ['sum_squares', (k, _p, g) => k.sum_squares(n, g)],
+        ['scale_inplace', (k, _p, g) => k.scale_inplace(n, g, 0.731)],
+        ['sgd_update', (k, p, g, m) => k.sgd_update(n, p, g, m, 0.05, 0.9, 0.1, 1, 1e-3, 0)],
+        ['adam_update', (k, p, g, m, v) => k.adam_update(n, p, g, m, v, 0.9, 0.1, 0.999, 0.001, 1e-8, 0.01, 0.03, 1e-4, 0.999)],
+        ['rmsprop_update', (k, p, g, m) => k.rmsprop_update(n, p, g, m, 0.01, 0.99, 1e-8, 1e-4)],
+        ['adagrad_update', (k, p, g, m) => k.adagrad_update(n, p, g, m, 0.01, 1e-10, 1e-4)],
+      ];
+      for (const [name, call] of runs) {
+        // the same arrays in three places: one thread of the threads build, its pool (3 threads
+        // declared, none running, threshold 0: every call is published), the single-threaded build
+        const results = [e, e, single].map((k, which) => {
+          const p = k.alloc(n * 4),
+            g = k.alloc(n * 4),
+            m = k.alloc(n * 4),
+            v = k.alloc(n * 4);
+          const f = new Float32Array(k.memory.buffer);
+          for (let i = 0; i < n; i++) {
+            f[p / 4 + i] = Math.sin(i * 0.37);
+            f[g / 4 + i] = Math.cos(i * 0.11) * 10 ** ((i % 7) - 3);
+            f[m / 4 + i] = Math.sin(i * 0.05) * 0.01;
+            f[v / 4 + i] = Math.cos(i * 0.07) ** 2 * 1e-3;
+          }
+          const before = gen();
+          if (which === 1) e.pool_init(control, 3, 0);
+          const value = call(k, p, g, m, v);
+          if (which === 1) {
+            e.pool_init(control, 1, 0);
+            expect(gen() - before, `${name} was published`).toBe(1);
+          }
+          const h = new Float32Array(k.memory.buffer);
+          const arrays = [p, g, m, v].map((a) => Array.from(h.subarray(a / 4, a / 4 + n)));
+          for (const a of [p, g, m, v]) k.free(a);
+          return { value, arrays };
+        });
+        expect(results[1], `${name}: split vs one thread`).toEqual(results[0]);
+        expect(results[2], `${name}: threads build vs single-threaded build`).toEqual(results[0]);
       }
     });
   }
