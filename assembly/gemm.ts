@@ -1,6 +1,7 @@
 // Matrix products on row-major f32 matrices in linear memory: the packed-panel product every
 // cell, the head and the weight gradients run on, and the bias helpers around it.
 // (The plain strided products the packed one replaced live in strided.ts, in the bench build.)
+import { pool_pack_panels } from "./pool";
 
 // c + a·b, fused (relaxed_madd: one rounding or two, the engine's choice) in the relaxed-SIMD
 // build, an exact multiply then add otherwise (bit-reproducible across engines).
@@ -67,7 +68,9 @@ export function packed_size(K: i32, N: i32): i32 {
 //   B = Wᵀ of a row-major W[N,K]: sk = 1, sn = K   (the forward's *TransposedPacked operands)
 //   B = a row-major W[K,N]:       sk = N, sn = 1   (the backward's wihPacked, whhPacked, wPacked)
 export function pack_panels(K: i32, N: i32, src: usize, sk: i32, sn: i32, dst: usize): void {
-  pack_panels_part(K, N, src, sk, sn, dst, 0, (N + 7) >> 3);
+  // in the threads build the pool packs runs of panels of a large operand (the host re-packs
+  // every weight after each update)
+  pool_pack_panels(K, N, src, sk, sn, dst);
 }
 
 // Panels [p0, p1) of pack_panels (the pool packs runs of panels on several threads).

@@ -3,7 +3,8 @@
 // time in a control block, cut into chunks; every thread, the main one included, takes chunks
 // from a shared ticket counter until none are left, and the main thread then waits for the
 // chunks still running. Each worker sits in pool_worker(), spinning briefly and then sleeping on
-// the job counter. Every output element is computed by one thread in the single-threaded order:
+// the job counter; while every worker sleeps, only jobs of at least WAKE_FLOPS are published
+// (smaller ones run on the calling thread). Every output element is computed by one thread in the single-threaded order:
 // results are bit-identical to the single-threaded build, however the chunks fall.
 //
 // The kinds of job:
@@ -44,6 +45,7 @@
 //   [140] i32 ids refused by the workers' rows (status.ts counts per instance)
 //   [144] i32 progress: a rows job's threads count their time steps here (the caller's
 //         watchdog, in run_job, tells a slow block from a dead worker by it)
+//   [148] i32 workers asleep (in atomic.wait, or about to be): see WAKE_FLOPS
 //   [192..] the job: M, N, K, a, sai, sak, bp, c, ldc, acc, byRows, kind (0 product, 1 rows,
 //           2 loss, 3 pack, 4 column sums, 5 token scatter, 6 parameters, 7 block
 //           preparation), then for rows: desc, phase, b0, b1; the other kinds
@@ -68,12 +70,23 @@ const STOP: usize = 128;
 const TICKET: usize = 136;
 const REFUSED: usize = 140;
 const PROGRESS: usize = 144;
+const ASLEEP: usize = 148;
 const JOB: usize = 192;
 // Bytes of the control block the host allocates (zeroed) for pool_init.
 export const POOL_CONTROL_BYTES: i32 = 256;
 
 // Spin iterations before a worker sleeps on the generation counter.
 const SPIN: i32 = 20000;
+// Work (in flops of a product; a copied or added float counts 8, a parameter update 32, a loss
+// element 256: about their cost on one core) that a job must hold to wake
+// workers that are all asleep: about 150 µs on one core, several wake-ups (a futex wake and a
+// thread scheduled on the other core take tens of µs, more in a VM). Smaller jobs then run on the
+// calling thread, with nothing published: a model whose every job is small (B4: LSTM H128, T25,
+// B = 1, whose only split job was dW_hh's product of 3.3 Mflop, 2·512·128·25) runs exactly as on
+// one thread, with its workers asleep, instead of paying a wake-up and the transfer of its cache
+// lines for each job. Workers that are still spinning (a job just ended) take any job of at
+// least minFlops.
+const WAKE_FLOPS: f64 = 8388608;
 // Chunk sizing (see the policy above).
 const CHUNKS_PER_THREAD: i32 = 8;
 const MIN_CHUNK_FLOPS: f64 = 262144;
@@ -120,7 +133,9 @@ export function pool_worker(control: usize, index: i32): void {
       let spins = 0;
       while (g == seen) {
         if (++spins > SPIN) {
+          atomic.add<i32>(control + ASLEEP, 1);
           atomic.wait<i32>(control + GEN, seen, -1);
+          atomic.sub<i32>(control + ASLEEP, 1);
           spins = 0;
         }
         g = atomic.load<i32>(control + GEN);
@@ -230,9 +245,12 @@ function run_chunk(control: usize, chunk: i32, chunks: i32): void {
 export function gemm_packed(M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32, bp: usize, c: usize, ldc: i32, acc: i32): void {
   if (ASC_FEATURE_THREADS) {
     const flops = 2.0 * <f64>M * <f64>N * <f64>K;
-    if (threads > 1 && flops >= threshold) {
+    if (worth(flops)) {
       const panels = (N + 7) >> 3, strips = (M + 3) >> 2;
-      const byRows = panels < 2 * threads ? 1 : 0;
+      // runs of panels when there are enough for every chunk; else runs of strips when there are
+      // more of them (each chunk then reads its own rows of A and all of the narrow Bp, instead
+      // of all of A: B1's head, 2048×65, has 9 panels, which 2 threads share as 5 and 4)
+      const byRows = panels < CHUNKS_PER_THREAD * threads && strips > panels ? 1 : 0;
       const chunks = min(byRows ? strips : panels, <i32>min(<f64>(CHUNKS_PER_THREAD * threads), flops / MIN_CHUNK_FLOPS));
       if (chunks >= 2) {
         const j = ctrl + JOB;
@@ -247,6 +265,12 @@ export function gemm_packed(M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32
     }
   }
   gemm_packed_part(M, N, K, a, sai, sak, bp, c, ldc, acc, 0, M, 0, N);
+}
+
+// Whether a job of `flops` (product flops or equivalent) is worth publishing: at least minFlops,
+// and WAKE_FLOPS when every worker is asleep.
+function worth(flops: f64): bool {
+  return threads > 1 && flops >= threshold && (flops >= WAKE_FLOPS || atomic.load<i32>(ctrl + ASLEEP) < threads - 1);
 }
 
 // Publishes the job written at JOB as `chunks` chunks, takes chunks itself, and returns when
@@ -307,7 +331,7 @@ export function run_loss(
   kind: i32, R: i32, O: i32, pred: usize, targets: usize, weights: usize, class_weights: usize, scale: f32, grad: usize,
 ): void {
   if (ASC_FEATURE_THREADS) {
-    if (threads > 1 && <f64>R * <f64>O >= LOSS_ELEMENTS_PER_THREAD * <f64>threads) {
+    if (threads > 1 && <f64>R * <f64>O >= LOSS_ELEMENTS_PER_THREAD * <f64>threads && worth(<f64>R * <f64>O * 256)) {
       const j = ctrl + JOB;
       store<i32>(j, kind); store<i32>(j, R, 4); store<i32>(j, O, 8);
       store<u32>(j, <u32>pred, 12); store<u32>(j, <u32>targets, 16); store<u32>(j, <u32>weights, 20);
@@ -335,7 +359,7 @@ export function gemm_rows(
 // The chunks of a pack or column-sums job over `units` column runs of `elements` elements in
 // all: 0 (run it on the calling thread) below minFlops/8 elements or 2 runs.
 function copy_chunks(units: i32, elements: f64): i32 {
-  if (threads < 2 || elements < threshold / 8) return 0;
+  if (!worth(elements * 8)) return 0;
   const chunks = min(units, CHUNKS_PER_THREAD * threads);
   return chunks >= 2 ? chunks : 0;
 }
@@ -407,10 +431,10 @@ export function pool_block_prep(kb: i32, M: i32, a: usize, lda: i32, at: usize, 
 }
 
 // The job a parameter kernel (optim.ts) writes its fields into, or 0 when n floats run on the
-// calling thread: below minFlops/8 floats (an update costs about as much per float as a copy or
-// more), or without a pool.
+// calling thread: below minFlops/32 floats (an update costs about 32 flops of a product per
+// float), below WAKE_FLOPS/32 with every worker asleep, or without a pool.
 export function param_job(n: i32): usize {
-  return threads > 1 && <f64>n >= threshold / 8 ? ctrl + JOB : 0;
+  return worth(<f64>n * 32) ? ctrl + JOB : 0;
 }
 
 // Runs the parameter job written at param_job() as runs of whole blocks over the pool.

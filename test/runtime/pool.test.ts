@@ -165,4 +165,29 @@ describe('the pool splits a product into chunks any thread may take', () => {
       }
     });
   }
+  it('while every worker sleeps, only jobs worth a wake-up are published (B4, batch 1, keeps its workers asleep)', () => {
+    const e = threadsInstance('threads');
+    const control = ((e.alloc(256 + 64) >>> 0) + 63) & ~63;
+    const ctl = () => new Int32Array(e.memory.buffer, control, 64);
+    const product = (M: number, N: number, K: number): number => {
+      const a = e.alloc(M * K * 4),
+        bp = e.alloc(e.packed_size(K, N) * 4),
+        c = e.alloc(M * N * 4);
+      const before = ctl()[0];
+      e.gemm_packed(M, N, K, a, K, 1, bp, c, N, 0);
+      for (const p of [a, bp, c]) e.free(p);
+      return ctl()[0] - before;
+    };
+    e.pool_init(control, 3, 1 << 20);
+    // both workers asleep (pool_worker counts itself at control + 148 around its atomic.wait)
+    ctl()[37] = 2;
+    // B4's dW_hh product (2·512·128·25 = 3.3 Mflop): above minFlops, below a wake-up's worth
+    expect(product(512, 128, 25)).toBe(0);
+    expect(product(256, 256, 128)).toBe(1);
+    // one worker still spinning: any product of minFlops or more is published
+    ctl()[37] = 1;
+    expect(product(512, 128, 25)).toBe(1);
+    expect(product(64, 64, 64)).toBe(0); // below minFlops
+    e.pool_init(control, 1, 1 << 20);
+  });
 });
