@@ -85,10 +85,11 @@ function project_rows(d: LayerDesc, GH: i32, b2: usize, out: usize, r0: i32, r1:
 // Inverts input_projection given δA[TB, GH] = ∂E/∂(pre-activations, input side):
 //   dW_ih[GH, I] += δAᵀ·X;  db_ih[GH] += Σ_rows δA;  dx[TB, I] = δA·W_ih (skipped when d.dx = 0)
 // d.wihPacked is W_ih [GH, I] packed as a right operand; d.pack is scratch of
-// weight_grad_scratch_size(TB, GH, I) floats.
-export function input_backward(d: LayerDesc, GH: i32, dA: usize): void {
+// weight_grad_scratch_size(TB, GH, I) floats. sums: false when the caller has added Σ δA to
+// db_ih already.
+export function input_backward(d: LayerDesc, GH: i32, dA: usize, sums: bool): void {
   const TB = d.T * d.B, I = d.I, x = d.x, dwih = d.dwih;
-  pool_col_sums_acc(TB, GH, dA, d.dbih);
+  if (sums) pool_col_sums_acc(TB, GH, dA, d.dbih);
   if (d.flags & FLAG_TOKENS) {
     // one-hot: column `id` of dW_ih receives the row of δA
     pool_scatter_tokens(GH, I, TB, x, dA, dwih);
@@ -106,8 +107,10 @@ export function input_backward(d: LayerDesc, GH: i32, dA: usize): void {
 export function backward_weights(d: LayerDesc, GH: i32, dA: usize, dR: usize): void {
   const TB = d.T * d.B, R = state_size(d); // h has R values (P with an LSTM projection, else H)
   weight_grad_acc(GH, R, TB, dR, GH, d.hs, R, d.dwhh, R, d.pack);
-  pool_col_sums_acc(TB, GH, dR, d.dbhh);
-  input_backward(d, GH, dA);
+  // δA = δR: db_hh and db_ih from one pass over the rows
+  const same = dA == dR;
+  pool_col_sums_acc(TB, GH, dR, d.dbhh, same ? d.dbih : 0);
+  input_backward(d, GH, dA, !same);
 }
 
 // @ts-ignore: decorator

@@ -35,8 +35,29 @@ export function col_sums_acc(M: i32, N: i32, a: usize, out: usize): void {
 }
 
 // Columns [n0, n1) of col_sums_acc, each summed in row order as there (the pool sums runs of
-// columns on several threads).
-export function col_sums_acc_part(M: i32, N: i32, a: usize, out: usize, n0: i32, n1: i32): void {
+// columns on several threads). out2 (0 = none) receives the same sums as out, in one pass over A
+// (the LSTM's and RNN's db_hh and db_ih are sums of the same δ rows), each with the bits of its
+// own col_sums_acc.
+export function col_sums_acc_part(M: i32, N: i32, a: usize, out: usize, n0: i32, n1: i32, out2: usize = 0): void {
+  if (out2) {
+    for (let i = 0; i < M; i++) {
+      const row = a + <usize>(i * N) * 4;
+      let j = n0;
+      if (ASC_FEATURE_SIMD) {
+        for (; j + 4 <= n1; j += 4) {
+          const o = <usize>j * 4, v = v128.load(row + o);
+          v128.store(out + o, f32x4.add(v128.load(out + o), v));
+          v128.store(out2 + o, f32x4.add(v128.load(out2 + o), v));
+        }
+      }
+      for (; j < n1; j++) {
+        const o = <usize>j * 4, v = load<f32>(row + o);
+        store<f32>(out + o, load<f32>(out + o) + v);
+        store<f32>(out2 + o, load<f32>(out2 + o) + v);
+      }
+    }
+    return;
+  }
   for (let i = 0; i < M; i++) {
     const row = a + <usize>(i * N) * 4;
     let j = n0;

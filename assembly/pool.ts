@@ -50,7 +50,7 @@
 //           2 loss, 3 pack, 4 column sums, 5 token scatter, 6 parameters, 7 block
 //           preparation), then for rows: desc, phase, b0, b1; the other kinds
 //           have their own fields from 0: loss (kind of loss, R, O, pred, targets, weights,
-//           scale, grad), pack (K, N, src, sk, sn, dst), column sums (M, N, a, out), 5 token
+//           scale, grad), pack (K, N, src, sk, sn, dst), column sums (M, N, a, out, out2), 5 token
 //           scatter (GH, I, TB, x, dA, dwih), 6 parameters (optim.ts writes them), 7 block
 //           preparation (kb, M, a, lda, at, N, b, ldb, bp, transpose chunks)
 // A thread that takes a ticket below the count holds a chunk of the job in progress, which
@@ -75,8 +75,11 @@ const JOB: usize = 192;
 // Bytes of the control block the host allocates (zeroed) for pool_init.
 export const POOL_CONTROL_BYTES: i32 = 256;
 
-// Spin iterations before a worker sleeps on the generation counter.
-const SPIN: i32 = 20000;
+// Spin iterations before a worker sleeps on the generation counter: a few hundred µs, longer
+// than the serial stretches between two jobs of a step (bias rows, the host's glue), so that a
+// worker stays awake through a step (a sleeping one needs a futex wake, and tens of µs, per job)
+// and falls asleep between steps of a model too small to split (see WAKE_FLOPS).
+const SPIN: i32 = 262144;
 // Work (in flops of a product; a copied or added float counts 8, a parameter update 32, a loss
 // element 256: about their cost on one core) that a job must hold to wake
 // workers that are all asleep: about 150 µs on one core, several wake-ups (a futex wake and a
@@ -176,7 +179,7 @@ function run_chunk(control: usize, chunk: i32, chunks: i32): void {
   if (kind == 4) {
     const N = load<i32>(j, 4), quads = (N + 3) >> 2;
     const n0 = ((quads * chunk) / chunks) * 4, n1 = min(N, ((quads * (chunk + 1)) / chunks) * 4);
-    col_sums_acc_part(load<i32>(j), N, <usize>load<u32>(j, 8), <usize>load<u32>(j, 12), n0, n1);
+    col_sums_acc_part(load<i32>(j), N, <usize>load<u32>(j, 8), <usize>load<u32>(j, 12), n0, n1, <usize>load<u32>(j, 16));
     return;
   }
   if (kind == 7) {
@@ -379,18 +382,20 @@ export function pool_pack_panels(K: i32, N: i32, src: usize, sk: i32, sn: i32, d
   pack_panels_part(K, N, src, sk, sn, dst, 0, (N + 7) >> 3);
 }
 
-// col_sums_acc (gemm.ts), its columns split over the pool's threads when A is large.
-export function pool_col_sums_acc(M: i32, N: i32, a: usize, out: usize): void {
+// col_sums_acc (gemm.ts), its columns split over the pool's threads when A is large; out2 (0 =
+// none) receives the same sums (col_sums_acc_part).
+export function pool_col_sums_acc(M: i32, N: i32, a: usize, out: usize, out2: usize = 0): void {
   if (ASC_FEATURE_THREADS) {
     const chunks = copy_chunks((N + 3) >> 2, <f64>M * <f64>N);
     if (chunks) {
       const j = ctrl + JOB;
-      store<i32>(j, M); store<i32>(j, N, 4); store<u32>(j, <u32>a, 8); store<u32>(j, <u32>out, 12); store<i32>(j, 4, 44);
+      store<i32>(j, M); store<i32>(j, N, 4); store<u32>(j, <u32>a, 8); store<u32>(j, <u32>out, 12); store<u32>(j, <u32>out2, 16);
+      store<i32>(j, 4, 44);
       run_job(chunks);
       return;
     }
   }
-  col_sums_acc_part(M, N, a, out, 0, N);
+  col_sums_acc_part(M, N, a, out, 0, N, out2);
 }
 
 // The token scatter into dW_ih (cell_common.ts scatter_tokens_part), its rows split over the
