@@ -33,8 +33,9 @@
 //   about as much as 8 flops of a product). The same rule splits:
 // - the token scatter into dW_ih (pool_scatter_tokens): runs of dW_ih's rows, each thread
 //   scanning every id in row order and adding to its own rows only;
-// - a weight-gradient block's transpose and packing (pool_block_prep): runs of 4-row groups of
-//   Aᵀ and runs of B's panels, in one job;
+// - the packing of every block of a weight gradient's B (pool_pack_blocks): runs of the blocks'
+//   panels; the weight gradient's product is then one job of runs of C's 4-row strips
+//   (pool_weight_grad_rows, split as a product), each thread transposing its own rows of A;
 // - Σ g², the clip scale and the optimizers (param_job, run_params; optim.ts): runs of the
 //   arena's fixed blocks (Σ g² is a sum of block sums in block order in every build).
 //
@@ -47,21 +48,21 @@
 //         watchdog, in run_job, tells a slow block from a dead worker by it)
 //   [148] i32 workers asleep (in atomic.wait, or about to be): see WAKE_FLOPS
 //   [192..] the job: M, N, K, a, sai, sak, bp, c, ldc, acc, byRows, kind (0 product, 1 rows,
-//           2 loss, 3 pack, 4 column sums, 5 token scatter, 6 parameters, 7 block
-//           preparation), then for rows: desc, phase, b0, b1; the other kinds
+//           2 loss, 3 pack, 4 column sums, 5 token scatter, 6 parameters, 7 block packs, 8
+//           weight-gradient rows), then for rows: desc, phase, b0, b1; the other kinds
 //           have their own fields from 0: loss (kind of loss, R, O, pred, targets, weights,
 //           scale, grad), pack (K, N, src, sk, sn, dst), column sums (M, N, a, out, out2), 5 token
 //           scatter (GH, I, TB, x, dA, dwih), 6 parameters (optim.ts writes them), 7 block
-//           preparation (kb, M, a, lda, at, N, b, ldb, bp, transpose chunks)
+//           packs (K, N, b, ldb, bp), 8 weight-gradient rows (M, N, K, a, lda, bp, c, ldc, at)
 // A thread that takes a ticket below the count holds a chunk of the job in progress, which
 // cannot finish without it: the job's fields (written before the ticket was reset) are stable
 // until it reports the chunk done. A ticket at or past the count means the job has no work left.
-import { gemm_packed_part, pack_panels_part, col_sums_acc_part } from "./gemm";
+import { gemm_packed_part, pack_panels_part, col_sums_acc_part, KC } from "./gemm";
 import { add_id_errors, take_id_errors } from "./status";
 import { run_phase } from "./phases";
 import { loss_blocks, LOSS_BLOCKS } from "./loss";
 import { scatter_tokens_part } from "./cell_common";
-import { transpose_part } from "./weight_grad";
+import { pack_blocks_part, weight_grad_rows_part } from "./weight_grad";
 import { params_part, PARAM_BLOCKS } from "./optim";
 
 const GEN: usize = 0;
@@ -182,18 +183,22 @@ function run_chunk(control: usize, chunk: i32, chunks: i32): void {
     col_sums_acc_part(load<i32>(j), N, <usize>load<u32>(j, 8), <usize>load<u32>(j, 12), n0, n1, <usize>load<u32>(j, 16));
     return;
   }
-  if (kind == 7) {
-    // a weight-gradient block's preparation: chunks [0, tc) transpose runs of Aᵀ's rows (4-row
-    // groups), the others pack runs of B's panels
-    const tc = load<i32>(j, 36);
-    if (chunk < tc) {
-      const M = load<i32>(j, 4), quads = (M + 3) >> 2;
-      const i0 = ((quads * chunk) / tc) * 4, i1 = min(M, ((quads * (chunk + 1)) / tc) * 4);
-      transpose_part(load<i32>(j), <usize>load<u32>(j, 8), load<i32>(j, 12), <usize>load<u32>(j, 16), i0, i1);
-    } else {
-      const N = load<i32>(j, 20), panels = (N + 7) >> 3, pc = chunks - tc, c = chunk - tc;
-      pack_panels_part(load<i32>(j), N, <usize>load<u32>(j, 24), load<i32>(j, 28), 1, <usize>load<u32>(j, 32), (panels * c) / pc, (panels * (c + 1)) / pc);
+  if (kind == 8) {
+    // a weight gradient's rows: a run of C's 4-row strips over every block
+    const M = load<i32>(j), strips = (M + 3) >> 2;
+    const m0 = min(M, ((strips * chunk) / chunks) * 4), m1 = min(M, ((strips * (chunk + 1)) / chunks) * 4);
+    if (m1 > m0) {
+      weight_grad_rows_part(
+        M, load<i32>(j, 4), load<i32>(j, 8), <usize>load<u32>(j, 12), load<i32>(j, 16), <usize>load<u32>(j, 20),
+        <usize>load<u32>(j, 24), load<i32>(j, 28), <usize>load<u32>(j, 32), m0, m1,
+      );
     }
+    return;
+  }
+  if (kind == 7) {
+    // every block of a weight gradient's B packed: a run of the blocks' panels
+    const K = load<i32>(j), N = load<i32>(j, 4), units = ((K + KC - 1) / KC) * ((N + 7) >> 3);
+    pack_blocks_part(K, N, <usize>load<u32>(j, 8), load<i32>(j, 12), <usize>load<u32>(j, 16), (units * chunk) / chunks, (units * (chunk + 1)) / chunks);
     return;
   }
   if (kind == 6) {
@@ -419,24 +424,42 @@ export function pool_scatter_tokens(GH: i32, I: i32, TB: i32, x: usize, dA: usiz
   scatter_tokens_part(GH, I, TB, x, dA, dwih, 0, GH);
 }
 
-// A weight-gradient block's transpose and packing (weight_grad.ts): at [M, kb] ← the block of
-// A [kb, M] (rows at a stride of lda floats) transposed, bp ← the block of B [kb, N] (stride ldb)
-// packed in panels; one job with runs of both over the pool's threads when they are large.
-export function pool_block_prep(kb: i32, M: i32, a: usize, lda: i32, at: usize, N: i32, b: usize, ldb: i32, bp: usize): void {
+// Every KC-row block of a weight gradient's B packed (weight_grad.ts pack_blocks_part), runs of
+// the blocks' panels over the pool's threads when B is large.
+export function pool_pack_blocks(K: i32, N: i32, b: usize, ldb: i32, bp: usize): void {
+  const units = ((K + KC - 1) / KC) * ((N + 7) >> 3);
   if (ASC_FEATURE_THREADS) {
-    const tc = copy_chunks((M + 3) >> 2, <f64>kb * <f64>(M + N));
-    if (tc) {
-      const pc = min((N + 7) >> 3, CHUNKS_PER_THREAD * threads);
+    const chunks = copy_chunks(units, <f64>K * <f64>N);
+    if (chunks) {
       const j = ctrl + JOB;
-      store<i32>(j, kb); store<i32>(j, M, 4); store<u32>(j, <u32>a, 8); store<i32>(j, lda, 12); store<u32>(j, <u32>at, 16);
-      store<i32>(j, N, 20); store<u32>(j, <u32>b, 24); store<i32>(j, ldb, 28); store<u32>(j, <u32>bp, 32);
-      store<i32>(j, tc, 36); store<i32>(j, 7, 44);
-      run_job(tc + pc);
+      store<i32>(j, K); store<i32>(j, N, 4); store<u32>(j, <u32>b, 8); store<i32>(j, ldb, 12); store<u32>(j, <u32>bp, 16);
+      store<i32>(j, 7, 44);
+      run_job(chunks);
       return;
     }
   }
-  transpose_part(kb, a, lda, at, 0, M);
-  pack_panels_part(kb, N, b, ldb, 1, bp, 0, (N + 7) >> 3);
+  pack_blocks_part(K, N, b, ldb, bp, 0, units);
+}
+
+// The product of a weight gradient once B is packed (weight_grad.ts weight_grad_rows_part): runs
+// of C's 4-row strips over the pool's threads when it is large (2·M·N·K flops as a product),
+// each thread transposing its own rows of every block of A.
+export function pool_weight_grad_rows(M: i32, N: i32, K: i32, a: usize, lda: i32, bp: usize, c: usize, ldc: i32, at: usize): void {
+  if (ASC_FEATURE_THREADS) {
+    const flops = 2.0 * <f64>M * <f64>N * <f64>K;
+    if (worth(flops)) {
+      const chunks = min((M + 3) >> 2, <i32>min(<f64>(CHUNKS_PER_THREAD * threads), flops / MIN_CHUNK_FLOPS));
+      if (chunks >= 2) {
+        const j = ctrl + JOB;
+        store<i32>(j, M); store<i32>(j, N, 4); store<i32>(j, K, 8); store<u32>(j, <u32>a, 12); store<i32>(j, lda, 16);
+        store<u32>(j, <u32>bp, 20); store<u32>(j, <u32>c, 24); store<i32>(j, ldc, 28); store<u32>(j, <u32>at, 32);
+        store<i32>(j, 8, 44);
+        run_job(chunks);
+        return;
+      }
+    }
+  }
+  weight_grad_rows_part(M, N, K, a, lda, bp, c, ldc, at, 0, M);
 }
 
 // The job a parameter kernel (optim.ts) writes its fields into, or 0 when n floats run on the

@@ -327,7 +327,7 @@ void UNROLLED_FN(gemm_packed)(int32_t M, int32_t N, int32_t K, unrolled_ptr a, i
  * --------------------------------------------------------------------------------------------- */
 
 /* Floats of scratch weight_grad_acc needs for C[M,N] += Aᵀ·B over K rows: one block's Aᵀ and
- * one block's packed B. */
+ * every block of B packed. */
 int32_t UNROLLED_FN(weight_grad_scratch_size)(int32_t K, int32_t M, int32_t N);
 
 /* Shape: C[M,N] += A[K,M]ᵀ·B[K,N]; A row k at a + k·lda·4, B row k at b + k·ldb·4;

@@ -99,7 +99,7 @@ export interface CoreExports {
   // Weight gradients
   /**
    * Floats of scratch weight_grad_acc needs for C[M,N] += Aᵀ·B over K rows: one block's Aᵀ and
-   * one block's packed B.
+   * every block of B packed.
    */
   weight_grad_scratch_size(K: I32, M: I32, N: I32): I32;
   /**

@@ -101,10 +101,10 @@ describe('the pool splits a product into chunks any thread may take', () => {
       const before = gen();
       e.head_backward(R, H, O, h, wp, dy, outs[1].dw, outs[1].db, outs[1].dh, pack);
       e.pool_init(control, 1, 0);
-      // the pack of h for each 256-row block of the weight product (2 for R = 301) and the δh
-      // product (2.1 chunks' worth of flops); the blocks' products (1.8 and 0.3 chunks' worth)
-      // and the column sums of dy's 13 columns (a sum over rows is split only into runs of 16
-      // 4-column groups or more, one per thread) run on the caller: three jobs
+      // the packing of h's two 256-row blocks (one job), the weight product over both blocks
+      // (2.1 chunks' worth of flops: one job of runs of dW's rows) and the δh product (2.1
+      // chunks' worth); the column sums of dy's 13 columns (a sum over rows is split only into
+      // runs of 16 4-column groups or more, one per thread) run on the caller: three jobs
       expect(gen() - before).toBe(3);
       const g = new Float32Array(e.memory.buffer);
       for (const [name, len] of [
@@ -166,6 +166,42 @@ describe('the pool splits a product into chunks any thread may take', () => {
       }
     });
   }
+  for (const variant of ['threads', 'threads-relaxed'] as const) {
+    it(`${variant}: weight_grad_acc as two jobs (every block of B packed, then runs of C's rows over every block), bit-identical to one thread`, () => {
+      const e = threadsInstance(variant);
+      const control = ((e.alloc(256 + 64) >>> 0) + 63) & ~63;
+      const gen = () => new Int32Array(e.memory.buffer)[control / 4];
+      // several 256-row blocks with a short last one, rows of C that are not a multiple of 4
+      for (const [M, N, K] of [
+        [70, 33, 600],
+        [13, 40, 2600],
+        [129, 64, 513],
+      ]) {
+        const lda = M + 3,
+          ldb = N + 1;
+        const a = e.alloc(K * lda * 4),
+          b = e.alloc(K * ldb * 4),
+          scratch = e.alloc(e.weight_grad_scratch_size(K, M, N) * 4),
+          c = [e.alloc(M * N * 4), e.alloc(M * N * 4)];
+        const f = new Float32Array(e.memory.buffer);
+        for (let i = 0; i < K * lda; i++) f[a / 4 + i] = Math.sin(i * 0.37);
+        for (let i = 0; i < K * ldb; i++) f[b / 4 + i] = Math.cos(i * 0.23);
+        for (let i = 0; i < M * N; i++) f[c[0] / 4 + i] = f[c[1] / 4 + i] = Math.sin(i) * 0.1;
+        e.weight_grad_acc(M, N, K, a, lda, b, ldb, c[0], N, scratch);
+        new Float32Array(e.memory.buffer).fill(Number.NaN, scratch / 4, scratch / 4 + e.weight_grad_scratch_size(K, M, N));
+        e.pool_init(control, 3, 0);
+        const before = gen();
+        e.weight_grad_acc(M, N, K, a, lda, b, ldb, c[1], N, scratch);
+        e.pool_init(control, 1, 0);
+        expect(gen() - before, `${M}×${N}×${K}: two jobs`).toBe(2);
+        const g = new Float32Array(e.memory.buffer);
+        const [one, split] = c.map((p) => Array.from(g.subarray(p / 4, p / 4 + M * N)));
+        expect(split, `${M}×${N}×${K}`).toEqual(one);
+        for (const p of [a, b, scratch, ...c]) e.free(p);
+      }
+    });
+  }
+
   it('while every worker sleeps, only jobs worth a wake-up are published (B4, batch 1, keeps its workers asleep)', () => {
     const e = threadsInstance('threads');
     const control = ((e.alloc(256 + 64) >>> 0) + 63) & ~63;
