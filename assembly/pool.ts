@@ -76,7 +76,8 @@ const JOB: usize = 192;
 // Bytes of the control block the host allocates (zeroed) for pool_init.
 export const POOL_CONTROL_BYTES: i32 = 256;
 
-// Spin iterations before a worker sleeps on the generation counter: a few hundred µs, longer
+// Spin iterations before a worker sleeps on the generation counter: about 0.35 ms (measured from
+// an empty job's notify to the worker's sleep: 0.35 ms, against 0.036 ms with 20000), longer
 // than the serial stretches between two jobs of a step (bias rows, the host's glue), so that a
 // worker stays awake through a step (a sleeping one needs a futex wake, and tens of µs, per job)
 // and falls asleep between steps of a model too small to split (see WAKE_FLOPS).
