@@ -449,7 +449,11 @@ export function pool_weight_grad_rows(M: i32, N: i32, K: i32, a: usize, lda: i32
   if (ASC_FEATURE_THREADS) {
     const flops = 2.0 * <f64>M * <f64>N * <f64>K;
     if (worth(flops)) {
-      const chunks = min((M + 3) >> 2, <i32>min(<f64>(CHUNKS_PER_THREAD * threads), flops / MIN_CHUNK_FLOPS));
+      // at least 4 strips per chunk where there are 8 or more: every chunk reads all of the
+      // packed B (B1's head: 2 MB for 65 rows of dW, 17 strips), so 16 one-strip chunks would
+      // stream it 16 times
+      const strips = (M + 3) >> 2, most = max(min(strips, 2), strips >> 2);
+      const chunks = min(most, <i32>min(<f64>(CHUNKS_PER_THREAD * threads), flops / MIN_CHUNK_FLOPS));
       if (chunks >= 2) {
         const j = ctrl + JOB;
         store<i32>(j, M); store<i32>(j, N, 4); store<i32>(j, K, 8); store<u32>(j, <u32>a, 12); store<i32>(j, lda, 16);
