@@ -1,6 +1,6 @@
 // The parts every cell shares: the input side of the unroll, done for all T steps at once.
-import { fill_rows, fill_rows2, col_sums_acc } from "./gemm";
-import { gemm_packed, gemm_rows } from "./pool";
+import { fill_rows, fill_rows2 } from "./gemm";
+import { gemm_packed, gemm_rows, pool_col_sums_acc, pool_scatter_tokens } from "./pool";
 import { weight_grad_acc } from "./weight_grad";
 import { id_ok, refuse_id } from "./status";
 import { LayerDesc, state_size } from "./layer_desc";
@@ -35,11 +35,23 @@ function add_packed_row(bp: usize, I: i32, GH: i32, id: i32, dst: usize): void {
   }
 }
 
-// Column `id` of a row-major W [GH, I] += src[GH] (the one-hot product δᵀ·x for one row).
-function add_to_column(w: usize, I: i32, GH: i32, id: i32, src: usize): void {
-  for (let g = 0; g < GH; g++) {
-    const p = w + <usize>(g * I + id) * 4;
-    store<f32>(p, load<f32>(p) + load<f32>(src + <usize>g * 4));
+// Rows [g0, g1) of the token scatter dW_ih[GH, I] += δAᵀ·onehot(x): for every row r of the T·B
+// ids in row order, column id_r of those rows += δA[r, g0..g1). Each element of dW_ih gets its
+// additions in row order whatever the cut of [0, GH), so the pool can give each thread its own
+// run of rows with the same bits. A refused id is skipped, and counted by the run that starts
+// at row 0 only (once per id, as in one run).
+export function scatter_tokens_part(GH: i32, I: i32, TB: i32, x: usize, dA: usize, dwih: usize, g0: i32, g1: i32): void {
+  for (let r = 0; r < TB; r++) {
+    const v = load<f32>(x + <usize>r * 4);
+    if (!id_ok(v, I)) {
+      if (g0 == 0) refuse_id();
+      continue;
+    }
+    const col = dwih + <usize>(<i32>v) * 4, src = dA + <usize>(r * GH) * 4;
+    for (let g = g0; g < g1; g++) {
+      const p = col + <usize>(g * I) * 4;
+      store<f32>(p, load<f32>(p) + load<f32>(src + <usize>g * 4));
+    }
   }
 }
 
@@ -73,16 +85,14 @@ function project_rows(d: LayerDesc, GH: i32, b2: usize, out: usize, r0: i32, r1:
 // Inverts input_projection given δA[TB, GH] = ∂E/∂(pre-activations, input side):
 //   dW_ih[GH, I] += δAᵀ·X;  db_ih[GH] += Σ_rows δA;  dx[TB, I] = δA·W_ih (skipped when d.dx = 0)
 // d.wihPacked is W_ih [GH, I] packed as a right operand; d.pack is scratch of
-// weight_grad_scratch_size(TB, GH, I) floats.
-export function input_backward(d: LayerDesc, GH: i32, dA: usize): void {
+// weight_grad_scratch_size(TB, GH, I) floats. sums: false when the caller has added Σ δA to
+// db_ih already.
+export function input_backward(d: LayerDesc, GH: i32, dA: usize, sums: bool): void {
   const TB = d.T * d.B, I = d.I, x = d.x, dwih = d.dwih;
-  col_sums_acc(TB, GH, dA, d.dbih);
+  if (sums) pool_col_sums_acc(TB, GH, dA, d.dbih);
   if (d.flags & FLAG_TOKENS) {
     // one-hot: column `id` of dW_ih receives the row of δA
-    for (let r = 0; r < TB; r++) {
-      const id = token_id(x, r, I);
-      if (id >= 0) add_to_column(dwih, I, GH, id, dA + <usize>(r * GH) * 4);
-    }
+    pool_scatter_tokens(GH, I, TB, x, dA, dwih);
   } else {
     weight_grad_acc(GH, I, TB, dA, GH, x, I, dwih, I, d.pack);
   }
@@ -97,8 +107,10 @@ export function input_backward(d: LayerDesc, GH: i32, dA: usize): void {
 export function backward_weights(d: LayerDesc, GH: i32, dA: usize, dR: usize): void {
   const TB = d.T * d.B, R = state_size(d); // h has R values (P with an LSTM projection, else H)
   weight_grad_acc(GH, R, TB, dR, GH, d.hs, R, d.dwhh, R, d.pack);
-  col_sums_acc(TB, GH, dR, d.dbhh);
-  input_backward(d, GH, dA);
+  // δA = δR: db_hh and db_ih from one pass over the rows
+  const same = dA == dR;
+  pool_col_sums_acc(TB, GH, dR, d.dbhh, same ? d.dbih : 0);
+  input_backward(d, GH, dA, !same);
 }
 
 // @ts-ignore: decorator

@@ -1,6 +1,7 @@
 // Matrix products on row-major f32 matrices in linear memory: the packed-panel product every
 // cell, the head and the weight gradients run on, and the bias helpers around it.
 // (The plain strided products the packed one replaced live in strided.ts, in the bench build.)
+import { pool_pack_panels } from "./pool";
 
 // c + a·b, fused (relaxed_madd: one rounding or two, the engine's choice) in the relaxed-SIMD
 // build, an exact multiply then add otherwise (bit-reproducible across engines).
@@ -34,8 +35,29 @@ export function col_sums_acc(M: i32, N: i32, a: usize, out: usize): void {
 }
 
 // Columns [n0, n1) of col_sums_acc, each summed in row order as there (the pool sums runs of
-// columns on several threads).
-export function col_sums_acc_part(M: i32, N: i32, a: usize, out: usize, n0: i32, n1: i32): void {
+// columns on several threads). out2 (0 = none) receives the same sums as out, in one pass over A
+// (the LSTM's and RNN's db_hh and db_ih are sums of the same δ rows), each with the bits of its
+// own col_sums_acc.
+export function col_sums_acc_part(M: i32, N: i32, a: usize, out: usize, n0: i32, n1: i32, out2: usize = 0): void {
+  if (out2) {
+    for (let i = 0; i < M; i++) {
+      const row = a + <usize>(i * N) * 4;
+      let j = n0;
+      if (ASC_FEATURE_SIMD) {
+        for (; j + 4 <= n1; j += 4) {
+          const o = <usize>j * 4, v = v128.load(row + o);
+          v128.store(out + o, f32x4.add(v128.load(out + o), v));
+          v128.store(out2 + o, f32x4.add(v128.load(out2 + o), v));
+        }
+      }
+      for (; j < n1; j++) {
+        const o = <usize>j * 4, v = load<f32>(row + o);
+        store<f32>(out + o, load<f32>(out + o) + v);
+        store<f32>(out2 + o, load<f32>(out2 + o) + v);
+      }
+    }
+    return;
+  }
   for (let i = 0; i < M; i++) {
     const row = a + <usize>(i * N) * 4;
     let j = n0;
@@ -67,7 +89,9 @@ export function packed_size(K: i32, N: i32): i32 {
 //   B = Wᵀ of a row-major W[N,K]: sk = 1, sn = K   (the forward's *TransposedPacked operands)
 //   B = a row-major W[K,N]:       sk = N, sn = 1   (the backward's wihPacked, whhPacked, wPacked)
 export function pack_panels(K: i32, N: i32, src: usize, sk: i32, sn: i32, dst: usize): void {
-  pack_panels_part(K, N, src, sk, sn, dst, 0, (N + 7) >> 3);
+  // in the threads build the pool packs runs of panels of a large operand (the host re-packs
+  // every weight after each update)
+  pool_pack_panels(K, N, src, sk, sn, dst);
 }
 
 // Panels [p0, p1) of pack_panels (the pool packs runs of panels on several threads).

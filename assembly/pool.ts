@@ -3,7 +3,8 @@
 // time in a control block, cut into chunks; every thread, the main one included, takes chunks
 // from a shared ticket counter until none are left, and the main thread then waits for the
 // chunks still running. Each worker sits in pool_worker(), spinning briefly and then sleeping on
-// the job counter. Every output element is computed by one thread in the single-threaded order:
+// the job counter; while every worker sleeps, only jobs of at least WAKE_FLOPS are published
+// (smaller ones run on the calling thread). Every output element is computed by one thread in the single-threaded order:
 // results are bit-identical to the single-threaded build, however the chunks fall.
 //
 // The kinds of job:
@@ -29,7 +30,14 @@
 // - Packing and column sums (pool_pack_panels, pool_col_sums_acc): runs of 8-column panels, or
 //   of 4-column groups, each thread copying or summing its columns over every row in row order.
 //   Split when the operand has at least minFlops/8 elements (a copied or added element costs
-//   about as much as 8 flops of a product).
+//   about as much as 8 flops of a product). The same rule splits:
+// - the token scatter into dW_ih (pool_scatter_tokens): runs of dW_ih's rows, each thread
+//   scanning every id in row order and adding to its own rows only;
+// - the packing of every block of a weight gradient's B (pool_pack_blocks): runs of the blocks'
+//   panels; the weight gradient's product is then one job of runs of C's 4-row strips
+//   (pool_weight_grad_rows, split as a product), each thread transposing its own rows of A;
+// - Σ g², the clip scale and the optimizers (param_job, run_params; optim.ts): runs of the
+//   arena's fixed blocks (Σ g² is a sum of block sums in block order in every build).
 //
 // Control block (slots 64 bytes apart to keep them on separate cache lines):
 //   [0] i32 job generation   [64] i32 chunks finished in this job   [128] i32 stop flag
@@ -38,17 +46,24 @@
 //   [140] i32 ids refused by the workers' rows (status.ts counts per instance)
 //   [144] i32 progress: a rows job's threads count their time steps here (the caller's
 //         watchdog, in run_job, tells a slow block from a dead worker by it)
+//   [148] i32 workers asleep (in atomic.wait, or about to be): see WAKE_FLOPS
 //   [192..] the job: M, N, K, a, sai, sak, bp, c, ldc, acc, byRows, kind (0 product, 1 rows,
-//           2 loss, 3 pack, 4 column sums), then for rows: desc, phase, b0, b1; the other kinds
+//           2 loss, 3 pack, 4 column sums, 5 token scatter, 6 parameters, 7 block packs, 8
+//           weight-gradient rows), then for rows: desc, phase, b0, b1; the other kinds
 //           have their own fields from 0: loss (kind of loss, R, O, pred, targets, weights,
-//           scale, grad), pack (K, N, src, sk, sn, dst), column sums (M, N, a, out)
+//           scale, grad), pack (K, N, src, sk, sn, dst), column sums (M, N, a, out, out2), 5 token
+//           scatter (GH, I, TB, x, dA, dwih), 6 parameters (optim.ts writes them), 7 block
+//           packs (K, N, b, ldb, bp), 8 weight-gradient rows (M, N, K, a, lda, bp, c, ldc, at)
 // A thread that takes a ticket below the count holds a chunk of the job in progress, which
 // cannot finish without it: the job's fields (written before the ticket was reset) are stable
 // until it reports the chunk done. A ticket at or past the count means the job has no work left.
-import { gemm_packed_part, pack_panels_part, col_sums_acc_part } from "./gemm";
+import { gemm_packed_part, pack_panels_part, col_sums_acc_part, KC } from "./gemm";
 import { add_id_errors, take_id_errors } from "./status";
 import { run_phase } from "./phases";
 import { loss_blocks, LOSS_BLOCKS } from "./loss";
+import { scatter_tokens_part } from "./cell_common";
+import { pack_blocks_part, weight_grad_rows_part } from "./weight_grad";
+import { params_part, PARAM_BLOCKS } from "./optim";
 
 const GEN: usize = 0;
 const DONE: usize = 64;
@@ -56,20 +71,36 @@ const STOP: usize = 128;
 const TICKET: usize = 136;
 const REFUSED: usize = 140;
 const PROGRESS: usize = 144;
+const ASLEEP: usize = 148;
 const JOB: usize = 192;
 // Bytes of the control block the host allocates (zeroed) for pool_init.
 export const POOL_CONTROL_BYTES: i32 = 256;
 
-// Spin iterations before a worker sleeps on the generation counter.
-const SPIN: i32 = 20000;
+// Spin iterations before a worker sleeps on the generation counter: about 0.35 ms (measured from
+// an empty job's notify to the worker's sleep: 0.35 ms, against 0.036 ms with 20000), longer
+// than the serial stretches between two jobs of a step (bias rows, the host's glue), so that a
+// worker stays awake through a step (a sleeping one needs a futex wake, and tens of µs, per job)
+// and falls asleep between steps of a model too small to split (see WAKE_FLOPS).
+const SPIN: i32 = 262144;
+// Work (in flops of a product; a copied or added float counts 8, a parameter update 32, a loss
+// element 256: about their cost on one core) that a job must hold to wake
+// workers that are all asleep: about 150 µs on one core, several wake-ups (a futex wake and a
+// thread scheduled on the other core take tens of µs, more in a VM). Smaller jobs then run on the
+// calling thread, with nothing published: a model whose every job is small (B4: LSTM H128, T25,
+// B = 1, whose only split job was dW_hh's product of 3.3 Mflop, 2·512·128·25) runs exactly as on
+// one thread, with its workers asleep, instead of paying a wake-up and the transfer of its cache
+// lines for each job. Workers that are still spinning (a job just ended) take any job of at
+// least minFlops.
+const WAKE_FLOPS: f64 = 8388608;
 // Chunk sizing (see the policy above).
 const CHUNKS_PER_THREAD: i32 = 8;
 const MIN_CHUNK_FLOPS: f64 = 262144;
 // A rows job needs this many batch rows per thread (two 4-row strips each); smaller batches
 // split their per-step products instead.
 const ROWS_PER_THREAD: i32 = 8;
-// A loss job needs this many elements (R·O) per thread: a loss row costs a few ns per element.
-const LOSS_ELEMENTS_PER_THREAD: f64 = 16384;
+// A loss job needs this many elements (R·O) per thread: a cross-entropy row costs about 15 ns
+// per element on one core (B3's 2048×10 logits: 0.3 ms), so 4096 elements are ~60 µs of work.
+const LOSS_ELEMENTS_PER_THREAD: f64 = 4096;
 
 // The main instance's view of the pool (globals are per instance).
 let ctrl: usize = 0;
@@ -107,7 +138,9 @@ export function pool_worker(control: usize, index: i32): void {
       let spins = 0;
       while (g == seen) {
         if (++spins > SPIN) {
+          atomic.add<i32>(control + ASLEEP, 1);
           atomic.wait<i32>(control + GEN, seen, -1);
+          atomic.sub<i32>(control + ASLEEP, 1);
           spins = 0;
         }
         g = atomic.load<i32>(control + GEN);
@@ -148,7 +181,38 @@ function run_chunk(control: usize, chunk: i32, chunks: i32): void {
   if (kind == 4) {
     const N = load<i32>(j, 4), quads = (N + 3) >> 2;
     const n0 = ((quads * chunk) / chunks) * 4, n1 = min(N, ((quads * (chunk + 1)) / chunks) * 4);
-    col_sums_acc_part(load<i32>(j), N, <usize>load<u32>(j, 8), <usize>load<u32>(j, 12), n0, n1);
+    col_sums_acc_part(load<i32>(j), N, <usize>load<u32>(j, 8), <usize>load<u32>(j, 12), n0, n1, <usize>load<u32>(j, 16));
+    return;
+  }
+  if (kind == 8) {
+    // a weight gradient's rows: a run of C's 4-row strips over every block
+    const M = load<i32>(j), strips = (M + 3) >> 2;
+    const m0 = min(M, ((strips * chunk) / chunks) * 4), m1 = min(M, ((strips * (chunk + 1)) / chunks) * 4);
+    if (m1 > m0) {
+      weight_grad_rows_part(
+        M, load<i32>(j, 4), load<i32>(j, 8), <usize>load<u32>(j, 12), load<i32>(j, 16), <usize>load<u32>(j, 20),
+        <usize>load<u32>(j, 24), load<i32>(j, 28), <usize>load<u32>(j, 32), m0, m1,
+      );
+    }
+    return;
+  }
+  if (kind == 7) {
+    // every block of a weight gradient's B packed: a run of the blocks' panels
+    const K = load<i32>(j), N = load<i32>(j, 4), units = ((K + KC - 1) / KC) * ((N + 7) >> 3);
+    pack_blocks_part(K, N, <usize>load<u32>(j, 8), load<i32>(j, 12), <usize>load<u32>(j, 16), (units * chunk) / chunks, (units * (chunk + 1)) / chunks);
+    return;
+  }
+  if (kind == 6) {
+    // a parameter job (optim.ts): a run of the arena's fixed blocks
+    params_part(j, (PARAM_BLOCKS * chunk) / chunks, (PARAM_BLOCKS * (chunk + 1)) / chunks);
+    return;
+  }
+  if (kind == 5) {
+    // token scatter: a run of dW_ih's rows (multiples of 4)
+    const GH = load<i32>(j), quads = (GH + 3) >> 2;
+    const g0 = ((quads * chunk) / chunks) * 4, g1 = min(GH, ((quads * (chunk + 1)) / chunks) * 4);
+    scatter_tokens_part(GH, load<i32>(j, 4), load<i32>(j, 8), <usize>load<u32>(j, 12), <usize>load<u32>(j, 16), <usize>load<u32>(j, 20), g0, g1);
+    count_refused(control);
     return;
   }
   if (kind == 2) {
@@ -190,9 +254,12 @@ function run_chunk(control: usize, chunk: i32, chunks: i32): void {
 export function gemm_packed(M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32, bp: usize, c: usize, ldc: i32, acc: i32): void {
   if (ASC_FEATURE_THREADS) {
     const flops = 2.0 * <f64>M * <f64>N * <f64>K;
-    if (threads > 1 && flops >= threshold) {
+    if (worth(flops)) {
       const panels = (N + 7) >> 3, strips = (M + 3) >> 2;
-      const byRows = panels < 2 * threads ? 1 : 0;
+      // runs of panels when there are enough for every chunk; else runs of strips when there are
+      // more of them (each chunk then reads its own rows of A and all of the narrow Bp, instead
+      // of all of A: B1's head, 2048×65, has 9 panels, which 2 threads share as 5 and 4)
+      const byRows = panels < CHUNKS_PER_THREAD * threads && strips > panels ? 1 : 0;
       const chunks = min(byRows ? strips : panels, <i32>min(<f64>(CHUNKS_PER_THREAD * threads), flops / MIN_CHUNK_FLOPS));
       if (chunks >= 2) {
         const j = ctrl + JOB;
@@ -207,6 +274,12 @@ export function gemm_packed(M: i32, N: i32, K: i32, a: usize, sai: i32, sak: i32
     }
   }
   gemm_packed_part(M, N, K, a, sai, sak, bp, c, ldc, acc, 0, M, 0, N);
+}
+
+// Whether a job of `flops` (product flops or equivalent) is worth publishing: at least minFlops,
+// and WAKE_FLOPS when every worker is asleep.
+function worth(flops: f64): bool {
+  return threads > 1 && flops >= threshold && (flops >= WAKE_FLOPS || atomic.load<i32>(ctrl + ASLEEP) < threads - 1);
 }
 
 // Publishes the job written at JOB as `chunks` chunks, takes chunks itself, and returns when
@@ -267,7 +340,7 @@ export function run_loss(
   kind: i32, R: i32, O: i32, pred: usize, targets: usize, weights: usize, class_weights: usize, scale: f32, grad: usize,
 ): void {
   if (ASC_FEATURE_THREADS) {
-    if (threads > 1 && <f64>R * <f64>O >= LOSS_ELEMENTS_PER_THREAD * <f64>threads) {
+    if (threads > 1 && <f64>R * <f64>O >= LOSS_ELEMENTS_PER_THREAD * <f64>threads && worth(<f64>R * <f64>O * 256)) {
       const j = ctrl + JOB;
       store<i32>(j, kind); store<i32>(j, R, 4); store<i32>(j, O, 8);
       store<u32>(j, <u32>pred, 12); store<u32>(j, <u32>targets, 16); store<u32>(j, <u32>weights, 20);
@@ -293,10 +366,14 @@ export function gemm_rows(
 }
 
 // The chunks of a pack or column-sums job over `units` column runs of `elements` elements in
-// all: 0 (run it on the calling thread) below minFlops/8 elements or 2 runs.
-function copy_chunks(units: i32, elements: f64): i32 {
-  if (threads < 2 || elements < threshold / 8) return 0;
-  const chunks = min(units, CHUNKS_PER_THREAD * threads);
+// all: 0 (run it on the calling thread) below minFlops/8 elements or 2 chunks. wide: a job that
+// walks every row of a wide row-major operand (column sums, the token scatter) gets one chunk
+// per thread of at least 16 4-column groups, the widest runs of each row: with 16 runs of 64
+// columns, B1's column sums (1024 columns: rows 4 KB apart) took 2.5 times the CPU time of the
+// unsplit sum (profile), each thread reading 256 bytes of a row before jumping to the next.
+function copy_chunks(units: i32, elements: f64, wide: bool = false): i32 {
+  if (!worth(elements * 8)) return 0;
+  const chunks = wide ? min(threads, units / 16) : min(units, CHUNKS_PER_THREAD * threads);
   return chunks >= 2 ? chunks : 0;
 }
 
@@ -315,16 +392,90 @@ export function pool_pack_panels(K: i32, N: i32, src: usize, sk: i32, sn: i32, d
   pack_panels_part(K, N, src, sk, sn, dst, 0, (N + 7) >> 3);
 }
 
-// col_sums_acc (gemm.ts), its columns split over the pool's threads when A is large.
-export function pool_col_sums_acc(M: i32, N: i32, a: usize, out: usize): void {
+// col_sums_acc (gemm.ts), its columns split over the pool's threads when A is large; out2 (0 =
+// none) receives the same sums (col_sums_acc_part).
+export function pool_col_sums_acc(M: i32, N: i32, a: usize, out: usize, out2: usize = 0): void {
   if (ASC_FEATURE_THREADS) {
-    const chunks = copy_chunks((N + 3) >> 2, <f64>M * <f64>N);
+    const chunks = copy_chunks((N + 3) >> 2, <f64>M * <f64>N, true);
     if (chunks) {
       const j = ctrl + JOB;
-      store<i32>(j, M); store<i32>(j, N, 4); store<u32>(j, <u32>a, 8); store<u32>(j, <u32>out, 12); store<i32>(j, 4, 44);
+      store<i32>(j, M); store<i32>(j, N, 4); store<u32>(j, <u32>a, 8); store<u32>(j, <u32>out, 12); store<u32>(j, <u32>out2, 16);
+      store<i32>(j, 4, 44);
       run_job(chunks);
       return;
     }
   }
-  col_sums_acc_part(M, N, a, out, 0, N);
+  col_sums_acc_part(M, N, a, out, 0, N, out2);
+}
+
+// The token scatter into dW_ih (cell_common.ts scatter_tokens_part), its rows split over the
+// pool's threads when δA is large: each thread scans every id and adds to its own rows only.
+export function pool_scatter_tokens(GH: i32, I: i32, TB: i32, x: usize, dA: usize, dwih: usize): void {
+  if (ASC_FEATURE_THREADS) {
+    const chunks = copy_chunks((GH + 3) >> 2, <f64>TB * <f64>GH, true);
+    if (chunks) {
+      const j = ctrl + JOB;
+      store<i32>(j, GH); store<i32>(j, I, 4); store<i32>(j, TB, 8);
+      store<u32>(j, <u32>x, 12); store<u32>(j, <u32>dA, 16); store<u32>(j, <u32>dwih, 20); store<i32>(j, 5, 44);
+      run_job(chunks);
+      add_id_errors(atomic.xchg<i32>(ctrl + REFUSED, 0));
+      return;
+    }
+  }
+  scatter_tokens_part(GH, I, TB, x, dA, dwih, 0, GH);
+}
+
+// Every KC-row block of a weight gradient's B packed (weight_grad.ts pack_blocks_part), runs of
+// the blocks' panels over the pool's threads when B is large.
+export function pool_pack_blocks(K: i32, N: i32, b: usize, ldb: i32, bp: usize): void {
+  const units = ((K + KC - 1) / KC) * ((N + 7) >> 3);
+  if (ASC_FEATURE_THREADS) {
+    const chunks = copy_chunks(units, <f64>K * <f64>N);
+    if (chunks) {
+      const j = ctrl + JOB;
+      store<i32>(j, K); store<i32>(j, N, 4); store<u32>(j, <u32>b, 8); store<i32>(j, ldb, 12); store<u32>(j, <u32>bp, 16);
+      store<i32>(j, 7, 44);
+      run_job(chunks);
+      return;
+    }
+  }
+  pack_blocks_part(K, N, b, ldb, bp, 0, units);
+}
+
+// The product of a weight gradient once B is packed (weight_grad.ts weight_grad_rows_part): runs
+// of C's 4-row strips over the pool's threads when it is large (2·M·N·K flops as a product),
+// each thread transposing its own rows of every block of A.
+export function pool_weight_grad_rows(M: i32, N: i32, K: i32, a: usize, lda: i32, bp: usize, c: usize, ldc: i32, at: usize): void {
+  if (ASC_FEATURE_THREADS) {
+    const flops = 2.0 * <f64>M * <f64>N * <f64>K;
+    if (worth(flops)) {
+      // at least 4 strips per chunk where there are 8 or more: every chunk reads all of the
+      // packed B (B1's head: 2 MB for 65 rows of dW, 17 strips), so 16 one-strip chunks would
+      // stream it 16 times
+      const strips = (M + 3) >> 2, most = max(min(strips, 2), strips >> 2);
+      const chunks = min(most, <i32>min(<f64>(CHUNKS_PER_THREAD * threads), flops / MIN_CHUNK_FLOPS));
+      if (chunks >= 2) {
+        const j = ctrl + JOB;
+        store<i32>(j, M); store<i32>(j, N, 4); store<i32>(j, K, 8); store<u32>(j, <u32>a, 12); store<i32>(j, lda, 16);
+        store<u32>(j, <u32>bp, 20); store<u32>(j, <u32>c, 24); store<i32>(j, ldc, 28); store<u32>(j, <u32>at, 32);
+        store<i32>(j, 8, 44);
+        run_job(chunks);
+        return;
+      }
+    }
+  }
+  weight_grad_rows_part(M, N, K, a, lda, bp, c, ldc, at, 0, M);
+}
+
+// The job a parameter kernel (optim.ts) writes its fields into, or 0 when n floats run on the
+// calling thread: below minFlops/32 floats (an update costs about 32 flops of a product per
+// float), below WAKE_FLOPS/32 with every worker asleep, or without a pool.
+export function param_job(n: i32): usize {
+  return worth(<f64>n * 32) ? ctrl + JOB : 0;
+}
+
+// Runs the parameter job written at param_job() as runs of whole blocks over the pool.
+export function run_params(): void {
+  store<i32>(ctrl + JOB, 6, 44);
+  run_job(min(PARAM_BLOCKS, CHUNKS_PER_THREAD * threads));
 }

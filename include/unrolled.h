@@ -327,7 +327,7 @@ void UNROLLED_FN(gemm_packed)(int32_t M, int32_t N, int32_t K, unrolled_ptr a, i
  * --------------------------------------------------------------------------------------------- */
 
 /* Floats of scratch weight_grad_acc needs for C[M,N] += Aᵀ·B over K rows: one block's Aᵀ and
- * one block's packed B. */
+ * every block of B packed. */
 int32_t UNROLLED_FN(weight_grad_scratch_size)(int32_t K, int32_t M, int32_t N);
 
 /* Shape: C[M,N] += A[K,M]ᵀ·B[K,N]; A row k at a + k·lda·4, B row k at b + k·ldb·4;
@@ -499,7 +499,9 @@ int32_t UNROLLED_FN(take_id_errors)(void);
 
 /* Σ g² in f64 (each element widened before it is squared: a finite f32 gradient above ~1.8e19
  * would overflow as an f32 square, while its f64 square and the norm are finite, as in the js
- * backend). Non-finite in, non-finite out: that is how a bad step is caught before any update. */
+ * backend). Non-finite in, non-finite out: that is how a bad step is caught before any update.
+ * Summed as 64 fixed blocks of g (block sums in block order): the same bits however the threads
+ * build splits it. */
 double UNROLLED_FN(sum_squares)(int32_t n, unrolled_ptr g);
 
 /* g ← g·c. Global-norm clipping passes c = max_norm/(norm + 1e-6) when that is < 1. */

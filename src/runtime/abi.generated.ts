@@ -99,7 +99,7 @@ export interface CoreExports {
   // Weight gradients
   /**
    * Floats of scratch weight_grad_acc needs for C[M,N] += Aᵀ·B over K rows: one block's Aᵀ and
-   * one block's packed B.
+   * every block of B packed.
    */
   weight_grad_scratch_size(K: I32, M: I32, N: I32): I32;
   /**
@@ -233,6 +233,8 @@ export interface CoreExports {
    * Σ g² in f64 (each element widened before it is squared: a finite f32 gradient above ~1.8e19
    * would overflow as an f32 square, while its f64 square and the norm are finite, as in the js
    * backend). Non-finite in, non-finite out: that is how a bad step is caught before any update.
+   * Summed as 64 fixed blocks of g (block sums in block order): the same bits however the threads
+   * build splits it.
    */
   sum_squares(n: I32, g: Ptr): F64;
   /**

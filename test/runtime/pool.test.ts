@@ -16,6 +16,11 @@ function threadsInstance(variant: 'threads' | 'threads-relaxed'): CoreExports {
   return new WebAssembly.Instance(module, { env: { memory, abort } }).exports as unknown as CoreExports;
 }
 
+function singleInstance(variant: 'simd' | 'relaxed'): CoreExports {
+  const module = new WebAssembly.Module(readFileSync(new URL(`../../build/${CORE_FILES[variant]}`, import.meta.url)));
+  return new WebAssembly.Instance(module, { env: { abort: () => {} } }).exports as unknown as CoreExports;
+}
+
 // M×N×K products: column chunks (many panels), row chunks (few panels), tails that are not
 // multiples of 4 or 8, transposed A (the weight gradients' form), and acc = 1
 const SHAPES: Array<[number, number, number]> = [
@@ -69,7 +74,7 @@ describe('the pool splits a product into chunks any thread may take', () => {
   }
 
   for (const variant of ['threads', 'threads-relaxed'] as const) {
-    it(`${variant}: head_backward's packing, products and column sums split into chunks the same way, bit-identical to one thread`, () => {
+    it(`${variant}: head_backward's packing and products split into chunks the same way, bit-identical to one thread`, () => {
       const e = threadsInstance(variant);
       const control = ((e.alloc(256 + 64) >>> 0) + 63) & ~63;
       // odd sizes: 9 panels of h's 70 columns (the last one short), 4 groups of dy's 13 columns
@@ -96,10 +101,11 @@ describe('the pool splits a product into chunks any thread may take', () => {
       const before = gen();
       e.head_backward(R, H, O, h, wp, dy, outs[1].dw, outs[1].db, outs[1].dh, pack);
       e.pool_init(control, 1, 0);
-      // the pack of h for each 256-row block of the weight product (2 for R = 301), the column
-      // sums and the δh product (2.1 chunks' worth of flops); the blocks' products (1.8 and 0.3
-      // chunks' worth) run on the caller: four jobs
-      expect(gen() - before).toBe(4);
+      // the packing of h's two 256-row blocks (one job), the weight product over both blocks
+      // (2.1 chunks' worth of flops: one job of runs of dW's rows) and the δh product (2.1
+      // chunks' worth); the column sums of dy's 13 columns (a sum over rows is split only into
+      // runs of 16 4-column groups or more, one per thread) run on the caller: three jobs
+      expect(gen() - before).toBe(3);
       const g = new Float32Array(e.memory.buffer);
       for (const [name, len] of [
         ['dw', O * H],
@@ -111,4 +117,114 @@ describe('the pool splits a product into chunks any thread may take', () => {
       }
     });
   }
+  for (const variant of ['threads', 'threads-relaxed'] as const) {
+    it(`${variant}: Σg², the clip scale and every optimizer split into runs of fixed blocks, bit-identical to one thread and to the single-threaded build`, () => {
+      const e = threadsInstance(variant);
+      const single = singleInstance(variant === 'threads' ? 'simd' : 'relaxed');
+      const control = ((e.alloc(256 + 64) >>> 0) + 63) & ~63;
+      // an odd n: the 64 blocks end at multiples of 4 but the last, which has a scalar tail
+      const n = 10007;
+      const gen = () => new Int32Array(e.memory.buffer)[control / 4];
+      type Run = (k: CoreExports, p: number, g: number, m: number, v: number) => unknown;
+      const runs: Array<[string, Run]> = [
+        ['sum_squares', (k, _p, g) => k.sum_squares(n, g)],
+        ['scale_inplace', (k, _p, g) => k.scale_inplace(n, g, 0.731)],
+        ['sgd_update', (k, p, g, m) => k.sgd_update(n, p, g, m, 0.05, 0.9, 0.1, 1, 1e-3, 0)],
+        ['adam_update', (k, p, g, m, v) => k.adam_update(n, p, g, m, v, 0.9, 0.1, 0.999, 0.001, 1e-8, 0.01, 0.03, 1e-4, 0.999)],
+        ['rmsprop_update', (k, p, g, m) => k.rmsprop_update(n, p, g, m, 0.01, 0.99, 1e-8, 1e-4)],
+        ['adagrad_update', (k, p, g, m) => k.adagrad_update(n, p, g, m, 0.01, 1e-10, 1e-4)],
+      ];
+      for (const [name, call] of runs) {
+        // the same arrays in three places: one thread of the threads build, its pool (3 threads
+        // declared, none running, threshold 0: every call is published), the single-threaded build
+        const results = [e, e, single].map((k, which) => {
+          const p = k.alloc(n * 4),
+            g = k.alloc(n * 4),
+            m = k.alloc(n * 4),
+            v = k.alloc(n * 4);
+          const f = new Float32Array(k.memory.buffer);
+          for (let i = 0; i < n; i++) {
+            f[p / 4 + i] = Math.sin(i * 0.37);
+            f[g / 4 + i] = Math.cos(i * 0.11) * 10 ** ((i % 7) - 3);
+            f[m / 4 + i] = Math.sin(i * 0.05) * 0.01;
+            f[v / 4 + i] = Math.cos(i * 0.07) ** 2 * 1e-3;
+          }
+          const before = gen();
+          if (which === 1) e.pool_init(control, 3, 0);
+          const value = call(k, p, g, m, v);
+          if (which === 1) {
+            e.pool_init(control, 1, 0);
+            expect(gen() - before, `${name} was published`).toBe(1);
+          }
+          const h = new Float32Array(k.memory.buffer);
+          const arrays = [p, g, m, v].map((a) => Array.from(h.subarray(a / 4, a / 4 + n)));
+          for (const a of [p, g, m, v]) k.free(a);
+          return { value, arrays };
+        });
+        expect(results[1], `${name}: split vs one thread`).toEqual(results[0]);
+        expect(results[2], `${name}: threads build vs single-threaded build`).toEqual(results[0]);
+      }
+    });
+  }
+  for (const variant of ['threads', 'threads-relaxed'] as const) {
+    it(`${variant}: weight_grad_acc as two jobs (every block of B packed, then runs of C's rows over every block), bit-identical to one thread`, () => {
+      const e = threadsInstance(variant);
+      const control = ((e.alloc(256 + 64) >>> 0) + 63) & ~63;
+      const gen = () => new Int32Array(e.memory.buffer)[control / 4];
+      // several 256-row blocks with a short last one, rows of C that are not a multiple of 4
+      for (const [M, N, K] of [
+        [70, 33, 600],
+        [13, 40, 2600],
+        [129, 64, 513],
+      ]) {
+        const lda = M + 3,
+          ldb = N + 1;
+        const a = e.alloc(K * lda * 4),
+          b = e.alloc(K * ldb * 4),
+          scratch = e.alloc(e.weight_grad_scratch_size(K, M, N) * 4),
+          c = [e.alloc(M * N * 4), e.alloc(M * N * 4)];
+        const f = new Float32Array(e.memory.buffer);
+        for (let i = 0; i < K * lda; i++) f[a / 4 + i] = Math.sin(i * 0.37);
+        for (let i = 0; i < K * ldb; i++) f[b / 4 + i] = Math.cos(i * 0.23);
+        for (let i = 0; i < M * N; i++) f[c[0] / 4 + i] = f[c[1] / 4 + i] = Math.sin(i) * 0.1;
+        e.weight_grad_acc(M, N, K, a, lda, b, ldb, c[0], N, scratch);
+        new Float32Array(e.memory.buffer).fill(Number.NaN, scratch / 4, scratch / 4 + e.weight_grad_scratch_size(K, M, N));
+        e.pool_init(control, 3, 0);
+        const before = gen();
+        e.weight_grad_acc(M, N, K, a, lda, b, ldb, c[1], N, scratch);
+        e.pool_init(control, 1, 0);
+        expect(gen() - before, `${M}×${N}×${K}: two jobs`).toBe(2);
+        const g = new Float32Array(e.memory.buffer);
+        const [one, split] = c.map((p) => Array.from(g.subarray(p / 4, p / 4 + M * N)));
+        expect(split, `${M}×${N}×${K}`).toEqual(one);
+        for (const p of [a, b, scratch, ...c]) e.free(p);
+      }
+    });
+  }
+
+  it('while every worker sleeps, only jobs worth a wake-up are published (B4, batch 1, keeps its workers asleep)', () => {
+    const e = threadsInstance('threads');
+    const control = ((e.alloc(256 + 64) >>> 0) + 63) & ~63;
+    const ctl = () => new Int32Array(e.memory.buffer, control, 64);
+    const product = (M: number, N: number, K: number): number => {
+      const a = e.alloc(M * K * 4),
+        bp = e.alloc(e.packed_size(K, N) * 4),
+        c = e.alloc(M * N * 4);
+      const before = ctl()[0];
+      e.gemm_packed(M, N, K, a, K, 1, bp, c, N, 0);
+      for (const p of [a, bp, c]) e.free(p);
+      return ctl()[0] - before;
+    };
+    e.pool_init(control, 3, 1 << 20);
+    // both workers asleep (pool_worker counts itself at control + 148 around its atomic.wait)
+    ctl()[37] = 2;
+    // B4's dW_hh product (2·512·128·25 = 3.3 Mflop): above minFlops, below a wake-up's worth
+    expect(product(512, 128, 25)).toBe(0);
+    expect(product(256, 256, 128)).toBe(1);
+    // one worker still spinning: any product of minFlops or more is published
+    ctl()[37] = 1;
+    expect(product(512, 128, 25)).toBe(1);
+    expect(product(64, 64, 64)).toBe(0); // below minFlops
+    e.pool_init(control, 1, 1 << 20);
+  });
 });
