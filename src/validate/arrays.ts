@@ -57,24 +57,52 @@ export function copyFloats(
   if (!out || out.length !== n || (dtype === 'float32') !== out instanceof Float32Array) {
     out = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
   }
-  const limit = dtype === 'float32' ? F32_MAX : Number.MAX_VALUE;
+  // a flag, not the limit: a double passed to a call that is not inlined is boxed on the heap
+  const f32 = dtype === 'float32';
   if (typedArrayKind(value) !== undefined) {
     // a genuine typed array: copied through its internal slots (another thread may still be
     // writing a shared buffer), then only the copy is checked
     typedArraySet.call(out, value as PlainTypedArray);
-    for (let i = 0; i < n; i++) {
-      const a = out[i];
-      if (!(Math.abs(a) <= limit)) throw nonFinite(argument, i, a, dtype);
-    }
+    const bad = firstOutside(out, n, f32);
+    if (bad >= 0) throw nonFinite(argument, bad, out[bad], dtype);
     return out;
   }
-  const arr = value as unknown[];
-  for (let i = 0; i < n; i++) {
-    const a = arr[i];
-    if (typeof a !== 'number' || !(Math.abs(a) <= limit)) throw nonFinite(argument, i, a, dtype);
-    out[i] = a;
+  const bad = copyFinite(value as ArrayLike<unknown>, out, n, f32);
+  if (bad >= 0) {
+    const a = refused;
+    refused = undefined;
+    throw nonFinite(argument, bad, a, dtype);
   }
   return out;
+}
+
+// The loops over elements are leaf functions of their own, with no call before the loop. A long
+// loop is compiled on-stack during its first run, and a caller optimised then, before its calls
+// had feedback, would deoptimise at the next call and could stay in the interpreter up to the
+// loop's on-stack entry every time after, boxing a float32 element per call.
+
+/** The index of the first of n floats that is not finite (or beyond float32's range with `f32`), or −1. */
+function firstOutside(a: Float32Array | Float64Array, n: number, f32: boolean): number {
+  const limit = f32 ? F32_MAX : Number.MAX_VALUE;
+  for (let i = 0; i < n; i++) if (!(Math.abs(a[i]) <= limit)) return i;
+  return -1;
+}
+
+/** The element copyFinite refused (read once: the error shows the value that was checked). */
+let refused: unknown;
+
+/** Copies n finite numbers (within float32's range with `f32`) into `out`; the index of the first other element (kept in `refused`), or −1. */
+function copyFinite(src: ArrayLike<unknown>, out: Float32Array | Float64Array, n: number, f32: boolean): number {
+  const limit = f32 ? F32_MAX : Number.MAX_VALUE;
+  for (let i = 0; i < n; i++) {
+    const a = src[i];
+    if (typeof a !== 'number' || !(Math.abs(a) <= limit)) {
+      refused = a;
+      return i;
+    }
+    out[i] = a;
+  }
+  return -1;
 }
 
 function nonFinite(argument: string, i: number, a: unknown, dtype: string): NonFiniteError {
