@@ -244,7 +244,9 @@ export class Optimizer {
       gMax = this.args[1],
       theta = this.args[2];
     const t = this.step + 1;
-    let dTheta: number; // bound of |θ′ − θ·decay|
+    // a number from the start: a variable that may still be undefined is kept boxed, and each value
+    // stored in it allocates
+    let dTheta = 0; // bound of |θ′ − θ·decay|
     let decay = 1;
     switch (s.name) {
       case 'sgd': {
