@@ -366,7 +366,15 @@ export class Network {
   }
 
   /** The loss of the last forward pass; with `grad`, also ∂loss/∂prediction into w.dy. */
-  loss(w: WorkArena, loss: ResolvedLoss, realRows: number, grad: boolean): number {
+  /**
+   * The loss of the last forward pass into `into[0]` (a double returned from a call that is not
+   * inlined is boxed on the heap: a training step returns its numbers through typed arrays).
+   */
+  loss(w: WorkArena, loss: ResolvedLoss, realRows: number, grad: boolean, into: Float64Array): void {
+    into[0] = this.lossValue(w, loss, realRows, grad);
+  }
+
+  private lossValue(w: WorkArena, loss: ResolvedLoss, realRows: number, grad: boolean): number {
     const O = this.cfg.outputSize;
     const R = this.headRowCount(w, loss.at);
     const weights = loss.at !== 'every' ? 0 : this.lossMasked ? w.lossw : this.masked ? w.mask : 0;

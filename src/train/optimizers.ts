@@ -224,7 +224,7 @@ export class Optimizer {
       this.measureBounds();
       if (this.estimate()) return null;
     }
-    if (this.dryRun(params, grads, a[0])) {
+    if (this.dryRun(params, grads)) {
       // exact, but the estimate could not bound the result: measure next time
       this.nextBounds.fill(NaN);
       this.theta[1] = NaN;
@@ -324,7 +324,7 @@ export class Optimizer {
   }
 
   /** Runs the update on copies, slice by slice, and returns whether every result is finite. */
-  private dryRun(params: number, grads: number, lr: number): boolean {
+  private dryRun(params: number, grads: number): boolean {
     const m = this.bounds.length,
       k = this.k,
       P = this.P,
@@ -335,16 +335,20 @@ export class Optimizer {
       const n = Math.min(C, P - i);
       f.copyWithin(scratch, params + i, params + i + n);
       for (let j = 0; j < m; j++) f.copyWithin(scratch + (1 + j) * C, this.moment(j) + i, this.moment(j) + i + n);
-      this.apply(n, scratch, grads + i, scratch + C, C, lr, this.step + 1);
+      this.apply(n, scratch, grads + i, scratch + C, C, this.step + 1);
       for (let j = 0; j <= m; j++) if (!Number.isFinite(this.magnitude(scratch + j * C, n))) return false;
     }
     return true;
   }
 
-  /** The kernel call of update number `t` over n elements; the moment arrays start at `moments`, `stride` apart. */
-  private apply(n: number, params: number, grads: number, moments: number, stride: number, lr: number, t: number): void {
+  /**
+   * The kernel call of update number `t` over n elements at the learning rate in args[0]; the
+   * moment arrays start at `moments`, `stride` apart.
+   */
+  private apply(n: number, params: number, grads: number, moments: number, stride: number, t: number): void {
     const s = this.spec,
-      k = this.k;
+      k = this.k,
+      lr = this.args[0];
     switch (s.name) {
       case 'sgd':
         k.sgdUpdate(n, params, grads, moments, lr, s.momentum, s.dampening, s.nesterov, s.weightDecay, t === 1);
@@ -385,8 +389,14 @@ export class Optimizer {
    * check() first; the bounds it computed become the moments' bounds.
    */
   update(params: number, grads: number, lr: number): void {
+    this.args[0] = lr;
+    this.updateArgs(params, grads);
+  }
+
+  /** update() with lr in args[0], as checkArgs() takes it (a double argument may be boxed). */
+  updateArgs(params: number, grads: number): void {
     this.step++;
-    this.apply(this.P, params, grads, this.state, this.P, lr, this.step);
+    this.apply(this.P, params, grads, this.state, this.P, this.step);
     if (this.checked === this.step) {
       this.bounds.set(this.nextBounds);
       this.theta[0] = this.theta[1];

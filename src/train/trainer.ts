@@ -107,6 +107,8 @@ export class Trainer {
   /** The schedule as configured (checkpoints store it). */
   readonly scheduleSpec: ScheduleSpec | undefined;
   private carried: CarriedState | null = null;
+  // the step's loss as the model returns it: through a typed array, so that no double is boxed
+  private readonly scalars = new Float64Array(1);
   /** @internal ends with dispose(), the model's or the core's; releases the optimizer state */
   readonly lifetime: Lifetime;
 
@@ -347,7 +349,9 @@ export class Trainer {
       a = model.arena,
       k = a.kernels,
       P = a.P;
-    const loss = model.forwardLoss(batch, this.loss);
+    const scalars = this.scalars;
+    model.forwardLoss(batch, this.loss, scalars);
+    const loss = scalars[0];
     const lr = this.lr;
     if (!Number.isFinite(loss)) return this.refuse(out, loss, NaN, `the loss is ${loss}`);
     model.backwardLoss(this.loss.at, diagnostics, this.clipHiddenNorm);
@@ -383,7 +387,8 @@ export class Trainer {
     const why = opt.checkArgs(a.params, grads, a.weightsVersion);
     if (why !== null) return this.refuse(out, loss, gradNorm, why);
     afterForward?.();
-    this.optimizer.update(a.params, grads, lr);
+    // lr is still in opt.args[0], where checkArgs read it
+    opt.updateArgs(a.params, grads);
     model.markWeightsChanged();
     this.optimizer.wroteWeights(a.weightsVersion);
     // memory is read before `out` is written: a setter on it is user code, which may dispose
