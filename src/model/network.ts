@@ -371,20 +371,21 @@ export class Network {
    * inlined is boxed on the heap: a training step returns its numbers through typed arrays).
    */
   loss(w: WorkArena, loss: ResolvedLoss, realRows: number, grad: boolean, into: Float64Array): void {
-    into[0] = this.lossValue(w, loss, realRows, grad);
-  }
-
-  private lossValue(w: WorkArena, loss: ResolvedLoss, realRows: number, grad: boolean): number {
     const O = this.cfg.outputSize;
     const R = this.headRowCount(w, loss.at);
     const weights = loss.at !== 'every' ? 0 : this.lossMasked ? w.lossw : this.masked ? w.mask : 0;
     const dy = grad ? w.dy : 0;
-    if (loss.loss === 'mse') return this.k.mse(R, O, w.y, w.targets, weights, loss.reduction === 'sum' ? 1 : 1 / (realRows * O), dy);
+    if (loss.loss === 'mse') {
+      into[0] = loss.reduction === 'sum' ? 1 : 1 / (realRows * O);
+      this.k.mse(R, O, w.y, w.targets, weights, dy, into);
+      return;
+    }
     const cw = loss.classWeights;
     if (!cw) {
-      const value = this.k.softmaxXent(R, O, w.y, w.targets, weights, 0, loss.reduction === 'sum' ? 1 : 1 / realRows, dy);
+      into[0] = loss.reduction === 'sum' ? 1 : 1 / realRows;
+      this.k.softmaxXent(R, O, w.y, w.targets, weights, 0, dy, into);
       this.checkIds('batch.y', O);
-      return value;
+      return;
     }
     this.k.memory.f.set(cw, w.classw);
     let scale = 1;
@@ -399,9 +400,9 @@ export class Network {
         );
       scale = 1 / total;
     }
-    const value = this.k.softmaxXent(R, O, w.y, w.targets, weights, w.classw, scale, dy);
+    into[0] = scale;
+    this.k.softmaxXent(R, O, w.y, w.targets, weights, w.classw, dy, into);
     this.checkIds('batch.y', O);
-    return value;
   }
 
   /**

@@ -138,6 +138,8 @@ export class Optimizer {
   private readonly theta = new Float64Array([NaN, NaN]);
   /** [lr, gMax, |θ| bound] of the step being checked (see checkArgs) */
   readonly args = new Float64Array(3);
+  /** Σ x² from the kernels (see Kernels.sumSquares) */
+  private readonly sums = new Float64Array(1);
   private thetaVersion = -1;
 
   constructor(
@@ -310,7 +312,10 @@ export class Optimizer {
    * scanned here instead, as its x² could.
    */
   private magnitude(at: number, n: number): number {
-    if (this.k.memory.dtype === 'float32') return Math.sqrt(this.k.sumSquares(n, at));
+    if (this.k.memory.dtype === 'float32') {
+      this.k.sumSquares(n, at, this.sums);
+      return Math.sqrt(this.sums[0]);
+    }
     const f = this.k.memory.f;
     let max = 0;
     for (let i = 0; i < n; i++) {
