@@ -138,7 +138,7 @@ export class Optimizer {
   private readonly theta = new Float64Array([NaN, NaN]);
   /** [lr, gMax, |θ| bound] of the step being checked (see checkArgs) */
   readonly args = new Float64Array(3);
-  /** Σ x² from the kernels (see Kernels.sumSquares) */
+  /** Σ x² from the kernels (see Kernels.sumSquares), then magnitude()'s bound */
   private readonly sums = new Float64Array(1);
   private thetaVersion = -1;
 
@@ -206,7 +206,8 @@ export class Optimizer {
     let measured = false;
     let theta = this.theta[0];
     if (weightsVersion !== this.thetaVersion || Number.isNaN(theta)) {
-      theta = this.magnitude(params, this.P);
+      this.magnitude(params, this.P);
+      theta = this.sums[0];
       measured = true;
     }
     if (!Number.isFinite(theta)) return 'the weights are not finite';
@@ -221,7 +222,8 @@ export class Optimizer {
     if (this.estimate()) return null;
     if (!measured) {
       // the carried bounds may have drifted far above the values: measure them
-      a[2] = this.magnitude(params, this.P);
+      this.magnitude(params, this.P);
+      a[2] = this.sums[0];
       if (!Number.isFinite(a[2])) return 'the weights are not finite';
       this.measureBounds();
       if (this.estimate()) return null;
@@ -303,29 +305,38 @@ export class Optimizer {
 
   /** Bounds of the moments (each measured like the weights). */
   private measureBounds(): void {
-    for (let i = 0; i < this.bounds.length; i++) this.bounds[i] = this.magnitude(this.moment(i), this.P);
+    for (let i = 0; i < this.bounds.length; i++) {
+      this.magnitude(this.moment(i), this.P);
+      this.bounds[i] = this.sums[0];
+    }
   }
 
   /**
-   * A bound of the largest |x| of n floats, NaN if one is not finite: their L2 norm, summed in f64
-   * by the kernel for float32 memory (x² of a float32 cannot overflow f64). float64 memory is
-   * scanned here instead, as its x² could.
+   * A bound of the largest |x| of n floats into sums[0], NaN if one is not finite: their L2 norm,
+   * summed in f64 by the kernel for float32 memory (x² of a float32 cannot overflow f64). float64
+   * memory is scanned here instead, as its x² could. (Not returned: a double returned from a call
+   * that is not inlined is boxed, and checkArgs' θ would then be boxed on every step.)
    */
-  private magnitude(at: number, n: number): number {
+  private magnitude(at: number, n: number): void {
+    const out = this.sums;
     if (this.k.memory.dtype === 'float32') {
-      this.k.sumSquares(n, at, this.sums);
-      return Math.sqrt(this.sums[0]);
+      this.k.sumSquares(n, at, out);
+      out[0] = Math.sqrt(out[0]);
+      return;
     }
     const f = this.k.memory.f;
     let max = 0;
     for (let i = 0; i < n; i++) {
       const a = Math.abs(f[at + i]);
       if (!(a <= max)) {
-        if (!(a < Infinity)) return NaN;
+        if (!(a < Infinity)) {
+          max = NaN;
+          break;
+        }
         max = a;
       }
     }
-    return max;
+    out[0] = max;
   }
 
   /** Runs the update on copies, slice by slice, and returns whether every result is finite. */
@@ -341,7 +352,10 @@ export class Optimizer {
       f.copyWithin(scratch, params + i, params + i + n);
       for (let j = 0; j < m; j++) f.copyWithin(scratch + (1 + j) * C, this.moment(j) + i, this.moment(j) + i + n);
       this.apply(n, scratch, grads + i, scratch + C, C, this.step + 1);
-      for (let j = 0; j <= m; j++) if (!Number.isFinite(this.magnitude(scratch + j * C, n))) return false;
+      for (let j = 0; j <= m; j++) {
+        this.magnitude(scratch + j * C, n);
+        if (!Number.isFinite(this.sums[0])) return false;
+      }
     }
     return true;
   }
