@@ -118,23 +118,42 @@ export function copyIds(argument: string, value: unknown, expectedLength: number
   const n = lengthOf(argument, value, expectedLength, vocab);
   if (!out || out.length !== n) out = new Int32Array(n);
   const kind = typedArrayKind(value);
+  let bad: number;
   if (kind !== undefined && INTEGER_KINDS.has(kind)) {
     // integers convert exactly (a Uint32 id ≥ 2^31 wraps to a negative one, refused below)
     typedArraySet.call(out, value as PlainTypedArray);
-    for (let i = 0; i < n; i++) {
-      const a = out[i];
-      if (a < 0 || a >= vocab) throw new InvalidArgumentError(`${argument}[${i}]`, `an integer id in [0, ${vocab - 1}]`, describe(a));
-    }
-    return out;
+    bad = firstBadId(out, n, vocab);
+    refused = bad >= 0 ? out[bad] : undefined;
+  } else {
+    // floats would truncate (1.5 → 1, 2^32 + 3 → 3) in an Int32Array: each is checked before it is stored
+    bad = copyIdsIn(value as ArrayLike<unknown>, out, n, vocab);
   }
-  // floats would truncate (1.5 → 1, 2^32 + 3 → 3) in an Int32Array: each is checked before it is stored
-  const src = value as ArrayLike<unknown>;
+  if (bad >= 0) {
+    const a = refused;
+    refused = undefined;
+    throw new InvalidArgumentError(`${argument}[${bad}]`, `an integer id in [0, ${vocab - 1}]`, describe(a));
+  }
+  return out;
+}
+
+/** The index of the first of n ids outside [0, vocab), or −1 (a leaf loop, as firstOutside). */
+function firstBadId(ids: Int32Array, n: number, vocab: number): number {
+  for (let i = 0; i < n; i++) {
+    const a = ids[i];
+    if (a < 0 || a >= vocab) return i;
+  }
+  return -1;
+}
+
+/** Copies n integer ids in [0, vocab) into `out`; the index of the first other element (kept in `refused`), or −1. */
+function copyIdsIn(src: ArrayLike<unknown>, out: Int32Array, n: number, vocab: number): number {
   for (let i = 0; i < n; i++) {
     const a = src[i];
     if (typeof a !== 'number' || !Number.isInteger(a) || a < 0 || a >= vocab) {
-      throw new InvalidArgumentError(`${argument}[${i}]`, `an integer id in [0, ${vocab - 1}]`, describe(a));
+      refused = a;
+      return i;
     }
     out[i] = a;
   }
-  return out;
+  return -1;
 }
