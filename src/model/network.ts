@@ -151,8 +151,10 @@ export class Network {
       O = this.cfg.outputSize,
       G = GATES[this.cfg.cell] * H,
       k = this.k;
-    for (const l of p.layers) {
-      const I = l.inputSize;
+    // indexed loops, not for…of: an array iterator that V8 does not optimise away is an object per step
+    for (let i = 0; i < p.layers.length; i++) {
+      const l = p.layers[i],
+        I = l.inputSize;
       k.packPanels(I, G, l.wih, 1, I, l.wihTransposedPacked); // W_ihᵀ [I,G]
       k.packPanels(R, G, l.whh, 1, R, l.whhTransposedPacked); // W_hhᵀ [R,G]
       k.packPanels(G, I, l.wih, I, 1, l.wihPacked); // W_ih [G,I]
@@ -448,7 +450,8 @@ export class Network {
       L = this.cfg.numLayers;
     k.memory.zero(p.base + p.P, p.P);
     if (p.noBiasGrad) k.memory.zero(p.noBiasGrad, GATES[this.cfg.cell] * this.H);
-    for (const lw of w.layers) {
+    for (let i = 0; i < w.layers.length; i++) {
+      const lw = w.layers[i];
       k.memory.zero(lw.dh, B * H);
       if (lw.dc) k.memory.zero(lw.dc, B * this.H);
     }
