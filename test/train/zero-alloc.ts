@@ -5,9 +5,9 @@
 // library's own source files must stay below BOUND per step. Not a timing test: only where bytes
 // are allocated counts.
 //
-// One configuration per test file, so each runs in a fresh process: after a model of another kind
-// trained in the same process, V8's feedback for the step is polymorphic and Trainer.update was
-// seen to allocate one 16-byte object per step that no single configuration shows.
+// One configuration per test file, so each runs in a fresh process: the steps of another model
+// make V8's feedback polymorphic and change what it inlines (that is how Optimizer.magnitude's
+// returned double came to be boxed on every step, before it wrote into a typed array).
 import { Session } from 'node:inspector/promises';
 import { expect } from 'vitest';
 import type { Batch } from '../../src/model/batch.js';
