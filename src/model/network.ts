@@ -378,19 +378,16 @@ export class Network {
     const weights = loss.at !== 'every' ? 0 : this.lossMasked ? w.lossw : this.masked ? w.mask : 0;
     const dy = grad ? w.dy : 0;
     if (loss.loss === 'mse') {
-      into[0] = loss.reduction === 'sum' ? 1 : 1 / (realRows * O);
-      this.k.mse(R, O, w.y, w.targets, weights, dy, into);
+      this.mse(w, R, O, weights, loss.reduction === 'sum' ? 0 : realRows * O, dy, into);
       return;
     }
     const cw = loss.classWeights;
     if (!cw) {
-      into[0] = loss.reduction === 'sum' ? 1 : 1 / realRows;
-      this.k.softmaxXent(R, O, w.y, w.targets, weights, 0, dy, into);
-      this.checkIds('batch.y', O);
+      this.xent(w, R, O, weights, 0, loss.reduction === 'sum' ? 0 : realRows, dy, into);
       return;
     }
     this.k.memory.f.set(cw, w.classw);
-    let scale = 1;
+    let count = 0;
     if (loss.reduction === 'mean') {
       // PyTorch's weighted mean: divided by the total weight of the counted rows' classes
       const total = this.k.xentWeightTotal(R, O, w.targets, weights, w.classw);
@@ -400,10 +397,34 @@ export class Network {
           'at least one counted target of a class with a weight above 0 (the weighted mean divides by their total weight)',
           'only targets of classes that weigh 0',
         );
-      scale = 1 / total;
+      count = total;
     }
-    into[0] = scale;
-    this.k.softmaxXent(R, O, w.y, w.targets, weights, w.classw, dy, into);
+    this.xent(w, R, O, weights, w.classw, count, dy, into);
+  }
+
+  // Each loss in a method of its own: inlined into loss() after the other branch had run there
+  // (a cross-entropy model trained first in the process), the Wasm call's result was boxed on
+  // every step.
+
+  /** The MSE loss into into[0], divided by `count` unless 0. */
+  private mse(w: WorkArena, R: number, O: number, weights: number, count: number, dy: number, into: Float64Array): void {
+    into[0] = count === 0 ? 1 : 1 / count;
+    this.k.mse(R, O, w.y, w.targets, weights, dy, into);
+  }
+
+  /** The (class-weighted) cross-entropy into into[0], divided by `count` unless 0; checks the ids. */
+  private xent(
+    w: WorkArena,
+    R: number,
+    O: number,
+    weights: number,
+    classWeights: number,
+    count: number,
+    dy: number,
+    into: Float64Array,
+  ): void {
+    into[0] = count === 0 ? 1 : 1 / count;
+    this.k.softmaxXent(R, O, w.y, w.targets, weights, classWeights, dy, into);
     this.checkIds('batch.y', O);
   }
 
