@@ -443,8 +443,9 @@ export class JsKernels implements Kernels {
     }
   }
 
-  softmaxXent(R: number, O: number, logits: Off, targets: Off, weights: Off, classWeights: Off, scale: number, dlogits: Off): number {
-    const f = this.f;
+  softmaxXent(R: number, O: number, logits: Off, targets: Off, weights: Off, classWeights: Off, dlogits: Off, io: Float64Array): void {
+    const f = this.f,
+      scale = io[0];
     let total = 0;
     for (let r = 0; r < R; r++) {
       const m = weights ? f[weights + r] : 1;
@@ -470,7 +471,7 @@ export class JsKernels implements Kernels {
         }
       }
     }
-    return total * scale;
+    io[0] = total * scale;
   }
 
   xentWeightTotal(R: number, O: number, targets: Off, weights: Off, classWeights: Off): number {
@@ -485,8 +486,9 @@ export class JsKernels implements Kernels {
     return total;
   }
 
-  mse(R: number, O: number, pred: Off, targets: Off, weights: Off, scale: number, dpred: Off): number {
-    const f = this.f;
+  mse(R: number, O: number, pred: Off, targets: Off, weights: Off, dpred: Off, io: Float64Array): void {
+    const f = this.f,
+      scale = io[0];
     let total = 0;
     for (let r = 0; r < R; r++) {
       const w = weights ? f[weights + r] : 1;
@@ -496,21 +498,22 @@ export class JsKernels implements Kernels {
         if (dpred) f[dpred + r * O + o] = 2 * scale * w * diff;
       }
     }
-    return total * scale;
+    io[0] = total * scale;
   }
 
   // ---------------------------------------------------------------------------------------------
   // Norms and optimizer updates over n parallel floats
 
-  sumSquares(n: number, g: Off): number {
+  sumSquares(n: number, g: Off, io: Float64Array): void {
     const f = this.f;
     let s = 0;
     for (let i = 0; i < n; i++) s += f[g + i] * f[g + i];
-    return s;
+    io[0] = s;
   }
 
-  scaleInplace(n: number, g: Off, c: number): void {
-    const f = this.f;
+  scaleInplace(n: number, g: Off, io: Float64Array): void {
+    const f = this.f,
+      c = io[0];
     for (let i = 0; i < n; i++) f[g + i] *= c;
   }
 

@@ -67,15 +67,19 @@ export interface Kernels {
   /** dW += dyᵀ·h; db += Σ dy; dh [R,H] = dy·W (overwritten); wPacked = W [O,H] packed; pack: weightGradScratch(R, O, H) floats. */
   headBackward(R: number, H: number, O: number, h: Off, wPacked: Off, dy: Off, dw: Off, db: Off, dh: Off, pack: Off): void;
 
+  // The scalars of a training step's calls (a loss's scale and value, a norm, a clipping factor)
+  // pass through a Float64Array `io`: a double given to or returned from a call that V8 does not
+  // inline is boxed on the heap, and a warmed-up step allocates nothing.
+
   /**
    * scale·Σ_r v_r·(logsumexp(logits_r) − logits_r[target_r]) with v_r = w_r·classWeights[target_r]
-   * (classWeights [O], 0 = all 1); dlogits unless 0. targets are ids.
+   * (classWeights [O], 0 = all 1); dlogits unless 0. targets are ids. io[0]: the scale in, the loss out.
    */
-  softmaxXent(R: number, O: number, logits: Off, targets: Off, weights: Off, classWeights: Off, scale: number, dlogits: Off): number;
+  softmaxXent(R: number, O: number, logits: Off, targets: Off, weights: Off, classWeights: Off, dlogits: Off, io: Float64Array): void;
   /** Σ_r w_r·classWeights[target_r] over rows whose target is in [0, O): the class-weighted mean's divisor. */
   xentWeightTotal(R: number, O: number, targets: Off, weights: Off, classWeights: Off): number;
-  /** scale·Σ_r w_r·Σ_o (pred − target)²; dpred unless 0. */
-  mse(R: number, O: number, pred: Off, targets: Off, weights: Off, scale: number, dpred: Off): number;
+  /** scale·Σ_r w_r·Σ_o (pred − target)²; dpred unless 0. io[0]: the scale in, the loss out. */
+  mse(R: number, O: number, pred: Off, targets: Off, weights: Off, dpred: Off, io: Float64Array): void;
 
   /**
    * How many ids the kernels refused since the last call, and resets the count: token ids of x
@@ -84,8 +88,10 @@ export interface Kernels {
    * before a batch reaches memory, so anything but 0 means a copy was corrupted after its check.
    */
   takeIdErrors(): number;
-  sumSquares(n: number, g: Off): number;
-  scaleInplace(n: number, g: Off, c: number): void;
+  /** Σ g² (in f64) into io[0]. */
+  sumSquares(n: number, g: Off, io: Float64Array): void;
+  /** g ← io[0]·g */
+  scaleInplace(n: number, g: Off, io: Float64Array): void;
   /** clamps to [−v, v]; returns how many elements changed */
   clampInplace(n: number, g: Off, v: number): number;
   sgdUpdate(

@@ -52,24 +52,24 @@ export class WasmKernels implements Kernels {
   headBackward(R: number, H: number, O: number, h: Off, wPacked: Off, dy: Off, dw: Off, db: Off, dh: Off, pack: Off): void {
     this.e.head_backward(R, H, O, ptr(h), ptr(wPacked), ptr(dy), ptr(dw), ptr(db), ptr(dh), ptr(pack));
   }
-  softmaxXent(R: number, O: number, logits: Off, targets: Off, weights: Off, classWeights: Off, scale: number, dlogits: Off): number {
-    return this.e.softmax_xent_weighted(R, O, ptr(logits), ptr(targets), ptr(weights), ptr(classWeights), scale, ptr(dlogits));
+  softmaxXent(R: number, O: number, logits: Off, targets: Off, weights: Off, classWeights: Off, dlogits: Off, io: Float64Array): void {
+    io[0] = this.e.softmax_xent_weighted(R, O, ptr(logits), ptr(targets), ptr(weights), ptr(classWeights), io[0], ptr(dlogits));
   }
   xentWeightTotal(R: number, O: number, targets: Off, weights: Off, classWeights: Off): number {
     return this.e.xent_weight_total(R, O, ptr(targets), ptr(weights), ptr(classWeights));
   }
-  mse(R: number, O: number, pred: Off, targets: Off, weights: Off, scale: number, dpred: Off): number {
-    return this.e.mse(R, O, ptr(pred), ptr(targets), ptr(weights), scale, ptr(dpred));
+  mse(R: number, O: number, pred: Off, targets: Off, weights: Off, dpred: Off, io: Float64Array): void {
+    io[0] = this.e.mse(R, O, ptr(pred), ptr(targets), ptr(weights), io[0], ptr(dpred));
   }
 
   takeIdErrors(): number {
     return this.e.take_id_errors();
   }
-  sumSquares(n: number, g: Off): number {
-    return this.e.sum_squares(n, ptr(g));
+  sumSquares(n: number, g: Off, io: Float64Array): void {
+    io[0] = this.e.sum_squares(n, ptr(g));
   }
-  scaleInplace(n: number, g: Off, c: number): void {
-    this.e.scale_inplace(n, ptr(g), c);
+  scaleInplace(n: number, g: Off, io: Float64Array): void {
+    this.e.scale_inplace(n, ptr(g), io[0]);
   }
   clampInplace(n: number, g: Off, v: number): number {
     return this.e.clamp_inplace(n, ptr(g), v);

@@ -109,6 +109,32 @@ const NAMES = {
   },
 } as const;
 
+// the words of the errors in each layout, as constants: a training step must not build strings
+const WORDS = {
+  time: {
+    dims: 'T, B',
+    dimsI: 'T, B, I',
+    dimsO: 'T, B, O',
+    xFloats: 'floats [T, B, inputSize]',
+    yFloats: 'floats [T, B, outputSize]',
+    zeroOne: '0/1 per step [T, B]',
+  },
+  batch: {
+    dims: 'B, T',
+    dimsI: 'B, T, I',
+    dimsO: 'B, T, O',
+    xFloats: 'floats [B, T, inputSize]',
+    yFloats: 'floats [B, T, outputSize]',
+    zeroOne: '0/1 per step [B, T]',
+  },
+} as const;
+const LAYOUT_NOTE = {
+  'time-major': 'layout "time-major"',
+  'batch-major': 'layout "batch-major"',
+  time: 'time-major; a model with batchFirst: true reads [B, T, …]',
+  batch: 'the model has batchFirst: true',
+} as const;
+
 // batches may carry fields of their own (a task generator's `markers`); only near misses are refused
 const BATCH_KEYS = new MisspellingGuard(['x', 'y', 'T', 'B', 'mask', 'lengths', 'lossMask', 'h0', 'c0', 'layout']);
 const CHUNK_KEYS = new MisspellingGuard(['x', 'y', 'T', 'B', 'mask', 'lengths', 'lossMask', 'h0', 'c0', 'reset', 'layout']);
@@ -160,6 +186,12 @@ export class BatchReader {
     }
     return a;
   }
+  // the shapes a nested array must have, refilled by each read (no array literal per step)
+  private readonly tb: number[] = [0, 0];
+  private readonly tbf: number[] = [0, 0, 0];
+  private readonly bOnly: number[] = [0];
+  private readonly bo: number[] = [0, 0];
+  private readonly states: number[] = [0, 0, 0];
   private xIds: Int32Array | undefined;
   private xFloats: Floats | undefined;
   private yIds: Int32Array | undefined;
@@ -222,20 +254,18 @@ export class BatchReader {
     const bm = batchMajorOf(n.layout, layout, cfg.batchFirst);
     out.batchMajor = bm;
     // the arrays indexed by step and sequence: [T,B,…] or [B,T,…], flat or nested
-    const TB = bm ? 'B, T' : 'T, B',
-      tb = bm ? [b, t] : [t, b];
-    let note: string;
-    if (layout !== undefined) note = `layout "${layout}"`;
-    else note = bm ? 'the model has batchFirst: true' : 'time-major; a model with batchFirst: true reads [B, T, …]';
+    const words = bm ? WORDS.batch : WORDS.time,
+      tb = this.tb;
+    tb[0] = bm ? b : t;
+    tb[1] = bm ? t : b;
+    const note = layout !== undefined ? LAYOUT_NOTE[layout as BatchLayout] : bm ? LAYOUT_NOTE.batch : LAYOUT_NOTE.time;
     if (cfg.input === 'tokens') {
-      const flat = flattenNested(n.x, x, tb, TB, note, this.plain('x'));
-      out.x = this.xIds = this.reorder('x', bm, t, b, 1, this.xIds, (into) => copyIds(n.x, flat, t * b, cfg.inputSize, into));
+      const flat = flattenNested(n.x, x, tb, words.dims, note, this.plain('x'));
+      out.x = this.xIds = this.ids('x', n.x, flat, cfg.inputSize, bm, t, b, this.xIds);
     } else {
       const I = cfg.inputSize;
-      const flat = flattenNested(n.x, x, [...tb, I], `${TB}, I`, note, this.plain('x'));
-      out.x = this.xFloats = this.reorder('x', bm, t, b, I, this.xFloats, (into) =>
-        copyFloats(n.x, flat, t * b * I, dtype, `floats [${TB}, inputSize]`, into),
-      );
+      const flat = flattenNested(n.x, x, this.withFeatures(I), words.dimsI, note, this.plain('x'));
+      out.x = this.xFloats = this.floats('x', n.x, flat, words.xFloats, bm, t, b, I, this.xFloats);
     }
     if (mask !== undefined && lengths !== undefined) {
       throw new InvalidArgumentError(n.mask, 'either mask or lengths, not both', 'both');
@@ -243,10 +273,8 @@ export class BatchReader {
     let realSteps = t * b;
     out.mask = null;
     if (mask !== undefined) {
-      const flat = flattenNested(n.mask, mask, tb, TB, note, this.plain('mask'));
-      this.maskBuf = this.reorder('mask', bm, t, b, 1, this.maskBuf, (into) =>
-        copyFloats(n.mask, flat, t * b, dtype, `0/1 per step [${TB}]`, into),
-      );
+      const flat = flattenNested(n.mask, mask, tb, words.dims, note, this.plain('mask'));
+      this.maskBuf = this.floats('mask', n.mask, flat, words.zeroOne, bm, t, b, 1, this.maskBuf);
       const m = this.maskBuf;
       realSteps = zeroOne(n.mask, m);
       for (let j = 0; j < b; j++) {
@@ -288,10 +316,14 @@ export class BatchReader {
       // h has projSize features with an LSTM projection
       const R = cfg.projSize > 0 ? cfg.projSize : H,
         size = cfg.projSize > 0 ? 'projSize' : 'hiddenSize';
+      const shape = this.states;
+      shape[0] = L;
+      shape[1] = b;
+      shape[2] = R;
       const flat = flattenNested(
         n.h0,
         h0,
-        [L, b, R],
+        shape,
         cfg.bidirectional ? `2·numLayers, B, ${size}` : `numLayers, B, ${size}`,
         'in every layout',
         this.plain('h0'),
@@ -310,10 +342,14 @@ export class BatchReader {
     if (c0 !== undefined) {
       if (cfg.cell !== 'lstm')
         throw new InvalidArgumentError(n.c0, `no c0 for a ${cfg.cell} (only an LSTM has a cell state)`, describe(c0));
+      const shape = this.states;
+      shape[0] = L;
+      shape[1] = b;
+      shape[2] = H;
       const flat = flattenNested(
         n.c0,
         c0,
-        [L, b, H],
+        shape,
         cfg.bidirectional ? '2·numLayers, B, H' : 'numLayers, B, H',
         'in every layout',
         this.plain('c0'),
@@ -335,10 +371,8 @@ export class BatchReader {
           'a loss at "every" step (it weights per-step loss rows)',
           loss ? `at "${loss.at}"` : 'no loss',
         );
-      const flat = flattenNested(n.lossMask, lossMask, tb, TB, note, this.plain('lossMask'));
-      this.lossMaskBuf = this.reorder('lossMask', bm, t, b, 1, this.lossMaskBuf, (into) =>
-        copyFloats(n.lossMask, flat, t * b, dtype, `0/1 per step [${TB}]`, into),
-      );
+      const flat = flattenNested(n.lossMask, lossMask, tb, words.dims, note, this.plain('lossMask'));
+      this.lossMaskBuf = this.floats('lossMask', n.lossMask, flat, words.zeroOne, bm, t, b, 1, this.lossMaskBuf);
       const lm = this.lossMaskBuf;
       zeroOne(n.lossMask, lm);
       const m = out.mask;
@@ -352,45 +386,91 @@ export class BatchReader {
     out.realRows = 0;
     if (!loss) return out;
     const every = loss.at === 'every';
-    const rows = every ? t * b : b;
     if (y === undefined) throw new InvalidArgumentError(n.y, `targets for the ${loss.loss} loss`, 'undefined');
     // at the last step the targets are [B] / [B,O] in every layout
     const ybm = bm && every;
     if (loss.loss === 'cross-entropy') {
-      const flat = flattenNested(n.y, y, every ? tb : [b], every ? TB : 'B', note, this.plain('y'));
-      out.y = this.yIds = this.reorder('y', ybm, t, b, 1, this.yIds, (into) => copyIds(n.y, flat, rows, O, into));
+      let shape = tb;
+      if (!every) {
+        shape = this.bOnly;
+        shape[0] = b;
+      }
+      const flat = flattenNested(n.y, y, shape, every ? words.dims : 'B', note, this.plain('y'));
+      out.y = this.yIds = this.ids('y', n.y, flat, O, ybm, every ? t : 1, b, this.yIds);
     } else {
-      const flat = flattenNested(n.y, y, every ? [...tb, O] : [b, O], every ? `${TB}, O` : 'B, O', note, this.plain('y'));
-      out.y = this.yFloats = this.reorder('y', ybm, t, b, O, this.yFloats, (into) =>
-        copyFloats(n.y, flat, rows * O, dtype, every ? `floats [${TB}, outputSize]` : 'floats [B, outputSize]', into),
+      let shape = this.bo;
+      if (every) shape = this.withFeatures(O);
+      else {
+        shape[0] = b;
+        shape[1] = O;
+      }
+      const flat = flattenNested(n.y, y, shape, every ? words.dimsO : 'B, O', note, this.plain('y'));
+      out.y = this.yFloats = this.floats(
+        'y',
+        n.y,
+        flat,
+        every ? words.yFloats : 'floats [B, outputSize]',
+        ybm,
+        every ? t : 1,
+        b,
+        O,
+        this.yFloats,
       );
     }
     out.realRows = every ? realSteps : b;
     return out;
   }
 
+  /** The shape [·, ·, F] of an array with F features per step and sequence (the first two as in `tb`). */
+  private withFeatures(F: number): number[] {
+    const s = this.tbf;
+    s[0] = this.tb[0];
+    s[1] = this.tb[1];
+    s[2] = F;
+    return s;
+  }
+
   /**
-   * One array indexed by step and sequence, read by `read` (which copies and checks it into the
-   * buffer it is given, or a new one) and returned time-major: batch-major input is read into a
-   * buffer of its own and reordered into `own` (reused when it fits).
+   * T·B·F floats indexed by step and sequence, copied and checked into `own` (reused when it
+   * fits) and returned time-major: batch-major input is read into a buffer of its own first and
+   * reordered into `own`. (Methods rather than a closure per array: a step allocates nothing.)
    */
-  private reorder<A extends Int32Array | Floats>(
+  private floats(
     key: string,
+    argument: string,
+    flat: unknown,
+    what: string,
     batchMajor: boolean,
     T: number,
     B: number,
     F: number,
-    own: A | undefined,
-    read: (into: A | undefined) => A,
-  ): A {
-    if (!batchMajor) return read(own);
-    const major = read(this.major.get(key) as A | undefined);
+    own: Floats | undefined,
+  ): Floats {
+    const dtype = this.dtype;
+    if (!batchMajor) return copyFloats(argument, flat, T * B * F, dtype, what, own);
+    const major = copyFloats(argument, flat, T * B * F, dtype, what, this.major.get(key) as Floats | undefined);
     this.major.set(key, major);
-    const dest =
-      own && own.length === major.length && own.constructor === major.constructor
-        ? own
-        : new (major.constructor as new (n: number) => A)(major.length);
+    const dest = fit(own, major.length, dtype);
     batchToTimeMajor(major, T, B, F, dest);
+    return dest;
+  }
+
+  /** floats() for T·B ids in [0, vocab). */
+  private ids(
+    key: string,
+    argument: string,
+    flat: unknown,
+    vocab: number,
+    batchMajor: boolean,
+    T: number,
+    B: number,
+    own: Int32Array | undefined,
+  ): Int32Array {
+    if (!batchMajor) return copyIds(argument, flat, T * B, vocab, own);
+    const major = copyIds(argument, flat, T * B, vocab, this.major.get(key) as Int32Array | undefined);
+    this.major.set(key, major);
+    const dest = own && own.length === major.length ? own : new Int32Array(major.length);
+    batchToTimeMajor(major, T, B, 1, dest);
     return dest;
   }
 }

@@ -188,6 +188,8 @@ export class Model<F extends Floats = Floats> {
   private readonly slots: TensorSlot[];
   private readonly slotByName: Map<string, TensorSlot>;
   private readonly reader: BatchReader;
+  // the loss of gradients(), as Network.loss returns it
+  private readonly lossOut = new Float64Array(1);
   private busy = false;
   /** The work arena of the last forward pass (its activations), null before the first. */
   private work: WorkArena | null = null;
@@ -409,7 +411,8 @@ export class Model<F extends Floats = Floats> {
       // forward + the built-in head and loss (∂loss/∂y into the arena) + backward from ∂loss/∂y:
       // the same two halves as forward() and backward({ dy }), without copies in between
       const w = this.run(owned, spec, spec.at);
-      const value = this.net.loss(w, spec, owned.realRows, true);
+      this.net.loss(w, spec, owned.realRows, true, this.lossOut);
+      const value = this.lossOut[0];
       this.net.beginBackward(w, spec.at, true);
       this.net.backwardLayers(w, diagnostics, clipHiddenNorm, w.dx);
       const result: GradientResult = { ...this.readPrediction(w, spec.at), loss: value, ...this.readGradients(w) };
@@ -595,12 +598,12 @@ export class Model<F extends Floats = Floats> {
 
   /**
    * @internal forward() with the built-in head and loss over a read batch (the caller holds
-   * enter()): the loss, with ∂loss/∂y kept for backwardLoss(). Allocates nothing.
+   * enter()): the loss into `into[0]`, with ∂loss/∂y kept for backwardLoss(). Allocates nothing.
    */
-  forwardLoss(batch: OwnedBatch, loss: ResolvedLoss): number {
+  forwardLoss(batch: OwnedBatch, loss: ResolvedLoss, into: Float64Array): void {
     // a training pass: dropout between layers is on
     const w = this.run(batch, loss, loss.at, true);
-    return this.net.loss(w, loss, batch.realRows, true);
+    this.net.loss(w, loss, batch.realRows, true, into);
   }
 
   /**

@@ -151,8 +151,10 @@ export class Network {
       O = this.cfg.outputSize,
       G = GATES[this.cfg.cell] * H,
       k = this.k;
-    for (const l of p.layers) {
-      const I = l.inputSize;
+    // indexed loops, not for…of: an array iterator that V8 does not optimise away is an object per step
+    for (let i = 0; i < p.layers.length; i++) {
+      const l = p.layers[i],
+        I = l.inputSize;
       k.packPanels(I, G, l.wih, 1, I, l.wihTransposedPacked); // W_ihᵀ [I,G]
       k.packPanels(R, G, l.whh, 1, R, l.whhTransposedPacked); // W_hhᵀ [R,G]
       k.packPanels(G, I, l.wih, I, 1, l.wihPacked); // W_ih [G,I]
@@ -366,20 +368,26 @@ export class Network {
   }
 
   /** The loss of the last forward pass; with `grad`, also ∂loss/∂prediction into w.dy. */
-  loss(w: WorkArena, loss: ResolvedLoss, realRows: number, grad: boolean): number {
+  /**
+   * The loss of the last forward pass into `into[0]` (a double returned from a call that is not
+   * inlined is boxed on the heap: a training step returns its numbers through typed arrays).
+   */
+  loss(w: WorkArena, loss: ResolvedLoss, realRows: number, grad: boolean, into: Float64Array): void {
     const O = this.cfg.outputSize;
     const R = this.headRowCount(w, loss.at);
     const weights = loss.at !== 'every' ? 0 : this.lossMasked ? w.lossw : this.masked ? w.mask : 0;
     const dy = grad ? w.dy : 0;
-    if (loss.loss === 'mse') return this.k.mse(R, O, w.y, w.targets, weights, loss.reduction === 'sum' ? 1 : 1 / (realRows * O), dy);
+    if (loss.loss === 'mse') {
+      this.mse(w, R, O, weights, loss.reduction === 'sum' ? 0 : realRows * O, dy, into);
+      return;
+    }
     const cw = loss.classWeights;
     if (!cw) {
-      const value = this.k.softmaxXent(R, O, w.y, w.targets, weights, 0, loss.reduction === 'sum' ? 1 : 1 / realRows, dy);
-      this.checkIds('batch.y', O);
-      return value;
+      this.xent(w, R, O, weights, 0, loss.reduction === 'sum' ? 0 : realRows, dy, into);
+      return;
     }
     this.k.memory.f.set(cw, w.classw);
-    let scale = 1;
+    let count = 0;
     if (loss.reduction === 'mean') {
       // PyTorch's weighted mean: divided by the total weight of the counted rows' classes
       const total = this.k.xentWeightTotal(R, O, w.targets, weights, w.classw);
@@ -389,11 +397,35 @@ export class Network {
           'at least one counted target of a class with a weight above 0 (the weighted mean divides by their total weight)',
           'only targets of classes that weigh 0',
         );
-      scale = 1 / total;
+      count = total;
     }
-    const value = this.k.softmaxXent(R, O, w.y, w.targets, weights, w.classw, scale, dy);
+    this.xent(w, R, O, weights, w.classw, count, dy, into);
+  }
+
+  // Each loss in a method of its own: inlined into loss() after the other branch had run there
+  // (a cross-entropy model trained first in the process), the Wasm call's result was boxed on
+  // every step.
+
+  /** The MSE loss into into[0], divided by `count` unless 0. */
+  private mse(w: WorkArena, R: number, O: number, weights: number, count: number, dy: number, into: Float64Array): void {
+    into[0] = count === 0 ? 1 : 1 / count;
+    this.k.mse(R, O, w.y, w.targets, weights, dy, into);
+  }
+
+  /** The (class-weighted) cross-entropy into into[0], divided by `count` unless 0; checks the ids. */
+  private xent(
+    w: WorkArena,
+    R: number,
+    O: number,
+    weights: number,
+    classWeights: number,
+    count: number,
+    dy: number,
+    into: Float64Array,
+  ): void {
+    into[0] = count === 0 ? 1 : 1 / count;
+    this.k.softmaxXent(R, O, w.y, w.targets, weights, classWeights, dy, into);
     this.checkIds('batch.y', O);
-    return value;
   }
 
   /**
@@ -439,7 +471,8 @@ export class Network {
       L = this.cfg.numLayers;
     k.memory.zero(p.base + p.P, p.P);
     if (p.noBiasGrad) k.memory.zero(p.noBiasGrad, GATES[this.cfg.cell] * this.H);
-    for (const lw of w.layers) {
+    for (let i = 0; i < w.layers.length; i++) {
+      const lw = w.layers[i];
       k.memory.zero(lw.dh, B * H);
       if (lw.dc) k.memory.zero(lw.dc, B * this.H);
     }

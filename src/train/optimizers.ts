@@ -138,6 +138,8 @@ export class Optimizer {
   private readonly theta = new Float64Array([NaN, NaN]);
   /** [lr, gMax, |θ| bound] of the step being checked (see checkArgs) */
   readonly args = new Float64Array(3);
+  /** Σ x² from the kernels (see Kernels.sumSquares), then magnitude()'s bound */
+  private readonly sums = new Float64Array(1);
   private thetaVersion = -1;
 
   constructor(
@@ -204,7 +206,8 @@ export class Optimizer {
     let measured = false;
     let theta = this.theta[0];
     if (weightsVersion !== this.thetaVersion || Number.isNaN(theta)) {
-      theta = this.magnitude(params, this.P);
+      this.magnitude(params, this.P);
+      theta = this.sums[0];
       measured = true;
     }
     if (!Number.isFinite(theta)) return 'the weights are not finite';
@@ -219,12 +222,13 @@ export class Optimizer {
     if (this.estimate()) return null;
     if (!measured) {
       // the carried bounds may have drifted far above the values: measure them
-      a[2] = this.magnitude(params, this.P);
+      this.magnitude(params, this.P);
+      a[2] = this.sums[0];
       if (!Number.isFinite(a[2])) return 'the weights are not finite';
       this.measureBounds();
       if (this.estimate()) return null;
     }
-    if (this.dryRun(params, grads, a[0])) {
+    if (this.dryRun(params, grads)) {
       // exact, but the estimate could not bound the result: measure next time
       this.nextBounds.fill(NaN);
       this.theta[1] = NaN;
@@ -244,7 +248,9 @@ export class Optimizer {
       gMax = this.args[1],
       theta = this.args[2];
     const t = this.step + 1;
-    let dTheta: number; // bound of |θ′ − θ·decay|
+    // a number from the start: a variable that may still be undefined is kept boxed, and each value
+    // stored in it allocates
+    let dTheta = 0; // bound of |θ′ − θ·decay|
     let decay = 1;
     switch (s.name) {
       case 'sgd': {
@@ -299,30 +305,42 @@ export class Optimizer {
 
   /** Bounds of the moments (each measured like the weights). */
   private measureBounds(): void {
-    for (let i = 0; i < this.bounds.length; i++) this.bounds[i] = this.magnitude(this.moment(i), this.P);
+    for (let i = 0; i < this.bounds.length; i++) {
+      this.magnitude(this.moment(i), this.P);
+      this.bounds[i] = this.sums[0];
+    }
   }
 
   /**
-   * A bound of the largest |x| of n floats, NaN if one is not finite: their L2 norm, summed in f64
-   * by the kernel for float32 memory (x² of a float32 cannot overflow f64). float64 memory is
-   * scanned here instead, as its x² could.
+   * A bound of the largest |x| of n floats into sums[0], NaN if one is not finite: their L2 norm,
+   * summed in f64 by the kernel for float32 memory (x² of a float32 cannot overflow f64). float64
+   * memory is scanned here instead, as its x² could. (Not returned: a double returned from a call
+   * that is not inlined is boxed, and checkArgs' θ would then be boxed on every step.)
    */
-  private magnitude(at: number, n: number): number {
-    if (this.k.memory.dtype === 'float32') return Math.sqrt(this.k.sumSquares(n, at));
+  private magnitude(at: number, n: number): void {
+    const out = this.sums;
+    if (this.k.memory.dtype === 'float32') {
+      this.k.sumSquares(n, at, out);
+      out[0] = Math.sqrt(out[0]);
+      return;
+    }
     const f = this.k.memory.f;
     let max = 0;
     for (let i = 0; i < n; i++) {
       const a = Math.abs(f[at + i]);
       if (!(a <= max)) {
-        if (!(a < Infinity)) return NaN;
+        if (!(a < Infinity)) {
+          max = NaN;
+          break;
+        }
         max = a;
       }
     }
-    return max;
+    out[0] = max;
   }
 
   /** Runs the update on copies, slice by slice, and returns whether every result is finite. */
-  private dryRun(params: number, grads: number, lr: number): boolean {
+  private dryRun(params: number, grads: number): boolean {
     const m = this.bounds.length,
       k = this.k,
       P = this.P,
@@ -333,16 +351,23 @@ export class Optimizer {
       const n = Math.min(C, P - i);
       f.copyWithin(scratch, params + i, params + i + n);
       for (let j = 0; j < m; j++) f.copyWithin(scratch + (1 + j) * C, this.moment(j) + i, this.moment(j) + i + n);
-      this.apply(n, scratch, grads + i, scratch + C, C, lr, this.step + 1);
-      for (let j = 0; j <= m; j++) if (!Number.isFinite(this.magnitude(scratch + j * C, n))) return false;
+      this.apply(n, scratch, grads + i, scratch + C, C, this.step + 1);
+      for (let j = 0; j <= m; j++) {
+        this.magnitude(scratch + j * C, n);
+        if (!Number.isFinite(this.sums[0])) return false;
+      }
     }
     return true;
   }
 
-  /** The kernel call of update number `t` over n elements; the moment arrays start at `moments`, `stride` apart. */
-  private apply(n: number, params: number, grads: number, moments: number, stride: number, lr: number, t: number): void {
+  /**
+   * The kernel call of update number `t` over n elements at the learning rate in args[0]; the
+   * moment arrays start at `moments`, `stride` apart.
+   */
+  private apply(n: number, params: number, grads: number, moments: number, stride: number, t: number): void {
     const s = this.spec,
-      k = this.k;
+      k = this.k,
+      lr = this.args[0];
     switch (s.name) {
       case 'sgd':
         k.sgdUpdate(n, params, grads, moments, lr, s.momentum, s.dampening, s.nesterov, s.weightDecay, t === 1);
@@ -383,8 +408,14 @@ export class Optimizer {
    * check() first; the bounds it computed become the moments' bounds.
    */
   update(params: number, grads: number, lr: number): void {
+    this.args[0] = lr;
+    this.updateArgs(params, grads);
+  }
+
+  /** update() with lr in args[0], as checkArgs() takes it (a double argument may be boxed). */
+  updateArgs(params: number, grads: number): void {
     this.step++;
-    this.apply(this.P, params, grads, this.state, this.P, lr, this.step);
+    this.apply(this.P, params, grads, this.state, this.P, this.step);
     if (this.checked === this.step) {
       this.bounds.set(this.nextBounds);
       this.theta[0] = this.theta[1];

@@ -107,6 +107,11 @@ export class Trainer {
   /** The schedule as configured (checkpoints store it). */
   readonly scheduleSpec: ScheduleSpec | undefined;
   private carried: CarriedState | null = null;
+  // the step's loss, norm and clipping factor as they cross calls: through a typed array, so that
+  // no double is boxed (Kernels)
+  private readonly scalars = new Float64Array(1);
+  // [loss, gradNorm, lr] of the step, for writeResult
+  private readonly results = new Float64Array(3);
   /** @internal ends with dispose(), the model's or the core's; releases the optimizer state */
   readonly lifetime: Lifetime;
 
@@ -147,7 +152,13 @@ export class Trainer {
 
   /** Learning rate of the next step. */
   get lr(): number {
-    return this.baseLr * this.schedule(this.optimizer.step);
+    this.nextLr(this.scalars);
+    return this.scalars[0];
+  }
+
+  /** The learning rate of the next step, baseLr × schedule(step), into into[0] (not boxed: see `scalars`). */
+  private nextLr(into: Float64Array): void {
+    into[0] = this.base * this.schedule(this.optimizer.step);
   }
 
   /** One update on a batch (full BPTT over its T steps). */
@@ -347,12 +358,17 @@ export class Trainer {
       a = model.arena,
       k = a.kernels,
       P = a.P;
-    const loss = model.forwardLoss(batch, this.loss);
-    const lr = this.lr;
+    const scalars = this.scalars;
+    model.forwardLoss(batch, this.loss, scalars);
+    const loss = scalars[0];
+    const opt = this.optimizer;
+    this.nextLr(opt.args);
+    const lr = opt.args[0];
     if (!Number.isFinite(loss)) return this.refuse(out, loss, NaN, `the loss is ${loss}`);
     model.backwardLoss(this.loss.at, diagnostics, this.clipHiddenNorm);
     const grads = a.grads;
-    const gradNorm = Math.sqrt(k.sumSquares(P, grads));
+    k.sumSquares(P, grads, scalars);
+    const gradNorm = Math.sqrt(scalars[0]);
     // The norm is summed in f64, so it is finite for any finite gradients. In float32, gradients
     // whose norm (after clipNorm) exceeds √F32_MAX would still overflow g² in the optimizer's
     // moments and freeze the weights at Infinity: such a step is refused too.
@@ -366,7 +382,8 @@ export class Trainer {
     if (this.clipNorm !== Infinity) {
       const c = this.clipNorm / (gradNorm + 1e-6);
       if (c < 1) {
-        k.scaleInplace(P, grads, c);
+        scalars[0] = c;
+        k.scaleInplace(P, grads, scalars);
         clipped = true;
         gMax = gradNorm * c;
       }
@@ -377,38 +394,50 @@ export class Trainer {
     }
     // an update that would leave any weight or moment non-finite is refused whole, before the
     // carried state moves on
-    const opt = this.optimizer;
-    opt.args[0] = lr;
-    opt.args[1] = gMax;
+    opt.args[1] = gMax; // and args[0] = lr
     const why = opt.checkArgs(a.params, grads, a.weightsVersion);
     if (why !== null) return this.refuse(out, loss, gradNorm, why);
     afterForward?.();
-    this.optimizer.update(a.params, grads, lr);
+    // lr is still in opt.args[0], where checkArgs read it
+    opt.updateArgs(a.params, grads);
     model.markWeightsChanged();
     this.optimizer.wroteWeights(a.weightsVersion);
     // memory is read before `out` is written: a setter on it is user code, which may dispose
     const norms = diagnostics ? model.gradNormsOverTime() : undefined;
-    this.writeResult(out, loss, gradNorm, clipped, undefined, lr);
+    const r = this.results;
+    r[0] = loss;
+    r[1] = gradNorm;
+    r[2] = lr;
+    this.writeResult(out, clipped, undefined);
     if (diagnostics || out.gradNormsOverTime) out.gradNormsOverTime = norms;
     return out;
   }
 
   private refuse(out: StepResult, loss: number, gradNorm: number, why: string): StepResult {
     if (this.onNonFinite === 'throw') throw new NonFiniteError('step', `${why}; the step was refused and nothing changed`);
-    this.writeResult(out, loss, gradNorm, false, why, this.lr);
+    const r = this.results;
+    r[0] = loss;
+    r[1] = gradNorm;
+    this.nextLr(this.scalars);
+    r[2] = this.scalars[0];
+    this.writeResult(out, false, why);
     out.gradNormsOverTime = undefined;
     return out;
   }
 
-  /** Writes a step's fields in one fixed order (`out` may carry user setters); skipped when `reason` is set. */
-  private writeResult(out: StepResult, loss: number, gradNorm: number, clipped: boolean, reason: string | undefined, lr: number): void {
-    out.loss = loss;
-    out.gradNorm = gradNorm;
+  /**
+   * Writes a step's fields in one fixed order (`out` may carry user setters), loss, gradNorm and lr
+   * from `results`; skipped when `reason` is set.
+   */
+  private writeResult(out: StepResult, clipped: boolean, reason: string | undefined): void {
+    const r = this.results;
+    out.loss = r[0];
+    out.gradNorm = r[1];
     out.clipped = clipped;
     out.skipped = reason !== undefined;
     out.reason = reason;
     out.step = this.optimizer.step;
-    out.lr = lr;
+    out.lr = r[2];
   }
 
   /** Frees the optimizer state; any later call throws a DisposedError. Idempotent. */

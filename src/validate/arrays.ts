@@ -57,24 +57,52 @@ export function copyFloats(
   if (!out || out.length !== n || (dtype === 'float32') !== out instanceof Float32Array) {
     out = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
   }
-  const limit = dtype === 'float32' ? F32_MAX : Number.MAX_VALUE;
+  // a flag, not the limit: a double passed to a call that is not inlined is boxed on the heap
+  const f32 = dtype === 'float32';
   if (typedArrayKind(value) !== undefined) {
     // a genuine typed array: copied through its internal slots (another thread may still be
     // writing a shared buffer), then only the copy is checked
     typedArraySet.call(out, value as PlainTypedArray);
-    for (let i = 0; i < n; i++) {
-      const a = out[i];
-      if (!(Math.abs(a) <= limit)) throw nonFinite(argument, i, a, dtype);
-    }
+    const bad = firstOutside(out, n, f32);
+    if (bad >= 0) throw nonFinite(argument, bad, out[bad], dtype);
     return out;
   }
-  const arr = value as unknown[];
-  for (let i = 0; i < n; i++) {
-    const a = arr[i];
-    if (typeof a !== 'number' || !(Math.abs(a) <= limit)) throw nonFinite(argument, i, a, dtype);
-    out[i] = a;
+  const bad = copyFinite(value as ArrayLike<unknown>, out, n, f32);
+  if (bad >= 0) {
+    const a = refused;
+    refused = undefined;
+    throw nonFinite(argument, bad, a, dtype);
   }
   return out;
+}
+
+// The loops over elements are leaf functions of their own, with no call before the loop. A long
+// loop is compiled on-stack during its first run, and a caller optimised then, before its calls
+// had feedback, would deoptimise at the next call and could stay in the interpreter up to the
+// loop's on-stack entry every time after, boxing a float32 element per call.
+
+/** The index of the first of n floats that is not finite (or beyond float32's range with `f32`), or −1. */
+function firstOutside(a: Float32Array | Float64Array, n: number, f32: boolean): number {
+  const limit = f32 ? F32_MAX : Number.MAX_VALUE;
+  for (let i = 0; i < n; i++) if (!(Math.abs(a[i]) <= limit)) return i;
+  return -1;
+}
+
+/** The element copyFinite refused (read once: the error shows the value that was checked). */
+let refused: unknown;
+
+/** Copies n finite numbers (within float32's range with `f32`) into `out`; the index of the first other element (kept in `refused`), or −1. */
+function copyFinite(src: ArrayLike<unknown>, out: Float32Array | Float64Array, n: number, f32: boolean): number {
+  const limit = f32 ? F32_MAX : Number.MAX_VALUE;
+  for (let i = 0; i < n; i++) {
+    const a = src[i];
+    if (typeof a !== 'number' || !(Math.abs(a) <= limit)) {
+      refused = a;
+      return i;
+    }
+    out[i] = a;
+  }
+  return -1;
 }
 
 function nonFinite(argument: string, i: number, a: unknown, dtype: string): NonFiniteError {
@@ -90,23 +118,42 @@ export function copyIds(argument: string, value: unknown, expectedLength: number
   const n = lengthOf(argument, value, expectedLength, vocab);
   if (!out || out.length !== n) out = new Int32Array(n);
   const kind = typedArrayKind(value);
+  let bad: number;
   if (kind !== undefined && INTEGER_KINDS.has(kind)) {
     // integers convert exactly (a Uint32 id ≥ 2^31 wraps to a negative one, refused below)
     typedArraySet.call(out, value as PlainTypedArray);
-    for (let i = 0; i < n; i++) {
-      const a = out[i];
-      if (a < 0 || a >= vocab) throw new InvalidArgumentError(`${argument}[${i}]`, `an integer id in [0, ${vocab - 1}]`, describe(a));
-    }
-    return out;
+    bad = firstBadId(out, n, vocab);
+    refused = bad >= 0 ? out[bad] : undefined;
+  } else {
+    // floats would truncate (1.5 → 1, 2^32 + 3 → 3) in an Int32Array: each is checked before it is stored
+    bad = copyIdsIn(value as ArrayLike<unknown>, out, n, vocab);
   }
-  // floats would truncate (1.5 → 1, 2^32 + 3 → 3) in an Int32Array: each is checked before it is stored
-  const src = value as ArrayLike<unknown>;
+  if (bad >= 0) {
+    const a = refused;
+    refused = undefined;
+    throw new InvalidArgumentError(`${argument}[${bad}]`, `an integer id in [0, ${vocab - 1}]`, describe(a));
+  }
+  return out;
+}
+
+/** The index of the first of n ids outside [0, vocab), or −1 (a leaf loop, as firstOutside). */
+function firstBadId(ids: Int32Array, n: number, vocab: number): number {
+  for (let i = 0; i < n; i++) {
+    const a = ids[i];
+    if (a < 0 || a >= vocab) return i;
+  }
+  return -1;
+}
+
+/** Copies n integer ids in [0, vocab) into `out`; the index of the first other element (kept in `refused`), or −1. */
+function copyIdsIn(src: ArrayLike<unknown>, out: Int32Array, n: number, vocab: number): number {
   for (let i = 0; i < n; i++) {
     const a = src[i];
     if (typeof a !== 'number' || !Number.isInteger(a) || a < 0 || a >= vocab) {
-      throw new InvalidArgumentError(`${argument}[${i}]`, `an integer id in [0, ${vocab - 1}]`, describe(a));
+      refused = a;
+      return i;
     }
     out[i] = a;
   }
-  return out;
+  return -1;
 }

@@ -37,6 +37,12 @@ export function flattenNested(
   scratch.length = n;
   for (let i = 0; i < n; i++) scratch[i] = value[i];
   if (n === 0 || !isRow(scratch[0])) return scratch;
+  return flattenDeep(argument, scratch, shape, dims, layout);
+}
+
+// Apart from flattenNested: the closure below captures its arguments, and V8 allocates the scope
+// that holds them on every call of the function that declares it, even when it returns early.
+function flattenDeep(argument: string, scratch: unknown[], shape: readonly number[], dims: string, layout: string): unknown[] {
   const nested = scratch.map(readDeep);
   const claimed: number[] = [nested.length];
   for (let v = nested[0]; Array.isArray(v); v = v[0]) {

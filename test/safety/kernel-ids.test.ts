@@ -137,7 +137,7 @@ describe('kernels count and skip ids outside the vocabulary', () => {
         for (let r = 0; r < T * B; r++) f()[w.targets + r] = r % V;
         f()[w.targets + 2] = V;
         f()[w.targets + 5] = -3;
-        k.softmaxXent(T * B, V, w.y, w.targets, 0, 0, 1, w.dy);
+        k.softmaxXent(T * B, V, w.y, w.targets, 0, 0, w.dy, new Float64Array([1]));
         expect(k.takeIdErrors(), `${backend} ${cell} softmax`).toBe(2);
         for (const r of [2, 5]) for (let o = 0; o < V; o++) expect(f()[w.dy + r * V + o]).toBe(0);
         counts.add('correct behaviour (refused rows skipped and counted)', 3);
