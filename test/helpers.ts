@@ -108,7 +108,13 @@ export interface TorchFixture {
 }
 
 /** The model a PyTorch fixture was made with (PyTorch's defaults where the fixture leaves a field out). */
-export function fixtureModelOptions(c: TorchFixture['config']): CreateModelOptions {
+export function fixtureModelOptions(
+  c: Pick<
+    TorchFixture['config'],
+    'cell' | 'nonlinearity' | 'inputSize' | 'hiddenSize' | 'outputSize' | 'numLayers' | 'bidirectional' | 'bias' | 'projSize'
+  > &
+    Partial<Pick<TorchFixture['config'], 'input'>>,
+): CreateModelOptions {
   return {
     cell: c.cell,
     nonlinearity: c.nonlinearity,

@@ -178,6 +178,26 @@ export class BatchReader {
   // plain arrays' elements, each read once, before they are copied and checked
   private readonly plainCopies = new Map<string, unknown[]>();
 
+  /** An initial state h0 or c0 [L, B, width] (L counts both directions), nested or flat, copied into buf. */
+  private state(
+    key: 'h0' | 'c0',
+    argument: string,
+    value: unknown,
+    L: number,
+    b: number,
+    width: number,
+    widthName: string,
+    buf: Floats | undefined,
+  ): Floats {
+    const shape = this.states;
+    shape[0] = L;
+    shape[1] = b;
+    shape[2] = width;
+    const layers = this.cfg.bidirectional ? '2·numLayers' : 'numLayers';
+    const flat = flattenNested(argument, value, shape, `${layers}, B, ${widthName}`, 'in every layout', this.plain(key));
+    return copyFloats(argument, flat, L * b * width, this.dtype, `floats [${layers}, B, ${widthName}]`, buf);
+  }
+
   private plain(key: string): unknown[] {
     let a = this.plainCopies.get(key);
     if (!a) {
@@ -312,56 +332,17 @@ export class BatchReader {
       out.mask = m;
     }
     out.h0 = null;
-    if (h0 !== undefined) {
-      // h has projSize features with an LSTM projection
-      const R = cfg.projSize > 0 ? cfg.projSize : H,
-        size = cfg.projSize > 0 ? 'projSize' : 'hiddenSize';
-      const shape = this.states;
-      shape[0] = L;
-      shape[1] = b;
-      shape[2] = R;
-      const flat = flattenNested(
-        n.h0,
-        h0,
-        shape,
-        cfg.bidirectional ? `2·numLayers, B, ${size}` : `numLayers, B, ${size}`,
-        'in every layout',
-        this.plain('h0'),
-      );
-      this.h0Buf = copyFloats(
-        n.h0,
-        flat,
-        L * b * R,
-        dtype,
-        cfg.bidirectional ? `floats [2·numLayers, B, ${size}]` : `floats [numLayers, B, ${size}]`,
-        this.h0Buf,
-      );
-      out.h0 = this.h0Buf;
-    }
+    // h has projSize features with an LSTM projection
+    if (h0 !== undefined)
+      out.h0 = this.h0Buf =
+        cfg.projSize > 0
+          ? this.state('h0', n.h0, h0, L, b, cfg.projSize, 'projSize', this.h0Buf)
+          : this.state('h0', n.h0, h0, L, b, H, 'hiddenSize', this.h0Buf);
     out.c0 = null;
     if (c0 !== undefined) {
       if (cfg.cell !== 'lstm')
         throw new InvalidArgumentError(n.c0, `no c0 for a ${cfg.cell} (only an LSTM has a cell state)`, describe(c0));
-      const shape = this.states;
-      shape[0] = L;
-      shape[1] = b;
-      shape[2] = H;
-      const flat = flattenNested(
-        n.c0,
-        c0,
-        shape,
-        cfg.bidirectional ? '2·numLayers, B, H' : 'numLayers, B, H',
-        'in every layout',
-        this.plain('c0'),
-      );
-      out.c0 = this.c0Buf = copyFloats(
-        n.c0,
-        flat,
-        L * b * H,
-        dtype,
-        cfg.bidirectional ? 'floats [2·numLayers, B, hiddenSize]' : 'floats [numLayers, B, hiddenSize]',
-        this.c0Buf,
-      );
+      out.c0 = this.c0Buf = this.state('c0', n.c0, c0, L, b, H, 'hiddenSize', this.c0Buf);
     }
     out.lossMask = null;
     if (lossMask !== undefined) {

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createModel, loadCore, Trainer, type StepResult, type TrainerOptions } from '../../src/node/index.js';
+import { relErr } from '../helpers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BUILD_SH = join(ROOT, 'examples/c/build.sh');
@@ -46,18 +47,6 @@ function uniform(n: number, lo: number, hi: number, state: { s: number }): Float
 /** f32 → text that strtof reads back exactly (9 significant digits). */
 const f32 = (v: number): string => Math.fround(v).toPrecision(9);
 const record = (key: string, values: ArrayLike<number>): string => `${key} ${values.length} ${Array.from(values, f32).join(' ')}`;
-
-/** max |a − b| / max(max |b|, 1e-3) */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0,
-    scale = 1e-3;
-  for (let i = 0; i < a.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / scale;
-}
 
 type Signature = { params: string[]; results: string[] };
 

@@ -18,7 +18,7 @@ import {
 } from '../../src/model/safetensors.js';
 import { configToJson, loadSafetensorsInto, modelToSafetensors } from '../../src/model/serialize.js';
 import { modelFromSafetensors } from '../../src/model-file.js';
-import { ALL_BACKENDS, lcg, makeModel, randn, relErr, scalarCore, simdCore, type BackendName } from '../helpers.js';
+import { ALL_BACKENDS, fixtureModelOptions, lcg, makeModel, randn, relErr, scalarCore, simdCore, type BackendName } from '../helpers.js';
 
 const TOL = 1e-5;
 const te = new TextEncoder();
@@ -680,17 +680,7 @@ describe('PyTorch-written safetensors (scripts/make_torch_fixtures.py)', () => {
         expect([...tensors.keys()]).toEqual(fx.names);
         for (const t of tensors.values()) expect(t.dtype).toBe(fx.dtype);
         const c = fx.config;
-        const model = await makeModel(backend, {
-          cell: c.cell,
-          nonlinearity: c.nonlinearity,
-          inputSize: c.inputSize,
-          hiddenSize: c.hiddenSize,
-          outputSize: c.outputSize,
-          numLayers: c.numLayers,
-          bidirectional: c.bidirectional ?? false,
-          bias: c.bias ?? true,
-          projSize: c.projSize ?? 0,
-        });
+        const model = await makeModel(backend, fixtureModelOptions(c));
         await expect(modelFromSafetensors(bytes, { backend: 'js' })).rejects.toThrow(/no unrolled metadata/);
         // the model's state_dict names are PyTorch's, in its order (…_reverse, no biases with bias: false)
         expect(model.parameterNames()).toEqual(fx.names);

@@ -21,7 +21,7 @@ import {
 import { Trainer, type TrainerOptions } from '../../src/train/trainer.js';
 import type { CreateModelOptions } from '../../src/create.js';
 import type { OptimizerSpec } from '../../src/train/optimizers.js';
-import { makeModel } from '../helpers.js';
+import { makeModel, relErr } from '../helpers.js';
 
 const I = 2,
   T = 5,
@@ -269,18 +269,6 @@ describe('PyTorch optimizer state_dict layout', () => {
 
 const FIXTURES = new URL('../fixtures/torch/optimizer/', import.meta.url);
 
-/** max |a − b| / max |b| */
-function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let d = 0,
-    m = 1e-12;
-  for (let i = 0; i < a.length; i++) {
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-    m = Math.max(m, Math.abs(b[i]));
-  }
-  return d / m;
-}
-
 describe('against PyTorch 1.13 optimizer.state_dict() (fixtures)', () => {
   for (const name of ['adam_lstm_proj_bidirectional', 'adamw_gru_bidirectional_nobias', 'sgd_rnn_nesterov']) {
     it(name, async () => {
@@ -325,7 +313,7 @@ describe('against PyTorch 1.13 optimizer.state_dict() (fixtures)', () => {
       const trainer = new Trainer(model, options);
       for (let s = 0; s < S; s++) expect(Math.abs(trainer.step(batchAt(s)).loss / torchLosses[s] - 1)).toBeLessThan(1e-12);
       const after = part('after.');
-      for (const [n, v] of Object.entries(after)) expect(relDiff(model.getParameter(n), v), n).toBeLessThan(1e-12);
+      for (const [n, v] of Object.entries(after)) expect(relErr(model.getParameter(n), v, 1e-12), n).toBeLessThan(1e-12);
 
       // PyTorch's state_dict, read through the safetensors form
       const stateOnly = encodeSafetensors(
@@ -348,7 +336,7 @@ describe('against PyTorch 1.13 optimizer.state_dict() (fixtures)', () => {
             const t = v as TorchTensor,
               m = mine[key] as TorchTensor;
             expect(m.shape, `state[${i}].${key}`).toEqual(t.shape);
-            expect(relDiff(m.data, t.data), `state[${i}].${key}`).toBeLessThan(1e-12);
+            expect(relErr(m.data, t.data, 1e-12), `state[${i}].${key}`).toBeLessThan(1e-12);
           }
         }
       }
@@ -361,7 +349,7 @@ describe('against PyTorch 1.13 optimizer.state_dict() (fixtures)', () => {
       expect(resumed.steps).toBe(S);
       const next = batchAt(0);
       expect(Math.abs(resumed.step(next).loss / trainer.step(next).loss - 1)).toBeLessThan(1e-12);
-      for (const n of back.parameterNames()) expect(relDiff(back.getParameter(n), model.getParameter(n)), n).toBeLessThan(1e-12);
+      for (const n of back.parameterNames()) expect(relErr(back.getParameter(n), model.getParameter(n), 1e-12), n).toBeLessThan(1e-12);
       model.dispose();
       back.dispose();
     });
